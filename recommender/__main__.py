@@ -1,0 +1,5 @@
+"""python -m recommender: the paperrec command line."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,383 @@
+"""The paperrec command line: parse, call the library, print; errors become one line on stderr."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__, paths
+from .schema import PaperrecError, UsageError
+
+app = typer.Typer(
+    name="paperrec",
+    help="Rank a day's arXiv listing by what you care about.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+profile_app = typer.Typer(help="Create, inspect and delete profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ProfileOption = Annotated[
+    str, typer.Option("--profile", "-p", help="Profile name (in $PAPERREC_HOME/profiles) or path to a .toml file.")
+]
+InputFormatOption = Annotated[
+    str | None, typer.Option("--input-format", help="Listing format md|jsonl|csv (default: from the extension).")
+]
+ModelOption = Annotated[
+    str,
+    typer.Option("--model", envvar="PAPERREC_MODEL", help="sentence-transformers model name or local path."),
+]
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"paperrec: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(command: F) -> F:
+    """Turn PaperrecError into one line on stderr: exit 2 for usage errors, 1 for the rest."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except UsageError as error:
+            _fail(str(error), 2)
+        except PaperrecError as error:
+            _fail(str(error), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"paperrec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Rank a day's arXiv listing by what you care about."""
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        paths.atomic_write_text(output, text)
+    except OSError as error:
+        raise PaperrecError(f"cannot write {output}: {error.strerror or error}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+def _embedder(model: str):  # -> CachedEmbedder; imported lazily to keep --help fast
+    from .embed import CachedEmbedder, Embedder, EmbeddingCache
+
+    return CachedEmbedder(Embedder(model), EmbeddingCache(paths.cache_path()), progress=sys.stderr.isatty())
+
+
+def _default_model() -> str:
+    from .embed import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+@app.command()
+@handle_errors
+def rank(
+    listings: Annotated[list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv); merged by id.")],
+    profile: ProfileOption,
+    top: Annotated[int, typer.Option("--top", "-n", help="How many picks to show.")] = 10,
+    min_score: Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", "-s", help="centroid|max (default: the profile's).")
+    ] = None,
+    dislike_weight: Annotated[
+        float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")] = None,
+    input_format: InputFormatOption = None,
+    model: ModelOption = "",
+) -> None:
+    """Rank listings for a profile and print the top picks.
+
+    Example: paperrec rank examples/arxiv-cs.CV-2021-04-22.md --profile profiles/super-resolution.toml
+    """
+    from .export import RENDERERS, render
+    from .profile import load_profile
+    from .rank import recommend
+    from .sources import read_listings
+    from .state import save_last_ranking
+
+    if fmt not in RENDERERS:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+    listing = read_listings(listings, input_format)
+    profile_path = paths.resolve_profile(profile).resolve()
+    loaded = load_profile(profile_path)
+    picks = recommend(
+        listing,
+        loaded,
+        _embedder(model or _default_model()),
+        strategy=strategy,
+        top=top,
+        min_score=min_score,
+        dislike_weight=dislike_weight,
+    )
+    save_last_ranking(str(profile_path), listing.papers, picks)
+    _write(render(picks, fmt), output)
+
+
+def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
+    from .profile import add_papers, load_profile, save_profile
+    from .sources import read_listing
+    from .state import find_papers, load_last_ranking
+
+    candidates = read_listing(listing, input_format).papers if listing else None
+    name = profile or load_last_ranking().profile
+    path = paths.resolve_profile(name)
+    loaded = load_profile(path)
+    updated, new = add_papers(loaded, find_papers(refs, candidates), section)
+    save_profile(updated, path)
+    for paper in new:
+        typer.echo(f"{section} {paper.arxiv_id}  {paper.title}", err=True)
+    skipped = len(refs) - len(new)
+    if skipped:
+        typer.echo(f"{skipped} already {section} in {loaded.name}", err=True)
+
+
+RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]
+RateProfileOption = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Profile name or .toml path (default: the last ranked one).")
+]
+ListingOption = Annotated[
+    Path | None, typer.Option("--listing", "-l", help="Look the papers up in this listing (default: last ranking).")
+]
+
+
+@app.command()
+@handle_errors
+def like(
+    refs: RefsArgument,
+    profile: RateProfileOption = None,
+    listing: ListingOption = None,
+    input_format: InputFormatOption = None,
+) -> None:
+    """Add papers to a profile's liked papers.
+
+    Example: paperrec like 2104.10642 3 --profile super-resolution
+    """
+    _rate(refs, profile, listing, input_format, "liked")
+
+
+@app.command()
+@handle_errors
+def dislike(
+    refs: RefsArgument,
+    profile: RateProfileOption = None,
+    listing: ListingOption = None,
+    input_format: InputFormatOption = None,
+) -> None:
+    """Add papers to a profile's disliked papers (they lower similar papers' scores).
+
+    Example: paperrec dislike 2104.10615 --profile super-resolution
+    """
+    _rate(refs, profile, listing, input_format, "disliked")
+
+
+@app.command()
+@handle_errors
+def unlike(
+    ids: Annotated[list[str], typer.Argument(help="arXiv ids to remove from liked or disliked.")],
+    profile: ProfileOption,
+) -> None:
+    """Remove papers from a profile's liked or disliked papers.
+
+    Example: paperrec unlike 2104.10642 --profile super-resolution
+    """
+    from .profile import load_profile, remove_papers, save_profile
+    from .schema import split_arxiv_id
+
+    path = paths.resolve_profile(profile)
+    loaded = load_profile(path)
+    keys = [(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids]
+    updated, found = remove_papers(loaded, keys)
+    missing = [i for i in keys if i not in found]
+    if not found:
+        raise PaperrecError(f"none of {', '.join(ids)} is in profile {loaded.name!r}")
+    save_profile(updated, path)
+    for arxiv_id in found:
+        typer.echo(f"removed {arxiv_id}", err=True)
+    if missing:
+        typer.echo(f"not in the profile: {', '.join(missing)}", err=True)
+
+
+@app.command()
+@handle_errors
+def info(model: ModelOption = "") -> None:
+    """Print where paperrec keeps its files and which model it uses.
+
+    Example: paperrec info
+    """
+    from .embed import Embedder, EmbeddingCache
+
+    cache_file = paths.cache_path()
+    profiles = sorted(paths.profiles_dir().glob("*.toml")) if paths.profiles_dir().is_dir() else []
+    lines = [
+        f"version      {__version__}",
+        f"home         {paths.home()}" + ("  (from $PAPERREC_HOME)" if os.environ.get(paths.HOME_ENV) else ""),
+        f"profiles     {paths.profiles_dir()}  ({len(profiles)} profiles)",
+    ]
+    if cache_file.exists():
+        cache = EmbeddingCache(cache_file)
+        size = cache_file.stat().st_size / 1e6
+        lines.append(f"cache        {cache_file}  ({cache.count()} vectors, {size:.1f} MB)")
+        cache.close()
+    else:
+        lines.append(f"cache        {cache_file}  (empty)")
+    lines += [f"state        {paths.state_dir()}", f"listings     {paths.listings_dir()}"]
+    name = model or _default_model()
+    try:
+        embedder = Embedder(name)
+        where = str(embedder.path) if embedder.path else "hub or local sentence-transformers cache"
+        lines.append(f"model        {embedder.model_id}  ({where})")
+        lines.append(f"cache key    {embedder.cache_key}")
+    except PaperrecError as error:
+        lines.append(f"model        {name}  (unavailable: {error})")
+    typer.echo("\n".join(lines))
+
+
+@profile_app.command("new")
+@handle_errors
+def profile_new(
+    name: Annotated[str, typer.Argument(help="Profile name.")],
+    from_files: Annotated[
+        list[Path] | None, typer.Option("--from", help="Listing file(s) of papers you liked (md, jsonl, csv).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write (default: the profiles directory).")
+    ] = None,
+    description: Annotated[str, typer.Option("--description", "-d", help="Free-text description.")] = "",
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="arXiv category to follow.")] = None,
+    interest: Annotated[
+        list[str] | None, typer.Option("--interest", "-i", help="Free-text interest, embedded like a paper.")
+    ] = None,
+    input_format: InputFormatOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+) -> None:
+    """Create a profile, optionally from a listing of papers you liked.
+
+    Example: paperrec profile new vision --from liked.jsonl --category cs.CV
+    """
+    from .profile import new_profile, save_profile
+    from .sources import read_listings
+
+    path = output or paths.resolve_profile(name)
+    if path.exists() and not force:
+        raise PaperrecError(f"profile {path} already exists: use 'paperrec like' to add papers, or --force")
+    liked = read_listings(from_files, input_format).papers if from_files else ()
+    created = new_profile(
+        name, liked, description=description, categories=category or (), interests=interest or ()
+    )
+    save_profile(created, path)
+    typer.echo(f"created profile {name!r} with {len(created.liked)} liked papers: {path}", err=True)
+
+
+@profile_app.command("show")
+@handle_errors
+def profile_show(
+    profile: Annotated[str, typer.Argument(help="Profile name or .toml path.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text|toml")] = "text",
+) -> None:
+    """Print a profile's settings and papers.
+
+    Example: paperrec profile show super-resolution
+    """
+    from .profile import load_profile, profile_to_toml
+
+    path = paths.resolve_profile(profile)
+    loaded = load_profile(path)
+    if fmt == "toml":
+        typer.echo(profile_to_toml(loaded), nl=False)
+        return
+    if fmt != "text":
+        raise UsageError(f"unknown format {fmt!r}: choose text or toml")
+    lines = [
+        f"name         {loaded.name}",
+        f"file         {path}",
+        f"description  {loaded.description}",
+        f"categories   {', '.join(loaded.categories) or '-'}",
+        f"strategy     {loaded.strategy}",
+    ]
+    lines += [f"interest     {text}" for text in loaded.interests]
+    for section in ("liked", "disliked"):
+        entries = getattr(loaded, section)
+        lines.append(f"{section} ({len(entries)})")
+        lines += [f"  {e.paper.arxiv_id:<16} {e.added}  {e.paper.title}" for e in entries]
+    typer.echo("\n".join(lines))
+
+
+@profile_app.command("list")
+@handle_errors
+def profile_list() -> None:
+    """List the profiles in $PAPERREC_HOME/profiles.
+
+    Example: paperrec profile list
+    """
+    from .profile import load_profile
+
+    folder = paths.profiles_dir()
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not files:
+        typer.echo(f"no profiles in {folder}; create one with 'paperrec profile new NAME --from FILE'", err=True)
+        return
+    for file in files:
+        try:
+            loaded = load_profile(file)
+            typer.echo(
+                f"{file.stem:<24} {len(loaded.liked):>4} liked {len(loaded.disliked):>4} disliked  {loaded.strategy}"
+            )
+        except PaperrecError as error:
+            typer.echo(f"{file.stem:<24} (unreadable: {error})")
+
+
+@profile_app.command("delete")
+@handle_errors
+def profile_delete(
+    profile: Annotated[str, typer.Argument(help="Profile name or .toml path.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a profile file.
+
+    Example: paperrec profile delete old-interests --yes
+    """
+    path = paths.resolve_profile(profile)
+    if not path.is_file():
+        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"refusing to delete {path} without confirmation: pass --yes")
+        typer.confirm(f"Delete {path}?", abort=True)
+    path.unlink()
+    typer.echo(f"deleted {path}", err=True)
+
+
+def run() -> None:
+    """Entry point of the paperrec console script."""
+    app(prog_name="paperrec")

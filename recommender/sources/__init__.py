@@ -1,0 +1,86 @@
+"""Listings in: read markdown, JSONL and CSV listing files into a Listing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ..schema import Listing, Paper, PaperrecError, UsageError
+from .markdown import read_markdown
+from .records import paper_from_record, paper_to_record, read_csv, read_jsonl, to_csv, to_jsonl
+
+FORMATS = {"md": read_markdown, "jsonl": read_jsonl, "csv": read_csv}
+_EXTENSIONS = {".md": "md", ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+__all__ = [
+    "FORMATS",
+    "detect_format",
+    "merge_listings",
+    "paper_from_record",
+    "paper_to_record",
+    "read_listing",
+    "read_listings",
+    "to_csv",
+    "to_jsonl",
+]
+
+
+def detect_format(path: Path, input_format: str | None = None) -> str:
+    """The listing format: the override if given, else from the file extension."""
+    if input_format:
+        if input_format not in FORMATS:
+            raise UsageError(f"unknown input format {input_format!r}: choose one of {', '.join(FORMATS)}")
+        return input_format
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"{path}: cannot tell the format from the extension; use --input-format md|jsonl|csv")
+    return fmt
+
+
+def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
+    """Read one listing file in any supported format."""
+    path = Path(path)
+    fmt = detect_format(path, input_format)
+    if not path.exists():
+        raise PaperrecError(f"{path}: no such file")
+    if path.is_dir():
+        raise PaperrecError(f"{path}: is a directory, expected a listing file")
+    try:
+        return FORMATS[fmt](path)
+    except UnicodeDecodeError:
+        raise PaperrecError(f"{path}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise PaperrecError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def merge_listings(listings: list[Listing]) -> Listing:
+    """Merge listings by id, keeping the first occurrence's order and uniting categories."""
+    merged: dict[str, Paper] = {}
+    for listing in listings:
+        for paper in listing.papers:
+            known = merged.get(paper.arxiv_id)
+            if known is None:
+                merged[paper.arxiv_id] = paper
+            else:
+                extra = tuple(c for c in paper.categories if c not in known.categories)
+                if extra:
+                    merged[paper.arxiv_id] = replace(known, categories=known.categories + extra)
+    dates = {listing.date for listing in listings if listing.date}
+    categories = {listing.category for listing in listings if listing.category}
+    return Listing(
+        papers=tuple(merged.values()),
+        category=categories.pop() if len(categories) == 1 else None,
+        date=dates.pop() if len(dates) == 1 else None,
+        sources=tuple(s for listing in listings for s in listing.sources),
+    )
+
+
+def read_listings(paths: list[Path] | list[str], input_format: str | None = None) -> Listing:
+    """Read several listing files and merge them by id; an empty result is an error."""
+    if not paths:
+        raise UsageError("no listing file given")
+    listing = merge_listings([read_listing(p, input_format) for p in paths])
+    if not listing.papers:
+        names = ", ".join(str(p) for p in paths)
+        raise PaperrecError(f"{names}: no papers in the listing")
+    return listing

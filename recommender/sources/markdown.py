@@ -1,0 +1,96 @@
+"""The reference markdown daily listing: '# ArXiv cs.CV --Thu, 22 Apr 2021', '### N.Title [ :arrow_down: ](pdf)', '> abstract'."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from ..schema import Listing, Paper, PaperrecError, clean_text, split_arxiv_id
+
+_HEADER = re.compile(r"^#\s+ArXiv\s+(?P<category>\S+)\s+--\s*(?P<date>.+?)\s*$")
+_PAPER = re.compile(
+    r"^###\s+(?P<rank>\d+)\.(?P<title>.*?)\s*\[\s*:arrow_down:\s*\]\((?P<pdf>[^)\s]+)\)\s*$"
+)
+_PDF_ID = re.compile(r"/pdf/(?P<id>.+?)(?:\.pdf)?/?$")
+
+
+# Only real HTML tag names are stripped, so LaTeX such as $a<b$ or $x>0$ survives untouched.
+_TAG = re.compile(
+    r"</?(?:a|abbr|b|br|code|div|em|font|i|li|ol|p|pre|s|small|span|strong|sub|sup|tt|u|ul)\b[^<>]*>",
+    re.IGNORECASE,
+)
+_BREAK = re.compile(r"<\s*(?:br|p|div|li)\b[^<>]*>", re.IGNORECASE)
+
+
+def strip_html(fragment: str) -> str:
+    """Visible text of an HTML fragment: tags removed, entities unescaped, whitespace collapsed."""
+    text = _BREAK.sub(" ", fragment)  # a line break separates words once the tag is gone
+    return clean_text(html.unescape(_TAG.sub("", text)))
+
+
+def _parse_header_date(text: str) -> date | None:
+    for fmt in ("%a, %d %b %Y", "%d %b %Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def read_markdown(path: Path) -> Listing:
+    """Parse a markdown daily listing into a Listing, keeping listing order."""
+    category: str | None = None
+    day: date | None = None
+    papers: list[Paper] = []
+    pending: tuple[int, str, str, int | None] | None = None  # (line number, title, arxiv id, version)
+    abstract_lines: list[str] = []
+
+    def flush() -> None:
+        nonlocal pending, abstract_lines
+        if pending is not None:
+            _, title, arxiv_id, version = pending
+            papers.append(
+                Paper(
+                    arxiv_id=arxiv_id,
+                    title=strip_html(title),
+                    abstract=strip_html(" ".join(abstract_lines)),
+                    categories=(category,) if category else (),
+                    date=day,
+                    version=version,
+                )
+            )
+        pending, abstract_lines = None, []
+
+    text = path.read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("### "):
+            flush()
+            match = _PAPER.match(stripped)
+            if not match:
+                raise PaperrecError(f"{path}:{number}: expected '### N.Title [ :arrow_down: ](pdf link)'")
+            id_match = _PDF_ID.search(match["pdf"])
+            split = split_arxiv_id(id_match["id"]) if id_match else None
+            if not split:
+                raise PaperrecError(f"{path}:{number}: no arXiv id in link {match['pdf']!r}")
+            pending = (number, match["title"], split[0], split[1])
+        elif stripped.startswith(">"):
+            if pending is None:
+                raise PaperrecError(f"{path}:{number}: abstract line before any '### ' paper line")
+            abstract_lines.append(stripped[1:])
+        elif stripped.startswith("# ") and not papers and pending is None:
+            match = _HEADER.match(stripped)
+            if not match:
+                raise PaperrecError(f"{path}:{number}: expected header '# ArXiv <category> --<weekday>, <d> <Mon> <yyyy>'")
+            category = match["category"]
+            day = _parse_header_date(match["date"])
+            if day is None:
+                raise PaperrecError(f"{path}:{number}: cannot read the date {match['date']!r}")
+        else:
+            raise PaperrecError(f"{path}:{number}: unexpected line in markdown listing: {stripped[:60]!r}")
+    flush()
+    return Listing(papers=tuple(papers), category=category, date=day, sources=(str(path),))

@@ -1,0 +1,130 @@
+"""Listings as records: JSONL (one object per line) and CSV with the same columns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..schema import Listing, Paper, PaperrecError
+
+COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
+
+
+def _as_list(value: Any, where: str, field: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError:
+                raise PaperrecError(f"{where}: '{field}' is not a valid JSON list") from None
+            if isinstance(parsed, list):
+                return [str(v) for v in parsed]
+        return [part for part in (p.strip() for p in text.split(";")) if part]
+    raise PaperrecError(f"{where}: '{field}' must be a list or a ';'-separated string")
+
+
+def paper_from_record(record: dict[str, Any], where: str) -> Paper:
+    """Turn one JSONL object or CSV row into a Paper; `where` ('file:line') prefixes errors."""
+    title = record.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise PaperrecError(f"{where}: missing 'title'")
+    raw_id = record.get("id")
+    if raw_id is not None and not isinstance(raw_id, str):
+        raw_id = str(raw_id)
+    abstract = record.get("abstract") or ""
+    if not isinstance(abstract, str):
+        raise PaperrecError(f"{where}: 'abstract' must be a string")
+    raw_date = record.get("date")
+    day = None
+    if raw_date:
+        try:
+            day = date.fromisoformat(str(raw_date)[:10])
+        except ValueError:
+            raise PaperrecError(f"{where}: 'date' must be YYYY-MM-DD, got {raw_date!r}") from None
+    try:
+        return Paper.make(
+            title=title,
+            raw_id=raw_id,
+            abstract=abstract,
+            authors=_as_list(record.get("authors"), where, "authors"),
+            categories=_as_list(record.get("categories"), where, "categories"),
+            date=day,
+        )
+    except ValueError as error:
+        raise PaperrecError(f"{where}: {error}") from None
+
+
+def paper_to_record(paper: Paper) -> dict[str, Any]:
+    """The JSONL record of a paper (the inverse of paper_from_record)."""
+    return {
+        "id": paper.arxiv_id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": list(paper.authors),
+        "categories": list(paper.categories),
+        "date": paper.date.isoformat() if paper.date else None,
+    }
+
+
+def read_jsonl(path: Path) -> Listing:
+    """Parse a JSONL listing: one JSON object per line, blank lines ignored."""
+    papers = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise PaperrecError(f"{where}: invalid JSON ({error.msg})") from None
+            if not isinstance(record, dict):
+                raise PaperrecError(f"{where}: expected a JSON object")
+            papers.append(paper_from_record(record, where))
+    return Listing(papers=tuple(papers), sources=(str(path),))
+
+
+def read_csv(path: Path) -> Listing:
+    """Parse a CSV listing with a header row naming the columns."""
+    papers = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or "title" not in reader.fieldnames:
+            raise PaperrecError(f"{path}:1: CSV header must name a 'title' column")
+        try:
+            for row in reader:
+                where = f"{path}:{reader.line_num}"
+                if None in row:
+                    raise PaperrecError(f"{where}: more fields than the header names")
+                papers.append(paper_from_record(row, where))
+        except csv.Error as error:
+            raise PaperrecError(f"{path}:{reader.line_num}: {error}") from None
+    return Listing(papers=tuple(papers), sources=(str(path),))
+
+
+def to_jsonl(papers: list[Paper] | tuple[Paper, ...]) -> str:
+    """Serialise papers as a JSONL listing."""
+    return "".join(json.dumps(paper_to_record(p), ensure_ascii=False) + "\n" for p in papers)
+
+
+def to_csv(papers: list[Paper] | tuple[Paper, ...]) -> str:
+    """Serialise papers as a CSV listing (lists joined with ';')."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for paper in papers:
+        record = paper_to_record(paper)
+        record["authors"] = ";".join(record["authors"])
+        record["categories"] = ";".join(record["categories"])
+        record["date"] = record["date"] or ""
+        writer.writerow(record)
+    return buffer.getvalue()
