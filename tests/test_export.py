@@ -1,0 +1,58 @@
+"""Picks out: every format carries the documented fields."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from recommender.export import PICK_COLUMNS, render, to_table
+from recommender.schema import Paper, Pick, UsageError
+
+PICKS = [
+    Pick(Paper.make("A very long title " * 8, "2104.10642v2", "Abstract one.", ["Ada Lovelace", "Alan Turing"],
+                    ["cs.CV"], date(2021, 4, 22)), 0.8123456, 1, "sr"),
+    Pick(Paper.make("No id [brackets]", None, "", [], [], None), 0.5, 2, "sr"),
+]
+
+
+def test_json_schema():
+    records = json.loads(render(PICKS, "json"))
+    assert [list(r) for r in records] == [list(PICK_COLUMNS)] * 2
+    first, second = records
+    assert first["rank"] == 1 and first["id"] == "2104.10642"
+    assert first["url"] == "https://arxiv.org/abs/2104.10642" and first["pdf_url"] == "https://arxiv.org/pdf/2104.10642"
+    assert first["authors"] == ["Ada Lovelace", "Alan Turing"] and first["categories"] == ["cs.CV"]
+    assert first["date"] == "2021-04-22" and first["score"] == pytest.approx(0.812346) and first["profile"] == "sr"
+    assert second["url"] is None and second["pdf_url"] is None and second["date"] is None
+    assert second["id"].startswith("t:")
+
+
+def test_jsonl_matches_json():
+    lines = render(PICKS, "jsonl").splitlines()
+    assert [json.loads(line) for line in lines] == json.loads(render(PICKS, "json"))
+
+
+def test_csv_columns_and_lists():
+    rows = list(csv.DictReader(io.StringIO(render(PICKS, "csv"))))
+    assert list(rows[0]) == list(PICK_COLUMNS)
+    assert rows[0]["authors"] == "Ada Lovelace;Alan Turing" and rows[1]["url"] == ""
+
+
+def test_markdown_and_table():
+    markdown = render(PICKS, "markdown")
+    assert "### 1. [A very long title" in markdown and "(https://arxiv.org/abs/2104.10642)" in markdown
+    assert "No id \\[brackets\\]" in markdown and "> Abstract one." in markdown
+    table = to_table(PICKS, width=80)
+    assert all(len(line) <= 80 for line in table.splitlines())
+    assert "Turing et al." not in table and "Lovelace et al. · https://arxiv.org/abs/2104.10642" in table
+    assert " 0.812 " in table and "…" in table
+    assert to_table([]) == "No picks.\n"
+
+
+def test_unknown_format():
+    with pytest.raises(UsageError, match="unknown format 'xml'"):
+        render(PICKS, "xml")

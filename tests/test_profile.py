@@ -1,0 +1,135 @@
+"""Profiles: TOML round trip, validation messages, atomic saves, editing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from recommender import paths
+from recommender.embed import CachedEmbedder
+from recommender.profile import (
+    Profile,
+    add_papers,
+    load_profile,
+    new_profile,
+    profile_to_toml,
+    profile_vectors,
+    remove_papers,
+    save_profile,
+)
+from recommender.schema import Paper, PaperrecError, UsageError
+
+P1 = Paper.make("Super-resolution with transformers", "2101.00001", "We upscale images.")
+P2 = Paper.make("Medical segmentation", "2101.00002", 'Quotes " and \\ backslashes $x^2$.')
+P3 = Paper.make("A paper without arXiv id", None, "")
+
+
+def test_toml_round_trip(tmp_path):
+    profile = new_profile("sr", [P1, P2], description="desc", categories=["cs.CV"], interests=["image restoration"])
+    profile, _ = add_papers(profile, [P3], "disliked", added=date(2021, 4, 22))
+    path = tmp_path / "sr.toml"
+    save_profile(profile, path)
+    loaded = load_profile(path)
+    assert loaded == profile
+    text = path.read_text()
+    assert "schema = 1" in text and "[[liked]]" in text and "added = 2021-04-22" in text
+    assert 'id = "t:' in text
+
+
+def test_unknown_keys_survive_and_weights(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        'schema = 1\nname = "x"\nfuture_key = "kept"\ndislike_weight = 0.25\n'
+        '[[liked]]\nid = "2104.10642v2"\ntitle = "T"\nabstract = "A"\nadded = 2021-04-22\nweight = 2\n'
+    )
+    profile = load_profile(path)
+    assert profile.liked[0].paper.arxiv_id == "2104.10642" and profile.liked[0].weight == 2.0
+    assert profile.dislike_weight == 0.25 and profile.extra == {"future_key": "kept"}
+    save_profile(profile, path)
+    assert 'future_key = "kept"' in path.read_text() and "weight = 2.0" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('name = "x"\nstrategy = centroid\n', r"bad\.toml: invalid TOML: .*line 2, column 12"),
+        ('schema = 2\nname = "x"\n', "unsupported profile schema 2"),
+        ('name = 3\n', "'name' has the wrong type"),
+        ('name = "x"\n[[liked]]\nid = "2101.00001"\n', r"liked\[1\]: missing 'title'"),
+        ('name = "x"\n[[liked]]\ntitle = "t"\nadded = "yesterday"\n', "'added' must be a TOML date"),
+        ('name = "x"\n[[disliked]]\ntitle = "t"\nid = "nope"\n', r"disliked\[1\]: not an arXiv id"),
+        ('name = "x"\n[[liked]]\ntitle = "t"\nweight = -1\n', "'weight' must be a number"),
+    ],
+)
+def test_invalid_profiles_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content)
+    with pytest.raises(PaperrecError, match=message):
+        load_profile(path)
+
+
+def test_missing_profile(tmp_path):
+    with pytest.raises(PaperrecError, match="unknown profile"):
+        load_profile(tmp_path / "nope.toml")
+
+
+def test_atomic_save_survives_failure_mid_write(tmp_path, monkeypatch):
+    path = tmp_path / "p.toml"
+    save_profile(new_profile("p", [P1]), path)
+    before = path.read_text()
+
+    def exploding_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "replace", exploding_replace)
+    with pytest.raises(PaperrecError, match="No space left"):
+        save_profile(new_profile("p", [P1, P2]), path)
+    assert path.read_text() == before
+    assert [f.name for f in tmp_path.iterdir()] == ["p.toml"]  # no temporary file left behind
+
+
+def test_atomic_write_interrupted_while_writing(tmp_path, monkeypatch):
+    path = tmp_path / "out.txt"
+    paths.atomic_write_text(path, "old")
+
+    def interrupted_fsync(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(paths.os, "fsync", interrupted_fsync)
+    with pytest.raises(KeyboardInterrupt):
+        paths.atomic_write_text(path, "new")
+    assert path.read_text() == "old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_add_move_and_remove():
+    profile = new_profile("p", [P1, P1, P2])
+    assert [p.paper.arxiv_id for p in profile.liked] == ["2101.00001", "2101.00002"]
+    profile, new = add_papers(profile, [P2], "disliked")
+    assert new == [P2] and [p.paper.arxiv_id for p in profile.liked] == ["2101.00001"]
+    assert [p.paper.arxiv_id for p in profile.disliked] == ["2101.00002"]
+    profile, new = add_papers(profile, [P1], "liked")
+    assert new == []
+    profile, found = remove_papers(profile, ["2101.00002", "9999.99999"])
+    assert found == ["2101.00002"] and profile.disliked == ()
+    assert profile.ids == {"2101.00001"}
+
+
+def test_profile_vectors_include_interests(fake_embedder):
+    profile = new_profile("p", [P1], interests=["image restoration"])
+    profile, _ = add_papers(profile, [P2], "disliked")
+    vectors = profile_vectors(profile, CachedEmbedder(fake_embedder, None))
+    assert vectors.liked.shape == (2, fake_embedder.dim) and vectors.disliked.shape == (1, fake_embedder.dim)
+    np.testing.assert_array_equal(vectors.weights, [1.0, 1.0])
+    assert Profile(name="empty").is_empty()
+
+
+def test_resolve_profile(home, tmp_path):
+    assert paths.resolve_profile("vision") == home / "profiles" / "vision.toml"
+    assert paths.resolve_profile(str(tmp_path / "x.toml")) == tmp_path / "x.toml"
+    existing = tmp_path / "plainfile"
+    existing.write_text("")
+    assert paths.resolve_profile(str(existing)) == existing
+    with pytest.raises(UsageError):
+        paths.resolve_profile("../escape")

@@ -1,0 +1,117 @@
+"""Ranking: strategies, dislikes, exclusion of profile papers, ties, limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.embed import CachedEmbedder
+from recommender.profile import ProfileVectors, add_papers, new_profile
+from recommender.rank import recommend, score, top_picks
+from recommender.schema import Listing, Paper, PaperrecError, UsageError
+
+
+def _unit(*rows):
+    array = np.array(rows, dtype=np.float32)
+    return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+
+def test_centroid_and_max_differ():
+    liked = _unit([1, 0, 0], [0, 1, 0])
+    papers = _unit([1, 0, 0], [1, 1, 0], [0, 0, 1])
+    profile = ProfileVectors(liked=liked, weights=np.ones(2, np.float32), disliked=np.zeros((0, 3), np.float32))
+    centroid = score(papers, profile, "centroid")
+    maximum = score(papers, profile, "max")
+    np.testing.assert_allclose(centroid, [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(maximum, [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+
+
+def test_weights_move_the_centroid():
+    liked = _unit([1, 0], [0, 1])
+    papers = _unit([1, 0], [0, 1])
+    heavy = ProfileVectors(liked=liked, weights=np.array([3.0, 1.0], np.float32), disliked=np.zeros((0, 2), np.float32))
+    scores = score(papers, heavy, "centroid")
+    assert scores[0] > scores[1]
+
+
+def test_dislikes_lower_similar_papers():
+    liked = _unit([1, 1, 0])
+    disliked = _unit([0, 1, 0])
+    papers = _unit([1, 0, 0], [0, 1, 0])
+    without = ProfileVectors(liked=liked, weights=np.ones(1, np.float32), disliked=np.zeros((0, 3), np.float32))
+    with_dislike = ProfileVectors(liked=liked, weights=np.ones(1, np.float32), disliked=disliked)
+    assert score(papers, without)[0] == pytest.approx(score(papers, without)[1])
+    lowered = score(papers, with_dislike, dislike_weight=0.5)
+    assert lowered[0] == pytest.approx(score(papers, without)[0])
+    assert lowered[1] == pytest.approx(score(papers, without)[1] - 0.5)
+    assert score(papers, with_dislike, dislike_weight=0.0)[1] == pytest.approx(score(papers, without)[1])
+
+
+def test_unknown_strategy_and_empty_profile():
+    empty = ProfileVectors(liked=np.zeros((0, 2), np.float32), weights=np.zeros(0), disliked=np.zeros((0, 2)))
+    with pytest.raises(UsageError, match="unknown strategy 'magic'"):
+        score(np.zeros((1, 2), np.float32), empty, "magic")
+    with pytest.raises(PaperrecError, match="no liked papers"):
+        score(np.zeros((1, 2), np.float32), empty, "centroid")
+
+
+def test_ties_break_by_id_and_limits():
+    papers = [Paper.make(f"P{i}", f"2101.0000{i}") for i in (3, 1, 2, 4)]
+    scores = np.array([0.5, 0.5, 0.9, 0.1])
+    picks = top_picks(papers, scores, "p", top=3)
+    assert [p.paper.arxiv_id for p in picks] == ["2101.00002", "2101.00001", "2101.00003"]
+    assert [p.rank for p in picks] == [1, 2, 3]
+    assert [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=None, min_score=0.5)] == [
+        "2101.00002", "2101.00001", "2101.00003"]
+
+
+def _listing():
+    return Listing(
+        papers=(
+            Paper.make("Image super-resolution with deep networks", "2104.00001", "super resolution upscaling images"),
+            Paper.make("Protein folding with transformers", "2104.00002", "protein structure biology folding"),
+            Paper.make("Video super-resolution in real time", "2104.00003", "video super resolution frames"),
+            Paper.make("Already liked super-resolution paper", "2104.00004", "super resolution images"),
+        )
+    )
+
+
+def test_recommend_excludes_profile_papers_and_orders(fake_embedder):
+    listing = _listing()
+    profile = new_profile("sr", [listing.papers[3]])
+    picks = recommend(listing, profile, CachedEmbedder(fake_embedder, None), top=10)
+    ids = [p.paper.arxiv_id for p in picks]
+    assert "2104.00004" not in ids
+    assert ids[-1] == "2104.00002"
+    assert all(p.profile == "sr" for p in picks)
+    assert picks[0].score >= picks[1].score >= picks[2].score
+
+
+def test_recommend_dislike_changes_order(fake_embedder):
+    listing = _listing()
+    liked = Paper.make("Super-resolution", "2001.00001", "super resolution video images frames")
+    profile = new_profile("sr", [liked])
+    embedder = CachedEmbedder(fake_embedder, None)
+    before = {p.paper.arxiv_id: p.score for p in recommend(listing, profile, embedder, top=10)}
+    disliked = Paper.make("Video things", "2001.00002", "video frames real time")
+    profile, _ = add_papers(profile, [disliked], "disliked")
+    after = recommend(listing, profile, embedder, top=10, dislike_weight=1.0)
+    scores = {p.paper.arxiv_id: p.score for p in after}
+    assert before["2104.00003"] > before["2104.00001"]  # the video paper led before the dislike
+    assert scores["2104.00003"] < scores["2104.00001"]
+
+
+def test_recommend_errors(fake_embedder):
+    embedder = CachedEmbedder(fake_embedder, None)
+    with pytest.raises(PaperrecError, match="no liked papers or interests"):
+        recommend(_listing(), new_profile("empty"), embedder)
+    with pytest.raises(UsageError, match="--top"):
+        recommend(_listing(), new_profile("x", [_listing().papers[0]]), embedder, top=0)
+    with pytest.raises(UsageError, match="unknown strategy"):
+        recommend(_listing(), new_profile("x", [_listing().papers[0]]), embedder, strategy="nope")
+
+
+def test_interests_alone_rank(fake_embedder):
+    profile = new_profile("bio", interests=["protein folding biology"])
+    picks = recommend(_listing(), profile, CachedEmbedder(fake_embedder, None), top=1)
+    assert picks[0].paper.arxiv_id == "2104.00002"

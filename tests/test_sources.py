@@ -1,0 +1,184 @@
+"""Listings in: markdown, JSONL and CSV parsing, merging and error reporting."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from recommender.schema import Paper, PaperrecError, UsageError, split_arxiv_id, title_id
+from recommender.sources import merge_listings, read_listing, read_listings, to_csv, to_jsonl
+from recommender.sources.markdown import strip_html
+
+
+def test_example_markdown_parses_to_59_papers(example_listing):
+    listing = read_listing(example_listing)
+    assert len(listing) == 59
+    assert listing.category == "cs.CV"
+    assert listing.date == date(2021, 4, 22)
+    first = listing.papers[0]
+    assert first.arxiv_id == "2104.10642"
+    assert first.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
+    assert first.categories == ("cs.CV",)
+    assert first.date == date(2021, 4, 22)
+    assert listing.papers[-1].arxiv_id == "2104.10195"
+    assert listing.papers[-1].title.startswith("Auto-FedAvg")
+    assert len({p.arxiv_id for p in listing.papers}) == 59
+
+
+def test_markdown_abstract_html_link_reduced_to_text(example_listing):
+    first = read_listing(example_listing).papers[0]
+    assert first.abstract.endswith("The code is available at this https URL.")
+    assert "<a" not in first.abstract and "href" not in first.abstract
+    assert first.abstract.startswith("Space-time video super-resolution (STVSR)")
+    assert "  " not in first.abstract
+
+
+def test_markdown_keeps_latex(example_listing):
+    abstracts = " ".join(p.abstract for p in read_listing(example_listing).papers)
+    assert "$-0.15\\pm0.11$" in abstracts
+    assert "$\\%$" in abstracts
+
+
+def test_strip_html_keeps_latex_comparisons():
+    assert strip_html("if $a<b$ and $c>d$ then &amp; <i>x</i><br>y") == "if $a<b$ and $c>d$ then & x y"
+
+
+def test_markdown_versioned_link_and_errors(tmp_path):
+    good = tmp_path / "day.md"
+    good.write_text(
+        "# ArXiv cs.LG --Mon, 3 May 2021\n"
+        "### 1.A Title  [ :arrow_down: ](https://arxiv.org/pdf/2105.00001v3.pdf)\n"
+        ">  First line\n"
+        "> second line &lt;3\n"
+    )
+    paper = read_listing(good).papers[0]
+    assert (paper.arxiv_id, paper.version, paper.abstract) == ("2105.00001", 3, "First line second line <3")
+
+    bad = tmp_path / "bad.md"
+    bad.write_text("# ArXiv cs.LG --Mon, 3 May 2021\n### 1.No link here\n> text\n")
+    with pytest.raises(PaperrecError, match=r"bad\.md:2: expected"):
+        read_listing(bad)
+
+    orphan = tmp_path / "orphan.md"
+    orphan.write_text("# ArXiv cs.LG --Mon, 3 May 2021\n> abstract with no paper\n")
+    with pytest.raises(PaperrecError, match=r"orphan\.md:2:"):
+        read_listing(orphan)
+
+    header = tmp_path / "header.md"
+    header.write_text("# Not a listing header\n")
+    with pytest.raises(PaperrecError, match=r"header\.md:1: expected header"):
+        read_listing(header)
+
+
+def test_jsonl_round_trip(tmp_path, example_listing):
+    papers = read_listing(example_listing).papers
+    path = tmp_path / "day.jsonl"
+    path.write_text(to_jsonl(papers))
+    assert read_listing(path).papers == tuple(
+        Paper(**{**p.__dict__, "version": None}) for p in papers
+    )
+
+
+def test_csv_round_trip_with_lists(tmp_path):
+    papers = (
+        Paper.make("One; with semicolon", "2101.00001v2", "Abstract, with comma", ["A. Author", "B. Author"], ["cs.CV", "cs.LG"], date(2021, 1, 4)),
+        Paper.make("Two", None, "", [], [], None),
+    )
+    path = tmp_path / "day.csv"
+    path.write_text(to_csv(papers))
+    back = read_listing(path).papers
+    assert back[0].authors == ("A. Author", "B. Author")
+    assert back[0].categories == ("cs.CV", "cs.LG")
+    assert back[0].arxiv_id == "2101.00001" and back[0].date == date(2021, 1, 4)
+    assert back[1].arxiv_id == title_id("Two") and back[1].date is None
+
+
+def test_records_fields(tmp_path):
+    path = tmp_path / "x.jsonl"
+    rows = [
+        {"id": "2104.10642v2", "title": "T1", "abstract": "a", "authors": ["X"], "unknown": 1},
+        {"title": "  Deep   Learning! ", "abstract": "", "categories": "cs.CV;cs.AI", "date": "2021-04-22"},
+        {"id": "hep-th/9901001v1", "title": "Old style"},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    papers = read_listing(path).papers
+    assert papers[0].arxiv_id == "2104.10642" and papers[0].authors == ("X",)
+    assert papers[1].arxiv_id == title_id("deep learning") and papers[1].title == "Deep Learning!"
+    assert papers[1].categories == ("cs.CV", "cs.AI") and papers[1].date == date(2021, 4, 22)
+    assert papers[2].arxiv_id == "hep-th/9901001"
+
+
+def test_title_id_is_stable_and_normalised():
+    assert title_id("Deep Learning!") == title_id("  deep   learning ")
+    assert title_id("Déjà vu") == title_id("deja vu")
+    assert title_id("a").startswith("t:") and len(title_id("a")) == 14
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2104.10642", ("2104.10642", None)), ("arXiv:2104.10642v3", ("2104.10642", 3)),
+     ("math.AG/0601001v2", ("math.AG/0601001", 2)), ("hep-th/9901001", ("hep-th/9901001", None)),
+     ("10.1000/xyz", None), ("2104.106", None), ("1412.1234", ("1412.1234", None))],
+)
+def test_split_arxiv_id(raw, expected):
+    assert split_arxiv_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ('{"id": "1", "title": "x"}\n', ".jsonl", r"x\.jsonl:1: not an arXiv id"),
+        ('{"title": "ok"}\n{"title": \n', ".jsonl", r"x\.jsonl:2: invalid JSON"),
+        ('{"abstract": "no title"}\n', ".jsonl", r"x\.jsonl:1: missing 'title'"),
+        ("[1, 2]\n", ".jsonl", r"x\.jsonl:1: expected a JSON object"),
+        ('{"title": "t", "date": "22/04/2021"}\n', ".jsonl", r"x\.jsonl:1: 'date' must be YYYY-MM-DD"),
+        ("id,abstract\n1,x\n", ".csv", r"x\.csv:1: CSV header must name a 'title'"),
+        ("title,abstract\nok,fine\n,empty title\n", ".csv", r"x\.csv:3: missing 'title'"),
+        ("title,abstract\na,b,c\n", ".csv", r"x\.csv:2: more fields"),
+    ],
+)
+def test_malformed_records_name_file_and_line(tmp_path, content, suffix, message):
+    path = tmp_path / f"x{suffix}"
+    path.write_text(content)
+    with pytest.raises(PaperrecError, match=message):
+        read_listing(path)
+
+
+def test_format_detection_and_override(tmp_path, example_listing):
+    copy = tmp_path / "listing.txt"
+    copy.write_text(example_listing.read_text())
+    with pytest.raises(UsageError, match="--input-format"):
+        read_listing(copy)
+    assert len(read_listing(copy, "md")) == 59
+    with pytest.raises(UsageError, match="unknown input format 'xml'"):
+        read_listing(copy, "xml")
+
+
+def test_missing_empty_and_directory(tmp_path):
+    with pytest.raises(PaperrecError, match="no such file"):
+        read_listing(tmp_path / "missing.jsonl")
+    with pytest.raises(PaperrecError, match="is a directory"):
+        read_listing(tmp_path, "jsonl")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(PaperrecError, match="no papers"):
+        read_listings([empty])
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"\xff\xfe\x00title\n")
+    with pytest.raises(PaperrecError, match="not a UTF-8"):
+        read_listing(binary)
+
+
+def test_merge_by_id_unites_categories(tmp_path):
+    a = tmp_path / "cv.jsonl"
+    b = tmp_path / "lg.jsonl"
+    a.write_text(json.dumps({"id": "2101.00001", "title": "Shared", "categories": ["cs.CV"]}) + "\n"
+                 + json.dumps({"id": "2101.00002", "title": "Only CV"}) + "\n")
+    b.write_text(json.dumps({"id": "2101.00001v2", "title": "Shared", "categories": ["cs.LG"]}) + "\n"
+                 + json.dumps({"id": "2101.00003", "title": "Only LG"}) + "\n")
+    merged = read_listings([a, b])
+    assert [p.arxiv_id for p in merged.papers] == ["2101.00001", "2101.00002", "2101.00003"]
+    assert merged.papers[0].categories == ("cs.CV", "cs.LG")
+    assert merge_listings([]).papers == ()
