@@ -292,9 +292,7 @@ def profile_new(
     if path.exists() and not force:
         raise PaperrecError(f"profile {path} already exists: use 'paperrec like' to add papers, or --force")
     liked = read_listings(from_files, input_format).papers if from_files else ()
-    created = new_profile(
-        name, liked, description=description, categories=category or (), interests=interest or ()
-    )
+    created = new_profile(name, liked, description=description, categories=category or (), interests=interest or ())
     save_profile(created, path)
     typer.echo(f"created profile {name!r} with {len(created.liked)} liked papers: {path}", err=True)
 

@@ -80,6 +80,8 @@ class Embedder:
             self.path = Path(model).expanduser().resolve()
             self.model_id = str(self.path)
             self.offline = True
+        elif model.startswith(("/", ".", "~")):
+            raise PaperrecError(f"cannot load model {model!r}: no such directory")
         else:
             self.path, self.model_id, self.offline = None, model, False
 
@@ -177,7 +179,10 @@ class EmbeddingCache:
 
     def put_many(self, key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Store vectors (row-aligned with hashes) in one transaction."""
-        rows = [(key, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in zip(hashes, vectors)]
+        rows = [
+            (key, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
+            for h, v in zip(hashes, vectors, strict=True)
+        ]
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
@@ -209,7 +214,7 @@ class CachedEmbedder:
         hashes = [text_hash(t) for t in texts]
         key = self.encoder.cache_key if self.cache is not None else ""
         known = self.cache.get_many(key, hashes) if self.cache is not None else {}
-        missing = {h: t for h, t in zip(hashes, texts) if h not in known}
+        missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
         if missing:
             known.update(self._encode_missing(key, list(missing), list(missing.values())))
         return np.stack([known[h] for h in hashes])
@@ -233,7 +238,7 @@ class CachedEmbedder:
                 self.encoded += len(chunk_hashes)
                 if self.cache is not None:
                     self.cache.put_many(key, chunk_hashes, chunk_vectors)
-                vectors.update(zip(chunk_hashes, chunk_vectors))
+                vectors.update(zip(chunk_hashes, chunk_vectors, strict=True))
                 if bar is not None:
                     bar.update(len(chunk_hashes))
         finally:

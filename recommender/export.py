@@ -11,7 +11,19 @@ from typing import Any
 
 from .schema import Pick, UsageError
 
-PICK_COLUMNS = ("rank", "id", "title", "abstract", "authors", "categories", "date", "url", "pdf_url", "score", "profile")
+PICK_COLUMNS = (
+    "rank",
+    "id",
+    "title",
+    "abstract",
+    "authors",
+    "categories",
+    "date",
+    "url",
+    "pdf_url",
+    "score",
+    "profile",
+)
 
 
 def pick_record(pick: Pick) -> dict[str, Any]:

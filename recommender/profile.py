@@ -18,7 +18,17 @@ from .schema import Paper, PaperrecError
 SCHEMA_VERSION = 1
 DEFAULT_STRATEGY = "centroid"
 DEFAULT_DISLIKE_WEIGHT = 0.5
-_KNOWN_KEYS = {"schema", "name", "description", "categories", "strategy", "interests", "liked", "disliked", "dislike_weight"}
+_KNOWN_KEYS = {
+    "schema",
+    "name",
+    "description",
+    "categories",
+    "strategy",
+    "interests",
+    "liked",
+    "disliked",
+    "dislike_weight",
+}
 SECTIONS = ("liked", "disliked")
 
 
@@ -107,7 +117,9 @@ def _paper_from_table(table: Any, where: str) -> ProfilePaper:
     if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
         raise PaperrecError(f"{where}: 'weight' must be a number >= 0")
     try:
-        paper = Paper.make(title=title, raw_id=raw_id, abstract=_require(table.get("abstract", ""), str, where, "abstract"))
+        paper = Paper.make(
+            title=title, raw_id=raw_id, abstract=_require(table.get("abstract", ""), str, where, "abstract")
+        )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
     return ProfilePaper(paper=paper, added=added, weight=float(weight))
@@ -233,7 +245,5 @@ def new_profile(
     interests: Iterable[str] = (),
 ) -> Profile:
     """A fresh profile liking the given papers (duplicates by id collapse)."""
-    profile = Profile(
-        name=name, description=description, categories=tuple(categories), interests=tuple(interests)
-    )
+    profile = Profile(name=name, description=description, categories=tuple(categories), interests=tuple(interests))
     return add_papers(profile, liked, "liked")[0]

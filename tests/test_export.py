@@ -13,8 +13,19 @@ from recommender.export import PICK_COLUMNS, render, to_table
 from recommender.schema import Paper, Pick, UsageError
 
 PICKS = [
-    Pick(Paper.make("A very long title " * 8, "2104.10642v2", "Abstract one.", ["Ada Lovelace", "Alan Turing"],
-                    ["cs.CV"], date(2021, 4, 22)), 0.8123456, 1, "sr"),
+    Pick(
+        Paper.make(
+            "A very long title " * 8,
+            "2104.10642v2",
+            "Abstract one.",
+            ["Ada Lovelace", "Alan Turing"],
+            ["cs.CV"],
+            date(2021, 4, 22),
+        ),
+        0.8123456,
+        1,
+        "sr",
+    ),
     Pick(Paper.make("No id [brackets]", None, "", [], [], None), 0.5, 2, "sr"),
 ]
 

@@ -14,7 +14,6 @@ from recommender.profile import (
     add_papers,
     load_profile,
     new_profile,
-    profile_to_toml,
     profile_vectors,
     remove_papers,
     save_profile,
@@ -56,7 +55,7 @@ def test_unknown_keys_survive_and_weights(tmp_path):
     [
         ('name = "x"\nstrategy = centroid\n', r"bad\.toml: invalid TOML: .*line 2, column 12"),
         ('schema = 2\nname = "x"\n', "unsupported profile schema 2"),
-        ('name = 3\n', "'name' has the wrong type"),
+        ("name = 3\n", "'name' has the wrong type"),
         ('name = "x"\n[[liked]]\nid = "2101.00001"\n', r"liked\[1\]: missing 'title'"),
         ('name = "x"\n[[liked]]\ntitle = "t"\nadded = "yesterday"\n', "'added' must be a TOML date"),
         ('name = "x"\n[[disliked]]\ntitle = "t"\nid = "nope"\n', r"disliked\[1\]: not an arXiv id"),

@@ -62,7 +62,10 @@ def test_ties_break_by_id_and_limits():
     assert [p.paper.arxiv_id for p in picks] == ["2101.00002", "2101.00001", "2101.00003"]
     assert [p.rank for p in picks] == [1, 2, 3]
     assert [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=None, min_score=0.5)] == [
-        "2101.00002", "2101.00001", "2101.00003"]
+        "2101.00002",
+        "2101.00001",
+        "2101.00003",
+    ]
 
 
 def _listing():

@@ -76,14 +76,19 @@ def test_jsonl_round_trip(tmp_path, example_listing):
     papers = read_listing(example_listing).papers
     path = tmp_path / "day.jsonl"
     path.write_text(to_jsonl(papers))
-    assert read_listing(path).papers == tuple(
-        Paper(**{**p.__dict__, "version": None}) for p in papers
-    )
+    assert read_listing(path).papers == tuple(Paper(**{**p.__dict__, "version": None}) for p in papers)
 
 
 def test_csv_round_trip_with_lists(tmp_path):
     papers = (
-        Paper.make("One; with semicolon", "2101.00001v2", "Abstract, with comma", ["A. Author", "B. Author"], ["cs.CV", "cs.LG"], date(2021, 1, 4)),
+        Paper.make(
+            "One; with semicolon",
+            "2101.00001v2",
+            "Abstract, with comma",
+            ["A. Author", "B. Author"],
+            ["cs.CV", "cs.LG"],
+            date(2021, 1, 4),
+        ),
         Paper.make("Two", None, "", [], [], None),
     )
     path = tmp_path / "day.csv"
@@ -118,9 +123,15 @@ def test_title_id_is_stable_and_normalised():
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2104.10642", ("2104.10642", None)), ("arXiv:2104.10642v3", ("2104.10642", 3)),
-     ("math.AG/0601001v2", ("math.AG/0601001", 2)), ("hep-th/9901001", ("hep-th/9901001", None)),
-     ("10.1000/xyz", None), ("2104.106", None), ("1412.1234", ("1412.1234", None))],
+    [
+        ("2104.10642", ("2104.10642", None)),
+        ("arXiv:2104.10642v3", ("2104.10642", 3)),
+        ("math.AG/0601001v2", ("math.AG/0601001", 2)),
+        ("hep-th/9901001", ("hep-th/9901001", None)),
+        ("10.1000/xyz", None),
+        ("2104.106", None),
+        ("1412.1234", ("1412.1234", None)),
+    ],
 )
 def test_split_arxiv_id(raw, expected):
     assert split_arxiv_id(raw) == expected
@@ -174,10 +185,18 @@ def test_missing_empty_and_directory(tmp_path):
 def test_merge_by_id_unites_categories(tmp_path):
     a = tmp_path / "cv.jsonl"
     b = tmp_path / "lg.jsonl"
-    a.write_text(json.dumps({"id": "2101.00001", "title": "Shared", "categories": ["cs.CV"]}) + "\n"
-                 + json.dumps({"id": "2101.00002", "title": "Only CV"}) + "\n")
-    b.write_text(json.dumps({"id": "2101.00001v2", "title": "Shared", "categories": ["cs.LG"]}) + "\n"
-                 + json.dumps({"id": "2101.00003", "title": "Only LG"}) + "\n")
+    a.write_text(
+        json.dumps({"id": "2101.00001", "title": "Shared", "categories": ["cs.CV"]})
+        + "\n"
+        + json.dumps({"id": "2101.00002", "title": "Only CV"})
+        + "\n"
+    )
+    b.write_text(
+        json.dumps({"id": "2101.00001v2", "title": "Shared", "categories": ["cs.LG"]})
+        + "\n"
+        + json.dumps({"id": "2101.00003", "title": "Only LG"})
+        + "\n"
+    )
     merged = read_listings([a, b])
     assert [p.arxiv_id for p in merged.papers] == ["2101.00001", "2101.00002", "2101.00003"]
     assert merged.papers[0].categories == ("cs.CV", "cs.LG")

@@ -1,4 +1,4 @@
-"""The reference markdown daily listing: '# ArXiv cs.CV --Thu, 22 Apr 2021', '### N.Title [ :arrow_down: ](pdf)', '> abstract'."""
+"""The reference markdown daily listing: a '# ArXiv <category> --<date>' header, '### N.Title' lines, '> abstract'."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 from ..schema import Listing, Paper, PaperrecError, clean_text, split_arxiv_id
 
 _HEADER = re.compile(r"^#\s+ArXiv\s+(?P<category>\S+)\s+--\s*(?P<date>.+?)\s*$")
-_PAPER = re.compile(
-    r"^###\s+(?P<rank>\d+)\.(?P<title>.*?)\s*\[\s*:arrow_down:\s*\]\((?P<pdf>[^)\s]+)\)\s*$"
-)
+_PAPER = re.compile(r"^###\s+(?P<rank>\d+)\.(?P<title>.*?)\s*\[\s*:arrow_down:\s*\]\((?P<pdf>[^)\s]+)\)\s*$")
 _PDF_ID = re.compile(r"/pdf/(?P<id>.+?)(?:\.pdf)?/?$")
 
 
@@ -85,7 +83,9 @@ def read_markdown(path: Path) -> Listing:
         elif stripped.startswith("# ") and not papers and pending is None:
             match = _HEADER.match(stripped)
             if not match:
-                raise PaperrecError(f"{path}:{number}: expected header '# ArXiv <category> --<weekday>, <d> <Mon> <yyyy>'")
+                raise PaperrecError(
+                    f"{path}:{number}: expected header '# ArXiv <category> --<weekday>, <d> <Mon> <yyyy>'"
+                )
             category = match["category"]
             day = _parse_header_date(match["date"])
             if day is None:

@@ -1,0 +1,242 @@
+"""The command line through typer's CliRunner: every command, every format, every error path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender import __version__
+from recommender.cli import app
+from recommender.profile import load_profile
+
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def assert_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paperrec: error:"), result.stderr
+    assert text in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def liked_jsonl(tmp_path):
+    path = tmp_path / "liked.jsonl"
+    rows = [
+        {
+            "id": "2001.00001",
+            "title": "Image super-resolution networks",
+            "abstract": "super-resolution of images video",
+        },
+        {"id": "2001.00002", "title": "Video super-resolution", "abstract": "temporal super-resolution video frames"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def profile_file(tmp_path, liked_jsonl, home):
+    path = tmp_path / "sr.toml"
+    result = invoke("profile", "new", "sr", "--from", str(liked_jsonl), "--output", str(path), "-c", "cs.CV")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_version_and_help():
+    assert invoke("--version").stdout.strip() == f"paperrec {__version__}"
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("rank", "like", "dislike", "unlike", "info", "profile"):
+        assert command in result.stdout
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from recommender.cli import app; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_rank_table_and_profile_exclusion(profile_file, example_listing, fake_model):
+    result = invoke("rank", str(example_listing), "--profile", str(profile_file), "--top", "5")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["#", "score", "id", "title"]
+    assert lines[1].split()[0] == "1" and lines[1].split()[2].startswith("2104.")
+    assert "https://arxiv.org/abs/" in result.stdout
+    assert sum(1 for line in lines if line[:3].strip().isdigit()) == 5
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "markdown", "table"])
+def test_rank_every_format_to_file(profile_file, example_listing, fake_model, tmp_path, fmt):
+    out = tmp_path / f"picks.{fmt}"
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", fmt, "-o", str(out), "-n", "7")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    text = out.read_text()
+    if fmt == "json":
+        picks = json.loads(text)
+        assert [p["rank"] for p in picks] == list(range(1, 8))
+        assert all(p["profile"] == "sr" for p in picks)
+        scores = [p["score"] for p in picks]
+        assert scores == sorted(scores, reverse=True)
+    elif fmt == "jsonl":
+        assert len(text.splitlines()) == 7
+    elif fmt == "csv":
+        assert len(list(csv.DictReader(io.StringIO(text)))) == 7
+    elif fmt == "markdown":
+        assert text.count("\n### ") == 7
+    else:
+        assert text.splitlines()[0].startswith("  #")
+
+
+def test_rank_min_score_strategy_and_merge(profile_file, example_listing, fake_model, tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(
+        json.dumps({"id": "2104.99999", "title": "Super-resolution video frames", "abstract": "video"})
+        + "\n"
+        + json.dumps({"id": "2104.10642v2", "title": "dup", "abstract": ""})
+        + "\n"
+    )
+    result = invoke(
+        "rank",
+        str(example_listing),
+        str(extra),
+        "-p",
+        str(profile_file),
+        "-f",
+        "json",
+        "--top",
+        "100",
+        "--min-score",
+        "0.2",
+        "--strategy",
+        "max",
+    )
+    picks = json.loads(result.stdout)
+    ids = [p["id"] for p in picks]
+    assert "2104.99999" in ids and len(ids) == len(set(ids)) and all(p["score"] >= 0.2 for p in picks)
+    assert len(ids) < 60
+
+
+def test_cache_means_second_rank_embeds_nothing(profile_file, example_listing, fake_model):
+    invoke("rank", str(example_listing), "-p", str(profile_file))
+    first = fake_model[-1]
+    assert len(first.texts) == 59 + 2  # the listing and the two liked papers, each once
+    invoke("rank", str(example_listing), "-p", str(profile_file))
+    assert fake_model[-1] is not first and fake_model[-1].calls == 0
+
+
+def test_profile_new_list_show_delete(home, liked_jsonl, fake_model):
+    result = invoke(
+        "profile", "new", "vision", "--from", str(liked_jsonl), "-d", "SR papers", "-i", "image restoration"
+    )
+    assert result.exit_code == 0, result.output
+    path = home / "profiles" / "vision.toml"
+    profile = load_profile(path)
+    assert [p.paper.arxiv_id for p in profile.liked] == ["2001.00001", "2001.00002"]
+    assert profile.interests == ("image restoration",) and profile.description == "SR papers"
+    assert_error(invoke("profile", "new", "vision"), 1, "already exists")
+    assert invoke("profile", "new", "vision", "--force").exit_code == 0
+    assert load_profile(path).liked == ()
+
+    listed = invoke("profile", "list")
+    assert listed.stdout.split()[:3] == ["vision", "0", "liked"]
+    shown = invoke("profile", "show", "vision")
+    assert "name         vision" in shown.stdout and "liked (0)" in shown.stdout
+    assert invoke("profile", "show", "vision", "-f", "toml").stdout.startswith("schema = 1")
+    assert_error(invoke("profile", "show", "vision", "-f", "yaml"), 2, "unknown format")
+
+    assert_error(invoke("profile", "delete", "vision"), 2, "--yes")
+    assert invoke("profile", "delete", "vision", "--yes").exit_code == 0
+    assert not path.exists()
+    assert "no profiles" in invoke("profile", "list").stderr
+
+
+def test_like_dislike_unlike_from_listing_and_last_ranking(profile_file, example_listing, fake_model):
+    result = invoke("like", "2104.10325v1", "-p", str(profile_file), "--listing", str(example_listing))
+    assert result.exit_code == 0, result.output
+    assert "liked 2104.10325  SRWarp" in result.stderr
+    liked = load_profile(profile_file).liked[-1]
+    assert liked.paper.title.startswith("SRWarp") and liked.paper.abstract
+
+    invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json")
+    shown = json.loads(invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json").stdout)
+    result = invoke("dislike", "2")  # rank number; profile taken from the last ranking
+    assert result.exit_code == 0, result.output
+    profile = load_profile(profile_file)
+    assert [p.paper.arxiv_id for p in profile.disliked] == [shown[1]["id"]]
+    assert invoke("like", shown[0]["id"], "-p", str(profile_file)).exit_code == 0  # looked up in the last ranking
+
+    result = invoke("unlike", shown[1]["id"], "2104.10325", "9999.99999", "-p", str(profile_file))
+    assert result.exit_code == 0 and "not in the profile: 9999.99999" in result.stderr
+    profile = load_profile(profile_file)
+    assert profile.disliked == () and "2104.10325" not in profile.ids
+    assert_error(invoke("unlike", "9999.99999", "-p", str(profile_file)), 1, "none of 9999.99999")
+
+
+def test_like_errors(profile_file, example_listing, fake_model):
+    assert_error(invoke("like", "3", "-p", str(profile_file)), 1, "no ranking shown yet")
+    assert_error(
+        invoke("like", "2104.00000", "-p", str(profile_file), "-l", str(example_listing)), 1, "not in the listing"
+    )
+    invoke("rank", str(example_listing), "-p", str(profile_file), "-n", "3")
+    assert_error(invoke("like", "4", "-p", str(profile_file)), 1, "no pick #4")
+    assert_error(invoke("like", "2104.10642", "-p", "nobody"), 1, "unknown profile")
+
+
+def test_rank_error_paths(profile_file, example_listing, fake_model, tmp_path, home):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"title": "fine"}\nnot json\n')
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text('name = "x"\nstrategy = centroid\n')
+    empty_profile = tmp_path / "empty.toml"
+    empty_profile.write_text('name = "e"\n')
+    listing = str(example_listing)
+    assert_error(invoke("rank", str(tmp_path / "missing.md"), "-p", str(profile_file)), 1, "no such file")
+    assert_error(invoke("rank", str(empty), "-p", str(profile_file)), 1, "no papers")
+    assert_error(invoke("rank", str(broken), "-p", str(profile_file)), 1, "broken.jsonl:2: invalid JSON")
+    assert_error(invoke("rank", listing, "-p", "nobody"), 1, "unknown profile")
+    assert_error(invoke("rank", listing, "-p", str(bad_toml)), 1, "line 2, column 12")
+    assert_error(invoke("rank", listing, "-p", str(empty_profile)), 1, "no liked papers or interests")
+    assert_error(invoke("rank", listing, "-p", str(profile_file), "-f", "xml"), 2, "unknown format 'xml'")
+    assert_error(invoke("rank", listing, "-p", str(profile_file), "-s", "magic"), 2, "unknown strategy")
+    assert_error(invoke("rank", listing, "-p", str(profile_file), "--input-format", "xml"), 2, "unknown input format")
+    assert_error(invoke("rank", str(tmp_path / "x.txt"), "-p", str(profile_file)), 2, "--input-format")
+    assert_error(invoke("rank", listing, "-p", str(profile_file), "-n", "0"), 2, "--top")
+    assert invoke("rank", listing).exit_code == 2  # --profile is required (typer's own usage error)
+
+
+def test_missing_model_is_a_clear_error(profile_file, example_listing, tmp_path):
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "--model", str(tmp_path / "no-such-model"))
+    assert_error(result, 1, "cannot load model")
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "modules.json").write_text("[]")
+    assert_error(
+        invoke("rank", str(example_listing), "-p", str(profile_file), "--model", str(broken)), 1, "cannot load model"
+    )
+
+
+def test_info_shows_paths_and_model(home):
+    result = invoke("info")
+    assert result.exit_code == 0
+    assert f"home         {home}" in result.stdout
+    assert "sentence-transformers/all-MiniLM-L6-v2" in result.stdout and "(empty)" in result.stdout
+
+
+def test_python_dash_m(home):
+    out = subprocess.run([sys.executable, "-m", "recommender", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"paperrec {__version__}"
