@@ -98,62 +98,88 @@ def _default_model() -> str:
     return DEFAULT_MODEL
 
 
+def _write_sections(sections: list[tuple[str, list]], fmt: str, output: Path | None) -> None:
+    from .export import render_sections
+
+    if output is not None and "{profile}" in str(output):
+        for name, picks in sections:
+            _write(render_sections([(name, picks)], fmt), Path(str(output).replace("{profile}", name)))
+    else:
+        _write(render_sections(sections, fmt), output)
+
+
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown|rss|bibtex")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically); {profile} in the name: one file each."),
+]
+TopOption = Annotated[int, typer.Option("--top", "-n", help="How many picks to show per profile.")]
+MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")]
+StrategyOption = Annotated[
+    str | None, typer.Option("--strategy", "-s", help="centroid|max (default: each profile's own).")
+]
+DislikeWeightOption = Annotated[
+    float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
+]
+
+
+def _check_format(fmt: str) -> None:
+    from .export import RENDERERS
+
+    if fmt not in RENDERERS:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+
+
 @app.command()
 @handle_errors
 def rank(
     listings: Annotated[list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv); merged by id.")],
-    profile: ProfileOption,
-    top: Annotated[int, typer.Option("--top", "-n", help="How many picks to show.")] = 10,
-    min_score: Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")] = None,
-    strategy: Annotated[
-        str | None, typer.Option("--strategy", "-s", help="centroid|max (default: the profile's).")
-    ] = None,
-    dislike_weight: Annotated[
-        float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")] = None,
+    profile: Annotated[
+        list[str], typer.Option("--profile", "-p", help="Profile name or .toml path; repeat for several.")
+    ],
+    top: TopOption = 10,
+    min_score: MinScoreOption = None,
+    strategy: StrategyOption = None,
+    dislike_weight: DislikeWeightOption = None,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
     input_format: InputFormatOption = None,
+    mark_seen: Annotated[
+        bool, typer.Option("--mark-seen", help="Remember the picks as shown, so 'today' hides them later.")
+    ] = False,
     model: ModelOption = "",
 ) -> None:
-    """Rank listings for a profile and print the top picks.
+    """Rank listings for one or more profiles and print the top picks.
 
     Example: paperrec rank examples/arxiv-cs.CV-2021-04-22.md --profile profiles/super-resolution.toml
     """
-    from .export import RENDERERS, render
-    from .profile import load_profile
-    from .rank import recommend
+    from .daily import profile_paths, rank_profile
+    from .seen import SeenMemory
     from .sources import read_listings
     from .state import save_last_ranking
 
-    if fmt not in RENDERERS:
-        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+    _check_format(fmt)
     listing = read_listings(listings, input_format)
-    profile_path = paths.resolve_profile(profile).resolve()
-    loaded = load_profile(profile_path)
-    picks = recommend(
-        listing,
-        loaded,
-        _embedder(model or _default_model()),
-        strategy=strategy,
-        top=top,
-        min_score=min_score,
-        dislike_weight=dislike_weight,
-    )
-    save_last_ranking(str(profile_path), listing.papers, picks)
-    _write(render(picks, fmt), output)
+    embedder = _embedder(model or _default_model())
+    seen = SeenMemory(paths.seen_path()) if mark_seen else None
+    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight)
+    ranked = [
+        rank_profile(listing, path, embedder, seen=seen, include_seen=True, mark_seen=mark_seen, **options)
+        for path in profile_paths(profile)
+    ]
+    save_last_ranking(listing.papers, [(str(r.path), r.picks) for r in ranked])
+    _write_sections([(r.profile.name, r.picks) for r in ranked], fmt, output)
 
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
     from .profile import add_papers, load_profile, save_profile
     from .sources import read_listing
-    from .state import find_papers, load_last_ranking
+    from .state import resolve_refs
 
     candidates = read_listing(listing, input_format).papers if listing else None
-    name = profile or load_last_ranking().profile
-    path = paths.resolve_profile(name)
+    path, papers = resolve_refs(refs, profile, candidates)
     loaded = load_profile(path)
-    updated, new = add_papers(loaded, find_papers(refs, candidates), section)
+    updated, new = add_papers(loaded, papers, section)
     save_profile(updated, path)
     for paper in new:
         typer.echo(f"{section} {paper.arxiv_id}  {paper.title}", err=True)
@@ -164,7 +190,8 @@ def _rate(refs: list[str], profile: str | None, listing: Path | None, input_form
 
 RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]
 RateProfileOption = Annotated[
-    str | None, typer.Option("--profile", "-p", help="Profile name or .toml path (default: the last ranked one).")
+    str | None,
+    typer.Option("--profile", "-p", help="Profile name or .toml path (default: the one last ranked)."),
 ]
 ListingOption = Annotated[
     Path | None, typer.Option("--listing", "-l", help="Look the papers up in this listing (default: last ranking).")

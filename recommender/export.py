@@ -1,13 +1,17 @@
-"""Picks out: terminal table, JSON, JSONL, CSV and Markdown renderings of ranked picks."""
+"""Picks out: terminal table, JSON, JSONL, CSV, Markdown, RSS (Atom) and BibTeX renderings of ranked picks."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 import shutil
+import unicodedata
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 from .schema import Pick, UsageError
 
@@ -122,12 +126,121 @@ def to_markdown(picks: Sequence[Pick]) -> str:
     return "\n".join(parts)
 
 
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
+    """An Atom feed of one profile's picks that a feed reader can subscribe to (entry ids are stable)."""
+    now = now or datetime.now(UTC)
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    profile = picks[0].profile if picks else "paperrec"
+    ElementTree.register_namespace("", ATOM_NS)
+
+    def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> ElementTree.Element:
+        element = ElementTree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    feed = ElementTree.Element(f"{{{ATOM_NS}}}feed")
+    add(feed, "title", f"paperrec picks for {profile}")
+    add(feed, "id", f"urn:paperrec:profile:{_slug(profile)}")
+    add(feed, "updated", stamp)
+    add(feed, "generator", "paperrec")
+    author = add(feed, "author")
+    add(author, "name", "paperrec")
+    for pick in picks:
+        paper = pick.paper
+        entry = add(feed, "entry")
+        add(entry, "title", f"{pick.rank}. {paper.title}")
+        add(entry, "id", paper.url or f"urn:paperrec:{paper.arxiv_id}")
+        if paper.url:
+            add(entry, "link", href=paper.url, rel="alternate", type="text/html")
+        if paper.pdf_url:
+            add(entry, "link", href=paper.pdf_url, rel="related", type="application/pdf", title="PDF")
+        published = f"{paper.date.isoformat()}T00:00:00Z" if paper.date else stamp
+        add(entry, "published", published)
+        add(entry, "updated", stamp)
+        for name in paper.authors:
+            add(add(entry, "author"), "name", name)
+        for category in paper.categories:
+            add(entry, "category", term=category)
+        add(entry, "summary", f"score {pick.score:.3f} for {pick.profile}. {paper.abstract}".strip(), type="text")
+    ElementTree.indent(feed)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(feed, encoding="unicode") + "\n"
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+
+
+def _bibtex_value(text: str) -> str:
+    # Braces must balance inside {...}; bare & % # would break LaTeX, so they are escaped once.
+    text = re.sub(r"(?<!\\)([&%#])", r"\\\1", text).rstrip("\\")
+    depth = 0
+    kept = []
+    for char in text:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                continue
+            depth -= 1
+        kept.append(char)
+    return "".join(kept) + "}" * depth
+
+
+def _bibtex_key(pick: Pick, used: set[str]) -> str:
+    paper = pick.paper
+    surname = _slug(paper.authors[0].split()[-1]) if paper.authors and paper.authors[0].split() else ""
+    year = str(paper.date.year) if paper.date else ""
+    if not year and paper.has_arxiv_id and re.match(r"\d{4}\.", paper.arxiv_id):
+        year = "20" + paper.arxiv_id[:2]
+    words = [w for w in _slug(paper.title).split("-") if len(w) > 3]
+    key = (surname.replace("-", "") + year + (words[0] if words else "")) or _slug(paper.arxiv_id).replace("-", "")
+    candidate, n = key, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{key}{chr(ord('a') + n - 2)}" if n <= 27 else f"{key}{n}"
+    used.add(candidate)
+    return candidate
+
+
+def to_bibtex(picks: Sequence[Pick]) -> str:
+    """BibTeX @misc entries with eprint, archivePrefix, primaryClass and url, ready for a reference manager."""
+    used: set[str] = set()
+    entries = []
+    for pick in picks:
+        paper = pick.paper
+        fields: list[tuple[str, str]] = [("title", "{" + paper.title + "}")]
+        if paper.authors:
+            fields.append(("author", " and ".join(paper.authors)))
+        if paper.date:
+            fields.append(("year", str(paper.date.year)))
+        elif paper.has_arxiv_id and re.match(r"\d{4}\.", paper.arxiv_id):
+            fields.append(("year", "20" + paper.arxiv_id[:2]))
+        if paper.has_arxiv_id:
+            fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+            if paper.categories:
+                fields.append(("primaryClass", paper.categories[0]))
+            fields.append(("url", paper.url or ""))
+        if paper.abstract:
+            fields.append(("abstract", paper.abstract))
+        fields.append(("note", f"paperrec score {pick.score:.3f} for {pick.profile}"))
+        body = ",\n".join(f"  {name} = {{{_bibtex_value(value)}}}" for name, value in fields)
+        entries.append(f"@misc{{{_bibtex_key(pick, used)},\n{body}\n}}\n")
+    return "\n".join(entries)
+
+
 RENDERERS: dict[str, Callable[[Sequence[Pick]], str]] = {
     "table": to_table,
     "json": to_json,
     "jsonl": to_jsonl,
     "csv": to_csv,
     "markdown": to_markdown,
+    "rss": to_rss,
+    "bibtex": to_bibtex,
 }
 
 
@@ -136,3 +249,21 @@ def render(picks: Sequence[Pick], fmt: str = "table") -> str:
     if fmt not in RENDERERS:
         raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
     return RENDERERS[fmt](picks)
+
+
+def render_sections(sections: Sequence[tuple[str, Sequence[Pick]]], fmt: str = "table") -> str:
+    """Render several profiles' picks: one section each for table/markdown, one flat list for data formats."""
+    if fmt not in RENDERERS:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+    if len(sections) == 1:
+        return RENDERERS[fmt](sections[0][1])
+    if fmt == "rss":
+        raise UsageError("an RSS feed holds one profile: give --output with {profile} in the file name")
+    if fmt in ("table", "markdown"):
+        parts = []
+        for name, picks in sections:
+            heading = f"== {name} ==\n" if fmt == "table" else ""
+            body = RENDERERS[fmt](picks) if picks or fmt == "table" else f"# paperrec picks for {name}\n\n_No picks._\n"
+            parts.append(heading + body)
+        return "\n".join(parts)
+    return RENDERERS[fmt]([pick for _, picks in sections for pick in picks])

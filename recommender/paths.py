@@ -41,6 +41,11 @@ def last_ranking_path() -> Path:
     return state_dir() / "last_ranking.json"
 
 
+def seen_path() -> Path:
+    """The seen-memory: papers each profile was already shown."""
+    return state_dir() / "seen.sqlite3"
+
+
 def listings_dir() -> Path:
     """Listings fetched from arXiv."""
     return home() / "listings"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -76,8 +76,12 @@ def recommend(
     top: int | None = 10,
     min_score: float | None = None,
     dislike_weight: float | None = None,
+    exclude: Collection[str] = frozenset(),
 ) -> list[Pick]:
-    """Rank a listing for a profile: embed (through the cache), score, and return the top picks."""
+    """Rank a listing for a profile: embed (through the cache), score, and return the top picks.
+
+    Papers in the profile and ids in `exclude` (e.g. already seen) are never picked.
+    """
     strategy = strategy or profile.strategy
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
@@ -87,7 +91,8 @@ def recommend(
         raise PaperrecError(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
         )
-    candidates = [p for p in listing.papers if p.arxiv_id not in profile.ids]
+    skip = profile.ids | set(exclude)
+    candidates = [p for p in listing.papers if p.arxiv_id not in skip]
     if not candidates:
         return []
     vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)

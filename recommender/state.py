@@ -5,36 +5,53 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from .paths import atomic_write_text, last_ranking_path
-from .schema import Paper, PaperrecError, Pick, split_arxiv_id
+from .paths import atomic_write_text, last_ranking_path, resolve_profile
+from .schema import Paper, PaperrecError, Pick, UsageError, split_arxiv_id
 from .sources import paper_from_record, paper_to_record
 
 
 @dataclass(frozen=True)
-class LastRanking:
-    """What the last `rank` saw: the profile (as given), every candidate paper, and the ids shown in rank order."""
+class Section:
+    """One profile's part of a ranking: the profile file and the ids shown, in rank order."""
 
-    profile: str
-    papers: tuple[Paper, ...]
+    profile: str  # absolute path of the profile file
+    name: str
     pick_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LastRanking:
+    """What the last `rank` or `today` showed: every candidate paper and one section per profile."""
+
+    papers: tuple[Paper, ...]
+    sections: tuple[Section, ...]
 
     def paper(self, arxiv_id: str) -> Paper | None:
         """The candidate with this id, if the last ranking had it."""
         return next((p for p in self.papers if p.arxiv_id == arxiv_id), None)
 
-    def by_rank(self, rank: int) -> Paper | None:
-        """The paper shown at this 1-based rank."""
-        if 1 <= rank <= len(self.pick_ids):
-            return self.paper(self.pick_ids[rank - 1])
-        return None
+    def section(self, profile: str | None) -> Section:
+        """The section of this profile file (absolute path); the only one when profile is None."""
+        if profile is None:
+            if len(self.sections) != 1:
+                names = ", ".join(s.name for s in self.sections)
+                raise UsageError(f"the last run ranked several profiles ({names}): choose one with --profile")
+            return self.sections[0]
+        for section in self.sections:
+            if profile == section.profile:
+                return section
+        raise PaperrecError(f"the last ranking did not include profile {profile!r}")
 
 
-def save_last_ranking(profile: str, papers: Sequence[Paper], picks: Sequence[Pick]) -> None:
-    """Remember the candidates and the picks of the ranking just shown."""
+def save_last_ranking(papers: Sequence[Paper], sections: Sequence[tuple[str, Sequence[Pick]]]) -> None:
+    """Remember the candidates and, per profile file path, the picks just shown."""
     data = {
-        "profile": profile,
-        "picks": [p.paper.arxiv_id for p in picks],
+        "sections": [
+            {"profile": path, "name": picks[0].profile if picks else "", "picks": [p.paper.arxiv_id for p in picks]}
+            for path, picks in sections
+        ],
         "papers": [paper_to_record(p) for p in papers],
     }
     atomic_write_text(last_ranking_path(), json.dumps(data, ensure_ascii=False))
@@ -48,31 +65,42 @@ def load_last_ranking() -> LastRanking:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         papers = tuple(paper_from_record(r, str(path)) for r in data["papers"])
-        return LastRanking(profile=data["profile"], papers=papers, pick_ids=tuple(data["picks"]))
-    except (ValueError, KeyError, TypeError):
+        sections = tuple(Section(s["profile"], s["name"], tuple(s["picks"])) for s in data["sections"])
+        return LastRanking(papers=papers, sections=sections)
+    except (ValueError, KeyError, TypeError, PaperrecError):
         raise PaperrecError(f"{path}: the saved last ranking is unreadable; run 'paperrec rank' again") from None
 
 
-def find_papers(refs: Sequence[str], candidates: Sequence[Paper] | None = None) -> list[Paper]:
-    """Resolve ids (any version suffix) or rank numbers of the last ranking to papers.
+def resolve_refs(
+    refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
+) -> tuple[Path, list[Paper]]:
+    """The profile file to edit and the papers that refs (arXiv ids or rank numbers) point to.
 
-    With candidates (a listing) ids are looked up there; otherwise in the last ranking.
+    Ids are looked up in listing_papers when given, else among the last ranking's papers; rank numbers
+    always refer to the last ranking of the profile (the only one ranked when profile is None).
     """
-    last = load_last_ranking() if candidates is None or any(r.strip().isdigit() for r in refs) else None
-    pool = {p.arxiv_id: p for p in (candidates if candidates is not None else last.papers)}
+    numbers = any(r.strip().isdigit() for r in refs)
+    profile_path = resolve_profile(profile).resolve() if profile else None
+    last = load_last_ranking() if numbers or listing_papers is None or profile is None else None
+    section = None
+    if last is not None and (numbers or profile_path is None):
+        section = last.section(str(profile_path) if profile_path else None)
+    if profile_path is None:
+        profile_path = Path(section.profile)
+    pool = {p.arxiv_id: p for p in (listing_papers if listing_papers is not None else last.papers)}
     found: list[Paper] = []
-    for ref in refs:
-        ref = ref.strip()
+    for ref in (r.strip() for r in refs):
         if ref.isdigit():
-            paper = last.by_rank(int(ref)) if last else None
-            if paper is None:
-                raise PaperrecError(f"no pick #{ref} in the last ranking ({len(last.pick_ids)} shown)")
+            rank = int(ref)
+            if not 1 <= rank <= len(section.pick_ids):
+                shown = len(section.pick_ids)
+                raise PaperrecError(f"no pick #{ref} in the last ranking of {section.name!r} ({shown} shown)")
+            paper = last.paper(section.pick_ids[rank - 1])
         else:
             split = split_arxiv_id(ref)
-            key = split[0] if split else ref
-            paper = pool.get(key)
+            paper = pool.get(split[0] if split else ref)
             if paper is None:
-                where = "the listing" if candidates is not None else "the last ranking"
+                where = "the listing" if listing_papers is not None else "the last ranking"
                 raise PaperrecError(f"paper {ref} is not in {where}; pass --listing FILE that contains it")
         found.append(paper)
-    return found
+    return profile_path, found

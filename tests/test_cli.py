@@ -240,3 +240,24 @@ def test_info_shows_paths_and_model(home):
 def test_python_dash_m(home):
     out = subprocess.run([sys.executable, "-m", "recommender", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"paperrec {__version__}"
+
+
+def test_several_profiles_one_section_each(home, liked_jsonl, fake_model, example_listing, tmp_path):
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl)).exit_code == 0
+    assert invoke("profile", "new", "bio", "-i", "protein folding biology cells").exit_code == 0
+    table = invoke("rank", str(example_listing), "-p", "sr", "-p", "bio", "-n", "3")
+    assert table.exit_code == 0, table.output
+    assert "== sr ==" in table.stdout and "== bio ==" in table.stdout
+    picks = json.loads(invoke("rank", str(example_listing), "-p", "sr", "-p", "bio", "-n", "3", "-f", "json").stdout)
+    assert [p["profile"] for p in picks] == ["sr"] * 3 + ["bio"] * 3
+    assert_error(invoke("rank", str(example_listing), "-p", "sr", "-p", "bio", "-f", "rss"), 2, "{profile}")
+    out = tmp_path / "feeds" / "picks-{profile}.xml"
+    assert invoke("rank", str(example_listing), "-p", "sr", "-p", "bio", "-f", "rss", "-o", str(out)).exit_code == 0
+    assert sorted(f.name for f in (tmp_path / "feeds").iterdir()) == ["picks-bio.xml", "picks-sr.xml"]
+
+    # like by rank number needs to know which section after a multi-profile run
+    assert_error(invoke("like", "1"), 2, "choose one with --profile")
+    result = invoke("like", "1", "--profile", "bio")
+    assert result.exit_code == 0, result.output
+    bio = load_profile(home / "profiles" / "bio.toml")
+    assert [p.paper.arxiv_id for p in bio.liked] == [picks[3]["id"]]

@@ -67,3 +67,40 @@ def test_markdown_and_table():
 def test_unknown_format():
     with pytest.raises(UsageError, match="unknown format 'xml'"):
         render(PICKS, "xml")
+
+
+def test_rss_reads_back_with_feedparser():
+    import feedparser
+
+    feed = feedparser.parse(render(PICKS, "rss"))
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "paperrec picks for sr"
+    assert len(feed.entries) == 2
+    first = feed.entries[0]
+    assert first.link == "https://arxiv.org/abs/2104.10642" and first.id == "https://arxiv.org/abs/2104.10642"
+    assert first.title.startswith("1. A very long title")
+    assert [a.name for a in first.authors] == ["Ada Lovelace", "Alan Turing"]
+    assert "Abstract one." in first.summary and first.tags[0].term == "cs.CV"
+    assert feed.entries[1].id.startswith("urn:paperrec:t:")
+
+
+def test_bibtex_reads_back_with_bibtexparser():
+    import bibtexparser
+
+    tricky = Pick(
+        Paper.make("50% better {robust} & fast", "2105.00001", "Uses $x_1 < y$ and 100% of {data", ["Jo Doe"]),
+        0.4,
+        3,
+        "sr",
+    )
+    library = bibtexparser.parse_string(render([*PICKS, tricky], "bibtex"))
+    assert not library.failed_blocks
+    entries = library.entries
+    assert len(entries) == 3 and len({e.key for e in entries}) == 3
+    first = entries[0]
+    assert first.key == "lovelace2021very"
+    assert first["eprint"] == "2104.10642" and first["archivePrefix"] == "arXiv"
+    assert first["primaryClass"] == "cs.CV" and first["url"] == "https://arxiv.org/abs/2104.10642"
+    assert first["author"] == "Ada Lovelace and Alan Turing" and first["year"] == "2021"
+    assert "eprint" not in entries[1].fields_dict  # a paper without arXiv id has no eprint
+    assert entries[2]["title"] == "{50\\% better {robust} \\& fast}" and entries[2]["year"] == "2021"

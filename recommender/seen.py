@@ -1,0 +1,50 @@
+"""The seen-memory: which papers each profile was already shown, and on which listing day."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+from .schema import PaperrecError
+
+
+class SeenMemory:
+    """Per-profile record of shown papers in SQLite, keyed by arXiv id without version."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
+                " day TEXT NOT NULL, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID"
+            )
+            self._db.commit()
+        except (sqlite3.Error, OSError) as error:
+            raise PaperrecError(f"cannot open the seen-memory {self.path}: {error}") from None
+
+    def seen_before(self, profile: str, day: date) -> set[str]:
+        """Ids this profile was shown on a listing day before `day` (showing the same day again is fine)."""
+        rows = self._db.execute("SELECT arxiv_id FROM seen WHERE profile = ? AND day < ?", [profile, day.isoformat()])
+        return {arxiv_id for (arxiv_id,) in rows}
+
+    def mark(self, profile: str, ids: Iterable[str], day: date) -> None:
+        """Remember that these ids were shown to the profile on `day` (the first day shown is kept)."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(profile, i, day.isoformat()) for i in ids]
+            )
+
+    def count(self, profile: str | None = None) -> int:
+        """How many papers are remembered (for one profile, or in all)."""
+        if profile is None:
+            return self._db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM seen WHERE profile = ?", [profile]).fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()

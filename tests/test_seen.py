@@ -1,0 +1,70 @@
+"""The seen-memory and the morning run: yesterday's picks are hidden today unless asked for."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from recommender.daily import rank_profile
+from recommender.embed import CachedEmbedder
+from recommender.profile import new_profile, save_profile
+from recommender.schema import Listing, Paper
+from recommender.seen import SeenMemory
+
+
+def test_memory_is_per_profile_and_per_day(tmp_path):
+    memory = SeenMemory(tmp_path / "seen.sqlite3")
+    memory.mark("a", ["2101.00001", "2101.00002"], date(2021, 5, 3))
+    memory.mark("a", ["2101.00001"], date(2021, 5, 4))  # first day shown is kept
+    assert memory.seen_before("a", date(2021, 5, 3)) == set()
+    assert memory.seen_before("a", date(2021, 5, 4)) == {"2101.00001", "2101.00002"}
+    assert memory.seen_before("b", date(2021, 5, 4)) == set()
+    assert memory.count() == 2 and memory.count("a") == 2
+    memory.close()
+    assert SeenMemory(tmp_path / "seen.sqlite3").count("a") == 2
+
+
+def _day(day: date, *papers: tuple[str, str]) -> Listing:
+    return Listing(papers=tuple(Paper.make(t, i, t, date=day) for i, t in papers), date=day)
+
+
+def test_yesterdays_picks_are_hidden_today(tmp_path, fake_embedder):
+    profile = tmp_path / "p.toml"
+    save_profile(new_profile("p", [Paper.make("graph neural networks", "2001.00001", "graph networks")]), profile)
+    memory = SeenMemory(tmp_path / "seen.sqlite3")
+    embedder = CachedEmbedder(fake_embedder, None)
+    monday = _day(date(2021, 5, 3), ("2105.00001", "graph neural networks for molecules"), ("2105.00002", "cats"))
+    first = rank_profile(monday, profile, embedder, seen=memory, mark_seen=True, top=1)
+    assert [p.paper.arxiv_id for p in first.picks] == ["2105.00001"]
+
+    again = rank_profile(monday, profile, embedder, seen=memory, mark_seen=True, top=1)  # same day: same answer
+    assert [p.paper.arxiv_id for p in again.picks] == ["2105.00001"] and again.hidden_seen == 0
+
+    # Tuesday: the same paper comes back as a cross-list with a new version; it is the same paper.
+    tuesday = Listing(
+        papers=(
+            Paper.make("graph neural networks for molecules", "2105.00001v2", "graph", ["X"], ["cs.AI"]),
+            Paper.make("graph networks on meshes", "2105.00003", "graph networks meshes"),
+        ),
+        date=date(2021, 5, 4),
+    )
+    hidden = rank_profile(tuesday, profile, embedder, seen=memory, mark_seen=True, top=5)
+    assert [p.paper.arxiv_id for p in hidden.picks] == ["2105.00003"] and hidden.hidden_seen == 1
+    shown = rank_profile(tuesday, profile, embedder, seen=memory, include_seen=True, top=5)
+    assert "2105.00001" in [p.paper.arxiv_id for p in shown.picks]
+
+
+def test_rank_records_nothing_without_mark_seen(tmp_path, home, fake_model, example_listing):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.paths import seen_path
+
+    profile = tmp_path / "p.toml"
+    save_profile(new_profile("p", [Paper.make("super-resolution video", "2001.00001", "video")]), profile)
+    runner = CliRunner()
+    first = runner.invoke(app, ["rank", str(example_listing), "-p", str(profile), "-f", "json"])
+    assert first.exit_code == 0 and not seen_path().exists()
+    marked = runner.invoke(app, ["rank", str(example_listing), "-p", str(profile), "-f", "json", "--mark-seen"])
+    assert json.loads(marked.stdout) == json.loads(first.stdout)
+    assert SeenMemory(seen_path()).count("p") == 10
