@@ -31,6 +31,11 @@ def cache_path() -> Path:
     return home() / "cache" / "embeddings.sqlite3"
 
 
+def metadata_cache_path() -> Path:
+    """arXiv titles and abstracts fetched for papers imported by id."""
+    return home() / "cache" / "arxiv-metadata.sqlite3"
+
+
 def state_dir() -> Path:
     """Run state: the last ranking shown (later the seen-memory)."""
     return home() / "state"

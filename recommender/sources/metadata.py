@@ -1,0 +1,105 @@
+"""Titles and abstracts for papers known only by id: looked up on the arXiv API in batches, cached in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..schema import Paper, PaperrecError
+from .records import paper_from_record, paper_to_record
+
+Lookup = Callable[[list[str]], dict[str, Paper]]
+
+
+class MetadataCache:
+    """arXiv metadata already fetched, by arXiv id without version."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS papers (arxiv_id TEXT PRIMARY KEY, record TEXT NOT NULL)")
+            self._db.commit()
+        except (sqlite3.Error, OSError) as error:
+            raise PaperrecError(f"cannot open the metadata cache {self.path}: {error}") from None
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
+        """The cached papers among these ids."""
+        found: dict[str, Paper] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT arxiv_id, record FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            for arxiv_id, record in rows:
+                found[arxiv_id] = paper_from_record(json.loads(record), str(self.path))
+        return found
+
+    def put_many(self, papers: Sequence[Paper]) -> None:
+        """Store papers' metadata."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO papers VALUES (?, ?)",
+                [(p.arxiv_id, json.dumps(paper_to_record(p), ensure_ascii=False)) for p in papers],
+            )
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Papers with metadata filled in where it could be, and what could not be done."""
+
+    papers: tuple[Paper, ...]
+    without_abstract: int
+    unresolved: tuple[str, ...]  # ids with neither title nor abstract after the lookup
+    notice: str | None = None  # e.g. why the lookup failed (offline)
+
+
+def needs_metadata(paper: Paper) -> bool:
+    """True for arXiv papers that lack a title or an abstract."""
+    return paper.has_arxiv_id and (not paper.title or not paper.abstract)
+
+
+def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: MetadataCache | None) -> Completion:
+    """Fill missing titles/abstracts from the cache, then from `lookup` (the arXiv API); offline keeps what is there."""
+    wanted = [p.arxiv_id for p in papers if needs_metadata(p)]
+    known = cache.get_many(wanted) if cache is not None and wanted else {}
+    notice = None
+    remaining = [i for i in wanted if i not in known]
+    if remaining and lookup is not None:
+        try:
+            fetched = lookup(remaining)
+        except PaperrecError as error:
+            fetched = {}
+            notice = f"could not fetch metadata for {len(remaining)} papers ({error})"
+        if cache is not None and fetched:
+            cache.put_many(list(fetched.values()))
+        known.update(fetched)
+    completed = []
+    for paper in papers:
+        found = known.get(paper.arxiv_id)
+        if found is not None and needs_metadata(paper):
+            paper = replace(
+                paper,
+                title=paper.title or found.title,
+                abstract=paper.abstract or found.abstract,
+                authors=paper.authors or found.authors,
+                categories=paper.categories or found.categories,
+                date=paper.date or found.date,
+            )
+        completed.append(paper)
+    return Completion(
+        papers=tuple(p for p in completed if p.title),
+        without_abstract=sum(1 for p in completed if p.title and not p.abstract),
+        unresolved=tuple(p.arxiv_id for p in completed if not p.title),
+        notice=notice,
+    )
