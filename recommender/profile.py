@@ -73,6 +73,8 @@ class ProfileVectors:
     weights: np.ndarray  # (n_liked + n_interests,)
     disliked: np.ndarray  # (n_disliked, dim)
     added: tuple[date | None, ...] = ()  # row-aligned with liked; None for interests
+    liked_texts: tuple[str, ...] = ()  # row-aligned with liked, for lexical strategies
+    disliked_texts: tuple[str, ...] = ()
 
 
 def profile_vectors(profile: Profile, embedder: CachedEmbedder) -> ProfileVectors:
@@ -88,6 +90,8 @@ def profile_vectors(profile: Profile, embedder: CachedEmbedder) -> ProfileVector
         weights=weights,
         disliked=vectors[n_liked:] if disliked_texts else np.zeros((0, dim), np.float32),
         added=tuple(p.added for p in profile.liked) + (None,) * len(profile.interests),
+        liked_texts=tuple(liked_texts),
+        disliked_texts=tuple(disliked_texts),
     )
 
 

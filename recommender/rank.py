@@ -2,52 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 
 import numpy as np
 
 from .embed import CachedEmbedder
-from .profile import Profile, ProfileVectors, profile_vectors
+from .profile import Profile, profile_vectors
 from .schema import Listing, Paper, PaperrecError, Pick, UsageError
+from .strategies import LEARNS_DISLIKES, STRATEGIES, ScoringInput, unit_mean
 
 
-def _centroid(vectors: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Unit vector along the (weighted) mean of unit vectors; zero when there is nothing to average."""
-    if len(vectors) == 0:
-        return np.zeros(vectors.shape[1], dtype=np.float32)
-    mean = np.average(vectors, axis=0, weights=weights if weights is not None and weights.sum() > 0 else None)
-    norm = np.linalg.norm(mean)
-    return (mean / norm if norm > 0 else mean).astype(np.float32)
-
-
-def centroid_scores(papers: np.ndarray, liked: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cosine to the weighted mean of the liked vectors (the baseline)."""
-    return papers @ _centroid(liked, weights)  # (n_papers,)
-
-
-def max_scores(papers: np.ndarray, liked: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Cosine to the single most similar liked paper (weights are ignored)."""
-    return (papers @ liked.T).max(axis=1)  # (n_papers, n_liked) -> (n_papers,)
-
-
-STRATEGIES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "centroid": centroid_scores,
-    "max": max_scores,
-}
-
-
-def score(
-    paper_vectors: np.ndarray, profile: ProfileVectors, strategy: str = "centroid", dislike_weight: float = 0.5
-) -> np.ndarray:
-    """Score each paper row: the strategy's similarity minus dislike_weight x cosine to the disliked mean."""
+def score(inp: ScoringInput, strategy: str = "centroid") -> np.ndarray:
+    """Score each candidate with a strategy; similarity strategies subtract dislike_weight x cosine to dislikes."""
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
-    if len(profile.liked) == 0:
+    if len(inp.liked) == 0:
         raise PaperrecError("the profile has no liked papers or interests to rank against")
-    scores = STRATEGIES[strategy](paper_vectors, profile.liked, profile.weights)
-    if len(profile.disliked) and dislike_weight:
-        scores = scores - dislike_weight * (paper_vectors @ _centroid(profile.disliked))
-    return scores.astype(np.float64)
+    scores = STRATEGIES[strategy](inp)
+    if strategy not in LEARNS_DISLIKES and len(inp.profile.disliked) and inp.dislike_weight:
+        scores = scores - inp.dislike_weight * (inp.candidates @ unit_mean(inp.profile.disliked))
+    return np.asarray(scores, dtype=np.float64)
 
 
 def top_picks(
@@ -95,11 +70,12 @@ def recommend(
     candidates = [p for p in listing.papers if p.arxiv_id not in skip]
     if not candidates:
         return []
-    vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
-    scores = score(
-        vectors,
-        profile_vectors(profile, embedder),
-        strategy,
-        profile.dislike_weight if dislike_weight is None else dislike_weight,
+    inp = ScoringInput(
+        candidates=embedder.embed_papers(candidates),  # (n_candidates, dim)
+        candidate_texts=[p.text for p in candidates],
+        profile=profile_vectors(profile, embedder),
+        today=listing.date or date.today(),
+        dislike_weight=profile.dislike_weight if dislike_weight is None else dislike_weight,
     )
+    scores = score(inp, strategy)
     return top_picks(candidates, scores, profile.name, top=top, min_score=min_score)

@@ -9,6 +9,7 @@ from recommender.embed import CachedEmbedder
 from recommender.profile import ProfileVectors, add_papers, new_profile
 from recommender.rank import recommend, score, top_picks
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
+from recommender.strategies import ScoringInput
 
 
 def _unit(*rows):
@@ -16,21 +17,27 @@ def _unit(*rows):
     return array / np.linalg.norm(array, axis=1, keepdims=True)
 
 
+def _input(papers, liked, disliked=None, weights=None, dislike_weight=0.5) -> ScoringInput:
+    dim = papers.shape[1]
+    profile = ProfileVectors(
+        liked=liked,
+        weights=np.ones(len(liked), np.float32) if weights is None else np.asarray(weights, np.float32),
+        disliked=np.zeros((0, dim), np.float32) if disliked is None else disliked,
+    )
+    return ScoringInput(
+        candidates=papers, candidate_texts=[""] * len(papers), profile=profile, dislike_weight=dislike_weight
+    )
+
+
 def test_centroid_and_max_differ():
     liked = _unit([1, 0, 0], [0, 1, 0])
     papers = _unit([1, 0, 0], [1, 1, 0], [0, 0, 1])
-    profile = ProfileVectors(liked=liked, weights=np.ones(2, np.float32), disliked=np.zeros((0, 3), np.float32))
-    centroid = score(papers, profile, "centroid")
-    maximum = score(papers, profile, "max")
-    np.testing.assert_allclose(centroid, [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
-    np.testing.assert_allclose(maximum, [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+    np.testing.assert_allclose(score(_input(papers, liked), "centroid"), [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(score(_input(papers, liked), "max"), [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
 
 
 def test_weights_move_the_centroid():
-    liked = _unit([1, 0], [0, 1])
-    papers = _unit([1, 0], [0, 1])
-    heavy = ProfileVectors(liked=liked, weights=np.array([3.0, 1.0], np.float32), disliked=np.zeros((0, 2), np.float32))
-    scores = score(papers, heavy, "centroid")
+    scores = score(_input(_unit([1, 0], [0, 1]), _unit([1, 0], [0, 1]), weights=[3.0, 1.0]), "centroid")
     assert scores[0] > scores[1]
 
 
@@ -38,21 +45,20 @@ def test_dislikes_lower_similar_papers():
     liked = _unit([1, 1, 0])
     disliked = _unit([0, 1, 0])
     papers = _unit([1, 0, 0], [0, 1, 0])
-    without = ProfileVectors(liked=liked, weights=np.ones(1, np.float32), disliked=np.zeros((0, 3), np.float32))
-    with_dislike = ProfileVectors(liked=liked, weights=np.ones(1, np.float32), disliked=disliked)
-    assert score(papers, without)[0] == pytest.approx(score(papers, without)[1])
-    lowered = score(papers, with_dislike, dislike_weight=0.5)
-    assert lowered[0] == pytest.approx(score(papers, without)[0])
-    assert lowered[1] == pytest.approx(score(papers, without)[1] - 0.5)
-    assert score(papers, with_dislike, dislike_weight=0.0)[1] == pytest.approx(score(papers, without)[1])
+    without = score(_input(papers, liked))
+    assert without[0] == pytest.approx(without[1])
+    lowered = score(_input(papers, liked, disliked, dislike_weight=0.5))
+    assert lowered[0] == pytest.approx(without[0])
+    assert lowered[1] == pytest.approx(without[1] - 0.5)
+    assert score(_input(papers, liked, disliked, dislike_weight=0.0))[1] == pytest.approx(without[1])
 
 
 def test_unknown_strategy_and_empty_profile():
-    empty = ProfileVectors(liked=np.zeros((0, 2), np.float32), weights=np.zeros(0), disliked=np.zeros((0, 2)))
+    empty = _input(np.zeros((1, 2), np.float32), np.zeros((0, 2), np.float32))
     with pytest.raises(UsageError, match="unknown strategy 'magic'"):
-        score(np.zeros((1, 2), np.float32), empty, "magic")
+        score(empty, "magic")
     with pytest.raises(PaperrecError, match="no liked papers"):
-        score(np.zeros((1, 2), np.float32), empty, "centroid")
+        score(empty, "centroid")
 
 
 def test_ties_break_by_id_and_limits():
