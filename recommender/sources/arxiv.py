@@ -1,0 +1,426 @@
+"""arXiv as a source: parse its announcement feeds and API answers, know its schedule, fetch and store days.
+
+Schedule (info.arxiv.org/help/availability.html): arXiv announces Sunday to Thursday at 20:00 US Eastern, and each
+mailing is dated the next day, so listings are dated Monday to Friday; the RSS feed at rss.arxiv.org is rebuilt at
+midnight Eastern and is empty on Saturdays, Sundays and holidays. Submissions close at 14:00 Eastern; Sunday's mailing
+takes those from Thursday 14:00 to Friday 14:00 and Monday's those from Friday 14:00 to Monday 14:00.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.sax
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import feedparser
+
+from ..paths import atomic_write_text, listings_dir
+from ..schema import Listing, Paper, PaperrecError, UsageError, clean_text, split_arxiv_id
+from . import merge_listings, to_jsonl
+from .http import PoliteClient
+from .records import read_jsonl
+
+RSS_URL = "https://rss.arxiv.org/rss"
+API_URL = "https://export.arxiv.org/api/query"
+EASTERN = ZoneInfo("America/New_York")
+ANNOUNCE_AT = time(20, 0)
+CUTOFF_AT = time(14, 0)
+MAX_PAGE_SIZE = 2000  # the API serves at most 2000 results per call
+
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
+_ANNOUNCE = re.compile(r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<kind>[\w-]+)\s*(?:Abstract:\s*)?", re.IGNORECASE)
+_FEED_TITLE = re.compile(r"^\s*(?P<category>\S+) updates on arXiv", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def check_category(category: str) -> str:
+    """The category stripped; UsageError unless it looks like an arXiv category ('cs.CV', 'hep-th')."""
+    text = category.strip()
+    if not _CATEGORY.match(text):
+        raise UsageError(f"{category!r} is not an arXiv category; use one like cs.CV, stat.ML or hep-th")
+    return text
+
+
+# ---- schedule ------------------------------------------------------------------------------------------------------
+
+
+def is_announcement_day(day: date) -> bool:
+    """True when arXiv dates a listing `day`: Monday to Friday (holidays are not known here; an empty feed tells)."""
+    return day.weekday() < 5
+
+
+def previous_announcement(day: date) -> date:
+    """The latest announcement day strictly before `day`."""
+    day -= timedelta(days=1)
+    while not is_announcement_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def latest_announcement(now: datetime) -> date:
+    """The date of the most recent mailing at `now`: 20:00 Eastern on day X brings the listing dated X + 1.
+
+    A naive `now` is taken as the machine's local time. Example: Saturday noon gives Friday's date, and
+    Sunday 20:30 Eastern already gives Monday's.
+    """
+    local = now.astimezone(EASTERN)
+    day = local.date() + timedelta(days=1) if local.time() >= ANNOUNCE_AT else local.date()
+    while not is_announcement_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def _cutoff(day: date) -> datetime:
+    """The 14:00 Eastern deadline of the mailing dated `day`."""
+    evening = day - timedelta(days=1)
+    if evening.weekday() == 6:  # Sunday's mailing closed on Friday: nothing is processed over the weekend
+        evening -= timedelta(days=2)
+    return datetime.combine(evening, CUTOFF_AT, tzinfo=EASTERN)
+
+
+def submission_window(day: date) -> tuple[datetime, datetime]:
+    """The (start, end) submission times, Eastern, of the papers announced in the listing dated `day`.
+
+    An approximation: arXiv announces what was submitted between consecutive 14:00 Eastern deadlines, but papers held
+    in moderation come out later, holidays shift deadlines, and the API only knows each paper's first submission time.
+    """
+    if not is_announcement_day(day):
+        raise ValueError(f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday")
+    return _cutoff(previous_announcement(day)), _cutoff(day)
+
+
+# ---- parsing -------------------------------------------------------------------------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _parse_xml(content: bytes | str, what: str) -> Any:
+    """feedparser's result for an RSS/Atom document; PaperrecError when it is not well-formed or not a feed."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    # A str would be taken as a URL or path; and abstracts are plain text, which feedparser's HTML clean-up
+    # would damage ("$p<q$ and $r>s$" loses "$ and $r").
+    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    error = parsed.get("bozo_exception")
+    if isinstance(error, xml.sax.SAXException):
+        raise PaperrecError(f"{what} is not well-formed XML ({_one_line(str(error))})")
+    if not parsed.get("version"):
+        raise PaperrecError(f"{what} is not an RSS or Atom feed")
+    return parsed
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text or not text.strip():
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _eastern_date(text: str | None) -> date | None:
+    when = _when(text)
+    if when is None:
+        return None
+    return when.astimezone(EASTERN).date() if when.tzinfo else when.date()
+
+
+def _feed_date(parsed: Any) -> date | None:
+    """The announcement date: the channel's pubDate, else an entry's, else when the feed was built (all Eastern)."""
+    first = parsed.entries[0].get("published") if parsed.entries else None
+    for text in (parsed.feed.get("published"), first, parsed.feed.get("updated")):
+        day = _eastern_date(text)
+        if day is not None:
+            return day
+    return None
+
+
+def _authors(entry: Any) -> list[str]:
+    creator = entry.get("author")
+    names = [a.get("name", "") for a in entry.get("authors", [])]
+    if creator and len(names) <= 1:
+        # The feeds put every author in one dc:creator, comma-separated.
+        return [name for name in (_one_line(part) for part in _TAG.sub("", creator).split(",")) if name]
+    return [name for name in names if name.strip()]
+
+
+def _categories(entry: Any) -> list[str]:
+    """The entry's arXiv categories; the API also lists ACM and MSC classes (I.2.6, 68T05), which are left out."""
+    terms = (tag.get("term", "").strip() for tag in entry.get("tags", []))
+    return [term for term in terms if _CATEGORY.match(term)]
+
+
+def _make(entry: Any, raw_id: str | None, abstract: str, categories: list[str], day: date | None) -> Paper:
+    title = entry.get("title", "")
+    try:
+        return Paper.make(
+            title=title,
+            raw_id=raw_id,
+            abstract=abstract,
+            authors=_authors(entry),
+            categories=categories,
+            date=day,
+        )
+    except ValueError as error:
+        raise PaperrecError(f"arXiv entry {clean_text(title)[:60]!r}: {error}") from None
+
+
+def parse_feed(content: bytes | str, *, include_cross: bool = False, category: str | None = None) -> Listing:
+    """The new papers of an arXiv announcement feed (RSS or Atom), and cross-lists when include_cross.
+
+    Replacements are never kept. Each paper is dated with the announcement date; `category` (default: read from the
+    feed's title) is put first among a new paper's categories and last among a cross-list's, so the first category is
+    the primary one wherever the feed tells.
+    """
+    parsed = _parse_xml(content, "the arXiv feed")
+    if category is None:
+        match = _FEED_TITLE.match(parsed.feed.get("title", ""))
+        category = match.group("category") if match else None
+    day = _feed_date(parsed)
+    papers: dict[str, Paper] = {}
+    for entry in parsed.entries:
+        description = entry.get("summary", "")
+        head = _ANNOUNCE.match(description)
+        kind = (entry.get("arxiv_announce_type") or (head.group("kind") if head else "")).strip().lower()
+        if kind not in ("new", "cross") or (kind == "cross" and not include_cross):
+            continue
+        raw_id = head.group("id") if head else (entry.get("id") or "").removeprefix("oai:arXiv.org:") or None
+        categories = _categories(entry)
+        if category in categories:
+            others = [c for c in categories if c != category]
+            categories = [category, *others] if kind == "new" else [*others, category]
+        abstract = description[head.end() :] if head else description
+        paper = _make(entry, raw_id, abstract, categories, day)
+        papers.setdefault(paper.arxiv_id, paper)
+    return Listing(papers=tuple(papers.values()), category=category, date=day)
+
+
+def _api_page(content: bytes | str) -> tuple[list[Paper], int | None]:
+    """The papers of one API answer and the total number of results the query has."""
+    parsed = _parse_xml(content, "the arXiv API answer")
+    papers = []
+    for entry in parsed.entries:
+        entry_id = (entry.get("id") or "").strip()
+        if "/api/errors" in entry_id:
+            reason = _one_line(entry.get("summary", "")) or entry_id
+            raise PaperrecError(f"the arXiv API refused the query: {reason}")
+        raw_id = entry_id.rsplit("/abs/", 1)[1] if "/abs/" in entry_id else entry_id
+        categories = _categories(entry)
+        primary = (entry.get("arxiv_primary_category") or {}).get("term")
+        if primary:
+            categories = [primary, *(c for c in categories if c != primary)]
+        published = _when(entry.get("published"))
+        papers.append(_make(entry, raw_id, entry.get("summary", ""), categories, published and published.date()))
+    total = str(parsed.feed.get("opensearch_totalresults", "")).strip()
+    return papers, int(total) if total.isdigit() else None
+
+
+def parse_api(content: bytes | str) -> list[Paper]:
+    """The papers of an arXiv API answer (export.arxiv.org/api/query): primary category first, dated by version 1."""
+    return _api_page(content)[0]
+
+
+# ---- fetching ------------------------------------------------------------------------------------------------------
+
+
+def fetch_feed(client: PoliteClient, category: str, *, include_cross: bool = False, base_url: str = RSS_URL) -> Listing:
+    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV')."""
+    category = check_category(category)
+    url = f"{base_url.rstrip('/')}/{category}"
+    listing = parse_feed(client.get(url).content, include_cross=include_cross, category=category)
+    return replace(listing, sources=(url,))
+
+
+def _api_time(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y%m%d%H%M")
+
+
+def fetch_day(
+    client: PoliteClient,
+    category: str,
+    day: date,
+    *,
+    include_cross: bool = False,
+    base_url: str = API_URL,
+    page_size: int = 200,
+) -> Listing:
+    """A past announcement day rebuilt from the API by submission time (see submission_window: approximate)."""
+    category = check_category(category)
+    start, end = submission_window(day)
+    # submittedDate is in GMT and both ends are inclusive, so stop a minute before the deadline.
+    query = f"cat:{category} AND submittedDate:[{_api_time(start)} TO {_api_time(end - timedelta(minutes=1))}]"
+    size = max(1, min(page_size, MAX_PAGE_SIZE))
+    papers: dict[str, Paper] = {}
+    offset = 0
+    while True:
+        params = {
+            "search_query": query,
+            "sortBy": "submittedDate",
+            "sortOrder": "ascending",
+            "start": offset,
+            "max_results": size,
+        }
+        page, total = _api_page(client.get(base_url, params=params).content)
+        for paper in page:
+            papers.setdefault(paper.arxiv_id, replace(paper, date=day))
+        offset += len(page)
+        if total is None or offset >= total:
+            break
+        if not page:
+            raise PaperrecError(f"the arXiv API stopped after {offset} of {total} papers for {category}; try again")
+    kept = [p for p in papers.values() if include_cross or _is_primary(p, category)]
+    return Listing(papers=tuple(kept), category=category, date=day, sources=(f"{base_url}?search_query={query}",))
+
+
+def fetch_metadata(
+    client: PoliteClient, ids: Iterable[str], *, base_url: str = API_URL, batch: int = 100
+) -> dict[str, Paper]:
+    """Papers by arXiv id (versions ignored), `batch` ids per API call; ids that are not arXiv ids are skipped."""
+    wanted = list(dict.fromkeys(split[0] for split in map(split_arxiv_id, ids) if split))
+    found: dict[str, Paper] = {}
+    for start in range(0, len(wanted), batch):
+        chunk = wanted[start : start + batch]
+        response = client.get(base_url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
+        for paper in parse_api(response.content):
+            found[paper.arxiv_id] = paper
+    return found
+
+
+def _is_primary(paper: Paper, category: str) -> bool:
+    primary = paper.categories[0] if paper.categories else ""
+    return primary == category or primary.startswith(category + ".")
+
+
+# ---- the listing store ---------------------------------------------------------------------------------------------
+
+APPROXIMATE = "rebuilt from the arXiv API by submission time (approximates the announcement)"
+
+
+class _Session:
+    """Listings kept as <root>/<category>/<YYYY-MM-DD>.jsonl, and a client made only when something is fetched."""
+
+    def __init__(self, root: Path, client: PoliteClient | None):
+        self.root = root
+        self._client = client
+        self._owns_client = client is None
+
+    @property
+    def client(self) -> PoliteClient:
+        if self._client is None:
+            self._client = PoliteClient()
+        return self._client
+
+    def close(self) -> None:
+        if self._owns_client and self._client is not None:
+            self._client.close()
+
+    def path(self, category: str, day: date) -> Path:
+        return self.root / category / f"{day.isoformat()}.jsonl"
+
+    def read(self, category: str, day: date) -> Listing | None:
+        path = self.path(category, day)
+        if not path.is_file():
+            return None
+        return replace(read_jsonl(path), category=category, date=day)
+
+    def save(self, listing: Listing, category: str, day: date) -> Listing:
+        """Store a non-empty listing and return it as read back, so a fetched day and a stored one are identical.
+
+        An empty listing is not stored: it may be a glitch, so it is fetched again next time.
+        """
+        if not listing.papers:
+            return replace(listing, category=category, date=day)
+        atomic_write_text(self.path(category, day), to_jsonl(listing.papers))
+        return self.read(category, day) or listing
+
+    def feed(self, category: str) -> Listing:
+        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL)
+
+    def rebuild(self, category: str, day: date) -> tuple[Listing, str]:
+        fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL)
+        listing = self.save(fetched, category, day)
+        if not listing.papers:
+            return listing, f"the arXiv API has no {category} papers for {day} (yet?)"
+        return listing, f"{day} {APPROXIMATE}"
+
+
+def _one_category(
+    session: _Session, category: str, day: date | None, latest: date, now: datetime
+) -> tuple[Listing, str | None]:
+    """One category's listing for `day` (None: the latest) and a notice, reading the store before fetching."""
+    stored = session.read(category, day or latest)
+    if stored is not None:
+        return stored, None
+    if day is not None:
+        if day == latest:
+            feed = session.feed(category)
+            if feed.papers and (feed.date or day) == day:
+                return session.save(feed, category, day), None
+        return session.rebuild(category, day)
+    feed = session.feed(category)
+    if feed.papers:
+        feed_day = feed.date or latest
+        listing = session.save(feed, category, feed_day)
+        if feed_day < latest:
+            return listing, f"arXiv's feed still shows {feed_day}; {latest} reaches it at midnight US Eastern"
+        return listing, None
+    # An empty feed: no mailing today (weekend or holiday), so show the one before.
+    empty_day = feed.date or now.astimezone(EASTERN).date()
+    target = min(latest, previous_announcement(empty_day))
+    notice = f"no arXiv announcement on {empty_day:%a %Y-%m-%d} (weekend or holiday); showing {target}"
+    stored = session.read(category, target)
+    if stored is not None:
+        return stored, notice
+    listing, rebuilt = session.rebuild(category, target)
+    return listing, f"{notice}, {rebuilt}"
+
+
+def fetch_listing(
+    categories: list[str],
+    day: date | None = None,
+    *,
+    include_cross: bool = False,
+    client: PoliteClient | None = None,
+    store: Path | None = None,
+    now: datetime | None = None,
+) -> tuple[Listing, str | None]:
+    """The listing of `categories` for `day` (None: the latest announcement), and a one-line notice or None.
+
+    Each (category, day) is fetched once and kept under `store` (default: listings_dir()): the latest day comes from
+    the RSS feed, past days are rebuilt from the API. Example: fetch_listing(['cs.CV', 'cs.LG']).
+    """
+    wanted = list(dict.fromkeys(check_category(c) for c in categories))
+    if not wanted:
+        raise UsageError("no arXiv category given; name one like cs.CV")
+    now = now or datetime.now(UTC)
+    latest = latest_announcement(now)
+    if day is not None:
+        if not is_announcement_day(day):
+            raise UsageError(
+                f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday; try {previous_announcement(day)}"
+            )
+        if day > latest:
+            raise UsageError(f"arXiv has not announced a listing dated {day} yet; the latest is {latest}")
+    session = _Session(Path(store) if store is not None else listings_dir(), client)
+    try:
+        results = [_one_category(session, category, day, latest, now) for category in wanted]
+    finally:
+        session.close()
+    listings = [
+        listing if include_cross else replace(listing, papers=tuple(p for p in listing.papers if _is_primary(p, c)))
+        for c, (listing, _) in zip(wanted, results, strict=True)
+    ]
+    notices = dict.fromkeys(notice for _, notice in results if notice)
+    return merge_listings(listings), "; ".join(notices) or None

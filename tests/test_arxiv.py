@@ -1,0 +1,560 @@
+"""arXiv source: feed and API parsing, the announcement schedule, the polite client on a local server, the store."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from recommender.schema import PaperrecError, UsageError
+from recommender.sources import arxiv, to_jsonl
+from recommender.sources.arxiv import (
+    fetch_day,
+    fetch_feed,
+    fetch_listing,
+    fetch_metadata,
+    is_announcement_day,
+    latest_announcement,
+    parse_api,
+    parse_feed,
+    submission_window,
+)
+from recommender.sources.http import NetworkError, PoliteClient, retry_after_seconds
+from recommender.sources.records import read_jsonl
+
+FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
+EASTERN = ZoneInfo("America/New_York")
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+# ---- a real HTTP server on 127.0.0.1 -------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    path: str
+    params: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b"ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class LocalServer:
+    """A threaded http.server on a free port; `handle` decides each reply, `requests` records what came in."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.handle: Callable[[Request], Reply] = lambda request: Reply()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                request = Request(
+                    path=parts.path,
+                    params={key: values[-1] for key, values in parse_qs(parts.query).items()},
+                    headers=dict(self.headers.items()),
+                )
+                owner.requests.append(request)
+                reply = owner.handle(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the timeout test)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        # A short poll interval so that shutdown() returns at once instead of after up to half a second.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread.start()
+
+    def script(self, *replies: Reply) -> None:
+        """Answer with these replies in turn, repeating the last."""
+        queue = list(replies)
+        self.handle = lambda request: queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def routes(self, table: dict[str, Callable[[Request], Reply] | bytes]) -> None:
+        """Answer by path: bytes are served as they are, callables decide; other paths get a 404."""
+
+        def handle(request: Request) -> Reply:
+            target = table.get(request.path)
+            if target is None:
+                return Reply(404, b"not found")
+            return target(request) if callable(target) else Reply(200, target)
+
+        self.handle = handle
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    local = LocalServer()
+    yield local
+    local.close()
+
+
+class FakeTime:
+    """A clock that only moves when slept on (or advanced), recording every sleep asked for."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time: FakeTime) -> Iterator[PoliteClient]:
+    """A client with the default 3 s spacing, the fake clock and no real sleeping."""
+    with PoliteClient(clock=fake_time.clock, sleep=fake_time.sleep, timeout=5.0) as polite:
+        yield polite
+
+
+def quick_client(sleeps: list[float], **kwargs) -> PoliteClient:
+    """A client on the real clock that records sleeps instead of sleeping, with no spacing unless asked."""
+    kwargs.setdefault("min_interval", 0.0)
+    return PoliteClient(sleep=sleeps.append, **kwargs)
+
+
+# ---- feeds ---------------------------------------------------------------------------------------------------------
+
+
+def test_feed_keeps_new_papers_and_drops_replacements() -> None:
+    listing = parse_feed(fixture("rss-cs.CV-2021-04-22.xml"))
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642", "2104.10615", "2104.10602"]
+    assert listing.category == "cs.CV"
+    assert listing.date == date(2021, 4, 22)
+    assert all(p.date == date(2021, 4, 22) and p.version == 1 for p in listing.papers)
+
+
+def test_feed_cross_lists_only_when_asked_and_never_replacements() -> None:
+    listing = parse_feed(fixture("rss-cs.CV-2021-04-22.xml"), include_cross=True)
+    ids = [p.arxiv_id for p in listing.papers]
+    assert ids == ["2104.10642", "2104.10615", "2104.10602", "2104.10201"]
+    assert "2103.14030" not in ids and "2103.00020" not in ids  # replace, replace-cross
+    cross = listing.papers[-1]
+    assert cross.categories == ("cs.LG", "stat.ML", "cs.CV")  # this feed's category is not its primary one
+
+
+def test_feed_paper_fields() -> None:
+    papers = {p.arxiv_id: p for p in parse_feed(fixture("rss-cs.CV-2021-04-22.xml")).papers}
+    tmnet = papers["2104.10642"]
+    assert tmnet.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
+    assert tmnet.abstract.startswith("Space-time video super-resolution (STVSR) aims")
+    assert tmnet.authors == ("Gang Xu", "Jun Xu", "Zhen Li", "Liang Wang", "Xing Sun", "Ming-Ming Cheng")
+    assert tmnet.categories == ("cs.CV", "eess.IV")
+    assert papers["2104.10602"].categories == ("cs.CV", "cs.AI")  # the feed's category first for new papers
+    assert not any("Announce Type" in p.abstract or "arXiv:" in p.abstract for p in papers.values())
+    # Abstracts are plain text: inequalities and ampersands survive (an HTML clean-up would eat "<k$ ... $k>").
+    assert papers["2104.10615"].abstract.endswith(
+        "With $n<k$ occluders the recurrent models win, and for $k>m$ all models fail & guess."
+    )
+
+
+def test_atom_feed_and_text_input() -> None:
+    listing = parse_feed(fixture("atom-cs.CV-2021-04-22.xml").decode("utf-8"))
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642"]
+    assert listing.date == date(2021, 4, 22)
+    assert listing.papers[0].authors[-1] == "Ming-Ming Cheng"
+
+
+def test_empty_weekend_feed_is_an_empty_listing_with_its_date() -> None:
+    listing = parse_feed(fixture("rss-cs.CV-2021-04-24-empty.xml"))
+    assert listing.papers == ()
+    assert listing.date == date(2021, 4, 24)
+    assert listing.category == "cs.CV"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (fixture("malformed.xml"), "not well-formed XML"),
+        (b"<html><body><h1>503 Service Unavailable</h1></body></html>", "not an RSS or Atom feed"),
+        (b"", "not an RSS or Atom feed"),
+    ],
+)
+def test_unreadable_feeds_raise_one_line(content: bytes, words: str) -> None:
+    with pytest.raises(PaperrecError, match=words) as caught:
+        parse_feed(content)
+    assert "\n" not in str(caught.value)
+
+
+def test_api_entries() -> None:
+    papers = parse_api(fixture("api-cs.CV-2021-04-22-page1.xml"))
+    assert [(p.arxiv_id, p.version) for p in papers] == [("2104.10201", 1), ("2104.10615", 2)]
+    first, second = papers
+    assert first.categories == ("cs.LG", "cs.CV", "stat.ML")  # arxiv:primary_category first
+    assert first.title == "On the Sample Complexity of Contrastive Pretraining for Dense Prediction"
+    assert first.abstract.startswith("We bound the number") and "\n" not in first.abstract
+    assert first.authors == ("Ana Pereira", "Tomasz Nowak")
+    assert first.date == date(2021, 4, 20)
+    assert second.date == date(2021, 4, 21)  # published (version 1), not updated
+    (tmnet,) = parse_api(fixture("api-cs.CV-2021-04-22-page2.xml"))
+    assert tmnet.categories == ("cs.CV", "eess.IV")  # the ACM class I.4.8 is not an arXiv category
+
+
+def test_api_error_entry_raises() -> None:
+    with pytest.raises(PaperrecError, match=r"incorrect id format for 1234\.12345"):
+        parse_api(fixture("api-error.xml"))
+
+
+# ---- the schedule --------------------------------------------------------------------------------------------------
+
+
+def eastern(*args: int) -> datetime:
+    return datetime(*args, tzinfo=EASTERN)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (eastern(2021, 4, 22, 19, 59), date(2021, 4, 22)),  # Thursday before 20:00: Wednesday evening's mailing
+        (eastern(2021, 4, 22, 20, 0), date(2021, 4, 23)),  # Thursday 20:00 brings Friday's listing
+        (eastern(2021, 4, 23, 21, 0), date(2021, 4, 23)),  # no announcement on Friday evening
+        (datetime(2021, 4, 24, 16, 0, tzinfo=UTC), date(2021, 4, 23)),  # Saturday
+        (eastern(2021, 4, 25, 19, 59), date(2021, 4, 23)),  # Sunday before 20:00
+        (eastern(2021, 4, 25, 20, 0), date(2021, 4, 26)),  # Sunday 20:00 brings Monday's listing
+        (datetime(2021, 4, 26, 0, 30, tzinfo=UTC), date(2021, 4, 26)),  # Sunday 20:30 Eastern, Monday in UTC
+    ],
+)
+def test_latest_announcement_over_a_weekend(now: datetime, expected: date) -> None:
+    assert latest_announcement(now) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2021, 3, 8, 0, 30, tzinfo=UTC), date(2021, 3, 5)),  # Sunday 19:30 EST: not yet
+        (datetime(2021, 3, 15, 0, 30, tzinfo=UTC), date(2021, 3, 15)),  # same UTC time, Sunday 20:30 EDT: announced
+        (datetime(2021, 11, 1, 0, 30, tzinfo=UTC), date(2021, 11, 1)),  # Sunday 20:30 EDT
+        (datetime(2021, 11, 8, 0, 30, tzinfo=UTC), date(2021, 11, 5)),  # Sunday 19:30 EST after the change back
+    ],
+)
+def test_latest_announcement_follows_daylight_saving(now: datetime, expected: date) -> None:
+    assert latest_announcement(now) == expected
+
+
+def test_announcement_days_are_monday_to_friday() -> None:
+    week = [date(2021, 4, 19) + (date(2021, 4, 20) - date(2021, 4, 19)) * n for n in range(7)]
+    assert [is_announcement_day(d) for d in week] == [True] * 5 + [False] * 2
+
+
+def test_submission_windows() -> None:
+    assert submission_window(date(2021, 4, 22)) == (eastern(2021, 4, 20, 14), eastern(2021, 4, 21, 14))
+    assert submission_window(date(2021, 4, 26)) == (eastern(2021, 4, 22, 14), eastern(2021, 4, 23, 14))  # Monday
+    assert submission_window(date(2021, 4, 27)) == (eastern(2021, 4, 23, 14), eastern(2021, 4, 26, 14))  # Tuesday
+    start, end = submission_window(date(2021, 3, 16))  # Friday in EST to Monday in EDT
+    assert start.astimezone(UTC) == datetime(2021, 3, 12, 19, 0, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2021, 3, 15, 18, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="Saturday"):
+        submission_window(date(2021, 4, 24))
+
+
+# ---- the polite client ---------------------------------------------------------------------------------------------
+
+
+def test_user_agent_is_sent(server: LocalServer, client: PoliteClient) -> None:
+    response = client.get(f"{server.url}/rss/cs.CV")
+    assert response.text == "ok"
+    assert server.requests[0].headers["User-Agent"].startswith("paperrec/")
+    with PoliteClient(user_agent="mytool/1.0 (me@example.org)", min_interval=0) as custom:
+        custom.get(server.url)
+    assert server.requests[1].headers["User-Agent"] == "mytool/1.0 (me@example.org)"
+
+
+def test_429_waits_as_long_as_retry_after_says(server: LocalServer) -> None:
+    server.script(Reply(429, b"slow down", {"Retry-After": "7"}), Reply(200, b"fine"))
+    sleeps: list[float] = []
+    with quick_client(sleeps) as polite:
+        assert polite.get(server.url).text == "fine"
+    assert sleeps == [7.0]
+    assert len(server.requests) == 2
+
+
+def test_429_without_retry_after_backs_off_then_gives_up(server: LocalServer) -> None:
+    server.script(Reply(429, b"slow down"))
+    sleeps: list[float] = []
+    with quick_client(sleeps, max_retries=2, backoff=2.0) as polite, pytest.raises(NetworkError) as caught:
+        polite.get(server.url)
+    assert str(caught.value) == "arXiv is rate-limiting us (HTTP 429) after 3 tries; try again later"
+    assert sleeps == [2.0, 4.0]
+    assert len(server.requests) == 3
+
+
+def test_retry_after_too_long_gives_up_at_once(server: LocalServer) -> None:
+    server.script(Reply(503, b"maintenance", {"Retry-After": "3600"}))
+    sleeps: list[float] = []
+    with quick_client(sleeps) as polite, pytest.raises(NetworkError, match="asks us to wait 3600 s"):
+        polite.get(server.url)
+    assert sleeps == []
+
+
+def test_retry_after_as_http_date() -> None:
+    now = datetime(2021, 4, 22, 12, 0, 0, tzinfo=UTC)
+    later = format_datetime(datetime(2021, 4, 22, 12, 0, 30, tzinfo=UTC), usegmt=True)
+    assert retry_after_seconds(later, now=now) == 30.0
+    assert retry_after_seconds("12", now=now) == 12.0
+    assert retry_after_seconds("soon", now=now) is None
+
+
+def test_503_then_success(server: LocalServer) -> None:
+    server.script(Reply(503, b"busy"), Reply(200, b"back"))
+    sleeps: list[float] = []
+    with quick_client(sleeps, backoff=1.5) as polite:
+        assert polite.get(server.url).text == "back"
+    assert sleeps == [1.5]
+
+
+def test_404_is_not_retried(server: LocalServer) -> None:
+    server.script(Reply(404, b"no such feed"))
+    sleeps: list[float] = []
+    with quick_client(sleeps) as polite, pytest.raises(NetworkError) as caught:
+        polite.get(f"{server.url}/rss/xx.YY")
+    assert str(caught.value) == f"arXiv returned HTTP 404 for {server.url}/rss/xx.YY"
+    assert len(server.requests) == 1 and sleeps == []
+
+
+def test_timeouts_are_retried_then_reported(server: LocalServer) -> None:
+    server.script(Reply(200, b"too late", delay=0.5))
+    sleeps: list[float] = []
+    started = time.monotonic()
+    with quick_client(sleeps, timeout=0.05, max_retries=2, backoff=1.0) as polite, pytest.raises(NetworkError) as c:
+        polite.get(server.url)
+    assert time.monotonic() - started < 0.45  # three short timeouts, no real backoff sleeping
+    assert str(c.value) == "arXiv did not answer (offline?): no response within 0.05 s (3 tries)"
+    assert sleeps == [1.0, 2.0]
+    assert len(server.requests) == 3
+
+
+def test_connection_refused_is_one_offline_line() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sleeps: list[float] = []
+    with quick_client(sleeps, max_retries=1) as polite, pytest.raises(NetworkError) as caught:
+        polite.get(f"http://127.0.0.1:{port}/api/query")
+    message = str(caught.value)
+    assert isinstance(caught.value, PaperrecError)  # so the CLI's one handler reports it
+    assert message.startswith("arXiv did not answer (offline?): ")
+    assert "refused" in message.lower() and "\n" not in message
+    assert sleeps == [2.0]
+
+
+def test_requests_start_at_least_min_interval_apart(server: LocalServer, fake_time: FakeTime) -> None:
+    starts: list[float] = []
+    server.handle = lambda request: starts.append(fake_time.now) or Reply()
+    with PoliteClient(clock=fake_time.clock, sleep=fake_time.sleep, min_interval=3.0) as polite:
+        polite.get(server.url)
+        fake_time.now += 1.0  # work between calls counts towards the interval
+        polite.get(server.url)
+        polite.get(server.url)
+        fake_time.now += 10.0
+        polite.get(server.url)
+    assert fake_time.sleeps == [2.0, 3.0]
+    assert [b - a for a, b in itertools.pairwise(starts)] == [3.0, 3.0, 10.0]
+
+
+# ---- fetching ------------------------------------------------------------------------------------------------------
+
+
+def api_feed(ids: list[str]) -> bytes:
+    """A minimal API answer with one entry per id, in the API's own format."""
+    entries = "".join(
+        f"""<entry><id>http://arxiv.org/abs/{i}v1</id><published>2021-04-21T10:00:00Z</published>
+<updated>2021-04-21T10:00:00Z</updated><title>Paper {i}</title><summary>About {i}.</summary>
+<author><name>A. Author</name></author>
+<arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.CV"/><category term="cs.CV"/></entry>"""
+        for i in ids
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>ArXiv Query</title><id>http://arxiv.org/api/x</id><updated>2021-04-23T00:00:00-04:00</updated>
+<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">{len(ids)}</opensearch:totalResults>
+{entries}</feed>""".encode()
+
+
+def api_pages(request: Request) -> Reply:
+    page = {"0": "api-cs.CV-2021-04-22-page1.xml", "2": "api-cs.CV-2021-04-22-page2.xml"}[request.params["start"]]
+    return Reply(200, fixture(page))
+
+
+def test_fetch_feed(server: LocalServer, client: PoliteClient) -> None:
+    server.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml")})
+    listing = fetch_feed(client, "cs.CV", base_url=f"{server.url}/rss")
+    assert len(listing) == 3
+    assert listing.sources == (f"{server.url}/rss/cs.CV",)
+    with pytest.raises(UsageError, match="not an arXiv category"):
+        fetch_feed(client, "../../etc", base_url=f"{server.url}/rss")
+
+
+def test_fetch_day_pages_through_the_api(server: LocalServer, client: PoliteClient) -> None:
+    server.routes({"/api/query": api_pages})
+    listing = fetch_day(client, "cs.CV", date(2021, 4, 22), base_url=f"{server.url}/api/query", page_size=2)
+    assert [r.params["start"] for r in server.requests] == ["0", "2"]
+    first = server.requests[0].params
+    assert first["search_query"] == "cat:cs.CV AND submittedDate:[202104201800 TO 202104211759]"
+    assert (first["sortBy"], first["sortOrder"], first["max_results"]) == ("submittedDate", "ascending", "2")
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10615", "2104.10642"]  # 2104.10201 is primary cs.LG
+    assert {p.date for p in listing.papers} == {date(2021, 4, 22)}  # the announcement day, not the submission day
+    assert (listing.category, listing.date) == ("cs.CV", date(2021, 4, 22))
+    crossed = fetch_day(client, "cs.CV", date(2021, 4, 22), include_cross=True, base_url=f"{server.url}/api/query")
+    assert len(crossed) == 3
+
+
+def test_fetch_metadata_batches_ids(server: LocalServer, client: PoliteClient) -> None:
+    server.routes({"/api/query": lambda request: Reply(200, api_feed(request.params["id_list"].split(",")))})
+    ids = [f"2104.{n:05d}v2" for n in range(250)] + ["2104.00003", "not an id"]
+    found = fetch_metadata(client, ids, base_url=f"{server.url}/api/query")
+    sizes = [len(r.params["id_list"].split(",")) for r in server.requests]
+    assert sizes == [100, 100, 50]
+    assert [r.params["max_results"] for r in server.requests] == ["100", "100", "50"]
+    assert "v2" not in server.requests[0].params["id_list"]
+    assert len(found) == 250 and found["2104.00249"].title == "Paper 2104.00249"
+
+
+@pytest.fixture
+def arxiv_at(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> LocalServer:
+    """Point the module's arXiv addresses at the local server."""
+    monkeypatch.setattr(arxiv, "RSS_URL", f"{server.url}/rss")
+    monkeypatch.setattr(arxiv, "API_URL", f"{server.url}/api/query")
+    return server
+
+
+THURSDAY_NOON = eastern(2021, 4, 22, 12, 0)
+SATURDAY_NOON = eastern(2021, 4, 24, 12, 0)
+
+
+def test_fetch_listing_stores_the_day_and_never_fetches_it_twice(
+    arxiv_at: LocalServer, client: PoliteClient, home: Path
+) -> None:
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml")})
+    listing, notice = fetch_listing(["cs.CV"], client=client, now=THURSDAY_NOON)
+    assert notice is None
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642", "2104.10615", "2104.10602"]
+    stored = home / "listings" / "cs.CV" / "2021-04-22.jsonl"
+    assert [p.arxiv_id for p in read_jsonl(stored).papers][-1] == "2104.10201"  # cross-lists kept in the store
+    assert len(arxiv_at.requests) == 1
+
+    again, _ = fetch_listing(["cs.CV"], client=client, now=THURSDAY_NOON)
+    crossed, _ = fetch_listing(["cs.CV"], date(2021, 4, 22), include_cross=True, client=client, now=THURSDAY_NOON)
+    assert len(arxiv_at.requests) == 1
+    assert again.papers == listing.papers
+    assert (again.date, again.category) == (date(2021, 4, 22), "cs.CV")
+    assert [p.arxiv_id for p in crossed.papers][-1] == "2104.10201"
+
+
+def test_fetch_listing_merges_categories(arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path) -> None:
+    arxiv_at.routes(
+        {"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml"), "/rss/cs.LG": fixture("rss-cs.LG-2021-04-22.xml")}
+    )
+    listing, notice = fetch_listing(["cs.CV", "cs.LG", "cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert notice is None
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642", "2104.10615", "2104.10602", "2104.10201"]
+    assert listing.date == date(2021, 4, 22) and listing.category is None
+    assert sorted(p.name for p in tmp_path.glob("*/*.jsonl")) == ["2021-04-22.jsonl", "2021-04-22.jsonl"]
+
+
+def test_fetch_listing_on_a_weekend_uses_the_stored_friday(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    friday = parse_feed(fixture("rss-cs.CV-2021-04-22.xml")).papers
+    (tmp_path / "cs.CV").mkdir()
+    (tmp_path / "cs.CV" / "2021-04-23.jsonl").write_text(to_jsonl(friday), encoding="utf-8")
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=SATURDAY_NOON)
+    assert arxiv_at.requests == []
+    assert (len(listing), listing.date, notice) == (3, date(2021, 4, 23), None)
+
+
+def test_fetch_listing_on_an_empty_weekend_feed_rebuilds_friday(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-24-empty.xml"), "/api/query": api_pages})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=SATURDAY_NOON)
+    assert notice == (
+        "no arXiv announcement on Sat 2021-04-24 (weekend or holiday); showing 2021-04-23, "
+        "2021-04-23 rebuilt from the arXiv API by submission time (approximates the announcement)"
+    )
+    api_query = arxiv_at.requests[1].params["search_query"]
+    assert api_query == "cat:cs.CV AND submittedDate:[202104211800 TO 202104221759]"  # Wed 14:00 to Thu 14:00 EDT
+    assert listing.date == date(2021, 4, 23) and len(listing) == 2
+    assert (tmp_path / "cs.CV" / "2021-04-23.jsonl").is_file()
+    assert not (tmp_path / "cs.CV" / "2021-04-24.jsonl").exists()
+
+
+def test_fetch_listing_for_a_past_day_says_it_is_approximate(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    arxiv_at.routes({"/api/query": api_pages})
+    listing, notice = fetch_listing(["cs.CV"], date(2021, 4, 22), client=client, store=tmp_path, now=SATURDAY_NOON)
+    assert notice == "2021-04-22 rebuilt from the arXiv API by submission time (approximates the announcement)"
+    assert [r.path for r in arxiv_at.requests] == ["/api/query", "/api/query"]
+    assert len(listing) == 2
+
+
+@pytest.mark.parametrize(
+    ("categories", "day", "words"),
+    [
+        (["cs.CV"], date(2021, 4, 24), "Saturday: arXiv listings are dated Monday to Friday; try 2021-04-23"),
+        (["cs.CV"], date(2021, 4, 26), "has not announced a listing dated 2021-04-26 yet"),
+        (["cs CV"], None, "not an arXiv category"),
+        ([], None, "no arXiv category given"),
+    ],
+)
+def test_fetch_listing_rejects_bad_requests(
+    categories: list[str], day: date | None, words: str, arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    with pytest.raises(UsageError, match=words):
+        fetch_listing(categories, day, client=client, store=tmp_path, now=SATURDAY_NOON)
+    assert arxiv_at.requests == []
+
+
+def test_fetch_listing_offline_is_a_network_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(arxiv, "RSS_URL", f"http://127.0.0.1:{port}/rss")
+    with quick_client([], max_retries=0) as polite, pytest.raises(NetworkError, match=r"^arXiv did not answer"):
+        fetch_listing(["cs.CV"], client=polite, store=tmp_path, now=THURSDAY_NOON)
