@@ -255,6 +255,105 @@ def unlike(
         typer.echo(f"not in the profile: {', '.join(missing)}", err=True)
 
 
+def _parse_day(text: str | None):  # -> date | None
+    from datetime import date
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+
+
+CrossListsOption = Annotated[bool, typer.Option("--cross-lists", help="Include cross-listed papers.")]
+DateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="A past announcement day (YYYY-MM-DD), rebuilt from the arXiv API by submission time: an approximation.",
+    ),
+]
+
+
+@app.command()
+@handle_errors
+def fetch(
+    categories: Annotated[list[str], typer.Argument(help="arXiv categories, e.g. cs.CV cs.LG.")],
+    day: DateOption = None,
+    cross_lists: CrossListsOption = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSONL listing here.")] = None,
+) -> None:
+    """Fetch the latest (or a past) arXiv announcement as a JSONL listing; kept so a day is fetched once.
+
+    Example: paperrec fetch cs.CV --output today.jsonl
+    """
+    from .sources import to_jsonl
+    from .sources.arxiv import fetch_listing
+
+    listing, notice = fetch_listing(categories, _parse_day(day), include_cross=cross_lists)
+    if notice:
+        typer.echo(notice, err=True)
+    _write(to_jsonl(listing.papers), output)
+    typer.echo(f"{len(listing.papers)} papers, announced {listing.date or 'on an unknown day'}", err=True)
+
+
+@app.command()
+@handle_errors
+def today(
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", "-p", help="Profile name or path; repeat for several (default: all profiles)."),
+    ] = None,
+    day: DateOption = None,
+    cross_lists: CrossListsOption = False,
+    include_seen: Annotated[
+        bool, typer.Option("--include-seen", help="Also show papers already shown on earlier days.")
+    ] = False,
+    top: TopOption = 10,
+    min_score: MinScoreOption = None,
+    strategy: StrategyOption = None,
+    dislike_weight: DislikeWeightOption = None,
+    fmt: FormatOption = "table",
+    output: OutputOption = None,
+    model: ModelOption = "",
+) -> None:
+    """Fetch today's listing for each profile's categories, rank it, and remember what was shown.
+
+    Example: paperrec today --profile vision
+    """
+    from .daily import profile_paths, rank_profile
+    from .profile import load_profile
+    from .seen import SeenMemory
+    from .sources.arxiv import fetch_listing
+    from .state import save_last_ranking
+
+    _check_format(fmt)
+    wanted_day = _parse_day(day)
+    seen = SeenMemory(paths.seen_path())
+    embedder = _embedder(model or _default_model())
+    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight)
+    ranked, papers = [], {}
+    for path in profile_paths(profile or []):
+        loaded = load_profile(path)
+        if not loaded.categories:
+            raise PaperrecError(
+                f'profile {loaded.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
+            )
+        listing, notice = fetch_listing(list(loaded.categories), wanted_day, include_cross=cross_lists)
+        if notice:
+            typer.echo(f"{loaded.name}: {notice}", err=True)
+        result = rank_profile(
+            listing, path, embedder, seen=seen, include_seen=include_seen, mark_seen=True, profile=loaded, **options
+        )
+        if result.hidden_seen:
+            typer.echo(f"{loaded.name}: {result.hidden_seen} papers hidden as already shown (--include-seen)", err=True)
+        ranked.append(result)
+        papers.update((p.arxiv_id, p) for p in listing.papers)
+    save_last_ranking(list(papers.values()), [(str(r.path), r.picks) for r in ranked])
+    _write_sections([(r.profile.name, r.picks) for r in ranked], fmt, output)
+
+
 @app.command()
 @handle_errors
 def info(model: ModelOption = "") -> None:
@@ -290,12 +389,61 @@ def info(model: ModelOption = "") -> None:
     typer.echo("\n".join(lines))
 
 
+def _metadata_lookup(offline: bool):  # -> Lookup | None
+    if offline:
+        return None
+    from .sources.arxiv import fetch_metadata
+    from .sources.http import PoliteClient
+
+    def lookup(ids: list[str]) -> dict:
+        client = PoliteClient()
+        try:
+            return fetch_metadata(client, ids)
+        finally:
+            client.close()
+
+    return lookup
+
+
+def _import_into(path: Path, profile, files: list[Path], fmt: str | None, offline: bool, section: str) -> None:
+    from .profile import import_papers, save_profile
+    from .sources.metadata import MetadataCache
+
+    cache = MetadataCache(paths.metadata_cache_path())
+    report = import_papers(profile, files, fmt=fmt, lookup=_metadata_lookup(offline), cache=cache, section=section)
+    cache.close()
+    save_profile(report.profile, path)
+    echo = functools.partial(typer.echo, err=True)
+    if report.notice:
+        echo(report.notice)
+    echo(
+        f"{report.profile.name}: {len(report.added)} papers added to {section}, {report.already_present} already there"
+    )
+    if report.without_abstract:
+        echo(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
+    if report.skipped:
+        echo(f"{len(report.skipped)} skipped:")
+        for what, why in report.skipped[:20]:
+            echo(f"  {what}: {why}")
+        if len(report.skipped) > 20:
+            echo(f"  ... and {len(report.skipped) - 20} more")
+    echo(f"profile saved: {path}")
+
+
+ImportFormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="bibtex|csl-json|zotero-rdf|ids|md|jsonl|csv (default: from the extension)."),
+]
+OfflineOption = Annotated[bool, typer.Option("--offline", help="Do not ask the arXiv API for missing abstracts.")]
+
+
 @profile_app.command("new")
 @handle_errors
 def profile_new(
     name: Annotated[str, typer.Argument(help="Profile name.")],
     from_files: Annotated[
-        list[Path] | None, typer.Option("--from", help="Listing file(s) of papers you liked (md, jsonl, csv).")
+        list[Path] | None,
+        typer.Option("--from", help="Papers you liked: a listing, BibTeX, Zotero export or list of arXiv ids."),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write (default: the profiles directory).")
@@ -305,23 +453,45 @@ def profile_new(
     interest: Annotated[
         list[str] | None, typer.Option("--interest", "-i", help="Free-text interest, embedded like a paper.")
     ] = None,
-    input_format: InputFormatOption = None,
+    input_format: ImportFormatOption = None,
+    offline: OfflineOption = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
 ) -> None:
-    """Create a profile, optionally from a listing of papers you liked.
+    """Create a profile, optionally from papers you liked.
 
-    Example: paperrec profile new vision --from liked.jsonl --category cs.CV
+    Example: paperrec profile new vision --from my-library.bib --category cs.CV
     """
     from .profile import new_profile, save_profile
-    from .sources import read_listings
 
     path = output or paths.resolve_profile(name)
     if path.exists() and not force:
-        raise PaperrecError(f"profile {path} already exists: use 'paperrec like' to add papers, or --force")
-    liked = read_listings(from_files, input_format).papers if from_files else ()
-    created = new_profile(name, liked, description=description, categories=category or (), interests=interest or ())
-    save_profile(created, path)
-    typer.echo(f"created profile {name!r} with {len(created.liked)} liked papers: {path}", err=True)
+        raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+    created = new_profile(name, description=description, categories=category or (), interests=interest or ())
+    if from_files:
+        _import_into(path, created, from_files, input_format, offline, "liked")
+    else:
+        save_profile(created, path)
+        typer.echo(f"created profile {name!r}: {path}", err=True)
+
+
+@profile_app.command("import")
+@handle_errors
+def profile_import(
+    profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
+    files: Annotated[list[Path], typer.Argument(help="BibTeX, Zotero CSL JSON/RDF, arXiv id list or listing files.")],
+    input_format: ImportFormatOption = None,
+    disliked: Annotated[bool, typer.Option("--disliked", help="Import as disliked papers.")] = False,
+    offline: OfflineOption = False,
+) -> None:
+    """Add the papers of your library (BibTeX, Zotero, arXiv ids) to a profile, creating it if needed.
+
+    Example: paperrec profile import vision ~/Zotero/export.bib
+    """
+    from .profile import load_profile, new_profile
+
+    path = paths.resolve_profile(profile)
+    loaded = load_profile(path) if path.exists() else new_profile(path.stem)
+    _import_into(path, loaded, files, input_format, offline, "disliked" if disliked else "liked")
 
 
 @profile_app.command("show")

@@ -45,10 +45,11 @@ def rank_profile(
     day: date | None = None,
     include_seen: bool = False,
     mark_seen: bool = False,
+    profile: Profile | None = None,
     **options,
 ) -> RankedProfile:
     """Rank a listing for the profile at path; with a seen-memory, hide earlier days' picks and remember these."""
-    profile = load_profile(path)
+    profile = profile or load_profile(path)
     day = day or listing.date or date.today()
     hidden: set[str] = set()
     if seen is not None and not include_seen:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -14,6 +14,7 @@ import numpy as np
 from .embed import CachedEmbedder
 from .paths import atomic_write_text
 from .schema import Paper, PaperrecError
+from .sources.metadata import Lookup, MetadataCache, complete_papers
 
 SCHEMA_VERSION = 1
 DEFAULT_STRATEGY = "centroid"
@@ -251,3 +252,43 @@ def new_profile(
     """A fresh profile liking the given papers (duplicates by id collapse)."""
     profile = Profile(name=name, description=description, categories=tuple(categories), interests=tuple(interests))
     return add_papers(profile, liked, "liked")[0]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: the updated profile, papers added, and what was skipped and why."""
+
+    profile: Profile
+    added: tuple[Paper, ...]
+    already_present: int
+    skipped: tuple[tuple[str, str], ...]
+    without_abstract: int
+    notice: str | None = None
+
+
+def import_papers(
+    profile: Profile,
+    files: Sequence[Path],
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    section: str = "liked",
+) -> ImportReport:
+    """Add the papers of BibTeX, Zotero, id-list or listing files to a profile, fetching missing abstracts."""
+    from .sources.imports import read_collections
+
+    collection = read_collections(list(files), fmt)
+    completion = complete_papers(collection.papers, lookup, cache)
+    updated, added = add_papers(profile, completion.papers, section)
+    skipped = tuple(collection.skipped) + tuple(
+        (arxiv_id, "no title or abstract: arXiv metadata could not be fetched") for arxiv_id in completion.unresolved
+    )
+    return ImportReport(
+        profile=updated,
+        added=tuple(added),
+        already_present=len(completion.papers) - len(added),
+        skipped=skipped,
+        without_abstract=sum(1 for p in added if not p.abstract),
+        notice=completion.notice,
+    )

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from recommender import __version__
 from recommender.cli import app
 from recommender.profile import load_profile
+from recommender.schema import Listing
 
 runner = CliRunner()
 
@@ -261,3 +262,72 @@ def test_several_profiles_one_section_each(home, liked_jsonl, fake_model, exampl
     assert result.exit_code == 0, result.output
     bio = load_profile(home / "profiles" / "bio.toml")
     assert [p.paper.arxiv_id for p in bio.liked] == [picks[3]["id"]]
+
+
+@pytest.fixture
+def fake_arxiv(monkeypatch, example_listing):
+    """Replace arXiv with two announcement days built from the example listing; records what was asked."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources import read_listing
+
+    papers = read_listing(example_listing).papers
+    days = {
+        date(2021, 4, 22): Listing(papers=papers[:40], date=date(2021, 4, 22), category="cs.CV"),
+        # the next day repeats ten papers (as cross-lists would) and brings 19 new ones
+        date(2021, 4, 23): Listing(papers=papers[30:], date=date(2021, 4, 23), category="cs.CV"),
+    }
+    state = SimpleNamespace(day=date(2021, 4, 22), asked=[])
+
+    def fetch_listing(categories, day=None, *, include_cross=False, **kwargs):
+        state.asked.append((tuple(categories), day, include_cross))
+        wanted = day or state.day
+        notice = (
+            "no arXiv announcement today (weekend or holiday); showing 2021-04-23"
+            if day is None and state.day.weekday() >= 5
+            else None
+        )
+        return days[min(wanted, date(2021, 4, 23))], notice
+
+    monkeypatch.setattr(arxiv, "fetch_listing", fetch_listing)
+    return state
+
+
+def test_today_hides_yesterdays_picks(home, liked_jsonl, fake_model, fake_arxiv):
+    from datetime import date
+
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV", "--offline").exit_code == 0
+    first = invoke("today", "-f", "json", "-n", "40")
+    assert first.exit_code == 0, first.output
+    shown = [p["id"] for p in json.loads(first.stdout)]
+    assert len(shown) == 40 and fake_arxiv.asked[-1] == (("cs.CV",), None, False)
+
+    fake_arxiv.day = date(2021, 4, 23)
+    second = invoke("today", "-p", "sr", "-f", "json", "-n", "40")
+    ids = [p["id"] for p in json.loads(second.stdout)]
+    assert len(ids) == 19 and not set(ids) & set(shown)
+    assert "10 papers hidden as already shown" in second.stderr
+    again = invoke("today", "-p", "sr", "-f", "json", "-n", "40", "--include-seen")
+    assert len(json.loads(again.stdout)) == 29
+
+    fake_arxiv.day = date(2021, 4, 24)  # a Saturday: the latest announced day is ranked, exit 0
+    weekend = invoke("today", "-f", "json")
+    assert weekend.exit_code == 0 and "no arXiv announcement today" in weekend.stderr
+    assert invoke("like", "1").exit_code == 0  # rank numbers refer to what today showed
+
+
+def test_today_errors(home, fake_model, fake_arxiv):
+    assert_error(invoke("today"), 1, "no profiles in")
+    assert invoke("profile", "new", "nocat", "-i", "anything").exit_code == 0
+    assert_error(invoke("today"), 1, "names no categories")
+    assert_error(invoke("today", "--date", "22-04-2021"), 2, "--date must be YYYY-MM-DD")
+
+
+def test_fetch_writes_jsonl(home, fake_arxiv, tmp_path):
+    out = tmp_path / "day.jsonl"
+    result = invoke("fetch", "cs.CV", "--date", "2021-04-22", "--cross-lists", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert fake_arxiv.asked[-1][1:] == (__import__("datetime").date(2021, 4, 22), True)
+    assert len(out.read_text().splitlines()) == 40 and "40 papers, announced 2021-04-22" in result.stderr
