@@ -279,6 +279,8 @@ def import_papers(
     from .sources.imports import read_collections
 
     collection = read_collections(list(files), fmt)
+    if not collection.papers and not collection.skipped:
+        raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
     completion = complete_papers(collection.papers, lookup, cache)
     updated, added = add_papers(profile, completion.papers, section)
     skipped = tuple(collection.skipped) + tuple(

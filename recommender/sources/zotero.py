@@ -1,0 +1,197 @@
+"""Zotero exports in: CSL JSON (an array of items) and Zotero RDF (RDF/XML); attachments and notes are not papers."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from ..schema import Paper, PaperrecError, clean_text
+from .idlist import find_arxiv_id, parse_arxiv_ref
+from .markdown import strip_html
+
+_NS = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "z": "http://www.zotero.org/namespaces/export#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "bib": "http://purl.org/net/biblio#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prism": "http://prismstandard.org/namespaces/1.2/basic/",
+}
+_ABOUT = f"{{{_NS['rdf']}}}about"
+_RESOURCE = f"{{{_NS['rdf']}}}resource"
+_NOT_PAPERS = {"attachment", "note", "annotation"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _first_id(exact: Iterable[str], free_text: Iterable[str]) -> tuple[str, int | None] | None:
+    """The first arXiv id among fields holding just an id/URL/DOI, then among free-text fields."""
+    for value in exact:
+        found = parse_arxiv_ref(value) if value.strip() else None
+        if found:
+            return found
+    for value in free_text:
+        found = find_arxiv_id(value)
+        if found:
+            return found
+    return None
+
+
+def _build(
+    found: tuple[str, int | None] | None, title: str, abstract: str, authors: list[str], day: date | None
+) -> Paper | None:
+    """A Paper from cleaned fields; None when there is neither an arXiv id nor a title."""
+    if found:
+        # An empty title marks "metadata missing", as for bare ids.
+        authored = tuple(a for a in authors if a)
+        return Paper(found[0], title, abstract=abstract, authors=authored, date=day, version=found[1])
+    if title:
+        return Paper.make(title, None, abstract=abstract, authors=authors, date=day)
+    return None
+
+
+def _iso_day(text: str) -> date | None:
+    """A YYYY-MM-DD date at the start of text; None for years or other forms."""
+    if not _ISO_DATE.match(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _csl_text(item: dict[str, Any], key: str) -> str:
+    value = item.get(key)
+    return str(value) if isinstance(value, str | int | float) else ""
+
+
+def _csl_name(person: Any) -> str:
+    """A CSL name object as 'Given particle Family suffix', or its literal."""
+    if not isinstance(person, dict):
+        return ""
+    if person.get("literal"):
+        return clean_text(str(person["literal"]))
+    keys = ("given", "dropping-particle", "non-dropping-particle", "family", "suffix")
+    return clean_text(" ".join(str(person[k]) for k in keys if person.get(k)))
+
+
+def _csl_day(issued: Any) -> date | None:
+    """The 'issued' date when it has year, month and day (date-parts or raw)."""
+    if not isinstance(issued, dict):
+        return None
+    parts = issued.get("date-parts")
+    if isinstance(parts, list) and parts and isinstance(parts[0], list) and len(parts[0]) >= 3:
+        try:
+            return date(int(parts[0][0]), int(parts[0][1]), int(parts[0][2]))
+        except (TypeError, ValueError):
+            return None
+    return _iso_day(str(issued.get("raw", "")))
+
+
+def _csl_paper(item: dict[str, Any]) -> Paper | None:
+    """The Paper for one CSL item; the arXiv id from number, URL, DOI, archive_location, note or container-title."""
+    found = _first_id(
+        (_csl_text(item, k) for k in ("number", "URL", "DOI", "archive_location")),
+        (_csl_text(item, k) for k in ("note", "container-title", "publisher")),
+    )
+    authors = item.get("author")
+    return _build(
+        found,
+        strip_html(_csl_text(item, "title")),
+        strip_html(_csl_text(item, "abstract")),
+        [_csl_name(a) for a in authors] if isinstance(authors, list) else [],
+        _csl_day(item.get("issued")),
+    )
+
+
+def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
+    """Papers of a CSL JSON export (Zotero: Export → CSL JSON) and the (what, why) items skipped."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as error:
+        raise PaperrecError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
+    if not isinstance(data, list):
+        raise PaperrecError(f"{path}: expected a JSON array of CSL items (in Zotero: Export → CSL JSON)")
+    papers: list[Paper] = []
+    skipped: list[tuple[str, str]] = []
+    for number, item in enumerate(data, start=1):
+        what = f"{path}: item {number}"
+        if not isinstance(item, dict):
+            skipped.append((what, "not a JSON object"))
+            continue
+        label = item.get("citation-key") or item.get("id")
+        what += f" ({label})" if label else ""
+        paper = _csl_paper(item)
+        if paper is None:
+            skipped.append((what, "neither an arXiv id nor a title"))
+        else:
+            papers.append(paper)
+    return papers, skipped
+
+
+def _texts(element: ElementTree.Element, path: str) -> list[str]:
+    return [clean_text(node.text) for node in element.findall(path, _NS) if node.text and node.text.strip()]
+
+
+def _rdf_person(person: ElementTree.Element) -> str:
+    # Zotero wrote foaf:givenname before version 5 and foaf:givenName since.
+    given = _texts(person, "foaf:givenName") or _texts(person, "foaf:givenname")
+    return clean_text(" ".join(given + _texts(person, "foaf:surname")))
+
+
+def _rdf_paper(element: ElementTree.Element, by_about: dict[str, ElementTree.Element]) -> Paper | None:
+    """The Paper for one Zotero RDF item; its journal (inline or by reference) is searched for ids too."""
+    containers = []
+    for part_of in element.findall("dcterms:isPartOf", _NS):
+        containers += list(part_of)
+        referenced = by_about.get(part_of.get(_RESOURCE, ""))
+        if referenced is not None:
+            containers.append(referenced)
+    holders = [element, *containers]
+    urls = [*_texts(element, "dc:identifier/dcterms:URI/rdf:value"), element.get(_ABOUT, "")]
+    # Plain dc:identifier values read 'DOI 10.48550/arXiv.2104.10642', 'ISSN ...' and so on.
+    identifiers = [re.sub(r"^DOI\s+", "", text) for h in holders for text in _texts(h, "dc:identifier")]
+    found = _first_id(
+        _texts(element, "z:archiveID") + [t for h in holders for t in _texts(h, "prism:number")] + urls + identifiers,
+        _texts(element, "dc:description") + [t for c in containers for t in _texts(c, "dc:title")],
+    )
+    people = element.findall("bib:authors/rdf:Seq/rdf:li/foaf:Person", _NS)
+    return _build(
+        found,
+        strip_html(" ".join(_texts(element, "dc:title")[:1])),
+        strip_html(" ".join(_texts(element, "dcterms:abstract")[:1])),
+        [_rdf_person(p) for p in people],
+        _iso_day(" ".join(_texts(element, "dc:date")[:1])),
+    )
+
+
+def read_zotero_rdf(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
+    """Papers of a Zotero RDF export in file order and the (what, why) items skipped; attachments and notes ignored."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as error:
+        line = error.position[0]
+        raise PaperrecError(f"{path}:{line}: not well-formed XML ({str(error).split(':')[0]})") from None
+    if root.tag != f"{{{_NS['rdf']}}}RDF":
+        raise PaperrecError(f"{path}: not a Zotero RDF export (the root element is {root.tag}, expected rdf:RDF)")
+    by_about = {element.get(_ABOUT, ""): element for element in root if element.get(_ABOUT)}
+    papers: list[Paper] = []
+    skipped: list[tuple[str, str]] = []
+    for element in root:
+        # Items carry z:itemType; journals, collections, people and memos do not.
+        item_type = " ".join(_texts(element, "z:itemType"))
+        if not item_type or item_type in _NOT_PAPERS:
+            continue
+        paper = _rdf_paper(element, by_about)
+        if paper is None:
+            skipped.append(
+                (f"{path}: {item_type} {element.get(_ABOUT, '(no rdf:about)')}", "neither an arXiv id nor a title")
+            )
+        else:
+            papers.append(paper)
+    return papers, skipped

@@ -1,0 +1,405 @@
+"""Collections in: BibTeX, Zotero CSL JSON and RDF, id lists; format detection, errors and merging duplicates."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from recommender.schema import Paper, PaperrecError, UsageError, title_id
+from recommender.sources.bibtex import latex_to_text, read_bibtex
+from recommender.sources.idlist import find_arxiv_id, parse_arxiv_ref, read_id_list
+from recommender.sources.imports import IMPORT_FORMATS, ImportResult, read_collection, read_collections
+from recommender.sources.zotero import read_csl_json, read_zotero_rdf
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+BIB = FIXTURES / "library.bib"
+CSL = FIXTURES / "zotero-export.json"
+RDF = FIXTURES / "zotero-export.rdf"
+IDS = FIXTURES / "liked-ids.txt"
+
+
+def by_title(papers: list[Paper] | tuple[Paper, ...]) -> dict[str, Paper]:
+    return {p.title: p for p in papers}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2104.10642v3", ("2104.10642", 3)),
+        ("arXiv:2104.10642", ("2104.10642", None)),
+        ("arXiv: 2104.10642", ("2104.10642", None)),
+        ("hep-th/9901001", ("hep-th/9901001", None)),
+        ("math.AG/0601001v2", ("math.AG/0601001", 2)),
+        ("0704.0001", ("0704.0001", None)),
+        ("https://arxiv.org/abs/2010.11929v2", ("2010.11929", 2)),
+        ("http://arxiv.org/pdf/1512.03385.pdf", ("1512.03385", None)),
+        ("https://arxiv.org/pdf/2104.10642v1", ("2104.10642", 1)),
+        ("https://arxiv.org/pdf/hep-th/9711200v3.pdf", ("hep-th/9711200", 3)),
+        ("https://export.arxiv.org/abs/2104.10642?context=cs", ("2104.10642", None)),
+        ("10.48550/arXiv.2104.10642", ("2104.10642", None)),
+        ("https://doi.org/10.48550/ARXIV.1810.04805", ("1810.04805", None)),
+        ("2104.1064", None),  # since 2015 the number has five digits
+        ("1412.69801", None),  # and before it four
+        ("2113.00001", None),  # no month 13
+        ("0612.0001", None),  # new-style ids start in April 2007
+        ("10.1038/nature14539", None),
+        ("https://openreview.net/forum?id=2104.10642", None),
+        ("see 2104.10642", None),
+        ("", None),
+    ],
+)
+def test_parse_arxiv_ref(text, expected):
+    assert parse_arxiv_ref(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arXiv preprint arXiv:1412.6980", ("1412.6980", None)),
+        ("arXiv preprint hep-th/9901001", ("hep-th/9901001", None)),
+        ("arXiv:2306.13455 [cs]", ("2306.13455", None)),
+        ("arXiv: 1512.03385", ("1512.03385", None)),
+        (r"\url{https://arxiv.org/abs/1706.03762v5}", ("1706.03762", 5)),
+        ("Also at 10.48550/arXiv.1810.04805.", ("1810.04805", None)),
+        ("arXiv e-prints", None),
+        ("Published in Nature 521, 2015.1234", None),  # a number that is not marked as an arXiv id
+        ("arXiv:2104.106421", None),
+    ],
+)
+def test_find_arxiv_id_in_free_text(text, expected):
+    assert find_arxiv_id(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        ("{BERT}: Pre-training", "BERT: Pre-training"),
+        ("Attention {{Is All You Need}}", "Attention Is All You Need"),
+        (r"{$O(n)$} Connections and $\{0,1\}^n$", r"$O(n)$ Connections and $\{0,1\}^n$"),
+        (r"Caf\'e, {\'E}cole, na\"{\i}ve, Fran{\c{c}}ois", "Café, École, naïve, François"),
+        (r"\L{}ukasz, Stra\ss e, \o{} and \aa", "Łukasz, Straße, ø and å"),
+        (r"\emph{Deep} \textbf{Learning} {\em now}", "Deep Learning now"),
+        (r"Q\&A: 50\% of \$5 -- or~so", "Q&A: 50% of $5 \N{EN DASH} or so"),
+        ("Two\n   lines", "Two lines"),
+    ],
+)
+def test_latex_to_text(latex, text):
+    assert latex_to_text(latex) == text
+
+
+def test_bibtex_finds_the_arxiv_id_wherever_the_entry_keeps_it():
+    papers, _ = read_bibtex(BIB)
+    ids = {p.title: (p.arxiv_id, p.version) for p in papers}
+    # eprint with 'arXiv:' and version, no archivePrefix (Better BibTeX style)
+    assert ids["Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"] == ("2104.10642", 1)
+    # eprint with archivePrefix, capitalised field names (JabRef style)
+    assert ids["Attention Is All You Need"] == ("1706.03762", 5)
+    assert ids["The Large $N$ Limit of Superconformal Field Theories and Supergravity"] == ("hep-th/9711200", None)
+    # url: abs page, and an old-style pdf link
+    assert ids["An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale"] == ("2010.11929", 2)
+    assert ids["Anti de Sitter Space and Holography"] == ("hep-th/9802150", 2)
+    # doi 10.48550, even though the url points elsewhere
+    assert ids["BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"] == (
+        "1810.04805",
+        None,
+    )
+    # journal, note and howpublished (Google Scholar style), eprinttype (DBLP style)
+    assert ids["Adam: A method for stochastic optimization"] == ("1412.6980", None)
+    assert ids["Deep Residual Learning for Image Recognition"] == ("1512.03385", None)
+    assert ids["$O(n)$ Connections are Expressive Enough: Universal Approximability of Sparse Transformers"] == (
+        "2006.04862",
+        None,
+    )
+    assert ids["Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention"] == ("2006.16236", None)
+    # an eprint of another archive is not an arXiv id
+    assert ids["A Paper Indexed Elsewhere"] == (title_id("A Paper Indexed Elsewhere"), None)
+    assert len(papers) == 13
+
+
+def test_bibtex_fields_are_cleaned():
+    papers = by_title(read_bibtex(BIB)[0])
+    first = papers["Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"]
+    assert first.authors == ("Gang Xu", "Jun Xu", "Zhen Li", "Liang Wang", "Xing Sun", "Ming-Ming Cheng")
+    assert first.categories == ("cs.CV",)
+    assert first.date == date(2021, 4, 21)
+    assert first.abstract.startswith("Space-time video super-resolution (STVSR) aims")
+    assert papers["Attention Is All You Need"].authors == ("Ashish Vaswani", "Noam Shazeer", "Niki Parmar")
+    assert papers["Attention Is All You Need"].categories == ("cs.CL",)
+    linear = papers["Transformers are RNNs: Fast Autoregressive Transformers with Linear Attention"]
+    assert linear.authors[-1] == "François Fleuret"
+    thesis = papers["Über die Schätzung von Tiefe aus Études & Bildern"]
+    assert thesis.authors == ("Jürgen Müller",)
+    assert papers["Adam: A method for stochastic optimization"].authors == ("Diederik P Kingma", "Jimmy Ba")
+
+
+def test_bibtex_entry_without_arxiv_id_is_kept_by_title():
+    deep = by_title(read_bibtex(BIB)[0])["Deep learning"]
+    assert deep.arxiv_id == title_id("Deep learning")
+    assert not deep.has_arxiv_id
+    assert deep.abstract.startswith("Deep learning allows computational models")
+    assert deep.authors == ("Yann LeCun", "Yoshua Bengio", "Geoffrey Hinton")
+
+
+def test_bibtex_broken_and_empty_entries_are_skipped_with_reasons():
+    papers, skipped = read_bibtex(BIB)
+    assert skipped == [
+        (f"{BIB}:117 @misc{{slides2020}}", "neither an arXiv id nor a title"),
+        (
+            f"{BIB}:123 @article{{broken2019}}",
+            "malformed BibTeX entry: Unexpected block start: `@article`. Was still looking for field-value closing `}`",
+        ),
+    ]
+    # the entry after the broken one is still read
+    assert papers[-1].title == "A Paper Indexed Elsewhere"
+    assert not any("Closing Brace" in p.title for p in papers)
+
+
+def test_bibtex_duplicate_key_and_field_entries_are_still_read(tmp_path):
+    path = tmp_path / "dups.bib"
+    path.write_text(
+        "@string{venue = {CVPR}}\n@string{venue = {ICCV}}\n"
+        "@misc{a, title = {First}, eprint = {2104.10642}}\n"
+        "@misc{a, title = {{Second} Entry}, url = {https://arxiv.org/abs/1706.03762}}\n"
+        '@misc{b, title = "Twice", title = "Twice {Again}", eprint = "2010.11929v2"}\n'
+    )
+    papers, skipped = read_bibtex(path)
+    assert skipped == []
+    assert [(p.arxiv_id, p.title) for p in papers] == [
+        ("2104.10642", "First"),
+        ("1706.03762", "Second Entry"),
+        ("2010.11929", "Twice Again"),
+    ]
+    assert papers[2].version == 2
+
+
+def test_bibtex_entry_with_id_but_no_title_keeps_an_empty_title(tmp_path):
+    path = tmp_path / "id-only.bib"
+    path.write_text("@misc{x, author = {Doe, Jane}, eprint = {2104.10642v2}, archivePrefix = {arXiv}}\n")
+    (paper,), skipped = read_bibtex(path)
+    assert (paper.arxiv_id, paper.version, paper.title, paper.authors) == ("2104.10642", 2, "", ("Jane Doe",))
+    assert skipped == []
+
+
+def test_a_file_without_bibtex_entries_is_an_error(tmp_path):
+    path = tmp_path / "notes.bib"
+    path.write_text("These are my notes, not a bibliography.\n")
+    with pytest.raises(PaperrecError, match=r"notes\.bib: no BibTeX entries found"):
+        read_collection(path)
+    empty = tmp_path / "empty.bib"
+    empty.write_text("")
+    assert read_collection(empty) == ImportResult(papers=(), skipped=())
+
+
+def test_csl_json_from_zotero():
+    papers, skipped = read_csl_json(CSL)
+    assert [p.arxiv_id for p in papers] == [
+        "2104.10642",  # number, URL, DOI and note all agree
+        "1706.03762",  # only container-title, as older Zotero versions saved arXiv papers
+        "1512.03385",  # only note ("extra"); the URL is the CVF page
+        title_id("Deep learning"),
+        "2303.08774",
+    ]
+    first = papers[0]
+    assert first.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
+    assert first.authors[0] == "Gang Xu" and len(first.authors) == 6
+    assert first.date == date(2021, 4, 21)  # date-parts with the year as a string
+    assert first.abstract.startswith("Space-time video super-resolution")
+    assert papers[2].date is None  # year only
+    assert papers[3].date is None  # year and month only
+    assert papers[3].abstract.startswith("Deep learning allows")
+    assert papers[4].authors == ("OpenAI",)
+    assert skipped == [
+        (f"{CSL}: item 6 (http://zotero.org/users/local/Wq3fTz8x/items/QQ8V3M1D)", "neither an arXiv id nor a title")
+    ]
+
+
+def test_csl_json_names_particles_and_odd_items(tmp_path):
+    path = tmp_path / "odd.json"
+    items = [
+        {
+            "title": "A <i>sparse</i> attention",
+            "URL": "https://arxiv.org/abs/2101.00001v4",
+            "author": [{"family": "Waals", "non-dropping-particle": "van der", "given": "J. D."}, "not a name"],
+            "issued": {"raw": "2021-01-05"},
+        },
+        "not an item",
+    ]
+    path.write_text(json.dumps(items))
+    papers, skipped = read_csl_json(path)
+    assert [(p.arxiv_id, p.version, p.title, p.authors, p.date) for p in papers] == [
+        ("2101.00001", 4, "A sparse attention", ("J. D. van der Waals",), date(2021, 1, 5))
+    ]
+    assert skipped == [(f"{path}: item 2", "not a JSON object")]
+
+
+def test_csl_json_errors_name_the_file_and_line(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('[\n  {"title": "ok"},\n  {"title": }\n]\n')
+    with pytest.raises(PaperrecError, match=r"bad\.json:3: invalid JSON"):
+        read_collection(bad)
+    better = tmp_path / "better-bibtex.json"
+    better.write_text('{"config": {}, "items": []}')
+    with pytest.raises(PaperrecError, match=r"better-bibtex\.json: expected a JSON array of CSL items"):
+        read_collection(better)
+
+
+def test_zotero_rdf_items_without_attachments_and_notes():
+    papers, skipped = read_zotero_rdf(RDF)
+    assert [p.arxiv_id for p in papers] == [
+        "2104.10642",
+        "1706.03762",  # from the journal title "arXiv:1706.03762 [cs]"
+        title_id("Deep learning"),  # its DOI lives on the journal node it refers to
+        "1810.04805",  # DOI 10.48550 only
+        "1512.03385",  # only in dc:description (Zotero's "extra")
+    ]
+    titles = [p.title for p in papers]
+    assert "arXiv Fulltext PDF" not in titles and "arXiv.org Snapshot" not in titles
+    assert "2010.11929" not in [p.arxiv_id for p in papers]  # mentioned only in a note
+    first = papers[0]
+    assert first.authors == ("Gang Xu", "Ming-Ming Cheng")
+    assert first.date == date(2021, 4, 21)
+    assert first.abstract.startswith("Space-time video super-resolution")
+    assert papers[1].authors == ("Ashish Vaswani",)  # foaf:givenname, as older Zotero wrote it
+    assert papers[3].title == "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"
+    assert papers[2].date is None  # "2015-05" is not a day
+    assert skipped == [(f"{RDF}: webpage https://example.org/reading-group", "neither an arXiv id nor a title")]
+
+
+def test_zotero_rdf_errors(tmp_path):
+    broken = tmp_path / "broken.rdf"
+    broken.write_text(
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n  <rdf:Description>\n</rdf:RDF>\n'
+    )
+    with pytest.raises(PaperrecError, match=r"broken\.rdf:3: not well-formed XML"):
+        read_collection(broken)
+    other = tmp_path / "feed.rdf"
+    other.write_text("<rss><channel/></rss>")
+    with pytest.raises(PaperrecError, match=r"feed\.rdf: not a Zotero RDF export"):
+        read_collection(other)
+
+
+def test_id_list():
+    papers, skipped = read_id_list(IDS)
+    assert [(p.arxiv_id, p.version) for p in papers] == [
+        ("2104.10642", 3),
+        ("1706.03762", None),
+        ("2010.11929", 2),
+        ("1512.03385", None),
+        ("2006.04862", 2),
+        ("hep-th/9901001", None),
+        ("math.AG/0601001", 2),
+    ]
+    assert all(p.title == "" and p.abstract == "" for p in papers)
+    assert skipped == [
+        (f"{IDS}:10", "not an arXiv id or URL: 'see also: the BERT paper'"),
+        (f"{IDS}:11", "not an arXiv id or URL: '2104.1064'"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [(BIB, 13), (CSL, 5), (RDF, 5), (IDS, 7)],
+)
+def test_read_collection_chooses_the_reader_by_extension(path, count):
+    result = read_collection(path)
+    assert isinstance(result, ImportResult)
+    assert len(result.papers) == count
+    assert len({p.arxiv_id for p in result.papers}) == count
+
+
+def test_read_collection_format_override_and_unknown_formats(tmp_path):
+    path = tmp_path / "liked.dat"
+    path.write_text("2104.10642\n")
+    with pytest.raises(UsageError, match=r"liked\.dat: cannot tell the format.*--format bibtex\|csl-json"):
+        read_collection(path)
+    assert [p.arxiv_id for p in read_collection(path, fmt="ids").papers] == ["2104.10642"]
+    with pytest.raises(UsageError, match="unknown import format 'endnote'"):
+        read_collection(path, fmt="endnote")
+    assert set(IMPORT_FORMATS) == {"bibtex", "csl-json", "zotero-rdf", "ids", "md", "jsonl", "csv"}
+
+
+def test_read_collection_reads_listing_files(example_listing, tmp_path):
+    result = read_collection(example_listing)
+    assert len(result.papers) == 59 and result.skipped == ()
+    listing = tmp_path / "liked.jsonl"
+    listing.write_text(json.dumps({"id": "2104.10642v2", "title": "Temporal Modulation Network", "abstract": "STVSR."}))
+    (paper,) = read_collection(listing).papers
+    assert (paper.arxiv_id, paper.version, paper.abstract) == ("2104.10642", 2, "STVSR.")
+
+
+def test_read_collection_file_errors(tmp_path):
+    with pytest.raises(PaperrecError, match=r"missing\.bib: no such file"):
+        read_collection(tmp_path / "missing.bib")
+    with pytest.raises(PaperrecError, match="is a directory"):
+        read_collection(tmp_path, fmt="ids")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("2104.10642 # Müller\n".encode("latin-1"))
+    with pytest.raises(PaperrecError, match=r"latin\.txt: not a UTF-8 text file"):
+        read_collection(latin)
+    with pytest.raises(UsageError, match="no collection file given"):
+        read_collections([])
+
+
+def test_read_collections_merges_duplicates_across_files():
+    result = read_collections([BIB, IDS])
+    ids = [p.arxiv_id for p in result.papers]
+    assert len(ids) == len(set(ids))
+    temporal = result.papers[ids.index("2104.10642")]
+    assert temporal.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
+    assert temporal.authors[0] == "Gang Xu"
+    assert temporal.version == 3  # the newest version either file named
+    # papers only the id list names are kept, without metadata, after the BibTeX ones
+    assert ids[-2:] == ["hep-th/9901001", "math.AG/0601001"]
+    assert result.papers[-1].title == ""
+    assert len(result.papers) == 13 + 2
+    assert result.skipped == read_collection(BIB).skipped + read_collection(IDS).skipped
+
+
+def test_merge_keeps_the_richer_record_in_first_seen_order():
+    result = read_collections([IDS, BIB])
+    ids = [p.arxiv_id for p in result.papers]
+    assert ids[:2] == ["2104.10642", "1706.03762"]
+    temporal, attention = result.papers[:2]
+    assert temporal.title.startswith("Temporal Modulation Network") and temporal.version == 3
+    assert attention.title == "Attention Is All You Need" and attention.version == 5
+
+
+def test_merge_fills_gaps_from_the_other_record_and_joins_title_only_papers(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@misc{t, title = {Temporal Modulation Network}, eprint = {2104.10642}, author = {Xu, Gang}}\n"
+        "@article{v, title = {Attention is all you need}, author = {Vaswani, Ashish}, journal = {NeurIPS}}\n"
+    )
+    listing = tmp_path / "day.jsonl"
+    listing.write_text(
+        json.dumps({"id": "2104.10642", "title": "Temporal Modulation Network", "abstract": "STVSR."})
+        + "\n"
+        + json.dumps({"id": "1706.03762", "title": "Attention Is All You Need", "abstract": "Transformers."})
+        + "\n"
+    )
+    result = read_collections([bib, listing])
+    assert [(p.arxiv_id, p.title, p.abstract, p.authors) for p in result.papers] == [
+        ("2104.10642", "Temporal Modulation Network", "STVSR.", ("Gang Xu",)),
+        # the BibTeX entry without an id is the same paper as the listing's 1706.03762
+        ("1706.03762", "Attention Is All You Need", "Transformers.", ("Ashish Vaswani",)),
+    ]
+
+
+def test_the_same_paper_from_every_zotero_format_is_one_paper():
+    result = read_collections([BIB, CSL, RDF, IDS])
+    ids = [p.arxiv_id for p in result.papers]
+    assert ids.count("2104.10642") == 1 and ids.count(title_id("Deep learning")) == 1
+    assert {"2303.08774", "1810.04805", "hep-th/9901001"} <= set(ids)
+    assert {p.arxiv_id for p in result.papers if not p.title} == {"hep-th/9901001", "math.AG/0601001"}
+
+
+def test_merge_prefers_the_record_with_more_information_over_the_first(tmp_path):
+    listing = tmp_path / "short.jsonl"
+    listing.write_text(json.dumps({"id": "2104.10642v2", "title": "TMNet"}) + "\n")
+    (paper,) = [p for p in read_collections([listing, CSL]).papers if p.arxiv_id == "2104.10642"]
+    assert paper.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
+    assert paper.abstract.startswith("Space-time video super-resolution")
+    assert paper.version == 2
