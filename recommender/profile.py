@@ -281,7 +281,9 @@ def import_papers(
     collection = read_collections(list(files), fmt)
     if not collection.papers and not collection.skipped:
         raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
-    completion = complete_papers(collection.papers, lookup, cache)
+    present = {p.paper.arxiv_id for p in getattr(profile, section)}
+    fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
+    completion = complete_papers(fresh, lookup, cache)
     updated, added = add_papers(profile, completion.papers, section)
     skipped = tuple(collection.skipped) + tuple(
         (arxiv_id, "no title or abstract: arXiv metadata could not be fetched") for arxiv_id in completion.unresolved
@@ -289,7 +291,7 @@ def import_papers(
     return ImportReport(
         profile=updated,
         added=tuple(added),
-        already_present=len(completion.papers) - len(added),
+        already_present=len(collection.papers) - len(fresh) + len(completion.papers) - len(added),
         skipped=skipped,
         without_abstract=sum(1 for p in added if not p.abstract),
         notice=completion.notice,

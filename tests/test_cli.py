@@ -331,3 +331,46 @@ def test_fetch_writes_jsonl(home, fake_arxiv, tmp_path):
     assert result.exit_code == 0, result.output
     assert fake_arxiv.asked[-1][1:] == (__import__("datetime").date(2021, 4, 22), True)
     assert len(out.read_text().splitlines()) == 40 and "40 papers, announced 2021-04-22" in result.stderr
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures" / "imports"
+
+
+def test_profile_import_from_zotero_and_ids_fetches_missing_abstracts(home, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+    from recommender.schema import Paper
+
+    asked: list[list[str]] = []
+
+    def fake_fetch_metadata(client, ids, **kwargs):
+        asked.append(list(ids))
+        return {i: Paper.make(f"Fetched title {i}", i, f"Fetched abstract {i}.") for i in ids}
+
+    monkeypatch.setattr(arxiv, "fetch_metadata", fake_fetch_metadata)
+    result = invoke("profile", "import", "zot", str(FIXTURES / "zotero-export.rdf"), str(FIXTURES / "liked-ids.txt"))
+    assert result.exit_code == 0, result.output
+    profile = load_profile(home / "profiles" / "zot.toml")
+    assert len(asked) == 1 and asked[0]  # one batched lookup for the papers without abstracts
+    assert all(p.paper.title for p in profile.liked)
+    assert "papers added to liked" in result.stderr and "skipped" in result.stderr
+    count = len(profile.liked)
+
+    again = invoke("profile", "import", "zot", str(FIXTURES / "liked-ids.txt"))  # cached metadata, nothing new
+    assert again.exit_code == 0 and len(asked) == 1
+    assert "0 papers added" in again.stderr and len(load_profile(home / "profiles" / "zot.toml").liked) == count
+
+
+def test_profile_import_offline_still_succeeds(home, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources.http import NetworkError
+
+    def offline(client, ids, **kwargs):
+        raise NetworkError("arXiv did not answer (offline?): connection refused")
+
+    monkeypatch.setattr(arxiv, "fetch_metadata", offline)
+    result = invoke("profile", "new", "bib", "--from", str(FIXTURES / "library.bib"))
+    assert result.exit_code == 0, result.output
+    assert "could not fetch metadata" in result.stderr and "have no abstract" in result.stderr
+    assert load_profile(home / "profiles" / "bib.toml").liked
+    assert_error(invoke("profile", "import", "bib", str(FIXTURES / "nope.bib")), 1, "nope.bib")
+    assert_error(invoke("profile", "import", "bib", str(FIXTURES / "library.bib"), "--format", "word"), 2, "unknown import format")

@@ -1,0 +1,360 @@
+"""The bench protocol (eligibility, profiles, day choice), the metrics, the runner, its averages and the backtest."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender.embed import CachedEmbedder, EmbeddingCache
+from recommender.evaluate import (
+    EvalCase,
+    EvaluationResult,
+    average_precision,
+    backtest,
+    backtest_summary,
+    centroid_scorer,
+    evaluate,
+    evenly_spaced,
+    load_bench,
+    make_case,
+    ndcg_at_k,
+    random_scorer,
+    rank_ids,
+    ranking_metrics,
+    recall_at_k,
+    reciprocal_rank,
+)
+from recommender.schema import Listing, Paper, PaperrecError, UsageError
+
+from .conftest import FakeEmbedder
+
+BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
+DAYS = [date(2025, 1, 1) + timedelta(days=n) for n in range(8)]
+SMALL_DAY = 5  # only 20 papers: fewer than 30 candidates
+# Paper numbers (within a day) that are in each list; every listed paper n of day d has id 2501.{d:02}{n:03}.
+ALPHA = {d: (1, 2) for d in range(8)}
+BETA = {0: (3, 4), 1: (3, 4), 2: (3,), 3: (3,), 4: (), 5: (3,), 6: (3,), 7: ()}
+REPEATED = "2501.03001"  # an alpha paper of day 3 that shows up again on day 4 (as 2021 cross-lists do)
+FILLER = ["graph", "quantum", "protein", "robot", "audio", "finance", "weather", "galaxy", "sensor", "compiler"]
+
+
+def paper_id(day: int, n: int) -> str:
+    return f"2501.{day:02d}{n:03d}"
+
+
+def record(day: int, n: int, category: str) -> dict:
+    if n in ALPHA[day]:
+        title, abstract = f"Segmentation masks number {n}", "We segment image masks with prompts for segmentation."
+    elif n in BETA[day]:
+        title, abstract = f"Agent planning number {n}", "Language agents plan tool calls and planning steps."
+    else:
+        words = [FILLER[(day * 7 + n * 3 + k) % len(FILLER)] for k in range(3)]
+        title, abstract = f"{words[0]} {words[1]} study {day} {n}", f"A study of {' '.join(words)} methods."
+    return {"id": paper_id(day, n), "title": title, "abstract": abstract, "date": DAYS[day].isoformat(),
+            "category": category, "kind": "new", "primary": category}  # fmt: skip
+
+
+def write_bench(root: Path) -> Path:
+    """Eight days in two category folders (40 papers a day, 20 on SMALL_DAY), lists alpha and beta."""
+    for d, day in enumerate(DAYS):
+        rows: dict[str, list[dict]] = {"cs.CV": [], "cs.CL": []}
+        for n in range(20 if d == SMALL_DAY else 40):
+            rows["cs.CV" if n % 2 == 0 else "cs.CL"].append(record(d, n, "cs.CV" if n % 2 == 0 else "cs.CL"))
+        rows["cs.CL"].append(record(d, 0, "cs.CL"))  # paper 0 is cross-listed: the same id in both folders
+        if d == 4:
+            rows["cs.CL"].append(record(3, 1, "cs.CL") | {"date": day.isoformat()})
+        for category, records in rows.items():
+            folder = root / "listings" / category
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{day.isoformat()}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (root / "lists").mkdir(parents=True)
+    for name, spec in (("alpha", ALPHA), ("beta", BETA)):
+        ids = [paper_id(d, n) for d, numbers in spec.items() for n in numbers] + ["2401.00001v2"]  # unlisted
+        (root / "lists" / f"{name}.jsonl").write_text("".join(json.dumps({"id": i}) + "\n" for i in ids))
+    (root / "lists" / "SOURCES.md").write_text("not a list\n")
+    return root
+
+
+@pytest.fixture
+def bench(tmp_path):
+    return load_bench(write_bench(tmp_path / "bench"))
+
+
+@pytest.fixture
+def embedder(tmp_path) -> CachedEmbedder:
+    return CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path / "cache.sqlite"), progress=False)
+
+
+def oracle_scorer(case: EvalCase) -> np.ndarray:
+    return np.array([1.0 if p.arxiv_id in case.positives else 0.0 for p in case.candidates])
+
+
+def reversed_scorer(case: EvalCase) -> np.ndarray:
+    return -oracle_scorer(case)
+
+
+# --- loading ---------------------------------------------------------------------------------------------------
+
+
+def test_load_bench_days_lists_and_first_seen(bench):
+    assert bench.days == tuple(DAYS)
+    assert sorted(bench.lists) == ["alpha", "beta"]
+    assert "2401.00001" in bench.lists["alpha"]  # version dropped
+    assert bench.first_seen[REPEATED] == DAYS[3]
+    assert len(bench.day_ids[DAYS[0]]) == 40
+
+
+def test_candidates_are_deduplicated_across_folders_and_sorted(bench):
+    candidates = bench.candidates(DAYS[0])
+    ids = [p.arxiv_id for p in candidates]
+    assert len(ids) == 40 and ids == sorted(set(ids))
+    assert REPEATED in {p.arxiv_id for p in bench.candidates(DAYS[4])}
+
+
+def test_load_bench_rejects_a_folder_without_listings(tmp_path):
+    with pytest.raises(PaperrecError, match="not a bench folder"):
+        load_bench(tmp_path)
+
+
+# --- protocol --------------------------------------------------------------------------------------------------
+
+
+def test_eligibility_rules(bench):
+    # alpha: day 2 has 4 profile papers, day 5 has 20 candidates; beta: day 2 has 4 profile papers,
+    # days 4 and 7 have no positive, day 5 has 20 candidates; beta day 3 has exactly 5 profile papers.
+    assert bench.eligible_days("alpha") == [DAYS[d] for d in (3, 4, 6, 7)]
+    assert bench.eligible_days("beta") == [DAYS[d] for d in (3, 6)]
+    assert len(bench.profile("beta", DAYS[2])) == 4
+    assert len(bench.profile("beta", DAYS[3])) == 5
+    assert bench.positives("beta", DAYS[4]) == frozenset()
+    assert bench.eligible_days("alpha", min_candidates=20) == [DAYS[d] for d in (3, 4, 5, 6, 7)]
+
+
+def test_profile_holds_only_papers_seen_before_the_day(bench):
+    for day in DAYS:
+        for name in bench.lists:
+            profile = bench.profile(name, day)
+            assert all(p.date < day for p in profile)
+            assert not {p.arxiv_id for p in profile} & bench.day_ids[day]
+            assert [p.date for p in profile] == sorted(p.date for p in profile)  # oldest first
+    # Seen on day 3, listed again on day 4: a positive on day 4, so not in that day's profile.
+    assert REPEATED in bench.positives("alpha", DAYS[4])
+    assert REPEATED not in {p.arxiv_id for p in bench.profile("alpha", DAYS[4])}
+    assert len(bench.profile("alpha", DAYS[4])) == 7
+
+
+def test_profile_keeps_the_most_recent_papers(bench):
+    profile = bench.profile("alpha", DAYS[7], max_papers=3)
+    assert [p.arxiv_id for p in profile] == [paper_id(5, 1), paper_id(6, 1), paper_id(6, 2)]
+    assert len(bench.profile("alpha", DAYS[7])) == 14
+
+
+def test_profile_papers_carry_listing_text(bench):
+    paper = bench.profile("alpha", DAYS[3])[0]
+    assert paper.abstract.startswith("We segment") and paper.text.startswith("Segmentation masks")
+
+
+def test_history_is_the_preceding_days(bench):
+    history = bench.history(DAYS[4], n_days=2)
+    assert {p.date for p in history} == {DAYS[2], DAYS[3]}
+    assert REPEATED not in {p.arxiv_id for p in history}  # it is a candidate of day 4
+    assert bench.history(DAYS[0]) == ()
+    assert {p.date for p in bench.history(DAYS[7])} == set(DAYS[:7])
+
+
+def test_evenly_spaced():
+    items = list(range(10))
+    assert evenly_spaced(items, 3) == [0, 5, 9]
+    assert evenly_spaced(items, 2) == [0, 9]
+    assert evenly_spaced(items, 1) == [4]
+    assert evenly_spaced(items[:4], 1) == [1]
+    assert evenly_spaced(items[:5], 3) == [0, 2, 4]
+    assert evenly_spaced(items[:3], 5) == [0, 1, 2]
+    assert evenly_spaced([], 3) == []
+    assert evenly_spaced(items, 4) == [0, 3, 6, 9]
+
+
+def test_pairs_select_days_and_limit(bench):
+    assert bench.pairs(2) == [("alpha", DAYS[3]), ("alpha", DAYS[7]), ("beta", DAYS[3]), ("beta", DAYS[6])]
+    assert bench.pairs(1) == [("alpha", DAYS[4]), ("beta", DAYS[3])]
+    assert bench.pairs(5, lists=["beta"]) == [("beta", DAYS[3]), ("beta", DAYS[6])]
+    # limit takes each list's first day before any list's second day
+    assert bench.pairs(5, limit=3) == [("alpha", DAYS[3]), ("alpha", DAYS[4]), ("beta", DAYS[3])]
+    with pytest.raises(UsageError, match="unknown list gamma"):
+        bench.pairs(5, lists=["gamma"])
+
+
+# --- metrics ---------------------------------------------------------------------------------------------------
+
+RANKED = ["a", "b", "c", "d", "e"]
+POSITIVES = {"b", "d", "x"}  # hits at ranks 2 and 4; x is never ranked
+
+
+def test_ndcg_by_hand():
+    ideal = 1 + 1 / math.log2(3) + 1 / math.log2(4)  # three positives fit in the top 3 and in the top 10
+    assert ndcg_at_k(RANKED, POSITIVES, 3) == pytest.approx((1 / math.log2(3)) / ideal)
+    assert ndcg_at_k(RANKED, POSITIVES, 10) == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / ideal)
+    assert ndcg_at_k(RANKED, {"a"}, 10) == pytest.approx(1.0)
+    assert ndcg_at_k(RANKED, {"e"}, 1) == 0.0
+    assert ndcg_at_k(RANKED, set(), 10) == 0.0
+
+
+def test_recall_precision_and_reciprocal_rank_by_hand():
+    assert recall_at_k(RANKED, POSITIVES, 2) == pytest.approx(1 / 3)
+    assert recall_at_k(RANKED, POSITIVES, 5) == pytest.approx(2 / 3)
+    assert average_precision(RANKED, POSITIVES) == pytest.approx((1 / 2 + 2 / 4) / 3)
+    assert average_precision(["a", "b"], {"a", "b"}) == pytest.approx(1.0)
+    assert reciprocal_rank(RANKED, POSITIVES) == pytest.approx(1 / 2)
+    assert reciprocal_rank(RANKED, {"x"}) == 0.0
+    assert ranking_metrics(RANKED, POSITIVES)["mrr"] == pytest.approx(1 / 2)
+
+
+def test_rank_ids_breaks_ties_by_id():
+    papers = [Paper.make("x", raw_id=i) for i in ("2501.00003", "2501.00001", "2501.00002")]
+    assert rank_ids(papers, np.array([0.5, 0.5, 0.9])) == ["2501.00002", "2501.00001", "2501.00003"]
+
+
+# --- runner ----------------------------------------------------------------------------------------------------
+
+
+def test_evaluate_perfect_and_reversed(bench, embedder):
+    scorers = {"oracle": oracle_scorer, "reversed": reversed_scorer, "centroid": centroid_scorer}
+    result = evaluate(bench, scorers, embedder, days=5, progress=False)
+    assert len(result.rows) == 6 * 3
+    assert result.macro("oracle") == pytest.approx({m: 1.0 for m in result.macro("oracle")})
+    assert result.macro("reversed")["ndcg@10"] < 1.0
+    assert result.macro("centroid")["ndcg@10"] > result.macro("reversed")["ndcg@10"]
+    row = next(r for r in result.rows if r["list"] == "alpha" and r["day"] == DAYS[4].isoformat())
+    assert (row["n_candidates"], row["n_positives"], row["n_profile"]) == (41, 3, 7)
+    per_list = result.per_list("reversed")
+    assert result.macro("reversed")["map"] == pytest.approx((per_list["alpha"]["map"] + per_list["beta"]["map"]) / 2)
+
+
+def test_evaluate_embeds_through_the_cache_and_history_only_on_demand(bench, tmp_path):
+    fake = FakeEmbedder()
+    embedder = CachedEmbedder(fake, EmbeddingCache(tmp_path / "c.sqlite"), progress=False)
+    evaluate(bench, {"centroid": centroid_scorer}, embedder, lists=["beta"], progress=False)
+    needed = {p.text for d in (3, 6) for p in bench.candidates(DAYS[d])}
+    needed |= {p.text for d in (3, 6) for p in bench.profile("beta", DAYS[d])}
+    assert set(fake.texts) == needed and len(fake.texts) == len(needed)
+
+    seen: list[EvalCase] = []
+
+    def learner(case: EvalCase) -> np.ndarray:
+        seen.append(case)
+        assert case.history_vectors.shape == (len(case.history), FakeEmbedder.dim)
+        return centroid_scorer(case)
+
+    evaluate(bench, {"learner": learner}, embedder, lists=["beta"], history_days=2, progress=False)
+    assert len(fake.texts) > len(needed)  # history papers were embedded on demand
+    for case in seen:
+        assert all(p.arxiv_id not in bench.lists["beta"] for p in case.history)
+        assert all(p.date < case.day for p in case.history)
+
+    before = len(fake.texts)
+    evaluate(bench, {"learner": learner}, embedder, lists=["beta"], history_days=2, progress=False)
+    assert len(fake.texts) == before  # a second run embeds nothing
+
+
+def test_evaluate_rejects_a_wrong_score_shape(bench, embedder):
+    with pytest.raises(PaperrecError, match="returned shape"):
+        evaluate(bench, {"bad": lambda case: np.zeros(3)}, embedder, progress=False)
+
+
+def test_make_case_shapes(bench, embedder):
+    case = make_case(bench, "alpha", DAYS[7], embedder, max_profile=4)
+    assert case.profile_vectors.shape == (4, FakeEmbedder.dim)
+    assert case.candidate_vectors.shape == (40, FakeEmbedder.dim)
+    assert case.positives == frozenset({paper_id(7, 1), paper_id(7, 2)})
+    assert random_scorer(case).tolist() == random_scorer(case).tolist()
+
+
+def synthetic_result() -> EvaluationResult:
+    rng = np.random.default_rng(1)
+    rows = []
+    for scorer, shift in (("a", 0.2), ("b", 0.0)):
+        for n, name in enumerate(["l1", "l2", "l3", "l4"]):
+            for d in range(5):
+                value = float(np.clip(0.2 + 0.15 * n + shift + rng.normal(0, 0.1), 0, 1))
+                metrics = dict.fromkeys(("ndcg@10", "recall@10", "recall@25", "map", "mrr"), value)
+                rows.append({"scorer": scorer, "list": name, "day": f"2025-01-0{d + 1}"} | metrics)
+    return EvaluationResult(rows=rows, scorers=("a", "b"))
+
+
+def test_bootstrap_interval_contains_the_mean_and_is_seeded():
+    result = synthetic_result()
+    macro = result.macro("a")
+    intervals = result.confidence_intervals("a", seed=3)
+    for metric, (low, high) in intervals.items():
+        assert low < macro[metric] < high
+    assert result.confidence_intervals("a", seed=3) == intervals
+    assert result.confidence_intervals("a", seed=4) != intervals
+
+
+def test_paired_comparison():
+    result = synthetic_result()
+    comparison = result.compare("a", "b", seed=0)
+    assert comparison["difference"] == pytest.approx(result.macro("a")["ndcg@10"] - result.macro("b")["ndcg@10"])
+    assert 0 < comparison["low"] < comparison["difference"] < comparison["high"]
+    with pytest.raises(UsageError):
+        result.compare("a", "zzz")
+
+
+def test_json_and_table(bench, embedder):
+    result = evaluate(bench, {"oracle": oracle_scorer, "centroid": centroid_scorer}, embedder, progress=False)
+    data = json.loads(json.dumps(result.to_json(n_resamples=50)))
+    assert data["pairs"] == 6 and data["lists"] == 2
+    assert data["scorers"]["oracle"]["macro"]["ndcg@10"] == pytest.approx(1.0)
+    assert data["scorers"]["centroid"]["per_list"].keys() == {"alpha", "beta"}
+    table = result.format_table(n_resamples=50)
+    assert "nDCG@10" in table and "MRR" in table and "centroid" in table and "alpha" in table
+    assert "1.000 [1.000, 1.000]" in table
+    assert len(result.to_dataframe()) == 12
+
+
+# --- backtest --------------------------------------------------------------------------------------------------
+
+
+def test_backtest_ranks_each_hidden_like_on_its_day(embedder):
+    def paper(n: int, title: str, day: date) -> Paper:
+        return Paper.make(title, raw_id=f"2502.{n:05d}", abstract=title, date=day)
+
+    d1, d2 = date(2025, 2, 3), date(2025, 2, 4)
+    likes = [paper(n, f"segmentation masks prompts {n}", d1) for n in range(3)]
+    late = paper(9, "segmentation masks prompts late", d2)
+    others = [paper(100 + n, f"{FILLER[n]} {FILLER[(n + 3) % 10]} methods", d2) for n in range(10)]
+    listings = [Listing(papers=(*likes, *others[:5]), date=d1), Listing(papers=(late, *others[5:]), date=d2)]
+    liked = [(p, d1 - timedelta(days=1)) for p in likes] + [(late, d2 + timedelta(days=3))]
+    rows = backtest(liked, listings, centroid_scorer, embedder)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[late.arxiv_id]["rank"] == 1 and by_id[late.arxiv_id]["n_profile"] == 3
+    assert by_id[likes[0].arxiv_id]["n_profile"] == 2  # the other likes, added before its day
+    assert by_id[likes[0].arxiv_id]["n_candidates"] == 6  # the profile papers are not candidates
+    summary = backtest_summary(rows)
+    assert summary["papers"] == 4 and summary["hits@10"] == 4 and summary["median_rank"] == 1.0
+    assert backtest_summary([])["median_rank"] is None
+
+
+# --- the real bench --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_bench_end_to_end(tmp_path):
+    if not (BENCH / "listings").is_dir():
+        pytest.skip("../shared/bench is not present")
+    bench = load_bench(BENCH)
+    assert len(bench.lists) >= 17 and len(bench.first_seen) > 80_000
+    embedder = CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path / "cache.sqlite"), progress=False)
+    result = evaluate(bench, {"centroid": centroid_scorer, "random": random_scorer}, embedder, days=1, limit=3)
+    assert len(result.rows) == 6 and len(result.lists) == 3
+    for row in result.rows:
+        assert row["n_candidates"] >= 30 and row["n_positives"] >= 1 and row["n_profile"] >= 5
+    name, day = result.rows[0]["list"], date.fromisoformat(result.rows[0]["day"])
+    assert all(p.date < day for p in bench.profile(name, day))
+    assert result.macro("centroid")["ndcg@10"] >= 0.0
+    assert "centroid" in result.format_table(n_resamples=20)
