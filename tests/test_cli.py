@@ -373,4 +373,8 @@ def test_profile_import_offline_still_succeeds(home, monkeypatch):
     assert "could not fetch metadata" in result.stderr and "have no abstract" in result.stderr
     assert load_profile(home / "profiles" / "bib.toml").liked
     assert_error(invoke("profile", "import", "bib", str(FIXTURES / "nope.bib")), 1, "nope.bib")
-    assert_error(invoke("profile", "import", "bib", str(FIXTURES / "library.bib"), "--format", "word"), 2, "unknown import format")
+    assert_error(
+        invoke("profile", "import", "bib", str(FIXTURES / "library.bib"), "--format", "word"),
+        2,
+        "unknown import format",
+    )
