@@ -470,11 +470,11 @@ class EvaluationResult:
         width = max(len(s) for s in [*self.scorers, "scorer"])
         pairs = len({(r["list"], r["day"]) for r in self.rows})
         lines = [f"{pairs} pairs over {len(self.lists)} lists; macro averages over lists, [95% bootstrap interval]"]
-        lines.append(f"{'scorer':<{width}}  " + "  ".join(f"{METRIC_TITLES[m]:<21}" for m in METRICS))
+        lines.append((f"{'scorer':<{width}}  " + "  ".join(f"{METRIC_TITLES[m]:<21}" for m in METRICS)).rstrip())
         for s in self.scorers:
             macro, ci = self.macro(s), self.confidence_intervals(s, n_resamples=n_resamples, seed=seed)
             cells = [f"{macro[m]:.3f} [{ci[m][0]:.3f}, {ci[m][1]:.3f}]" for m in METRICS]
-            lines.append(f"{s:<{width}}  " + "  ".join(f"{c:<21}" for c in cells))
+            lines.append((f"{s:<{width}}  " + "  ".join(f"{c:<21}" for c in cells)).rstrip())
         lines.append("")
         name_width = max(len(n) for n in [*self.lists, "nDCG@10 per list"])
         columns = [max(len(s), 5) for s in self.scorers]
