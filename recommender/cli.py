@@ -116,7 +116,18 @@ OutputOption = Annotated[
 TopOption = Annotated[int, typer.Option("--top", "-n", help="How many picks to show per profile.")]
 MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")]
 StrategyOption = Annotated[
-    str | None, typer.Option("--strategy", "-s", help="centroid|max (default: each profile's own).")
+    str | None,
+    typer.Option(
+        "--strategy",
+        "-s",
+        help="centroid|max|knn|clusters|recency|classifier|tfidf|tfidf-svm|hybrid (default: the profile's).",
+    ),
+]
+DiversityOption = Annotated[
+    float | None,
+    typer.Option(
+        "--diversity", help="0-1: how much to favour picks unlike those above them (MMR; default: profile's)."
+    ),
 ]
 DislikeWeightOption = Annotated[
     float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
@@ -141,6 +152,7 @@ def rank(
     min_score: MinScoreOption = None,
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
+    diversity: DiversityOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     input_format: InputFormatOption = None,
@@ -162,7 +174,7 @@ def rank(
     listing = read_listings(listings, input_format)
     embedder = _embedder(model or _default_model())
     seen = SeenMemory(paths.seen_path()) if mark_seen else None
-    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight)
+    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
     ranked = [
         rank_profile(listing, path, embedder, seen=seen, include_seen=True, mark_seen=mark_seen, **options)
         for path in profile_paths(profile)
@@ -314,6 +326,7 @@ def today(
     min_score: MinScoreOption = None,
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
+    diversity: DiversityOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     model: ModelOption = "",
@@ -332,7 +345,7 @@ def today(
     wanted_day = _parse_day(day)
     seen = SeenMemory(paths.seen_path())
     embedder = _embedder(model or _default_model())
-    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight)
+    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
     ranked, papers = [], {}
     for path in profile_paths(profile or []):
         loaded = load_profile(path)
@@ -352,6 +365,78 @@ def today(
         papers.update((p.arxiv_id, p) for p in listing.papers)
     save_last_ranking(list(papers.values()), [(str(r.path), r.picks) for r in ranked])
     _write_sections([(r.profile.name, r.picks) for r in ranked], fmt, output)
+
+
+@app.command()
+@handle_errors
+def evaluate(
+    bench: Annotated[
+        Path | None, typer.Option("--bench", help="A bench folder laid out like shared/bench (listings/, lists/).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Backtest this profile on stored listings instead.")
+    ] = None,
+    strategy: Annotated[
+        list[str] | None, typer.Option("--strategy", "-s", help="Strategy to evaluate; repeat (default: all).")
+    ] = None,
+    days: Annotated[int, typer.Option("--days", help="Evenly spaced eligible days per list.")] = 5,
+    bench_list: Annotated[list[str] | None, typer.Option("--list", help="Only these bench lists; repeat.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many (list, day) pairs.")] = None,
+    listings: Annotated[
+        Path | None, typer.Option("--listings", help="Folder of stored listings for --profile (default: fetched).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the results as JSON here.")] = None,
+    model: ModelOption = "",
+) -> None:
+    """Measure ranking quality: replay a bench (nDCG@10, recall, MAP, MRR with bootstrap CIs) or backtest a profile.
+
+    Example: paperrec evaluate --bench ../shared/bench --strategy centroid --strategy hybrid --days 5
+    """
+    import json
+
+    from . import evaluate as ev
+    from .strategies import STRATEGIES
+
+    names = list(dict.fromkeys(strategy or STRATEGIES))
+    for name in names:
+        if name not in STRATEGIES:
+            raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
+    if (bench is None) == (profile is None):
+        raise UsageError("give either --bench FOLDER or --profile P")
+    embedder = _embedder(model or _default_model())
+    if bench is not None:
+        result = ev.evaluate(
+            ev.load_bench(bench),
+            {name: ev.strategy_scorer(name) for name in names},
+            embedder,
+            days=days,
+            lists=bench_list,
+            limit=limit,
+            progress=sys.stderr.isatty(),
+        )
+        typer.echo(result.format_table())
+        report = result.to_json()
+    else:
+        from .profile import load_profile
+        from .sources import read_listing
+
+        loaded = load_profile(paths.resolve_profile(profile))
+        folder = listings or paths.listings_dir()
+        stored = [read_listing(f) for f in sorted(folder.glob("**/*.jsonl"))] if folder.is_dir() else []
+        if not stored:
+            raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
+        liked = [(p.paper, p.added) for p in loaded.liked]
+        report = {}
+        for name in names:
+            rows = ev.backtest(liked, stored, ev.strategy_scorer(name), embedder)
+            summary = ev.backtest_summary(rows)
+            report[name] = {"summary": summary, "papers": rows}
+            typer.echo(
+                f"{name:<12} {summary['papers']:>4} liked papers found in listings, "
+                f"median rank {summary['median_rank']}, {summary['hits@10']} in the top 10"
+            )
+    if output is not None:
+        _write(json.dumps(report, indent=2, default=str) + "\n", output)
 
 
 @app.command()

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .embed import CachedEmbedder
+from .profile import ProfileVectors
+from .rank import score
 from .schema import Listing, Paper, PaperrecError, UsageError, split_arxiv_id
 from .sources import paper_from_record, read_listing
+from .strategies import STRATEGIES, USES_NEGATIVES, ScoringInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +31,7 @@ MAX_PROFILE = 300  # the most recent list papers kept in a profile
 MIN_PROFILE = 5
 MIN_CANDIDATES = 30
 MIN_POSITIVES = 1
+MAX_NEGATIVES = 200  # implicit negatives per pair, as in the bench README's reference runs
 HISTORY_DAYS = 7
 METRICS = ("ndcg@10", "recall@10", "recall@25", "map", "mrr")
 METRIC_TITLES = {"ndcg@10": "nDCG@10", "recall@10": "recall@10", "recall@25": "recall@25", "map": "MAP", "mrr": "MRR"}
@@ -325,16 +329,20 @@ def make_case(
     *,
     max_profile: int = MAX_PROFILE,
     history_days: int = HISTORY_DAYS,
+    max_negatives: int = MAX_NEGATIVES,
 ) -> EvalCase:
-    """Build the EvalCase of one (list, day) pair; history is embedded only when a scorer reads it."""
+    """Build the EvalCase of one (list, day) pair; history (<= max_negatives sampled) is embedded when first read."""
     candidates = bench.candidates(day)
     profile = bench.profile(name, day, max_profile)
     candidate_vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     dim = candidate_vectors.shape[1]
 
     def load_history() -> tuple[tuple[Paper, ...], np.ndarray]:
-        papers = tuple(p for p in bench.history(day, history_days) if p.arxiv_id not in bench.lists[name])
-        return papers, _embed(embedder, papers, dim)
+        papers = [p for p in bench.history(day, history_days) if p.arxiv_id not in bench.lists[name]]
+        if len(papers) > max_negatives:  # a seeded sample keeps learners cheap and runs reproducible
+            rng = np.random.default_rng(zlib.crc32(f"{name}|{day.isoformat()}".encode()))
+            papers = [papers[i] for i in sorted(rng.choice(len(papers), max_negatives, replace=False))]
+        return tuple(papers), _embed(embedder, papers, dim)
 
     return EvalCase(
         list_name=name,
@@ -609,3 +617,34 @@ def backtest_summary(rows: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
         "median_rank": float(median(ranks)) if ranks else None,
         f"hits@{k}": sum(1 for r in ranks if r <= k),
     }
+
+
+def case_input(case: EvalCase, *, with_negatives: bool) -> ScoringInput:
+    """The ScoringInput of a bench case: the list's earlier papers as likes, history as implicit negatives."""
+    dim = case.candidate_vectors.shape[1]
+    profile = ProfileVectors(
+        liked=case.profile_vectors,
+        weights=np.ones(len(case.profile), np.float32),
+        disliked=np.zeros((0, dim), np.float32),
+        added=tuple(p.date for p in case.profile),
+        liked_texts=tuple(p.text for p in case.profile),
+    )
+    return ScoringInput(
+        candidates=case.candidate_vectors,
+        candidate_texts=[p.text for p in case.candidates],
+        profile=profile,
+        negatives=case.history_vectors if with_negatives else np.zeros((0, dim), np.float32),
+        negative_texts=[p.text for p in case.history] if with_negatives else [],
+        today=case.day,
+    )
+
+
+def strategy_scorer(strategy: str) -> Scorer:
+    """A Scorer that runs one of paperrec's strategies on a bench case."""
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+
+    def scorer(case: EvalCase) -> np.ndarray:
+        return score(case_input(case, with_negatives=strategy in USES_NEGATIVES), strategy)
+
+    return scorer

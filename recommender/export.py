@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
-from .schema import Pick, UsageError
+from .schema import Because, Pick, UsageError
 
 PICK_COLUMNS = (
     "rank",
@@ -30,8 +30,19 @@ PICK_COLUMNS = (
 )
 
 
+def because_record(because: Because | None) -> dict[str, Any] | None:
+    """The JSON form of a pick's reasons."""
+    if because is None:
+        return None
+    return {
+        "papers": [{"id": i, "title": t, "similarity": s} for i, t, s in because.papers],
+        "terms": list(because.terms),
+        "sentence": because.sentence,
+    }
+
+
 def pick_record(pick: Pick) -> dict[str, Any]:
-    """The public JSON object of a pick (keys in PICK_COLUMNS order; later versions only add keys)."""
+    """The public JSON object of a pick (PICK_COLUMNS, then `because`; later versions only add keys)."""
     paper = pick.paper
     return {
         "rank": pick.rank,
@@ -45,6 +56,7 @@ def pick_record(pick: Pick) -> dict[str, Any]:
         "pdf_url": paper.pdf_url,
         "score": round(pick.score, 6),
         "profile": pick.profile,
+        "because": because_record(pick.because),
     }
 
 
@@ -78,6 +90,12 @@ def to_table(picks: Sequence[Pick], width: int | None = None) -> str:
         detail = " · ".join(part for part in (_first_author(paper.authors), paper.url or "") if part)
         if detail:
             lines.append(indent + _shorten(detail, title_width))
+        if pick.because is not None and pick.because.papers:
+            _, title, similarity = pick.because.papers[0]
+            reason = f"because: {title}"
+            if pick.because.terms:
+                reason += " · " + ", ".join(pick.because.terms[:3])
+            lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +118,7 @@ def to_csv(picks: Sequence[Pick]) -> str:
         record = pick_record(pick)
         record["authors"] = ";".join(record["authors"])
         record["categories"] = ";".join(record["categories"])
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer.writerow({k: "" if record[k] is None else record[k] for k in PICK_COLUMNS})
     return buffer.getvalue()
 
 

@@ -29,6 +29,11 @@ _KNOWN_KEYS = {
     "liked",
     "disliked",
     "dislike_weight",
+    "must",
+    "never",
+    "min_score",
+    "diversity",
+    "half_life_days",
 }
 SECTIONS = ("liked", "disliked")
 
@@ -54,6 +59,11 @@ class Profile:
     liked: tuple[ProfilePaper, ...] = ()
     disliked: tuple[ProfilePaper, ...] = ()
     dislike_weight: float = DEFAULT_DISLIKE_WEIGHT
+    must: tuple[str, ...] = ()  # keep only papers that mention one of these terms
+    never: tuple[str, ...] = ()  # drop papers that mention any of these terms
+    min_score: float | None = None  # hide picks scoring below this
+    diversity: float = 0.0  # 0: pure relevance; up to 1: favour picks unlike those above them (MMR)
+    half_life_days: float | None = None  # recency: a like this many days old counts half
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer paperrec wrote; kept on save
 
     @property
@@ -102,6 +112,12 @@ def _require(value: Any, kind: type | tuple[type, ...], where: str, what: str) -
     return value
 
 
+def _number(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PaperrecError(f"{where}: '{what}' must be a number")
+    return float(value)
+
+
 def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
     items = _require(value, list, where, what)
     return tuple(_require(v, str, where, what) for v in items)
@@ -139,9 +155,12 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     for section in SECTIONS:
         tables = _require(data.get(section, []), list, where, section)
         sections[section] = tuple(_paper_from_table(t, f"{where}: {section}[{i + 1}]") for i, t in enumerate(tables))
-    dislike_weight = data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT)
-    if isinstance(dislike_weight, bool) or not isinstance(dislike_weight, int | float):
-        raise PaperrecError(f"{where}: 'dislike_weight' must be a number")
+    dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
+    min_score = data.get("min_score")
+    half_life = data.get("half_life_days")
+    diversity = _number(data.get("diversity", 0.0), where, "diversity")
+    if not 0 <= diversity <= 1:
+        raise PaperrecError(f"{where}: 'diversity' must be between 0 and 1")
     return Profile(
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
@@ -150,7 +169,12 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         interests=_str_list(data.get("interests", []), where, "interests"),
         liked=sections["liked"],
         disliked=sections["disliked"],
-        dislike_weight=float(dislike_weight),
+        dislike_weight=dislike_weight,
+        must=_str_list(data.get("must", []), where, "must"),
+        never=_str_list(data.get("never", []), where, "never"),
+        min_score=None if min_score is None else _number(min_score, where, "min_score"),
+        diversity=diversity,
+        half_life_days=None if half_life is None else _number(half_life, where, "half_life_days"),
         extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
     )
 
@@ -191,6 +215,14 @@ def profile_to_toml(profile: Profile) -> str:
     }
     if profile.dislike_weight != DEFAULT_DISLIKE_WEIGHT:
         data["dislike_weight"] = profile.dislike_weight
+    optional = {
+        "must": list(profile.must),
+        "never": list(profile.never),
+        "min_score": profile.min_score,
+        "diversity": profile.diversity or None,
+        "half_life_days": profile.half_life_days,
+    }
+    data.update({key: value for key, value in optional.items() if value not in (None, [])})
     data.update(profile.extra)
     data["liked"] = [_paper_table(p) for p in profile.liked]
     data["disliked"] = [_paper_table(p) for p in profile.disliked]

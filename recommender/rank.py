@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 
 from .embed import CachedEmbedder
 from .profile import Profile, profile_vectors
-from .schema import Listing, Paper, PaperrecError, Pick, UsageError
+from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
 from .strategies import LEARNS_DISLIKES, STRATEGIES, ScoringInput, unit_mean
 
 
@@ -25,6 +27,48 @@ def score(inp: ScoringInput, strategy: str = "centroid") -> np.ndarray:
     return np.asarray(scores, dtype=np.float64)
 
 
+def order(papers: Sequence[Paper], scores: np.ndarray) -> list[int]:
+    """Indices by descending score, ties broken by id."""
+    return sorted(range(len(papers)), key=lambda i: (-float(scores[i]), papers[i].arxiv_id))
+
+
+def diversify(ranked: Sequence[int], scores: np.ndarray, vectors: np.ndarray, diversity: float, top: int) -> list[int]:
+    """Maximal marginal relevance: pick greedily by (1 - diversity) x relevance - diversity x closeness to picks."""
+    if diversity <= 0 or len(ranked) <= 1:
+        return list(ranked[:top])
+    pool = list(ranked[: max(top * 5, 50)])  # far-down papers never win on relevance; keep the loop small
+    low, high = float(scores[pool].min()), float(scores[pool].max())
+    relevance = (scores[pool] - low) / (high - low) if high > low else np.ones(len(pool))
+    sims = vectors[pool] @ vectors[pool].T  # (n_pool, n_pool)
+    chosen: list[int] = []
+    closeness = np.full(len(pool), -np.inf)
+    available = np.ones(len(pool), dtype=bool)
+    while len(chosen) < min(top, len(pool)):
+        penalty = np.where(np.isfinite(closeness), closeness, 0.0)
+        value = np.where(available, (1 - diversity) * relevance - diversity * penalty, -np.inf)
+        best = int(np.argmax(value))  # argmax takes the first maximum: pool order breaks ties
+        chosen.append(best)
+        available[best] = False
+        closeness = np.maximum(closeness, sims[best])
+    return [pool[j] for j in chosen]
+
+
+def _mentions(terms: Sequence[str]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t.strip()) for t in terms if t.strip()) + r")(?!\w)", re.I)
+
+
+def apply_rules(papers: Sequence[Paper], must: Sequence[str], never: Sequence[str]) -> list[Paper]:
+    """Keep papers whose title or abstract mentions a `must` term (when any) and no `never` term."""
+    required, banned = _mentions(must), _mentions(never)
+    return [
+        p
+        for p in papers
+        if (required is None or required.search(p.text)) and (banned is None or not banned.search(p.text))
+    ]
+
+
 def top_picks(
     papers: Sequence[Paper],
     scores: np.ndarray,
@@ -32,14 +76,74 @@ def top_picks(
     *,
     top: int | None = 10,
     min_score: float | None = None,
+    vectors: np.ndarray | None = None,
+    diversity: float = 0.0,
 ) -> list[Pick]:
-    """Order papers by (-score, id), drop low scores, and keep the top N."""
-    order = sorted(range(len(papers)), key=lambda i: (-float(scores[i]), papers[i].arxiv_id))
+    """Order papers by (-score, id), drop low scores, keep the top N (re-ordered by MMR when diversity > 0)."""
+    ranked = order(papers, scores)
     if min_score is not None:
-        order = [i for i in order if scores[i] >= min_score]
-    if top is not None:
-        order = order[:top]
-    return [Pick(paper=papers[i], score=float(scores[i]), rank=n, profile=profile_name) for n, i in enumerate(order, 1)]
+        ranked = [i for i in ranked if scores[i] >= min_score]
+    limit = len(ranked) if top is None else top
+    if diversity > 0 and vectors is not None:
+        ranked = diversify(ranked, scores, vectors, diversity, limit)
+    ranked = ranked[:limit]
+    return [
+        Pick(paper=papers[i], score=float(scores[i]), rank=n, profile=profile_name) for n, i in enumerate(ranked, 1)
+    ]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
+LEXICAL = {"tfidf", "tfidf-svm", "hybrid"}
+
+
+def sentences(abstract: str) -> list[str]:
+    """An abstract split into sentences (LaTeX and abbreviations may merge a few; good enough to highlight)."""
+    return [s for s in (part.strip() for part in _SENTENCE_END.split(abstract)) if len(s) > 20]
+
+
+def explain(
+    picks: Sequence[Pick],
+    pick_vectors: np.ndarray,
+    inp: ScoringInput,
+    liked: Sequence[Paper],
+    embedder: CachedEmbedder,
+    *,
+    lexical: bool = False,
+) -> list[Pick]:
+    """Attach a Because to each pick: its closest liked papers, top shared terms, and its key sentence."""
+    if not picks:
+        return []
+    n_liked = len(liked)
+    sims = pick_vectors @ inp.liked[:n_liked].T  # (n_picks, n_liked)
+    terms = shared_terms([p.paper.text for p in picks], list(inp.profile.liked_texts)) if lexical else [()] * len(picks)
+    center = unit_mean(inp.liked, inp.liked_weights())
+    split = [sentences(p.paper.abstract) for p in picks]
+    flat = [s for parts in split for s in parts]
+    sentence_scores = embedder.embed(flat) @ center if flat else np.zeros(0)
+    explained, start = [], 0
+    for row, (pick, parts) in enumerate(zip(picks, split, strict=True)):
+        closest = np.argsort(-sims[row])[:3] if n_liked else []
+        papers = tuple((liked[j].arxiv_id, liked[j].title, round(float(sims[row, j]), 4)) for j in closest)
+        best = parts[int(np.argmax(sentence_scores[start : start + len(parts)]))] if parts else ""
+        start += len(parts)
+        explained.append(replace(pick, because=Because(papers=papers, terms=tuple(terms[row]), sentence=best)))
+    return explained
+
+
+def shared_terms(texts: Sequence[str], liked_texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
+    """For each text, the TF-IDF terms that weigh most in both it and the liked papers."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+    matrix = vectorizer.fit_transform(list(liked_texts) + list(texts))
+    profile = np.asarray(matrix[: len(liked_texts)].mean(axis=0)).ravel()  # (n_terms,)
+    names = vectorizer.get_feature_names_out()
+    result = []
+    for row in matrix[len(liked_texts) :]:
+        weights = row.toarray().ravel() * profile
+        best = [j for j in np.argsort(-weights)[:n] if weights[j] > 0]
+        result.append(tuple(str(names[j]) for j in best))
+    return result
 
 
 def recommend(
@@ -51,31 +155,53 @@ def recommend(
     top: int | None = 10,
     min_score: float | None = None,
     dislike_weight: float | None = None,
+    diversity: float | None = None,
     exclude: Collection[str] = frozenset(),
+    explain_picks: bool = True,
 ) -> list[Pick]:
-    """Rank a listing for a profile: embed (through the cache), score, and return the top picks.
+    """Rank a listing for a profile: embed (through the cache), score, and return the top picks with reasons.
 
-    Papers in the profile and ids in `exclude` (e.g. already seen) are never picked.
+    Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the profile's must/never
+    rules are never picked.
     """
     strategy = strategy or profile.strategy
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if top is not None and top < 1:
         raise UsageError("--top must be at least 1")
+    diversity = profile.diversity if diversity is None else diversity
+    if not 0 <= diversity <= 1:
+        raise UsageError("--diversity must be between 0 and 1")
     if profile.is_empty():
         raise PaperrecError(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
         )
     skip = profile.ids | set(exclude)
-    candidates = [p for p in listing.papers if p.arxiv_id not in skip]
+    candidates = apply_rules([p for p in listing.papers if p.arxiv_id not in skip], profile.must, profile.never)
     if not candidates:
         return []
+    vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     inp = ScoringInput(
-        candidates=embedder.embed_papers(candidates),  # (n_candidates, dim)
+        candidates=vectors,
         candidate_texts=[p.text for p in candidates],
         profile=profile_vectors(profile, embedder),
         today=listing.date or date.today(),
+        half_life_days=profile.half_life_days,
         dislike_weight=profile.dislike_weight if dislike_weight is None else dislike_weight,
     )
     scores = score(inp, strategy)
-    return top_picks(candidates, scores, profile.name, top=top, min_score=min_score)
+    picks = top_picks(
+        candidates,
+        scores,
+        profile.name,
+        top=top,
+        min_score=profile.min_score if min_score is None else min_score,
+        vectors=vectors,
+        diversity=diversity,
+    )
+    if not explain_picks:
+        return picks
+    index = {p.arxiv_id: i for i, p in enumerate(candidates)}
+    pick_vectors = vectors[[index[p.paper.arxiv_id] for p in picks]]
+    liked = [p.paper for p in profile.liked]
+    return explain(picks, pick_vectors, inp, liked, embedder, lexical=strategy in LEXICAL)

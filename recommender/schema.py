@@ -130,10 +130,20 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class Because:
+    """Why a paper was picked: the closest liked papers, the terms that weighed most, its key sentence."""
+
+    papers: tuple[tuple[str, str, float], ...] = ()  # (id, title, cosine similarity), closest first
+    terms: tuple[str, ...] = ()
+    sentence: str = ""
+
+
+@dataclass(frozen=True)
 class Pick:
-    """A ranked paper: the paper, its score (higher is better), its 1-based rank and the profile."""
+    """A ranked paper: the paper, its score (higher is better), its 1-based rank, the profile and why."""
 
     paper: Paper
     score: float
     rank: int
     profile: str
+    because: Because | None = None

@@ -179,3 +179,5 @@ STRATEGIES: dict[str, Callable[[ScoringInput], np.ndarray]] = {
 }
 # Strategies that learn from dislikes directly; the others subtract similarity to the disliked mean.
 LEARNS_DISLIKES = {"classifier", "tfidf-svm"}
+# Strategies that read implicit negatives (papers shown but not liked); others never pay for embedding them.
+USES_NEGATIVES = {"classifier", "tfidf-svm"}

@@ -32,7 +32,7 @@ PICKS = [
 
 def test_json_schema():
     records = json.loads(render(PICKS, "json"))
-    assert [list(r) for r in records] == [list(PICK_COLUMNS)] * 2
+    assert [list(r) for r in records] == [[*PICK_COLUMNS, "because"]] * 2
     first, second = records
     assert first["rank"] == 1 and first["id"] == "2104.10642"
     assert first["url"] == "https://arxiv.org/abs/2104.10642" and first["pdf_url"] == "https://arxiv.org/pdf/2104.10642"

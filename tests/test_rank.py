@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,45 @@ def test_interests_alone_rank(fake_embedder):
     profile = new_profile("bio", interests=["protein folding biology"])
     picks = recommend(_listing(), profile, CachedEmbedder(fake_embedder, None), top=1)
     assert picks[0].paper.arxiv_id == "2104.00002"
+
+
+def test_must_and_never_rules(fake_embedder):
+    from recommender.rank import apply_rules
+
+    papers = _listing().papers
+    assert [p.arxiv_id for p in apply_rules(papers, ["video"], [])] == ["2104.00003"]
+    assert "2104.00002" not in [p.arxiv_id for p in apply_rules(papers, [], ["Protein"])]
+    assert [p.arxiv_id for p in apply_rules(papers, ["super-resolution"], ["video"])] == ["2104.00001", "2104.00004"]
+    assert apply_rules(papers, ["resolutions"], []) == []  # whole words only
+    profile = new_profile("sr", [Paper.make("super resolution", "2001.00001", "super resolution images video")])
+    profile = replace(profile, never=("video",), min_score=-1.0)
+    picks = recommend(_listing(), profile, CachedEmbedder(fake_embedder, None))
+    assert "2104.00003" not in [p.paper.arxiv_id for p in picks]
+    high = recommend(_listing(), replace(profile, min_score=0.99), CachedEmbedder(fake_embedder, None))
+    assert high == []
+
+
+def test_mmr_removes_a_duplicate():
+    from recommender.rank import top_picks
+
+    papers = [Paper.make(f"P{i}", f"2101.0000{i}") for i in range(4)]
+    vectors = _unit([1, 0, 0], [1, 0.01, 0], [0.7, 0.7, 0], [0, 0, 1])  # 0 and 1 are near-duplicates
+    scores = np.array([0.9, 0.89, 0.8, 0.1])
+    plain = [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=2)]
+    diverse = [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=2, vectors=vectors, diversity=0.5)]
+    assert plain == ["2101.00000", "2101.00001"]
+    assert diverse == ["2101.00000", "2101.00002"]
+    assert [p.rank for p in top_picks(papers, scores, "p", top=3, vectors=vectors, diversity=0.5)] == [1, 2, 3]
+
+
+def test_picks_explain_themselves(fake_embedder):
+    listing = _listing()
+    liked = [listing.papers[3], Paper.make("Protein design", "2001.00009", "protein biology design")]
+    profile = new_profile("sr", liked)
+    picks = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="hybrid", top=2)
+    because = picks[0].because
+    assert because.papers[0][0] == "2104.00004" and because.papers[0][2] > because.papers[1][2]
+    assert because.terms and all(isinstance(t, str) for t in because.terms)
+    assert because.sentence == "" or because.sentence in picks[0].paper.abstract
+    plain = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="centroid", top=1)
+    assert plain[0].because.terms == ()
