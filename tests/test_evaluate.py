@@ -358,3 +358,45 @@ def test_real_bench_end_to_end(tmp_path):
     assert all(p.date < day for p in bench.profile(name, day))
     assert result.macro("centroid")["ndcg@10"] >= 0.0
     assert "centroid" in result.format_table(n_resamples=20)
+
+
+def test_cli_evaluate_bench_and_backtest(tmp_path, home, fake_model):
+    import json
+
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.profile import ProfilePaper, new_profile, save_profile
+    from recommender.sources import to_jsonl
+
+    runner = CliRunner()
+    root = write_bench(tmp_path / "bench")
+    out = tmp_path / "eval.json"
+    result = runner.invoke(
+        app, ["evaluate", "--bench", str(root), "-s", "centroid", "-s", "tfidf", "--days", "2", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "centroid" in result.stdout and "nDCG@10" in result.stdout
+    report = json.loads(out.read_text())
+    assert report and "centroid" in json.dumps(report) and "tfidf" in json.dumps(report)
+    bad = runner.invoke(app, ["evaluate", "--bench", str(root), "-s", "magic"])
+    assert bad.exit_code == 2 and "unknown strategy" in bad.stderr
+    assert runner.invoke(app, ["evaluate"]).exit_code == 2
+
+    # Backtest: likes that appear in stored listings are hidden in turn and ranked on their day.
+    bench_data = load_bench(root)
+    days = bench_data.days
+    stored = tmp_path / "listings"
+    for day in days:
+        (stored / "x").mkdir(parents=True, exist_ok=True)
+        (stored / "x" / f"{day}.jsonl").write_text(to_jsonl(bench_data.candidates(day)))
+    name = sorted(bench_data.lists)[0]
+    liked = [p for day in days for p in bench_data.candidates(day) if p.arxiv_id in bench_data.lists[name]]
+    profile = new_profile(name)
+    profile = profile.__class__(**{**profile.__dict__, "liked": tuple(ProfilePaper(p, p.date) for p in liked)})
+    save_profile(profile, tmp_path / "p.toml")
+    result = runner.invoke(
+        app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(stored), "-s", "centroid"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "liked papers found in listings" in result.stdout and "median rank" in result.stdout
