@@ -36,6 +36,12 @@ def metadata_cache_path() -> Path:
     return home() / "cache" / "arxiv-metadata.sqlite3"
 
 
+def ranker_path(profile_name: str) -> Path:
+    """The fitted ranker stored for a profile (derived data: deleting it only costs a refit)."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_name) or "profile"
+    return home() / "cache" / "rankers" / f"{slug}.npz"
+
+
 def state_dir() -> Path:
     """Run state: the last ranking shown (later the seen-memory)."""
     return home() / "state"

@@ -17,7 +17,7 @@ from .schema import Paper, PaperrecError
 from .sources.metadata import Lookup, MetadataCache, complete_papers
 
 SCHEMA_VERSION = 1
-DEFAULT_STRATEGY = "centroid"
+DEFAULT_STRATEGY = "hybrid"
 DEFAULT_DISLIKE_WEIGHT = 0.5
 _KNOWN_KEYS = {
     "schema",

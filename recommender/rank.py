@@ -10,20 +10,28 @@ from datetime import date
 import numpy as np
 
 from .embed import CachedEmbedder
+from .hybrid import HybridRanker, training_key, zscore
+from .lexical import fit_tfidf
+from .paths import ranker_path
 from .profile import Profile, profile_vectors
 from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
-from .strategies import LEARNS_DISLIKES, STRATEGIES, ScoringInput, unit_mean
+from .strategies import LEARNS_DISLIKES, STANDARDISED, STRATEGIES, USES_NEGATIVES, ScoringInput, fit_hybrid, unit_mean
 
 
 def score(inp: ScoringInput, strategy: str = "centroid") -> np.ndarray:
-    """Score each candidate with a strategy; similarity strategies subtract dislike_weight x cosine to dislikes."""
+    """Score each candidate with a strategy; most subtract dislike_weight x cosine to the dislikes' mean.
+
+    The hybrid also learns from dislikes as negatives, but one dislike among hundreds of negatives barely moves a
+    linear model, so the explicit penalty applies to it too (z-scored, as its scores are).
+    """
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if len(inp.liked) == 0:
         raise PaperrecError("the profile has no liked papers or interests to rank against")
     scores = STRATEGIES[strategy](inp)
     if strategy not in LEARNS_DISLIKES and len(inp.profile.disliked) and inp.dislike_weight:
-        scores = scores - inp.dislike_weight * (inp.candidates @ unit_mean(inp.profile.disliked))
+        closeness = inp.candidates @ unit_mean(inp.profile.disliked)  # (n_candidates,)
+        scores = scores - inp.dislike_weight * (zscore(closeness) if strategy in STANDARDISED else closeness)
     return np.asarray(scores, dtype=np.float64)
 
 
@@ -110,12 +118,18 @@ def explain(
     *,
     lexical: bool = False,
 ) -> list[Pick]:
-    """Attach a Because to each pick: its closest liked papers, top shared terms, and its key sentence."""
+    """Attach a Because to each pick: its closest liked papers, the terms that weighed most, and its key sentence."""
     if not picks:
         return []
     n_liked = len(liked)
     sims = pick_vectors @ inp.liked[:n_liked].T  # (n_picks, n_liked)
-    terms = shared_terms([p.paper.text for p in picks], list(inp.profile.liked_texts)) if lexical else [()] * len(picks)
+    texts = [p.paper.text for p in picks]
+    if inp.ranker is not None:
+        terms = inp.ranker.top_terms(texts)
+    elif lexical:
+        terms = shared_terms(texts, list(inp.profile.liked_texts))
+    else:
+        terms = [()] * len(picks)
     center = unit_mean(inp.liked, inp.liked_weights())
     split = [sentences(p.paper.abstract) for p in picks]
     flat = [s for parts in split for s in parts]
@@ -132,18 +146,30 @@ def explain(
 
 def shared_terms(texts: Sequence[str], liked_texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
     """For each text, the TF-IDF terms that weigh most in both it and the liked papers."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
-    matrix = vectorizer.fit_transform(list(liked_texts) + list(texts))
+    space, matrix = fit_tfidf(list(liked_texts) + list(texts))
     profile = np.asarray(matrix[: len(liked_texts)].mean(axis=0)).ravel()  # (n_terms,)
-    names = vectorizer.get_feature_names_out()
+    names = space.terms
     result = []
     for row in matrix[len(liked_texts) :]:
         weights = row.toarray().ravel() * profile
         best = [j for j in np.argsort(-weights)[:n] if weights[j] > 0]
         result.append(tuple(str(names[j]) for j in best))
     return result
+
+
+def stored_ranker(profile_name: str, inp: ScoringInput, model_key: str) -> HybridRanker | None:
+    """The profile's hybrid ranker: loaded when the profile is unchanged since it was fitted, else fitted and stored.
+
+    It is keyed by the profile's likes, weights and dislikes, not by the day's papers, so later days reuse it.
+    """
+    key = training_key(model_key, inp.profile.liked_texts, inp.liked_weights(), inp.profile.disliked_texts)
+    path = ranker_path(profile_name)
+    ranker = HybridRanker.load(path, key)
+    if ranker is None:
+        ranker = fit_hybrid(inp)
+        if ranker is not None:
+            ranker.save(path, key)
+    return ranker
 
 
 def recommend(
@@ -189,6 +215,11 @@ def recommend(
         half_life_days=profile.half_life_days,
         dislike_weight=profile.dislike_weight if dislike_weight is None else dislike_weight,
     )
+    if strategy in USES_NEGATIVES:
+        # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
+        inp = replace(inp, negatives=vectors, negative_texts=inp.candidate_texts)
+    if strategy == "hybrid":
+        inp = replace(inp, ranker=stored_ranker(profile.name, inp, embedder.encoder.cache_key))
     scores = score(inp, strategy)
     picks = top_picks(
         candidates,

@@ -8,6 +8,8 @@ from datetime import date
 
 import numpy as np
 
+from .hybrid import HybridRanker, zscore
+from .lexical import fit_tfidf
 from .profile import ProfileVectors
 
 MIN_CLASSIFIER_POSITIVES = 5
@@ -26,6 +28,7 @@ class ScoringInput:
     today: date | None = None
     half_life_days: float | None = None  # recency: a like this many days old counts half
     dislike_weight: float = 0.5
+    ranker: HybridRanker | None = None  # a fitted (e.g. stored) ranker for `hybrid`; fitted here when None
 
     @property
     def liked(self) -> np.ndarray:
@@ -122,17 +125,10 @@ def classifier(inp: ScoringInput) -> np.ndarray:
     return model.decision_function(inp.candidates)
 
 
-def _tfidf(texts: Sequence[str]):
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english", min_df=1)
-    return vectorizer, vectorizer.fit_transform(texts)
-
-
 def tfidf(inp: ScoringInput) -> np.ndarray:
     """Lexical only: cosine of TF-IDF (1-2-grams, sublinear) vectors to the liked papers' TF-IDF centroid."""
     liked_texts = list(inp.profile.liked_texts)
-    _, matrix = _tfidf(liked_texts + list(inp.candidate_texts))
+    _, matrix = fit_tfidf(liked_texts + list(inp.candidate_texts))
     liked, candidates = matrix[: len(liked_texts)], matrix[len(liked_texts) :]
     weights = inp.liked_weights()[: len(liked_texts)]
     center = np.asarray(liked.T @ weights).ravel()  # rows are unit length already
@@ -148,22 +144,33 @@ def tfidf_svm(inp: ScoringInput) -> np.ndarray:
         return tfidf(inp)
     from sklearn.svm import LinearSVC
 
-    _, matrix = _tfidf(liked_texts + negative_texts + list(inp.candidate_texts))
+    _, matrix = fit_tfidf(liked_texts + negative_texts + list(inp.candidate_texts))
     n_train = len(liked_texts) + len(negative_texts)
     labels = np.r_[np.ones(len(liked_texts)), np.zeros(len(negative_texts))]
     model = LinearSVC(C=0.1, class_weight="balanced").fit(matrix[:n_train], labels)
     return model.decision_function(matrix[n_train:])
 
 
-def zscore(scores: np.ndarray) -> np.ndarray:
-    """Scores on a common scale: zero mean, unit spread over the candidates."""
-    spread = scores.std()
-    return (scores - scores.mean()) / spread if spread > 0 else scores - scores.mean()
+def fit_hybrid(inp: ScoringInput) -> HybridRanker | None:
+    """Fit the hybrid ranker on likes against dislikes and implicit negatives; None when there are too few."""
+    negatives, negative_texts = inp.negative_pool()
+    if len(inp.liked) < MIN_CLASSIFIER_POSITIVES or len(negatives) < MIN_CLASSIFIER_NEGATIVES:
+        return None
+    labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
+    weights = np.r_[inp.liked_weights(), np.ones(len(negatives))]
+    texts = list(inp.profile.liked_texts) + list(negative_texts)
+    return HybridRanker().fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
 
 
 def hybrid(inp: ScoringInput) -> np.ndarray:
-    """Semantic and lexical similarity fused on a common scale, so exact rare terms and meaning both count."""
-    return zscore(knn(inp)) + zscore(tfidf(inp))
+    """Semantic and lexical models learned from the profile, fused on a common scale (the default).
+
+    With too few likes or negatives to learn from, semantic (knn) and lexical (TF-IDF) similarity are fused instead.
+    """
+    ranker = inp.ranker or fit_hybrid(inp)
+    if ranker is None:
+        return zscore(knn(inp)) + zscore(tfidf(inp))
+    return ranker.decision_function(inp.candidates, inp.candidate_texts)
 
 
 STRATEGIES: dict[str, Callable[[ScoringInput], np.ndarray]] = {
@@ -179,5 +186,7 @@ STRATEGIES: dict[str, Callable[[ScoringInput], np.ndarray]] = {
 }
 # Strategies that learn from dislikes directly; the others subtract similarity to the disliked mean.
 LEARNS_DISLIKES = {"classifier", "tfidf-svm"}
+# Strategies whose scores are z-scores over the candidates; the dislike penalty is put on the same scale.
+STANDARDISED = {"hybrid"}
 # Strategies that read implicit negatives (papers shown but not liked); others never pay for embedding them.
-USES_NEGATIVES = {"classifier", "tfidf-svm"}
+USES_NEGATIVES = {"classifier", "tfidf-svm", "hybrid"}

@@ -140,8 +140,14 @@ def test_must_and_never_rules(fake_embedder):
     profile = replace(profile, never=("video",), min_score=-1.0)
     picks = recommend(_listing(), profile, CachedEmbedder(fake_embedder, None))
     assert "2104.00003" not in [p.paper.arxiv_id for p in picks]
-    high = recommend(_listing(), replace(profile, min_score=0.99), CachedEmbedder(fake_embedder, None))
-    assert high == []
+    high = recommend(
+        _listing(), replace(profile, strategy="centroid", min_score=0.99), CachedEmbedder(fake_embedder, None)
+    )
+    assert high == []  # cosine units
+    spread = recommend(
+        _listing(), replace(profile, strategy="hybrid", min_score=3.0), CachedEmbedder(fake_embedder, None)
+    )
+    assert spread == []  # hybrid scores are z-scores: nothing in a 3-paper day stands 3 deviations out
 
 
 def test_mmr_removes_a_duplicate():
@@ -168,3 +174,45 @@ def test_picks_explain_themselves(fake_embedder):
     assert because.sentence == "" or because.sentence in picks[0].paper.abstract
     plain = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="centroid", top=1)
     assert plain[0].because.terms == ()
+
+
+def _day_with_a_theme(n_other=30):
+    themed = [
+        Paper.make(f"Super-resolution study {i}", f"2104.1000{i}", "super resolution of images") for i in range(3)
+    ]
+    other = [
+        Paper.make(f"Topic {i} paper", f"2104.2{i:04d}", f"protein folding graph robotics number {i}")
+        for i in range(n_other)
+    ]
+    return Listing(papers=tuple(themed + other))
+
+
+def test_hybrid_ranker_is_stored_and_reused_until_the_profile_changes(home, fake_embedder, monkeypatch):
+    from recommender.hybrid import HybridRanker
+    from recommender.paths import ranker_path
+
+    liked = [
+        Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images, part {i}") for i in range(6)
+    ]
+    profile = new_profile("sr", liked)
+    embedder = CachedEmbedder(fake_embedder, None)
+    first = recommend(_day_with_a_theme(), profile, embedder, strategy="hybrid", top=3)
+    assert ranker_path("sr").is_file()
+    assert {p.paper.arxiv_id for p in first} == {"2104.10000", "2104.10001", "2104.10002"}
+    assert first[0].because.terms and "resolution" in " ".join(first[0].because.terms)
+
+    fits = []
+    real_fit = HybridRanker.fit
+    monkeypatch.setattr(HybridRanker, "fit", lambda self, *a, **k: fits.append(1) or real_fit(self, *a, **k))
+    again = recommend(_day_with_a_theme(40), profile, embedder, strategy="hybrid", top=3)
+    assert fits == [] and [p.paper.arxiv_id for p in again] == [p.paper.arxiv_id for p in first]
+    changed, _ = add_papers(profile, [Paper.make("Upscaling", "2001.00099", "image upscaling")])
+    recommend(_day_with_a_theme(), changed, embedder, strategy="hybrid", top=3)
+    assert fits == [1]
+
+
+def test_hybrid_with_too_few_examples_fuses_similarities(fake_embedder):
+    listing = _listing()
+    profile = new_profile("sr", [listing.papers[3]])  # one like: nothing to learn from
+    picks = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="hybrid", top=3)
+    assert picks[-1].paper.arxiv_id == "2104.00002"

@@ -47,7 +47,10 @@ def test_super_resolution_profile_finds_all_five(embedder):
     picks = recommend(listing, profile, embedder, top=8)
     top_ids = [p.paper.arxiv_id for p in picks]
     assert set(SUPER_RESOLUTION) <= set(top_ids), top_ids
-    assert -1 <= picks[-1].score <= picks[0].score <= 1
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
+    assert set(top_ids[:5]) == set(SUPER_RESOLUTION)  # the default (hybrid) puts all five first
+    cosine = recommend(listing, profile, embedder, top=8, strategy="centroid")
+    assert -1 <= cosine[-1].score <= cosine[0].score <= 1
 
 
 def test_medical_segmentation_profile_puts_auto_fedavg_above_super_resolution(embedder):

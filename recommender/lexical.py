@@ -1,0 +1,92 @@
+"""TF-IDF over title + abstract: fitted with scikit-learn, applied to new papers with numpy alone.
+
+A fitted space is kept as plain arrays (vocabulary, idf, stop words) so a warm `rank` scores a listing
+without importing scikit-learn; `TfidfSpace.project` reproduces `TfidfVectorizer.transform` exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# scikit-learn's default token pattern: words of two or more word characters.
+TOKEN = re.compile(r"(?u)\b\w\w+\b")
+NGRAMS = (1, 2)
+
+
+@dataclass(frozen=True)
+class TfidfSpace:
+    """A fitted TF-IDF vocabulary (1-2-grams, English stop words removed, sublinear tf, l2 rows)."""
+
+    terms: tuple[str, ...]  # column order
+    idf: np.ndarray  # (n_terms,)
+    stop_words: frozenset[str]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {t: j for j, t in enumerate(self.terms)})
+
+    def ngrams(self, text: str) -> list[str]:
+        """The 1- and 2-grams of a text, as TfidfVectorizer analyses it."""
+        tokens = [t for t in TOKEN.findall(text.lower()) if t not in self.stop_words]
+        grams = list(tokens)
+        grams += [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+        return grams
+
+    def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each text's TF-IDF row as (columns, values), l2-normalised; terms outside the vocabulary are dropped."""
+        index: dict[str, int] = self._index  # type: ignore[attr-defined]
+        result = []
+        for text in texts:
+            counts = Counter(j for j in map(index.get, self.ngrams(text)) if j is not None)
+            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            values = (1.0 + np.log(tf)) * self.idf[columns]  # sublinear tf
+            norm = np.linalg.norm(values)
+            result.append((columns, values / norm if norm else values))
+        return result
+
+    def project(self, texts: Sequence[str], weights: np.ndarray) -> np.ndarray:
+        """TF-IDF rows of the texts times a (n_terms, m) weight matrix: (n_texts, m), without building the rows."""
+        weights = weights.reshape(len(self.terms), -1)
+        out = np.zeros((len(texts), weights.shape[1]), dtype=np.float64)
+        for row, (columns, values) in enumerate(self.rows(texts)):
+            out[row] = values @ weights[columns]
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The space as arrays for an .npz file."""
+        return {
+            "tfidf_terms": np.array("\n".join(self.terms)),  # one string: no pickled objects in the file
+            "tfidf_idf": self.idf,
+            "tfidf_stop_words": np.array("\n".join(sorted(self.stop_words))),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> TfidfSpace:
+        """The space stored by `to_arrays`."""
+        return cls(
+            terms=tuple(str(arrays["tfidf_terms"]).split("\n")),
+            idf=np.asarray(arrays["tfidf_idf"], dtype=np.float64),
+            stop_words=frozenset(str(arrays["tfidf_stop_words"]).split("\n")),
+        )
+
+
+def fit_tfidf(texts: Sequence[str]):
+    """Fit TF-IDF on texts; returns the space and the texts' sparse (n_texts, n_terms) matrix."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        ngram_range=NGRAMS, sublinear_tf=True, stop_words="english", token_pattern=TOKEN.pattern
+    )
+    matrix = vectorizer.fit_transform(list(texts))
+    space = TfidfSpace(
+        terms=tuple(vectorizer.get_feature_names_out()),
+        idf=vectorizer.idf_.astype(np.float64),
+        stop_words=frozenset(vectorizer.get_stop_words()),
+    )
+    return space, matrix

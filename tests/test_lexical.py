@@ -1,0 +1,55 @@
+"""The numpy TF-IDF space reproduces scikit-learn's vectorizer exactly, and stores as plain arrays."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from recommender.lexical import TfidfSpace, fit_tfidf
+
+TRAIN = [
+    "Segment Anything in medical images with SAM adapters",
+    "A vision transformer for image super-resolution",
+    "SAM meets video: tracking anything with segment anything",
+    "Large language models for theorem proving",
+]
+NEW = ["Segment anything for remote sensing, SAM SAM", "zebras and giraffes", "Vision transformers, again."]
+
+
+def test_project_matches_sklearn_transform():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    space, matrix = fit_tfidf(TRAIN)
+    reference = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit(TRAIN)
+    assert list(space.terms) == list(reference.get_feature_names_out())
+    weights = np.random.default_rng(0).normal(size=(len(space.terms), 3))
+    np.testing.assert_allclose(space.project(NEW, weights), reference.transform(NEW) @ weights, atol=1e-12)
+    np.testing.assert_allclose(space.project(TRAIN, weights), matrix @ weights, atol=1e-12)
+
+
+def test_unknown_words_give_a_zero_row():
+    space, _ = fit_tfidf(TRAIN)
+    assert space.ngrams("Segment the Medical images!") == [
+        "segment",
+        "medical",
+        "images",
+        "segment medical",
+        "medical images",
+    ]
+    np.testing.assert_array_equal(space.project(["zebras and giraffes"], np.ones(len(space.terms))), [[0.0]])
+    columns, values = space.rows(["sam sam segment"])[0]
+    assert len(columns) == 2  # "sam" and "segment"; the bigrams "sam sam" and "sam segment" are not in the vocabulary
+    np.testing.assert_allclose(np.linalg.norm(values), 1.0)
+
+
+def test_space_round_trips_through_npz_without_pickle():
+    space, _ = fit_tfidf(TRAIN)
+    buffer = io.BytesIO()
+    np.savez(buffer, **space.to_arrays())
+    buffer.seek(0)
+    with np.load(buffer, allow_pickle=False) as stored:
+        loaded = TfidfSpace.from_arrays({k: stored[k] for k in stored.files})
+    assert loaded.terms == space.terms and loaded.stop_words == space.stop_words
+    weights = np.arange(len(space.terms), dtype=np.float64)
+    np.testing.assert_array_equal(loaded.project(NEW, weights), space.project(NEW, weights))
