@@ -386,6 +386,9 @@ def evaluate(
         Path | None, typer.Option("--listings", help="Folder of stored listings for --profile (default: fetched).")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the results as JSON here.")] = None,
+    baseline: Annotated[
+        str, typer.Option("--baseline", help="Report every strategy's nDCG@10 difference to this one (paired).")
+    ] = "centroid",
     model: ModelOption = "",
 ) -> None:
     """Measure ranking quality: replay a bench (nDCG@10, recall, MAP, MRR with bootstrap CIs) or backtest a profile.
@@ -414,7 +417,7 @@ def evaluate(
             limit=limit,
             progress=sys.stderr.isatty(),
         )
-        typer.echo(result.format_table())
+        typer.echo(result.format_table(baseline=baseline))
         report = result.to_json()
     else:
         from .profile import load_profile

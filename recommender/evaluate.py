@@ -473,8 +473,8 @@ class EvaluationResult:
             "rows": self.rows,
         }
 
-    def format_table(self, *, n_resamples: int = 1000, seed: int = 0) -> str:
-        """Plain text: scorer x metric (macro, 95% interval), then per-list nDCG@10."""
+    def format_table(self, *, n_resamples: int = 1000, seed: int = 0, baseline: str | None = None) -> str:
+        """Plain text: scorer x metric (macro, 95% interval), per-list nDCG@10, and differences to a baseline."""
         width = max(len(s) for s in [*self.scorers, "scorer"])
         pairs = len({(r["list"], r["day"]) for r in self.rows})
         lines = [f"{pairs} pairs over {len(self.lists)} lists; macro averages over lists, [95% bootstrap interval]"]
@@ -495,6 +495,15 @@ class EvaluationResult:
                 f"{per_list[s][name]['ndcg@10']:>{w}.3f}" for s, w in zip(self.scorers, columns, strict=True)
             )
             lines.append(f"{name:<{name_width}}  {counts[name]:>5}  {values}")
+        others = [s for s in self.scorers if s != baseline] if baseline in self.scorers else []
+        if others:
+            lines += ["", f"nDCG@10 minus {baseline} on the same pairs [95% paired bootstrap interval]"]
+            for s in others:
+                d = self.compare(s, baseline, n_resamples=n_resamples, seed=seed)
+                relative = d["difference"] / self.macro(baseline)["ndcg@10"] if self.macro(baseline)["ndcg@10"] else 0
+                lines.append(
+                    f"{s:<{width}}  {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]  ({relative:+.1%})"
+                )
         return "\n".join(lines) + "\n"
 
 

@@ -314,6 +314,10 @@ def test_json_and_table(bench, embedder):
     table = result.format_table(n_resamples=50)
     assert "nDCG@10" in table and "MRR" in table and "centroid" in table and "alpha" in table
     assert "1.000 [1.000, 1.000]" in table
+    assert "minus" not in table
+    versus = result.format_table(n_resamples=50, baseline="centroid").splitlines()[-1]
+    oracle_gain = 1.0 - result.macro("centroid")["ndcg@10"]
+    assert versus.startswith("oracle") and f"{oracle_gain:+.3f}" in versus
     assert len(result.to_dataframe()) == 12
 
 
@@ -377,6 +381,8 @@ def test_cli_evaluate_bench_and_backtest(tmp_path, home, fake_model):
     )
     assert result.exit_code == 0, result.output
     assert "centroid" in result.stdout and "nDCG@10" in result.stdout
+    difference = [line for line in result.stdout.splitlines() if line.startswith("tfidf ")][-1]
+    assert "minus centroid" in result.stdout and "%)" in difference  # paired difference to the baseline
     report = json.loads(out.read_text())
     assert report and "centroid" in json.dumps(report) and "tfidf" in json.dumps(report)
     bad = runner.invoke(app, ["evaluate", "--bench", str(root), "-s", "magic"])
