@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 profile_app = typer.Typer(help="Create, inspect and delete profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
+cache_app = typer.Typer(help="Inspect and prune the embedding cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -475,6 +477,85 @@ def info(model: ModelOption = "") -> None:
     except PaperrecError as error:
         lines.append(f"model        {name}  (unavailable: {error})")
     typer.echo("\n".join(lines))
+
+
+@app.command()
+@handle_errors
+def embed(
+    files: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Markdown files of papers (streamed).")],
+    input_format: InputFormatOption = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Papers read per batch (bounds memory).")] = 1024,
+    model: ModelOption = "",
+) -> None:
+    """Embed a corpus into the cache, in batches; resumable (already-cached papers are skipped).
+
+    Example: paperrec embed corpus.jsonl
+    """
+    from .embed import embed_corpus
+    from .sources import iter_papers
+
+    if batch_size < 1:
+        raise UsageError("--batch-size must be at least 1")
+    embedder = _embedder(model or _default_model())
+    embedder.progress = False  # one bar for the whole corpus instead of one per batch
+    papers = (paper for file in files for paper in iter_papers(file, input_format))
+    report = embed_corpus(papers, embedder, batch_size=batch_size, progress=sys.stderr.isatty())
+    typer.echo(
+        f"{report.papers} papers read, {report.encoded} embedded now, {report.papers - report.encoded} already "
+        f"cached (or repeated); {report.seconds:.1f} s, {report.rate:.1f} papers/s embedded"
+    )
+
+
+@cache_app.command("info")
+@handle_errors
+def cache_info(model: ModelOption = "") -> None:
+    """Show the cache's size and how many vectors each model setting holds.
+
+    Example: paperrec cache info
+    """
+    from .embed import Embedder, EmbeddingCache
+
+    cache_file = paths.cache_path()
+    if not cache_file.exists():
+        typer.echo(f"{cache_file}: empty (nothing embedded yet)")
+        return
+    current = Embedder(model or _default_model()).cache_key
+    cache = EmbeddingCache(cache_file)
+    try:
+        keys = cache.keys()
+    finally:
+        cache.close()
+    size = sum(f.stat().st_size for f in cache_file.parent.glob(cache_file.name + "*")) / 1e6
+    lines = [f"{cache_file}  {size:.1f} MB on disk, {sum(keys.values())} vectors"]
+    for key, count in keys.items():
+        lines.append(f"  {count:>9}  {key}" + ("  (current)" if key == current else ""))
+    typer.echo("\n".join(lines))
+
+
+@cache_app.command("prune")
+@handle_errors
+def cache_prune(
+    everything: Annotated[bool, typer.Option("--all", help="Delete every vector, not only other models'.")] = False,
+    model: ModelOption = "",
+) -> None:
+    """Delete vectors of model settings other than the current one (or all), then compact the file.
+
+    Example: paperrec cache prune
+    """
+    from .embed import Embedder, EmbeddingCache
+
+    cache_file = paths.cache_path()
+    if not cache_file.exists():
+        typer.echo(f"{cache_file}: empty, nothing to prune")
+        return
+    keep = [] if everything else [Embedder(model or _default_model()).cache_key]
+    cache = EmbeddingCache(cache_file)
+    try:
+        deleted = cache.prune(keep)
+        left = cache.count()
+    finally:
+        cache.close()
+    typer.echo(f"deleted {deleted} vectors, {left} kept; {cache_file} is {cache_file.stat().st_size / 1e6:.1f} MB")
 
 
 def _metadata_lookup(offline: bool):  # -> Lookup | None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -186,6 +189,20 @@ class EmbeddingCache:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
+    def keys(self) -> dict[str, int]:
+        """Each model setting (encoder cache key) in the cache and how many vectors it has."""
+        return dict(self._db.execute("SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY model"))
+
+    def prune(self, keep: Sequence[str] = ()) -> int:
+        """Delete vectors of model settings not in `keep` (all when empty) and compact; returns rows deleted."""
+        marks = ",".join("?" * len(keep))
+        where = f" WHERE model NOT IN ({marks})" if keep else ""
+        with self._db:
+            deleted = self._db.execute(f"DELETE FROM vectors{where}", list(keep)).rowcount
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.execute("VACUUM")
+        return deleted
+
     def count(self, key: str | None = None) -> int:
         """How many vectors are stored (for one key, or in all)."""
         if key is None:
@@ -219,6 +236,16 @@ class CachedEmbedder:
             known.update(self._encode_missing(key, list(missing), list(missing.values())))
         return np.stack([known[h] for h in hashes])
 
+    def ensure(self, texts: Sequence[str]) -> int:
+        """Make sure every text is in the cache, without returning vectors; returns how many were encoded now."""
+        hashes = [text_hash(t) for t in texts]
+        key = self.encoder.cache_key if self.cache is not None else ""
+        known = self.cache.get_many(key, hashes) if self.cache is not None else {}
+        missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
+        if missing:
+            self._encode_missing(key, list(missing), list(missing.values()))
+        return len(missing)
+
     def embed_papers(self, papers: Sequence[Paper]) -> np.ndarray:
         """Vectors of the papers' title + abstract, row-aligned with papers."""
         return self.embed([p.text for p in papers])
@@ -245,3 +272,43 @@ class CachedEmbedder:
             if bar is not None:
                 bar.close()
         return vectors
+
+
+@dataclass(frozen=True)
+class CorpusReport:
+    """What `embed_corpus` did: papers read, texts newly encoded, and how long it took."""
+
+    papers: int
+    encoded: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Newly encoded papers per second."""
+        return self.encoded / self.seconds if self.seconds > 0 else 0.0
+
+
+def embed_corpus(
+    papers: Iterable[Paper], embedder: CachedEmbedder, *, batch_size: int = 1024, progress: bool = False
+) -> CorpusReport:
+    """Embed a stream of papers into the cache in batches (bounded memory); already-cached papers are skipped."""
+    start = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="embedding", unit="paper", file=sys.stderr, smoothing=0.1)
+    read = encoded = 0
+    try:
+        stream = iter(papers)
+        while batch := list(itertools.islice(stream, batch_size)):
+            texts = [p.text for p in batch]
+            encoded += embedder.ensure(texts)
+            read += len(batch)
+            if bar is not None:
+                bar.update(len(batch))
+                bar.set_postfix(new=encoded, refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    return CorpusReport(papers=read, encoded=encoded, seconds=time.perf_counter() - start)

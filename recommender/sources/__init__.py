@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from ..schema import Listing, Paper, PaperrecError, UsageError
 from .markdown import read_markdown
-from .records import paper_from_record, paper_to_record, read_csv, read_jsonl, to_csv, to_jsonl
+from .records import iter_csv, iter_jsonl, paper_from_record, paper_to_record, read_csv, read_jsonl, to_csv, to_jsonl
 
 FORMATS = {"md": read_markdown, "jsonl": read_jsonl, "csv": read_csv}
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -15,6 +16,7 @@ _EXTENSIONS = {".md": "md", ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "js
 __all__ = [
     "FORMATS",
     "detect_format",
+    "iter_papers",
     "merge_listings",
     "paper_from_record",
     "paper_to_record",
@@ -37,16 +39,37 @@ def detect_format(path: Path, input_format: str | None = None) -> str:
     return fmt
 
 
-def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
-    """Read one listing file in any supported format."""
-    path = Path(path)
+def _checked(path: Path, input_format: str | None) -> str:
     fmt = detect_format(path, input_format)
     if not path.exists():
         raise PaperrecError(f"{path}: no such file")
     if path.is_dir():
         raise PaperrecError(f"{path}: is a directory, expected a listing file")
+    return fmt
+
+
+def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
+    """Read one listing file in any supported format."""
+    path = Path(path)
+    fmt = _checked(path, input_format)
     try:
         return FORMATS[fmt](path)
+    except UnicodeDecodeError:
+        raise PaperrecError(f"{path}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise PaperrecError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def iter_papers(path: Path | str, input_format: str | None = None) -> Iterator[Paper]:
+    """The papers of a file as a stream (JSONL and CSV are never held in memory whole)."""
+    path = Path(path)
+    fmt = _checked(path, input_format)
+    streams = {"jsonl": iter_jsonl, "csv": iter_csv}
+    try:
+        if fmt in streams:
+            yield from streams[fmt](path)
+        else:
+            yield from read_listing(path, fmt).papers
     except UnicodeDecodeError:
         raise PaperrecError(f"{path}: not a UTF-8 text file") from None
     except OSError as error:

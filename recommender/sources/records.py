@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,8 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
     }
 
 
-def read_jsonl(path: Path) -> Listing:
-    """Parse a JSONL listing: one JSON object per line, blank lines ignored."""
-    papers = []
+def iter_jsonl(path: Path) -> Iterator[Paper]:
+    """Papers of a JSONL file, one JSON object per line (blank lines ignored), read as a stream."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -89,13 +89,16 @@ def read_jsonl(path: Path) -> Listing:
                 raise PaperrecError(f"{where}: invalid JSON ({error.msg})") from None
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
-            papers.append(paper_from_record(record, where))
-    return Listing(papers=tuple(papers), sources=(str(path),))
+            yield paper_from_record(record, where)
 
 
-def read_csv(path: Path) -> Listing:
-    """Parse a CSV listing with a header row naming the columns."""
-    papers = []
+def read_jsonl(path: Path) -> Listing:
+    """Parse a JSONL listing: one JSON object per line, blank lines ignored."""
+    return Listing(papers=tuple(iter_jsonl(path)), sources=(str(path),))
+
+
+def iter_csv(path: Path) -> Iterator[Paper]:
+    """Papers of a CSV file with a header row naming the columns, read as a stream."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or "title" not in reader.fieldnames:
@@ -105,10 +108,14 @@ def read_csv(path: Path) -> Listing:
                 where = f"{path}:{reader.line_num}"
                 if None in row:
                     raise PaperrecError(f"{where}: more fields than the header names")
-                papers.append(paper_from_record(row, where))
+                yield paper_from_record(row, where)
         except csv.Error as error:
             raise PaperrecError(f"{path}:{reader.line_num}: {error}") from None
-    return Listing(papers=tuple(papers), sources=(str(path),))
+
+
+def read_csv(path: Path) -> Listing:
+    """Parse a CSV listing with a header row naming the columns."""
+    return Listing(papers=tuple(iter_csv(path)), sources=(str(path),))
 
 
 def to_jsonl(papers: list[Paper] | tuple[Paper, ...]) -> str:
