@@ -381,3 +381,33 @@ def test_profile_import_offline_still_succeeds(home, monkeypatch):
         2,
         "unknown import format",
     )
+
+
+def test_embed_corpus_then_cache_info_and_prune(tmp_path, fake_model):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"2301.{i:05d}", "title": f"Paper {i}"}) + "\n" for i in range(40)))
+    first = invoke("embed", str(corpus), "--batch-size", "16")
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("40 papers read, 40 embedded now, 0 already cached")
+    again = invoke("embed", str(corpus))
+    assert again.stdout.startswith("40 papers read, 0 embedded now, 40 already cached")
+    other = invoke("embed", str(corpus), "--model", "other-model")
+    assert "40 embedded now" in other.stdout
+    info = invoke("cache", "info")
+    assert info.exit_code == 0 and "80 vectors" in info.stdout
+    lines = [line.split() for line in info.stdout.splitlines()[1:]]
+    assert sorted((int(n), "(current)" in rest) for n, *rest in lines) == [(40, False), (40, True)]
+    pruned = invoke("cache", "prune")
+    assert pruned.exit_code == 0 and pruned.stdout.startswith("deleted 40 vectors, 40 kept")
+    assert invoke("cache", "prune", "--all").stdout.startswith("deleted 40 vectors, 0 kept")
+
+
+def test_embed_bad_input_is_one_line(tmp_path, fake_model):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "2301.00001", "title": "ok"}\nnot json\n')
+    result = invoke("embed", str(bad))
+    assert result.exit_code == 1 and result.stderr.strip().count("\n") == 0
+    assert f"{bad}:2: invalid JSON" in result.stderr
+    assert invoke("embed", str(tmp_path / "missing.jsonl")).exit_code == 1
+    assert invoke("embed", str(bad), "--batch-size", "0").exit_code == 2
+    assert invoke("cache", "info").stdout.startswith(str(tmp_path / "home"))

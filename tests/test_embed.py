@@ -11,6 +11,8 @@ import pytest
 from recommender.embed import CachedEmbedder, Embedder, EmbeddingCache, normalise_rows, packaged_model_dir
 from recommender.schema import PaperrecError
 
+from .conftest import FakeEmbedder
+
 
 def test_cache_round_trip_and_keys(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite3")
@@ -95,3 +97,59 @@ def test_unloadable_model_is_a_clear_error(tmp_path):
     assert embedder.cache_key.endswith("|torch-float32|128")
     with pytest.raises(PaperrecError, match="cannot load model"):
         embedder.encode(["text"])
+
+
+def _corpus(n: int, start: int = 0):
+    from recommender.schema import Paper
+
+    return [Paper.make(f"Paper {i} about topic {i % 7}", f"2301.{i:05d}", f"abstract words {i}") for i in range(start, n)]
+
+
+def test_embed_corpus_streams_in_batches_and_resumes(tmp_path, fake_embedder):
+    from recommender.embed import embed_corpus
+
+    class FailingOnce(FakeEmbedder):
+        def encode(self, texts):
+            if self.calls == 3:
+                self.calls += 1
+                raise KeyboardInterrupt
+            return super().encode(texts)
+
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    failing = FailingOnce()
+    embedder = CachedEmbedder(failing, cache, chunk_size=10, progress=False)
+    with pytest.raises(KeyboardInterrupt):
+        embed_corpus(iter(_corpus(100)), embedder, batch_size=25)
+    assert cache.count() == 25  # the first batch (chunks of 10, 10, 5) was committed before the interruption
+    report = embed_corpus(iter(_corpus(100) + _corpus(10)), embedder, batch_size=25)
+    assert (report.papers, report.encoded) == (110, 75)  # only what was missing; repeats are cached by then
+    assert cache.count() == 100 and len(failing.texts) == 100
+    assert embed_corpus(iter(_corpus(100)), embedder, batch_size=7).encoded == 0
+
+
+def test_embed_corpus_holds_one_batch_at_a_time(tmp_path, fake_embedder):
+    from recommender.embed import embed_corpus
+
+    sizes = []
+
+    class Recording(CachedEmbedder):
+        def ensure(self, texts):
+            sizes.append(len(texts))
+            return super().ensure(texts)
+
+    def stream():
+        yield from _corpus(55)
+
+    embed_corpus(stream(), Recording(fake_embedder, None, progress=False), batch_size=20)
+    assert sizes == [20, 20, 15]
+
+
+def test_prune_keeps_the_current_model(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    vectors = np.eye(3, dtype=np.float32)
+    cache.put_many("old|torch-float32|128", ["a", "b"], vectors[:2])
+    cache.put_many("new|torch-float32|256", ["a", "b", "c"], vectors)
+    assert cache.keys() == {"new|torch-float32|256": 3, "old|torch-float32|128": 2}
+    assert cache.prune(["new|torch-float32|256"]) == 2
+    assert cache.keys() == {"new|torch-float32|256": 3}
+    assert cache.prune() == 3 and cache.count() == 0
