@@ -102,7 +102,9 @@ def test_unloadable_model_is_a_clear_error(tmp_path):
 def _corpus(n: int, start: int = 0):
     from recommender.schema import Paper
 
-    return [Paper.make(f"Paper {i} about topic {i % 7}", f"2301.{i:05d}", f"abstract words {i}") for i in range(start, n)]
+    return [
+        Paper.make(f"Paper {i} about topic {i % 7}", f"2301.{i:05d}", f"abstract words {i}") for i in range(start, n)
+    ]
 
 
 def test_embed_corpus_streams_in_batches_and_resumes(tmp_path, fake_embedder):

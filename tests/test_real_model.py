@@ -122,3 +122,32 @@ def test_shipped_example_profile_on_shipped_listing(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert {p["id"] for p in json.loads(result.stdout)[:8]} >= set(SUPER_RESOLUTION)
+
+
+def _imported(*args: str, home: Path) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run paperrec with -X importtime; returns the result and the top-level packages it imported."""
+    env = {**os.environ, "PAPERREC_HOME": str(home)}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "recommender", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    modules = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    return result, modules
+
+
+def test_warm_rank_loads_no_model_and_no_learner(tmp_path):
+    """Once the listing and profile are cached (and the ranker stored), rank needs numpy alone."""
+    home = tmp_path / "home"
+    args = ("rank", "examples/arxiv-cs.CV-2021-04-22.md", "--profile", "profiles/super-resolution.toml", "-f", "json")
+    cold, cold_modules = _imported(*args, home=home)
+    assert cold.returncode == 0 and {"torch", "sentence_transformers", "sklearn"} <= cold_modules
+    warm, warm_modules = _imported(*args, home=home)
+    assert warm.returncode == 0
+    assert json.loads(warm.stdout) == json.loads(cold.stdout)
+    assert not {"torch", "sentence_transformers", "transformers", "sklearn", "scipy", "pandas"} & warm_modules
+    for command in (("--help",), ("profile", "list"), ("info",), ("cache", "info")):
+        result, modules = _imported(*command, home=home)
+        assert result.returncode == 0 and "torch" not in modules and "sklearn" not in modules, command
