@@ -540,11 +540,11 @@ def cache_info(
     """
     from .embed import Embedder, EmbeddingCache
 
+    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
     cache_file = paths.cache_path()
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty (nothing embedded yet)")
         return
-    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
     cache = EmbeddingCache(cache_file)
     try:
         keys = cache.keys()
@@ -571,15 +571,12 @@ def cache_prune(
     """
     from .embed import Embedder, EmbeddingCache
 
+    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
     cache_file = paths.cache_path()
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty, nothing to prune")
         return
-    keep = (
-        []
-        if everything
-        else [Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key]
-    )
+    keep = [] if everything else [current]
     cache = EmbeddingCache(cache_file)
     try:
         deleted = cache.prune(keep)
