@@ -506,6 +506,11 @@ def embed(
     files: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Markdown files of papers (streamed).")],
     input_format: InputFormatOption = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Papers read per batch (bounds memory).")] = 1024,
+    engine: Annotated[str, typer.Option("--engine", help="local, or ray (JSONL; the 'distributed' extra).")] = "local",
+    workers: Annotated[int, typer.Option("--workers", help="Ray: embedding workers (one model each).")] = 2,
+    shards: Annotated[
+        Path | None, typer.Option("--shards", help="Ray: folder for the shards (shared storage on a cluster).")
+    ] = None,
     model: ModelOption = "",
     backend: BackendOption = "torch",
     max_seq_length: MaxSeqLengthOption = None,
@@ -517,9 +522,20 @@ def embed(
     from .embed import embed_corpus
     from .sources import iter_papers
 
-    if batch_size < 1:
-        raise UsageError("--batch-size must be at least 1")
+    if batch_size < 1 or workers < 1:
+        raise UsageError("--batch-size and --workers must be at least 1")
+    if engine not in ("local", "ray"):
+        raise UsageError(f"unknown engine {engine!r}: choose local or ray")
     embedder = _embedder(model or _default_model(), backend, max_seq_length)
+    if engine == "ray":
+        from .shards import embed_with_ray, import_shards
+
+        folder = shards or paths.home() / "shards"
+        options = {"model": embedder.encoder.model, "backend": backend, "max_seq_length": max_seq_length}
+        written = embed_with_ray(files, folder, workers=workers, batch_size=batch_size, **options)
+        imported = import_shards(written, embedder.cache)
+        typer.echo(f"{len(written)} shards in {folder}; {sum(imported.values())} vectors imported into the cache")
+        return
     embedder.progress = False  # one bar for the whole corpus instead of one per batch
     papers = (paper for file in files for paper in iter_papers(file, input_format))
     report = embed_corpus(papers, embedder, batch_size=batch_size, progress=sys.stderr.isatty())
@@ -527,6 +543,27 @@ def embed(
         f"{report.papers} papers read, {report.encoded} embedded now, {report.papers - report.encoded} already "
         f"cached (or repeated); {report.seconds:.1f} s, {report.rate:.1f} papers/s embedded"
     )
+
+
+@cache_app.command("import")
+@handle_errors
+def cache_import(
+    files: Annotated[list[Path], typer.Argument(help="Shard files (.npz) written by 'embed --engine ray'.")],
+) -> None:
+    """Load embedding shards computed elsewhere into the cache.
+
+    Example: paperrec cache import shards/*.npz
+    """
+    from .embed import EmbeddingCache
+    from .shards import import_shards
+
+    cache = EmbeddingCache(paths.cache_path())
+    try:
+        imported = import_shards(files, cache)
+    finally:
+        cache.close()
+    for key, count in imported.items():
+        typer.echo(f"{count} vectors imported for {key}")
 
 
 @cache_app.command("info")
