@@ -107,6 +107,12 @@ def _embedder(model: str, backend: str = "torch", max_seq_length: int | None = N
     return CachedEmbedder(embedder, EmbeddingCache(paths.cache_path()), progress=sys.stderr.isatty())
 
 
+def _cache_key(model: str, backend: str, max_seq_length: int | None) -> str:
+    from .embed import Embedder
+
+    return Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
+
+
 def _default_model() -> str:
     from .embed import DEFAULT_MODEL
 
@@ -575,19 +581,18 @@ def cache_info(
 
     Example: paperrec cache info
     """
-    from .embed import Embedder, EmbeddingCache
+    from .embed import EmbeddingCache
 
-    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
+    current = _cache_key(model, backend, max_seq_length)
     cache_file = paths.cache_path()
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty (nothing embedded yet)")
         return
     cache = EmbeddingCache(cache_file)
     try:
-        keys = cache.keys()
+        keys, size = cache.keys(), cache.disk_size() / 1e6
     finally:
         cache.close()
-    size = sum(f.stat().st_size for f in cache_file.parent.glob(cache_file.name + "*")) / 1e6
     lines = [f"{cache_file}  {size:.1f} MB on disk, {sum(keys.values())} vectors"]
     for key, count in keys.items():
         lines.append(f"  {count:>9}  {key}" + ("  (current)" if key == current else ""))
@@ -606,21 +611,20 @@ def cache_prune(
 
     Example: paperrec cache prune
     """
-    from .embed import Embedder, EmbeddingCache
+    from .embed import EmbeddingCache
 
-    current = Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
+    current = _cache_key(model, backend, max_seq_length)
     cache_file = paths.cache_path()
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty, nothing to prune")
         return
-    keep = [] if everything else [current]
     cache = EmbeddingCache(cache_file)
     try:
-        deleted = cache.prune(keep)
-        left = cache.count()
+        deleted = cache.prune([] if everything else [current])
+        left, size = cache.count(), cache.disk_size() / 1e6
     finally:
         cache.close()
-    typer.echo(f"deleted {deleted} vectors, {left} kept; {cache_file} is {cache_file.stat().st_size / 1e6:.1f} MB")
+    typer.echo(f"deleted {deleted} vectors, {left} kept; {cache_file} is {size:.1f} MB")
 
 
 def _metadata_lookup(offline: bool):  # -> Lookup | None

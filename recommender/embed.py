@@ -224,6 +224,10 @@ class EmbeddingCache:
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
+    def disk_size(self) -> int:
+        """Bytes on disk, write-ahead log included."""
+        return sum(f.stat().st_size for f in self.path.parent.glob(self.path.name + "*") if f.is_file())
+
     def keys(self) -> dict[str, int]:
         """Each model setting (encoder cache key) in the cache and how many vectors it has."""
         return dict(self._db.execute("SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY model"))
