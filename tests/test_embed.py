@@ -8,7 +8,14 @@ import sys
 import numpy as np
 import pytest
 
-from recommender.embed import CachedEmbedder, Embedder, EmbeddingCache, normalise_rows, packaged_model_dir
+from recommender.embed import (
+    CachedEmbedder,
+    Embedder,
+    EmbeddingCache,
+    as_stored,
+    normalise_rows,
+    packaged_model_dir,
+)
 from recommender.schema import PaperrecError
 
 from .conftest import FakeEmbedder
@@ -16,7 +23,7 @@ from .conftest import FakeEmbedder
 
 def test_cache_round_trip_and_keys(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite3")
-    vectors = normalise_rows(np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    vectors = as_stored(np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
     cache.put_many("m1", ["a", "b", "c"], vectors)
     got = cache.get_many("m1", ["c", "a", "zz", "a"])
     assert set(got) == {"a", "c"}
@@ -26,6 +33,22 @@ def test_cache_round_trip_and_keys(tmp_path):
     cache.close()
     reopened = EmbeddingCache(tmp_path / "c.sqlite3")
     np.testing.assert_array_equal(reopened.get_many("m1", ["b"])["b"], vectors[1])
+
+
+def test_cache_stores_float16_and_reads_old_float32_rows(tmp_path):
+    cache = EmbeddingCache(tmp_path / "c.sqlite3")
+    vector = normalise_rows(np.array([[0.1, 0.2, 0.3, 0.9]], dtype=np.float32))
+    cache.put_many("m", ["new"], vector)
+    old = np.asarray(vector[0], dtype=np.float32).tobytes()  # a row written before float16 storage
+    with cache._db:
+        cache._db.execute("INSERT INTO vectors VALUES (?, ?, ?, ?)", ("m", "old", 4, old))
+    sizes = dict(cache._db.execute("SELECT hash, length(vector) FROM vectors"))
+    assert sizes == {"new": 8, "old": 16}
+    got = cache.get_many("m", ["new", "old"])
+    np.testing.assert_array_equal(got["old"], got["new"])  # every read gives the same rounding
+    np.testing.assert_allclose(got["new"], vector[0], atol=1e-3)
+    assert got["new"].dtype == np.float32 and abs(float(np.linalg.norm(got["new"])) - 1) < 1e-6
+    np.testing.assert_array_equal(got["new"], as_stored(vector)[0])  # fresh vectors are rounded the same way
 
 
 def test_cache_reads_more_than_one_chunk(tmp_path):

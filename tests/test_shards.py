@@ -25,7 +25,7 @@ def test_shard_round_trip_and_import(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite3")
     assert import_shards([tmp_path / "s.npz"], cache) == {"m|torch-float32|256": 3}
     stored = cache.get_many("m|torch-float32|256", hashes[:1])[hashes[0]]
-    np.testing.assert_allclose(stored, vectors[0] / np.linalg.norm(vectors[0]), rtol=1e-6)
+    np.testing.assert_allclose(stored, vectors[0] / np.linalg.norm(vectors[0]), atol=1e-3)
     (tmp_path / "bad.npz").write_bytes(b"nope")
     with pytest.raises(PaperrecError, match="not an embedding shard"):
         read_shard(tmp_path / "bad.npz")
@@ -44,6 +44,7 @@ def test_shard_writer_embeds_a_batch_like_the_cache_does(tmp_path, monkeypatch):
     assert vectors.shape == (2, FakeEmbedder.dim)
 
 
+@pytest.mark.slow
 @pytest.mark.distributed
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the distributed extra (Ray) is not installed")
 def test_ray_engine_on_a_local_cluster(tmp_path, home):
