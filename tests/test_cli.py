@@ -416,3 +416,14 @@ def test_embed_bad_input_is_one_line(tmp_path, fake_model):
 def test_unknown_backend_is_a_usage_error(home):
     assert_error(invoke("info", "--backend", "tensorrt"), 2, "unknown backend 'tensorrt'")
     assert_error(invoke("cache", "info", "--backend", "gpu"), 2, "unknown backend 'gpu'")
+
+
+def test_package_api_is_complete_and_lazy():
+    import recommender
+
+    assert set(recommender.__all__) == set(recommender._MODULE_OF) | {"__version__"}
+    assert all(getattr(recommender, name) is not None for name in recommender.__all__)
+    with pytest.raises(AttributeError):
+        recommender.no_such_name  # noqa: B018
+    code = "import sys, recommender.cli; print('numpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
