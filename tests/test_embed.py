@@ -178,3 +178,26 @@ def test_prune_keeps_the_current_model(tmp_path):
     assert cache.prune(["new|torch-float32|256"]) == 2
     assert cache.keys() == {"new|torch-float32|256": 3}
     assert cache.prune() == 3 and cache.count() == 0
+
+
+_WRITER = """
+import sys
+import numpy as np
+from recommender.embed import EmbeddingCache
+cache = EmbeddingCache(sys.argv[1])
+tag = sys.argv[2]
+for start in range(0, 400, 20):  # many small transactions, interleaving with the other process
+    hashes = [f"{tag}{i}" for i in range(start, start + 20)]
+    cache.put_many("m", hashes, np.full((20, 8), start + 1, dtype=np.float32))
+    cache.get_many("m", hashes[:5])
+"""
+
+
+def test_cache_survives_two_processes_writing_at_once(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    EmbeddingCache(path).close()
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), tag]) for tag in ("a", "b")]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    cache = EmbeddingCache(path)
+    assert cache.count("m") == 800
+    assert len(cache.get_many("m", [f"a{i}" for i in range(400)] + [f"b{i}" for i in range(400)])) == 800
