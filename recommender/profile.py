@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -184,10 +183,12 @@ def load_profile(path: Path) -> Profile:
     path = Path(path)
     if not path.is_file():
         raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    import rtoml
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise PaperrecError(f"{path}: invalid TOML: {error}") from None
+        data = rtoml.loads(path.read_text(encoding="utf-8"))
+    except rtoml.TomlParsingError as error:
+        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
     return profile_from_dict(data, str(path), default_name=path.stem)

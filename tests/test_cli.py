@@ -213,7 +213,7 @@ def test_rank_error_paths(profile_file, example_listing, fake_model, tmp_path, h
     assert_error(invoke("rank", str(empty), "-p", str(profile_file)), 1, "no papers")
     assert_error(invoke("rank", str(broken), "-p", str(profile_file)), 1, "broken.jsonl:2: invalid JSON")
     assert_error(invoke("rank", listing, "-p", "nobody"), 1, "unknown profile")
-    assert_error(invoke("rank", listing, "-p", str(bad_toml)), 1, "line 2, column 12")
+    assert_error(invoke("rank", listing, "-p", str(bad_toml)), 1, "at line 2 column 12")
     assert_error(invoke("rank", listing, "-p", str(empty_profile)), 1, "no liked papers or interests")
     assert_error(invoke("rank", listing, "-p", str(profile_file), "-f", "xml"), 2, "unknown format 'xml'")
     assert_error(invoke("rank", listing, "-p", str(profile_file), "-s", "magic"), 2, "unknown strategy")

@@ -53,3 +53,21 @@ def test_space_round_trips_through_npz_without_pickle():
     assert loaded.terms == space.terms and loaded.stop_words == space.stop_words
     weights = np.arange(len(space.terms), dtype=np.float64)
     np.testing.assert_array_equal(loaded.project(NEW, weights), space.project(NEW, weights))
+
+
+def test_columns_in_any_order_give_the_same_scores():
+    space, _ = fit_tfidf(TRAIN)
+    permutation = np.random.default_rng(1).permutation(len(space.terms))
+    shuffled = TfidfSpace(
+        terms=tuple(space.terms[j] for j in permutation), idf=space.idf[permutation], stop_words=space.stop_words
+    )
+    weights = np.random.default_rng(2).normal(size=len(space.terms))
+    np.testing.assert_allclose(shuffled.project(NEW, weights[permutation]), space.project(NEW, weights), atol=1e-12)
+    assert {shuffled.terms[j] for j in shuffled.rows(NEW)[0][0]} == {space.terms[j] for j in space.rows(NEW)[0][0]}
+
+
+def test_empty_texts_and_empty_batches():
+    space, _ = fit_tfidf(TRAIN)
+    assert space.project([], np.ones(len(space.terms))).shape == (0, 1)
+    np.testing.assert_array_equal(space.project(["", "the and"], np.ones(len(space.terms))), [[0.0], [0.0]])
+    assert [len(columns) for columns, _ in space.rows(["", "sam", ""])] == [0, 1, 0]

@@ -50,10 +50,23 @@ def test_unknown_keys_survive_and_weights(tmp_path):
     assert 'future_key = "kept"' in path.read_text() and "weight = 2.0" in path.read_text()
 
 
+def test_unknown_keys_of_every_toml_type_round_trip(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(
+        'name = "x"\nsince = 2021-04-22\nat = 1979-05-27T07:32:00+02:00\nlocal = 1979-05-27T07:32:00\n'
+        'wake = 07:30:00\nratio = 0.5\n[tool]\nnested = ["a", 1]\n'
+    )
+    first = load_profile(path).extra
+    save_profile(load_profile(path), path)
+    assert load_profile(path).extra == first
+    assert first["since"].isoformat() == "2021-04-22" and first["at"].utcoffset().total_seconds() == 7200
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('name = "x"\nstrategy = centroid\n', r"bad\.toml: invalid TOML: .*line 2, column 12"),
+        ('name = "x"\nstrategy = centroid\n', r"bad\.toml: invalid TOML: .*line 2,? column 12"),
+        ('name = "x"\nname = "y"\n', r"invalid TOML: duplicate key at line 2"),
         ('schema = 2\nname = "x"\n', "unsupported profile schema 2"),
         ("name = 3\n", "'name' has the wrong type"),
         ('name = "x"\n[[liked]]\nid = "2101.00001"\n', r"liked\[1\]: missing 'title'"),
