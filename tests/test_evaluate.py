@@ -406,3 +406,8 @@ def test_cli_evaluate_bench_and_backtest(tmp_path, home, fake_model):
     )
     assert result.exit_code == 0, result.output
     assert "liked papers found in listings" in result.stdout and "median rank" in result.stdout
+    learned = runner.invoke(
+        app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(stored), "-s", "hybrid"]
+    )
+    assert learned.exit_code == 0, learned.output
+    assert "hybrid" in learned.stdout and "median rank" in learned.stdout
