@@ -7,7 +7,6 @@ import importlib.util
 import itertools
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from .paths import open_database
 from .schema import Paper, PaperrecError, UsageError
 
 if TYPE_CHECKING:
@@ -197,18 +197,13 @@ class EmbeddingCache:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS vectors ("
-                " model TEXT NOT NULL, hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,"
-                " PRIMARY KEY (model, hash)) WITHOUT ROWID"
-            )
-            self._db.commit()
-        except (sqlite3.Error, OSError) as error:
-            raise PaperrecError(f"cannot open the embedding cache {self.path}: {error}") from None
+        self._db = open_database(
+            self.path,
+            "CREATE TABLE IF NOT EXISTS vectors ("
+            " model TEXT NOT NULL, hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,"
+            " PRIMARY KEY (model, hash)) WITHOUT ROWID",
+            "embedding cache",
+        )
 
     def get_many(self, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors for these text hashes (missing ones are absent)."""

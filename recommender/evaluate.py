@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import zlib
 from bisect import bisect_left
@@ -21,7 +20,7 @@ from .embed import CachedEmbedder
 from .profile import ProfileVectors
 from .rank import score
 from .schema import Listing, Paper, PaperrecError, UsageError, split_arxiv_id
-from .sources import paper_from_record, read_listing
+from .sources import iter_json_records, paper_from_record, read_listing
 from .strategies import STRATEGIES, USES_NEGATIVES, ScoringInput
 
 if TYPE_CHECKING:
@@ -218,17 +217,10 @@ class Bench:
 def _read_list(path: Path) -> frozenset[str]:
     """The arXiv ids (without version) of one list file; entries without a valid id are skipped."""
     ids = set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise PaperrecError(f"{path}:{number}: invalid JSON ({error.msg})") from None
-            split = split_arxiv_id(str(record.get("id") or "")) if isinstance(record, dict) else None
-            if split:
-                ids.add(split[0])
+    for _, record in iter_json_records(path):
+        split = split_arxiv_id(str(record.get("id") or ""))
+        if split:
+            ids.add(split[0])
     return frozenset(ids)
 
 
@@ -251,23 +243,16 @@ def load_bench(bench_dir: Path | str) -> Bench:
     # Days in order, so the first row met for an id is its first-seen row.
     for day in sorted(files):
         for path in files[day]:
-            with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise PaperrecError(f"{path}:{number}: invalid JSON ({error.msg})") from None
-                    split = split_arxiv_id(str(record.get("id") or ""))
-                    if split is None:
-                        raise PaperrecError(f"{path}:{number}: missing or invalid 'id'")
-                    paper_id = split[0]
-                    day_ids[day].add(paper_id)
-                    if paper_id not in first_seen:
-                        first_seen[paper_id] = day
-                        if paper_id in wanted:
-                            list_papers[paper_id] = paper_from_record(record, f"{path}:{number}")
+            for where, record in iter_json_records(path):
+                split = split_arxiv_id(str(record.get("id") or ""))
+                if split is None:
+                    raise PaperrecError(f"{where}: missing or invalid 'id'")
+                paper_id = split[0]
+                day_ids[day].add(paper_id)
+                if paper_id not in first_seen:
+                    first_seen[paper_id] = day
+                    if paper_id in wanted:
+                        list_papers[paper_id] = paper_from_record(record, where)
     if not files:
         raise PaperrecError(f"{root}/listings: no <category>/<YYYY-MM-DD>.jsonl files")
     return Bench(

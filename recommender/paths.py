@@ -1,12 +1,16 @@
-"""Every file location (PAPERREC_HOME and what lives under it) and atomic writes."""
+"""Every file location (PAPERREC_HOME and what lives under it), atomic writes and the SQLite files."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .schema import UsageError
+from .schema import PaperrecError, UsageError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 HOME_ENV = "PAPERREC_HOME"
 
@@ -100,3 +104,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def open_database(path: Path, table: str, what: str) -> sqlite3.Connection:
+    """An SQLite file in WAL mode (several processes may share it), with its table created; errors name `what`."""
+    import sqlite3
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite3.connect(path, timeout=30)
+        database.execute("PRAGMA journal_mode=WAL")
+        database.execute(table)
+        database.commit()
+    except (sqlite3.Error, OSError) as error:
+        raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
+    return database

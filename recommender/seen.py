@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
-from .schema import PaperrecError
+from .paths import open_database
 
 
 class SeenMemory:
@@ -15,17 +14,12 @@ class SeenMemory:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
-                " day TEXT NOT NULL, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID"
-            )
-            self._db.commit()
-        except (sqlite3.Error, OSError) as error:
-            raise PaperrecError(f"cannot open the seen-memory {self.path}: {error}") from None
+        self._db = open_database(
+            self.path,
+            "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
+            " day TEXT NOT NULL, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID",
+            "seen-memory",
+        )
 
     def seen_before(self, profile: str, day: date) -> set[str]:
         """Ids this profile was shown on a listing day before `day` (showing the same day again is fine)."""

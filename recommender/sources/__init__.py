@@ -8,7 +8,17 @@ from pathlib import Path
 
 from ..schema import Listing, Paper, PaperrecError, UsageError
 from .markdown import read_markdown
-from .records import iter_csv, iter_jsonl, paper_from_record, paper_to_record, read_csv, read_jsonl, to_csv, to_jsonl
+from .records import (
+    iter_csv,
+    iter_json_records,
+    iter_jsonl,
+    paper_from_record,
+    paper_to_record,
+    read_csv,
+    read_jsonl,
+    to_csv,
+    to_jsonl,
+)
 
 FORMATS = {"md": read_markdown, "jsonl": read_jsonl, "csv": read_csv}
 _EXTENSIONS = {".md": "md", ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
@@ -16,6 +26,7 @@ _EXTENSIONS = {".md": "md", ".markdown": "md", ".jsonl": "jsonl", ".ndjson": "js
 __all__ = [
     "FORMATS",
     "detect_format",
+    "iter_json_records",
     "iter_papers",
     "merge_listings",
     "paper_from_record",

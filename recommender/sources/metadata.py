@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..paths import open_database
 from ..schema import Paper, PaperrecError
 from .records import paper_from_record, paper_to_record
 
@@ -19,14 +19,11 @@ class MetadataCache:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS papers (arxiv_id TEXT PRIMARY KEY, record TEXT NOT NULL)")
-            self._db.commit()
-        except (sqlite3.Error, OSError) as error:
-            raise PaperrecError(f"cannot open the metadata cache {self.path}: {error}") from None
+        self._db = open_database(
+            self.path,
+            "CREATE TABLE IF NOT EXISTS papers (arxiv_id TEXT PRIMARY KEY, record TEXT NOT NULL)",
+            "metadata cache",
+        )
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
         """The cached papers among these ids."""

@@ -76,8 +76,8 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
     }
 
 
-def iter_jsonl(path: Path) -> Iterator[Paper]:
-    """Papers of a JSONL file, one JSON object per line (blank lines ignored), read as a stream."""
+def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(`file:line`, object) for each line of a JSONL file (blank lines ignored), read as a stream."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -89,7 +89,13 @@ def iter_jsonl(path: Path) -> Iterator[Paper]:
                 raise PaperrecError(f"{where}: invalid JSON ({error.msg})") from None
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
-            yield paper_from_record(record, where)
+            yield where, record
+
+
+def iter_jsonl(path: Path) -> Iterator[Paper]:
+    """Papers of a JSONL file, one JSON object per line (blank lines ignored), read as a stream."""
+    for where, record in iter_json_records(path):
+        yield paper_from_record(record, where)
 
 
 def read_jsonl(path: Path) -> Listing:
