@@ -486,10 +486,9 @@ def info(model: ModelOption = "", backend: BackendOption = "torch", max_seq_leng
         f"profiles     {paths.profiles_dir()}  ({len(profiles)} profiles)",
     ]
     if cache_file.exists():
-        cache = EmbeddingCache(cache_file)
-        size = cache_file.stat().st_size / 1e6
-        lines.append(f"cache        {cache_file}  ({cache.count()} vectors, {size:.1f} MB)")
-        cache.close()
+        with EmbeddingCache(cache_file) as cache:
+            size = cache_file.stat().st_size / 1e6
+            lines.append(f"cache        {cache_file}  ({cache.count()} vectors, {size:.1f} MB)")
     else:
         lines.append(f"cache        {cache_file}  (empty)")
     lines += [f"state        {paths.state_dir()}", f"listings     {paths.listings_dir()}"]
@@ -563,11 +562,8 @@ def cache_import(
     from .embed import EmbeddingCache
     from .shards import import_shards
 
-    cache = EmbeddingCache(paths.cache_path())
-    try:
+    with EmbeddingCache(paths.cache_path()) as cache:
         imported = import_shards(files, cache)
-    finally:
-        cache.close()
     for key, count in imported.items():
         typer.echo(f"{count} vectors imported for {key}")
 
@@ -588,11 +584,8 @@ def cache_info(
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty (nothing embedded yet)")
         return
-    cache = EmbeddingCache(cache_file)
-    try:
+    with EmbeddingCache(cache_file) as cache:
         keys, size = cache.keys(), cache.disk_size() / 1e6
-    finally:
-        cache.close()
     lines = [f"{cache_file}  {size:.1f} MB on disk, {sum(keys.values())} vectors"]
     for key, count in keys.items():
         lines.append(f"  {count:>9}  {key}" + ("  (current)" if key == current else ""))
@@ -618,12 +611,9 @@ def cache_prune(
     if not cache_file.exists():
         typer.echo(f"{cache_file}: empty, nothing to prune")
         return
-    cache = EmbeddingCache(cache_file)
-    try:
+    with EmbeddingCache(cache_file) as cache:
         deleted = cache.prune([] if everything else [current])
         left, size = cache.count(), cache.disk_size() / 1e6
-    finally:
-        cache.close()
     typer.echo(f"deleted {deleted} vectors, {left} kept; {cache_file} is {size:.1f} MB")
 
 

@@ -260,6 +260,12 @@ class EmbeddingCache:
         """Close the database connection."""
         self._db.close()
 
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class CachedEmbedder:
     """Embeds texts through the cache: each distinct text is encoded at most once per model setting."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shutil
@@ -14,6 +12,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .schema import Because, Pick, UsageError
+from .sources.records import csv_text
 
 PICK_COLUMNS = (
     "rank",
@@ -111,15 +110,7 @@ def to_jsonl(picks: Sequence[Pick]) -> str:
 
 def to_csv(picks: Sequence[Pick]) -> str:
     """CSV with the pick columns; lists joined with ';', null as empty."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=PICK_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for pick in picks:
-        record = pick_record(pick)
-        record["authors"] = ";".join(record["authors"])
-        record["categories"] = ";".join(record["categories"])
-        writer.writerow({k: "" if record[k] is None else record[k] for k in PICK_COLUMNS})
-    return buffer.getvalue()
+    return csv_text(map(pick_record, picks), PICK_COLUMNS)
 
 
 def _md_escape(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,17 @@ def to_jsonl(papers: list[Paper] | tuple[Paper, ...]) -> str:
     return "".join(json.dumps(paper_to_record(p), ensure_ascii=False) + "\n" for p in papers)
 
 
+def csv_text(records: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    """CSV of records with a header row; list values joined with ';', None as empty."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        cells = ((k, record[k]) for k in columns)
+        writer.writerow({k: ";".join(v) if isinstance(v, list) else "" if v is None else v for k, v in cells})
+    return buffer.getvalue()
+
+
 def to_csv(papers: list[Paper] | tuple[Paper, ...]) -> str:
     """Serialise papers as a CSV listing (lists joined with ';')."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for paper in papers:
-        record = paper_to_record(paper)
-        record["authors"] = ";".join(record["authors"])
-        record["categories"] = ";".join(record["categories"])
-        record["date"] = record["date"] or ""
-        writer.writerow(record)
-    return buffer.getvalue()
+    return csv_text(map(paper_to_record, papers), COLUMNS)
