@@ -5,7 +5,8 @@ Builds a 300-paper day and a 500-paper profile from ../shared/bench, then measur
   rank cold (empty cache: embeds profile and day, like a tool that re-embeds everything on every run);
   rank with the profile cached (the everyday first run of a new day);
   rank fully warm (the same day again: nothing to embed, no model loaded);
-  `paperrec --help` and `paperrec profile list` start-up.
+  `paperrec --help` and `paperrec profile list` start-up;
+  a machine yardstick: `python -c "import numpy"`, so CPU times can be compared across machines as ratios.
 Wall time, CPU time (user + sys) and peak RSS per process; medians over --repeat runs.
 
 Run: .venv/bin/python benchmarks/speed.py [--bench ../shared/bench] [--repeat 3] [--backend torch --backend onnx]
@@ -118,6 +119,8 @@ def main() -> None:
             for name, command in (("--help", ["--help"]), ("profile list", ["profile", "list"]))
         }
         results["startup"] = startup
+        yardstick = median([run([sys.executable, "-c", "import numpy"], root) for _ in range(max(args.repeat, 5))])
+        results["import_numpy"] = yardstick
         for backend in backends:
             env_backend = [] if backend == "torch" else ["--backend", backend]
             rank = [*paperrec, "rank", str(day), "--profile", str(profile), "-f", "json", *env_backend]
@@ -150,6 +153,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"machine: {results['machine']}; day {args.day_size} papers, profile {args.profile_size}; medians")
+    print(f"  yardstick: python -c 'import numpy'  cpu {yardstick['cpu_s']:.2f} s")
     for name, m in startup.items():
         print(f"  paperrec {name:<14} wall {m['wall_s']:.2f} s  cpu {m['cpu_s']:.2f} s  rss {m['peak_rss_mb']:.0f} MB")
     for backend in backends:
@@ -163,6 +167,8 @@ def main() -> None:
         for key in ("rank_cold_reembed_everything", "rank_profile_cached", "rank_warm"):
             m = summary[key]
             print(f"  {key:<30} wall {m['wall_s']:.2f} s  cpu {m['cpu_s']:.2f} s  rss {m['peak_rss_mb']:.0f} MB")
+        warm_cpu = summary["rank_warm"]["cpu_s"]
+        print(f"  warm rank cpu = {warm_cpu / yardstick['cpu_s']:.1f} x the numpy-import yardstick")
         ratios = summary["ratios"]
         print(
             f"  profile-cached rank / raw model = {ratios['profile_cached_over_raw_model']:.2f}; "
