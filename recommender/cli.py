@@ -1,7 +1,5 @@
 """The paperrec command line: parse, call the library, print; errors become one line on stderr."""
 
-from __future__ import annotations
-
 import functools
 import os
 import sys
