@@ -1,6 +1,8 @@
 """Raw embedding throughput of each backend and setting, measured in one process, as ratios to torch fp32.
 
-Run: .venv/bin/python benchmarks/throughput.py [--n 300] [--repeat 3] [--bench ../shared/bench]
+With --threads, also the thread lever: torch and onnxruntime (int8) at 1 thread against their defaults.
+
+Run: .venv/bin/python benchmarks/throughput.py [--n 300] [--repeat 3] [--bench ../shared/bench] [--threads]
 Needs the 'onnx' extra for the ONNX rows (they are skipped without it). Writes benchmarks/results/throughput.json.
 """
 
@@ -22,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from recommender.embed import Embedder  # noqa: E402
+from recommender.paths import onnx_dir  # noqa: E402
 from recommender.sources import read_listing  # noqa: E402
 
 SETTINGS = [  # (label, backend, max_seq_length)
@@ -46,6 +49,7 @@ def main() -> None:
     parser.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", action="store_true", help="also measure 1 thread against the defaults")
     args = parser.parse_args()
     if "PAPERREC_HOME" not in os.environ:
         os.environ["PAPERREC_HOME"] = str(REPO / "benchmarks" / "results" / "home")  # where ONNX exports go
@@ -86,10 +90,55 @@ def main() -> None:
     print(
         f"abstracts longer than 256 tokens: {np.mean(lengths > 256):.0%}; longer than 128: {np.mean(lengths > 128):.0%}"
     )
+    threads = thread_sweep(embedders, settings, texts, args.repeat) if args.threads else []
     out = REPO / "benchmarks" / "results" / "throughput.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"cpus": os.cpu_count(), "n": len(texts), "rows": rows}, indent=2) + "\n")
+    report = {"cpus": os.cpu_count(), "n": len(texts), "rows": rows, "threads": threads}
+    out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {out}")
+
+
+def thread_sweep(embedders: dict, settings: list, texts: list[str], repeat: int) -> list[dict[str, object]]:
+    """Throughput at 1 thread vs the library default (all cores), torch fp32 and onnx int8, interleaved."""
+    import torch
+
+    torch_default = torch.get_num_threads()
+    torch_embedder = embedders[settings[0][0]][0]
+    variants = {  # label -> (embedder, torch threads or None, onnxruntime session or None)
+        f"torch fp32, {torch_default} threads (default)": (torch_embedder, torch_default, None),
+        "torch fp32, 1 thread": (torch_embedder, 1, None),
+    }
+    int8 = next(
+        (embedders[label][0] for label, backend, length in settings if backend == "onnx-int8" and not length), None
+    )
+    if int8 is not None:
+        import onnxruntime
+
+        encoder = int8._load_onnx()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        model = str(onnx_dir(int8.model_id) / "model_int8.onnx")
+        single = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        variants["onnx int8, default threads"] = (int8, None, encoder.session)
+        variants["onnx int8, 1 thread"] = (int8, None, single)
+    rates: dict[str, list[float]] = {label: [] for label in variants}
+    for _ in range(repeat):
+        for label, (embedder, torch_threads, session) in variants.items():
+            if torch_threads is not None:
+                torch.set_num_threads(torch_threads)
+            if session is not None:
+                embedder._load_onnx().session = session
+            start = time.perf_counter()
+            embedder.encode(texts)
+            rates[label].append(len(texts) / (time.perf_counter() - start))
+    torch.set_num_threads(torch_default)
+    print("threads (same texts, interleaved):")
+    rows = []
+    for label in variants:
+        rate = statistics.median(rates[label])
+        print(f"  {label:<32} {rate:8.1f} texts/s")
+        rows.append({"setting": label, "texts_per_s": rate})
+    return rows
 
 
 if __name__ == "__main__":
