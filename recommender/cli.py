@@ -17,11 +17,12 @@ app = typer.Typer(
     help="Rank a day's arXiv listing by what you care about.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-profile_app = typer.Typer(help="Create, inspect and delete profiles.", no_args_is_help=True)
+profile_app = typer.Typer(help="Create, inspect and delete profiles.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(profile_app, name="profile")
-cache_app = typer.Typer(help="Inspect and prune the embedding cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect and prune the embedding cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
