@@ -135,9 +135,15 @@ def csv_text(records: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for record in records:
-        cells = ((k, record[k]) for k in columns)
-        writer.writerow({k: ";".join(v) if isinstance(v, list) else "" if v is None else v for k, v in cells})
+        writer.writerow({column: _csv_cell(record[column]) for column in columns})
     return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    """A list as one ';'-joined cell, None as an empty one."""
+    if isinstance(value, list):
+        return ";".join(value)
+    return "" if value is None else value
 
 
 def to_csv(papers: list[Paper] | tuple[Paper, ...]) -> str:
