@@ -36,9 +36,9 @@ class FakeEmbedder:
         return vectors / np.where(norms == 0, 1, norms)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch) -> Path:
-    """An empty PAPERREC_HOME for one test."""
+    """An empty PAPERREC_HOME for every test, so no test reads or writes the user's own data folder."""
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERREC_HOME", str(path))
     monkeypatch.delenv("PAPERREC_MODEL", raising=False)
