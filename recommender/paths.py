@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import tempfile
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,9 +44,17 @@ def metadata_cache_path() -> Path:
     return home() / "cache" / "arxiv-metadata.sqlite3"
 
 
+_SLUG_MAX = 80
+_NAME_MAX = 200  # bytes: the file name gets '.toml' and the temporary file '.NAME.xxxxxxxx.tmp' (limit 255)
+
+
 def _slug(name: str) -> str:
-    """A name made safe as one file name component."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    """A name made safe as one file name component, at most 80 characters plus a hash of the full name."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    if len(slug) <= _SLUG_MAX:
+        return slug
+    # file names are limited to 255 bytes; the hash keeps long names that share a prefix apart
+    return f"{slug[:_SLUG_MAX]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:12]}"
 
 
 def ranker_path(profile_name: str) -> Path:
@@ -75,13 +87,58 @@ def listings_dir() -> Path:
     return home() / "listings"
 
 
+def locks_dir() -> Path:
+    """Lock files that serialise edits of profiles and other files edited in place."""
+    return home() / "locks"
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file guarding edits of the file at path (its real path, so links and relative paths agree)."""
+    real = os.path.realpath(path)
+    return locks_dir() / f"{_slug(Path(real).name)}-{hashlib.sha256(real.encode('utf-8')).hexdigest()[:16]}.lock"
+
+
+@contextmanager
+def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock for editing path; another paperrec waits for it, for at most `timeout` seconds.
+
+    The lock files live under PAPERREC_HOME, not next to the file: a profile folder is often a git
+    repository or a synced folder, where lock files would be noise (and flock may not work there).
+    Processes with different PAPERREC_HOMEs therefore do not exclude each other.
+    """
+    import filelock
+
+    lock_file = lock_path(path)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(lock_file, timeout=timeout)
+        lock.acquire()
+    except filelock.Timeout:
+        raise PaperrecError(f"{path} is being edited by another paperrec (waited {timeout:.0f} s); try again") from None
+    except OSError as error:
+        raise PaperrecError(f"cannot lock {path} for editing ({lock_file}: {error.strerror or error})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def resolve_profile(name_or_path: str) -> Path:
     """The file X if it exists or ends in .toml, else $PAPERREC_HOME/profiles/X.toml."""
     candidate = Path(name_or_path).expanduser()
-    if candidate.suffix == ".toml" or candidate.is_file():
+    try:
+        is_file = candidate.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        is_file = False
+    if candidate.suffix == ".toml" or is_file:
         return candidate
     if not name_or_path or "/" in name_or_path or name_or_path.startswith("."):
         raise UsageError(f"invalid profile name {name_or_path!r}: use a name like 'vision' or a .toml path")
+    if len(name_or_path.encode("utf-8")) > _NAME_MAX:
+        raise UsageError(
+            f"profile name {name_or_path[:40]!r}... is too long ({len(name_or_path)} characters): "
+            f"use at most {_NAME_MAX} bytes, or a .toml path"
+        )
     return profiles_dir() / f"{name_or_path}.toml"
 
 
@@ -90,20 +147,60 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def _temp_name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{8}}\.tmp")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write bytes to path via a temporary file in the same directory and os.replace."""
+    """Write bytes to path via a temporary file in the same directory and os.replace.
+
+    A symlink is written through (its target is replaced, the link kept). An existing file keeps its
+    permission bits; a new one gets 0o666 less the umask, like any file the user creates.
+    """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        os.replace(tmp, path)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(path: Path) -> int:
+    """Delete temporary files an interrupted atomic write of path left behind; call only under path's lock."""
+    pattern = _temp_name_pattern(Path(path).name)
+    removed = 0
+    try:
+        candidates = list(Path(path).parent.iterdir())
+    except OSError:
+        return 0
+    for candidate in candidates:
+        if pattern.fullmatch(candidate.name):
+            try:
+                candidate.unlink()
+                removed += 1
+            except OSError:
+                pass  # not ours to fix here; the edit itself reports a read-only folder
+    return removed
 
 
 def open_database(path: Path, table: str, what: str) -> sqlite3.Connection:

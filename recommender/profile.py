@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .embed import CachedEmbedder
-from .paths import atomic_write_text
-from .schema import Paper, PaperrecError
+from .paths import atomic_write_text, locked, remove_stale_temporaries
+from .schema import Paper, PaperrecError, split_arxiv_id
 from .sources.metadata import Lookup, MetadataCache, complete_papers
 
 SCHEMA_VERSION = 1
@@ -114,6 +119,8 @@ def _require(value: Any, kind: type | tuple[type, ...], where: str, what: str) -
 def _number(value: Any, where: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PaperrecError(f"{where}: '{what}' must be a number")
+    if not math.isfinite(value):  # nan and inf are valid TOML but make every score nan
+        raise PaperrecError(f"{where}: '{what}' must be a finite number, not {value}")
     return float(value)
 
 
@@ -133,9 +140,11 @@ def _paper_from_table(table: Any, where: str) -> ProfilePaper:
     added = table.get("added", date.today())
     if not isinstance(added, date):
         raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+    if isinstance(added, datetime):  # a TOML date-time: recency arithmetic works in days
+        added = added.date()
     weight = table.get("weight", 1.0)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-        raise PaperrecError(f"{where}: 'weight' must be a number >= 0")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+        raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {weight}")
     try:
         paper = Paper.make(
             title=title, raw_id=raw_id, abstract=_require(table.get("abstract", ""), str, where, "abstract")
@@ -160,6 +169,9 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     diversity = _number(data.get("diversity", 0.0), where, "diversity")
     if not 0 <= diversity <= 1:
         raise PaperrecError(f"{where}: 'diversity' must be between 0 and 1")
+    half_life = None if half_life is None else _number(half_life, where, "half_life_days")
+    if half_life is not None and half_life <= 0:
+        raise PaperrecError(f"{where}: 'half_life_days' must be > 0 (leave it out to ignore recency)")
     return Profile(
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
@@ -173,7 +185,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         never=_str_list(data.get("never", []), where, "never"),
         min_score=None if min_score is None else _number(min_score, where, "min_score"),
         diversity=diversity,
-        half_life_days=None if half_life is None else _number(half_life, where, "half_life_days"),
+        half_life_days=half_life,
         extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
     )
 
@@ -192,6 +204,15 @@ def load_profile(path: Path) -> Profile:
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
     return profile_from_dict(data, str(path), default_name=path.stem)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    import rtoml
+
+    try:
+        return rtoml.loads(text)
+    except rtoml.TomlParsingError as error:
+        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
 
 
 def _paper_table(entry: ProfilePaper) -> dict[str, Any]:
@@ -230,13 +251,21 @@ def profile_to_toml(profile: Profile) -> str:
     return tomli_w.dumps(data, multiline_strings=False)
 
 
-def save_profile(profile: Profile, path: Path) -> None:
-    """Write the profile atomically: the old file stays intact if anything fails."""
-    text = profile_to_toml(profile)
+def _write_profile_text(path: Path, text: str) -> None:
     try:
-        atomic_write_text(Path(path), text)
+        atomic_write_text(path, text)
     except OSError as error:
-        raise PaperrecError(f"cannot write profile {path}: {error.strerror or error}") from None
+        raise PaperrecError(f"cannot write profile {path}: {error.strerror or error} (the file is unchanged)") from None
+
+
+def save_profile(profile: Profile, path: Path) -> None:
+    """Write the profile from scratch, atomically and under its lock: the old file stays intact if anything fails."""
+    path = Path(path)
+    text = profile_to_toml(profile)
+    with locked(path):
+        _check_writable(path, _real(path))
+        remove_stale_temporaries(_real(path))
+        _write_profile_text(path, text)
 
 
 def add_papers(
@@ -297,6 +326,46 @@ class ImportReport:
     skipped: tuple[tuple[str, str], ...]
     without_abstract: int
     notice: str | None = None
+    path: Path | None = None  # the profile file written, when the import wrote one
+
+
+@dataclass(frozen=True)
+class _Collected:
+    """Papers read from import files and completed with metadata, before they are added to a profile."""
+
+    listed: int  # papers in the files (after merging duplicates)
+    fresh: int  # of those, not already in the profile when looked at
+    papers: tuple[Paper, ...]  # the fresh ones with a title
+    skipped: tuple[tuple[str, str], ...]
+    notice: str | None
+
+
+def _collect(
+    files: Sequence[Path], fmt: str | None, present: set[str], lookup: Lookup | None, cache: MetadataCache | None
+) -> _Collected:
+    from .sources.imports import read_collections
+
+    collection = read_collections(list(files), fmt)
+    if not collection.papers and not collection.skipped:
+        raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
+    fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
+    completion = complete_papers(fresh, lookup, cache)
+    skipped = tuple(collection.skipped) + tuple(
+        (arxiv_id, "no title or abstract: arXiv metadata could not be fetched") for arxiv_id in completion.unresolved
+    )
+    return _Collected(len(collection.papers), len(fresh), completion.papers, skipped, completion.notice)
+
+
+def _report(profile: Profile, collected: _Collected, added: list[Paper], path: Path | None = None) -> ImportReport:
+    return ImportReport(
+        profile=profile,
+        added=tuple(added),
+        already_present=collected.listed - collected.fresh + len(collected.papers) - len(added),
+        skipped=collected.skipped,
+        without_abstract=sum(1 for p in added if not p.abstract),
+        notice=collected.notice,
+        path=path,
+    )
 
 
 def import_papers(
@@ -309,23 +378,370 @@ def import_papers(
     section: str = "liked",
 ) -> ImportReport:
     """Add the papers of BibTeX, Zotero, id-list or listing files to a profile, fetching missing abstracts."""
-    from .sources.imports import read_collections
-
-    collection = read_collections(list(files), fmt)
-    if not collection.papers and not collection.skipped:
-        raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
     present = {p.paper.arxiv_id for p in getattr(profile, section)}
-    fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
-    completion = complete_papers(fresh, lookup, cache)
-    updated, added = add_papers(profile, completion.papers, section)
-    skipped = tuple(collection.skipped) + tuple(
-        (arxiv_id, "no title or abstract: arXiv metadata could not be fetched") for arxiv_id in completion.unresolved
-    )
-    return ImportReport(
-        profile=updated,
-        added=tuple(added),
-        already_present=len(collection.papers) - len(fresh) + len(completion.papers) - len(added),
-        skipped=skipped,
-        without_abstract=sum(1 for p in added if not p.abstract),
-        notice=completion.notice,
-    )
+    collected = _collect(files, fmt, present, lookup, cache)
+    updated, added = add_papers(profile, collected.papers, section)
+    return _report(updated, collected, added)
+
+
+# Editing a profile file in place. The file is the researcher's own text: an edit changes only the
+# [[liked]] / [[disliked]] tables it adds, moves or removes, so comments, key order, blank lines and keys
+# paperrec does not know survive. Each edit is made on the text directly where the layout allows
+# (fast on big profiles), otherwise with tomlkit; either way the result is parsed again and must hold
+# exactly the data expected, or nothing is written.
+
+_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([^\[\]\r\n]*?)[ \t]*\](\])?[ \t]*(?:#[^\r\n]*)?(?=\r?$)", re.M)
+_COMMENT_LINE = re.compile(r"[ \t]*#[^\r\n]*\r?\n?")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Header:
+    start: int
+    end: int  # end of the header line, before its newline
+    section: str | None  # "liked" or "disliked" for their [[...]] headers, else None
+
+
+def _section_of(match: re.Match[str]) -> str | None:
+    if not (match.group(1) and match.group(3)):
+        return None
+    key = match.group(2)
+    if len(key) > 2 and key[0] == key[-1] and key[0] in "\"'":
+        key = key[1:-1]
+    return key if key in SECTIONS else None
+
+
+def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
+    """Each header's span: from the comment lines right above it to where the next header's span begins."""
+    starts = []
+    for header in headers:
+        start = header.start
+        while start > 0:
+            line_start = text.rfind("\n", 0, start - 1) + 1
+            if not _COMMENT_LINE.fullmatch(text, line_start, start):
+                break
+            start = line_start
+        starts.append(start)
+    return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
+
+
+def _tables_text(section: str, tables: list[dict[str, Any]]) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({section: tables}, multiline_strings=False)
+
+
+def _empty_array_line(section: str) -> re.Pattern[str]:
+    key = rf"(?:{section}|\"{section}\"|'{section}')"
+    return re.compile(rf"^[ \t]*{key}[ \t]*=[ \t]*\[[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?\n?", re.M)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """Tables to drop (by section and index) and tables to append to one section, moved ones with their source."""
+
+    removals: dict[str, list[int]]
+    section: str
+    appended: list[tuple[dict[str, Any], tuple[str, int] | None]]
+
+
+def _edit_text_fast(text: str, data: dict[str, Any], change: _Change) -> str | None:
+    """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
+    if '"""' in text or "'''" in text:
+        return None  # a multi-line string could hold lines that look like headers
+    headers = [_Header(m.start(), m.end(), _section_of(m)) for m in _HEADER.finditer(text)]
+    regions = _regions(text, headers)
+    by_section: dict[str, list[int]] = {section: [] for section in SECTIONS}
+    for i, header in enumerate(headers):
+        if header.section:
+            by_section[header.section].append(i)
+    for section in SECTIONS:
+        tables = data.get(section, [])
+        if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
+            return None  # some tables are inline or written in a way the header scan does not see
+    newline = "\r\n" if "\r\n" in text else "\n"
+    cut = {by_section[section][index] for section, indices in change.removals.items() for index in indices}
+    pieces = []
+    for section, (table, source) in ((change.section, a) for a in change.appended):
+        if source is None:
+            pieces.append(_tables_text(section, [table]).replace("\n", newline))
+            continue
+        start, end = regions[by_section[source[0]][source[1]]]
+        header = headers[by_section[source[0]][source[1]]]
+        piece = text[start : header.start] + f"[[{section}]]" + text[header.end : end]
+        if "added" in table:
+            piece = re.sub(
+                r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$",
+                rf"\g<1>{table['added'].isoformat()}\g<2>",
+                piece,
+                count=1,
+                flags=re.M,
+            )
+        pieces.append(piece.rstrip("\r\n") + newline)
+    kept = [i for i in range(len(headers)) if i not in cut]
+    last_is_section = bool(kept) and headers[kept[-1]].section == change.section
+    if pieces and data.get(change.section) not in (None, []) and not last_is_section:
+        return None  # the section's tables are not last in the file: tomlkit inserts after them
+    out: list[str] = []
+    position = 0
+    for i in sorted(cut):
+        start, end = regions[i]
+        out.append(text[position:start])
+        position = end
+    out.append(text[position:])
+    result = "".join(out)
+    if cut and regions[max(cut)][1] == len(text):
+        result = result.rstrip("\r\n") + newline if result.strip() else ""
+    if pieces:
+        if data.get(change.section) == []:
+            result, count = _empty_array_line(change.section).subn("", result, count=1)
+            if count != 1:
+                return None
+        if result and not result.endswith("\n"):
+            result += newline
+        if result.strip() and not result.endswith(newline * 2):
+            result += newline
+        result += newline.join(pieces)
+    return result
+
+
+def _edit_text_tomlkit(text: str, change: _Change) -> str:
+    import tomlkit
+    from tomlkit.items import AoT
+
+    doc = tomlkit.parse(text)
+    for section, indices in change.removals.items():
+        tables = doc[section]
+        for index in sorted(indices, reverse=True):
+            del tables[index]
+    if change.appended:
+        current = doc.get(change.section)
+        if not isinstance(current, AoT):
+            earlier = current.unwrap() if current is not None else []  # e.g. `disliked = []`
+            if current is not None:
+                del doc[change.section]
+            current = tomlkit.aot()
+            for table in earlier:
+                current.append(tomlkit.item(table))
+            doc.append(change.section, current)
+        for table, _ in change.appended:
+            current.append(tomlkit.item(table))
+    return tomlkit.dumps(doc)
+
+
+def _canonical(data: dict[str, Any]) -> str:
+    sections = {section: data.get(section) or [] for section in SECTIONS}
+    return json.dumps({**data, **sections}, sort_keys=True, default=repr)
+
+
+def _expected(data: dict[str, Any], change: _Change) -> dict[str, Any]:
+    expected = dict(data)
+    for section, indices in change.removals.items():
+        expected[section] = [t for i, t in enumerate(data[section]) if i not in set(indices)]
+    if change.appended:
+        expected[change.section] = list(expected.get(change.section) or []) + [t for t, _ in change.appended]
+    return expected
+
+
+class ProfileEdit:
+    """A profile file opened for editing (under its lock): add and remove papers; the rest of the text stays."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.original = text
+        self.text = text
+        self.data = _parse_toml(text, path)
+        self.profile = profile_from_dict(self.data, str(path), default_name=path.stem)
+
+    @property
+    def changed(self) -> bool:
+        """True when the text differs from the file's."""
+        return self.text != self.original
+
+    def add(self, papers: Iterable[Paper], section: str = "liked", added: date | None = None) -> list[Paper]:
+        """Add papers to liked or disliked, moving them out of the other section; returns the papers new to it."""
+        if section not in SECTIONS:
+            raise ValueError(f"section must be one of {SECTIONS}")
+        other = "disliked" if section == "liked" else "liked"
+        day = added or date.today()
+        present = {p.paper.arxiv_id for p in getattr(self.profile, section)}
+        in_other: dict[str, list[int]] = {}
+        for index, entry in enumerate(getattr(self.profile, other)):
+            in_other.setdefault(entry.paper.arxiv_id, []).append(index)
+        appended: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
+        new: list[Paper] = []
+        for paper in papers:
+            if paper.arxiv_id in present:
+                continue
+            present.add(paper.arxiv_id)
+            new.append(paper)
+            if paper.arxiv_id in in_other:  # a move keeps the table's own keys and comments
+                index = in_other[paper.arxiv_id][0]
+                table = dict(self.data[other][index])
+                if "added" in table:
+                    table["added"] = day
+                appended.append((table, (other, index)))
+            else:
+                appended.append((_paper_table(ProfilePaper(paper=paper, added=day)), None))
+        removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in present for i in indices)
+        self._apply(_Change({other: removed} if removed else {}, section, appended))
+        return new
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Remove papers by arXiv id (any version) from liked and disliked; returns the ids found."""
+        wanted = {(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids}
+        removals: dict[str, list[int]] = {}
+        found: list[str] = []
+        for section in SECTIONS:
+            for index, entry in enumerate(getattr(self.profile, section)):
+                if entry.paper.arxiv_id in wanted:
+                    removals.setdefault(section, []).append(index)
+                    found.append(entry.paper.arxiv_id)
+        self._apply(_Change(removals, "liked", []))
+        return found
+
+    def _apply(self, change: _Change) -> None:
+        if not change.removals and not change.appended:
+            return
+        want = _canonical(_expected(self.data, change))
+        for edit in (_edit_text_fast, None):
+            try:
+                text = edit(self.text, self.data, change) if edit else _edit_text_tomlkit(self.text, change)
+            except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
+                text = None
+            if text is None:
+                continue
+            try:
+                data = _parse_toml(text, self.path)
+            except PaperrecError:
+                continue
+            if _canonical(data) == want:
+                self.text, self.data = text, data
+                self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+                return
+        raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _editable(path: Path) -> Path:
+    """The file to rewrite for path (a symlink's target), refusing a missing or read-only profile."""
+    if not path.is_file():
+        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    real = _real(path)
+    _check_writable(path, real)
+    return real
+
+
+def _check_writable(path: Path, real: Path) -> None:
+    """Refuse to replace a file the user made read-only (an atomic replace would otherwise succeed)."""
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        return
+    # the mode bits too: root may write anything, but a read-only profile is not to be changed
+    if not os.access(real, os.W_OK) or not mode & 0o222:
+        raise PaperrecError(f"{path} is read-only: make it writable (chmod u+w) to edit it")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")  # no newline translation: the text is written back as it was
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"{path}: cannot read profile ({error})") from None
+
+
+@contextmanager
+def edit_profile(path: Path) -> Iterator[ProfileEdit]:
+    """Open a profile file for editing under its lock; on leaving the block, write the changes atomically.
+
+    Example: with edit_profile(path) as edit: edit.add([paper], "liked")
+    """
+    path = Path(path)
+    target = _editable(path)
+    with locked(target):
+        remove_stale_temporaries(target)
+        edit = ProfileEdit(path, _read_text(target))
+        yield edit
+        if edit.changed:
+            _write_profile_text(target, edit.text)
+
+
+def update_profile(path: Path, change: Callable[[ProfileEdit], T]) -> T:
+    """Apply change to the profile file under its lock and save what it did; returns what change returns."""
+    with edit_profile(path) as edit:
+        return change(edit)
+
+
+def rate_papers(
+    path: Path, papers: Iterable[Paper], section: str = "liked", added: date | None = None
+) -> tuple[Profile, list[Paper]]:
+    """Like or dislike papers in the profile file (moving them out of the other section); returns what was new."""
+    with edit_profile(path) as edit:
+        new = edit.add(papers, section, added)
+    return edit.profile, new
+
+
+def unrate_papers(path: Path, ids: Iterable[str]) -> tuple[Profile, list[str]]:
+    """Remove papers by arXiv id from the profile file; returns the profile and the ids found."""
+    with edit_profile(path) as edit:
+        found = edit.remove(ids)
+    return edit.profile, found
+
+
+def import_into_profile(
+    path: Path,
+    files: Sequence[Path],
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    section: str = "liked",
+) -> ImportReport:
+    """Add the papers of library files to the profile file at path, creating it (named after the file) if missing.
+
+    Abstracts are looked up before the lock is taken; the papers are merged under it, so edits made
+    meanwhile by another paperrec are kept.
+    """
+    path = Path(path)
+    exists = path.is_file()
+    current = load_profile(path) if exists else new_profile(path.stem)
+    collected = _collect(files, fmt, {p.paper.arxiv_id for p in getattr(current, section)}, lookup, cache)
+    if not exists:
+        with locked(path):
+            if not path.is_file():  # else another paperrec created it meanwhile: add to that one
+                updated, added = add_papers(current, collected.papers, section)
+                _check_writable(path, _real(path))
+                remove_stale_temporaries(_real(path))
+                _write_profile_text(path, profile_to_toml(updated))
+                return _report(updated, collected, added, path)
+    with edit_profile(path) as edit:
+        added = edit.add(collected.papers, section)
+    return _report(edit.profile, collected, added, path)
+
+
+def create_profile(
+    path: Path,
+    profile: Profile,
+    files: Sequence[Path] = (),
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    force: bool = False,
+) -> ImportReport:
+    """Write a new profile file, liking the papers of the given library files; refuses to overwrite without force."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+    collected = _collect(files, fmt, set(), lookup, cache) if files else _Collected(0, 0, (), (), None)
+    created, added = add_papers(profile, collected.papers, "liked")
+    with locked(path):
+        if path.exists() and not force:
+            raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+        _check_writable(path, _real(path))
+        remove_stale_temporaries(_real(path))
+        _write_profile_text(path, profile_to_toml(created))
+    return _report(created, collected, added, path)
