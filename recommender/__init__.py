@@ -1,4 +1,10 @@
-"""paperrec: rank a day's arXiv listing by a profile of papers you liked."""
+"""paperrec: rank a day's arXiv listing by a profile of papers you liked.
+
+In a notebook:
+    import recommender as pr
+    embedder = pr.open_embedder()
+    scored = pr.score_listing(pr.read_listing("day.md"), pr.load_profile("me.toml"), embedder)
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# The public API, by the module that defines each name. Loaded on first use, so `paperrec --help` and other
-# commands that need no vectors never import numpy and the pipeline behind it.
+# The public API, by the module that defines each name: the one table that __all__, dir() and lazy loading read.
+# Names load on first use, so `paperrec --help` and other commands that need no vectors never import numpy.
 _EXPORTS = {
-    "embed": ("CachedEmbedder", "Embedder", "EmbeddingCache"),
+    "embed": ("CachedEmbedder", "Embedder", "EmbeddingCache", "open_embedder"),
     "export": ("pick_record", "render"),
     "profile": (
         "Profile",
@@ -21,46 +27,25 @@ _EXPORTS = {
         "remove_papers",
         "save_profile",
     ),
-    "rank": ("STRATEGIES", "recommend", "score", "top_picks"),
-    "schema": ("Listing", "Paper", "PaperrecError", "Pick", "UsageError"),
+    "rank": ("STRATEGIES", "Scored", "Strategy", "get_strategy", "recommend", "score", "score_listing", "top_picks"),
+    "run": ("Run", "Section", "rank_listing", "run_today"),
+    "schema": ("Because", "Listing", "Paper", "PaperrecError", "Pick", "UsageError"),
     "sources": ("read_listing", "read_listings"),
+    "sources.arxiv": ("fetch_listing",),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "STRATEGIES",
-    "CachedEmbedder",
-    "Embedder",
-    "EmbeddingCache",
-    "Listing",
-    "Paper",
-    "PaperrecError",
-    "Pick",
-    "Profile",
-    "ProfilePaper",
-    "UsageError",
-    "__version__",
-    "add_papers",
-    "load_profile",
-    "new_profile",
-    "pick_record",
-    "read_listing",
-    "read_listings",
-    "recommend",
-    "remove_papers",
-    "render",
-    "save_profile",
-    "score",
-    "top_picks",
-]
+__all__ = sorted([*_MODULE_OF, "__version__"])
 
 if TYPE_CHECKING:
-    from .embed import CachedEmbedder, Embedder, EmbeddingCache
+    from .embed import CachedEmbedder, Embedder, EmbeddingCache, open_embedder
     from .export import pick_record, render
     from .profile import Profile, ProfilePaper, add_papers, load_profile, new_profile, remove_papers, save_profile
-    from .rank import STRATEGIES, recommend, score, top_picks
-    from .schema import Listing, Paper, PaperrecError, Pick, UsageError
+    from .rank import STRATEGIES, Scored, Strategy, get_strategy, recommend, score, score_listing, top_picks
+    from .run import Run, Section, rank_listing, run_today
+    from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
     from .sources import read_listing, read_listings
+    from .sources.arxiv import fetch_listing
 
 
 def __getattr__(name: str) -> Any:
@@ -69,3 +54,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{_MODULE_OF[name]}", __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,12 +1,15 @@
 """The paperrec command line: parse, call the library, print; errors become one line on stderr."""
 
 import functools
+import inspect
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 
 from . import __version__, paths
@@ -26,6 +29,9 @@ cache_app = typer.Typer(help="Inspect and prune the embedding cache.", no_args_i
 app.add_typer(cache_app, name="cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEBUG_ENV = "PAPERREC_DEBUG"
+# Unexpected exceptions that reached the last-resort handler in this process; the test suite fails on any.
+internal_errors: list[BaseException] = []
 
 ProfileOption = Annotated[
     str, typer.Option("--profile", "-p", help="Profile name (in $PAPERREC_HOME/profiles) or path to a .toml file.")
@@ -33,22 +39,82 @@ ProfileOption = Annotated[
 InputFormatOption = Annotated[
     str | None, typer.Option("--input-format", help="Listing format md|jsonl|csv (default: from the extension).")
 ]
-ModelOption = Annotated[
-    str,
-    typer.Option("--model", envvar="PAPERREC_MODEL", help="sentence-transformers model name or local path."),
-]
-BackendOption = Annotated[
-    str,
-    typer.Option(
-        "--backend", envvar="PAPERREC_BACKEND", help="torch, or onnx / onnx-int8 (needs the 'onnx' extra; see README)."
+MODEL_OPTIONS = (
+    (
+        "model",
+        Annotated[
+            str | None,
+            typer.Option("--model", envvar="PAPERREC_MODEL", help="sentence-transformers model name or local path."),
+        ],
     ),
-]
-MaxSeqLengthOption = Annotated[
-    int | None,
-    typer.Option(
-        "--max-seq-length", envvar="PAPERREC_MAX_SEQ_LENGTH", min=8, help="Tokens embedded per abstract (model: 256)."
+    (
+        "backend",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--backend",
+                envvar="PAPERREC_BACKEND",
+                help="torch (default), or onnx / onnx-int8 (needs the 'onnx' extra; see README).",
+            ),
+        ],
     ),
-]
+    (
+        "max_seq_length",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--max-seq-length",
+                envvar="PAPERREC_MAX_SEQ_LENGTH",
+                min=8,
+                help="Tokens embedded per abstract (model: 256).",
+            ),
+        ],
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The --model, --backend and --max-seq-length a command was given (None: environment, then defaults)."""
+
+    model: str | None = None
+    backend: str | None = None
+    max_seq_length: int | None = None
+
+    def embedder(self):  # -> CachedEmbedder
+        """The cached embedder for these settings (the model loads on first use)."""
+        from .embed import open_embedder  # imported here to keep --help fast
+
+        return open_embedder(self.model, self.backend, self.max_seq_length)
+
+    def cache_key(self) -> str:
+        """The cache key of these settings, without loading the model."""
+        from .embed import cache_key
+
+        return cache_key(self.model, self.backend, self.max_seq_length)
+
+
+def model_options(command: F) -> F:
+    """Give a command the model options, declared once here; it receives them as `settings: ModelSettings`."""
+    signature = inspect.signature(command)
+    kept = [p for name, p in signature.parameters.items() if name != "settings"]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+        for name, kind in MODEL_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        model: str | None = None,
+        backend: str | None = None,
+        max_seq_length: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        return command(*args, settings=ModelSettings(model or None, backend or None, max_seq_length), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=kept + added)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
 
 
 def _fail(message: str, code: int) -> None:
@@ -57,7 +123,10 @@ def _fail(message: str, code: int) -> None:
 
 
 def handle_errors(command: F) -> F:
-    """Turn PaperrecError into one line on stderr: exit 2 for usage errors, 1 for the rest."""
+    """Turn PaperrecError into one line on stderr: exit 2 for usage errors, 1 for the rest.
+
+    Anything else is a bug: one line too (PAPERREC_DEBUG=1 shows the traceback), exit 1.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -69,6 +138,18 @@ def handle_errors(command: F) -> F:
             _fail(str(error), 1)
         except KeyboardInterrupt:
             _fail("interrupted", 130)
+        except BrokenPipeError:
+            # The reader went away (`paperrec rank ... | head`): nothing left to say to it.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as error:
+            internal_errors.append(error)
+            if os.environ.get(DEBUG_ENV):
+                raise
+            detail = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            _fail(f"internal error: {detail}; run with {DEBUG_ENV}=1 for details", 1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -99,25 +180,6 @@ def _write(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _embedder(model: str, backend: str = "torch", max_seq_length: int | None = None):  # -> CachedEmbedder
-    from .embed import CachedEmbedder, Embedder, EmbeddingCache  # imported here to keep --help fast
-
-    embedder = Embedder(model, backend=backend, max_seq_length=max_seq_length)
-    return CachedEmbedder(embedder, EmbeddingCache(paths.cache_path()), progress=sys.stderr.isatty())
-
-
-def _cache_key(model: str, backend: str, max_seq_length: int | None) -> str:
-    from .embed import Embedder
-
-    return Embedder(model or _default_model(), backend=backend, max_seq_length=max_seq_length).cache_key
-
-
-def _default_model() -> str:
-    from .embed import DEFAULT_MODEL
-
-    return DEFAULT_MODEL
-
-
 def _write_sections(sections: list[tuple[str, list]], fmt: str, output: Path | None) -> None:
     from .export import render_sections
 
@@ -137,11 +199,7 @@ TopOption = Annotated[int, typer.Option("--top", "-n", help="How many picks to s
 MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")]
 StrategyOption = Annotated[
     str | None,
-    typer.Option(
-        "--strategy",
-        "-s",
-        help="centroid|max|knn|clusters|recency|classifier|tfidf|tfidf-svm|hybrid (default: the profile's).",
-    ),
+    typer.Option("--strategy", "-s", help="How to score (default: the profile's); 'paperrec info' lists them."),
 ]
 DiversityOption = Annotated[
     float | None,
@@ -163,6 +221,7 @@ def _check_format(fmt: str) -> None:
 
 @app.command()
 @handle_errors
+@model_options
 def rank(
     listings: Annotated[list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv); merged by id.")],
     profile: Annotated[
@@ -179,47 +238,41 @@ def rank(
     mark_seen: Annotated[
         bool, typer.Option("--mark-seen", help="Remember the picks as shown, so 'today' hides them later.")
     ] = False,
-    model: ModelOption = "",
-    backend: BackendOption = "torch",
-    max_seq_length: MaxSeqLengthOption = None,
+    *,
+    settings: ModelSettings,
 ) -> None:
     """Rank listings for one or more profiles and print the top picks.
 
     Example: paperrec rank examples/arxiv-cs.CV-2021-04-22.md --profile profiles/super-resolution.toml
     """
-    from .daily import profile_paths, rank_profile
-    from .seen import SeenMemory
+    from .run import rank_listing, seen_memory
     from .sources import read_listings
-    from .state import save_last_ranking
 
     _check_format(fmt)
     listing = read_listings(listings, input_format)
-    embedder = _embedder(model or _default_model(), backend, max_seq_length)
-    seen = SeenMemory(paths.seen_path()) if mark_seen else None
-    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
-    ranked = [
-        rank_profile(listing, path, embedder, seen=seen, include_seen=True, mark_seen=mark_seen, **options)
-        for path in profile_paths(profile)
-    ]
-    save_last_ranking(listing.papers, [(str(r.path), r.picks) for r in ranked])
-    _write_sections([(r.profile.name, r.picks) for r in ranked], fmt, output)
+    run = rank_listing(
+        listing,
+        profile,
+        settings.embedder(),
+        strategy=strategy,
+        top=top,
+        min_score=min_score,
+        dislike_weight=dislike_weight,
+        diversity=diversity,
+        seen=seen_memory() if mark_seen else None,
+    )
+    run.remember()
+    _write_sections([(s.profile.name, s.picks) for s in run.sections], fmt, output)
 
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
-    from .profile import add_papers, load_profile, save_profile
-    from .sources import read_listing
-    from .state import resolve_refs
+    from .feedback import rate
 
-    candidates = read_listing(listing, input_format).papers if listing else None
-    path, papers = resolve_refs(refs, profile, candidates)
-    loaded = load_profile(path)
-    updated, new = add_papers(loaded, papers, section)
-    save_profile(updated, path)
-    for paper in new:
+    rating = rate(refs, section, profile=profile, listing=listing, input_format=input_format)
+    for paper in rating.added:
         typer.echo(f"{section} {paper.arxiv_id}  {paper.title}", err=True)
-    skipped = len(refs) - len(new)
-    if skipped:
-        typer.echo(f"{skipped} already {section} in {loaded.name}", err=True)
+    if rating.already:
+        typer.echo(f"{rating.already} already {section} in {rating.profile.name}", err=True)
 
 
 RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]
@@ -272,21 +325,13 @@ def unlike(
 
     Example: paperrec unlike 2104.10642 --profile super-resolution
     """
-    from .profile import load_profile, remove_papers, save_profile
-    from .schema import split_arxiv_id
+    from .feedback import unrate
 
-    path = paths.resolve_profile(profile)
-    loaded = load_profile(path)
-    keys = [(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids]
-    updated, found = remove_papers(loaded, keys)
-    missing = [i for i in keys if i not in found]
-    if not found:
-        raise PaperrecError(f"none of {', '.join(ids)} is in profile {loaded.name!r}")
-    save_profile(updated, path)
-    for arxiv_id in found:
+    result = unrate(ids, profile)
+    for arxiv_id in result.removed:
         typer.echo(f"removed {arxiv_id}", err=True)
-    if missing:
-        typer.echo(f"not in the profile: {', '.join(missing)}", err=True)
+    if result.missing:
+        typer.echo(f"not in the profile: {', '.join(result.missing)}", err=True)
 
 
 def _parse_day(text: str | None):  # -> date | None
@@ -334,6 +379,7 @@ def fetch(
 
 @app.command()
 @handle_errors
+@model_options
 def today(
     profile: Annotated[
         list[str] | None,
@@ -351,48 +397,39 @@ def today(
     diversity: DiversityOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
-    model: ModelOption = "",
-    backend: BackendOption = "torch",
-    max_seq_length: MaxSeqLengthOption = None,
+    *,
+    settings: ModelSettings,
 ) -> None:
     """Fetch today's listing for each profile's categories, rank it, and remember what was shown.
 
     Example: paperrec today --profile vision
     """
-    from .daily import profile_paths, rank_profile
-    from .profile import load_profile
-    from .seen import SeenMemory
-    from .sources.arxiv import fetch_listing
-    from .state import save_last_ranking
+    from .run import run_today, seen_memory
 
     _check_format(fmt)
     wanted_day = _parse_day(day)
-    seen = SeenMemory(paths.seen_path())
-    embedder = _embedder(model or _default_model(), backend, max_seq_length)
-    options = dict(strategy=strategy, top=top, min_score=min_score, dislike_weight=dislike_weight, diversity=diversity)
-    ranked, papers = [], {}
-    for path in profile_paths(profile or []):
-        loaded = load_profile(path)
-        if not loaded.categories:
-            raise PaperrecError(
-                f'profile {loaded.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
-            )
-        listing, notice = fetch_listing(list(loaded.categories), wanted_day, include_cross=cross_lists)
-        if notice:
-            typer.echo(f"{loaded.name}: {notice}", err=True)
-        result = rank_profile(
-            listing, path, embedder, seen=seen, include_seen=include_seen, mark_seen=True, profile=loaded, **options
-        )
-        if result.hidden_seen:
-            typer.echo(f"{loaded.name}: {result.hidden_seen} papers hidden as already shown (--include-seen)", err=True)
-        ranked.append(result)
-        papers.update((p.arxiv_id, p) for p in listing.papers)
-    save_last_ranking(list(papers.values()), [(str(r.path), r.picks) for r in ranked])
-    _write_sections([(r.profile.name, r.picks) for r in ranked], fmt, output)
+    run = run_today(
+        profile or [],
+        settings.embedder(),
+        seen=seen_memory(),
+        day=wanted_day,
+        include_cross=cross_lists,
+        include_seen=include_seen,
+        strategy=strategy,
+        top=top,
+        min_score=min_score,
+        dislike_weight=dislike_weight,
+        diversity=diversity,
+    )
+    for notice in run.notices:
+        typer.echo(notice, err=True)
+    run.remember()
+    _write_sections([(s.profile.name, s.picks) for s in run.sections], fmt, output)
 
 
 @app.command()
 @handle_errors
+@model_options
 def evaluate(
     bench: Annotated[
         Path | None, typer.Option("--bench", help="A bench folder laid out like shared/bench (listings/, lists/).")
@@ -413,9 +450,8 @@ def evaluate(
     baseline: Annotated[
         str, typer.Option("--baseline", help="Report every strategy's nDCG@10 difference to this one (paired).")
     ] = "centroid",
-    model: ModelOption = "",
-    backend: BackendOption = "torch",
-    max_seq_length: MaxSeqLengthOption = None,
+    *,
+    settings: ModelSettings,
 ) -> None:
     """Measure ranking quality: replay a bench (nDCG@10, recall, MAP, MRR with bootstrap CIs) or backtest a profile.
 
@@ -423,43 +459,23 @@ def evaluate(
     """
     import json
 
-    from . import evaluate as ev
-    from .strategies import STRATEGIES
+    from .evaluate import backtest_profile, evaluate_bench, strategy_names
 
-    names = list(dict.fromkeys(strategy or STRATEGIES))
-    for name in names:
-        if name not in STRATEGIES:
-            raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}")
+    names = strategy_names(strategy)
     if (bench is None) == (profile is None):
         raise UsageError("give either --bench FOLDER or --profile P")
-    embedder = _embedder(model or _default_model(), backend, max_seq_length)
+    embedder = settings.embedder()
     if bench is not None:
-        result = ev.evaluate(
-            ev.load_bench(bench),
-            {name: ev.strategy_scorer(name) for name in names},
-            embedder,
-            days=days,
-            lists=bench_list,
-            limit=limit,
-            progress=sys.stderr.isatty(),
+        progress = sys.stderr.isatty()
+        result = evaluate_bench(
+            bench, embedder, strategies=names, days=days, lists=bench_list, limit=limit, progress=progress
         )
         typer.echo(result.format_table(baseline=baseline))
         report = result.to_json()
     else:
-        from .profile import load_profile
-        from .sources import read_listing
-
-        loaded = load_profile(paths.resolve_profile(profile))
-        folder = listings or paths.listings_dir()
-        stored = [read_listing(f) for f in sorted(folder.glob("**/*.jsonl"))] if folder.is_dir() else []
-        if not stored:
-            raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
-        liked = [(p.paper, p.added) for p in loaded.liked]
-        report = {}
-        for name in names:
-            rows = ev.backtest(liked, stored, ev.strategy_scorer(name), embedder)
-            summary = ev.backtest_summary(rows)
-            report[name] = {"summary": summary, "papers": rows}
+        report = backtest_profile(profile, embedder, strategies=names, listings=listings)
+        for name, found in report.items():
+            summary = found["summary"]
             typer.echo(
                 f"{name:<12} {summary['papers']:>4} liked papers found in listings, "
                 f"median rank {summary['median_rank']}, {summary['hits@10']} in the top 10"
@@ -470,42 +486,44 @@ def evaluate(
 
 @app.command()
 @handle_errors
-def info(model: ModelOption = "", backend: BackendOption = "torch", max_seq_length: MaxSeqLengthOption = None) -> None:
-    """Print where paperrec keeps its files and which model it uses.
+@model_options
+def info(*, settings: ModelSettings) -> None:
+    """Print where paperrec keeps its files, which model it uses and the strategies it knows.
 
     Example: paperrec info
     """
-    from .embed import Embedder, EmbeddingCache
+    from .embed import Embedder, cache_summary, embedding_settings
+    from .rank import REGISTRY
 
-    cache_file = paths.cache_path()
     profiles = sorted(paths.profiles_dir().glob("*.toml")) if paths.profiles_dir().is_dir() else []
     lines = [
         f"version      {__version__}",
         f"home         {paths.home()}" + ("  (from $PAPERREC_HOME)" if os.environ.get(paths.HOME_ENV) else ""),
         f"profiles     {paths.profiles_dir()}  ({len(profiles)} profiles)",
     ]
-    if cache_file.exists():
-        with EmbeddingCache(cache_file) as cache:
-            size = cache_file.stat().st_size / 1e6
-            lines.append(f"cache        {cache_file}  ({cache.count()} vectors, {size:.1f} MB)")
+    cache = cache_summary()
+    if cache is not None:
+        lines.append(f"cache        {cache.path}  ({cache.vectors} vectors, {cache.size / 1e6:.1f} MB)")
     else:
-        lines.append(f"cache        {cache_file}  (empty)")
+        lines.append(f"cache        {paths.cache_path()}  (empty)")
     lines += [f"state        {paths.state_dir()}", f"listings     {paths.listings_dir()}"]
-    name = model or _default_model()
+    model, backend, max_seq_length = embedding_settings(settings.model, settings.backend, settings.max_seq_length)
     try:
-        embedder = Embedder(name, backend=backend, max_seq_length=max_seq_length)
+        embedder = Embedder(model, backend=backend, max_seq_length=max_seq_length)
         where = str(embedder.path) if embedder.path else "hub or local sentence-transformers cache"
         lines.append(f"model        {embedder.model_id}  ({where})")
         lines.append(f"cache key    {embedder.cache_key}")
     except UsageError:
         raise
     except PaperrecError as error:
-        lines.append(f"model        {name}  (unavailable: {error})")
+        lines.append(f"model        {model}  (unavailable: {error})")
+    lines += [f"strategy     {s.name:<11} {s.summary}" for s in REGISTRY]
     typer.echo("\n".join(lines))
 
 
 @app.command()
 @handle_errors
+@model_options
 def embed(
     files: Annotated[list[Path], typer.Argument(help="JSONL, CSV or Markdown files of papers (streamed).")],
     input_format: InputFormatOption = None,
@@ -515,9 +533,8 @@ def embed(
     shards: Annotated[
         Path | None, typer.Option("--shards", help="Ray: folder for the shards (shared storage on a cluster).")
     ] = None,
-    model: ModelOption = "",
-    backend: BackendOption = "torch",
-    max_seq_length: MaxSeqLengthOption = None,
+    *,
+    settings: ModelSettings,
 ) -> None:
     """Embed a corpus into the cache, in batches; resumable (already-cached papers are skipped).
 
@@ -530,12 +547,14 @@ def embed(
         raise UsageError("--batch-size and --workers must be at least 1")
     if engine not in ("local", "ray"):
         raise UsageError(f"unknown engine {engine!r}: choose local or ray")
-    embedder = _embedder(model or _default_model(), backend, max_seq_length)
+    embedder = settings.embedder()
     if engine == "ray":
+        from .embed import embedding_settings
         from .shards import embed_with_ray, import_shards
 
         folder = shards or paths.home() / "shards"
-        options = {"model": embedder.encoder.model, "backend": backend, "max_seq_length": max_seq_length}
+        model, backend, max_seq_length = embedding_settings(settings.model, settings.backend, settings.max_seq_length)
+        options = {"model": model, "backend": backend, "max_seq_length": max_seq_length}
         written = embed_with_ray(files, folder, workers=workers, batch_size=batch_size, **options)
         imported = import_shards(written, embedder.cache)
         typer.echo(f"{len(written)} shards in {folder}; {sum(imported.values())} vectors imported into the cache")
@@ -569,77 +588,47 @@ def cache_import(
 
 @cache_app.command("info")
 @handle_errors
-def cache_info(
-    model: ModelOption = "", backend: BackendOption = "torch", max_seq_length: MaxSeqLengthOption = None
-) -> None:
+@model_options
+def cache_info(*, settings: ModelSettings) -> None:
     """Show the cache's size and how many vectors each model setting holds.
 
     Example: paperrec cache info
     """
-    from .embed import EmbeddingCache
+    from .embed import cache_summary
 
-    current = _cache_key(model, backend, max_seq_length)
-    cache_file = paths.cache_path()
-    if not cache_file.exists():
-        typer.echo(f"{cache_file}: empty (nothing embedded yet)")
+    current = settings.cache_key()
+    cache = cache_summary()
+    if cache is None:
+        typer.echo(f"{paths.cache_path()}: empty (nothing embedded yet)")
         return
-    with EmbeddingCache(cache_file) as cache:
-        keys, size = cache.keys(), cache.disk_size() / 1e6
-    lines = [f"{cache_file}  {size:.1f} MB on disk, {sum(keys.values())} vectors"]
-    for key, count in keys.items():
+    lines = [f"{cache.path}  {cache.size / 1e6:.1f} MB on disk, {cache.vectors} vectors"]
+    for key, count in cache.keys.items():
         lines.append(f"  {count:>9}  {key}" + ("  (current)" if key == current else ""))
     typer.echo("\n".join(lines))
 
 
 @cache_app.command("prune")
 @handle_errors
+@model_options
 def cache_prune(
     everything: Annotated[bool, typer.Option("--all", help="Delete every vector, not only other models'.")] = False,
-    model: ModelOption = "",
-    backend: BackendOption = "torch",
-    max_seq_length: MaxSeqLengthOption = None,
+    *,
+    settings: ModelSettings,
 ) -> None:
     """Delete vectors of model settings other than the current one (or all), then compact the file.
 
     Example: paperrec cache prune
     """
-    from .embed import EmbeddingCache
+    from .embed import prune_cache
 
-    current = _cache_key(model, backend, max_seq_length)
-    cache_file = paths.cache_path()
-    if not cache_file.exists():
-        typer.echo(f"{cache_file}: empty, nothing to prune")
+    deleted, cache = prune_cache([] if everything else [settings.cache_key()])
+    if cache is None:
+        typer.echo(f"{paths.cache_path()}: empty, nothing to prune")
         return
-    with EmbeddingCache(cache_file) as cache:
-        deleted = cache.prune([] if everything else [current])
-        left, size = cache.count(), cache.disk_size() / 1e6
-    typer.echo(f"deleted {deleted} vectors, {left} kept; {cache_file} is {size:.1f} MB")
+    typer.echo(f"deleted {deleted} vectors, {cache.vectors} kept; {cache.path} is {cache.size / 1e6:.1f} MB")
 
 
-def _metadata_lookup(offline: bool):  # -> Lookup | None
-    if offline:
-        return None
-    from .sources.arxiv import fetch_metadata
-    from .sources.http import PoliteClient
-
-    def lookup(ids: list[str]) -> dict:
-        client = PoliteClient()
-        try:
-            return fetch_metadata(client, ids)
-        finally:
-            client.close()
-
-    return lookup
-
-
-def _import_into(path: Path, profile, files: list[Path], fmt: str | None, offline: bool, section: str) -> None:
-    from .profile import import_papers, save_profile
-    from .sources.metadata import MetadataCache
-
-    cache = MetadataCache(paths.metadata_cache_path())
-    report = import_papers(profile, files, fmt=fmt, lookup=_metadata_lookup(offline), cache=cache, section=section)
-    cache.close()
-    save_profile(report.profile, path)
+def _import_into(report, section: str) -> None:  # report: profile.ImportReport
     echo = functools.partial(typer.echo, err=True)
     if report.notice:
         echo(report.notice)
@@ -654,7 +643,7 @@ def _import_into(path: Path, profile, files: list[Path], fmt: str | None, offlin
             echo(f"  {what}: {why}")
         if len(report.skipped) > 20:
             echo(f"  ... and {len(report.skipped) - 20} more")
-    echo(f"profile saved: {path}")
+    echo(f"profile saved: {report.path}")
 
 
 ImportFormatOption = Annotated[
@@ -688,17 +677,23 @@ def profile_new(
 
     Example: paperrec profile new vision --from my-library.bib --category cs.CV
     """
-    from .profile import new_profile, save_profile
+    from .feedback import start_profile
 
-    path = output or paths.resolve_profile(name)
-    if path.exists() and not force:
-        raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
-    created = new_profile(name, description=description, categories=category or (), interests=interest or ())
+    report = start_profile(
+        name,
+        output=output,
+        description=description,
+        categories=category or (),
+        interests=interest or (),
+        files=from_files or (),
+        fmt=input_format,
+        offline=offline,
+        force=force,
+    )
     if from_files:
-        _import_into(path, created, from_files, input_format, offline, "liked")
+        _import_into(report, "liked")
     else:
-        save_profile(created, path)
-        typer.echo(f"created profile {name!r}: {path}", err=True)
+        typer.echo(f"created profile {name!r}: {report.path}", err=True)
 
 
 @profile_app.command("import")
@@ -714,11 +709,10 @@ def profile_import(
 
     Example: paperrec profile import vision ~/Zotero/export.bib
     """
-    from .profile import load_profile, new_profile
+    from .feedback import import_library
 
-    path = paths.resolve_profile(profile)
-    loaded = load_profile(path) if path.exists() else new_profile(path.stem)
-    _import_into(path, loaded, files, input_format, offline, "disliked" if disliked else "liked")
+    section = "disliked" if disliked else "liked"
+    _import_into(import_library(profile, files, fmt=input_format, offline=offline, section=section), section)
 
 
 @profile_app.command("show")
@@ -805,4 +799,8 @@ def run() -> None:
     # numpy's BLAS threads spin after each small product: on 2 cores a warm rank spent ~0.2 s more CPU with them and
     # no wall time was saved (an evaluate neither); set before numpy is imported; the user's own setting wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    for stream in (sys.stdout, sys.stderr):
+        # A stdout that cannot encode a title (LANG=C, a latin-1 pipe) gets '?' for it instead of a crash.
+        if (stream.encoding or "").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     app(prog_name="paperrec")

@@ -7,6 +7,7 @@ import importlib.util
 import itertools
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from .paths import open_database
+from .paths import cache_path
 from .schema import Paper, PaperrecError, UsageError
+from .sources.guard import is_corrupt, move_aside, one_line, open_derived
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -194,34 +196,81 @@ class EmbeddingCache:
     """Vectors in SQLite keyed by (encoder cache key, text hash); safe to share between processes."""
 
     _CHUNK = 500  # keeps each IN (...) query well under SQLite's parameter limit
+    _TABLE = (
+        "CREATE TABLE IF NOT EXISTS vectors ("
+        " model TEXT NOT NULL, hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,"
+        " PRIMARY KEY (model, hash)) WITHOUT ROWID"
+    )
+    _UNIT_TOLERANCE = 1e-2  # float16 rounding moves a unit vector's norm by ~1e-4; damage moves it far more
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self._db = open_database(
-            self.path,
-            "CREATE TABLE IF NOT EXISTS vectors ("
-            " model TEXT NOT NULL, hash TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,"
-            " PRIMARY KEY (model, hash)) WITHOUT ROWID",
-            "embedding cache",
-        )
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        return open_derived(self.path, self._TABLE, "embedding cache", "SELECT dim FROM vectors LIMIT 1")
+
+    def _run(self, query: str, params: Sequence[object] = ()) -> list[tuple]:
+        """All rows of a query; a cache found damaged is moved aside and the query runs on a fresh one."""
+        try:
+            return self._db.execute(query, params).fetchall()
+        except sqlite3.DatabaseError as error:
+            self._recover(error)
+            return self._db.execute(query, params).fetchall()
+
+    def _recover(self, error: sqlite3.DatabaseError) -> None:
+        """Start afresh after a damaged file (the cache is derived data); anything else is one clear error."""
+        if not is_corrupt(error):
+            # Read-only is an error, not a run without caching: silently re-embedding everything on every run would
+            # turn a 1 s rank into minutes without telling anyone why.
+            raise PaperrecError(f"cannot use the embedding cache {self.path}: {one_line(error)}") from None
+        self._db.close()
+        move_aside(self.path, "embedding cache", one_line(error))
+        self._db = self._open()
 
     def get_many(self, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached vectors for these text hashes (missing ones are absent)."""
-        found: dict[str, np.ndarray] = {}
+        """The cached vectors for these text hashes; missing and damaged ones are absent (so they are re-embedded)."""
+        keys: list[str] = []
+        rows: list[np.ndarray] = []
         unique = list(dict.fromkeys(hashes))
         for start in range(0, len(unique), self._CHUNK):
             chunk = unique[start : start + self._CHUNK]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT hash, dim, vector FROM vectors WHERE model = ? AND hash IN ({marks})", [key, *chunk]
-            )
-            for text_key, dim, blob in rows:
+            query = f"SELECT hash, dim, vector FROM vectors WHERE model = ? AND hash IN ({marks})"
+            for text_key, dim, blob in self._run(query, [key, *chunk]):
                 # float16 since cache format 2; rows written earlier hold float32 and stay readable.
-                found[text_key] = np.frombuffer(blob, dtype=np.float16 if len(blob) == 2 * dim else np.float32)
-        if found:
-            stacked = as_stored(np.stack(list(found.values())))
-            found = dict(zip(found, stacked, strict=True))
-        return found
+                if not isinstance(blob, bytes) or not isinstance(dim, int) or dim <= 0:
+                    continue
+                if len(blob) == 2 * dim:
+                    rows.append(np.frombuffer(blob, dtype=np.float16))
+                elif len(blob) == 4 * dim:
+                    rows.append(np.frombuffer(blob, dtype=np.float32))
+                else:
+                    continue  # a damaged row: its length does not match its dimension
+                keys.append(text_key)
+        if not rows:
+            return {}
+        sizes = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        if (sizes != sizes[0]).any():
+            # Rows of another dimension than most are damaged or foreign; they are re-embedded.
+            values, counts = np.unique(sizes, return_counts=True)
+            usual = values[np.argmax(counts)]
+            kept = np.flatnonzero(sizes == usual)
+            keys, rows = [keys[i] for i in kept], [rows[i] for i in kept]
+        stacked = np.stack(rows).astype(np.float32)  # (n, dim)
+        with np.errstate(over="ignore", invalid="ignore"):
+            norms = np.linalg.norm(stacked, axis=1)
+        # Zero rows are what normalise_rows gives for a text without content; they are valid.
+        valid = np.isfinite(stacked).all(axis=1) & ((np.abs(norms - 1) <= self._UNIT_TOLERANCE) | (norms == 0))
+        if not valid.all():
+            kept = np.flatnonzero(valid)
+            keys, stacked = [keys[i] for i in kept], stacked[kept]
+        return dict(zip(keys, as_stored(stacked), strict=True))
+
+    def dim(self, key: str) -> int | None:
+        """The dimension of most vectors stored for a model setting; None when it has none."""
+        rows = self._run("SELECT dim FROM vectors WHERE model = ? GROUP BY dim ORDER BY COUNT(*) DESC LIMIT 1", [key])
+        return int(rows[0][0]) if rows else None
 
     def put_many(self, key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
         """Store vectors (row-aligned with hashes) in one transaction."""
@@ -229,8 +278,13 @@ class EmbeddingCache:
             (key, h, int(v.shape[0]), np.asarray(v, dtype=np.float16).tobytes())
             for h, v in zip(hashes, vectors, strict=True)
         ]
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.DatabaseError as error:
+            self._recover(error)
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
     def disk_size(self) -> int:
         """Bytes on disk, write-ahead log included."""
@@ -238,7 +292,7 @@ class EmbeddingCache:
 
     def keys(self) -> dict[str, int]:
         """Each model setting (encoder cache key) in the cache and how many vectors it has."""
-        return dict(self._db.execute("SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY model"))
+        return dict(self._run("SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY model"))
 
     def prune(self, keep: Sequence[str] = ()) -> int:
         """Delete vectors of model settings not in `keep` (all when empty) and compact; returns rows deleted."""
@@ -253,8 +307,8 @@ class EmbeddingCache:
     def count(self, key: str | None = None) -> int:
         """How many vectors are stored (for one key, or in all)."""
         if key is None:
-            return self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        return self._db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", [key]).fetchone()[0]
+            return self._run("SELECT COUNT(*) FROM vectors")[0][0]
+        return self._run("SELECT COUNT(*) FROM vectors WHERE model = ?", [key])[0][0]
 
     def close(self) -> None:
         """Close the database connection."""
@@ -286,7 +340,13 @@ class CachedEmbedder:
         known = self.cache.get_many(key, hashes) if self.cache is not None else {}
         missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in known}
         if missing:
-            known.update(self._encode_missing(key, list(missing), list(missing.values())))
+            fresh = self._encode_missing(key, list(missing), list(missing.values()))
+            if known and next(iter(known.values())).shape != next(iter(fresh.values())).shape:
+                # The cached rows (get_many gives one dimension) are not this model's: re-embed and overwrite them.
+                by_hash = dict(zip(hashes, texts, strict=True))
+                stale = list(known)
+                known = self._encode_missing(key, stale, [by_hash[h] for h in stale])
+            known.update(fresh)
         return np.stack([known[h] for h in hashes])
 
     def ensure(self, texts: Sequence[str]) -> int:
@@ -365,3 +425,74 @@ def embed_corpus(
         if bar is not None:
             bar.close()
     return CorpusReport(papers=read, encoded=encoded, seconds=time.perf_counter() - start)
+
+
+def embedding_settings(
+    model: str | None = None, backend: str | None = None, max_seq_length: int | None = None
+) -> tuple[str, str, int | None]:
+    """The model, backend and sequence length to use: the arguments, else $PAPERREC_MODEL / _BACKEND /
+    _MAX_SEQ_LENGTH, else the defaults."""
+    model = model or os.environ.get("PAPERREC_MODEL") or DEFAULT_MODEL
+    backend = backend or os.environ.get("PAPERREC_BACKEND") or "torch"
+    if max_seq_length is None and os.environ.get("PAPERREC_MAX_SEQ_LENGTH"):
+        try:
+            max_seq_length = int(os.environ["PAPERREC_MAX_SEQ_LENGTH"])
+        except ValueError:
+            raise UsageError("PAPERREC_MAX_SEQ_LENGTH must be a whole number of tokens") from None
+    return model, backend, max_seq_length
+
+
+def cache_key(model: str | None = None, backend: str | None = None, max_seq_length: int | None = None) -> str:
+    """The cache key of a model setting (which vectors in the cache are its own), without loading the model."""
+    model, backend, max_seq_length = embedding_settings(model, backend, max_seq_length)
+    return Embedder(model, backend=backend, max_seq_length=max_seq_length).cache_key
+
+
+def open_embedder(
+    model: str | None = None,
+    backend: str | None = None,
+    max_seq_length: int | None = None,
+    *,
+    progress: bool | None = None,
+) -> CachedEmbedder:
+    """The embedder with its cache under PAPERREC_HOME: the one way to get one (the model loads on first use).
+
+    Example: embedder = open_embedder(); vectors = embedder.embed(["a title. an abstract"])
+    """
+    model, backend, max_seq_length = embedding_settings(model, backend, max_seq_length)
+    encoder = Embedder(model, backend=backend, max_seq_length=max_seq_length)
+    shown = sys.stderr.isatty() if progress is None else progress
+    return CachedEmbedder(encoder, EmbeddingCache(cache_path()), progress=shown)
+
+
+@dataclass(frozen=True)
+class CacheSummary:
+    """The embedding cache file, its size on disk and how many vectors each model setting holds."""
+
+    path: Path
+    keys: dict[str, int]
+    size: int  # bytes, write-ahead log included
+
+    @property
+    def vectors(self) -> int:
+        """Vectors of every model setting."""
+        return sum(self.keys.values())
+
+
+def cache_summary() -> CacheSummary | None:
+    """What the embedding cache under PAPERREC_HOME holds; None before anything was embedded."""
+    path = cache_path()
+    if not path.exists():
+        return None
+    with EmbeddingCache(path) as cache:
+        return CacheSummary(path=path, keys=cache.keys(), size=cache.disk_size())
+
+
+def prune_cache(keep: Sequence[str]) -> tuple[int, CacheSummary | None]:
+    """Delete the vectors of model settings not in `keep` (every vector when empty); rows deleted and what is left."""
+    path = cache_path()
+    if not path.exists():
+        return 0, None
+    with EmbeddingCache(path) as cache:
+        deleted = cache.prune(keep)
+    return deleted, cache_summary()

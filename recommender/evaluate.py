@@ -18,10 +18,9 @@ import numpy as np
 
 from .embed import CachedEmbedder
 from .profile import ProfileVectors
-from .rank import score
+from .rank import ScoringInput, get_strategy, score
 from .schema import Listing, Paper, PaperrecError, UsageError, split_arxiv_id
 from .sources import iter_json_records, paper_from_record, read_listing
-from .strategies import STRATEGIES, USES_NEGATIVES, ScoringInput
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -603,6 +602,57 @@ def backtest(
     return rows
 
 
+def strategy_names(strategies: Sequence[str] | None = None) -> list[str]:
+    """The strategies asked for (checked, duplicates dropped), or every registered one."""
+    from .rank import STRATEGIES
+
+    names = list(dict.fromkeys(strategies or STRATEGIES))
+    for name in names:
+        get_strategy(name)
+    return names
+
+
+def evaluate_bench(
+    bench_dir: Path | str,
+    embedder: CachedEmbedder,
+    *,
+    strategies: Sequence[str] | None = None,
+    days: int = 5,
+    lists: Collection[str] | None = None,
+    limit: int | None = None,
+    progress: bool = False,
+) -> EvaluationResult:
+    """Replay a bench folder for strategies (default: all) and collect their metrics per (list, day) pair."""
+    scorers = {name: strategy_scorer(name) for name in strategy_names(strategies)}
+    bench = load_bench(bench_dir)
+    return evaluate(bench, scorers, embedder, days=days, lists=lists, limit=limit, progress=progress)
+
+
+def backtest_profile(
+    profile: Path | str,
+    embedder: CachedEmbedder,
+    *,
+    strategies: Sequence[str] | None = None,
+    listings: Path | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Backtest a profile's likes on stored listings, per strategy: {name: {"summary": ..., "papers": rows}}."""
+    from .paths import listings_dir, resolve_profile
+    from .profile import load_profile
+
+    names = strategy_names(strategies)
+    loaded = load_profile(resolve_profile(str(profile)))
+    folder = listings or listings_dir()
+    stored = [read_listing(f) for f in sorted(folder.glob("**/*.jsonl"))] if folder.is_dir() else []
+    if not stored:
+        raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
+    liked = [(p.paper, p.added) for p in loaded.liked]
+    report = {}
+    for name in names:
+        rows = backtest(liked, stored, strategy_scorer(name), embedder)
+        report[name] = {"summary": backtest_summary(rows), "papers": rows}
+    return report
+
+
 def backtest_summary(rows: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
     """Papers ranked, their median rank, and how many were in the top k."""
     ranks = [row["rank"] for row in rows if row["rank"] is not None]
@@ -635,10 +685,9 @@ def case_input(case: EvalCase, *, with_negatives: bool) -> ScoringInput:
 
 def strategy_scorer(strategy: str) -> Scorer:
     """A Scorer that runs one of paperrec's strategies on a bench case."""
-    if strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    chosen = get_strategy(strategy)
 
     def scorer(case: EvalCase) -> np.ndarray:
-        return score(case_input(case, with_negatives=strategy in USES_NEGATIVES), strategy)
+        return score(case_input(case, with_negatives=chosen.uses_negatives), chosen)
 
     return scorer

@@ -223,6 +223,13 @@ def _paper_table(entry: ProfilePaper) -> dict[str, Any]:
     return table
 
 
+def _tables_text(section: str, tables: list[dict[str, Any]]) -> str:
+    """Flat tables as [[section]] tables, one blank line between them."""
+    import tomli_w
+
+    return "\n".join(f"[[{section}]]\n" + tomli_w.dumps(table, multiline_strings=False) for table in tables)
+
+
 def profile_to_toml(profile: Profile) -> str:
     """The profile as human-readable TOML (the format load_profile reads)."""
     import tomli_w
@@ -246,9 +253,11 @@ def profile_to_toml(profile: Profile) -> str:
     }
     data.update({key: value for key, value in optional.items() if value not in (None, [])})
     data.update(profile.extra)
-    data["liked"] = [_paper_table(p) for p in profile.liked]
-    data["disliked"] = [_paper_table(p) for p in profile.disliked]
-    return tomli_w.dumps(data, multiline_strings=False)
+    sections = {section: [_paper_table(p) for p in getattr(profile, section)] for section in SECTIONS}
+    data.update({section: [] for section, tables in sections.items() if not tables})
+    text = tomli_w.dumps(data, multiline_strings=False)
+    # [[liked]] tables last and never inline (tomli_w inlines short arrays), so likes append at the end
+    return "\n".join([text.rstrip("\n") + "\n"] + [_tables_text(s, t) for s, t in sections.items() if t])
 
 
 def _write_profile_text(path: Path, text: str) -> None:
@@ -425,12 +434,6 @@ def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
     return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
 
 
-def _tables_text(section: str, tables: list[dict[str, Any]]) -> str:
-    import tomli_w
-
-    return tomli_w.dumps({section: tables}, multiline_strings=False)
-
-
 def _empty_array_line(section: str) -> re.Pattern[str]:
     key = rf"(?:{section}|\"{section}\"|'{section}')"
     return re.compile(rf"^[ \t]*{key}[ \t]*=[ \t]*\[[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?\n?", re.M)
@@ -600,17 +603,24 @@ class ProfileEdit:
         self._apply(_Change(removals, "liked", []))
         return found
 
+    def _candidates(self, change: _Change) -> Iterator[str]:
+        """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
+        fast = _edit_text_fast(self.text, self.data, change)
+        if fast is not None:
+            yield fast
+        try:
+            text = _edit_text_tomlkit(self.text, change)
+        except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
+            return
+        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
+            yield text.replace("\r\n", "\n").replace("\n", "\r\n")
+        yield text
+
     def _apply(self, change: _Change) -> None:
         if not change.removals and not change.appended:
             return
         want = _canonical(_expected(self.data, change))
-        for edit in (_edit_text_fast, None):
-            try:
-                text = edit(self.text, self.data, change) if edit else _edit_text_tomlkit(self.text, change)
-            except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
-                text = None
-            if text is None:
-                continue
+        for text in self._candidates(change):
             try:
                 data = _parse_toml(text, self.path)
             except PaperrecError:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import uuid
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from .embed import DEFAULT_MODEL, Embedder, EmbeddingCache, normalise_rows, text
 from .paths import atomic_write_bytes
 from .schema import PaperrecError
 from .sources import paper_from_record
+from .sources.guard import one_line
 
 
 def write_shard(path: Path, key: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -30,25 +34,88 @@ def write_shard(path: Path, key: str, hashes: Sequence[str], vectors: np.ndarray
     atomic_write_bytes(path, buffer.getvalue())
 
 
+_KEY = re.compile(r"^[^|\x00-\x1f]+\|[a-z0-9]+-[a-z0-9]+\|[1-9][0-9]{0,5}$")  # model id|backend-precision|length
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_UNIT_TOLERANCE = 1e-3
+
+
+class ShardsRefused(PaperrecError):
+    """Some shards were refused (nothing imported from them); the others were imported."""
+
+    def __init__(self, message: str, imported: dict[str, int], refused: list[tuple[Path, str]]):
+        super().__init__(message)
+        self.imported = imported
+        self.refused = refused
+
+
 def read_shard(path: Path) -> tuple[str, list[str], np.ndarray]:
-    """The (cache key, text hashes, vectors) of a shard."""
+    """The (cache key, text hashes, vectors) of a shard, checked: PaperrecError naming the shard when it is bad."""
     try:
         with np.load(path, allow_pickle=False) as shard:
-            key, hashes, vectors = str(shard["key"]), [h.decode() for h in shard["hashes"]], shard["vectors"]
-    except (OSError, ValueError, KeyError) as error:
-        raise PaperrecError(f"{path}: not an embedding shard ({error})") from None
+            if not isinstance(shard, np.lib.npyio.NpzFile):
+                raise ValueError("a .npy array, not an .npz archive")
+            raw_key, raw_hashes, vectors = shard["key"], shard["hashes"], shard["vectors"]
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as error:
+        raise PaperrecError(f"{path}: not an embedding shard ({one_line(error)})") from None
+    except MemoryError:
+        raise PaperrecError(f"{path}: not an embedding shard (too large to load)") from None
+    if raw_key.ndim != 0 or raw_key.dtype.kind != "U" or not _KEY.match(str(raw_key)):
+        raise PaperrecError(f"{path}: not an embedding shard (its key is not like 'model|torch-float32|256')")
+    if raw_hashes.ndim != 1 or raw_hashes.dtype.kind != "S":
+        raise PaperrecError(f"{path}: not an embedding shard (its hashes are not a list of text hashes)")
+    hashes = [h.decode("ascii", "replace") for h in raw_hashes]
     if vectors.ndim != 2 or len(vectors) != len(hashes):
         raise PaperrecError(f"{path}: {len(hashes)} hashes but vectors of shape {vectors.shape}")
-    return key, hashes, vectors
+    return str(raw_key), hashes, vectors
+
+
+def check_shard(path: Path, key: str, hashes: list[str], vectors: np.ndarray, cache_dim: int | None) -> None:
+    """PaperrecError naming the shard unless its hashes are sha256 hex, its vectors finite, unit and of `cache_dim`."""
+    bad = next((h for h in hashes if not _HASH.match(h)), None)
+    if bad is not None:
+        raise PaperrecError(f"{path}: text hash {bad[:70]!r} is not 64 hex digits")
+    if not len(hashes):
+        return
+    if vectors.dtype.kind != "f" or vectors.shape[1] == 0:
+        raise PaperrecError(f"{path}: vectors must be floating-point rows, got {vectors.dtype} {vectors.shape}")
+    if cache_dim is not None and vectors.shape[1] != cache_dim:
+        dims = f"{vectors.shape[1]}-dim vectors, but the cache holds {cache_dim}-dim ones"
+        raise PaperrecError(f"{path}: {dims} for {key}")
+    rows = vectors.astype(np.float64)  # (n, dim); float64 so no finite row overflows when its norm is taken
+    finite = np.isfinite(rows).all(axis=1)
+    if not finite.all():
+        raise PaperrecError(f"{path}: row {int(np.argmin(finite))} holds NaN or infinite values")
+    norms = np.linalg.norm(rows, axis=1)
+    # Zero rows are what normalise_rows gives for a text without content, as in the cache itself.
+    unit = (np.abs(norms - 1) <= _UNIT_TOLERANCE) | (norms == 0)
+    if not unit.all():
+        row = int(np.argmin(unit))
+        raise PaperrecError(f"{path}: row {row} is not a unit vector (norm {norms[row]:.4g})")
 
 
 def import_shards(paths: Iterable[Path], cache: EmbeddingCache) -> dict[str, int]:
-    """Load shards into the cache (one transaction per shard); returns vectors imported per cache key."""
+    """Load shards into the cache, each checked and imported whole or not at all; returns vectors imported per key.
+
+    A bad shard does not stop the others: the good ones are imported, then ShardsRefused names the refused ones.
+    """
     imported: dict[str, int] = {}
+    refused: list[tuple[Path, str]] = []
     for path in paths:
-        key, hashes, vectors = read_shard(path)
-        cache.put_many(key, hashes, normalise_rows(vectors))
+        try:
+            key, hashes, vectors = read_shard(path)
+            check_shard(path, key, hashes, vectors, cache.dim(key))
+        except PaperrecError as error:
+            refused.append((path, str(error)))
+            continue
+        if hashes:
+            cache.put_many(key, hashes, normalise_rows(vectors))
         imported[key] = imported.get(key, 0) + len(hashes)
+    if refused:
+        done = sum(imported.values())
+        others = f"; imported {done} vectors from the other shards" if imported else ""
+        reasons = "; ".join(reason for _, reason in refused)
+        count = "a shard, nothing imported from it" if len(refused) == 1 else f"{len(refused)} shards, none imported"
+        raise ShardsRefused(f"refused {count}: {reasons}{others}", imported, refused)
     return imported
 
 

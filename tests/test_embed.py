@@ -54,7 +54,7 @@ def test_cache_stores_float16_and_reads_old_float32_rows(tmp_path):
 def test_cache_reads_more_than_one_chunk(tmp_path):
     cache = EmbeddingCache(tmp_path / "c.sqlite3")
     hashes = [f"h{i}" for i in range(1234)]
-    cache.put_many("m", hashes, np.ones((1234, 3), dtype=np.float32))
+    cache.put_many("m", hashes, np.full((1234, 3), 3**-0.5, dtype=np.float32))  # the cache holds unit vectors
     assert len(cache.get_many("m", hashes)) == 1234
 
 
@@ -188,7 +188,7 @@ cache = EmbeddingCache(sys.argv[1])
 tag = sys.argv[2]
 for start in range(0, 400, 20):  # many small transactions, interleaving with the other process
     hashes = [f"{tag}{i}" for i in range(start, start + 20)]
-    cache.put_many("m", hashes, np.full((20, 8), start + 1, dtype=np.float32))
+    cache.put_many("m", hashes, np.full((20, 8), 8**-0.5, dtype=np.float32))
     cache.get_many("m", hashes[:5])
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.hybrid import HybridRanker, training_key, zscore
+from recommender.rank.hybrid import HybridRanker, training_key, zscore
 
 
 def _unit(rows) -> np.ndarray:

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 
-from recommender.lexical import TfidfSpace, fit_tfidf
+from recommender.rank.lexical import TfidfSpace, fit_tfidf
 
 TRAIN = [
     "Segment Anything in medical images with SAM adapters",

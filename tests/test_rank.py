@@ -11,7 +11,7 @@ from recommender.embed import CachedEmbedder
 from recommender.profile import ProfileVectors, add_papers, new_profile
 from recommender.rank import recommend, score, top_picks
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
-from recommender.strategies import ScoringInput
+from recommender.rank.strategies import ScoringInput
 
 
 def _unit(*rows):
@@ -188,7 +188,7 @@ def _day_with_a_theme(n_other=30):
 
 
 def test_hybrid_ranker_is_stored_and_reused_until_the_profile_changes(home, fake_embedder, monkeypatch):
-    from recommender.hybrid import HybridRanker
+    from recommender.rank.hybrid import HybridRanker
     from recommender.paths import ranker_path
 
     liked = [

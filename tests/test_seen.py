@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from recommender.daily import rank_profile
 from recommender.embed import CachedEmbedder
 from recommender.profile import new_profile, save_profile
+from recommender.run import run_today
 from recommender.schema import Listing, Paper
 from recommender.seen import SeenMemory
 
@@ -30,27 +30,40 @@ def _day(day: date, *papers: tuple[str, str]) -> Listing:
 
 def test_yesterdays_picks_are_hidden_today(tmp_path, fake_embedder):
     profile = tmp_path / "p.toml"
-    save_profile(new_profile("p", [Paper.make("graph neural networks", "2001.00001", "graph networks")]), profile)
+    liked = [Paper.make("graph neural networks", "2001.00001", "graph networks")]
+    save_profile(new_profile("p", liked, categories=["cs.LG"]), profile)
     memory = SeenMemory(tmp_path / "seen.sqlite3")
     embedder = CachedEmbedder(fake_embedder, None)
-    monday = _day(date(2021, 5, 3), ("2105.00001", "graph neural networks for molecules"), ("2105.00002", "cats"))
-    first = rank_profile(monday, profile, embedder, seen=memory, mark_seen=True, top=1)
-    assert [p.paper.arxiv_id for p in first.picks] == ["2105.00001"]
+    days = {
+        date(2021, 5, 3): _day(
+            date(2021, 5, 3), ("2105.00001", "graph neural networks for molecules"), ("2105.00002", "cats")
+        ),
+        # Tuesday: the same paper comes back as a cross-list with a new version; it is the same paper.
+        date(2021, 5, 4): Listing(
+            papers=(
+                Paper.make("graph neural networks for molecules", "2105.00001v2", "graph", ["X"], ["cs.AI"]),
+                Paper.make("graph networks on meshes", "2105.00003", "graph networks meshes"),
+            ),
+            date=date(2021, 5, 4),
+        ),
+    }
+    asked = []
 
-    again = rank_profile(monday, profile, embedder, seen=memory, mark_seen=True, top=1)  # same day: same answer
+    def fetch(categories, day=None, *, include_cross=False):
+        asked.append((tuple(categories), day))
+        return days[day], None
+
+    def run(day, **options):
+        return run_today([profile], embedder, seen=memory, day=day, fetch=fetch, **options).sections[0]
+
+    first = run(date(2021, 5, 3), top=1)
+    assert [p.paper.arxiv_id for p in first.picks] == ["2105.00001"] and asked[-1] == (("cs.LG",), date(2021, 5, 3))
+    again = run(date(2021, 5, 3), top=1)  # same day: same answer
     assert [p.paper.arxiv_id for p in again.picks] == ["2105.00001"] and again.hidden_seen == 0
 
-    # Tuesday: the same paper comes back as a cross-list with a new version; it is the same paper.
-    tuesday = Listing(
-        papers=(
-            Paper.make("graph neural networks for molecules", "2105.00001v2", "graph", ["X"], ["cs.AI"]),
-            Paper.make("graph networks on meshes", "2105.00003", "graph networks meshes"),
-        ),
-        date=date(2021, 5, 4),
-    )
-    hidden = rank_profile(tuesday, profile, embedder, seen=memory, mark_seen=True, top=5)
+    hidden = run(date(2021, 5, 4), top=5)
     assert [p.paper.arxiv_id for p in hidden.picks] == ["2105.00003"] and hidden.hidden_seen == 1
-    shown = rank_profile(tuesday, profile, embedder, seen=memory, include_seen=True, top=5)
+    shown = run(date(2021, 5, 4), top=5, include_seen=True)
     assert "2105.00001" in [p.paper.arxiv_id for p in shown.picks]
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from recommender.profile import ProfileVectors
-from recommender.strategies import STRATEGIES, ScoringInput, interest_centroids, knn, recency, zscore
+from recommender.rank.strategies import STRATEGIES, ScoringInput, interest_centroids, knn, recency, zscore
 
 
 def _unit(rows) -> np.ndarray:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..paths import atomic_write_bytes
 from .lexical import TfidfSpace, fit_tfidf
-from .paths import atomic_write_bytes
 
 FORMAT = 1  # bump when what is fitted changes, so stored models are refitted
 
@@ -46,7 +46,7 @@ class HybridRanker:
         self.semantic_coef_ = semantic.coef_.ravel().astype(np.float64)  # (dim,)
         self.semantic_intercept_ = float(semantic.intercept_[0])
         self.space_, matrix = fit_tfidf(texts)
-        lexical = LinearSVC(C=self.lexical_c, class_weight="balanced").fit(matrix, labels)
+        lexical = LinearSVC(C=self.lexical_c, class_weight="balanced", random_state=0).fit(matrix, labels)
         self.lexical_coef_ = lexical.coef_.ravel().astype(np.float64)  # (n_terms,)
         self.lexical_intercept_ = float(lexical.intercept_[0])
         return self
@@ -95,13 +95,18 @@ class HybridRanker:
                 if str(stored["key"]) != key or int(stored["format"]) != FORMAT:
                     return None
                 arrays = {name: stored[name] for name in stored.files}
-        except (OSError, ValueError, KeyError):
-            return None  # missing or unreadable: it is only a cache
-        ranker = cls(*map(float, arrays["params"]))
-        ranker.semantic_coef_ = arrays["semantic_coef"]
-        ranker.semantic_intercept_, ranker.lexical_intercept_ = map(float, arrays["intercepts"])
-        ranker.lexical_coef_ = arrays["lexical_coef"]
-        ranker.space_ = TfidfSpace.from_arrays(arrays)
+            ranker = cls(*map(float, arrays["params"]))
+            ranker.semantic_coef_ = np.asarray(arrays["semantic_coef"], dtype=np.float64)
+            ranker.semantic_intercept_, ranker.lexical_intercept_ = map(float, arrays["intercepts"])
+            ranker.lexical_coef_ = np.asarray(arrays["lexical_coef"], dtype=np.float64)
+            ranker.space_ = TfidfSpace.from_arrays(arrays)
+        except Exception:  # missing, truncated or corrupt (zip, npy or field errors alike): it is only a cache
+            return None
+        n_terms = len(ranker.space_.terms)
+        consistent = ranker.lexical_coef_.shape == (n_terms,) and ranker.space_.idf.shape == (n_terms,)
+        finite = all(np.isfinite(a).all() for a in (ranker.semantic_coef_, ranker.lexical_coef_, ranker.space_.idf))
+        if not (consistent and finite and ranker.semantic_coef_.ndim == 1):
+            return None
         return ranker
 
 

@@ -1,16 +1,24 @@
-"""Strategies: pure functions that score candidate papers against a profile (higher is better)."""
+"""Strategies: pure functions that score candidate papers against a profile (higher is better), and their registry.
+
+Adding a strategy is one function of a ScoringInput plus one `Strategy(...)` line in REGISTRY; everything that
+depends on what a strategy needs or produces (negatives, the dislike penalty's scale, stored models, explanation
+terms) reads the record's fields.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ..profile import ProfileVectors
+from ..schema import UsageError
 from .hybrid import HybridRanker, zscore
 from .lexical import fit_tfidf
-from .profile import ProfileVectors
 
 MIN_CLASSIFIER_POSITIVES = 5
 MIN_CLASSIFIER_NEGATIVES = 20
@@ -147,7 +155,7 @@ def tfidf_svm(inp: ScoringInput) -> np.ndarray:
     _, matrix = fit_tfidf(liked_texts + negative_texts + list(inp.candidate_texts))
     n_train = len(liked_texts) + len(negative_texts)
     labels = np.r_[np.ones(len(liked_texts)), np.zeros(len(negative_texts))]
-    model = LinearSVC(C=0.1, class_weight="balanced").fit(matrix[:n_train], labels)
+    model = LinearSVC(C=0.1, class_weight="balanced", random_state=0).fit(matrix[:n_train], labels)
     return model.decision_function(matrix[n_train:])
 
 
@@ -173,20 +181,50 @@ def hybrid(inp: ScoringInput) -> np.ndarray:
     return ranker.decision_function(inp.candidates, inp.candidate_texts)
 
 
-STRATEGIES: dict[str, Callable[[ScoringInput], np.ndarray]] = {
-    "centroid": centroid,
-    "max": maximum,
-    "knn": knn,
-    "clusters": clusters,
-    "recency": recency,
-    "classifier": classifier,
-    "tfidf": tfidf,
-    "tfidf-svm": tfidf_svm,
-    "hybrid": hybrid,
-}
-# Strategies that learn from dislikes directly; the others subtract similarity to the disliked mean.
-LEARNS_DISLIKES = {"classifier", "tfidf-svm"}
-# Strategies whose scores are z-scores over the candidates; the dislike penalty is put on the same scale.
-STANDARDISED = {"hybrid"}
-# Strategies that read implicit negatives (papers shown but not liked); others never pay for embedding them.
-USES_NEGATIVES = {"classifier", "tfidf-svm", "hybrid"}
+@dataclass(frozen=True)
+class Strategy:
+    """One strategy: its scoring function and the traits the pipeline around it reads."""
+
+    name: str
+    score: Callable[[ScoringInput], np.ndarray]
+    summary: str
+    uses_negatives: bool = False  # reads implicit negatives (the day's other papers); others never pay for them
+    learns_dislikes: bool = False  # dislikes are training negatives, so no separate dislike penalty is applied
+    standardised: bool = False  # scores are z-scores over the candidates; the dislike penalty is put on that scale
+    lexical: bool = False  # explanations carry the TF-IDF terms shared with the liked papers
+    fit: Callable[[ScoringInput], Any] | None = None  # learns a model that is stored per profile and reused
+    load: Callable[[Path, str], Any] | None = None  # reads the stored model back (None: refit)
+
+    def __call__(self, inp: ScoringInput) -> np.ndarray:
+        return self.score(inp)
+
+
+REGISTRY: tuple[Strategy, ...] = (
+    Strategy("centroid", centroid, "cosine to the weighted mean of the likes (the baseline)"),
+    Strategy("max", maximum, "cosine to the closest liked paper"),
+    Strategy("knn", knn, "mean cosine to the 5 closest liked papers"),
+    Strategy("clusters", clusters, "cosine to the closest interest cluster (k-means)"),
+    Strategy("recency", recency, "cosines weighted by how recent each like is"),
+    Strategy("classifier", classifier, "logistic regression on embeddings", uses_negatives=True, learns_dislikes=True),
+    Strategy("tfidf", tfidf, "TF-IDF cosine to the likes' centroid", lexical=True),
+    Strategy("tfidf-svm", tfidf_svm, "linear SVM on TF-IDF", uses_negatives=True, learns_dislikes=True, lexical=True),
+    Strategy(
+        "hybrid",
+        hybrid,
+        "learned semantic + lexical models, fused (the default)",
+        uses_negatives=True,
+        standardised=True,
+        lexical=True,
+        fit=fit_hybrid,
+        load=HybridRanker.load,
+    ),
+)
+STRATEGIES: dict[str, Strategy] = {strategy.name: strategy for strategy in REGISTRY}
+
+
+def get_strategy(name: str) -> Strategy:
+    """The registered strategy of this name; a usage error listing the choices otherwise."""
+    try:
+        return STRATEGIES[name]
+    except KeyError:
+        raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}") from None

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..schema import Listing, Paper, PaperrecError, UsageError
+from .guard import reading
 from .markdown import read_markdown
 from .records import (
     iter_csv,
@@ -63,12 +64,8 @@ def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
     """Read one listing file in any supported format."""
     path = Path(path)
     fmt = _checked(path, input_format)
-    try:
+    with reading(path):
         return FORMATS[fmt](path)
-    except UnicodeDecodeError:
-        raise PaperrecError(f"{path}: not a UTF-8 text file") from None
-    except OSError as error:
-        raise PaperrecError(f"{path}: cannot read ({error.strerror})") from None
 
 
 def iter_papers(path: Path | str, input_format: str | None = None) -> Iterator[Paper]:
@@ -76,15 +73,11 @@ def iter_papers(path: Path | str, input_format: str | None = None) -> Iterator[P
     path = Path(path)
     fmt = _checked(path, input_format)
     streams = {"jsonl": iter_jsonl, "csv": iter_csv}
-    try:
+    with reading(path):
         if fmt in streams:
             yield from streams[fmt](path)
         else:
             yield from read_listing(path, fmt).papers
-    except UnicodeDecodeError:
-        raise PaperrecError(f"{path}: not a UTF-8 text file") from None
-    except OSError as error:
-        raise PaperrecError(f"{path}: cannot read ({error.strerror})") from None
 
 
 def merge_listings(listings: list[Listing]) -> Listing:

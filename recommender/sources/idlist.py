@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from ..schema import Paper, split_arxiv_id
+from .guard import reading
 
 # Case-sensitive on purpose: old-style subject classes are upper case (math.AG/0601001), archives lower case.
 _ID = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?"
@@ -49,7 +50,7 @@ def read_id_list(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers named one a line (ids or URLs; '#' comments, blank lines ignored) and the (what, why) lines skipped."""
     papers: list[Paper] = []
     skipped: list[tuple[str, str]] = []
-    with path.open(encoding="utf-8-sig") as handle:
+    with reading(path), path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             text = _COMMENT.sub("", line).strip()
             if not text:

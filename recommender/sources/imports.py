@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..schema import Paper, PaperrecError, UsageError, title_id
 from .bibtex import read_bibtex
+from .guard import reading
 from .idlist import read_id_list
 from .zotero import read_csl_json, read_zotero_rdf
 
@@ -123,12 +124,8 @@ def _read(path: Path, fmt: str | None) -> tuple[list[Paper], list[tuple[str, str
     if path.is_dir():
         raise PaperrecError(f"{path}: is a directory, expected a collection file")
     reader = IMPORT_FORMATS[_format(path, fmt)]
-    try:
+    with reading(path):
         return reader(path)
-    except UnicodeDecodeError:
-        raise PaperrecError(f"{path}: not a UTF-8 text file") from None
-    except OSError as error:
-        raise PaperrecError(f"{path}: cannot read ({error.strerror})") from None
 
 
 def read_collection(path: Path | str, fmt: str | None = None) -> ImportResult:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from ..schema import Listing, Paper, PaperrecError, clean_text, split_arxiv_id
+from .guard import reading
 
 _HEADER = re.compile(r"^#\s+ArXiv\s+(?P<category>\S+)\s+--\s*(?P<date>.+?)\s*$")
 _PAPER = re.compile(r"^###\s+(?P<rank>\d+)\.(?P<title>.*?)\s*\[\s*:arrow_down:\s*\]\((?P<pdf>[^)\s]+)\)\s*$")
@@ -39,6 +40,11 @@ def _parse_header_date(text: str) -> date | None:
 
 def read_markdown(path: Path) -> Listing:
     """Parse a markdown daily listing into a Listing, keeping listing order."""
+    with reading(path):
+        return _parse_markdown(path, path.read_text(encoding="utf-8"))
+
+
+def _parse_markdown(path: Path, text: str) -> Listing:
     category: str | None = None
     day: date | None = None
     papers: list[Paper] = []
@@ -61,7 +67,6 @@ def read_markdown(path: Path) -> Listing:
             )
         pending, abstract_lines = None, []
 
-    text = path.read_text(encoding="utf-8")
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:

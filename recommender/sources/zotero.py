@@ -9,8 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from ..schema import Paper, PaperrecError, clean_text
+from .guard import reading, scrub, shown
 from .idlist import find_arxiv_id, parse_arxiv_ref
 from .markdown import strip_html
 
@@ -46,6 +48,7 @@ def _build(
     found: tuple[str, int | None] | None, title: str, abstract: str, authors: list[str], day: date | None
 ) -> Paper | None:
     """A Paper from cleaned fields; None when there is neither an arXiv id nor a title."""
+    title, abstract, authors = scrub(title), scrub(abstract), [scrub(a) for a in authors]
     if found:
         # An empty title marks "metadata missing", as for bare ids.
         authored = tuple(a for a in authors if a)
@@ -67,17 +70,17 @@ def _iso_day(text: str) -> date | None:
 
 def _csl_text(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
-    return str(value) if isinstance(value, str | int | float) else ""
+    return scrub(str(value)) if isinstance(value, str | int | float) else ""
 
 
 def _csl_name(person: Any) -> str:
     """A CSL name object as 'Given particle Family suffix', or its literal."""
     if not isinstance(person, dict):
         return ""
-    if person.get("literal"):
-        return clean_text(str(person["literal"]))
+    if isinstance(person.get("literal"), str) and person["literal"]:
+        return clean_text(scrub(person["literal"]))
     keys = ("given", "dropping-particle", "non-dropping-particle", "family", "suffix")
-    return clean_text(" ".join(str(person[k]) for k in keys if person.get(k)))
+    return clean_text(scrub(" ".join(str(person[k]) for k in keys if isinstance(person.get(k), str | int | float))))
 
 
 def _csl_day(issued: Any) -> date | None:
@@ -88,7 +91,7 @@ def _csl_day(issued: Any) -> date | None:
     if isinstance(parts, list) and parts and isinstance(parts[0], list) and len(parts[0]) >= 3:
         try:
             return date(int(parts[0][0]), int(parts[0][1]), int(parts[0][2]))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a year such as 1e300
             return None
     return _iso_day(str(issued.get("raw", "")))
 
@@ -111,10 +114,19 @@ def _csl_paper(item: dict[str, Any]) -> Paper | None:
 
 def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers of a CSL JSON export (Zotero: Export → CSL JSON) and the (what, why) items skipped."""
+    with reading(path):
+        return _csl_items(path, path.read_text(encoding="utf-8-sig"))
+
+
+def _csl_items(path: Path, text: str) -> tuple[list[Paper], list[tuple[str, str]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise PaperrecError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
+    except RecursionError:
+        raise PaperrecError(f"{path}: invalid JSON (nested too deeply)") from None
+    except ValueError as error:  # a number past Python's limit on digits
+        raise PaperrecError(f"{path}: invalid JSON ({str(error).split(':')[0]})") from None
     if not isinstance(data, list):
         raise PaperrecError(f"{path}: expected a JSON array of CSL items (in Zotero: Export → CSL JSON)")
     papers: list[Paper] = []
@@ -125,7 +137,10 @@ def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
             skipped.append((what, "not a JSON object"))
             continue
         label = item.get("citation-key") or item.get("id")
-        what += f" ({label})" if label else ""
+        if isinstance(label, str | int | float) and label:
+            what += f" ({scrub(str(label))[:80]})"
+        elif label:
+            what += f" (an id that is a {shown(label)})"
         paper = _csl_paper(item)
         if paper is None:
             skipped.append((what, "neither an arXiv id nor a title"))
@@ -172,11 +187,43 @@ def _rdf_paper(element: ElementTree.Element, by_about: dict[str, ElementTree.Ele
 
 def read_zotero_rdf(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers of a Zotero RDF export in file order and the (what, why) items skipped; attachments and notes ignored."""
-    try:
-        root = ElementTree.parse(path).getroot()
-    except ElementTree.ParseError as error:
-        line = error.position[0]
-        raise PaperrecError(f"{path}:{line}: not well-formed XML ({str(error).split(':')[0]})") from None
+    with reading(path):
+        try:
+            root = _parse_xml(path)
+        except expat.ExpatError as error:
+            raise PaperrecError(
+                f"{path}:{error.lineno}: not well-formed XML ({expat.ErrorString(error.code)})"
+            ) from None
+        return _rdf_items(path, root)
+
+
+def _parse_xml(path: Path) -> ElementTree.Element:
+    """The element tree of an XML file, refusing any DTD: entity declarations could expand without bound."""
+    builder = ElementTree.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+
+    def name(raw: str) -> str:
+        uri, _, local = raw.rpartition(" ")  # expat gives 'uri local'; ElementTree's form is '{uri}local'
+        return f"{{{uri}}}{local}" if uri else local
+
+    def refuse(*_: Any) -> None:
+        raise PaperrecError(
+            f"{path}:{parser.CurrentLineNumber}: XML with a DTD or entities is refused (Zotero writes none)"
+        )
+
+    parser.StartElementHandler = lambda tag, attrs: builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    with path.open("rb") as handle:
+        parser.ParseFile(handle)
+    return builder.close()
+
+
+def _rdf_items(path: Path, root: ElementTree.Element) -> tuple[list[Paper], list[tuple[str, str]]]:
     if root.tag != f"{{{_NS['rdf']}}}RDF":
         raise PaperrecError(f"{path}: not a Zotero RDF export (the root element is {root.tag}, expected rdf:RDF)")
     by_about = {element.get(_ABOUT, ""): element for element in root if element.get(_ABOUT)}

@@ -1,0 +1,69 @@
+"""Why a paper was picked: its closest liked papers, the terms that weighed most, and its key sentence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..embed import CachedEmbedder
+from ..schema import Because, Paper, Pick
+from .lexical import fit_tfidf
+from .strategies import ScoringInput, unit_mean
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
+
+
+def sentences(abstract: str) -> list[str]:
+    """An abstract split into sentences (LaTeX and abbreviations may merge a few; good enough to highlight)."""
+    return [s for s in (part.strip() for part in _SENTENCE_END.split(abstract)) if len(s) > 20]
+
+
+def shared_terms(texts: Sequence[str], liked_texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
+    """For each text, the TF-IDF terms that weigh most in both it and the liked papers."""
+    space, matrix = fit_tfidf(list(liked_texts) + list(texts))
+    profile = np.asarray(matrix[: len(liked_texts)].mean(axis=0)).ravel()  # (n_terms,)
+    names = space.terms
+    result = []
+    for row in matrix[len(liked_texts) :]:
+        weights = row.toarray().ravel() * profile
+        best = [j for j in np.argsort(-weights)[:n] if weights[j] > 0]
+        result.append(tuple(str(names[j]) for j in best))
+    return result
+
+
+def explain(
+    picks: Sequence[Pick],
+    pick_vectors: np.ndarray,
+    inp: ScoringInput,
+    liked: Sequence[Paper],
+    embedder: CachedEmbedder,
+    *,
+    lexical: bool = False,
+) -> list[Pick]:
+    """Attach a Because to each pick: its closest liked papers, the terms that weighed most, and its key sentence."""
+    if not picks:
+        return []
+    n_liked = len(liked)
+    sims = pick_vectors @ inp.liked[:n_liked].T  # (n_picks, n_liked)
+    texts = [p.paper.text for p in picks]
+    if inp.ranker is not None:
+        terms = inp.ranker.top_terms(texts)
+    elif lexical:
+        terms = shared_terms(texts, list(inp.profile.liked_texts))
+    else:
+        terms = [()] * len(picks)
+    center = unit_mean(inp.liked, inp.liked_weights())
+    split = [sentences(p.paper.abstract) for p in picks]
+    flat = [s for parts in split for s in parts]
+    sentence_scores = embedder.embed(flat) @ center if flat else np.zeros(0)
+    explained, start = [], 0
+    for row, (pick, parts) in enumerate(zip(picks, split, strict=True)):
+        closest = np.argsort(-sims[row])[:3] if n_liked else []
+        papers = tuple((liked[j].arxiv_id, liked[j].title, round(float(sims[row, j]), 4)) for j in closest)
+        best = parts[int(np.argmax(sentence_scores[start : start + len(parts)]))] if parts else ""
+        start += len(parts)
+        explained.append(replace(pick, because=Because(papers=papers, terms=tuple(terms[row]), sentence=best)))
+    return explained

@@ -1,0 +1,198 @@
+"""A listing scored for a profile (score_listing), and the picks cut from it with their reasons (recommend)."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from ..embed import CachedEmbedder
+from ..paths import ranker_path
+from ..profile import Profile, profile_vectors
+from ..schema import Listing, Paper, PaperrecError, Pick, UsageError
+from .explain import explain
+from .hybrid import training_key, zscore
+from .select import apply_rules, top_picks
+from .strategies import ScoringInput, Strategy, get_strategy, unit_mean
+
+
+def score(inp: ScoringInput, strategy: str | Strategy = "centroid") -> np.ndarray:
+    """Score each candidate with a strategy; most subtract dislike_weight x cosine to the dislikes' mean.
+
+    A strategy that learns from dislikes as negatives gets no penalty. A standardised one (the hybrid) does,
+    z-scored like its scores: one dislike among hundreds of negatives barely moves a linear model.
+    """
+    chosen = strategy if isinstance(strategy, Strategy) else get_strategy(strategy)
+    if len(inp.liked) == 0:
+        raise PaperrecError("the profile has no liked papers or interests to rank against")
+    scores = chosen.score(inp)
+    if not chosen.learns_dislikes and len(inp.profile.disliked) and inp.dislike_weight:
+        closeness = inp.candidates @ unit_mean(inp.profile.disliked)  # (n_candidates,)
+        scores = scores - inp.dislike_weight * (zscore(closeness) if chosen.standardised else closeness)
+    return np.asarray(scores, dtype=np.float64)
+
+
+def stored_model(profile_name: str, inp: ScoringInput, strategy: Strategy, model_key: str) -> Any:
+    """What the strategy learns for the profile: loaded when the profile is unchanged since it was fitted, else fitted
+    and stored.
+
+    It is keyed by the profile's likes, weights and dislikes, not by the day's papers, so later days reuse it.
+    A stored model that cannot be read is refitted; one that cannot be written is only not reused.
+    """
+    if strategy.fit is None:
+        return None
+    key = training_key(
+        strategy.name, model_key, inp.profile.liked_texts, inp.liked_weights(), inp.profile.disliked_texts
+    )
+    path = ranker_path(profile_name)
+    model = strategy.load(path, key) if strategy.load is not None else None
+    if model is None:
+        model = strategy.fit(inp)
+        if model is not None:
+            # Derived data: when it cannot be written the next run refits, nothing else is lost.
+            with contextlib.suppress(OSError, PaperrecError):
+                model.save(path, key)
+    return model
+
+
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """A listing scored for a profile: the candidates (listing order), their vectors and scores, and what was used."""
+
+    profile: Profile
+    strategy: Strategy
+    candidates: tuple[Paper, ...]
+    vectors: np.ndarray  # (n_candidates, dim)
+    scores: np.ndarray  # (n_candidates,)
+    inputs: ScoringInput | None  # what the strategy saw; None when no paper was left to score
+    listed: int = 0  # papers in the listing
+    known: int = 0  # of them, already in the profile
+    excluded: int = 0  # of them, excluded by the caller (e.g. already shown)
+    ruled_out: int = 0  # of them, dropped by the profile's must/never rules
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def score_of(self, arxiv_id: str) -> float:
+        """The score of one candidate, by id."""
+        for paper, value in zip(self.candidates, self.scores, strict=True):
+            if paper.arxiv_id == arxiv_id:
+                return float(value)
+        raise KeyError(arxiv_id)
+
+
+def _finite(value: float | None, what: str) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise UsageError(f"{what} must be a finite number, got {value}")
+    return value
+
+
+def score_listing(
+    listing: Listing,
+    profile: Profile,
+    embedder: CachedEmbedder,
+    *,
+    strategy: str | None = None,
+    dislike_weight: float | None = None,
+    exclude: Collection[str] = frozenset(),
+) -> Scored:
+    """Score every paper of a listing for a profile, as `rank` does before it cuts the top picks.
+
+    Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the profile's must/never rules
+    are not candidates. The strategy's negatives are the day's other papers; a learned model is stored per profile.
+    """
+    chosen = get_strategy(strategy or profile.strategy)
+    weight = _finite(profile.dislike_weight if dislike_weight is None else dislike_weight, "--dislike-weight")
+    if profile.is_empty():
+        raise PaperrecError(
+            f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
+        )
+    known, excluded = profile.ids, set(exclude)
+    unknown = [p for p in listing.papers if p.arxiv_id not in known]
+    fresh = [p for p in unknown if p.arxiv_id not in excluded]
+    candidates = apply_rules(fresh, profile.must, profile.never)
+    counts = dict(
+        listed=len(listing.papers),
+        known=len(listing.papers) - len(unknown),
+        excluded=len(unknown) - len(fresh),
+        ruled_out=len(fresh) - len(candidates),
+    )
+    if not candidates:
+        empty = np.zeros((0, 0), np.float32)
+        return Scored(profile, chosen, (), empty, np.zeros(0), None, **counts)
+    vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
+    texts = [p.text for p in candidates]
+    inp = ScoringInput(
+        candidates=vectors,
+        candidate_texts=texts,
+        profile=profile_vectors(profile, embedder),
+        today=listing.date or date.today(),
+        half_life_days=profile.half_life_days,
+        dislike_weight=weight,
+    )
+    if chosen.uses_negatives:
+        # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
+        inp = replace(inp, negatives=vectors, negative_texts=texts)
+    if chosen.fit is not None:
+        inp = replace(inp, ranker=stored_model(profile.name, inp, chosen, embedder.encoder.cache_key))
+    return Scored(profile, chosen, tuple(candidates), vectors, score(inp, chosen), inp, **counts)
+
+
+def recommend(
+    listing: Listing,
+    profile: Profile,
+    embedder: CachedEmbedder,
+    *,
+    strategy: str | None = None,
+    top: int | None = 10,
+    min_score: float | None = None,
+    dislike_weight: float | None = None,
+    diversity: float | None = None,
+    exclude: Collection[str] = frozenset(),
+    explain_picks: bool = True,
+) -> list[Pick]:
+    """Rank a listing for a profile: score it (score_listing), cut the top picks, and attach their reasons."""
+    if top is not None and top < 1:
+        raise UsageError("--top must be at least 1")
+    diversity = profile.diversity if diversity is None else diversity
+    if not 0 <= diversity <= 1:  # NaN fails this too
+        raise UsageError("--diversity must be between 0 and 1")
+    min_score = _finite(profile.min_score if min_score is None else min_score, "--min-score")
+    scored = score_listing(
+        listing, profile, embedder, strategy=strategy, dislike_weight=dislike_weight, exclude=exclude
+    )
+    return pick_from(scored, embedder, top=top, min_score=min_score, diversity=diversity, explain_picks=explain_picks)
+
+
+def pick_from(
+    scored: Scored,
+    embedder: CachedEmbedder,
+    *,
+    top: int | None = 10,
+    min_score: float | None = None,
+    diversity: float = 0.0,
+    explain_picks: bool = True,
+) -> list[Pick]:
+    """The top picks of a scored listing (by score, MMR-diversified when asked), with their reasons."""
+    if not scored.candidates:
+        return []
+    picks = top_picks(
+        scored.candidates,
+        scored.scores,
+        scored.profile.name,
+        top=top,
+        min_score=min_score,
+        vectors=scored.vectors,
+        diversity=diversity,
+    )
+    if not explain_picks or scored.inputs is None:
+        return picks
+    index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)}
+    pick_vectors = scored.vectors[[index[p.paper.arxiv_id] for p in picks]]
+    liked = [p.paper for p in scored.profile.liked]
+    return explain(picks, pick_vectors, scored.inputs, liked, embedder, lexical=scored.strategy.lexical)

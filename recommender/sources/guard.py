@@ -1,0 +1,123 @@
+"""Untrusted input made safe: text without lone surrogates, any parser failure as one PaperrecError line."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..paths import open_database
+from ..schema import PaperrecError
+
+# Lone surrogates come from JSON escapes ("\ud800") and XML character references; they cannot be encoded as
+# UTF-8, so a paper holding one would fail much later, when it is hashed, cached or written out.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# SQLite's primary result codes for a file that is not (or no longer) a database.
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def scrub(text: str) -> str:
+    """The text with each lone surrogate replaced by U+FFFD, so it can always be encoded as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def scrubbed(value: Any) -> Any:
+    """A str scrubbed, a list's strings scrubbed (one level: the list fields of a record), anything else as is."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def shown(value: Any, width: int = 60) -> str:
+    """A short, printable repr of an untrusted value for an error message."""
+    text = repr(value) if isinstance(value, str) else type(value).__name__
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def one_line(error: BaseException) -> str:
+    """An exception's message on one line, or its type name when it has none."""
+    return " ".join(scrub(str(error)).split()) or type(error).__name__
+
+
+@contextmanager
+def reading(where: str | Path) -> Iterator[None]:
+    """Turn what untrusted input can make a parser raise deep down into one PaperrecError line naming `where`."""
+    try:
+        yield
+    except PaperrecError:
+        raise
+    except UnicodeDecodeError:
+        raise PaperrecError(f"{where}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise PaperrecError(f"{where}: cannot read ({error.strerror or one_line(error)})") from None
+    except RecursionError:
+        raise PaperrecError(f"{where}: nested too deeply to read") from None
+    except MemoryError:
+        raise PaperrecError(f"{where}: too large to read into memory") from None
+    except (ValueError, OverflowError, TypeError, KeyError, IndexError, AttributeError, UnicodeError) as error:
+        # The last line of defence: each parser checks what it knows, this catches what input found beyond that.
+        raise PaperrecError(f"{where}: cannot read ({one_line(error)})") from None
+
+
+# ---- derived SQLite files ------------------------------------------------------------------------------------------
+
+
+def is_corrupt(error: BaseException | None) -> bool:
+    """True for SQLite's "not a database" and "disk image is malformed" errors, not for locks or permissions."""
+    if not isinstance(error, sqlite3.DatabaseError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return type(error) is sqlite3.DatabaseError
+    return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def move_aside(path: Path, what: str, reason: str) -> Path:
+    """Rename a damaged derived file (and its WAL files) to <name>.corrupt-<UTC time>; say so in one stderr line."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            # A stale write-ahead log next to a fresh file would be replayed into it.
+            sidecar = path.with_name(path.name + suffix)
+            if sidecar.exists():
+                sidecar.replace(target.with_name(target.name + suffix))
+    except OSError as error:
+        raise PaperrecError(
+            f"the {what} {path} is damaged ({reason}) and cannot be moved aside ({error.strerror or error}): "
+            "delete it, it is rebuilt"
+        ) from None
+    print(f"paperrec: the {what} {path} was damaged ({reason}); moved it to {target.name}, rebuilding", file=sys.stderr)
+    return target
+
+
+def open_derived(path: Path, table: str, what: str, probe: str) -> sqlite3.Connection:
+    """open_database for a file of derived data: a damaged one is moved aside and started afresh.
+
+    `probe` is a cheap query over the table, so a file whose header survived but whose pages did not is caught too.
+    """
+    try:
+        database = open_database(path, table, what)
+    except PaperrecError as error:
+        cause = error.__cause__ or error.__context__
+        if not is_corrupt(cause):
+            raise
+        move_aside(path, what, one_line(cause))
+        return open_database(path, table, what)
+    try:
+        database.execute(probe).fetchall()
+    except sqlite3.DatabaseError as error:
+        database.close()
+        if not is_corrupt(error):
+            raise PaperrecError(f"cannot read the {what} {path}: {one_line(error)}") from None
+        move_aside(path, what, one_line(error))
+        return open_database(path, table, what)
+    return database
