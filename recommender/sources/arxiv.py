@@ -24,6 +24,7 @@ import feedparser
 from ..paths import atomic_write_text, listings_dir
 from ..schema import Listing, Paper, PaperrecError, UsageError, clean_text, split_arxiv_id
 from . import merge_listings, to_jsonl
+from .guard import reading, scrub
 from .http import PoliteClient
 from .records import read_jsonl
 
@@ -33,11 +34,13 @@ EASTERN = ZoneInfo("America/New_York")
 ANNOUNCE_AT = time(20, 0)
 CUTOFF_AT = time(14, 0)
 MAX_PAGE_SIZE = 2000  # the API serves at most 2000 results per call
+FIRST_DAY = date(1991, 8, 14)  # arXiv's first mailing
 
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
 _ANNOUNCE = re.compile(r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<kind>[\w-]+)\s*(?:Abstract:\s*)?", re.IGNORECASE)
 _FEED_TITLE = re.compile(r"^\s*(?P<category>\S+) updates on arXiv", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 
 def check_category(category: str) -> str:
@@ -103,12 +106,27 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _char_ref(match: re.Match[bytes]) -> bytes:
+    """A character reference kept, or U+FFFD's when it names no character (a surrogate, NUL, beyond U+10FFFF)."""
+    code = int(match[1], 16) if match[1] else int(match[2])
+    return match[0] if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
 def _parse_xml(content: bytes | str, what: str) -> Any:
     """feedparser's result for an RSS/Atom document; PaperrecError when it is not well-formed or not a feed."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
+    # arXiv's feeds and API answers carry no DTD; one that does could declare entities that expand without bound.
+    # (Dropping NULs lets the test see through UTF-16.)
+    plain = data.replace(b"\x00", b"") if b"\x00" in data[:4] else data
+    if b"<!DOCTYPE" in plain or b"<!ENTITY" in plain:
+        raise PaperrecError(f"{what} declares a DTD or entities, which arXiv never sends: refused")
+    if b"&#" in data:
+        # feedparser's fallback parser crashes on a reference to a surrogate; such a paper keeps U+FFFD instead.
+        data = _CHAR_REF.sub(_char_ref, data)
     # A str would be taken as a URL or path; and abstracts are plain text, which feedparser's HTML clean-up
     # would damage ("$p<q$ and $r>s$" loses "$ and $r").
-    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    with reading(what):
+        parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
     error = parsed.get("bozo_exception")
     if isinstance(error, xml.sax.SAXException):
         raise PaperrecError(f"{what} is not well-formed XML ({_one_line(str(error))})")
@@ -134,7 +152,10 @@ def _eastern_date(text: str | None) -> date | None:
     when = _when(text)
     if when is None:
         return None
-    return when.astimezone(EASTERN).date() if when.tzinfo else when.date()
+    try:
+        return when.astimezone(EASTERN).date() if when.tzinfo else when.date()
+    except (OverflowError, ValueError):  # a time at the very edge of year 1 or 9999
+        return None
 
 
 def _feed_date(parsed: Any) -> date | None:
@@ -149,26 +170,26 @@ def _feed_date(parsed: Any) -> date | None:
 
 def _authors(entry: Any) -> list[str]:
     creator = entry.get("author")
-    names = [a.get("name", "") for a in entry.get("authors", [])]
-    if creator and len(names) <= 1:
+    names = [scrub(a.get("name") or "") for a in entry.get("authors") or [] if isinstance(a, dict)]
+    if creator and isinstance(creator, str) and len(names) <= 1:
         # The feeds put every author in one dc:creator, comma-separated.
-        return [name for name in (_one_line(part) for part in _TAG.sub("", creator).split(",")) if name]
+        return [name for name in (_one_line(part) for part in _TAG.sub("", scrub(creator)).split(",")) if name]
     return [name for name in names if name.strip()]
 
 
 def _categories(entry: Any) -> list[str]:
     """The entry's arXiv categories; the API also lists ACM and MSC classes (I.2.6, 68T05), which are left out."""
-    terms = (tag.get("term", "").strip() for tag in entry.get("tags", []))
+    terms = (scrub(tag.get("term") or "").strip() for tag in entry.get("tags") or [] if isinstance(tag, dict))
     return [term for term in terms if _CATEGORY.match(term)]
 
 
 def _make(entry: Any, raw_id: str | None, abstract: str, categories: list[str], day: date | None) -> Paper:
-    title = entry.get("title", "")
+    title = scrub(entry.get("title") or "")
     try:
         return Paper.make(
             title=title,
-            raw_id=raw_id,
-            abstract=abstract,
+            raw_id=scrub(raw_id) if raw_id else raw_id,
+            abstract=scrub(abstract),
             authors=_authors(entry),
             categories=categories,
             date=day,
@@ -184,6 +205,11 @@ def parse_feed(content: bytes | str, *, include_cross: bool = False, category: s
     feed's title) is put first among a new paper's categories and last among a cross-list's, so the first category is
     the primary one wherever the feed tells.
     """
+    with reading("the arXiv feed"):
+        return _feed_listing(content, include_cross, category)
+
+
+def _feed_listing(content: bytes | str, include_cross: bool, category: str | None) -> Listing:
     parsed = _parse_xml(content, "the arXiv feed")
     if category is None:
         match = _FEED_TITLE.match(parsed.feed.get("title", ""))
@@ -209,6 +235,11 @@ def parse_feed(content: bytes | str, *, include_cross: bool = False, category: s
 
 def _api_page(content: bytes | str) -> tuple[list[Paper], int | None]:
     """The papers of one API answer and the total number of results the query has."""
+    with reading("the arXiv API answer"):
+        return _api_entries(content)
+
+
+def _api_entries(content: bytes | str) -> tuple[list[Paper], int | None]:
     parsed = _parse_xml(content, "the arXiv API answer")
     papers = []
     for entry in parsed.entries:
@@ -218,13 +249,14 @@ def _api_page(content: bytes | str) -> tuple[list[Paper], int | None]:
             raise PaperrecError(f"the arXiv API refused the query: {reason}")
         raw_id = entry_id.rsplit("/abs/", 1)[1] if "/abs/" in entry_id else entry_id
         categories = _categories(entry)
-        primary = (entry.get("arxiv_primary_category") or {}).get("term")
-        if primary:
+        primary_tag = entry.get("arxiv_primary_category")
+        primary = primary_tag.get("term") if isinstance(primary_tag, dict) else None
+        if primary and isinstance(primary, str):
             categories = [primary, *(c for c in categories if c != primary)]
         published = _when(entry.get("published"))
         papers.append(_make(entry, raw_id, entry.get("summary", ""), categories, published and published.date()))
     total = str(parsed.feed.get("opensearch_totalresults", "")).strip()
-    return papers, int(total) if total.isdigit() else None
+    return papers, int(total) if total.isdigit() and len(total) < 19 else None
 
 
 def parse_api(content: bytes | str) -> list[Paper]:
@@ -407,6 +439,9 @@ def fetch_listing(
     now = now or datetime.now(UTC)
     latest = latest_announcement(now)
     if day is not None:
+        if not FIRST_DAY <= day <= date(now.year + 1, 12, 31):
+            # Checked first: the schedule's date arithmetic overflows near year 1 and year 9999.
+            raise UsageError(f"no arXiv listing is dated {day}: arXiv's listings run from {FIRST_DAY} to today")
         if not is_announcement_day(day):
             raise UsageError(
                 f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday; try {previous_announcement(day)}"

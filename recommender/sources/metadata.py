@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..paths import open_database
 from ..schema import Paper, PaperrecError
+from .guard import is_corrupt, move_aside, one_line, open_derived
 from .records import paper_from_record, paper_to_record
 
 Lookup = Callable[[list[str]], dict[str, Paper]]
@@ -19,11 +20,19 @@ class MetadataCache:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self._db = open_database(
-            self.path,
-            "CREATE TABLE IF NOT EXISTS papers (arxiv_id TEXT PRIMARY KEY, record TEXT NOT NULL)",
-            "metadata cache",
-        )
+        self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        table = "CREATE TABLE IF NOT EXISTS papers (arxiv_id TEXT PRIMARY KEY, record TEXT NOT NULL)"
+        return open_derived(self.path, table, "metadata cache", "SELECT arxiv_id FROM papers LIMIT 1")
+
+    def _recover(self, error: sqlite3.DatabaseError) -> None:
+        """Start afresh after a damaged file (it only saves API calls); anything else is one clear error."""
+        if not is_corrupt(error):
+            raise PaperrecError(f"cannot use the metadata cache {self.path}: {one_line(error)}") from None
+        self._db.close()
+        move_aside(self.path, "metadata cache", one_line(error))
+        self._db = self._open()
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
         """The cached papers among these ids."""
@@ -31,20 +40,29 @@ class MetadataCache:
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
-            rows = self._db.execute(
-                f"SELECT arxiv_id, record FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})", chunk
-            )
+            query = f"SELECT arxiv_id, record FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            try:
+                rows = self._db.execute(query, chunk).fetchall()
+            except sqlite3.DatabaseError as error:
+                self._recover(error)
+                return {}
             for arxiv_id, record in rows:
-                found[arxiv_id] = paper_from_record(json.loads(record), str(self.path))
+                try:
+                    found[arxiv_id] = paper_from_record(json.loads(record), str(self.path))
+                except (PaperrecError, ValueError, TypeError, RecursionError):
+                    continue  # a damaged row counts as missing: it is fetched again and overwritten
         return found
 
     def put_many(self, papers: Sequence[Paper]) -> None:
         """Store papers' metadata."""
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO papers VALUES (?, ?)",
-                [(p.arxiv_id, json.dumps(paper_to_record(p), ensure_ascii=False)) for p in papers],
-            )
+        rows = [(p.arxiv_id, json.dumps(paper_to_record(p), ensure_ascii=False)) for p in papers]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", rows)
+        except sqlite3.DatabaseError as error:
+            self._recover(error)
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", rows)
 
     def close(self) -> None:
         """Close the database connection."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError
+from .guard import reading, scrubbed, shown
 
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
 
@@ -19,27 +21,35 @@ def _as_list(value: Any, where: str, field: str) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, list):
-        return [str(v) for v in value]
+        return [v if isinstance(v, str) else str(v) for v in scrubbed(value)]
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
             try:
                 parsed = json.loads(text)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # ValueError: also numbers past Python's digit limit
                 raise PaperrecError(f"{where}: '{field}' is not a valid JSON list") from None
             if isinstance(parsed, list):
-                return [str(v) for v in parsed]
+                return [v if isinstance(v, str) else str(v) for v in scrubbed(parsed)]
         return [part for part in (p.strip() for p in text.split(";")) if part]
     raise PaperrecError(f"{where}: '{field}' must be a list or a ';'-separated string")
 
 
 def paper_from_record(record: dict[str, Any], where: str) -> Paper:
     """Turn one JSONL object or CSV row into a Paper; `where` ('file:line') prefixes errors."""
+    with reading(where):
+        return _paper_from_record(record, where)
+
+
+def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
+    record = {key: scrubbed(record.get(key)) for key in COLUMNS}
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
         raise PaperrecError(f"{where}: missing 'title'")
     raw_id = record.get("id")
     if raw_id is not None and not isinstance(raw_id, str):
+        if not isinstance(raw_id, int | float):
+            raise PaperrecError(f"{where}: 'id' must be a string, got {shown(raw_id)}")
         raw_id = str(raw_id)
     abstract = record.get("abstract") or ""
     if not isinstance(abstract, str):
@@ -50,7 +60,7 @@ def paper_from_record(record: dict[str, Any], where: str) -> Paper:
         try:
             day = date.fromisoformat(str(raw_date)[:10])
         except ValueError:
-            raise PaperrecError(f"{where}: 'date' must be YYYY-MM-DD, got {raw_date!r}") from None
+            raise PaperrecError(f"{where}: 'date' must be YYYY-MM-DD, got {shown(raw_date)}") from None
     try:
         return Paper.make(
             title=title,
@@ -78,7 +88,7 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
 
 def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(`file:line`, object) for each line of a JSONL file (blank lines ignored), read as a stream."""
-    with path.open(encoding="utf-8") as handle:
+    with reading(path), path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -87,6 +97,10 @@ def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise PaperrecError(f"{where}: invalid JSON ({error.msg})") from None
+            except RecursionError:
+                raise PaperrecError(f"{where}: invalid JSON (nested too deeply)") from None
+            except ValueError as error:  # a number past Python's limit on digits
+                raise PaperrecError(f"{where}: invalid JSON ({str(error).split(':')[0]})") from None
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
             yield where, record
@@ -105,11 +119,11 @@ def read_jsonl(path: Path) -> Listing:
 
 def iter_csv(path: Path) -> Iterator[Paper]:
     """Papers of a CSV file with a header row naming the columns, read as a stream."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with reading(path), path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames is None or "title" not in reader.fieldnames:
-            raise PaperrecError(f"{path}:1: CSV header must name a 'title' column")
         try:
+            if reader.fieldnames is None or "title" not in reader.fieldnames:
+                raise PaperrecError(f"{path}:1: CSV header must name a 'title' column")
             for row in reader:
                 where = f"{path}:{reader.line_num}"
                 if None in row:
@@ -139,11 +153,23 @@ def csv_text(records: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
+# A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection"); a leading ' makes it text.
+# Cells that already start with quotes before such a character get one more, so that the rule stays reversible.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _csv_cell(value: Any) -> Any:
-    """A list as one ';'-joined cell, None as an empty one."""
+    """A list as one ';'-joined cell, None as an empty one; text that a spreadsheet would run as a formula quoted."""
     if isinstance(value, list):
-        return ";".join(value)
-    return "" if value is None else value
+        value = ";".join(value)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = _SURROGATE.sub("\ufffd", value)  # a lone surrogate cannot be written as UTF-8
+        if _FORMULA.match(value):
+            return "'" + value
+    return value
 
 
 def to_csv(papers: list[Paper] | tuple[Paper, ...]) -> str:
