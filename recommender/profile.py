@@ -481,31 +481,45 @@ def _edit_text_fast(text: str, data: dict[str, Any], change: _Change) -> str | N
                 flags=re.M,
             )
         pieces.append(piece.rstrip("\r\n") + newline)
-    kept = [i for i in range(len(headers)) if i not in cut]
-    last_is_section = bool(kept) and headers[kept[-1]].section == change.section
-    if pieces and data.get(change.section) not in (None, []) and not last_is_section:
-        return None  # the section's tables are not last in the file: tomlkit inserts after them
-    out: list[str] = []
-    position = 0
-    for i in sorted(cut):
-        start, end = regions[i]
-        out.append(text[position:start])
-        position = end
-    out.append(text[position:])
-    result = "".join(out)
+    edits = [(*regions[i], "") for i in cut]
+    block = newline.join(pieces)
+    kept_in_section = [i for i in by_section[change.section] if i not in cut]
+    if pieces and kept_in_section:  # right after the section's last table, before its trailing blank lines
+        start, end = regions[kept_in_section[-1]]
+        lines = text[start:end].splitlines(keepends=True)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        at = start + sum(len(line) for line in lines)
+        edits.append((at, at, ("" if text[:at].endswith("\n") else newline) + newline + block))
+    elif pieces and data.get(change.section) == []:  # `disliked = []` gives way to [[disliked]] tables
+        match = _empty_array_line(change.section).search(text, 0, regions[0][0] if regions else len(text))
+        if match is None:
+            return None
+        edits.append((match.start(), match.end(), ""))
+    elif pieces and data.get(change.section) is not None:
+        return None
+    result = _splice(text, edits)
     if cut and regions[max(cut)][1] == len(text):
         result = result.rstrip("\r\n") + newline if result.strip() else ""
-    if pieces:
-        if data.get(change.section) == []:
-            result, count = _empty_array_line(change.section).subn("", result, count=1)
-            if count != 1:
-                return None
+    if pieces and not kept_in_section:  # the section's first table: at the end of the file
         if result and not result.endswith("\n"):
             result += newline
         if result.strip() and not result.endswith(newline * 2):
             result += newline
-        result += newline.join(pieces)
+        result += block
     return result
+
+
+def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Text with each (start, end) span replaced; the spans do not overlap."""
+    out: list[str] = []
+    position = 0
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        out.append(text[position:start])
+        out.append(replacement)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def _edit_text_tomlkit(text: str, change: _Change) -> str:

@@ -1,0 +1,341 @@
+"""Profile edits keep the researcher's file: text, comments, keys, mode and links; locked; values validated."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender import paths
+from recommender import profile as profile_module
+from recommender.cli import app
+from recommender.profile import (
+    edit_profile,
+    import_into_profile,
+    load_profile,
+    rate_papers,
+    unrate_papers,
+    update_profile,
+)
+from recommender.schema import Paper, PaperrecError, UsageError
+from recommender.sources import paper_to_record
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = date.today().isoformat()
+
+HAND_WRITTEN = """\
+# My super-resolution profile, kept by hand since 2019.
+schema = 1
+name = "sr"   # the short name
+categories = ["cs.CV"]
+future_setting = { depth = 2 }   # a key a newer paperrec might write
+
+# The paper that started it all
+[[liked]]
+id = "2101.00001"
+title = "One"
+note = "key paper"
+tags = ["sr", "classic"]
+added = 2021-08-01
+
+[[liked]]
+id = "2101.00002"
+title = "Two"
+added = 2021-08-01T10:00:00Z  # a date-time is read as its date
+"""
+
+NEW_TABLE = '[[liked]]\nid = "2101.00003"\ntitle = "Three"\nabstract = "Abstract three."\nadded = {day}\n'
+P3 = Paper.make("Three", "2101.00003", "Abstract three.")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def assert_one_line_error(result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("paperrec: error:") and text in lines[0], result.stderr
+
+
+@pytest.fixture
+def profile(tmp_path) -> Path:
+    path = tmp_path / "sr.toml"
+    path.write_text(HAND_WRITTEN)
+    return path
+
+
+@pytest.fixture
+def tomlkit_calls(monkeypatch) -> list[str]:
+    """Count the edits that needed tomlkit (the text edit handles the usual layouts alone)."""
+    calls: list[str] = []
+    original = profile_module._edit_text_tomlkit
+
+    def spy(text, change):
+        calls.append(change.section)
+        return original(text, change)
+
+    monkeypatch.setattr(profile_module, "_edit_text_tomlkit", spy)
+    return calls
+
+
+def write_listing(path: Path, papers: list[Paper]) -> Path:
+    path.write_text("".join(json.dumps(paper_to_record(p)) + "\n" for p in papers))
+    return path
+
+
+def test_like_appends_a_table_and_keeps_every_byte(profile, tomlkit_calls):
+    updated, new = rate_papers(profile, [P3], "liked")
+    assert new == [P3] and [p.paper.arxiv_id for p in updated.liked][-1] == "2101.00003"
+    assert profile.read_text() == HAND_WRITTEN + "\n" + NEW_TABLE.format(day=TODAY)
+    assert rate_papers(profile, [P3], "liked")[1] == []  # already there: nothing written
+    assert load_profile(profile).liked[1].added == date(2021, 8, 1)  # the date-time's date
+    assert tomlkit_calls == []
+
+
+def test_dislike_then_like_moves_the_table_with_its_keys_and_comment(profile, tomlkit_calls):
+    one = Paper.make("One", "2101.00001")
+    rate_papers(profile, [one], "disliked")
+    text = profile.read_text()
+    assert "[[disliked]]" in text and text.count("[[liked]]") == 1
+    moved = text[text.index("# The paper that started it all") :]
+    assert moved == (
+        "# The paper that started it all\n[[disliked]]\n"
+        f'id = "2101.00001"\ntitle = "One"\nnote = "key paper"\ntags = ["sr", "classic"]\nadded = {TODAY}\n'
+    )
+    loaded = load_profile(profile)
+    assert [p.paper.arxiv_id for p in loaded.disliked] == ["2101.00001"] and len(loaded.liked) == 1
+    rate_papers(profile, [one], "liked")
+    loaded = load_profile(profile)
+    assert loaded.disliked == () and [p.paper.arxiv_id for p in loaded.liked] == ["2101.00002", "2101.00001"]
+    assert 'note = "key paper"' in profile.read_text() and "# My super-resolution profile" in profile.read_text()
+    assert tomlkit_calls == []
+
+
+def test_unlike_removes_only_that_table(profile, tomlkit_calls):
+    _, found = unrate_papers(profile, ["2101.00001v2", "9999.99999"])
+    assert found == ["2101.00001"]
+    assert profile.read_text() == HAND_WRITTEN.replace(HAND_WRITTEN[HAND_WRITTEN.index("# The paper") :], "") + (
+        '[[liked]]\nid = "2101.00002"\ntitle = "Two"\nadded = 2021-08-01T10:00:00Z  # a date-time is read as its date\n'
+    )
+    _, found = unrate_papers(profile, ["2101.00002"])
+    assert found == ["2101.00002"] and load_profile(profile).liked == ()
+    assert profile.read_text().startswith("# My super-resolution profile") and "future_setting" in profile.read_text()
+    assert tomlkit_calls == []
+
+
+def test_cli_like_dislike_unlike_import_keep_the_text(profile, tmp_path):
+    listing = write_listing(tmp_path / "l.jsonl", [P3, Paper.make("Four", "2101.00004", "Abstract four.")])
+    result = invoke("like", "2101.00003", "-p", str(profile), "-l", str(listing))
+    assert result.exit_code == 0 and result.stderr == "liked 2101.00003  Three\n"
+    assert profile.read_text() == HAND_WRITTEN + "\n" + NEW_TABLE.format(day=TODAY)
+    result = invoke("dislike", "2101.00004", "2101.00003", "-p", str(profile), "-l", str(listing))
+    assert result.exit_code == 0
+    assert result.stderr == "disliked 2101.00004  Four\ndisliked 2101.00003  Three\n"
+    result = invoke("unlike", "2101.00004", "-p", str(profile))
+    assert result.exit_code == 0 and result.stderr == "removed 2101.00004\n"
+    library = write_listing(tmp_path / "library.jsonl", [Paper.make("Five", "2101.00005", "Abstract five.")])
+    result = invoke("profile", "import", str(profile), str(library), "--offline")
+    assert result.exit_code == 0, result.output
+    text = profile.read_text()
+    assert text.startswith(HAND_WRITTEN[: HAND_WRITTEN.index('[[liked]]\nid = "2101.00002"')])
+    assert "2101.00005" in text and 'tags = ["sr", "classic"]' in text
+    assert [p.paper.arxiv_id for p in load_profile(profile).disliked] == ["2101.00003"]
+
+
+def test_layouts_the_text_path_does_not_handle_still_keep_comments(tmp_path, tomlkit_calls):
+    path = tmp_path / "p.toml"
+    original = (
+        'name = "p"\ndisliked = []\ndescription = """\nmulti-line\n[[liked]]\n"""\n'
+        '# keep me\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n\n[other]\nkey = 1  # and me\n'
+    )
+    path.write_text(original)
+    rate_papers(path, [P3], "disliked")
+    rate_papers(path, [Paper.make("Four", "2101.00004")], "liked")
+    text = path.read_text()
+    assert "# keep me" in text and "key = 1  # and me" in text and "multi-line\n[[liked]]\n" in text
+    loaded = load_profile(path)
+    assert [p.paper.arxiv_id for p in loaded.liked] == ["2101.00001", "2101.00004"]
+    assert [p.paper.arxiv_id for p in loaded.disliked] == ["2101.00003"]
+    assert loaded.description == "multi-line\n[[liked]]\n" and loaded.extra == {"other": {"key": 1}}
+    assert tomlkit_calls == ["disliked", "liked"]
+
+
+def test_crlf_and_tables_in_the_middle(tmp_path, tomlkit_calls):
+    path = tmp_path / "p.toml"
+    original = (
+        'name = "p"\r\n\r\n[[liked]]\r\nid = "2101.00001"\r\ntitle = "One"\r\n\r\n[[disliked]]\r\ntitle = "Bad"\r\n'
+    )
+    path.write_bytes(original.encode())
+    rate_papers(path, [P3], "liked")
+    data = path.read_bytes().decode()
+    assert "\n" not in data.replace("\r\n", "") and data.startswith(original[:20])
+    loaded = load_profile(path)
+    assert [p.paper.arxiv_id for p in loaded.liked] == ["2101.00001", "2101.00003"] and len(loaded.disliked) == 1
+    assert tomlkit_calls == [] and data.index("2101.00003") < data.index("[[disliked]]")
+    expected = original.replace("\r\n\r\n[[disliked]]", f"\r\n\r\n{NEW_TABLE.format(day=TODAY)}\r\n[[disliked]]")
+    assert data == expected.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+def test_new_profiles_write_their_papers_as_tables_so_edits_stay_on_the_text_path(tmp_path, tomlkit_calls):
+    from recommender.profile import new_profile, save_profile
+
+    path = tmp_path / "p.toml"
+    save_profile(new_profile("p", [Paper.make("One", "2101.00001")]), path)
+    assert "[[liked]]" in path.read_text() and "disliked = []" in path.read_text()
+    rate_papers(path, [P3], "disliked")
+    rate_papers(path, [Paper.make("Four", "2101.00004")], "liked")
+    assert "disliked = []" not in path.read_text() and tomlkit_calls == []
+    assert len(load_profile(path).liked) == 2 and len(load_profile(path).disliked) == 1
+
+
+def test_update_profile_and_edit_profile(profile):
+    assert update_profile(profile, lambda edit: edit.remove(["2101.00002"])) == ["2101.00002"]
+    with pytest.raises(RuntimeError), edit_profile(profile) as edit:
+        edit.add([P3])
+        raise RuntimeError  # nothing is written when the block fails
+    assert "2101.00003" not in profile.read_text()
+
+
+def test_symlinked_profile_is_written_through(profile, tmp_path):
+    link = tmp_path / "link.toml"
+    link.symlink_to(profile)
+    rate_papers(link, [P3], "liked")
+    assert link.is_symlink() and "2101.00003" in profile.read_text()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["home", "link.toml", "sr.toml"]
+
+
+def test_read_only_profile_is_refused_and_left_alone(profile, tmp_path):
+    profile.chmod(0o444)
+    listing = write_listing(tmp_path / "l.jsonl", [P3])
+    for args in (("like", "2101.00003", "-l", str(listing)), ("unlike", "2101.00001")):
+        result = invoke(*args, "-p", str(profile))
+        assert_one_line_error(result, 1, f"{profile} is read-only")
+    assert profile.read_text() == HAND_WRITTEN and stat.S_IMODE(profile.stat().st_mode) == 0o444
+
+
+def test_write_failure_is_one_error_and_nothing_is_damaged(profile, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "replace", full_disk)
+    with pytest.raises(PaperrecError, match=f"cannot write profile {profile}: No space left on device"):
+        rate_papers(profile, [P3], "liked")
+    assert profile.read_text() == HAND_WRITTEN
+    assert sorted(f.name for f in profile.parent.iterdir()) == ["home", "sr.toml"]
+
+
+def test_leftover_temporary_files_are_cleaned_up_on_the_next_edit(profile):
+    stale = profile.parent / ".sr.toml.0123abcd.tmp"
+    stale.write_text("half a profile")
+    other = profile.parent / ".sr.toml.x.toml.0123abcd.tmp"  # another file's temporary: not ours
+    other.write_text("")
+    rate_papers(profile, [P3], "liked")
+    assert not stale.exists() and other.exists()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_new_files_follow_the_umask_and_existing_ones_keep_their_mode(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        paths.atomic_write_text(tmp_path / "new.txt", "x")
+        assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o666 & ~umask
+        kept = tmp_path / "kept.txt"
+        kept.write_text("x")
+        kept.chmod(0o640)
+        paths.atomic_write_text(kept, "y")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text() == "y"
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize("key", ["dislike_weight", "min_score", "diversity", "half_life_days"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_inf_are_refused(tmp_path, key, value):
+    path = tmp_path / "p.toml"
+    path.write_text(f'name = "p"\n{key} = {value}\n')
+    with pytest.raises(PaperrecError, match=rf"p\.toml: '{key}' must be a finite number"):
+        load_profile(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [("weight = nan", "'weight' must be a number >= 0"), ("weight = inf", "'weight' must be a number >= 0")],
+)
+def test_paper_weight_must_be_finite(tmp_path, line, message):
+    path = tmp_path / "p.toml"
+    path.write_text(f'name = "p"\n[[liked]]\ntitle = "t"\n{line}\n')
+    with pytest.raises(PaperrecError, match=rf"liked\[1\]: {message}"):
+        load_profile(path)
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_half_life_must_be_positive(tmp_path, value):
+    path = tmp_path / "p.toml"
+    path.write_text(f'name = "p"\nhalf_life_days = {value}\n')
+    with pytest.raises(PaperrecError, match="'half_life_days' must be > 0"):
+        load_profile(path)
+
+
+def test_datetime_added_is_its_date(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('name = "p"\nhalf_life_days = 30\n[[liked]]\ntitle = "t"\nadded = 2021-08-01T10:00:00Z\n')
+    added = load_profile(path).liked[0].added
+    assert type(added) is date and added == date(2021, 8, 1)
+    assert isinstance((date(2021, 8, 31) - added).days, int)  # the recency arithmetic that used to fail
+
+
+def test_long_profile_names(home):
+    long_name = "a" * 300
+    ranker = paths.ranker_path(long_name)
+    assert len(ranker.name) < 100 and ranker != paths.ranker_path("a" * 299)
+    assert paths.ranker_path("sr").name == "sr.npz"
+    with pytest.raises(UsageError, match="too long"):
+        paths.resolve_profile(long_name)
+    assert_one_line_error(invoke("profile", "new", long_name), 2, "too long")
+    path = home / "long.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'name = "{long_name}"\n')
+    assert load_profile(path).name == long_name
+
+
+def test_import_merges_under_the_lock_with_edits_made_during_the_lookup(profile, tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("2101.00007\n")
+
+    def slow_lookup(wanted: list[str]) -> dict[str, Paper]:
+        rate_papers(profile, [P3], "liked")  # another paperrec likes a paper while the import looks abstracts up
+        return {i: Paper.make(f"Title {i}", i, "Fetched.") for i in wanted}
+
+    report = import_into_profile(profile, [ids], lookup=slow_lookup)
+    assert [p.arxiv_id for p in report.added] == ["2101.00007"] and report.path == profile
+    assert [p.paper.arxiv_id for p in load_profile(profile).liked][-2:] == ["2101.00003", "2101.00007"]
+    assert "# The paper that started it all" in profile.read_text()
+
+
+def test_sixteen_concurrent_likes_keep_all_sixteen(tmp_path, home):
+    profile = tmp_path / "sr.toml"
+    profile.write_text(HAND_WRITTEN)
+    profile.chmod(0o644)
+    papers = [Paper.make(f"Paper {i}", f"2102.{i:05d}", f"Abstract {i}.") for i in range(16)]
+    listing = write_listing(tmp_path / "listing.jsonl", papers)
+    env = {**os.environ, "PAPERREC_HOME": str(home)}
+    command = [sys.executable, "-m", "recommender", "like", "--profile", str(profile), "--listing", str(listing)]
+    workers = [subprocess.Popen([*command, p.arxiv_id], cwd=REPO, env=env, stderr=subprocess.PIPE) for p in papers]
+    errors = [w.communicate(timeout=120)[1].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0] * 16, errors
+    loaded = load_profile(profile)
+    assert {p.paper.arxiv_id for p in loaded.liked} == {"2101.00001", "2101.00002"} | {p.arxiv_id for p in papers}
+    text = profile.read_text()
+    assert text.startswith(HAND_WRITTEN) and text.count("[[liked]]") == 18
+    assert stat.S_IMODE(profile.stat().st_mode) == 0o644
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
+    assert not any(math.isnan(p.weight) for p in loaded.liked)
