@@ -11,14 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
-from .embed import CachedEmbedder
 from .paths import atomic_write_text, locked, remove_stale_temporaries
 from .schema import Paper, PaperrecError, split_arxiv_id
 from .sources.metadata import Lookup, MetadataCache, complete_papers
+
+if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
+    import numpy as np
+
+    from .embed import CachedEmbedder
 
 SCHEMA_VERSION = 1
 DEFAULT_STRATEGY = "hybrid"
@@ -94,6 +96,8 @@ class ProfileVectors:
 
 def profile_vectors(profile: Profile, embedder: CachedEmbedder) -> ProfileVectors:
     """Embed a profile's liked papers, interests and disliked papers through the cache."""
+    import numpy as np
+
     liked_texts = [p.paper.text for p in profile.liked] + list(profile.interests)
     disliked_texts = [p.paper.text for p in profile.disliked]
     vectors = embedder.embed(liked_texts + disliked_texts)
@@ -630,6 +634,17 @@ class ProfileEdit:
             yield text.replace("\r\n", "\n").replace("\n", "\r\n")
         yield text
 
+    def _profile_after(self, change: _Change) -> Profile:
+        """The profile with the change applied, re-checking only the tables it appended (fast on big profiles)."""
+        sections: dict[str, list[ProfilePaper]] = {}
+        for section in SECTIONS:
+            dropped = set(change.removals.get(section, ()))
+            sections[section] = [p for i, p in enumerate(getattr(self.profile, section)) if i not in dropped]
+        for table, _ in change.appended:
+            where = f"{self.path}: {change.section}[{len(sections[change.section]) + 1}]"
+            sections[change.section].append(_paper_from_table(table, where))
+        return replace(self.profile, **{section: tuple(papers) for section, papers in sections.items()})
+
     def _apply(self, change: _Change) -> None:
         if not change.removals and not change.appended:
             return
@@ -641,7 +656,7 @@ class ProfileEdit:
                 continue
             if _canonical(data) == want:
                 self.text, self.data = text, data
-                self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+                self.profile = self._profile_after(change)
                 return
         raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
 
