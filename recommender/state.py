@@ -54,7 +54,12 @@ def save_last_ranking(papers: Sequence[Paper], sections: Sequence[tuple[str, Seq
         ],
         "papers": [paper_to_record(p) for p in papers],
     }
-    atomic_write_text(last_ranking_path(), json.dumps(data, ensure_ascii=False))
+    # written whole and atomically, never read-modify-written: concurrent runs need no lock (the last one wins)
+    path = last_ranking_path()
+    try:
+        atomic_write_text(path, json.dumps(data, ensure_ascii=False))
+    except OSError as error:
+        raise PaperrecError(f"cannot write the last ranking {path}: {error.strerror or error}") from None
 
 
 def load_last_ranking() -> LastRanking:

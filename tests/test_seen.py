@@ -81,3 +81,23 @@ def test_rank_records_nothing_without_mark_seen(tmp_path, home, fake_model, exam
     marked = runner.invoke(app, ["rank", str(example_listing), "-p", str(profile), "-f", "json", "--mark-seen"])
     assert json.loads(marked.stdout) == json.loads(first.stdout)
     assert SeenMemory(seen_path()).count("p") == 10
+
+
+def test_concurrent_processes_keep_every_mark(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "seen.sqlite3"
+    code = (
+        "import sys; from datetime import date; from recommender.seen import SeenMemory; m = SeenMemory(sys.argv[1]);"
+        " m.mark('p', [sys.argv[2]], date(2021, 4, 22)); m.close()"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code, str(db), f"2101.{i:05d}"], stderr=subprocess.PIPE)
+        for i in range(8)
+    ]
+    errors = [w.communicate(timeout=60)[1].decode() for w in workers]
+    assert [w.returncode for w in workers] == [0] * 8, errors
+    memory = SeenMemory(db)
+    assert memory.count("p") == 8
+    memory.close()
