@@ -1,6 +1,9 @@
 """Diversity frontier: nDCG@10 and the mean pairwise cosine of the top 10 for MMR settings, on the bench.
 
-Usage: python benchmarks/diversity_frontier.py [BENCH] [--strategy hybrid] [--days 5]
+Each (list, day) pair is scored by `score_listing`, the path `paperrec rank` runs: the list's earlier papers are the
+profile's likes and the bench day is the listing (so the day's other papers are the learners' negatives).
+
+Usage: python benchmarks/diversity_frontier.py [BENCH] [--strategy hybrid] [--days 5] [--limit N]
 """
 
 from __future__ import annotations
@@ -10,11 +13,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from recommender.embed import CachedEmbedder, Embedder, EmbeddingCache
-from recommender.evaluate import case_input, load_bench, make_case, ranking_metrics
-from recommender.paths import cache_path
-from recommender.rank import diversify, order, score
-from recommender.strategies import USES_NEGATIVES
+from recommender import Listing, Profile, open_embedder, score_listing
+from recommender.evaluate import load_bench, ranking_metrics
+from recommender.profile import ProfilePaper
+from recommender.rank import diversify, order
 
 
 def main() -> None:
@@ -23,21 +25,23 @@ def main() -> None:
     parser.add_argument("--strategy", default="hybrid")
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--settings", default="0,0.3,0.5,0.6,0.7")
+    parser.add_argument("--limit", type=int, default=None, help="At most this many (list, day) pairs.")
     args = parser.parse_args()
     settings = [float(x) for x in args.settings.split(",")]
     bench = load_bench(args.bench)
-    embedder = CachedEmbedder(Embedder(), EmbeddingCache(cache_path()), progress=False)
+    embedder = open_embedder(progress=False)
     per_list: dict[float, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
-    for name, day in bench.pairs(args.days):
-        case = make_case(bench, name, day, embedder)
-        scores = score(case_input(case, with_negatives=args.strategy in USES_NEGATIVES), args.strategy)
-        ranked = order(case.candidates, scores)
+    for name, day in bench.pairs(args.days, limit=args.limit):
+        liked = tuple(ProfilePaper(paper=p, added=p.date or day) for p in bench.profile(name, day))
+        profile = Profile(name=f"bench-{name}", liked=liked, strategy=args.strategy)
+        scored = score_listing(Listing(papers=bench.candidates(day), date=day), profile, embedder)
+        ranked = order(scored.candidates, scored.scores)
         for setting in settings:
-            top = diversify(ranked, scores, case.candidate_vectors, setting, 10)
-            ids = [case.candidates[i].arxiv_id for i in top + [i for i in ranked if i not in top]]
-            sims = case.candidate_vectors[top] @ case.candidate_vectors[top].T  # (10, 10)
+            top = diversify(ranked, scored.scores, scored.vectors, setting, 10)
+            ids = [scored.candidates[i].arxiv_id for i in top + [i for i in ranked if i not in top]]
+            sims = scored.vectors[top] @ scored.vectors[top].T  # (10, 10)
             mean_pairwise = (sims.sum() - np.trace(sims)) / (len(top) * (len(top) - 1))
-            per_list[setting][name].append((ranking_metrics(ids, case.positives)["ndcg@10"], mean_pairwise))
+            per_list[setting][name].append((ranking_metrics(ids, bench.positives(name, day))["ndcg@10"], mean_pairwise))
     base = None
     print(f"{args.strategy}, {args.days} days per list, macro over lists")
     print("diversity  nDCG@10  change  mean pairwise cosine (top 10)  change")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,55 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_LISTING = REPO / "examples" / "arxiv-cs.CV-2021-04-22.md"
 BENCH = REPO.parent / "shared" / "bench"
+
+
+def unit(rows, dtype=np.float32) -> np.ndarray:
+    """Rows scaled to unit length, (n, dim)."""
+    array = np.asarray(rows, dtype=dtype)
+    return array / np.linalg.norm(array, axis=1, keepdims=True)
+
+
+def scoring_input(
+    liked: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    disliked: np.ndarray | None = None,
+    weights=None,
+    liked_texts=None,
+    candidate_texts=None,
+    negatives: np.ndarray | None = None,
+    added=(),
+    today=None,
+    dislike_weight: float = 0.5,
+):
+    """A ScoringInput from vectors, with placeholder texts where none are given."""
+    from recommender.profile import ProfileVectors
+    from recommender.rank import ScoringInput
+
+    dim = candidates.shape[1]
+    profile = ProfileVectors(
+        liked=liked,
+        weights=np.ones(len(liked), np.float32) if weights is None else np.asarray(weights, np.float32),
+        disliked=np.zeros((0, dim), np.float32) if disliked is None else disliked,
+        added=tuple(added),
+        liked_texts=tuple(liked_texts or ["x"] * len(liked)),
+    )
+    return ScoringInput(
+        candidates=candidates,
+        candidate_texts=candidate_texts or ["x"] * len(candidates),
+        profile=profile,
+        negatives=negatives if negatives is not None else np.zeros((0, dim), np.float32),
+        negative_texts=["negative paper text"] * (0 if negatives is None else len(negatives)),
+        today=today,
+        dislike_weight=dislike_weight,
+    )
+
+
+def require_bench() -> Path:
+    """The bench folder beside the repository; skips the test where it is absent (CI always has it)."""
+    if not (BENCH / "listings").is_dir():
+        pytest.skip("../shared/bench is not present")
+    return BENCH
 
 
 class FakeEmbedder:
@@ -36,13 +87,55 @@ class FakeEmbedder:
         return vectors / np.where(norms == 0, 1, norms)
 
 
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remember the PAPERREC_HOME set when the suite started, to prove at the end that no test touched it."""
+    folder = os.environ.get("PAPERREC_HOME")
+    session.config._preset_home = (Path(folder), _snapshot(Path(folder))) if folder and Path(folder).is_dir() else None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    preset = getattr(session.config, "_preset_home", None)
+    if preset is not None and _snapshot(preset[0]) != preset[1]:
+        print(f"\nthe test suite changed the PAPERREC_HOME it was started with ({preset[0]})", file=sys.stderr)
+        session.exitstatus = 1
+
+
 @pytest.fixture(autouse=True)
 def home(tmp_path, monkeypatch) -> Path:
     """An empty PAPERREC_HOME for every test, so no test reads or writes the user's own data folder."""
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERREC_HOME", str(path))
-    monkeypatch.delenv("PAPERREC_MODEL", raising=False)
+    for name in ("PAPERREC_MODEL", "PAPERREC_BACKEND", "PAPERREC_MAX_SEQ_LENGTH"):
+        monkeypatch.delenv(name, raising=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def no_internal_errors(request, monkeypatch):
+    """Fail any test whose input reached the CLI's last-resort handler: every input gets a specific message.
+
+    PAPERREC_DEBUG=1 makes paperrec subprocesses show the traceback of such an error, which tests then see.
+    """
+    from recommender import cli
+
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    cli.internal_errors.clear()
+    yield
+    if "allow_internal_error" not in request.fixturenames:
+        assert not cli.internal_errors, f"the last-resort handler was reached: {cli.internal_errors!r}"
+
+
+@pytest.fixture
+def allow_internal_error():
+    """For the test of the last-resort handler itself."""
 
 
 @pytest.fixture

@@ -31,9 +31,8 @@ from recommender.evaluate import (
 )
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
 
-from .conftest import FakeEmbedder
+from .conftest import FakeEmbedder, require_bench
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 DAYS = [date(2025, 1, 1) + timedelta(days=n) for n in range(8)]
 SMALL_DAY = 5  # only 20 papers: fewer than 30 candidates
 # Paper numbers (within a day) that are in each list; every listed paper n of day d has id 2501.{d:02}{n:03}.
@@ -349,9 +348,7 @@ def test_backtest_ranks_each_hidden_like_on_its_day(embedder):
 
 @pytest.mark.slow
 def test_real_bench_end_to_end(tmp_path):
-    if not (BENCH / "listings").is_dir():
-        pytest.skip("../shared/bench is not present")
-    bench = load_bench(BENCH)
+    bench = load_bench(require_bench())
     assert len(bench.lists) >= 17 and len(bench.first_seen) > 80_000
     embedder = CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path / "cache.sqlite"), progress=False)
     result = evaluate(bench, {"centroid": centroid_scorer, "random": random_scorer}, embedder, days=1, limit=3)

@@ -7,17 +7,14 @@ import pytest
 
 from recommender.rank.hybrid import HybridRanker, training_key, zscore
 
-
-def _unit(rows) -> np.ndarray:
-    array = np.asarray(rows, dtype=np.float64)
-    return array / np.linalg.norm(array, axis=1, keepdims=True)
+from .conftest import unit
 
 
 @pytest.fixture
 def fitted() -> HybridRanker:
     rng = np.random.default_rng(0)
-    liked = _unit(rng.normal(0, 0.2, (10, 8)) + np.eye(8)[0])  # likes point along axis 0
-    negatives = _unit(rng.normal(0, 1, (40, 8)))
+    liked = unit(rng.normal(0, 0.2, (10, 8)) + np.eye(8)[0])  # likes point along axis 0
+    negatives = unit(rng.normal(0, 1, (40, 8)))
     liked_texts = [f"the sa2va benchmark for video segmentation, study {i}" for i in range(10)]
     negative_texts = [f"language models for reasoning about topic {i}" for i in range(40)]
     labels = np.r_[np.ones(10), np.zeros(40)]
@@ -25,7 +22,7 @@ def fitted() -> HybridRanker:
 
 
 def test_each_half_and_the_fusion_rank_the_liked_kind_first(fitted):
-    vectors = _unit([np.eye(8)[0] + 0.1, np.eye(8)[3], np.eye(8)[3]])
+    vectors = unit([np.eye(8)[0] + 0.1, np.eye(8)[3], np.eye(8)[3]])
     texts = ["an unrelated title", "sa2va on a new benchmark", "reasoning about language models"]
     semantic, lexical = fitted.semantic_scores(vectors), fitted.lexical_scores(texts)
     assert semantic[0] > max(semantic[1:])  # meaning: along the liked direction
@@ -42,7 +39,7 @@ def test_stored_ranker_loads_only_for_its_key(tmp_path, fitted):
     key = training_key("model", ("a", "b"), np.ones(2))
     fitted.save(path, key)
     loaded = HybridRanker.load(path, key)
-    vectors, texts = _unit(np.eye(8)[:3]), ["sa2va", "video", "reasoning"]
+    vectors, texts = unit(np.eye(8)[:3]), ["sa2va", "video", "reasoning"]
     np.testing.assert_allclose(loaded.decision_function(vectors, texts), fitted.decision_function(vectors, texts))
     assert HybridRanker.load(path, training_key("model", ("a", "b", "c"), np.ones(3))) is None
     assert HybridRanker.load(tmp_path / "missing.npz", key) is None

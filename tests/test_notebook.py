@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from .conftest import BENCH, REPO
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+from .conftest import BENCH, EXAMPLE_LISTING, REPO
 
 pytestmark = pytest.mark.slow
 
 
-def test_tune_profile_notebook_runs(tmp_path, monkeypatch):
+def test_tune_profile_notebook_runs(tmp_path, monkeypatch, home):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    monkeypatch.setenv("PAPERREC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PAPERREC_NB_LIMIT", "2")
     monkeypatch.setenv("PAPERREC_NB_STRATEGIES", "centroid,tfidf")
     monkeypatch.setenv("PAPERREC_NB_BENCH", str(BENCH))
@@ -25,3 +29,12 @@ def test_tune_profile_notebook_runs(tmp_path, monkeypatch):
     assert "profile super-resolution" in text and "listing: 59 papers" in text
     images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == (3 if BENCH.is_dir() else 2)
+
+    # The picks drawn on the histogram are exactly what `paperrec rank` shows for the same profile and day.
+    shown = [line.split()[1:4] for line in text.splitlines() if line.startswith("pick ")]
+    result = CliRunner().invoke(
+        app, ["rank", str(EXAMPLE_LISTING), "--profile", str(REPO / "profiles" / "super-resolution.toml"), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    ranked = [[str(p["rank"]), f"{p['score']:.6f}", p["id"]] for p in json.loads(result.stdout)]
+    assert len(shown) == 10 and shown == ranked

@@ -8,55 +8,39 @@ import numpy as np
 import pytest
 
 from recommender.embed import CachedEmbedder
-from recommender.profile import ProfileVectors, add_papers, new_profile
-from recommender.rank import recommend, score, top_picks
+from recommender.profile import add_papers, new_profile
+from recommender.rank import recommend, score, sentences, top_picks
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
-from recommender.rank.strategies import ScoringInput
 
-
-def _unit(*rows):
-    array = np.array(rows, dtype=np.float32)
-    return array / np.linalg.norm(array, axis=1, keepdims=True)
-
-
-def _input(papers, liked, disliked=None, weights=None, dislike_weight=0.5) -> ScoringInput:
-    dim = papers.shape[1]
-    profile = ProfileVectors(
-        liked=liked,
-        weights=np.ones(len(liked), np.float32) if weights is None else np.asarray(weights, np.float32),
-        disliked=np.zeros((0, dim), np.float32) if disliked is None else disliked,
-    )
-    return ScoringInput(
-        candidates=papers, candidate_texts=[""] * len(papers), profile=profile, dislike_weight=dislike_weight
-    )
+from .conftest import scoring_input, unit
 
 
 def test_centroid_and_max_differ():
-    liked = _unit([1, 0, 0], [0, 1, 0])
-    papers = _unit([1, 0, 0], [1, 1, 0], [0, 0, 1])
-    np.testing.assert_allclose(score(_input(papers, liked), "centroid"), [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
-    np.testing.assert_allclose(score(_input(papers, liked), "max"), [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
+    liked = unit([[1, 0, 0], [0, 1, 0]])
+    papers = unit([[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    np.testing.assert_allclose(score(scoring_input(liked, papers), "centroid"), [np.sqrt(0.5), 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(score(scoring_input(liked, papers), "max"), [1.0, np.sqrt(0.5), 0.0], atol=1e-6)
 
 
 def test_weights_move_the_centroid():
-    scores = score(_input(_unit([1, 0], [0, 1]), _unit([1, 0], [0, 1]), weights=[3.0, 1.0]), "centroid")
+    scores = score(scoring_input(unit([[1, 0], [0, 1]]), unit([[1, 0], [0, 1]]), weights=[3.0, 1.0]), "centroid")
     assert scores[0] > scores[1]
 
 
 def test_dislikes_lower_similar_papers():
-    liked = _unit([1, 1, 0])
-    disliked = _unit([0, 1, 0])
-    papers = _unit([1, 0, 0], [0, 1, 0])
-    without = score(_input(papers, liked))
+    liked = unit([[1, 1, 0]])
+    disliked = unit([[0, 1, 0]])
+    papers = unit([[1, 0, 0], [0, 1, 0]])
+    without = score(scoring_input(liked, papers))
     assert without[0] == pytest.approx(without[1])
-    lowered = score(_input(papers, liked, disliked, dislike_weight=0.5))
+    lowered = score(scoring_input(liked, papers, disliked=disliked, dislike_weight=0.5))
     assert lowered[0] == pytest.approx(without[0])
     assert lowered[1] == pytest.approx(without[1] - 0.5)
-    assert score(_input(papers, liked, disliked, dislike_weight=0.0))[1] == pytest.approx(without[1])
+    assert score(scoring_input(liked, papers, disliked=disliked, dislike_weight=0.0))[1] == pytest.approx(without[1])
 
 
 def test_unknown_strategy_and_empty_profile():
-    empty = _input(np.zeros((1, 2), np.float32), np.zeros((0, 2), np.float32))
+    empty = scoring_input(np.zeros((0, 2), np.float32), np.zeros((1, 2), np.float32))
     with pytest.raises(UsageError, match="unknown strategy 'magic'"):
         score(empty, "magic")
     with pytest.raises(PaperrecError, match="no liked papers"):
@@ -154,7 +138,7 @@ def test_mmr_removes_a_duplicate():
     from recommender.rank import top_picks
 
     papers = [Paper.make(f"P{i}", f"2101.0000{i}") for i in range(4)]
-    vectors = _unit([1, 0, 0], [1, 0.01, 0], [0.7, 0.7, 0], [0, 0, 1])  # 0 and 1 are near-duplicates
+    vectors = unit([[1, 0, 0], [1, 0.01, 0], [0.7, 0.7, 0], [0, 0, 1]])  # 0 and 1 are near-duplicates
     scores = np.array([0.9, 0.89, 0.8, 0.1])
     plain = [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=2)]
     diverse = [p.paper.arxiv_id for p in top_picks(papers, scores, "p", top=2, vectors=vectors, diversity=0.5)]
@@ -171,9 +155,21 @@ def test_picks_explain_themselves(fake_embedder):
     because = picks[0].because
     assert because.papers[0][0] == "2104.00004" and because.papers[0][2] > because.papers[1][2]
     assert because.terms and all(isinstance(t, str) for t in because.terms)
-    assert because.sentence == "" or because.sentence in picks[0].paper.abstract
     plain = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="centroid", top=1)
     assert plain[0].because.terms == ()
+
+
+def test_key_sentence_is_the_abstract_sentence_closest_to_the_profile(fake_embedder):
+    abstract = (
+        "We study protein folding in cells with many methods. "
+        "Our image super-resolution network upscales low resolution images sharply. "
+        "Results on standard benchmarks are reported for reference."
+    )
+    listing = Listing(papers=(Paper.make("A mixed paper", "2104.00005", abstract),))
+    liked = [Paper.make("Image super-resolution", "2001.00001", "super-resolution of low resolution images")]
+    picks = recommend(listing, new_profile("sr", liked), CachedEmbedder(fake_embedder, None), strategy="centroid")
+    assert len(sentences(abstract)) == 3
+    assert picks[0].because.sentence == "Our image super-resolution network upscales low resolution images sharply."
 
 
 def _day_with_a_theme(n_other=30):
@@ -188,8 +184,8 @@ def _day_with_a_theme(n_other=30):
 
 
 def test_hybrid_ranker_is_stored_and_reused_until_the_profile_changes(home, fake_embedder, monkeypatch):
-    from recommender.rank.hybrid import HybridRanker
     from recommender.paths import ranker_path
+    from recommender.rank.hybrid import HybridRanker
 
     liked = [
         Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images, part {i}") for i in range(6)

@@ -13,7 +13,7 @@ import pytest
 from recommender import CachedEmbedder, Embedder, EmbeddingCache, new_profile, read_listing, recommend
 from recommender.schema import Paper
 
-from .conftest import BENCH, EXAMPLE_LISTING, REPO
+from .conftest import BENCH, EXAMPLE_LISTING, REPO, require_bench
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,7 @@ MEDSEG_PROFILE_IDS = ["2105.09511", "2105.12924", "2106.06716", "2106.06801", "2
 
 def bench_papers(ids: list[str]) -> list[Paper]:
     """Real papers (title + abstract) from the bench listings, by id."""
-    if not (BENCH / "listings").is_dir():
-        pytest.skip("../shared/bench is not present")
+    require_bench()
     wanted, found = set(ids), {}
     for path in sorted((BENCH / "listings").glob("*/2021-*.jsonl")):
         for paper in read_listing(path).papers:

@@ -7,13 +7,9 @@ from datetime import date
 import numpy as np
 import pytest
 
-from recommender.profile import ProfileVectors
-from recommender.rank.strategies import STRATEGIES, ScoringInput, interest_centroids, knn, recency, zscore
+from recommender.rank.strategies import STRATEGIES, interest_centroids, knn, recency, zscore
 
-
-def _unit(rows) -> np.ndarray:
-    array = np.asarray(rows, dtype=np.float32)
-    return array / np.linalg.norm(array, axis=1, keepdims=True)
+from .conftest import scoring_input, unit
 
 
 def _topics(rng, n, dim=16, topics=(0, 1, 2), noise=0.15):
@@ -22,40 +18,22 @@ def _topics(rng, n, dim=16, topics=(0, 1, 2), noise=0.15):
         row = rng.normal(0, noise, dim)
         row[topics[i % len(topics)]] += 1.0
         rows.append(row)
-    return _unit(rows)
-
-
-def _input(liked, candidates, *, liked_texts=None, candidate_texts=None, negatives=None, added=(), today=None):
-    profile = ProfileVectors(
-        liked=liked,
-        weights=np.ones(len(liked), np.float32),
-        disliked=np.zeros((0, liked.shape[1]), np.float32),
-        added=tuple(added),
-        liked_texts=tuple(liked_texts or ["x"] * len(liked)),
-    )
-    return ScoringInput(
-        candidates=candidates,
-        candidate_texts=candidate_texts or ["x"] * len(candidates),
-        profile=profile,
-        negatives=negatives if negatives is not None else np.zeros((0, liked.shape[1]), np.float32),
-        negative_texts=["negative paper text"] * (0 if negatives is None else len(negatives)),
-        today=today,
-    )
+    return unit(rows)
 
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_every_strategy_scores_every_candidate(name):
     rng = np.random.default_rng(0)
     liked = _topics(rng, 12)
-    candidates = np.vstack([_topics(rng, 6), _unit(rng.normal(0, 1, (6, 16)))])
+    candidates = np.vstack([_topics(rng, 6), unit(rng.normal(0, 1, (6, 16)))])
     texts = [f"topic{i % 3} words shared here" for i in range(12)]
     candidate_texts = texts[:6] + [f"unrelated{i} paper about zebras" for i in range(6)]
-    inp = _input(
+    inp = scoring_input(
         liked,
         candidates,
         liked_texts=texts,
         candidate_texts=candidate_texts,
-        negatives=_unit(rng.normal(0, 1, (30, 16))),
+        negatives=unit(rng.normal(0, 1, (30, 16))),
     )
     scores = STRATEGIES[name](inp)
     assert scores.shape == (12,) and np.isfinite(scores).all()
@@ -66,24 +44,26 @@ def test_clusters_find_three_topics_and_serve_each():
     rng = np.random.default_rng(1)
     liked = _topics(rng, 30, topics=(0, 1, 2), noise=0.05)
     assert len(interest_centroids(liked)) == 3
-    minority = _unit([[0, 0, 1] + [0] * 13])  # the third topic
-    offtopic = _unit([[0.55, 0.55, 0] + [0.6] + [0] * 12])
-    inp = _input(liked, np.vstack([minority, offtopic]))
+    minority = unit([[0, 0, 1] + [0] * 13])  # the third topic
+    offtopic = unit([[0.55, 0.55, 0] + [0.6] + [0] * 12])
+    inp = scoring_input(liked, np.vstack([minority, offtopic]))
     assert STRATEGIES["clusters"](inp)[0] > STRATEGIES["clusters"](inp)[1]
     assert len(interest_centroids(liked[:5])) == 1  # too few papers: one centroid
 
 
 def test_knn_prefers_a_close_neighbour_over_the_blurred_mean():
-    liked = _unit([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0.05, 0]])
-    candidates = _unit([[1, 0, 0], [1, 1, 1]])
-    inp = _input(liked, candidates)
+    liked = unit([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0.05, 0]])
+    candidates = unit([[1, 0, 0], [1, 1, 1]])
+    inp = scoring_input(liked, candidates)
     assert knn(inp, k=2)[0] > knn(inp, k=2)[1]
     assert STRATEGIES["centroid"](inp)[0] < STRATEGIES["centroid"](inp)[1]
 
 
 def test_recency_favours_recent_likes():
-    liked = _unit([[1, 0], [0, 1]])
-    inp = _input(liked, _unit([[1, 0], [0, 1]]), added=[date(2020, 1, 1), date(2021, 6, 1)], today=date(2021, 6, 2))
+    liked = unit([[1, 0], [0, 1]])
+    inp = scoring_input(
+        liked, unit([[1, 0], [0, 1]]), added=[date(2020, 1, 1), date(2021, 6, 1)], today=date(2021, 6, 2)
+    )
     old, new = recency(inp, half_life_days=30)
     assert new > old
 
@@ -91,11 +71,11 @@ def test_recency_favours_recent_likes():
 def test_classifier_falls_back_without_negatives_and_learns_with_them():
     rng = np.random.default_rng(2)
     liked = _topics(rng, 10, topics=(0,))
-    candidates = _unit([[1] + [0] * 15, [0, 1] + [0] * 14])
-    without = STRATEGIES["classifier"](_input(liked, candidates))
-    np.testing.assert_allclose(without, STRATEGIES["knn"](_input(liked, candidates)))
+    candidates = unit([[1] + [0] * 15, [0, 1] + [0] * 14])
+    without = STRATEGIES["classifier"](scoring_input(liked, candidates))
+    np.testing.assert_allclose(without, STRATEGIES["knn"](scoring_input(liked, candidates)))
     negatives = _topics(rng, 40, topics=(1,))
-    learned = STRATEGIES["classifier"](_input(liked, candidates, negatives=negatives))
+    learned = STRATEGIES["classifier"](scoring_input(liked, candidates, negatives=negatives))
     assert learned[0] > 0 > learned[1]
 
 
@@ -103,8 +83,8 @@ def test_tfidf_rewards_rare_exact_terms():
     liked_texts = ["SAM2 segment anything video", "segment anything SAM2 prompts"]
     candidate_texts = ["we extend SAM2 to medical images", "image classification with convolutions"]
     dim = 4
-    inp = _input(
-        _unit(np.eye(dim)[:2]), _unit(np.eye(dim)[2:]), liked_texts=liked_texts, candidate_texts=candidate_texts
+    inp = scoring_input(
+        unit(np.eye(dim)[:2]), unit(np.eye(dim)[2:]), liked_texts=liked_texts, candidate_texts=candidate_texts
     )
     scores = STRATEGIES["tfidf"](inp)
     assert scores[0] > 0 and scores[1] == 0
