@@ -726,6 +726,7 @@ def profile_show(
     Example: paperrec profile show super-resolution
     """
     from .profile import load_profile, profile_to_toml
+    from .schema import printable
 
     path = paths.resolve_profile(profile)
     loaded = load_profile(path)
@@ -746,7 +747,7 @@ def profile_show(
         entries = getattr(loaded, section)
         lines.append(f"{section} ({len(entries)})")
         lines += [f"  {e.paper.arxiv_id:<16} {e.added}  {e.paper.title}" for e in entries]
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(map(printable, lines)))  # titles and names come from files and feeds: no escape sequences
 
 
 @profile_app.command("list")
@@ -757,6 +758,7 @@ def profile_list() -> None:
     Example: paperrec profile list
     """
     from .profile import load_profile
+    from .schema import printable
 
     folder = paths.profiles_dir()
     files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
@@ -766,11 +768,10 @@ def profile_list() -> None:
     for file in files:
         try:
             loaded = load_profile(file)
-            typer.echo(
-                f"{file.stem:<24} {len(loaded.liked):>4} liked {len(loaded.disliked):>4} disliked  {loaded.strategy}"
-            )
+            counts = f"{len(loaded.liked):>4} liked {len(loaded.disliked):>4} disliked"
+            typer.echo(printable(f"{file.stem:<24} {counts}  {loaded.strategy}"))
         except PaperrecError as error:
-            typer.echo(f"{file.stem:<24} (unreadable: {error})")
+            typer.echo(printable(f"{file.stem:<24} (unreadable: {error})"))
 
 
 @profile_app.command("delete")

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree
 
-from .schema import Because, Pick, UsageError
+from .schema import Because, Pick, UsageError, clean_text, printable
 from .sources.records import csv_text
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 PICK_COLUMNS = (
     "rank",
@@ -70,42 +76,53 @@ def _first_author(authors: Sequence[str]) -> str:
     return surname + (" et al." if len(authors) > 1 else "")
 
 
+def _line(text: str) -> str:
+    """One line of a terminal field: no escape sequences or control characters, whitespace collapsed."""
+    return clean_text(printable(text))
+
+
 def to_table(picks: Sequence[Pick], width: int | None = None) -> str:
     """A two-line-per-pick table that fits the terminal: rank, score, id, title; then author and link."""
     if not picks:
         return "No picks.\n"
     width = width or shutil.get_terminal_size((100, 24)).columns
     width = max(width, 50)
-    id_width = max(len("id"), *(len(p.paper.arxiv_id) for p in picks))
+    ids = [_line(p.paper.arxiv_id) for p in picks]
+    id_width = max(len("id"), *map(len, ids))
     prefix = f"{'#':>3}  {'score':>6}  {'id':<{id_width}}  "
     title_width = width - len(prefix)
     lines = [prefix + "title"]
     indent = " " * len(prefix)
-    for pick in picks:
+    for pick, arxiv_id in zip(picks, ids, strict=True):
         paper = pick.paper
-        lines.append(
-            f"{pick.rank:>3}  {pick.score:>6.3f}  {paper.arxiv_id:<{id_width}}  {_shorten(paper.title, title_width)}"
-        )
-        detail = " · ".join(part for part in (_first_author(paper.authors), paper.url or "") if part)
+        title = _shorten(_line(paper.title), title_width)
+        lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {arxiv_id:<{id_width}}  {title}")
+        authors = [_line(name) for name in paper.authors]
+        detail = " · ".join(part for part in (_first_author(authors), _line(paper.url or "")) if part)
         if detail:
             lines.append(indent + _shorten(detail, title_width))
         if pick.because is not None and pick.because.papers:
             _, title, similarity = pick.because.papers[0]
-            reason = f"because: {title}"
+            reason = f"because: {_line(title)}"
             if pick.because.terms:
-                reason += " · " + ", ".join(pick.because.terms[:3])
+                reason += " · " + ", ".join(_line(term) for term in pick.because.terms[:3])
             lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
     return "\n".join(lines) + "\n"
 
 
+def _encodable(text: str) -> str:
+    """`text` with each lone surrogate (from a JSON escape like \\ud800) as U+FFFD, so that it encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def to_json(picks: Sequence[Pick]) -> str:
     """A JSON list of pick objects in rank order."""
-    return json.dumps([pick_record(p) for p in picks], ensure_ascii=False, indent=2) + "\n"
+    return _encodable(json.dumps([pick_record(p) for p in picks], ensure_ascii=False, indent=2) + "\n")
 
 
 def to_jsonl(picks: Sequence[Pick]) -> str:
     """One JSON pick object per line."""
-    return "".join(json.dumps(pick_record(p), ensure_ascii=False) + "\n" for p in picks)
+    return _encodable("".join(json.dumps(pick_record(p), ensure_ascii=False) + "\n" for p in picks))
 
 
 def to_csv(picks: Sequence[Pick]) -> str:
@@ -113,29 +130,78 @@ def to_csv(picks: Sequence[Pick]) -> str:
     return csv_text(map(pick_record, picks), PICK_COLUMNS)
 
 
+# Markdown: HTML's three specials as entities (every Markdown dialect decodes them, not all honour \<), and the
+# punctuation that forms links, emphasis, code, headings' closing #s, tables or strikethrough escaped with \.
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~<>&]")
+_MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+# At the start of a line these open a list, a quote, a thematic break or a setext underline.
+_MD_LINE_START = re.compile(r"^(?:[-+=]|\d+(?=[.)]))")
+_SAFE_URL = re.compile(r"https?://[^/?#\s\\]+", re.IGNORECASE)
+
+
 def _md_escape(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
+    """`text` as Markdown inline text that renders as exactly `text`, on one line."""
+    text = clean_text(printable(text))
+    return _MD_SPECIAL.sub(lambda m: _MD_ENTITY.get(m.group(), "\\" + m.group()), text)
+
+
+def _md_line(text: str) -> str:
+    """`text` as the start of a Markdown line that renders as a plain paragraph."""
+    text = _md_escape(text)
+    start = _MD_LINE_START.match(text)
+    if start is None:
+        return text
+    head = start.group()
+    return ("\\" + head) if not head.isdigit() else head + "\\" + text[len(head)] + text[len(head) + 1 :]
+
+
+def _md_code(text: str) -> str:
+    """`text` as a Markdown code span: fenced by more backticks than it holds, padded if it starts or ends with one."""
+    text = clean_text(printable(text))
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL (characters that could end a link percent-encoded), else None."""
+    if not url or not _SAFE_URL.match(url):
+        return None
+    return quote(_SURROGATE.sub("\ufffd", url), safe="-._~:/?#@!$&*+,;=%")
 
 
 def to_markdown(picks: Sequence[Pick]) -> str:
     """A Markdown reading list: a heading per pick with its link, score and abstract."""
     if not picks:
         return "_No picks._\n"
-    profile = picks[0].profile
-    parts = [f"# paperrec picks for {profile}\n"]
+    parts = [_md_heading(picks[0].profile)]
     for pick in picks:
         paper = pick.paper
-        title = f"[{_md_escape(paper.title)}]({paper.url})" if paper.url else _md_escape(paper.title)
-        meta = [f"score {pick.score:.3f}", f"`{paper.arxiv_id}`"]
-        if paper.authors:
-            meta.append(", ".join(paper.authors))
+        url = safe_url(paper.url)
+        title = f"[{_md_escape(paper.title)}]({url})" if url else _md_escape(paper.title)
+        meta = [f"score {pick.score:.3f}", _md_code(paper.arxiv_id)]
+        authors = ", ".join(filter(None, map(_md_escape, paper.authors)))
+        if authors:
+            meta.append(authors)
         parts.append(f"### {pick.rank}. {title}\n{' · '.join(meta)}\n")
-        if paper.abstract:
-            parts.append(f"> {paper.abstract}\n")
+        abstract = _md_line(paper.abstract)
+        if abstract:
+            parts.append(f"> {abstract}\n")
     return "\n".join(parts)
 
 
+def _md_heading(profile: str) -> str:
+    return f"# paperrec picks for {_md_escape(profile)}\n"
+
+
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# Characters XML 1.0 does not allow anywhere, not even as &#...; references; an XML parser stops at the first one.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (vertical tab and form feed become spaces)."""
+    return _XML_FORBIDDEN.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", text)
 
 
 def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
@@ -146,9 +212,11 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
     ElementTree.register_namespace("", ATOM_NS)
 
     def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> ElementTree.Element:
-        element = ElementTree.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        element = ElementTree.SubElement(
+            parent, f"{{{ATOM_NS}}}{tag}", {key: xml_text(value) for key, value in attrs.items()}
+        )
         if text is not None:
-            element.text = text
+            element.text = xml_text(text)
         return element
 
     feed = ElementTree.Element(f"{{{ATOM_NS}}}feed")
@@ -160,13 +228,14 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
     add(author, "name", "paperrec")
     for pick in picks:
         paper = pick.paper
+        url, pdf_url = safe_url(paper.url), safe_url(paper.pdf_url)
         entry = add(feed, "entry")
         add(entry, "title", f"{pick.rank}. {paper.title}")
-        add(entry, "id", paper.url or f"urn:paperrec:{paper.arxiv_id}")
-        if paper.url:
-            add(entry, "link", href=paper.url, rel="alternate", type="text/html")
-        if paper.pdf_url:
-            add(entry, "link", href=paper.pdf_url, rel="related", type="application/pdf", title="PDF")
+        add(entry, "id", url or f"urn:paperrec:{paper.arxiv_id}")
+        if url:
+            add(entry, "link", href=url, rel="alternate", type="text/html")
+        if pdf_url:
+            add(entry, "link", href=pdf_url, rel="related", type="application/pdf", title="PDF")
         published = f"{paper.date.isoformat()}T00:00:00Z" if paper.date else stamp
         add(entry, "published", published)
         add(entry, "updated", stamp)
@@ -184,20 +253,69 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
 
 
-def _bibtex_value(text: str) -> str:
-    # Braces must balance inside {...}; bare & % # would break LaTeX, so they are escaped once.
-    text = re.sub(r"(?<!\\)([&%#])", r"\\\1", text).rstrip("\\")
+# BibTeX text outside math, character by character: what LaTeX (or BibTeX) would read as markup is spelled out.
+# Literal braces are \{ and \} where they pair up; an unpaired one would unbalance the value for BibTeX itself,
+# which counts braces even after a backslash, so then they are \textbraceleft{} and \textbraceright{}.
+_BIBTEX_CHAR = {
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    **{char: "\\" + char for char in "&%#_$"},
+}
+_BIBTEX_WORD_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+# Unlike the XML set, C1 controls and DEL go too: LaTeX has no use for them.
+_BIBTEX_DROP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _braces_pair(braces: str) -> bool:
     depth = 0
-    kept = []
-    for char in text:
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            if depth == 0:
-                continue
-            depth -= 1
-        kept.append(char)
-    return "".join(kept) + "}" * depth
+    for brace in braces:
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _math_is_verbatim(math: str) -> bool:
+    """True when math can stay as written: its braces balance both as BibTeX and as bibtexparser count them."""
+    return _braces_pair(re.sub(r"[^{}]", "", math)) and _braces_pair(re.sub(r"\\[{}]|[^{}]", "", math))
+
+
+def _bibtex_value(text: str) -> str:
+    """`text` as the inside of a braced BibTeX value that paperrec's importer and LaTeX read back as `text`."""
+    from .sources.bibtex import split_math
+
+    text = clean_text(_BIBTEX_DROP.sub("", _SURROGATE.sub("\ufffd", text)))
+    parts = split_math(text)
+    texts = [part for index, part in enumerate(parts) if index % 2 == 0 or not _math_is_verbatim(part)]
+    paired = _braces_pair("".join(re.sub(r"[^{}]", "", part) for part in texts))
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2 and _math_is_verbatim(part):
+            out.append(part)
+            continue
+        previous = ""
+        for char in part:
+            if char == previous and char in "-'`":
+                out.append("{}")  # keeps -- from becoming a dash and '' or `` from becoming a quote
+            if char in "{}":
+                out.append("\\" + char if paired else _BIBTEX_WORD_BRACE[char])
+            else:
+                out.append(_BIBTEX_CHAR.get(char, char))
+            previous = char
+    return "".join(out)
+
+
+def _bibtex_authors(authors: Sequence[str]) -> str:
+    """An author field: each name as BibTeX splits it back, braced whole where it would not be (a comma, 'and')."""
+    from .sources.bibtex import latex_to_text, parse_authors
+
+    values = [value for value in map(_bibtex_value, authors) if value]
+    names = tuple(map(latex_to_text, values))
+    field = " and ".join(v if parse_authors(v) == (n,) else "{" + v + "}" for v, n in zip(values, names, strict=True))
+    if parse_authors(field) != names:
+        field = " and ".join("{" + value + "}" for value in values)
+    return field
 
 
 def _bibtex_key(pick: Pick, used: set[str]) -> str:
@@ -222,22 +340,26 @@ def to_bibtex(picks: Sequence[Pick]) -> str:
     entries = []
     for pick in picks:
         paper = pick.paper
-        fields: list[tuple[str, str]] = [("title", "{" + paper.title + "}")]
-        if paper.authors:
-            fields.append(("author", " and ".join(paper.authors)))
+        fields: list[tuple[str, str]] = [("title", "{" + _bibtex_value(paper.title) + "}")]
+        authors = _bibtex_authors(paper.authors)
+        if authors:
+            fields.append(("author", authors))
         if paper.date:
             fields.append(("year", str(paper.date.year)))
         elif paper.has_arxiv_id and re.match(r"\d{4}\.", paper.arxiv_id):
             fields.append(("year", "20" + paper.arxiv_id[:2]))
         if paper.has_arxiv_id:
-            fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+            fields += [("eprint", _bibtex_value(paper.arxiv_id)), ("archivePrefix", "arXiv")]
             if paper.categories:
-                fields.append(("primaryClass", paper.categories[0]))
-            fields.append(("url", paper.url or ""))
-        if paper.abstract:
-            fields.append(("abstract", paper.abstract))
-        fields.append(("note", f"paperrec score {pick.score:.3f} for {pick.profile}"))
-        body = ",\n".join(f"  {name} = {{{_bibtex_value(value)}}}" for name, value in fields)
+                fields.append(("primaryClass", _bibtex_value(paper.categories[0])))
+            url = safe_url(paper.url)
+            if url:
+                fields.append(("url", url))
+        abstract = _bibtex_value(paper.abstract)
+        if abstract:
+            fields.append(("abstract", abstract))
+        fields.append(("note", f"paperrec score {pick.score:.3f} for {_bibtex_value(pick.profile)}"))
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
         entries.append(f"@misc{{{_bibtex_key(pick, used)},\n{body}\n}}\n")
     return "\n".join(entries)
 
@@ -271,8 +393,47 @@ def render_sections(sections: Sequence[tuple[str, Sequence[Pick]]], fmt: str = "
     if fmt in ("table", "markdown"):
         parts = []
         for name, picks in sections:
-            heading = f"== {name} ==\n" if fmt == "table" else ""
-            body = RENDERERS[fmt](picks) if picks or fmt == "table" else f"# paperrec picks for {name}\n\n_No picks._\n"
+            heading = f"== {_line(name)} ==\n" if fmt == "table" else ""
+            body = RENDERERS[fmt](picks) if picks or fmt == "table" else f"{_md_heading(name)}\n_No picks._\n"
             parts.append(heading + body)
         return "\n".join(parts)
     return RENDERERS[fmt]([pick for _, picks in sections for pick in picks])
+
+
+PROFILE_PLACEHOLDER = "{profile}"
+_SLUG_MAX = 64
+
+
+def profile_slug(profile_path: Path | None, profile_name: str) -> str:
+    """A file-name-safe stand-in for a profile: its file's stem, else its name, as [A-Za-z0-9._-] without '..'."""
+    for source in (profile_path.stem if profile_path is not None else "", profile_name):
+        slug = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", source)).strip(".")
+        if len(slug) > _SLUG_MAX:
+            # Two long names that share a prefix must not end up writing the same file.
+            digest = hashlib.sha1(source.encode("utf-8", "replace")).hexdigest()[:8]
+            slug = slug[: _SLUG_MAX - 9].rstrip(".") + "-" + digest
+        if slug:
+            return slug
+    return "profile"
+
+
+def output_path(template: Path, profile_path: Path | None, profile_name: str) -> Path:
+    """Where one profile's picks go: each {profile} in `template` replaced by profile_slug, never outside its folder.
+
+    Example: output_path(Path("feeds/paperrec-{profile}.xml"), None, "../../x") == Path("feeds/paperrec-_._x.xml")
+    """
+    text = str(template)
+    if PROFILE_PLACEHOLDER not in text:
+        return template
+    slug = profile_slug(profile_path, profile_name)
+    # The folder the user named is everything before the first component holding the placeholder.
+    parts = template.parts
+    first = next(index for index, part in enumerate(parts) if PROFILE_PLACEHOLDER in part)
+    base = Path(*parts[:first]) if first else Path()
+    filled = [part.replace(PROFILE_PLACEHOLDER, slug) for part in parts[first:]]
+    result = base.joinpath(*filled)
+    inside = os.path.relpath(os.path.normpath(result), os.path.normpath(base))
+    named = [part for part, was in zip(filled, parts[first:], strict=True) if PROFILE_PLACEHOLDER in was]
+    if any(part in ("", ".", "..") for part in named) or inside == os.pardir or inside.startswith(os.pardir + os.sep):
+        raise UsageError(f"--output {template}: the file for profile {profile_name!r} would land outside {base}")
+    return result

@@ -51,6 +51,30 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+# Terminal escape sequences (ECMA-48): CSI (colours, cursor moves), string commands up to their terminator (OSC 8
+# hyperlinks, window titles, DCS...), then any other two-byte escape. An unterminated string command loses only
+# its introducer: its payload is plain text once the ESC is gone.
+_TERMINAL_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"
+)
+# C0, DEL, C1, line/paragraph separators, bidi embeddings/overrides/isolates (Trojan Source), lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _printable_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"  # printing a lone surrogate would raise UnicodeEncodeError
+    return " " if char.isspace() else ""
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal: escape sequences and control characters removed, whitespace as spaces."""
+    return _UNPRINTABLE.sub(_printable_char, _TERMINAL_SEQUENCE.sub("", text))
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper: arXiv id without version (or a t: id), title, abstract and optional metadata."""

@@ -51,49 +51,55 @@ _WORDS = {
     "dots": "…",
     "textendash": "\N{EN DASH}",
     "textemdash": "\N{EM DASH}",
+    "textbackslash": "\\",
+    "textbraceleft": "{",
+    "textbraceright": "}",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textunderscore": "_",
 }
-_ACCENT = re.compile(
+# One pass over the text, so that what one rule produces is never read again by another (the backslash of a
+# \textbackslash must not escape the brace after it), and a brace still splits a ligature as in LaTeX: -{}- is two
+# hyphens. Groups: 1-3 an accent like \'e or \'{e}; 4-6 one like \c{c} or \c c; 7 a letter like \ss; 8 an escaped
+# character like \&; 9 a command. What is left: a line break \\ or control space, a ligature, a brace or a tie.
+_TOKEN = re.compile(
     r"""\\([`'^"~=.])\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))"""
     r"|\\([cvuHkrdb])(?:\s*\{\s*(\\[ij]|[A-Za-z])\s*\}|\s+([A-Za-z]))"
+    r"|\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s+)?"
+    r"|\\([&%_#${}])"
+    r"|\\([A-Za-z]+)\*?"
+    r"|\\\\|\\ |---|--|``|''|[{}~]"
 )
-_LETTER = re.compile(r"\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s+)?")
-_COMMAND = re.compile(r"\\([A-Za-z]+)\*?")
-_BRACE = re.compile(r"(?<!\\)[{}]")
-_ESCAPED = re.compile(r"\\([&%_#${}])")
+_OTHER = {"---": "\N{EM DASH}", "--": "\N{EN DASH}", "``": "“", "''": "”", "{": "", "}": ""}
 _ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
 _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def _accent(match: re.Match[str]) -> str:
+def _token(match: re.Match[str]) -> str:
     mark = match.group(1) or match.group(4)
-    base = next(g for g in (match.group(2), match.group(3), match.group(5), match.group(6)) if g)
-    base = base.lstrip("\\")  # an accent on a dotless \i or \j sits on a plain i or j
-    return unicodedata.normalize("NFC", base + _COMBINING[mark])
+    if mark:
+        base = next(g for g in (match.group(2), match.group(3), match.group(5), match.group(6)) if g)
+        base = base.lstrip("\\")  # an accent on a dotless \i or \j sits on a plain i or j
+        return unicodedata.normalize("NFC", base + _COMBINING[mark])
+    if match.group(7):
+        return _LETTERS[match.group(7)]
+    if match.group(8):
+        return match.group(8)
+    if match.group(9):
+        return _WORDS.get(match.group(9), "")
+    return _OTHER.get(match.group(), " ")
 
 
-def _decode_text(text: str) -> str:
-    text = _ACCENT.sub(_accent, text)
-    text = _LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
-    text = re.sub(r"\\\\|\\ ", " ", text)
-    text = _COMMAND.sub(lambda m: _WORDS.get(m.group(1), ""), text)
-    text = _BRACE.sub("", text)
-    text = _ESCAPED.sub(r"\1", text)
-    text = (
-        text.replace("~", " ")
-        .replace("---", "\N{EM DASH}")
-        .replace("--", "\N{EN DASH}")
-        .replace("``", "“")
-        .replace("''", "”")
-    )
-    return text
+def split_math(value: str) -> list[str]:
+    """`value` cut at its math ($..$, $$..$$, \\(..\\)), which lands at the odd positions and is kept verbatim."""
+    return _MATH.split(value)
 
 
 def latex_to_text(value: str) -> str:
     """Plain text of a BibTeX value: braces, accents and formatting commands resolved, $math$ kept as written."""
-    parts = _MATH.split(value)
-    # re.split puts the captured math at odd positions.
-    return clean_text("".join(part if index % 2 else _decode_text(part) for index, part in enumerate(parts)))
+    parts = split_math(value)
+    return clean_text("".join(part if index % 2 else _TOKEN.sub(_token, part) for index, part in enumerate(parts)))
 
 
 def _fields(entry: Entry, enclosed: bool) -> dict[str, str]:
@@ -123,7 +129,7 @@ def _arxiv_id(fields: dict[str, str]) -> tuple[str, int | None] | None:
     return None
 
 
-def _authors(value: str) -> tuple[str, ...]:
+def parse_authors(value: str) -> tuple[str, ...]:
     """'Last, First and First Last and others' as ('First Last', 'First Last')."""
     names = []
     for raw in split_multiple_persons_names(value):
@@ -152,7 +158,7 @@ def _paper(fields: dict[str, str]) -> Paper | None:
     if not found and not title:
         return None
     abstract = latex_to_text(fields.get("abstract", ""))
-    authors = _authors(fields.get("author", ""))
+    authors = parse_authors(fields.get("author", ""))
     category = clean_text(fields.get("primaryclass") or fields.get("eprintclass") or "")
     categories = (category,) if _CATEGORY.match(category) else ()
     day = _day(fields.get("date", ""))
