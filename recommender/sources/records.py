@@ -168,7 +168,9 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, str):
         value = _SURROGATE.sub("\ufffd", value)  # a lone surrogate cannot be written as UTF-8
         if _FORMULA.match(value):
-            return "'" + value
+            value = "'" + value
+        # With "\n" as line terminator the writer quotes cells holding "\n" but not "\r", which no reader then parses.
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value
 
 
