@@ -11,6 +11,9 @@ Wall time, CPU time (user + sys) and peak RSS per process; medians over --repeat
 
 Run: .venv/bin/python benchmarks/speed.py [--bench ../shared/bench] [--repeat 3] [--backend torch --backend onnx]
 Writes benchmarks/results/speed.json.
+
+`--against REV` instead measures only the fast paths (warm rank, --help) of this tree against the commit REV, the two
+interleaved in one run, and prints the ratios: how a change moved them, on the same machine at the same time.
 """
 
 from __future__ import annotations
@@ -96,6 +99,53 @@ def build_data(bench: Path, folder: Path, day_size: int, profile_size: int) -> t
     return day_file, liked_file, profile_file
 
 
+def compare_against(rev: str, args: argparse.Namespace) -> None:
+    """Warm rank and --help of this tree and of commit `rev`, interleaved; medians and ratios."""
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        baseline = root / "baseline"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(baseline), rev], check=True)
+        try:
+            day, liked, profile = build_data(args.bench, root, args.day_size, args.profile_size)
+            trees = {"this tree": REPO, rev: baseline}
+            homes = {name: root / f"home-{i}" for i, name in enumerate(trees)}
+            first = next(iter(homes.values()))
+            run([sys.executable, "-m", "recommender", "embed", str(liked), str(day)], first)  # the one cold run
+            for home in list(homes.values())[1:]:
+                shutil.copytree(first / "cache", home / "cache")
+            commands = {
+                "warm rank": ["rank", str(day), "--profile", str(profile), "-f", "json"],
+                "--help": ["--help"],
+            }
+            measured: dict[tuple[str, str], list[dict[str, float]]] = {}
+            for name, tree in trees.items():  # fit and store each tree's ranker before timing
+                env_run(tree, commands["warm rank"], homes[name])
+            for _ in range(max(args.repeat, 7)):
+                for what, command in commands.items():
+                    for name, tree in trees.items():
+                        measured.setdefault((what, name), []).append(env_run(tree, command, homes[name]))
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline)], check=False)
+    print(f"fast paths, this tree against {rev}; medians of {max(args.repeat, 7)} interleaved runs")
+    for what in commands:
+        mine, theirs = median(measured[(what, "this tree")]), median(measured[(what, rev)])
+        print(
+            f"  {what:<10} this tree cpu {mine['cpu_s']:.3f} s wall {mine['wall_s']:.3f} s | {rev} cpu "
+            f"{theirs['cpu_s']:.3f} s wall {theirs['wall_s']:.3f} s | cpu ratio {mine['cpu_s'] / theirs['cpu_s']:.2f}"
+        )
+
+
+def env_run(tree: Path, args: list[str], home: Path) -> dict[str, float]:
+    """paperrec from a given source tree (PYTHONPATH first, so it wins over the installed checkout)."""
+    os.environ["PYTHONPATH"] = str(tree)
+    try:
+        return run([sys.executable, "-m", "recommender", *args], home)
+    finally:
+        del os.environ["PYTHONPATH"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=REPO.parent / "shared" / "bench")
@@ -103,7 +153,11 @@ def main() -> None:
     parser.add_argument("--day-size", type=int, default=300)
     parser.add_argument("--profile-size", type=int, default=500)
     parser.add_argument("--backend", action="append", help="torch (default) and/or onnx; repeat")
+    parser.add_argument("--against", metavar="REV", help="Only the fast paths, against this commit (interleaved).")
     args = parser.parse_args()
+    if args.against:
+        compare_against(args.against, args)
+        return
     backends = args.backend or ["torch"]
     paperrec = [sys.executable, "-m", "recommender"]
     results: dict[str, object] = {

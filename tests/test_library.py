@@ -133,3 +133,20 @@ def test_an_empty_listing_scores_nothing(fake_embedder):
     scored = score_listing(Listing(papers=()), profile, CachedEmbedder(fake_embedder, None))
     assert len(scored) == 0 and scored.inputs is None
     assert recommend(Listing(papers=()), profile, CachedEmbedder(fake_embedder, None)) == []
+
+
+def test_readme_python_snippet_runs(fake_model, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python API") :]
+    snippet = section[
+        section.index("```python") + len("```python") : section.index("```", section.index("```python") + 9)
+    ]
+    assert len(snippet.strip().splitlines()) <= 5 + 1  # five lines of code and one blank line
+    monkeypatch.chdir(REPO)
+    namespace: dict = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    assert len(namespace["scored"]) > 50 and namespace["scored"].strategy.name == "hybrid"
