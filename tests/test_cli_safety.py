@@ -1,0 +1,75 @@
+"""The CLI under hostile conditions: corrupt or unwritable derived data, a stdout that is not UTF-8."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.paths import ranker_path
+from recommender.profile import new_profile, save_profile
+from recommender.schema import Paper
+
+from .conftest import EXAMPLE_LISTING, REPO
+
+SR_PROFILE = REPO / "profiles" / "super-resolution.toml"
+
+
+def _rank(*options: str):
+    return CliRunner().invoke(app, ["rank", str(EXAMPLE_LISTING), "-p", str(SR_PROFILE), "-f", "json", *options])
+
+
+def test_a_corrupt_stored_ranker_is_refitted(fake_model):
+    first = _rank()
+    assert first.exit_code == 0, first.output
+    stored = ranker_path("super-resolution")
+    for damage in (b"", b"PK\x03\x04 not a zip", stored.read_bytes()[:200]):
+        stored.write_bytes(damage)
+        again = _rank()
+        assert again.exit_code == 0, again.output
+        assert again.stdout == first.stdout
+        assert stored.stat().st_size > 1000  # refitted and stored again
+
+
+def test_an_unwritable_ranker_store_only_costs_a_refit(fake_model, monkeypatch):
+    from recommender.rank.hybrid import HybridRanker
+
+    def refuse(self, path, key):
+        raise PermissionError(13, "Permission denied")
+
+    expected = _rank().stdout
+    ranker_path("super-resolution").unlink()
+    monkeypatch.setattr(HybridRanker, "save", refuse)
+    result = _rank()
+    assert result.exit_code == 0 and result.stdout == expected
+    assert not ranker_path("super-resolution").exists()
+
+
+FAKE_RUN = """
+import sys
+import recommender.embed
+from tests.conftest import FakeEmbedder
+recommender.embed.Embedder = lambda model="", **options: FakeEmbedder()
+from recommender.cli import run
+sys.argv = ["paperrec", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_stdout_that_cannot_encode_titles(tmp_path, home):
+    profile = tmp_path / "p.toml"
+    liked = [Paper.make("Über-résolution — “quoted” ✓ super-resolution", "2001.00001", "super-resolution images")]
+    save_profile(new_profile("p", liked), profile)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable, "-c", FAKE_RUN, "rank", str(EXAMPLE_LISTING), "-p", str(profile), "-n", "3"],
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(b"https://arxiv.org/abs/") == 3 and b"?" in result.stdout  # the ellipsis became ?
+    assert b"Traceback" not in result.stderr
