@@ -319,7 +319,7 @@ def _arbitrary_picks(rows: list[tuple[str, str, list[str], bool]], profile: str)
     return picks
 
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @FUZZ
