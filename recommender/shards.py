@@ -100,15 +100,19 @@ def import_shards(paths: Iterable[Path], cache: EmbeddingCache) -> dict[str, int
     """
     imported: dict[str, int] = {}
     refused: list[tuple[Path, str]] = []
+    dims: dict[str, int | None] = {}  # per key, asked of the cache once: the query scans the key's rows
     for path in paths:
         try:
             key, hashes, vectors = read_shard(path)
-            check_shard(path, key, hashes, vectors, cache.dim(key))
+            if key not in dims:
+                dims[key] = cache.dim(key)
+            check_shard(path, key, hashes, vectors, dims[key])
         except PaperrecError as error:
             refused.append((path, str(error)))
             continue
         if hashes:
             cache.put_many(key, hashes, normalise_rows(vectors))
+            dims[key] = vectors.shape[1]
         imported[key] = imported.get(key, 0) + len(hashes)
     if refused:
         done = sum(imported.values())

@@ -167,7 +167,8 @@ def test_cli_date_out_of_range_is_a_usage_error(day):
 
 
 def test_cli_today_date_out_of_range_is_a_usage_error(tmp_path, fake_model):
-    liked = write(tmp_path, "liked.jsonl", json.dumps({"id": "2001.00001", "title": "Super-resolution", "abstract": "images"}) + "\n")
+    record = {"id": "2001.00001", "title": "Super-resolution", "abstract": "images"}
+    liked = write(tmp_path, "liked.jsonl", json.dumps(record) + "\n")
     made = invoke("profile", "new", "sr", "--from", str(liked), "-c", "cs.CV")
     assert made.exit_code == 0, made.output
     assert_one_error(invoke("today", "--profile", "sr", "--date", "0001-01-01"), 2, "run from 1991-08-14")

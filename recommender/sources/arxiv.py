@@ -140,7 +140,7 @@ def _when(text: str | None) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     try:
         return datetime.fromisoformat(text.strip())

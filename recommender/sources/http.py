@@ -44,7 +44,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         pass
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
