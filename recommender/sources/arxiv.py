@@ -54,6 +54,14 @@ def check_category(category: str) -> str:
 # ---- schedule ------------------------------------------------------------------------------------------------------
 
 
+def check_day(day: date, now: datetime | None = None) -> date:
+    """The day, unless no arXiv listing can have its date (before 1991-08-14 or after next year): UsageError."""
+    # Checked before any schedule arithmetic, which overflows near year 1 and year 9999.
+    if not FIRST_DAY <= day <= date((now or datetime.now(UTC)).year + 1, 12, 31):
+        raise UsageError(f"no arXiv listing is dated {day}: arXiv's listings run from {FIRST_DAY} to today")
+    return day
+
+
 def is_announcement_day(day: date) -> bool:
     """True when arXiv dates a listing `day`: Monday to Friday (holidays are not known here; an empty feed tells)."""
     return day.weekday() < 5
@@ -439,9 +447,7 @@ def fetch_listing(
     now = now or datetime.now(UTC)
     latest = latest_announcement(now)
     if day is not None:
-        if not FIRST_DAY <= day <= date(now.year + 1, 12, 31):
-            # Checked first: the schedule's date arithmetic overflows near year 1 and year 9999.
-            raise UsageError(f"no arXiv listing is dated {day}: arXiv's listings run from {FIRST_DAY} to today")
+        check_day(day, now)
         if not is_announcement_day(day):
             raise UsageError(
                 f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday; try {previous_announcement(day)}"
