@@ -84,6 +84,9 @@ def test_find_arxiv_id_in_free_text(text, expected):
         (r"\emph{Deep} \textbf{Learning} {\em now}", "Deep Learning now"),
         (r"Q\&A: 50\% of \$5 -- or~so", "Q&A: 50% of $5 \N{EN DASH} or so"),
         ("Two\n   lines", "Two lines"),
+        # what paperrec's BibTeX export writes for characters LaTeX would otherwise read as markup
+        (r"\textbackslash{}\%, \textbackslash{}\} and \textbraceleft{}", r"\%, \} and {"),
+        (r"-{}- -{}-{}- '{}' `{}` \textasciitilde{}\textasciicircum{} \_x\_ \$5", "-- --- '' `` ~^ _x_ $5"),
     ],
 )
 def test_latex_to_text(latex, text):
