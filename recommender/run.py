@@ -10,7 +10,7 @@ from pathlib import Path
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
 from .profile import Profile, load_profile
-from .rank import recommend
+from .rank import Scored, pick_from, recommend_settings, score_listing
 from .schema import Listing, Paper, PaperrecError, Pick
 from .seen import SeenMemory
 
@@ -20,12 +20,14 @@ Fetch = Callable[..., tuple[Listing, str | None]]
 
 @dataclass(frozen=True)
 class Section:
-    """One profile's part of a run: its file, the profile, its picks, and how many papers were hidden as seen."""
+    """One profile's part of a run: its file, the profile, its picks, how many papers were hidden as seen, and the
+    whole day as scored (every candidate's score, e.g. to say where a pick stands in the day)."""
 
     path: Path
     profile: Profile
     picks: list[Pick]
     hidden_seen: int = 0
+    scored: Scored | None = None
 
 
 @dataclass(frozen=True)
@@ -80,20 +82,14 @@ def _section(
     hidden: set[str] = set()
     if seen is not None and not include_seen:
         hidden = seen.seen_before(profile.name, day) & {p.arxiv_id for p in listing.papers}
-    picks = recommend(
-        listing,
-        profile,
-        embedder,
-        strategy=cut.strategy,
-        top=cut.top,
-        min_score=cut.min_score,
-        dislike_weight=cut.dislike_weight,
-        diversity=cut.diversity,
-        exclude=hidden,
+    top, min_score, diversity = recommend_settings(profile, cut.top, cut.min_score, cut.diversity)
+    scored = score_listing(
+        listing, profile, embedder, strategy=cut.strategy, dislike_weight=cut.dislike_weight, exclude=hidden
     )
+    picks = pick_from(scored, embedder, top=top, min_score=min_score, diversity=diversity)
     if seen is not None:
         seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
-    return Section(path=path, profile=profile, picks=picks, hidden_seen=len(hidden))
+    return Section(path=path, profile=profile, picks=picks, hidden_seen=len(hidden), scored=scored)
 
 
 def rank_listing(

@@ -1,7 +1,7 @@
 """Ranking: strategies and their registry, the hybrid learner, the lexical space, selection, explanations."""
 
 from .explain import explain, sentences, shared_terms
-from .scoring import Scored, pick_from, recommend, score, score_listing
+from .scoring import Scored, pick_from, recommend, recommend_settings, score, score_listing
 from .select import apply_rules, diversify, order, top_picks
 from .strategies import REGISTRY, STRATEGIES, ScoringInput, Strategy, get_strategy, unit_mean
 
@@ -18,6 +18,7 @@ __all__ = [
     "order",
     "pick_from",
     "recommend",
+    "recommend_settings",
     "score",
     "score_listing",
     "sentences",

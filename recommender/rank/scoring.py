@@ -143,6 +143,18 @@ def score_listing(
     return Scored(profile, chosen, tuple(candidates), vectors, score(inp, chosen), inp, **counts)
 
 
+def recommend_settings(
+    profile: Profile, top: int | None, min_score: float | None, diversity: float | None
+) -> tuple[int | None, float | None, float]:
+    """The cut's settings, checked: the arguments where given, else the profile's."""
+    if top is not None and top < 1:
+        raise UsageError("--top must be at least 1")
+    diversity = profile.diversity if diversity is None else diversity
+    if not 0 <= diversity <= 1:  # NaN fails this too
+        raise UsageError("--diversity must be between 0 and 1")
+    return top, _finite(profile.min_score if min_score is None else min_score, "--min-score"), diversity
+
+
 def recommend(
     listing: Listing,
     profile: Profile,
@@ -157,12 +169,7 @@ def recommend(
     explain_picks: bool = True,
 ) -> list[Pick]:
     """Rank a listing for a profile: score it (score_listing), cut the top picks, and attach their reasons."""
-    if top is not None and top < 1:
-        raise UsageError("--top must be at least 1")
-    diversity = profile.diversity if diversity is None else diversity
-    if not 0 <= diversity <= 1:  # NaN fails this too
-        raise UsageError("--diversity must be between 0 and 1")
-    min_score = _finite(profile.min_score if min_score is None else min_score, "--min-score")
+    top, min_score, diversity = recommend_settings(profile, top, min_score, diversity)
     scored = score_listing(
         listing, profile, embedder, strategy=strategy, dislike_weight=dislike_weight, exclude=exclude
     )
