@@ -173,21 +173,21 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        paths.atomic_write_text(output, text)
-    except OSError as error:
-        raise PaperrecError(f"cannot write {output}: {error.strerror or error}") from None
+    from .export import write_text
+
+    write_text(text, output)
     typer.echo(f"wrote {output}", err=True)
 
 
-def _write_sections(sections: list[tuple[str, list]], fmt: str, output: Path | None) -> None:
-    from .export import render_sections
+def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.run.Run
+    from .export import render_sections, write_sections
 
-    if output is not None and "{profile}" in str(output):
-        for name, picks in sections:
-            _write(render_sections([(name, picks)], fmt), Path(str(output).replace("{profile}", name)))
-    else:
-        _write(render_sections(sections, fmt), output)
+    sections = [(s.profile.name, s.picks, s.path) for s in run.sections]
+    if output is None:
+        sys.stdout.write(render_sections([(name, picks) for name, picks, _ in sections], fmt))
+        return
+    for path in write_sections(sections, fmt, output):
+        typer.echo(f"wrote {path}", err=True)
 
 
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown|rss|bibtex")]
@@ -262,7 +262,7 @@ def rank(
         seen=seen_memory() if mark_seen else None,
     )
     run.remember()
-    _write_sections([(s.profile.name, s.picks) for s in run.sections], fmt, output)
+    _write_run(run, fmt, output)
 
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
@@ -339,10 +339,13 @@ def _parse_day(text: str | None):  # -> date | None
 
     if text is None:
         return None
+    from .sources.arxiv import check_day
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+    return check_day(day)
 
 
 CrossListsOption = Annotated[bool, typer.Option("--cross-lists", help="Include cross-listed papers.")]
@@ -424,7 +427,7 @@ def today(
     for notice in run.notices:
         typer.echo(notice, err=True)
     run.remember()
-    _write_sections([(s.profile.name, s.picks) for s in run.sections], fmt, output)
+    _write_run(run, fmt, output)
 
 
 @app.command()
@@ -578,12 +581,18 @@ def cache_import(
     Example: paperrec cache import shards/*.npz
     """
     from .embed import EmbeddingCache
-    from .shards import import_shards
+    from .shards import ShardsRefused, import_shards
 
+    refused = None
     with EmbeddingCache(paths.cache_path()) as cache:
-        imported = import_shards(files, cache)
+        try:
+            imported = import_shards(files, cache)
+        except ShardsRefused as error:  # the good shards were imported: say so before the error line
+            imported, refused = error.imported, error
     for key, count in imported.items():
         typer.echo(f"{count} vectors imported for {key}")
+    if refused is not None:
+        raise refused
 
 
 @cache_app.command("info")

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree
 
-from .schema import Because, Pick, UsageError, clean_text, printable
+from .schema import Because, PaperrecError, Pick, UsageError, clean_text, printable
 from .sources.records import csv_text
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -437,3 +437,28 @@ def output_path(template: Path, profile_path: Path | None, profile_name: str) ->
     if any(part in ("", ".", "..") for part in named) or inside == os.pardir or inside.startswith(os.pardir + os.sep):
         raise UsageError(f"--output {template}: the file for profile {profile_name!r} would land outside {base}")
     return result
+
+
+def write_text(text: str, output: Path) -> None:
+    """Write an export atomically (new files follow the umask); errors name the file."""
+    from .paths import atomic_write_text
+
+    try:
+        atomic_write_text(output, text)
+    except OSError as error:
+        raise PaperrecError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def write_sections(sections: Sequence[tuple[str, Sequence[Pick], Path | None]], fmt: str, output: Path) -> list[Path]:
+    """Write (profile name, picks, profile file) sections to `output`: one file, or one per profile when the name
+    holds {profile}; returns the files written."""
+    if PROFILE_PLACEHOLDER not in str(output):
+        write_text(render_sections([(name, picks) for name, picks, _ in sections], fmt), output)
+        return [output]
+    targets = [output_path(output, path, name) for name, _, path in sections]
+    clashes = sorted({str(t) for t in targets if targets.count(t) > 1})
+    if clashes:
+        raise UsageError(f"--output {output}: several profiles would write {clashes[0]}; rename one profile file")
+    for (name, picks, _), target in zip(sections, targets, strict=True):
+        write_text(render_sections([(name, picks)], fmt), target)
+    return targets

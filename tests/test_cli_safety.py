@@ -73,3 +73,25 @@ def test_a_stdout_that_cannot_encode_titles(tmp_path, home):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count(b"https://arxiv.org/abs/") == 3 and b"?" in result.stdout  # the ellipsis became ?
     assert b"Traceback" not in result.stderr
+
+
+def test_a_hostile_profile_name_cannot_move_an_output_file(tmp_path, fake_model, monkeypatch):
+    profiles = []
+    for stem, name in (("evil", "../../../../tmp/x"), ("nul", "a\x00b"), ("long", "n" * 300)):
+        path = tmp_path / f"{stem}.toml"
+        save_profile(new_profile(name, [Paper.make("super-resolution", "2001.00001", "super-resolution")]), path)
+        profiles += ["-p", str(path)]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        app, ["rank", str(EXAMPLE_LISTING), *profiles, "-f", "rss", "-o", "feeds/paperrec-{profile}.xml"]
+    )
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xml"))
+    assert written == ["feeds/paperrec-evil.xml", "feeds/paperrec-long.xml", "feeds/paperrec-nul.xml"]
+    assert oct((tmp_path / "feeds" / "paperrec-evil.xml").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
