@@ -16,7 +16,7 @@ from urllib.parse import quote
 from xml.etree import ElementTree
 
 from .schema import Because, PaperrecError, Pick, UsageError, clean_text, printable
-from .sources.records import csv_text
+from .sources.records import csv_text, paper_to_record
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -51,12 +51,7 @@ def pick_record(pick: Pick) -> dict[str, Any]:
     paper = pick.paper
     return {
         "rank": pick.rank,
-        "id": paper.arxiv_id,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "authors": list(paper.authors),
-        "categories": list(paper.categories),
-        "date": paper.date.isoformat() if paper.date else None,
+        **paper_to_record(paper),
         "url": paper.url,
         "pdf_url": paper.pdf_url,
         "score": round(pick.score, 6),

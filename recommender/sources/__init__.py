@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..schema import Listing, Paper, PaperrecError, UsageError
-from .guard import reading
+from .guard import choose_format, reading
 from .markdown import read_markdown
 from .records import (
     iter_csv,
@@ -41,14 +41,7 @@ __all__ = [
 
 def detect_format(path: Path, input_format: str | None = None) -> str:
     """The listing format: the override if given, else from the file extension."""
-    if input_format:
-        if input_format not in FORMATS:
-            raise UsageError(f"unknown input format {input_format!r}: choose one of {', '.join(FORMATS)}")
-        return input_format
-    fmt = _EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise UsageError(f"{path}: cannot tell the format from the extension; use --input-format md|jsonl|csv")
-    return fmt
+    return choose_format(path, input_format, FORMATS, _EXTENSIONS, what="input format", option="--input-format")
 
 
 def _checked(path: Path, input_format: str | None) -> str:

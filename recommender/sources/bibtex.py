@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import date
 from pathlib import Path
 
 import bibtexparser
@@ -21,6 +20,7 @@ from bibtexparser.model import (
 )
 
 from ..schema import Paper, PaperrecError, clean_text
+from .guard import iso_day
 from .idlist import find_arxiv_id, parse_arxiv_ref
 
 # Math is kept verbatim, as in arXiv listings; an escaped \$ neither opens nor closes it.
@@ -73,7 +73,6 @@ _TOKEN = re.compile(
 _OTHER = {"---": "\N{EM DASH}", "--": "\N{EN DASH}", "``": "“", "''": "”", "{": "", "}": ""}
 _ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
 _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _token(match: re.Match[str]) -> str:
@@ -141,16 +140,6 @@ def parse_authors(value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _day(value: str) -> date | None:
-    """A biblatex 'date' with year, month and day; None when less precise."""
-    if not _ISO_DATE.match(value.strip()):
-        return None
-    try:
-        return date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        return None
-
-
 def _paper(fields: dict[str, str]) -> Paper | None:
     """The Paper for an entry's fields; None when it has neither an arXiv id nor a title."""
     found = _arxiv_id(fields)
@@ -161,7 +150,7 @@ def _paper(fields: dict[str, str]) -> Paper | None:
     authors = parse_authors(fields.get("author", ""))
     category = clean_text(fields.get("primaryclass") or fields.get("eprintclass") or "")
     categories = (category,) if _CATEGORY.match(category) else ()
-    day = _day(fields.get("date", ""))
+    day = iso_day(fields.get("date", ""))
     if found:
         # An empty title marks "metadata missing", as for bare ids.
         arxiv_id, version = found

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..paths import open_database
-from ..schema import PaperrecError
+from ..schema import PaperrecError, UsageError
 
 # Lone surrogates come from JSON escapes ("\ud800") and XML character references; they cannot be encoded as
 # UTF-8, so a paper holding one would fail much later, when it is hashed, cached or written out.
@@ -121,3 +122,47 @@ def open_derived(path: Path, table: str, what: str, probe: str) -> sqlite3.Conne
         move_aside(path, what, one_line(error))
         return open_database(path, table, what)
     return database
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(text: str) -> date | None:
+    """A YYYY-MM-DD date at the start of text; None for a bare year, other forms or an impossible date."""
+    if not _ISO_DATE.match(text.strip()):
+        return None
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return None
+
+
+def json_loads(text: str, where: str, *, with_line: bool = False) -> Any:
+    """Parsed JSON; every way it can fail is one PaperrecError naming `where` (and the line, with_line)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        line = f":{error.lineno}" if with_line else ""
+        raise PaperrecError(f"{where}{line}: invalid JSON ({error.msg})") from None
+    except RecursionError:
+        raise PaperrecError(f"{where}: invalid JSON (nested too deeply)") from None
+    except ValueError as error:  # a number past Python's limit on digits
+        raise PaperrecError(f"{where}: invalid JSON ({str(error).split(':')[0]})") from None
+
+
+def choose_format(
+    path: Path, override: str | None, formats: Iterable[str], extensions: dict[str, str], *, what: str, option: str
+) -> str:
+    """A file's format: the override if it is one of `formats`, else the one its extension names; UsageError else."""
+    known = list(formats)
+    if override:
+        if override not in known:
+            raise UsageError(f"unknown {what} {override!r}: choose one of {', '.join(known)}")
+        return override
+    found = extensions.get(path.suffix.lower())
+    if found is None:
+        suffix = path.suffix or "(none)"
+        raise UsageError(
+            f"{path}: cannot tell the format from the extension {suffix!r}; use {option} {'|'.join(known)}"
+        )
+    return found

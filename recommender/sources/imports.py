@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..schema import Paper, PaperrecError, UsageError, title_id
 from .bibtex import read_bibtex
-from .guard import reading
+from .guard import choose_format, reading
 from .idlist import read_id_list
 from .zotero import read_csl_json, read_zotero_rdf
 
@@ -61,17 +61,7 @@ class ImportResult:
 
 def _format(path: Path, fmt: str | None) -> str:
     """The import format: the override if given, else from the file extension."""
-    if fmt:
-        if fmt not in IMPORT_FORMATS:
-            raise UsageError(f"unknown import format {fmt!r}: choose one of {', '.join(IMPORT_FORMATS)}")
-        return fmt
-    found = _EXTENSIONS.get(path.suffix.lower())
-    if found is None:
-        raise UsageError(
-            f"{path}: cannot tell the format from the extension {path.suffix or '(none)'!r}; "
-            f"use --format {'|'.join(IMPORT_FORMATS)}"
-        )
-    return found
+    return choose_format(path, fmt, IMPORT_FORMATS, _EXTENSIONS, what="import format", option="--format")
 
 
 def _richness(paper: Paper) -> tuple[bool, ...]:

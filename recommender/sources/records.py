@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError
-from .guard import reading, scrubbed, shown
+from .guard import json_loads, reading, scrubbed, shown
 
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
 
@@ -93,14 +93,7 @@ def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             if not line.strip():
                 continue
             where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise PaperrecError(f"{where}: invalid JSON ({error.msg})") from None
-            except RecursionError:
-                raise PaperrecError(f"{where}: invalid JSON (nested too deeply)") from None
-            except ValueError as error:  # a number past Python's limit on digits
-                raise PaperrecError(f"{where}: invalid JSON ({str(error).split(':')[0]})") from None
+            record = json_loads(line, where)
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
             yield where, record

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -12,7 +11,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from ..schema import Paper, PaperrecError, clean_text
-from .guard import reading, scrub, shown
+from .guard import iso_day, json_loads, reading, scrub, shown
 from .idlist import find_arxiv_id, parse_arxiv_ref
 from .markdown import strip_html
 
@@ -28,7 +27,6 @@ _NS = {
 _ABOUT = f"{{{_NS['rdf']}}}about"
 _RESOURCE = f"{{{_NS['rdf']}}}resource"
 _NOT_PAPERS = {"attachment", "note", "annotation"}
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _first_id(exact: Iterable[str], free_text: Iterable[str]) -> tuple[str, int | None] | None:
@@ -58,16 +56,6 @@ def _build(
     return None
 
 
-def _iso_day(text: str) -> date | None:
-    """A YYYY-MM-DD date at the start of text; None for years or other forms."""
-    if not _ISO_DATE.match(text.strip()):
-        return None
-    try:
-        return date.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None
-
-
 def _csl_text(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     return scrub(str(value)) if isinstance(value, str | int | float) else ""
@@ -93,7 +81,7 @@ def _csl_day(issued: Any) -> date | None:
             return date(int(parts[0][0]), int(parts[0][1]), int(parts[0][2]))
         except (TypeError, ValueError, OverflowError):  # OverflowError: a year such as 1e300
             return None
-    return _iso_day(str(issued.get("raw", "")))
+    return iso_day(str(issued.get("raw", "")))
 
 
 def _csl_paper(item: dict[str, Any]) -> Paper | None:
@@ -119,14 +107,7 @@ def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
 
 
 def _csl_items(path: Path, text: str) -> tuple[list[Paper], list[tuple[str, str]]]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise PaperrecError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
-    except RecursionError:
-        raise PaperrecError(f"{path}: invalid JSON (nested too deeply)") from None
-    except ValueError as error:  # a number past Python's limit on digits
-        raise PaperrecError(f"{path}: invalid JSON ({str(error).split(':')[0]})") from None
+    data = json_loads(text, str(path), with_line=True)
     if not isinstance(data, list):
         raise PaperrecError(f"{path}: expected a JSON array of CSL items (in Zotero: Export → CSL JSON)")
     papers: list[Paper] = []
@@ -181,7 +162,7 @@ def _rdf_paper(element: ElementTree.Element, by_about: dict[str, ElementTree.Ele
         strip_html(" ".join(_texts(element, "dc:title")[:1])),
         strip_html(" ".join(_texts(element, "dcterms:abstract")[:1])),
         [_rdf_person(p) for p in people],
-        _iso_day(" ".join(_texts(element, "dc:date")[:1])),
+        iso_day(" ".join(_texts(element, "dc:date")[:1])),
     )
 
 
