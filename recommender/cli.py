@@ -552,14 +552,11 @@ def embed(
         raise UsageError(f"unknown engine {engine!r}: choose local or ray")
     embedder = settings.embedder()
     if engine == "ray":
-        from .embed import embedding_settings
-        from .shards import embed_with_ray, import_shards
+        from .shards import embed_corpus_with_ray
 
-        folder = shards or paths.home() / "shards"
-        model, backend, max_seq_length = embedding_settings(settings.model, settings.backend, settings.max_seq_length)
-        options = {"model": model, "backend": backend, "max_seq_length": max_seq_length}
-        written = embed_with_ray(files, folder, workers=workers, batch_size=batch_size, **options)
-        imported = import_shards(written, embedder.cache)
+        folder, written, imported = embed_corpus_with_ray(
+            files, embedder.cache, folder=shards, workers=workers, batch_size=batch_size, **vars(settings)
+        )
         typer.echo(f"{len(written)} shards in {folder}; {sum(imported.values())} vectors imported into the cache")
         return
     embedder.progress = False  # one bar for the whole corpus instead of one per batch

@@ -173,3 +173,28 @@ def embed_with_ray(
         lines = str(error).splitlines()
         reason = next((line.split("PaperrecError: ", 1)[1] for line in lines if "PaperrecError: " in line), None)
         raise PaperrecError(f"the Ray job failed: {reason or (lines[-1] if lines else type(error).__name__)}") from None
+
+
+def embed_corpus_with_ray(
+    files: Sequence[Path],
+    cache: EmbeddingCache,
+    *,
+    folder: Path | None = None,
+    workers: int = 2,
+    batch_size: int = 1024,
+    model: str | None = None,
+    backend: str | None = None,
+    max_seq_length: int | None = None,
+) -> tuple[Path, list[Path], dict[str, int]]:
+    """`paperrec embed --engine ray`: embed with Ray into shards (default: $PAPERREC_HOME/shards), then import them.
+
+    Returns the shard folder, the shards written and the vectors imported per cache key.
+    """
+    from .embed import embedding_settings
+    from .paths import home
+
+    model, backend, max_seq_length = embedding_settings(model, backend, max_seq_length)
+    folder = folder or home() / "shards"
+    options = {"model": model, "backend": backend, "max_seq_length": max_seq_length}
+    written = embed_with_ray(files, folder, workers=workers, batch_size=batch_size, **options)
+    return folder, written, import_shards(written, cache)
