@@ -1,0 +1,196 @@
+"""The HTML digest: hostile text rendered inert, links right, key sentence marked, nothing external, no script."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import html5lib
+import numpy as np
+import pytest
+
+from recommender.digest import code_urls, pick_view, render_html, safe_url, split_abstract, standing
+from recommender.profile import new_profile
+from recommender.run import Section, rank_listing
+from recommender.schema import Because, Paper, Pick
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '"><svg onload=alert(1)>',
+    "'><iframe src=javascript:alert(1)>",
+    "[x](javascript:alert(1))",
+    '<a href="javascript:alert(1)">click</a>',
+    "</div></body><style>*{display:none}</style>",
+    "<!-- comment --> &amp; &lt;b&gt;",
+    "nul \x00 bell \x07 esc \x1b[31m red \x1b]8;;http://evil\x1b\\ link",
+    "bidi \u202eevil\u202c end \u2028 sep",
+    "lone \ud800 surrogate",
+    "{{ 7*7 }} {% raw %} ${x}",
+]
+ALLOWED_TAGS = {"html", "head", "body", "meta", "title", "style", "div", "h1", "h2", "p", "span", "a", "mark"}
+ALLOWED_ATTRIBUTES = {"lang", "charset", "name", "content", "class", "id", "href", "data-id", "style"}
+VOTE = "http://127.0.0.1:8787/vote/"
+
+
+def _tree(html: str):
+    return html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+
+
+def _section(texts: list[str], *, scores: np.ndarray | None = None) -> Section:
+    papers = [
+        Paper.make(
+            text,
+            f"2101.{i:05d}",
+            f"First sentence of {text} is here. The key sentence about {text} matters most! Code at "
+            f"https://github.com/o/r{i}. Then javascript:alert(1) and https://evil.example.com/x.",
+            [text, "Ada Lovelace"],
+            ["cs.CV", text],
+            date(2021, 1, 2),
+        )
+        for i, text in enumerate(texts)
+    ]
+    picks = [
+        Pick(
+            paper,
+            1.0 - i / 100,
+            i + 1,
+            "prof",
+            Because(
+                papers=(("2001.00001", f"liked {text}", 0.81), ("t:abc", text, 0.5)),
+                terms=(text, "super resolution"),
+                sentence=f"The key sentence about {text} matters most!",
+            ),
+        )
+        for i, (paper, text) in enumerate(zip(papers, texts, strict=True))
+    ]
+    profile = new_profile("<b>prof</b> " + texts[0])
+
+    class _Scored:  # only what the digest reads
+        def __init__(self, values):
+            self.scores = values
+
+        def __len__(self):
+            return len(self.scores)
+
+    values = scores if scores is not None else np.linspace(1, -1, 200)
+    return Section(path=Path("prof.toml"), profile=profile, picks=picks, scored=_Scored(values))
+
+
+def _vote(section, pick, action):
+    return f"{VOTE}{pick.paper.arxiv_id}-{action}"
+
+
+def test_hostile_text_is_inert():
+    html = render_html([_section(HOSTILE)], vote_link=_vote, now=datetime(2021, 1, 2, 7, 0))
+    root = _tree(html)
+    for element in root.iter():
+        assert element.tag in ALLOWED_TAGS, element.tag
+        assert set(element.attrib) <= ALLOWED_ATTRIBUTES, element.attrib
+        if "style" in element.attrib:
+            assert element.attrib["style"].startswith("width: ") and element.attrib["style"].endswith("%")
+    assert root.find(".//script") is None
+    assert len(root.findall(".//style")) == 1
+    hrefs = [a.attrib["href"] for a in root.iter("a")]
+    for href in hrefs:
+        assert href.startswith(("https://arxiv.org/abs/", "https://arxiv.org/pdf/", "https://github.com/o/r", VOTE)), (
+            href
+        )
+        assert href.startswith(("https://", "http://127.0.0.1"))
+    text = "".join(root.itertext())
+    for hostile in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", '"><svg onload=alert(1)>'):
+        assert hostile in text  # shown as text, not as markup
+    assert not any(ch in text for ch in "\x00\x07\x1b\u202e\u2028\ud800")
+
+
+def test_links_and_key_sentence():
+    section = _section(["Super resolution with transformers", "Diffusion models"])
+    root = _tree(render_html([section], vote_link=_vote))
+    picks = [d for d in root.iter("div") if d.attrib.get("class") == "pick"]
+    assert [p.attrib["data-id"] for p in picks] == ["2101.00000", "2101.00001"]
+    first = picks[0]
+    links = {a.text: a.attrib["href"] for a in first.iter("a")}
+    assert links["Super resolution with transformers"] == "https://arxiv.org/abs/2101.00000"
+    assert links["PDF"] == "https://arxiv.org/pdf/2101.00000"
+    assert links["code"] == "https://github.com/o/r0"
+    assert links["👍 like"] == VOTE + "2101.00000-like"
+    assert links["👎 not interested"] == VOTE + "2101.00000-dislike"
+    assert links["liked Super resolution with transformers"] == "https://arxiv.org/abs/2001.00001"
+    marks = list(first.iter("mark"))
+    assert [m.text for m in marks] == ["The key sentence about Super resolution with transformers matters most!"]
+    abstract = next(p for p in first.iter("p") if p.attrib.get("class") == "abstract")
+    assert "".join(abstract.itertext()).startswith("First sentence of Super resolution")
+    match = next(d for d in first.iter("div") if d.attrib.get("class") == "match")
+    assert "top 1% of today's 200 papers" in "".join(match.itertext())
+
+
+def test_no_vote_links_without_vote_link():
+    root = _tree(render_html([_section(["A paper title here"])]))
+    assert not [a for a in root.iter("a") if "👍" in (a.text or "")]
+
+
+def test_code_urls_only_code_hosts_and_safe_url():
+    paper = Paper.make(
+        "t",
+        "2101.00001",
+        "See https://github.com/a/b. And https://gitlab.com/c/d, https://evil.com/x "
+        'and https://github.com/x"onmouseover=alert(1) javascript:alert(1)',
+    )
+    assert code_urls(paper) == ("https://github.com/a/b", "https://gitlab.com/c/d")
+    assert safe_url("javascript:alert(1)") is None
+    assert safe_url("data:text/html,x") is None
+    assert safe_url("https://x.org/a b") is None
+    assert safe_url("https://arxiv.org/abs/1") == "https://arxiv.org/abs/1"
+
+
+def test_standing_reads_like_a_person_would():
+    scores = np.array([3.0, 2.0, 1.0, 0.0] * 25)
+    place = standing(scores, 3.0)
+    assert place.position == 1 and place.total == 100 and place.top_percent == 1 and place.bar == 100
+    assert "top 1% of today's 100 papers" in place.label
+    low = standing(scores, 0.0)
+    assert low.position == 76 and low.top_percent == 76
+    assert standing(None, 1.0) is None
+
+
+def test_split_abstract_missing_sentence():
+    assert split_abstract("One. Two.", "Three.") == ("One. Two.", "", "")
+    assert split_abstract("One sentence. Two <b>sentence</b>.", "Two <b>sentence</b>.") == (
+        "One sentence. ",
+        "Two <b>sentence</b>.",
+        "",
+    )
+
+
+def test_pick_view_without_because():
+    view = pick_view(Pick(Paper.make("Title only", "t:abc"), 0.3, 1, "p"))
+    assert view.url is None and view.pdf_url is None and view.match == "score 0.30" and view.abstract == ("", "", "")
+
+
+def test_digest_of_a_real_run(fake_model, example_listing):
+    from recommender.embed import open_embedder
+
+    run = rank_listing(
+        __import__("recommender").read_listing(example_listing),
+        [str(Path(__file__).parent.parent / "profiles" / "super-resolution.toml")],
+        open_embedder(),
+        top=5,
+    )
+    html = render_html(run.sections, title="Today")
+    root = _tree(html)
+    picks = [d for d in root.iter("div") if d.attrib.get("class") == "pick"]
+    assert len(picks) == 5
+    assert root.find(".//title").text == "Today"
+    assert all(p.find(".//mark") is not None for p in picks)
+    assert "of today's 59 papers" in "".join(root.itertext())
+    assert "http://" not in html.replace("http://127.0.0.1", "")  # no plain-http request anywhere
+    assert "src=" not in html and "@import" not in html and "url(" not in html
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_empty_and_single_sections(count):
+    section = _section(["Only paper title"], scores=np.array([0.5]))
+    if count == 0:
+        section = Section(path=section.path, profile=section.profile, picks=[], scored=None)
+    html = render_html([section])
+    assert ("No picks today." in html) == (count == 0)
