@@ -1,0 +1,232 @@
+"""The digest by email: an HTML message with a plain-text alternative, sent through SMTP, kept on disk if it fails."""
+
+from __future__ import annotations
+
+import secrets
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Config, EmailConfig
+from .paths import atomic_write_bytes, state_dir
+from .schema import PaperrecError, Pick
+from .signing import vote_url
+
+if TYPE_CHECKING:
+    from .run import Run, Section
+
+# render(sections, *, title=None, vote_link=None, now=None) -> HTML, as recommender.digest.render_html
+Render = Callable[..., str]
+VoteLink = Callable[["Section", Pick, str], str]
+
+_SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
+
+
+class MailError(PaperrecError):
+    """Sending failed for a reason that may pass (server down, refused login, timeout, TLS): exit 75, digest kept."""
+
+
+def unsent_dir() -> Path:
+    """Digests that could not be sent, as .eml files."""
+    return state_dir() / "unsent"
+
+
+def _sections(run_or_sections: Run | Sequence[Section]) -> list[Section]:
+    sections = getattr(run_or_sections, "sections", run_or_sections)
+    return list(sections)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def subject(sections: Sequence[Section], now: datetime) -> str:
+    """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day of the latest pick, else today)."""
+    count = sum(len(s.picks) for s in sections)
+    days = [p.paper.date for s in sections for p in s.picks if p.paper.date is not None]
+    day = max(days) if days else now.date()
+    names = [_one_line(s.profile.name) for s in sections]
+    who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
+    what = "no new picks" if count == 0 else "1 pick" if count == 1 else f"{count} picks"
+    return f"paperrec: {what} for {who}, {day.isoformat()}"
+
+
+def vote_links(serve_url: str, now: datetime) -> VoteLink:
+    """vote_link(section, pick, action) for the digest: a signed link to serve_url's /vote/ page, issued today."""
+
+    def vote_link(section: Section, pick: Pick, action: str) -> str:
+        return vote_url(serve_url, str(section.path), pick.paper.arxiv_id, action, issued=now.date())
+
+    return vote_link
+
+
+def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None) -> str:
+    """The digest as plain text: per profile, each pick's rank, title, link and (when configured) vote links."""
+    lines: list[str] = []
+    for section in sections:
+        name = _one_line(section.profile.name)
+        lines += [name, "=" * len(name), ""]
+        if not section.picks:
+            lines += ["No new picks today.", ""]
+        for pick in section.picks:
+            paper = pick.paper
+            lines.append(f"{pick.rank}. {_one_line(paper.title)}")
+            authors = ", ".join(_one_line(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+            if authors:
+                lines.append(f"   {authors}")
+            if paper.url:
+                lines.append(f"   {paper.url}")
+            if vote_link is not None:
+                lines.append(f"   like: {vote_link(section, pick, 'like')}")
+                lines.append(f"   not interested: {vote_link(section, pick, 'dislike')}")
+            lines.append("")
+        if section.hidden_seen:
+            shown = "paper" if section.hidden_seen == 1 else "papers"
+            lines += [f"({section.hidden_seen} {shown} shown on earlier days left out.)", ""]
+    if vote_link is not None:
+        lines.append("A vote link opens a page that asks you to confirm; nothing is recorded until you do.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def compose_digest(
+    run_or_sections: Run | Sequence[Section],
+    *,
+    config: Config,
+    now: datetime | None = None,
+    render: Render | None = None,
+) -> EmailMessage:
+    """The digest as an email: multipart/alternative, plain text and the HTML digest, with vote links if serve_url.
+
+    Example: compose_digest(run_today([], open_embedder()), config=load_config())
+    """
+    email = config.require_email()
+    sections = _sections(run_or_sections)
+    now = (now or datetime.now()).astimezone()
+    if render is None:
+        from .digest import render_html as render
+    vote_link = vote_links(config.serve_url, now) if config.serve_url else None
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = subject(sections, now)
+    message["From"] = email.sender
+    message["To"] = ", ".join(email.to)
+    message["Date"] = format_datetime(now)
+    domain = parseaddr(email.sender)[1].rpartition("@")[2] or "paperrec.invalid"
+    message["Message-ID"] = make_msgid("paperrec", domain=domain)  # a domain, so no slow lookup of our own name
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
+    message.set_content(plain_text(sections, vote_link=vote_link))
+    message.add_alternative(render(sections, vote_link=vote_link, now=now.replace(tzinfo=None)), subtype="html")
+    return message
+
+
+def _reply(error: smtplib.SMTPResponseException) -> str:
+    text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+    return _one_line(f"{error.smtp_code} {text}")
+
+
+def _explain(error: BaseException, email: EmailConfig, timeout: float) -> str:
+    """What went wrong, in one line a person can act on."""
+    server = f"{email.host}:{email.port}"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"{server} refused the login of {email.username}: {_reply(error)}"
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{who}: {code} {_one_line(text.decode('utf-8', 'replace'))}"
+            for who, (code, text) in error.recipients.items()
+        )
+        return f"{server} refused every recipient ({refused})"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return f"{server} refused the sender {email.sender}: {_reply(error)}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{server} answered {_reply(error)}"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return f"{server}: {_one_line(str(error))}"
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, TimeoutError):
+        return f"no answer from {server} within {timeout:g} s"  # smtplib reports a read timeout as a disconnect
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"{server} closed the connection ({_one_line(str(error)) or 'no reason given'})"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"the TLS certificate of {server} is not trusted ({_one_line(error.verify_message or str(error))})"
+    if isinstance(error, ssl.SSLError):
+        hint = ""
+        if email.security == "ssl" and email.port != 465:
+            hint = ' (port 587 usually wants security = "starttls")'
+        elif email.security == "starttls" and email.port == 465:
+            hint = ' (port 465 usually wants security = "ssl")'
+        return f"TLS with {server} failed: {_one_line(error.reason or str(error))}{hint}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{server} refused the connection (is the SMTP server running, and is the port right?)"
+    if isinstance(error, TimeoutError):
+        return f"no answer from {server} within {timeout:g} s"
+    if isinstance(error, socket.gaierror):
+        return f"cannot find the SMTP server {email.host} ({_one_line(error.strerror or str(error))})"
+    if isinstance(error, OSError):
+        return f"cannot reach {server}: {_one_line(error.strerror or str(error))}"
+    return f"{server}: {_one_line(str(error)) or type(error).__name__}"
+
+
+def _tls_context(email: EmailConfig) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=str(email.ca_file) if email.ca_file else None)
+    except (OSError, ssl.SSLError) as error:
+        raise PaperrecError(f"cannot read email.ca_file {email.ca_file}: {_one_line(str(error))}") from None
+
+
+def send_digest(
+    message: EmailMessage,
+    config: Config | EmailConfig,
+    *,
+    timeout: float = 30,
+    smtp_class: type[smtplib.SMTP] | None = None,
+    smtp_ssl_class: type[smtplib.SMTP_SSL] | None = None,
+) -> None:
+    """Send the message through the configured SMTP server; MailError (one line) when the server cannot take it.
+
+    A configuration problem (no [email], the password variable unset, an unreadable ca_file) is a plain
+    PaperrecError raised before connecting. Recipients the server refuses while it accepts others are not an error.
+    """
+    email = config.require_email() if isinstance(config, Config) else config
+    password = email.password()
+    context = _tls_context(email) if email.security != "none" else None
+    smtp: smtplib.SMTP | None = None
+    try:
+        if email.security == "ssl":
+            smtp = (smtp_ssl_class or smtplib.SMTP_SSL)(email.host, email.port, timeout=timeout, context=context)
+        else:
+            smtp = (smtp_class or smtplib.SMTP)(email.host, email.port, timeout=timeout)
+        smtp.ehlo()
+        if email.security == "starttls":
+            if not smtp.has_extn("starttls"):
+                # never fall back to plain text: the password and the vote links would travel unencrypted
+                raise MailError(f"cannot send the digest: {email.host}:{email.port} does not offer STARTTLS")
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if email.username is not None:
+            smtp.login(email.username, password or "")
+        smtp.send_message(message, from_addr=parseaddr(email.sender)[1], to_addrs=[parseaddr(a)[1] for a in email.to])
+        smtp.quit()
+    except (smtplib.SMTPException, OSError) as error:  # OSError covers refused, timeout, DNS and TLS errors
+        raise MailError(f"cannot send the digest: {_explain(error, email, timeout)}") from None
+    finally:
+        if smtp is not None:
+            smtp.close()
+
+
+def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
+    """Store a message that could not be sent as an .eml file under state/unsent/ (atomically); return its path."""
+    folder = unsent_dir()
+    moment = (now or datetime.now()).strftime("%Y-%m-%dT%H%M%S")
+    path = folder / f"digest-{moment}-{secrets.token_hex(3)}.eml"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # its vote links cast votes for whoever opens them
+        atomic_write_bytes(path, message.as_bytes(policy=policy.default))
+    except OSError as error:
+        raise PaperrecError(f"cannot keep the unsent digest in {folder}: {error.strerror or error}") from None
+    return path

@@ -1,0 +1,406 @@
+"""The digest by email, against local SMTP servers on 127.0.0.1 (plain, STARTTLS, SSL, with a login)."""
+
+from __future__ import annotations
+
+import email
+import html
+import re
+import shutil
+import socket
+import ssl
+import stat
+import subprocess
+import time
+from datetime import datetime
+from email import policy
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from recommender.config import Config, EmailConfig
+from recommender.mail import (
+    MailError,
+    compose_digest,
+    keep_unsent,
+    plain_text,
+    send_digest,
+    subject,
+    unsent_dir,
+    vote_links,
+)
+from recommender.profile import Profile
+from recommender.run import Section
+from recommender.schema import Paper, PaperrecError, Pick
+from recommender.signing import read_vote_token
+
+aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+
+SERVE_URL = "http://127.0.0.1:8787"
+PASSWORD_ENV = "PAPERREC_TEST_SMTP_PASSWORD"
+NOW = datetime.now().replace(microsecond=0)  # vote links are dated; a fixed old day would have them expire
+
+
+def _sections(tmp_path: Path) -> list[Section]:
+    profile_path = tmp_path / "profiles" / "super-resolution.toml"
+    papers = [
+        Paper(
+            "2104.10642", "Real-World <b>Super</b>-Resolution\n  via Kernels", "An abstract.", ("A. One",), ("cs.CV",)
+        ),
+        Paper("hep-th/9901001", "An old id", authors=("B", "C", "D", "E")),
+        Paper("t:0123456789ab", "A paper without an arXiv id"),
+    ]
+    papers = [Paper(**{**p.__dict__, "date": NOW.date()}) for p in papers]
+    picks = [Pick(paper, 1.0 - i / 10, i + 1, "super-resolution") for i, paper in enumerate(papers)]
+    other = Section(tmp_path / "profiles" / "vision.toml", Profile(name="vision"), [], hidden_seen=2)
+    return [Section(profile_path, Profile(name="super-resolution"), picks, hidden_seen=1), other]
+
+
+def fake_render(sections, *, title=None, vote_link=None, now=None) -> str:
+    """A stand-in for digest.render_html: a link per pick and per vote, escaped."""
+    rows = []
+    for section in sections:
+        for pick in section.picks:
+            rows.append(f"<li>{html.escape(pick.paper.title)}")
+            if vote_link is not None:
+                for action in ("like", "dislike"):
+                    rows.append(f'<a href="{html.escape(vote_link(section, pick, action))}">{action}</a>')
+    return "<!doctype html><html><body><ul>" + "".join(rows) + "</ul></body></html>"
+
+
+def _config(port: int, *, security: str = "none", serve_url: str | None = SERVE_URL, **settings) -> Config:
+    settings = {"host": "127.0.0.1", "sender": "paperrec <me@example.org>", "to": ("me@example.org",)} | settings
+    return Config(
+        path=Path("config.toml"), email=EmailConfig(port=port, security=security, **settings), serve_url=serve_url
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sink:
+    """An aiosmtpd handler that keeps every envelope it is given."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"me", b"s3cret pass")
+    return AuthResult(success=ok, handled=False)  # handled=True (the default) would leave the reply to us
+
+
+AUTH = {"authenticator": _authenticator, "auth_required": True}
+
+
+@pytest.fixture
+def serve():
+    """Start an aiosmtpd server on a free 127.0.0.1 port (keyword arguments go to the controller); stop it after."""
+    started = []
+
+    def start(**kwargs):
+        sink = Sink()
+        controller = aiosmtpd_controller.Controller(sink, hostname="127.0.0.1", port=_free_port(), **kwargs)
+        controller.start()
+        started.append(controller)
+        return controller.port, sink
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (cert, key), made with the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def _server_context(certificate) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*map(str, certificate))
+    return context
+
+
+def _received(sink: Sink) -> email.message.EmailMessage:
+    assert len(sink.envelopes) == 1
+    return email.message_from_bytes(sink.envelopes[0].original_content, policy=policy.default)
+
+
+def _vote_links(text: str) -> list[str]:
+    return [html.unescape(u) for u in re.findall(r"""(https?://[^\s"'<>]+/vote/[^\s"'<>]+)""", text)]
+
+
+def _one_line_mail_error(call) -> str:
+    with pytest.raises(MailError) as caught:
+        call()
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("cannot send the digest: ")
+    return message
+
+
+def test_digest_arrives_with_both_parts_and_signed_links(serve, tmp_path):
+    port, sink = serve()
+    sections = _sections(tmp_path)
+    config = _config(port, to=("me@example.org", "Lab <lab@example.org>"))
+    send_digest(compose_digest(sections, config=config, now=NOW, render=fake_render), config, timeout=5)
+
+    received = _received(sink)
+    assert sink.envelopes[0].mail_from == "me@example.org"
+    assert sink.envelopes[0].rcpt_tos == ["me@example.org", "lab@example.org"]
+    assert received["Subject"] == f"paperrec: 3 picks for super-resolution, vision, {NOW.date().isoformat()}"
+    assert received["From"] == "paperrec <me@example.org>"
+    assert received["To"] == "me@example.org, Lab <lab@example.org>"
+    assert received["Auto-Submitted"] == "auto-generated"
+    assert received.get_content_type() == "multipart/alternative"
+    text = received.get_body(("plain",)).get_content()
+    page = received.get_body(("html",)).get_content()
+    assert [part.get_content_type() for part in received.iter_parts()] == ["text/plain", "text/html"]
+    assert "Real-World &lt;b&gt;Super&lt;/b&gt;-Resolution" in page
+
+    links = _vote_links(page)
+    assert len(links) == 6 and _vote_links(text) == links
+    votes = []
+    for link in links:
+        base, token = link.rsplit("/vote/", 1)
+        assert base == SERVE_URL
+        votes.append(read_vote_token(token))
+    assert [(v.profile, v.arxiv_id, v.action) for v in votes[:2]] == [
+        (str(sections[0].path), "2104.10642", "like"),
+        (str(sections[0].path), "2104.10642", "dislike"),
+    ]
+    assert {v.arxiv_id for v in votes} == {"2104.10642", "hep-th/9901001", "t:0123456789ab"}
+    assert all(v.issued == NOW.date() for v in votes)
+
+    token = links[0].rsplit("/vote/", 1)[1]
+    payload, mac = token.split(".")
+    for tampered in (
+        payload[:-2] + "AA." + mac,
+        payload + "." + mac[:-1] + ("A" if mac[-1] != "A" else "B"),
+        token[:-5],
+    ):
+        with pytest.raises(PaperrecError, match="invalid vote link"):
+            read_vote_token(tampered)
+
+
+def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
+    sections = _sections(tmp_path)
+    text = plain_text(sections, vote_link=lambda section, pick, action: f"<{action} {pick.rank}>")
+    assert text.splitlines()[:9] == [
+        "super-resolution",
+        "================",
+        "",
+        "1. Real-World <b>Super</b>-Resolution via Kernels",
+        "   A. One",
+        "   https://arxiv.org/abs/2104.10642",
+        "   like: <like 1>",
+        "   not interested: <dislike 1>",
+        "",
+    ]
+    assert "   B, C, D et al." in text
+    assert "(1 paper shown on earlier days left out.)" in text
+    assert "vision\n======\n\nNo new picks today.\n\n(2 papers shown on earlier days left out.)" in text
+    assert "like:" not in plain_text(sections)
+
+
+def test_without_serve_url_there_are_no_vote_links(serve, tmp_path):
+    calls = []
+
+    def render(sections, **kwargs):
+        calls.append(kwargs)
+        return fake_render(sections, **kwargs)
+
+    message = compose_digest(_sections(tmp_path), config=_config(25, serve_url=None), now=NOW, render=render)
+    assert calls[0]["vote_link"] is None
+    assert "/vote/" not in message.as_string()
+
+
+def test_subject():
+    def named(name: str, picks: int) -> Section:
+        paper = Paper("2104.10642", "T", date=datetime(2021, 4, 22).date())
+        return Section(Path(f"{name}.toml"), Profile(name=name), [Pick(paper, 1.0, i + 1, name) for i in range(picks)])
+
+    assert subject([named("super-resolution", 10)], NOW) == "paperrec: 10 picks for super-resolution, 2021-04-22"
+    assert subject([named("a", 1)], NOW) == "paperrec: 1 pick for a, 2021-04-22"
+    assert subject([named(n, 1) for n in "abcd"], NOW) == "paperrec: 4 picks for 4 profiles, 2021-04-22"
+    empty = Section(Path("a.toml"), Profile(name="a"), [])
+    assert subject([empty], datetime(2021, 4, 23)) == "paperrec: no new picks for a, 2021-04-23"
+
+
+def test_the_default_render_is_the_html_digest(tmp_path):
+    digest = pytest.importorskip("recommender.digest")
+    sections = _sections(tmp_path)
+    page = compose_digest(sections, config=_config(25), now=NOW).get_body(("html",)).get_content()
+    # tokens are deterministic (same secret, paper, action, day), so the page is exactly the digest's
+    assert page.rstrip("\n") == digest.render_html(sections, vote_link=vote_links(SERVE_URL, NOW), now=NOW).rstrip("\n")
+    links = _vote_links(page)
+    assert links and all(
+        read_vote_token(link.rsplit("/vote/", 1)[1]).profile == str(sections[0].path) for link in links
+    )
+
+
+def test_starttls_with_login(serve, certificate, monkeypatch, tmp_path):
+    port, sink = serve(
+        tls_context=_server_context(certificate),
+        require_starttls=True,
+        authenticator=_authenticator,
+        auth_required=True,
+    )
+    monkeypatch.setenv(PASSWORD_ENV, "s3cret pass")
+    config = _config(port, security="starttls", username="me", password_env=PASSWORD_ENV, ca_file=certificate[0])
+    send_digest(compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render), config, timeout=5)
+    assert _received(sink)["Subject"].startswith("paperrec: 3 picks")
+
+
+def test_wrong_password_is_a_mail_error(serve, certificate, monkeypatch, tmp_path):
+    port, sink = serve(tls_context=_server_context(certificate), **AUTH)
+    monkeypatch.setenv(PASSWORD_ENV, "wrong")
+    config = _config(port, security="starttls", username="me", password_env=PASSWORD_ENV, ca_file=certificate[0])
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    error = _one_line_mail_error(lambda: send_digest(message, config, timeout=5))
+    assert f"127.0.0.1:{port} refused the login of me: 535" in error
+    assert "wrong" not in error
+    assert not sink.envelopes
+
+
+def test_implicit_ssl(serve, certificate, tmp_path):
+    port, sink = serve(ssl_context=_server_context(certificate))
+    config = _config(port, security="ssl", ca_file=certificate[0])
+    send_digest(compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render), config, timeout=5)
+    assert _received(sink).get_body(("html",)) is not None
+
+
+def test_untrusted_certificate_is_refused(serve, certificate, tmp_path):
+    port, sink = serve(ssl_context=_server_context(certificate))
+    config = _config(port, security="ssl")  # the system's CAs do not know our self-signed certificate
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    assert "is not trusted" in _one_line_mail_error(lambda: send_digest(message, config, timeout=5))
+    assert not sink.envelopes
+
+
+def test_ssl_against_a_plain_server_is_a_mail_error(serve, tmp_path):
+    port, _ = serve()
+    config = _config(port, security="ssl")
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    _one_line_mail_error(lambda: send_digest(message, config, timeout=5))
+
+
+def test_starttls_not_offered_never_falls_back_to_plain_text(serve, tmp_path):
+    port, sink = serve()
+    config = _config(port, security="starttls")
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    assert "does not offer STARTTLS" in _one_line_mail_error(lambda: send_digest(message, config, timeout=5))
+    assert not sink.envelopes
+
+
+def test_refused_connection_is_one_line_within_the_timeout(tmp_path):
+    config = _config(_free_port())  # nothing listens there
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    start = time.monotonic()
+    error = _one_line_mail_error(lambda: send_digest(message, config, timeout=2))
+    assert time.monotonic() - start < 2
+    assert "refused the connection" in error
+
+
+def test_silent_server_times_out(tmp_path):
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        config = _config(silent.getsockname()[1])
+        message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+        start = time.monotonic()
+        error = _one_line_mail_error(lambda: send_digest(message, config, timeout=0.5))
+        assert time.monotonic() - start < 3
+    assert "no answer from 127.0.0.1" in error and "within 0.5 s" in error
+
+
+def test_missing_password_variable_fails_before_connecting(monkeypatch, tmp_path):
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    config = _config(_free_port(), security="starttls", username="me", password_env=PASSWORD_ENV)
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    with pytest.raises(PaperrecError, match=f"set the environment variable {PASSWORD_ENV}") as caught:
+        send_digest(message, config)
+    assert not isinstance(caught.value, MailError)
+
+
+class FakeSMTP:
+    """Records what send_digest asks of an SMTP connection."""
+
+    log: ClassVar[list] = []
+    extensions: ClassVar[set[str]] = {"starttls"}
+
+    def __init__(self, host, port, *, timeout, context=None):
+        self.log.append(("connect", type(self).__name__, host, port, timeout, context is not None))
+
+    def ehlo(self):
+        self.log.append(("ehlo",))
+
+    def has_extn(self, name):
+        return name in self.extensions
+
+    def starttls(self, *, context):
+        self.log.append(("starttls", isinstance(context, ssl.SSLContext)))
+
+    def login(self, user, password):
+        self.log.append(("login", user, password))
+
+    def send_message(self, message, *, from_addr, to_addrs):
+        self.log.append(("send", from_addr, tuple(to_addrs)))
+
+    def quit(self):
+        self.log.append(("quit",))
+
+    def close(self):
+        self.log.append(("close",))
+
+
+class FakeSMTPSSL(FakeSMTP):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("security", "username", "expected"),
+    [
+        ("ssl", None, [("connect", "FakeSMTPSSL", "h", 1, 7, True), ("ehlo",)]),
+        ("starttls", "me", [("connect", "FakeSMTP", "h", 1, 7, False), ("ehlo",), ("starttls", True), ("ehlo",)]),
+        ("none", "me", [("connect", "FakeSMTP", "h", 1, 7, False), ("ehlo",)]),
+    ],
+)
+def test_connection_steps_per_security(monkeypatch, security, username, expected):
+    FakeSMTP.log = []
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    settings = EmailConfig("h", "me@example.org", ("you@example.org",), 1, security, username, PASSWORD_ENV)
+    send_digest(email.message.EmailMessage(), settings, timeout=7, smtp_class=FakeSMTP, smtp_ssl_class=FakeSMTPSSL)
+    login = [("login", "me", "pw")] if username else []
+    assert FakeSMTP.log == [*expected, *login, ("send", "me@example.org", ("you@example.org",)), ("quit",), ("close",)]
+
+
+def test_keep_unsent_writes_a_readable_eml(tmp_path):
+    config = _config(25)
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    path = keep_unsent(message)
+    other = keep_unsent(message)
+    assert path.parent == unsent_dir() and path.suffix == ".eml" and other != path
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    back = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert back["Subject"] == message["Subject"] and back["To"] == "me@example.org"
+    assert back.get_body(("plain",)).get_content() == message.get_body(("plain",)).get_content()
+    assert back.get_body(("html",)).get_content() == message.get_body(("html",)).get_content()
+    assert sorted(p.name for p in unsent_dir().iterdir()) == sorted([path.name, other.name])  # no temporaries left
