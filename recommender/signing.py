@@ -116,8 +116,11 @@ def vote_token(profile: str, arxiv_id: str, action: str, *, issued: date | None 
     return f"{_b64(payload)}.{_b64(_mac(link_secret(), payload))}"
 
 
-def read_vote_token(token: str, *, max_age_days: int = MAX_AGE_DAYS, today: date | None = None) -> Vote:
-    """The vote a token carries, after checking its signature and age; a one-line PaperrecError otherwise."""
+def read_vote_token(
+    token: str, *, max_age_days: int = MAX_AGE_DAYS, today: date | None = None, action: str | None = None
+) -> Vote:
+    """The vote a token carries, after checking its signature, age and (if given) action; a one-line PaperrecError
+    otherwise."""
     match = _TOKEN.fullmatch(token.strip()) if isinstance(token, str) else None
     payload = _unb64(match.group(1)) if match else None
     mac = _unb64(match.group(2)) if match else None
@@ -127,14 +130,16 @@ def read_vote_token(token: str, *, max_age_days: int = MAX_AGE_DAYS, today: date
         raise PaperrecError("invalid vote link: the signature does not match (altered, or made with another secret)")
     # from here on the payload is ours: anything odd in it comes from another version of paperrec
     try:
-        version, action, day, arxiv_id, profile = payload.decode("utf-8").split(_SEP, 4)
+        version, signed_action, day, arxiv_id, profile = payload.decode("utf-8").split(_SEP, 4)
         issued = date(int(day[:4]), int(day[4:6]), int(day[6:8])) if len(day) == 8 and day.isdigit() else None
     except ValueError:
-        version, action, issued = "", "", None
+        version, signed_action, issued = "", "", None
     if version != _VERSION or issued is None:
         raise PaperrecError("invalid vote link: made by another version of paperrec; use a newer digest")
-    if action not in ACTIONS:
-        raise PaperrecError(f"invalid vote link: unknown action {action!r}")
+    if signed_action not in ACTIONS:
+        raise PaperrecError(f"invalid vote link: unknown action {signed_action!r}")
+    if action is not None and action != signed_action:
+        raise PaperrecError(f"invalid vote: this link is for '{signed_action}', not '{action}'")
     today = today or date.today()
     if issued > today + timedelta(days=1):  # a day of slack for time zones
         raise PaperrecError(f"invalid vote link: issued on {issued.isoformat()}, which is in the future")
@@ -142,7 +147,7 @@ def read_vote_token(token: str, *, max_age_days: int = MAX_AGE_DAYS, today: date
         raise PaperrecError(
             f"vote link expired: issued on {issued.isoformat()}, links are valid for {max_age_days} days"
         )
-    return Vote(profile=profile, arxiv_id=arxiv_id, action=action, issued=issued)
+    return Vote(profile=profile, arxiv_id=arxiv_id, action=signed_action, issued=issued)
 
 
 def vote_url(base_url: str, profile: str, arxiv_id: str, action: str, *, issued: date | None = None) -> str:

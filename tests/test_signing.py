@@ -119,6 +119,12 @@ def test_bad_action_is_refused_when_signing_and_when_reading():
     assert "unknown action" in _refused(token)
 
 
+def test_a_vote_for_another_action_is_refused():
+    token = vote_token("vision", "2104.10642", "dislike", issued=DAY)
+    assert read_vote_token(token, today=DAY, action="dislike").action == "dislike"
+    assert "for 'dislike', not 'like'" in _refused(token, action="like")
+
+
 def test_secret_is_created_once_with_mode_0600():
     assert not secret_path().exists()
     first = link_secret()
