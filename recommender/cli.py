@@ -13,7 +13,7 @@ import click
 import typer
 
 from . import __version__, paths
-from .schema import PaperrecError, UsageError
+from .schema import PaperrecError, TemporaryFailure, UsageError
 
 app = typer.Typer(
     name="paperrec",
@@ -30,6 +30,7 @@ app.add_typer(cache_app, name="cache")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ENV = "PAPERREC_DEBUG"
+EX_TEMPFAIL = 75  # sysexits.h: try again later (cron can tell it from a bad configuration, exit 1)
 # Unexpected exceptions that reached the last-resort handler in this process; the test suite fails on any.
 internal_errors: list[BaseException] = []
 
@@ -134,6 +135,8 @@ def handle_errors(command: F) -> F:
             return command(*args, **kwargs)
         except UsageError as error:
             _fail(str(error), 2)
+        except TemporaryFailure as error:
+            _fail(str(error), EX_TEMPFAIL)
         except PaperrecError as error:
             _fail(str(error), 1)
         except KeyboardInterrupt:
@@ -180,17 +183,18 @@ def _write(text: str, output: Path | None) -> None:
 
 
 def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.run.Run
-    from .export import render_sections, write_sections
+    from .export import render_run, write_sections
 
-    sections = [(s.profile.name, s.picks, s.path) for s in run.sections]
     if output is None:
-        sys.stdout.write(render_sections([(name, picks) for name, picks, _ in sections], fmt))
+        sys.stdout.write(render_run(run.sections, fmt))
         return
-    for path in write_sections(sections, fmt, output):
+    for path in write_sections(run.sections, fmt, output):
         typer.echo(f"wrote {path}", err=True)
 
 
-FormatOption = Annotated[str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown|rss|bibtex")]
+FormatOption = Annotated[
+    str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown|rss|bibtex|html (the digest page)")
+]
 OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to this file (atomically); {profile} in the name: one file each."),
@@ -213,10 +217,9 @@ DislikeWeightOption = Annotated[
 
 
 def _check_format(fmt: str) -> None:
-    from .export import RENDERERS
+    from .export import check_format
 
-    if fmt not in RENDERERS:
-        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+    check_format(fmt)
 
 
 @app.command()
@@ -400,6 +403,10 @@ def today(
     diversity: DiversityOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
+    email: Annotated[
+        bool,
+        typer.Option("--email", help="Send the digest by email ($PAPERREC_HOME/config.toml); exit 75 if unsent."),
+    ] = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -411,6 +418,12 @@ def today(
 
     _check_format(fmt)
     wanted_day = _parse_day(day)
+    config = None
+    if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
+        from .config import load_config
+
+        config = load_config()
+        config.require_email().password()
     run = run_today(
         profile or [],
         settings.embedder(),
@@ -427,6 +440,13 @@ def today(
     for notice in run.notices:
         typer.echo(notice, err=True)
     run.remember()
+    if config is not None:
+        from .mail import deliver_digest
+
+        message = deliver_digest(run, config)
+        typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+        if output is None:
+            return  # the digest went by mail; a file is written only when asked for
     _write_run(run, fmt, output)
 
 

@@ -444,16 +444,35 @@ def write_text(text: str, output: Path) -> None:
         raise PaperrecError(f"cannot write {output}: {error.strerror or error}") from None
 
 
-def write_sections(sections: Sequence[tuple[str, Sequence[Pick], Path | None]], fmt: str, output: Path) -> list[Path]:
-    """Write (profile name, picks, profile file) sections to `output`: one file, or one per profile when the name
-    holds {profile}; returns the files written."""
+FORMATS = (*RENDERERS, "html")  # html: the digest (recommender.digest), which needs whole run sections
+
+
+def check_format(fmt: str) -> None:
+    """A usage error unless fmt is an output format."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def render_run(sections: Sequence[Any], fmt: str) -> str:
+    """Render a run's sections (with .profile, .picks, .path, .scored, as recommender.run.Section) in a format."""
+    check_format(fmt)
+    if fmt == "html":
+        from .digest import render_html  # the digest renders whole sections, and imports this module
+
+        return render_html(sections)
+    return render_sections([(s.profile.name, s.picks) for s in sections], fmt)
+
+
+def write_sections(sections: Sequence[Any], fmt: str, output: Path) -> list[Path]:
+    """Write a run's sections to `output`: one file, or one per profile when the name holds {profile} (then the
+    profile's file-name slug, never a path); returns the files written."""
     if PROFILE_PLACEHOLDER not in str(output):
-        write_text(render_sections([(name, picks) for name, picks, _ in sections], fmt), output)
+        write_text(render_run(sections, fmt), output)
         return [output]
-    targets = [output_path(output, path, name) for name, _, path in sections]
+    targets = [output_path(output, s.path, s.profile.name) for s in sections]
     clashes = sorted({str(t) for t in targets if targets.count(t) > 1})
     if clashes:
         raise UsageError(f"--output {output}: several profiles would write {clashes[0]}; rename one profile file")
-    for (name, picks, _), target in zip(sections, targets, strict=True):
-        write_text(render_sections([(name, picks)], fmt), target)
+    for section, target in zip(sections, targets, strict=True):
+        write_text(render_run([section], fmt), target)
     return targets

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .config import Config, EmailConfig
 from .paths import atomic_write_bytes, state_dir
-from .schema import PaperrecError, Pick
+from .schema import PaperrecError, Pick, TemporaryFailure
 from .signing import vote_url
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ VoteLink = Callable[["Section", Pick, str], str]
 _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
 
 
-class MailError(PaperrecError):
+class MailError(TemporaryFailure):
     """Sending failed for a reason that may pass (server down, refused login, timeout, TLS): exit 75, digest kept."""
 
 
@@ -230,3 +230,16 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
     except OSError as error:
         raise PaperrecError(f"cannot keep the unsent digest in {folder}: {error.strerror or error}") from None
     return path
+
+
+def deliver_digest(
+    run_or_sections: Run | Sequence[Section], config: Config, *, now: datetime | None = None
+) -> EmailMessage:
+    """Compose and send the digest; when sending fails it is kept under unsent/ and the MailError says where."""
+    message = compose_digest(run_or_sections, config=config, now=now)
+    try:
+        send_digest(message, config)
+    except MailError as error:
+        kept = keep_unsent(message, now=now)
+        raise MailError(f"{error}; the digest is kept in {kept}") from None
+    return message

@@ -21,6 +21,10 @@ class UsageError(PaperrecError):
     """The command was called wrongly (exit code 2)."""
 
 
+class TemporaryFailure(PaperrecError):
+    """A failure that may pass by itself (network down, server busy, mail not sent): exit code 75, retry later."""
+
+
 def split_arxiv_id(raw: str) -> tuple[str, int | None] | None:
     """Split '2104.10642v2' into ('2104.10642', 2); None when it is not an arXiv id."""
     text = raw.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -162,3 +163,50 @@ def fake_model(monkeypatch, home) -> list[FakeEmbedder]:
 @pytest.fixture
 def example_listing() -> Path:
     return EXAMPLE_LISTING
+
+
+@pytest.fixture
+def liked_jsonl(tmp_path):
+    path = tmp_path / "liked.jsonl"
+    rows = [
+        {
+            "id": "2001.00001",
+            "title": "Image super-resolution networks",
+            "abstract": "super-resolution of images video",
+        },
+        {"id": "2001.00002", "title": "Video super-resolution", "abstract": "temporal super-resolution video frames"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def fake_arxiv(monkeypatch, example_listing):
+    """Replace arXiv with two announcement days built from the example listing; records what was asked."""
+    from datetime import date
+    from types import SimpleNamespace
+
+    import recommender.sources.arxiv as arxiv
+    from recommender.schema import Listing
+    from recommender.sources import read_listing
+
+    papers = read_listing(example_listing).papers
+    days = {
+        date(2021, 4, 22): Listing(papers=papers[:40], date=date(2021, 4, 22), category="cs.CV"),
+        # the next day repeats ten papers (as cross-lists would) and brings 19 new ones
+        date(2021, 4, 23): Listing(papers=papers[30:], date=date(2021, 4, 23), category="cs.CV"),
+    }
+    state = SimpleNamespace(day=date(2021, 4, 22), asked=[])
+
+    def fetch_listing(categories, day=None, *, include_cross=False, **kwargs):
+        state.asked.append((tuple(categories), day, include_cross))
+        wanted = day or state.day
+        notice = (
+            "no arXiv announcement today (weekend or holiday); showing 2021-04-23"
+            if day is None and state.day.weekday() >= 5
+            else None
+        )
+        return days[min(wanted, date(2021, 4, 23))], notice
+
+    monkeypatch.setattr(arxiv, "fetch_listing", fetch_listing)
+    return state
