@@ -1,0 +1,66 @@
+"""Sharpen a profile: the papers whose ratings would teach the model most (uncertainty sampling with diversity)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..embed import CachedEmbedder
+from ..profile import Profile
+from ..schema import Listing, Paper
+from .scoring import score_listing
+from .strategies import unit_mean
+
+# The share of a pool the profile would be shown: its decision boundary is the score at this quantile.
+SHOWN_SHARE = 0.05
+
+
+def suggest_ratings(
+    profile: Profile,
+    pool: Sequence[Paper],
+    embedder: CachedEmbedder,
+    k: int = 10,
+    *,
+    diversity: float = 0.3,
+) -> list[Paper]:
+    """About k papers of the pool to rate next: those scored closest to the boundary of what the profile is shown,
+    chosen greedily so they are unlike each other (maximal marginal relevance). Deterministic.
+
+    The boundary is the score that the top 5% of the pool reach. Papers already in the profile are not suggested;
+    a profile with nothing to score against gets a spread of the pool.
+    Example: suggest_ratings(load_profile(path), stored_papers, open_embedder(), k=10)
+    """
+    papers = sorted({p.arxiv_id: p for p in pool if p.arxiv_id not in profile.ids}.values(), key=lambda p: p.arxiv_id)
+    if k < 1 or not papers:
+        return []
+    if profile.is_empty():
+        vectors = embedder.embed_papers(papers)  # (n, dim)
+        closeness = -(vectors @ unit_mean(vectors))  # start from the pool's most typical paper, then spread out
+        return [papers[i] for i in _spread(vectors, -closeness, k, diversity=0.7)]
+    scored = score_listing(Listing(papers=tuple(papers)), profile, embedder)
+    if not scored.candidates:
+        return []
+    scores = scored.scores
+    boundary = float(np.quantile(scores, 1 - SHOWN_SHARE))
+    spread = float(scores.std()) or 1.0
+    # 1 on the boundary, falling off with distance from it (in the day's standard deviations)
+    uncertainty = np.exp(-np.abs(scores - boundary) / spread)
+    return [scored.candidates[i] for i in _spread(scored.vectors, uncertainty, k, diversity)]
+
+
+def _spread(vectors: np.ndarray, value: np.ndarray, k: int, diversity: float) -> list[int]:
+    """Greedy MMR: each step takes the row maximising (1 - diversity) x value - diversity x closeness to those taken."""
+    n = len(value)
+    span = float(value.max() - value.min())
+    relevance = (value - value.min()) / span if span > 0 else np.ones(n)
+    closeness = np.zeros(n)
+    available = np.ones(n, dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, n)):
+        gain = np.where(available, (1 - diversity) * relevance - diversity * closeness, -np.inf)
+        best = int(np.argmax(gain))  # the first maximum: rows are in id order, so ties go to the smaller id
+        chosen.append(best)
+        available[best] = False
+        closeness = np.maximum(closeness, vectors @ vectors[best])
+    return chosen

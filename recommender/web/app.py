@@ -1,0 +1,338 @@
+"""The routes of `paperrec serve`: Today, Sharpen, Profile, History, the vote page, and the POST actions."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..digest import anchor, environment, pick_view
+from ..profile import ProfileEdit, load_profile, rate_papers, unrate_papers, update_profile
+from ..schema import Paper, PaperrecError, Pick, printable
+from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
+from .service import Service, Settings
+
+SECTIONS = {"like": "liked", "dislike": "disliked"}
+
+
+def _error_body(status: int, message: str, nonce: str) -> bytes:
+    html = environment().get_template("web/error.html").render(status=status, message=printable(message), nonce=nonce)
+    return html.encode("utf-8")
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The web app for these settings (one Service, one CSRF token per app), wrapped in the Host/token guard."""
+    service = Service(settings)
+    csrf = new_csrf_token()
+
+    def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+        fetch = service.jobs.get("fetch")
+        try:
+            paths = service.profile_paths()
+            profiles = [(p, load_profile(p).name) for p in paths]
+        except PaperrecError:
+            profiles = []
+        context.setdefault("refresh", 2 if fetch is not None and fetch.running else 0)
+        here = request.url.path if request.method == "GET" and not request.url.path.startswith("/vote") else "/"
+        html = (
+            environment()
+            .get_template(name)
+            .render(
+                csrf=csrf,
+                nonce=request.scope.get("state", {}).get("nonce", ""),
+                fetch=fetch,
+                profiles=profiles,
+                page=name,
+                here=here,
+                **context,
+            )
+        )
+        return HTMLResponse(html, status_code=code)
+
+    def error(request: Request, status: int, message: str) -> HTMLResponse:
+        return render(request, "web/error.html", code=status, status=status, message=printable(message))
+
+    async def form_of(request: Request) -> dict[str, str]:
+        """The POSTed form, after the CSRF and origin checks."""
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        check_post(request.headers, fields, csrf)
+        return fields
+
+    def chosen(request: Request, name: str | None) -> Path:
+        paths = service.profile_paths()
+        if not name:
+            return paths[0]
+        return service.resolve(name)
+
+    def back(path: Path, page: str = "/", fragment: str = "", **query: str) -> RedirectResponse:
+        params = urlencode({"profile": path.stem, **{k: v for k, v in query.items() if v}})
+        return RedirectResponse(f"{page}?{params}" + (f"#{fragment}" if fragment else ""), status_code=303)
+
+    # -- pages ------------------------------------------------------------------------------------------------------
+
+    async def today(request: Request) -> Response:
+        path = await run_in_threadpool(chosen, request, request.query_params.get("profile"))
+        day = await run_in_threadpool(service.day, path)
+        if day is None:
+            return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
+        return render(request, "web/today.html", path=path, day=day, last=day.actions[-1] if day.actions else None)
+
+    async def sharpen_page(request: Request) -> Response:
+        path = chosen(request, request.query_params.get("profile"))
+        job = service.jobs.get(f"sharpen {path}")
+        votes = service.sharpen_votes.setdefault(path, {})
+        views = []
+        if job is not None and not job.running and job.error is None:
+            views = [(pick_view(Pick(p, 0.0, i, "")), votes.get(p.arxiv_id)) for i, p in enumerate(job.result, 1)]
+        profile = load_profile(path)
+        return render(request, "web/sharpen.html", path=path, job=job, views=views, profile=profile)
+
+    async def profile_page(request: Request) -> Response:
+        path = chosen(request, request.query_params.get("profile"))
+        profile = load_profile(path)
+        learned = await run_in_threadpool(service.learned, path)
+        backtest = service.jobs.get(f"backtest {path}")
+        return render(request, "web/profile.html", path=path, profile=profile, learned=learned, backtest=backtest)
+
+    async def history_page(request: Request) -> Response:
+        from ..history import search, shown_papers
+
+        path = chosen(request, request.query_params.get("profile"))
+        profile = load_profile(path)
+        query = request.query_params.get("q", "")[:200]
+        liked = {p.paper.arxiv_id for p in profile.liked}
+        disliked = {p.paper.arxiv_id for p in profile.disliked}
+        rows = await run_in_threadpool(shown_papers, profile.name, liked=liked, disliked=disliked)
+        found = search(rows, query)
+        return render(request, "web/history.html", path=path, rows=found[:500], total=len(rows), query=query)
+
+    async def status(request: Request) -> Response:
+        job = service.jobs.get("fetch")
+        text = "idle" if job is None else job.status
+        return Response(text, media_type="text/plain; charset=utf-8")
+
+    # -- actions ----------------------------------------------------------------------------------------------------
+
+    async def rate(request: Request) -> Response:
+        fields = await form_of(request)
+        section = SECTIONS.get(fields.get("action", ""))
+        if section is None:
+            raise PaperrecError("unknown action: use like or dislike")
+        path = chosen(request, fields.get("profile"))
+        arxiv_id = fields.get("id", "")
+        if fields.get("from") == "sharpen":
+            await run_in_threadpool(service.rate_elsewhere, path, arxiv_id, section)
+            return back(path, "/sharpen", anchor(arxiv_id))
+        day = await run_in_threadpool(service.day, path, 30.0)
+        if day is None:
+            raise PaperrecError("the day is still being ranked; try again in a moment")
+        await run_in_threadpool(day.rate, arxiv_id, section)
+        return back(path, fragment=_next_anchor(day, arxiv_id))
+
+    async def undo(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        if fields.get("from") == "sharpen":
+            await run_in_threadpool(service.undo_elsewhere, path, fields.get("id", ""))
+            return back(path, "/sharpen", anchor(fields.get("id", "")))
+        day = await run_in_threadpool(service.day, path, 30.0)
+        if day is None:
+            raise PaperrecError("the day is still being ranked; try again in a moment")
+        undone = await run_in_threadpool(day.undo, fields.get("id") or None)
+        return back(path, fragment=anchor(undone) if undone else "")
+
+    async def more(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        day = await run_in_threadpool(service.day, path, 30.0)
+        if day is not None:
+            await run_in_threadpool(day.more)
+        slots = day.slots if day is not None else []
+        return back(path, fragment=slots[-10].view.anchor if len(slots) > 10 else "")
+
+    async def fetch(request: Request) -> Response:
+        fields = await form_of(request)
+        service.fetch_today()
+        name = fields.get("profile")
+        return RedirectResponse(f"/?{urlencode({'profile': name})}" if name else "/", status_code=303)
+
+    async def start_sharpen(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        service.sharpen(path)
+        return back(path, "/sharpen")
+
+    async def backtest(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        service.backtest(path)
+        return back(path, "/profile", "backtest")
+
+    async def edit_paper(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        arxiv_id, to = fields.get("id", ""), fields.get("to", "")
+        if to in ("liked", "disliked"):
+            paper = next(
+                (p.paper for p in getattr(load_profile(path), _other(to)) if p.paper.arxiv_id == arxiv_id), None
+            )
+            if paper is None:
+                raise PaperrecError(f"paper {arxiv_id} is not in the profile's {_other(to)} papers")
+            await run_in_threadpool(rate_papers, path, [paper], to)
+        elif to == "remove":
+            _, found = await run_in_threadpool(unrate_papers, path, [arxiv_id])
+            if not found:
+                raise PaperrecError(f"paper {arxiv_id} is not in the profile")
+        else:
+            raise PaperrecError("unknown change: use liked, disliked or remove")
+        await run_in_threadpool(service.rescore_if_loaded, path)
+        return back(path, "/profile")
+
+    async def interests(request: Request) -> Response:
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        lines = [printable(line).strip() for line in fields.get("interests", "").splitlines()]
+        wanted = [line for line in dict.fromkeys(lines) if line]
+        await run_in_threadpool(update_profile, path, lambda edit: set_interests(edit, wanted))
+        await run_in_threadpool(service.rescore_if_loaded, path)
+        return back(path, "/profile")
+
+    # -- vote links from the email ----------------------------------------------------------------------------------
+
+    def vote_of(token: str) -> tuple[Any, Path, Paper]:
+        from ..signing import read_vote_token
+
+        vote = read_vote_token(token)
+        path = service.vote_profile(vote.profile)
+        return vote, path, service.find_paper(path, vote.arxiv_id)
+
+    async def vote_page(request: Request) -> Response:
+        token = request.path_params["token"]
+        vote, path, paper = await run_in_threadpool(vote_of, token)
+        profile = load_profile(path)
+        current = service.section_of(profile, paper.arxiv_id)
+        return render(
+            request,
+            "web/vote.html",
+            token=token,
+            vote=vote,
+            paper=paper,
+            profile=profile,
+            path=path,
+            current=current,
+            done=False,
+        )
+
+    async def vote_post(request: Request) -> Response:
+        await form_of(request)
+        token = request.path_params["token"]
+        vote, path, paper = await run_in_threadpool(vote_of, token)
+        await run_in_threadpool(service.rate_elsewhere, path, paper.arxiv_id, SECTIONS[vote.action], paper)
+        profile = load_profile(path)
+        return render(
+            request,
+            "web/vote.html",
+            token=token,
+            vote=vote,
+            paper=paper,
+            profile=profile,
+            path=path,
+            current=None,
+            done=True,
+        )
+
+    # -- errors -----------------------------------------------------------------------------------------------------
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        return error(request, 403, str(exc))
+
+    async def on_paperrec_error(request: Request, exc: Exception) -> Response:
+        return error(request, 404 if str(exc).startswith("unknown profile") else 400, str(exc))
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = {404: "no such page", 405: "this page does not take that method"}.get(exc.status_code, exc.detail)
+        return error(request, exc.status_code, message)
+
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        traceback.print_exception(exc)  # on the server's terminal; the page gets one line
+        return error(request, 500, f"internal error: {type(exc).__name__}: {exc}")
+
+    routes = [
+        Route("/", today),
+        Route("/sharpen", sharpen_page),
+        Route("/profile", profile_page),
+        Route("/history", history_page),
+        Route("/status", status),
+        Route("/rate", rate, methods=["POST"]),
+        Route("/undo", undo, methods=["POST"]),
+        Route("/more", more, methods=["POST"]),
+        Route("/fetch", fetch, methods=["POST"]),
+        Route("/sharpen", start_sharpen, methods=["POST"]),
+        Route("/profile/backtest", backtest, methods=["POST"]),
+        Route("/profile/paper", edit_paper, methods=["POST"]),
+        Route("/profile/interests", interests, methods=["POST"]),
+        Route("/vote/{token}", vote_page),
+        Route("/vote/{token}", vote_post, methods=["POST"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            Forbidden: on_forbidden,
+            PaperrecError: on_paperrec_error,
+            HTTPException: on_http,
+            Exception: on_crash,
+        },
+    )
+    app.state.service = service
+    app.state.csrf = csrf
+    guarded = Guard(
+        app, hosts=allowed_hosts(settings.host, settings.port), token=settings.token, error_page=_error_body
+    )
+    guarded.state = app.state  # type: ignore[attr-defined]  # tests reach the service through the outer app
+    return guarded  # type: ignore[return-value]
+
+
+def _other(section: str) -> str:
+    return "disliked" if section == "liked" else "liked"
+
+
+def _next_anchor(day: Any, arxiv_id: str) -> str:
+    """The pick after the one just voted on, so keyboard triage goes on from there."""
+    ids = [s.pick.paper.arxiv_id for s in day.slots]
+    if arxiv_id in ids:
+        index = ids.index(arxiv_id)
+        return day.slots[min(index + 1, len(ids) - 1)].view.anchor
+    return anchor(arxiv_id)
+
+
+def set_interests(edit: ProfileEdit, interests: list[str]) -> None:
+    """Replace the profile's free-text interests in the file's text (tomlkit: comments and other keys are kept)."""
+    import tomllib
+
+    import tomlkit
+
+    from ..profile import profile_from_dict
+
+    document = tomlkit.parse(edit.text)
+    array = tomlkit.array()
+    array.extend(interests)
+    array.multiline(True)
+    document["interests"] = array
+    text = tomlkit.dumps(document)
+    # the edited text must read back as the same profile with the new interests
+    data = tomllib.loads(text)
+    profile_from_dict(data, str(edit.path), default_name=edit.path.stem)
+    before = {k: v for k, v in edit.data.items() if k != "interests"}
+    if list(data.get("interests", [])) != interests or {k: v for k, v in data.items() if k != "interests"} != before:
+        raise PaperrecError(f"{edit.path}: cannot change the interests without changing other parts; edit the file")
+    edit.text = text

@@ -1,0 +1,634 @@
+"""What the web app holds between requests: each profile's ranked day in memory, and the background jobs.
+
+A day is scored once (model loaded lazily, in a background thread); a click edits the profile file through the
+library (locked, text kept), then re-scores the day with the refitted ranker, keeping what was already decided.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..digest import PickView, pick_view
+from ..paths import listings_dir, resolve_profile
+from ..profile import Profile, load_profile, rate_papers, unrate_papers
+from ..schema import Listing, Paper, PaperrecError, Pick
+
+if TYPE_CHECKING:
+    from ..embed import CachedEmbedder
+    from ..rank import Scored
+
+PAGE = 10  # picks shown at first, and added by "show 10 more"
+LEXICAL_TERMS = 15
+
+
+@dataclass
+class Settings:
+    """How the server runs: address, token, which profiles, and the pieces tests replace (embedder, fetch)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8787
+    token: str | None = None
+    profiles: tuple[str, ...] = ()  # names or .toml paths; empty: every profile in the profiles directory
+    embedder: Callable[[], CachedEmbedder] | None = None  # default: open_embedder()
+    fetch: Callable[..., tuple[Listing, str | None]] | None = None  # default: arXiv (sources.arxiv.fetch_listing)
+    page_wait: float = 0.25  # seconds a page waits for a day being ranked before it says "ranking..."
+
+
+@dataclass
+class Slot:
+    """One shown pick: the pick, its view, and the vote given here (None, 'liked' or 'disliked')."""
+
+    pick: Pick
+    view: PickView
+    rated: str | None = None
+
+
+@dataclass
+class Action:
+    """A vote given on the page, and where the paper was in the profile before it (for undo)."""
+
+    arxiv_id: str
+    section: str  # 'liked' or 'disliked'
+    before: str | None
+
+
+def _primary(paper: Paper, categories: Sequence[str]) -> bool:
+    primary = paper.categories[0] if paper.categories else ""
+    return any(primary == c or primary.startswith(c + ".") for c in categories)
+
+
+def stored_day(profile: Profile) -> tuple[Listing, str] | None:
+    """The latest stored listing day of the profile's categories (their own papers, merged), and where it came from."""
+    from ..sources import merge_listings, read_listing
+
+    root = listings_dir()
+    files: dict[date, list[tuple[str, Path]]] = {}
+    for category in profile.categories:
+        folder = root / category
+        for path in folder.glob("*.jsonl") if folder.is_dir() else ():
+            try:
+                day = date.fromisoformat(path.stem)
+            except ValueError:
+                continue
+            files.setdefault(day, []).append((category, path))
+    if not files:
+        return None
+    day = max(files)
+    listings = []
+    for category, path in sorted(files[day]):
+        listing = read_listing(path)
+        papers = tuple(p for p in listing.papers if _primary(p, [category]))
+        listings.append(replace(listing, papers=papers, category=category, date=day))
+    merged = replace(merge_listings(listings), date=day)
+    return merged, f"stored listings of {', '.join(c for c, _ in sorted(files[day]))} for {day.isoformat()}"
+
+
+def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
+    """The papers of the last ranking shown (paperrec rank/today), when it included this profile."""
+    from ..state import load_last_ranking
+
+    try:
+        last = load_last_ranking()
+        last.section(str(path))
+    except PaperrecError:
+        return None
+    days = {p.date for p in last.papers if p.date}
+    return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
+
+
+class Day:
+    """One profile's ranked day in memory: the listing, its scores, the picks shown and the votes given here."""
+
+    def __init__(self, path: Path, listing: Listing, source: str, embedder: Callable[[], CachedEmbedder]):
+        self.path = path
+        self.listing = listing
+        self.source = source
+        self._embedder = embedder
+        self.lock = threading.RLock()
+        self.day = listing.date or date.today()
+        self.shown = PAGE
+        self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
+        self.slots: list[Slot] = []
+        self.actions: list[Action] = []
+        self.hidden = self._seen_before()
+        self.profile = load_profile(path)
+        self.scored: Scored | None = None
+        self.rescore()
+
+    # -- scoring ----------------------------------------------------------------------------------------------------
+
+    def _seen_before(self) -> set[str]:
+        from ..run import seen_memory
+
+        seen = seen_memory()
+        try:
+            name = load_profile(self.path).name
+            return seen.seen_before(name, self.day) & {p.arxiv_id for p in self.listing.papers}
+        finally:
+            seen.close()
+
+    def rescore(self) -> None:
+        """Score the day for the profile as it is in its file now (refitting the ranker if it changed), then show."""
+        from ..rank import score_listing
+
+        with self.lock:
+            self.profile = load_profile(self.path)
+            self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
+            self._display()
+
+    def _display(self) -> None:
+        """Keep the frozen slots, fill the rest with the best remaining picks, and remember them as shown."""
+        from ..rank import pick_from
+
+        scored = self.scored
+        kept = self.slots[: self.frozen]
+        taken = {s.pick.paper.arxiv_id for s in kept}
+        wanted = self.shown - len(kept)
+        fresh: list[Pick] = []
+        if wanted > 0 and scored is not None and scored.candidates:
+            keep = [i for i, p in enumerate(scored.candidates) if p.arxiv_id not in taken]
+            rest = replace(
+                scored,
+                candidates=tuple(scored.candidates[i] for i in keep),
+                vectors=scored.vectors[keep],
+                scores=scored.scores[keep],
+            )
+            fresh = pick_from(
+                rest, self._embedder(), top=wanted, min_score=self.profile.min_score, diversity=self.profile.diversity
+            )
+        scores = scored.scores if scored is not None and len(scored) else None
+        new = []
+        for number, pick in enumerate(fresh, start=len(kept) + 1):
+            pick = replace(pick, rank=number)
+            new.append(Slot(pick, pick_view(pick, scores)))
+        for number, slot in enumerate(kept, start=1):  # a slot inserted above shifts the ones below
+            if slot.pick.rank != number:
+                slot.pick = replace(slot.pick, rank=number)
+                slot.view = replace(slot.view, rank=number)
+        self.slots = kept + new
+        self._mark_seen([s.pick.paper.arxiv_id for s in new])
+
+    def _mark_seen(self, ids: list[str]) -> None:
+        from ..run import seen_memory
+
+        if not ids:
+            return
+        seen = seen_memory()
+        try:
+            seen.mark(self.profile.name, ids, self.day)
+        finally:
+            seen.close()
+
+    # -- what a click does ------------------------------------------------------------------------------------------
+
+    def paper(self, arxiv_id: str) -> Paper:
+        """A paper of this day, by id; an error when the day has no such paper."""
+        for slot in self.slots:
+            if slot.pick.paper.arxiv_id == arxiv_id:
+                return slot.pick.paper
+        for paper in self.listing.papers:
+            if paper.arxiv_id == arxiv_id:
+                return paper
+        raise PaperrecError(f"paper {arxiv_id} is not in the day shown for {self.profile.name!r}; reload the page")
+
+    def _slot(self, paper: Paper, rank: int) -> Slot:
+        """A slot for a paper of the day that is not shown, with its score when it is a candidate."""
+        scored = self.scored
+        try:
+            score = scored.score_of(paper.arxiv_id) if scored is not None else 0.0
+        except KeyError:
+            score = 0.0
+        pick = Pick(paper=paper, score=score, rank=rank, profile=self.profile.name)
+        return Slot(pick, pick_view(pick, scored.scores if scored is not None and len(scored) else None))
+
+    def _section_of(self, arxiv_id: str) -> str | None:
+        if any(p.paper.arxiv_id == arxiv_id for p in self.profile.liked):
+            return "liked"
+        if any(p.paper.arxiv_id == arxiv_id for p in self.profile.disliked):
+            return "disliked"
+        return None
+
+    def _slot_index(self, arxiv_id: str) -> int | None:
+        return next((i for i, s in enumerate(self.slots) if s.pick.paper.arxiv_id == arxiv_id), None)
+
+    def rate(self, arxiv_id: str, section: str) -> None:
+        """Like or dislike a paper of the day: into the profile file, then re-rank what is below it."""
+        with self.lock:
+            paper = self.paper(arxiv_id)
+            before = self._section_of(arxiv_id)
+            rate_papers(self.path, [paper], section)
+            self.actions.append(Action(arxiv_id, section, before))
+            index = self._slot_index(arxiv_id)
+            if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
+                index = self.frozen
+                self.slots.insert(index, self._slot(paper, index + 1))
+            self.slots[index].rated = section
+            self.frozen = max(self.frozen, index + 1)
+            self.rescore()
+
+    def undo(self, arxiv_id: str | None = None) -> str | None:
+        """Take back the last vote given here (on that paper, when named); returns its id, None when none was."""
+        with self.lock:
+            matches = [i for i, a in enumerate(self.actions) if arxiv_id is None or a.arxiv_id == arxiv_id]
+            if not matches:
+                return None
+            action = self.actions.pop(matches[-1])
+            if action.before is None:
+                unrate_papers(self.path, [action.arxiv_id])
+            else:
+                rate_papers(self.path, [self.paper(action.arxiv_id)], action.before)
+            index = self._slot_index(action.arxiv_id)
+            if index is not None:
+                self.slots[index].rated = action.before
+            self.rescore()
+            return action.arxiv_id
+
+    def more(self) -> None:
+        """Show PAGE more picks."""
+        with self.lock:
+            self.shown += PAGE
+            self._display()
+
+    @property
+    def has_more(self) -> bool:
+        """True when "show 10 more" would show more."""
+        unrated = sum(1 for s in self.slots if s.rated is None)
+        return len(self.slots) >= self.shown and self.scored is not None and len(self.scored) > unrated
+
+    def rated(self, arxiv_id: str) -> str | None:
+        """The vote this page gave the paper, if any."""
+        index = self._slot_index(arxiv_id)
+        return self.slots[index].rated if index is not None else None
+
+
+class _Serialised:
+    """An encoder that runs one batch at a time (the model is shared by the server's threads)."""
+
+    def __init__(self, encoder: Any):
+        self._encoder = encoder
+        self._lock = threading.Lock()
+
+    @property
+    def cache_key(self) -> str:
+        return self._encoder.cache_key
+
+    def encode(self, texts: list[str]) -> Any:
+        with self._lock:
+            return self._encoder.encode(texts)
+
+
+@dataclass
+class Job:
+    """A background task with a status line a page can show."""
+
+    name: str
+    status: str = "waiting"
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+    error: str | None = None
+    result: Any = None
+
+    @property
+    def running(self) -> bool:
+        return self.finished is None
+
+
+class Service:
+    """The app's state: profiles, their days (ranked in background threads), and the jobs; safe across threads."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._base: CachedEmbedder | None = None
+        self._local = threading.local()
+        self.days: dict[Path, Day] = {}
+        self.loading: dict[Path, Job] = {}
+        self.jobs: dict[str, Job] = {}
+        self.sharpen_votes: dict[Path, dict[str, Action]] = {}
+        self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
+
+    # -- shared pieces ----------------------------------------------------------------------------------------------
+
+    def embedder(self) -> CachedEmbedder:
+        """This thread's embedder: one model for all threads (loaded on first use, one batch at a time), and a
+        connection to the embedding cache per thread (SQLite connections stay in the thread that opened them)."""
+        mine = getattr(self._local, "embedder", None)
+        if mine is not None:
+            return mine
+        with self._lock:
+            if self._base is None:
+                if self.settings.embedder is not None:
+                    self._base = self.settings.embedder()
+                else:
+                    from ..embed import open_embedder
+
+                    self._base = open_embedder(progress=False)
+                self._base.encoder = _Serialised(self._base.encoder)
+                self._local.embedder = self._base
+                return self._base
+            base = self._base
+        from ..embed import CachedEmbedder, EmbeddingCache
+
+        cache = EmbeddingCache(base.cache.path) if base.cache is not None else None
+        mine = CachedEmbedder(base.encoder, cache, chunk_size=base.chunk_size, progress=False)
+        self._local.embedder = mine
+        return mine
+
+    def profile_paths(self) -> list[Path]:
+        """The profile files served (an error when there is none)."""
+        from ..run import profile_paths
+
+        return profile_paths(list(self.settings.profiles))
+
+    def resolve(self, name: str) -> Path:
+        """The served profile file of this name (or path)."""
+        for path in self.profile_paths():
+            if name in (path.stem, str(path)) or load_profile(path).name == name:
+                return path
+        raise PaperrecError(f"unknown profile {name!r}")
+
+    # -- days -------------------------------------------------------------------------------------------------------
+
+    def day(self, path: Path, wait: float | None = None) -> Day | None:
+        """The profile's ranked day; None while it is still being ranked (after waiting up to `wait` seconds)."""
+        with self._lock:
+            day = self.days.get(path)
+            job = self.loading.get(path)
+            if day is None and (job is None or (not job.running and job.error is None)):
+                job = self._start(f"rank {path.stem}", lambda job: self._load(path, job))
+                self.loading[path] = job
+        if day is not None:
+            return day
+        deadline = time.monotonic() + (self.settings.page_wait if wait is None else wait)
+        while job.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if job.error is not None:
+            with self._lock:
+                if self.loading.get(path) is job:
+                    del self.loading[path]  # the next page load tries again
+            raise PaperrecError(job.error)
+        return self.days.get(path)
+
+    def loading_status(self, path: Path) -> str:
+        job = self.loading.get(path)
+        return job.status if job is not None else "waiting"
+
+    def _load(self, path: Path, job: Job) -> None:
+        job.status = "reading the latest day"
+        profile = load_profile(path)
+        found = stored_day(profile) or last_ranked_day(path)
+        if found is None:
+            job.result = None
+            categories = " ".join(profile.categories) or "cs.CV"
+            raise PaperrecError(
+                f"no day to show for {profile.name!r} yet: use 'Fetch today' (or 'paperrec fetch {categories}')"
+            )
+        listing, source = found
+        job.status = f"ranking {len(listing)} papers ({source}); the first day of a new listing loads the model"
+        day = Day(path, listing, source, self.embedder)
+        with self._lock:
+            self.days[path] = day
+
+    def set_day(self, path: Path, listing: Listing, source: str) -> None:
+        """Replace the profile's day (after a fetch)."""
+        day = Day(path, listing, source, self.embedder)
+        with self._lock:
+            self.days[path] = day
+            self.loading.pop(path, None)
+
+    def rescore_if_loaded(self, path: Path) -> None:
+        """After a profile edit made elsewhere (profile page, vote link), re-rank its day if it is in memory."""
+        day = self.days.get(path)
+        if day is not None:
+            day.rescore()
+
+    # -- votes given outside the Today list (Sharpen, the email's vote links) ---------------------------------------
+
+    @staticmethod
+    def section_of(profile: Profile, arxiv_id: str) -> str | None:
+        """'liked' or 'disliked' when the profile has the paper, else None."""
+        if any(p.paper.arxiv_id == arxiv_id for p in profile.liked):
+            return "liked"
+        if any(p.paper.arxiv_id == arxiv_id for p in profile.disliked):
+            return "disliked"
+        return None
+
+    def vote_profile(self, profile: str) -> Path:
+        """The profile file a vote link names (a path or a name); an error when it no longer exists."""
+        path = resolve_profile(profile).resolve()
+        load_profile(path)
+        return path
+
+    def find_paper(self, path: Path, arxiv_id: str) -> Paper:
+        """A paper by id: from the profile's day, its Sharpen batch, the stored listings or the last ranking."""
+        from ..history import stored_papers
+
+        day = self.days.get(path)
+        if day is not None:
+            found = next((p for p in day.listing.papers if p.arxiv_id == arxiv_id), None)
+            if found is not None:
+                return found
+        job = self.jobs.get(f"sharpen {path}")
+        if job is not None and isinstance(job.result, list):
+            found = next((p for p in job.result if p.arxiv_id == arxiv_id), None)
+            if found is not None:
+                return found
+        found = stored_papers().get(arxiv_id)
+        if found is not None:
+            return found
+        last = last_ranked_day(path)
+        found = next((p for p in last[0].papers if p.arxiv_id == arxiv_id), None) if last else None
+        if found is None:
+            raise PaperrecError(f"paper {arxiv_id} is in no stored listing: fetch its day first")
+        return found
+
+    def rate_elsewhere(self, path: Path, arxiv_id: str, section: str, paper: Paper | None = None) -> None:
+        """Like or dislike a paper that may not be on the Today list; the day is re-ranked if it is in memory."""
+        day = self.days.get(path)
+        if day is not None and any(p.arxiv_id == arxiv_id for p in day.listing.papers):
+            day.rate(arxiv_id, section)
+            return
+        paper = paper or self.find_paper(path, arxiv_id)
+        before = self.section_of(load_profile(path), arxiv_id)
+        rate_papers(path, [paper], section)
+        self.sharpen_votes.setdefault(path, {})[arxiv_id] = Action(arxiv_id, section, before)
+        self.rescore_if_loaded(path)
+
+    def undo_elsewhere(self, path: Path, arxiv_id: str) -> None:
+        """Take back a vote given on the Sharpen page."""
+        action = self.sharpen_votes.get(path, {}).pop(arxiv_id, None)
+        if action is None:
+            raise PaperrecError(f"no vote on {arxiv_id} to take back")
+        if action.before is None:
+            unrate_papers(path, [arxiv_id])
+        else:
+            rate_papers(path, [self.find_paper(path, arxiv_id)], action.before)
+        self.rescore_if_loaded(path)
+
+    # -- what the model learned -------------------------------------------------------------------------------------
+
+    def learned(self, path: Path) -> dict[str, Any] | None:
+        """The day's ranker's heaviest terms and the profile's interest clusters; None until the day is ranked."""
+        day = self.day(path, wait=0.0)
+        if day is None or day.scored is None or day.scored.inputs is None:
+            return None
+        inputs = day.scored.inputs
+        marker = id(inputs)
+        cached = self._learned.get(path)
+        if cached is not None and cached[0] == marker:
+            return cached[1]
+        result = {"positive": [], "negative": [], "clusters": clusters_of(day.profile, inputs.profile)}
+        ranker = inputs.ranker
+        if ranker is not None:
+            import numpy as np
+
+            coef, terms = ranker.lexical_coef_, ranker.space_.terms
+            order = np.argsort(-coef)
+            result["positive"] = [(terms[j], float(coef[j])) for j in order[:LEXICAL_TERMS] if coef[j] > 0]
+            result["negative"] = [(terms[j], float(coef[j])) for j in order[::-1][:LEXICAL_TERMS] if coef[j] < 0]
+        self._learned[path] = (marker, result)
+        return result
+
+    # -- jobs -------------------------------------------------------------------------------------------------------
+
+    def _start(self, name: str, work: Callable[[Job], Any]) -> Job:
+        job = Job(name)
+
+        def target() -> None:
+            try:
+                job.result = work(job)
+                job.status = "done"
+            except PaperrecError as error:
+                job.error = str(error)
+                job.status = f"failed: {error}"
+            except Exception as error:  # a thread has no one to raise to: the page shows it as one line
+                traceback.print_exc()
+                job.error = f"internal error: {type(error).__name__}: {error}"
+                job.status = f"failed: {job.error}"
+            finally:
+                job.finished = time.time()
+
+        threading.Thread(target=target, name=f"paperrec {name}", daemon=True).start()
+        return job
+
+    def start_job(self, key: str, work: Callable[[Job], Any]) -> Job:
+        """Start a background job under a key unless one is running there; returns the job."""
+        with self._lock:
+            current = self.jobs.get(key)
+            if current is not None and current.running:
+                return current
+            job = self._start(key, work)
+            self.jobs[key] = job
+            return job
+
+    def fetch_today(self) -> Job:
+        """The morning run (run_today) in the background; each profile's day is replaced by what it fetched."""
+        return self.start_job("fetch", self._fetch)
+
+    def _fetch(self, job: Job) -> str:
+        from ..run import run_today, seen_memory
+
+        fetch = self.settings.fetch
+        if fetch is None:
+            from ..sources.arxiv import fetch_listing as fetch
+        fetched: dict[tuple[str, ...], Listing] = {}
+
+        def recording(categories, day=None, **kwargs):
+            job.status = f"fetching {', '.join(categories)}"
+            listing, notice = fetch(categories, day, **kwargs)
+            fetched[tuple(categories)] = listing
+            job.status = f"ranking {len(listing)} papers of {', '.join(categories)} (loads the model for new papers)"
+            return listing, notice
+
+        job.status = "starting"
+        embedder = self.embedder()
+        seen = seen_memory()
+        try:
+            run = run_today(list(self.settings.profiles), embedder, seen=seen, fetch=recording)
+        finally:
+            seen.close()
+        run.remember()
+        for section in run.sections:
+            listing = fetched.get(tuple(section.profile.categories))
+            if listing is not None:
+                self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}")
+        notices = "; ".join(run.notices)
+        return f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
+
+    def backtest(self, path: Path) -> Job:
+        """The profile's backtest on stored listings, in the background."""
+        from ..evaluate import backtest_profile
+
+        def work(job: Job) -> dict[str, Any]:
+            job.status = "backtesting on the stored listings"
+            strategy = load_profile(path).strategy
+            return backtest_profile(path, self.embedder(), strategies=[strategy])
+
+        return self.start_job(f"backtest {path}", work)
+
+    def sharpen(self, path: Path, k: int = 10) -> Job:
+        """Papers to rate that would teach the profile's model most, from the stored listings, in the background."""
+
+        def work(job: Job) -> list[Paper]:
+            from ..rank.active import suggest_ratings
+
+            job.status = "reading the stored listings"
+            pool = stored_pool(load_profile(path))
+            if not pool:
+                raise PaperrecError("no stored listings to choose from: use 'Fetch today' first")
+            job.status = f"scoring {len(pool)} stored papers"
+            return suggest_ratings(load_profile(path), pool, self.embedder(), k=k)
+
+        return self.start_job(f"sharpen {path}", work)
+
+
+def clusters_of(profile: Profile, vectors: Any) -> list[dict[str, Any]]:
+    """The profile's interest clusters, each described by its closest liked titles and how many likes it holds."""
+    import numpy as np
+
+    from ..rank.strategies import interest_centroids
+
+    liked = vectors.liked  # (n_liked + n_interests, dim): interests come last
+    if len(liked) == 0:
+        return []
+    centroids = interest_centroids(liked)  # (k, dim)
+    titles = [p.paper.title for p in profile.liked] + [f"interest: {i}" for i in profile.interests]
+    sims = liked @ centroids.T  # (n, k)
+    nearest = sims.argmax(axis=1)
+    result = []
+    for c in range(len(centroids)):
+        members = np.flatnonzero(nearest == c)
+        best = members[np.argsort(-sims[members, c])][:3]
+        result.append({"size": len(members), "titles": [titles[i] for i in best]})
+    return sorted(result, key=lambda r: -r["size"])
+
+
+def stored_pool(profile: Profile, max_files: int = 20, max_papers: int = 3000) -> list[Paper]:
+    """Papers of the most recent stored listings (the profile's categories first, else any), newest day first."""
+    from ..sources import read_listing
+
+    root = listings_dir()
+    if not root.is_dir():
+        return []
+    files = sorted(root.glob("*/*.jsonl"), key=lambda f: (f.stem, f.parent.name), reverse=True)
+    own = [f for f in files if f.parent.name in profile.categories]
+    chosen = (own or files)[:max_files]
+    pool: dict[str, Paper] = {}
+    for path in chosen:
+        for paper in read_listing(path).papers:
+            pool.setdefault(paper.arxiv_id, paper)
+        if len(pool) >= max_papers:
+            break
+    return list(pool.values())[:max_papers]
+
+
+def resolve_vote_profile(profile: str) -> Path:
+    """The profile file a vote link names (a path or a name)."""
+    return resolve_profile(profile).resolve()
