@@ -145,7 +145,7 @@ def handle_errors(command: F) -> F:
             # The reader went away (`paperrec rank ... | head`): nothing left to say to it.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(141) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as error:
             internal_errors.append(error)
@@ -185,11 +185,33 @@ def _write(text: str, output: Path | None) -> None:
 def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.run.Run
     from .export import render_run, write_sections
 
+    if not run.sections:
+        return
     if output is None:
         sys.stdout.write(render_run(run.sections, fmt))
         return
     for path in write_sections(run.sections, fmt, output):
         typer.echo(f"wrote {path}", err=True)
+
+
+def _report_run(run) -> None:  # run: recommender.run.Run
+    """Notices, one summary line per profile (and why it has no picks), and remember what was shown."""
+    for notice in run.notices:
+        typer.echo(notice, err=True)
+    for section in run.sections:
+        typer.echo(section.summary(), err=True)
+        if section.why_empty():
+            typer.echo(section.why_empty(), err=True)
+    if run.sections:
+        run.remember()
+
+
+def _exit_for_failures(run) -> None:  # run: recommender.run.Run
+    """One line per profile that failed; exit 75 when every failure may pass by itself, else 1."""
+    for failure in run.failures:
+        typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
+    if run.failures:
+        raise typer.Exit(EX_TEMPFAIL if all(f.transient for f in run.failures) else 1)
 
 
 FormatOption = Annotated[
@@ -216,10 +238,12 @@ DislikeWeightOption = Annotated[
 ]
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, output: Path | None, profiles: list[str] | None) -> None:
+    """Refuse a format that cannot hold these profiles' picks before anything is ranked."""
     from .export import check_format
+    from .run import profile_paths
 
-    check_format(fmt)
+    check_format(fmt, output, len(profile_paths(profiles or [])))
 
 
 @app.command()
@@ -251,7 +275,7 @@ def rank(
     from .run import rank_listing, seen_memory
     from .sources import read_listings
 
-    _check_format(fmt)
+    _check_format(fmt, output, profile)
     listing = read_listings(listings, input_format)
     run = rank_listing(
         listing,
@@ -264,8 +288,9 @@ def rank(
         diversity=diversity,
         seen=seen_memory() if mark_seen else None,
     )
-    run.remember()
+    _report_run(run)
     _write_run(run, fmt, output)
+    _exit_for_failures(run)
 
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
@@ -416,7 +441,7 @@ def today(
     """
     from .run import run_today, seen_memory
 
-    _check_format(fmt)
+    _check_format(fmt, output, profile)
     wanted_day = _parse_day(day)
     config = None
     if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
@@ -437,17 +462,15 @@ def today(
         dislike_weight=dislike_weight,
         diversity=diversity,
     )
-    for notice in run.notices:
-        typer.echo(notice, err=True)
-    run.remember()
-    if config is not None:
+    _report_run(run)
+    if config is not None and run.sections:
         from .mail import deliver_digest
 
         message = deliver_digest(run, config)
         typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
-        if output is None:
-            return  # the digest went by mail; a file is written only when asked for
-    _write_run(run, fmt, output)
+    if config is None or output is not None:  # with --email, a file only when asked for
+        _write_run(run, fmt, output)
+    _exit_for_failures(run)
 
 
 @app.command()

@@ -447,10 +447,12 @@ def write_text(text: str, output: Path) -> None:
 FORMATS = (*RENDERERS, "html")  # html: the digest (recommender.digest), which needs whole run sections
 
 
-def check_format(fmt: str) -> None:
-    """A usage error unless fmt is an output format."""
+def check_format(fmt: str, output: Path | None = None, n_profiles: int = 1) -> None:
+    """A usage error unless fmt is an output format that can hold n_profiles' picks in `output` (None: stdout)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if fmt == "rss" and n_profiles > 1 and PROFILE_PLACEHOLDER not in str(output or ""):
+        raise UsageError("an RSS feed holds one profile: give --output with {profile} in the file name")
 
 
 def render_run(sections: Sequence[Any], fmt: str) -> str:

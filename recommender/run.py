@@ -1,7 +1,13 @@
-"""Runs: a listing ranked for several profiles (rank_listing), and the morning run that fetches first (run_today)."""
+"""Runs: a listing ranked for several profiles (rank_listing), and the morning run that fetches first (run_today).
+
+Each profile of a run is ranked on its own: one broken profile (no categories, a bad file, a failed fetch) is reported
+as a failure of that profile, and every other profile still gets its picks.
+"""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,8 +16,8 @@ from pathlib import Path
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
 from .profile import Profile, load_profile
-from .rank import Scored, pick_from, recommend_settings, score_listing
-from .schema import Listing, Paper, PaperrecError, Pick
+from .rank import Scored, get_strategy, pick_from, recommend_settings, score_listing
+from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, UsageError
 from .seen import SeenMemory
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
@@ -20,23 +26,65 @@ Fetch = Callable[..., tuple[Listing, str | None]]
 
 @dataclass(frozen=True)
 class Section:
-    """One profile's part of a run: its file, the profile, its picks, how many papers were hidden as seen, and the
-    whole day as scored (every candidate's score, e.g. to say where a pick stands in the day)."""
+    """One profile's part of a run: its file, the profile, its picks, how many papers were hidden as seen, the whole
+    day as scored (every candidate's score, e.g. to say where a pick stands in the day), and what the ranking cost."""
 
     path: Path
     profile: Profile
     picks: list[Pick]
     hidden_seen: int = 0
     scored: Scored | None = None
+    listing: Listing | None = None
+    embedded: int = 0  # abstracts embedded for this section (not found in the cache)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line for stderr: what was ranked, what it cost and what came of it."""
+        where = self.listing.category if self.listing and self.listing.category else ", ".join(self.profile.categories)
+        day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
+        listed = len(self.listing) if self.listing else 0
+        label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
+        return (
+            f"{label}: {listed} papers, {self.embedded} newly embedded, {len(self.picks)} picks, {self.seconds:.1f} s"
+        )
+
+    def why_empty(self) -> str | None:
+        """Why there are no picks, when there are none."""
+        if self.picks:
+            return None
+        scored = self.scored
+        if scored is None or scored.listed == 0:
+            return f"{self.profile.name}: no picks: the listing has no papers"
+        parts = [
+            (scored.known, "already in the profile"),
+            (self.hidden_seen, "shown on an earlier day (--include-seen shows them)"),
+            (scored.excluded - self.hidden_seen, "excluded"),
+            (scored.ruled_out, "dropped by the profile's must/never rules"),
+        ]
+        reasons = [f"{count} {what}" for count, what in parts if count > 0]
+        if len(scored):
+            reasons.append(f"{len(scored)} scored below min_score")
+        return f"{self.profile.name}: no picks among {scored.listed} papers: " + ", ".join(reasons)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A profile that could not be ranked, and why (one line); transient when retrying later may help."""
+
+    profile: str
+    message: str
+    transient: bool = False
 
 
 @dataclass(frozen=True)
 class Run:
-    """What a run ranked: one section per profile, every candidate paper, and notices meant for stderr."""
+    """What a run ranked: one section per profile, every candidate paper, notices for stderr, and the profiles that
+    failed."""
 
     sections: tuple[Section, ...]
     papers: tuple[Paper, ...]
     notices: tuple[str, ...] = ()
+    failures: tuple[Failure, ...] = ()
 
     def remember(self) -> None:
         """Keep this run as the last ranking, so `paperrec like 3` knows what #3 was."""
@@ -54,6 +102,15 @@ class _Cut:
     min_score: float | None = None
     dislike_weight: float | None = None
     diversity: float | None = None
+
+    def check(self) -> _Cut:
+        """Refuse wrong command-line values once, before any profile: they would fail every profile alike."""
+        if self.strategy is not None:
+            get_strategy(self.strategy)
+        recommend_settings(Profile(name="-"), self.top, self.min_score, self.diversity)
+        if self.dislike_weight is not None and not math.isfinite(self.dislike_weight):
+            raise UsageError(f"--dislike-weight must be a finite number, got {self.dislike_weight}")
+        return self
 
 
 def profile_paths(names: Sequence[str | Path]) -> list[Path]:
@@ -78,6 +135,7 @@ def _section(
     include_seen: bool,
 ) -> Section:
     """Rank a listing for one profile; with a seen-memory, hide earlier days' picks (unless asked), remember these."""
+    start, encoded = time.perf_counter(), embedder.encoded
     day = listing.date or date.today()
     hidden: set[str] = set()
     if seen is not None and not include_seen:
@@ -89,7 +147,20 @@ def _section(
     picks = pick_from(scored, embedder, top=top, min_score=min_score, diversity=diversity)
     if seen is not None:
         seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
-    return Section(path=path, profile=profile, picks=picks, hidden_seen=len(hidden), scored=scored)
+    return Section(
+        path=path,
+        profile=profile,
+        picks=picks,
+        hidden_seen=len(hidden),
+        scored=scored,
+        listing=listing,
+        embedded=embedder.encoded - encoded,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _failure(path: Path, error: PaperrecError) -> Failure:
+    return Failure(profile=path.stem, message=str(error), transient=isinstance(error, TemporaryFailure))
 
 
 def rank_listing(
@@ -108,12 +179,15 @@ def rank_listing(
 
     Example: rank_listing(read_listing("day.md"), ["super-resolution"], open_embedder())
     """
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity)
-    sections = tuple(
-        _section(listing, path, load_profile(path), embedder, cut, seen=seen, include_seen=True)
-        for path in profile_paths(profiles)
-    )
-    return Run(sections=sections, papers=tuple(listing.papers))
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity).check()
+    sections, failures = [], []
+    for path in profile_paths(profiles):
+        try:
+            profile = load_profile(path)
+            sections.append(_section(listing, path, profile, embedder, cut, seen=seen, include_seen=True))
+        except PaperrecError as error:
+            failures.append(_failure(path, error))
+    return Run(sections=tuple(sections), papers=tuple(listing.papers), failures=tuple(failures))
 
 
 def run_today(
@@ -134,27 +208,33 @@ def run_today(
     """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
 
     `profiles` empty means every profile in the profiles directory; `fetch` defaults to arXiv
-    (sources.arxiv.fetch_listing).
+    (sources.arxiv.fetch_listing). A profile that fails is a Failure of the run; the others are still ranked.
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity)
-    sections, notices, papers = [], [], {}
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity).check()
+    sections, notices, failures, papers = [], [], [], {}
     for path in profile_paths(profiles):
-        profile = load_profile(path)
-        if not profile.categories:
-            raise PaperrecError(
-                f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
-            )
-        listing, notice = fetch(list(profile.categories), day, include_cross=include_cross)
-        if notice:
-            notices.append(f"{profile.name}: {notice}")
-        section = _section(listing, path, profile, embedder, cut, seen=seen, include_seen=include_seen)
+        try:
+            profile = load_profile(path)
+            if not profile.categories:
+                raise PaperrecError(
+                    f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
+                )
+            listing, notice = fetch(list(profile.categories), day, include_cross=include_cross)
+            if notice:
+                notices.append(f"{profile.name}: {notice}")
+            section = _section(listing, path, profile, embedder, cut, seen=seen, include_seen=include_seen)
+        except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
+            failures.append(_failure(path, error))
+            continue
         if section.hidden_seen:
             notices.append(f"{profile.name}: {section.hidden_seen} papers hidden as already shown (--include-seen)")
         sections.append(section)
         papers.update((p.arxiv_id, p) for p in listing.papers)
-    return Run(sections=tuple(sections), papers=tuple(papers.values()), notices=tuple(notices))
+    return Run(
+        sections=tuple(sections), papers=tuple(papers.values()), notices=tuple(notices), failures=tuple(failures)
+    )
 
 
 def seen_memory() -> SeenMemory:

@@ -1,0 +1,58 @@
+"""Runs over several profiles: each on its own, a summary per profile, reasons for an empty result, exit codes."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.schema import TemporaryFailure
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def _profiles(home, liked_jsonl) -> None:
+    for name in ("alpha", "gamma"):
+        made = invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV")
+        assert made.exit_code == 0, made.output
+    (home / "profiles" / "beta.toml").write_text('schema = 1\nname = "beta"\n[[liked]]\ntitle = "x"\n')  # no category
+
+
+def test_one_broken_profile_does_not_stop_the_others(home, liked_jsonl, fake_model, fake_arxiv, tmp_path):
+    _profiles(home, liked_jsonl)
+    (home / "profiles" / "delta.toml").write_text("this is = not [ toml")
+    result = invoke("today", "-f", "json", "-o", str(tmp_path / "out-{profile}.json"))
+    assert result.exit_code == 1
+    assert sorted(p.name for p in tmp_path.glob("out-*.json")) == ["out-alpha.json", "out-gamma.json"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 2 and "beta:" in errors[0] and "categories" in errors[0] and "delta:" in errors[1]
+    summaries = [line for line in result.stderr.splitlines() if " newly embedded, " in line]
+    assert [line.split(":")[0] for line in summaries] == ["alpha", "gamma"]
+    assert "cs.CV 2021-04-22: 40 papers" in summaries[0] and summaries[0].endswith(" s")
+
+
+def test_a_network_failure_of_every_profile_exits_75(home, liked_jsonl, fake_model, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+
+    def offline(categories, day=None, **options):
+        raise TemporaryFailure("cannot reach arXiv (offline?)")
+
+    for name in ("alpha", "gamma"):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    monkeypatch.setattr(arxiv, "fetch_listing", offline)
+    result = invoke("today")
+    assert result.exit_code == 75 and result.stdout == ""
+    assert result.stderr.count("paperrec: error:") == 2 and "offline?" in result.stderr
+
+
+def test_an_empty_result_says_why(home, liked_jsonl, fake_model, example_listing, tmp_path):
+    made = invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV")
+    assert made.exit_code == 0
+    text = (home / "profiles" / "sr.toml").read_text()
+    (home / "profiles" / "sr.toml").write_text(
+        text.replace('strategy = "hybrid"', 'strategy = "hybrid"\nmust = ["xylophone"]')
+    )
+    result = invoke("rank", str(example_listing), "-p", "sr")
+    assert result.exit_code == 0 and result.stdout == "No picks.\n"
+    assert "sr: no picks among 59 papers: 59 dropped by the profile's must/never rules" in result.stderr
