@@ -8,6 +8,7 @@ takes those from Thursday 14:00 to Friday 14:00 and Monday's those from Friday 1
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import xml.sax
@@ -22,7 +23,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 
 from ..paths import atomic_write_text, listings_dir
-from ..schema import Listing, Paper, PaperrecError, UsageError, clean_text, split_arxiv_id
+from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, split_arxiv_id
 from . import merge_listings, to_jsonl
 from .guard import reading, scrub
 from .http import PoliteClient
@@ -34,6 +35,9 @@ EASTERN = ZoneInfo("America/New_York")
 ANNOUNCE_AT = time(20, 0)
 CUTOFF_AT = time(14, 0)
 MAX_PAGE_SIZE = 2000  # the API serves at most 2000 results per call
+# A busy day of all of cs is about 1,500 papers; a query past these caps is a wrong query or a misbehaving server.
+MAX_PAGES = 50
+MAX_DAY_PAPERS = 10_000
 FIRST_DAY = date(1991, 8, 14)  # arXiv's first mailing
 
 _CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
@@ -279,7 +283,9 @@ def fetch_feed(client: PoliteClient, category: str, *, include_cross: bool = Fal
     """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV')."""
     category = check_category(category)
     url = f"{base_url.rstrip('/')}/{category}"
-    listing = parse_feed(client.get(url).content, include_cross=include_cross, category=category)
+    with client.fetching():
+        content = client.get(url).content
+    listing = parse_feed(content, include_cross=include_cross, category=category)
     return replace(listing, sources=(url,))
 
 
@@ -303,23 +309,37 @@ def fetch_day(
     query = f"cat:{category} AND submittedDate:[{_api_time(start)} TO {_api_time(end - timedelta(minutes=1))}]"
     size = max(1, min(page_size, MAX_PAGE_SIZE))
     papers: dict[str, Paper] = {}
-    offset = 0
-    while True:
-        params = {
-            "search_query": query,
-            "sortBy": "submittedDate",
-            "sortOrder": "ascending",
-            "start": offset,
-            "max_results": size,
-        }
-        page, total = _api_page(client.get(base_url, params=params).content)
-        for paper in page:
-            papers.setdefault(paper.arxiv_id, replace(paper, date=day))
-        offset += len(page)
-        if total is None or offset >= total:
-            break
-        if not page:
-            raise PaperrecError(f"the arXiv API stopped after {offset} of {total} papers for {category}; try again")
+    offset = pages = 0
+    with client.fetching():
+        while True:
+            params = {
+                "search_query": query,
+                "sortBy": "submittedDate",
+                "sortOrder": "ascending",
+                "start": offset,
+                "max_results": size,
+            }
+            page, total = _api_page(client.get(base_url, params=params).content)
+            pages += 1
+            if total is not None and total > MAX_DAY_PAPERS:
+                raise PaperrecError(
+                    f"the arXiv API counts {total:,} {category} papers for {day}, more than the {MAX_DAY_PAPERS:,} "
+                    "paperrec fetches for one day: name a narrower category"
+                )
+            for paper in page:
+                papers.setdefault(paper.arxiv_id, replace(paper, date=day))
+            offset += len(page)
+            if total is None or offset >= total:
+                break
+            if not page:
+                raise TemporaryFailure(
+                    f"the arXiv API stopped after {offset} of {total} papers for {category}; try again later"
+                )
+            if pages >= MAX_PAGES:
+                raise PaperrecError(
+                    f"the arXiv API needed more than {MAX_PAGES} pages for {category} on {day} "
+                    f"({offset:,} of {total:,} papers): stopped"
+                )
     kept = [p for p in papers.values() if include_cross or _is_primary(p, category)]
     return Listing(papers=tuple(kept), category=category, date=day, sources=(f"{base_url}?search_query={query}",))
 
@@ -330,11 +350,12 @@ def fetch_metadata(
     """Papers by arXiv id (versions ignored), `batch` ids per API call; ids that are not arXiv ids are skipped."""
     wanted = list(dict.fromkeys(split[0] for split in map(split_arxiv_id, ids) if split))
     found: dict[str, Paper] = {}
-    for start in range(0, len(wanted), batch):
-        chunk = wanted[start : start + batch]
-        response = client.get(base_url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
-        for paper in parse_api(response.content):
-            found[paper.arxiv_id] = paper
+    with client.fetching():
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            response = client.get(base_url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
+            for paper in parse_api(response.content):
+                found[paper.arxiv_id] = paper
     return found
 
 
@@ -355,14 +376,21 @@ class _Session:
         self.root = root
         self._client = client
         self._owns_client = client is None
+        self._fetching = contextlib.ExitStack()
+        self._started = False
 
     @property
     def client(self) -> PoliteClient:
+        """The client, under one fetch deadline for everything this session fetches."""
         if self._client is None:
             self._client = PoliteClient()
+        if not self._started:
+            self._started = True
+            self._fetching.enter_context(self._client.fetching())
         return self._client
 
     def close(self) -> None:
+        self._fetching.close()
         if self._owns_client and self._client is not None:
             self._client.close()
 

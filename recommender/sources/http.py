@@ -1,25 +1,74 @@
-"""A polite HTTP client for arXiv: one request at a time, spaced out, retried with backoff, one-line errors."""
+"""A polite HTTP client for arXiv: spaced out across processes, retried with backoff, bounded in time and size.
+
+Every request starts at least min_interval seconds after the previous one of any paperrec process of the user (a
+reservation in a lock-guarded file under PAPERREC_HOME), ends by its deadline whatever the server does (a trickle, an
+endless body, a hung DNS lookup), and reads at most max_bytes (decompressed). Redirects are followed only within
+arXiv's own hosts, each counted as a request. Transient failures raise TemporaryNetworkError (exit 75, EX_TEMPFAIL);
+answers that will not get better raise NetworkError (exit 1). Each retry is announced through `notify`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import math
+import queue
+import socket
+import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ..schema import PaperrecError
+from ..schema import PaperrecError, TemporaryFailure
 
 # arXiv's API terms ask for no more than one request every three seconds.
 DEFAULT_MIN_INTERVAL = 3.0
+DEFAULT_TIMEOUT = 30.0  # seconds without progress: connecting, or between two reads
+DEFAULT_DEADLINE = 60.0  # seconds for one whole request, from connecting to the last byte
+DEFAULT_FETCH_DEADLINE = 600.0  # seconds for one whole fetch: every page, retry and wait
+DEFAULT_BACKOFF = 2.0
+DEFAULT_MAX_BYTES = 50_000_000  # a day's feed is a few MB; an API page of 2000 entries about 5 MB
 MAX_WAIT = 60.0
+MAX_REDIRECTS = 5
+CONNECT_RETRIES = 1  # a DNS failure or a refused connection rarely heals within seconds: say so quickly
+CONNECT_TIMEOUT = 10.0
+ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "rss.arxiv.org"})
+SPACING_FILE = "arxiv-spacing"
+LOCK_TIMEOUT = 10.0
+# A reservation further ahead than this is not a queue of paperrec processes but a clock that jumped back.
+_FAR_AHEAD = 3600.0
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_DECODED = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 class NetworkError(PaperrecError):
-    """arXiv could not be reached or kept refusing; the message says which."""
+    """arXiv answered in a way that will not get better by retrying (HTTP 404, a redirect elsewhere, too large)."""
+
+
+class TemporaryNetworkError(NetworkError, TemporaryFailure):
+    """arXiv could not be reached, was too slow or kept refusing: retry later (exit 75)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer: the final URL, status, headers and the decoded body."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.content.decode("utf-8", "replace")
 
 
 def default_user_agent() -> str:
@@ -29,8 +78,37 @@ def default_user_agent() -> str:
     return f"paperrec/{__version__} (+https://github.com/paperrec; daily paper recommender)"
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def announce(message: str) -> None:
+    """The default notifier: one line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def default_spacing_file() -> Path:
+    """The file every paperrec process of the user reserves its arXiv request slots in."""
+    from ..paths import state_dir
+
+    return state_dir() / SPACING_FILE
+
+
+def _one_line(text: str, width: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:g} MB" if count >= 1_000_000 else f"{count:,} bytes"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost cause of a transport error, e.g. 'Name or service not known' or 'Connection refused'."""
+    text = str(error)
+    if "] " in text and text.startswith("[Errno"):
+        text = text.split("] ", 1)[1]
+    return _one_line(text) or type(error).__name__
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -39,9 +117,11 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, OverflowError):
@@ -51,38 +131,107 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def redirect_allowed(target: str, origin: str, hosts: frozenset[str] = ARXIV_HOSTS) -> bool:
+    """True when a redirect from `origin` to `target` stays within `hosts` (http or https) or on origin's host:port."""
+    try:
+        to, start = httpx.URL(target), httpx.URL(origin)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    if to.scheme not in ("http", "https") or not to.host:
+        return False
+    return to.host.lower() in hosts or (to.host, to.port, to.scheme) == (start.host, start.port, start.scheme)
+
+
+# ---- what one attempt can end in (internal) ------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    """An attempt failed in a way worth retrying; `kind` picks the retry budget, `announcement` the stderr line."""
+
+    def __init__(self, kind: str, announcement: str, failure: str, wait: float | None = None):
+        super().__init__(failure)
+        self.kind = kind
+        self.announcement = announcement
+        self.failure = failure
+        self.wait = wait  # what the server asked for (Retry-After), else None: back off
+
+
+class _Deadline(Exception):
+    """The request did not complete within `seconds`."""
+
+    def __init__(self, seconds: float):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def _inflate(decoder: Any, data: bytes, room: int) -> Iterator[bytes]:
+    """Decompressed pieces of `data`, never more than room + 1 bytes in all, so a bomb stops at the cap."""
+    while data:
+        out = decoder.decompress(data, room + 1)
+        yield out
+        room -= len(out)
+        if room < 0:
+            return
+        data = decoder.unconsumed_tail
+
+
 class PoliteClient:
-    """An httpx.Client that waits min_interval seconds between request starts and retries 429, 5xx and timeouts."""
+    """An HTTP client for arXiv: one request at a time, spaced min_interval apart across processes, bounded, retried.
+
+    Example: with PoliteClient() as client: client.get("https://rss.arxiv.org/rss/cs.CV").content
+    Every timing is injectable (clock, sleep, deadlines, spacing) so tests run in milliseconds; the clock is wall
+    time by default because the spacing is shared with other processes, which share no other clock.
+    """
 
     def __init__(
         self,
         *,
         user_agent: str | None = None,
-        min_interval: float = DEFAULT_MIN_INTERVAL,
-        timeout: float = 30.0,
+        min_interval: float | None = None,
+        timeout: float | None = None,
+        deadline: float | None = None,
+        fetch_deadline: float | None = None,
         max_retries: int = 4,
-        backoff: float = 2.0,
+        backoff: float | None = None,
         max_wait: float = MAX_WAIT,
-        clock: Callable[[], float] = time.monotonic,
+        max_bytes: int | None = None,
+        max_redirects: int = MAX_REDIRECTS,
+        hosts: frozenset[str] = ARXIV_HOSTS,
+        notify: Callable[[str], None] = announce,
+        share_spacing: bool = True,
+        spacing_file: Path | None = None,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ):
+        # Defaults are read here, not bound at definition, so tests (and the CLI) can shorten them module-wide.
         self.user_agent = user_agent or default_user_agent()
-        self.min_interval = min_interval
-        self.timeout = timeout
+        self.min_interval = DEFAULT_MIN_INTERVAL if min_interval is None else min_interval
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout
+        self.deadline = DEFAULT_DEADLINE if deadline is None else deadline
+        self.fetch_deadline = DEFAULT_FETCH_DEADLINE if fetch_deadline is None else fetch_deadline
         self.max_retries = max_retries
-        self.backoff = backoff
+        self.backoff = DEFAULT_BACKOFF if backoff is None else backoff
         self.max_wait = max_wait
-        self.requests = 0  # requests sent, retries included
+        self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+        self.max_redirects = max_redirects
+        self.hosts = frozenset(host.lower() for host in hosts)
+        self.notify = notify
+        self.spacing_file = (spacing_file or default_spacing_file()) if share_spacing else None
+        self.requests = 0  # requests sent: retries and redirects included
         self._clock = clock
         self._sleep = sleep
+        self._transport = transport
         self._last_start: float | None = None
-        self._lock = threading.Lock()
-        self._http = httpx.Client(
-            headers={"User-Agent": self.user_agent},
-            timeout=timeout,
-            follow_redirects=True,
-            transport=transport,
+        self._fetch_end: float | None = None
+        self._lock = threading.RLock()
+        self._http = self._new_http()
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip"},
+            follow_redirects=False,
+            transport=self._transport,
         )
 
     def __enter__(self) -> PoliteClient:
@@ -95,49 +244,253 @@ class PoliteClient:
         """Close the underlying connection pool."""
         self._http.close()
 
+    # ---- time ------------------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def fetching(self, seconds: float | None = None) -> Iterator[None]:
+        """Bound every request, retry and wait inside by one deadline (default fetch_deadline); nesting shortens."""
+        end = self._clock() + (self.fetch_deadline if seconds is None else seconds)
+        outer = self._fetch_end
+        self._fetch_end = end if outer is None else min(outer, end)
+        try:
+            yield
+        finally:
+            self._fetch_end = outer
+
+    def _time_left(self) -> float:
+        return math.inf if self._fetch_end is None else self._fetch_end - self._clock()
+
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff * 2**attempt, self.max_wait)
 
+    def _reserve(self, start: float) -> float:
+        """The start time this process may use, at or after `start`, reserved in the spacing file for others to see."""
+        path = self.spacing_file
+        if path is None or self.min_interval <= 0:
+            return start
+        import filelock
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with filelock.FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT):
+                try:
+                    last = float(path.read_text(encoding="ascii"))
+                except (OSError, ValueError):
+                    last = math.nan
+                if math.isfinite(last) and last - self._clock() < _FAR_AHEAD:
+                    start = max(start, last + self.min_interval)
+                self._check_start(start, "other paperrec processes are using arXiv")
+                path.write_text(repr(start), encoding="ascii")
+        except filelock.Timeout:
+            raise TemporaryNetworkError(
+                f"another paperrec has held {path}.lock for over {LOCK_TIMEOUT:g} s; try again later"
+            ) from None
+        except OSError:
+            pass  # an unwritable home: the spacing still holds within this process
+        return start
+
+    def _check_start(self, start: float, why: str) -> None:
+        """TemporaryNetworkError when starting at `start` would pass the fetch deadline."""
+        if self._fetch_end is not None and start > self._fetch_end:
+            raise TemporaryNetworkError(
+                f"{why}: the next request would start after this fetch's deadline; try again later"
+            )
+
     def _wait_turn(self, delay: float) -> None:
-        """Sleep until both `delay` has passed and min_interval has passed since the last request started."""
+        """Sleep until `delay` has passed and min_interval has passed since the last request start of any process."""
         now = self._clock()
-        wait = delay
+        wait = max(delay, 0.0)
         if self._last_start is not None:
             wait = max(wait, self._last_start + self.min_interval - now)
+        reserved = self._reserve(now + wait)
+        if reserved > now + wait:
+            wait = reserved - now
         if wait > 0:
             self._sleep(wait)
         self._last_start = self._clock()
 
-    def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
-        """GET url politely; the 2xx response, else NetworkError with one line saying what went wrong."""
-        with self._lock:
-            tries = max(1, self.max_retries + 1)
+    # ---- one request -----------------------------------------------------------------------------------------------
+
+    def _exchange(self, url: str, params: Mapping[str, Any] | None) -> Answer:
+        """One GET without following redirects, ended at its deadline whatever the network does.
+
+        The request runs in a daemon thread that the caller stops waiting for at the deadline: that bounds what
+        no socket timeout can (a trickle of one byte a second, a DNS lookup that hangs).
+        """
+        limit = min(self.deadline, self._time_left())
+        if limit <= 0:
+            raise _Deadline(0.0)
+        http = self._http
+        outcome: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        cancelled = threading.Event()
+        sockets: list[socket.socket] = []
+
+        def work() -> None:
+            try:
+                outcome.put((True, self._receive(http, url, params, limit, cancelled, sockets)))
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                outcome.put((False, error))
+            finally:
+                if cancelled.is_set():
+                    http.close()
+
+        threading.Thread(target=work, name="paperrec-http", daemon=True).start()
+        try:
+            ok, value = outcome.get(timeout=min(limit, threading.TIMEOUT_MAX))
+        except queue.Empty:
+            cancelled.set()
+            for sock in sockets:
+                # The base method, so a TLS socket is cut at the transport and the blocked read returns.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            self._http = self._new_http()  # the abandoned thread still owns a connection of the old pool
+            raise _Deadline(limit) from None
+        if ok:
+            return value
+        raise value
+
+    def _receive(
+        self,
+        http: httpx.Client,
+        url: str,
+        params: Mapping[str, Any] | None,
+        limit: float,
+        cancelled: threading.Event,
+        sockets: list[socket.socket],
+    ) -> Answer:
+        timeout = httpx.Timeout(min(self.timeout, limit), connect=min(CONNECT_TIMEOUT, self.timeout, limit))
+        with http.stream("GET", url, params=params, timeout=timeout) as response:
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if isinstance(sock, socket.socket):
+                sockets.append(sock)
+            body = self._read_body(response, cancelled) if response.is_success else b""
+            return Answer(url=str(response.url), status=response.status_code, headers=response.headers, content=body)
+
+    def _read_body(self, response: httpx.Response, cancelled: threading.Event) -> bytes:
+        """The decoded body, refused past max_bytes (compressed or not); a damaged gzip body is one line."""
+        cap = self.max_bytes
+        too_large = f"arXiv's answer is larger than {_size(cap)}: refused ({response.url})"
+        declared = response.headers.get("Content-Length", "").strip()
+        if declared.isdigit() and len(declared) < 19 and int(declared) > cap:
+            raise NetworkError(too_large)
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
+        if encoding not in _DECODED and encoding != "identity":
+            raise NetworkError(f"arXiv's answer has an unknown Content-Encoding {_one_line(encoding, 40)!r}")
+        # 32 + MAX_WBITS reads a gzip or a zlib header; deflate without one fails as a damaged body.
+        decoder = zlib.decompressobj(32 + zlib.MAX_WBITS) if encoding in _DECODED else None
+        pieces: list[bytes] = []
+        raw_size = size = 0
+        try:
+            for raw in response.iter_raw():
+                if cancelled.is_set():
+                    return b""
+                raw_size += len(raw)
+                if raw_size > cap:
+                    raise NetworkError(too_large)
+                for piece in _inflate(decoder, raw, cap - size) if decoder is not None else (raw,):
+                    size += len(piece)
+                    if size > cap:
+                        raise NetworkError(too_large)
+                    pieces.append(piece)
+        except zlib.error as error:
+            raise TemporaryNetworkError(
+                f"arXiv's answer is a damaged {encoding} body ({_one_line(str(error), 80)}); try again later"
+            ) from None
+        if decoder is not None and not decoder.eof:
+            raise TemporaryNetworkError(f"arXiv's answer is a truncated {encoding} body; try again later")
+        return b"".join(pieces)
+
+    def _follow(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
+        """One attempt: the request and the redirects it leads to (within arXiv, each spaced like a request)."""
+        current, query = url, params
+        seen: set[str] = set()
+        for hop in range(self.max_redirects + 1):
+            self._wait_turn(delay if hop == 0 else 0.0)
+            self.requests += 1
+            answer = self._exchange(current, query)
+            if answer.status not in _REDIRECTS:
+                return answer
+            seen.add(answer.url)
+            location = answer.headers.get("Location", "").strip()
+            if not location:
+                raise NetworkError(f"arXiv redirected {_one_line(answer.url)} (HTTP {answer.status}) to nowhere")
+            try:
+                target = str(httpx.URL(answer.url).join(location))
+            except (httpx.InvalidURL, TypeError, ValueError):
+                target = location
+            if not redirect_allowed(target, answer.url, self.hosts):
+                raise NetworkError(f"arXiv redirected to {_one_line(target)}, outside arXiv: refused")
+            if target in seen:
+                raise NetworkError(f"arXiv's redirects loop back to {_one_line(target)}: refused")
+            current, query = target, None
+        raise NetworkError(f"arXiv redirected more than {self.max_redirects} times from {_one_line(url)}: refused")
+
+    def _attempt(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
+        """One attempt classified: the 2xx answer, _Retry for what may pass, NetworkError for what will not."""
+        try:
+            answer = self._follow(url, params, delay)
+        except _Deadline as late:
+            raise _Retry(
+                "timeout",
+                f"arXiv did not answer within {_seconds(late.seconds)} s",
+                f"arXiv did not answer in time: no complete answer within {_seconds(late.seconds)} s",
+            ) from None
+        except httpx.TimeoutException as error:
+            kind = "connect" if isinstance(error, httpx.ConnectTimeout) else "timeout"
+            raise _Retry(
+                kind,
+                f"arXiv did not answer within {self.timeout:g} s",
+                f"arXiv did not answer (offline?): no response within {self.timeout:g} s",
+            ) from None
+        except httpx.ConnectError as error:
+            reason = _reason(error)
+            raise _Retry(
+                "connect", f"cannot reach arXiv ({reason})", f"arXiv did not answer (offline?): {reason}"
+            ) from None
+        except httpx.TransportError as error:
+            reason = _reason(error)
+            raise _Retry(
+                "transport", f"the connection to arXiv broke ({reason})", f"arXiv did not answer (offline?): {reason}"
+            ) from None
+        status = answer.status
+        if 200 <= status < 300:
+            return answer
+        if status != 429 and status < 500:
+            raise NetworkError(f"arXiv returned HTTP {status} for {_one_line(answer.url)}")
+        asked = retry_after_seconds(answer.headers.get("Retry-After"))
+        if asked is not None and asked > self.max_wait:
+            raise TemporaryNetworkError(f"arXiv asks us to wait {asked:.0f} s (HTTP {status}); try again later")
+        if status == 429:
+            raise _Retry("busy", "arXiv busy (HTTP 429)", "arXiv is rate-limiting us (HTTP 429)", asked)
+        raise _Retry("busy", f"arXiv unavailable (HTTP {status})", f"arXiv is unavailable (HTTP {status})", asked)
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> Answer:
+        """GET url politely: the 2xx answer, TemporaryNetworkError for what may pass, NetworkError for what will not."""
+        with self._lock, self.fetching():
             delay = 0.0
-            for attempt in range(tries):
-                self._wait_turn(delay)
-                self.requests += 1
+            retries = {"connect": 0, "other": 0}
+            tries = 0
+            while True:
+                tries += 1
                 try:
-                    response = self._http.get(url, params=params)
-                except httpx.TimeoutException:
-                    failure = f"arXiv did not answer (offline?): no response within {self.timeout:g} s ({tries} tries)"
-                except httpx.TransportError as error:
-                    reason = _one_line(str(error)) or type(error).__name__
-                    failure = f"arXiv did not answer (offline?): {reason}"
-                else:
-                    status = response.status_code
-                    if response.is_success:
-                        return response
-                    if status != 429 and status < 500:
-                        raise NetworkError(f"arXiv returned HTTP {status} for {response.url}")
-                    if status == 429:
-                        failure = f"arXiv is rate-limiting us (HTTP 429) after {tries} tries; try again later"
-                    else:
-                        failure = f"arXiv is unavailable (HTTP {status}) after {tries} tries; try again later"
-                    asked = retry_after_seconds(response.headers.get("Retry-After"))
-                    if asked is not None:
-                        if asked > self.max_wait:
-                            raise NetworkError(f"arXiv asks us to wait {asked:.0f} s (HTTP {status}); try again later")
-                        delay = asked
-                        continue
-                delay = self._backoff(attempt)
-            raise NetworkError(failure)
+                    return self._attempt(url, params, delay)
+                except _Retry as failed:
+                    budget = "connect" if failed.kind == "connect" else "other"
+                    allowed = min(self.max_retries, CONNECT_RETRIES) if budget == "connect" else self.max_retries
+                    if retries[budget] >= allowed:
+                        if failed.kind == "busy":
+                            raise TemporaryNetworkError(
+                                f"{failed.failure} after {tries} tries; try again later"
+                            ) from None
+                        raise TemporaryNetworkError(f"{failed.failure} ({tries} tries)") from None
+                    delay = (
+                        failed.wait if failed.wait is not None else self._backoff(retries["connect"] + retries["other"])
+                    )
+                    retries[budget] += 1
+                    wait = max(delay, self.min_interval)
+                    if wait >= self._time_left():
+                        raise TemporaryNetworkError(
+                            f"{failed.failure} ({tries} tries; no time left to retry within this fetch's deadline)"
+                        ) from None
+                    self.notify(f"{failed.announcement}, retry {retries[budget]}/{allowed} in {_seconds(wait)} s")
