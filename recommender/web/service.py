@@ -60,7 +60,10 @@ class Action:
 
 
 def _primary(paper: Paper, categories: Sequence[str]) -> bool:
-    primary = paper.categories[0] if paper.categories else ""
+    """True when the paper's primary category is one of these (a paper listing none belongs to its file's)."""
+    if not paper.categories:
+        return True
+    primary = paper.categories[0]
     return any(primary == c or primary.startswith(c + ".") for c in categories)
 
 
