@@ -7,6 +7,8 @@ import json
 import os
 import re
 import shutil
+import sys
+import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -76,32 +78,47 @@ def _line(text: str) -> str:
     return clean_text(printable(text))
 
 
-def to_table(picks: Sequence[Pick], width: int | None = None) -> str:
-    """A two-line-per-pick table that fits the terminal: rank, score, id, title; then author and link."""
+def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | None = None) -> str:
+    """A table of picks: rank, score, id, title; then author and link, and why.
+
+    On a terminal long titles are shortened to fit its width; elsewhere (a file, a pipe, `wrap=True`) they wrap onto
+    more lines, so nothing is lost. A URL is never cut: when it does not fit beside the author it gets its own line.
+    """
     if not picks:
         return "No picks.\n"
-    width = width or shutil.get_terminal_size((100, 24)).columns
-    width = max(width, 50)
+    if wrap is None:
+        wrap = not sys.stdout.isatty()
+    width = max(width or shutil.get_terminal_size((100, 24)).columns, 50)
     ids = [_line(p.paper.arxiv_id) for p in picks]
     id_width = max(len("id"), *map(len, ids))
     prefix = f"{'#':>3}  {'score':>6}  {'id':<{id_width}}  "
     title_width = width - len(prefix)
-    lines = [prefix + "title"]
     indent = " " * len(prefix)
+
+    def fit(text: str, room: int = title_width) -> list[str]:
+        return textwrap.wrap(text, room, break_on_hyphens=False) or [""] if wrap else [_shorten(text, room)]
+
+    lines = [prefix + "title"]
     for pick, arxiv_id in zip(picks, ids, strict=True):
         paper = pick.paper
-        title = _shorten(_line(paper.title), title_width)
-        lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {arxiv_id:<{id_width}}  {title}")
-        authors = [_line(name) for name in paper.authors]
-        detail = " · ".join(part for part in (_first_author(authors), _line(paper.url or "")) if part)
-        if detail:
-            lines.append(indent + _shorten(detail, title_width))
+        first, *rest = fit(_line(paper.title))
+        lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {arxiv_id:<{id_width}}  {first}")
+        lines += [indent + line for line in rest]
+        author, url = _first_author([_line(name) for name in paper.authors]), _line(paper.url or "")
+        together = " · ".join(part for part in (author, url) if part)
+        if len(together) <= title_width:
+            lines += [indent + together] if together else []
+        else:
+            lines += [indent + line for line in (fit(author) if author else [])] + ([indent + url] if url else [])
         if pick.because is not None and pick.because.papers:
             _, title, similarity = pick.because.papers[0]
             reason = f"because: {_line(title)}"
             if pick.because.terms:
                 reason += " · " + ", ".join(_line(term) for term in pick.because.terms[:3])
-            lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
+            if wrap:
+                lines += [indent + line for line in fit(f"{reason} ({similarity:.2f})")]
+            else:
+                lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
     return "\n".join(lines) + "\n"
 
 

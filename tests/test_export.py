@@ -57,7 +57,7 @@ def test_markdown_and_table():
     markdown = render(PICKS, "markdown")
     assert "### 1. [A very long title" in markdown and "(https://arxiv.org/abs/2104.10642)" in markdown
     assert "No id \\[brackets\\]" in markdown and "> Abstract one." in markdown
-    table = to_table(PICKS, width=80)
+    table = to_table(PICKS, width=80, wrap=False)
     assert all(len(line) <= 80 for line in table.splitlines())
     assert "Turing et al." not in table and "Lovelace et al. · https://arxiv.org/abs/2104.10642" in table
     assert " 0.812 " in table and "…" in table
@@ -105,3 +105,18 @@ def test_bibtex_reads_back_with_bibtexparser():
     assert "eprint" not in entries[1].fields_dict  # a paper without arXiv id has no eprint
     # A title's own braces are characters, not BibTeX grouping: escaped, so that an import reads them back.
     assert entries[2]["title"] == "{50\\% better \\{robust\\} \\& fast}" and entries[2]["year"] == "2021"
+
+
+def test_table_wraps_off_a_terminal_shortens_on_one_and_never_cuts_a_url():
+    from recommender.export import to_table
+    from recommender.schema import Paper, Pick
+
+    title = "A very long title about image super-resolution that does not fit in a narrow terminal at all"
+    paper = Paper.make(title, "2104.10268", "abstract", authors=["Ada Lovelace", "Alan Turing"])
+    picks = [Pick(paper=paper, score=1.0, rank=1, profile="p")]
+    wrapped = to_table(picks, width=50, wrap=True)
+    assert " ".join(line[24:].strip() for line in wrapped.splitlines()[1:4]).startswith(title[:60])
+    assert "…" not in wrapped and "https://arxiv.org/abs/2104.10268" in wrapped
+    short = to_table(picks, width=50, wrap=False)
+    assert "…" in short and "https://arxiv.org/abs/2104.10268" in short.splitlines()[-1]
+    assert all(len(line) <= 50 for line in short.splitlines() if "https://" not in line)
