@@ -88,8 +88,8 @@ class ModelSettings:
 
         return open_embedder(self.model, self.backend, self.max_seq_length)
 
-    def cache_key(self) -> str:
-        """The cache key of these settings, without loading the model."""
+    def cache_key(self) -> str | None:
+        """The cache key of these settings, without loading the model (None when only loading it would tell)."""
         from .embed import cache_key
 
         return cache_key(self.model, self.backend, self.max_seq_length)
@@ -558,7 +558,8 @@ def info(*, settings: ModelSettings) -> None:
         embedder = Embedder(model, backend=backend, max_seq_length=max_seq_length)
         where = str(embedder.path) if embedder.path else "hub or local sentence-transformers cache"
         lines.append(f"model        {embedder.model_id}  ({where})")
-        lines.append(f"cache key    {embedder.cache_key}")
+        key = embedder.known_cache_key  # never loads the model: a hub model's key waits for its first use
+        lines.append(f"cache key    {key or '(known once the model has been loaded; or give --max-seq-length)'}")
     except UsageError:
         raise
     except PaperrecError as error:
@@ -670,7 +671,10 @@ def cache_prune(
     """
     from .embed import prune_cache
 
-    deleted, cache = prune_cache([] if everything else [settings.cache_key()])
+    current = settings.cache_key()
+    if current is None and not everything:
+        raise UsageError("the model's cache key is only known once it is loaded: give --max-seq-length, or use --all")
+    deleted, cache = prune_cache([] if everything else [current])
     if cache is None:
         typer.echo(f"{paths.cache_path()}: empty, nothing to prune")
         return

@@ -115,9 +115,8 @@ class Embedder:
         else:
             self.path, self.model_id, self.offline = None, model, False
 
-    @property
-    def max_seq_length(self) -> int:
-        """Tokens kept per text: the configured value, else the model's own (read without loading it)."""
+    def _known_max_seq_length(self) -> int | None:
+        """The sequence length when it is known without loading the model (configured, or in the model's files)."""
         if self._max_seq_length is not None:
             return self._max_seq_length
         if self.path is not None:
@@ -126,12 +125,24 @@ class Embedder:
                 return int(json.loads(config.read_text())["max_seq_length"])
             except (OSError, ValueError, KeyError, TypeError):
                 pass
-        return int(self._load().max_seq_length)
+        return None
+
+    @property
+    def max_seq_length(self) -> int:
+        """Tokens kept per text: the configured value, else the model's own (read without loading it when possible)."""
+        known = self._known_max_seq_length()
+        return known if known is not None else int(self._load().max_seq_length)
 
     @property
     def cache_key(self) -> str:
         """Everything that changes a vector except the text: model, backend and precision, sequence length."""
         return f"{self.model_id}|{self.backend}-{self.precision}|{self.max_seq_length}"
+
+    @property
+    def known_cache_key(self) -> str | None:
+        """The cache key when it is known without loading the model (a hub model's sequence length is not)."""
+        known = self._known_max_seq_length()
+        return None if known is None else f"{self.model_id}|{self.backend}-{self.precision}|{known}"
 
     def _load_onnx(self) -> OnnxEncoder:
         if self._onnx is not None:
@@ -442,10 +453,11 @@ def embedding_settings(
     return model, backend, max_seq_length
 
 
-def cache_key(model: str | None = None, backend: str | None = None, max_seq_length: int | None = None) -> str:
-    """The cache key of a model setting (which vectors in the cache are its own), without loading the model."""
+def cache_key(model: str | None = None, backend: str | None = None, max_seq_length: int | None = None) -> str | None:
+    """The cache key of a model setting (which vectors in the cache are its own); None when only loading the model
+    would tell (a hub model without --max-seq-length)."""
     model, backend, max_seq_length = embedding_settings(model, backend, max_seq_length)
-    return Embedder(model, backend=backend, max_seq_length=max_seq_length).cache_key
+    return Embedder(model, backend=backend, max_seq_length=max_seq_length).known_cache_key
 
 
 def open_embedder(

@@ -76,6 +76,10 @@ class FakeEmbedder:
         self.calls = 0
         self.texts: list[str] = []
 
+    @property
+    def known_cache_key(self) -> str:
+        return self.cache_key
+
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls += 1
         self.texts.extend(texts)

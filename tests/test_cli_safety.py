@@ -95,3 +95,17 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_info_never_loads_a_model(home, monkeypatch):
+    import recommender.embed
+
+    def no_loading(self):
+        raise AssertionError("info loaded the model")
+
+    monkeypatch.setattr(recommender.embed.Embedder, "_load", no_loading)
+    result = CliRunner().invoke(app, ["info", "--model", "some-org/a-hub-model"])
+    assert result.exit_code == 0, result.output
+    assert "cache key    (known once the model has been loaded" in result.stdout
+    pruned = CliRunner().invoke(app, ["cache", "prune", "--model", "some-org/a-hub-model"])
+    assert pruned.exit_code == 2 and "--max-seq-length" in pruned.stderr
