@@ -172,7 +172,13 @@ def main(
     """Rank a day's arXiv listing by what you care about."""
 
 
+def _stdout(output: Path | None) -> Path | None:
+    """None (standard output) for no --output or `-o -`."""
+    return None if output is None or str(output) == "-" else output
+
+
 def _write(text: str, output: Path | None) -> None:
+    output = _stdout(output)
     if output is None:
         sys.stdout.write(text)
         return
@@ -185,6 +191,7 @@ def _write(text: str, output: Path | None) -> None:
 def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.run.Run
     from .export import render_run, write_sections
 
+    output = _stdout(output)
     if not run.sections:
         return
     if output is None:
@@ -219,7 +226,9 @@ FormatOption = Annotated[
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically); {profile} in the name: one file each."),
+    typer.Option(
+        "--output", "-o", help="Write to this file (atomically; - is stdout); {profile} in the name: one file each."
+    ),
 ]
 TopOption = Annotated[int, typer.Option("--top", "-n", help="How many picks to show per profile.")]
 MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")]
@@ -250,7 +259,9 @@ def _check_format(fmt: str, output: Path | None, profiles: list[str] | None) -> 
 @handle_errors
 @model_options
 def rank(
-    listings: Annotated[list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv); merged by id.")],
+    listings: Annotated[
+        list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv; - is stdin with --input-format); merged.")
+    ],
     profile: Annotated[
         list[str], typer.Option("--profile", "-p", help="Profile name or .toml path; repeat for several.")
     ],
@@ -468,7 +479,7 @@ def today(
 
         message = deliver_digest(run, config)
         typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
-    if config is None or output is not None:  # with --email, a file only when asked for
+    if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
     _exit_for_failures(run)
 

@@ -56,3 +56,16 @@ def test_an_empty_result_says_why(home, liked_jsonl, fake_model, example_listing
     result = invoke("rank", str(example_listing), "-p", "sr")
     assert result.exit_code == 0 and result.stdout == "No picks.\n"
     assert "sr: no picks among 59 papers: 59 dropped by the profile's must/never rules" in result.stderr
+
+
+def test_dash_is_stdin_and_stdout(example_listing, fake_model, tmp_path):
+    profile = str(example_listing.parent.parent / "profiles" / "super-resolution.toml")
+    text = example_listing.read_text(encoding="utf-8")
+    from_file = invoke("rank", str(example_listing), "-p", profile, "-f", "json")
+    piped = CliRunner().invoke(
+        app, ["rank", "-", "--input-format", "md", "-p", profile, "-f", "json", "-o", "-"], input=text
+    )
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout == from_file.stdout and not (tmp_path / "-").exists()
+    unformatted = CliRunner().invoke(app, ["rank", "-", "-p", profile], input=text)
+    assert unformatted.exit_code == 2 and "--input-format" in unformatted.stderr

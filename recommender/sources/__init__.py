@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +48,9 @@ def detect_format(path: Path, input_format: str | None = None) -> str:
     return choose_format(path, input_format, FORMATS, _EXTENSIONS, what="input format", option="--input-format")
 
 
+STDIN = "-"
+
+
 def _checked(path: Path, input_format: str | None) -> str:
     fmt = detect_format(path, input_format)
     if not path.exists():
@@ -53,24 +60,40 @@ def _checked(path: Path, input_format: str | None) -> str:
     return fmt
 
 
+@contextmanager
+def _opened(path: Path, input_format: str | None) -> Iterator[tuple[Path, str]]:
+    """The file to parse and its format; standard input (`-`, which needs an explicit format) is spooled to a
+    temporary file first, and errors name it `<stdin>`."""
+    if str(path) != STDIN:
+        yield path, _checked(path, input_format)
+        return
+    if not input_format:
+        raise UsageError(f"reading a listing from standard input (-) needs --input-format {'|'.join(FORMATS)}")
+    fmt = detect_format(path, input_format)
+    with tempfile.TemporaryDirectory(prefix="paperrec-stdin-") as folder:
+        spooled = Path(folder) / f"stdin.{fmt}"
+        with spooled.open("wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        try:
+            yield spooled, fmt
+        except PaperrecError as error:
+            raise type(error)(str(error).replace(str(spooled), "<stdin>")) from None
+
+
 def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
-    """Read one listing file in any supported format."""
-    path = Path(path)
-    fmt = _checked(path, input_format)
-    with reading(path):
-        return FORMATS[fmt](path)
+    """Read one listing file (or standard input, `-`) in any supported format."""
+    with _opened(Path(path), input_format) as (source, fmt), reading(source):
+        return FORMATS[fmt](source)
 
 
 def iter_papers(path: Path | str, input_format: str | None = None) -> Iterator[Paper]:
-    """The papers of a file as a stream (JSONL and CSV are never held in memory whole)."""
-    path = Path(path)
-    fmt = _checked(path, input_format)
+    """The papers of a file (or standard input, `-`) as a stream (JSONL and CSV are never held in memory whole)."""
     streams = {"jsonl": iter_jsonl, "csv": iter_csv}
-    with reading(path):
+    with _opened(Path(path), input_format) as (source, fmt), reading(source):
         if fmt in streams:
-            yield from streams[fmt](path)
+            yield from streams[fmt](source)
         else:
-            yield from read_listing(path, fmt).papers
+            yield from FORMATS[fmt](source).papers
 
 
 def merge_listings(listings: list[Listing]) -> Listing:
