@@ -41,9 +41,7 @@ CONNECT_RETRIES = 1  # a DNS failure or a refused connection rarely heals within
 CONNECT_TIMEOUT = 10.0
 ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "rss.arxiv.org"})
 SPACING_FILE = "arxiv-spacing"
-LOCK_TIMEOUT = 10.0
-# A reservation further ahead than this is not a queue of paperrec processes but a clock that jumped back.
-_FAR_AHEAD = 3600.0
+LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends the wait first
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
 
@@ -101,6 +99,10 @@ def _size(count: int) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.3g}"
+
+
+def _tries(count: int) -> str:
+    return "1 try" if count == 1 else f"{count} tries"
 
 
 def _reason(error: BaseException) -> str:
@@ -164,15 +166,33 @@ class _Deadline(Exception):
         self.seconds = seconds
 
 
-def _inflate(decoder: Any, data: bytes, room: int) -> Iterator[bytes]:
-    """Decompressed pieces of `data`, never more than room + 1 bytes in all, so a bomb stops at the cap."""
-    while data:
-        out = decoder.decompress(data, room + 1)
-        yield out
-        room -= len(out)
-        if room < 0:
-            return
-        data = decoder.unconsumed_tail
+class _Inflater:
+    """Incremental gzip/zlib decoding that never yields more than the room left, members concatenated (RFC 1952)."""
+
+    def __init__(self) -> None:
+        # 32 + MAX_WBITS reads a gzip or a zlib header; deflate without one fails as a damaged body.
+        self._decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        self._started = False
+
+    @property
+    def complete(self) -> bool:
+        return self._decoder.eof or not self._started
+
+    def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
+        """Decompressed pieces of `data`, at most room + 1 bytes in all, so a bomb stops at the cap."""
+        while data:
+            if self._decoder.eof:
+                data = data.lstrip(b"\0")  # zero padding after a member, as gzip(1) allows
+                if not data:
+                    return
+                self._decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
+            self._started = True
+            out = self._decoder.decompress(data, room + 1)
+            yield out
+            room -= len(out)
+            if room < 0:
+                return
+            data = self._decoder.unconsumed_tail or (self._decoder.unused_data if self._decoder.eof else b"")
 
 
 class PoliteClient:
@@ -263,51 +283,65 @@ class PoliteClient:
     def _backoff(self, attempt: int) -> float:
         return min(self.backoff * 2**attempt, self.max_wait)
 
-    def _reserve(self, start: float) -> float:
-        """The start time this process may use, at or after `start`, reserved in the spacing file for others to see."""
+    def _wait_turn(self, delay: float) -> None:
+        """Sleep `delay`, then until min_interval has passed since the last request start of any paperrec process.
+
+        The spacing wait happens holding the shared lock and the start is written before it is released, so the
+        next process (or client) reads it and waits its own turn: starts are min_interval apart however many run.
+        The backoff `delay` is slept outside the lock: it is this process's business, not the others'.
+        """
+        if delay > 0:
+            self._check_wait(delay, "the next try")
+            self._sleep(delay)
         path = self.spacing_file
         if path is None or self.min_interval <= 0:
-            return start
+            self._space(None)
+            return
         import filelock
 
+        lock = filelock.FileLock(f"{path}.lock", timeout=max(0.0, min(self._time_left(), LOCK_WAIT)))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with filelock.FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT):
-                try:
-                    last = float(path.read_text(encoding="ascii"))
-                except (OSError, ValueError):
-                    last = math.nan
-                if math.isfinite(last) and last - self._clock() < _FAR_AHEAD:
-                    start = max(start, last + self.min_interval)
-                self._check_start(start, "other paperrec processes are using arXiv")
-                path.write_text(repr(start), encoding="ascii")
+            lock.acquire()
         except filelock.Timeout:
             raise TemporaryNetworkError(
-                f"another paperrec has held {path}.lock for over {LOCK_TIMEOUT:g} s; try again later"
+                "other paperrec processes kept arXiv's turn past this fetch's deadline; try again later"
             ) from None
         except OSError:
-            pass  # an unwritable home: the spacing still holds within this process
-        return start
+            self._space(None)  # an unwritable home: the spacing still holds within this process
+            return
+        try:
+            try:
+                shared: float | None = float(path.read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                shared = None
+            start = self._space(shared)
+            with contextlib.suppress(OSError):
+                path.write_text(repr(start), encoding="ascii")
+        finally:
+            lock.release()
 
-    def _check_start(self, start: float, why: str) -> None:
-        """TemporaryNetworkError when starting at `start` would pass the fetch deadline."""
-        if self._fetch_end is not None and start > self._fetch_end:
-            raise TemporaryNetworkError(
-                f"{why}: the next request would start after this fetch's deadline; try again later"
-            )
-
-    def _wait_turn(self, delay: float) -> None:
-        """Sleep until `delay` has passed and min_interval has passed since the last request start of any process."""
+    def _space(self, shared: float | None) -> float:
+        """Sleep until min_interval after the later of this client's last start and `shared`; the new start."""
         now = self._clock()
-        wait = max(delay, 0.0)
-        if self._last_start is not None:
-            wait = max(wait, self._last_start + self.min_interval - now)
-        reserved = self._reserve(now + wait)
-        if reserved > now + wait:
-            wait = reserved - now
-        if wait > 0:
-            self._sleep(wait)
+        last = self._last_start
+        # A start ahead of now is no request of ours: a clock that jumped back, or a damaged file.
+        if shared is not None and math.isfinite(shared) and shared <= now + self.min_interval:
+            last = shared if last is None else max(last, shared)
+        if last is not None:
+            wait = last + self.min_interval - now
+            if wait > 0:
+                self._check_wait(wait, "arXiv's next turn")
+                self._sleep(wait)
         self._last_start = self._clock()
+        return self._last_start
+
+    def _check_wait(self, seconds: float, what: str) -> None:
+        """TemporaryNetworkError when waiting `seconds` would pass the fetch deadline."""
+        if seconds >= self._time_left():
+            raise TemporaryNetworkError(
+                f"gave up on arXiv: {what} would start after this fetch's deadline; try again later"
+            )
 
     # ---- one request -----------------------------------------------------------------------------------------------
 
@@ -377,8 +411,7 @@ class PoliteClient:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
         if encoding not in _DECODED and encoding != "identity":
             raise NetworkError(f"arXiv's answer has an unknown Content-Encoding {_one_line(encoding, 40)!r}")
-        # 32 + MAX_WBITS reads a gzip or a zlib header; deflate without one fails as a damaged body.
-        decoder = zlib.decompressobj(32 + zlib.MAX_WBITS) if encoding in _DECODED else None
+        decoder = _Inflater() if encoding in _DECODED else None
         pieces: list[bytes] = []
         raw_size = size = 0
         try:
@@ -388,7 +421,7 @@ class PoliteClient:
                 raw_size += len(raw)
                 if raw_size > cap:
                     raise NetworkError(too_large)
-                for piece in _inflate(decoder, raw, cap - size) if decoder is not None else (raw,):
+                for piece in decoder.pieces(raw, cap - size) if decoder is not None else (raw,):
                     size += len(piece)
                     if size > cap:
                         raise NetworkError(too_large)
@@ -397,7 +430,7 @@ class PoliteClient:
             raise TemporaryNetworkError(
                 f"arXiv's answer is a damaged {encoding} body ({_one_line(str(error), 80)}); try again later"
             ) from None
-        if decoder is not None and not decoder.eof:
+        if decoder is not None and not decoder.complete:
             raise TemporaryNetworkError(f"arXiv's answer is a truncated {encoding} body; try again later")
         return b"".join(pieces)
 
@@ -481,9 +514,9 @@ class PoliteClient:
                     if retries[budget] >= allowed:
                         if failed.kind == "busy":
                             raise TemporaryNetworkError(
-                                f"{failed.failure} after {tries} tries; try again later"
+                                f"{failed.failure} after {_tries(tries)}; try again later"
                             ) from None
-                        raise TemporaryNetworkError(f"{failed.failure} ({tries} tries)") from None
+                        raise TemporaryNetworkError(f"{failed.failure} ({_tries(tries)})") from None
                     delay = (
                         failed.wait if failed.wait is not None else self._backoff(retries["connect"] + retries["other"])
                     )
@@ -491,6 +524,6 @@ class PoliteClient:
                     wait = max(delay, self.min_interval)
                     if wait >= self._time_left():
                         raise TemporaryNetworkError(
-                            f"{failed.failure} ({tries} tries; no time left to retry within this fetch's deadline)"
+                            f"{failed.failure} ({_tries(tries)}; no time left to retry within this fetch's deadline)"
                         ) from None
                     self.notify(f"{failed.announcement}, retry {retries[budget]}/{allowed} in {_seconds(wait)} s")

@@ -1,0 +1,615 @@
+"""The network client fails fast and never hangs: deadlines, size caps, redirects, offline, shared spacing, exit codes.
+
+Everything runs against servers on 127.0.0.1 (or failures injected below the client); nothing reaches the internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.schema import PaperrecError, TemporaryFailure
+from recommender.sources import arxiv, http
+from recommender.sources.arxiv import fetch_day, fetch_metadata
+from recommender.sources.http import (
+    NetworkError,
+    PoliteClient,
+    TemporaryNetworkError,
+    default_spacing_file,
+    redirect_allowed,
+)
+
+from .test_arxiv import FIXTURES, FakeTime, api_feed
+
+FEED = (FIXTURES / "rss-cs.CV-2021-04-22.xml").read_bytes()
+REPO = Path(__file__).resolve().parent.parent
+
+
+class QuietServer(ThreadingHTTPServer):
+    """Clients that hang up (as this client does at a deadline or a cap) are not errors worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass
+
+
+class RawServer:
+    """A threaded HTTP server on 127.0.0.1 whose `handler` writes each answer itself (trickles, bombs, redirects)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.arrivals: list[float] = []
+        self.stop = threading.Event()
+        self.handler: Callable[[BaseHTTPRequestHandler], None] = lambda request: send(request, 200, b"ok")
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                owner.arrivals.append(time.monotonic())
+                owner.paths.append(self.path)
+                with contextlib.suppress(OSError):  # the client gave up, as it should
+                    owner.handler(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def send(
+    request: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> None:
+    request.send_response(status)
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
+
+
+@pytest.fixture
+def server() -> Iterator[RawServer]:
+    local = RawServer()
+    yield local
+    local.close()
+
+
+@pytest.fixture
+def second_server() -> Iterator[RawServer]:
+    local = RawServer()
+    yield local
+    local.close()
+
+
+def quick(**kwargs) -> PoliteClient:
+    """A client with no spacing, no backoff sleeping and retries announced into a list (client.notes)."""
+    notes: list[str] = []
+    kwargs.setdefault("min_interval", 0.0)
+    kwargs.setdefault("sleep", lambda seconds: None)
+    client = PoliteClient(notify=notes.append, **kwargs)
+    client.notes = notes  # type: ignore[attr-defined]
+    return client
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def trickle(request: BaseHTTPRequestHandler, owner: RawServer) -> None:
+    """Headers at once, then one byte a second of a body that would take 1000 s."""
+    request.send_response(200)
+    request.send_header("Content-Length", "1000")
+    request.end_headers()
+    request.wfile.flush()
+    for _ in range(1000):
+        if owner.stop.is_set():
+            return
+        request.wfile.write(b"x")
+        request.wfile.flush()
+        time.sleep(1.0)
+
+
+# ---- deadlines -----------------------------------------------------------------------------------------------------
+
+
+def test_a_trickle_ends_at_the_request_deadline(server: RawServer) -> None:
+    server.handler = lambda request: trickle(request, server)
+    started = time.monotonic()
+    with quick(deadline=0.5, timeout=5.0, max_retries=0) as client, pytest.raises(TemporaryNetworkError) as caught:
+        client.get(f"{server.url}/rss/cs.CV")
+    elapsed = time.monotonic() - started
+    assert 0.45 < elapsed < 1.0, elapsed  # the per-read timeout (5 s) never fires on a trickle; the deadline does
+    assert str(caught.value) == "arXiv did not answer in time: no complete answer within 0.5 s (1 try)"
+    assert isinstance(caught.value, TemporaryFailure)
+
+
+def test_a_trickle_retried_still_ends_at_the_fetch_deadline(server: RawServer) -> None:
+    server.handler = lambda request: trickle(request, server)
+    started = time.monotonic()
+    client = quick(deadline=0.3, fetch_deadline=0.8, max_retries=10, backoff=0.05, sleep=time.sleep)
+    with client, pytest.raises(TemporaryNetworkError, match="no complete answer within"):
+        client.get(server.url)
+    assert time.monotonic() - started < 1.2
+    assert 2 <= len(server.paths) <= 4 and len(client.notes) == len(server.paths) - 1  # type: ignore[attr-defined]
+
+
+def test_a_server_that_never_answers_ends_at_the_deadline(server: RawServer) -> None:
+    server.handler = lambda request: server.stop.wait(30)
+    started = time.monotonic()
+    with quick(deadline=0.3, timeout=30.0, max_retries=0) as client, pytest.raises(TemporaryNetworkError):
+        client.get(server.url)
+    assert time.monotonic() - started < 0.8
+
+
+def test_a_hung_name_lookup_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def hung(*args, **kwargs):
+        release.wait(10)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hung)
+    started = time.monotonic()
+    try:
+        with quick(deadline=0.3, max_retries=0) as client, pytest.raises(TemporaryNetworkError):
+            client.get("http://export.arxiv.invalid/api/query")
+        assert time.monotonic() - started < 0.8  # no socket timeout covers getaddrinfo
+    finally:
+        release.set()
+
+
+def test_retries_stop_at_the_fetch_deadline(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 503, b"busy", {"Retry-After": "20"})
+    fake = FakeTime()
+    client = quick(clock=fake.clock, sleep=fake.sleep, fetch_deadline=50.0, max_retries=10)
+    with client, pytest.raises(TemporaryNetworkError) as caught:
+        client.get(server.url)
+    assert fake.sleeps == [20.0, 20.0]  # a third wait of 20 s would pass the 50 s deadline
+    assert str(caught.value) == (
+        "arXiv is unavailable (HTTP 503) (3 tries; no time left to retry within this fetch's deadline)"
+    )
+
+
+def test_a_whole_fetch_shares_one_deadline(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 200, api_feed(["2104.00001"]))
+    fake = FakeTime()
+    client = PoliteClient(clock=fake.clock, sleep=fake.sleep, fetch_deadline=10.0)
+    with client, pytest.raises(TemporaryNetworkError, match="deadline"):
+        fetch_metadata(client, [f"2104.{n:05d}" for n in range(1, 600)], base_url=server.url, batch=100)
+    assert len(server.paths) == 4  # 3 s apart: starts at 0, 3, 6, 9; the fifth would start at 12
+
+
+# ---- size --------------------------------------------------------------------------------------------------------
+
+
+def test_an_oversize_answer_is_refused_by_its_length(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 200, b"x" * 5000)
+    with quick(max_bytes=1000) as client, pytest.raises(NetworkError) as caught:
+        client.get(server.url)
+    assert str(caught.value) == f"arXiv's answer is larger than 1,000 bytes: refused ({server.url})"
+    assert not isinstance(caught.value, TemporaryFailure)
+
+
+def endless(request: BaseHTTPRequestHandler, owner: RawServer, headers: dict[str, str] | None = None) -> None:
+    """An answer without a length that never ends (read until the connection closes)."""
+    request.protocol_version = "HTTP/1.0"
+    request.send_response(200)
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.end_headers()
+    while not owner.stop.is_set():
+        request.wfile.write(b"y" * 65536)
+
+
+def test_an_endless_answer_stops_at_the_cap(server: RawServer) -> None:
+    server.handler = lambda request: endless(request, server)
+    started = time.monotonic()
+    with quick(max_bytes=2_000_000) as client, pytest.raises(NetworkError, match=r"larger than 2 MB: refused"):
+        client.get(server.url)
+    assert time.monotonic() - started < 2.0
+
+
+def test_a_gzip_bomb_stops_at_the_cap_without_filling_memory(server: RawServer) -> None:
+    member = gzip.compress(b"\0" * 10_000_000)  # 10 MB in 10 KB
+    bomb = member * 10  # members concatenated decode as one body: 100 MB
+    server.handler = lambda request: send(request, 200, bomb, {"Content-Encoding": "gzip"})
+    tracemalloc.start()
+    try:
+        with quick(max_bytes=2_000_000) as client, pytest.raises(NetworkError, match=r"larger than 2 MB"):
+            client.get(server.url)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, peak
+
+
+@pytest.mark.parametrize(
+    "body",
+    [gzip.compress(FEED), gzip.compress(FEED[:1000]) + gzip.compress(FEED[1000:]) + b"\0" * 8],
+    ids=["one member", "two members and padding"],
+)
+def test_a_gzip_answer_is_decoded(server: RawServer, body: bytes) -> None:
+    server.handler = lambda request: send(request, 200, body, {"Content-Encoding": "gzip"})
+    with quick() as client:
+        assert client.get(server.url).content == FEED
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b"this is not gzip at all", "a damaged gzip body"),
+        (gzip.compress(FEED)[:200], "a truncated gzip body"),
+    ],
+)
+def test_a_bad_gzip_body_is_one_line(server: RawServer, body: bytes, words: str) -> None:
+    server.handler = lambda request: send(request, 200, body, {"Content-Encoding": "gzip"})
+    with quick() as client, pytest.raises(TemporaryNetworkError, match=words) as caught:
+        client.get(server.url)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unknown_content_encoding_is_refused(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 200, b"....", {"Content-Encoding": "br"})
+    with quick() as client, pytest.raises(NetworkError, match="unknown Content-Encoding 'br'"):
+        client.get(server.url)
+
+
+# ---- redirects -----------------------------------------------------------------------------------------------------
+
+
+def redirect(table: dict[str, str]) -> Callable[[BaseHTTPRequestHandler], None]:
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        if request.path in table:
+            send(request, 302, b"", {"Location": table[request.path]})
+        else:
+            send(request, 200, FEED)
+
+    return handle
+
+
+def test_a_redirect_within_arxiv_is_followed_and_spaced(server: RawServer) -> None:
+    server.handler = redirect({"/old/cs.CV": "/rss/cs.CV"})
+    fake = FakeTime()
+    with PoliteClient(clock=fake.clock, sleep=fake.sleep, min_interval=3.0) as client:
+        answer = client.get(f"{server.url}/old/cs.CV")
+    assert answer.content == FEED and answer.url == f"{server.url}/rss/cs.CV"
+    assert server.paths == ["/old/cs.CV", "/rss/cs.CV"]
+    assert client.requests == 2 and fake.sleeps == [3.0]  # the redirect waited its turn like any request
+
+
+def test_a_redirect_to_an_allowed_host_is_followed(server: RawServer, second_server: RawServer) -> None:
+    server.handler = redirect({"/rss/cs.CV": f"{second_server.url}/rss/cs.CV"})
+    second_server.handler = redirect({})
+    with quick(hosts=frozenset({"127.0.0.1"})) as client:
+        assert client.get(f"{server.url}/rss/cs.CV").content == FEED
+    assert second_server.paths == ["/rss/cs.CV"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://localhost:{port}/rss/cs.CV",
+        "https://evil.example/rss",
+        "https://arxiv.org.evil.example/",
+        "ftp://arxiv.org/",
+    ],
+)
+def test_a_redirect_elsewhere_is_refused(server: RawServer, target: str) -> None:
+    location = target.format(port=server.port)
+    server.handler = redirect({"/rss/cs.CV": location})
+    with quick() as client, pytest.raises(NetworkError) as caught:
+        client.get(f"{server.url}/rss/cs.CV")
+    assert str(caught.value) == f"arXiv redirected to {location}, outside arXiv: refused"
+    assert not isinstance(caught.value, TemporaryFailure)
+    assert server.paths == ["/rss/cs.CV"]
+
+
+def test_redirect_allowed_knows_arxivs_hosts() -> None:
+    origin = "https://rss.arxiv.org/rss/cs.CV"
+    for target in ("https://arxiv.org/x", "http://export.arxiv.org/api/query", "https://rss.arxiv.org/atom/cs.CV"):
+        assert redirect_allowed(target, origin)
+    for target in ("https://arxiv.org@evil.example/", "https://evil.example/?arxiv.org", "javascript:alert(1)", ""):
+        assert not redirect_allowed(target, origin)
+
+
+def test_a_redirect_loop_is_one_line(server: RawServer) -> None:
+    server.handler = redirect({"/a": "/b", "/b": f"{server.url}/a"})
+    with quick() as client, pytest.raises(NetworkError) as caught:
+        client.get(f"{server.url}/a")
+    assert str(caught.value) == f"arXiv's redirects loop back to {server.url}/a: refused"
+    assert server.paths == ["/a", "/b"]
+
+
+def test_a_long_redirect_chain_stops(server: RawServer) -> None:
+    server.handler = redirect({f"/r{n}": f"/r{n + 1}" for n in range(20)})
+    with quick() as client, pytest.raises(NetworkError, match=r"redirected more than 5 times from .*/r0: refused"):
+        client.get(f"{server.url}/r0")
+    assert len(server.paths) == 6 and client.requests == 6
+
+
+# ---- connection failures -------------------------------------------------------------------------------------------
+
+
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make names under .invalid fail to resolve as offline, without asking any resolver; returns the names asked."""
+    asked: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".invalid"):
+            asked.append(host)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_a_refused_connection_is_retried_once_and_announced() -> None:
+    with quick(max_retries=4) as client, pytest.raises(TemporaryNetworkError) as caught:
+        client.get(f"http://127.0.0.1:{closed_port()}/rss/cs.CV")
+    assert str(caught.value) == "arXiv did not answer (offline?): Connection refused (2 tries)"
+    assert client.notes == ["cannot reach arXiv (Connection refused), retry 1/1 in 2 s"]  # type: ignore[attr-defined]
+    assert client.requests == 2
+
+
+def test_a_name_that_does_not_resolve_is_retried_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = no_dns(monkeypatch)
+    with quick(max_retries=4) as client, pytest.raises(TemporaryNetworkError) as caught:
+        client.get("https://rss.arxiv.invalid/rss/cs.CV")
+    assert str(caught.value) == "arXiv did not answer (offline?): Temporary failure in name resolution (2 tries)"
+    assert asked == ["rss.arxiv.invalid", "rss.arxiv.invalid"]
+
+
+def test_retries_are_announced(server: RawServer) -> None:
+    replies = iter([(429, {"Retry-After": "6"}), (503, {}), (200, {})])
+
+    def handle(request: BaseHTTPRequestHandler) -> None:
+        status, headers = next(replies)
+        send(request, status, b"fine" if status == 200 else b"busy", headers)
+
+    server.handler = handle
+    with quick(max_retries=3, backoff=2.0) as client:
+        assert client.get(server.url).text == "fine"
+    assert client.notes == [  # type: ignore[attr-defined]
+        "arXiv busy (HTTP 429), retry 1/3 in 6 s",
+        "arXiv unavailable (HTTP 503), retry 2/3 in 4 s",
+    ]
+
+
+def test_the_default_notifier_writes_stderr(server: RawServer, capsys: pytest.CaptureFixture[str]) -> None:
+    replies = iter([429, 200])
+    server.handler = lambda request: send(request, next(replies), b"ok", {"Retry-After": "1"})
+    with PoliteClient(min_interval=0.0, sleep=lambda seconds: None) as client:
+        client.get(server.url)
+    captured = capsys.readouterr()
+    assert captured.err == "arXiv busy (HTTP 429), retry 1/4 in 1 s\n" and captured.out == ""
+
+
+# ---- the spacing, shared between clients and processes -------------------------------------------------------------
+
+
+def test_two_clients_share_the_spacing_through_the_home(server: RawServer, home: Path) -> None:
+    fake = FakeTime()
+    first = PoliteClient(clock=fake.clock, sleep=fake.sleep)
+    second = PoliteClient(clock=fake.clock, sleep=fake.sleep)
+    with first, second:
+        first.get(server.url)
+        second.get(server.url)  # another client (another process) waits its 3 s too
+        fake.now += 1.0
+        first.get(server.url)
+    assert fake.sleeps == [3.0, 2.0]
+    assert default_spacing_file() == home / "state" / "arxiv-spacing"
+    assert float(default_spacing_file().read_text()) == 1006.0
+
+
+def test_a_damaged_or_far_future_spacing_file_is_ignored(server: RawServer, home: Path) -> None:
+    fake = FakeTime()
+    path = default_spacing_file()
+    path.parent.mkdir(parents=True)
+    for content in ("garbage", "nan", repr(fake.now + 10 * 86400)):
+        path.write_text(content)
+        with PoliteClient(clock=fake.clock, sleep=fake.sleep) as client:
+            client.get(server.url)
+    assert fake.sleeps == []
+
+
+def test_an_unwritable_home_keeps_the_spacing_within_the_process(server: RawServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    fake = FakeTime()
+    with PoliteClient(clock=fake.clock, sleep=fake.sleep, spacing_file=blocker / "state" / "arxiv-spacing") as client:
+        client.get(server.url)
+        client.get(server.url)
+    assert fake.sleeps == [3.0]
+
+
+SPACED_CLIENT = """
+import sys
+from recommender.sources.http import PoliteClient
+with PoliteClient(min_interval=float(sys.argv[2]), max_retries=0) as client:
+    for _ in range(3):
+        client.get(sys.argv[1])
+        print(repr(client._last_start))
+"""
+
+
+def test_two_processes_share_the_spacing(server: RawServer, home: Path) -> None:
+    interval = 0.25
+    env = {**os.environ, "PAPERREC_HOME": str(home)}
+    command = [sys.executable, "-c", SPACED_CLIENT, server.url, str(interval)]
+    processes = [subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)]
+    processes.append(subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    starts: list[float] = []
+    for process in processes:
+        out, err = process.communicate(timeout=30)
+        assert process.returncode == 0, err.decode()
+        starts.extend(float(line) for line in out.split())
+    starts.sort()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    # Each start is written under the shared lock before the next process may read it, so the gaps hold exactly;
+    # without the shared file the two processes would start together (gaps near 0).
+    assert len(starts) == 6 and min(gaps) > interval - 0.001, gaps
+    assert len(server.arrivals) == 6 and server.arrivals[-1] - server.arrivals[0] > 5 * interval - 0.1
+
+
+# ---- API paging --------------------------------------------------------------------------------------------------
+
+
+def api_answer(total: int, ids: list[str]) -> bytes:
+    return api_feed(ids).replace(f">{len(ids)}</opensearch".encode(), f">{total}</opensearch".encode())
+
+
+def test_a_day_with_too_many_papers_is_refused(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 200, api_answer(25_000, ["2104.00001"]))
+    with quick() as client, pytest.raises(PaperrecError) as caught:
+        fetch_day(client, "cs", date(2021, 4, 22), base_url=server.url)
+    assert str(caught.value) == (
+        "the arXiv API counts 25,000 cs papers for 2021-04-22, more than the 10,000 paperrec fetches for one day: "
+        "name a narrower category"
+    )
+    assert not isinstance(caught.value, TemporaryFailure) and len(server.paths) == 1
+
+
+def test_api_paging_stops_at_the_page_cap(server: RawServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(arxiv, "MAX_PAGES", 3)
+    counter = iter(range(1, 1000))
+    server.handler = lambda request: send(request, 200, api_answer(100, [f"2104.{next(counter):05d}"]))
+    with quick() as client, pytest.raises(PaperrecError, match=r"more than 3 pages for cs.CV on 2021-04-22 \(3 of 100"):
+        fetch_day(client, "cs.CV", date(2021, 4, 22), base_url=server.url, page_size=1)
+    assert len(server.paths) == 3
+
+
+def test_an_api_that_stops_early_is_temporary(server: RawServer) -> None:
+    server.handler = lambda request: send(request, 200, api_answer(10, []))
+    with quick() as client, pytest.raises(TemporaryFailure, match="stopped after 0 of 10 papers"):
+        fetch_day(client, "cs.CV", date(2021, 4, 22), base_url=server.url)
+
+
+# ---- through the command line: one line and the exit code cron needs ----------------------------------------------
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def assert_failed(result, code: int, text: str) -> list[str]:
+    """Exit `code`, one error line containing `text` (after any retry announcements); the announcements."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("paperrec: error:") and text in lines[-1], result.stderr
+    assert not any(line.startswith("paperrec: error:") for line in lines[:-1]), result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    return lines[:-1]
+
+
+@pytest.fixture
+def fast_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's client with short spacing, backoff and deadlines, so failures take milliseconds."""
+    monkeypatch.setattr(http, "DEFAULT_MIN_INTERVAL", 0.05)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.05)
+    monkeypatch.setattr(http, "DEFAULT_DEADLINE", 0.5)
+    monkeypatch.setattr(http, "DEFAULT_FETCH_DEADLINE", 1.0)
+
+
+def point_arxiv_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    monkeypatch.setattr(arxiv, "RSS_URL", f"{base}/rss")
+    monkeypatch.setattr(arxiv, "API_URL", f"{base}/api/query")
+
+
+def test_fetch_offline_fails_in_under_five_seconds_with_exit_75(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real defaults (3 s spacing, one retry): what a cron job sees with the network down."""
+    point_arxiv_at(monkeypatch, f"http://127.0.0.1:{closed_port()}")
+    started = time.monotonic()
+    result = invoke("fetch", "cs.CV")
+    elapsed = time.monotonic() - started
+    notes = assert_failed(result, 75, "arXiv did not answer (offline?): Connection refused (2 tries)")
+    assert notes == ["cannot reach arXiv (Connection refused), retry 1/1 in 3 s"]
+    assert elapsed < 5.0, elapsed
+
+
+def test_fetch_without_dns_exits_75(monkeypatch: pytest.MonkeyPatch, fast_network: None) -> None:
+    asked = no_dns(monkeypatch)
+    point_arxiv_at(monkeypatch, "https://arxiv.invalid")
+    started = time.monotonic()
+    assert_failed(invoke("fetch", "cs.CV"), 75, "Temporary failure in name resolution (2 tries)")
+    assert time.monotonic() - started < 1.0 and len(asked) == 2
+
+
+def test_fetch_from_a_trickle_exits_75_by_the_deadline(
+    server: RawServer, monkeypatch: pytest.MonkeyPatch, fast_network: None
+) -> None:
+    server.handler = lambda request: trickle(request, server)
+    point_arxiv_at(monkeypatch, server.url)
+    started = time.monotonic()
+    notes = assert_failed(invoke("fetch", "cs.CV"), 75, "no complete answer within")
+    assert time.monotonic() - started < 1.5
+    assert notes and all(", retry " in note for note in notes)
+
+
+@pytest.mark.parametrize(
+    ("reply", "code", "text"),
+    [
+        ((429, b"slow down", {}), 75, "rate-limiting us (HTTP 429) after 5 tries"),
+        ((503, b"down", {"Retry-After": "3600"}), 75, "asks us to wait 3600 s"),
+        ((404, b"no such feed", {}), 1, "arXiv returned HTTP 404"),
+        ((302, b"", {"Location": "https://elsewhere.example/"}), 1, "outside arXiv: refused"),
+        ((200, b"<html><body>Service Unavailable</body></html>", {}), 1, "not an RSS or Atom feed"),
+        ((200, b"<rss><channel><item><title>&#xD83D;&#xDE00;", {}), 1, "not well-formed XML"),
+        ((200, b"x" * 100, {"Content-Encoding": "gzip"}), 75, "damaged gzip body"),
+    ],
+)
+def test_fetch_failures_exit_with_the_code_cron_needs(
+    server: RawServer, monkeypatch: pytest.MonkeyPatch, fast_network: None, reply: tuple, code: int, text: str
+) -> None:
+    status, body, headers = reply
+    server.handler = lambda request: send(request, status, body, headers)
+    point_arxiv_at(monkeypatch, server.url)
+    assert_failed(invoke("fetch", "cs.CV"), code, text)
+
+
+def test_fetch_with_a_bad_category_is_a_usage_error(server: RawServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    point_arxiv_at(monkeypatch, server.url)
+    assert_failed(invoke("fetch", "cs CV"), 2, "not an arXiv category")
+    assert server.paths == []
+
+
+def test_fetch_that_succeeds_after_a_retry_announces_it(
+    server: RawServer, monkeypatch: pytest.MonkeyPatch, fast_network: None
+) -> None:
+    replies = iter([503, 200])
+    server.handler = lambda request: send(request, next(replies, 200), api_answer(1, ["2104.10642"]))
+    point_arxiv_at(monkeypatch, server.url)
+    result = invoke("fetch", "cs.CV", "--date", "2021-04-22")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == "arXiv unavailable (HTTP 503), retry 1/4 in 0.05 s"
