@@ -6,7 +6,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -40,8 +40,11 @@ _KNOWN_KEYS = {
     "min_score",
     "diversity",
     "half_life_days",
+    "pending",
 }
 SECTIONS = ("liked", "disliked")
+# The arrays of tables an edit changes: the two sections, and papers known by id only, waiting for their text.
+_TABLES = (*SECTIONS, "pending")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,15 @@ class ProfilePaper:
     paper: Paper
     added: date
     weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class PendingPaper:
+    """A paper known by arXiv id only (an offline import): it joins `section` once its title and abstract are known."""
+
+    arxiv_id: str
+    section: str = "liked"
+    added: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)
@@ -71,11 +83,13 @@ class Profile:
     diversity: float = 0.0  # 0: pure relevance; up to 1: favour picks unlike those above them (MMR)
     half_life_days: float | None = None  # recency: a like this many days old counts half
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer paperrec wrote; kept on save
+    # Never ranked against (they have no text yet); 'paperrec profile refresh' or the next online import fills them.
+    pending: tuple[PendingPaper, ...] = ()
 
     @property
     def ids(self) -> set[str]:
-        """Ids of every paper in the profile, liked or disliked."""
-        return {p.paper.arxiv_id for p in self.liked + self.disliked}
+        """Ids of every paper in the profile, liked, disliked or pending."""
+        return {p.paper.arxiv_id for p in self.liked + self.disliked} | {p.arxiv_id for p in self.pending}
 
     def is_empty(self) -> bool:
         """True when there is nothing to score against."""
@@ -158,6 +172,30 @@ def _paper_from_table(table: Any, where: str) -> ProfilePaper:
     return ProfilePaper(paper=paper, added=added, weight=float(weight))
 
 
+def _day(table: dict[str, Any], where: str) -> date:
+    added = table.get("added", date.today())
+    if not isinstance(added, date):
+        raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+    return added.date() if isinstance(added, datetime) else added
+
+
+def _pending_from_table(table: Any, where: str) -> PendingPaper:
+    """A [[pending]] table: an arXiv id, the section it is for (liked unless said) and the day it was added."""
+    _require(table, dict, where, "pending paper")
+    raw_id = _require(table.get("id"), str, where, "id")
+    found = split_arxiv_id(raw_id)
+    if found is None:
+        raise PaperrecError(f"{where}: 'id' must be an arXiv id, not {raw_id!r}")
+    section = _require(table.get("section", "liked"), str, where, "section")
+    if section not in SECTIONS:
+        raise PaperrecError(f"{where}: 'section' must be 'liked' or 'disliked', not {section!r}")
+    return PendingPaper(arxiv_id=found[0], section=section, added=_day(table, where))
+
+
+def _pending_table(pending: PendingPaper) -> dict[str, Any]:
+    return {"id": pending.arxiv_id, "section": pending.section, "added": pending.added}
+
+
 def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Profile:
     """Build a Profile from parsed TOML, checking types; `where` prefixes error messages."""
     schema = data.get("schema", SCHEMA_VERSION)
@@ -167,6 +205,8 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     for section in SECTIONS:
         tables = _require(data.get(section, []), list, where, section)
         sections[section] = tuple(_paper_from_table(t, f"{where}: {section}[{i + 1}]") for i, t in enumerate(tables))
+    pending_tables = _require(data.get("pending", []), list, where, "pending")
+    pending = tuple(_pending_from_table(t, f"{where}: pending[{i + 1}]") for i, t in enumerate(pending_tables))
     dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
     min_score = data.get("min_score")
     half_life = data.get("half_life_days")
@@ -191,6 +231,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         diversity=diversity,
         half_life_days=half_life,
         extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
+        pending=pending,
     )
 
 
@@ -259,6 +300,8 @@ def profile_to_toml(profile: Profile) -> str:
     data.update(profile.extra)
     sections = {section: [_paper_table(p) for p in getattr(profile, section)] for section in SECTIONS}
     data.update({section: [] for section, tables in sections.items() if not tables})
+    if profile.pending:
+        sections["pending"] = [_pending_table(p) for p in profile.pending]
     text = tomli_w.dumps(data, multiline_strings=False)
     # [[liked]] tables last and never inline (tomli_w inlines short arrays), so likes append at the end
     return "\n".join([text.rstrip("\n") + "\n"] + [_tables_text(s, t) for s, t in sections.items() if t])
@@ -281,14 +324,22 @@ def save_profile(profile: Profile, path: Path) -> None:
         _write_profile_text(path, text)
 
 
+Days = date | Mapping[str, date] | None  # one day for every paper, or each paper's own by id (today if absent)
+
+
+def _day_of(added: Days, arxiv_id: str) -> date:
+    if isinstance(added, Mapping):
+        return added.get(arxiv_id) or date.today()
+    return added or date.today()
+
+
 def add_papers(
-    profile: Profile, papers: Iterable[Paper], section: str = "liked", added: date | None = None
+    profile: Profile, papers: Iterable[Paper], section: str = "liked", added: Days = None
 ) -> tuple[Profile, list[Paper]]:
     """Add papers to liked or disliked (moving them out of the other); returns the profile and what was new."""
     if section not in SECTIONS:
         raise ValueError(f"section must be one of {SECTIONS}")
     other = "disliked" if section == "liked" else "liked"
-    day = added or date.today()
     current = list(getattr(profile, section))
     present = {p.paper.arxiv_id for p in current}
     new: list[Paper] = []
@@ -296,7 +347,7 @@ def add_papers(
         if paper.arxiv_id in present:
             continue
         present.add(paper.arxiv_id)
-        current.append(ProfilePaper(paper=paper, added=day))
+        current.append(ProfilePaper(paper=paper, added=_day_of(added, paper.arxiv_id)))
         new.append(paper)
     moved = tuple(p for p in getattr(profile, other) if p.paper.arxiv_id not in present)
     return replace(profile, **{section: tuple(current), other: moved}), new
@@ -331,7 +382,7 @@ def new_profile(
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: the updated profile, papers added, and what was skipped and why."""
+    """What an import did: the updated profile, papers added, and what happened to every other entry, and why."""
 
     profile: Profile
     added: tuple[Paper, ...]
@@ -340,6 +391,11 @@ class ImportReport:
     without_abstract: int
     notice: str | None = None
     path: Path | None = None  # the profile file written, when the import wrote one
+    merged: int = 0  # entries that were another entry's work (same arXiv id, DOI, or title and year)
+    pending: tuple[str, ...] = ()  # arXiv ids kept by id only, until their title and abstract are known
+    filled: tuple[Paper, ...] = ()  # papers pending from an earlier import whose text this import found
+    ignored: int = 0  # notes, attachments and annotations: not papers
+    read: int = 0  # entries read from the files, papers and not-papers
 
 
 @dataclass(frozen=True)
@@ -351,33 +407,74 @@ class _Collected:
     papers: tuple[Paper, ...]  # the fresh ones with a title
     skipped: tuple[tuple[str, str], ...]
     notice: str | None
+    added: dict[str, date] = field(default_factory=dict)  # each paper's own date in the files, by id
+    merged: int = 0
+    pending: tuple[str, ...] = ()  # fresh arXiv ids without a title: the lookup was not possible
+    filled: tuple[Paper, ...] = ()  # the profile's pending papers the lookup completed
+    gone: tuple[str, ...] = ()  # the profile's pending ids arXiv answered for without them
+    ignored: int = 0
+    read: int = 0
 
 
 def _collect(
-    files: Sequence[Path], fmt: str | None, present: set[str], lookup: Lookup | None, cache: MetadataCache | None
+    files: Sequence[Path],
+    fmt: str | None,
+    present: set[str],
+    lookup: Lookup | None,
+    cache: MetadataCache | None,
+    waiting: Sequence[str] = (),
 ) -> _Collected:
+    """Read, merge and complete the files' papers; `waiting` (pending ids of the profile) are completed alongside."""
     from .sources.imports import read_collections
 
     collection = read_collections(list(files), fmt)
-    if not collection.papers and not collection.skipped:
+    if not collection.papers and not collection.skipped and not collection.ignored:
         raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
     fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
-    completion = complete_papers(fresh, lookup, cache)
+    waiting = [i for i in waiting if i not in {p.arxiv_id for p in fresh}]
+    completion = complete_papers(fresh + [Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
+    later = set(waiting)
+    missing = set(completion.missing)
     skipped = tuple(collection.skipped) + tuple(
-        (arxiv_id, "no title or abstract: arXiv metadata could not be fetched") for arxiv_id in completion.unresolved
+        (arxiv_id, "not on arXiv: the arXiv API knows no paper of this id")
+        for arxiv_id in completion.unresolved
+        if arxiv_id in missing and arxiv_id not in later
     )
-    return _Collected(len(collection.papers), len(fresh), completion.papers, skipped, completion.notice)
+    days = {p.arxiv_id: d for p, d in zip(collection.papers, collection.added, strict=True) if d is not None}
+    return _Collected(
+        listed=len(collection.papers),
+        fresh=len(fresh),
+        papers=tuple(p for p in completion.papers if p.arxiv_id not in later),
+        skipped=skipped,
+        notice=completion.notice,
+        added={i: d for i, d in days.items() if d <= date.today()},  # a date in the future is a typo
+        merged=collection.merged,
+        pending=tuple(i for i in completion.unresolved if i not in missing and i not in later),
+        filled=tuple(p for p in completion.papers if p.arxiv_id in later),
+        gone=tuple(i for i in completion.missing if i in later),
+        ignored=len(collection.ignored),
+        read=collection.read + len(collection.skipped) + len(collection.ignored),
+    )
 
 
 def _report(profile: Profile, collected: _Collected, added: list[Paper], path: Path | None = None) -> ImportReport:
+    fresh_ids = {p.arxiv_id for p in collected.papers}
     return ImportReport(
         profile=profile,
-        added=tuple(added),
-        already_present=collected.listed - collected.fresh + len(collected.papers) - len(added),
+        added=tuple(p for p in added if p.arxiv_id in fresh_ids),
+        already_present=collected.listed
+        - collected.fresh
+        + len(collected.papers)
+        - sum(1 for p in added if p.arxiv_id in fresh_ids),
         skipped=collected.skipped,
-        without_abstract=sum(1 for p in added if not p.abstract),
+        without_abstract=sum(1 for p in added if not p.abstract and p.arxiv_id in fresh_ids),
         notice=collected.notice,
         path=path,
+        merged=collected.merged,
+        pending=collected.pending,
+        filled=collected.filled,
+        ignored=collected.ignored,
+        read=collected.read,
     )
 
 
@@ -393,8 +490,19 @@ def import_papers(
     """Add the papers of BibTeX, Zotero, id-list or listing files to a profile, fetching missing abstracts."""
     present = {p.paper.arxiv_id for p in getattr(profile, section)}
     collected = _collect(files, fmt, present, lookup, cache)
-    updated, added = add_papers(profile, collected.papers, section)
+    updated, added = add_papers(profile, collected.papers, section, collected.added)
+    updated = replace(updated, pending=updated.pending + _new_pending(updated, collected, section))
     return _report(updated, collected, added)
+
+
+def _new_pending(profile: Profile, collected: _Collected, section: str) -> tuple[PendingPaper, ...]:
+    """Pending entries for the collected ids without text that the profile does not have yet."""
+    have = profile.ids
+    return tuple(
+        PendingPaper(arxiv_id=i, section=section, added=collected.added.get(i) or date.today())
+        for i in collected.pending
+        if i not in have
+    )
 
 
 # Editing a profile file in place. The file is the researcher's own text: an edit changes only the
@@ -421,7 +529,7 @@ def _section_of(match: re.Match[str]) -> str | None:
     key = match.group(2)
     if len(key) > 2 and key[0] == key[-1] and key[0] in "\"'":
         key = key[1:-1]
-    return key if key in SECTIONS else None
+    return key if key in _TABLES else None
 
 
 def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
@@ -458,11 +566,11 @@ def _edit_text_fast(text: str, data: dict[str, Any], change: _Change) -> str | N
         return None  # a multi-line string could hold lines that look like headers
     headers = [_Header(m.start(), m.end(), _section_of(m)) for m in _HEADER.finditer(text)]
     regions = _regions(text, headers)
-    by_section: dict[str, list[int]] = {section: [] for section in SECTIONS}
+    by_section: dict[str, list[int]] = {section: [] for section in _TABLES}
     for i, header in enumerate(headers):
         if header.section:
             by_section[header.section].append(i)
-    for section in SECTIONS:
+    for section in _TABLES:
         tables = data.get(section, [])
         if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
             return None  # some tables are inline or written in a way the header scan does not see
@@ -551,7 +659,7 @@ def _edit_text_tomlkit(text: str, change: _Change) -> str:
 
 
 def _canonical(data: dict[str, Any]) -> str:
-    sections = {section: data.get(section) or [] for section in SECTIONS}
+    sections = {section: data.get(section) or [] for section in _TABLES}
     return json.dumps({**data, **sections}, sort_keys=True, default=repr)
 
 
@@ -579,12 +687,11 @@ class ProfileEdit:
         """True when the text differs from the file's."""
         return self.text != self.original
 
-    def add(self, papers: Iterable[Paper], section: str = "liked", added: date | None = None) -> list[Paper]:
+    def add(self, papers: Iterable[Paper], section: str = "liked", added: Days = None) -> list[Paper]:
         """Add papers to liked or disliked, moving them out of the other section; returns the papers new to it."""
         if section not in SECTIONS:
             raise ValueError(f"section must be one of {SECTIONS}")
         other = "disliked" if section == "liked" else "liked"
-        day = added or date.today()
         present = {p.paper.arxiv_id for p in getattr(self.profile, section)}
         in_other: dict[str, list[int]] = {}
         for index, entry in enumerate(getattr(self.profile, other)):
@@ -596,6 +703,7 @@ class ProfileEdit:
                 continue
             present.add(paper.arxiv_id)
             new.append(paper)
+            day = _day_of(added, paper.arxiv_id)
             if paper.arxiv_id in in_other:  # a move keeps the table's own keys and comments
                 index = in_other[paper.arxiv_id][0]
                 table = dict(self.data[other][index])
@@ -607,6 +715,20 @@ class ProfileEdit:
         removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in present for i in indices)
         self._apply(_Change({other: removed} if removed else {}, section, appended))
         return new
+
+    def set_pending(self, new: Sequence[PendingPaper], done: Iterable[str] = ()) -> list[PendingPaper]:
+        """Keep papers by id until their text is known, and drop those `done` with; returns the pending ones added."""
+        finished = set(done)
+        known = {p.arxiv_id for p in self.profile.pending if p.arxiv_id not in finished}
+        removed = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in finished]
+        added: list[PendingPaper] = []
+        for pending in new:
+            if pending.arxiv_id not in known:
+                known.add(pending.arxiv_id)
+                added.append(pending)
+        appended = [(_pending_table(p), None) for p in added]
+        self._apply(_Change({"pending": removed} if removed else {}, "pending", appended))
+        return added
 
     def remove(self, ids: Iterable[str]) -> list[str]:
         """Remove papers by arXiv id (any version) from liked and disliked; returns the ids found."""
@@ -636,13 +758,14 @@ class ProfileEdit:
 
     def _profile_after(self, change: _Change) -> Profile:
         """The profile with the change applied, re-checking only the tables it appended (fast on big profiles)."""
-        sections: dict[str, list[ProfilePaper]] = {}
-        for section in SECTIONS:
+        sections: dict[str, list[Any]] = {}
+        for section in _TABLES:
             dropped = set(change.removals.get(section, ()))
             sections[section] = [p for i, p in enumerate(getattr(self.profile, section)) if i not in dropped]
+        read = _pending_from_table if change.section == "pending" else _paper_from_table
         for table, _ in change.appended:
             where = f"{self.path}: {change.section}[{len(sections[change.section]) + 1}]"
-            sections[change.section].append(_paper_from_table(table, where))
+            sections[change.section].append(read(table, where))
         return replace(self.profile, **{section: tuple(papers) for section, papers in sections.items()})
 
     def _apply(self, change: _Change) -> None:
@@ -742,23 +865,81 @@ def import_into_profile(
     """Add the papers of library files to the profile file at path, creating it (named after the file) if missing.
 
     Abstracts are looked up before the lock is taken; the papers are merged under it, so edits made
-    meanwhile by another paperrec are kept.
+    meanwhile by another paperrec are kept. Papers known only by id (offline) are kept pending; the
+    profile's pending papers are completed by the same lookup.
     """
     path = Path(path)
     exists = path.is_file()
     current = load_profile(path) if exists else new_profile(path.stem)
-    collected = _collect(files, fmt, {p.paper.arxiv_id for p in getattr(current, section)}, lookup, cache)
+    waiting = [p.arxiv_id for p in current.pending] if lookup is not None else []
+    present = {p.paper.arxiv_id for p in getattr(current, section)}
+    collected = _collect(files, fmt, present, lookup, cache, waiting)
     if not exists:
         with locked(path):
             if not path.is_file():  # else another paperrec created it meanwhile: add to that one
-                updated, added = add_papers(current, collected.papers, section)
+                updated, added = add_papers(current, collected.papers, section, collected.added)
+                updated = replace(updated, pending=_new_pending(updated, collected, section))
                 _check_writable(path, _real(path))
                 remove_stale_temporaries(_real(path))
                 _write_profile_text(path, profile_to_toml(updated))
                 return _report(updated, collected, added, path)
     with edit_profile(path) as edit:
-        added = edit.add(collected.papers, section)
+        added = _apply_collected(edit, collected, section)
     return _report(edit.profile, collected, added, path)
+
+
+def _apply_collected(edit: ProfileEdit, collected: _Collected, section: str) -> list[Paper]:
+    """Add the collected papers, move completed pending papers to their sections and keep the new pending ones."""
+    added = edit.add(collected.papers, section, collected.added)
+    by_id = {p.arxiv_id: p for p in edit.profile.pending}
+    for target in SECTIONS:
+        filled = [p for p in collected.filled if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
+        added += edit.add(filled, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in filled})
+    done = [p.arxiv_id for p in collected.filled] + list(collected.gone)
+    edit.set_pending(_new_pending(edit.profile, collected, section), done)
+    return added
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did: pending papers filled in (now liked or disliked), still pending, or not on arXiv."""
+
+    profile: Profile
+    path: Path
+    filled: tuple[Paper, ...]
+    pending: tuple[str, ...]  # still without text (the lookup failed or is offline)
+    gone: tuple[str, ...]  # the arXiv API knows no paper of these ids: removed from the profile
+    notice: str | None = None
+
+
+def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | None = None) -> RefreshReport:
+    """Look up the titles and abstracts of a profile's pending papers and move them to their sections.
+
+    Example: refresh_profile(Path("vision.toml"), lookup, cache)
+    """
+    path = Path(path)
+    current = load_profile(path)
+    waiting = [p.arxiv_id for p in current.pending]
+    if not waiting:
+        return RefreshReport(current, path, (), (), ())
+    completion = complete_papers([Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
+    missing = set(completion.missing)
+    with edit_profile(path) as edit:
+        by_id = {p.arxiv_id: p for p in edit.profile.pending}
+        filled: list[Paper] = []
+        for target in SECTIONS:
+            papers = [p for p in completion.papers if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
+            edit.add(papers, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in papers})
+            filled += papers
+        edit.set_pending((), [p.arxiv_id for p in filled] + sorted(missing))
+    return RefreshReport(
+        profile=edit.profile,
+        path=path,
+        filled=tuple(filled),
+        pending=tuple(p.arxiv_id for p in edit.profile.pending),
+        gone=tuple(i for i in waiting if i in missing),
+        notice=completion.notice,
+    )
 
 
 def create_profile(
@@ -776,7 +957,8 @@ def create_profile(
     if path.exists() and not force:
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
     collected = _collect(files, fmt, set(), lookup, cache) if files else _Collected(0, 0, (), (), None)
-    created, added = add_papers(profile, collected.papers, "liked")
+    created, added = add_papers(profile, collected.papers, "liked", collected.added)
+    created = replace(created, pending=_new_pending(created, collected, "liked"))
     with locked(path):
         if path.exists() and not force:
             raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")

@@ -298,7 +298,7 @@ def test_id_list():
     assert all(p.title == "" and p.abstract == "" for p in papers)
     assert skipped == [
         (f"{IDS}:10", "not an arXiv id or URL: 'see also: the BERT paper'"),
-        (f"{IDS}:11", "not an arXiv id or URL: '2104.1064'"),
+        (f"{IDS}:11", "not an id arXiv has issued (a placeholder or a typo?): '2104.1064'"),
     ]
 
 
@@ -374,7 +374,7 @@ def test_merge_fills_gaps_from_the_other_record_and_joins_title_only_papers(tmp_
     bib = tmp_path / "refs.bib"
     bib.write_text(
         "@misc{t, title = {Temporal Modulation Network}, eprint = {2104.10642}, author = {Xu, Gang}}\n"
-        "@article{v, title = {Attention is all you need}, author = {Vaswani, Ashish}, journal = {NeurIPS}}\n"
+        "@article{v, title = {Attention is all you need}, author = {Vaswani, Ashish}, year = 2017}\n"
     )
     listing = tmp_path / "day.jsonl"
     listing.write_text(
@@ -386,7 +386,7 @@ def test_merge_fills_gaps_from_the_other_record_and_joins_title_only_papers(tmp_
     result = read_collections([bib, listing])
     assert [(p.arxiv_id, p.title, p.abstract, p.authors) for p in result.papers] == [
         ("2104.10642", "Temporal Modulation Network", "STVSR.", ("Gang Xu",)),
-        # the BibTeX entry without an id is the same paper as the listing's 1706.03762
+        # the BibTeX entry without an id is the same paper as the listing's 1706.03762: same title, and 2017 fits it
         ("1706.03762", "Attention Is All You Need", "Transformers.", ("Ashish Vaswani",)),
     ]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-import unicodedata
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import bibtexparser
 from bibtexparser.exceptions import ParsingException
@@ -21,73 +23,65 @@ from bibtexparser.model import (
 
 from ..schema import Paper, PaperrecError, clean_text
 from .guard import iso_day
-from .idlist import find_arxiv_id, parse_arxiv_ref
+from .idlist import Reference, bibcode_arxiv_id, find_arxiv_id, normalise_doi, parse_arxiv_ref, parse_arxiv_refs
 
 # Math is kept verbatim, as in arXiv listings; an escaped \$ neither opens nor closes it.
 _MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\))", re.DOTALL)
-_COMBINING = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "c": "\u0327",
-    "v": "\u030c",
-    "u": "\u0306",
-    "H": "\u030b",
-    "k": "\u0328",
-    "r": "\u030a",
-    "d": "\u0323",
-    "b": "\u0331",
-}
-_LETTERS = {"ss": "ß", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å", "o": "ø", "O": "Ø"}
-_LETTERS |= {"l": "ł", "L": "Ł", "i": "\N{LATIN SMALL LETTER DOTLESS I}", "j": "ȷ"}
-_WORDS = {
-    "LaTeX": "LaTeX",
-    "TeX": "TeX",
-    "ldots": "…",
-    "dots": "…",
-    "textendash": "\N{EN DASH}",
-    "textemdash": "\N{EM DASH}",
-    "textbackslash": "\\",
-    "textbraceleft": "{",
-    "textbraceright": "}",
-    "textasciitilde": "~",
-    "textasciicircum": "^",
-    "textunderscore": "_",
-}
-# One pass over the text, so that what one rule produces is never read again by another (the backslash of a
-# \textbackslash must not escape the brace after it), and a brace still splits a ligature as in LaTeX: -{}- is two
-# hyphens. Groups: 1-3 an accent like \'e or \'{e}; 4-6 one like \c{c} or \c c; 7 a letter like \ss; 8 an escaped
-# character like \&; 9 a command. What is left: a line break \\ or control space, a ligature, a brace or a tie.
-_TOKEN = re.compile(
-    r"""\\([`'^"~=.])\s*(?:\{\s*(\\[ij]|[A-Za-z])\s*\}|(\\[ij]|[A-Za-z]))"""
-    r"|\\([cvuHkrdb])(?:\s*\{\s*(\\[ij]|[A-Za-z])\s*\}|\s+([A-Za-z]))"
-    r"|\\(ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s+)?"
-    r"|\\([&%_#${}])"
-    r"|\\([A-Za-z]+)\*?"
-    r"|\\\\|\\ |---|--|``|''|[{}~]"
-)
-_OTHER = {"---": "\N{EM DASH}", "--": "\N{EN DASH}", "``": "“", "''": "”", "{": "", "}": ""}
-_ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
+# Characters that make a text part LaTeX at all; a part without any is already plain text (most abstracts).
+_LATEX = re.compile(r"[\\{}~%&]|--|``|''")
+# A bare % or & in a BibTeX value is text to every reference manager that wrote it, not a comment or a column.
+_BARE = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
+_ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s={}()]+)")
 _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
+# A value that runs on into the next field: 'title = {X}\n  author = {Y}' with the comma between them missing.
+_RUN_ON = re.compile(r"^\s*(?:\{.*\}|\".*\")\s+([A-Za-z][\w\-]*)\s*=\s*\S", re.DOTALL)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 
 
-def _token(match: re.Match[str]) -> str:
-    mark = match.group(1) or match.group(4)
-    if mark:
-        base = next(g for g in (match.group(2), match.group(3), match.group(5), match.group(6)) if g)
-        base = base.lstrip("\\")  # an accent on a dotless \i or \j sits on a plain i or j
-        return unicodedata.normalize("NFC", base + _COMBINING[mark])
-    if match.group(7):
-        return _LETTERS[match.group(7)]
-    if match.group(8):
-        return match.group(8)
-    if match.group(9):
-        return _WORDS.get(match.group(9), "")
-    return _OTHER.get(match.group(), " ")
+@functools.cache
+def _decoder() -> tuple[Any, Any]:
+    """pylatexenc's walker context and text converter, taught what BibTeX exporters write that it lacks."""
+    from pylatexenc import latex2text, latexwalker, macrospec
+
+    logging.getLogger("pylatexenc").setLevel(logging.ERROR + 10)  # it logs every tolerated oddity
+    walker_db = latexwalker.get_default_latex_context_db()
+    walker_db.add_context_category(
+        "paperrec",
+        macros=[macrospec.MacroSpec("href", "{{"), macrospec.MacroSpec("url", "{")],
+        prepend=True,
+    )
+    text_db = latex2text.get_default_latex_context_db()
+    macros = [
+        # Zotero and paperrec's own export write these for characters LaTeX would read as markup.
+        latex2text.MacroTextSpec("textbraceleft", "{"),
+        latex2text.MacroTextSpec("textbraceright", "}"),
+        latex2text.MacroTextSpec("textasciicircum", "^"),
+        latex2text.MacroTextSpec("texttimes", "\N{MULTIPLICATION SIGN}"),
+        latex2text.MacroTextSpec("url", "%(1)s"),
+        latex2text.MacroTextSpec("href", "%(2)s"),
+    ]
+    # !` and ?` are Spanish ligatures to LaTeX but plain punctuation in every title we have seen.
+    specials = [latex2text.SpecialsTextSpec("!`", "!`"), latex2text.SpecialsTextSpec("?`", "?`")]
+    text_db.add_context_category("paperrec", macros=macros, specials=specials, prepend=True)
+    converter = latex2text.LatexNodes2Text(latex_context=text_db, math_mode="verbatim", strict_latex_spaces=True)
+    return walker_db, converter
+
+
+def _decode(part: str) -> str:
+    """A text part (no math) as plain text, by pylatexenc: accents, escapes, symbols, formatting commands."""
+    if not _LATEX.search(part):
+        return part
+    from pylatexenc import latexwalker
+
+    walker_db, converter = _decoder()
+    walker = latexwalker.LatexWalker(_BARE.sub(r"\1\\\2", part), latex_context=walker_db, tolerant_parsing=True)
+    nodes, _, _ = walker.get_latex_nodes()
+    return converter.nodelist_to_text(nodes)
 
 
 def split_math(value: str) -> list[str]:
@@ -96,9 +90,13 @@ def split_math(value: str) -> list[str]:
 
 
 def latex_to_text(value: str) -> str:
-    """Plain text of a BibTeX value: braces, accents and formatting commands resolved, $math$ kept as written."""
+    """Plain text of a BibTeX value: accents, escapes and commands resolved by pylatexenc, $math$ kept as written.
+
+    Zotero escapes a title's own LaTeX ($\\alpha$ is written \\$\\textbackslash alpha\\$): decoding the escapes
+    gives back the title as Zotero shows it, math included: r"\\$\\textbackslash alpha\\$" reads "$\\alpha$".
+    """
     parts = split_math(value)
-    return clean_text("".join(part if index % 2 else _TOKEN.sub(_token, part) for index, part in enumerate(parts)))
+    return clean_text("".join(part if index % 2 else _decode(part) for index, part in enumerate(parts)))
 
 
 def _fields(entry: Entry, enclosed: bool) -> dict[str, str]:
@@ -112,20 +110,59 @@ def _fields(entry: Entry, enclosed: bool) -> dict[str, str]:
     return fields
 
 
-def _arxiv_id(fields: dict[str, str]) -> tuple[str, int | None] | None:
-    """The entry's arXiv id: eprint, url, doi, then 'arXiv:...' mentions in journal, note or howpublished."""
+def _arxiv_id(fields: dict[str, str], key: str) -> tuple[str, int | None] | None:
+    """The entry's arXiv id, from the fields that name only an id first, then from any field that mentions one.
+
+    eprint/arxivid (Better BibTeX, JabRef, Mendeley), url (Mendeley puts several there), doi 10.48550/arXiv.*, the ADS
+    fields (adsurl, eid, pages = {arXiv:...}, a bibcode as the key), DBLP's CoRR volume 'abs/...', then 'arXiv:...'
+    mentions in journal, note, howpublished, address and the rest.
+    """
     prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "arxiv").strip().lower()
-    exact = [fields.get("eprint", "")] if prefix == "arxiv" else []
-    exact += [fields.get("arxivid", ""), fields.get("url", ""), fields.get("doi", "")]
+    declared = fields.get("eprint", "") if prefix == "arxiv" else ""
+    found = parse_arxiv_ref(declared, placeholder="archiveprefix" in fields) if declared.strip() else None
+    if found:
+        return found
+    exact = [fields.get("arxivid", ""), fields.get("arxiv", ""), fields.get("doi", ""), fields.get("adsurl", "")]
     for value in exact:
         found = parse_arxiv_ref(value) if value.strip() else None
         if found:
             return found
-    for name in ("journal", "note", "howpublished"):
+    found = parse_arxiv_refs(fields.get("url", ""))
+    if found:
+        return found
+    bibcode = bibcode_arxiv_id(key)  # NASA ADS uses the bibcode as the entry key
+    if bibcode:
+        return bibcode, None
+    if re.fullmatch(r"(?i)corr|arxiv|arxiv e-prints", fields.get("journal", "").strip()):
+        found = parse_arxiv_ref(fields.get("volume", "").strip().removeprefix("abs/"))
+        if found:
+            return found
+    named = ("eid", "pages", "journal", "note", "howpublished", "address", "annote", "annotation", "addendum")
+    for name in (*named, *(name for name in fields if name not in named and name != "abstract")):
         found = find_arxiv_id(fields.get(name, ""))
         if found:
             return found
     return None
+
+
+def _year(fields: dict[str, str]) -> int | None:
+    """The publication year: 'year', else the start of a BibLaTeX 'date' (2021, 2021-04, 2021-04-21)."""
+    match = re.match(r"\s*\{?\s*(\d{4})\b", fields.get("year", "")) or re.match(r"\s*(\d{4})\b", fields.get("date", ""))
+    return int(match.group(1)) if match else None
+
+
+def _added(fields: dict[str, str], year: int | None) -> date | None:
+    """The entry's own date: BibLaTeX 'date', else 'year' with 'month' (the 1st of it; January without a month)."""
+    day = iso_day(fields.get("date", ""))
+    if day is not None or year is None:
+        return day
+    raw = fields.get("month", "").strip().strip("{}").strip().lower()
+    month = int(raw) if raw.isdigit() else _MONTHS.get(raw[:3], 0)
+    month = month if 1 <= month <= 12 else 1
+    try:
+        return date(year, month, 1)
+    except ValueError:  # a year such as 0000
+        return None
 
 
 def parse_authors(value: str) -> tuple[str, ...]:
@@ -140,9 +177,9 @@ def parse_authors(value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _paper(fields: dict[str, str]) -> Paper | None:
-    """The Paper for an entry's fields; None when it has neither an arXiv id nor a title."""
-    found = _arxiv_id(fields)
+def _reference(fields: dict[str, str], key: str) -> Reference | None:
+    """The reference for an entry's fields; None when it has neither an arXiv id nor a title."""
+    found = _arxiv_id(fields, key)
     title = latex_to_text(fields.get("title", ""))
     if not found and not title:
         return None
@@ -154,10 +191,22 @@ def _paper(fields: dict[str, str]) -> Paper | None:
     if found:
         # An empty title marks "metadata missing", as for bare ids.
         arxiv_id, version = found
-        return Paper(
+        paper = Paper(
             arxiv_id, title, abstract=abstract, authors=authors, categories=categories, date=day, version=version
         )
-    return Paper.make(title, None, abstract=abstract, authors=authors, categories=categories, date=day)
+    else:
+        paper = Paper.make(title, None, abstract=abstract, authors=authors, categories=categories, date=day)
+    year = _year(fields)
+    return Reference(paper, doi=normalise_doi(fields.get("doi", "")), year=year, added=_added(fields, year))
+
+
+def _run_on(fields: dict[str, str]) -> str | None:
+    """The field name a value ran on into (a missing comma before it), if any."""
+    for value in fields.values():
+        match = _RUN_ON.match(value)
+        if match:
+            return match.group(1)
+    return None
 
 
 def _where(path: Path, block: ParsingFailedBlock | Entry) -> str:
@@ -169,8 +218,8 @@ def _where(path: Path, block: ParsingFailedBlock | Entry) -> str:
     return f"{path}{line} @{head.group(1)}{{{head.group(2)}}}" if head else f"{path}{line}"
 
 
-def read_bibtex(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
-    """Papers of a .bib file in file order and the (what, why) entries skipped: broken, or without id and title."""
+def bibtex_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
+    """References of a .bib file in file order and the (what, why) entries skipped: broken, or without id and title."""
     text = path.read_text(encoding="utf-8-sig")
     # bibtexparser logs each broken entry itself; we report them once, in the skipped list.
     logging.getLogger("bibtexparser").setLevel(logging.ERROR + 10)
@@ -178,7 +227,7 @@ def read_bibtex(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
         library = bibtexparser.parse_string(text, append_middleware=[NormalizeFieldKeys()])
     except ParsingException as error:
         raise PaperrecError(f"{path}: cannot parse BibTeX ({error})") from None
-    papers: list[Paper] = []
+    references: list[Reference] = []
     skipped: list[tuple[str, str]] = []
     for block in library.blocks:
         if isinstance(block, Entry):
@@ -189,16 +238,35 @@ def read_bibtex(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
                 continue
             entry, enclosed = block.ignore_error_block, True
         elif isinstance(block, ParsingFailedBlock):
-            reason = getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__
-            skipped.append((_where(path, block), f"malformed BibTeX entry: {clean_text(reason)}"))
+            skipped.append((_where(path, block), f"malformed BibTeX entry: {_failure(block)}"))
             continue
         else:
             continue
-        paper = _paper(_fields(entry, enclosed))
-        if paper is None:
+        fields = _fields(entry, enclosed)
+        field = _run_on(fields)
+        if field:
+            why = f"malformed BibTeX entry: a comma is missing before the field {field!r}"
+            skipped.append((_where(path, entry), why))
+            continue
+        reference = _reference(fields, entry.key)
+        if reference is None:
             skipped.append((_where(path, entry), "neither an arXiv id nor a title"))
         else:
-            papers.append(paper)
+            references.append(reference)
     if text.strip() and all(isinstance(block, ImplicitComment) for block in library.blocks):
         raise PaperrecError(f"{path}: no BibTeX entries found (expected '@article{{key, title = ...}}' blocks)")
-    return papers, skipped
+    return references, skipped
+
+
+def _failure(block: ParsingFailedBlock) -> str:
+    """Why bibtexparser gave up on a block, in words a user can act on."""
+    reason = clean_text(getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__)
+    if reason.startswith("Expected comma after entry key"):
+        return "a comma is missing after the entry key"
+    return reason
+
+
+def read_bibtex(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
+    """Papers of a .bib file in file order and the (what, why) entries skipped: broken, or without id and title."""
+    references, skipped = bibtex_references(path)
+    return [r.paper for r in references], skipped

@@ -4,35 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
-from ..schema import Paper, PaperrecError, UsageError, title_id
-from .bibtex import read_bibtex
+from ..schema import Paper, PaperrecError, UsageError, normalise_title
+from .bibtex import bibtex_references
 from .guard import choose_format, reading
-from .idlist import read_id_list
-from .zotero import read_csl_json, read_zotero_rdf
+from .idlist import Reference, id_list_references
+from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
-Reader = Callable[[Path], tuple[list[Paper], list[tuple[str, str]]]]
+Reader = Callable[[Path], tuple[list[Reference], list[tuple[str, str]]]]
 
 __all__ = ["IMPORT_FORMATS", "ImportResult", "read_collection", "read_collections"]
 
 
 def _listing_reader(fmt: str) -> Reader:
-    def read(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
-        """All papers of a listing file; nothing is skipped."""
+    def read(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
+        """All papers of a listing file, each added on its listing date; nothing is skipped."""
         # Imported here: the sources package re-exports this module, so a top-level import would be circular.
         from . import read_listing
 
-        return list(read_listing(path, fmt).papers), []
+        papers = read_listing(path, fmt).papers
+        return [Reference(p, year=p.date.year if p.date else None, added=p.date) for p in papers], []
 
     return read
 
 
 IMPORT_FORMATS: dict[str, Reader] = {
-    "bibtex": read_bibtex,
-    "csl-json": read_csl_json,
-    "zotero-rdf": read_zotero_rdf,
-    "ids": read_id_list,
+    "bibtex": bibtex_references,
+    "csl-json": csl_references,
+    "zotero-rdf": rdf_references,
+    "ids": id_list_references,
     "md": _listing_reader("md"),
     "jsonl": _listing_reader("jsonl"),
     "csv": _listing_reader("csv"),
@@ -53,10 +55,14 @@ _EXTENSIONS = {
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Papers read from collection files (no two with one id) and what was skipped, as (what, why)."""
+    """Papers read from collection files (one per work), what was skipped as (what, why), and what was merged."""
 
     papers: tuple[Paper, ...]
     skipped: tuple[tuple[str, str], ...] = ()
+    added: tuple[date | None, ...] = ()  # row-aligned with papers: each paper's own date in the files, if any
+    merged: int = 0  # references that were another reference's work and joined it
+    ignored: tuple[tuple[str, str], ...] = ()  # notes, attachments and annotations: not papers, not problems
+    read: int = 0  # references read (papers before merging)
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -92,22 +98,75 @@ def _combine(first: Paper, second: Paper) -> Paper:
     )
 
 
-def _merge(papers: Iterable[Paper]) -> tuple[Paper, ...]:
-    """Unique papers in first-seen order: one per arXiv id; a t: paper joins the arXiv paper of that title."""
-    by_id: dict[str, Paper] = {}
-    for paper in papers:
-        known = by_id.get(paper.arxiv_id)
-        by_id[paper.arxiv_id] = paper if known is None else _combine(known, paper)
-    by_title = {title_id(p.title): p.arxiv_id for p in by_id.values() if p.has_arxiv_id and p.title}
-    for paper in [p for p in by_id.values() if not p.has_arxiv_id]:
-        target = by_title.get(paper.arxiv_id)
-        if target is not None:
-            by_id[target] = _combine(by_id[target], paper)
-            del by_id[paper.arxiv_id]
-    return tuple(by_id.values())
+def _join(first: Reference, second: Reference) -> Reference:
+    """Two references to one work as one: papers combined, the earliest own date kept."""
+    days = [d for d in (first.added, second.added) if d is not None]
+    return Reference(
+        _combine(first.paper, second.paper),
+        doi=first.doi or second.doi,
+        year=first.year if first.year is not None else second.year,
+        added=min(days) if days else None,
+    )
 
 
-def _read(path: Path, fmt: str | None) -> tuple[list[Paper], list[tuple[str, str]]]:
+def _years(reference: Reference) -> set[int]:
+    """The years a reference may be dated: its own, else for a new-style arXiv id that year or the next (published)."""
+    if reference.year is not None:
+        return {reference.year}
+    paper = reference.paper
+    if paper.date is not None:
+        return {paper.date.year}
+    if paper.has_arxiv_id and "/" not in paper.arxiv_id:
+        year = 2000 + int(paper.arxiv_id[:2])
+        return {year, year + 1}
+    return set()
+
+
+def _keys(reference: Reference) -> list[tuple[str, ...]]:
+    """What identifies a reference's work: its arXiv id, its DOI, its normalised title with each possible year."""
+    keys: list[tuple[str, ...]] = []
+    if reference.paper.has_arxiv_id:
+        keys.append(("arxiv", reference.paper.arxiv_id))
+    if reference.doi:
+        keys.append(("doi", reference.doi))
+    title = normalise_title(reference.paper.title)
+    # A title alone names no work: "Deep learning" (2015) and "Deep Learning" (2016) are two papers, and so are
+    # 21 web pages called "Online reference" without a year.
+    keys += [("title", title, str(year)) for year in sorted(_years(reference))] if title else []
+    return keys
+
+
+def _compatible(first: Reference, second: Reference) -> bool:
+    """False when two references have different arXiv ids: then no DOI or title makes them one work."""
+    return not (
+        first.paper.has_arxiv_id and second.paper.has_arxiv_id and first.paper.arxiv_id != second.paper.arxiv_id
+    )
+
+
+def _merge(references: Iterable[Reference]) -> tuple[list[Reference], int]:
+    """One reference per work in first-seen order: same arXiv id, same DOI, or same title and year; and the merges."""
+    works: list[Reference] = []
+    by_key: dict[tuple[str, ...], int] = {}
+    merged = 0
+    for reference in references:
+        target = None
+        for key in _keys(reference):
+            index = by_key.get(key)
+            if index is not None and _compatible(works[index], reference):
+                target = index
+                break
+        if target is None:
+            works.append(reference)
+            target = len(works) - 1
+        else:
+            works[target] = _join(works[target], reference)
+            merged += 1
+        for key in _keys(works[target]):
+            by_key.setdefault(key, target)
+    return works, merged
+
+
+def _read(path: Path, fmt: str | None) -> tuple[list[Reference], list[tuple[str, str]]]:
     """Run the reader for one file, turning file-system trouble into one-line errors that name the file."""
     if not path.exists():
         raise PaperrecError(f"{path}: no such file")
@@ -118,21 +177,32 @@ def _read(path: Path, fmt: str | None) -> tuple[list[Paper], list[tuple[str, str
         return reader(path)
 
 
+def _result(references: list[Reference], skipped: list[tuple[str, str]]) -> ImportResult:
+    works, merged = _merge(references)
+    return ImportResult(
+        papers=tuple(w.paper for w in works),
+        skipped=tuple(s for s in skipped if s[1] != NOT_A_PAPER),
+        added=tuple(w.added for w in works),
+        merged=merged,
+        ignored=tuple(s for s in skipped if s[1] == NOT_A_PAPER),
+        read=len(references),
+    )
+
+
 def read_collection(path: Path | str, fmt: str | None = None) -> ImportResult:
     """Read one collection file, e.g. read_collection("library.bib") or read_collection("liked", fmt="ids")."""
-    papers, skipped = _read(Path(path), fmt)
-    return ImportResult(papers=_merge(papers), skipped=tuple(skipped))
+    return _result(*_read(Path(path), fmt))
 
 
 def read_collections(paths: Iterable[Path | str], fmt: str | None = None) -> ImportResult:
-    """Read several collection files and merge them: one paper per arXiv id, the most complete record kept."""
-    papers: list[Paper] = []
+    """Read several collection files and merge them: one paper per work, the most complete record kept."""
+    references: list[Reference] = []
     skipped: list[tuple[str, str]] = []
     names = [Path(p) for p in paths]
     if not names:
         raise UsageError("no collection file given")
     for path in names:
         more, skips = _read(path, fmt)
-        papers += more
+        references += more
         skipped += skips
-    return ImportResult(papers=_merge(papers), skipped=tuple(skipped))
+    return _result(references, skipped)

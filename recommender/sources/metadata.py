@@ -77,6 +77,7 @@ class Completion:
     without_abstract: int
     unresolved: tuple[str, ...]  # ids with neither title nor abstract after the lookup
     notice: str | None = None  # e.g. why the lookup failed (offline)
+    missing: tuple[str, ...] = ()  # of the unresolved, those the lookup answered for without them: not on arXiv
 
 
 def needs_metadata(paper: Paper) -> bool:
@@ -90,9 +91,11 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
     known = cache.get_many(wanted) if cache is not None and wanted else {}
     notice = None
     remaining = [i for i in wanted if i not in known]
+    answered: set[str] = set()
     if remaining and lookup is not None:
         try:
             fetched = lookup(remaining)
+            answered = set(remaining)
         except PaperrecError as error:
             fetched = {}
             notice = f"could not fetch metadata for {len(remaining)} papers ({error})"
@@ -117,4 +120,5 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
         without_abstract=sum(1 for p in completed if p.title and not p.abstract),
         unresolved=tuple(p.arxiv_id for p in completed if not p.title),
         notice=notice,
+        missing=tuple(p.arxiv_id for p in completed if not p.title and p.arxiv_id in answered),
     )

@@ -12,7 +12,7 @@ from xml.parsers import expat
 
 from ..schema import Paper, PaperrecError, clean_text
 from .guard import iso_day, json_loads, reading, scrub, shown
-from .idlist import find_arxiv_id, parse_arxiv_ref
+from .idlist import Reference, find_arxiv_id, normalise_doi, parse_arxiv_ref
 from .markdown import strip_html
 
 _NS = {
@@ -27,6 +27,12 @@ _NS = {
 _ABOUT = f"{{{_NS['rdf']}}}about"
 _RESOURCE = f"{{{_NS['rdf']}}}resource"
 _NOT_PAPERS = {"attachment", "note", "annotation"}
+# Skip reasons that are not problems: what a library holds besides papers. The report counts them apart.
+NOT_A_PAPER = "not a paper: a Zotero note, attachment or annotation"
+# CSL has no type for notes: Zotero exports a standalone note as {"id": ".../items/KEY", "type": "article",
+# "title": <the note's first line>} and nothing else, where every real item carries more (an author, a date, a URL,
+# a container...). An item with no field beyond these is a note; so is one whose type says so outright.
+_CSL_NOTE_KEYS = {"id", "type", "title", "citation-key", "note", "system_id", "key"}
 
 
 def _first_id(exact: Iterable[str], free_text: Iterable[str]) -> tuple[str, int | None] | None:
@@ -56,6 +62,18 @@ def _build(
     return None
 
 
+def _partial_day(text: str) -> tuple[int | None, date | None]:
+    """(year, first day) of a date written 2021-04-21, 2021-04, 2021 or '2021-04-23 08:12:45'; (None, None) else."""
+    match = re.match(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
+    if not match:
+        return None, None
+    year = int(match.group(1))
+    try:
+        return year, date(year, int(match.group(2) or 1), int(match.group(3) or 1))
+    except ValueError:
+        return year, None
+
+
 def _csl_text(item: dict[str, Any], key: str) -> str:
     value = item.get(key)
     return scrub(str(value)) if isinstance(value, str | int | float) else ""
@@ -73,44 +91,78 @@ def _csl_name(person: Any) -> str:
 
 def _csl_day(issued: Any) -> date | None:
     """The 'issued' date when it has year, month and day (date-parts or raw)."""
-    if not isinstance(issued, dict):
+    parts = _csl_parts(issued)
+    if parts is not None:
+        return parts[1] if len(parts[0]) >= 3 else None
+    return iso_day(str(issued.get("raw", ""))) if isinstance(issued, dict) else None
+
+
+def _csl_parts(value: Any) -> tuple[list[Any], date | None] | None:
+    """A CSL date's date-parts and its first day (month and day default to 1); None without date-parts."""
+    if not isinstance(value, dict):
         return None
-    parts = issued.get("date-parts")
-    if isinstance(parts, list) and parts and isinstance(parts[0], list) and len(parts[0]) >= 3:
-        try:
-            return date(int(parts[0][0]), int(parts[0][1]), int(parts[0][2]))
-        except (TypeError, ValueError, OverflowError):  # OverflowError: a year such as 1e300
-            return None
-    return iso_day(str(issued.get("raw", "")))
+    parts = value.get("date-parts")
+    if not (isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]):
+        return None
+    try:
+        numbers = [int(p) for p in parts[0][:3]]
+        return parts[0], date(numbers[0], *[*numbers[1:], 1, 1][:2])
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a year such as 1e300
+        return parts[0], None
 
 
-def _csl_paper(item: dict[str, Any]) -> Paper | None:
-    """The Paper for one CSL item; the arXiv id from number, URL, DOI, archive_location, note or container-title."""
+def _csl_when(value: Any) -> tuple[int | None, date | None]:
+    """(year, first day) of a CSL date: date-parts, else its raw text."""
+    parts = _csl_parts(value)
+    if parts is not None:
+        return (parts[1].year if parts[1] else None), parts[1]
+    return _partial_day(str(value.get("raw", ""))) if isinstance(value, dict) else (None, None)
+
+
+def _csl_is_note(item: dict[str, Any]) -> bool:
+    """True for what Zotero writes for a note, attachment or annotation (see _CSL_NOTE_KEYS)."""
+    kind = str(item.get("type", "")).lower()
+    return kind in _NOT_PAPERS or (kind in ("article", "") and not set(item) - _CSL_NOTE_KEYS)
+
+
+def _csl_reference(item: dict[str, Any]) -> Reference | None:
+    """The reference for one CSL item; the arXiv id from number, URL, DOI, archive_location, note or container."""
     found = _first_id(
         (_csl_text(item, k) for k in ("number", "URL", "DOI", "archive_location")),
-        (_csl_text(item, k) for k in ("note", "container-title", "publisher")),
+        (_csl_text(item, k) for k in ("note", "container-title", "publisher", "source")),
     )
     authors = item.get("author")
-    return _build(
+    paper = _build(
         found,
         strip_html(_csl_text(item, "title")),
         strip_html(_csl_text(item, "abstract")),
         [_csl_name(a) for a in authors] if isinstance(authors, list) else [],
         _csl_day(item.get("issued")),
     )
+    if paper is None:
+        return None
+    year, issued = _csl_when(item.get("issued"))
+    accessed = _csl_when(item.get("accessed"))[1]
+    return Reference(paper, doi=normalise_doi(_csl_text(item, "DOI")), year=year, added=accessed or issued)
 
 
 def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers of a CSL JSON export (Zotero: Export → CSL JSON) and the (what, why) items skipped."""
+    references, skipped = csl_references(path)
+    return [r.paper for r in references], skipped
+
+
+def csl_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
+    """References of a CSL JSON export and the (what, why) items skipped, notes and attachments among them."""
     with reading(path):
         return _csl_items(path, path.read_text(encoding="utf-8-sig"))
 
 
-def _csl_items(path: Path, text: str) -> tuple[list[Paper], list[tuple[str, str]]]:
+def _csl_items(path: Path, text: str) -> tuple[list[Reference], list[tuple[str, str]]]:
     data = json_loads(text, str(path), with_line=True)
     if not isinstance(data, list):
         raise PaperrecError(f"{path}: expected a JSON array of CSL items (in Zotero: Export → CSL JSON)")
-    papers: list[Paper] = []
+    papers: list[Reference] = []
     skipped: list[tuple[str, str]] = []
     for number, item in enumerate(data, start=1):
         what = f"{path}: item {number}"
@@ -122,7 +174,10 @@ def _csl_items(path: Path, text: str) -> tuple[list[Paper], list[tuple[str, str]
             what += f" ({scrub(str(label))[:80]})"
         elif label:
             what += f" (an id that is a {shown(label)})"
-        paper = _csl_paper(item)
+        if _csl_is_note(item):
+            skipped.append((what, NOT_A_PAPER))
+            continue
+        paper = _csl_reference(item)
         if paper is None:
             skipped.append((what, "neither an arXiv id nor a title"))
         else:
@@ -140,7 +195,7 @@ def _rdf_person(person: ElementTree.Element) -> str:
     return clean_text(" ".join(given + _texts(person, "foaf:surname")))
 
 
-def _rdf_paper(element: ElementTree.Element, by_about: dict[str, ElementTree.Element]) -> Paper | None:
+def _rdf_reference(element: ElementTree.Element, by_about: dict[str, ElementTree.Element]) -> Reference | None:
     """The Paper for one Zotero RDF item; its journal (inline or by reference) is searched for ids too."""
     containers = []
     for part_of in element.findall("dcterms:isPartOf", _NS):
@@ -157,17 +212,31 @@ def _rdf_paper(element: ElementTree.Element, by_about: dict[str, ElementTree.Ele
         _texts(element, "dc:description") + [t for c in containers for t in _texts(c, "dc:title")],
     )
     people = element.findall("bib:authors/rdf:Seq/rdf:li/foaf:Person", _NS)
-    return _build(
+    published = " ".join(_texts(element, "dc:date")[:1])
+    paper = _build(
         found,
         strip_html(" ".join(_texts(element, "dc:title")[:1])),
         strip_html(" ".join(_texts(element, "dcterms:abstract")[:1])),
         [_rdf_person(p) for p in people],
-        iso_day(" ".join(_texts(element, "dc:date")[:1])),
+        iso_day(published),
     )
+    if paper is None:
+        return None
+    year, issued = _partial_day(published)
+    # Zotero writes the item's dateAdded as z:dateAdded and its access date (urldate) as dcterms:dateSubmitted.
+    stamps = [_partial_day(t)[1] for t in _texts(element, "z:dateAdded") + _texts(element, "dcterms:dateSubmitted")]
+    doi = next((normalise_doi(i) for i in identifiers if normalise_doi(i)), "")
+    return Reference(paper, doi=doi, year=year, added=next((d for d in stamps if d), issued))
 
 
 def read_zotero_rdf(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers of a Zotero RDF export in file order and the (what, why) items skipped; attachments and notes ignored."""
+    references, skipped = rdf_references(path)
+    return [r.paper for r in references], [s for s in skipped if s[1] != NOT_A_PAPER]
+
+
+def rdf_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
+    """References of a Zotero RDF export and the (what, why) items skipped, notes and attachments among them."""
     with reading(path):
         try:
             root = _parse_xml(path)
@@ -204,18 +273,22 @@ def _parse_xml(path: Path) -> ElementTree.Element:
     return builder.close()
 
 
-def _rdf_items(path: Path, root: ElementTree.Element) -> tuple[list[Paper], list[tuple[str, str]]]:
+def _rdf_items(path: Path, root: ElementTree.Element) -> tuple[list[Reference], list[tuple[str, str]]]:
     if root.tag != f"{{{_NS['rdf']}}}RDF":
         raise PaperrecError(f"{path}: not a Zotero RDF export (the root element is {root.tag}, expected rdf:RDF)")
     by_about = {element.get(_ABOUT, ""): element for element in root if element.get(_ABOUT)}
-    papers: list[Paper] = []
+    papers: list[Reference] = []
     skipped: list[tuple[str, str]] = []
     for element in root:
-        # Items carry z:itemType; journals, collections, people and memos do not.
+        # Items carry z:itemType; journals, collections and people do not. Notes are bib:Memo elements (an item's
+        # own notes and standalone ones alike), attachments and annotations have their z:itemType.
         item_type = " ".join(_texts(element, "z:itemType"))
-        if not item_type or item_type in _NOT_PAPERS:
+        if element.tag == f"{{{_NS['bib']}}}Memo" or item_type in _NOT_PAPERS:
+            skipped.append((f"{path}: {item_type or 'note'} {element.get(_ABOUT, '(no rdf:about)')}", NOT_A_PAPER))
             continue
-        paper = _rdf_paper(element, by_about)
+        if not item_type:
+            continue
+        paper = _rdf_reference(element, by_about)
         if paper is None:
             skipped.append(
                 (f"{path}: {item_type} {element.get(_ABOUT, '(no rdf:about)')}", "neither an arXiv id nor a title")
