@@ -353,7 +353,7 @@ class PoliteClient:
         """
         limit = min(self.deadline, self._time_left())
         if limit <= 0:
-            raise _Deadline(0.0)
+            raise TemporaryNetworkError("gave up on arXiv: this fetch's deadline has passed; try again later")
         http = self._http
         outcome: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         cancelled = threading.Event()
@@ -476,6 +476,8 @@ class PoliteClient:
                 f"arXiv did not answer within {self.timeout:g} s",
                 f"arXiv did not answer (offline?): no response within {self.timeout:g} s",
             ) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
+            raise NetworkError(f"cannot fetch {_one_line(url)}: {_reason(error)}") from None
         except httpx.ConnectError as error:
             reason = _reason(error)
             raise _Retry(
