@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recommender.schema import PaperrecError, UsageError
+from recommender.schema import PaperrecError, TemporaryFailure, UsageError
 from recommender.sources import arxiv, to_jsonl
 from recommender.sources.arxiv import (
     fetch_day,
@@ -556,5 +556,6 @@ def test_fetch_listing_offline_is_a_network_error(tmp_path: Path, monkeypatch: p
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setattr(arxiv, "RSS_URL", f"http://127.0.0.1:{port}/rss")
-    with quick_client([], max_retries=0) as polite, pytest.raises(NetworkError, match=r"^arXiv did not answer"):
+    with quick_client([], max_retries=0) as polite, pytest.raises(NetworkError, match=r"^arXiv did not answer") as c:
         fetch_listing(["cs.CV"], client=polite, store=tmp_path, now=THURSDAY_NOON)
+    assert isinstance(c.value, TemporaryFailure)  # exit 75: cron retries later

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from recommender.cli import app
 from recommender.schema import PaperrecError, TemporaryFailure
 from recommender.sources import arxiv, http
-from recommender.sources.arxiv import fetch_day, fetch_metadata
+from recommender.sources.arxiv import fetch_day, fetch_feed, fetch_metadata
 from recommender.sources.http import (
     NetworkError,
     PoliteClient,
@@ -613,3 +613,30 @@ def test_fetch_that_succeeds_after_a_retry_announces_it(
     result = invoke("fetch", "cs.CV", "--date", "2021-04-22")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == "arXiv unavailable (HTTP 503), retry 1/4 in 0.05 s"
+
+
+SURROGATES = FEED.replace(b"Temporal Modulation Network", b"Temporal &#xD83D;&#xDE00; Network", 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        SURROGATES,
+        FEED.replace(b"encoding='UTF-8'", b"encoding='no-such-encoding'", 1),
+        FEED.replace(b"encoding='UTF-8'", b"encoding='utf-32'", 1),
+        FEED.replace(b"encoding='UTF-8'", b"encoding='cp037'", 1),
+        FEED.replace(b"encoding='UTF-8'", b"encoding='rot13'", 1),
+    ],
+    ids=["surrogate references", "unknown encoding", "wrong encoding", "ebcdic", "a codec that is no encoding"],
+)
+def test_odd_feeds_are_read_or_refused_in_one_line(server: RawServer, body: bytes) -> None:
+    assert body != FEED
+    server.handler = lambda request: send(request, 200, body)
+    with quick() as client:
+        try:
+            listing = fetch_feed(client, "cs.CV", base_url=f"{server.url}/rss")
+        except PaperrecError as error:
+            assert "\n" not in str(error) and not isinstance(error, TemporaryFailure)
+        else:
+            if body is SURROGATES:
+                assert listing.papers[0].title.startswith("Temporal \ufffd\ufffd Network")
