@@ -32,6 +32,7 @@ PICK_COLUMNS = (
     "date",
     "url",
     "pdf_url",
+    "code_url",
     "score",
     "profile",
 )
@@ -56,6 +57,7 @@ def pick_record(pick: Pick) -> dict[str, Any]:
         **paper_to_record(paper),
         "url": paper.url,
         "pdf_url": paper.pdf_url,
+        "code_url": safe_url(paper.code_url),
         "score": round(pick.score, 6),
         "profile": pick.profile,
         "because": because_record(pick.because),
@@ -195,6 +197,9 @@ def to_markdown(picks: Sequence[Pick]) -> str:
         authors = ", ".join(filter(None, map(_md_escape, paper.authors)))
         if authors:
             meta.append(authors)
+        code = safe_url(paper.code_url)
+        if code:
+            meta.append(f"[code]({code})")
         parts.append(f"### {pick.rank}. {title}\n{' · '.join(meta)}\n")
         abstract = _md_line(paper.abstract)
         if abstract:
@@ -248,6 +253,9 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
             add(entry, "link", href=url, rel="alternate", type="text/html")
         if pdf_url:
             add(entry, "link", href=pdf_url, rel="related", type="application/pdf", title="PDF")
+        code_url = safe_url(paper.code_url)
+        if code_url:
+            add(entry, "link", href=code_url, rel="related", type="text/html", title="code")
         published = f"{paper.date.isoformat()}T00:00:00Z" if paper.date else stamp
         add(entry, "published", published)
         add(entry, "updated", stamp)

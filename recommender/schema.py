@@ -10,6 +10,7 @@ from datetime import date
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]{}]+")
 _OLD_ID = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
@@ -105,6 +106,12 @@ class Paper:
     def url(self) -> str | None:
         """The arXiv abstract page, None for t: ids."""
         return f"https://arxiv.org/abs/{self.arxiv_id}" if self.has_arxiv_id else None
+
+    @property
+    def code_url(self) -> str | None:
+        """The first web address in the abstract: arXiv abstracts carry their code or project page this way."""
+        match = _URL_IN_TEXT.search(self.abstract)
+        return match.group(0).rstrip(".,;:") if match else None
 
     @property
     def pdf_url(self) -> str | None:

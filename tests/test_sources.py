@@ -27,10 +27,11 @@ def test_example_markdown_parses_to_59_papers(example_listing):
     assert len({p.arxiv_id for p in listing.papers}) == 59
 
 
-def test_markdown_abstract_html_link_reduced_to_text(example_listing):
+def test_markdown_abstract_html_link_keeps_its_address(example_listing):
     first = read_listing(example_listing).papers[0]
-    assert first.abstract.endswith("The code is available at this https URL.")
-    assert "<a" not in first.abstract and "href" not in first.abstract
+    assert first.abstract.endswith("The code is available at https://github.com/CS-GangXu/TMNet.")
+    assert first.code_url == "https://github.com/CS-GangXu/TMNet"
+    assert "<a" not in first.abstract and "href" not in first.abstract and "this https URL" not in first.abstract
     assert first.abstract.startswith("Space-time video super-resolution (STVSR)")
     assert "  " not in first.abstract
 

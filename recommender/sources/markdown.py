@@ -23,9 +23,20 @@ _TAG = re.compile(
 _BREAK = re.compile(r"<\s*(?:br|p|div|li)(?=[\s/>])[^<>]*>", re.IGNORECASE)
 
 
+# arXiv shows a code or project link in an abstract as <a href="https://github.com/...">this https URL</a>.
+_LINK_AS_WORDS = re.compile(
+    r"<a\s[^<>]*?href=\s*[\"'](?P<href>https?://[^\"'<>\s]+)[\"'][^<>]*>\s*this\s+https?\s+URL\s*</a\s*>",
+    re.IGNORECASE,
+)
+
+
 def strip_html(fragment: str) -> str:
-    """Visible text of an HTML fragment: tags removed, entities unescaped, whitespace collapsed."""
-    text = _BREAK.sub(" ", fragment)  # a line break separates words once the tag is gone
+    """Visible text of an HTML fragment: tags removed, entities unescaped, whitespace collapsed.
+
+    A link whose words are only "this https URL" keeps its address instead: the words say nothing, the address does.
+    """
+    text = _LINK_AS_WORDS.sub(lambda match: match["href"], fragment)
+    text = _BREAK.sub(" ", text)  # a line break separates words once the tag is gone
     return clean_text(html.unescape(_TAG.sub("", text)))
 
 
