@@ -115,6 +115,11 @@ class Embedder:
         else:
             self.path, self.model_id, self.offline = None, model, False
 
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory (the first encode loads it: seconds, not milliseconds)."""
+        return self._st_model is not None or self._onnx is not None
+
     def _known_max_seq_length(self) -> int | None:
         """The sequence length when it is known without loading the model (configured, or in the model's files)."""
         if self._max_seq_length is not None:
@@ -375,6 +380,9 @@ class CachedEmbedder:
         return self.embed([p.text for p in papers])
 
     def _encode_missing(self, key: str, hashes: list[str], texts: list[str]) -> dict[str, np.ndarray]:
+        if self.progress and not getattr(self.encoder, "loaded", True):
+            # On a terminal the model load is seconds of silence otherwise.
+            print(f"paperrec: loading the embedding model for {len(texts)} new texts…", file=sys.stderr, flush=True)
         bar = None
         if self.progress and len(texts) > self.chunk_size:
             from tqdm import tqdm
