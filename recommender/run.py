@@ -17,6 +17,7 @@ from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
 from .profile import Profile, load_profile
 from .rank import Scored, get_strategy, pick_from, recommend_settings, score_listing
+from .rank.explain import KEY_SENTENCES
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, UsageError
 from .seen import SeenMemory
 
@@ -102,6 +103,7 @@ class _Cut:
     min_score: float | None = None
     dislike_weight: float | None = None
     diversity: float | None = None
+    key_sentences: int | None = KEY_SENTENCES
 
     def check(self) -> _Cut:
         """Refuse wrong command-line values once, before any profile: they would fail every profile alike."""
@@ -144,7 +146,9 @@ def _section(
     scored = score_listing(
         listing, profile, embedder, strategy=cut.strategy, dislike_weight=cut.dislike_weight, exclude=hidden
     )
-    picks = pick_from(scored, embedder, top=top, min_score=min_score, diversity=diversity)
+    picks = pick_from(
+        scored, embedder, top=top, min_score=min_score, diversity=diversity, key_sentences=cut.key_sentences
+    )
     if seen is not None:
         seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
     return Section(
@@ -173,13 +177,14 @@ def rank_listing(
     min_score: float | None = None,
     dislike_weight: float | None = None,
     diversity: float | None = None,
+    key_sentences: int | None = KEY_SENTENCES,
     seen: SeenMemory | None = None,
 ) -> Run:
     """Rank one listing for each profile (names or .toml paths); with a seen-memory, remember the picks as shown.
 
     Example: rank_listing(read_listing("day.md"), ["super-resolution"], open_embedder())
     """
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity).check()
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences).check()
     sections, failures = [], []
     for path in profile_paths(profiles):
         try:
@@ -204,6 +209,7 @@ def run_today(
     min_score: float | None = None,
     dislike_weight: float | None = None,
     diversity: float | None = None,
+    key_sentences: int | None = KEY_SENTENCES,
 ) -> Run:
     """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
 
@@ -212,7 +218,7 @@ def run_today(
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity).check()
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences).check()
     sections, notices, failures, papers = [], [], [], {}
     for path in profile_paths(profiles):
         try:

@@ -150,3 +150,16 @@ def test_readme_python_snippet_runs(fake_model, monkeypatch):
     namespace: dict = {}
     exec(compile(snippet, "README.md", "exec"), namespace)
     assert len(namespace["scored"]) > 50 and namespace["scored"].strategy.name == "hybrid"
+
+
+def test_key_sentences_only_for_the_first_picks_unless_asked(fake_model):
+    def sentences_of(*options):
+        result = CliRunner().invoke(
+            cli.app, ["rank", str(EXAMPLE_LISTING), "-p", str(SR_PROFILE), "-n", "30", "-f", "json", *options]
+        )
+        assert result.exit_code == 0, result.output
+        return [bool(p["because"]["sentence"]) for p in json.loads(result.stdout)]
+
+    default = sentences_of()
+    assert all(default[:10]) and not any(default[10:])
+    assert all(sentences_of("--all-sentences"))

@@ -13,6 +13,7 @@ from ..schema import Because, Paper, Pick
 from .lexical import fit_tfidf
 from .strategies import ScoringInput, unit_mean
 
+KEY_SENTENCES = 10  # picks that get their key sentence by default
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
 
 
@@ -42,8 +43,13 @@ def explain(
     embedder: CachedEmbedder,
     *,
     lexical: bool = False,
+    key_sentences: int | None = KEY_SENTENCES,
 ) -> list[Pick]:
-    """Attach a Because to each pick: its closest liked papers, the terms that weighed most, and its key sentence."""
+    """Attach a Because to each pick: its closest liked papers, the terms that weighed most, and its key sentence.
+
+    Key sentences cost an embedding per sentence, so only the first `key_sentences` picks get one (None: all): a
+    program asking for 200 picks does not wait for a thousand sentences nobody reads.
+    """
     if not picks:
         return []
     n_liked = len(liked)
@@ -56,7 +62,8 @@ def explain(
     else:
         terms = [()] * len(picks)
     center = unit_mean(inp.liked, inp.liked_weights())
-    split = [sentences(p.paper.abstract) for p in picks]
+    shown = len(picks) if key_sentences is None else key_sentences
+    split = [sentences(p.paper.abstract) if n < shown else [] for n, p in enumerate(picks)]
     flat = [s for parts in split for s in parts]
     sentence_scores = embedder.embed(flat) @ center if flat else np.zeros(0)
     explained, start = [], 0

@@ -15,7 +15,7 @@ from ..embed import CachedEmbedder
 from ..paths import ranker_path
 from ..profile import Profile, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick, UsageError
-from .explain import explain
+from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key, zscore
 from .select import apply_rules, top_picks
 from .strategies import ScoringInput, Strategy, get_strategy, unit_mean
@@ -184,8 +184,10 @@ def pick_from(
     min_score: float | None = None,
     diversity: float = 0.0,
     explain_picks: bool = True,
+    key_sentences: int | None = KEY_SENTENCES,
 ) -> list[Pick]:
-    """The top picks of a scored listing (by score, MMR-diversified when asked), with their reasons."""
+    """The top picks of a scored listing (by score, MMR-diversified when asked), with their reasons (key sentences for
+    the first `key_sentences` picks; None: all)."""
     if not scored.candidates:
         return []
     picks = top_picks(
@@ -202,4 +204,12 @@ def pick_from(
     index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)}
     pick_vectors = scored.vectors[[index[p.paper.arxiv_id] for p in picks]]
     liked = [p.paper for p in scored.profile.liked]
-    return explain(picks, pick_vectors, scored.inputs, liked, embedder, lexical=scored.strategy.lexical)
+    return explain(
+        picks,
+        pick_vectors,
+        scored.inputs,
+        liked,
+        embedder,
+        lexical=scored.strategy.lexical,
+        key_sentences=key_sentences,
+    )
