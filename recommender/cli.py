@@ -242,6 +242,10 @@ DiversityOption = Annotated[
         "--diversity", help="0-1: how much to favour picks unlike those above them (MMR; default: profile's)."
     ),
 ]
+AllSentencesOption = Annotated[
+    bool,
+    typer.Option("--all-sentences", help="Find the key sentence of every pick (default: the first 10; it costs time)."),
+]
 DislikeWeightOption = Annotated[
     float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
 ]
@@ -276,6 +280,7 @@ def rank(
     mark_seen: Annotated[
         bool, typer.Option("--mark-seen", help="Remember the picks as shown, so 'today' hides them later.")
     ] = False,
+    all_sentences: AllSentencesOption = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -297,6 +302,7 @@ def rank(
         min_score=min_score,
         dislike_weight=dislike_weight,
         diversity=diversity,
+        **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
         seen=seen_memory() if mark_seen else None,
     )
     _report_run(run)
@@ -443,6 +449,7 @@ def today(
         bool,
         typer.Option("--email", help="Send the digest by email ($PAPERREC_HOME/config.toml); exit 75 if unsent."),
     ] = False,
+    all_sentences: AllSentencesOption = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -472,6 +479,7 @@ def today(
         min_score=min_score,
         dislike_weight=dislike_weight,
         diversity=diversity,
+        **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
     )
     _report_run(run)
     if config is not None and run.sections:
@@ -699,6 +707,17 @@ def _import_into(report, section: str) -> None:  # report: profile.ImportReport
     echo(
         f"{report.profile.name}: {len(report.added)} papers added to {section}, {report.already_present} already there"
     )
+    if report.merged:
+        echo(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
+    if report.filled:
+        echo(f"{len(report.filled)} papers kept by id earlier now have their title and abstract")
+    if report.pending:
+        echo(
+            f"{len(report.pending)} papers kept by id only: they get their title and abstract at the next online "
+            "import or 'paperrec profile refresh'"
+        )
+    if report.ignored:
+        echo(f"{report.ignored} notes and attachments ignored (not papers)")
     if report.without_abstract:
         echo(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
     if report.skipped:

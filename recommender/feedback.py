@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
-from .profile import ImportReport, Profile, create_profile, import_into_profile, new_profile, rate_papers, unrate_papers
+from .profile import (
+    ImportReport,
+    Profile,
+    RefreshReport,
+    create_profile,
+    import_into_profile,
+    new_profile,
+    rate_papers,
+    refresh_profile,
+    unrate_papers,
+)
 from .schema import Paper, PaperrecError, split_arxiv_id
 from .sources.metadata import Lookup, MetadataCache
 
@@ -94,6 +104,19 @@ def import_library(
     cache = MetadataCache(paths.metadata_cache_path())
     try:
         return import_into_profile(path, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, section=section)
+    finally:
+        cache.close()
+
+
+def refresh_library(profile: str, *, offline: bool = False) -> RefreshReport:
+    """Fetch the titles and abstracts of a profile's papers kept by id only, and like (or dislike) them.
+
+    Example: refresh_library("vision")
+    """
+    path = paths.resolve_profile(profile)
+    cache = MetadataCache(paths.metadata_cache_path())
+    try:
+        return refresh_profile(path, metadata_lookup(offline), cache)
     finally:
         cache.close()
 

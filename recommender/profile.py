@@ -457,6 +457,17 @@ def _collect(
     )
 
 
+def _check_not_empty(collected: _Collected, files: Sequence[Path], path: Path) -> None:
+    """Refuse to create a profile from files that gave nothing to keep, saying why in one line."""
+    if collected.papers or collected.pending or collected.filled:
+        return
+    names = ", ".join(str(f) for f in files)
+    if collected.listed:
+        return  # all already there: nothing new, but nothing wrong
+    why = f": {len(collected.skipped)} entries skipped, e.g. {collected.skipped[0][0]}: {collected.skipped[0][1]}"
+    raise PaperrecError(f"no paper to import from {names}{why if collected.skipped else ''}; {path} was not created")
+
+
 def _report(profile: Profile, collected: _Collected, added: list[Paper], path: Path | None = None) -> ImportReport:
     fresh_ids = {p.arxiv_id for p in collected.papers}
     return ImportReport(
@@ -875,6 +886,7 @@ def import_into_profile(
     present = {p.paper.arxiv_id for p in getattr(current, section)}
     collected = _collect(files, fmt, present, lookup, cache, waiting)
     if not exists:
+        _check_not_empty(collected, files, path)
         with locked(path):
             if not path.is_file():  # else another paperrec created it meanwhile: add to that one
                 updated, added = add_papers(current, collected.papers, section, collected.added)
@@ -957,6 +969,8 @@ def create_profile(
     if path.exists() and not force:
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
     collected = _collect(files, fmt, set(), lookup, cache) if files else _Collected(0, 0, (), (), None)
+    if files:
+        _check_not_empty(collected, files, path)
     created, added = add_papers(profile, collected.papers, "liked", collected.added)
     created = replace(created, pending=_new_pending(created, collected, "liked"))
     with locked(path):

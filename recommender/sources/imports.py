@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from ..schema import Paper, PaperrecError, UsageError, normalise_title
+from ..schema import Paper, PaperrecError, UsageError, normalise_title, title_id
 from .bibtex import bibtex_references
 from .guard import choose_format, reading
 from .idlist import Reference, id_list_references
@@ -177,10 +177,26 @@ def _read(path: Path, fmt: str | None) -> tuple[list[Reference], list[tuple[str,
         return reader(path)
 
 
+def _distinct(works: list[Reference]) -> list[Paper]:
+    """The works' papers, two works of one title (and so one t: id) told apart by their year, DOI or order."""
+    papers: list[Paper] = []
+    used: dict[str, int] = {}
+    for work in works:
+        paper = work.paper
+        if not paper.has_arxiv_id and paper.arxiv_id in used:
+            used[paper.arxiv_id] += 1
+            # The first keeps the plain title id (as profiles already hold it); the same file gives the same ids.
+            suffix = work.year or work.doi or f"#{used[paper.arxiv_id]}"
+            paper = replace(paper, arxiv_id=title_id(f"{paper.title} {suffix}"))
+        used.setdefault(paper.arxiv_id, 1)
+        papers.append(paper)
+    return papers
+
+
 def _result(references: list[Reference], skipped: list[tuple[str, str]]) -> ImportResult:
     works, merged = _merge(references)
     return ImportResult(
-        papers=tuple(w.paper for w in works),
+        papers=tuple(_distinct(works)),
         skipped=tuple(s for s in skipped if s[1] != NOT_A_PAPER),
         added=tuple(w.added for w in works),
         merged=merged,

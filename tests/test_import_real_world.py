@@ -1,0 +1,314 @@
+"""Imports as reference managers write them: Zotero, Better BibLaTeX, NASA ADS, Mendeley, Google Scholar, notes."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.profile import import_into_profile, load_profile, refresh_profile
+from recommender.schema import Paper, PaperrecError, title_id
+from recommender.sources.bibtex import latex_to_text
+from recommender.sources.idlist import bibcode_arxiv_id, find_arxiv_id, parse_arxiv_ref
+from recommender.sources.imports import read_collection, read_collections
+from recommender.sources.metadata import MetadataCache
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+ZOTERO = FIXTURES / "zotero-style.bib"
+ADS = FIXTURES / "ads-style.bib"
+MENDELEY = FIXTURES / "mendeley-style.bib"
+SCHOLAR = FIXTURES / "scholar-style.bib"
+CSL = FIXTURES / "zotero-notes.json"
+RDF = FIXTURES / "zotero-notes.rdf"
+IDS = FIXTURES / "ids-placeholders.txt"
+OVER_TIME = FIXTURES / "liked-over-time.bib"
+ALL = [ZOTERO, ADS, MENDELEY, SCHOLAR, CSL, RDF, IDS]
+TODAY = date.today()
+
+
+def ids_by_title(path: Path) -> dict[str, str]:
+    return {p.title: p.arxiv_id for p in read_collection(path).papers}
+
+
+@pytest.mark.parametrize(
+    ("bibcode", "arxiv_id"),
+    [
+        ("2022arXiv220801611B", "2208.01611"),
+        ("2014arXiv1412.6980K", "1412.6980"),
+        ("1998astro.ph..2064X", "astro-ph/9802064"),
+        ("2004hep.th....8048S", "hep-th/0408048"),
+        ("2003math......6266C", "math/0306266"),
+        ("1997cond.mat..6061A", "cond-mat/9706061"),
+        ("2021ApJ...912...41X", None),  # a journal's bibcode
+        ("2021arXiv220801611B", None),  # the year does not fit the id
+        ("2022arXiv220800000B", None),  # a number of zero
+        ("1998astro.ph.2064X", None),  # 18 characters
+        ("1998foo.ba...2064X", None),  # not an arXiv archive
+    ],
+)
+def test_ads_bibcodes(bibcode, arxiv_id):
+    assert bibcode_arxiv_id(bibcode) == arxiv_id
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("arXiv:2305.00000", None),  # a placeholder
+        ("arXiv:0000.00000", None),
+        ("arXiv:hep-th/9901000", None),
+        ("doi:10.1103/arxiv:2104.10642", None),  # another publisher's DOI
+        ("report 12104.106421 and arXiv:2104.106421", None),  # inside longer numbers
+        ("eprint: arXiv:astro-ph/9802064", ("astro-ph/9802064", None)),
+        ("see https://ui.adsabs.harvard.edu/abs/2022arXiv220801611B/abstract", ("2208.01611", None)),
+        ("arXiv:2104.10642v2 [cs.CV]", ("2104.10642", 2)),
+    ],
+)
+def test_find_arxiv_id_never_invents_one(text, expected):
+    assert find_arxiv_id(text) == expected
+
+
+def test_parse_arxiv_ref_takes_ads_urls_and_refuses_placeholders():
+    assert parse_arxiv_ref("https://ui.adsabs.harvard.edu/abs/2020arXiv200608561X") == ("2006.08561", None)
+    assert parse_arxiv_ref("2305.00000") is None
+    assert parse_arxiv_ref("2305.00000", placeholder=True) == ("2305.00000", None)
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"\$\textbackslash alpha\$-{Divergence}", r"$\alpha$-Divergence"),  # Zotero's escaped math
+        (r"\$\textbackslash mathcal\{O\}(n)\$ time", r"$\mathcal{O}(n)$ time"),
+        (r"Z\textasciitilde 4-7", "Z~4-7"),
+        (r"3 \texttimes{} 2pt", "3 \N{MULTIPLICATION SIGN} 2pt"),
+        (r"{\"u}ber M{\"u}ller", "über Müller"),
+        (r"$z\sim0.1$ kept", r"$z\sim0.1$ kept"),
+        ("50% better & faster", "50% better & faster"),  # a bare % is no comment in a title
+        (r"\url{https://github.com/x/y} and \href{https://x.org}{the site}", "https://github.com/x/y and the site"),
+    ],
+)
+def test_latex_reads_as_zotero_shows_it(latex, text):
+    assert latex_to_text(latex) == text
+
+
+def test_zotero_bibtex_titles_abstracts_and_dates():
+    result = read_collection(ZOTERO)
+    papers = {p.arxiv_id: p for p in result.papers}
+    alpha = papers["2106.04417"]
+    assert alpha.title == r"$\alpha$-Divergence Minimization for Sparse Gaussian Processes"
+    times = "\N{MULTIPLICATION SIGN}"
+    assert (
+        alpha.abstract
+        == f"We minimise the $\\alpha$-divergence at Z~4-7 on a 3 {times} 2pt grid, with über-simple priors."
+    )
+    assert alpha.authors == ("Anna Rossi", "Jörg Müller")
+    assert papers["2011.01234"].title == "Café and Naïve François: Accents in BibTeX \N{EN DASH} and Dashes"
+    assert papers["2208.01611"].title == r"Ultra-Fast Gaussian Splatting at $\mathcal{O}(n \log n)$ Cost"
+    added = dict(zip([p.arxiv_id for p in result.papers], result.added, strict=True))
+    assert added["2106.04417"] == date(2021, 6, 1)  # year + month = jun
+    assert added["2208.01611"] == date(2022, 8, 2)  # BibLaTeX date
+    assert added["2011.01234"] == date(2020, 11, 1)  # month = {11}
+
+
+def test_works_sharing_a_title_stay_apart_and_duplicates_are_merged():
+    result = read_collection(ZOTERO)
+    titles = [p.title for p in result.papers]
+    # "Deep learning" (2015) and "Deep Learning" (2016) are two works; so are two pages without a year
+    assert titles.count("Online reference") == 2 and {"Deep learning", "Deep Learning"} <= set(titles)
+    assert len({p.arxiv_id for p in result.papers}) == len(result.papers) == 7 and result.merged == 0
+    assert title_id("Deep learning") in {p.arxiv_id for p in result.papers}  # the first keeps the plain title id
+    both = read_collections([ZOTERO, CSL, RDF])
+    deep = [p for p in both.papers if p.title.lower() == "deep learning"]
+    assert len(deep) == 2  # the CSL 2015 article joins the BibTeX one (same DOI), the RDF 2016 book the book
+    assert both.merged == 4  # deep learning twice, the alpha-divergence paper (arXiv id), 2208.01611 (ADS URL)
+
+
+def test_every_arxiv_id_is_found_and_none_invented():
+    found = {path.name: ids_by_title(path) for path in (ADS, MENDELEY, SCHOLAR)}
+    assert found["ads-style.bib"] == {
+        "Dust Lanes in Nearby Galaxies at $z\\sim0.1$": "2006.08561",
+        "A Galaxy Survey Published in a Journal": title_id("A Galaxy Survey Published in a Journal"),
+        "An Old Preprint Known Only by Its Address": "astro-ph/9802064",
+        "Only the Bibcode Tells": "2209.00017",  # the entry key is the bibcode
+        "An Old-Style Bibcode": "astro-ph/9803123",
+        "A Bibcode Whose Year Does Not Fit": title_id("A Bibcode Whose Year Does Not Fit"),
+    }
+    assert found["mendeley-style.bib"] == {
+        "Attention is all you need": "1706.03762",
+        "Deep residual learning for image recognition": "1512.03385",  # second of two space-separated URLs
+        "An image is worth 16x16 words": "2010.11929",  # comma-separated
+        "BERT: Pre-training of deep bidirectional transformers": "1810.04805",  # newline-separated
+    }
+    scholar = found["scholar-style.bib"]
+    assert scholar["Adam: A method for stochastic optimization"] == "1412.6980"
+    for title in ("A draft whose id was never filled in", "A report numbered like an id"):
+        assert scholar[title] == title_id(title)  # 2305.00000 and 12104.106421 are no ids
+
+
+def test_malformed_entries_are_skipped_with_their_true_reason():
+    skipped = dict(read_collection(SCHOLAR).skipped)
+    assert skipped == {
+        f"{SCHOLAR}:23 @article{{nocomma2020}}": "malformed BibTeX entry: a comma is missing after the entry key",
+        f"{SCHOLAR}:28 @article{{runon2021}}": "malformed BibTeX entry: a comma is missing before the field 'author'",
+    }
+
+
+def test_zotero_notes_attachments_and_annotations_are_never_papers():
+    csl = read_collection(CSL)
+    assert "germ" not in [p.title for p in csl.papers] and "Full Text PDF" not in [p.title for p in csl.papers]
+    assert [what.rsplit("/", 1)[-1] for what, _ in csl.ignored] == ["GERM0001)", "ATTACH01)"]
+    assert {p.arxiv_id for p in csl.papers} == {"2104.10642", "2106.04417", title_id("Deep learning"), "2208.01611"}
+    rdf = read_collection(RDF)
+    assert [p.title for p in rdf.papers] == ["Dust Lanes in Nearby Galaxies", "Deep Learning"]
+    assert "1706.03762" not in {p.arxiv_id for p in rdf.papers}  # mentioned only in a note
+    assert len(rdf.ignored) == 3 and rdf.skipped == ()
+    # dateAdded first, then the access date; CSL: accessed, then issued
+    assert rdf.added == (date(2020, 7, 1), date(2019, 3, 4))
+    assert csl.added[:3] == (date(2021, 4, 23), date(2021, 6, 1), date(2015, 5, 27))
+
+
+def test_id_lists_refuse_placeholders_and_merge_repeats():
+    result = read_collection(IDS)
+    assert [p.arxiv_id for p in result.papers] == ["2104.10642", "1706.03762", "hep-th/9901001"]
+    assert result.merged == 2
+    assert [why.split(":")[0] for _, why in result.skipped] == [
+        "not an id arXiv has issued (a placeholder or a typo?)"
+    ] * 3
+
+
+def fake_lookup(asked: list[list[str]], known: set[str] | None = None):
+    def lookup(ids: list[str]) -> dict[str, Paper]:
+        asked.append(list(ids))
+        return {
+            i: Paper.make(f"Title of {i}", i, f"Abstract of {i}.", ["A. Author"])
+            for i in ids
+            if known is None or i in known
+        }
+
+    return lookup
+
+
+def test_the_report_accounts_for_every_entry(tmp_path):
+    report = import_into_profile(tmp_path / "all.toml", ALL, lookup=None, cache=None)
+    entries = 7 + 6 + 4 + 6 + 6 + 5 + 8  # per file: entries, items or id lines, broken and notes included
+    assert report.read == entries
+    accounted = len(report.added) + report.already_present + report.merged + len(report.pending)
+    assert accounted + len(report.skipped) + report.ignored == entries
+    assert report.ignored == 5 and len(report.skipped) == 5 and report.merged == 10
+    assert report.pending == ("hep-th/9901001",)  # the other ids of the list come with a title from other files
+    profile = load_profile(tmp_path / "all.toml")
+    assert [p.arxiv_id for p in profile.pending] == ["hep-th/9901001"]
+    assert len(profile.liked) == len(report.added)
+
+
+def test_offline_id_list_is_kept_pending_then_filled_by_an_online_import(tmp_path):
+    path = tmp_path / "ids.toml"
+    offline = import_into_profile(path, [IDS], lookup=None, cache=None)
+    assert offline.added == () and offline.notice is None  # nothing was fetched, so nothing "could not be"
+    assert offline.pending == ("2104.10642", "1706.03762", "hep-th/9901001")
+    profile = load_profile(path)
+    assert profile.liked == () and [p.arxiv_id for p in profile.pending] == list(offline.pending)
+    assert profile.ids == set(offline.pending)  # never picked as if new
+    text = path.read_text()
+    assert '[[pending]]\nid = "2104.10642"\nsection = "liked"\nadded = ' in text
+
+    asked: list[list[str]] = []
+    cache = MetadataCache(tmp_path / "meta.sqlite3")
+    online = import_into_profile(path, [RDF], lookup=fake_lookup(asked, {"2104.10642", "1706.03762"}), cache=cache)
+    assert sorted(asked[0]) == sorted(["2006.08561", "2104.10642", "1706.03762", "hep-th/9901001"])  # one batch
+    assert [p.arxiv_id for p in online.filled] == ["2104.10642", "1706.03762"]
+    profile = load_profile(path)
+    liked = {p.paper.arxiv_id: p.paper for p in profile.liked}
+    assert liked["2104.10642"].title == "Title of 2104.10642" and "2006.08561" in liked
+    assert [p.arxiv_id for p in profile.pending] == []  # hep-th/9901001: arXiv answered without it
+    assert online.pending == ()
+
+
+def test_refresh_profile_fills_pending_papers(tmp_path):
+    path = tmp_path / "ids.toml"
+    import_into_profile(path, [IDS], lookup=None, cache=None)
+    path.write_text("# my own comment\n" + path.read_text())
+
+    def down(ids):
+        raise PaperrecError("arXiv did not answer (offline?)")
+
+    still = refresh_profile(path, down, None)
+    assert still.filled == () and len(still.pending) == 3 and "could not fetch" in still.notice
+    asked: list[list[str]] = []
+    done = refresh_profile(path, fake_lookup(asked, {"2104.10642", "1706.03762"}), None)
+    assert [p.arxiv_id for p in done.filled] == ["2104.10642", "1706.03762"]
+    assert done.gone == ("hep-th/9901001",) and done.pending == ()
+    profile = load_profile(path)
+    assert [p.paper.title for p in profile.liked] == ["Title of 2104.10642", "Title of 1706.03762"]
+    assert profile.pending == () and path.read_text().startswith("# my own comment\n")
+    assert refresh_profile(path, fake_lookup(asked), None).filled == () and len(asked) == 1
+
+
+def test_an_import_that_keeps_nothing_creates_no_profile(tmp_path):
+    placeholders = tmp_path / "bad.txt"
+    placeholders.write_text("2305.00000\n0704.00000\n")
+    with pytest.raises(PaperrecError, match=r"no paper to import .*2 entries skipped.*was not created"):
+        import_into_profile(tmp_path / "p.toml", [placeholders], lookup=None, cache=None)
+    assert not (tmp_path / "p.toml").exists()
+
+
+def test_cli_import_offline_reports_pending_merged_and_ignored(home):
+    runner = CliRunner()
+    result = runner.invoke(app, ["profile", "import", "lib", str(IDS), str(CSL), "--offline"])
+    assert result.exit_code == 0, result.output
+    assert "could not" not in result.stderr
+    assert (
+        "2 papers kept by id only: they get their title and abstract at the next online import or "
+        "'paperrec profile refresh'" in result.stderr
+    )
+    assert "3 duplicate entries merged" in result.stderr and "2 notes and attachments ignored" in result.stderr
+    assert "lib: 4 papers added to liked" in result.stderr
+
+
+def _listing(day: str, liked: list[dict], others: int) -> str:
+    rows = [dict(paper, date=day) for paper in liked]
+    rows += [
+        {"id": f"{day[2:4]}{day[5:7]}.{9000 + i:05d}", "title": f"Unrelated paper {i} on {topic}", "date": day}
+        for i, topic in enumerate(["galaxies", "proteins", "graphs", "robots", "markets"] * (others // 5))
+    ]
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def test_evaluate_profile_on_an_imported_library_finds_the_liked_papers(home, fake_model, tmp_path):
+    runner = CliRunner()
+    imported = runner.invoke(app, ["profile", "import", "sr", str(OVER_TIME), "--offline"])
+    assert imported.exit_code == 0, imported.output
+    profile = load_profile(home / "profiles" / "sr.toml")
+    assert [p.added for p in profile.liked] == [
+        date(2021, 1, 5),
+        date(2021, 2, 10),
+        date(2021, 3, 15),
+        date(2021, 4, 1),
+    ]
+    stored = tmp_path / "listings" / "cs.CV"
+    stored.mkdir(parents=True)
+    by_id = {
+        p.paper.arxiv_id: {"id": p.paper.arxiv_id, "title": p.paper.title, "abstract": p.paper.abstract}
+        for p in profile.liked
+    }
+    # each liked paper is announced on a day after the likes before it were added
+    (stored / "2021-03-16.jsonl").write_text(_listing("2021-03-16", [by_id["2103.00303"]], 40))
+    (stored / "2021-04-02.jsonl").write_text(_listing("2021-04-02", [by_id["2104.00404"]], 40))
+    result = runner.invoke(
+        app, ["evaluate", "--profile", "sr", "--listings", str(tmp_path / "listings"), "-s", "centroid"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 liked papers found in listings" in result.stdout
+
+
+def test_import_speed_on_the_fixtures():
+    start = time.perf_counter()
+    for _ in range(20):
+        result = read_collections(ALL)
+    elapsed = time.perf_counter() - start
+    assert result.read + len(result.skipped) + len(result.ignored) == 42
+    assert elapsed / 20 < 1.0  # well under a second for 42 entries, LaTeX decoding included
