@@ -152,6 +152,16 @@ def test_dislike_and_undo(client, sr):
     assert first not in load_profile(sr).ids
 
 
+def test_an_edit_made_elsewhere_reranks_the_day(client, sr):
+    from recommender.feedback import rate
+
+    _, root = _page(client)
+    first = _pick_ids(root)[0]
+    rate([first], "liked", profile=str(sr), listing=sr.parent.parent / "listings" / "cs.CV" / "2021-04-22.jsonl")
+    _, root = _page(client)
+    assert first not in _pick_ids(root)  # `paperrec like` in a terminal: the page follows the file
+
+
 def test_show_more(client):
     assert _post(client, "/more").status_code == 303
     _, root = _page(client)
@@ -477,3 +487,13 @@ def test_suggest_ratings_for_a_profile_with_only_interests_or_nothing(home, fake
     empty = new_profile("empty")
     spread = suggest_ratings(empty, pool, open_embedder(), k=10)
     assert len(spread) == 10 and len({p.arxiv_id for p in spread}) == 10
+
+
+def test_the_next_picks_sentences_are_embedded_ahead(client, sr, fake_model):
+    _page(client)
+    day = _service(client).days[sr.resolve()]
+    day.prefetch()
+    assert day.prefetch() == 0  # all in the cache now: a click that brings them up embeds nothing
+    calls = sum(e.calls for e in fake_model)
+    assert _post(client, "/rate", id=day.slots[0].pick.paper.arxiv_id, action="like").status_code == 303
+    assert sum(e.calls for e in fake_model) <= calls + 1  # at most the new like's own text

@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> Starlette:
         day = await run_in_threadpool(service.day, path)
         if day is None:
             return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
+        await run_in_threadpool(day.refresh)
         return render(request, "web/today.html", path=path, day=day, last=day.actions[-1] if day.actions else None)
 
     async def sharpen_page(request: Request) -> Response:

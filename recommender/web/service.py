@@ -6,6 +6,7 @@ library (locked, text kept), then re-scores the day with the refitted ranker, ke
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import traceback
@@ -106,6 +107,13 @@ def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
     return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
 
 
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 class Day:
     """One profile's ranked day in memory: the listing, its scores, the picks shown and the votes given here."""
 
@@ -137,14 +145,35 @@ class Day:
         finally:
             seen.close()
 
-    def rescore(self) -> None:
-        """Score the day for the profile as it is in its file now (refitting the ranker if it changed), then show."""
+    def rescore(self, profile: Profile | None = None) -> None:
+        """Score the day for the profile as it is in its file now (refitting the ranker if it changed), then show.
+
+        `profile` is the file's profile when the caller just wrote it (saves reading it back).
+        """
         from ..rank import score_listing
 
         with self.lock:
-            self.profile = load_profile(self.path)
+            self.mtime = _mtime(self.path)
+            self.profile = profile or load_profile(self.path)
             self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
             self._display()
+
+    def prefetch(self, count: int = 5 * PAGE) -> int:
+        """Embed the sentences of the next `count` candidates ahead of time (the key sentence of a pick that a click
+        brings up is then read from the cache, and a first click never waits for the model to load)."""
+        from ..rank import order, sentences
+
+        scored = self.scored
+        if scored is None or not scored.candidates:
+            return 0
+        ranked = order(scored.candidates, scored.scores)[:count]
+        texts = [s for i in ranked for s in sentences(scored.candidates[i].abstract)]
+        return self._embedder().ensure(texts) if texts else 0
+
+    def refresh(self) -> None:
+        """Re-score when the profile file changed since (e.g. `paperrec like` in a terminal)."""
+        if _mtime(self.path) != self.mtime:
+            self.rescore()
 
     def _display(self) -> None:
         """Keep the frozen slots, fill the rest with the best remaining picks, and remember them as shown."""
@@ -226,7 +255,7 @@ class Day:
         with self.lock:
             paper = self.paper(arxiv_id)
             before = self._section_of(arxiv_id)
-            rate_papers(self.path, [paper], section)
+            updated, _ = rate_papers(self.path, [paper], section)
             self.actions.append(Action(arxiv_id, section, before))
             index = self._slot_index(arxiv_id)
             if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
@@ -234,7 +263,7 @@ class Day:
                 self.slots.insert(index, self._slot(paper, index + 1))
             self.slots[index].rated = section
             self.frozen = max(self.frozen, index + 1)
-            self.rescore()
+            self.rescore(updated)
 
     def undo(self, arxiv_id: str | None = None) -> str | None:
         """Take back the last vote given here (on that paper, when named); returns its id, None when none was."""
@@ -398,6 +427,7 @@ class Service:
         day = Day(path, listing, source, self.embedder)
         with self._lock:
             self.days[path] = day
+        self._prefetch(day)
 
     def set_day(self, path: Path, listing: Listing, source: str) -> None:
         """Replace the profile's day (after a fetch)."""
@@ -405,6 +435,16 @@ class Service:
         with self._lock:
             self.days[path] = day
             self.loading.pop(path, None)
+        self._prefetch(day)
+
+    def _prefetch(self, day: Day) -> None:
+        """Day.prefetch in a background thread; a failure there only means a later click embeds what it needs."""
+
+        def work() -> None:
+            with contextlib.suppress(Exception):
+                day.prefetch()
+
+        threading.Thread(target=work, name="paperrec prefetch", daemon=True).start()
 
     def rescore_if_loaded(self, path: Path) -> None:
         """After a profile edit made elsewhere (profile page, vote link), re-rank its day if it is in memory."""
