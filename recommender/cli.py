@@ -551,6 +551,28 @@ def evaluate(
 
 @app.command()
 @handle_errors
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; anything but loopback needs --token.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8787,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", envvar="PAPERREC_TOKEN", help="Secret every request must carry (for a lab server)."),
+    ] = None,
+) -> None:
+    """Serve the local web page: today's picks with like / not interested, sharpen a profile, history.
+
+    Example: paperrec serve --open
+    """
+    from .web import serve as serve_page  # starlette and uvicorn load only for this command
+
+    serve_page(host=host, port=port, open_browser=open_browser, token=token)
+
+
+@app.command()
+@handle_errors
 @model_options
 def info(*, settings: ModelSettings) -> None:
     """Print where paperrec keeps its files, which model it uses and the strategies it knows.
