@@ -38,8 +38,11 @@ def safe_url(url: str | None) -> str | None:
 
 
 def code_urls(paper: Paper) -> tuple[str, ...]:
-    """Links to code written out in the abstract (GitHub, GitLab, Hugging Face...), at most two."""
+    """Links to code: the paper's own code link, then addresses of code hosts in the abstract; at most two."""
     found: list[str] = []
+    given = safe_url(getattr(paper, "code_url", None))  # the address arXiv showed as "this https URL"
+    if given:
+        found.append(given)
     for match in _URL.finditer(paper.abstract):
         url = match.group().rstrip(".,;:")
         host = url.split("/")[2].lower()

@@ -194,3 +194,10 @@ def test_empty_and_single_sections(count):
         section = Section(path=section.path, profile=section.profile, picks=[], scored=None)
     html = render_html([section])
     assert ("No picks today." in html) == (count == 0)
+
+
+def test_the_example_days_code_links(example_listing):
+    from recommender.sources import read_listing
+
+    papers = {p.arxiv_id: p for p in read_listing(example_listing).papers}
+    assert code_urls(papers["2104.10642"])[0] == "https://github.com/CS-GangXu/TMNet"

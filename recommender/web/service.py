@@ -193,7 +193,12 @@ class Day:
                 scores=scored.scores[keep],
             )
             fresh = pick_from(
-                rest, self._embedder(), top=wanted, min_score=self.profile.min_score, diversity=self.profile.diversity
+                rest,
+                self._embedder(),
+                top=wanted,
+                min_score=self.profile.min_score,
+                diversity=self.profile.diversity,
+                key_sentences=None,  # every pick shown gets its sentence (prefetch embedded them ahead)
             )
         scores = scored.scores if scored is not None and len(scored) else None
         new = []
