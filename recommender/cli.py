@@ -438,6 +438,9 @@ def today(
     include_seen: Annotated[
         bool, typer.Option("--include-seen", help="Also show papers already shown on earlier days.")
     ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Rank the stored listings (latest, or --date); never use the network.")
+    ] = False,
     top: TopOption = 10,
     min_score: MinScoreOption = None,
     strategy: StrategyOption = None,
@@ -474,6 +477,7 @@ def today(
         day=wanted_day,
         include_cross=cross_lists,
         include_seen=include_seen,
+        offline=offline,
         strategy=strategy,
         top=top,
         min_score=min_score,
@@ -818,6 +822,32 @@ def profile_import(
 
     section = "disliked" if disliked else "liked"
     _import_into(import_library(profile, files, fmt=input_format, offline=offline, section=section), section)
+
+
+@profile_app.command("refresh")
+@handle_errors
+def profile_refresh(
+    profile: Annotated[str, typer.Argument(help="Profile name or .toml path.")],
+    offline: OfflineOption = False,
+) -> None:
+    """Fill in the papers a profile knows by arXiv id only (kept when an import could not reach arXiv).
+
+    Example: paperrec profile refresh vision
+    """
+    from .feedback import refresh_library
+
+    report = refresh_library(profile, offline=offline)
+    echo = functools.partial(typer.echo, err=True)
+    name = report.profile.name
+    if report.notice:
+        echo(report.notice)
+    echo(f"{name}: {len(report.filled)} pending papers filled in")
+    if report.pending:
+        later = f"run 'paperrec profile refresh {name}' later"
+        echo(f"{len(report.pending)} still kept by id only (arXiv did not answer); {later}")
+    if report.gone:
+        echo(f"{len(report.gone)} removed: arXiv has no paper of these ids: {', '.join(report.gone)}")
+    echo(f"profile saved: {report.path}")
 
 
 @profile_app.command("show")

@@ -204,6 +204,7 @@ def run_today(
     fetch: Fetch | None = None,
     include_cross: bool = False,
     include_seen: bool = False,
+    offline: bool = False,
     strategy: str | None = None,
     top: int | None = 10,
     min_score: float | None = None,
@@ -214,7 +215,8 @@ def run_today(
     """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
 
     `profiles` empty means every profile in the profiles directory; `fetch` defaults to arXiv
-    (sources.arxiv.fetch_listing). A profile that fails is a Failure of the run; the others are still ranked.
+    (sources.arxiv.fetch_listing); `offline` ranks stored listings only (passed on to `fetch`). A profile that fails is
+    a Failure of the run; the others are still ranked.
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
@@ -227,7 +229,8 @@ def run_today(
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
                 )
-            listing, notice = fetch(list(profile.categories), day, include_cross=include_cross)
+            where = {"offline": True} if offline else {}  # a fetch of one's own need not know the option
+            listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
             if notice:
                 notices.append(f"{profile.name}: {notice}")
             section = _section(listing, path, profile, embedder, cut, seen=seen, include_seen=include_seen)

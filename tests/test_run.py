@@ -69,3 +69,32 @@ def test_dash_is_stdin_and_stdout(example_listing, fake_model, tmp_path):
     assert piped.stdout == from_file.stdout and not (tmp_path / "-").exists()
     unformatted = CliRunner().invoke(app, ["rank", "-", "-p", profile], input=text)
     assert unformatted.exit_code == 2 and "--input-format" in unformatted.stderr
+
+
+def test_today_offline_ranks_the_stored_listing_without_the_network(home, liked_jsonl, fake_model, monkeypatch):
+    import recommender.sources.http as http
+    from recommender.sources import read_listing, to_jsonl
+
+    from .conftest import EXAMPLE_LISTING
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(http.PoliteClient, "get", no_network)
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    nothing = invoke("today", "--offline")
+    assert (
+        nothing.exit_code == 1
+        and "no stored cs.CV listing" in nothing.stderr
+        and "paperrec fetch cs.CV" in nothing.stderr
+    )
+    stored = home / "listings" / "cs.CV"
+    stored.mkdir(parents=True)
+    papers = read_listing(EXAMPLE_LISTING).papers
+    (stored / "2021-04-21.jsonl").write_text(to_jsonl(papers[:20]))
+    (stored / "2021-04-22.jsonl").write_text(to_jsonl(papers))
+    result = invoke("today", "--offline", "--include-seen", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "offline: ranking the stored 2021-04-22" in result.stderr and "59 papers" in result.stderr
+    older = invoke("today", "--offline", "--date", "2021-04-21", "--include-seen")
+    assert older.exit_code == 0 and "20 papers" in older.stderr

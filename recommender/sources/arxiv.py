@@ -455,6 +455,39 @@ def _one_category(
     return listing, f"{notice}, {rebuilt}"
 
 
+def _stored_categories(session: _Session, categories: list[str], day: date | None) -> list[tuple[Listing, str | None]]:
+    """Each category's stored listing of `day` (None: the latest day stored for any of them), without the network."""
+    if day is None:
+        stored = [session.root / c for c in categories]
+        days = sorted(
+            {found for folder in stored if folder.is_dir() for found in map(_file_day, folder.glob("*.jsonl")) if found}
+        )
+        if not days:
+            wanted = " ".join(categories)
+            raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch {wanted}' first")
+        day = days[-1]
+    results = []
+    for category in categories:
+        listing = session.read(category, day)
+        results.append(
+            (listing, None)
+            if listing is not None
+            else (Listing(papers=(), category=category, date=day), f"no stored {category} listing for {day}")
+        )
+    if not any(listing.papers for listing, _ in results):
+        raise PaperrecError(
+            f"no stored {' '.join(categories)} listing for {day}: run 'paperrec fetch --date {day}' first"
+        )
+    return [(listing, notice or f"offline: ranking the stored {day}") for listing, notice in results]
+
+
+def _file_day(path: Path) -> date | None:
+    try:
+        return date.fromisoformat(path.stem)
+    except ValueError:
+        return None
+
+
 def fetch_listing(
     categories: list[str],
     day: date | None = None,
@@ -463,11 +496,13 @@ def fetch_listing(
     client: PoliteClient | None = None,
     store: Path | None = None,
     now: datetime | None = None,
+    offline: bool = False,
 ) -> tuple[Listing, str | None]:
     """The listing of `categories` for `day` (None: the latest announcement), and a one-line notice or None.
 
     Each (category, day) is fetched once and kept under `store` (default: listings_dir()): the latest day comes from
-    the RSS feed, past days are rebuilt from the API. Example: fetch_listing(['cs.CV', 'cs.LG']).
+    the RSS feed, past days are rebuilt from the API. `offline` reads only what is stored (None: the latest stored
+    day) and never touches the network. Example: fetch_listing(['cs.CV', 'cs.LG']).
     """
     wanted = list(dict.fromkeys(check_category(c) for c in categories))
     if not wanted:
@@ -484,7 +519,10 @@ def fetch_listing(
             raise UsageError(f"arXiv has not announced a listing dated {day} yet; the latest is {latest}")
     session = _Session(Path(store) if store is not None else listings_dir(), client)
     try:
-        results = [_one_category(session, category, day, latest, now) for category in wanted]
+        if offline:
+            results = _stored_categories(session, wanted, day)
+        else:
+            results = [_one_category(session, category, day, latest, now) for category in wanted]
     finally:
         session.close()
     listings = [
