@@ -25,6 +25,7 @@ RESULTS = REPO / "benchmarks" / "results"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="needs Debian's chromium"),
 ]
 

@@ -277,10 +277,12 @@ def test_errors_are_small_pages(client):
     assert absent.status_code == 400 and "not in the day" in absent.text
 
 
-def test_no_profiles_is_one_line(home, fake_model):
+def test_no_profiles_is_a_welcome_page_that_says_what_to_do(home, fake_model):
     with _client() as client:
         response = client.get("/")
-    assert response.status_code == 400 and "no profiles" in response.text
+        unknown = client.get("/?profile=nobody")
+    assert response.status_code == 200 and "No profile yet" in response.text and "paperrec profile new" in response.text
+    assert unknown.status_code in (400, 404)
 
 
 def test_no_day_yet_says_what_to_do(home, fake_model):

@@ -9,7 +9,7 @@ import sys
 
 
 def main() -> None:
-    """Patch the embedder with FakeEmbedder, then serve on 127.0.0.1:PORT until terminated."""
+    """Patch the embedder with FakeEmbedder, then run `paperrec serve --port PORT` until terminated."""
     import recommender.embed
     from tests.conftest import FakeEmbedder
 
@@ -17,9 +17,10 @@ def main() -> None:
         return FakeEmbedder(f"{model}|torch-float32|256")
 
     recommender.embed.Embedder = factory
-    from recommender.web import serve
+    from recommender.cli import run
 
-    serve(port=int(sys.argv[1]))
+    sys.argv = ["paperrec", "serve", "--port", sys.argv[1]]  # the command a user runs, with the fake model
+    run()
 
 
 if __name__ == "__main__":

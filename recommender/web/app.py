@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
+from ..paths import profiles_dir
 from ..profile import ProfileEdit, load_profile, rate_papers, unrate_papers, update_profile
 from ..schema import Paper, PaperrecError, Pick, printable
 from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
@@ -80,7 +81,12 @@ def create_app(settings: Settings) -> Starlette:
     # -- pages ------------------------------------------------------------------------------------------------------
 
     async def today(request: Request) -> Response:
-        path = await run_in_threadpool(chosen, request, request.query_params.get("profile"))
+        try:
+            path = await run_in_threadpool(chosen, request, request.query_params.get("profile"))
+        except PaperrecError as error:
+            if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
+                raise
+            return render(request, "web/welcome.html", message=printable(str(error)))  # a first start: say what to do
         day = await run_in_threadpool(service.day, path)
         if day is None:
             return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
