@@ -519,6 +519,14 @@ def evaluate(
     baseline: Annotated[
         str, typer.Option("--baseline", help="Report every strategy's nDCG@10 difference to this one (paired).")
     ] = "centroid",
+    cold_start: Annotated[
+        bool,
+        typer.Option("--cold-start", help="Profiles of an interest sentence and of 1, 3, 5, 10 likes (with --bench)."),
+    ] = False,
+    active: Annotated[
+        int | None,
+        typer.Option("--active", help="Rate K suggested papers before each day, against K random ones (--bench)."),
+    ] = None,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -533,11 +541,23 @@ def evaluate(
     names = strategy_names(strategy)
     if (bench is None) == (profile is None):
         raise UsageError("give either --bench FOLDER or --profile P")
+    if bench is None and (cold_start or active is not None):
+        raise UsageError("--cold-start and --active replay a bench: give --bench FOLDER")
+    if cold_start and active is not None:
+        raise UsageError("give --cold-start or --active, not both")
     embedder = settings.embedder()
     if bench is not None:
         progress = sys.stderr.isatty()
         result = evaluate_bench(
-            bench, embedder, strategies=names, days=days, lists=bench_list, limit=limit, progress=progress
+            bench,
+            embedder,
+            strategies=strategy or None,
+            days=days,
+            lists=bench_list,
+            limit=limit,
+            progress=progress,
+            cold_start=cold_start,
+            active=active,
         )
         typer.echo(result.format_table(baseline=baseline))
         report = result.to_json()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import zlib
 from bisect import bisect_left
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .embed import CachedEmbedder
-from .profile import ProfileVectors
-from .rank import ScoringInput, get_strategy, score
+from .profile import Profile, ProfilePaper
+from .rank import Scored, Strategy, get_strategy, score_listing
+from .rank.calibrate import expected_calibration_error, reliability_table
 from .schema import Listing, Paper, PaperrecError, UsageError, split_arxiv_id
 from .sources import iter_json_records, paper_from_record, read_listing
 
@@ -124,6 +127,30 @@ class Bench:
     list_papers: dict[str, Paper]  # listed papers that are in some list, from their first-seen row
     files: dict[date, tuple[Path, ...]] = field(repr=False)
     _cache: OrderedDict[date, tuple[Paper, ...]] = field(default_factory=OrderedDict, repr=False)
+    _meta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = field(default=None, repr=False)
+
+    @property
+    def meta(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Authors and categories by id, from papers-meta.jsonl (empty when the bench has none); read once."""
+        if self._meta is None:
+            self._meta = {}
+            path = self.root / "papers-meta.jsonl"
+            if path.is_file():
+                with path.open(encoding="utf-8") as lines:
+                    for line in lines:
+                        if line.strip():
+                            row = json.loads(line)
+                            authors = tuple(str(a) for a in row.get("authors") or ())
+                            categories = tuple(str(c) for c in row.get("categories") or ())
+                            self._meta[str(row.get("id"))] = (authors, categories)
+        return self._meta
+
+    def with_meta(self, paper: Paper) -> Paper:
+        """The paper with the authors and categories the bench's metadata gives it (a listing carries both)."""
+        found = self.meta.get(paper.arxiv_id)
+        if found is None or (paper.authors and paper.categories):
+            return paper
+        return replace(paper, authors=paper.authors or found[0], categories=paper.categories or found[1])
 
     def candidates(self, day: date) -> tuple[Paper, ...]:
         """All papers of a day (every category folder), deduplicated by id and sorted by id."""
@@ -136,7 +163,7 @@ class Bench:
         for path in self.files[day]:
             for paper in read_listing(path, "jsonl").papers:
                 papers.setdefault(paper.arxiv_id, paper)
-        result = tuple(papers[i] for i in sorted(papers))
+        result = tuple(self.with_meta(papers[i]) for i in sorted(papers))
         self._cache[day] = result
         if len(self._cache) > _DAY_CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -152,7 +179,7 @@ class Bench:
         known = [i for i in self.lists[name] if i in self.first_seen and self.first_seen[i] < day and i not in today]
         known.sort(key=lambda i: (-self.first_seen[i].toordinal(), i))
         kept = sorted(known[:max_papers], key=lambda i: (self.first_seen[i], i))
-        return tuple(self.list_papers[i] for i in kept)
+        return tuple(self.with_meta(self.list_papers[i]) for i in kept)
 
     def history(self, day: date, n_days: int = HISTORY_DAYS) -> tuple[Paper, ...]:
         """Papers of the n listing days before the day (deduplicated, none of the day's own), sorted by id."""
@@ -286,6 +313,27 @@ class EvalCase:
     candidate_vectors: np.ndarray  # (n_candidates, dim)
     positives: frozenset[str]
     load_history: Callable[[], tuple[tuple[Paper, ...], np.ndarray]] = field(repr=False)
+    embedder: CachedEmbedder | None = field(default=None, repr=False)
+    user_list: frozenset[str] = frozenset()  # every id of the list (the oracle of a simulated rating)
+    load_shown: Callable[[], tuple[Paper, ...]] = field(default=lambda: (), repr=False)
+
+    @property
+    def listing(self) -> Listing:
+        """The day as `rank` sees it: every candidate, dated the day."""
+        return Listing(papers=self.candidates, date=self.day)
+
+    def user_profile(self, papers: Sequence[Paper] | None = None, **settings: Any) -> Profile:
+        """The pair as a user's profile: the list's earlier papers liked on the day each was first seen.
+
+        Its name is unique to the pair, so no pair ever reads another's stored model."""
+        chosen = self.profile if papers is None else tuple(papers)
+        liked = tuple(ProfilePaper(p, p.date or self.day) for p in chosen)
+        return Profile(name=f"bench {self.list_name} {self.day.isoformat()}", liked=liked, **settings)
+
+    @cached_property
+    def shown(self) -> tuple[Paper, ...]:
+        """The papers of the listing day before the pair's day (a stored earlier day), none of the day's own."""
+        return self.load_shown()
 
     @cached_property
     def _history(self) -> tuple[tuple[Paper, ...], np.ndarray]:
@@ -329,6 +377,9 @@ def make_case(
         return tuple(papers), _embed(embedder, papers, dim)
 
     return EvalCase(
+        embedder=embedder,
+        user_list=bench.lists[name],
+        load_shown=lambda: bench.history(day, 1),
         list_name=name,
         day=day,
         profile=profile,
@@ -373,6 +424,18 @@ class EvaluationResult:
     rows: list[dict[str, Any]]
     scorers: tuple[str, ...]
     protocol: dict[str, Any] = field(default_factory=dict)
+    # per scorer that gives a match: every candidate's match and whether the list holds it, over all pairs
+    calibration: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def ece(self, scorer: str) -> float | None:
+        """Expected calibration error of a scorer's match over every candidate of every pair (None: no match)."""
+        if scorer not in self.calibration:
+            return None
+        return expected_calibration_error(*self.calibration[scorer])
+
+    def reliability(self, scorer: str) -> list[dict[str, float]]:
+        """The reliability table of a scorer's match (empty when it gives none)."""
+        return reliability_table(*self.calibration[scorer]) if scorer in self.calibration else []
 
     @property
     def lists(self) -> list[str]:
@@ -454,6 +517,11 @@ class EvaluationResult:
                 }
                 for s in self.scorers
             },
+            "calibration": {
+                s: {"ece": self.ece(s), "reliability": self.reliability(s)}
+                for s in self.scorers
+                if s in self.calibration
+            },
             "rows": self.rows,
         }
 
@@ -479,6 +547,14 @@ class EvaluationResult:
                 f"{per_list[s][name]['ndcg@10']:>{w}.3f}" for s, w in zip(self.scorers, columns, strict=True)
             )
             lines.append(f"{name:<{name_width}}  {counts[name]:>5}  {values}")
+        if self.calibration:
+            lines += ["", "match calibration over every candidate: expected calibration error (10 bins)"]
+            lines += [f"{s:<{width}}  ECE {self.ece(s):.4f}" for s in self.scorers if s in self.calibration]
+            shown = "hybrid" if "hybrid" in self.calibration else next(iter(self.calibration))
+            lines += ["", f"reliability of {shown}'s match: bin, papers, mean match, share liked"]
+            for row in self.reliability(shown):
+                bin_range = f"{row['low']:.1f}-{row['high']:.1f}"
+                lines.append(f"  {bin_range}  {row['papers']:>7}  {row['mean_match']:.3f}  {row['liked']:.3f}")
         others = [s for s in self.scorers if s != baseline] if baseline in self.scorers else []
         if others:
             lines += ["", f"nDCG@10 minus {baseline} on the same pairs [95% paired bootstrap interval]"]
@@ -512,10 +588,14 @@ def evaluate(
     from tqdm import tqdm
 
     rows: list[dict[str, Any]] = []
+    calibration: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
     for name, day in tqdm(pairs, desc="evaluating", unit="pair", file=sys.stderr, disable=not progress):
         case = make_case(bench, name, day, embedder, max_profile=max_profile, history_days=history_days)
         for scorer_name, scorer in scorers.items():
-            scores = np.asarray(scorer(case), dtype=np.float64)
+            scores, matches = _aligned(scorer(case), case)
+            if matches is not None:
+                labels = np.array([p.arxiv_id in case.positives for p in case.candidates], dtype=np.float64)
+                calibration[scorer_name].append((matches, labels))
             if scores.shape != (len(case.candidates),):
                 raise PaperrecError(
                     f"scorer {scorer_name!r} returned shape {scores.shape} for {len(case.candidates)} candidates"
@@ -536,9 +616,21 @@ def evaluate(
         "max_profile": max_profile,
         "min_profile": MIN_PROFILE,
         "min_candidates": MIN_CANDIDATES,
-        "history_days": history_days,
+        "negatives": "the day's other papers, as rank",
     }
-    return EvaluationResult(rows=rows, scorers=tuple(scorers), protocol=protocol)
+    joined = {k: (np.concatenate([m for m, _ in v]), np.concatenate([y for _, y in v])) for k, v in calibration.items()}
+    return EvaluationResult(rows=rows, scorers=tuple(scorers), protocol=protocol, calibration=joined)
+
+
+def _aligned(result: np.ndarray | Scored, case: EvalCase) -> tuple[np.ndarray, np.ndarray | None]:
+    """A scorer's scores (and matches, from a Scored) in the case's candidate order; unscored papers rank last."""
+    if not isinstance(result, Scored):
+        return np.asarray(result, dtype=np.float64), None
+    index = {p.arxiv_id: i for i, p in enumerate(result.candidates)}
+    rows = [index.get(p.arxiv_id) for p in case.candidates]
+    scores = np.array([-np.inf if i is None else result.scores[i] for i in rows], dtype=np.float64)
+    matches = np.array([0.0 if i is None else result.matches[i] for i in rows], dtype=np.float64)
+    return scores, matches
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -587,6 +679,7 @@ def backtest(
             }.values()
         )
         case = EvalCase(
+            embedder=embedder,
             list_name="backtest",
             day=day,
             profile=profile,
@@ -596,7 +689,7 @@ def backtest(
             positives=frozenset({target.arxiv_id}),
             load_history=lambda earlier=earlier, dim=dim: (earlier, _embed(embedder, earlier, dim)),
         )
-        ranked = rank_ids(candidates, np.asarray(scorer(case), dtype=np.float64))
+        ranked = rank_ids(candidates, _aligned(scorer(case), case)[0])
         row["rank"] = ranked.index(target.arxiv_id) + 1
         rows.append(row)
     return rows
@@ -621,10 +714,21 @@ def evaluate_bench(
     lists: Collection[str] | None = None,
     limit: int | None = None,
     progress: bool = False,
+    cold_start: bool = False,
+    active: int | None = None,
 ) -> EvaluationResult:
-    """Replay a bench folder for strategies (default: all) and collect their metrics per (list, day) pair."""
-    scorers = {name: strategy_scorer(name) for name in strategy_names(strategies)}
+    """Replay a bench folder for strategies (default: all) through score_listing, as `rank` runs them, and collect
+    their metrics per (list, day) pair. `cold_start`: the default strategy and the centroid on profiles of an
+    interest sentence and of 1, 3, 5, 10 likes; `active`: that many suggested ratings against as many random ones."""
     bench = load_bench(bench_dir)
+    if cold_start:
+        scorers = cold_start_scorers(strategy_names(strategies) if strategies else ("centroid", "hybrid"))
+    elif active is not None:
+        if active < 1:
+            raise UsageError("--active must be at least 1")
+        scorers = active_scorers(active)
+    else:
+        scorers = {name: strategy_scorer(name) for name in strategy_names(strategies)}
     return evaluate(bench, scorers, embedder, days=days, lists=lists, limit=limit, progress=progress)
 
 
@@ -663,31 +767,102 @@ def backtest_summary(rows: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
     }
 
 
-def case_input(case: EvalCase, *, with_negatives: bool) -> ScoringInput:
-    """The ScoringInput of a bench case: the list's earlier papers as likes, history as implicit negatives."""
-    dim = case.candidate_vectors.shape[1]
-    profile = ProfileVectors(
-        liked=case.profile_vectors,
-        weights=np.ones(len(case.profile), np.float32),
-        disliked=np.zeros((0, dim), np.float32),
-        added=tuple(p.date for p in case.profile),
-        liked_texts=tuple(p.text for p in case.profile),
-    )
-    return ScoringInput(
-        candidates=case.candidate_vectors,
-        candidate_texts=[p.text for p in case.candidates],
-        profile=profile,
-        negatives=case.history_vectors if with_negatives else np.zeros((0, dim), np.float32),
-        negative_texts=[p.text for p in case.history] if with_negatives else [],
-        today=case.day,
-    )
-
-
-def strategy_scorer(strategy: str) -> Scorer:
-    """A Scorer that runs one of paperrec's strategies on a bench case."""
+def strategy_scorer(strategy: str | Strategy, *, shown_negatives: bool = False) -> Callable[[EvalCase], Scored]:
+    """A scorer that runs a strategy on a bench case exactly as `rank` would: score_listing on the day's listing with
+    the pair's profile (its model fitted for the pair, never stored). `shown_negatives` adds the papers of the
+    listing day before as implicit negatives (a negative policy measured against the default)."""
     chosen = get_strategy(strategy)
 
-    def scorer(case: EvalCase) -> np.ndarray:
-        return score(case_input(case, with_negatives=chosen.uses_negatives), chosen)
+    def scorer(case: EvalCase) -> Scored:
+        return product_scores(case, case.user_profile(), chosen, shown=case.shown if shown_negatives else ())
 
     return scorer
+
+
+def product_scores(case: EvalCase, profile: Profile, strategy: str | Strategy, shown: Sequence[Paper] = ()) -> Scored:
+    """score_listing of the case's day for a profile, as `rank` runs it (no stored model)."""
+    if case.embedder is None:
+        raise PaperrecError("this case has no embedder: build it with make_case")
+    return score_listing(case.listing, profile, case.embedder, strategy=strategy, store=False, history=shown)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cold start and active learning: small profiles on the same pairs.
+
+COLD_START_SIZES = (0, 1, 3, 5, 10)  # 0: the interest sentence alone
+_ACRONYMS = {
+    "llm": "large language model",
+    "llms": "large language models",
+    "mllm": "multimodal large language model",
+    "lm": "language model",
+    "ml": "machine learning",
+    "rl": "reinforcement learning",
+    "cot": "chain-of-thought",
+    "rag": "retrieval-augmented generation",
+    "vla": "vision-language-action",
+    "vln": "vision-language navigation",
+}
+
+
+def topic_of(list_name: str) -> str:
+    """A list's topic in a few words, from its name: 'rl-reasoning-mllm' -> 'reinforcement learning reasoning
+    multimodal large language model' (common acronyms spelled out, as a user would type the interest)."""
+    words = [w for w in re.split(r"[-_\s]+", list_name.lower()) if w]
+    return " ".join(_ACRONYMS.get(w, w) for w in words)
+
+
+def small_profile(case: EvalCase, size: int, **settings: Any) -> Profile:
+    """The pair's profile cut to its `size` most recent likes; size 0: only an interest sentence, the list's topic."""
+    if size == 0:
+        return case.user_profile((), interests=(topic_of(case.list_name),), **settings)
+    return case.user_profile(case.profile[-size:], **settings)
+
+
+def cold_start_scorers(
+    strategies: Sequence[str] = ("centroid", "hybrid"), sizes: Sequence[int] = COLD_START_SIZES
+) -> dict[str, Callable[[EvalCase], Scored]]:
+    """Scorers named 'strategy@size' ('@interest' for size 0, '@full' for the whole profile)."""
+
+    def make(strategy: str, size: int | None) -> Callable[[EvalCase], Scored]:
+        def scorer(case: EvalCase) -> Scored:
+            profile = case.user_profile() if size is None else small_profile(case, size)
+            return product_scores(case, profile, strategy)
+
+        return scorer
+
+    scorers = {}
+    for size in [*sizes, None]:
+        label = "full" if size is None else "interest" if size == 0 else str(size)
+        for strategy in strategies:
+            scorers[f"{strategy}@{label}"] = make(strategy, size)
+    return scorers
+
+
+def rate_papers(case: EvalCase, base: Profile, papers: Sequence[Paper]) -> Profile:
+    """The profile after the user rated papers, the list being the oracle: a list paper is liked, any other
+    disliked; each rated on the day it was shown."""
+    liked = [ProfilePaper(p, p.date or case.day) for p in papers if p.arxiv_id in case.user_list]
+    disliked = tuple(ProfilePaper(p, p.date or case.day) for p in papers if p.arxiv_id not in case.user_list)
+    return replace(base, liked=base.liked + tuple(liked), disliked=base.disliked + disliked)
+
+
+def active_scorers(k: int = 10, base: int = 5, strategy: str = "hybrid") -> dict[str, Callable[[EvalCase], Scored]]:
+    """Scorers for `evaluate --active K`: the `base`-like profile with no ratings, with K random ratings and with
+    the K ratings suggest_ratings asks for, from the listing day before the pair's day."""
+    from .rank.active import suggest_ratings
+
+    def make(policy: str) -> Callable[[EvalCase], Scored]:
+        def scorer(case: EvalCase) -> Scored:
+            profile = small_profile(case, base)
+            pool = [p for p in case.shown if p.arxiv_id not in profile.ids]
+            if policy == "random" and pool:
+                rng = np.random.default_rng(zlib.crc32(f"{case.list_name}|{case.day.isoformat()}|rate".encode()))
+                profile = rate_papers(case, profile, [pool[i] for i in rng.choice(len(pool), min(k, len(pool)), False)])
+            elif policy == "suggested" and pool:
+                assert case.embedder is not None
+                profile = rate_papers(case, profile, suggest_ratings(profile, pool, case.embedder, k=k))
+            return product_scores(case, profile, strategy)
+
+        return scorer
+
+    return {f"{strategy}@{base} {policy}": make(policy) for policy in ("none", "random", "suggested")}

@@ -34,6 +34,7 @@ PICK_COLUMNS = (
     "pdf_url",
     "code_url",
     "score",
+    "match",
     "profile",
 )
 
@@ -59,6 +60,7 @@ def pick_record(pick: Pick) -> dict[str, Any]:
         "pdf_url": paper.pdf_url,
         "code_url": safe_url(paper.code_url),
         "score": round(pick.score, 6),
+        "match": None if pick.match is None else round(pick.match, 4),
         "profile": pick.profile,
         "because": because_record(pick.because),
     }
@@ -93,7 +95,8 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
     width = max(width or shutil.get_terminal_size((100, 24)).columns, 50)
     ids = [_line(p.paper.arxiv_id) for p in picks]
     id_width = max(len("id"), *map(len, ids))
-    prefix = f"{'#':>3}  {'score':>6}  {'id':<{id_width}}  "
+    matched = any(p.match is not None for p in picks)  # picks made without a calibrated match get no column
+    prefix = f"{'#':>3}  {'score':>6}  " + ("match  " if matched else "") + f"{'id':<{id_width}}  "
     title_width = width - len(prefix)
     indent = " " * len(prefix)
 
@@ -104,7 +107,8 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
     for pick, arxiv_id in zip(picks, ids, strict=True):
         paper = pick.paper
         first, *rest = fit(_line(paper.title))
-        lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {arxiv_id:<{id_width}}  {first}")
+        match = ("-" if pick.match is None else f"{pick.match:.0%}").rjust(5) + "  " if matched else ""
+        lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {match}{arxiv_id:<{id_width}}  {first}")
         lines += [indent + line for line in rest]
         author, url = _first_author([_line(name) for name in paper.authors]), _line(paper.url or "")
         together = " · ".join(part for part in (author, url) if part)

@@ -38,6 +38,7 @@ _KNOWN_KEYS = {
     "must",
     "never",
     "min_score",
+    "min_match",
     "diversity",
     "half_life_days",
     "pending",
@@ -80,6 +81,7 @@ class Profile:
     must: tuple[str, ...] = ()  # keep only papers that mention one of these terms
     never: tuple[str, ...] = ()  # drop papers that mention any of these terms
     min_score: float | None = None  # hide picks scoring below this
+    min_match: float | None = None  # hide picks less likely than this to be liked (a probability)
     diversity: float = 0.0  # 0: pure relevance; up to 1: favour picks unlike those above them (MMR)
     half_life_days: float | None = None  # recency: a like this many days old counts half
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer paperrec wrote; kept on save
@@ -209,6 +211,10 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     pending = tuple(_pending_from_table(t, f"{where}: pending[{i + 1}]") for i, t in enumerate(pending_tables))
     dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
     min_score = data.get("min_score")
+    min_match = data.get("min_match")
+    min_match = None if min_match is None else _number(min_match, where, "min_match")
+    if min_match is not None and not 0 <= min_match <= 1:
+        raise PaperrecError(f"{where}: 'min_match' must be between 0 and 1 (a probability)")
     half_life = data.get("half_life_days")
     diversity = _number(data.get("diversity", 0.0), where, "diversity")
     if not 0 <= diversity <= 1:
@@ -228,6 +234,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         must=_str_list(data.get("must", []), where, "must"),
         never=_str_list(data.get("never", []), where, "never"),
         min_score=None if min_score is None else _number(min_score, where, "min_score"),
+        min_match=min_match,
         diversity=diversity,
         half_life_days=half_life,
         extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
@@ -293,6 +300,7 @@ def profile_to_toml(profile: Profile) -> str:
         "must": list(profile.must),
         "never": list(profile.never),
         "min_score": profile.min_score,
+        "min_match": profile.min_match,
         "diversity": profile.diversity or None,
         "half_life_days": profile.half_life_days,
     }

@@ -175,10 +175,12 @@ class Because:
 
 @dataclass(frozen=True)
 class Pick:
-    """A ranked paper: the paper, its score (higher is better), its 1-based rank, the profile and why."""
+    """A ranked paper: the paper, its score (higher is better), its 1-based rank, the profile and why; match is the
+    calibrated probability that the profile likes it (None when unknown)."""
 
     paper: Paper
     score: float
     rank: int
     profile: str
     because: Because | None = None
+    match: float | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -408,3 +409,102 @@ def test_cli_evaluate_bench_and_backtest(tmp_path, home, fake_model):
     )
     assert learned.exit_code == 0, learned.output
     assert "hybrid" in learned.stdout and "median rank" in learned.stdout
+
+
+# --- the product's path: score_listing on the bench day ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["centroid", "tfidf-svm", "hybrid"])
+def test_a_bench_pair_scores_exactly_what_rank_scores(bench, embedder, strategy):
+    from recommender.evaluate import strategy_scorer
+    from recommender.profile import ProfilePaper, new_profile
+    from recommender.rank import score_listing
+
+    case = make_case(bench, "alpha", DAYS[6], embedder)
+    scored = strategy_scorer(strategy)(case)
+    profile = replace(new_profile("someone"), liked=tuple(ProfilePaper(p, p.date) for p in case.profile))
+    direct = score_listing(Listing(papers=case.candidates, date=DAYS[6]), profile, embedder, strategy=strategy)
+    np.testing.assert_allclose(scored.scores, direct.scores)
+    assert [p.arxiv_id for p in scored.candidates] == [p.arxiv_id for p in case.candidates]
+    np.testing.assert_allclose(scored.matches, direct.matches)
+
+
+def test_pairs_never_share_a_stored_model(bench, embedder, home):
+    from recommender.evaluate import strategy_scorer
+
+    evaluate(bench, {"hybrid": strategy_scorer("hybrid")}, embedder, progress=False)
+    assert not (home / "cache" / "rankers").exists() or not list((home / "cache" / "rankers").iterdir())
+    names = {make_case(bench, n, d, embedder).user_profile().name for n, d in bench.pairs(5)}
+    assert len(names) == len(bench.pairs(5))
+
+
+def test_evaluate_reports_match_calibration(bench, embedder):
+    from recommender.evaluate import strategy_scorer
+
+    result = evaluate(bench, {"centroid": strategy_scorer("centroid")}, embedder, progress=False)
+    matches, labels = result.calibration["centroid"]
+    assert len(matches) == len(labels) == sum(r["n_candidates"] for r in result.rows)
+    assert np.all((matches >= 0) & (matches <= 1)) and labels.sum() == sum(r["n_positives"] for r in result.rows)
+    assert 0 <= result.ece("centroid") <= 1 and result.reliability("centroid")
+    assert "ECE" in result.format_table(n_resamples=20)
+    assert json.loads(json.dumps(result.to_json(n_resamples=20)))["calibration"]["centroid"]["ece"] >= 0
+
+
+def test_bench_papers_carry_authors_and_categories_from_the_metadata(tmp_path):
+    root = write_bench(tmp_path / "b")
+    rows = [{"id": paper_id(6, 1), "authors": ["Ada Lovelace"], "categories": ["cs.CV", "cs.LG"]}]
+    (root / "papers-meta.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    bench = load_bench(root)
+    paper = next(p for p in bench.candidates(DAYS[6]) if p.arxiv_id == paper_id(6, 1))
+    assert paper.authors == ("Ada Lovelace",) and paper.categories == ("cs.CV", "cs.LG")
+    assert next(p for p in bench.profile("alpha", DAYS[7]) if p.arxiv_id == paper_id(6, 1)).authors
+
+
+def test_topic_of_a_list_name():
+    from recommender.evaluate import topic_of
+
+    assert topic_of("segment-anything") == "segment anything"
+    assert topic_of("rl-reasoning-mllm") == "reinforcement learning reasoning multimodal large language model"
+
+
+def test_cold_start_profiles_and_scorers(bench, embedder):
+    from recommender.evaluate import cold_start_scorers, small_profile
+
+    case = make_case(bench, "alpha", DAYS[7], embedder)
+    assert small_profile(case, 0).interests == ("alpha",) and not small_profile(case, 0).liked
+    three = small_profile(case, 3)
+    assert [p.paper.arxiv_id for p in three.liked] == [p.arxiv_id for p in case.profile[-3:]]
+    result = evaluate(bench, cold_start_scorers(sizes=(0, 1, 5)), embedder, progress=False)
+    assert result.scorers == tuple(f"{s}@{k}" for k in ("interest", "1", "5", "full") for s in ("centroid", "hybrid"))
+    assert result.macro("hybrid@5")["ndcg@10"] >= result.macro("centroid@interest")["ndcg@10"]
+
+
+def test_active_learning_simulation_rates_papers_of_the_day_before(bench, embedder):
+    from recommender.evaluate import active_scorers, rate_papers, small_profile
+
+    case = make_case(bench, "alpha", DAYS[7], embedder)
+    assert {p.date for p in case.shown} == {DAYS[6]}
+    base = small_profile(case, 2)
+    rated = rate_papers(case, base, [p for p in case.shown if p.arxiv_id in (paper_id(6, 1), paper_id(6, 7))])
+    assert [p.paper.arxiv_id for p in rated.liked][-1] == paper_id(6, 1)  # in the list: liked
+    assert [p.paper.arxiv_id for p in rated.disliked] == [paper_id(6, 7)]  # not in it: disliked
+    result = evaluate(bench, active_scorers(k=4, base=2), embedder, progress=False)
+    assert result.scorers == ("hybrid@2 none", "hybrid@2 random", "hybrid@2 suggested")
+    assert len(result.rows) == 3 * len(bench.pairs(5))
+
+
+def test_cli_evaluate_cold_start_and_active(tmp_path, fake_model):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    root = write_bench(tmp_path / "bench")
+    runner = CliRunner()
+    cold = runner.invoke(app, ["evaluate", "--bench", str(root), "--cold-start", "--days", "1"])
+    assert cold.exit_code == 0, cold.output
+    assert "hybrid@interest" in cold.stdout and "centroid@10" in cold.stdout
+    active = runner.invoke(app, ["evaluate", "--bench", str(root), "--active", "3", "--days", "1"])
+    assert active.exit_code == 0, active.output and "hybrid@5 suggested" in active.stdout
+    both = runner.invoke(app, ["evaluate", "--bench", str(root), "--active", "3", "--cold-start"])
+    assert both.exit_code == 2
+    assert runner.invoke(app, ["evaluate", "--bench", str(root), "--active", "0"]).exit_code == 2

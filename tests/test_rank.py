@@ -212,3 +212,58 @@ def test_hybrid_with_too_few_examples_fuses_similarities(fake_embedder):
     profile = new_profile("sr", [listing.papers[3]])  # one like: nothing to learn from
     picks = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="hybrid", top=3)
     assert picks[-1].paper.arxiv_id == "2104.00002"
+
+
+# --- match: the calibrated probability of a like ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["centroid", "knn", "tfidf", "hybrid"])
+def test_every_pick_carries_a_match_that_rises_with_its_score(fake_embedder, strategy):
+    liked = [
+        Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images, part {i}") for i in range(6)
+    ]
+    picks = recommend(
+        _day_with_a_theme(), new_profile("sr", liked), CachedEmbedder(fake_embedder, None), strategy=strategy, top=None
+    )
+    matches = [p.match for p in picks]
+    assert all(m is not None and 0 <= m <= 1 for m in matches)
+    assert matches == sorted(matches, reverse=True)  # picks are in score order, and match is monotone in score
+    assert matches[0] > matches[-1]
+
+
+def test_min_match_drops_unlikely_picks_and_is_read_from_the_profile(fake_embedder):
+    liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
+    embedder = CachedEmbedder(fake_embedder, None)
+    every = recommend(_day_with_a_theme(), new_profile("sr", liked), embedder, top=None)
+    cut = sorted(p.match for p in every)[len(every) // 2]
+    kept = recommend(_day_with_a_theme(), new_profile("sr", liked), embedder, top=None, min_match=cut)
+    assert kept and all(p.match >= cut for p in kept) and len(kept) < len(every)
+    from_profile = recommend(_day_with_a_theme(), replace(new_profile("sr", liked), min_match=cut), embedder, top=None)
+    assert [p.paper.arxiv_id for p in from_profile] == [p.paper.arxiv_id for p in kept]
+    with pytest.raises(UsageError, match="min-match"):
+        recommend(_day_with_a_theme(), new_profile("sr", liked), embedder, min_match=1.5)
+
+
+def test_held_out_scores_leave_each_like_out_of_its_own_profile():
+    from recommender.rank.scoring import held_out_scores
+    from recommender.rank.strategies import get_strategy
+
+    liked = unit([[1, 0, 0], [1, 0.1, 0], [0, 0, 1], [0, 0.1, 1]])
+    inp = scoring_input(liked, unit([[1, 1, 1]]))
+    held = held_out_scores(inp, get_strategy("max"))
+    assert held.shape == (4,) and np.all(held < 0.9999)  # no like is its own closest like
+    assert held.min() > 0.9  # each has a near twin in the other folds, or is closest to the other topic
+
+
+def test_score_listing_can_skip_storing_and_add_shown_negatives(home, fake_embedder):
+    from recommender.paths import ranker_path
+    from recommender.rank import score_listing
+
+    liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
+    embedder = CachedEmbedder(fake_embedder, None)
+    scored = score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, store=False)
+    assert not ranker_path("sr").exists()
+    shown = [Paper.make(f"Old graph paper {i}", f"2001.1{i:04d}", "graph networks") for i in range(30)]
+    more = score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, store=False, history=shown)
+    assert len(more.inputs.negatives) == len(scored.inputs.negatives) + 30
+    assert [p.arxiv_id for p in more.candidates] == [p.arxiv_id for p in scored.candidates]

@@ -93,3 +93,50 @@ def test_tfidf_rewards_rare_exact_terms():
 def test_zscore():
     np.testing.assert_allclose(zscore(np.array([1.0, 2.0, 3.0])), [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
     np.testing.assert_array_equal(zscore(np.array([2.0, 2.0])), [0.0, 0.0])
+
+
+def test_author_key_and_affinity_with_recency():
+    from recommender.rank.features import author_affinity, author_key
+    from recommender.schema import Paper
+
+    assert author_key("Ada  Lovelace") == author_key("A. Lovelace") == "a lovelace"
+    assert author_key("Zoë Ångström") == "z angstrom" and author_key("") == ""
+    liked = [
+        Paper.make("a", "2501.00001", authors=["Ada Lovelace", "Alan Turing"]),
+        Paper.make("b", "2501.00002", authors=["A. Lovelace"]),
+    ]
+    candidates = [Paper.make("c", "2501.00003", authors=["Ada Lovelace"]), Paper.make("d", "2501.00004")]
+    for_candidates, for_likes = author_affinity(liked, np.array([1.0, 0.5]), candidates)
+    np.testing.assert_allclose(for_candidates, [np.log1p(1.5), 0.0])
+    # each like is left out of its own count: a's Lovelace counts b (0.5), Turing nobody; b's counts a (1.0)
+    np.testing.assert_allclose(for_likes, [np.log1p(0.5), np.log1p(1.0)])
+
+
+def test_category_lift_favours_the_likes_categories_and_is_zero_without_them():
+    from recommender.rank.features import category_lift
+    from recommender.schema import Paper
+
+    liked = [Paper.make(f"l{i}", f"2501.0000{i}", categories=["cs.CV"]) for i in range(4)]
+    day = [Paper.make("x", "2501.10001", categories=["cs.CV"]), Paper.make("y", "2501.10002", categories=["cs.CL"])]
+    for_day, for_likes = category_lift(liked, day)
+    assert for_day[0] > 0 > for_day[1] and np.all(for_likes > 0)
+    assert category_lift([Paper.make("l", "2501.00001")], day)[0].tolist() == [0.0, 0.0]
+
+
+def test_hybrid_adds_author_and_category_terms_only_when_asked():
+    from dataclasses import replace
+
+    from recommender.rank.strategies import HybridConfig, hybrid_scores
+    from recommender.schema import Paper
+
+    rng = np.random.default_rng(5)
+    liked = unit(rng.normal(0, 1, (6, 8)))
+    candidates = unit(rng.normal(0, 1, (30, 8)))
+    inp = scoring_input(liked, candidates, negatives=candidates)
+    liked_papers = [Paper.make(f"l{i}", f"2501.0000{i}", authors=["Ada Lovelace"]) for i in range(6)]
+    papers = [Paper.make(f"c{i}", f"2501.1{i:04d}", authors=["Ada Lovelace" if i == 0 else "B C"]) for i in range(30)]
+    inp = replace(inp, liked_papers=liked_papers, candidate_papers=papers)
+    plain, _ = hybrid_scores(inp)
+    with_authors, held = hybrid_scores(inp, HybridConfig(author_weight=1.0))
+    np.testing.assert_allclose(with_authors - plain, [np.log1p(6.0)] + [0.0] * 29, atol=1e-9)
+    assert held is not None and held.shape == (6,)

@@ -2,8 +2,11 @@
 
 Semantic: logistic regression on the embeddings. Lexical: a linear SVM on TF-IDF of title + abstract, so a
 rare exact term (a dataset, an acronym) counts. Both learn likes against negatives (dislikes and papers
-shown but not liked); their decision values are z-scored over the candidates and added. The fitted state is
-plain arrays, stored as one .npz per profile, so a warm `rank` scores with numpy alone.
+shown but not liked); their decision values are z-scored over the candidates and added, each with the share
+that ranked the profile's own held-out likes best (cross-validation), so a profile defined by a named concept
+leans lexical and one defined by meaning leans semantic. The held-out margins of the likes are kept: they
+calibrate `match`. The fitted state is plain arrays, stored as one .npz per profile, so a warm `rank` scores
+with numpy alone.
 """
 
 from __future__ import annotations
@@ -18,7 +21,32 @@ import numpy as np
 from ..paths import atomic_write_bytes
 from .lexical import TfidfSpace, fit_tfidf
 
-FORMAT = 1  # bump when what is fitted changes, so stored models are refitted
+SHARES = (0.2, 0.35, 0.5, 0.65, 0.8)  # semantic shares of the fusion tried per profile
+FOLDS = 5
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """Probability that a positive scores above a negative (ties count half)."""
+    if len(positive) == 0 or len(negative) == 0:
+        return 0.5
+    _, inverse, counts = np.unique(np.r_[positive, negative], return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # average 1-based ranks
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[np.ndarray]:
+    """k folds, each holding about 1/k of the positives and of the negatives (seeded)."""
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[] for _ in range(k)]
+    for value in (1, 0):
+        rows = rng.permutation(np.flatnonzero(labels == value))
+        for i, row in enumerate(rows):
+            parts[i % k].append(int(row))
+    return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
+
+
+FORMAT = 2  # bump when what is fitted changes, so stored models are refitted
 
 
 def zscore(scores: np.ndarray) -> np.ndarray:
@@ -30,9 +58,13 @@ def zscore(scores: np.ndarray) -> np.ndarray:
 class HybridRanker:
     """Likes against negatives, learned twice: on embeddings (logistic regression) and on TF-IDF (linear SVM)."""
 
-    def __init__(self, semantic_c: float = 1.0, lexical_c: float = 0.1):
+    def __init__(
+        self, semantic_c: float = 1.0, lexical_c: float = 0.1, shares: tuple[float, ...] = SHARES, folds: int = FOLDS
+    ):
         self.semantic_c = semantic_c
         self.lexical_c = lexical_c
+        self.shares = shares
+        self.folds = folds
 
     def fit(
         self, vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray, sample_weight: np.ndarray | None = None
@@ -41,14 +73,41 @@ class HybridRanker:
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
-        semantic = LogisticRegression(C=self.semantic_c, class_weight="balanced", max_iter=1000)
-        semantic.fit(vectors, labels, sample_weight=sample_weight)
+        labels = np.asarray(labels, dtype=np.float64)
+
+        def semantic_model(rows: np.ndarray) -> LogisticRegression:
+            weights = None if sample_weight is None else np.asarray(sample_weight)[rows]
+            model = LogisticRegression(C=self.semantic_c, class_weight="balanced", max_iter=1000)
+            return model.fit(vectors[rows], labels[rows], sample_weight=weights)
+
+        def lexical_model(rows: np.ndarray) -> LinearSVC:
+            return LinearSVC(C=self.lexical_c, class_weight="balanced", random_state=0).fit(matrix[rows], labels[rows])
+
+        every = np.arange(len(labels))
+        self.space_, matrix = fit_tfidf(texts)
+        semantic = semantic_model(every)
         self.semantic_coef_ = semantic.coef_.ravel().astype(np.float64)  # (dim,)
         self.semantic_intercept_ = float(semantic.intercept_[0])
-        self.space_, matrix = fit_tfidf(texts)
-        lexical = LinearSVC(C=self.lexical_c, class_weight="balanced", random_state=0).fit(matrix, labels)
+        lexical = lexical_model(every)
         self.lexical_coef_ = lexical.coef_.ravel().astype(np.float64)  # (n_terms,)
         self.lexical_intercept_ = float(lexical.intercept_[0])
+        # Held-out margins of every training row: each fold is scored by models fitted without it.
+        held_semantic, held_lexical = np.zeros(len(labels)), np.zeros(len(labels))
+        parts = stratified_folds(labels, self.folds) if min(labels.sum(), (1 - labels).sum()) >= self.folds else []
+        for part in parts:
+            rest = np.setdiff1d(every, part)
+            held_semantic[part] = semantic_model(rest).decision_function(vectors[part])
+            held_lexical[part] = lexical_model(rest).decision_function(matrix[part])
+        liked = labels == 1
+        self.cv_semantic_, self.cv_lexical_ = held_semantic[liked], held_lexical[liked]  # (n_liked,)
+        self.share_ = 0.5
+        if parts and len(self.shares) > 1:
+            # On the negatives' scale: a day's candidates are nearly all negatives, and they set the z-scores.
+            z_semantic, z_lexical = (_scaled(v, ~liked) for v in (held_semantic, held_lexical))
+            quality = {w: auc(*_split(w * z_semantic + (1 - w) * z_lexical, liked)) for w in self.shares}
+            best = max(quality.values())
+            # Among shares within noise of the best, the one closest to an even fusion.
+            self.share_ = min((w for w, q in quality.items() if q >= best - 0.002), key=lambda w: (abs(w - 0.5), w))
         return self
 
     def semantic_scores(self, vectors: np.ndarray) -> np.ndarray:
@@ -60,8 +119,21 @@ class HybridRanker:
         return self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_
 
     def decision_function(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """The fused score of each candidate: z(semantic) + z(lexical) over the candidates given."""
-        return zscore(self.semantic_scores(vectors)) + zscore(self.lexical_scores(texts))
+        """The fused score of each candidate: 2 x (share x z(semantic) + (1 - share) x z(lexical)) over the
+        candidates given (share 0.5: the plain sum)."""
+        return self.fuse(self.semantic_scores(vectors), self.lexical_scores(texts))[0]
+
+    def fuse(self, semantic: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fused scores of the candidates' margins, and the likes' held-out margins on the same (candidates') scale."""
+        w = self.share_
+
+        def scale(values: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            center, spread = values.mean(), values.std() or 1.0
+            return (values - center) / spread, (held - center) / spread
+
+        z_semantic, held_semantic = scale(semantic, self.cv_semantic_)
+        z_lexical, held_lexical = scale(lexical, self.cv_lexical_)
+        return 2 * (w * z_semantic + (1 - w) * z_lexical), 2 * (w * held_semantic + (1 - w) * held_lexical)
 
     def top_terms(self, texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
         """For each text, the terms that raised its lexical score most."""
@@ -80,6 +152,9 @@ class HybridRanker:
             key=np.array(key),
             format=np.array(FORMAT),
             params=np.array([self.semantic_c, self.lexical_c]),
+            share=np.array(self.share_),
+            cv_semantic=self.cv_semantic_,
+            cv_lexical=self.cv_lexical_,
             semantic_coef=self.semantic_coef_,
             intercepts=np.array([self.semantic_intercept_, self.lexical_intercept_]),
             lexical_coef=self.lexical_coef_,
@@ -96,6 +171,9 @@ class HybridRanker:
                     return None
                 arrays = {name: stored[name] for name in stored.files}
             ranker = cls(*map(float, arrays["params"]))
+            ranker.share_ = float(arrays["share"])
+            ranker.cv_semantic_ = np.asarray(arrays["cv_semantic"], dtype=np.float64)
+            ranker.cv_lexical_ = np.asarray(arrays["cv_lexical"], dtype=np.float64)
             ranker.semantic_coef_ = np.asarray(arrays["semantic_coef"], dtype=np.float64)
             ranker.semantic_intercept_, ranker.lexical_intercept_ = map(float, arrays["intercepts"])
             ranker.lexical_coef_ = np.asarray(arrays["lexical_coef"], dtype=np.float64)
@@ -105,6 +183,7 @@ class HybridRanker:
         n_terms = len(ranker.space_.terms)
         consistent = ranker.lexical_coef_.shape == (n_terms,) and ranker.space_.idf.shape == (n_terms,)
         finite = all(np.isfinite(a).all() for a in (ranker.semantic_coef_, ranker.lexical_coef_, ranker.space_.idf))
+        consistent = consistent and ranker.cv_semantic_.shape == ranker.cv_lexical_.shape and 0 <= ranker.share_ <= 1
         if not (consistent and finite and ranker.semantic_coef_.ndim == 1):
             return None
         return ranker
@@ -120,3 +199,12 @@ def training_key(*parts: object) -> str:
             digest.update(repr(part).encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _split(scores: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return scores[mask], scores[~mask]
+
+
+def _scaled(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    center, spread = values[reference].mean(), values[reference].std()
+    return (values - center) / (spread or 1.0)

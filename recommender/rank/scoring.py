@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ from ..embed import CachedEmbedder
 from ..paths import ranker_path
 from ..profile import Profile, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick, UsageError
+from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key, zscore
 from .select import apply_rules, top_picks
@@ -78,6 +80,13 @@ class Scored:
     def __len__(self) -> int:
         return len(self.candidates)
 
+    @cached_property
+    def matches(self) -> np.ndarray:
+        """Each candidate's match: the calibrated probability that the profile likes it, (n_candidates,)."""
+        if self.inputs is None:
+            return np.zeros(0)
+        return match_scores(self.inputs, self.strategy, self.scores)
+
     def score_of(self, arxiv_id: str) -> float:
         """The score of one candidate, by id."""
         for paper, value in zip(self.candidates, self.scores, strict=True):
@@ -92,19 +101,70 @@ def _finite(value: float | None, what: str) -> float | None:
     return value
 
 
+def held_out_scores(inp: ScoringInput, strategy: Strategy) -> np.ndarray:
+    """Each liked row's score by the strategy when it is left out of the profile, on the candidates' scale.
+
+    The strategy's own held-out scores when it keeps them (the hybrid: cross-validated at fit time), else
+    calibrate.FOLDS folds of the likes, each scored among the day's candidates against the other likes.
+    """
+    if strategy.held_out is not None:
+        held = strategy.held_out(inp)
+        if held is not None:
+            return np.asarray(held, dtype=np.float64)
+    n = len(inp.liked)
+    if n < 2:
+        return np.zeros(0)
+    out = np.zeros(n)
+    added = inp.profile.added
+    papers = list(inp.liked_papers)
+    for part in folds(n):
+        keep = np.setdiff1d(np.arange(n), part)
+        profile = replace(
+            inp.profile,
+            liked=inp.liked[keep],
+            weights=np.asarray(inp.profile.weights)[keep],
+            added=tuple(added[i] for i in keep) if len(added) == n else added,
+            liked_texts=tuple(inp.profile.liked_texts[i] for i in keep),
+        )
+        held_papers = [papers[i] for i in part if i < len(papers)]
+        with_papers = len(held_papers) == len(part) and len(inp.candidate_papers) == len(inp.candidates)
+        sub = replace(
+            inp,
+            candidates=np.vstack([inp.liked[part], inp.candidates]),
+            candidate_texts=[inp.profile.liked_texts[i] for i in part] + list(inp.candidate_texts),
+            profile=profile,
+            ranker=None,
+            liked_papers=[papers[i] for i in keep if i < len(papers)] if len(papers) == n else (),
+            candidate_papers=held_papers + list(inp.candidate_papers) if with_papers else (),
+        )
+        out[part] = score(sub, strategy)[: len(part)]
+    return out
+
+
+def match_scores(inp: ScoringInput, strategy: Strategy, scores: np.ndarray) -> np.ndarray:
+    """The calibrated match of each candidate: Platt scaling of the likes' held-out scores against the day's
+    candidates, weighted to the profile's own like rate."""
+    n_likes = len(inp.liked_papers) or len(inp.profile.added)
+    rate = like_rate(inp.profile.added[:n_likes], inp.today, len(scores))
+    return calibrate(held_out_scores(inp, strategy), scores, rate).predict(scores)
+
+
 def score_listing(
     listing: Listing,
     profile: Profile,
     embedder: CachedEmbedder,
     *,
-    strategy: str | None = None,
+    strategy: str | Strategy | None = None,
     dislike_weight: float | None = None,
     exclude: Collection[str] = frozenset(),
+    store: bool = True,
+    history: Sequence[Paper] = (),
 ) -> Scored:
     """Score every paper of a listing for a profile, as `rank` does before it cuts the top picks.
 
     Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the profile's must/never rules
-    are not candidates. The strategy's negatives are the day's other papers; a learned model is stored per profile.
+    are not candidates. The strategy's negatives are the day's other papers (NEGATIVES), plus `history` (papers
+    shown on earlier days, not liked) when given; a learned model is stored per profile unless `store` is False.
     """
     chosen = get_strategy(strategy or profile.strategy)
     weight = _finite(profile.dislike_weight if dislike_weight is None else dislike_weight, "--dislike-weight")
@@ -134,13 +194,30 @@ def score_listing(
         today=listing.date or date.today(),
         half_life_days=profile.half_life_days,
         dislike_weight=weight,
+        candidate_papers=tuple(candidates),
+        liked_papers=tuple(p.paper for p in profile.liked),
     )
     if chosen.uses_negatives:
         # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
-        inp = replace(inp, negatives=vectors, negative_texts=texts)
+        negatives, negative_texts = vectors, texts
+        shown = [p for p in history if p.arxiv_id not in known]
+        if shown:
+            negatives = np.vstack([vectors, embedder.embed_papers(shown)])
+            negative_texts = texts + [p.text for p in shown]
+        inp = replace(inp, negatives=negatives, negative_texts=negative_texts)
     if chosen.fit is not None:
-        inp = replace(inp, ranker=stored_model(profile.name, inp, chosen, embedder.encoder.cache_key))
+        if store:
+            inp = replace(inp, ranker=stored_model(profile.name, inp, chosen, embedder.encoder.cache_key))
+        else:
+            inp = replace(inp, ranker=chosen.fit(inp))
     return Scored(profile, chosen, tuple(candidates), vectors, score(inp, chosen), inp, **counts)
+
+
+def check_min_match(value: float | None) -> float | None:
+    """A min_match setting, checked: a probability."""
+    if value is not None and not 0 <= value <= 1:  # NaN fails this too
+        raise UsageError(f"--min-match must be between 0 and 1, got {value}")
+    return value
 
 
 def recommend_settings(
@@ -167,13 +244,22 @@ def recommend(
     diversity: float | None = None,
     exclude: Collection[str] = frozenset(),
     explain_picks: bool = True,
+    min_match: float | None = None,
 ) -> list[Pick]:
     """Rank a listing for a profile: score it (score_listing), cut the top picks, and attach their reasons."""
     top, min_score, diversity = recommend_settings(profile, top, min_score, diversity)
     scored = score_listing(
         listing, profile, embedder, strategy=strategy, dislike_weight=dislike_weight, exclude=exclude
     )
-    return pick_from(scored, embedder, top=top, min_score=min_score, diversity=diversity, explain_picks=explain_picks)
+    return pick_from(
+        scored,
+        embedder,
+        top=top,
+        min_score=min_score,
+        diversity=diversity,
+        explain_picks=explain_picks,
+        min_match=min_match,
+    )
 
 
 def pick_from(
@@ -185,11 +271,14 @@ def pick_from(
     diversity: float = 0.0,
     explain_picks: bool = True,
     key_sentences: int | None = KEY_SENTENCES,
+    min_match: float | None = None,
 ) -> list[Pick]:
-    """The top picks of a scored listing (by score, MMR-diversified when asked), with their reasons (key sentences for
-    the first `key_sentences` picks; None: all)."""
+    """The top picks of a scored listing (by score, MMR-diversified when asked), each with its match, and their
+    reasons (key sentences for the first `key_sentences` picks; None: all). `min_match` (default: the profile's
+    min_match) drops picks less likely to be liked."""
     if not scored.candidates:
         return []
+    min_match = check_min_match(getattr(scored.profile, "min_match", None) if min_match is None else min_match)
     picks = top_picks(
         scored.candidates,
         scored.scores,
@@ -198,6 +287,8 @@ def pick_from(
         min_score=min_score,
         vectors=scored.vectors,
         diversity=diversity,
+        matches=scored.matches,
+        min_match=min_match,
     )
     if not explain_picks or scored.inputs is None:
         return picks

@@ -61,15 +61,27 @@ def top_picks(
     min_score: float | None = None,
     vectors: np.ndarray | None = None,
     diversity: float = 0.0,
+    matches: np.ndarray | None = None,
+    min_match: float | None = None,
 ) -> list[Pick]:
-    """Order papers by (-score, id), drop low scores, keep the top N (re-ordered by MMR when diversity > 0)."""
+    """Order papers by (-score, id), drop low scores and matches, keep the top N (re-ordered by MMR when
+    diversity > 0). Each pick carries its match when `matches` (row-aligned with papers) is given."""
     ranked = order(papers, scores)
     if min_score is not None:
         ranked = [i for i in ranked if scores[i] >= min_score]
+    if min_match is not None and matches is not None:
+        ranked = [i for i in ranked if matches[i] >= min_match]
     limit = len(ranked) if top is None else top
     if diversity > 0 and vectors is not None:
         ranked = diversify(ranked, scores, vectors, diversity, limit)
     ranked = ranked[:limit]
     return [
-        Pick(paper=papers[i], score=float(scores[i]), rank=n, profile=profile_name) for n, i in enumerate(ranked, 1)
+        Pick(
+            paper=papers[i],
+            score=float(scores[i]),
+            rank=n,
+            profile=profile_name,
+            match=None if matches is None else float(matches[i]),
+        )
+        for n, i in enumerate(ranked, 1)
     ]

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..profile import ProfileVectors
-from ..schema import UsageError
-from .hybrid import HybridRanker, zscore
+from ..schema import Paper, UsageError
+from .features import author_affinity, category_lift
+from .hybrid import SHARES, HybridRanker, zscore
 from .lexical import fit_tfidf
 
 MIN_CLASSIFIER_POSITIVES = 5
@@ -37,6 +38,8 @@ class ScoringInput:
     half_life_days: float | None = None  # recency: a like this many days old counts half
     dislike_weight: float = 0.5
     ranker: HybridRanker | None = None  # a fitted (e.g. stored) ranker for `hybrid`; fitted here when None
+    candidate_papers: Sequence[Paper] = ()  # row-aligned with candidates, for authors and categories
+    liked_papers: Sequence[Paper] = ()  # row-aligned with the first rows of profile.liked (interests have none)
 
     @property
     def liked(self) -> np.ndarray:
@@ -159,7 +162,22 @@ def tfidf_svm(inp: ScoringInput) -> np.ndarray:
     return model.decision_function(matrix[n_train:])
 
 
-def fit_hybrid(inp: ScoringInput) -> HybridRanker | None:
+@dataclass(frozen=True)
+class HybridConfig:
+    """The hybrid's settings; one set for every profile (the bench measures each against the default)."""
+
+    semantic_c: float = 1.0
+    lexical_c: float = 0.1
+    shares: tuple[float, ...] = SHARES  # semantic shares tried per profile; (0.5,): the plain sum
+    author_weight: float = 0.0  # x log(1 + recency-weighted likes sharing an author)
+    category_weight: float = 0.0  # x log-lift of the primary category among the likes over the day
+    author_half_life_days: float = 365.0
+
+
+DEFAULT_HYBRID = HybridConfig()
+
+
+def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> HybridRanker | None:
     """Fit the hybrid ranker on likes against dislikes and implicit negatives; None when there are too few."""
     negatives, negative_texts = inp.negative_pool()
     if len(inp.liked) < MIN_CLASSIFIER_POSITIVES or len(negatives) < MIN_CLASSIFIER_NEGATIVES:
@@ -167,7 +185,39 @@ def fit_hybrid(inp: ScoringInput) -> HybridRanker | None:
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
     weights = np.r_[inp.liked_weights(), np.ones(len(negatives))]
     texts = list(inp.profile.liked_texts) + list(negative_texts)
-    return HybridRanker().fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
+    ranker = HybridRanker(config.semantic_c, config.lexical_c, config.shares)
+    return ranker.fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
+
+
+def metadata_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray]:
+    """The author and category terms of the candidates, and of each like left out of its own profile."""
+    candidates, held = np.zeros(len(inp.candidates)), np.zeros(len(inp.liked))
+    if not (config.author_weight or config.category_weight) or not inp.liked_papers or not inp.candidate_papers:
+        return candidates, held
+    n = len(inp.liked_papers)
+    if config.author_weight:
+        recency = inp.liked_weights(config.author_half_life_days)[:n]
+        for_candidates, for_likes = author_affinity(inp.liked_papers, recency, inp.candidate_papers)
+        candidates += config.author_weight * for_candidates
+        held[:n] += config.author_weight * for_likes
+    if config.category_weight:
+        for_candidates, for_likes = category_lift(inp.liked_papers, inp.candidate_papers)
+        candidates += config.category_weight * for_candidates
+        held[:n] += config.category_weight * for_likes
+    return candidates, held
+
+
+def hybrid_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray | None]:
+    """The hybrid's scores of the candidates and the held-out scores of the likes on the same scale (None: no
+    learned model, so no stored held-out scores)."""
+    ranker = inp.ranker or fit_hybrid(inp, config)
+    extra, extra_held = metadata_scores(inp, config)
+    if ranker is None:
+        return zscore(knn(inp)) + zscore(tfidf(inp)) + extra, None
+    fused, held = ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts))
+    if len(held) == len(extra_held):
+        held = held + extra_held
+    return fused + extra, held
 
 
 def hybrid(inp: ScoringInput) -> np.ndarray:
@@ -175,10 +225,22 @@ def hybrid(inp: ScoringInput) -> np.ndarray:
 
     With too few likes or negatives to learn from, semantic (knn) and lexical (TF-IDF) similarity are fused instead.
     """
-    ranker = inp.ranker or fit_hybrid(inp)
-    if ranker is None:
-        return zscore(knn(inp)) + zscore(tfidf(inp))
-    return ranker.decision_function(inp.candidates, inp.candidate_texts)
+    return hybrid_scores(inp)[0]
+
+
+def hybrid_strategy(config: HybridConfig, name: str = "hybrid") -> Strategy:
+    """The hybrid strategy with these settings (the registry's `hybrid` uses DEFAULT_HYBRID)."""
+    return Strategy(
+        name,
+        lambda inp: hybrid_scores(inp, config)[0],
+        "learned semantic + lexical models, fused (the default)",
+        uses_negatives=True,
+        standardised=True,
+        lexical=True,
+        fit=lambda inp: fit_hybrid(inp, config),
+        load=HybridRanker.load,
+        held_out=lambda inp: hybrid_scores(inp, config)[1],
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +256,9 @@ class Strategy:
     lexical: bool = False  # explanations carry the TF-IDF terms shared with the liked papers
     fit: Callable[[ScoringInput], Any] | None = None  # learns a model that is stored per profile and reused
     load: Callable[[Path, str], Any] | None = None  # reads the stored model back (None: refit)
+    # The likes' held-out scores (each scored by a model that did not see it), on the candidates' scale. Without
+    # it, or when it returns None, they are cross-validated by rescoring (calibrate.FOLDS folds).
+    held_out: Callable[[ScoringInput], np.ndarray | None] | None = None
 
     def __call__(self, inp: ScoringInput) -> np.ndarray:
         return self.score(inp)
@@ -208,22 +273,15 @@ REGISTRY: tuple[Strategy, ...] = (
     Strategy("classifier", classifier, "logistic regression on embeddings", uses_negatives=True, learns_dislikes=True),
     Strategy("tfidf", tfidf, "TF-IDF cosine to the likes' centroid", lexical=True),
     Strategy("tfidf-svm", tfidf_svm, "linear SVM on TF-IDF", uses_negatives=True, learns_dislikes=True, lexical=True),
-    Strategy(
-        "hybrid",
-        hybrid,
-        "learned semantic + lexical models, fused (the default)",
-        uses_negatives=True,
-        standardised=True,
-        lexical=True,
-        fit=fit_hybrid,
-        load=HybridRanker.load,
-    ),
+    hybrid_strategy(DEFAULT_HYBRID),
 )
 STRATEGIES: dict[str, Strategy] = {strategy.name: strategy for strategy in REGISTRY}
 
 
-def get_strategy(name: str) -> Strategy:
-    """The registered strategy of this name; a usage error listing the choices otherwise."""
+def get_strategy(name: str | Strategy) -> Strategy:
+    """The registered strategy of this name (a Strategy is returned as is); a usage error listing the choices."""
+    if isinstance(name, Strategy):
+        return name
     try:
         return STRATEGIES[name]
     except KeyError:
