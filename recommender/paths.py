@@ -206,13 +206,23 @@ def remove_stale_temporaries(path: Path) -> int:
 def open_database(path: Path, table: str, what: str) -> sqlite3.Connection:
     """An SQLite file in WAL mode (several processes may share it), with its table created; errors name `what`."""
     import sqlite3
+    import time
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        database = sqlite3.connect(path, timeout=30)
-        database.execute("PRAGMA journal_mode=WAL")
-        database.execute(table)
-        database.commit()
-    except (sqlite3.Error, OSError) as error:
-        raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
-    return database
+    attempt = 0
+    while True:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            database = sqlite3.connect(path, timeout=30)
+            database.execute("PRAGMA journal_mode=WAL")
+            database.execute(table)
+            database.commit()
+            return database
+        except sqlite3.OperationalError as error:
+            # Switching a new file to WAL needs it to itself and SQLite does not wait for that: processes that create
+            # the file at the same moment retry instead of failing.
+            attempt += 1
+            if "locked" not in str(error) or attempt == 20:
+                raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
+            time.sleep(0.05 * attempt)
+        except (sqlite3.Error, OSError) as error:
+            raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
