@@ -902,6 +902,9 @@ def profile_show(
         entries = getattr(loaded, section)
         lines.append(f"{section} ({len(entries)})")
         lines += [f"  {e.paper.arxiv_id:<16} {e.added}  {e.paper.title}" for e in entries]
+    if loaded.pending:
+        lines.append(f"pending ({len(loaded.pending)}): known by id only; 'paperrec profile refresh' fills them in")
+        lines += [f"  {p.arxiv_id:<16} {p.added}  (for {p.section})" for p in loaded.pending]
     typer.echo("\n".join(map(printable, lines)))  # titles and names come from files and feeds: no escape sequences
 
 
