@@ -222,40 +222,21 @@ def create_app(settings: Settings) -> Starlette:
         path = service.vote_profile(vote.profile)
         return vote, path, service.find_paper(path, vote.arxiv_id)
 
-    async def vote_page(request: Request) -> Response:
-        token = request.path_params["token"]
-        vote, path, paper = await run_in_threadpool(vote_of, token)
+    def vote_view(request: Request, vote: Any, path: Path, paper: Paper, *, done: bool) -> HTMLResponse:
         profile = load_profile(path)
-        current = service.section_of(profile, paper.arxiv_id)
-        return render(
-            request,
-            "web/vote.html",
-            token=token,
-            vote=vote,
-            paper=paper,
-            profile=profile,
-            path=path,
-            current=current,
-            done=False,
-        )
+        current = None if done else service.section_of(profile, paper.arxiv_id)
+        context = dict(vote=vote, paper=paper, profile=profile, path=path, current=current, done=done)
+        return render(request, "web/vote.html", token=request.path_params["token"], **context)
+
+    async def vote_page(request: Request) -> Response:
+        vote, path, paper = await run_in_threadpool(vote_of, request.path_params["token"])
+        return vote_view(request, vote, path, paper, done=False)
 
     async def vote_post(request: Request) -> Response:
-        await form_of(request)
-        token = request.path_params["token"]
-        vote, path, paper = await run_in_threadpool(vote_of, token)
+        await form_of(request)  # a GET (a mail scanner's prefetch) never votes: only this confirmed POST does
+        vote, path, paper = await run_in_threadpool(vote_of, request.path_params["token"])
         await run_in_threadpool(service.rate_elsewhere, path, paper.arxiv_id, SECTIONS[vote.action], paper)
-        profile = load_profile(path)
-        return render(
-            request,
-            "web/vote.html",
-            token=token,
-            vote=vote,
-            paper=paper,
-            profile=profile,
-            path=path,
-            current=None,
-            done=True,
-        )
+        return vote_view(request, vote, path, paper, done=True)
 
     # -- errors -----------------------------------------------------------------------------------------------------
 
