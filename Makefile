@@ -4,10 +4,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 VENV := .venv
+# The demo keeps its own PAPERREC_HOME (git-ignored), so trying paperrec never touches your own profiles.
+DEMO_HOME ?= .paperrec-demo
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo serve test lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +21,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/paperrec rank examples/arxiv-cs.CV-2021-04-22.md --profile profiles/super-resolution.toml
+	mkdir -p $(DEMO_HOME)/profiles && cp -n profiles/*.toml $(DEMO_HOME)/profiles/
+	PAPERREC_HOME=$(DEMO_HOME) $(BIN)/paperrec rank examples/arxiv-cs.CV-2021-04-22.md \
+		--profile super-resolution --profile medical-segmentation
+
+# After `make demo`: the web page for the demo's profiles and day (like / not interested, keys j k l d o u).
+serve: $(STAMP)
+	PAPERREC_HOME=$(DEMO_HOME) $(BIN)/paperrec serve --open
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -28,4 +36,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) *.egg-info $(DEMO_HOME)

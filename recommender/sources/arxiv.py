@@ -360,7 +360,10 @@ def fetch_metadata(
 
 
 def _is_primary(paper: Paper, category: str) -> bool:
-    primary = paper.categories[0] if paper.categories else ""
+    """True unless the paper is a cross-list: its primary category is another one (one listing none is the file's)."""
+    if not paper.categories:
+        return True
+    primary = paper.categories[0]
     return primary == category or primary.startswith(category + ".")
 
 

@@ -10,7 +10,7 @@ import contextlib
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -60,38 +60,15 @@ class Action:
     before: str | None
 
 
-def _primary(paper: Paper, categories: Sequence[str]) -> bool:
-    """True when the paper's primary category is one of these (a paper listing none belongs to its file's)."""
-    if not paper.categories:
-        return True
-    primary = paper.categories[0]
-    return any(primary == c or primary.startswith(c + ".") for c in categories)
-
-
 def stored_day(profile: Profile) -> tuple[Listing, str] | None:
     """The latest stored listing day of the profile's categories (their own papers, merged), and where it came from."""
-    from ..sources import merge_listings, read_listing
+    from ..sources.arxiv import fetch_listing
 
-    root = listings_dir()
-    files: dict[date, list[tuple[str, Path]]] = {}
-    for category in profile.categories:
-        folder = root / category
-        for path in folder.glob("*.jsonl") if folder.is_dir() else ():
-            try:
-                day = date.fromisoformat(path.stem)
-            except ValueError:
-                continue
-            files.setdefault(day, []).append((category, path))
-    if not files:
+    try:
+        listing, _ = fetch_listing(list(profile.categories), offline=True)  # the store only, never the network
+    except PaperrecError:
         return None
-    day = max(files)
-    listings = []
-    for category, path in sorted(files[day]):
-        listing = read_listing(path)
-        papers = tuple(p for p in listing.papers if _primary(p, [category]))
-        listings.append(replace(listing, papers=papers, category=category, date=day))
-    merged = replace(merge_listings(listings), date=day)
-    return merged, f"stored listings of {', '.join(c for c, _ in sorted(files[day]))} for {day.isoformat()}"
+    return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}"
 
 
 def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
