@@ -14,6 +14,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
+from .export import safe_url
 from .schema import Paper, Pick, printable
 
 if TYPE_CHECKING:
@@ -24,31 +25,12 @@ if TYPE_CHECKING:
 
 VoteLink = Callable[["Section", Pick, str], str]  # (section, pick, "like" | "dislike") -> URL of a one-click vote
 
-_URL = re.compile(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9._~:/?#@!$&*+,;=%-]*)?")
-_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co", "github.io", "gitee.com")
-_SAFE = re.compile(r"^https?://[^\s/?#]+", re.I)
 MAX_AUTHORS = 8
 
 
-def safe_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL without spaces or control characters, else None."""
-    if not url or not _SAFE.match(url) or any(c.isspace() or not c.isprintable() for c in url):
-        return None
-    return url
-
-
 def code_urls(paper: Paper) -> tuple[str, ...]:
-    """Links to code: the paper's own code link, then addresses of code hosts in the abstract; at most two."""
-    found: list[str] = []
-    given = safe_url(getattr(paper, "code_url", None))  # the address arXiv showed as "this https URL"
-    if given:
-        found.append(given)
-    for match in _URL.finditer(paper.abstract):
-        url = match.group().rstrip(".,;:")
-        host = url.split("/")[2].lower()
-        if any(host == h or host.endswith("." + h) for h in _CODE_HOSTS) and url not in found:
-            found.append(url)
-    return tuple(found[:2])
+    """Links to code of a paper: at most two of the code-host addresses in its abstract, made safe for an href."""
+    return tuple(u for u in map(safe_url, paper.code_urls[:2]) if u)
 
 
 @dataclass(frozen=True)

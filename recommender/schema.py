@@ -10,7 +10,8 @@ from datetime import date
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]{}]+")
+_URL_IN_TEXT = re.compile(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?:/[A-Za-z0-9._~:/?#@!$&*+,;=%-]*)?")
+CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co", "github.io", "gitee.com")
 _OLD_ID = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
@@ -108,10 +109,20 @@ class Paper:
         return f"https://arxiv.org/abs/{self.arxiv_id}" if self.has_arxiv_id else None
 
     @property
+    def code_urls(self) -> tuple[str, ...]:
+        """Addresses on code hosts in the abstract (GitHub, GitLab, Hugging Face...), where arXiv puts code links."""
+        found: list[str] = []
+        for match in _URL_IN_TEXT.finditer(self.abstract):
+            url = match.group(0).rstrip(".,;:")
+            host = url.split("/")[2].lower() if url.count("/") >= 2 else ""
+            if any(host == h or host.endswith("." + h) for h in CODE_HOSTS) and url not in found:
+                found.append(url)
+        return tuple(found)
+
+    @property
     def code_url(self) -> str | None:
-        """The first web address in the abstract: arXiv abstracts carry their code or project page this way."""
-        match = _URL_IN_TEXT.search(self.abstract)
-        return match.group(0).rstrip(".,;:") if match else None
+        """The first code link of the abstract, if any."""
+        return next(iter(self.code_urls), None)
 
     @property
     def pdf_url(self) -> str | None:

@@ -139,7 +139,7 @@ def test_code_urls_only_code_hosts_and_safe_url():
     assert code_urls(paper) == ("https://github.com/a/b", "https://gitlab.com/c/d")
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("data:text/html,x") is None
-    assert safe_url("https://x.org/a b") is None
+    assert safe_url("https://x.org/a b") == "https://x.org/a%20b"  # encoded, so it cannot end the attribute
     assert safe_url("https://arxiv.org/abs/1") == "https://arxiv.org/abs/1"
 
 
