@@ -517,11 +517,7 @@ class EvaluationResult:
                 }
                 for s in self.scorers
             },
-            "calibration": {
-                s: {"ece": self.ece(s), "reliability": self.reliability(s)}
-                for s in self.scorers
-                if s in self.calibration
-            },
+            "calibration": {s: {"ece": self.ece(s), "reliability": self.reliability(s)} for s in self.calibration},
             "rows": self.rows,
         }
 
@@ -549,7 +545,11 @@ class EvaluationResult:
             lines.append(f"{name:<{name_width}}  {counts[name]:>5}  {values}")
         if self.calibration:
             lines += ["", "match calibration over every candidate: expected calibration error (10 bins)"]
-            lines += [f"{s:<{width}}  ECE {self.ece(s):.4f}" for s in self.scorers if s in self.calibration]
+            lines += [
+                f"{s:<{width}}  ECE {self.ece(s):.4f}  (its top 10 of each pair: {self.ece(s + ' top 10'):.4f})"
+                for s in self.scorers
+                if s in self.calibration
+            ]
             shown = "hybrid" if "hybrid" in self.calibration else next(iter(self.calibration))
             lines += ["", f"reliability of {shown}'s match: bin, papers, mean match, share liked"]
             for row in self.reliability(shown):
@@ -596,6 +596,8 @@ def evaluate(
             if matches is not None:
                 labels = np.array([p.arxiv_id in case.positives for p in case.candidates], dtype=np.float64)
                 calibration[scorer_name].append((matches, labels))
+                top = np.lexsort((np.array([p.arxiv_id for p in case.candidates]), -scores))[:10]
+                calibration[f"{scorer_name} top 10"].append((matches[top], labels[top]))
             if scores.shape != (len(case.candidates),):
                 raise PaperrecError(
                     f"scorer {scorer_name!r} returned shape {scores.shape} for {len(case.candidates)} candidates"
@@ -860,7 +862,7 @@ def active_scorers(k: int = 10, base: int = 5, strategy: str = "hybrid") -> dict
                 profile = rate_papers(case, profile, [pool[i] for i in rng.choice(len(pool), min(k, len(pool)), False)])
             elif policy == "suggested" and pool:
                 assert case.embedder is not None
-                profile = rate_papers(case, profile, suggest_ratings(profile, pool, case.embedder, k=k))
+                profile = rate_papers(case, profile, suggest_ratings(profile, pool, case.embedder, k=k, store=False))
             return product_scores(case, profile, strategy)
 
         return scorer

@@ -140,3 +140,19 @@ def test_hybrid_adds_author_and_category_terms_only_when_asked():
     with_authors, held = hybrid_scores(inp, HybridConfig(author_weight=1.0))
     np.testing.assert_allclose(with_authors - plain, [np.log1p(6.0)] + [0.0] * 29, atol=1e-9)
     assert held is not None and held.shape == (6,)
+
+
+def test_hybrid_can_spare_the_negatives_closest_to_the_likes():
+    from dataclasses import replace
+
+    from recommender.rank.strategies import HybridConfig, fit_hybrid
+
+    rng = np.random.default_rng(6)
+    liked = unit(rng.normal(0, 0.1, (6, 8)) + np.eye(8)[0])
+    negatives = unit(np.vstack([np.eye(8)[0] + rng.normal(0, 0.1, (2, 8)), rng.normal(0, 1, (38, 8))]))
+    inp = replace(scoring_input(liked, negatives, negatives=negatives), negative_texts=[f"n {i}" for i in range(40)])
+    every = fit_hybrid(inp)
+    spared = fit_hybrid(inp, HybridConfig(spare_closest=0.05))
+    assert len(every.space_.idf) >= len(spared.space_.idf)
+    # the two negatives lying among the likes are no longer pushed down
+    assert spared.semantic_scores(negatives[:2]).mean() > every.semantic_scores(negatives[:2]).mean()

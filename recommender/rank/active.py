@@ -23,12 +23,13 @@ def suggest_ratings(
     k: int = 10,
     *,
     diversity: float = 0.3,
+    store: bool = True,
 ) -> list[Paper]:
     """About k papers of the pool to rate next: those scored closest to the boundary of what the profile is shown,
     chosen greedily so they are unlike each other (maximal marginal relevance). Deterministic.
 
     The boundary is the score that the top 5% of the pool reach. Papers already in the profile are not suggested;
-    a profile with nothing to score against gets a spread of the pool.
+    a profile with nothing to score against gets a spread of the pool. `store`: keep the fitted model (as `rank`).
     Example: suggest_ratings(load_profile(path), stored_papers, open_embedder(), k=10)
     """
     papers = sorted({p.arxiv_id: p for p in pool if p.arxiv_id not in profile.ids}.values(), key=lambda p: p.arxiv_id)
@@ -38,7 +39,7 @@ def suggest_ratings(
         vectors = embedder.embed_papers(papers)  # (n, dim)
         closeness = -(vectors @ unit_mean(vectors))  # start from the pool's most typical paper, then spread out
         return [papers[i] for i in _spread(vectors, -closeness, k, diversity=0.7)]
-    scored = score_listing(Listing(papers=tuple(papers)), profile, embedder)
+    scored = score_listing(Listing(papers=tuple(papers)), profile, embedder, store=store)
     if not scored.candidates:
         return []
     scores = scored.scores

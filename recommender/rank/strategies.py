@@ -168,10 +168,13 @@ class HybridConfig:
 
     semantic_c: float = 1.0
     lexical_c: float = 0.1
-    shares: tuple[float, ...] = SHARES  # semantic shares tried per profile; (0.5,): the plain sum
+    shares: tuple[float, ...] = SHARES  # semantic shares tried per profile (ADAPTIVE_SHARES); (0.5,): the plain sum
     author_weight: float = 0.0  # x log(1 + recency-weighted likes sharing an author)
     category_weight: float = 0.0  # x log-lift of the primary category among the likes over the day
     author_half_life_days: float = 365.0
+    # Share of the implicit negatives closest to the likes' centroid left out of training: on a day's listing they
+    # are the papers most likely to be liked after all.
+    spare_closest: float = 0.0
 
 
 DEFAULT_HYBRID = HybridConfig()
@@ -182,6 +185,12 @@ def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> Hybr
     negatives, negative_texts = inp.negative_pool()
     if len(inp.liked) < MIN_CLASSIFIER_POSITIVES or len(negatives) < MIN_CLASSIFIER_NEGATIVES:
         return None
+    n_spared = int(config.spare_closest * len(inp.negatives))
+    if n_spared:
+        closeness = inp.negatives @ unit_mean(inp.liked, inp.liked_weights())
+        spared = set((np.argsort(-closeness)[:n_spared] + len(inp.profile.disliked)).tolist())
+        kept = [i for i in range(len(negatives)) if i not in spared]
+        negatives, negative_texts = negatives[kept], [negative_texts[i] for i in kept]
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
     weights = np.r_[inp.liked_weights(), np.ones(len(negatives))]
     texts = list(inp.profile.liked_texts) + list(negative_texts)
