@@ -494,6 +494,9 @@ def test_suggest_ratings_for_a_profile_with_only_interests_or_nothing(home, fake
 
 def test_the_next_picks_sentences_are_embedded_ahead(client, sr, fake_model):
     _page(client)
+    for thread in threading.enumerate():  # the page started its own prefetch: let it finish before counting calls
+        if thread.name == "paperrec prefetch":
+            thread.join(timeout=60)
     day = _service(client).days[sr.resolve()]
     day.prefetch()
     assert day.prefetch() == 0  # all in the cache now: a click that brings them up embeds nothing
