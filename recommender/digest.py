@@ -117,6 +117,13 @@ def split_abstract(abstract: str, sentence: str) -> tuple[str, str, str]:
     return text[:where], key, text[where + len(key) :]
 
 
+def _match_label(pick: Pick, place: Standing | None) -> str:
+    """What a reader needs: how likely a like is (the calibrated match), and where the pick stands in its day."""
+    likely = f"{pick.match:.0%} match" if pick.match is not None else ""
+    where = place.label if place else ("" if likely else f"score {pick.score:.2f}")
+    return " · ".join(part for part in (likely, where) if part)
+
+
 def pick_view(
     pick: Pick, scores: np.ndarray | None = None, *, like: str | None = None, dislike: str | None = None
 ) -> PickView:
@@ -141,7 +148,7 @@ def pick_view(
         authors=_authors(paper.authors),
         date=paper.date.isoformat() if paper.date else "",
         categories=tuple(printable(c) for c in paper.categories),
-        match=place.label if place else f"score {pick.score:.2f}",
+        match=_match_label(pick, place),
         bar=place.bar if place else 0,
         reasons=reasons,
         terms=tuple(printable(t) for t in (because.terms if because else ())),

@@ -201,3 +201,12 @@ def test_the_example_days_code_links(example_listing):
 
     papers = {p.arxiv_id: p for p in read_listing(example_listing).papers}
     assert code_urls(papers["2104.10642"])[0] == "https://github.com/CS-GangXu/TMNet"
+
+
+def test_the_calibrated_match_is_shown_with_the_standing():
+    from recommender.digest import pick_view
+
+    paper = Paper.make("A paper", "2104.00001", "An abstract that is long enough to be a sentence.")
+    view = pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p", match=0.72), np.array([1.5, 0.1, -0.3]))
+    assert view.match.startswith("72% match · top ") and view.match.endswith("of today's 3 papers (#1)")
+    assert pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p")).match == "score 1.50"
