@@ -141,7 +141,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
                         r'data-action="like">(?:(?!</form>).)*?name="id" value="([^"]+)"', page.text, re.S
                     )
                     if not unrated:
-                        raise SystemExit(f"no pick to like: {page.status_code} {page.text[page.text.index('<body>'):][:3000]}")
+                        body = page.text[page.text.index("<body>") :][:3000]
+                        raise SystemExit(f"no pick to like: {page.status_code} {body}")
                     began = time.perf_counter()
                     answer = client.post(
                         "/rate", data={"csrf": csrf, "profile": "bench", "id": unrated[0], "action": "like"}
