@@ -112,6 +112,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--grid", action="store_true", help="compare regularisation and recency-weighted training")
+    parser.add_argument("--active", type=int, help="K ratings: with the dislike penalty and without it")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
@@ -122,6 +123,12 @@ def main() -> int:
             "day + day before": strategy_scorer("hybrid", shown_negatives=True),
         }
         baseline, name = "day (default)", "negatives"
+    elif args.active:
+        from recommender.evaluate import active_scorers
+
+        scorers = active_scorers(args.active)
+        scorers |= {f"{n}, dislike_weight 0": f for n, f in active_scorers(args.active, dislike_weight=0.0).items()}
+        baseline, name = "hybrid@5 none", "active"
     elif args.grid:
         scorers, baseline, name = grid(), "hybrid (default)", "grid"
     else:
@@ -129,7 +136,7 @@ def main() -> int:
     result = evaluate(bench, scorers, embedder, days=args.days, limit=args.limit, progress=sys.stderr.isatty())
     table = result.format_table(baseline=baseline)
     lines = [table, "per list: default minus the better of its halves (semantic, lexical)"]
-    if not (args.negatives or args.grid):
+    if not (args.negatives or args.grid or args.active):
         default, semantic, lexical = (result.per_list(s) for s in ("hybrid (default)", "semantic half", "lexical half"))
         even = result.per_list("hybrid even")
         for list_name in result.lists:

@@ -848,14 +848,21 @@ def rate_papers(case: EvalCase, base: Profile, papers: Sequence[Paper]) -> Profi
     return replace(base, liked=base.liked + tuple(liked), disliked=base.disliked + disliked)
 
 
-def active_scorers(k: int = 10, base: int = 5, strategy: str = "hybrid") -> dict[str, Callable[[EvalCase], Scored]]:
-    """Scorers for `evaluate --active K`: the `base`-like profile with no ratings, with K random ratings and with
-    the K ratings suggest_ratings asks for, from the listing day before the pair's day."""
+def active_scorers(
+    k: int = 10, base: int = 5, strategy: str = "hybrid", **settings: Any
+) -> dict[str, Callable[[EvalCase], Scored]]:
+    """Scorers for `evaluate --active K`: a profile of the `base` likes seen before the listing day before the
+    pair's day, with no ratings, with K random ratings of that day's papers and with the K ratings suggest_ratings
+    asks for (the list is the oracle). `settings` go to the profile (e.g. dislike_weight)."""
     from .rank.active import suggest_ratings
 
     def make(policy: str) -> Callable[[EvalCase], Scored]:
         def scorer(case: EvalCase) -> Scored:
-            profile = small_profile(case, base)
+            # The user's likes up to the day the pool was shown, so the pool's own list papers are still to find.
+            pool_day = min((p.date for p in case.shown if p.date is not None), default=case.day)
+            earlier = [p for p in case.profile if p.date is None or p.date < pool_day]
+            # No like before that day (a list's first days): the user starts from the interest sentence.
+            profile = case.user_profile(earlier[-base:], **settings) if earlier else small_profile(case, 0, **settings)
             pool = [p for p in case.shown if p.arxiv_id not in profile.ids]
             if policy == "random" and pool:
                 rng = np.random.default_rng(zlib.crc32(f"{case.list_name}|{case.day.isoformat()}|rate".encode()))

@@ -82,3 +82,12 @@ def test_folds_cover_every_row_once():
     parts = folds(11, 5)
     assert sorted(np.concatenate(parts).tolist()) == list(range(11)) and len(parts) == 5
     assert len(folds(2, 5)) == 2
+
+
+def test_positive_weights_shift_the_calibration_towards_the_likes_that_count():
+    rng = np.random.default_rng(3)
+    old, recent = rng.normal(0, 1, 100), rng.normal(3, 1, 100)
+    negatives = rng.normal(0, 1, 1000)
+    weighted = calibrate(np.r_[old, recent], negatives, 0.05, np.r_[np.full(100, 0.01), np.ones(100)])
+    plain = calibrate(np.r_[old, recent], negatives, 0.05)
+    assert weighted.predict(np.array([3.0]))[0] > plain.predict(np.array([3.0]))[0]

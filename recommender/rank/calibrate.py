@@ -76,12 +76,17 @@ def like_rate(added: Sequence[date | None], today: date | None, n_candidates: in
     return float(min(max(per_day / n, 0.1 / n), 0.5))
 
 
-def calibrate(positive: np.ndarray, negative: np.ndarray, rate: float) -> Platt:
-    """Platt scaling of held-out scores of likes (1) and negatives (0), weighted so that likes make up `rate`."""
+def calibrate(
+    positive: np.ndarray, negative: np.ndarray, rate: float, positive_weight: np.ndarray | None = None
+) -> Platt:
+    """Platt scaling of held-out scores of likes (1) and negatives (0), weighted so that likes make up `rate`;
+    `positive_weight` says how much each like counts among the likes (equal by default)."""
     positive, negative = np.asarray(positive, np.float64), np.asarray(negative, np.float64)
     if len(positive) == 0 or len(negative) == 0:
         return Platt(0.0, float(np.log(rate / (1 - rate))))
-    weights = np.r_[np.full(len(positive), rate / len(positive)), np.full(len(negative), (1 - rate) / len(negative))]
+    share = np.ones(len(positive)) if positive_weight is None else np.asarray(positive_weight, np.float64)
+    share = share / share.sum() if share.sum() > 0 else np.full(len(positive), 1 / len(positive))
+    weights = np.r_[rate * share, np.full(len(negative), (1 - rate) / len(negative))]
     scores = np.r_[positive, negative]
     labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
     return fit_platt(scores, labels, weights * len(scores))

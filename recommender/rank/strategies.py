@@ -172,6 +172,9 @@ class HybridConfig:
     author_weight: float = 0.0  # x log(1 + recency-weighted likes sharing an author)
     category_weight: float = 0.0  # x log-lift of the primary category among the likes over the day
     author_half_life_days: float = 365.0
+    # Likes teach the learners half as much every this many days of age, unless the profile sets half_life_days:
+    # measured on the bench, +0.009 nDCG@10 [+0.000, +0.023] over equal weights.
+    half_life_days: float | None = 180.0
     # Share of the implicit negatives closest to the likes' centroid left out of training: on a day's listing they
     # are the papers most likely to be liked after all.
     spare_closest: float = 0.0
@@ -192,7 +195,7 @@ def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> Hybr
         kept = [i for i in range(len(negatives)) if i not in spared]
         negatives, negative_texts = negatives[kept], [negative_texts[i] for i in kept]
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
-    weights = np.r_[inp.liked_weights(), np.ones(len(negatives))]
+    weights = np.r_[inp.liked_weights(inp.half_life_days or config.half_life_days), np.ones(len(negatives))]
     texts = list(inp.profile.liked_texts) + list(negative_texts)
     ranker = HybridRanker(config.semantic_c, config.lexical_c, config.shares)
     return ranker.fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
