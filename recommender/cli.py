@@ -232,6 +232,10 @@ OutputOption = Annotated[
 ]
 TopOption = Annotated[int, typer.Option("--top", "-n", help="How many picks to show per profile.")]
 MinScoreOption = Annotated[float | None, typer.Option("--min-score", help="Hide picks scoring below this.")]
+MinMatchOption = Annotated[
+    float | None,
+    typer.Option("--min-match", help="Hide picks less likely than this (0-1) to be liked (default: profile's)."),
+]
 StrategyOption = Annotated[
     str | None,
     typer.Option("--strategy", "-s", help="How to score (default: the profile's); 'paperrec info' lists them."),
@@ -271,6 +275,7 @@ def rank(
     ],
     top: TopOption = 10,
     min_score: MinScoreOption = None,
+    min_match: MinMatchOption = None,
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
     diversity: DiversityOption = None,
@@ -300,6 +305,7 @@ def rank(
         strategy=strategy,
         top=top,
         min_score=min_score,
+        min_match=min_match,
         dislike_weight=dislike_weight,
         diversity=diversity,
         **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
@@ -443,6 +449,7 @@ def today(
     ] = False,
     top: TopOption = 10,
     min_score: MinScoreOption = None,
+    min_match: MinMatchOption = None,
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
     diversity: DiversityOption = None,
@@ -481,6 +488,7 @@ def today(
         strategy=strategy,
         top=top,
         min_score=min_score,
+        min_match=min_match,
         dislike_weight=dislike_weight,
         diversity=diversity,
         **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)

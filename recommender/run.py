@@ -104,6 +104,7 @@ class _Cut:
     dislike_weight: float | None = None
     diversity: float | None = None
     key_sentences: int | None = KEY_SENTENCES
+    min_match: float | None = None
 
     def check(self) -> _Cut:
         """Refuse wrong command-line values once, before any profile: they would fail every profile alike."""
@@ -112,6 +113,8 @@ class _Cut:
         recommend_settings(Profile(name="-"), self.top, self.min_score, self.diversity)
         if self.dislike_weight is not None and not math.isfinite(self.dislike_weight):
             raise UsageError(f"--dislike-weight must be a finite number, got {self.dislike_weight}")
+        if self.min_match is not None and not 0 <= self.min_match <= 1:  # NaN fails this too
+            raise UsageError(f"--min-match must be between 0 and 1, got {self.min_match}")
         return self
 
 
@@ -147,7 +150,13 @@ def _section(
         listing, profile, embedder, strategy=cut.strategy, dislike_weight=cut.dislike_weight, exclude=hidden
     )
     picks = pick_from(
-        scored, embedder, top=top, min_score=min_score, diversity=diversity, key_sentences=cut.key_sentences
+        scored,
+        embedder,
+        top=top,
+        min_score=min_score,
+        diversity=diversity,
+        key_sentences=cut.key_sentences,
+        min_match=cut.min_match,
     )
     if seen is not None:
         seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
@@ -178,13 +187,14 @@ def rank_listing(
     dislike_weight: float | None = None,
     diversity: float | None = None,
     key_sentences: int | None = KEY_SENTENCES,
+    min_match: float | None = None,
     seen: SeenMemory | None = None,
 ) -> Run:
     """Rank one listing for each profile (names or .toml paths); with a seen-memory, remember the picks as shown.
 
     Example: rank_listing(read_listing("day.md"), ["super-resolution"], open_embedder())
     """
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences).check()
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences, min_match).check()
     sections, failures = [], []
     for path in profile_paths(profiles):
         try:
@@ -211,6 +221,7 @@ def run_today(
     dislike_weight: float | None = None,
     diversity: float | None = None,
     key_sentences: int | None = KEY_SENTENCES,
+    min_match: float | None = None,
 ) -> Run:
     """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
 
@@ -220,7 +231,7 @@ def run_today(
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences).check()
+    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences, min_match).check()
     sections, notices, failures, papers = [], [], [], {}
     for path in profile_paths(profiles):
         try:

@@ -163,3 +163,19 @@ def test_key_sentences_only_for_the_first_picks_unless_asked(fake_model):
     default = sentences_of()
     assert all(default[:10]) and not any(default[10:])
     assert all(sentences_of("--all-sentences"))
+
+
+def test_min_match_hides_unlikely_picks(fake_model):
+    def matches(*options):
+        result = CliRunner().invoke(
+            cli.app, ["rank", str(EXAMPLE_LISTING), "-p", str(SR_PROFILE), "-n", "59", "-f", "json", *options]
+        )
+        assert result.exit_code == 0, result.output
+        return [p["match"] for p in json.loads(result.stdout)]
+
+    every = matches()
+    threshold = sorted(every)[len(every) // 2]
+    kept = matches("--min-match", str(threshold))
+    assert 0 < len(kept) < len(every) and all(m >= threshold for m in kept)
+    refused = CliRunner().invoke(cli.app, ["rank", str(EXAMPLE_LISTING), "-p", str(SR_PROFILE), "--min-match", "2"])
+    assert refused.exit_code == 2 and "--min-match" in refused.stderr
