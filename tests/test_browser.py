@@ -107,9 +107,12 @@ def _picks(driver):
 
 
 def _wait_for(driver, condition, timeout: float = 30):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+    # A vote reloads the page: elements found just before the reload go stale; the next poll finds the new ones.
+    ignored = (StaleElementReferenceException,)
+    return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=ignored).until(condition)
 
 
 def _verdicts(driver) -> dict[str, str]:
