@@ -207,8 +207,9 @@ def _report_run(run) -> None:  # run: recommender.run.Run
         typer.echo(notice, err=True)
     for section in run.sections:
         typer.echo(section.summary(), err=True)
-        if section.why_empty():
-            typer.echo(section.why_empty(), err=True)
+        reason = section.why_empty()
+        if reason:
+            typer.echo(reason, err=True)
     if run.sections:
         run.remember()
 
@@ -260,7 +261,8 @@ def _check_format(fmt: str, output: Path | None, profiles: list[str] | None) -> 
     from .export import check_format
     from .run import profile_paths
 
-    check_format(fmt, output, len(profile_paths(profiles or [])))
+    # Only a feed cares how many profiles there are; the others need not resolve them twice.
+    check_format(fmt, output, len(profile_paths(profiles or [])) if fmt == "rss" else 1)
 
 
 @app.command()
