@@ -55,6 +55,9 @@ def run(command: list[str], home: Path) -> dict[str, float]:
     import time
 
     env = {**os.environ, "PAPERREC_HOME": str(home)}
+    # As installed: bytecode cached after the first run (else every run compiles the sources, and start-up
+    # figures grow with the length of the files rather than with what runs).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.PIPE)

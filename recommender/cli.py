@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 
 from . import __version__, paths
@@ -145,7 +144,7 @@ def handle_errors(command: F) -> F:
             # The reader went away (`paperrec rank ... | head`): nothing left to say to it.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(141) from None
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # typer's own flow (its click is vendored)
             raise
         except Exception as error:
             internal_errors.append(error)
