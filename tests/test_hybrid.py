@@ -34,6 +34,18 @@ def test_each_half_and_the_fusion_rank_the_liked_kind_first(fitted):
     assert fitted.top_terms(["nothing known here"]) == [()]
 
 
+def test_lexical_scores_asked_twice_agree_and_are_the_callers_own(fitted):
+    texts = ["sa2va on a new benchmark", "reasoning about language models"]
+    first = fitted.lexical_scores(texts)
+    first[:] = 99.0  # a caller scaling its copy in place
+    again = fitted.lexical_scores(list(texts))
+    np.testing.assert_allclose(
+        again, fitted.space_.project(texts, fitted.lexical_coef_)[:, 0] + fitted.lexical_intercept_
+    )
+    assert again[0] > again[1]
+    assert fitted.lexical_scores(texts[::-1])[0] == again[1]
+
+
 def test_stored_ranker_loads_only_for_its_key(tmp_path, fitted):
     path = tmp_path / "rankers" / "p.npz"
     key = training_key("model", ("a", "b"), np.ones(2))

@@ -71,3 +71,18 @@ def test_empty_texts_and_empty_batches():
     assert space.project([], np.ones(len(space.terms))).shape == (0, 1)
     np.testing.assert_array_equal(space.project(["", "the and"], np.ones(len(space.terms))), [[0.0], [0.0]])
     assert [len(columns) for columns, _ in space.rows(["", "sam", ""])] == [0, 1, 0]
+
+
+def test_a_reordered_training_set_reuses_the_fit_and_gets_its_own_row_order():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [*TRAIN, TRAIN[0]]  # a duplicate text counts twice in the document frequencies
+    space, matrix = fit_tfidf(texts)
+    order = [3, 0, 4, 2, 1]
+    moved_space, moved = fit_tfidf([texts[i] for i in order])  # a vote: the same texts, another split
+    assert moved_space is space
+    np.testing.assert_array_equal(moved.toarray(), matrix.toarray()[order])
+    reference = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit(texts)
+    np.testing.assert_allclose(space.idf, reference.idf_)
+    other, _ = fit_tfidf(texts[:-1])
+    assert other is not space and not np.allclose(other.idf, space.idf)

@@ -127,7 +127,13 @@ class HybridRanker:
 
     def lexical_scores(self, texts: Sequence[str]) -> np.ndarray:
         """SVM decision values of the texts' TF-IDF rows, (n,)."""
-        return self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_
+        texts = tuple(texts)
+        last = getattr(self, "_last_lexical", None)
+        if last is not None and last[0] == texts:  # a day's candidates are scored, then put on the likes' scale
+            return last[1].copy()
+        scores = self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_
+        self._last_lexical = (texts, scores)
+        return scores.copy()
 
     def decision_function(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """The fused score of each candidate: 2 x (share x z(semantic) + (1 - share) x z(lexical)) over the

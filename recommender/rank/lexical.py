@@ -6,11 +6,13 @@ without importing scikit-learn; `TfidfSpace.project` reproduces `TfidfVectorizer
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,15 +80,25 @@ class TfidfSpace:
 
 def fit_tfidf(texts: Sequence[str]):
     """Fit TF-IDF on texts; returns the space and the texts' sparse (n_texts, n_terms) matrix."""
+    space, matrix, row_of = _fit_distinct(tuple(sorted(texts)))
+    return space, matrix[[row_of[text] for text in texts]]
+
+
+# A vote moves one paper between the likes and the day's negatives: the same texts, so the same space. The fit
+# depends only on which texts there are (the vocabulary is sorted, idf counts documents), never on their order.
+@functools.lru_cache(maxsize=4)
+def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, int]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
         ngram_range=NGRAMS, sublinear_tf=True, stop_words="english", token_pattern=TOKEN.pattern
     )
     matrix = vectorizer.fit_transform(list(texts))
+    vocabulary: dict[str, int] = vectorizer.vocabulary_
+    terms = [""] * len(vocabulary)
+    for term, column in vocabulary.items():
+        terms[column] = term
     space = TfidfSpace(
-        terms=tuple(vectorizer.get_feature_names_out()),
-        idf=vectorizer.idf_.astype(np.float64),
-        stop_words=frozenset(vectorizer.get_stop_words()),
+        terms=tuple(terms), idf=vectorizer.idf_.astype(np.float64), stop_words=frozenset(vectorizer.get_stop_words())
     )
-    return space, matrix
+    return space, matrix, {text: row for row, text in enumerate(texts)}
