@@ -141,16 +141,16 @@ class Paper:
     ) -> Paper:
         """Build a Paper from raw fields, normalising the id and whitespace."""
         title = clean_text(title)
-        arxiv_id, version = title_id(title), None
-        if raw_id and raw_id.strip():
-            raw = raw_id.strip()
-            split = split_arxiv_id(raw)
-            if split:
-                arxiv_id, version = split
-            elif raw.startswith("t:"):
-                arxiv_id = raw
-            else:
-                raise ValueError(f"not an arXiv id: {raw!r}")
+        version = None
+        raw = raw_id.strip() if raw_id else ""
+        if not raw:
+            arxiv_id = title_id(title)
+        elif split := split_arxiv_id(raw):
+            arxiv_id, version = split
+        elif raw.startswith("t:"):
+            arxiv_id = raw
+        else:
+            raise ValueError(f"not an arXiv id: {raw!r}")
         return cls(
             arxiv_id=arxiv_id,
             title=title,

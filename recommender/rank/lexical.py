@@ -30,7 +30,7 @@ class TfidfSpace:
     stop_words: frozenset[str]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", {t: j for j, t in enumerate(self.terms)})
+        object.__setattr__(self, "_index", dict(zip(self.terms, range(len(self.terms)), strict=True)))
 
     def ngrams(self, text: str) -> list[str]:
         """The 1- and 2-grams of a text, as TfidfVectorizer analyses it."""
@@ -44,7 +44,8 @@ class TfidfSpace:
         index: dict[str, int] = self._index  # type: ignore[attr-defined]
         result = []
         for text in texts:
-            counts = Counter(j for j in map(index.get, self.ngrams(text)) if j is not None)
+            counts = Counter(map(index.get, self.ngrams(text)))
+            counts.pop(None, None)  # terms outside the vocabulary
             columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
             values = (1.0 + np.log(tf)) * self.idf[columns]  # sublinear tf
