@@ -112,7 +112,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--grid", action="store_true", help="compare regularisation and recency-weighted training")
-    parser.add_argument("--active", type=int, help="K ratings: with the dislike penalty and without it")
+    parser.add_argument("--active", type=int, help="K ratings: suggested by match or by boundary, or random")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
@@ -125,9 +125,12 @@ def main() -> int:
         baseline, name = "day (default)", "negatives"
     elif args.active:
         from recommender.evaluate import active_scorers
+        from recommender.rank.active import boundary_uncertainty
 
+        # The default (uncertainty of the calibrated match) against closeness to the top-5 % boundary.
         scorers = active_scorers(args.active)
-        scorers |= {f"{n}, dislike_weight 0": f for n, f in active_scorers(args.active, dislike_weight=0.0).items()}
+        by_boundary = active_scorers(args.active, uncertainty=boundary_uncertainty)
+        scorers |= {f"{n} (boundary)": f for n, f in by_boundary.items() if n.endswith("suggested")}
         baseline, name = "hybrid@5 none", "active"
     elif args.grid:
         scorers, baseline, name = grid(), "hybrid (default)", "grid"

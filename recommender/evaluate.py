@@ -849,12 +849,19 @@ def rate_papers(case: EvalCase, base: Profile, papers: Sequence[Paper]) -> Profi
 
 
 def active_scorers(
-    k: int = 10, base: int = 5, strategy: str = "hybrid", **settings: Any
+    k: int = 10,
+    base: int = 5,
+    strategy: str = "hybrid",
+    uncertainty: Callable[[Scored], np.ndarray] | None = None,
+    **settings: Any,
 ) -> dict[str, Callable[[EvalCase], Scored]]:
     """Scorers for `evaluate --active K`: a profile of the `base` likes seen before the listing day before the
     pair's day, with no ratings, with K random ratings of that day's papers and with the K ratings suggest_ratings
-    asks for (the list is the oracle). `settings` go to the profile (e.g. dislike_weight)."""
-    from .rank.active import suggest_ratings
+    asks for (the list is the oracle; `uncertainty`: its measure, by default its own). `settings` go to the
+    profile (e.g. dislike_weight)."""
+    from .rank.active import match_uncertainty, suggest_ratings
+
+    measure = uncertainty or match_uncertainty
 
     def make(policy: str) -> Callable[[EvalCase], Scored]:
         def scorer(case: EvalCase) -> Scored:
@@ -869,7 +876,8 @@ def active_scorers(
                 profile = rate_papers(case, profile, [pool[i] for i in rng.choice(len(pool), min(k, len(pool)), False)])
             elif policy == "suggested" and pool:
                 assert case.embedder is not None
-                profile = rate_papers(case, profile, suggest_ratings(profile, pool, case.embedder, k=k, store=False))
+                suggested = suggest_ratings(profile, pool, case.embedder, k=k, store=False, uncertainty=measure)
+                profile = rate_papers(case, profile, suggested)
             return product_scores(case, profile, strategy)
 
         return scorer

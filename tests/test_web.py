@@ -467,16 +467,36 @@ def test_suggest_ratings_sits_near_the_boundary(sr, example_listing):
 
     from recommender.embed import open_embedder
     from recommender.rank import score_listing
-    from recommender.rank.active import suggest_ratings
+    from recommender.rank.active import boundary_uncertainty, suggest_ratings
 
     embedder = open_embedder()
     profile = load_profile(sr)
     listing = read_listing(example_listing)
     scored = score_listing(listing, profile, embedder)
     boundary = np.quantile(scored.scores, 0.95)
-    picked = suggest_ratings(profile, list(listing.papers), embedder, k=5, diversity=0.0)
+    picked = suggest_ratings(
+        profile, list(listing.papers), embedder, k=5, diversity=0.0, uncertainty=boundary_uncertainty
+    )
     distance = sorted(abs(scored.scores - boundary))
     assert max(abs(scored.score_of(p.arxiv_id) - boundary) for p in picked) == pytest.approx(distance[4])
+
+
+def test_suggest_ratings_asks_where_the_match_is_least_sure(sr, example_listing):
+    import numpy as np
+
+    from recommender.embed import open_embedder
+    from recommender.rank import score_listing
+    from recommender.rank.active import suggest_ratings
+
+    embedder = open_embedder()
+    profile = load_profile(sr)
+    listing = read_listing(example_listing)
+    scored = score_listing(listing, profile, embedder)
+    unsure = {p.arxiv_id: m * (1 - m) for p, m in zip(scored.candidates, scored.matches, strict=True)}
+    picked = suggest_ratings(profile, list(listing.papers), embedder, k=5, diversity=0.0)
+    assert len(picked) == 5
+    assert min(unsure[p.arxiv_id] for p in picked) >= sorted(unsure.values())[-5] - 1e-6
+    assert np.ptp(scored.matches) > 0  # the match does tell the papers apart here
 
 
 def test_suggest_ratings_for_a_profile_with_only_interests_or_nothing(home, fake_model, example_listing):

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..embed import CachedEmbedder
 from ..profile import Profile
 from ..schema import Listing, Paper
-from .scoring import score_listing
+from .scoring import Scored, score_listing
 from .strategies import unit_mean
 
 # The share of a pool the profile would be shown: its decision boundary is the score at this quantile.
 SHOWN_SHARE = 0.05
+
+
+def match_uncertainty(scored: Scored) -> np.ndarray:
+    """How unsure the model is of each candidate: p(1 - p) of its calibrated match, highest where p is 1/2.
+
+    Likes are rare, so for most profiles nearly every match is below 1/2 and this asks for the best-scored papers:
+    the ones a rating is most likely to turn into a new like. The score breaks ties (a flat match: few likes).
+    """
+    p = scored.matches
+    spread = float(np.ptp(scored.scores)) or 1.0
+    return p * (1 - p) + 1e-6 * (scored.scores - scored.scores.min()) / spread
+
+
+def boundary_uncertainty(scored: Scored) -> np.ndarray:
+    """Closeness of each candidate's score to the boundary of what the profile is shown (the top SHOWN_SHARE)."""
+    boundary = float(np.quantile(scored.scores, 1 - SHOWN_SHARE))
+    spread = float(scored.scores.std()) or 1.0
+    return np.exp(-np.abs(scored.scores - boundary) / spread)  # 1 on the boundary, falling off in standard deviations
 
 
 def suggest_ratings(
@@ -24,12 +42,13 @@ def suggest_ratings(
     *,
     diversity: float = 0.3,
     store: bool = True,
+    uncertainty: Callable[[Scored], np.ndarray] = match_uncertainty,
 ) -> list[Paper]:
-    """About k papers of the pool to rate next: those scored closest to the boundary of what the profile is shown,
-    chosen greedily so they are unlike each other (maximal marginal relevance). Deterministic.
+    """About k papers of the pool to rate next: those the model is least sure of (`uncertainty`), chosen greedily
+    so they are unlike each other (maximal marginal relevance). Deterministic.
 
-    The boundary is the score that the top 5% of the pool reach. Papers already in the profile are not suggested;
-    a profile with nothing to score against gets a spread of the pool. `store`: keep the fitted model (as `rank`).
+    Papers already in the profile are not suggested; a profile with nothing to score against gets a spread of the
+    pool. `store`: keep the fitted model (as `rank`).
     Example: suggest_ratings(load_profile(path), stored_papers, open_embedder(), k=10)
     """
     papers = sorted({p.arxiv_id: p for p in pool if p.arxiv_id not in profile.ids}.values(), key=lambda p: p.arxiv_id)
@@ -42,12 +61,7 @@ def suggest_ratings(
     scored = score_listing(Listing(papers=tuple(papers)), profile, embedder, store=store)
     if not scored.candidates:
         return []
-    scores = scored.scores
-    boundary = float(np.quantile(scores, 1 - SHOWN_SHARE))
-    spread = float(scores.std()) or 1.0
-    # 1 on the boundary, falling off with distance from it (in the day's standard deviations)
-    uncertainty = np.exp(-np.abs(scores - boundary) / spread)
-    return [scored.candidates[i] for i in _spread(scored.vectors, uncertainty, k, diversity)]
+    return [scored.candidates[i] for i in _spread(scored.vectors, uncertainty(scored), k, diversity)]
 
 
 def _spread(vectors: np.ndarray, value: np.ndarray, k: int, diversity: float) -> list[int]:
