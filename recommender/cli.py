@@ -370,10 +370,10 @@ def dislike(
 @app.command()
 @handle_errors
 def unlike(
-    ids: Annotated[list[str], typer.Argument(help="arXiv ids to remove from liked or disliked.")],
+    ids: Annotated[list[str], typer.Argument(help="arXiv ids to remove from liked, disliked or pending.")],
     profile: ProfileOption,
 ) -> None:
-    """Remove papers from a profile's liked or disliked papers.
+    """Remove papers from a profile's liked, disliked or pending papers.
 
     Example: paperrec unlike 2104.10642 --profile super-resolution
     """

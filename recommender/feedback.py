@@ -64,7 +64,7 @@ def rate(
 
 
 def unrate(ids: Sequence[str], profile: str) -> Unrating:
-    """Remove papers by arXiv id from a profile's liked and disliked papers; an error when it has none of them.
+    """Remove papers by arXiv id from a profile's liked, disliked and pending papers; an error when it has none.
 
     Example: unrate(["2104.10642"], "super-resolution")
     """

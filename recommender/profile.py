@@ -750,15 +750,16 @@ class ProfileEdit:
         return added
 
     def remove(self, ids: Iterable[str]) -> list[str]:
-        """Remove papers by arXiv id (any version) from liked and disliked; returns the ids found."""
+        """Remove papers by arXiv id (any version) from liked, disliked and pending; returns the ids found."""
         wanted = {(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids}
         removals: dict[str, list[int]] = {}
         found: list[str] = []
-        for section in SECTIONS:
+        for section in _TABLES:
             for index, entry in enumerate(getattr(self.profile, section)):
-                if entry.paper.arxiv_id in wanted:
+                arxiv_id = entry.arxiv_id if section == "pending" else entry.paper.arxiv_id
+                if arxiv_id in wanted:
                     removals.setdefault(section, []).append(index)
-                    found.append(entry.paper.arxiv_id)
+                    found.append(arxiv_id)
         self._apply(_Change(removals, "liked", []))
         return found
 

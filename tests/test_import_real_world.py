@@ -248,6 +248,19 @@ def test_refresh_profile_fills_pending_papers(tmp_path):
     assert refresh_profile(path, fake_lookup(asked), None).filled == () and len(asked) == 1
 
 
+def test_unlike_removes_a_pending_paper_and_keeps_the_rest(tmp_path):
+    from recommender.profile import unrate_papers
+
+    path = tmp_path / "ids.toml"
+    import_into_profile(path, [IDS], lookup=None, cache=None)
+    path.write_text("# my own comment\n" + path.read_text())
+    profile, found = unrate_papers(path, ["1706.03762v5"])
+    assert found == ["1706.03762"]
+    assert [p.arxiv_id for p in profile.pending] == ["2104.10642", "hep-th/9901001"]
+    assert [p.arxiv_id for p in load_profile(path).pending] == ["2104.10642", "hep-th/9901001"]
+    assert path.read_text().startswith("# my own comment\n") and "1706.03762" not in path.read_text()
+
+
 def test_an_import_that_keeps_nothing_creates_no_profile(tmp_path):
     placeholders = tmp_path / "bad.txt"
     placeholders.write_text("2305.00000\n0704.00000\n")
