@@ -4,7 +4,9 @@ author and category features, with paired bootstrap intervals; and the negative 
     PAPERREC_HOME=... python benchmarks/ranking_study.py --bench ../shared/bench --days 6 [--negatives]
 
 Each pair is scored once through score_listing (the default hybrid, model fitted for the pair, never stored); the
-variants reuse that fit: the even fusion, each half alone, and the fusion plus the author and category terms.
+variants reuse that fit: the even fusion, each half alone, reciprocal rank fusion of the halves, and the fusion
+plus the author and category terms, a kNN-similarity term or pseudo-relevance feedback (closeness to the day's
+top 3 picks).
 `--negatives` compares the default's negatives (the day's other papers) with adding the listing day before.
 Results (table and JSON) go to benchmarks/results/.
 """
@@ -26,9 +28,12 @@ from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.rank import Scored
 from recommender.rank.features import author_affinity, category_lift
 from recommender.rank.hybrid import zscore
+from recommender.rank.strategies import knn, unit_mean
 
 AUTHOR_WEIGHTS = (0.5, 1.0)
 CATEGORY_WEIGHTS = (0.25, 0.5)
+EXTRA_WEIGHTS = (0.5, 1.0)  # a third z-scored signal added to the fusion (whose two halves weigh 1 each)
+PRF_TOP = 3  # pseudo-relevance feedback: the day's top picks taken as likes
 
 
 def variants() -> dict:
@@ -46,8 +51,14 @@ def variants() -> dict:
             liked = inp.liked_papers
             authors = author_affinity(liked, inp.liked_weights(365.0)[: len(liked)], inp.candidate_papers)[0]
             categories = category_lift(liked, inp.candidate_papers)[0]
+            near = zscore(knn(inp))  # mean cosine to the 5 closest likes: local where the linear model is global
+            top = np.argsort(-scored.scores)[:PRF_TOP]
+            feedback = zscore(inp.candidates @ unit_mean(inp.candidates[top]))  # the day's best picks as likes
+            ranks = [np.argsort(np.argsort(-v)) for v in (semantic, lexical)]
+            rank_fusion = sum(1.0 / (60 + r) for r in ranks)  # reciprocal rank fusion (k = 60)
             memo[id(case)] = (scored, {"semantic": semantic, "lexical": lexical, "authors": authors,
-                                        "categories": categories})  # fmt: skip
+                                        "categories": categories, "knn": near, "prf": feedback,
+                                        "rank fusion": rank_fusion})  # fmt: skip
         return memo[id(case)]
 
     def make(kind: str, weight: float = 0.0):
@@ -57,7 +68,7 @@ def variants() -> dict:
                 return scored
             if kind == "even":
                 values = p["semantic"] + p["lexical"]
-            elif kind in ("semantic", "lexical"):
+            elif kind in ("semantic", "lexical", "rank fusion"):
                 values = p[kind]
             elif kind == "authors alone":  # the feature alone, meaning breaks its ties
                 values = p["authors"] + 1e-3 * p["semantic"]
@@ -75,6 +86,9 @@ def variants() -> dict:
     scorers |= {"authors alone": make("authors alone"), "categories alone": make("categories alone")}
     scorers |= {f"default + {w} authors": make("authors", w) for w in AUTHOR_WEIGHTS}
     scorers |= {f"default + {w} categories": make("categories", w) for w in CATEGORY_WEIGHTS}
+    scorers |= {f"default + {w} knn": make("knn", w) for w in EXTRA_WEIGHTS}
+    scorers |= {f"default + {w} prf": make("prf", w) for w in EXTRA_WEIGHTS}
+    scorers["rank fusion"] = make("rank fusion")
     return scorers
 
 
