@@ -135,6 +135,10 @@ def test_like_records_in_the_file_keeps_comments_and_reranks(client, sr):
     assert len(after) == 10 and len(set(after)) == 10
     day = next(iter(_service(client).days.values()))
     assert third not in {p.arxiv_id for p in day.scored.candidates}  # the rest was re-scored without it
+    # the picks kept above the vote show where they stand now, among the 58 papers left, by the refitted model
+    for slot in day.slots[:2]:
+        assert "of today's 58 papers" in slot.view.match
+        assert slot.pick.score == day.scored.score_of(slot.pick.paper.arxiv_id)
 
 
 def test_dislike_and_undo(client, sr):

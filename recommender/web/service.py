@@ -182,8 +182,15 @@ class Day:
         for number, pick in enumerate(fresh, start=len(kept) + 1):
             pick = replace(pick, rank=number)
             new.append(Slot(pick, pick_view(pick, scores)))
+        index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)} if scores is not None else {}
         for number, slot in enumerate(kept, start=1):  # a slot inserted above shifts the ones below
-            if slot.pick.rank != number:
+            i = index.get(slot.pick.paper.arxiv_id)
+            if i is not None and slot.rated is None:  # a kept pick not voted on: its match and standing now
+                assert scored is not None and scores is not None
+                fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=float(scored.matches[i]))
+                if fresh_pick != slot.pick:
+                    slot.pick, slot.view = fresh_pick, pick_view(fresh_pick, scores)
+            elif slot.pick.rank != number:
                 slot.pick = replace(slot.pick, rank=number)
                 slot.view = replace(slot.view, rank=number)
         self.slots = kept + new
