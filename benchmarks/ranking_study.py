@@ -5,8 +5,8 @@ author and category features, with paired bootstrap intervals; and the negative 
 
 Each pair is scored once through score_listing (the default hybrid, model fitted for the pair, never stored); the
 variants reuse that fit: the even fusion, each half alone, reciprocal rank fusion of the halves, and the fusion
-plus the author and category terms, a kNN-similarity term or pseudo-relevance feedback (closeness to the day's
-top 3 picks).
+plus the author and category terms, a kNN-similarity term, pseudo-relevance feedback (closeness to the day's
+top 3 picks) or a title-only TF-IDF SVM, and the fusion weight chosen per profile on a time split of its likes.
 `--negatives` compares the default's negatives (the day's other papers) with adding the listing day before.
 Results (table and JSON) go to benchmarks/results/.
 """
@@ -27,8 +27,9 @@ from recommender.embed import open_embedder
 from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.rank import Scored
 from recommender.rank.features import author_affinity, category_lift
-from recommender.rank.hybrid import zscore
-from recommender.rank.strategies import knn, unit_mean
+from recommender.rank.hybrid import ADAPTIVE_SHARES, HybridRanker, zscore
+from recommender.rank.lexical import fit_tfidf
+from recommender.rank.strategies import DEFAULT_HYBRID, ScoringInput, knn, unit_mean
 
 AUTHOR_WEIGHTS = (0.5, 1.0)
 CATEGORY_WEIGHTS = (0.25, 0.5)
@@ -56,9 +57,11 @@ def variants() -> dict:
             feedback = zscore(inp.candidates @ unit_mean(inp.candidates[top]))  # the day's best picks as likes
             ranks = [np.argsort(np.argsort(-v)) for v in (semantic, lexical)]
             rank_fusion = sum(1.0 / (60 + r) for r in ranks)  # reciprocal rank fusion (k = 60)
+            share = time_split_share(inp)
             memo[id(case)] = (scored, {"semantic": semantic, "lexical": lexical, "authors": authors,
                                         "categories": categories, "knn": near, "prf": feedback,
-                                        "rank fusion": rank_fusion})  # fmt: skip
+                                        "rank fusion": rank_fusion, "titles": title_svm(inp),
+                                        "time split": 2 * (share * semantic + (1 - share) * lexical)})  # fmt: skip
         return memo[id(case)]
 
     def make(kind: str, weight: float = 0.0):
@@ -68,7 +71,7 @@ def variants() -> dict:
                 return scored
             if kind == "even":
                 values = p["semantic"] + p["lexical"]
-            elif kind in ("semantic", "lexical", "rank fusion"):
+            elif kind in ("semantic", "lexical", "rank fusion", "time split"):
                 values = p[kind]
             elif kind == "authors alone":  # the feature alone, meaning breaks its ties
                 values = p["authors"] + 1e-3 * p["semantic"]
@@ -88,8 +91,62 @@ def variants() -> dict:
     scorers |= {f"default + {w} categories": make("categories", w) for w in CATEGORY_WEIGHTS}
     scorers |= {f"default + {w} knn": make("knn", w) for w in EXTRA_WEIGHTS}
     scorers |= {f"default + {w} prf": make("prf", w) for w in EXTRA_WEIGHTS}
+    scorers |= {f"default + {w} titles": make("titles", w) for w in EXTRA_WEIGHTS}
     scorers["rank fusion"] = make("rank fusion")
+    scorers["time-split share"] = make("time split")
     return scorers
+
+
+def title_svm(inp: ScoringInput) -> np.ndarray:
+    """z-scored decision values of a linear SVM on TF-IDF of titles alone (likes against the day's candidates)."""
+    from sklearn.svm import LinearSVC
+
+    liked = [p.title for p in inp.liked_papers]
+    titles = liked + [p.title for p in inp.candidate_papers]
+    _, matrix = fit_tfidf(titles)
+    labels = np.r_[np.ones(len(liked)), np.zeros(len(titles) - len(liked))]
+    model = LinearSVC(C=0.1, class_weight="balanced", random_state=0).fit(matrix, labels)
+    return zscore(model.decision_function(matrix[len(liked) :]))
+
+
+def time_split_share(inp: ScoringInput, shares: tuple[float, ...] = ADAPTIVE_SHARES) -> float:
+    """The semantic share that ranks the newest fifth of the likes best (mean reciprocal rank among a seeded fifth
+    of the negatives), with both halves fitted on the rest; ties and small profiles go to the even fusion."""
+    liked, (negatives, negative_texts) = inp.liked, inp.negative_pool()
+    added = inp.profile.added
+    by_age = np.argsort([d.toordinal() if d else 0 for d in added[: len(liked)]], kind="stable")
+    if len(added) < len(liked):
+        by_age = np.arange(len(liked))
+    n_valid, n_held = max(2, len(liked) // 5), len(negatives) // 5
+    valid, train = by_age[-n_valid:], by_age[:-n_valid]
+    order = np.random.default_rng(0).permutation(len(negatives))
+    held, rest = order[:n_held], order[n_held:]
+    if len(train) < 5 or len(rest) < 5 or n_held < 5:
+        return 0.5
+    texts = list(inp.profile.liked_texts)
+    weights = inp.liked_weights(inp.half_life_days or DEFAULT_HYBRID.half_life_days)
+    model = HybridRanker(folds=len(liked) + len(negatives) + 1).fit(  # more folds than rows: no cross-validation
+        np.vstack([liked[train], negatives[rest]]),
+        [texts[i] for i in train] + [negative_texts[i] for i in rest],
+        np.r_[np.ones(len(train)), np.zeros(len(rest))],
+        sample_weight=np.r_[weights[train], np.ones(len(rest))],
+    )
+    is_negative = np.r_[np.zeros(n_valid, bool), np.ones(n_held, bool)]
+    halves = []
+    for values in (
+        model.semantic_scores(np.vstack([liked[valid], negatives[held]])),
+        model.lexical_scores([texts[i] for i in valid] + [negative_texts[i] for i in held]),
+    ):
+        reference = values[is_negative]
+        halves.append((values - reference.mean()) / (reference.std() or 1.0))
+
+    def mrr(share: float) -> float:
+        fused = share * halves[0] + (1 - share) * halves[1]
+        return float(np.mean([1 / (1 + np.sum(fused[is_negative] > x)) for x in fused[~is_negative]]))
+
+    quality = {share: mrr(share) for share in shares}
+    best = max(quality.values())
+    return min((w for w, q in quality.items() if q >= best - 1e-9), key=lambda w: abs(w - 0.5))
 
 
 def grid() -> dict:
