@@ -176,6 +176,56 @@ def _remap(scored: Scored, values: np.ndarray) -> np.ndarray:
     return values  # scored.candidates are the case's candidates in order (nothing is excluded on the bench)
 
 
+def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
+    """`match` on days chosen without looking at their positives: for each pair, the listing day before its day
+    (no, one or several positives alike), scored as `rank` scores it; Platt with and without smoothed targets."""
+    from bisect import bisect_left
+
+    from recommender.evaluate import MIN_CANDIDATES, MIN_PROFILE, make_case
+    from recommender.rank.calibrate import calibrate, expected_calibration_error, like_rate, reliability_table
+    from recommender.rank.scoring import held_out_scores
+
+    default = strategy_scorer("hybrid")
+    found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"smoothed (default)": [], "unsmoothed": []}
+    for list_name, day in bench.pairs(days, limit=limit):
+        before = bench.days[bisect_left(bench.days, day) - 1] if bisect_left(bench.days, day) else None
+        if before is None or len(bench.candidates(before)) < MIN_CANDIDATES:
+            continue
+        case = make_case(bench, list_name, before, embedder)
+        if len(case.profile) < MIN_PROFILE:
+            continue
+        scored = default(case)
+        inp = scored.inputs
+        labels = np.array([p.arxiv_id in case.user_list for p in scored.candidates], dtype=np.float64)
+        n_likes = len(inp.liked_papers) or len(inp.profile.added)
+        rate = like_rate(inp.profile.added[:n_likes], inp.today, len(scored.scores))
+        held = held_out_scores(inp, scored.strategy)
+        top = np.argsort(-scored.scores, kind="stable")[:10]
+        for label, smooth in (("smoothed (default)", True), ("unsmoothed", False)):
+            matches = calibrate(held, scored.scores, rate, smooth=smooth).predict(scored.scores)
+            found[label].append((matches, labels, top))
+    rows = next(iter(found.values()))
+    positives = np.array([y.sum() for _, y, _ in rows])
+    lines = [
+        f"match on {len(rows)} days chosen without their positives (the day before each pair's day): "
+        f"{positives.mean():.2f} positives a day, {np.mean(positives == 0):.0%} of the days with none"
+    ]
+    for label, rows in found.items():
+        every, liked = np.concatenate([m for m, _, _ in rows]), np.concatenate([y for _, y, _ in rows])
+        top_m, top_y = np.concatenate([m[t] for m, _, t in rows]), np.concatenate([y[t] for _, y, t in rows])
+        ece, ece_top = expected_calibration_error(every, liked), expected_calibration_error(top_m, top_y)
+        lines.append(
+            f"{label:<20} ECE {ece:.4f}  top 10 {ece_top:.4f}"
+            f"  expected likes a day {every.sum() / len(rows):.2f} (actual {liked.sum() / len(rows):.2f})"
+            f"  top 10: mean match {top_m.mean():.3f}, liked {top_y.mean():.3f}"
+        )
+        for row in reliability_table(every, liked):
+            lines.append(
+                f"    {row['low']:.1f}-{row['high']:.1f} {row['papers']:>7} {row['mean_match']:.3f} {row['liked']:.3f}"
+            )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
@@ -184,10 +234,17 @@ def main() -> int:
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--grid", action="store_true", help="compare regularisation and recency-weighted training")
     parser.add_argument("--active", type=int, help="K ratings: suggested by match or by boundary, or random")
+    parser.add_argument("--calibration", action="store_true", help="match on days chosen without their positives")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
     embedder = open_embedder()
+    if args.calibration:
+        text = calibration_check(bench, embedder, args.days, args.limit)
+        print(text)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"ranking_calibration_days{args.days}.txt").write_text(text + "\n")
+        return 0
     if args.negatives:
         scorers = {
             "day (default)": strategy_scorer("hybrid"),

@@ -20,12 +20,16 @@ from recommender.rank.calibrate import (
 def test_platt_is_monotone_bounded_and_finite_when_classes_separate():
     scores = np.r_[np.linspace(2, 3, 20), np.linspace(-1, 0, 80)]
     labels = np.r_[np.ones(20), np.zeros(80)]
-    platt = fit_platt(scores, labels)
     grid = np.linspace(-10, 10, 101)
-    p = platt.predict(grid)
-    assert np.all((p >= 0) & (p <= 1)) and np.all(np.diff(p) >= 0)
-    assert np.isfinite(platt.slope) and np.isfinite(platt.intercept) and platt.slope > 0
-    assert platt.predict(np.array([2.5]))[0] > 0.8 and platt.predict(np.array([-0.5]))[0] < 0.2
+    for smooth in (True, False):  # without Platt's smoothed targets the L2 alone keeps it finite
+        platt = fit_platt(scores, labels, smooth=smooth)
+        p = platt.predict(grid)
+        assert np.all((p >= 0) & (p <= 1)) and np.all(np.diff(p) >= 0)
+        assert np.isfinite(platt.slope) and np.isfinite(platt.intercept) and platt.slope > 0
+        assert platt.predict(np.array([2.5]))[0] > 0.8 and platt.predict(np.array([-0.5]))[0] < 0.2
+    # smoothing lifts the floor: the clearest negative keeps more than the unsmoothed fit gives it
+    low = np.array([-1.0])
+    assert fit_platt(scores, labels).predict(low)[0] > fit_platt(scores, labels, smooth=False).predict(low)[0]
 
 
 def test_platt_recovers_a_logistic_truth():

@@ -34,14 +34,20 @@ class Platt:
 
 
 def fit_platt(
-    scores: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None = None, *, l2: float = 0.1
+    scores: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    l2: float = 0.1,
+    smooth: bool = True,
 ) -> Platt:
-    """Weighted logistic regression of labels on one score (Newton's method). Platt's smoothed targets and a little
-    L2 keep it finite when the classes separate perfectly."""
+    """Weighted logistic regression of labels on one score (Newton's method). A little L2 (and Platt's smoothed
+    targets unless `smooth` is False) keep it finite when the classes separate perfectly."""
     x = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     n_pos, n_neg = float(y.sum()), float(len(y) - y.sum())
-    y = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))  # Platt (1999)
+    if smooth:
+        y = np.where(y > 0, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))  # Platt (1999)
     w = np.ones_like(x) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     prior = float(np.sum(w * y) / np.sum(w)) if np.sum(w) > 0 else 0.5
     prior = min(max(prior, 1e-6), 1 - 1e-6)
@@ -77,10 +83,16 @@ def like_rate(added: Sequence[date | None], today: date | None, n_candidates: in
 
 
 def calibrate(
-    positive: np.ndarray, negative: np.ndarray, rate: float, positive_weight: np.ndarray | None = None
+    positive: np.ndarray,
+    negative: np.ndarray,
+    rate: float,
+    positive_weight: np.ndarray | None = None,
+    *,
+    smooth: bool = True,
 ) -> Platt:
     """Platt scaling of held-out scores of likes (1) and negatives (0), weighted so that likes make up `rate`;
-    `positive_weight` says how much each like counts among the likes (equal by default)."""
+    `positive_weight` says how much each like counts among the likes (equal by default); `smooth`: Platt's
+    smoothed targets."""
     positive, negative = np.asarray(positive, np.float64), np.asarray(negative, np.float64)
     if len(positive) == 0 or len(negative) == 0:
         return Platt(0.0, float(np.log(rate / (1 - rate))))
@@ -89,7 +101,7 @@ def calibrate(
     weights = np.r_[rate * share, np.full(len(negative), (1 - rate) / len(negative))]
     scores = np.r_[positive, negative]
     labels = np.r_[np.ones(len(positive)), np.zeros(len(negative))]
-    return fit_platt(scores, labels, weights * len(scores))
+    return fit_platt(scores, labels, weights * len(scores), smooth=smooth)
 
 
 def folds(n: int, k: int = FOLDS, seed: int = 0) -> list[np.ndarray]:
