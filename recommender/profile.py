@@ -761,7 +761,7 @@ class ProfileEdit:
                     removals.setdefault(section, []).append(index)
                     found.append(arxiv_id)
         self._apply(_Change(removals, "liked", []))
-        return found
+        return list(dict.fromkeys(found))  # an id both liked and still pending is one paper
 
     def _candidates(self, change: _Change) -> Iterator[str]:
         """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""

@@ -44,6 +44,13 @@ def test_lexical_scores_asked_twice_agree_and_are_the_callers_own(fitted):
     )
     assert again[0] > again[1]
     assert fitted.lexical_scores(texts[::-1])[0] == again[1]
+    before = fitted.lexical_scores(texts)  # the last texts asked for, then a refit
+    vectors = np.vstack([np.eye(8)[:2], np.eye(8)[2:6]])
+    refit = fitted.fit(
+        vectors, ["reasoning about language models", "zebra"] + ["sa2va benchmark"] * 4, np.r_[1, 1, 0, 0, 0, 0]
+    )
+    after = refit.lexical_scores(texts)
+    assert after[1] > after[0] and before[0] > before[1]  # the new model's scores, not the last ones
 
 
 def test_stored_ranker_loads_only_for_its_key(tmp_path, fitted):

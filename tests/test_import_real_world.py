@@ -249,7 +249,8 @@ def test_refresh_profile_fills_pending_papers(tmp_path):
 
 
 def test_unlike_removes_a_pending_paper_and_keeps_the_rest(tmp_path):
-    from recommender.profile import unrate_papers
+    from recommender.profile import rate_papers, unrate_papers
+    from recommender.schema import Paper
 
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)
@@ -259,6 +260,10 @@ def test_unlike_removes_a_pending_paper_and_keeps_the_rest(tmp_path):
     assert [p.arxiv_id for p in profile.pending] == ["2104.10642", "hep-th/9901001"]
     assert [p.arxiv_id for p in load_profile(path).pending] == ["2104.10642", "hep-th/9901001"]
     assert path.read_text().startswith("# my own comment\n") and "1706.03762" not in path.read_text()
+    rate_papers(path, [Paper.make("Attention again", "2104.10642")], "liked")  # liked while still pending
+    profile, found = unrate_papers(path, ["2104.10642"])
+    assert found == ["2104.10642"]  # one paper, said once
+    assert "2104.10642" not in profile.ids and "2104.10642" not in path.read_text()
 
 
 def test_an_import_that_keeps_nothing_creates_no_profile(tmp_path):

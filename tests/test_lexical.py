@@ -86,3 +86,4 @@ def test_a_reordered_training_set_reuses_the_fit_and_gets_its_own_row_order():
     np.testing.assert_allclose(space.idf, reference.idf_)
     other, _ = fit_tfidf(texts[:-1])
     assert other is not space and not np.allclose(other.idf, space.idf)
+    assert fit_tfidf(t for t in texts)[1].shape == matrix.shape  # any iterable, as before

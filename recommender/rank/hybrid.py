@@ -84,6 +84,7 @@ class HybridRanker:
         from sklearn.svm import LinearSVC
 
         labels = np.asarray(labels, dtype=np.float64)
+        self._last_lexical = None  # scores of the model fitted before, if any
 
         def semantic_model(rows: np.ndarray) -> LogisticRegression:
             weights = None if sample_weight is None else np.asarray(sample_weight)[rows]

@@ -81,12 +81,14 @@ class TfidfSpace:
 
 def fit_tfidf(texts: Sequence[str]):
     """Fit TF-IDF on texts; returns the space and the texts' sparse (n_texts, n_terms) matrix."""
+    texts = list(texts)
     space, matrix, row_of = _fit_distinct(tuple(sorted(texts)))
     return space, matrix[[row_of[text] for text in texts]]
 
 
 # A vote moves one paper between the likes and the day's negatives: the same texts, so the same space. The fit
-# depends only on which texts there are (the vocabulary is sorted, idf counts documents), never on their order.
+# depends only on which texts there are (the vocabulary is sorted, idf counts documents), not on their order; only
+# the order of the entries within a row's sum can differ from a fit in the given order (rounding, ~1e-17).
 @functools.lru_cache(maxsize=4)
 def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, int]]:
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -169,6 +169,8 @@ class Day:
                 vectors=scored.vectors[keep],
                 scores=scored.scores[keep],
             )
+            # The day's calibration, shared with the kept slots (not one refitted on the rest: computed once).
+            rest.__dict__["matches"] = scored.matches[keep]
             fresh = pick_from(
                 rest,
                 self._embedder(),
