@@ -182,8 +182,8 @@ def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
     from bisect import bisect_left
 
     from recommender.evaluate import MIN_CANDIDATES, MIN_PROFILE, make_case
-    from recommender.rank.calibrate import calibrate, expected_calibration_error, like_rate, reliability_table
-    from recommender.rank.scoring import held_out_scores
+    from recommender.rank.calibrate import expected_calibration_error, reliability_table
+    from recommender.rank.scoring import match_scores
 
     default = strategy_scorer("hybrid")
     found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"smoothed (default)": [], "unsmoothed": []}
@@ -195,14 +195,10 @@ def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
         if len(case.profile) < MIN_PROFILE:
             continue
         scored = default(case)
-        inp = scored.inputs
         labels = np.array([p.arxiv_id in case.user_list for p in scored.candidates], dtype=np.float64)
-        n_likes = len(inp.liked_papers) or len(inp.profile.added)
-        rate = like_rate(inp.profile.added[:n_likes], inp.today, len(scored.scores))
-        held = held_out_scores(inp, scored.strategy)
         top = np.argsort(-scored.scores, kind="stable")[:10]
         for label, smooth in (("smoothed (default)", True), ("unsmoothed", False)):
-            matches = calibrate(held, scored.scores, rate, smooth=smooth).predict(scored.scores)
+            matches = match_scores(scored.inputs, scored.strategy, scored.scores, smooth=smooth)
             found[label].append((matches, labels, top))
     rows = next(iter(found.values()))
     positives = np.array([y.sum() for _, y, _ in rows])

@@ -75,6 +75,7 @@ class HybridRanker:
         self.lexical_c = lexical_c
         self.shares = shares
         self.folds = folds
+        self._last_lexical: tuple[tuple[str, ...], np.ndarray] | None = None  # the last texts scored, and their scores
 
     def fit(
         self, vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray, sample_weight: np.ndarray | None = None
@@ -129,7 +130,7 @@ class HybridRanker:
     def lexical_scores(self, texts: Sequence[str]) -> np.ndarray:
         """SVM decision values of the texts' TF-IDF rows, (n,)."""
         texts = tuple(texts)
-        last = getattr(self, "_last_lexical", None)
+        last = self._last_lexical
         if last is not None and last[0] == texts:  # a day's candidates are scored, then put on the likes' scale
             return last[1].copy()
         scores = self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_

@@ -141,12 +141,12 @@ def held_out_scores(inp: ScoringInput, strategy: Strategy) -> np.ndarray:
     return out
 
 
-def match_scores(inp: ScoringInput, strategy: Strategy, scores: np.ndarray) -> np.ndarray:
+def match_scores(inp: ScoringInput, strategy: Strategy, scores: np.ndarray, *, smooth: bool = True) -> np.ndarray:
     """The calibrated match of each candidate: Platt scaling of the likes' held-out scores against the day's
-    candidates, weighted to the profile's own like rate."""
+    candidates, weighted to the profile's own like rate (`smooth`: Platt's smoothed targets)."""
     n_likes = len(inp.liked_papers) or len(inp.profile.added)
     rate = like_rate(inp.profile.added[:n_likes], inp.today, len(scores))
-    return calibrate(held_out_scores(inp, strategy), scores, rate).predict(scores)
+    return calibrate(held_out_scores(inp, strategy), scores, rate, smooth=smooth).predict(scores)
 
 
 def score_listing(
