@@ -45,6 +45,19 @@ def test_scored_counts_what_was_left_out(fake_embedder):
     assert not any("segmentation" in p.text.lower() for p in scored.candidates)
 
 
+def test_a_subset_keeps_the_days_calibration(fake_embedder, monkeypatch):
+    listing, profile = read_listing(EXAMPLE_LISTING), load_profile(SR_PROFILE)
+    scored = score_listing(listing, profile, CachedEmbedder(fake_embedder, None))
+    rows = [5, 0, 9]
+    part = scored.subset(rows)
+    assert [p.arxiv_id for p in part.candidates] == [scored.candidates[i].arxiv_id for i in rows]
+    assert part.scores.tolist() == scored.scores[rows].tolist()
+    calls = []
+    monkeypatch.setattr("recommender.rank.scoring.match_scores", lambda *a, **k: calls.append(a) or np.zeros(3))
+    assert part.matches.tolist() == scored.matches[rows].tolist()  # the day's, not refitted on three papers
+    assert calls == [] and np.ptp(part.matches) > 0
+
+
 def test_a_new_strategy_is_one_function_and_one_registry_line(monkeypatch, fake_model, tmp_path):
     def shortest_title(inp):
         return -np.array([len(text) for text in inp.candidate_texts], dtype=np.float64)

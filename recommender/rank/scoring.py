@@ -87,6 +87,18 @@ class Scored:
             return np.zeros(0)
         return match_scores(self.inputs, self.strategy, self.scores)
 
+    def subset(self, rows: Sequence[int]) -> Scored:
+        """The same scoring restricted to the candidates at `rows`, keeping the day's calibration (not refitted)."""
+        rows = list(rows)
+        part = replace(
+            self,
+            candidates=tuple(self.candidates[i] for i in rows),
+            vectors=self.vectors[rows],
+            scores=self.scores[rows],
+        )
+        part.__dict__["matches"] = self.matches[rows]  # fills the cached property: the whole day's match, shared
+        return part
+
     def score_of(self, arxiv_id: str) -> float:
         """The score of one candidate, by id."""
         for paper, value in zip(self.candidates, self.scores, strict=True):

@@ -163,16 +163,8 @@ class Day:
         fresh: list[Pick] = []
         if wanted > 0 and scored is not None and scored.candidates:
             keep = [i for i, p in enumerate(scored.candidates) if p.arxiv_id not in taken]
-            rest = replace(
-                scored,
-                candidates=tuple(scored.candidates[i] for i in keep),
-                vectors=scored.vectors[keep],
-                scores=scored.scores[keep],
-            )
-            # The day's calibration, shared with the kept slots (not one refitted on the rest: computed once).
-            rest.__dict__["matches"] = scored.matches[keep]
             fresh = pick_from(
-                rest,
+                scored.subset(keep),  # the day's calibration, shared with the kept slots
                 self._embedder(),
                 top=wanted,
                 min_score=self.profile.min_score,
