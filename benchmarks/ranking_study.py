@@ -6,7 +6,8 @@ author and category features, with paired bootstrap intervals; and the negative 
 Each pair is scored once through score_listing (the default hybrid, model fitted for the pair, never stored); the
 variants reuse that fit: the even fusion, each half alone, reciprocal rank fusion of the halves, and the fusion
 plus the author and category terms, a kNN-similarity term, pseudo-relevance feedback (closeness to the day's
-top 3 picks) or a title-only TF-IDF SVM, and the fusion weight chosen per profile on a time split of its likes.
+top 3 picks) or a title-only TF-IDF SVM, the fusion weight chosen per profile on a time split of its likes, each
+half weighted by its Platt slope (reliability), and one joint SVM on embeddings and TF-IDF in place of the two.
 `--negatives` compares the default's negatives (the day's other papers) with adding the listing day before.
 Results (table and JSON) go to benchmarks/results/.
 """
@@ -26,6 +27,7 @@ import numpy as np
 from recommender.embed import open_embedder
 from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.rank import Scored
+from recommender.rank.calibrate import fit_platt
 from recommender.rank.features import author_affinity, category_lift
 from recommender.rank.hybrid import ADAPTIVE_SHARES, HybridRanker, zscore
 from recommender.rank.lexical import fit_tfidf
@@ -35,6 +37,7 @@ AUTHOR_WEIGHTS = (0.5, 1.0)
 CATEGORY_WEIGHTS = (0.25, 0.5)
 EXTRA_WEIGHTS = (0.5, 1.0)  # a third z-scored signal added to the fusion (whose two halves weigh 1 each)
 PRF_TOP = 3  # pseudo-relevance feedback: the day's top picks taken as likes
+JOINT_SCALES = (1.0, 2.0)  # the embedding's weight against the TF-IDF row in one joint SVM
 
 
 def variants() -> dict:
@@ -61,7 +64,9 @@ def variants() -> dict:
             memo[id(case)] = (scored, {"semantic": semantic, "lexical": lexical, "authors": authors,
                                         "categories": categories, "knn": near, "prf": feedback,
                                         "rank fusion": rank_fusion, "titles": title_svm(inp),
-                                        "time split": 2 * (share * semantic + (1 - share) * lexical)})  # fmt: skip
+                                        "time split": 2 * (share * semantic + (1 - share) * lexical),
+                                        "reliability": reliability_fusion(inp, ranker),
+                                        **{f"joint {a}": joint_svm(inp, a) for a in JOINT_SCALES}})  # fmt: skip
         return memo[id(case)]
 
     def make(kind: str, weight: float = 0.0):
@@ -71,7 +76,9 @@ def variants() -> dict:
                 return scored
             if kind == "even":
                 values = p["semantic"] + p["lexical"]
-            elif kind in ("semantic", "lexical", "rank fusion", "time split"):
+            elif kind in ("semantic", "lexical", "rank fusion", "time split", "reliability") or kind.startswith(
+                "joint"
+            ):
                 values = p[kind]
             elif kind == "authors alone":  # the feature alone, meaning breaks its ties
                 values = p["authors"] + 1e-3 * p["semantic"]
@@ -93,8 +100,49 @@ def variants() -> dict:
     scorers |= {f"default + {w} prf": make("prf", w) for w in EXTRA_WEIGHTS}
     scorers |= {f"default + {w} titles": make("titles", w) for w in EXTRA_WEIGHTS}
     scorers["rank fusion"] = make("rank fusion")
+    scorers["reliability-weighted fusion"] = make("reliability")
+    scorers |= {f"joint SVM, embeddings x {a}": make(f"joint {a}") for a in JOINT_SCALES}
     scorers["time-split share"] = make("time split")
     return scorers
+
+
+def reliability_fusion(inp: ScoringInput, ranker: HybridRanker) -> np.ndarray:
+    """Each half's z-score weighted by its Platt slope: how sharply its held-out likes stand out of the day."""
+    fused = np.zeros(len(inp.candidates))
+    for day, held in (
+        (ranker.semantic_scores(inp.candidates), ranker.cv_semantic_),
+        (ranker.lexical_scores(inp.candidate_texts), ranker.cv_lexical_),
+    ):
+        center, spread = day.mean(), day.std() or 1.0
+        z_day, z_held = (day - center) / spread, (held - center) / spread
+        labels = np.r_[np.ones(len(z_held)), np.zeros(len(z_day))]
+        weights = np.r_[np.full(len(z_held), 0.02 * len(z_day) / max(len(z_held), 1)), np.ones(len(z_day))]
+        fused += fit_platt(np.r_[z_held, z_day], labels, weights, smooth=False).slope * z_day
+    return fused
+
+
+def joint_svm(inp: ScoringInput, scale: float) -> np.ndarray:
+    """One linear SVM on [scale x embedding, TF-IDF row] (likes against the day's candidates), in place of two."""
+    from scipy import sparse
+    from sklearn.svm import LinearSVC
+
+    negatives, negative_texts = inp.negative_pool()
+    space, matrix = fit_tfidf(list(inp.profile.liked_texts) + list(negative_texts))
+    rows = space.rows(inp.candidate_texts)
+    day_matrix = sparse.csr_matrix(
+        (
+            np.concatenate([v for _, v in rows]),
+            np.concatenate([c for c, _ in rows]),
+            np.cumsum([0] + [len(c) for c, _ in rows]),
+        ),
+        shape=(len(rows), len(space.terms)),
+    )
+    train = sparse.hstack([sparse.csr_matrix(scale * np.vstack([inp.liked, negatives])), matrix]).tocsr()
+    day = sparse.hstack([sparse.csr_matrix(scale * inp.candidates), day_matrix]).tocsr()
+    labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
+    weights = np.r_[inp.liked_weights(inp.half_life_days or DEFAULT_HYBRID.half_life_days), np.ones(len(negatives))]
+    model = LinearSVC(C=0.1, class_weight="balanced", random_state=0).fit(train, labels, sample_weight=weights)
+    return model.decision_function(day)
 
 
 def title_svm(inp: ScoringInput) -> np.ndarray:
@@ -172,6 +220,65 @@ def grid() -> dict:
     return scorers
 
 
+CENTRING_SIZES = (0, 1, 3, 5, 10, None)  # profile sizes: the interest sentence alone, n likes, the whole profile
+
+
+def centred(inp: ScoringInput, likes_too: bool = True) -> ScoringInput:
+    """The input with the candidates (and the likes) moved off the day's mean direction and made unit again."""
+    from dataclasses import replace
+
+    mean = inp.candidates.mean(axis=0)
+
+    def centre(vectors: np.ndarray) -> np.ndarray:
+        moved = vectors - mean
+        return (moved / np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+    liked = centre(inp.profile.liked) if likes_too else inp.profile.liked
+    return replace(inp, candidates=centre(inp.candidates), profile=replace(inp.profile, liked=liked))
+
+
+def centring() -> dict:
+    """Cosine on vectors centred on the day's mean: the centroid, and the hybrid's small-profile path (kNN +
+    TF-IDF similarity below 5 likes), at each cold-start size; the likes centred too, or only the candidates."""
+    from dataclasses import replace
+
+    from recommender.evaluate import product_scores, small_profile
+    from recommender.rank.strategies import MIN_CLASSIFIER_POSITIVES, STRATEGIES, Strategy, centroid, hybrid, tfidf
+
+    def small_path(likes_too: bool):
+        def score(inp: ScoringInput) -> np.ndarray:
+            if len(inp.liked) >= MIN_CLASSIFIER_POSITIVES:
+                return hybrid(inp)
+            return zscore(knn(centred(inp, likes_too))) + zscore(tfidf(inp))
+
+        return score
+
+    strategies = {
+        "centroid": STRATEGIES["centroid"],
+        "centroid centred": Strategy("centred", lambda inp: centroid(centred(inp)), "centroid, centred"),
+        "centroid, candidates centred": Strategy("c", lambda inp: centroid(centred(inp, False)), "candidates centred"),
+        "hybrid": STRATEGIES["hybrid"],
+        "hybrid, small path centred": replace(STRATEGIES["hybrid"], score=small_path(True)),
+        "hybrid, small path, candidates centred": replace(STRATEGIES["hybrid"], score=small_path(False)),
+    }
+
+    def make(strategy, size: int | None):
+        def scorer(case: EvalCase) -> Scored:
+            profile = case.user_profile() if size is None else small_profile(case, size)
+            return product_scores(case, profile, strategy)
+
+        return scorer
+
+    scorers = {}
+    for size in CENTRING_SIZES:
+        label = "full" if size is None else "interest" if size == 0 else str(size)
+        for name, strategy in strategies.items():
+            if name.startswith("hybrid,") and (size is None or size >= MIN_CLASSIFIER_POSITIVES):
+                continue  # the learned path: the same scores as the default's
+            scorers[f"{name}@{label}"] = make(strategy, size)
+    return scorers
+
+
 def _remap(scored: Scored, values: np.ndarray) -> np.ndarray:
     return values  # scored.candidates are the case's candidates in order (nothing is excluded on the bench)
 
@@ -231,6 +338,7 @@ def main() -> int:
     parser.add_argument("--grid", action="store_true", help="compare regularisation and recency-weighted training")
     parser.add_argument("--active", type=int, help="K ratings: suggested by match or by boundary, or random")
     parser.add_argument("--calibration", action="store_true", help="match on days chosen without their positives")
+    parser.add_argument("--centring", action="store_true", help="cosine on vectors centred on the day's mean")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
@@ -256,6 +364,8 @@ def main() -> int:
         by_boundary = active_scorers(args.active, uncertainty=boundary_uncertainty)
         scorers |= {f"{n} (boundary)": f for n, f in by_boundary.items() if n.endswith("suggested")}
         baseline, name = "hybrid@5 none", "active"
+    elif args.centring:
+        scorers, baseline, name = centring(), None, "centring"
     elif args.grid:
         scorers, baseline, name = grid(), "hybrid (default)", "grid"
     else:
@@ -263,18 +373,32 @@ def main() -> int:
     result = evaluate(bench, scorers, embedder, days=args.days, limit=args.limit, progress=sys.stderr.isatty())
     table = result.format_table(baseline=baseline)
     lines = [table, "per list: default minus the better of its halves (semantic, lexical)"]
-    if not (args.negatives or args.grid or args.active):
+    if args.centring:
+        lines[1:] = ["centred against plain, at each profile size (paired)"]
+        for scorer in result.scorers:
+            base, _, size = scorer.partition("@")
+            if base not in ("centroid", "hybrid"):
+                plain = f"{base.split(' ')[0].rstrip(',')}@{size}"
+                d, ours, theirs = result.compare(scorer, plain), result.macro(scorer), result.macro(plain)
+                lines.append(f"  {scorer:<48} {ours['ndcg@10']:.3f} vs {theirs['ndcg@10']:.3f}"
+                             f"  {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")  # fmt: skip
+    if not (args.negatives or args.grid or args.active or args.centring):
         default, semantic, lexical = (result.per_list(s) for s in ("hybrid (default)", "semantic half", "lexical half"))
         even = result.per_list("hybrid even")
         for list_name in result.lists:
             best = max(semantic[list_name]["ndcg@10"], lexical[list_name]["ndcg@10"])
             lines.append(f"  {list_name:<30} default {default[list_name]['ndcg@10'] - best:+.3f}"
                          f"  even {even[list_name]['ndcg@10'] - best:+.3f}")  # fmt: skip
-        for a, b in [("hybrid (default)", "hybrid even"), ("hybrid (default)", "centroid")] + [
-            (s, "hybrid (default)") for s in result.scorers if s.startswith("default +")
-        ]:
-            d = result.compare(a, b)
-            lines.append(f"{a} - {b}: {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
+        lines.append("each fusion against the default; its worst list against the better half")
+        singles = {"centroid", "tfidf-svm", "semantic half", "lexical half", "authors alone", "categories alone"}
+        for name in [s for s in result.scorers if s not in singles]:
+            d, per_list = result.compare(name, "hybrid (default)"), result.per_list(name)
+            worst = min(
+                per_list[n]["ndcg@10"] - max(semantic[n]["ndcg@10"], lexical[n]["ndcg@10"]) for n in result.lists
+            )
+            lines.append(f"  {name:<30} {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]  worst {worst:+.3f}")
+        d = result.compare("hybrid (default)", "centroid")
+        lines.append(f"hybrid (default) - centroid: {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]")
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
