@@ -220,9 +220,6 @@ def grid() -> dict:
     return scorers
 
 
-CENTRING_SIZES = (0, 1, 3, 5, 10, None)  # profile sizes: the interest sentence alone, n likes, the whole profile
-
-
 def centred(inp: ScoringInput, likes_too: bool = True) -> ScoringInput:
     """The input with the candidates (and the likes) moved off the day's mean direction and made unit again."""
     from dataclasses import replace
@@ -242,7 +239,7 @@ def centring() -> dict:
     TF-IDF similarity below 5 likes), at each cold-start size; the likes centred too, or only the candidates."""
     from dataclasses import replace
 
-    from recommender.evaluate import product_scores, small_profile
+    from recommender.evaluate import COLD_START_SIZES, cold_start_scorers
     from recommender.rank.strategies import MIN_CLASSIFIER_POSITIVES, STRATEGIES, Strategy, centroid, hybrid, tfidf
 
     def small_path(likes_too: bool):
@@ -253,30 +250,20 @@ def centring() -> dict:
 
         return score
 
-    strategies = {
-        "centroid": STRATEGIES["centroid"],
-        "centroid centred": Strategy("centred", lambda inp: centroid(centred(inp)), "centroid, centred"),
-        "centroid, candidates centred": Strategy("c", lambda inp: centroid(centred(inp, False)), "candidates centred"),
-        "hybrid": STRATEGIES["hybrid"],
-        "hybrid, small path centred": replace(STRATEGIES["hybrid"], score=small_path(True)),
-        "hybrid, small path, candidates centred": replace(STRATEGIES["hybrid"], score=small_path(False)),
-    }
-
-    def make(strategy, size: int | None):
-        def scorer(case: EvalCase) -> Scored:
-            profile = case.user_profile() if size is None else small_profile(case, size)
-            return product_scores(case, profile, strategy)
-
-        return scorer
-
-    scorers = {}
-    for size in CENTRING_SIZES:
-        label = "full" if size is None else "interest" if size == 0 else str(size)
-        for name, strategy in strategies.items():
-            if name.startswith("hybrid,") and (size is None or size >= MIN_CLASSIFIER_POSITIVES):
-                continue  # the learned path: the same scores as the default's
-            scorers[f"{name}@{label}"] = make(strategy, size)
-    return scorers
+    plain_hybrid = STRATEGIES["hybrid"]
+    scorers = cold_start_scorers(
+        [
+            STRATEGIES["centroid"],
+            Strategy("centroid centred", lambda inp: centroid(centred(inp)), "centroid, centred"),
+            Strategy("centroid, candidates centred", lambda inp: centroid(centred(inp, False)), "candidates centred"),
+            plain_hybrid,
+            replace(plain_hybrid, name="hybrid, small path centred", score=small_path(True)),
+            replace(plain_hybrid, name="hybrid, small path, candidates centred", score=small_path(False)),
+        ]
+    )
+    # At these sizes the hybrid's variants take the learned path: the same scores as the default's.
+    learned = {"full"} | {str(n) for n in COLD_START_SIZES if n >= MIN_CLASSIFIER_POSITIVES}
+    return {k: f for k, f in scorers.items() if not (k.startswith("hybrid,") and k.partition("@")[2] in learned)}
 
 
 def _remap(scored: Scored, values: np.ndarray) -> np.ndarray:

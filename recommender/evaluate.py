@@ -821,11 +821,11 @@ def small_profile(case: EvalCase, size: int, **settings: Any) -> Profile:
 
 
 def cold_start_scorers(
-    strategies: Sequence[str] = ("centroid", "hybrid"), sizes: Sequence[int] = COLD_START_SIZES
+    strategies: Sequence[str | Strategy] = ("centroid", "hybrid"), sizes: Sequence[int] = COLD_START_SIZES
 ) -> dict[str, Callable[[EvalCase], Scored]]:
     """Scorers named 'strategy@size' ('@interest' for size 0, '@full' for the whole profile)."""
 
-    def make(strategy: str, size: int | None) -> Callable[[EvalCase], Scored]:
+    def make(strategy: str | Strategy, size: int | None) -> Callable[[EvalCase], Scored]:
         def scorer(case: EvalCase) -> Scored:
             profile = case.user_profile() if size is None else small_profile(case, size)
             return product_scores(case, profile, strategy)
@@ -836,7 +836,7 @@ def cold_start_scorers(
     for size in [*sizes, None]:
         label = "full" if size is None else "interest" if size == 0 else str(size)
         for strategy in strategies:
-            scorers[f"{strategy}@{label}"] = make(strategy, size)
+            scorers[f"{get_strategy(strategy).name}@{label}"] = make(strategy, size)
     return scorers
 
 
