@@ -815,7 +815,7 @@ def profile_new(
 
     Example: paperrec profile new vision --from my-library.bib --category cs.CV
     """
-    from .feedback import start_profile
+    from .profile.library import start_profile
 
     report = start_profile(
         name,
@@ -847,7 +847,7 @@ def profile_import(
 
     Example: paperrec profile import vision ~/Zotero/export.bib
     """
-    from .feedback import import_library
+    from .profile.library import import_library
 
     section = "disliked" if disliked else "liked"
     _import_into(import_library(profile, files, fmt=input_format, offline=offline, section=section), section)
@@ -863,7 +863,7 @@ def profile_refresh(
 
     Example: paperrec profile refresh vision
     """
-    from .feedback import refresh_library
+    from .profile.library import refresh_library
 
     report = refresh_library(profile, offline=offline)
     echo = functools.partial(typer.echo, err=True)
@@ -908,7 +908,7 @@ def profile_show(
     ]
     lines += [f"interest     {text}" for text in loaded.interests]
     for section in ("liked", "disliked"):
-        entries = getattr(loaded, section)
+        entries = loaded.papers(section)
         lines.append(f"{section} ({len(entries)})")
         lines += [f"  {e.paper.arxiv_id:<16} {e.added}  {e.paper.title}" for e in entries]
     if loaded.pending:

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from recommender import paths
-from recommender import profile as profile_module
+from recommender.profile import edit as profile_module
 from recommender.cli import app
 from recommender.profile import (
     edit_profile,

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
 from ..paths import profiles_dir
-from ..profile import ProfileEdit, load_profile, rate_papers, unrate_papers, update_profile
+from ..profile import change_profile, load_profile, move, remove, set_interests
 from ..schema import Paper, PaperrecError, Pick, printable
 from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
 from .service import Service, Settings
@@ -189,15 +189,10 @@ def create_app(settings: Settings) -> Starlette:
         path = chosen(request, fields.get("profile"))
         arxiv_id, to = fields.get("id", ""), fields.get("to", "")
         if to in ("liked", "disliked"):
-            paper = next(
-                (p.paper for p in getattr(load_profile(path), _other(to)) if p.paper.arxiv_id == arxiv_id), None
-            )
-            if paper is None:
-                raise PaperrecError(f"paper {arxiv_id} is not in the profile's {_other(to)} papers")
-            await run_in_threadpool(rate_papers, path, [paper], to)
+            await run_in_threadpool(change_profile, path, [move([arxiv_id], to)])
         elif to == "remove":
-            _, found = await run_in_threadpool(unrate_papers, path, [arxiv_id])
-            if not found:
+            edited = await run_in_threadpool(change_profile, path, [remove([arxiv_id])])
+            if not edited.removed():
                 raise PaperrecError(f"paper {arxiv_id} is not in the profile")
         else:
             raise PaperrecError("unknown change: use liked, disliked or remove")
@@ -209,7 +204,7 @@ def create_app(settings: Settings) -> Starlette:
         path = chosen(request, fields.get("profile"))
         lines = [printable(line).strip() for line in fields.get("interests", "").splitlines()]
         wanted = [line for line in dict.fromkeys(lines) if line]
-        await run_in_threadpool(update_profile, path, lambda edit: set_interests(edit, wanted))
+        await run_in_threadpool(change_profile, path, [set_interests(wanted)])
         await run_in_threadpool(service.rescore_if_loaded, path)
         return back(path, "/profile")
 
@@ -224,7 +219,8 @@ def create_app(settings: Settings) -> Starlette:
 
     def vote_view(request: Request, vote: Any, path: Path, paper: Paper, *, done: bool) -> HTMLResponse:
         profile = load_profile(path)
-        current = None if done else service.section_of(profile, paper.arxiv_id)
+        current = None if done else profile.section_of(paper.arxiv_id)
+        current = current if current in ("liked", "disliked") else None  # a pending id is not a vote yet
         context = dict(vote=vote, paper=paper, profile=profile, path=path, current=current, done=done)
         return render(request, "web/vote.html", token=request.path_params["token"], **context)
 
@@ -290,10 +286,6 @@ def create_app(settings: Settings) -> Starlette:
     return guarded  # type: ignore[return-value]
 
 
-def _other(section: str) -> str:
-    return "disliked" if section == "liked" else "liked"
-
-
 def _next_anchor(day: Any, arxiv_id: str) -> str:
     """The pick after the one just voted on, so keyboard triage goes on from there."""
     ids = [s.pick.paper.arxiv_id for s in day.slots]
@@ -301,26 +293,3 @@ def _next_anchor(day: Any, arxiv_id: str) -> str:
         index = ids.index(arxiv_id)
         return day.slots[min(index + 1, len(ids) - 1)].view.anchor
     return anchor(arxiv_id)
-
-
-def set_interests(edit: ProfileEdit, interests: list[str]) -> None:
-    """Replace the profile's free-text interests in the file's text (tomlkit: comments and other keys are kept)."""
-    import tomllib
-
-    import tomlkit
-
-    from ..profile import profile_from_dict
-
-    document = tomlkit.parse(edit.text)
-    array = tomlkit.array()
-    array.extend(interests)
-    array.multiline(True)
-    document["interests"] = array
-    text = tomlkit.dumps(document)
-    # the edited text must read back as the same profile with the new interests
-    data = tomllib.loads(text)
-    profile_from_dict(data, str(edit.path), default_name=edit.path.stem)
-    before = {k: v for k, v in edit.data.items() if k != "interests"}
-    if list(data.get("interests", [])) != interests or {k: v for k, v in data.items() if k != "interests"} != before:
-        raise PaperrecError(f"{edit.path}: cannot change the interests without changing other parts; edit the file")
-    edit.text = text

@@ -1,7 +1,7 @@
-"""What the web app holds between requests: each profile's ranked day in memory, and the background jobs.
+"""What the web app holds between requests: each profile's ranked day (web/day.py), its votes, background jobs.
 
 A day is scored once (model loaded lazily, in a background thread); a click edits the profile file through the
-library (locked, text kept), then re-scores the day with the refitted ranker, keeping what was already decided.
+profile editor (locked, text kept), then re-scores the day with the refitted ranker, keeping what was decided.
 """
 
 from __future__ import annotations
@@ -11,21 +11,19 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..digest import PickView, pick_view
 from ..paths import listings_dir, resolve_profile
-from ..profile import Profile, load_profile, rate_papers, unrate_papers
-from ..schema import Listing, Paper, PaperrecError, Pick
+from ..profile import Profile, change_profile, load_profile, rate, undo
+from ..schema import Listing, Paper, PaperrecError
+from .day import Action, Day, last_ranked_day, stored_day
 
 if TYPE_CHECKING:
     from ..embed import CachedEmbedder
-    from ..rank import Scored
 
-PAGE = 10  # picks shown at first, and added by "show 10 more"
 LEXICAL_TERMS = 15
 
 
@@ -40,247 +38,6 @@ class Settings:
     embedder: Callable[[], CachedEmbedder] | None = None  # default: open_embedder()
     fetch: Callable[..., tuple[Listing, str | None]] | None = None  # default: arXiv (sources.arxiv.fetch_listing)
     page_wait: float = 0.25  # seconds a page waits for a day being ranked before it says "ranking..."
-
-
-@dataclass
-class Slot:
-    """One shown pick: the pick, its view, and the vote given here (None, 'liked' or 'disliked')."""
-
-    pick: Pick
-    view: PickView
-    rated: str | None = None
-
-
-@dataclass
-class Action:
-    """A vote given on the page, and where the paper was in the profile before it (for undo)."""
-
-    arxiv_id: str
-    section: str  # 'liked' or 'disliked'
-    before: str | None
-
-
-def stored_day(profile: Profile) -> tuple[Listing, str] | None:
-    """The latest stored listing day of the profile's categories (their own papers, merged), and where it came from."""
-    from ..sources.arxiv import fetch_listing
-
-    try:
-        listing, _ = fetch_listing(list(profile.categories), offline=True)  # the store only, never the network
-    except PaperrecError:
-        return None
-    return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}"
-
-
-def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
-    """The papers of the last ranking shown (paperrec rank/today), when it included this profile."""
-    from ..state import load_last_ranking
-
-    try:
-        last = load_last_ranking()
-        last.section(str(path))
-    except PaperrecError:
-        return None
-    days = {p.date for p in last.papers if p.date}
-    return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
-
-
-def _mtime(path: Path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return None
-
-
-class Day:
-    """One profile's ranked day in memory: the listing, its scores, the picks shown and the votes given here."""
-
-    def __init__(self, path: Path, listing: Listing, source: str, embedder: Callable[[], CachedEmbedder]):
-        self.path = path
-        self.listing = listing
-        self.source = source
-        self._embedder = embedder
-        self.lock = threading.RLock()
-        self.day = listing.date or date.today()
-        self.shown = PAGE
-        self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
-        self.slots: list[Slot] = []
-        self.actions: list[Action] = []
-        self.hidden = self._seen_before()
-        self.profile = load_profile(path)
-        self.scored: Scored | None = None
-        self.rescore()
-
-    # -- scoring ----------------------------------------------------------------------------------------------------
-
-    def _seen_before(self) -> set[str]:
-        from ..run import seen_memory
-
-        seen = seen_memory()
-        try:
-            name = load_profile(self.path).name
-            return seen.seen_before(name, self.day) & {p.arxiv_id for p in self.listing.papers}
-        finally:
-            seen.close()
-
-    def rescore(self, profile: Profile | None = None) -> None:
-        """Score the day for the profile as it is in its file now (refitting the ranker if it changed), then show.
-
-        `profile` is the file's profile when the caller just wrote it (saves reading it back).
-        """
-        from ..rank import score_listing
-
-        with self.lock:
-            self.mtime = _mtime(self.path)
-            self.profile = profile or load_profile(self.path)
-            self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
-            self._display()
-
-    def prefetch(self, count: int = 5 * PAGE) -> int:
-        """Embed the sentences of the next `count` candidates ahead of time (the key sentence of a pick that a click
-        brings up is then read from the cache, and a first click never waits for the model to load)."""
-        from ..rank import order, sentences
-
-        scored = self.scored
-        if scored is None or not scored.candidates:
-            return 0
-        ranked = order(scored.candidates, scored.scores)[:count]
-        texts = [s for i in ranked for s in sentences(scored.candidates[i].abstract)]
-        return self._embedder().ensure(texts) if texts else 0
-
-    def refresh(self) -> None:
-        """Re-score when the profile file changed since (e.g. `paperrec like` in a terminal)."""
-        if _mtime(self.path) != self.mtime:
-            self.rescore()
-
-    def _display(self) -> None:
-        """Keep the frozen slots, fill the rest with the best remaining picks, and remember them as shown."""
-        from ..rank import pick_from
-
-        scored = self.scored
-        kept = self.slots[: self.frozen]
-        taken = {s.pick.paper.arxiv_id for s in kept}
-        wanted = self.shown - len(kept)
-        fresh: list[Pick] = []
-        if wanted > 0 and scored is not None and scored.candidates:
-            keep = [i for i, p in enumerate(scored.candidates) if p.arxiv_id not in taken]
-            fresh = pick_from(
-                scored.subset(keep),  # the day's calibration, shared with the kept slots
-                self._embedder(),
-                top=wanted,
-                min_score=self.profile.min_score,
-                diversity=self.profile.diversity,
-                key_sentences=None,  # every pick shown gets its sentence (prefetch embedded them ahead)
-            )
-        scores = scored.scores if scored is not None and len(scored) else None
-        new = []
-        for number, pick in enumerate(fresh, start=len(kept) + 1):
-            pick = replace(pick, rank=number)
-            new.append(Slot(pick, pick_view(pick, scores)))
-        index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)} if scores is not None else {}
-        for number, slot in enumerate(kept, start=1):  # a slot inserted above shifts the ones below
-            i = index.get(slot.pick.paper.arxiv_id)
-            if i is not None and slot.rated is None:  # a kept pick not voted on: its match and standing now
-                assert scored is not None and scores is not None
-                fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=float(scored.matches[i]))
-                if fresh_pick != slot.pick:
-                    slot.pick, slot.view = fresh_pick, pick_view(fresh_pick, scores)
-            elif slot.pick.rank != number:
-                slot.pick = replace(slot.pick, rank=number)
-                slot.view = replace(slot.view, rank=number)
-        self.slots = kept + new
-        self._mark_seen([s.pick.paper.arxiv_id for s in new])
-
-    def _mark_seen(self, ids: list[str]) -> None:
-        from ..run import seen_memory
-
-        if not ids:
-            return
-        seen = seen_memory()
-        try:
-            seen.mark(self.profile.name, ids, self.day)
-        finally:
-            seen.close()
-
-    # -- what a click does ------------------------------------------------------------------------------------------
-
-    def paper(self, arxiv_id: str) -> Paper:
-        """A paper of this day, by id; an error when the day has no such paper."""
-        for slot in self.slots:
-            if slot.pick.paper.arxiv_id == arxiv_id:
-                return slot.pick.paper
-        for paper in self.listing.papers:
-            if paper.arxiv_id == arxiv_id:
-                return paper
-        raise PaperrecError(f"paper {arxiv_id} is not in the day shown for {self.profile.name!r}; reload the page")
-
-    def _slot(self, paper: Paper, rank: int) -> Slot:
-        """A slot for a paper of the day that is not shown, with its score when it is a candidate."""
-        scored = self.scored
-        try:
-            score = scored.score_of(paper.arxiv_id) if scored is not None else 0.0
-        except KeyError:
-            score = 0.0
-        pick = Pick(paper=paper, score=score, rank=rank, profile=self.profile.name)
-        return Slot(pick, pick_view(pick, scored.scores if scored is not None and len(scored) else None))
-
-    def _section_of(self, arxiv_id: str) -> str | None:
-        if any(p.paper.arxiv_id == arxiv_id for p in self.profile.liked):
-            return "liked"
-        if any(p.paper.arxiv_id == arxiv_id for p in self.profile.disliked):
-            return "disliked"
-        return None
-
-    def _slot_index(self, arxiv_id: str) -> int | None:
-        return next((i for i, s in enumerate(self.slots) if s.pick.paper.arxiv_id == arxiv_id), None)
-
-    def rate(self, arxiv_id: str, section: str) -> None:
-        """Like or dislike a paper of the day: into the profile file, then re-rank what is below it."""
-        with self.lock:
-            paper = self.paper(arxiv_id)
-            before = self._section_of(arxiv_id)
-            updated, _ = rate_papers(self.path, [paper], section)
-            self.actions.append(Action(arxiv_id, section, before))
-            index = self._slot_index(arxiv_id)
-            if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
-                index = self.frozen
-                self.slots.insert(index, self._slot(paper, index + 1))
-            self.slots[index].rated = section
-            self.frozen = max(self.frozen, index + 1)
-            self.rescore(updated)
-
-    def undo(self, arxiv_id: str | None = None) -> str | None:
-        """Take back the last vote given here (on that paper, when named); returns its id, None when none was."""
-        with self.lock:
-            matches = [i for i, a in enumerate(self.actions) if arxiv_id is None or a.arxiv_id == arxiv_id]
-            if not matches:
-                return None
-            action = self.actions.pop(matches[-1])
-            if action.before is None:
-                unrate_papers(self.path, [action.arxiv_id])
-            else:
-                rate_papers(self.path, [self.paper(action.arxiv_id)], action.before)
-            index = self._slot_index(action.arxiv_id)
-            if index is not None:
-                self.slots[index].rated = action.before
-            self.rescore()
-            return action.arxiv_id
-
-    def more(self) -> None:
-        """Show PAGE more picks."""
-        with self.lock:
-            self.shown += PAGE
-            self._display()
-
-    @property
-    def has_more(self) -> bool:
-        """True when "show 10 more" would show more."""
-        unrated = sum(1 for s in self.slots if s.rated is None)
-        return len(self.slots) >= self.shown and self.scored is not None and len(self.scored) > unrated
-
-    def rated(self, arxiv_id: str) -> str | None:
-        """The vote this page gave the paper, if any."""
-        index = self._slot_index(arxiv_id)
-        return self.slots[index].rated if index is not None else None
 
 
 class _Serialised:
@@ -437,15 +194,6 @@ class Service:
 
     # -- votes given outside the Today list (Sharpen, the email's vote links) ---------------------------------------
 
-    @staticmethod
-    def section_of(profile: Profile, arxiv_id: str) -> str | None:
-        """'liked' or 'disliked' when the profile has the paper, else None."""
-        if any(p.paper.arxiv_id == arxiv_id for p in profile.liked):
-            return "liked"
-        if any(p.paper.arxiv_id == arxiv_id for p in profile.disliked):
-            return "disliked"
-        return None
-
     def vote_profile(self, profile: str) -> Path:
         """The profile file a vote link names (a path or a name); an error when it no longer exists."""
         path = resolve_profile(profile).resolve()
@@ -482,9 +230,8 @@ class Service:
             day.rate(arxiv_id, section)
             return
         paper = paper or self.find_paper(path, arxiv_id)
-        before = self.section_of(load_profile(path), arxiv_id)
-        rate_papers(path, [paper], section)
-        self.sharpen_votes.setdefault(path, {})[arxiv_id] = Action(arxiv_id, section, before)
+        edited = change_profile(path, [rate([paper], section)])
+        self.sharpen_votes.setdefault(path, {})[arxiv_id] = Action(arxiv_id, section, edited)
         self.rescore_if_loaded(path)
 
     def undo_elsewhere(self, path: Path, arxiv_id: str) -> None:
@@ -492,10 +239,7 @@ class Service:
         action = self.sharpen_votes.get(path, {}).pop(arxiv_id, None)
         if action is None:
             raise PaperrecError(f"no vote on {arxiv_id} to take back")
-        if action.before is None:
-            unrate_papers(path, [arxiv_id])
-        else:
-            rate_papers(path, [self.find_paper(path, arxiv_id)], action.before)
+        undo(action.edited)
         self.rescore_if_loaded(path)
 
     # -- what the model learned -------------------------------------------------------------------------------------

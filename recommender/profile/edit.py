@@ -1,0 +1,632 @@
+"""The profile editor: the one door for every change to a profile file, locked and keeping the user's own text.
+
+A change (like, dislike, move, remove, interests, categories, pending ids) is applied by `change_profile`, which
+returns a record of what moved where; `Edited.undo()` is the same change reversed. New files are made by
+`create_profile_file` through the same code, and `save_profile` calls it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from ..paths import atomic_write_text, locked, remove_stale_temporaries
+from ..schema import Paper, PaperrecError, split_arxiv_id
+from .model import (
+    SECTIONS,
+    TABLES,
+    Days,
+    PendingPaper,
+    Profile,
+    ProfilePaper,
+    day_of,
+    paper_from_table,
+    paper_table,
+    parse_toml,
+    pending_from_table,
+    pending_table,
+    profile_from_dict,
+    profile_to_toml,
+    tables_text,
+)
+
+# Editing a profile file in place. The file is the researcher's own text: an edit changes only the
+# [[liked]] / [[disliked]] tables it adds, moves or removes, so comments, key order, blank lines and keys
+# paperrec does not know survive. Each edit is made on the text directly where the layout allows
+# (fast on big profiles), otherwise with tomlkit; either way the result is parsed again and must hold
+# exactly the data expected, or nothing is written.
+
+_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([^\[\]\r\n]*?)[ \t]*\](\])?[ \t]*(?:#[^\r\n]*)?(?=\r?$)", re.M)
+_COMMENT_LINE = re.compile(r"[ \t]*#[^\r\n]*\r?\n?")
+
+
+@dataclass(frozen=True)
+class _Header:
+    start: int
+    end: int  # end of the header line, before its newline
+    section: str | None  # "liked" or "disliked" for their [[...]] headers, else None
+
+
+def _section_of(match: re.Match[str]) -> str | None:
+    if not (match.group(1) and match.group(3)):
+        return None
+    key = match.group(2)
+    if len(key) > 2 and key[0] == key[-1] and key[0] in "\"'":
+        key = key[1:-1]
+    return key if key in TABLES else None
+
+
+def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
+    """Each header's span: from the comment lines right above it to where the next header's span begins."""
+    starts = []
+    for header in headers:
+        start = header.start
+        while start > 0:
+            line_start = text.rfind("\n", 0, start - 1) + 1
+            if not _COMMENT_LINE.fullmatch(text, line_start, start):
+                break
+            start = line_start
+        starts.append(start)
+    return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
+
+
+def _empty_array_line(section: str) -> re.Pattern[str]:
+    key = rf"(?:{section}|\"{section}\"|'{section}')"
+    return re.compile(rf"^[ \t]*{key}[ \t]*=[ \t]*\[[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?\n?", re.M)
+
+
+@dataclass(frozen=True)
+class _TableEdit:
+    """Tables to drop (by section and index) and tables to append to one section, moved ones with their source."""
+
+    removals: dict[str, list[int]]
+    section: str
+    appended: list[tuple[dict[str, Any], tuple[str, int] | None]]
+
+
+def _edit_text_fast(text: str, data: dict[str, Any], change: _TableEdit) -> str | None:
+    """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
+    if '"""' in text or "'''" in text:
+        return None  # a multi-line string could hold lines that look like headers
+    headers = [_Header(m.start(), m.end(), _section_of(m)) for m in _HEADER.finditer(text)]
+    regions = _regions(text, headers)
+    by_section: dict[str, list[int]] = {section: [] for section in TABLES}
+    for i, header in enumerate(headers):
+        if header.section:
+            by_section[header.section].append(i)
+    for section in TABLES:
+        tables = data.get(section, [])
+        if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
+            return None  # some tables are inline or written in a way the header scan does not see
+    newline = "\r\n" if "\r\n" in text else "\n"
+    cut = {by_section[section][index] for section, indices in change.removals.items() for index in indices}
+    pieces = []
+    for section, (table, source) in ((change.section, a) for a in change.appended):
+        if source is None:
+            pieces.append(tables_text(section, [table]).replace("\n", newline))
+            continue
+        start, end = regions[by_section[source[0]][source[1]]]
+        header = headers[by_section[source[0]][source[1]]]
+        piece = text[start : header.start] + f"[[{section}]]" + text[header.end : end]
+        if "added" in table:
+            piece = re.sub(
+                r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$",
+                rf"\g<1>{table['added'].isoformat()}\g<2>",
+                piece,
+                count=1,
+                flags=re.M,
+            )
+        pieces.append(piece.rstrip("\r\n") + newline)
+    edits = [(*regions[i], "") for i in cut]
+    block = newline.join(pieces)
+    kept_in_section = [i for i in by_section[change.section] if i not in cut]
+    if pieces and kept_in_section:  # right after the section's last table, before its trailing blank lines
+        start, end = regions[kept_in_section[-1]]
+        lines = text[start:end].splitlines(keepends=True)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        at = start + sum(len(line) for line in lines)
+        edits.append((at, at, ("" if text[:at].endswith("\n") else newline) + newline + block))
+    elif pieces and data.get(change.section) == []:  # `disliked = []` gives way to [[disliked]] tables
+        match = _empty_array_line(change.section).search(text, 0, regions[0][0] if regions else len(text))
+        if match is None:
+            return None
+        edits.append((match.start(), match.end(), ""))
+    elif pieces and data.get(change.section) is not None:
+        return None
+    result = _splice(text, edits)
+    if cut and regions[max(cut)][1] == len(text):
+        result = result.rstrip("\r\n") + newline if result.strip() else ""
+    if pieces and not kept_in_section:  # the section's first table: at the end of the file
+        if result and not result.endswith("\n"):
+            result += newline
+        if result.strip() and not result.endswith(newline * 2):
+            result += newline
+        result += block
+    return result
+
+
+def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Text with each (start, end) span replaced; the spans do not overlap."""
+    out: list[str] = []
+    position = 0
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        out.append(text[position:start])
+        out.append(replacement)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _edit_text_tomlkit(text: str, change: _TableEdit) -> str:
+    import tomlkit
+    from tomlkit.items import AoT
+
+    doc = tomlkit.parse(text)
+    for section, indices in change.removals.items():
+        tables = doc[section]
+        for index in sorted(indices, reverse=True):
+            del tables[index]
+    if change.appended:
+        current = doc.get(change.section)
+        if not isinstance(current, AoT):
+            earlier = current.unwrap() if current is not None else []  # e.g. `disliked = []`
+            if current is not None:
+                del doc[change.section]
+            current = tomlkit.aot()
+            for table in earlier:
+                current.append(tomlkit.item(table))
+            doc.append(change.section, current)
+        for table, _ in change.appended:
+            current.append(tomlkit.item(table))
+    return tomlkit.dumps(doc)
+
+
+def _canonical(data: dict[str, Any]) -> str:
+    sections = {section: data.get(section) or [] for section in TABLES}
+    return json.dumps({**data, **sections}, sort_keys=True, default=repr)
+
+
+def _expected(data: dict[str, Any], change: _TableEdit) -> dict[str, Any]:
+    expected = dict(data)
+    for section, indices in change.removals.items():
+        expected[section] = [t for i, t in enumerate(data[section]) if i not in set(indices)]
+    if change.appended:
+        expected[change.section] = list(expected.get(change.section) or []) + [t for t, _ in change.appended]
+    return expected
+
+
+# -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
+
+Kind = Literal["rate", "move", "remove", "pending", "interests", "categories"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to a profile, as a user asks for it; made by like, dislike, rate, move, remove, set_... below."""
+
+    kind: Kind
+    section: str = "liked"  # rate and move: the section the papers go to
+    papers: tuple[Paper | ProfilePaper, ...] = ()  # rate: a ProfilePaper brings its own day and weight back (undo)
+    ids: tuple[str, ...] = ()  # move and remove
+    pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
+    done: tuple[str, ...] = ()  # pending: ids no longer pending
+    values: tuple[str, ...] = ()  # interests or categories: the new list
+    sections: tuple[str, ...] = TABLES  # remove: where from
+    added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
+
+
+def rate(papers: Iterable[Paper | ProfilePaper], section: str, added: Days = None) -> Change:
+    """Like (section 'liked') or dislike papers, moving them out of the other section."""
+    if section not in SECTIONS:
+        raise ValueError(f"section must be one of {SECTIONS}")
+    return Change("rate", section, papers=tuple(papers), added=added)
+
+
+def like(papers: Iterable[Paper], added: Days = None) -> Change:
+    """Like papers (moving them out of disliked)."""
+    return rate(papers, "liked", added)
+
+
+def dislike(papers: Iterable[Paper], added: Days = None) -> Change:
+    """Dislike papers (moving them out of liked)."""
+    return rate(papers, "disliked", added)
+
+
+def move(ids: Iterable[str], to: str) -> Change:
+    """Move papers the profile has in the other section to `to`; an error for an id it does not have there."""
+    if to not in SECTIONS:
+        raise ValueError(f"section must be one of {SECTIONS}")
+    return Change("move", to, ids=tuple(ids))
+
+
+def remove(ids: Iterable[str], sections: Iterable[str] = TABLES) -> Change:
+    """Remove papers by arXiv id (any version) from liked, disliked and pending (`paperrec unlike`), or some of them."""
+    return Change("remove", ids=tuple(ids), sections=tuple(sections))
+
+
+def add_pending(pending: Iterable[PendingPaper], done: Iterable[str] = ()) -> Change:
+    """Keep papers by id until their text is known, and stop keeping those `done` with."""
+    return Change("pending", pending=tuple(pending), done=tuple(done))
+
+
+def set_interests(interests: Iterable[str]) -> Change:
+    """Replace the profile's free-text interests."""
+    return Change("interests", values=tuple(interests))
+
+
+def set_categories(categories: Iterable[str]) -> Change:
+    """Replace the profile's arXiv categories."""
+    return Change("categories", values=tuple(categories))
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A paper a change moved: the section before and after ('liked', 'disliked', 'pending' or None: absent)."""
+
+    arxiv_id: str
+    before: str | None
+    after: str | None
+    entry: ProfilePaper | PendingPaper | None = None  # what the profile held before (None when it had nothing)
+    paper: Paper | None = None  # the paper as it is after the change (None when it left the profile)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A list setting a change replaced (interests or categories)."""
+
+    key: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Edited:
+    """What changes did to a profile file: the profile after them, every paper moved and every setting replaced."""
+
+    path: Path
+    profile: Profile
+    moved: tuple[Moved, ...] = ()
+    settings: tuple[Setting, ...] = ()
+
+    def added(self, section: str) -> list[Paper]:
+        """The papers new to a section ('liked' or 'disliked'), in the order they were added."""
+        return [m.paper for m in self.moved if m.after == section and m.paper is not None]
+
+    def removed(self) -> list[str]:
+        """The ids that left the profile, each once."""
+        left = {m.arxiv_id for m in self.moved if m.after is None}
+        return list(dict.fromkeys(m.arxiv_id for m in self.moved if m.arxiv_id in left))
+
+    def undo(self) -> list[Change]:
+        """The changes that take these back, newest first."""
+        changes: list[Change] = []
+        for setting in reversed(self.settings):
+            changes.append((set_interests if setting.key == "interests" else set_categories)(setting.before))
+        for moved in reversed(self.moved):
+            entry = moved.entry
+            if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:
+                changes.append(rate([entry], moved.before))  # moved back with its table, or brought back
+                continue
+            if moved.after is not None:
+                changes.append(remove([moved.arxiv_id], [moved.after]))
+            if isinstance(entry, PendingPaper):
+                changes.append(add_pending([entry]))
+        return changes
+
+
+# -- the editor --------------------------------------------------------------------------------------------------------
+
+
+class ProfileEdit:
+    """A profile's text opened for editing (under its lock when it is a file): changes keep the rest of the text."""
+
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.original = text
+        self.text = text
+        self.data = parse_toml(text, path)
+        self.profile = profile_from_dict(self.data, str(path), default_name=path.stem)
+
+    @property
+    def changed(self) -> bool:
+        """True when the text differs from the file's."""
+        return self.text != self.original
+
+    def apply(self, change: Change) -> tuple[list[Moved], list[Setting]]:
+        """Apply one change to the text; returns the papers it moved and the settings it replaced."""
+        if change.kind == "rate":
+            return self._rate(change.papers, change.section, change.added), []
+        if change.kind == "move":
+            return self._move(change.ids, change.section), []
+        if change.kind == "remove":
+            return self._remove(change.ids, change.sections), []
+        if change.kind == "pending":
+            return self._pending(change.pending, change.done), []
+        if change.kind in ("interests", "categories"):
+            return [], self._set_list(change.kind, list(change.values))
+        raise ValueError(f"unknown change {change.kind!r}")
+
+    def _rate(self, papers: Iterable[Paper | ProfilePaper], section: str, added: Days) -> list[Moved]:
+        other = "disliked" if section == "liked" else "liked"
+        present = {p.paper.arxiv_id for p in self.profile.papers(section)}
+        in_other: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.profile.papers(other)):
+            in_other.setdefault(entry.paper.arxiv_id, []).append(index)
+        appended: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
+        moved: list[Moved] = []
+        for item in papers:
+            paper = item.paper if isinstance(item, ProfilePaper) else item
+            if paper.arxiv_id in present:
+                continue
+            present.add(paper.arxiv_id)
+            day = item.added if isinstance(item, ProfilePaper) else day_of(added, paper.arxiv_id)
+            if paper.arxiv_id in in_other:  # a move keeps the table's own keys and comments
+                index = in_other[paper.arxiv_id][0]
+                before = self.profile.papers(other)[index]
+                table = dict(self.data[other][index])
+                if "added" in table:
+                    table["added"] = day
+                appended.append((table, (other, index)))
+                moved.append(Moved(paper.arxiv_id, other, section, before, before.paper))
+            else:
+                weight = item.weight if isinstance(item, ProfilePaper) else 1.0
+                appended.append((paper_table(ProfilePaper(paper=paper, added=day, weight=weight)), None))
+                moved.append(Moved(paper.arxiv_id, None, section, None, paper))
+        removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in present for i in indices)
+        self._edit(_TableEdit({other: removed} if removed else {}, section, appended))
+        return moved
+
+    def _move(self, ids: Iterable[str], to: str) -> list[Moved]:
+        other = "disliked" if to == "liked" else "liked"
+        have = {p.paper.arxiv_id: p for p in self.profile.papers(other)}
+        papers = []
+        for arxiv_id in ids:
+            if arxiv_id not in have:
+                raise PaperrecError(f"paper {arxiv_id} is not in the profile's {other} papers")
+            papers.append(have[arxiv_id].paper)
+        return self._rate(papers, to, None)
+
+    def _pending(self, new: Sequence[PendingPaper], done: Iterable[str]) -> list[Moved]:
+        finished = set(done)
+        known = {p.arxiv_id for p in self.profile.pending if p.arxiv_id not in finished}
+        removed = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in finished]
+        moved = [Moved(self.profile.pending[i].arxiv_id, "pending", None, self.profile.pending[i]) for i in removed]
+        added: list[PendingPaper] = []
+        for pending in new:
+            if pending.arxiv_id not in known:
+                known.add(pending.arxiv_id)
+                added.append(pending)
+                moved.append(Moved(pending.arxiv_id, None, "pending"))
+        appended = [(pending_table(p), None) for p in added]
+        self._edit(_TableEdit({"pending": removed} if removed else {}, "pending", appended))
+        return moved
+
+    def _remove(self, ids: Iterable[str], sections: Iterable[str]) -> list[Moved]:
+        wanted = {(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids}
+        removals: dict[str, list[int]] = {}
+        moved: list[Moved] = []
+        for section in (s for s in TABLES if s in set(sections)):
+            entries: Sequence[ProfilePaper | PendingPaper] = (
+                self.profile.pending if section == "pending" else self.profile.papers(section)
+            )
+            for index, entry in enumerate(entries):
+                arxiv_id = entry.arxiv_id if isinstance(entry, PendingPaper) else entry.paper.arxiv_id
+                if arxiv_id in wanted:
+                    removals.setdefault(section, []).append(index)
+                    moved.append(Moved(arxiv_id, section, None, entry))
+        self._edit(_TableEdit(removals, "liked", []))
+        return moved
+
+    def _set_list(self, key: str, values: list[str]) -> list[Setting]:
+        """Replace a top-level list of strings (tomlkit keeps comments and the other keys); checked by reading back."""
+        import tomlkit
+
+        before = tuple(getattr(self.profile, key))
+        if list(before) == values:
+            return []
+        document = tomlkit.parse(self.text)
+        array = tomlkit.array()
+        array.extend(values)
+        array.multiline(key == "interests")  # sentences read best one per line
+        document[key] = array
+        text = tomlkit.dumps(document)
+        data = parse_toml(text, self.path)
+        profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+        others = {k: v for k, v in self.data.items() if k != key}
+        if list(data.get(key, [])) != values or {k: v for k, v in data.items() if k != key} != others:
+            raise PaperrecError(f"{self.path}: cannot change the {key} without changing other parts; edit the file")
+        self.text, self.data, self.profile = text, data, profile
+        return [Setting(key, before, tuple(values))]
+
+    def _candidates(self, change: _TableEdit) -> Iterator[str]:
+        """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
+        fast = _edit_text_fast(self.text, self.data, change)
+        if fast is not None:
+            yield fast
+        try:
+            text = _edit_text_tomlkit(self.text, change)
+        except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
+            return
+        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
+            yield text.replace("\r\n", "\n").replace("\n", "\r\n")
+        yield text
+
+    def _profile_after(self, change: _TableEdit) -> Profile:
+        """The profile with the change applied, re-checking only the tables it appended (fast on big profiles)."""
+        sections: dict[str, list[Any]] = {}
+        for section in TABLES:
+            dropped = set(change.removals.get(section, ()))
+            entries = self.profile.pending if section == "pending" else self.profile.papers(section)
+            sections[section] = [p for i, p in enumerate(entries) if i not in dropped]
+        read = pending_from_table if change.section == "pending" else paper_from_table
+        for table, _ in change.appended:
+            where = f"{self.path}: {change.section}[{len(sections[change.section]) + 1}]"
+            sections[change.section].append(read(table, where))
+        return replace(self.profile, **{section: tuple(papers) for section, papers in sections.items()})
+
+    def _edit(self, change: _TableEdit) -> None:
+        if not change.removals and not change.appended:
+            return
+        want = _canonical(_expected(self.data, change))
+        for text in self._candidates(change):
+            try:
+                data = parse_toml(text, self.path)
+            except PaperrecError:
+                continue
+            if _canonical(data) == want:
+                self.text, self.data = text, data
+                self.profile = self._profile_after(change)
+                return
+        raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
+
+    # The editing calls of earlier versions, kept for callers of the library (each is one change).
+
+    def add(self, papers: Iterable[Paper], section: str = "liked", added: Days = None) -> list[Paper]:
+        """Add papers to liked or disliked, moving them out of the other section; returns the papers new to it."""
+        return [m.paper for m in self.apply(rate(papers, section, added))[0] if m.paper is not None]
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Remove papers by arXiv id (any version) from liked, disliked and pending; returns the ids found."""
+        return list(dict.fromkeys(m.arxiv_id for m in self.apply(remove(ids))[0]))
+
+    def set_pending(self, new: Sequence[PendingPaper], done: Iterable[str] = ()) -> list[PendingPaper]:
+        """Keep papers by id until their text is known, and drop those `done` with; returns the pending ones added."""
+        moved = self.apply(add_pending(new, done))[0]
+        kept = {m.arxiv_id for m in moved if m.after == "pending"}
+        return [p for p in new if p.arxiv_id in kept]
+
+
+# -- the files ---------------------------------------------------------------------------------------------------------
+
+Changes = Sequence[Change] | Callable[[Profile], Sequence[Change]]  # a function plans them from the locked profile
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _check_writable(path: Path, real: Path) -> None:
+    """Refuse to replace a file the user made read-only (an atomic replace would otherwise succeed)."""
+    try:
+        mode = real.stat().st_mode
+    except FileNotFoundError:
+        return
+    # the mode bits too: root may write anything, but a read-only profile is not to be changed
+    if not os.access(real, os.W_OK) or not mode & 0o222:
+        raise PaperrecError(f"{path} is read-only: make it writable (chmod u+w) to edit it")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")  # no newline translation: the text is written back as it was
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"{path}: cannot read profile ({error})") from None
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        atomic_write_text(path, text)
+    except OSError as error:
+        raise PaperrecError(f"cannot write profile {path}: {error.strerror or error} (the file is unchanged)") from None
+
+
+def _run(edit: ProfileEdit, changes: Changes) -> Edited:
+    planned = changes(edit.profile) if callable(changes) else changes
+    moved: list[Moved] = []
+    settings: list[Setting] = []
+    for change in planned:
+        papers, replaced = edit.apply(change)
+        moved += papers
+        settings += replaced
+    return Edited(edit.path, edit.profile, tuple(moved), tuple(settings))
+
+
+@contextmanager
+def edit_profile(path: Path) -> Iterator[ProfileEdit]:
+    """Open a profile file for editing under its lock; on leaving the block, write the changes atomically.
+
+    Example: with edit_profile(path) as edit: edit.apply(like([paper]))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    target = _real(path)
+    _check_writable(path, target)
+    with locked(target):
+        remove_stale_temporaries(target)
+        edit = ProfileEdit(path, _read_text(target))
+        yield edit
+        if edit.changed:
+            _write_text(target, edit.text)
+
+
+def change_profile(path: Path, changes: Changes) -> Edited:
+    """Apply changes to a profile file under its lock, keeping the rest of its text: the one door for every edit.
+
+    Example: change_profile(Path("vision.toml"), [like([paper])]).undo()
+    """
+    with edit_profile(path) as edit:
+        return _run(edit, changes)
+
+
+def undo(edited: Edited) -> Edited:
+    """Take back what an earlier change did to its profile file."""
+    return change_profile(edited.path, edited.undo())
+
+
+def create_profile_file(
+    path: Path,
+    profile: Profile,
+    changes: Changes = (),
+    *,
+    if_exists: Literal["fail", "replace", "edit"] = "fail",
+) -> Edited:
+    """Write a new profile file with changes applied; when it exists: refuse, replace it, or edit it instead.
+
+    Example: create_profile_file(Path("vision.toml"), new_profile("vision"), [like(papers)])
+    """
+    path = Path(path)
+    with locked(path):
+        exists = path.exists()
+        if exists and if_exists == "fail":
+            raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+        if not (exists and if_exists == "edit"):
+            _check_writable(path, _real(path))
+            remove_stale_temporaries(_real(path))
+            edit = ProfileEdit(path, profile_to_toml(profile))
+            edited = _run(edit, changes)
+            _write_text(path, edit.text)
+            return edited
+    return change_profile(path, changes)  # another paperrec made it meanwhile: add to that one (its own lock)
+
+
+def save_profile(profile: Profile, path: Path) -> None:
+    """Write the profile from scratch, atomically and under its lock: the old file stays intact if anything fails."""
+    create_profile_file(path, profile, if_exists="replace")
+
+
+def update_profile(path: Path, change: Callable[[ProfileEdit], Any]) -> Any:
+    """Apply change to the profile file under its lock and save what it did; returns what change returns."""
+    with edit_profile(path) as edit:
+        return change(edit)
+
+
+def rate_papers(
+    path: Path, papers: Iterable[Paper], section: str = "liked", added: Days = None
+) -> tuple[Profile, list[Paper]]:
+    """Like or dislike papers in the profile file (moving them out of the other section); returns what was new."""
+    edited = change_profile(path, [rate(papers, section, added)])
+    return edited.profile, edited.added(section)
+
+
+def unrate_papers(path: Path, ids: Iterable[str]) -> tuple[Profile, list[str]]:
+    """Remove papers by arXiv id from the profile file; returns the profile and the ids found."""
+    edited = change_profile(path, [remove(ids)])
+    return edited.profile, edited.removed()

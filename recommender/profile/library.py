@@ -1,0 +1,345 @@
+"""Libraries into profiles: import BibTeX, Zotero or id lists, create a profile from one, refresh pending ids."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from .. import paths
+from ..schema import Paper, PaperrecError
+from ..sources.metadata import Lookup, MetadataCache, complete_papers
+from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate
+from .model import SECTIONS, PendingPaper, Profile, add_papers, load_profile, new_profile
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: the updated profile, papers added, and what happened to every other entry, and why."""
+
+    profile: Profile
+    added: tuple[Paper, ...]
+    already_present: int
+    skipped: tuple[tuple[str, str], ...]
+    without_abstract: int
+    notice: str | None = None
+    path: Path | None = None  # the profile file written, when the import wrote one
+    merged: int = 0  # entries that were another entry's work (same arXiv id, DOI, or title and year)
+    pending: tuple[str, ...] = ()  # arXiv ids kept by id only, until their title and abstract are known
+    filled: tuple[Paper, ...] = ()  # papers pending from an earlier import whose text this import found
+    ignored: int = 0  # notes, attachments and annotations: not papers
+    read: int = 0  # entries read from the files, papers and not-papers
+
+
+@dataclass(frozen=True)
+class _Collected:
+    """Papers read from import files and completed with metadata, before they are added to a profile."""
+
+    listed: int  # papers in the files (after merging duplicates)
+    fresh: int  # of those, not already in the profile when looked at
+    papers: tuple[Paper, ...]  # the fresh ones with a title
+    skipped: tuple[tuple[str, str], ...]
+    notice: str | None
+    added: dict[str, date] = field(default_factory=dict)  # each paper's own date in the files, by id
+    merged: int = 0
+    pending: tuple[str, ...] = ()  # fresh arXiv ids without a title: the lookup was not possible
+    filled: tuple[Paper, ...] = ()  # the profile's pending papers the lookup completed
+    gone: tuple[str, ...] = ()  # the profile's pending ids arXiv answered for without them
+    ignored: int = 0
+    read: int = 0
+
+
+def _collect(
+    files: Sequence[Path],
+    fmt: str | None,
+    present: set[str],
+    lookup: Lookup | None,
+    cache: MetadataCache | None,
+    waiting: Sequence[str] = (),
+) -> _Collected:
+    """Read, merge and complete the files' papers; `waiting` (pending ids of the profile) are completed alongside."""
+    from ..sources.imports import read_collections
+
+    collection = read_collections(list(files), fmt)
+    if not collection.papers and not collection.skipped and not collection.ignored:
+        raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
+    fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
+    waiting = [i for i in waiting if i not in {p.arxiv_id for p in fresh}]
+    completion = complete_papers(fresh + [Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
+    later = set(waiting)
+    missing = set(completion.missing)
+    skipped = tuple(collection.skipped) + tuple(
+        (arxiv_id, "not on arXiv: the arXiv API knows no paper of this id")
+        for arxiv_id in completion.unresolved
+        if arxiv_id in missing and arxiv_id not in later
+    )
+    days = {p.arxiv_id: d for p, d in zip(collection.papers, collection.added, strict=True) if d is not None}
+    return _Collected(
+        listed=len(collection.papers),
+        fresh=len(fresh),
+        papers=tuple(p for p in completion.papers if p.arxiv_id not in later),
+        skipped=skipped,
+        notice=completion.notice,
+        added={i: d for i, d in days.items() if d <= date.today()},  # a date in the future is a typo
+        merged=collection.merged,
+        pending=tuple(i for i in completion.unresolved if i not in missing and i not in later),
+        filled=tuple(p for p in completion.papers if p.arxiv_id in later),
+        gone=tuple(i for i in completion.missing if i in later),
+        ignored=len(collection.ignored),
+        read=collection.read + len(collection.skipped) + len(collection.ignored),
+    )
+
+
+def _check_not_empty(collected: _Collected, files: Sequence[Path], path: Path) -> None:
+    """Refuse to create a profile from files that gave nothing to keep, saying why in one line."""
+    if collected.papers or collected.pending or collected.filled:
+        return
+    names = ", ".join(str(f) for f in files)
+    if collected.listed:
+        return  # all already there: nothing new, but nothing wrong
+    why = f": {len(collected.skipped)} entries skipped, e.g. {collected.skipped[0][0]}: {collected.skipped[0][1]}"
+    raise PaperrecError(f"no paper to import from {names}{why if collected.skipped else ''}; {path} was not created")
+
+
+def _report(profile: Profile, collected: _Collected, added: list[Paper], path: Path | None = None) -> ImportReport:
+    fresh_ids = {p.arxiv_id for p in collected.papers}
+    return ImportReport(
+        profile=profile,
+        added=tuple(p for p in added if p.arxiv_id in fresh_ids),
+        already_present=collected.listed
+        - collected.fresh
+        + len(collected.papers)
+        - sum(1 for p in added if p.arxiv_id in fresh_ids),
+        skipped=collected.skipped,
+        without_abstract=sum(1 for p in added if not p.abstract and p.arxiv_id in fresh_ids),
+        notice=collected.notice,
+        path=path,
+        merged=collected.merged,
+        pending=collected.pending,
+        filled=collected.filled,
+        ignored=collected.ignored,
+        read=collected.read,
+    )
+
+
+def import_papers(
+    profile: Profile,
+    files: Sequence[Path],
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    section: str = "liked",
+) -> ImportReport:
+    """Add the papers of BibTeX, Zotero, id-list or listing files to a profile, fetching missing abstracts."""
+    present = {p.paper.arxiv_id for p in profile.papers(section)}
+    collected = _collect(files, fmt, present, lookup, cache)
+    updated, added = add_papers(profile, collected.papers, section, collected.added)
+    updated = replace(updated, pending=updated.pending + _new_pending(updated, collected, section))
+    return _report(updated, collected, added)
+
+
+def _new_pending(profile: Profile, collected: _Collected, section: str) -> tuple[PendingPaper, ...]:
+    """Pending entries for the collected ids without text that the profile does not have yet."""
+    have = profile.ids
+    return tuple(
+        PendingPaper(arxiv_id=i, section=section, added=collected.added.get(i) or date.today())
+        for i in collected.pending
+        if i not in have
+    )
+
+
+def _import_changes(profile: Profile, collected: _Collected, section: str) -> list[Change]:
+    """The changes an import makes: its papers, the pending papers it completed, and the ids still without text."""
+    by_id = {p.arxiv_id: p for p in profile.pending}
+    changes = [rate(collected.papers, section, collected.added)]
+    for target in SECTIONS:
+        filled = [p for p in collected.filled if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
+        if filled:
+            changes.append(rate(filled, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in filled}))
+    done = [p.arxiv_id for p in collected.filled] + list(collected.gone)
+    changes.append(add_pending(_new_pending(profile, collected, section), done))
+    return changes
+
+
+def _added(edited: Edited) -> list[Paper]:
+    return [m.paper for m in edited.moved if m.after in SECTIONS and m.paper is not None]
+
+
+def import_into_profile(
+    path: Path,
+    files: Sequence[Path],
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    section: str = "liked",
+) -> ImportReport:
+    """Add the papers of library files to the profile file at path, creating it (named after the file) if missing.
+
+    Abstracts are looked up before the lock is taken; the papers are merged under it, so edits made
+    meanwhile by another paperrec are kept. Papers known only by id (offline) are kept pending; the
+    profile's pending papers are completed by the same lookup.
+    """
+    path = Path(path)
+    exists = path.is_file()
+    current = load_profile(path) if exists else new_profile(path.stem)
+    waiting = [p.arxiv_id for p in current.pending] if lookup is not None else []
+    present = {p.paper.arxiv_id for p in current.papers(section)}
+    collected = _collect(files, fmt, present, lookup, cache, waiting)
+
+    def plan(profile: Profile) -> list[Change]:
+        return _import_changes(profile, collected, section)
+
+    if exists:
+        edited = change_profile(path, plan)
+    else:
+        _check_not_empty(collected, files, path)
+        edited = create_profile_file(path, current, plan, if_exists="edit")
+    return _report(edited.profile, collected, _added(edited), path)
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh did: pending papers filled in (now liked or disliked), still pending, or not on arXiv."""
+
+    profile: Profile
+    path: Path
+    filled: tuple[Paper, ...]
+    pending: tuple[str, ...]  # still without text (the lookup failed or is offline)
+    gone: tuple[str, ...]  # the arXiv API knows no paper of these ids: removed from the profile
+    notice: str | None = None
+
+
+def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | None = None) -> RefreshReport:
+    """Look up the titles and abstracts of a profile's pending papers and move them to their sections.
+
+    Example: refresh_profile(Path("vision.toml"), lookup, cache)
+    """
+    path = Path(path)
+    current = load_profile(path)
+    waiting = [p.arxiv_id for p in current.pending]
+    if not waiting:
+        return RefreshReport(current, path, (), (), ())
+    completion = complete_papers([Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
+    missing = set(completion.missing)
+    filled: list[Paper] = []
+
+    def plan(profile: Profile) -> list[Change]:
+        by_id = {p.arxiv_id: p for p in profile.pending}
+        changes = []
+        for target in SECTIONS:
+            papers = [p for p in completion.papers if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
+            changes.append(rate(papers, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in papers}))
+            filled.extend(papers)
+        return [*changes, add_pending((), [p.arxiv_id for p in filled] + sorted(missing))]
+
+    edited = change_profile(path, plan)
+    return RefreshReport(
+        profile=edited.profile,
+        path=path,
+        filled=tuple(filled),
+        pending=tuple(p.arxiv_id for p in edited.profile.pending),
+        gone=tuple(i for i in waiting if i in missing),
+        notice=completion.notice,
+    )
+
+
+def create_profile(
+    path: Path,
+    profile: Profile,
+    files: Sequence[Path] = (),
+    *,
+    fmt: str | None = None,
+    lookup: Lookup | None = None,
+    cache: MetadataCache | None = None,
+    force: bool = False,
+) -> ImportReport:
+    """Write a new profile file, liking the papers of the given library files; refuses to overwrite without force."""
+    path = Path(path)
+    if path.exists() and not force:
+        raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+    collected = _collect(files, fmt, set(), lookup, cache) if files else _Collected(0, 0, (), (), None)
+    if files:
+        _check_not_empty(collected, files, path)
+    changes = [rate(collected.papers, "liked", collected.added), add_pending(_new_pending(profile, collected, "liked"))]
+    edited = create_profile_file(path, profile, changes, if_exists="replace" if force else "fail")
+    return _report(edited.profile, collected, _added(edited), path)
+
+
+# -- the commands' side: profiles by name, the arXiv lookup, the metadata cache -------------------------------------
+
+
+def metadata_lookup(offline: bool) -> Lookup | None:
+    """The arXiv API lookup of missing titles and abstracts; None when offline."""
+    if offline:
+        return None
+    from ..sources.arxiv import fetch_metadata
+    from ..sources.http import PoliteClient
+
+    def lookup(ids: list[str]) -> dict[str, Paper]:
+        client = PoliteClient()
+        try:
+            return fetch_metadata(client, ids)
+        finally:
+            client.close()
+
+    return lookup
+
+
+def import_library(
+    profile: str, files: Sequence[Path], *, fmt: str | None = None, offline: bool = False, section: str = "liked"
+) -> ImportReport:
+    """Add the papers of BibTeX, Zotero or id-list files to a profile (created if missing), fetching abstracts.
+
+    Example: import_library("vision", [Path("export.bib")])
+    """
+    path = paths.resolve_profile(profile)
+    cache = MetadataCache(paths.metadata_cache_path())
+    try:
+        return import_into_profile(path, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, section=section)
+    finally:
+        cache.close()
+
+
+def refresh_library(profile: str, *, offline: bool = False) -> RefreshReport:
+    """Fetch the titles and abstracts of a profile's papers kept by id only, and like (or dislike) them.
+
+    Example: refresh_library("vision")
+    """
+    path = paths.resolve_profile(profile)
+    cache = MetadataCache(paths.metadata_cache_path())
+    try:
+        return refresh_profile(path, metadata_lookup(offline), cache)
+    finally:
+        cache.close()
+
+
+def start_profile(
+    name: str,
+    *,
+    output: Path | None = None,
+    description: str = "",
+    categories: Sequence[str] = (),
+    interests: Sequence[str] = (),
+    files: Sequence[Path] = (),
+    fmt: str | None = None,
+    offline: bool = False,
+    force: bool = False,
+) -> ImportReport:
+    """Create a profile file (in the profiles directory unless output is given), liking the papers of files.
+
+    Example: start_profile("vision", files=[Path("my-library.bib")], categories=["cs.CV"])
+    """
+    path = output or paths.resolve_profile(name)
+    if path.exists() and not force:  # before any lookup; checked again under the lock
+        raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+    created = new_profile(name, description=description, categories=categories, interests=interests)
+    if not files:
+        return create_profile(path, created, force=force)
+    cache = MetadataCache(paths.metadata_cache_path())
+    try:
+        return create_profile(path, created, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, force=force)
+    finally:
+        cache.close()

@@ -1,0 +1,390 @@
+"""The profile model: liked and disliked papers, interests and settings; read from TOML, written whole, embedded."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..schema import Paper, PaperrecError, split_arxiv_id
+
+if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
+    import numpy as np
+
+    from ..embed import CachedEmbedder
+
+SCHEMA_VERSION = 1
+DEFAULT_STRATEGY = "hybrid"
+DEFAULT_DISLIKE_WEIGHT = 0.5
+_KNOWN_KEYS = {
+    "schema",
+    "name",
+    "description",
+    "categories",
+    "strategy",
+    "interests",
+    "liked",
+    "disliked",
+    "dislike_weight",
+    "must",
+    "never",
+    "min_score",
+    "min_match",
+    "diversity",
+    "half_life_days",
+    "pending",
+}
+SECTIONS = ("liked", "disliked")
+# The arrays of tables an edit changes: the two sections, and papers known by id only, waiting for their text.
+TABLES = (*SECTIONS, "pending")
+
+
+@dataclass(frozen=True)
+class ProfilePaper:
+    """A paper in a profile, with the day it was added and its weight."""
+
+    paper: Paper
+    added: date
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class PendingPaper:
+    """A paper known by arXiv id only (an offline import): it joins `section` once its title and abstract are known."""
+
+    arxiv_id: str
+    section: str = "liked"
+    added: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A researcher's interests: liked and disliked papers, free-text interests, and how to score."""
+
+    name: str
+    description: str = ""
+    categories: tuple[str, ...] = ()
+    strategy: str = DEFAULT_STRATEGY
+    interests: tuple[str, ...] = ()
+    liked: tuple[ProfilePaper, ...] = ()
+    disliked: tuple[ProfilePaper, ...] = ()
+    dislike_weight: float = DEFAULT_DISLIKE_WEIGHT
+    must: tuple[str, ...] = ()  # keep only papers that mention one of these terms
+    never: tuple[str, ...] = ()  # drop papers that mention any of these terms
+    min_score: float | None = None  # hide picks scoring below this
+    min_match: float | None = None  # hide picks less likely than this to be liked (a probability)
+    diversity: float = 0.0  # 0: pure relevance; up to 1: favour picks unlike those above them (MMR)
+    half_life_days: float | None = None  # recency: a like this many days old counts half
+    extra: dict[str, Any] = field(default_factory=dict)  # keys a newer paperrec wrote; kept on save
+    # Never ranked against (they have no text yet); 'paperrec profile refresh' or the next online import fills them.
+    pending: tuple[PendingPaper, ...] = ()
+
+    @property
+    def ids(self) -> set[str]:
+        """Ids of every paper in the profile, liked, disliked or pending."""
+        return {p.paper.arxiv_id for p in self.liked + self.disliked} | {p.arxiv_id for p in self.pending}
+
+    def is_empty(self) -> bool:
+        """True when there is nothing to score against."""
+        return not self.liked and not self.interests
+
+    def papers(self, section: str) -> tuple[ProfilePaper, ...]:
+        """The papers of one section, 'liked' or 'disliked'."""
+        if section == "liked":
+            return self.liked
+        if section == "disliked":
+            return self.disliked
+        raise ValueError(f"section must be one of {SECTIONS}, not {section!r}")
+
+    def section_of(self, arxiv_id: str) -> str | None:
+        """'liked' or 'disliked' when the profile has the paper, 'pending' when it has only its id, else None."""
+        for section in SECTIONS:
+            if any(p.paper.arxiv_id == arxiv_id for p in self.papers(section)):
+                return section
+        if any(p.arxiv_id == arxiv_id for p in self.pending):
+            return "pending"
+        return None
+
+    def entry(self, arxiv_id: str) -> ProfilePaper | PendingPaper | None:
+        """The profile's entry for this id (liked, disliked or pending), None when it has none."""
+        for entry in self.liked + self.disliked:
+            if entry.paper.arxiv_id == arxiv_id:
+                return entry
+        return next((p for p in self.pending if p.arxiv_id == arxiv_id), None)
+
+
+@dataclass(frozen=True)
+class ProfileVectors:
+    """Unit vectors of a profile's papers: liked (with interests appended), their weights, disliked."""
+
+    liked: np.ndarray  # (n_liked + n_interests, dim)
+    weights: np.ndarray  # (n_liked + n_interests,)
+    disliked: np.ndarray  # (n_disliked, dim)
+    added: tuple[date | None, ...] = ()  # row-aligned with liked; None for interests
+    liked_texts: tuple[str, ...] = ()  # row-aligned with liked, for lexical strategies
+    disliked_texts: tuple[str, ...] = ()
+
+
+def profile_vectors(profile: Profile, embedder: CachedEmbedder) -> ProfileVectors:
+    """Embed a profile's liked papers, interests and disliked papers through the cache."""
+    import numpy as np
+
+    liked_texts = [p.paper.text for p in profile.liked] + list(profile.interests)
+    disliked_texts = [p.paper.text for p in profile.disliked]
+    vectors = embedder.embed(liked_texts + disliked_texts)
+    n_liked = len(liked_texts)
+    dim = vectors.shape[1] if vectors.size else 0
+    weights = np.array([p.weight for p in profile.liked] + [1.0] * len(profile.interests), dtype=np.float32)
+    return ProfileVectors(
+        liked=vectors[:n_liked] if n_liked else np.zeros((0, dim), np.float32),
+        weights=weights,
+        disliked=vectors[n_liked:] if disliked_texts else np.zeros((0, dim), np.float32),
+        added=tuple(p.added for p in profile.liked) + (None,) * len(profile.interests),
+        liked_texts=tuple(liked_texts),
+        disliked_texts=tuple(disliked_texts),
+    )
+
+
+def _require(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
+    if not isinstance(value, kind):
+        raise PaperrecError(f"{where}: '{what}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _number(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PaperrecError(f"{where}: '{what}' must be a number")
+    if not math.isfinite(value):  # nan and inf are valid TOML but make every score nan
+        raise PaperrecError(f"{where}: '{what}' must be a finite number, not {value}")
+    return float(value)
+
+
+def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
+    items = _require(value, list, where, what)
+    return tuple(_require(v, str, where, what) for v in items)
+
+
+def paper_from_table(table: Any, where: str) -> ProfilePaper:
+    """A [[liked]] or [[disliked]] table as a ProfilePaper, checking its types; `where` prefixes errors."""
+    _require(table, dict, where, "paper")
+    title = table.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise PaperrecError(f"{where}: missing 'title'")
+    raw_id = table.get("id")
+    if raw_id is not None:
+        _require(raw_id, str, where, "id")
+    added = table.get("added", date.today())
+    if not isinstance(added, date):
+        raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+    if isinstance(added, datetime):  # a TOML date-time: recency arithmetic works in days
+        added = added.date()
+    weight = table.get("weight", 1.0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
+        raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {weight}")
+    try:
+        paper = Paper.make(
+            title=title, raw_id=raw_id, abstract=_require(table.get("abstract", ""), str, where, "abstract")
+        )
+    except ValueError as error:
+        raise PaperrecError(f"{where}: {error}") from None
+    return ProfilePaper(paper=paper, added=added, weight=float(weight))
+
+
+def _day(table: dict[str, Any], where: str) -> date:
+    added = table.get("added", date.today())
+    if not isinstance(added, date):
+        raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+    return added.date() if isinstance(added, datetime) else added
+
+
+def pending_from_table(table: Any, where: str) -> PendingPaper:
+    """A [[pending]] table: an arXiv id, the section it is for (liked unless said) and the day it was added."""
+    _require(table, dict, where, "pending paper")
+    raw_id = _require(table.get("id"), str, where, "id")
+    found = split_arxiv_id(raw_id)
+    if found is None:
+        raise PaperrecError(f"{where}: 'id' must be an arXiv id, not {raw_id!r}")
+    section = _require(table.get("section", "liked"), str, where, "section")
+    if section not in SECTIONS:
+        raise PaperrecError(f"{where}: 'section' must be 'liked' or 'disliked', not {section!r}")
+    return PendingPaper(arxiv_id=found[0], section=section, added=_day(table, where))
+
+
+def pending_table(pending: PendingPaper) -> dict[str, Any]:
+    """A pending paper as its [[pending]] table."""
+    return {"id": pending.arxiv_id, "section": pending.section, "added": pending.added}
+
+
+def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Profile:
+    """Build a Profile from parsed TOML, checking types; `where` prefixes error messages."""
+    schema = data.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        raise PaperrecError(f"{where}: unsupported profile schema {schema!r} (this paperrec reads schema 1)")
+    sections = {}
+    for section in SECTIONS:
+        tables = _require(data.get(section, []), list, where, section)
+        sections[section] = tuple(paper_from_table(t, f"{where}: {section}[{i + 1}]") for i, t in enumerate(tables))
+    pending_tables = _require(data.get("pending", []), list, where, "pending")
+    pending = tuple(pending_from_table(t, f"{where}: pending[{i + 1}]") for i, t in enumerate(pending_tables))
+    dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
+    min_score = data.get("min_score")
+    min_match = data.get("min_match")
+    min_match = None if min_match is None else _number(min_match, where, "min_match")
+    if min_match is not None and not 0 <= min_match <= 1:
+        raise PaperrecError(f"{where}: 'min_match' must be between 0 and 1 (a probability)")
+    half_life = data.get("half_life_days")
+    diversity = _number(data.get("diversity", 0.0), where, "diversity")
+    if not 0 <= diversity <= 1:
+        raise PaperrecError(f"{where}: 'diversity' must be between 0 and 1")
+    half_life = None if half_life is None else _number(half_life, where, "half_life_days")
+    if half_life is not None and half_life <= 0:
+        raise PaperrecError(f"{where}: 'half_life_days' must be > 0 (leave it out to ignore recency)")
+    return Profile(
+        name=_require(data.get("name", default_name), str, where, "name"),
+        description=_require(data.get("description", ""), str, where, "description"),
+        categories=_str_list(data.get("categories", []), where, "categories"),
+        strategy=_require(data.get("strategy", DEFAULT_STRATEGY), str, where, "strategy"),
+        interests=_str_list(data.get("interests", []), where, "interests"),
+        liked=sections["liked"],
+        disliked=sections["disliked"],
+        dislike_weight=dislike_weight,
+        must=_str_list(data.get("must", []), where, "must"),
+        never=_str_list(data.get("never", []), where, "never"),
+        min_score=None if min_score is None else _number(min_score, where, "min_score"),
+        min_match=min_match,
+        diversity=diversity,
+        half_life_days=half_life,
+        extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
+        pending=pending,
+    )
+
+
+def load_profile(path: Path) -> Profile:
+    """Read a profile TOML file; errors name the file and, for syntax errors, line and column."""
+    path = Path(path)
+    if not path.is_file():
+        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"{path}: cannot read profile ({error})") from None
+    return profile_from_dict(parse_toml(text, path), str(path), default_name=path.stem)
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """Parsed TOML text of the profile at path; a syntax error names the file, line and column."""
+    import rtoml
+
+    try:
+        return rtoml.loads(text)
+    except rtoml.TomlParsingError as error:
+        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
+
+
+def paper_table(entry: ProfilePaper) -> dict[str, Any]:
+    """A paper as its [[liked]] / [[disliked]] table."""
+    table: dict[str, Any] = {"id": entry.paper.arxiv_id, "title": entry.paper.title, "abstract": entry.paper.abstract}
+    table["added"] = entry.added
+    if entry.weight != 1.0:
+        table["weight"] = entry.weight
+    return table
+
+
+def tables_text(section: str, tables: list[dict[str, Any]]) -> str:
+    """Flat tables as [[section]] tables, one blank line between them."""
+    import tomli_w
+
+    return "\n".join(f"[[{section}]]\n" + tomli_w.dumps(table, multiline_strings=False) for table in tables)
+
+
+def profile_to_toml(profile: Profile) -> str:
+    """The profile as human-readable TOML (the format load_profile reads)."""
+    import tomli_w
+
+    data: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "name": profile.name,
+        "description": profile.description,
+        "categories": list(profile.categories),
+        "strategy": profile.strategy,
+        "interests": list(profile.interests),
+    }
+    if profile.dislike_weight != DEFAULT_DISLIKE_WEIGHT:
+        data["dislike_weight"] = profile.dislike_weight
+    optional = {
+        "must": list(profile.must),
+        "never": list(profile.never),
+        "min_score": profile.min_score,
+        "min_match": profile.min_match,
+        "diversity": profile.diversity or None,
+        "half_life_days": profile.half_life_days,
+    }
+    data.update({key: value for key, value in optional.items() if value not in (None, [])})
+    data.update(profile.extra)
+    sections = {section: [paper_table(p) for p in profile.papers(section)] for section in SECTIONS}
+    data.update({section: [] for section, tables in sections.items() if not tables})
+    if profile.pending:
+        sections["pending"] = [pending_table(p) for p in profile.pending]
+    text = tomli_w.dumps(data, multiline_strings=False)
+    # [[liked]] tables last and never inline (tomli_w inlines short arrays), so likes append at the end
+    return "\n".join([text.rstrip("\n") + "\n"] + [tables_text(s, t) for s, t in sections.items() if t])
+
+
+Days = date | Mapping[str, date] | None  # one day for every paper, or each paper's own by id (today if absent)
+
+
+def day_of(added: Days, arxiv_id: str) -> date:
+    """The day a paper is added on: its own in a mapping, else the one day given, else today."""
+    if isinstance(added, Mapping):
+        return added.get(arxiv_id) or date.today()
+    return added or date.today()
+
+
+def add_papers(
+    profile: Profile, papers: Iterable[Paper], section: str = "liked", added: Days = None
+) -> tuple[Profile, list[Paper]]:
+    """Add papers to liked or disliked (moving them out of the other); returns the profile and what was new."""
+    if section not in SECTIONS:
+        raise ValueError(f"section must be one of {SECTIONS}")
+    other = "disliked" if section == "liked" else "liked"
+    current = list(profile.papers(section))
+    present = {p.paper.arxiv_id for p in current}
+    new: list[Paper] = []
+    for paper in papers:
+        if paper.arxiv_id in present:
+            continue
+        present.add(paper.arxiv_id)
+        current.append(ProfilePaper(paper=paper, added=day_of(added, paper.arxiv_id)))
+        new.append(paper)
+    moved = tuple(p for p in profile.papers(other) if p.paper.arxiv_id not in present)
+    return replace(profile, **{section: tuple(current), other: moved}), new
+
+
+def remove_papers(profile: Profile, ids: Iterable[str]) -> tuple[Profile, list[str]]:
+    """Remove papers by id from liked and disliked; returns the profile and the ids that were found."""
+    wanted = set(ids)
+    found = [p.paper.arxiv_id for p in profile.liked + profile.disliked if p.paper.arxiv_id in wanted]
+    return (
+        replace(
+            profile,
+            liked=tuple(p for p in profile.liked if p.paper.arxiv_id not in wanted),
+            disliked=tuple(p for p in profile.disliked if p.paper.arxiv_id not in wanted),
+        ),
+        found,
+    )
+
+
+def new_profile(
+    name: str,
+    liked: Iterable[Paper] = (),
+    *,
+    description: str = "",
+    categories: Iterable[str] = (),
+    interests: Iterable[str] = (),
+) -> Profile:
+    """A fresh profile liking the given papers (duplicates by id collapse)."""
+    profile = Profile(name=name, description=description, categories=tuple(categories), interests=tuple(interests))
+    return add_papers(profile, liked, "liked")[0]

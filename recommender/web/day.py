@@ -1,0 +1,257 @@
+"""One profile's day on the page: the listing, its scores, the picks shown and the votes given there."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..digest import PickView, pick_view
+from ..profile import Edited, Profile, change_profile, load_profile, rate, undo
+from ..schema import Listing, Paper, PaperrecError, Pick
+
+if TYPE_CHECKING:
+    from ..embed import CachedEmbedder
+    from ..rank import Scored
+
+PAGE = 10  # picks shown at first, and added by "show 10 more"
+
+
+@dataclass
+class Slot:
+    """One shown pick: the pick, its view, and the vote given here (None, 'liked' or 'disliked')."""
+
+    pick: Pick
+    view: PickView
+    rated: str | None = None
+
+
+@dataclass
+class Action:
+    """A vote given on a page, and the record of what it changed in the profile file (undo reverses it)."""
+
+    arxiv_id: str
+    section: str  # 'liked' or 'disliked'
+    edited: Edited
+
+    @property
+    def before(self) -> str | None:
+        """Where the paper was in the profile before the vote ('liked', 'disliked' or None)."""
+        moved = next((m for m in self.edited.moved if m.arxiv_id == self.arxiv_id), None)
+        return self.section if moved is None else moved.before
+
+
+def stored_day(profile: Profile) -> tuple[Listing, str] | None:
+    """The latest stored listing day of the profile's categories (their own papers, merged), and where it came from."""
+    from ..sources.arxiv import fetch_listing
+
+    try:
+        listing, _ = fetch_listing(list(profile.categories), offline=True)  # the store only, never the network
+    except PaperrecError:
+        return None
+    return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}"
+
+
+def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
+    """The papers of the last ranking shown (paperrec rank/today), when it included this profile."""
+    from ..state import load_last_ranking
+
+    try:
+        last = load_last_ranking()
+        last.section(str(path))
+    except PaperrecError:
+        return None
+    days = {p.date for p in last.papers if p.date}
+    return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class Day:
+    """One profile's ranked day in memory: the listing, its scores, the picks shown and the votes given here."""
+
+    def __init__(self, path: Path, listing: Listing, source: str, embedder: Callable[[], CachedEmbedder]):
+        self.path = path
+        self.listing = listing
+        self.source = source
+        self._embedder = embedder
+        self.lock = threading.RLock()
+        self.day = listing.date or date.today()
+        self.shown = PAGE
+        self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
+        self.slots: list[Slot] = []
+        self.actions: list[Action] = []
+        self.hidden = self._seen_before()
+        self.profile = load_profile(path)
+        self.scored: Scored | None = None
+        self.rescore()
+
+    # -- scoring ----------------------------------------------------------------------------------------------------
+
+    def _seen_before(self) -> set[str]:
+        from ..run import seen_memory
+
+        seen = seen_memory()
+        try:
+            name = load_profile(self.path).name
+            return seen.seen_before(name, self.day) & {p.arxiv_id for p in self.listing.papers}
+        finally:
+            seen.close()
+
+    def rescore(self, profile: Profile | None = None) -> None:
+        """Score the day for the profile as it is in its file now (refitting the ranker if it changed), then show.
+
+        `profile` is the file's profile when the caller just wrote it (saves reading it back).
+        """
+        from ..rank import score_listing
+
+        with self.lock:
+            self.mtime = _mtime(self.path)
+            self.profile = profile or load_profile(self.path)
+            self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
+            self._display()
+
+    def prefetch(self, count: int = 5 * PAGE) -> int:
+        """Embed the sentences of the next `count` candidates ahead of time (the key sentence of a pick that a click
+        brings up is then read from the cache, and a first click never waits for the model to load)."""
+        from ..rank import order, sentences
+
+        scored = self.scored
+        if scored is None or not scored.candidates:
+            return 0
+        ranked = order(scored.candidates, scored.scores)[:count]
+        texts = [s for i in ranked for s in sentences(scored.candidates[i].abstract)]
+        return self._embedder().ensure(texts) if texts else 0
+
+    def refresh(self) -> None:
+        """Re-score when the profile file changed since (e.g. `paperrec like` in a terminal)."""
+        if _mtime(self.path) != self.mtime:
+            self.rescore()
+
+    def _display(self) -> None:
+        """Keep the frozen slots, fill the rest with the best remaining picks, and remember them as shown."""
+        from ..rank import pick_from
+
+        scored = self.scored
+        kept = self.slots[: self.frozen]
+        taken = {s.pick.paper.arxiv_id for s in kept}
+        wanted = self.shown - len(kept)
+        fresh: list[Pick] = []
+        if wanted > 0 and scored is not None and scored.candidates:
+            keep = [i for i, p in enumerate(scored.candidates) if p.arxiv_id not in taken]
+            fresh = pick_from(
+                scored.subset(keep),  # the day's calibration, shared with the kept slots
+                self._embedder(),
+                top=wanted,
+                min_score=self.profile.min_score,
+                diversity=self.profile.diversity,
+                key_sentences=None,  # every pick shown gets its sentence (prefetch embedded them ahead)
+            )
+        scores = scored.scores if scored is not None and len(scored) else None
+        new = []
+        for number, pick in enumerate(fresh, start=len(kept) + 1):
+            pick = replace(pick, rank=number)
+            new.append(Slot(pick, pick_view(pick, scores)))
+        index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)} if scores is not None else {}
+        for number, slot in enumerate(kept, start=1):  # a slot inserted above shifts the ones below
+            i = index.get(slot.pick.paper.arxiv_id)
+            if i is not None and slot.rated is None:  # a kept pick not voted on: its match and standing now
+                assert scored is not None and scores is not None
+                fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=float(scored.matches[i]))
+                if fresh_pick != slot.pick:
+                    slot.pick, slot.view = fresh_pick, pick_view(fresh_pick, scores)
+            elif slot.pick.rank != number:
+                slot.pick = replace(slot.pick, rank=number)
+                slot.view = replace(slot.view, rank=number)
+        self.slots = kept + new
+        self._mark_seen([s.pick.paper.arxiv_id for s in new])
+
+    def _mark_seen(self, ids: list[str]) -> None:
+        from ..run import seen_memory
+
+        if not ids:
+            return
+        seen = seen_memory()
+        try:
+            seen.mark(self.profile.name, ids, self.day)
+        finally:
+            seen.close()
+
+    # -- what a click does ------------------------------------------------------------------------------------------
+
+    def paper(self, arxiv_id: str) -> Paper:
+        """A paper of this day, by id; an error when the day has no such paper."""
+        for slot in self.slots:
+            if slot.pick.paper.arxiv_id == arxiv_id:
+                return slot.pick.paper
+        for paper in self.listing.papers:
+            if paper.arxiv_id == arxiv_id:
+                return paper
+        raise PaperrecError(f"paper {arxiv_id} is not in the day shown for {self.profile.name!r}; reload the page")
+
+    def _slot(self, paper: Paper, rank: int) -> Slot:
+        """A slot for a paper of the day that is not shown, with its score when it is a candidate."""
+        scored = self.scored
+        try:
+            score = scored.score_of(paper.arxiv_id) if scored is not None else 0.0
+        except KeyError:
+            score = 0.0
+        pick = Pick(paper=paper, score=score, rank=rank, profile=self.profile.name)
+        return Slot(pick, pick_view(pick, scored.scores if scored is not None and len(scored) else None))
+
+    def _slot_index(self, arxiv_id: str) -> int | None:
+        return next((i for i, s in enumerate(self.slots) if s.pick.paper.arxiv_id == arxiv_id), None)
+
+    def rate(self, arxiv_id: str, section: str) -> None:
+        """Like or dislike a paper of the day: into the profile file, then re-rank what is below it."""
+        with self.lock:
+            paper = self.paper(arxiv_id)
+            edited = change_profile(self.path, [rate([paper], section)])
+            self.actions.append(Action(arxiv_id, section, edited))
+            index = self._slot_index(arxiv_id)
+            if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
+                index = self.frozen
+                self.slots.insert(index, self._slot(paper, index + 1))
+            self.slots[index].rated = section
+            self.frozen = max(self.frozen, index + 1)
+            self.rescore(edited.profile)
+
+    def undo(self, arxiv_id: str | None = None) -> str | None:
+        """Take back the last vote given here (on that paper, when named); returns its id, None when none was."""
+        with self.lock:
+            matches = [i for i, a in enumerate(self.actions) if arxiv_id is None or a.arxiv_id == arxiv_id]
+            if not matches:
+                return None
+            action = self.actions.pop(matches[-1])
+            before = action.before
+            undone = undo(action.edited)
+            index = self._slot_index(action.arxiv_id)
+            if index is not None:
+                self.slots[index].rated = before
+            self.rescore(undone.profile)
+            return action.arxiv_id
+
+    def more(self) -> None:
+        """Show PAGE more picks."""
+        with self.lock:
+            self.shown += PAGE
+            self._display()
+
+    @property
+    def has_more(self) -> bool:
+        """True when "show 10 more" would show more."""
+        unrated = sum(1 for s in self.slots if s.rated is None)
+        return len(self.slots) >= self.shown and self.scored is not None and len(self.scored) > unrated
+
+    def rated(self, arxiv_id: str) -> str | None:
+        """The vote this page gave the paper, if any."""
+        index = self._slot_index(arxiv_id)
+        return self.slots[index].rated if index is not None else None
