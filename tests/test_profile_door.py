@@ -214,8 +214,8 @@ def test_the_profile_page_goes_through_the_door(served, door):
     assert _post(client, "/profile/interests", interests="video SR").status_code == 303
     assert [(kind, section) for _, kind, section in door] == [
         ("move", "disliked"),
-        ("remove", "liked"),
-        ("interests", "liked"),
+        ("remove", "liked,disliked,pending"),
+        ("interests", ""),
     ]
     assert load_profile(sr).interests == ("video SR",) and first not in load_profile(sr).ids
 
