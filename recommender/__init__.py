@@ -22,6 +22,7 @@ _EXPORTS = {
         "Profile",
         "ProfilePaper",
         "add_papers",
+        "change_profile",
         "load_profile",
         "new_profile",
         "remove_papers",
@@ -40,7 +41,16 @@ __all__ = sorted([*_MODULE_OF, "__version__"])
 if TYPE_CHECKING:
     from .embed import CachedEmbedder, Embedder, EmbeddingCache, open_embedder
     from .export import pick_record, render
-    from .profile import Profile, ProfilePaper, add_papers, load_profile, new_profile, remove_papers, save_profile
+    from .profile import (
+        Profile,
+        ProfilePaper,
+        add_papers,
+        change_profile,
+        load_profile,
+        new_profile,
+        remove_papers,
+        save_profile,
+    )
     from .rank import STRATEGIES, Scored, Strategy, get_strategy, recommend, score, score_listing, top_picks
     from .run import Run, Section, rank_listing, run_today
     from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
