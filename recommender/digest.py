@@ -14,8 +14,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .export import safe_url
-from .schema import Paper, Pick, printable
+from .schema import Paper, Pick, printable, safe_url
 
 if TYPE_CHECKING:
     import jinja2

@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from xml.etree import ElementTree
 
-from .schema import Because, PaperrecError, Pick, UsageError, clean_text, printable
+from .digest import render_html
+from .schema import Because, PaperrecError, Pick, UsageError, clean_text, printable, safe_url
 from .sources.records import csv_text, paper_to_record
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -154,7 +154,6 @@ _MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~<>&]")
 _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 # At the start of a line these open a list, a quote, a thematic break or a setext underline.
 _MD_LINE_START = re.compile(r"^(?:[-+=]|\d+(?=[.)]))")
-_SAFE_URL = re.compile(r"https?://[^/?#\s\\]+", re.IGNORECASE)
 
 
 def _md_escape(text: str) -> str:
@@ -179,13 +178,6 @@ def _md_code(text: str) -> str:
     fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def safe_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL (characters that could end a link percent-encoded), else None."""
-    if not url or not _SAFE_URL.match(url):
-        return None
-    return quote(_SURROGATE.sub("\ufffd", url), safe="-._~:/?#@!$&*+,;=%")
 
 
 def to_markdown(picks: Sequence[Pick]) -> str:
@@ -488,8 +480,6 @@ def render_run(sections: Sequence[Any], fmt: str) -> str:
     """Render a run's sections (with .profile, .picks, .path, .scored, as recommender.run.Section) in a format."""
     check_format(fmt)
     if fmt == "html":
-        from .digest import render_html  # the digest renders whole sections, and imports this module
-
         return render_html(sections)
     return render_sections([(s.profile.name, s.picks) for s in sections], fmt)
 

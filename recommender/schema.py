@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import quote
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -79,6 +80,17 @@ def _printable_char(match: re.Match[str]) -> str:
 def printable(text: str) -> str:
     """`text` safe to print on a terminal: escape sequences and control characters removed, whitespace as spaces."""
     return _UNPRINTABLE.sub(_printable_char, _TERMINAL_SEQUENCE.sub("", text))
+
+
+_SAFE_URL = re.compile(r"https?://[^/?#\s\\]+", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL (characters that could end a link percent-encoded), else None."""
+    if not url or not _SAFE_URL.match(url):
+        return None
+    return quote(_SURROGATE.sub("\ufffd", url), safe="-._~:/?#@!$&*+,;=%")
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ import html5lib
 import numpy as np
 import pytest
 
-from recommender.digest import code_urls, pick_view, render_html, safe_url, split_abstract, standing
+from recommender.digest import code_urls, pick_view, render_html, split_abstract, standing
 from recommender.profile import new_profile
 from recommender.run import Section, rank_listing
-from recommender.schema import Because, Paper, Pick
+from recommender.schema import Because, Paper, Pick, safe_url
 
 HOSTILE = [
     "<script>alert(1)</script>",

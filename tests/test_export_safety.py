@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from recommender.export import output_path, profile_slug, render, render_sections, safe_url, to_table, xml_text
-from recommender.schema import Paper, Pick, UsageError, clean_text, printable
+from recommender.export import output_path, profile_slug, render, render_sections, to_table, xml_text
+from recommender.schema import Paper, Pick, UsageError, clean_text, printable, safe_url
 from recommender.sources.bibtex import latex_to_text, parse_authors, read_bibtex
 from recommender.sources.records import to_csv as listing_csv
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import importlib.metadata
 import math
 import queue
 import socket
@@ -71,9 +72,11 @@ class Answer:
 
 def default_user_agent() -> str:
     """A descriptive User-Agent naming paperrec and its version, as arXiv asks of automated clients."""
-    from .. import __version__
-
-    return f"paperrec/{__version__} (+https://github.com/paperrec; daily paper recommender)"
+    try:
+        version = importlib.metadata.version("paperrec")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        version = "unknown"
+    return f"paperrec/{version} (+https://github.com/paperrec; daily paper recommender)"
 
 
 def announce(message: str) -> None:
