@@ -24,6 +24,7 @@ from .rank import Scored, Strategy, get_strategy, score_listing
 from .rank.calibrate import expected_calibration_error, reliability_table
 from .schema import Listing, Paper, PaperrecError, UsageError, split_arxiv_id
 from .sources import iter_json_records, paper_from_record, read_listing
+from .sources.store import iter_stored, listing_files
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -258,11 +259,8 @@ def load_bench(bench_dir: Path | str) -> Bench:
     lists = {path.stem: _read_list(path) for path in sorted((root / "lists").glob("*.jsonl"))}
     wanted = frozenset().union(*lists.values())
     files: dict[date, list[Path]] = defaultdict(list)
-    for path in sorted((root / "listings").glob("*/*.jsonl")):
-        try:
-            files[date.fromisoformat(path.stem)].append(path)
-        except ValueError:
-            continue  # not a day file
+    for stored in iter_stored(root / "listings"):
+        files[stored.day].append(stored.path)
     day_ids: dict[date, set[str]] = defaultdict(set)
     first_seen: dict[str, date] = {}
     list_papers: dict[str, Paper] = {}
@@ -748,7 +746,7 @@ def backtest_profile(
     names = strategy_names(strategies)
     loaded = load_profile(resolve_profile(str(profile)))
     folder = listings or listings_dir()
-    stored = [read_listing(f) for f in sorted(folder.glob("**/*.jsonl"))] if folder.is_dir() else []
+    stored = [read_listing(f) for f in listing_files(folder)]
     if not stored:
         raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
     liked = [(p.paper, p.added) for p in loaded.liked]

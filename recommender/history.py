@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .paths import listings_dir, open_database, seen_path
+from .paths import open_database, seen_path
 from .schema import Paper
 
 _INDEX: dict[str, Paper] = {}
@@ -27,16 +27,15 @@ class Shown:
 
 def stored_papers() -> dict[str, Paper]:
     """Every paper of the stored listings by id (files read once, again only when they change)."""
-    from .sources import read_listing
+    from .sources.store import iter_stored
 
-    root = listings_dir()
     with _LOCK:
-        for path in sorted(root.glob("*/*.jsonl")) if root.is_dir() else ():
-            mtime = path.stat().st_mtime_ns
-            if _INDEXED.get(path) != mtime:
-                for paper in read_listing(path).papers:
+        for stored in iter_stored():
+            mtime = stored.path.stat().st_mtime_ns
+            if _INDEXED.get(stored.path) != mtime:
+                for paper in stored.read().papers:
                     _INDEX.setdefault(paper.arxiv_id, paper)
-                _INDEXED[path] = mtime
+                _INDEXED[stored.path] = mtime
         return dict(_INDEX)
 
 

@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 
-from ..paths import atomic_write_text, listings_dir
+from ..paths import listings_dir
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, split_arxiv_id
-from . import merge_listings, to_jsonl
+from . import merge_listings
 from .guard import reading, scrub
 from .http import PoliteClient
-from .records import read_jsonl
+from .store import latest_day, read_day, write_day
 
 RSS_URL = "https://rss.arxiv.org/rss"
 API_URL = "https://export.arxiv.org/api/query"
@@ -367,13 +367,13 @@ def _is_primary(paper: Paper, category: str) -> bool:
     return primary == category or primary.startswith(category + ".")
 
 
-# ---- the listing store ---------------------------------------------------------------------------------------------
+# ---- fetching into the store ---------------------------------------------------------------------------------------
 
 APPROXIMATE = "rebuilt from the arXiv API by submission time (approximates the announcement)"
 
 
 class _Session:
-    """Listings kept as <root>/<category>/<YYYY-MM-DD>.jsonl, and a client made only when something is fetched."""
+    """Days read from and saved to the listing store under `root`, and a client made only when something is fetched."""
 
     def __init__(self, root: Path, client: PoliteClient | None):
         self.root = root
@@ -397,14 +397,8 @@ class _Session:
         if self._owns_client and self._client is not None:
             self._client.close()
 
-    def path(self, category: str, day: date) -> Path:
-        return self.root / category / f"{day.isoformat()}.jsonl"
-
     def read(self, category: str, day: date) -> Listing | None:
-        path = self.path(category, day)
-        if not path.is_file():
-            return None
-        return replace(read_jsonl(path), category=category, date=day)
+        return read_day(category, day, self.root)
 
     def save(self, listing: Listing, category: str, day: date) -> Listing:
         """Store a non-empty listing and return it as read back, so a fetched day and a stored one are identical.
@@ -413,8 +407,7 @@ class _Session:
         """
         if not listing.papers:
             return replace(listing, category=category, date=day)
-        atomic_write_text(self.path(category, day), to_jsonl(listing.papers))
-        return self.read(category, day) or listing
+        return write_day(listing, category, day, self.root)
 
     def feed(self, category: str) -> Listing:
         return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL)
@@ -461,14 +454,10 @@ def _one_category(
 def _stored_categories(session: _Session, categories: list[str], day: date | None) -> list[tuple[Listing, str | None]]:
     """Each category's stored listing of `day` (None: the latest day stored for any of them), without the network."""
     if day is None:
-        stored = [session.root / c for c in categories]
-        days = sorted(
-            {found for folder in stored if folder.is_dir() for found in map(_file_day, folder.glob("*.jsonl")) if found}
-        )
-        if not days:
+        day = latest_day(categories, session.root)
+        if day is None:
             wanted = " ".join(categories)
             raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch {wanted}' first")
-        day = days[-1]
     results = []
     for category in categories:
         listing = session.read(category, day)
@@ -482,13 +471,6 @@ def _stored_categories(session: _Session, categories: list[str], day: date | Non
             f"no stored {' '.join(categories)} listing for {day}: run 'paperrec fetch --date {day}' first"
         )
     return [(listing, notice or f"offline: ranking the stored {day}") for listing, notice in results]
-
-
-def _file_day(path: Path) -> date | None:
-    try:
-        return date.fromisoformat(path.stem)
-    except ValueError:
-        return None
 
 
 def fetch_listing(

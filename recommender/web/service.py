@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..paths import listings_dir, resolve_profile
+from ..paths import resolve_profile
 from ..profile import Profile, change_profile, load_profile, rate, undo
 from ..schema import Listing, Paper, PaperrecError
 from .day import Action, Day, last_ranked_day, stored_day
@@ -382,17 +382,14 @@ def clusters_of(profile: Profile, vectors: Any) -> list[dict[str, Any]]:
 
 def stored_pool(profile: Profile, max_files: int = 20, max_papers: int = 3000) -> list[Paper]:
     """Papers of the most recent stored listings (the profile's categories first, else any), newest day first."""
-    from ..sources import read_listing
+    from ..sources.store import iter_stored
 
-    root = listings_dir()
-    if not root.is_dir():
-        return []
-    files = sorted(root.glob("*/*.jsonl"), key=lambda f: (f.stem, f.parent.name), reverse=True)
-    own = [f for f in files if f.parent.name in profile.categories]
-    chosen = (own or files)[:max_files]
+    days = sorted(iter_stored(), key=lambda s: (s.day, s.category), reverse=True)
+    own = [s for s in days if s.category in profile.categories]
+    chosen = (own or days)[:max_files]
     pool: dict[str, Paper] = {}
-    for path in chosen:
-        for paper in read_listing(path).papers:
+    for stored in chosen:
+        for paper in stored.read().papers:
             pool.setdefault(paper.arxiv_id, paper)
         if len(pool) >= max_papers:
             break

@@ -1,0 +1,52 @@
+"""The listing store: where days are kept, which days are there, reading and writing one day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from recommender.schema import Listing, Paper
+from recommender.sources.store import (
+    day_path,
+    iter_stored,
+    latest_day,
+    listing_files,
+    read_day,
+    stored_days,
+    write_day,
+)
+
+DAY = date(2021, 4, 22)
+PAPERS = (Paper.make("One", "2104.00001", "Abstract one."), Paper.make("Two", "2104.00002", "Abstract two."))
+
+
+def test_day_path_is_under_the_home_listings_folder(home):
+    assert day_path("cs.CV", DAY) == home / "listings" / "cs.CV" / "2021-04-22.jsonl"
+
+
+def test_write_then_read_a_day(home):
+    written = write_day(Listing(papers=PAPERS), "cs.CV", DAY)
+    assert written == read_day("cs.CV", DAY)
+    assert (written.category, written.date) == ("cs.CV", DAY)
+    assert [p.arxiv_id for p in written.papers] == ["2104.00001", "2104.00002"]
+    assert read_day("cs.CV", date(2021, 4, 23)) is None
+
+
+def test_days_found_in_name_order_and_other_files_skipped(home):
+    for category, day in [("cs.LG", DAY), ("cs.CV", date(2021, 4, 23)), ("cs.CV", DAY)]:
+        write_day(Listing(papers=PAPERS[:1]), category, day)
+    (home / "listings" / "cs.CV" / "notes.jsonl").write_text("")
+    found = [(s.category, s.day) for s in iter_stored()]
+    assert found == [("cs.CV", DAY), ("cs.CV", date(2021, 4, 23)), ("cs.LG", DAY)]
+    assert stored_days("cs.CV") == [DAY, date(2021, 4, 23)]
+    assert latest_day(["cs.LG"]) == DAY
+    assert latest_day(["cs.LG", "cs.CV"]) == date(2021, 4, 23)
+    assert latest_day(["math.AG"]) is None
+    assert len(listing_files()) == 4  # any .jsonl file, as a folder given to a backtest
+
+
+def test_another_root_with_the_same_layout(tmp_path):
+    write_day(Listing(papers=PAPERS), "cs.CV", DAY, tmp_path / "bench" / "listings")
+    assert [s.path for s in iter_stored(tmp_path / "bench" / "listings")] == [
+        tmp_path / "bench" / "listings" / "cs.CV" / "2021-04-22.jsonl"
+    ]
+    assert list(iter_stored()) == []
