@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__, paths
-from .schema import PaperrecError, TemporaryFailure, UsageError
+from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError
 
 app = typer.Typer(
     name="paperrec",
@@ -953,7 +953,7 @@ def profile_delete(
     """
     path = paths.resolve_profile(profile)
     if not path.is_file():
-        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(f"refusing to delete {path} without confirmation: pass --yes")

@@ -28,6 +28,10 @@ class TemporaryFailure(PaperrecError):
     """A failure that may pass by itself (network down, server busy, mail not sent): exit code 75, retry later."""
 
 
+class NotFound(PaperrecError):
+    """What was named does not exist: an unknown profile, a paper not in the day (exit code 1, HTTP 404)."""
+
+
 def split_arxiv_id(raw: str) -> tuple[str, int | None] | None:
     """Split '2104.10642v2' into ('2104.10642', 2); None when it is not an arXiv id."""
     text = raw.strip()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..paths import atomic_write_text, locked, remove_stale_temporaries
-from ..schema import Paper, PaperrecError, split_arxiv_id
+from ..schema import NotFound, Paper, PaperrecError, split_arxiv_id
 from .model import (
     SECTIONS,
     TABLES,
@@ -556,7 +556,7 @@ def edit_profile(path: Path) -> Iterator[ProfileEdit]:
     """
     path = Path(path)
     if not path.is_file():
-        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
     target = _real(path)
     _check_writable(path, target)
     with locked(target):

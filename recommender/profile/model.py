@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..schema import Paper, PaperrecError, split_arxiv_id
+from ..schema import NotFound, Paper, PaperrecError, split_arxiv_id
 
 if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
     import numpy as np
@@ -266,7 +266,7 @@ def load_profile(path: Path) -> Profile:
     """Read a profile TOML file; errors name the file and, for syntax errors, line and column."""
     path = Path(path)
     if not path.is_file():
-        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from ..digest import anchor, environment, pick_view
 from ..paths import profiles_dir
 from ..profile import change_profile, load_profile, move, remove, set_interests
-from ..schema import Paper, PaperrecError, Pick, printable
+from ..schema import NotFound, Paper, PaperrecError, Pick, printable
 from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
 from .service import Service, Settings
 
@@ -240,7 +240,7 @@ def create_app(settings: Settings) -> Starlette:
         return error(request, 403, str(exc))
 
     async def on_paperrec_error(request: Request, exc: Exception) -> Response:
-        return error(request, 404 if str(exc).startswith("unknown profile") else 400, str(exc))
+        return error(request, 404 if isinstance(exc, NotFound) else 400, str(exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..paths import resolve_profile
 from ..profile import Profile, change_profile, load_profile, rate, undo
-from ..schema import Listing, Paper, PaperrecError
+from ..schema import Listing, NotFound, Paper, PaperrecError
 from .day import Action, Day, last_ranked_day, stored_day
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class Service:
         for path in self.profile_paths():
             if name in (path.stem, str(path)) or load_profile(path).name == name:
                 return path
-        raise PaperrecError(f"unknown profile {name!r}")
+        raise NotFound(f"unknown profile {name!r}")
 
     # -- days -------------------------------------------------------------------------------------------------------
 
