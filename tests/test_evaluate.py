@@ -480,12 +480,12 @@ def test_cold_start_profiles_and_scorers(bench, embedder):
 
 
 def test_active_learning_simulation_rates_papers_of_the_day_before(bench, embedder):
-    from recommender.evaluate import active_scorers, rate_papers, small_profile
+    from recommender.evaluate import active_scorers, small_profile, with_ratings
 
     case = make_case(bench, "alpha", DAYS[7], embedder)
     assert {p.date for p in case.shown} == {DAYS[6]}
     base = small_profile(case, 2)
-    rated = rate_papers(case, base, [p for p in case.shown if p.arxiv_id in (paper_id(6, 1), paper_id(6, 7))])
+    rated = with_ratings(case, base, [p for p in case.shown if p.arxiv_id in (paper_id(6, 1), paper_id(6, 7))])
     assert [p.paper.arxiv_id for p in rated.liked][-1] == paper_id(6, 1)  # in the list: liked
     assert [p.paper.arxiv_id for p in rated.disliked] == [paper_id(6, 7)]  # not in it: disliked
     result = evaluate(bench, active_scorers(k=4, base=2), embedder, progress=False)
