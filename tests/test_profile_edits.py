@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from recommender import paths
-from recommender.profile import edit as profile_module
 from recommender.cli import app
+from recommender.profile import edit as profile_module
 from recommender.profile import (
     edit_profile,
     import_into_profile,
