@@ -1,12 +1,17 @@
-"""Golden output: the exact table and JSON a user sees for the example listing (fake embedder, fixed width).
+"""Golden output: the exact table and the JSON a user sees for the example listing (fake embedder, fixed width).
 
+Tables must match byte for byte. JSON is compared as data: every float within FLOAT_TOLERANCE, since the last digit
+of a score may differ between machines (BLAS and CPU features); every other value, key and order must match.
 Regenerate after an intended change with PAPERREC_UPDATE_GOLDEN=1 and review the diff.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -22,6 +27,25 @@ CASES = {
     "medical-segmentation-table.txt": ("medical-segmentation", ["--format", "table", "--top", "5"]),
     "super-resolution-centroid.json": ("super-resolution", ["--format", "json", "--strategy", "centroid"]),
 }
+FLOAT_TOLERANCE = 1e-5
+NUMBER = re.compile(r"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+
+
+def assert_same_data(actual: Any, expected: Any, where: str = "$") -> None:
+    """Equal JSON data: floats within FLOAT_TOLERANCE, everything else (types, keys, their order) exact."""
+    assert type(actual) is type(expected), f"{where}: {actual!r} != {expected!r}"
+    if isinstance(expected, dict):
+        assert list(actual) == list(expected), f"{where}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_same_data(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert len(actual) == len(expected), f"{where}: {len(actual)} items != {len(expected)}"
+        for index, (one, other) in enumerate(zip(actual, expected, strict=True)):
+            assert_same_data(one, other, f"{where}[{index}]")
+    elif isinstance(expected, float):
+        assert abs(actual - expected) <= FLOAT_TOLERANCE, f"{where}: {actual!r} != {expected!r}"
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -35,4 +59,9 @@ def test_output_matches_golden(name, fake_model):
     path = GOLDEN / name
     if os.environ.get("PAPERREC_UPDATE_GOLDEN"):
         path.write_text(result.stdout, encoding="utf-8")
-    assert result.stdout == path.read_text(encoding="utf-8")
+    golden = path.read_text(encoding="utf-8")
+    if path.suffix != ".json":
+        assert result.stdout == golden
+        return
+    assert_same_data(json.loads(result.stdout), json.loads(golden))
+    assert NUMBER.sub("#", result.stdout) == NUMBER.sub("#", golden)  # the same layout, numbers aside
