@@ -361,12 +361,10 @@ def test_404_is_not_retried(server: LocalServer) -> None:
 def test_timeouts_are_retried_then_reported(server: LocalServer) -> None:
     server.script(Reply(200, b"too late", delay=0.5))
     sleeps: list[float] = []
-    started = time.monotonic()
     with quick_client(sleeps, timeout=0.05, max_retries=2, backoff=1.0) as polite, pytest.raises(NetworkError) as c:
         polite.get(server.url)
-    assert time.monotonic() - started < 0.45  # three short timeouts, no real backoff sleeping
     assert str(c.value) == "arXiv did not answer (offline?): no response within 0.05 s (3 tries)"
-    assert sleeps == [1.0, 2.0]
+    assert sleeps == [1.0, 2.0]  # the backoff asked for, recorded instead of slept
     assert len(server.requests) == 3
 
 
