@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 from pathlib import Path
 
@@ -323,10 +322,6 @@ def test_evaluate_profile_on_an_imported_library_finds_the_liked_papers(home, fa
     assert "2 liked papers found in listings" in result.stdout
 
 
-def test_import_speed_on_the_fixtures():
-    start = time.perf_counter()
-    for _ in range(20):
-        result = read_collections(ALL)
-    elapsed = time.perf_counter() - start
+def test_every_fixture_entry_is_read_skipped_or_ignored():
+    result = read_collections(ALL)
     assert result.read + len(result.skipped) + len(result.ignored) == 42
-    assert elapsed / 20 < 1.0  # well under a second for 42 entries, LaTeX decoding included

@@ -1,4 +1,4 @@
-"""`paperrec serve` as a user starts it: a real process on a free port, answering fast, refusing what it must."""
+"""`paperrec serve` as a user starts it: a real process on a free port, answering, refusing what it must."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ def _get(url: str, host: str | None = None) -> tuple[int, str]:
 
 def test_paperrec_serve_starts_answers_and_stops(home):
     port = _free_port()
-    start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "recommender", "serve", "--port", str(port)],
         cwd=REPO,
@@ -39,16 +38,14 @@ def test_paperrec_serve_starts_answers_and_stops(home):
         stderr=subprocess.PIPE,
     )
     try:
-        status, page, answered = None, "", None
-        while time.perf_counter() - start < 20:
+        status, page = None, ""
+        deadline = time.monotonic() + 60  # a wait for the start, not a measure of it (benchmarks/serve_speed.py)
+        while status is None and process.poll() is None and time.monotonic() < deadline:
             try:
                 status, page = _get(f"http://127.0.0.1:{port}/")
-                answered = time.perf_counter() - start
-                break
             except OSError:
                 time.sleep(0.05)
         assert status == 200 and "paperrec" in page, (status, page[:300])
-        assert answered is not None and answered < 10  # the model is not loaded to answer (figure: benchmarks/)
         rebound, _ = _get(f"http://127.0.0.1:{port}/", host="evil.example:80")
         assert rebound in (400, 421)
         forged = urllib.request.Request(f"http://127.0.0.1:{port}/like", data=b"id=2104.10642", method="POST")
