@@ -177,7 +177,7 @@ def test_triage_with_mouse_and_keyboard(server, browser):
     _wait_for(browser, lambda d: len(_picks(d)) == 10)
     for name, width, height in (("phone", 390, 1800), ("desktop", 1280, 1400)):
         browser.set_window_size(width, height)
-        time.sleep(0.3)
+        _wait_for(browser, lambda d, width=width: d.execute_script("return window.innerWidth") == width)
         shot = RESULTS / f"serve-today-{name}.png"
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
         width_now = browser.execute_script("return document.documentElement.scrollWidth")

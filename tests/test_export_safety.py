@@ -319,7 +319,12 @@ def _arbitrary_picks(rows: list[tuple[str, str, list[str], bool]], profile: str)
     return picks
 
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No deadline and no too_slow check: both time the examples, which a loaded machine slows.
+FUZZ = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @FUZZ

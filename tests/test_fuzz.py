@@ -22,7 +22,12 @@ from recommender.sources import read_listing
 from recommender.sources.arxiv import parse_api, parse_feed
 from recommender.sources.imports import read_collection
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No deadline and no too_slow check: both time the examples, which a loaded machine slows.
+FUZZ = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # Text that includes what breaks parsers: lone surrogates, NULs, control characters, markup, huge numbers.
 MARKUP = ["\ud800", "\udfff", "\x00", "\x1b[31m", "<", "&", "&#xD800;", "&#0;", "&#x110000;", "]]>", '"', "\\", "\n"]
