@@ -1,0 +1,54 @@
+"""Every `paperrec` command explains itself: help text on each command and group, and an example on each command."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+
+def walk(command: object, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:
+    """Each command and group under `command`, with the words that call it (the root has none)."""
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from walk(sub, (*path, name))
+
+
+COMMANDS = dict(walk(typer.main.get_command(app)))
+GROUPS = {path for path, command in COMMANDS.items() if hasattr(command, "commands")}
+
+
+def words(path: tuple[str, ...]) -> str:
+    return " ".join(("paperrec", *path))
+
+
+def test_the_walk_finds_the_commands_and_groups() -> None:
+    assert {(), ("profile",), ("cache",)} <= GROUPS
+    assert {("rank",), ("today",), ("profile", "new"), ("cache", "prune")} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=words)
+def test_every_command_and_group_has_help(path: tuple[str, ...]) -> None:
+    command = COMMANDS[path]
+    assert (command.help or "").strip(), f"{words(path)} has no help text"
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert command.help.strip().splitlines()[0].split()[0] in result.stdout
+
+
+@pytest.mark.parametrize("path", sorted(set(COMMANDS) - GROUPS), ids=words)
+def test_every_command_shows_an_example(path: tuple[str, ...]) -> None:
+    command = COMMANDS[path]
+    assert "Example:" in (command.help or ""), f"{words(path)} has no 'Example:' in its docstring"
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Example: {words(path)}" in " ".join(result.stdout.split()), result.stdout
+    # The example uses only options the command has.
+    example = shlex.split(command.help.split("Example:", 1)[1].splitlines()[0])
+    known = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
+    assert {word.split("=")[0] for word in example if word.startswith("-")} <= known, example
