@@ -28,7 +28,17 @@ _EXPORTS = {
         "remove_papers",
         "save_profile",
     ),
-    "rank": ("STRATEGIES", "Scored", "Strategy", "get_strategy", "recommend", "score", "score_listing", "top_picks"),
+    "rank": (
+        "STRATEGIES",
+        "RankOptions",
+        "Scored",
+        "Strategy",
+        "get_strategy",
+        "recommend",
+        "score",
+        "score_listing",
+        "top_picks",
+    ),
     "run": ("Run", "Section", "rank_listing", "run_today"),
     "schema": ("Because", "Listing", "Paper", "PaperrecError", "Pick", "UsageError"),
     "sources": ("read_listing", "read_listings"),
@@ -51,7 +61,17 @@ if TYPE_CHECKING:
         remove_papers,
         save_profile,
     )
-    from .rank import STRATEGIES, Scored, Strategy, get_strategy, recommend, score, score_listing, top_picks
+    from .rank import (
+        STRATEGIES,
+        RankOptions,
+        Scored,
+        Strategy,
+        get_strategy,
+        recommend,
+        score,
+        score_listing,
+        top_picks,
+    )
     from .run import Run, Section, rank_listing, run_today
     from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
     from .sources import read_listing, read_listings

@@ -6,7 +6,6 @@ as a failure of that profile, and every other profile still gets its picks.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,9 +15,10 @@ from pathlib import Path
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
 from .profile import Profile, load_profile
-from .rank import Scored, get_strategy, pick_from, recommend_settings, score_listing
+from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
-from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, UsageError
+from .rank.options import options_from
+from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure
 from .seen import SeenMemory
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
@@ -94,30 +94,6 @@ class Run:
         save_last_ranking(list(self.papers), [(str(s.path), s.picks) for s in self.sections])
 
 
-@dataclass(frozen=True)
-class _Cut:
-    """How each profile's picks are cut from its scores (None: the profile's own setting)."""
-
-    strategy: str | None = None
-    top: int | None = 10
-    min_score: float | None = None
-    dislike_weight: float | None = None
-    diversity: float | None = None
-    key_sentences: int | None = KEY_SENTENCES
-    min_match: float | None = None
-
-    def check(self) -> _Cut:
-        """Refuse wrong command-line values once, before any profile: they would fail every profile alike."""
-        if self.strategy is not None:
-            get_strategy(self.strategy)
-        recommend_settings(Profile(name="-"), self.top, self.min_score, self.diversity)
-        if self.dislike_weight is not None and not math.isfinite(self.dislike_weight):
-            raise UsageError(f"--dislike-weight must be a finite number, got {self.dislike_weight}")
-        if self.min_match is not None and not 0 <= self.min_match <= 1:  # NaN fails this too
-            raise UsageError(f"--min-match must be between 0 and 1, got {self.min_match}")
-        return self
-
-
 def profile_paths(names: Sequence[str | Path]) -> list[Path]:
     """The profile files named (names or paths), or every profile in the profiles directory."""
     if names:
@@ -134,7 +110,7 @@ def _section(
     path: Path,
     profile: Profile,
     embedder: CachedEmbedder,
-    cut: _Cut,
+    options: RankOptions,
     *,
     seen: SeenMemory | None,
     include_seen: bool,
@@ -145,19 +121,9 @@ def _section(
     hidden: set[str] = set()
     if seen is not None and not include_seen:
         hidden = seen.seen_before(profile.name, day) & {p.arxiv_id for p in listing.papers}
-    top, min_score, diversity = recommend_settings(profile, cut.top, cut.min_score, cut.diversity)
-    scored = score_listing(
-        listing, profile, embedder, strategy=cut.strategy, dislike_weight=cut.dislike_weight, exclude=hidden
-    )
-    picks = pick_from(
-        scored,
-        embedder,
-        top=top,
-        min_score=min_score,
-        diversity=diversity,
-        key_sentences=cut.key_sentences,
-        min_match=cut.min_match,
-    )
+    options = options.for_profile(profile)
+    scored = score_listing(listing, profile, embedder, options, exclude=hidden)
+    picks = pick_from(scored, embedder, options)
     if seen is not None:
         seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
     return Section(
@@ -180,6 +146,7 @@ def rank_listing(
     listing: Listing,
     profiles: Sequence[str | Path],
     embedder: CachedEmbedder,
+    options: RankOptions | None = None,
     *,
     strategy: str | None = None,
     top: int | None = 10,
@@ -192,14 +159,25 @@ def rank_listing(
 ) -> Run:
     """Rank one listing for each profile (names or .toml paths); with a seen-memory, remember the picks as shown.
 
+    `options` (None fields: each profile's own settings), or the same settings as keywords (the older form).
+
     Example: rank_listing(read_listing("day.md"), ["super-resolution"], open_embedder())
     """
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences, min_match).check()
+    options = options_from(
+        options,
+        strategy=strategy,
+        top=top,
+        min_score=min_score,
+        dislike_weight=dislike_weight,
+        diversity=diversity,
+        key_sentences=key_sentences,
+        min_match=min_match,
+    )
     sections, failures = [], []
     for path in profile_paths(profiles):
         try:
             profile = load_profile(path)
-            sections.append(_section(listing, path, profile, embedder, cut, seen=seen, include_seen=True))
+            sections.append(_section(listing, path, profile, embedder, options, seen=seen, include_seen=True))
         except PaperrecError as error:
             failures.append(_failure(path, error))
     return Run(sections=tuple(sections), papers=tuple(listing.papers), failures=tuple(failures))
@@ -208,6 +186,7 @@ def rank_listing(
 def run_today(
     profiles: Sequence[str | Path],
     embedder: CachedEmbedder,
+    options: RankOptions | None = None,
     *,
     seen: SeenMemory | None,
     day: date | None = None,
@@ -227,11 +206,20 @@ def run_today(
 
     `profiles` empty means every profile in the profiles directory; `fetch` defaults to arXiv
     (sources.arxiv.fetch_listing); `offline` ranks stored listings only (passed on to `fetch`). A profile that fails is
-    a Failure of the run; the others are still ranked.
+    a Failure of the run; the others are still ranked. `options` as in rank_listing.
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
-    cut = _Cut(strategy, top, min_score, dislike_weight, diversity, key_sentences, min_match).check()
+    options = options_from(
+        options,
+        strategy=strategy,
+        top=top,
+        min_score=min_score,
+        dislike_weight=dislike_weight,
+        diversity=diversity,
+        key_sentences=key_sentences,
+        min_match=min_match,
+    )
     sections, notices, failures, papers = [], [], [], {}
     for path in profile_paths(profiles):
         try:
@@ -244,7 +232,7 @@ def run_today(
             listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
             if notice:
                 notices.append(f"{profile.name}: {notice}")
-            section = _section(listing, path, profile, embedder, cut, seen=seen, include_seen=include_seen)
+            section = _section(listing, path, profile, embedder, options, seen=seen, include_seen=include_seen)
         except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
             failures.append(_failure(path, error))
             continue

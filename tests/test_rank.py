@@ -267,3 +267,61 @@ def test_score_listing_can_skip_storing_and_add_shown_negatives(home, fake_embed
     more = score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, store=False, history=shown)
     assert len(more.inputs.negatives) == len(scored.inputs.negatives) + 30
     assert [p.arxiv_id for p in more.candidates] == [p.arxiv_id for p in scored.candidates]
+
+
+# --- RankOptions: the settings of a ranking, checked once ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"strategy": "magic"}, "unknown strategy 'magic'"),
+        ({"top": 0}, "--top must be at least 1"),
+        ({"diversity": 1.5}, "--diversity must be between 0 and 1"),
+        ({"diversity": float("nan")}, "--diversity must be between 0 and 1"),
+        ({"min_score": float("inf")}, "--min-score must be a finite number, got inf"),
+        ({"dislike_weight": float("nan")}, "--dislike-weight must be a finite number, got nan"),
+        ({"min_match": -0.1}, r"--min-match must be between 0 and 1, got -0.1"),
+    ],
+)
+def test_rank_options_refuse_wrong_values_when_made(settings, message):
+    from recommender.rank import RankOptions
+
+    with pytest.raises(UsageError, match=message):
+        RankOptions(**settings)
+
+
+def test_rank_options_take_the_profiles_settings_where_none_is_given():
+    from recommender.rank import RankOptions
+
+    profile = replace(new_profile("p"), strategy="knn", min_score=0.2, dislike_weight=0.7, diversity=0.4, min_match=0.1)
+    own = RankOptions().for_profile(profile)
+    assert (own.strategy, own.min_score, own.dislike_weight, own.diversity, own.min_match) == (
+        "knn",
+        0.2,
+        0.7,
+        0.4,
+        0.1,
+    )
+    given = RankOptions(strategy="centroid", min_score=0.0, dislike_weight=0.0, diversity=0.0, min_match=0.0)
+    assert given.for_profile(profile) == given
+    with pytest.raises(UsageError, match="--diversity"):  # the profile's values are checked too
+        RankOptions().for_profile(replace(profile, diversity=2.0))
+
+
+def test_options_and_keywords_rank_alike_and_do_not_mix(fake_embedder):
+    from recommender.rank import RankOptions, pick_from, score_listing
+
+    liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
+    profile = new_profile("sr", liked)
+    embedder = CachedEmbedder(fake_embedder, None)
+    by_keywords = recommend(_day_with_a_theme(), profile, embedder, strategy="knn", top=4, diversity=0.5)
+    options = RankOptions(strategy="knn", top=4, diversity=0.5)
+    assert recommend(_day_with_a_theme(), profile, embedder, options) == by_keywords
+    with pytest.raises(TypeError, match="not both"):
+        recommend(_day_with_a_theme(), profile, embedder, options, top=3)
+    # pick_from's keywords take min_score and diversity as given; options fill them from the profile
+    picky = replace(profile, min_score=1e9, diversity=0.5)
+    scored = score_listing(_day_with_a_theme(), picky, embedder)
+    assert len(pick_from(scored, embedder, top=3)) == 3
+    assert pick_from(scored, embedder, RankOptions(top=3)) == []

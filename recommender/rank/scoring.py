@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,10 +14,11 @@ import numpy as np
 from ..embed import CachedEmbedder
 from ..paths import ranker_path
 from ..profile import Profile, profile_vectors
-from ..schema import Listing, Paper, PaperrecError, Pick, UsageError
+from ..schema import Listing, Paper, PaperrecError, Pick
 from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key, zscore
+from .options import RankOptions, options_from
 from .select import apply_rules, top_picks
 from .strategies import ScoringInput, Strategy, get_strategy, unit_mean
 
@@ -107,12 +107,6 @@ class Scored:
         raise KeyError(arxiv_id)
 
 
-def _finite(value: float | None, what: str) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise UsageError(f"{what} must be a finite number, got {value}")
-    return value
-
-
 def held_out_scores(inp: ScoringInput, strategy: Strategy) -> np.ndarray:
     """Each liked row's score by the strategy when it is left out of the profile, on the candidates' scale.
 
@@ -165,6 +159,7 @@ def score_listing(
     listing: Listing,
     profile: Profile,
     embedder: CachedEmbedder,
+    options: RankOptions | None = None,
     *,
     strategy: str | Strategy | None = None,
     dislike_weight: float | None = None,
@@ -174,12 +169,15 @@ def score_listing(
 ) -> Scored:
     """Score every paper of a listing for a profile, as `rank` does before it cuts the top picks.
 
-    Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the profile's must/never rules
-    are not candidates. The strategy's negatives are the day's other papers (NEGATIVES), plus `history` (papers
-    shown on earlier days, not liked) when given; a learned model is stored per profile unless `store` is False.
+    Of the options, the strategy and the dislike weight apply (None: the profile's); `strategy` and `dislike_weight`
+    are the older keyword form. Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the
+    profile's must/never rules are not candidates. The strategy's negatives are the day's other papers (NEGATIVES),
+    plus `history` (papers shown on earlier days, not liked) when given; a learned model is stored per profile unless
+    `store` is False.
     """
-    chosen = get_strategy(strategy or profile.strategy)
-    weight = _finite(profile.dislike_weight if dislike_weight is None else dislike_weight, "--dislike-weight")
+    settings = options_from(options, strategy=strategy, dislike_weight=dislike_weight).for_profile(profile)
+    chosen = get_strategy(settings.strategy)
+    weight = settings.dislike_weight
     if profile.is_empty():
         raise PaperrecError(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
@@ -225,29 +223,19 @@ def score_listing(
     return Scored(profile, chosen, tuple(candidates), vectors, score(inp, chosen), inp, **counts)
 
 
-def check_min_match(value: float | None) -> float | None:
-    """A min_match setting, checked: a probability."""
-    if value is not None and not 0 <= value <= 1:  # NaN fails this too
-        raise UsageError(f"--min-match must be between 0 and 1, got {value}")
-    return value
-
-
 def recommend_settings(
     profile: Profile, top: int | None, min_score: float | None, diversity: float | None
 ) -> tuple[int | None, float | None, float]:
-    """The cut's settings, checked: the arguments where given, else the profile's."""
-    if top is not None and top < 1:
-        raise UsageError("--top must be at least 1")
-    diversity = profile.diversity if diversity is None else diversity
-    if not 0 <= diversity <= 1:  # NaN fails this too
-        raise UsageError("--diversity must be between 0 and 1")
-    return top, _finite(profile.min_score if min_score is None else min_score, "--min-score"), diversity
+    """The cut's settings, checked: the arguments where given, else the profile's (RankOptions.for_profile)."""
+    settings = RankOptions(top=top, min_score=min_score, diversity=diversity).for_profile(profile)
+    return settings.top, settings.min_score, settings.diversity
 
 
 def recommend(
     listing: Listing,
     profile: Profile,
     embedder: CachedEmbedder,
+    options: RankOptions | None = None,
     *,
     strategy: str | None = None,
     top: int | None = 10,
@@ -258,25 +246,27 @@ def recommend(
     explain_picks: bool = True,
     min_match: float | None = None,
 ) -> list[Pick]:
-    """Rank a listing for a profile: score it (score_listing), cut the top picks, and attach their reasons."""
-    top, min_score, diversity = recommend_settings(profile, top, min_score, diversity)
-    scored = score_listing(
-        listing, profile, embedder, strategy=strategy, dislike_weight=dislike_weight, exclude=exclude
-    )
-    return pick_from(
-        scored,
-        embedder,
+    """Rank a listing for a profile: score it (score_listing), cut the top picks, and attach their reasons.
+
+    `options` (None fields: the profile's settings), or the same settings as keywords (the older form).
+    """
+    options = options_from(
+        options,
+        strategy=strategy,
         top=top,
         min_score=min_score,
+        dislike_weight=dislike_weight,
         diversity=diversity,
-        explain_picks=explain_picks,
         min_match=min_match,
-    )
+    ).for_profile(profile)
+    scored = score_listing(listing, profile, embedder, options, exclude=exclude)
+    return pick_from(scored, embedder, options, explain_picks=explain_picks)
 
 
 def pick_from(
     scored: Scored,
     embedder: CachedEmbedder,
+    options: RankOptions | None = None,
     *,
     top: int | None = 10,
     min_score: float | None = None,
@@ -286,21 +276,31 @@ def pick_from(
     min_match: float | None = None,
 ) -> list[Pick]:
     """The top picks of a scored listing (by score, MMR-diversified when asked), each with its match, and their
-    reasons (key sentences for the first `key_sentences` picks; None: all). `min_match` (default: the profile's
-    min_match) drops picks less likely to be liked."""
+    reasons (key sentences for the first `key_sentences` picks; None: all). Picks less likely to be liked than
+    `min_match` are dropped.
+
+    `options` fills what it leaves None from the profile. The older keywords take top, min_score and diversity as
+    given, and only min_match from the profile.
+    """
     if not scored.candidates:
         return []
-    min_match = check_min_match(getattr(scored.profile, "min_match", None) if min_match is None else min_match)
+    if options is None:
+        min_match = scored.profile.min_match if min_match is None else min_match
+        options = RankOptions(
+            top=top, min_score=min_score, diversity=diversity, key_sentences=key_sentences, min_match=min_match
+        )
+    else:
+        options = options.for_profile(scored.profile)
     picks = top_picks(
         scored.candidates,
         scored.scores,
         scored.profile.name,
-        top=top,
-        min_score=min_score,
+        top=options.top,
+        min_score=options.min_score,
         vectors=scored.vectors,
-        diversity=diversity,
+        diversity=options.diversity,
         matches=scored.matches,
-        min_match=min_match,
+        min_match=options.min_match,
     )
     if not explain_picks or scored.inputs is None:
         return picks
@@ -314,5 +314,5 @@ def pick_from(
         liked,
         embedder,
         lexical=scored.strategy.lexical,
-        key_sentences=key_sentences,
+        key_sentences=options.key_sentences,
     )
