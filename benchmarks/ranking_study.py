@@ -29,9 +29,9 @@ from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.rank import Scored
 from recommender.rank.calibrate import fit_platt
 from recommender.rank.features import author_affinity, category_lift
-from recommender.rank.hybrid import ADAPTIVE_SHARES, HybridRanker, zscore
+from recommender.rank.hybrid import ADAPTIVE_SHARES, DEFAULT_HYBRID, HybridRanker
 from recommender.rank.lexical import fit_tfidf
-from recommender.rank.strategies import DEFAULT_HYBRID, ScoringInput, knn, unit_mean
+from recommender.rank.strategies import ScoringInput, knn, unit_mean, zscore
 
 AUTHOR_WEIGHTS = (0.5, 1.0)
 CATEGORY_WEIGHTS = (0.25, 0.5)
@@ -200,7 +200,7 @@ def time_split_share(inp: ScoringInput, shares: tuple[float, ...] = ADAPTIVE_SHA
 def grid() -> dict:
     """The default against other regularisation, recency-weighted training and pseudo-relevance feedback."""
     from recommender.evaluate import product_scores
-    from recommender.rank.strategies import HybridConfig, hybrid_strategy
+    from recommender.rank.hybrid import HybridConfig, hybrid_strategy
 
     scorers = {"hybrid (default)": strategy_scorer("hybrid")}
     for label, config in {
@@ -240,25 +240,27 @@ def centring() -> dict:
     from dataclasses import replace
 
     from recommender.evaluate import COLD_START_SIZES, cold_start_scorers
-    from recommender.rank.strategies import MIN_CLASSIFIER_POSITIVES, STRATEGIES, Strategy, centroid, hybrid, tfidf
-
-    def small_path(likes_too: bool):
-        def score(inp: ScoringInput) -> np.ndarray:
-            if len(inp.liked) >= MIN_CLASSIFIER_POSITIVES:
-                return hybrid(inp)
-            return zscore(knn(centred(inp, likes_too))) + zscore(tfidf(inp))
-
-        return score
+    from recommender.rank import STRATEGIES
+    from recommender.rank.strategies import MIN_CLASSIFIER_POSITIVES, Strategy, centroid, tfidf
 
     plain_hybrid = STRATEGIES["hybrid"]
+
+    def variant(name: str, likes_too: bool) -> Strategy:
+        def both(inp: ScoringInput) -> tuple[np.ndarray, np.ndarray | None]:
+            if len(inp.liked) >= MIN_CLASSIFIER_POSITIVES:
+                return plain_hybrid.score_with_held_out(inp)
+            return zscore(knn(centred(inp, likes_too))) + zscore(tfidf(inp)), None
+
+        return replace(plain_hybrid, name=name, score=lambda inp: both(inp)[0], score_with_held_out=both)
+
     scorers = cold_start_scorers(
         [
             STRATEGIES["centroid"],
             Strategy("centroid centred", lambda inp: centroid(centred(inp)), "centroid, centred"),
             Strategy("centroid, candidates centred", lambda inp: centroid(centred(inp, False)), "candidates centred"),
             plain_hybrid,
-            replace(plain_hybrid, name="hybrid, small path centred", score=small_path(True)),
-            replace(plain_hybrid, name="hybrid, small path, candidates centred", score=small_path(False)),
+            variant("hybrid, small path centred", True),
+            variant("hybrid, small path, candidates centred", False),
         ]
     )
     # At these sizes the hybrid's variants take the learned path: the same scores as the default's.
@@ -292,7 +294,9 @@ def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
         labels = np.array([p.arxiv_id in case.user_list for p in scored.candidates], dtype=np.float64)
         top = np.argsort(-scored.scores, kind="stable")[:10]
         for label, smooth in (("smoothed (default)", True), ("unsmoothed", False)):
-            matches = match_scores(scored.inputs, scored.strategy, scored.scores, smooth=smooth)
+            matches = match_scores(
+                scored.inputs, scored.strategy, scored.scores, held_out=scored.held_out, smooth=smooth
+            )
             found[label].append((matches, labels, top))
     rows = next(iter(found.values()))
     positives = np.array([y.sum() for _, y, _ in rows])

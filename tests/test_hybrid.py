@@ -34,7 +34,7 @@ def test_each_half_and_the_fusion_rank_the_liked_kind_first(fitted):
     assert fitted.top_terms(["nothing known here"]) == [()]
 
 
-def test_lexical_scores_asked_twice_agree_and_are_the_callers_own(fitted):
+def test_lexical_scores_are_the_models_decision_values_and_the_callers_own(fitted):
     texts = ["sa2va on a new benchmark", "reasoning about language models"]
     first = fitted.lexical_scores(texts)
     first[:] = 99.0  # a caller scaling its copy in place
@@ -44,13 +44,7 @@ def test_lexical_scores_asked_twice_agree_and_are_the_callers_own(fitted):
     )
     assert again[0] > again[1]
     assert fitted.lexical_scores(texts[::-1])[0] == again[1]
-    before = fitted.lexical_scores(texts)  # the last texts asked for, then a refit
-    vectors = np.vstack([np.eye(8)[:2], np.eye(8)[2:6]])
-    refit = fitted.fit(
-        vectors, ["reasoning about language models", "zebra"] + ["sa2va benchmark"] * 4, np.r_[1, 1, 0, 0, 0, 0]
-    )
-    after = refit.lexical_scores(texts)
-    assert after[1] > after[0] and before[0] > before[1]  # the new model's scores, not the last ones
+    assert not any(name.startswith("_") for name in vars(fitted))  # no memo: what it holds is what was fitted
 
 
 def test_stored_ranker_loads_only_for_its_key(tmp_path, fitted):

@@ -245,8 +245,8 @@ def test_min_match_drops_unlikely_picks_and_is_read_from_the_profile(fake_embedd
 
 
 def test_held_out_scores_leave_each_like_out_of_its_own_profile():
+    from recommender.rank import get_strategy
     from recommender.rank.scoring import held_out_scores
-    from recommender.rank.strategies import get_strategy
 
     liked = unit([[1, 0, 0], [1, 0.1, 0], [0, 0, 1], [0, 0.1, 1]])
     inp = scoring_input(liked, unit([[1, 1, 1]]))
@@ -325,3 +325,23 @@ def test_options_and_keywords_rank_alike_and_do_not_mix(fake_embedder):
     scored = score_listing(_day_with_a_theme(), picky, embedder)
     assert len(pick_from(scored, embedder, top=3)) == 3
     assert pick_from(scored, embedder, RankOptions(top=3)) == []
+
+
+def test_the_hybrid_scores_a_listing_and_its_held_out_likes_in_one_pass(fake_embedder, monkeypatch):
+    from recommender.rank import score_listing
+    from recommender.rank.hybrid import HybridRanker
+    from recommender.rank.scoring import held_out_scores
+
+    liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
+    embedder = CachedEmbedder(fake_embedder, None)
+    calls = []
+    for name in ("semantic_scores", "lexical_scores"):
+        real = getattr(HybridRanker, name)
+        monkeypatch.setattr(
+            HybridRanker, name, lambda self, x, real=real, name=name: calls.append(name) or real(self, x)
+        )
+    scored = score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, strategy="hybrid", store=False)
+    assert scored.matches.shape == (len(scored),)
+    assert sorted(calls) == ["lexical_scores", "semantic_scores"]  # the matches reuse the scoring's held-out scores
+    np.testing.assert_array_equal(scored.held_out, held_out_scores(scored.inputs, scored.strategy))
+    assert score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, strategy="knn").held_out is None

@@ -7,7 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from recommender.rank.strategies import STRATEGIES, interest_centroids, knn, recency, zscore
+from recommender.rank.registry import STRATEGIES
+from recommender.rank.strategies import interest_centroids, knn, recency, zscore
 
 from .conftest import scoring_input, unit
 
@@ -126,7 +127,7 @@ def test_category_lift_favours_the_likes_categories_and_is_zero_without_them():
 def test_hybrid_adds_author_and_category_terms_only_when_asked():
     from dataclasses import replace
 
-    from recommender.rank.strategies import HybridConfig, hybrid_scores
+    from recommender.rank.hybrid import HybridConfig, hybrid_scores
     from recommender.schema import Paper
 
     rng = np.random.default_rng(5)
@@ -145,7 +146,7 @@ def test_hybrid_adds_author_and_category_terms_only_when_asked():
 def test_hybrid_can_spare_the_negatives_closest_to_the_likes():
     from dataclasses import replace
 
-    from recommender.rank.strategies import HybridConfig, fit_hybrid
+    from recommender.rank.hybrid import HybridConfig, fit_hybrid
 
     rng = np.random.default_rng(6)
     liked = unit(rng.normal(0, 0.1, (6, 8)) + np.eye(8)[0])

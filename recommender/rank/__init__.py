@@ -2,9 +2,10 @@
 
 from .explain import explain, sentences, shared_terms
 from .options import RankOptions
+from .registry import REGISTRY, STRATEGIES, get_strategy
 from .scoring import Scored, pick_from, recommend, recommend_settings, score, score_listing
 from .select import apply_rules, diversify, order, top_picks
-from .strategies import REGISTRY, STRATEGIES, ScoringInput, Strategy, get_strategy, unit_mean
+from .strategies import ScoringInput, Strategy, unit_mean
 
 __all__ = [
     "REGISTRY",

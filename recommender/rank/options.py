@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..schema import UsageError
 from .explain import KEY_SENTENCES
-from .strategies import Strategy, get_strategy
+from .registry import get_strategy
+from .strategies import Strategy
 
 if TYPE_CHECKING:
     from ..profile import Profile

@@ -17,26 +17,38 @@ from ..profile import Profile, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
 from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
-from .hybrid import training_key, zscore
+from .hybrid import training_key
 from .options import RankOptions, options_from
+from .registry import get_strategy
 from .select import apply_rules, top_picks
-from .strategies import ScoringInput, Strategy, get_strategy, unit_mean
+from .strategies import ScoringInput, Strategy, unit_mean, zscore
 
 
 def score(inp: ScoringInput, strategy: str | Strategy = "centroid") -> np.ndarray:
-    """Score each candidate with a strategy; most subtract dislike_weight x cosine to the dislikes' mean.
+    """Score each candidate with a strategy; most subtract dislike_weight x cosine to the dislikes' mean."""
+    return score_with_held_out(inp, strategy)[0]
+
+
+def score_with_held_out(
+    inp: ScoringInput, strategy: str | Strategy = "centroid"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each candidate's score, and the likes' held-out scores when the strategy gives them in the same pass (else
+    None); most strategies' scores lose dislike_weight x cosine to the dislikes' mean.
 
     A strategy that learns from dislikes as negatives gets no penalty. A standardised one (the hybrid) does,
     z-scored like its scores: one dislike among hundreds of negatives barely moves a linear model.
     """
-    chosen = strategy if isinstance(strategy, Strategy) else get_strategy(strategy)
+    chosen = get_strategy(strategy)
     if len(inp.liked) == 0:
         raise PaperrecError("the profile has no liked papers or interests to rank against")
-    scores = chosen.score(inp)
+    if chosen.score_with_held_out is not None:
+        scores, held = chosen.score_with_held_out(inp)
+    else:
+        scores, held = chosen.score(inp), None
     if not chosen.learns_dislikes and len(inp.profile.disliked) and inp.dislike_weight:
         closeness = inp.candidates @ unit_mean(inp.profile.disliked)  # (n_candidates,)
         scores = scores - inp.dislike_weight * (zscore(closeness) if chosen.standardised else closeness)
-    return np.asarray(scores, dtype=np.float64)
+    return np.asarray(scores, dtype=np.float64), None if held is None else np.asarray(held, dtype=np.float64)
 
 
 def stored_model(profile_name: str, inp: ScoringInput, strategy: Strategy, model_key: str) -> Any:
@@ -76,6 +88,7 @@ class Scored:
     known: int = 0  # of them, already in the profile
     excluded: int = 0  # of them, excluded by the caller (e.g. already shown)
     ruled_out: int = 0  # of them, dropped by the profile's must/never rules
+    held_out: np.ndarray | None = None  # the likes' held-out scores, when the strategy gave them with the scores
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -85,7 +98,7 @@ class Scored:
         """Each candidate's match: the calibrated probability that the profile likes it, (n_candidates,)."""
         if self.inputs is None:
             return np.zeros(0)
-        return match_scores(self.inputs, self.strategy, self.scores)
+        return match_scores(self.inputs, self.strategy, self.scores, held_out=self.held_out)
 
     def subset(self, rows: Sequence[int]) -> Scored:
         """The same scoring restricted to the candidates at `rows`, keeping the day's calibration (not refitted)."""
@@ -113,8 +126,8 @@ def held_out_scores(inp: ScoringInput, strategy: Strategy) -> np.ndarray:
     The strategy's own held-out scores when it keeps them (the hybrid: cross-validated at fit time), else
     calibrate.FOLDS folds of the likes, each scored among the day's candidates against the other likes.
     """
-    if strategy.held_out is not None:
-        held = strategy.held_out(inp)
+    if strategy.score_with_held_out is not None:
+        held = strategy.score_with_held_out(inp)[1]
         if held is not None:
             return np.asarray(held, dtype=np.float64)
     n = len(inp.liked)
@@ -147,12 +160,21 @@ def held_out_scores(inp: ScoringInput, strategy: Strategy) -> np.ndarray:
     return out
 
 
-def match_scores(inp: ScoringInput, strategy: Strategy, scores: np.ndarray, *, smooth: bool = True) -> np.ndarray:
-    """The calibrated match of each candidate: Platt scaling of the likes' held-out scores against the day's
-    candidates, weighted to the profile's own like rate (`smooth`: Platt's smoothed targets)."""
+def match_scores(
+    inp: ScoringInput,
+    strategy: Strategy,
+    scores: np.ndarray,
+    *,
+    held_out: np.ndarray | None = None,
+    smooth: bool = True,
+) -> np.ndarray:
+    """The calibrated match of each candidate: Platt scaling of the likes' held-out scores (as given, else
+    held_out_scores) against the day's candidates, weighted to the profile's own like rate (`smooth`: Platt's
+    smoothed targets)."""
     n_likes = len(inp.liked_papers) or len(inp.profile.added)
     rate = like_rate(inp.profile.added[:n_likes], inp.today, len(scores))
-    return calibrate(held_out_scores(inp, strategy), scores, rate, smooth=smooth).predict(scores)
+    held = held_out_scores(inp, strategy) if held_out is None else held_out
+    return calibrate(held, scores, rate, smooth=smooth).predict(scores)
 
 
 def score_listing(
@@ -220,7 +242,8 @@ def score_listing(
             inp = replace(inp, ranker=stored_model(profile.name, inp, chosen, embedder.encoder.cache_key))
         else:
             inp = replace(inp, ranker=chosen.fit(inp))
-    return Scored(profile, chosen, tuple(candidates), vectors, score(inp, chosen), inp, **counts)
+    scores, held_out = score_with_held_out(inp, chosen)
+    return Scored(profile, chosen, tuple(candidates), vectors, scores, inp, **counts, held_out=held_out)
 
 
 def recommend_settings(

@@ -1,8 +1,8 @@
-"""Strategies: pure functions that score candidate papers against a profile (higher is better), and their registry.
+"""Strategies: pure functions that score candidate papers against a profile (higher is better), and their record.
 
-Adding a strategy is one function of a ScoringInput plus one `Strategy(...)` line in REGISTRY; everything that
-depends on what a strategy needs or produces (negatives, the dislike penalty's scale, stored models, explanation
-terms) reads the record's fields.
+Adding a strategy is one function of a ScoringInput plus one `Strategy(...)` line in registry.REGISTRY; everything
+that depends on what a strategy needs or produces (negatives, the dislike penalty's scale, stored models, explanation
+terms, held-out scores) reads the record's fields. The hybrid, which builds on these functions, is in hybrid.py.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..profile import ProfileVectors
-from ..schema import Paper, UsageError
-from .features import author_affinity, category_lift
-from .hybrid import SHARES, HybridRanker, zscore
+from ..schema import Paper
 from .lexical import fit_tfidf
+
+if TYPE_CHECKING:
+    from .hybrid import HybridRanker
 
 MIN_CLASSIFIER_POSITIVES = 5
 MIN_CLASSIFIER_NEGATIVES = 20
@@ -71,6 +72,12 @@ def unit_mean(vectors: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     mean = np.average(vectors, axis=0, weights=weights if usable else None)
     norm = np.linalg.norm(mean)
     return (mean / norm if norm > 0 else mean).astype(np.float32)
+
+
+def zscore(scores: np.ndarray) -> np.ndarray:
+    """Scores on a common scale: zero mean, unit spread over the candidates."""
+    spread = scores.std()
+    return (scores - scores.mean()) / spread if spread > 0 else scores - scores.mean()
 
 
 def centroid(inp: ScoringInput) -> np.ndarray:
@@ -163,99 +170,6 @@ def tfidf_svm(inp: ScoringInput) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class HybridConfig:
-    """The hybrid's settings; one set for every profile (the bench measures each against the default)."""
-
-    semantic_c: float = 1.0
-    lexical_c: float = 0.1
-    shares: tuple[float, ...] = SHARES  # semantic shares tried per profile (ADAPTIVE_SHARES); (0.5,): the plain sum
-    author_weight: float = 0.0  # x log(1 + recency-weighted likes sharing an author)
-    category_weight: float = 0.0  # x log-lift of the primary category among the likes over the day
-    author_half_life_days: float = 365.0
-    # Likes teach the learners half as much every this many days of age, unless the profile sets half_life_days:
-    # measured on the bench, +0.009 nDCG@10 [+0.000, +0.023] over equal weights.
-    half_life_days: float | None = 180.0
-    # Share of the implicit negatives closest to the likes' centroid left out of training: on a day's listing they
-    # are the papers most likely to be liked after all.
-    spare_closest: float = 0.0
-
-
-DEFAULT_HYBRID = HybridConfig()
-
-
-def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> HybridRanker | None:
-    """Fit the hybrid ranker on likes against dislikes and implicit negatives; None when there are too few."""
-    negatives, negative_texts = inp.negative_pool()
-    if len(inp.liked) < MIN_CLASSIFIER_POSITIVES or len(negatives) < MIN_CLASSIFIER_NEGATIVES:
-        return None
-    n_spared = int(config.spare_closest * len(inp.negatives))
-    if n_spared:
-        closeness = inp.negatives @ unit_mean(inp.liked, inp.liked_weights())
-        spared = set((np.argsort(-closeness)[:n_spared] + len(inp.profile.disliked)).tolist())
-        kept = [i for i in range(len(negatives)) if i not in spared]
-        negatives, negative_texts = negatives[kept], [negative_texts[i] for i in kept]
-    labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
-    weights = np.r_[inp.liked_weights(inp.half_life_days or config.half_life_days), np.ones(len(negatives))]
-    texts = list(inp.profile.liked_texts) + list(negative_texts)
-    ranker = HybridRanker(config.semantic_c, config.lexical_c, config.shares)
-    return ranker.fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
-
-
-def metadata_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray]:
-    """The author and category terms of the candidates, and of each like left out of its own profile."""
-    candidates, held = np.zeros(len(inp.candidates)), np.zeros(len(inp.liked))
-    if not (config.author_weight or config.category_weight) or not inp.liked_papers or not inp.candidate_papers:
-        return candidates, held
-    n = len(inp.liked_papers)
-    if config.author_weight:
-        recency = inp.liked_weights(config.author_half_life_days)[:n]
-        for_candidates, for_likes = author_affinity(inp.liked_papers, recency, inp.candidate_papers)
-        candidates += config.author_weight * for_candidates
-        held[:n] += config.author_weight * for_likes
-    if config.category_weight:
-        for_candidates, for_likes = category_lift(inp.liked_papers, inp.candidate_papers)
-        candidates += config.category_weight * for_candidates
-        held[:n] += config.category_weight * for_likes
-    return candidates, held
-
-
-def hybrid_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray | None]:
-    """The hybrid's scores of the candidates and the held-out scores of the likes on the same scale (None: no
-    learned model, so no stored held-out scores)."""
-    ranker = inp.ranker or fit_hybrid(inp, config)
-    extra, extra_held = metadata_scores(inp, config)
-    if ranker is None:
-        return zscore(knn(inp)) + zscore(tfidf(inp)) + extra, None
-    fused, held = ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts))
-    if len(held) == len(extra_held):
-        held = held + extra_held
-    return fused + extra, held
-
-
-def hybrid(inp: ScoringInput) -> np.ndarray:
-    """Semantic and lexical models learned from the profile, fused on a common scale (the default).
-
-    With too few likes or negatives to learn from, semantic (knn) and lexical (TF-IDF) similarity are fused instead.
-    """
-    return hybrid_scores(inp)[0]
-
-
-def hybrid_strategy(config: HybridConfig, name: str = "hybrid") -> Strategy:
-    """The hybrid strategy with these settings (the registry's `hybrid` uses DEFAULT_HYBRID)."""
-    return Strategy(
-        name,
-        lambda inp: hybrid_scores(inp, config)[0],
-        "learned semantic + lexical models, fused (the default)",
-        uses_negatives=True,
-        standardised=True,
-        lexical=True,
-        fit=lambda inp: fit_hybrid(inp, config),
-        load=HybridRanker.load,
-        held_out=lambda inp: hybrid_scores(inp, config)[1],
-    )
-
-
-@dataclass(frozen=True)
 class Strategy:
     """One strategy: its scoring function and the traits the pipeline around it reads."""
 
@@ -268,33 +182,10 @@ class Strategy:
     lexical: bool = False  # explanations carry the TF-IDF terms shared with the liked papers
     fit: Callable[[ScoringInput], Any] | None = None  # learns a model that is stored per profile and reused
     load: Callable[[Path, str], Any] | None = None  # reads the stored model back (None: refit)
-    # The likes' held-out scores (each scored by a model that did not see it), on the candidates' scale. Without
-    # it, or when it returns None, they are cross-validated by rescoring (calibrate.FOLDS folds).
-    held_out: Callable[[ScoringInput], np.ndarray | None] | None = None
+    # The candidates' scores and, in the same pass, the likes' held-out scores on their scale (each like scored by a
+    # model that did not see it). Without it, or when its held-out part is None, they are cross-validated by
+    # rescoring (calibrate.FOLDS folds).
+    score_with_held_out: Callable[[ScoringInput], tuple[np.ndarray, np.ndarray | None]] | None = None
 
     def __call__(self, inp: ScoringInput) -> np.ndarray:
         return self.score(inp)
-
-
-REGISTRY: tuple[Strategy, ...] = (
-    Strategy("centroid", centroid, "cosine to the weighted mean of the likes (the baseline)"),
-    Strategy("max", maximum, "cosine to the closest liked paper"),
-    Strategy("knn", knn, "mean cosine to the 5 closest liked papers"),
-    Strategy("clusters", clusters, "cosine to the closest interest cluster (k-means)"),
-    Strategy("recency", recency, "cosines weighted by how recent each like is"),
-    Strategy("classifier", classifier, "logistic regression on embeddings", uses_negatives=True, learns_dislikes=True),
-    Strategy("tfidf", tfidf, "TF-IDF cosine to the likes' centroid", lexical=True),
-    Strategy("tfidf-svm", tfidf_svm, "linear SVM on TF-IDF", uses_negatives=True, learns_dislikes=True, lexical=True),
-    hybrid_strategy(DEFAULT_HYBRID),
-)
-STRATEGIES: dict[str, Strategy] = {strategy.name: strategy for strategy in REGISTRY}
-
-
-def get_strategy(name: str | Strategy) -> Strategy:
-    """The registered strategy of this name (a Strategy is returned as is); a usage error listing the choices."""
-    if isinstance(name, Strategy):
-        return name
-    try:
-        return STRATEGIES[name]
-    except KeyError:
-        raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}") from None
