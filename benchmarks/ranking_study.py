@@ -23,13 +23,13 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
+from rank_variants import ADAPTIVE_SHARES, adaptive_share, author_affinity, category_lift, sparing_closest
 
 from recommender.embed import open_embedder
 from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.rank import Scored
 from recommender.rank.calibrate import fit_platt
-from recommender.rank.features import author_affinity, category_lift
-from recommender.rank.hybrid import ADAPTIVE_SHARES, DEFAULT_HYBRID, HybridRanker
+from recommender.rank.hybrid import DEFAULT_HYBRID, HybridRanker
 from recommender.rank.lexical import fit_tfidf
 from recommender.rank.strategies import ScoringInput, knn, unit_mean, zscore
 
@@ -198,7 +198,8 @@ def time_split_share(inp: ScoringInput, shares: tuple[float, ...] = ADAPTIVE_SHA
 
 
 def grid() -> dict:
-    """The default against other regularisation, recency-weighted training and pseudo-relevance feedback."""
+    """The default against other regularisation, sparing the closest negatives, a fusion share chosen per profile
+    and recency-weighted training."""
     from recommender.evaluate import product_scores
     from recommender.rank.hybrid import HybridConfig, hybrid_strategy
 
@@ -208,10 +209,11 @@ def grid() -> dict:
         "semantic C 3": HybridConfig(semantic_c=3.0),
         "lexical C 0.03": HybridConfig(lexical_c=0.03),
         "lexical C 0.3": HybridConfig(lexical_c=0.3),
-        "spare closest 5 %": HybridConfig(spare_closest=0.05),
-        "spare closest 10 %": HybridConfig(spare_closest=0.10),
     }.items():
         scorers[label] = strategy_scorer(hybrid_strategy(config, label))
+    for label, share in {"spare closest 5 %": 0.05, "spare closest 10 %": 0.10}.items():
+        scorers[label] = strategy_scorer(sparing_closest(share, name=label))
+    scorers["adaptive share (top 5 %)"] = strategy_scorer(adaptive_share(name="adaptive share (top 5 %)"))
 
     def recency(case: EvalCase) -> Scored:
         return product_scores(case, case.user_profile(half_life_days=180.0), "hybrid")
@@ -347,8 +349,9 @@ def main() -> int:
         }
         baseline, name = "day (default)", "negatives"
     elif args.active:
+        from rank_variants import boundary_uncertainty
+
         from recommender.evaluate import active_scorers
-        from recommender.rank.active import boundary_uncertainty
 
         # The default (uncertainty of the calibrated match) against closeness to the top-5 % boundary.
         scorers = active_scorers(args.active)

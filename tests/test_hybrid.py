@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.rank.hybrid import ADAPTIVE_SHARES, HybridRanker, training_key, zscore
+from recommender.rank.hybrid import HybridRanker, training_key, zscore
 
 from .conftest import unit
 
@@ -67,21 +67,6 @@ def test_training_key_changes_with_weights_but_not_float_noise():
     assert training_key("m2", ("a",), np.array([1.0])) != base
 
 
-def test_fusion_share_leans_to_the_half_that_ranks_held_out_likes():
-    rng = np.random.default_rng(3)
-    # Meaning carries nothing (likes and negatives drawn alike), the words carry everything: lean lexical.
-    vectors = unit(rng.normal(0, 1, (90, 32)))
-    words = ["sa2va masks", "reasoning proof", "sa2va proof", "reasoning masks"]
-    texts = [f"{words[0] if i % 4 else words[2]} {i}" for i in range(30)] + [
-        f"{words[1 + i % 3]} {i}" for i in range(60)
-    ]
-    labels = np.r_[np.ones(30), np.zeros(60)]
-    ranker = HybridRanker(shares=ADAPTIVE_SHARES).fit(vectors, texts, labels)
-    assert ranker.share_ < 0.5
-    assert ranker.cv_semantic_.shape == ranker.cv_lexical_.shape == (30,)
-    assert HybridRanker().fit(vectors, texts, labels).share_ == 0.5  # the default: the even sum
-
-
 def test_fused_held_out_margins_share_the_candidates_scale(fitted):
     vectors = unit(np.random.default_rng(4).normal(0, 1, (30, 8)))
     texts = [f"language models for reasoning about topic {i}" for i in range(30)]
@@ -90,18 +75,10 @@ def test_fused_held_out_margins_share_the_candidates_scale(fitted):
     assert held.shape == (10,) and held.mean() > fused.mean() + 1  # held-out likes still score far above the day
 
 
-def test_stored_ranker_keeps_share_and_held_out_margins(tmp_path, fitted):
+def test_stored_ranker_keeps_held_out_margins(tmp_path, fitted):
     path = tmp_path / "r.npz"
     fitted.save(path, "k")
     loaded = HybridRanker.load(path, "k")
-    assert loaded.share_ == fitted.share_
+    assert fitted.cv_semantic_.shape == fitted.cv_lexical_.shape == (10,)
     np.testing.assert_allclose(loaded.cv_semantic_, fitted.cv_semantic_)
     np.testing.assert_allclose(loaded.cv_lexical_, fitted.cv_lexical_)
-
-
-def test_auc():
-    from recommender.rank.hybrid import auc
-
-    assert auc(np.array([3.0, 4.0]), np.array([1.0, 2.0])) == 1.0
-    assert auc(np.array([1.0]), np.array([1.0])) == 0.5
-    assert auc(np.array([2.0, 0.0]), np.array([1.0])) == 0.5

@@ -466,25 +466,6 @@ def test_suggest_ratings_is_deterministic_diverse_and_new(sr, example_listing):
     assert suggest_ratings(profile, pool, embedder, k=0) == []
 
 
-def test_suggest_ratings_sits_near_the_boundary(sr, example_listing):
-    import numpy as np
-
-    from recommender.embed import open_embedder
-    from recommender.rank import score_listing
-    from recommender.rank.active import boundary_uncertainty, suggest_ratings
-
-    embedder = open_embedder()
-    profile = load_profile(sr)
-    listing = read_listing(example_listing)
-    scored = score_listing(listing, profile, embedder)
-    boundary = np.quantile(scored.scores, 0.95)
-    picked = suggest_ratings(
-        profile, list(listing.papers), embedder, k=5, diversity=0.0, uncertainty=boundary_uncertainty
-    )
-    distance = sorted(abs(scored.scores - boundary))
-    assert max(abs(scored.score_of(p.arxiv_id) - boundary) for p in picked) == pytest.approx(distance[4])
-
-
 def test_suggest_ratings_asks_where_the_match_is_least_sure(sr, example_listing):
     import numpy as np
 

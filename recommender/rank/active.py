@@ -12,9 +12,6 @@ from ..schema import Listing, Paper
 from .scoring import Scored, score_listing
 from .strategies import unit_mean
 
-# The share of a pool the profile would be shown: its decision boundary is the score at this quantile.
-SHOWN_SHARE = 0.05
-
 
 def match_uncertainty(scored: Scored) -> np.ndarray:
     """How unsure the model is of each candidate: p(1 - p) of its calibrated match, highest where p is 1/2.
@@ -25,13 +22,6 @@ def match_uncertainty(scored: Scored) -> np.ndarray:
     p = scored.matches
     spread = float(np.ptp(scored.scores)) or 1.0
     return p * (1 - p) + 1e-6 * (scored.scores - scored.scores.min()) / spread
-
-
-def boundary_uncertainty(scored: Scored) -> np.ndarray:
-    """Closeness of each candidate's score to the boundary of what the profile is shown (the top SHOWN_SHARE)."""
-    boundary = float(np.quantile(scored.scores, 1 - SHOWN_SHARE))
-    spread = float(scored.scores.std()) or 1.0
-    return np.exp(-np.abs(scored.scores - boundary) / spread)  # 1 on the boundary, falling off in standard deviations
 
 
 def suggest_ratings(

@@ -2,11 +2,10 @@
 
 Semantic: logistic regression on the embeddings. Lexical: a linear SVM on TF-IDF of title + abstract, so a
 rare exact term (a dataset, an acronym) counts. Both learn likes against negatives (dislikes and papers
-shown but not liked); their decision values are z-scored over the candidates and added (optionally with the
-share, among `shares`, that puts most of the profile's held-out likes into the top 5 % of its held-out negatives).
-Five-fold cross-validation keeps each like's held-out margins: they calibrate `match`. The fitted state is plain
-arrays, stored as one .npz per profile, so a warm `rank` scores with numpy alone. A profile too small to learn from
-gets similarity instead (knn and TF-IDF, fused the same way).
+shown but not liked); their decision values are z-scored over the candidates and added. Five-fold
+cross-validation keeps each like's held-out margins: they calibrate `match`. The fitted state is plain arrays,
+stored as one .npz per profile, so a warm `rank` scores with numpy alone. A profile too small to learn from gets
+similarity instead (knn and TF-IDF, fused the same way).
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import atomic_write_bytes
-from .features import author_affinity, category_lift
 from .lexical import TfidfSpace, fit_tfidf
 from .strategies import (
     MIN_CLASSIFIER_NEGATIVES,
@@ -29,33 +27,10 @@ from .strategies import (
     Strategy,
     knn,
     tfidf,
-    unit_mean,
     zscore,
 )
 
-# Semantic shares of the fusion that a per-profile choice may try; measured on the bench, choosing among them (by
-# held-out AUC or by held-out likes in the top 5 %) did not beat the even sum, so the default tries only 0.5.
-ADAPTIVE_SHARES = (0.2, 0.35, 0.5, 0.65, 0.8)
-SHARES = (0.5,)
 FOLDS = 5
-TOP_SHARE = 0.05  # the share of a day that its picks are: the fusion is chosen for what ranks there
-
-
-def auc(positive: np.ndarray, negative: np.ndarray) -> float:
-    """Probability that a positive scores above a negative (ties count half)."""
-    if len(positive) == 0 or len(negative) == 0:
-        return 0.5
-    _, inverse, counts = np.unique(np.r_[positive, negative], return_inverse=True, return_counts=True)
-    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # average 1-based ranks
-    n_pos, n_neg = len(positive), len(negative)
-    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def top_recall(positive: np.ndarray, negative: np.ndarray, shown: float = TOP_SHARE) -> float:
-    """Share of the positives scored above all but the top `shown` share of the negatives: what a day's picks find."""
-    if len(positive) == 0 or len(negative) == 0:
-        return 0.0
-    return float(np.mean(positive > np.quantile(negative, 1 - shown)))
 
 
 def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[np.ndarray]:
@@ -75,12 +50,9 @@ FORMAT = 3  # bump when what is fitted changes, so stored models are refitted
 class HybridRanker:
     """Likes against negatives, learned twice: on embeddings (logistic regression) and on TF-IDF (linear SVM)."""
 
-    def __init__(
-        self, semantic_c: float = 1.0, lexical_c: float = 0.1, shares: tuple[float, ...] = SHARES, folds: int = FOLDS
-    ):
+    def __init__(self, semantic_c: float = 1.0, lexical_c: float = 0.1, folds: int = FOLDS):
         self.semantic_c = semantic_c
         self.lexical_c = lexical_c
-        self.shares = shares
         self.folds = folds
 
     def fit(
@@ -117,15 +89,6 @@ class HybridRanker:
             held_lexical[part] = lexical_model(rest).decision_function(matrix[part])
         liked = labels == 1
         self.cv_semantic_, self.cv_lexical_ = held_semantic[liked], held_lexical[liked]  # (n_liked,)
-        self.share_ = 0.5
-        if parts and len(self.shares) > 1:
-            # On the negatives' scale: a day's candidates are nearly all negatives, and they set the z-scores.
-            z_semantic, z_lexical = (_scaled(v, ~liked) for v in (held_semantic, held_lexical))
-            quality = {w: top_recall(*_split(w * z_semantic + (1 - w) * z_lexical, liked)) for w in self.shares}
-            best = max(quality.values())
-            # Among shares within noise of the best (a like or two), the one closest to an even fusion.
-            noise = 1.5 / max(int(liked.sum()), 1)
-            self.share_ = min((w for w, q in quality.items() if q >= best - noise), key=lambda w: (abs(w - 0.5), w))
         return self
 
     def semantic_scores(self, vectors: np.ndarray) -> np.ndarray:
@@ -137,13 +100,11 @@ class HybridRanker:
         return self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_
 
     def decision_function(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """The fused score of each candidate: 2 x (share x z(semantic) + (1 - share) x z(lexical)) over the
-        candidates given (share 0.5: the plain sum)."""
+        """The fused score of each candidate: z(semantic) + z(lexical) over the candidates given."""
         return self.fuse(self.semantic_scores(vectors), self.lexical_scores(texts))[0]
 
     def fuse(self, semantic: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fused scores of the candidates' margins, and the likes' held-out margins on the same (candidates') scale."""
-        w = self.share_
 
         def scale(values: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             center, spread = values.mean(), values.std() or 1.0
@@ -151,7 +112,7 @@ class HybridRanker:
 
         z_semantic, held_semantic = scale(semantic, self.cv_semantic_)
         z_lexical, held_lexical = scale(lexical, self.cv_lexical_)
-        return 2 * (w * z_semantic + (1 - w) * z_lexical), 2 * (w * held_semantic + (1 - w) * held_lexical)
+        return z_semantic + z_lexical, held_semantic + held_lexical
 
     def top_terms(self, texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
         """For each text, the terms that raised its lexical score most."""
@@ -170,7 +131,6 @@ class HybridRanker:
             key=np.array(key),
             format=np.array(FORMAT),
             params=np.array([self.semantic_c, self.lexical_c]),
-            share=np.array(self.share_),
             cv_semantic=self.cv_semantic_,
             cv_lexical=self.cv_lexical_,
             semantic_coef=self.semantic_coef_,
@@ -189,7 +149,6 @@ class HybridRanker:
                     return None
                 arrays = {name: stored[name] for name in stored.files}
             ranker = cls(*map(float, arrays["params"]))
-            ranker.share_ = float(arrays["share"])
             ranker.cv_semantic_ = np.asarray(arrays["cv_semantic"], dtype=np.float64)
             ranker.cv_lexical_ = np.asarray(arrays["cv_lexical"], dtype=np.float64)
             ranker.semantic_coef_ = np.asarray(arrays["semantic_coef"], dtype=np.float64)
@@ -201,7 +160,7 @@ class HybridRanker:
         n_terms = len(ranker.space_.terms)
         consistent = ranker.lexical_coef_.shape == (n_terms,) and ranker.space_.idf.shape == (n_terms,)
         finite = all(np.isfinite(a).all() for a in (ranker.semantic_coef_, ranker.lexical_coef_, ranker.space_.idf))
-        consistent = consistent and ranker.cv_semantic_.shape == ranker.cv_lexical_.shape and 0 <= ranker.share_ <= 1
+        consistent = consistent and ranker.cv_semantic_.shape == ranker.cv_lexical_.shape
         if not (consistent and finite and ranker.semantic_coef_.ndim == 1):
             return None
         return ranker
@@ -219,31 +178,15 @@ def training_key(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def _split(scores: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return scores[mask], scores[~mask]
-
-
-def _scaled(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    center, spread = values[reference].mean(), values[reference].std()
-    return (values - center) / (spread or 1.0)
-
-
 @dataclass(frozen=True)
 class HybridConfig:
     """The hybrid's settings; one set for every profile (the bench measures each against the default)."""
 
     semantic_c: float = 1.0
     lexical_c: float = 0.1
-    shares: tuple[float, ...] = SHARES  # semantic shares tried per profile (ADAPTIVE_SHARES); (0.5,): the plain sum
-    author_weight: float = 0.0  # x log(1 + recency-weighted likes sharing an author)
-    category_weight: float = 0.0  # x log-lift of the primary category among the likes over the day
-    author_half_life_days: float = 365.0
     # Likes teach the learners half as much every this many days of age, unless the profile sets half_life_days:
     # measured on the bench, +0.009 nDCG@10 [+0.000, +0.023] over equal weights.
     half_life_days: float | None = 180.0
-    # Share of the implicit negatives closest to the likes' centroid left out of training: on a day's listing they
-    # are the papers most likely to be liked after all.
-    spare_closest: float = 0.0
 
 
 DEFAULT_HYBRID = HybridConfig()
@@ -254,35 +197,11 @@ def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> Hybr
     negatives, negative_texts = inp.negative_pool()
     if len(inp.liked) < MIN_CLASSIFIER_POSITIVES or len(negatives) < MIN_CLASSIFIER_NEGATIVES:
         return None
-    n_spared = int(config.spare_closest * len(inp.negatives))
-    if n_spared:
-        closeness = inp.negatives @ unit_mean(inp.liked, inp.liked_weights())
-        spared = set((np.argsort(-closeness)[:n_spared] + len(inp.profile.disliked)).tolist())
-        kept = [i for i in range(len(negatives)) if i not in spared]
-        negatives, negative_texts = negatives[kept], [negative_texts[i] for i in kept]
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
     weights = np.r_[inp.liked_weights(inp.half_life_days or config.half_life_days), np.ones(len(negatives))]
     texts = list(inp.profile.liked_texts) + list(negative_texts)
-    ranker = HybridRanker(config.semantic_c, config.lexical_c, config.shares)
+    ranker = HybridRanker(config.semantic_c, config.lexical_c)
     return ranker.fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
-
-
-def metadata_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray]:
-    """The author and category terms of the candidates, and of each like left out of its own profile."""
-    candidates, held = np.zeros(len(inp.candidates)), np.zeros(len(inp.liked))
-    if not (config.author_weight or config.category_weight) or not inp.liked_papers or not inp.candidate_papers:
-        return candidates, held
-    n = len(inp.liked_papers)
-    if config.author_weight:
-        recency = inp.liked_weights(config.author_half_life_days)[:n]
-        for_candidates, for_likes = author_affinity(inp.liked_papers, recency, inp.candidate_papers)
-        candidates += config.author_weight * for_candidates
-        held[:n] += config.author_weight * for_likes
-    if config.category_weight:
-        for_candidates, for_likes = category_lift(inp.liked_papers, inp.candidate_papers)
-        candidates += config.category_weight * for_candidates
-        held[:n] += config.category_weight * for_likes
-    return candidates, held
 
 
 def hybrid_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> tuple[np.ndarray, np.ndarray | None]:
@@ -292,13 +211,9 @@ def hybrid_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> t
     With too few likes or negatives to learn from, semantic (knn) and lexical (TF-IDF) similarity are fused instead.
     """
     ranker = inp.ranker or fit_hybrid(inp, config)
-    extra, extra_held = metadata_scores(inp, config)
     if ranker is None:
-        return zscore(knn(inp)) + zscore(tfidf(inp)) + extra, None
-    fused, held = ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts))
-    if len(held) == len(extra_held):
-        held = held + extra_held
-    return fused + extra, held
+        return zscore(knn(inp)) + zscore(tfidf(inp)), None
+    return ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts))
 
 
 def hybrid_strategy(config: HybridConfig, name: str = "hybrid") -> Strategy:
