@@ -191,8 +191,9 @@ def test_sharpen_votes_and_undo_go_through_the_door(served, door):
     assert _post(client, "/rate", id=ids[0], action="dislike", **{"from": "sharpen"}).status_code == 303
     assert load_profile(sr).section_of(ids[0]) == "disliked"
     assert _post(client, "/undo", id=ids[0], **{"from": "sharpen"}).status_code == 303
-    assert door == [("sr.toml", "rate", "disliked"), ("sr.toml", "remove", "disliked")]
-    assert ids[0] not in load_profile(sr).ids
+    assert _post(client, "/rate", id=ids[1], action="like", **{"from": "sharpen"}).status_code == 303
+    assert door == [("sr.toml", "rate", "disliked"), ("sr.toml", "remove", "disliked"), ("sr.toml", "rate", "liked")]
+    assert ids[0] not in load_profile(sr).ids and load_profile(sr).section_of(ids[1]) == "liked"
 
 
 def test_the_email_vote_page_goes_through_the_door(served, door):
