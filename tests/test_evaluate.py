@@ -508,3 +508,114 @@ def test_cli_evaluate_cold_start_and_active(tmp_path, fake_model):
     both = runner.invoke(app, ["evaluate", "--bench", str(root), "--active", "3", "--cold-start"])
     assert both.exit_code == 2
     assert runner.invoke(app, ["evaluate", "--bench", str(root), "--active", "0"]).exit_code == 2
+
+
+# --- aged profiles: --profile-gap-days and --fresh-profiles -----------------------------------------------------
+
+
+def ids_of(papers) -> list[str]:
+    return [p.arxiv_id for p in papers]
+
+
+def test_profile_gap_keeps_only_papers_seen_that_long_before(bench):
+    for gap in (2, 3, 5):
+        aged = bench.profile("alpha", DAYS[7], gap_days=gap)
+        assert aged and all(p.date <= DAYS[7] - timedelta(days=gap) for p in aged)
+        fresh = bench.profile("alpha", DAYS[7])
+        assert aged == tuple(p for p in fresh if p.date <= DAYS[7] - timedelta(days=gap))
+    assert ids_of(bench.profile("alpha", DAYS[7], 3, gap_days=2)) == [paper_id(4, 1), paper_id(5, 1), paper_id(5, 2)]
+    # Gap 1 is the fresh profile; a paper listed again on the day stays out of an aged profile too.
+    assert bench.profile("alpha", DAYS[4], gap_days=1) == bench.profile("alpha", DAYS[4])
+    assert REPEATED not in ids_of(bench.profile("alpha", DAYS[4], gap_days=1))
+    assert len(bench.profile("alpha", DAYS[3], gap_days=3)) == 2 and bench.profile("alpha", DAYS[3], gap_days=4) == ()
+    with pytest.raises(UsageError, match="0 or more"):
+        bench.profile("alpha", DAYS[7], gap_days=-1)
+
+
+def test_eligibility_follows_the_profile_gap(bench):
+    assert bench.eligible_days("alpha", gap_days=0) == bench.eligible_days("alpha")
+    assert bench.eligible_days("alpha", gap_days=2) == [DAYS[d] for d in (4, 6, 7)]
+    assert bench.eligible_days("beta", gap_days=2) == [DAYS[6]]
+    assert bench.eligible_days("alpha", gap_days=5) == [DAYS[7]]
+    assert bench.eligible_days("beta", gap_days=5) == []
+    # The fast count agrees with the profile it stands for, at every gap.
+    for gap in range(8):
+        for name in bench.lists:
+            expected = [
+                day
+                for day in DAYS
+                if bench.positives(name, day)
+                and len(bench.day_ids[day]) >= 30
+                and len(bench.profile(name, day, gap_days=gap)) >= 5
+            ]
+            assert bench.eligible_days(name, gap_days=gap) == expected, (name, gap)
+    assert bench.pairs(5, gap_days=2) == [("alpha", DAYS[4]), ("alpha", DAYS[6]), ("alpha", DAYS[7]), ("beta", DAYS[6])]
+    assert bench.pairs(1, gap_days=5) == [("alpha", DAYS[7])]
+
+
+def profile_recorder(seen: dict) -> object:
+    def scorer(case: EvalCase) -> np.ndarray:
+        seen[(case.list_name, case.day)] = ids_of(case.profile)
+        return centroid_scorer(case)
+
+    return scorer
+
+
+def test_a_gap_of_zero_is_the_fresh_protocol(bench, embedder):
+    seen_default: dict = {}
+    seen_zero: dict = {}
+    default = evaluate(bench, {"centroid": profile_recorder(seen_default)}, embedder, progress=False)
+    zero = evaluate(bench, {"centroid": profile_recorder(seen_zero)}, embedder, progress=False, profile_gap_days=0)
+    assert zero.rows == default.rows and zero.protocol == default.protocol
+    assert seen_zero == seen_default
+    assert list(seen_default) == bench.pairs(5)
+    assert all(seen_default[(n, d)] == ids_of(bench.profile(n, d)) for n, d in bench.pairs(5))
+    assert default.protocol["pair_gap_days"] == default.protocol["profile_gap_days"] == 0
+    assert default.protocol["lists_without_pairs"] == []
+
+
+def test_aged_profiles_and_fresh_profiles_on_the_same_pairs(bench, embedder):
+    aged_seen: dict = {}
+    fresh_seen: dict = {}
+    aged = evaluate(bench, {"c": profile_recorder(aged_seen)}, embedder, progress=False, profile_gap_days=2)
+    fresh = evaluate(
+        bench, {"c": profile_recorder(fresh_seen)}, embedder, progress=False, profile_gap_days=2, fresh_profiles=True
+    )
+    pairs = bench.pairs(5, gap_days=2)
+    assert list(aged_seen) == list(fresh_seen) == pairs
+    for name, day in pairs:
+        assert aged_seen[(name, day)] == ids_of(bench.profile(name, day, gap_days=2))
+        assert fresh_seen[(name, day)] == ids_of(bench.profile(name, day))
+        assert len(fresh_seen[(name, day)]) > len(aged_seen[(name, day)])
+    assert [(r["list"], r["day"]) for r in aged.rows] == [(r["list"], r["day"]) for r in fresh.rows]
+    assert [r["n_profile"] for r in aged.rows] == [len(aged_seen[p]) for p in pairs]
+    assert (aged.protocol["pair_gap_days"], aged.protocol["profile_gap_days"]) == (2, 2)
+    assert (fresh.protocol["pair_gap_days"], fresh.protocol["profile_gap_days"]) == (2, 0)
+    assert "profile gap 2 days: profiles hold the list papers first seen at least 2 days" in aged.format_table()
+    assert "profile gap 2 days chose the pairs; their profiles are built with a gap of 0 days" in fresh.format_table()
+    # A gap that leaves a list without an eligible day says so.
+    late = evaluate(bench, {"centroid": centroid_scorer}, embedder, progress=False, profile_gap_days=5)
+    assert late.lists == ["alpha"] and late.protocol["lists_without_pairs"] == ["beta"]
+    assert "without an eligible pair at profile gap 5 days (1): beta" in late.format_table(n_resamples=20)
+    with pytest.raises(PaperrecError, match=r"no eligible \(list, day\) pair with profiles aged at least 8 days"):
+        evaluate(bench, {"centroid": centroid_scorer}, embedder, progress=False, profile_gap_days=8)
+
+
+def test_profile_gap_is_checked_before_the_bench_is_read(tmp_path, embedder):
+    from recommender.evaluate import evaluate_bench
+
+    missing = tmp_path / "no-bench"
+    with pytest.raises(UsageError, match="--profile-gap-days must be 0 or more"):
+        evaluate_bench(missing, embedder, profile_gap_days=-1)
+    with pytest.raises(UsageError, match="--fresh-profiles needs --profile-gap-days"):
+        evaluate_bench(missing, embedder, fresh_profiles=True)
+
+
+def test_real_bench_aged_profiles():
+    bench = load_bench(require_bench())
+    fresh_pairs = bench.pairs(6)
+    aged_pairs = bench.pairs(6, gap_days=180)
+    assert 0 < len(aged_pairs) < len(fresh_pairs)
+    for name, day in aged_pairs:
+        profile = bench.profile(name, day, gap_days=180)
+        assert len(profile) >= 5 and all(p.date <= day - timedelta(days=180) for p in profile)

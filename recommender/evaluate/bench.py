@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import zlib
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,20 @@ MIN_POSITIVES = 1
 MAX_NEGATIVES = 200  # implicit negatives per pair, as in the bench README's reference runs
 HISTORY_DAYS = 7
 _DAY_CACHE_SIZE = 16  # days of parsed papers kept in memory
+
+
+def _check_gap(profile_gap_days: int, fresh_profiles: bool = False) -> None:
+    """Refuse a negative profile gap, and fresh profiles without a gap (they have nothing to be compared with)."""
+    if profile_gap_days < 0:
+        raise UsageError(f"--profile-gap-days must be 0 or more, not {profile_gap_days}")
+    if fresh_profiles and profile_gap_days == 0:
+        raise UsageError("--fresh-profiles needs --profile-gap-days above 0: it keeps the pairs that gap chose")
+
+
+def _latest_profile_day(day: date, gap_days: int = 0) -> date:
+    """The last first-seen day a profile paper of the day may have: gap_days before it, and never the day itself."""
+    _check_gap(gap_days)
+    return day - timedelta(days=max(gap_days, 1))
 
 
 def evenly_spaced(items: Sequence[Any], n: int) -> list[Any]:
@@ -105,10 +119,14 @@ class Bench:
         """Ids of the day's candidates that are in the list."""
         return self.day_ids.get(day, frozenset()) & self.lists[name]
 
-    def profile(self, name: str, day: date, max_papers: int = MAX_PROFILE) -> tuple[Paper, ...]:
-        """List papers first seen before the day (not listed on it): the newest max_papers, oldest first."""
+    def profile(self, name: str, day: date, max_papers: int = MAX_PROFILE, *, gap_days: int = 0) -> tuple[Paper, ...]:
+        """List papers first seen at least gap_days before the day (not listed on it): the newest max_papers, oldest
+        first. Gap 0 and gap 1 are the same profile: every paper first seen before the day."""
+        latest = _latest_profile_day(day, gap_days)
         today = self.day_ids.get(day, frozenset())
-        known = [i for i in self.lists[name] if i in self.first_seen and self.first_seen[i] < day and i not in today]
+        known = [
+            i for i in self.lists[name] if i in self.first_seen and self.first_seen[i] <= latest and i not in today
+        ]
         known.sort(key=lambda i: (-self.first_seen[i].toordinal(), i))
         kept = sorted(known[:max_papers], key=lambda i: (self.first_seen[i], i))
         return tuple(self.with_meta(self.list_papers[i]) for i in kept)
@@ -131,8 +149,10 @@ class Bench:
         min_positives: int = MIN_POSITIVES,
         min_profile: int = MIN_PROFILE,
         min_candidates: int = MIN_CANDIDATES,
+        gap_days: int = 0,
     ) -> list[date]:
-        """Days with at least min_positives positives, min_profile profile papers and min_candidates candidates."""
+        """Days with at least min_positives positives, min_profile profile papers (first seen at least gap_days
+        before the day) and min_candidates candidates."""
         ids = self.lists[name]
         seen_days = sorted(self.first_seen[i] for i in ids if i in self.first_seen)
         eligible = []
@@ -140,9 +160,10 @@ class Bench:
             positives = self.positives(name, day)
             if len(positives) < min_positives or len(self.day_ids.get(day, ())) < min_candidates:
                 continue
-            # Profile size without building it: list papers seen before the day, less those listed again today.
-            repeated = sum(1 for i in positives if self.first_seen[i] < day)
-            if bisect_left(seen_days, day) - repeated >= min_profile:
+            # Profile size without building it: list papers seen early enough, less those listed again today.
+            latest = _latest_profile_day(day, gap_days)
+            repeated = sum(1 for i in positives if self.first_seen[i] <= latest)
+            if bisect_right(seen_days, latest) - repeated >= min_profile:
                 eligible.append(day)
         return eligible
 
@@ -154,14 +175,18 @@ class Bench:
         limit: int | None = None,
         min_profile: int = MIN_PROFILE,
         min_candidates: int = MIN_CANDIDATES,
+        gap_days: int = 0,
     ) -> list[tuple[str, date]]:
-        """(list, day) pairs: `days` evenly spaced eligible days per list; `limit` keeps that many, lists in turn."""
+        """(list, day) pairs: `days` evenly spaced eligible days per list (eligible with profiles aged gap_days);
+        `limit` keeps that many, lists in turn."""
         names = sorted(self.lists) if lists is None else list(lists)
         unknown = [n for n in names if n not in self.lists]
         if unknown:
             raise UsageError(f"unknown list {', '.join(unknown)}: choose from {', '.join(sorted(self.lists))}")
         chosen = {
-            n: evenly_spaced(self.eligible_days(n, min_profile=min_profile, min_candidates=min_candidates), days)
+            n: evenly_spaced(
+                self.eligible_days(n, min_profile=min_profile, min_candidates=min_candidates, gap_days=gap_days), days
+            )
             for n in names
         }
         pairs = [(n, d) for n in names for d in chosen[n]]
@@ -230,10 +255,11 @@ def make_case(
     max_profile: int = MAX_PROFILE,
     history_days: int = HISTORY_DAYS,
     max_negatives: int = MAX_NEGATIVES,
+    profile_gap_days: int = 0,
 ) -> EvalCase:
     """Build the EvalCase of one (list, day) pair; history (<= max_negatives sampled) is embedded when first read."""
     candidates = bench.candidates(day)
-    profile = bench.profile(name, day, max_profile)
+    profile = bench.profile(name, day, max_profile, gap_days=profile_gap_days)
     candidate_vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     dim = candidate_vectors.shape[1]
 
@@ -270,19 +296,29 @@ def evaluate(
     max_profile: int = MAX_PROFILE,
     history_days: int = HISTORY_DAYS,
     progress: bool = True,
+    profile_gap_days: int = 0,
+    fresh_profiles: bool = False,
 ) -> EvaluationResult:
-    """Run every scorer on the bench's (list, day) pairs and collect one metric row per (scorer, pair)."""
+    """Run every scorer on the bench's (list, day) pairs and collect one metric row per (scorer, pair).
+
+    `profile_gap_days`: profiles hold only list papers first seen at least that many days before the day, and days
+    are eligible by that profile. `fresh_profiles`: the same pairs, each with its fresh profile (gap 0)."""
+    _check_gap(profile_gap_days, fresh_profiles)
     if not scorers:
         raise UsageError("no scorer to evaluate")
-    pairs = bench.pairs(days, lists=lists, limit=limit)
+    pairs = bench.pairs(days, lists=lists, limit=limit, gap_days=profile_gap_days)
     if not pairs:
-        raise PaperrecError(f"{bench.root}: no eligible (list, day) pair")
+        aged = f" with profiles aged at least {profile_gap_days} days" if profile_gap_days else ""
+        raise PaperrecError(f"{bench.root}: no eligible (list, day) pair{aged}")
+    built_gap = 0 if fresh_profiles else profile_gap_days
     from tqdm import tqdm
 
     rows: list[dict[str, Any]] = []
     calibration: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
     for name, day in tqdm(pairs, desc="evaluating", unit="pair", file=sys.stderr, disable=not progress):
-        case = make_case(bench, name, day, embedder, max_profile=max_profile, history_days=history_days)
+        case = make_case(
+            bench, name, day, embedder, max_profile=max_profile, history_days=history_days, profile_gap_days=built_gap
+        )
         for scorer_name, scorer in scorers.items():
             scores, matches = aligned_scores(scorer(case), case)
             if matches is not None:
@@ -311,6 +347,13 @@ def evaluate(
         "min_profile": MIN_PROFILE,
         "min_candidates": MIN_CANDIDATES,
         "negatives": "the day's other papers, as rank",
+        "pair_gap_days": profile_gap_days,  # the profile gap that made days eligible and chose the pairs
+        "profile_gap_days": built_gap,  # the profile gap the scored profiles were built with
+        "lists_without_pairs": [
+            n
+            for n in (sorted(bench.lists) if lists is None else list(lists))
+            if not bench.eligible_days(n, gap_days=profile_gap_days)
+        ],
     }
     joined = {k: (np.concatenate([m for m, _ in v]), np.concatenate([y for _, y in v])) for k, v in calibration.items()}
     return EvaluationResult(rows=rows, scorers=tuple(scorers), protocol=protocol, calibration=joined)
@@ -327,10 +370,15 @@ def evaluate_bench(
     progress: bool = False,
     cold_start: bool = False,
     active: int | None = None,
+    profile_gap_days: int = 0,
+    fresh_profiles: bool = False,
 ) -> EvaluationResult:
     """Replay a bench folder for strategies (default: all) through score_listing, as `rank` runs them, and collect
     their metrics per (list, day) pair. `cold_start`: the default strategy and the centroid on profiles of an
-    interest sentence and of 1, 3, 5, 10 likes; `active`: that many suggested ratings against as many random ones."""
+    interest sentence and of 1, 3, 5, 10 likes; `active`: that many suggested ratings against as many random ones.
+    `profile_gap_days`: aged profiles, only list papers first seen at least that many days before the day (days are
+    eligible by them); `fresh_profiles`: the pairs that gap chose, with fresh profiles (a paired comparison)."""
+    _check_gap(profile_gap_days, fresh_profiles)
     bench = load_bench(bench_dir)
     if cold_start:
         scorers = cold_start_scorers(strategy_names(strategies) if strategies else ("centroid", "hybrid"))
@@ -340,4 +388,14 @@ def evaluate_bench(
         scorers = active_scorers(active)
     else:
         scorers = {name: strategy_scorer(name) for name in strategy_names(strategies)}
-    return evaluate(bench, scorers, embedder, days=days, lists=lists, limit=limit, progress=progress)
+    return evaluate(
+        bench,
+        scorers,
+        embedder,
+        days=days,
+        lists=lists,
+        limit=limit,
+        progress=progress,
+        profile_gap_days=profile_gap_days,
+        fresh_profiles=fresh_profiles,
+    )

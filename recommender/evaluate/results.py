@@ -131,11 +131,29 @@ class EvaluationResult:
             "rows": self.rows,
         }
 
+    def _protocol_lines(self) -> list[str]:
+        """The profile gap that chose the pairs and the one that built the profiles, and lists left without a pair."""
+        if "profile_gap_days" not in self.protocol:
+            return []
+        chosen, built = self.protocol.get("pair_gap_days", 0), self.protocol["profile_gap_days"]
+        if chosen == built:
+            held = f"first seen at least {built} days before the day" if built else "first seen before the day"
+            lines = [f"profile gap {built} days: profiles hold the list papers {held}; days are eligible by them"]
+        else:
+            lines = [f"profile gap {chosen} days chose the pairs; their profiles are built with a gap of {built} days"]
+        missing = self.protocol.get("lists_without_pairs") or []
+        if missing:
+            lines.append(
+                f"lists without an eligible pair at profile gap {chosen} days ({len(missing)}): {', '.join(missing)}"
+            )
+        return lines
+
     def format_table(self, *, n_resamples: int = 1000, seed: int = 0, baseline: str | None = None) -> str:
         """Plain text: scorer x metric (macro, 95% interval), per-list nDCG@10, and differences to a baseline."""
         width = max(len(s) for s in [*self.scorers, "scorer"])
         pairs = len({(r["list"], r["day"]) for r in self.rows})
         lines = [f"{pairs} pairs over {len(self.lists)} lists; macro averages over lists, [95% bootstrap interval]"]
+        lines += self._protocol_lines()
         lines.append((f"{'scorer':<{width}}  " + "  ".join(f"{METRIC_TITLES[m]:<21}" for m in METRICS)).rstrip())
         for s in self.scorers:
             macro, ci = self.macro(s), self.confidence_intervals(s, n_resamples=n_resamples, seed=seed)
