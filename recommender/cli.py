@@ -536,6 +536,19 @@ def evaluate(
         int | None,
         typer.Option("--active", help="Rate K suggested papers before each day, against K random ones (--bench)."),
     ] = None,
+    profile_gap_days: Annotated[
+        int,
+        typer.Option(
+            "--profile-gap-days",
+            help="Aged profiles: only list papers first seen at least this many days before the day.",
+        ),
+    ] = 0,
+    fresh_profiles: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-profiles", help="Keep the pairs that --profile-gap-days chose but score fresh profiles (paired)."
+        ),
+    ] = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -552,6 +565,8 @@ def evaluate(
         raise UsageError("give either --bench FOLDER or --profile P")
     if bench is None and (cold_start or active is not None):
         raise UsageError("--cold-start and --active replay a bench: give --bench FOLDER")
+    if bench is None and (profile_gap_days or fresh_profiles):
+        raise UsageError("--profile-gap-days and --fresh-profiles replay a bench: give --bench FOLDER")
     if cold_start and active is not None:
         raise UsageError("give --cold-start or --active, not both")
     embedder = settings.embedder()
@@ -567,6 +582,8 @@ def evaluate(
             progress=progress,
             cold_start=cold_start,
             active=active,
+            profile_gap_days=profile_gap_days,
+            fresh_profiles=fresh_profiles,
         )
         typer.echo(result.format_table(baseline=baseline))
         report = result.to_json()

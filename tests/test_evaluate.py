@@ -611,6 +611,41 @@ def test_profile_gap_is_checked_before_the_bench_is_read(tmp_path, embedder):
         evaluate_bench(missing, embedder, fresh_profiles=True)
 
 
+def test_cli_evaluate_profile_gap(tmp_path, fake_model):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    root = write_bench(tmp_path / "bench")
+    runner = CliRunner()
+    out = tmp_path / "aged.json"
+    aged = runner.invoke(
+        app, ["evaluate", "--bench", str(root), "-s", "centroid", "--profile-gap-days", "5", "-o", str(out)]
+    )
+    assert aged.exit_code == 0, aged.output
+    assert aged.stdout.startswith("1 pairs over 1 lists")
+    assert (
+        "profile gap 5 days" in aged.stdout
+        and "without an eligible pair at profile gap 5 days (1): beta" in aged.stdout
+    )
+    report = json.loads(out.read_text())
+    assert report["protocol"]["pair_gap_days"] == report["protocol"]["profile_gap_days"] == 5
+    fresh = runner.invoke(
+        app, ["evaluate", "--bench", str(root), "-s", "centroid", "--profile-gap-days", "5", "--fresh-profiles"]
+    )
+    assert fresh.exit_code == 0, fresh.output
+    assert "profile gap 5 days chose the pairs" in fresh.stdout
+    for args, message in (
+        (["--profile-gap-days", "-1"], "--profile-gap-days must be 0 or more"),
+        (["--fresh-profiles"], "--fresh-profiles needs --profile-gap-days above 0"),
+    ):
+        bad = runner.invoke(app, ["evaluate", "--bench", str(root), *args])
+        assert bad.exit_code == 2 and message in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.output
+    backtest_gap = runner.invoke(app, ["evaluate", "--profile", "p", "--profile-gap-days", "30"])
+    assert backtest_gap.exit_code == 2 and "give --bench" in backtest_gap.stderr
+
+
 def test_real_bench_aged_profiles():
     bench = load_bench(require_bench())
     fresh_pairs = bench.pairs(6)
