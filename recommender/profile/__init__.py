@@ -1,5 +1,7 @@
-"""Profiles: the model (model.py), the one editor of profile files (edit.py), and library imports (library.py)."""
+"""Profiles: the model (model.py), the one editor of profile files (edit.py), library imports (library.py), and how
+old the likes are (age.py)."""
 
+from .age import LikesAge, likes_age
 from .edit import (
     Change,
     Edited,
@@ -63,6 +65,7 @@ __all__ = [
     "Days",
     "Edited",
     "ImportReport",
+    "LikesAge",
     "Moved",
     "PendingPaper",
     "Profile",
@@ -82,6 +85,7 @@ __all__ = [
     "import_library",
     "import_papers",
     "like",
+    "likes_age",
     "load_profile",
     "metadata_lookup",
     "move",

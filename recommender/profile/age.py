@@ -1,0 +1,73 @@
+"""How old a profile's likes are on a given day: old likes teach a ranker their era's words, not their topic."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Profile, ProfilePaper
+
+OLD_AFTER_DAYS = 365  # likes whose median age is over this are old
+RECENT_DAYS = 90  # a like dated this many days before the day, or less, is recent
+RECENT_ENOUGH = 5  # this many recent likes and the likes are not old, whatever their median
+
+_NEW_STYLE = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")  # 2104.10642: April 2021
+_OLD_STYLE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Z]{2})?/(\d{2})(\d{2})\d{3}$")  # hep-th/9901001: January 1999
+_FIRST_OLD_YEAR = 91  # old-style ids began in 1991: 91-99 are 19xx, the rest 20xx
+
+
+@dataclass(frozen=True)
+class LikesAge:
+    """How old a profile's likes are relative to a day: their median age, how many are recent, the years they span."""
+
+    median_days: float | None  # median age in days (negative: newer than the day); None without likes
+    recent: int  # likes dated within RECENT_DAYS before the day, or after it
+    first_year: int | None
+    last_year: int | None
+    likes: int
+
+    @property
+    def is_old(self) -> bool:
+        """True when the likes are mostly over a year old and too few are recent to learn today's words from."""
+        return self.median_days is not None and self.median_days > OLD_AFTER_DAYS and self.recent < RECENT_ENOUGH
+
+    def notice(self) -> str:
+        """One sentence for the user: the years the likes come from, and what today's picks do about it."""
+        years = str(self.first_year)
+        if self.last_year != self.first_year:
+            years += f"\N{EN DASH}{self.last_year}"
+        return f"your likes are from {years}; today's picks lean on similarity until you vote on a few"
+
+
+def paper_date(entry: ProfilePaper) -> date:
+    """The month a paper's arXiv id names (its first day), else the day it was added to the profile."""
+    arxiv_id = entry.paper.arxiv_id
+    found = _NEW_STYLE.match(arxiv_id)
+    century = 2000
+    if found is None:
+        found = _OLD_STYLE.match(arxiv_id)
+        if found is not None and int(found.group(1)) >= _FIRST_OLD_YEAR:
+            century = 1900
+    if found is not None and 1 <= int(found.group(2)) <= 12:
+        return date(century + int(found.group(1)), int(found.group(2)), 1)
+    return entry.added
+
+
+def likes_age(profile: Profile, day: date) -> LikesAge:
+    """How old the profile's liked papers are on `day`.
+
+    Example: likes_age(load_profile(path), date.today()).is_old
+    """
+    dates = [paper_date(p) for p in profile.liked]
+    if not dates:
+        return LikesAge(median_days=None, recent=0, first_year=None, last_year=None, likes=0)
+    ages = [(day - d).days for d in dates]
+    return LikesAge(
+        median_days=float(statistics.median(ages)),
+        recent=sum(1 for age in ages if age <= RECENT_DAYS),
+        first_year=min(dates).year,
+        last_year=max(dates).year,
+        likes=len(dates),
+    )
