@@ -201,14 +201,15 @@ def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.
 
 
 def _report_run(run) -> None:  # run: recommender.run.Run
-    """Notices, one summary line per profile (and why it has no picks), and remember what was shown."""
+    """Notices, one summary line per profile (then a line when its likes are old, and why it has no picks), and
+    remember what was shown."""
     for notice in run.notices:
         typer.echo(notice, err=True)
     for section in run.sections:
         typer.echo(section.summary(), err=True)
-        reason = section.why_empty()
-        if reason:
-            typer.echo(reason, err=True)
+        for line in (section.old_likes(), section.why_empty()):
+            if line:
+                typer.echo(line, err=True)
     if run.sections:
         run.remember()
 

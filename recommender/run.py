@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
-from .profile import Profile, load_profile
+from .profile import Profile, likes_age, load_profile
 from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
@@ -48,6 +48,12 @@ class Section:
         return (
             f"{label}: {listed} papers, {self.embedded} newly embedded, {len(self.picks)} picks, {self.seconds:.1f} s"
         )
+
+    def old_likes(self) -> str | None:
+        """A line for stderr when the profile's likes are old for the listing's day, else None."""
+        day = self.listing.date if self.listing and self.listing.date else date.today()
+        age = likes_age(self.profile, day)
+        return f"{self.profile.name}: {age.notice()}" if age.is_old else None
 
     def why_empty(self) -> str | None:
         """Why there are no picks, when there are none."""

@@ -281,6 +281,29 @@ def test_today_errors(home, fake_model, fake_arxiv):
     assert_error(invoke("today", "--date", "22-04-2021"), 2, "--date must be YYYY-MM-DD")
 
 
+def _likes_file(tmp_path, name: str, ids: list[str]):
+    path = tmp_path / f"{name}.jsonl"
+    rows = [{"id": i, "title": f"Image super-resolution {i}", "abstract": "super-resolution of images"} for i in ids]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_old_likes_are_said_once_on_stderr_for_rank_and_today(home, tmp_path, fake_model, fake_arxiv, example_listing):
+    # The example listing (and the fake arXiv's day) is 2021-04-22: likes of 2017-2018 are old, of 2021 fresh.
+    old = _likes_file(tmp_path, "old", ["1703.00001", "1711.00002", "1805.00003"])
+    fresh = _likes_file(tmp_path, "fresh", ["2103.00001", "2104.00002"])
+    for name, path in (("old", old), ("fresh", fresh)):
+        assert invoke("profile", "new", name, "--from", str(path), "-c", "cs.CV", "--offline").exit_code == 0
+    sentence = "old: your likes are from 2017\N{EN DASH}2018; today's picks lean on similarity until you vote on a few"
+    ranked = invoke("rank", str(example_listing), "-p", "old", "-p", "fresh", "-f", "json")
+    today = invoke("today", "-f", "json")
+    for result in (ranked, today):
+        assert result.exit_code == 0, result.output
+        lines = result.stderr.splitlines()
+        assert lines.count(sentence) == 1 and not any(line.startswith("fresh: your likes") for line in lines)
+        assert {p["profile"] for p in json.loads(result.stdout)} == {"old", "fresh"}  # stdout holds only the picks
+
+
 def test_fetch_writes_jsonl(home, fake_arxiv, tmp_path):
     out = tmp_path / "day.jsonl"
     result = invoke("fetch", "cs.CV", "--date", "2021-04-22", "--cross-lists", "-o", str(out))
