@@ -365,6 +365,32 @@ def test_sharpen_suggests_and_records(client, sr):
     assert ids[0] not in load_profile(sr).ids
 
 
+def _write_old_profile(home: Path) -> Path:
+    """The super-resolution profile with its likes moved back to 2017-2018: old for the stored day, 2021-04-22."""
+    text = (REPO / "profiles" / "super-resolution.toml").read_text().replace('"super-resolution"', '"old-sr"')
+    text = (
+        text.replace('id = "2105.', 'id = "1705.')
+        .replace('id = "2106.', 'id = "1806.')
+        .replace('id = "2107.', 'id = "1807.')
+    )
+    path = home / "profiles" / "old.toml"
+    path.write_text(text)
+    return path
+
+
+def test_today_says_when_the_likes_are_old(sr, home):
+    _write_old_profile(home)
+    with _client() as client:
+        _, root = _page(client, "/?profile=old")
+        (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
+        assert line.text == (
+            "Your likes are from 2017\N{EN DASH}2018; today's picks lean on similarity until you vote on a few."
+        )
+        assert len(_pick_ids(root)) == 10  # the line is above the picks, which are all still there
+        _, root = _page(client, "/?profile=sr")
+        assert not [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
+
+
 def test_history_lists_and_searches_what_was_shown(client, sr):
     _, root = _page(client)
     ids = _pick_ids(root)

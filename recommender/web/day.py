@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..digest import PickView, pick_view
-from ..profile import Edited, Profile, change_profile, load_profile, rate, undo
+from ..profile import Edited, LikesAge, Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, Paper, PaperrecError, Pick
 
 if TYPE_CHECKING:
@@ -244,6 +244,11 @@ class Day:
         with self.lock:
             self.shown += PAGE
             self._display()
+
+    @property
+    def likes_age(self) -> LikesAge:
+        """How old the profile's likes are on this day (the page says so when they are old)."""
+        return likes_age(self.profile, self.day)
 
     @property
     def has_more(self) -> bool:
