@@ -391,6 +391,31 @@ def test_today_says_when_the_likes_are_old(sr, home):
         assert not [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
 
 
+def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
+    import recommender.rank.active as active
+
+    _write_old_profile(home)
+    asked = []
+
+    def recording(*args, **kwargs):
+        asked.append(kwargs.get("bridge", False))
+        return suggest(*args, **kwargs)
+
+    suggest = active.suggest_ratings
+    monkeypatch.setattr(active, "suggest_ratings", recording)
+    with _client() as client:
+        for name in ("old", "sr"):
+            assert _post(client, "/sharpen", profile=name).status_code == 303
+            _wait(_service(client).jobs[f"sharpen {(home / 'profiles' / f'{name}.toml').resolve()}"])
+        _, old = _page(client, "/sharpen?profile=old")
+        _, fresh = _page(client, "/sharpen?profile=sr")
+    assert asked == [True, False]
+    (why,) = [p for p in old.iter("p") if p.attrib.get("id") == "sharpen-why"]
+    assert why.text.startswith("Your likes are from 2017\N{EN DASH}2018: these are the recent papers closest to them")
+    assert len(_pick_ids(old)) == 10
+    assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "sharpen-why"]
+
+
 def test_history_lists_and_searches_what_was_shown(client, sr):
     _, root = _page(client)
     ids = _pick_ids(root)
@@ -508,6 +533,32 @@ def test_suggest_ratings_asks_where_the_match_is_least_sure(sr, example_listing)
     assert len(picked) == 5
     assert min(unsure[p.arxiv_id] for p in picked) >= sorted(unsure.values())[-5] - 1e-6
     assert np.ptp(scored.matches) > 0  # the match does tell the papers apart here
+
+
+def test_suggest_ratings_bridge_asks_among_the_papers_nearest_the_likes(sr, example_listing):
+    import numpy as np
+
+    from recommender.embed import open_embedder
+    from recommender.profile import profile_vectors
+    from recommender.rank import score_listing
+    from recommender.rank.active import suggest_ratings
+
+    embedder = open_embedder()
+    profile = load_profile(sr)
+    listing = read_listing(example_listing)
+    scored = score_listing(listing, profile, embedder)
+    closeness = (scored.vectors @ profile_vectors(profile, embedder).liked.T).max(axis=1)
+    nearest = {scored.candidates[i].arxiv_id for i in np.argsort(-closeness)[:8]}
+    unsure = {p.arxiv_id: m * (1 - m) for p, m in zip(scored.candidates, scored.matches, strict=True)}
+    pool = list(listing.papers)
+    picked = suggest_ratings(profile, pool, embedder, k=3, diversity=0.0, bridge=True, nearest=8)
+    ids = {p.arxiv_id for p in picked}
+    assert len(ids) == 3 and ids <= nearest  # only papers near a like
+    assert min(unsure[i] for i in ids) >= sorted(unsure[i] for i in nearest)[-3] - 1e-6  # the least sure of those
+    again = suggest_ratings(profile, list(reversed(pool)), embedder, k=3, diversity=0.0, bridge=True, nearest=8)
+    assert [p.arxiv_id for p in again] == [p.arxiv_id for p in picked]
+    whole = suggest_ratings(profile, pool, embedder, k=10, bridge=True, nearest=len(pool))
+    assert whole == suggest_ratings(profile, pool, embedder, k=10)  # nearest the whole pool: the plain choice
 
 
 def test_suggest_ratings_for_a_profile_with_only_interests_or_nothing(home, fake_model, example_listing):

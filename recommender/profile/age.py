@@ -33,12 +33,16 @@ class LikesAge:
         """True when the likes are mostly over a year old and too few are recent to learn today's words from."""
         return self.median_days is not None and self.median_days > OLD_AFTER_DAYS and self.recent < RECENT_ENOUGH
 
+    @property
+    def years(self) -> str:
+        """The years the likes come from: the first and the last joined by an en dash, or one year alone."""
+        if self.first_year == self.last_year:
+            return str(self.first_year)
+        return f"{self.first_year}\N{EN DASH}{self.last_year}"
+
     def notice(self) -> str:
         """One sentence for the user: the years the likes come from, and what today's picks do about it."""
-        years = str(self.first_year)
-        if self.last_year != self.first_year:
-            years += f"\N{EN DASH}{self.last_year}"
-        return f"your likes are from {years}; today's picks lean on similarity until you vote on a few"
+        return f"your likes are from {self.years}; today's picks lean on similarity until you vote on a few"
 
 
 def paper_date(entry: ProfilePaper) -> date:

@@ -12,6 +12,8 @@ from ..schema import Listing, Paper
 from .scoring import Scored, score_listing
 from .strategies import unit_mean
 
+BRIDGE_NEAREST = 100  # papers nearest the likes that a bridging batch is chosen from
+
 
 def match_uncertainty(scored: Scored) -> np.ndarray:
     """How unsure the model is of each candidate: p(1 - p) of its calibrated match, highest where p is 1/2.
@@ -33,12 +35,15 @@ def suggest_ratings(
     diversity: float = 0.3,
     store: bool = True,
     uncertainty: Callable[[Scored], np.ndarray] = match_uncertainty,
+    bridge: bool = False,
+    nearest: int = BRIDGE_NEAREST,
 ) -> list[Paper]:
     """About k papers of the pool to rate next: those the model is least sure of (`uncertainty`), chosen greedily
     so they are unlike each other (maximal marginal relevance). Deterministic.
 
     Papers already in the profile are not suggested; a profile with nothing to score against gets a spread of the
-    pool. `store`: keep the fitted model (as `rank`).
+    pool. `store`: keep the fitted model (as `rank`). `bridge` (for old likes and a recent pool): choose only among
+    the `nearest` papers of the pool closest to a like, so each rating links the old likes to today's papers.
     Example: suggest_ratings(load_profile(path), stored_papers, open_embedder(), k=10)
     """
     papers = sorted({p.arxiv_id: p for p in pool if p.arxiv_id not in profile.ids}.values(), key=lambda p: p.arxiv_id)
@@ -51,7 +56,19 @@ def suggest_ratings(
     scored = score_listing(Listing(papers=tuple(papers)), profile, embedder, store=store)
     if not scored.candidates:
         return []
-    return [scored.candidates[i] for i in _spread(scored.vectors, uncertainty(scored), k, diversity)]
+    value = uncertainty(scored)  # (n_candidates,)
+    rows = nearest_to_likes(scored, nearest) if bridge else np.arange(len(value))
+    return [scored.candidates[rows[i]] for i in _spread(scored.vectors[rows], value[rows], k, diversity)]
+
+
+def nearest_to_likes(scored: Scored, n: int) -> np.ndarray:
+    """Rows of the n candidates most similar to any liked paper or interest (max cosine), in candidate order."""
+    liked = scored.inputs.profile.liked if scored.inputs is not None else None  # (n_liked + n_interests, dim)
+    if liked is None or len(liked) == 0:
+        return np.arange(len(scored.candidates))
+    closeness = (scored.vectors @ liked.T).max(axis=1)  # (n_candidates,)
+    closest = np.argsort(-closeness, kind="stable")[: max(n, 1)]  # ties: the candidate first in order
+    return np.sort(closest)  # candidate order again: _spread breaks its ties by it
 
 
 def _spread(vectors: np.ndarray, value: np.ndarray, k: int, diversity: float) -> list[int]:

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..paths import resolve_profile
-from ..profile import Profile, change_profile, load_profile, rate, undo
+from ..profile import Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, NotFound, Paper, PaperrecError
 from .day import Action, Day, last_ranked_day, stored_day
 
 if TYPE_CHECKING:
     from ..embed import CachedEmbedder
+    from ..sources.store import StoredDay
 
 LEXICAL_TERMS = 15
 
@@ -66,6 +67,7 @@ class Job:
     finished: float | None = None
     error: str | None = None
     result: Any = None
+    note: str | None = None  # a line the page shows beside the result: why it is what it is
 
     @property
     def running(self) -> bool:
@@ -350,11 +352,18 @@ class Service:
             from ..rank.active import suggest_ratings
 
             job.status = "reading the stored listings"
-            pool = stored_pool(load_profile(path))
+            profile = load_profile(path)
+            pool = stored_pool(profile)
             if not pool:
                 raise PaperrecError("no stored listings to choose from: use 'Fetch today' first")
+            age = likes_age(profile, pool_days(profile, 1)[0].day)  # old for the newest stored day
+            if age.is_old:  # old likes: ask about the recent papers nearest them, so votes bridge the years between
+                job.note = (
+                    f"Your likes are from {age.years}: these are the recent papers closest to them"
+                    " that the model is least sure about. Rating them bridges the gap."
+                )
             job.status = f"scoring {len(pool)} stored papers"
-            return suggest_ratings(load_profile(path), pool, self.embedder(), k=k)
+            return suggest_ratings(profile, pool, self.embedder(), k=k, bridge=age.is_old)
 
         return self.start_job(f"sharpen {path}", work)
 
@@ -380,15 +389,19 @@ def clusters_of(profile: Profile, vectors: Any) -> list[dict[str, Any]]:
     return sorted(result, key=lambda r: -r["size"])
 
 
-def stored_pool(profile: Profile, max_files: int = 20, max_papers: int = 3000) -> list[Paper]:
-    """Papers of the most recent stored listings (the profile's categories first, else any), newest day first."""
+def pool_days(profile: Profile, max_files: int = 20) -> list[StoredDay]:
+    """The most recent stored listings (the profile's categories first, else any), newest day first."""
     from ..sources.store import iter_stored
 
     days = sorted(iter_stored(), key=lambda s: (s.day, s.category), reverse=True)
     own = [s for s in days if s.category in profile.categories]
-    chosen = (own or days)[:max_files]
+    return (own or days)[:max_files]
+
+
+def stored_pool(profile: Profile, max_files: int = 20, max_papers: int = 3000) -> list[Paper]:
+    """Papers of the most recent stored listings (the profile's categories first, else any), newest day first."""
     pool: dict[str, Paper] = {}
-    for stored in chosen:
+    for stored in pool_days(profile, max_files):
         for paper in stored.read().papers:
             pool.setdefault(paper.arxiv_id, paper)
         if len(pool) >= max_papers:
