@@ -294,7 +294,10 @@ def test_old_likes_are_said_once_on_stderr_for_rank_and_today(home, tmp_path, fa
     fresh = _likes_file(tmp_path, "fresh", ["2103.00001", "2104.00002"])
     for name, path in (("old", old), ("fresh", fresh)):
         assert invoke("profile", "new", name, "--from", str(path), "-c", "cs.CV", "--offline").exit_code == 0
-    sentence = "old: your likes are from 2017\N{EN DASH}2018; today's picks lean on similarity until you vote on a few"
+    sentence = (
+        "old: your likes are from 2017\N{EN DASH}2018; today's picks follow them, "
+        "so vote on a few recent papers (Sharpen offers some) to bring them up to date"
+    )
     ranked = invoke("rank", str(example_listing), "-p", "old", "-p", "fresh", "-f", "json")
     today = invoke("today", "-f", "json")
     for result in (ranked, today):

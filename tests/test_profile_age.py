@@ -97,6 +97,6 @@ def test_enough_recent_likes_make_old_likes_not_old():
 def test_the_sentence_names_the_years():
     span = likes_age(_profile(_like("2001.00001"), _like("2206.00002")), date(2026, 1, 1))
     one = likes_age(_profile(_like("2001.00001"), _like("2006.00002")), date(2026, 1, 1))
-    tail = "; today's picks lean on similarity until you vote on a few"
+    tail = "; today's picks follow them, so vote on a few recent papers (Sharpen offers some) to bring them up to date"
     assert span.notice() == "your likes are from 2020\N{EN DASH}2022" + tail
     assert one.notice() == "your likes are from 2020" + tail

@@ -384,7 +384,8 @@ def test_today_says_when_the_likes_are_old(sr, home):
         _, root = _page(client, "/?profile=old")
         (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
         assert line.text == (
-            "Your likes are from 2017\N{EN DASH}2018; today's picks lean on similarity until you vote on a few."
+            "Your likes are from 2017\N{EN DASH}2018; today's picks follow them, "
+            "so vote on a few recent papers (Sharpen offers some) to bring them up to date."
         )
         assert len(_pick_ids(root)) == 10  # the line is above the picks, which are all still there
         _, root = _page(client, "/?profile=sr")

@@ -41,8 +41,11 @@ class LikesAge:
         return f"{self.first_year}\N{EN DASH}{self.last_year}"
 
     def notice(self) -> str:
-        """One sentence for the user: the years the likes come from, and what today's picks do about it."""
-        return f"your likes are from {self.years}; today's picks lean on similarity until you vote on a few"
+        """One sentence for the user: the years the likes come from, and how to bring the picks up to date."""
+        return (
+            f"your likes are from {self.years}; today's picks follow them, "
+            "so vote on a few recent papers (Sharpen offers some) to bring them up to date"
+        )
 
 
 def paper_date(entry: ProfilePaper) -> date:

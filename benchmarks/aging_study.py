@@ -1,0 +1,143 @@
+"""Aged libraries on the bench: the default against similarity and the baselines when the likes are old.
+
+    PAPERREC_HOME=... python benchmarks/aging_study.py --bench ../shared/bench --days 6 --gap 180 [--fresh-profiles]
+
+`--gap N` builds each pair's profile from the list's papers first seen at least N days before the day (an
+imported library kept for years); `--fresh-profiles` scores the pairs that gap chose with their fresh profiles, so
+aged and fresh compare on the same pairs. Each pair is fitted once through score_listing (the default hybrid, as
+`rank` runs it); the other scorers reuse that fit's inputs:
+  centroid, knn, tfidf, tfidf-svm   the baselines (tfidf-svm: arxiv-sanity's linear SVM on TF-IDF)
+  hybrid (default)                   the product's learned models
+  similarity                         z(knn) + z(tfidf): the hybrid's fallback when it has too little to learn from
+  hybrid + similarity                z(hybrid) + z(similarity), always
+  guard X -> Y                       the hybrid, or Y when the likes are old by rule X (few recent: fewer than 5
+                                     likes in the last 90 days; old: profile.likes_age's is_old, the rule by which
+                                     the product says so: median age over a year and fewer than 5 recent likes)
+Results (table and JSON) go to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np
+
+from recommender.embed import open_embedder
+from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
+from recommender.profile import likes_age
+from recommender.rank import Scored
+from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
+
+RECENT_DAYS = 90
+RECENT_ENOUGH = 5
+
+
+def likes_recent(inp: ScoringInput) -> int:
+    """Likes added in the RECENT_DAYS before the day."""
+    today = inp.today or date.today()
+    return sum(1 for d in inp.profile.added if d is not None and (today - d).days <= RECENT_DAYS)
+
+
+RULES = {
+    "few recent": lambda case, inp: likes_recent(inp) < RECENT_ENOUGH,
+    "old": lambda case, inp: likes_age(case.user_profile(), case.day).is_old,  # the product's rule
+}
+
+
+def scorers() -> dict:
+    """Scorers sharing one default fit per pair."""
+    memo: dict[int, tuple[Scored, dict[str, np.ndarray]]] = {}
+    default = strategy_scorer("hybrid")
+
+    def parts(case: EvalCase) -> tuple[Scored, dict[str, np.ndarray]]:
+        if id(case) not in memo:
+            memo.clear()
+            scored = default(case)
+            inp = scored.inputs
+            similarity = zscore(knn(inp)) + zscore(tfidf(inp))
+            learned = np.asarray(scored.scores, dtype=np.float64)
+            memo[id(case)] = (
+                scored,
+                {
+                    "centroid": centroid(inp),
+                    "knn": knn(inp),
+                    "tfidf": tfidf(inp),
+                    "tfidf-svm": tfidf_svm(inp),
+                    "similarity": similarity,
+                    "hybrid": learned,
+                    "hybrid + similarity": zscore(learned) + zscore(similarity),
+                    **{rule: np.array([test(case, inp)]) for rule, test in RULES.items()},
+                },
+            )
+        return memo[id(case)]
+
+    def plain(kind: str):
+        return lambda case: parts(case)[1][kind]
+
+    def guarded(rule: str, fallback: str):
+        def scorer(case: EvalCase) -> np.ndarray:
+            p = parts(case)[1]
+            return p[fallback] if bool(p[rule][0]) else p["hybrid"]
+
+        return scorer
+
+    chosen = {name: plain(name) for name in ("centroid", "knn", "tfidf", "tfidf-svm")}
+    chosen["hybrid (default)"] = plain("hybrid")
+    chosen["similarity"] = plain("similarity")
+    chosen["hybrid + similarity"] = plain("hybrid + similarity")
+    for rule in RULES:
+        for fallback in ("similarity", "hybrid + similarity"):
+            chosen[f"guard {rule} -> {fallback}"] = guarded(rule, fallback)
+    return chosen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
+    parser.add_argument("--days", type=int, default=6)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--gap", type=int, default=0, help="profile gap in days (an aged library)")
+    parser.add_argument("--fresh-profiles", action="store_true", help="the gap's pairs, with fresh profiles")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+    bench = load_bench(args.bench)
+    result = evaluate(
+        bench,
+        scorers(),
+        open_embedder(),
+        days=args.days,
+        limit=args.limit,
+        profile_gap_days=args.gap,
+        fresh_profiles=args.fresh_profiles,
+        progress=sys.stderr.isatty(),
+    )
+    lines = [result.format_table(baseline="hybrid (default)")]
+    per_list = {s: result.per_list(s) for s in result.scorers}
+    lines.append("lists where each is below centroid, and its worst list against the better of centroid and tfidf-svm")
+    for name in result.scorers:
+        below = sum(per_list[name][n]["ndcg@10"] < per_list["centroid"][n]["ndcg@10"] for n in result.lists)
+        worst = min(
+            per_list[name][n]["ndcg@10"] - max(per_list["centroid"][n]["ndcg@10"], per_list["tfidf-svm"][n]["ndcg@10"])
+            for n in result.lists
+        )
+        d = result.compare(name, "tfidf-svm") if name != "tfidf-svm" else None
+        vs = f"  vs tfidf-svm {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]" if d else ""
+        lines.append(f"  {name:<40} below centroid on {below:>2}  worst {worst:+.3f}{vs}")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}_days{args.days}"
+    (args.out / f"{stem}.txt").write_text(text)
+    (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
