@@ -13,6 +13,8 @@ aged and fresh compare on the same pairs. Each pair is fitted once through score
   guard X -> Y                       the hybrid, or Y when the likes are old by rule X (few recent: fewer than 5
                                      likes in the last 90 days; old: profile.likes_age's is_old, the rule by which
                                      the product says so: median age over a year and fewer than 5 recent likes)
+`--negatives` compares what the learners train against: the day's other papers (the default), papers of the seven
+listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
 Results (table and JSON) go to benchmarks/results/.
 """
 
@@ -22,6 +24,8 @@ import argparse
 import json
 import os
 import sys
+import zlib
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -31,8 +35,10 @@ import numpy as np
 
 from recommender.embed import open_embedder
 from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
+from recommender.evaluate.bench import HISTORY_DAYS, MAX_NEGATIVES
 from recommender.profile import likes_age
 from recommender.rank import Scored
+from recommender.rank.hybrid import hybrid_scores
 from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
 
 RECENT_DAYS = 90
@@ -98,6 +104,50 @@ def scorers() -> dict:
     return chosen
 
 
+def negative_policies(bench) -> dict:
+    """The hybrid (and arxiv-sanity's SVM) trained against the day's papers, against papers of the listing days
+    before it (MAX_NEGATIVES sampled, known likes left out, as arxiv-sanity trains), or against both."""
+    memo: dict[int, dict[str, np.ndarray]] = {}
+    default = strategy_scorer("hybrid")
+
+    def earlier(case: EvalCase) -> tuple[list, np.ndarray]:
+        known = {p.arxiv_id for p in case.profile}
+        papers = [p for p in bench.history(case.day, HISTORY_DAYS) if p.arxiv_id not in known]
+        if len(papers) > MAX_NEGATIVES:  # seeded, so a run is reproducible
+            rng = np.random.default_rng(zlib.crc32(f"{case.list_name}|{case.day.isoformat()}".encode()))
+            papers = [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
+        return papers, case.embedder.embed_papers(papers)
+
+    def parts(case: EvalCase) -> dict[str, np.ndarray]:
+        if id(case) not in memo:
+            memo.clear()
+            scored = default(case)
+            inp = scored.inputs
+            papers, vectors = earlier(case)
+            texts = [p.text for p in papers]
+            before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
+            both = replace(
+                inp,
+                negatives=np.vstack([inp.negatives, vectors]),
+                negative_texts=[*inp.negative_texts, *texts],
+                ranker=None,
+            )
+            memo[id(case)] = {
+                "centroid": centroid(inp),
+                "tfidf": tfidf(inp),
+                "tfidf-svm": tfidf_svm(inp),
+                "tfidf-svm, earlier days": tfidf_svm(before),
+                "hybrid (default)": np.asarray(scored.scores, dtype=np.float64),
+                "hybrid, earlier days": hybrid_scores(before)[0],
+                "hybrid, day + earlier days": hybrid_scores(both)[0],
+            }
+        return memo[id(case)]
+
+    names = ("centroid", "tfidf", "tfidf-svm", "tfidf-svm, earlier days", "hybrid (default)")
+    names += ("hybrid, earlier days", "hybrid, day + earlier days")
+    return {name: (lambda case, name=name: parts(case)[name]) for name in names}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
@@ -105,12 +155,13 @@ def main() -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--gap", type=int, default=0, help="profile gap in days (an aged library)")
     parser.add_argument("--fresh-profiles", action="store_true", help="the gap's pairs, with fresh profiles")
+    parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
     result = evaluate(
         bench,
-        scorers(),
+        negative_policies(bench) if args.negatives else scorers(),
         open_embedder(),
         days=args.days,
         limit=args.limit,
@@ -122,6 +173,8 @@ def main() -> int:
     per_list = {s: result.per_list(s) for s in result.scorers}
     lines.append("lists where each is below centroid, and its worst list against the better of centroid and tfidf-svm")
     for name in result.scorers:
+        if "knn" not in result.scorers and name == "knn":
+            continue
         below = sum(per_list[name][n]["ndcg@10"] < per_list["centroid"][n]["ndcg@10"] for n in result.lists)
         worst = min(
             per_list[name][n]["ndcg@10"] - max(per_list["centroid"][n]["ndcg@10"], per_list["tfidf-svm"][n]["ndcg@10"])
@@ -133,7 +186,8 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}_days{args.days}"
+    stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}{'_negatives' if args.negatives else ''}"
+    stem += f"_days{args.days}"
     (args.out / f"{stem}.txt").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
     return 0
