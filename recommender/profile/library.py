@@ -150,17 +150,25 @@ def _new_pending(profile: Profile, collected: _Collected, section: str) -> tuple
     )
 
 
+def _filled(profile: Profile, papers: Sequence[Paper]) -> list[Change]:
+    """Pending papers whose text is now known, each into the section it waited for, on the day it was added."""
+    by_id = {p.arxiv_id: p for p in profile.pending}
+    changes = []
+    for target in SECTIONS:
+        chosen = [p for p in papers if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
+        if chosen:
+            changes.append(rate(chosen, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in chosen}))
+    return changes
+
+
 def _import_changes(profile: Profile, collected: _Collected, section: str) -> list[Change]:
     """The changes an import makes: its papers, the pending papers it completed, and the ids still without text."""
-    by_id = {p.arxiv_id: p for p in profile.pending}
-    changes = [rate(collected.papers, section, collected.added)]
-    for target in SECTIONS:
-        filled = [p for p in collected.filled if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
-        if filled:
-            changes.append(rate(filled, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in filled}))
     done = [p.arxiv_id for p in collected.filled] + list(collected.gone)
-    changes.append(add_pending(_new_pending(profile, collected, section), done))
-    return changes
+    return [
+        rate(collected.papers, section, collected.added),
+        *_filled(profile, collected.filled),
+        add_pending(_new_pending(profile, collected, section), done),
+    ]
 
 
 def _added(edited: Edited) -> list[Paper]:
@@ -227,12 +235,8 @@ def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | No
     filled: list[Paper] = []
 
     def plan(profile: Profile) -> list[Change]:
-        by_id = {p.arxiv_id: p for p in profile.pending}
-        changes = []
-        for target in SECTIONS:
-            papers = [p for p in completion.papers if p.arxiv_id in by_id and by_id[p.arxiv_id].section == target]
-            changes.append(rate(papers, target, {p.arxiv_id: by_id[p.arxiv_id].added for p in papers}))
-            filled.extend(papers)
+        changes = _filled(profile, completion.papers)
+        filled.extend(p for change in changes for p in change.papers if isinstance(p, Paper))
         return [*changes, add_pending((), [p.arxiv_id for p in filled] + sorted(missing))]
 
     edited = change_profile(path, plan)
