@@ -274,7 +274,7 @@ class Moved:
     before: str | None
     after: str | None
     entry: ProfilePaper | PendingPaper | None = None  # what the profile held before (None when it had nothing)
-    paper: Paper | None = None  # the paper as it is after the change (None when it left the profile)
+    paper: Paper | None = None  # the paper after the change (None when it left the profile or is known by id only)
 
 
 @dataclass(frozen=True)
