@@ -156,6 +156,7 @@ def main() -> int:
     parser.add_argument("--gap", type=int, default=0, help="profile gap in days (an aged library)")
     parser.add_argument("--fresh-profiles", action="store_true", help="the gap's pairs, with fresh profiles")
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
+    parser.add_argument("--list", action="append", dest="lists", help="only this list (repeat); default: all")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
@@ -164,6 +165,7 @@ def main() -> int:
         negative_policies(bench) if args.negatives else scorers(),
         open_embedder(),
         days=args.days,
+        lists=args.lists,
         limit=args.limit,
         profile_gap_days=args.gap,
         fresh_profiles=args.fresh_profiles,
@@ -187,7 +189,7 @@ def main() -> int:
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}{'_negatives' if args.negatives else ''}"
-    stem += f"_days{args.days}"
+    stem += f"_days{args.days}" + ("_lists" + str(len(args.lists)) if args.lists else "")
     (args.out / f"{stem}.txt").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
     return 0
