@@ -3,6 +3,7 @@
 With --threads, also the thread lever: torch and onnxruntime (int8) at 1 thread against their defaults.
 
 Run: .venv/bin/python benchmarks/throughput.py [--n 300] [--repeat 3] [--bench ../shared/bench] [--threads]
+     [--model PATH --torch-only]  (another sentence-transformers model, e.g. all-mpnet-base-v2, beside the default)
 Needs the 'onnx' extra for the ONNX rows (they are skipped without it). Writes benchmarks/results/throughput.json.
 """
 
@@ -50,15 +51,25 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", action="store_true", help="also measure 1 thread against the defaults")
+    parser.add_argument("--model", help="also measure this model (a local sentence-transformers folder), torch fp32")
+    parser.add_argument("--torch-only", action="store_true", help="only the torch fp32 rows")
     args = parser.parse_args()
     if "PAPERREC_HOME" not in os.environ:
         os.environ["PAPERREC_HOME"] = str(REPO / "benchmarks" / "results" / "home")  # where ONNX exports go
     texts = real_abstracts(args.bench, args.n)
     has_onnx = importlib.util.find_spec("onnxruntime") is not None
-    settings = [s for s in SETTINGS if has_onnx or not s[1].startswith("onnx")]
+    settings = [s for s in SETTINGS if (has_onnx and not args.torch_only) or not s[1].startswith("onnx")]
+    if args.torch_only:
+        settings = settings[:1]
+    models = {label: None for label, *_ in settings}
+    if args.model:
+        label = f"torch fp32, {Path(args.model).name}"
+        settings.append((label, "torch", None))
+        models[label] = args.model
     embedders = {}
     for label, backend, length in settings:
-        embedder = Embedder(backend=backend, max_seq_length=length)
+        kwargs = {"model": models[label]} if models[label] else {}
+        embedder = Embedder(backend=backend, max_seq_length=length, **kwargs)
         start = time.perf_counter()
         embedder.encode(texts[:4])  # load (and export once, for ONNX)
         embedders[label] = (embedder, time.perf_counter() - start)
@@ -71,8 +82,11 @@ def main() -> None:
             start = time.perf_counter()
             vectors = embedder.encode(texts)
             rates[label].append(len(texts) / (time.perf_counter() - start))
-            similarity = (vectors * reference).sum(axis=1)
-            cosines[label] = (float(similarity.mean()), float(similarity.min()))
+            if vectors.shape == reference.shape:  # another model's vectors live in another space
+                similarity = (vectors * reference).sum(axis=1)
+                cosines[label] = (float(similarity.mean()), float(similarity.min()))
+            else:
+                cosines[label] = (float("nan"), float("nan"))
     base = statistics.median(rates[settings[0][0]])
     rows = []
     print(f"{len(texts)} real abstracts, {args.repeat} interleaved runs, {os.cpu_count()} CPUs, {platform.processor()}")
@@ -82,8 +96,9 @@ def main() -> None:
         mean, low = cosines[label]
         load = embedders[label][1]
         print(f"{label:<24} {rate:8.1f} {rate / base:6.2f} {load:12.1f}  {mean:.4f} / {low:.4f}")
+        tokens = length or (None if models[label] else 256)  # None: the other model's own
         rows.append(
-            {"setting": label, "backend": backend, "max_seq_length": length or 256, "texts_per_s": rate,
+            {"setting": label, "backend": backend, "max_seq_length": tokens, "texts_per_s": rate,
              "ratio_to_torch_fp32": rate / base, "first_call_s": load, "cosine_mean": mean, "cosine_min": low}
         )  # fmt: skip
     lengths = np.array([len(embedders[settings[0][0]][0]._load().tokenizer(t)["input_ids"]) for t in texts])
