@@ -53,7 +53,7 @@ class _Header:
     section: str | None  # "liked" or "disliked" for their [[...]] headers, else None
 
 
-def _section_of(match: re.Match[str]) -> str | None:
+def _header_section(match: re.Match[str]) -> str | None:
     if not (match.group(1) and match.group(3)):
         return None
     key = match.group(2)
@@ -94,7 +94,7 @@ def _edit_text_fast(text: str, data: dict[str, Any], change: _TableEdit) -> str 
     """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
     if '"""' in text or "'''" in text:
         return None  # a multi-line string could hold lines that look like headers
-    headers = [_Header(m.start(), m.end(), _section_of(m)) for m in _HEADER.finditer(text)]
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
     regions = _regions(text, headers)
     by_section: dict[str, list[int]] = {section: [] for section in TABLES}
     for i, header in enumerate(headers):
