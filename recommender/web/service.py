@@ -10,7 +10,7 @@ import contextlib
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -353,10 +353,11 @@ class Service:
 
             job.status = "reading the stored listings"
             profile = load_profile(path)
-            pool = stored_pool(profile)
+            days = pool_days(profile)
+            pool = stored_pool(days)
             if not pool:
                 raise PaperrecError("no stored listings to choose from: use 'Fetch today' first")
-            age = likes_age(profile, pool_days(profile, 1)[0].day)  # old for the newest stored day
+            age = likes_age(profile, days[0].day)  # old for the newest stored day
             if age.is_old:  # old likes: ask about the recent papers nearest them, so votes bridge the years between
                 job.note = (
                     f"Your likes are from {age.years}: these are the recent papers closest to them"
@@ -398,10 +399,10 @@ def pool_days(profile: Profile, max_files: int = 20) -> list[StoredDay]:
     return (own or days)[:max_files]
 
 
-def stored_pool(profile: Profile, max_files: int = 20, max_papers: int = 3000) -> list[Paper]:
-    """Papers of the most recent stored listings (the profile's categories first, else any), newest day first."""
+def stored_pool(days: Sequence[StoredDay], max_papers: int = 3000) -> list[Paper]:
+    """Papers of these stored listings (pool_days: the newest first), each once, at most max_papers."""
     pool: dict[str, Paper] = {}
-    for stored in pool_days(profile, max_files):
+    for stored in days:
         for paper in stored.read().papers:
             pool.setdefault(paper.arxiv_id, paper)
         if len(pool) >= max_papers:
