@@ -89,8 +89,8 @@ class Day:
         self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
         self.slots: list[Slot] = []
         self.actions: list[Action] = []
-        self.hidden = self._seen_before()
         self.profile = load_profile(path)
+        self.hidden = self._seen_before()
         self.scored: Scored | None = None
         self.rescore()
 
@@ -101,8 +101,7 @@ class Day:
 
         seen = seen_memory()
         try:
-            name = load_profile(self.path).name
-            return seen.seen_before(name, self.day) & {p.arxiv_id for p in self.listing.papers}
+            return seen.seen_before(self.profile.name, self.day) & {p.arxiv_id for p in self.listing.papers}
         finally:
             seen.close()
 
