@@ -3,7 +3,7 @@
 from .explain import explain, sentences, shared_terms
 from .options import RankOptions
 from .registry import REGISTRY, STRATEGIES, get_strategy
-from .scoring import Scored, pick_from, recommend, recommend_settings, score, score_listing
+from .scoring import Scored, pick_from, recommend, score, score_listing
 from .select import apply_rules, diversify, order, top_picks
 from .strategies import ScoringInput, Strategy, unit_mean
 
@@ -21,7 +21,6 @@ __all__ = [
     "order",
     "pick_from",
     "recommend",
-    "recommend_settings",
     "score",
     "score_listing",
     "sentences",

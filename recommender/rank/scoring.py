@@ -246,14 +246,6 @@ def score_listing(
     return Scored(profile, chosen, tuple(candidates), vectors, scores, inp, **counts, held_out=held_out)
 
 
-def recommend_settings(
-    profile: Profile, top: int | None, min_score: float | None, diversity: float | None
-) -> tuple[int | None, float | None, float]:
-    """The cut's settings, checked: the arguments where given, else the profile's (RankOptions.for_profile)."""
-    settings = RankOptions(top=top, min_score=min_score, diversity=diversity).for_profile(profile)
-    return settings.top, settings.min_score, settings.diversity
-
-
 def recommend(
     listing: Listing,
     profile: Profile,
