@@ -203,13 +203,15 @@ def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.
 def _report_run(run) -> None:  # run: recommender.run.Run
     """Notices, one summary line per profile (then a line when its likes are old, and why it has no picks), and
     remember what was shown."""
+    from .schema import printable
+
+    # Profile names and categories come from the user's files: no line breaks or escape sequences reach a log.
     for notice in run.notices:
-        typer.echo(notice, err=True)
+        typer.echo(printable(notice), err=True)
     for section in run.sections:
-        typer.echo(section.summary(), err=True)
-        for line in (section.old_likes(), section.why_empty()):
+        for line in (section.summary(), section.old_likes(), section.why_empty()):
             if line:
-                typer.echo(line, err=True)
+                typer.echo(printable(line), err=True)
     if run.sections:
         run.remember()
 

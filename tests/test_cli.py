@@ -407,3 +407,13 @@ def test_package_api_is_complete_and_lazy():
     # `--help` loads what it prints: no numpy, and not a second click beside the one typer vendors.
     code = "import sys, recommender.cli; print(sorted({'numpy', 'click', 'secrets'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+
+
+def test_a_profile_name_cannot_forge_lines_on_stderr(tmp_path, home, fake_model, example_listing):
+    path = tmp_path / "e.toml"
+    path.write_text('name = "evil\\nFAKE LINE\\u001b[31m"\ncategories = ["cs.CV"]\ninterests = ["super-resolution"]\n')
+    result = invoke("rank", str(example_listing), "-p", str(path), "-f", "json", "--top", "1")
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert not any(line.startswith("FAKE LINE") for line in lines) and "\x1b" not in result.stderr
+    assert any(line.startswith("evil FAKE LINE: ") for line in lines)
