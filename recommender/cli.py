@@ -256,6 +256,28 @@ AllSentencesOption = Annotated[
 DislikeWeightOption = Annotated[
     float | None, typer.Option("--dislike-weight", help="How much dislikes lower a score (default: profile's).")
 ]
+MustOption = Annotated[
+    list[str] | None,
+    typer.Option("--must", help="Keep only papers mentioning one of these terms; repeat (replaces the profile's)."),
+]
+NeverOption = Annotated[
+    list[str] | None,
+    typer.Option("--never", help="Drop papers mentioning this term; repeat (added to the profile's)."),
+]
+
+
+def _rank_options(
+    *, must: list[str] | None, never: list[str] | None, all_sentences: bool, **settings: Any
+):  # -> rank.RankOptions
+    """The ranking options of rank and today, checked before anything is ranked."""
+    from .rank.options import RankOptions
+
+    return RankOptions(
+        **settings,
+        must=tuple(must) if must else None,
+        never=tuple(never) if never else None,
+        **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
+    )
 
 
 def _check_format(fmt: str, output: Path | None, profiles: list[str] | None) -> None:
@@ -283,6 +305,8 @@ def rank(
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
     diversity: DiversityOption = None,
+    must: MustOption = None,
+    never: NeverOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     input_format: InputFormatOption = None,
@@ -302,19 +326,18 @@ def rank(
 
     _check_format(fmt, output, profile)
     listing = read_listings(listings, input_format)
-    run = rank_listing(
-        listing,
-        profile,
-        settings.embedder(),
+    options = _rank_options(
         strategy=strategy,
         top=top,
         min_score=min_score,
         min_match=min_match,
         dislike_weight=dislike_weight,
         diversity=diversity,
-        **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
-        seen=seen_memory() if mark_seen else None,
+        must=must,
+        never=never,
+        all_sentences=all_sentences,
     )
+    run = rank_listing(listing, profile, settings.embedder(), options, seen=seen_memory() if mark_seen else None)
     _report_run(run)
     _write_run(run, fmt, output)
     _exit_for_failures(run)
@@ -457,6 +480,8 @@ def today(
     strategy: StrategyOption = None,
     dislike_weight: DislikeWeightOption = None,
     diversity: DiversityOption = None,
+    must: MustOption = None,
+    never: NeverOption = None,
     fmt: FormatOption = "table",
     output: OutputOption = None,
     email: Annotated[
@@ -481,21 +506,26 @@ def today(
 
         config = load_config()
         config.require_email().password()
-    run = run_today(
-        profile or [],
-        settings.embedder(),
-        seen=seen_memory(),
-        day=wanted_day,
-        include_cross=cross_lists,
-        include_seen=include_seen,
-        offline=offline,
+    options = _rank_options(
         strategy=strategy,
         top=top,
         min_score=min_score,
         min_match=min_match,
         dislike_weight=dislike_weight,
         diversity=diversity,
-        **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
+        must=must,
+        never=never,
+        all_sentences=all_sentences,
+    )
+    run = run_today(
+        profile or [],
+        settings.embedder(),
+        options,
+        seen=seen_memory(),
+        day=wanted_day,
+        include_cross=cross_lists,
+        include_seen=include_seen,
+        offline=offline,
     )
     _report_run(run)
     if config is not None and run.sections:
@@ -909,11 +939,14 @@ def profile_show(
 
     Example: paperrec profile show super-resolution
     """
-    from .profile import load_profile, profile_to_toml
+    from .profile import load_profile, profile_to_toml, unknown_keys_warning
     from .schema import printable
 
     path = paths.resolve_profile(profile)
     loaded = load_profile(path)
+    warning = unknown_keys_warning(loaded, path)
+    if warning:
+        typer.echo(printable(warning), err=True)
     if fmt == "toml":
         typer.echo(profile_to_toml(loaded), nl=False)
         return

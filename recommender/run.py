@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
-from .profile import Profile, likes_age, load_profile
+from .profile import Profile, likes_age, load_profile, unknown_keys_warning
 from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
@@ -179,14 +179,15 @@ def rank_listing(
         key_sentences=key_sentences,
         min_match=min_match,
     )
-    sections, failures = [], []
+    sections, notices, failures = [], [], []
     for path in profile_paths(profiles):
         try:
             profile = load_profile(path)
+            notices += filter(None, [unknown_keys_warning(profile, path)])
             sections.append(_section(listing, path, profile, embedder, options, seen=seen, include_seen=True))
         except PaperrecError as error:
             failures.append(_failure(path, error))
-    return Run(sections=tuple(sections), papers=tuple(listing.papers), failures=tuple(failures))
+    return Run(sections=tuple(sections), papers=tuple(listing.papers), notices=tuple(notices), failures=tuple(failures))
 
 
 def run_today(
@@ -230,6 +231,7 @@ def run_today(
     for path in profile_paths(profiles):
         try:
             profile = load_profile(path)
+            notices += filter(None, [unknown_keys_warning(profile, path)])
             if not profile.categories:
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'

@@ -303,8 +303,13 @@ def test_rank_options_take_the_profiles_settings_where_none_is_given():
         0.4,
         0.1,
     )
-    given = RankOptions(strategy="centroid", min_score=0.0, dislike_weight=0.0, diversity=0.0, min_match=0.0)
+    given = RankOptions(
+        strategy="centroid", min_score=0.0, dislike_weight=0.0, diversity=0.0, min_match=0.0, must=(), never=()
+    )
     assert given.for_profile(profile) == given
+    terms = replace(profile, must=("a",), never=("b",))
+    run = RankOptions(must=("c",), never=("d", "b")).for_profile(terms)
+    assert (run.must, run.never) == (("c",), ("b", "d")) and run.for_profile(terms) == run  # filling twice: the same
     with pytest.raises(UsageError, match="--diversity"):  # the profile's values are checked too
         RankOptions().for_profile(replace(profile, diversity=2.0))
 

@@ -54,6 +54,7 @@ from .model import (
     profile_to_toml,
     profile_vectors,
     remove_papers,
+    unknown_keys_warning,
 )
 
 __all__ = [
@@ -104,6 +105,7 @@ __all__ = [
     "set_interests",
     "start_profile",
     "undo",
+    "unknown_keys_warning",
     "unrate_papers",
     "update_profile",
 ]

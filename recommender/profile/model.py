@@ -262,6 +262,20 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     )
 
 
+def unknown_keys_warning(profile: Profile, path: Path | str) -> str | None:
+    """One line naming the keys of a profile file that paperrec does not know (a typo such as 'nevr'), else None."""
+    import difflib
+
+    if not profile.extra:
+        return None
+    named = []
+    for key in profile.extra:
+        close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
+        named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    keys = "key" if len(named) == 1 else "keys"
+    return f"warning: {path}: unknown {keys} {', '.join(named)} ignored"
+
+
 def load_profile(path: Path) -> Profile:
     """Read a profile TOML file; errors name the file and, for syntax errors, line and column."""
     path = Path(path)

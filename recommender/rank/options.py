@@ -34,6 +34,8 @@ class RankOptions:
     diversity: float | None = None
     key_sentences: int | None = KEY_SENTENCES  # picks that get their key sentences (None: all)
     min_match: float | None = None
+    must: tuple[str, ...] | None = None  # replaces the profile's must terms for this run
+    never: tuple[str, ...] | None = None  # added to the profile's never terms for this run
 
     def __post_init__(self) -> None:
         # Wrong values fail every profile alike, so they are refused before any profile is ranked.
@@ -47,6 +49,9 @@ class RankOptions:
         _finite(self.dislike_weight, "--dislike-weight")
         if self.min_match is not None and not 0 <= self.min_match <= 1:  # NaN fails this too
             raise UsageError(f"--min-match must be between 0 and 1, got {self.min_match}")
+        for what, terms in (("--must", self.must), ("--never", self.never)):
+            if terms is not None and not all(term.strip() for term in terms):
+                raise UsageError(f"{what} needs a word or phrase, not an empty term")
 
     def for_profile(self, profile: Profile) -> RankOptions:
         """These options with the profile's own settings where they are None (checked again)."""
@@ -57,6 +62,9 @@ class RankOptions:
             dislike_weight=profile.dislike_weight if self.dislike_weight is None else self.dislike_weight,
             diversity=profile.diversity if self.diversity is None else self.diversity,
             min_match=profile.min_match if self.min_match is None else self.min_match,
+            must=profile.must if self.must is None else self.must,
+            # A union, so filling twice (a run fills, then scoring fills again) changes nothing.
+            never=profile.never if self.never is None else tuple(dict.fromkeys(profile.never + self.never)),
         )
 
 

@@ -191,11 +191,11 @@ def score_listing(
 ) -> Scored:
     """Score every paper of a listing for a profile, as `rank` does before it cuts the top picks.
 
-    Of the options, the strategy and the dislike weight apply (None: the profile's); `strategy` and `dislike_weight`
-    are the older keyword form. Papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the
-    profile's must/never rules are not candidates. The strategy's negatives are the day's other papers (NEGATIVES),
-    plus `history` (papers shown on earlier days, not liked) when given; a learned model is stored per profile unless
-    `store` is False.
+    Of the options, the strategy, the dislike weight and the must/never terms apply (None: the profile's).
+    `strategy` and `dislike_weight` are the older keyword form. Papers in the profile, ids in `exclude` (e.g. already
+    seen) and papers failing the must/never rules are not candidates. The strategy's negatives are the day's other
+    papers (NEGATIVES), plus `history` (papers shown on earlier days, not liked) when given. A learned model is stored
+    per profile unless `store` is False.
     """
     settings = options_from(options, strategy=strategy, dislike_weight=dislike_weight).for_profile(profile)
     chosen = get_strategy(settings.strategy)
@@ -207,7 +207,7 @@ def score_listing(
     known, excluded = profile.ids, set(exclude)
     unknown = [p for p in listing.papers if p.arxiv_id not in known]
     fresh = [p for p in unknown if p.arxiv_id not in excluded]
-    candidates = apply_rules(fresh, profile.must, profile.never)
+    candidates = apply_rules(fresh, settings.must or (), settings.never or ())
     counts = dict(
         listed=len(listing.papers),
         known=len(listing.papers) - len(unknown),

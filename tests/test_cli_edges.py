@@ -1,0 +1,78 @@
+"""The command line's rough edges: run-time must/never, unknown profile keys, unlike without -p, and more."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from recommender.cli import app
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def _new(name: str, liked_jsonl, *extra: str) -> None:
+    made = invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV", *extra)
+    assert made.exit_code == 0, made.output
+
+
+def _mentions(pick: dict, term: str) -> bool:
+    return re.search(rf"(?<!\w){term}(?!\w)", pick["title"] + " " + pick["abstract"], re.I) is not None
+
+
+def _ranked(*args: str) -> list[dict]:
+    result = invoke("rank", *args, "-f", "json", "-n", "100")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_must_and_never_on_rank(liked_jsonl, fake_model, example_listing, home):
+    _new("sr", liked_jsonl)
+    everything = _ranked(str(example_listing), "-p", "sr")
+    with_video = {p["id"] for p in everything if _mentions(p, "video")}
+    assert with_video and len(with_video) < len(everything)
+    only = _ranked(str(example_listing), "-p", "sr", "--must", "video")
+    assert {p["id"] for p in only} == with_video
+    without = _ranked(str(example_listing), "-p", "sr", "--never", "video")
+    assert {p["id"] for p in without} == {p["id"] for p in everything} - with_video
+
+
+def test_must_replaces_and_never_extends_the_profile(liked_jsonl, fake_model, example_listing, home):
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    text = path.read_text()
+    path.write_text(text.replace('strategy = "hybrid"', 'strategy = "hybrid"\nmust = ["xylophone"]\nnever = ["image"]'))
+    picks = _ranked(str(example_listing), "-p", "sr", "--must", "video", "--never", "network")
+    assert picks
+    for pick in picks:
+        assert _mentions(pick, "video") and not _mentions(pick, "network") and not _mentions(pick, "image")
+
+
+def test_empty_must_term_is_a_usage_error(liked_jsonl, fake_model, example_listing):
+    _new("sr", liked_jsonl)
+    result = invoke("rank", str(example_listing), "-p", "sr", "--must", " ")
+    assert result.exit_code == 2 and "--must" in result.stderr
+
+
+def test_must_and_never_on_today(liked_jsonl, fake_model, fake_arxiv, home):
+    _new("sr", liked_jsonl)
+    result = invoke("today", "-p", "sr", "-f", "json", "-n", "50", "--never", "video")
+    assert result.exit_code == 0, result.output
+    picks = json.loads(result.stdout)
+    assert picks and not any(_mentions(p, "video") for p in picks)
+
+
+def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, example_listing, home):
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "hybrid"\nnevr = ["video"]'))
+    result = invoke("rank", str(example_listing), "-p", "sr")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {path}: unknown key 'nevr' (did you mean 'never'?) ignored"]
+    shown = invoke("profile", "show", "sr")
+    assert shown.exit_code == 0 and shown.stderr.strip() == warnings[0]
+    assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
