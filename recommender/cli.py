@@ -33,9 +33,6 @@ EX_TEMPFAIL = 75  # sysexits.h: try again later (cron can tell it from a bad con
 # Unexpected exceptions that reached the last-resort handler in this process; the test suite fails on any.
 internal_errors: list[BaseException] = []
 
-ProfileOption = Annotated[
-    str, typer.Option("--profile", "-p", help="Profile name (in $PAPERREC_HOME/profiles) or path to a .toml file.")
-]
 InputFormatOption = Annotated[
     str | None, typer.Option("--input-format", help="Listing format md|jsonl|csv (default: from the extension).")
 ]
@@ -397,7 +394,12 @@ def dislike(
 @handle_errors
 def unlike(
     ids: Annotated[list[str], typer.Argument(help="arXiv ids to remove from liked, disliked or pending.")],
-    profile: ProfileOption,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help="Profile file name, display name or .toml path (default: the one with the ids)."
+        ),
+    ] = None,
 ) -> None:
     """Remove papers from a profile's liked, disliked or pending papers.
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
-from .profile import Profile, change_profile, edit
-from .schema import Paper, PaperrecError, split_arxiv_id
+from .profile import Profile, change_profile, edit, load_profile
+from .schema import NotFound, Paper, PaperrecError, UsageError, split_arxiv_id
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,58 @@ def rate(
     return Rating(profile=edited.profile, path=path, added=tuple(new), already=len(refs) - len(new))
 
 
-def unrate(ids: Sequence[str], profile: str) -> Unrating:
+def _stored_profiles() -> list[tuple[Path, Profile]]:
+    """Every readable profile in the profiles directory, by file name (an unreadable one is passed over)."""
+    folder = paths.profiles_dir()
+    found = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            found.append((path, load_profile(path)))
+        except PaperrecError:
+            continue
+    return found
+
+
+def named_profile(name: str) -> Path:
+    """The profile file a name means: a path, a file stem in the profiles directory, or a profile's display name."""
+    refused: UsageError | None = None
+    try:
+        path: Path | None = paths.resolve_profile(name)
+    except UsageError as error:  # a display name may hold what a file name may not ('/')
+        path, refused = None, error
+    if path is not None and path.is_file():
+        return path
+    named = [found for found, profile in _stored_profiles() if profile.name == name]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise UsageError(f"{len(named)} profiles are named {name!r}: give the file's name ({named[0].stem}, ...)")
+    if path is None:
+        raise refused or UsageError(f"invalid profile name {name!r}")
+    return path  # a missing file: the edit says so
+
+
+def profile_holding(keys: Sequence[str]) -> Path:
+    """The one profile that has any of these arXiv ids; an error when none or several have them."""
+    wanted = set(keys)
+    holding = [path for path, profile in _stored_profiles() if wanted & profile.ids]
+    if len(holding) == 1:
+        return holding[0]
+    if not holding:
+        raise NotFound(f"none of {', '.join(keys)} is in any profile in {paths.profiles_dir()}")
+    names = ", ".join(path.stem for path in holding)
+    raise UsageError(f"{', '.join(keys)}: in {len(holding)} profiles ({names}); say which with --profile")
+
+
+def unrate(ids: Sequence[str], profile: str | None = None) -> Unrating:
     """Remove papers by arXiv id from a profile's liked, disliked and pending papers; an error when it has none.
+
+    Without a profile, the one profile that has any of the ids. A profile is named by path, file stem or display name.
 
     Example: unrate(["2104.10642"], "super-resolution")
     """
-    path = paths.resolve_profile(profile)
     keys = [(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids]
+    path = profile_holding(keys) if profile is None else named_profile(profile)
     edited = change_profile(path, [edit.remove(keys)])
     found = edited.removed()
     if not found:

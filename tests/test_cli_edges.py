@@ -76,3 +76,38 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     shown = invoke("profile", "show", "sr")
     assert shown.exit_code == 0 and shown.stderr.strip() == warnings[0]
     assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
+
+
+def test_unlike_finds_the_one_profile_with_the_id(liked_jsonl, home):
+    _new("sr", liked_jsonl)
+    result = invoke("unlike", "2001.00001")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "removed 2001.00001\n"
+    assert "2001.00001" not in (home / "profiles" / "sr.toml").read_text()
+
+
+def test_unlike_without_profile_refuses_none_or_several(liked_jsonl, home):
+    _new("sr", liked_jsonl)
+    _new("vision", liked_jsonl)
+    several = invoke("unlike", "2001.00002")
+    assert several.exit_code == 2 and several.stdout == ""
+    assert several.stderr.splitlines() == [
+        "paperrec: error: 2001.00002: in 2 profiles (sr, vision); say which with --profile"
+    ]
+    none = invoke("unlike", "2104.99999")
+    assert none.exit_code == 1
+    assert len(none.stderr.splitlines()) == 1 and "none of 2104.99999 is in any profile" in none.stderr
+    assert "2001.00002" in (home / "profiles" / "sr.toml").read_text()
+
+
+def test_unlike_takes_the_file_stem_or_the_display_name(liked_jsonl, home):
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    path.write_text(path.read_text().replace('name = "sr"', 'name = "Super resolution / video"'))
+    by_name = invoke("unlike", "2001.00001", "-p", "Super resolution / video")
+    assert by_name.exit_code == 0, by_name.output
+    by_stem = invoke("unlike", "2001.00002", "-p", "sr")
+    assert by_stem.exit_code == 0, by_stem.output
+    assert "2001.0000" not in path.read_text()
+    unknown = invoke("unlike", "2001.00002", "-p", "nobody")
+    assert unknown.exit_code == 1 and "unknown profile" in unknown.stderr
