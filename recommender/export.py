@@ -17,7 +17,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .digest import render_html
-from .schema import Because, PaperrecError, Pick, UsageError, clean_text, printable, safe_url
+from .schema import Because, Paper, PaperrecError, Pick, UsageError, clean_text, printable, safe_url
 from .sources.records import csv_text, paper_to_record
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -334,18 +334,23 @@ def _bibtex_authors(authors: Sequence[str]) -> str:
     return field
 
 
+def bibtex_key(paper: Paper) -> str:
+    """The citation key of a paper, from its id alone, so a day's export appended to another never clashes.
+
+    Example: bibtex_key(paper of 2606.31347) == "arxiv2606.31347"; a t: id (a title hash) gives "title-<hash>".
+    """
+    if not paper.has_arxiv_id:
+        return "title-" + paper.arxiv_id.removeprefix("t:")
+    # Old-style ids hold a '/' (hep-th/9901001), which some reference managers refuse in a key.
+    return "arxiv" + re.sub(r"[^A-Za-z0-9.-]", "-", paper.arxiv_id)
+
+
 def _bibtex_key(pick: Pick, used: set[str]) -> str:
-    paper = pick.paper
-    surname = _slug(paper.authors[0].split()[-1]) if paper.authors and paper.authors[0].split() else ""
-    year = str(paper.date.year) if paper.date else ""
-    if not year and paper.has_arxiv_id and re.match(r"\d{4}\.", paper.arxiv_id):
-        year = "20" + paper.arxiv_id[:2]
-    words = [w for w in _slug(paper.title).split("-") if len(w) > 3]
-    key = (surname.replace("-", "") + year + (words[0] if words else "")) or _slug(paper.arxiv_id).replace("-", "")
+    key = bibtex_key(pick.paper)
     candidate, n = key, 1
-    while candidate in used:
+    while candidate in used:  # one paper picked for two profiles of the same run
         n += 1
-        candidate = f"{key}{chr(ord('a') + n - 2)}" if n <= 27 else f"{key}{n}"
+        candidate = f"{key}-{n}"
     used.add(candidate)
     return candidate
 

@@ -98,13 +98,32 @@ def test_bibtex_reads_back_with_bibtexparser():
     entries = library.entries
     assert len(entries) == 3 and len({e.key for e in entries}) == 3
     first = entries[0]
-    assert first.key == "lovelace2021very"
+    assert [e.key for e in entries] == ["arxiv2104.10642", "title-" + PICKS[1].paper.arxiv_id[2:], "arxiv2105.00001"]
     assert first["eprint"] == "2104.10642" and first["archivePrefix"] == "arXiv"
     assert first["primaryClass"] == "cs.CV" and first["url"] == "https://arxiv.org/abs/2104.10642"
     assert first["author"] == "Ada Lovelace and Alan Turing" and first["year"] == "2021"
     assert "eprint" not in entries[1].fields_dict  # a paper without arXiv id has no eprint
     # A title's own braces are characters, not BibTeX grouping: escaped, so that an import reads them back.
     assert entries[2]["title"] == "{50\\% better \\{robust\\} \\& fast}" and entries[2]["year"] == "2021"
+
+
+def test_bibtex_keys_come_from_ids_so_days_append_without_clashes():
+    from recommender.export import bibtex_key
+
+    def entry(title: str, arxiv_id: str | None, authors: list[str]) -> Pick:
+        return Pick(Paper.make(title, arxiv_id, "abstract", authors), 0.1, 1, "sr")
+
+    # Two days' papers that the old author-year-word keys gave the same key (lovelace2021deep).
+    monday = render([entry("Deep nets", "2104.10642", ["Ada Lovelace"])], "bibtex")
+    tuesday = render([entry("Deep codes", "2104.20000", ["Ada Lovelace"])], "bibtex")
+    assert "@misc{arxiv2104.10642," in monday and "@misc{arxiv2104.20000," in tuesday
+    old_style = Paper.make("Strings", "hep-th/9901001", "", [])
+    assert bibtex_key(old_style) == "arxivhep-th-9901001"
+    untitled = Paper.make("A paper without an id", None, "", [])
+    assert bibtex_key(untitled) == "title-" + untitled.arxiv_id.removeprefix("t:")
+    assert bibtex_key(Paper.make("A paper  without an ID", None, "", [])) == bibtex_key(untitled)  # same title
+    twice = render([entry("Deep nets", "2104.10642", []), entry("Deep nets", "2104.10642", [])], "bibtex")
+    assert "@misc{arxiv2104.10642," in twice and "@misc{arxiv2104.10642-2," in twice  # two profiles, one file
 
 
 def test_table_wraps_off_a_terminal_shortens_on_one_and_never_cuts_a_url():
