@@ -11,7 +11,7 @@ import sys
 import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -48,6 +48,22 @@ def because_record(because: Because | None) -> dict[str, Any] | None:
         "terms": list(because.terms),
         "sentence": because.sentence,
     }
+
+
+def because_line(because: Because | None) -> str:
+    """Why a pick was made, on one line: the closest liked paper and its similarity, then the top terms ("" if none).
+
+    Example: "Video super-resolution (0.82) · video, frames"
+    """
+    if because is None:
+        return ""
+    parts = []
+    if because.papers:
+        _, title, similarity = because.papers[0]
+        parts.append(f"{clean_text(printable(title))} ({similarity:.2f})")
+    if because.terms:
+        parts.append(", ".join(clean_text(printable(term)) for term in because.terms[:3]))
+    return " · ".join(parts)
 
 
 def pick_record(pick: Pick) -> dict[str, Any]:
@@ -144,8 +160,9 @@ def to_jsonl(picks: Sequence[Pick]) -> str:
 
 
 def to_csv(picks: Sequence[Pick]) -> str:
-    """CSV with the pick columns; lists joined with ';', null as empty."""
-    return csv_text(map(pick_record, picks), PICK_COLUMNS)
+    """CSV with the pick columns and `because` on one line; lists joined with ';', null as empty."""
+    rows = ({**pick_record(p), "because": because_line(p.because)} for p in picks)
+    return csv_text(rows, (*PICK_COLUMNS, "because"))
 
 
 # Markdown: HTML's three specials as entities (every Markdown dialect decodes them, not all honour \<), and the
@@ -180,11 +197,14 @@ def _md_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def to_markdown(picks: Sequence[Pick]) -> str:
-    """A Markdown reading list: a heading per pick with its link, score and abstract."""
-    if not picks:
+def to_markdown(picks: Sequence[Pick], *, profile: str | None = None, day: date | None = None) -> str:
+    """A Markdown reading list: a heading with the profile, day and count, then per pick its link, score, reason and
+    abstract."""
+    if not picks and profile is None:
         return "_No picks._\n"
-    parts = [_md_heading(picks[0].profile)]
+    parts = [_md_heading(profile or picks[0].profile, day, len(picks))]
+    if not picks:
+        return parts[0] + "\n_No picks._\n"
     for pick in picks:
         paper = pick.paper
         url = safe_url(paper.url)
@@ -197,14 +217,18 @@ def to_markdown(picks: Sequence[Pick]) -> str:
         if code:
             meta.append(f"[code]({code})")
         parts.append(f"### {pick.rank}. {title}\n{' · '.join(meta)}\n")
+        because = because_line(pick.because)
+        if because:
+            parts.append(_md_line(f"because: {because}") + "\n")
         abstract = _md_line(paper.abstract)
         if abstract:
             parts.append(f"> {abstract}\n")
     return "\n".join(parts)
 
 
-def _md_heading(profile: str) -> str:
-    return f"# paperrec picks for {_md_escape(profile)}\n"
+def _md_heading(profile: str, day: date | None, count: int) -> str:
+    when = f"{day.isoformat()}, " if day else ""
+    return f"# paperrec picks for {_md_escape(profile)}: {when}{count} {'pick' if count == 1 else 'picks'}\n"
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -217,11 +241,14 @@ def xml_text(text: str) -> str:
     return _XML_FORBIDDEN.sub(lambda m: " " if m.group() in "\x0b\x0c" else "", text)
 
 
-def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
-    """An Atom feed of one profile's picks that a feed reader can subscribe to (entry ids are stable)."""
+def to_rss(picks: Sequence[Pick], now: datetime | None = None, *, profile: str | None = None) -> str:
+    """An Atom feed of one profile's picks that a feed reader can subscribe to (entry ids are stable).
+
+    An empty day keeps the profile's title and id when `profile` is given, so a reader sees the same feed.
+    """
     now = now or datetime.now(UTC)
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    profile = picks[0].profile if picks else "paperrec"
+    profile = profile or (picks[0].profile if picks else "paperrec")
     ElementTree.register_namespace("", ATOM_NS)
 
     def add(parent: ElementTree.Element, tag: str, text: str | None = None, **attrs: str) -> ElementTree.Element:
@@ -259,7 +286,14 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None) -> str:
             add(add(entry, "author"), "name", name)
         for category in paper.categories:
             add(entry, "category", term=category)
-        add(entry, "summary", f"score {pick.score:.3f} for {pick.profile}. {paper.abstract}".strip(), type="text")
+        because = because_line(pick.because)
+        reason = f" Because: {because}." if because else ""
+        add(
+            entry,
+            "summary",
+            f"score {pick.score:.3f} for {pick.profile}.{reason} {paper.abstract}".strip(),
+            type="text",
+        )
     ElementTree.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(feed, encoding="unicode") + "\n"
 
@@ -403,21 +437,28 @@ def render(picks: Sequence[Pick], fmt: str = "table") -> str:
     return RENDERERS[fmt](picks)
 
 
-def render_sections(sections: Sequence[tuple[str, Sequence[Pick]]], fmt: str = "table") -> str:
-    """Render several profiles' picks: one section each for table/markdown, one flat list for data formats."""
+def render_sections(
+    sections: Sequence[tuple[str, Sequence[Pick]]], fmt: str = "table", days: Sequence[date | None] = ()
+) -> str:
+    """Render several profiles' picks: one section each for table/markdown, one flat list for data formats.
+
+    `days` (row-aligned with sections, optional) puts each section's day in its Markdown heading.
+    """
     if fmt not in RENDERERS:
         raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(RENDERERS)}")
+    days = list(days) or [None] * len(sections)
+    if fmt == "markdown":
+        return "\n".join(
+            to_markdown(picks, profile=name, day=day) for (name, picks), day in zip(sections, days, strict=True)
+        )
     if len(sections) == 1:
+        if fmt == "rss":  # an empty feed still names its profile
+            return to_rss(sections[0][1], profile=sections[0][0])
         return RENDERERS[fmt](sections[0][1])
     if fmt == "rss":
         raise UsageError("an RSS feed holds one profile: give --output with {profile} in the file name")
-    if fmt in ("table", "markdown"):
-        parts = []
-        for name, picks in sections:
-            heading = f"== {_line(name)} ==\n" if fmt == "table" else ""
-            body = RENDERERS[fmt](picks) if picks or fmt == "table" else f"{_md_heading(name)}\n_No picks._\n"
-            parts.append(heading + body)
-        return "\n".join(parts)
+    if fmt == "table":
+        return "\n".join(f"== {_line(name)} ==\n" + to_table(picks) for name, picks in sections)
     return RENDERERS[fmt]([pick for _, picks in sections for pick in picks])
 
 
@@ -486,7 +527,8 @@ def render_run(sections: Sequence[Any], fmt: str) -> str:
     check_format(fmt)
     if fmt == "html":
         return render_html(sections)
-    return render_sections([(s.profile.name, s.picks) for s in sections], fmt)
+    days = [s.listing.date if getattr(s, "listing", None) is not None else None for s in sections]
+    return render_sections([(s.profile.name, s.picks) for s in sections], fmt, days)
 
 
 def write_sections(sections: Sequence[Any], fmt: str, output: Path) -> list[Path]:

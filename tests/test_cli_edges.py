@@ -111,3 +111,50 @@ def test_unlike_takes_the_file_stem_or_the_display_name(liked_jsonl, home):
     assert "2001.0000" not in path.read_text()
     unknown = invoke("unlike", "2001.00002", "-p", "nobody")
     assert unknown.exit_code == 1 and "unknown profile" in unknown.stderr
+
+
+def _pick_with_reason():
+    from recommender.schema import Because, Paper, Pick
+
+    paper = Paper.make("Fast video upscaling", "2104.10642", "We upscale video.", ["Ada Lovelace"])
+    because = Because(papers=(("2001.00002", "Video super-resolution", 0.8234),), terms=("video", "frames"))
+    return Pick(paper, 0.5, 1, "sr", because=because)
+
+
+def test_because_is_one_line_in_markdown_csv_and_atom():
+    import csv
+    import io
+
+    import feedparser
+
+    from recommender.export import render
+
+    pick = _pick_with_reason()
+    line = "Video super-resolution (0.82) · video, frames"
+    assert "\nbecause: Video super-resolution (0.82) · video, frames\n" in render([pick], "markdown")
+    (row,) = csv.DictReader(io.StringIO(render([pick], "csv")))
+    assert row["because"] == line
+    (entry,) = feedparser.parse(render([pick], "rss")).entries
+    assert entry.summary == f"score 0.500 for sr. Because: {line}. We upscale video."
+
+
+def test_markdown_heading_has_the_day_and_count(liked_jsonl, fake_model, example_listing):
+    _new("sr", liked_jsonl)
+    result = invoke("rank", str(example_listing), "-p", "sr", "-f", "markdown", "-n", "3")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "# paperrec picks for sr: 2021-04-22, 3 picks"
+    assert result.stdout.count("\nbecause: ") == 3
+
+
+def test_an_empty_feed_keeps_its_profiles_title_and_id(liked_jsonl, fake_model, example_listing, home):
+    import feedparser
+
+    _new("Super resolution", liked_jsonl)
+    path = home / "profiles" / "Super resolution.toml"
+    path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "hybrid"\nmust = ["xylophone"]'))
+    result = invoke("rank", str(example_listing), "-p", "Super resolution", "-f", "rss")
+    assert result.exit_code == 0, result.output
+    feed = feedparser.parse(result.stdout)
+    assert not feed.bozo and feed.entries == []
+    assert feed.feed.title == "paperrec picks for Super resolution"
+    assert feed.feed.id == "urn:paperrec:profile:super-resolution"

@@ -49,7 +49,7 @@ def test_jsonl_matches_json():
 
 def test_csv_columns_and_lists():
     rows = list(csv.DictReader(io.StringIO(render(PICKS, "csv"))))
-    assert list(rows[0]) == list(PICK_COLUMNS)
+    assert list(rows[0]) == [*PICK_COLUMNS, "because"]
     assert rows[0]["authors"] == "Ada Lovelace;Alan Turing" and rows[1]["url"] == ""
 
 
