@@ -811,9 +811,9 @@ def _import_into(report, section: str) -> None:  # report: profile.ImportReport
     echo = functools.partial(typer.echo, err=True)
     if report.notice:
         echo(report.notice)
-    echo(
-        f"{report.profile.name}: {len(report.added)} papers added to {section}, {report.already_present} already there"
-    )
+    added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
+    moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
+    echo(f"{report.profile.name}: {added} papers added to {section}{moved}, {report.already_present} already there")
     if report.merged:
         echo(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
     if report.filled:

@@ -158,3 +158,46 @@ def test_an_empty_feed_keeps_its_profiles_title_and_id(liked_jsonl, fake_model, 
     assert not feed.bozo and feed.entries == []
     assert feed.feed.title == "paperrec picks for Super resolution"
     assert feed.feed.id == "urn:paperrec:profile:super-resolution"
+
+
+LIBRARY = """@article{a,
+  title = {Image super-resolution networks},
+  author = {Lovelace, Ada and Turing, Alan},
+  eprint = {2001.00001},
+  abstract = {super-resolution of images},
+  year = {2020},
+}
+@article{c,
+  title = {Depth from one image},
+  author = {Hopper, Grace},
+  eprint = {2001.00003},
+  abstract = {monocular depth},
+  year = {2020},
+}
+"""
+
+
+def test_import_disliked_moves_liked_papers_and_counts_them(liked_jsonl, home, tmp_path):
+    from recommender.profile import load_profile
+
+    _new("sr", liked_jsonl)
+    library = tmp_path / "lib.bib"
+    library.write_text(LIBRARY)
+    result = invoke("profile", "import", "sr", str(library), "--disliked", "--offline")
+    assert result.exit_code == 0, result.output
+    assert "sr: 1 papers added to disliked, 1 moved there from liked, 0 already there" in result.stderr.splitlines()
+    profile = load_profile(home / "profiles" / "sr.toml")
+    assert [p.paper.arxiv_id for p in profile.liked] == ["2001.00002"]
+    assert sorted(p.paper.arxiv_id for p in profile.disliked) == ["2001.00001", "2001.00003"]
+    again = invoke("profile", "import", "sr", str(library), "--disliked", "--offline")
+    assert "sr: 0 papers added to disliked, 2 already there" in again.stderr.splitlines()
+
+
+def test_imported_papers_keep_their_authors(home, tmp_path):
+    from recommender.profile import load_profile
+
+    library = tmp_path / "lib.bib"
+    library.write_text(LIBRARY)
+    assert invoke("profile", "import", "sr", str(library), "--offline").exit_code == 0
+    profile = load_profile(home / "profiles" / "sr.toml")
+    assert [p.paper.authors for p in profile.liked] == [("Ada Lovelace", "Alan Turing"), ("Grace Hopper",)]

@@ -30,6 +30,7 @@ class ImportReport:
     filled: tuple[Paper, ...] = ()  # papers pending from an earlier import whose text this import found
     ignored: int = 0  # notes, attachments and annotations: not papers
     read: int = 0  # entries read from the files, papers and not-papers
+    moved: tuple[Paper, ...] = ()  # of `added`, papers the profile had in its other section (liked, for --disliked)
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,16 @@ def _check_not_empty(collected: _Collected, files: Sequence[Path], path: Path) -
     raise PaperrecError(f"no paper to import from {names}{why if collected.skipped else ''}; {path} was not created")
 
 
-def _report(profile: Profile, collected: _Collected, added: list[Paper], path: Path | None = None) -> ImportReport:
+def _report(
+    profile: Profile,
+    collected: _Collected,
+    added: list[Paper],
+    path: Path | None = None,
+    moved: Sequence[Paper] = (),
+) -> ImportReport:
     fresh_ids = {p.arxiv_id for p in collected.papers}
     return ImportReport(
+        moved=tuple(p for p in moved if p.arxiv_id in fresh_ids),
         profile=profile,
         added=tuple(p for p in added if p.arxiv_id in fresh_ids),
         already_present=collected.listed
@@ -175,6 +183,11 @@ def _added(edited: Edited) -> list[Paper]:
     return [m.paper for m in edited.moved if m.after in SECTIONS and m.paper is not None]
 
 
+def _moved(edited: Edited) -> list[Paper]:
+    """Papers an edit moved from one section to the other (a disliked import of liked papers)."""
+    return [m.paper for m in edited.moved if m.before in SECTIONS and m.after in SECTIONS and m.paper is not None]
+
+
 def import_into_profile(
     path: Path,
     files: Sequence[Path],
@@ -205,7 +218,7 @@ def import_into_profile(
     else:
         _check_not_empty(collected, files, path)
         edited = create_profile_file(path, current, plan, if_exists="edit")
-    return _report(edited.profile, collected, _added(edited), path)
+    return _report(edited.profile, collected, _added(edited), path, _moved(edited))
 
 
 @dataclass(frozen=True)

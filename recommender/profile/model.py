@@ -186,7 +186,10 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
         raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {weight}")
     try:
         paper = Paper.make(
-            title=title, raw_id=raw_id, abstract=_require(table.get("abstract", ""), str, where, "abstract")
+            title=title,
+            raw_id=raw_id,
+            abstract=_require(table.get("abstract", ""), str, where, "abstract"),
+            authors=_str_list(table.get("authors", []), where, "authors"),
         )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
@@ -300,7 +303,10 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
 
 def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     """A paper as its [[liked]] / [[disliked]] table."""
-    table: dict[str, Any] = {"id": entry.paper.arxiv_id, "title": entry.paper.title, "abstract": entry.paper.abstract}
+    table: dict[str, Any] = {"id": entry.paper.arxiv_id, "title": entry.paper.title}
+    if entry.paper.authors:
+        table["authors"] = list(entry.paper.authors)
+    table["abstract"] = entry.paper.abstract
     table["added"] = entry.added
     if entry.weight != 1.0:
         table["weight"] = entry.weight
