@@ -201,3 +201,20 @@ def test_imported_papers_keep_their_authors(home, tmp_path):
     assert invoke("profile", "import", "sr", str(library), "--offline").exit_code == 0
     profile = load_profile(home / "profiles" / "sr.toml")
     assert [p.paper.authors for p in profile.liked] == [("Ada Lovelace", "Alan Turing"), ("Grace Hopper",)]
+
+
+def test_bibtex_added_prefers_when_the_entry_was_added_or_read(tmp_path):
+    from datetime import date
+
+    from recommender.sources.bibtex import bibtex_references
+
+    library = tmp_path / "lib.bib"
+    library.write_text(
+        "@article{a, title = {One}, eprint = {2001.00001}, year = {2020}, urldate = {2024-03-05}}\n"
+        "@article{b, title = {Two}, eprint = {2001.00002}, date = {2020-02-03}, timestamp = {2023-11-02T10:12:13Z}}\n"
+        "@article{c, title = {Three}, eprint = {2001.00003}, year = {2020}, timestamp = {2022.06.07}}\n"
+        "@article{d, title = {Four}, eprint = {2001.00004}, year = {2020}, month = {mar}, urldate = {soon}}\n"
+    )
+    references, skipped = bibtex_references(library)
+    assert not skipped
+    assert [r.added for r in references] == [date(2024, 3, 5), date(2023, 11, 2), date(2022, 6, 7), date(2020, 3, 1)]

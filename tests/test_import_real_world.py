@@ -108,8 +108,8 @@ def test_zotero_bibtex_titles_abstracts_and_dates():
     assert papers["2011.01234"].title == "Café and Naïve François: Accents in BibTeX \N{EN DASH} and Dashes"
     assert papers["2208.01611"].title == r"Ultra-Fast Gaussian Splatting at $\mathcal{O}(n \log n)$ Cost"
     added = dict(zip([p.arxiv_id for p in result.papers], result.added, strict=True))
-    assert added["2106.04417"] == date(2021, 6, 1)  # year + month = jun
-    assert added["2208.01611"] == date(2022, 8, 2)  # BibLaTeX date
+    assert added["2106.04417"] == date(2021, 6, 20)  # urldate, before year + month = jun
+    assert added["2208.01611"] == date(2022, 8, 10)  # urldate, before the BibLaTeX date
     assert added["2011.01234"] == date(2020, 11, 1)  # month = {11}
 
 

@@ -151,8 +151,19 @@ def _year(fields: dict[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# When the entry joined the library (Better BibTeX and JabRef 'timestamp', BibSonomy 'added-at'), or was last read
+# ('urldate', which Zotero writes): closer to the day a paper was liked than its publication date.
+_ADDED_FIELDS = ("timestamp", "dateadded", "added-at", "urldate")
+
+
 def _added(fields: dict[str, str], year: int | None) -> date | None:
-    """The entry's own date: BibLaTeX 'date', else 'year' with 'month' (the 1st of it; January without a month)."""
+    """The entry's own date: when it was added or accessed, else BibLaTeX 'date', else 'year' with 'month' (the 1st
+    of it; January without a month)."""
+    for name in _ADDED_FIELDS:
+        # JabRef may write 2024.03.05; a time after the day is ignored.
+        day = iso_day(re.sub(r"^(\d{4})[./](\d{2})[./](\d{2})", r"\1-\2-\3", fields.get(name, "").strip().strip("{}")))
+        if day is not None:
+            return day
     day = iso_day(fields.get("date", ""))
     if day is not None or year is None:
         return day
