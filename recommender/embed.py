@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from .paths import cache_path
-from .schema import Paper, PaperrecError, UsageError
+from .schema import Paper, PaperrecError, TemporaryFailure, UsageError
 from .sources.guard import is_corrupt, move_aside, one_line, open_derived
 
 if TYPE_CHECKING:
@@ -77,6 +77,36 @@ def packaged_model_dir(package: str) -> Path:
     if not (model_dir / "modules.json").is_file():
         raise PaperrecError(f"the model package {package} has no model files in {model_dir}")
     return model_dir
+
+
+HUB_PROBE_SECONDS = 5.0  # one quick question before the hub library's own retries (about 80 s when it is down)
+
+
+def _hub_unreachable() -> str | None:
+    """Why the model hub cannot be reached (one short reason), or None when it answers (any HTTP status will do)."""
+    import urllib.error
+    import urllib.request
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    try:
+        # urllib honours the proxy variables, as the hub library does.
+        with urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=HUB_PROBE_SECONDS):
+            return None
+    except urllib.error.HTTPError:
+        return None
+    except (OSError, ValueError) as error:
+        reason = " ".join(str(getattr(error, "reason", error)).split()) or type(error).__name__
+        return f"{endpoint} is unreachable ({reason})"
+
+
+def _in_hub_cache(model: str) -> bool:
+    """True when the hub library's local cache holds this model's configuration (so it may load without the hub)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except Exception:  # an odd name, or no hub library: not cached
+        return False
 
 
 class Embedder:
@@ -169,6 +199,15 @@ class Embedder:
     def _load(self) -> SentenceTransformer:
         if self._st_model is not None:
             return self._st_model
+        local_only = self.offline
+        if not local_only and os.environ.get("HF_HUB_OFFLINE", "").lower() not in ("1", "true", "yes", "on"):
+            unreachable = _hub_unreachable()
+            if unreachable is not None and not _in_hub_cache(self.model):
+                raise TemporaryFailure(
+                    f"cannot load model {self.model!r}: the model hub {unreachable} and the model is not in the "
+                    "local cache; try again online, or give a local model folder with --model"
+                )
+            local_only = unreachable is not None  # cached: load it from there without waiting on the hub
         if self.offline:
             # The packaged or local model must never reach for a hub; set before the import reads them.
             os.environ["HF_HUB_OFFLINE"] = "1"
@@ -184,7 +223,7 @@ class Embedder:
         transformers_logging.set_verbosity_error()
         source = str(self.path) if self.path is not None else self.model
         try:
-            st_model = SentenceTransformer(source, device="cpu", local_files_only=self.offline)
+            st_model = SentenceTransformer(source, device="cpu", local_files_only=local_only)
         except Exception as error:  # the library raises many types; all mean "cannot use this model"
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise PaperrecError(f"cannot load model {self.model!r}: {reason}") from None

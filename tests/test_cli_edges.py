@@ -218,3 +218,62 @@ def test_bibtex_added_prefers_when_the_entry_was_added_or_read(tmp_path):
     references, skipped = bibtex_references(library)
     assert not skipped
     assert [r.added for r in references] == [date(2024, 3, 5), date(2023, 11, 2), date(2022, 6, 7), date(2020, 3, 1)]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_hub_model_fails_at_once_when_the_hub_is_unreachable(liked_jsonl, example_listing, tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    _new("sr", liked_jsonl)
+    port = _closed_port()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache: the model must come from the hub
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    command = [sys.executable, "-m", "recommender", "rank", str(example_listing), "-p", "sr", "--model", "org/model"]
+    done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+    assert done.returncode == 75, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"paperrec: error: sr: cannot load model 'org/model': the model hub http://127.0.0.1:{port} is unreachable "
+        "([Errno 111] Connection refused) and the model is not in the local cache; try again online, or give a local "
+        "model folder with --model"
+    )
+
+
+def test_a_cached_hub_model_loads_from_the_cache_when_the_hub_is_unreachable(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import huggingface_hub.constants
+
+    from recommender.embed import Embedder
+
+    snapshot = tmp_path / "hub" / "models--org--model" / "snapshots" / "abc"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "hub" / "models--org--model" / "refs").mkdir()
+    (tmp_path / "hub" / "models--org--model" / "refs" / "main").write_text("abc")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    asked = []
+
+    class FakeSentenceTransformer:
+        max_seq_length = 128
+
+        def __init__(self, source, **options):
+            asked.append((source, options))
+
+    fake = types.ModuleType("sentence_transformers")
+    fake.SentenceTransformer = FakeSentenceTransformer
+    monkeypatch.setitem(sys.modules, "sentence_transformers", fake)
+    Embedder("org/model")._load()
+    assert asked == [("org/model", {"device": "cpu", "local_files_only": True})]
