@@ -404,6 +404,19 @@ class CachedEmbedder:
             known.update(fresh)
         return np.stack([known[h] for h in hashes])
 
+    @property
+    def loaded(self) -> bool:
+        """True when the model is in memory (an encoder that cannot tell counts as loaded)."""
+        return bool(getattr(self.encoder, "loaded", True))
+
+    def cached(self, texts: Sequence[str]) -> list[np.ndarray | None]:
+        """Each text's vector when the cache holds it, else None; never encodes (so never loads the model)."""
+        if self.cache is None or not texts:
+            return [None] * len(texts)
+        hashes = [text_hash(t) for t in texts]
+        known = self.cache.get_many(self.encoder.cache_key, hashes)
+        return [known.get(h) for h in hashes]
+
     def ensure(self, texts: Sequence[str]) -> int:
         """Make sure every text is in the cache, without returning vectors; returns how many were encoded now."""
         hashes = [text_hash(t) for t in texts]

@@ -9,6 +9,10 @@ from typer.testing import CliRunner
 
 from recommender.cli import app
 
+from .conftest import EXAMPLE_LISTING, REPO
+
+EXAMPLE_PROFILE = REPO / "profiles" / "super-resolution.toml"
+
 
 def invoke(*args: str, input: str | None = None):
     return CliRunner().invoke(app, list(args), input=input)
@@ -277,3 +281,59 @@ def test_a_cached_hub_model_loads_from_the_cache_when_the_hub_is_unreachable(tmp
     monkeypatch.setitem(sys.modules, "sentence_transformers", fake)
     Embedder("org/model")._load()
     assert asked == [("org/model", {"device": "cpu", "local_files_only": True})]
+
+
+class SpyEncoder:
+    """An encoder whose model is not loaded: it records every text it is asked to encode."""
+
+    loaded = False
+
+    def __init__(self, fake):
+        self.fake, self.cache_key, self.asked = fake, fake.cache_key, []
+
+    def encode(self, texts):
+        self.asked.extend(texts)
+        return self.fake.encode(texts)
+
+
+def _embedded_day(fake_embedder, tmp_path, strategy: str):
+    from recommender.embed import CachedEmbedder, EmbeddingCache
+    from recommender.profile import load_profile, profile_vectors
+    from recommender.rank import RankOptions, score_listing
+    from recommender.sources import read_listing
+
+    listing = read_listing(EXAMPLE_LISTING)
+    profile = load_profile(EXAMPLE_PROFILE)
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    warm = CachedEmbedder(fake_embedder, cache)
+    warm.embed_papers(listing.papers)  # yesterday's rank embedded the day and the profile, not the sentences
+    profile_vectors(profile, warm)
+    spy = SpyEncoder(fake_embedder)
+    embedder = CachedEmbedder(spy, cache)
+    scored = score_listing(listing, profile, embedder, RankOptions(strategy=strategy))
+    assert spy.asked == []
+    return scored, embedder, spy, warm
+
+
+def test_explanations_do_not_load_the_model_on_an_embedded_day(fake_embedder, tmp_path):
+    from recommender.rank import RankOptions, pick_from, sentences
+
+    scored, embedder, spy, warm = _embedded_day(fake_embedder, tmp_path, "centroid")
+    first = pick_from(scored, embedder, RankOptions(strategy="centroid", top=5))
+    assert spy.asked == []  # the model was not loaded only for key sentences
+    assert all(p.because.sentence in sentences(p.paper.abstract) for p in first if sentences(p.paper.abstract))
+    # Sentences already embedded are used as they are: the same key sentence as a loaded model gives.
+    warm.embed([s for p in first for s in sentences(p.paper.abstract)])
+    spy.loaded = True
+    loaded = pick_from(scored, embedder, RankOptions(strategy="centroid", top=5))
+    spy.loaded = False
+    reused = pick_from(scored, embedder, RankOptions(strategy="centroid", top=5))
+    assert spy.asked == [] and [p.because for p in reused] == [p.because for p in loaded]
+
+
+def test_key_sentences_asked_for_are_embedded(fake_embedder, tmp_path):
+    from recommender.rank import RankOptions, pick_from, sentences
+
+    scored, embedder, spy, _ = _embedded_day(fake_embedder, tmp_path, "knn")
+    picks = pick_from(scored, embedder, RankOptions(strategy="knn", top=3, key_sentences=None))
+    assert spy.asked == [s for p in picks for s in sentences(p.paper.abstract)]

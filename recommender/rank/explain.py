@@ -48,7 +48,9 @@ def explain(
     """Attach a Because to each pick: its closest liked papers, the terms that weighed most, and its key sentence.
 
     Key sentences cost an embedding per sentence, so only the first `key_sentences` picks get one (None: all): a
-    program asking for 200 picks does not wait for a thousand sentences nobody reads.
+    program asking for 200 picks does not wait for a thousand sentences nobody reads. When the model is not loaded
+    (the day came from the cache) and not every sentence was asked for (None), it is not loaded for them: sentences
+    already embedded are reused, and a pick whose sentences are not is given its sentence by TF-IDF.
     """
     if not picks:
         return []
@@ -65,7 +67,12 @@ def explain(
     shown = len(picks) if key_sentences is None else key_sentences
     split = [sentences(p.paper.abstract) if n < shown else [] for n, p in enumerate(picks)]
     flat = [s for parts in split for s in parts]
-    sentence_scores = embedder.embed(flat) @ center if flat else np.zeros(0)
+    if not flat:
+        sentence_scores = np.zeros(0)
+    elif key_sentences is None or embedder.loaded:
+        sentence_scores = embedder.embed(flat) @ center  # (n_sentences,)
+    else:
+        sentence_scores = _scores_without_the_model(split, flat, embedder, center, inp.profile.liked_texts)
     explained, start = [], 0
     for row, (pick, parts) in enumerate(zip(picks, split, strict=True)):
         closest = np.argsort(-sims[row])[:3] if n_liked else []
@@ -74,3 +81,31 @@ def explain(
         start += len(parts)
         explained.append(replace(pick, because=Because(papers=papers, terms=tuple(terms[row]), sentence=best)))
     return explained
+
+
+def _scores_without_the_model(
+    split: Sequence[Sequence[str]],
+    flat: Sequence[str],
+    embedder: CachedEmbedder,
+    center: np.ndarray,
+    liked_texts: Sequence[str],
+) -> np.ndarray:
+    """Each sentence's closeness to the profile without loading the model: by cached vectors where all of its pick's
+    sentences have one, else by TF-IDF cosine to the liked texts (one scale within a pick, so its best is fair)."""
+    cached = embedder.cached(flat)
+    scores = np.zeros(len(flat))  # (n_sentences,)
+    lexical: list[int] = []
+    start = 0
+    for parts in split:
+        rows = range(start, start + len(parts))
+        if all(cached[i] is not None for i in rows):
+            for i in rows:
+                scores[i] = float(cached[i] @ center)
+        else:
+            lexical.extend(rows)
+        start += len(parts)
+    if lexical and liked_texts:
+        _, matrix = fit_tfidf(list(liked_texts) + [flat[i] for i in lexical])
+        profile = np.asarray(matrix[: len(liked_texts)].mean(axis=0)).ravel()  # (n_terms,)
+        scores[lexical] = matrix[len(liked_texts) :] @ profile
+    return scores
