@@ -415,17 +415,22 @@ def unlike(
 
 
 def _parse_day(text: str | None):  # -> date | None
+    """The --date as a day arXiv announced a listing on (every profile's source is arXiv), else a usage error."""
+    import re
     from datetime import date
 
     if text is None:
         return None
-    from .sources.arxiv import check_day
+    from .sources.arxiv import check_announced_day
 
+    # fromisoformat also takes 20210422 and 2021-W16-4; --date promises YYYY-MM-DD only.
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}")
     try:
-        day = date.fromisoformat(text)
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}") from None
-    return check_day(day)
+    return check_announced_day(day)
 
 
 CrossListsOption = Annotated[bool, typer.Option("--cross-lists", help="Include cross-listed papers.")]

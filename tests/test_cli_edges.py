@@ -337,3 +337,22 @@ def test_key_sentences_asked_for_are_embedded(fake_embedder, tmp_path):
     scored, embedder, spy, _ = _embedded_day(fake_embedder, tmp_path, "knn")
     picks = pick_from(scored, embedder, RankOptions(strategy="knn", top=3, key_sentences=None))
     assert spy.asked == [s for p in picks for s in sentences(p.paper.abstract)]
+
+
+def test_date_on_a_day_arxiv_never_announces_is_a_usage_error(liked_jsonl, fake_model, fake_arxiv):
+    _new("sr", liked_jsonl)
+    for args in (("today", "-p", "sr"), ("today", "-p", "sr", "--offline"), ("fetch", "cs.CV")):
+        result = invoke(*args, "--date", "2021-04-24")  # a Saturday
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines() == [
+            "paperrec: error: 2021-04-24 is a Saturday: arXiv listings are dated Monday to Friday; try 2021-04-23"
+        ]
+    assert fake_arxiv.asked == []
+
+
+def test_iso_week_and_compact_dates_are_usage_errors(liked_jsonl, fake_model, fake_arxiv):
+    _new("sr", liked_jsonl)
+    for text in ("2021-W16-4", "20210422", "2021W164", " "):
+        result = invoke("today", "-p", "sr", "--date", text)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines() == [f"paperrec: error: --date must be YYYY-MM-DD, got {text!r}"]

@@ -66,6 +66,20 @@ def check_day(day: date, now: datetime | None = None) -> date:
     return day
 
 
+def check_announced_day(day: date, now: datetime | None = None) -> date:
+    """The day, when arXiv dates a listing on it and has announced it by `now`; else a UsageError naming one to try."""
+    now = now or datetime.now(UTC)
+    check_day(day, now)
+    if not is_announcement_day(day):
+        raise UsageError(
+            f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday; try {previous_announcement(day)}"
+        )
+    latest = latest_announcement(now)
+    if day > latest:
+        raise UsageError(f"arXiv has not announced a listing dated {day} yet; the latest is {latest}")
+    return day
+
+
 def is_announcement_day(day: date) -> bool:
     """True when arXiv dates a listing `day`: Monday to Friday (holidays are not known here; an empty feed tells)."""
     return day.weekday() < 5
@@ -495,13 +509,7 @@ def fetch_listing(
     now = now or datetime.now(UTC)
     latest = latest_announcement(now)
     if day is not None:
-        check_day(day, now)
-        if not is_announcement_day(day):
-            raise UsageError(
-                f"{day} is a {day:%A}: arXiv listings are dated Monday to Friday; try {previous_announcement(day)}"
-            )
-        if day > latest:
-            raise UsageError(f"arXiv has not announced a listing dated {day} yet; the latest is {latest}")
+        check_announced_day(day, now)
     session = _Session(Path(store) if store is not None else listings_dir(), client)
     try:
         if offline:
