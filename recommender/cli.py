@@ -626,6 +626,7 @@ def evaluate(
             fresh_profiles=fresh_profiles,
         )
         typer.echo(result.format_table(baseline=baseline))
+        typer.echo(result.summary_line(baseline))
         report = result.to_json()
     else:
         report = backtest_profile(profile, embedder, strategies=names, listings=listings)

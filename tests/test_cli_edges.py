@@ -356,3 +356,27 @@ def test_iso_week_and_compact_dates_are_usage_errors(liked_jsonl, fake_model, fa
         result = invoke("today", "-p", "sr", "--date", text)
         assert result.exit_code == 2, result.output
         assert result.stderr.splitlines() == [f"paperrec: error: --date must be YYYY-MM-DD, got {text!r}"]
+
+
+def test_evaluate_prints_a_summary_within_100_columns(tmp_path, fake_model):
+    from .test_evaluate import write_bench
+
+    root = write_bench(tmp_path / "bench")
+    result = invoke("evaluate", "--bench", str(root), "-s", "centroid", "-s", "tfidf", "-s", "hybrid", "--days", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 100
+    assert lines[-1].startswith("summary: best ") and " on 4 pairs in 2 lists" in lines[-1]
+    headers = [line.split() for line in lines if line.startswith("scorer ")]
+    assert headers == [["scorer", "nDCG@10", "recall@10", "recall@25"], ["scorer", "MAP", "MRR"]]
+
+
+def test_evaluate_shows_one_pair_as_n_1(tmp_path, fake_model):
+    from .test_evaluate import write_bench
+
+    root = write_bench(tmp_path / "bench")
+    result = invoke("evaluate", "--bench", str(root), "-s", "centroid", "-s", "tfidf", "--limit", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 pair over 1 list;")
+    assert "(n = 1)" in result.stdout and not re.search(r"\[([-+]?\d\.\d{3}), \1\]", result.stdout)
+    assert result.stdout.splitlines()[-1].startswith("summary: best ") and "on 1 pair in 1 list" in result.stdout

@@ -623,7 +623,7 @@ def test_cli_evaluate_profile_gap(tmp_path, fake_model):
         app, ["evaluate", "--bench", str(root), "-s", "centroid", "--profile-gap-days", "5", "-o", str(out)]
     )
     assert aged.exit_code == 0, aged.output
-    assert aged.stdout.startswith("1 pairs over 1 lists")
+    assert aged.stdout.startswith("1 pair over 1 list")
     assert (
         "profile gap 5 days" in aged.stdout
         and "without an eligible pair at profile gap 5 days (1): beta" in aged.stdout

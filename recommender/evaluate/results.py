@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ from .metrics import METRIC_TITLES, METRICS
 if TYPE_CHECKING:
     import pandas as pd
 
+WIDTH = 100  # columns of the printed report
+
 
 def _bootstrap_macro(groups: list[np.ndarray], n_resamples: int, seed: int) -> np.ndarray:
     """Macro means over resampled lists, and resampled pairs within each: (n_resamples, n_metrics)."""
@@ -25,6 +29,11 @@ def _bootstrap_macro(groups: list[np.ndarray], n_resamples: int, seed: int) -> n
         chosen = rng.integers(0, len(groups), len(groups))
         out[r] = np.mean([groups[g][rng.integers(0, len(groups[g]), len(groups[g]))].mean(axis=0) for g in chosen], 0)
     return out
+
+
+def _wrap(line: str) -> list[str]:
+    """A line of prose within WIDTH columns, its continuation lines indented."""
+    return textwrap.wrap(line, WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [line]
 
 
 @dataclass(frozen=True)
@@ -148,17 +157,43 @@ class EvaluationResult:
             )
         return lines
 
+    def _pairs(self) -> int:
+        return len({(r["list"], r["day"]) for r in self.rows})
+
+    def _interval(self, value: float, low: float, high: float, signed: bool = False) -> str:
+        """A value and its interval; one pair has no interval to show, so it says n = 1."""
+        number = "{:+.3f}" if signed else "{:.3f}"
+        if self._pairs() == 1:
+            return number.format(value) + " (n = 1)"
+        return f"{number.format(value)} [{number.format(low)}, {number.format(high)}]"
+
     def format_table(self, *, n_resamples: int = 1000, seed: int = 0, baseline: str | None = None) -> str:
-        """Plain text: scorer x metric (macro, 95% interval), per-list nDCG@10, and differences to a baseline."""
+        """Plain text within 100 columns: scorer x metric (macro, 95% interval), per-list nDCG@10, differences to a
+        baseline."""
         width = max(len(s) for s in [*self.scorers, "scorer"])
-        pairs = len({(r["list"], r["day"]) for r in self.rows})
-        lines = [f"{pairs} pairs over {len(self.lists)} lists; macro averages over lists, [95% bootstrap interval]"]
-        lines += self._protocol_lines()
-        lines.append((f"{'scorer':<{width}}  " + "  ".join(f"{METRIC_TITLES[m]:<21}" for m in METRICS)).rstrip())
+        pairs, lists = self._pairs(), len(self.lists)
+        lines = [
+            f"{pairs} {'pair' if pairs == 1 else 'pairs'} over {lists} {'list' if lists == 1 else 'lists'}; "
+            "macro averages over lists, [95% bootstrap interval]"
+        ]
+        lines += [wrapped for line in self._protocol_lines() for wrapped in _wrap(line)]
+        cells = {}
         for s in self.scorers:
             macro, ci = self.macro(s), self.confidence_intervals(s, n_resamples=n_resamples, seed=seed)
-            cells = [f"{macro[m]:.3f} [{ci[m][0]:.3f}, {ci[m][1]:.3f}]" for m in METRICS]
-            lines.append((f"{s:<{width}}  " + "  ".join(f"{c:<21}" for c in cells)).rstrip())
+            cells[s] = [self._interval(macro[m], *ci[m]) for m in METRICS]
+        cell = max(21, *(len(c) for row in cells.values() for c in row))
+        # As many metrics side by side as fit, in blocks of even size.
+        fit = max(1, (WIDTH - width) // (cell + 2))
+        blocks = math.ceil(len(METRICS) / fit)
+        per_block = math.ceil(len(METRICS) / blocks)
+        for start in range(0, len(METRICS), per_block):
+            chosen = range(start, min(start + per_block, len(METRICS)))
+            if start:
+                lines.append("")
+            titles = "  ".join(f"{METRIC_TITLES[METRICS[i]]:<{cell}}" for i in chosen)
+            lines.append(f"{'scorer':<{width}}  {titles}".rstrip())
+            for s in self.scorers:
+                lines.append((f"{s:<{width}}  " + "  ".join(f"{cells[s][i]:<{cell}}" for i in chosen)).rstrip())
         lines.append("")
         name_width = max(len(n) for n in [*self.lists, "nDCG@10 per list"])
         columns = [max(len(s), 5) for s in self.scorers]
@@ -189,7 +224,20 @@ class EvaluationResult:
             for s in others:
                 d = self.compare(s, baseline, n_resamples=n_resamples, seed=seed)
                 relative = d["difference"] / self.macro(baseline)["ndcg@10"] if self.macro(baseline)["ndcg@10"] else 0
-                lines.append(
-                    f"{s:<{width}}  {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]  ({relative:+.1%})"
-                )
+                interval = self._interval(d["difference"], d["low"], d["high"], signed=True)
+                lines.append(f"{s:<{width}}  {interval}  ({relative:+.1%})")
         return "\n".join(lines) + "\n"
+
+    def summary_line(self, baseline: str | None = None, *, n_resamples: int = 1000, seed: int = 0) -> str:
+        """One line: the scorer with the best macro nDCG@10, over how many pairs and lists, and its gain on the
+        baseline (with its paired interval) when a baseline was run."""
+        best = max(self.scorers, key=lambda s: self.macro(s)["ndcg@10"])  # the first of equals
+        pairs, lists = self._pairs(), len(self.lists)
+        line = (
+            f"summary: best {best}, nDCG@10 {self.macro(best)['ndcg@10']:.3f} on {pairs} "
+            f"{'pair' if pairs == 1 else 'pairs'} in {lists} {'list' if lists == 1 else 'lists'}"
+        )
+        if baseline in self.scorers and baseline != best:
+            d = self.compare(best, baseline, n_resamples=n_resamples, seed=seed)
+            line += f"; {self._interval(d['difference'], d['low'], d['high'], signed=True)} vs {baseline}"
+        return line
