@@ -609,6 +609,15 @@ def evaluate(
         raise UsageError("--profile-gap-days and --fresh-profiles replay a bench: give --bench FOLDER")
     if cold_start and active is not None:
         raise UsageError("give --cold-start or --active, not both")
+    if days < 1:
+        raise UsageError(f"--days must be at least 1, got {days}")
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit must be at least 1, got {limit}")
+    if bench is not None and not cold_start and active is None:  # those compare scorers of their own
+        from .rank import STRATEGIES
+
+        if baseline not in STRATEGIES:
+            raise UsageError(f"unknown --baseline {baseline!r}: choose one of {', '.join(STRATEGIES)}")
     embedder = settings.embedder()
     if bench is not None:
         progress = sys.stderr.isatty()

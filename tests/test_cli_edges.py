@@ -380,3 +380,18 @@ def test_evaluate_shows_one_pair_as_n_1(tmp_path, fake_model):
     assert result.stdout.startswith("1 pair over 1 list;")
     assert "(n = 1)" in result.stdout and not re.search(r"\[([-+]?\d\.\d{3}), \1\]", result.stdout)
     assert result.stdout.splitlines()[-1].startswith("summary: best ") and "on 1 pair in 1 list" in result.stdout
+
+
+def test_evaluate_refuses_bad_numbers_and_an_unknown_baseline(tmp_path, fake_model):
+    from .test_evaluate import write_bench
+
+    root = write_bench(tmp_path / "bench")
+    for args, message in (
+        (["--days", "0"], "--days must be at least 1, got 0"),
+        (["--limit", "-1"], "--limit must be at least 1, got -1"),
+        (["--baseline", "bogus"], "unknown --baseline 'bogus': choose one of "),
+    ):
+        result = invoke("evaluate", "--bench", str(root), "-s", "centroid", *args)
+        assert result.exit_code == 2, result.output
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"paperrec: error: {message}")
