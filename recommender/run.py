@@ -66,7 +66,7 @@ class Section:
             (scored.known, "already in the profile"),
             (self.hidden_seen, "shown on an earlier day (--include-seen shows them)"),
             (scored.excluded - self.hidden_seen, "excluded"),
-            (scored.ruled_out, "dropped by the profile's must/never rules"),
+            (scored.ruled_out, "dropped by the must/never rules"),
         ]
         reasons = [f"{count} {what}" for count, what in parts if count > 0]
         if len(scored):

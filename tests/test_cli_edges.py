@@ -395,3 +395,10 @@ def test_evaluate_refuses_bad_numbers_and_an_unknown_baseline(tmp_path, fake_mod
         assert result.exit_code == 2, result.output
         (line,) = result.stderr.splitlines()
         assert line.startswith(f"paperrec: error: {message}")
+
+
+def test_a_run_must_that_drops_everything_says_so(liked_jsonl, fake_model, example_listing):
+    _new("sr", liked_jsonl)
+    result = invoke("rank", str(example_listing), "-p", "sr", "--must", "xylophone")
+    assert result.exit_code == 0 and result.stdout == "No picks.\n"
+    assert "sr: no picks among 59 papers: 59 dropped by the must/never rules" in result.stderr

@@ -55,7 +55,7 @@ def test_an_empty_result_says_why(home, liked_jsonl, fake_model, example_listing
     )
     result = invoke("rank", str(example_listing), "-p", "sr")
     assert result.exit_code == 0 and result.stdout == "No picks.\n"
-    assert "sr: no picks among 59 papers: 59 dropped by the profile's must/never rules" in result.stderr
+    assert "sr: no picks among 59 papers: 59 dropped by the must/never rules" in result.stderr
 
 
 def test_dash_is_stdin_and_stdout(example_listing, fake_model, tmp_path):
