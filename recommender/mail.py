@@ -59,10 +59,13 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
 
 
 def vote_links(serve_url: str, now: datetime) -> VoteLink:
-    """vote_link(section, pick, action) for the digest: a signed link to serve_url's /vote/ page, issued today."""
+    """vote_link(section, pick, action) for the digest: a signed link to serve_url's /vote/ page, issued today.
+
+    The link names the profile by its file stem (what `-p NAME` takes), never by its path.
+    """
 
     def vote_link(section: Section, pick: Pick, action: str) -> str:
-        return vote_url(serve_url, str(section.path), pick.paper.arxiv_id, action, issued=now.date())
+        return vote_url(serve_url, Path(section.path).stem, pick.paper.arxiv_id, action, issued=now.date())
 
     return vote_link
 
