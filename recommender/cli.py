@@ -216,12 +216,26 @@ def _report_run(run) -> None:  # run: recommender.run.Run
         run.remember()
 
 
-def _exit_for_failures(run) -> None:  # run: recommender.run.Run
-    """One line per profile that failed; exit 75 when every failure may pass by itself, else 1."""
+def _exit_for_failures(run, mail: list[PaperrecError] | None = None) -> None:  # run: recommender.run.Run
+    """One line per profile that failed and per digest not sent; exit 75 when every failure may pass by itself,
+    else 1."""
     for failure in run.failures:
         typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
-    if run.failures:
-        raise typer.Exit(EX_TEMPFAIL if all(f.transient for f in run.failures) else 1)
+    for error in mail or []:
+        typer.echo(f"paperrec: error: {error}", err=True)
+    transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
+    if transient:
+        raise typer.Exit(EX_TEMPFAIL if all(transient) else 1)
+
+
+def _resend(config):  # config: recommender.config.Config -> recommender.mail.Resent
+    """Send the digests kept unsent and say what was sent and what was dropped."""
+    from .mail import resend_unsent
+
+    resent = resend_unsent(config)
+    for line in (*resent.dropped, *resent.sent):
+        typer.echo(f"paperrec: {line}", err=True)
+    return resent
 
 
 FormatOption = Annotated[
@@ -461,7 +475,10 @@ def today(
     output: OutputOption = None,
     email: Annotated[
         bool,
-        typer.Option("--email", help="Send the digest by email ($PAPERREC_HOME/config.toml); exit 75 if unsent."),
+        typer.Option(
+            "--email",
+            help="Send the digest by email ($PAPERREC_HOME/config.toml), after any kept unsent; exit 75 if unsent.",
+        ),
     ] = False,
     all_sentences: AllSentencesOption = False,
     *,
@@ -476,11 +493,17 @@ def today(
     _check_format(fmt, output, profile)
     wanted_day = _parse_day(day)
     config = None
+    mail_errors: list[PaperrecError] = []
     if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
         from .config import load_config
+        from .mail import link_warning
 
         config = load_config()
         config.require_email().password()
+        warning = link_warning(config)
+        if warning:
+            typer.echo(f"paperrec: warning: {warning}", err=True)
+        mail_errors += filter(None, [_resend(config).error])  # the digests kept from earlier days go first
     run = run_today(
         profile or [],
         settings.embedder(),
@@ -499,13 +522,40 @@ def today(
     )
     _report_run(run)
     if config is not None and run.sections:
-        from .mail import deliver_digest
+        from .mail import MailError, MailRejected, deliver_digest
 
-        message = deliver_digest(run, config)
-        typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+        try:
+            message = deliver_digest(run, config)
+            typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+        except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
+            mail_errors.append(error)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
-    _exit_for_failures(run)
+    _exit_for_failures(run, mail_errors)
+
+
+@app.command("email")
+@handle_errors
+def email_command(
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send the digests kept in $PAPERREC_HOME/state/unsent/, oldest first.")
+    ] = False,
+) -> None:
+    """Send the digests that could not be sent (exit 75 if the server is still out of reach, 1 if it refuses).
+
+    Example: paperrec email --resend
+    """
+    from .config import load_config
+
+    if not resend:
+        raise UsageError("nothing to do: --resend sends the digests kept in $PAPERREC_HOME/state/unsent/")
+    config = load_config()
+    config.require_email().password()
+    resent = _resend(config)
+    if resent.error is not None:
+        raise resent.error
+    if not resent.sent and not resent.dropped:
+        typer.echo("paperrec: no digest is waiting to be sent", err=True)
 
 
 @app.command()

@@ -1,4 +1,7 @@
-"""The digest by email: an HTML message with a plain-text alternative, sent through SMTP, kept on disk if it fails."""
+"""The digest by email: an HTML message with a plain-text alternative, sent through SMTP, kept on disk if it fails.
+
+A kept digest waits in state/unsent/ until `paperrec email --resend` (or the next `today --email`) sends it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,19 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from email import policy
+from dataclasses import dataclass
+from datetime import date, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from .config import Config, EmailConfig
-from .paths import atomic_write_bytes, state_dir
+from .config import Config, EmailConfig, is_local_host
+from .paths import atomic_write_bytes, locked, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure
-from .signing import vote_url
+from .signing import MAX_AGE_DAYS, vote_url
 
 if TYPE_CHECKING:
     from .run import Run, Section
@@ -30,7 +35,11 @@ _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not
 
 
 class MailError(TemporaryFailure):
-    """Sending failed for a reason that may pass (server down, refused login, timeout, TLS): exit 75, digest kept."""
+    """Sending failed for a reason that may pass (server down, a 4xx reply, timeout, TLS): exit 75, digest kept."""
+
+
+class MailRejected(PaperrecError):
+    """The server refused the digest for good (a 5xx reply, e.g. a wrong password): exit 1, digest kept."""
 
 
 def unsent_dir() -> Path:
@@ -56,6 +65,17 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
     what = "no new picks" if count == 0 else "1 pick" if count == 1 else f"{count} picks"
     return f"paperrec: {what} for {who}, {day.isoformat()}"
+
+
+def link_warning(config: Config) -> str | None:
+    """A warning when serve_url is on this machine, so the digest's vote links open nowhere else; else None."""
+    host = urlsplit(config.serve_url).hostname if config.serve_url else None
+    if host is None or not is_local_host(host):
+        return None
+    return (
+        f"serve_url {config.serve_url} is this machine: vote links will work only on this machine "
+        "(see the README, 'The digest by email')"
+    )
 
 
 def vote_links(serve_url: str, now: datetime) -> VoteLink:
@@ -175,6 +195,13 @@ def _explain(error: BaseException, email: EmailConfig, timeout: float) -> str:
     return f"{server}: {_one_line(str(error)) or type(error).__name__}"
 
 
+def _permanent(error: BaseException) -> bool:
+    """Whether the server said no for good (5xx): trying the same message again will not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
 def _tls_context(email: EmailConfig) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=str(email.ca_file) if email.ca_file else None)
@@ -216,20 +243,21 @@ def send_digest(
         smtp.send_message(message, from_addr=parseaddr(email.sender)[1], to_addrs=[parseaddr(a)[1] for a in email.to])
         smtp.quit()
     except (smtplib.SMTPException, OSError) as error:  # OSError covers refused, timeout, DNS and TLS errors
-        raise MailError(f"cannot send the digest: {_explain(error, email, timeout)}") from None
+        failure = MailRejected if _permanent(error) else MailError
+        raise failure(f"cannot send the digest: {_explain(error, email, timeout)}") from None
     finally:
         if smtp is not None:
             smtp.close()
 
 
 def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
-    """Store a message that could not be sent as an .eml file under state/unsent/ (atomically); return its path."""
+    """Store a message that could not be sent as an .eml file under state/unsent/ (atomically, mode 0600)."""
     folder = unsent_dir()
     moment = (now or datetime.now()).strftime("%Y-%m-%dT%H%M%S")
     path = folder / f"digest-{moment}-{secrets.token_hex(3)}.eml"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # its vote links cast votes for whoever opens them
-        atomic_write_bytes(path, message.as_bytes(policy=policy.default))
+        atomic_write_bytes(path, message.as_bytes(policy=policy.default), mode=0o600)
     except OSError as error:
         raise PaperrecError(f"cannot keep the unsent digest in {folder}: {error.strerror or error}") from None
     return path
@@ -238,11 +266,85 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
 def deliver_digest(
     run_or_sections: Run | Sequence[Section], config: Config, *, now: datetime | None = None
 ) -> EmailMessage:
-    """Compose and send the digest; when sending fails it is kept under unsent/ and the MailError says where."""
+    """Compose and send the digest; when sending fails it is kept under unsent/ and the error says where."""
     message = compose_digest(run_or_sections, config=config, now=now)
     try:
         send_digest(message, config)
-    except MailError as error:
+    except (MailError, MailRejected) as error:
         kept = keep_unsent(message, now=now)
-        raise MailError(f"{error}; the digest is kept in {kept}") from None
+        raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
     return message
+
+
+@dataclass(frozen=True)
+class Resent:
+    """What resend_unsent did: a line per digest sent and per expired one dropped, and why it stopped, if it did."""
+
+    sent: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    error: MailError | MailRejected | None = None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    composed: datetime  # its vote links were issued on this day
+    path: Path
+    message: EmailMessage
+
+    @property
+    def label(self) -> str:
+        return f"{_one_line(self.message['Subject'] or 'a digest')!r} of {self.composed.date().isoformat()}"
+
+
+def _read_kept(path: Path) -> _Kept | None:
+    """A kept digest and when it was composed (its Date header, else the file's time); None if it is gone."""
+    try:
+        data = path.read_bytes()
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return None  # sent by another paperrec meanwhile
+    except OSError as error:
+        raise PaperrecError(f"cannot read the unsent digest {path}: {error.strerror or error}") from None
+    message = message_from_bytes(data, _class=EmailMessage, policy=policy.SMTP)
+    try:
+        composed = parsedate_to_datetime(str(message["Date"])).astimezone()
+    except (TypeError, ValueError):
+        composed = datetime.fromtimestamp(mtime).astimezone()
+    return _Kept(composed, path, message)
+
+
+def resend_unsent(
+    config: Config, *, today: date | None = None, send: Callable[[EmailMessage, Config], None] = send_digest
+) -> Resent:
+    """Send the digests kept in unsent/, oldest first, each deleted once the server takes it.
+
+    Digests older than the vote links' 60 days are dropped. Sending stops at the first failure and the rest stay.
+    Example: resend_unsent(load_config())
+    """
+    folder = unsent_dir()
+    if not folder.is_dir():
+        return Resent()
+    today = today or date.today()
+    sent: list[str] = []
+    dropped: list[str] = []
+    with locked(folder, timeout=300):  # two paperrecs resending at once would send each digest twice
+        kept = [k for k in map(_read_kept, sorted(folder.glob("*.eml"))) if k is not None]
+        kept.sort(key=lambda k: (k.composed, k.path.name))
+        for index, digest in enumerate(kept):
+            if (today - digest.composed.date()).days > MAX_AGE_DAYS:
+                digest.path.unlink(missing_ok=True)
+                dropped.append(
+                    f"dropped the unsent digest {digest.label}: its vote links expired after {MAX_AGE_DAYS} days"
+                )
+                continue
+            try:
+                send(digest.message, config)
+            except (MailError, MailRejected) as error:
+                left = len(kept) - index
+                what = f"{error} (resending {digest.label}; {left} digest{'s' if left > 1 else ''} still kept"
+                if isinstance(error, MailRejected):
+                    what += f"; if the server will never take it, delete {digest.path}"
+                return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"))
+            digest.path.unlink(missing_ok=True)
+            sent.append(f"sent the kept digest {digest.label} to {_one_line(digest.message['To'])}")
+    return Resent(tuple(sent), tuple(dropped))
