@@ -27,7 +27,7 @@ from .signing import MAX_AGE_DAYS, vote_url
 if TYPE_CHECKING:
     from .run import Run, Section
 
-# render(sections, *, title=None, vote_link=None, now=None) -> HTML, as recommender.digest.render_html
+# render(sections, *, title=None, vote_link=None, now=None, note=None) -> HTML, as recommender.digest.render_html
 Render = Callable[..., str]
 VoteLink = Callable[["Section", Pick, str], str]
 
@@ -67,15 +67,27 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     return f"paperrec: {what} for {who}, {day.isoformat()}"
 
 
-def link_warning(config: Config) -> str | None:
-    """A warning when serve_url is on this machine, so the digest's vote links open nowhere else; else None."""
+def _links_here_only(config: Config) -> bool:
+    """Whether serve_url is on this machine, so the digest's vote links open nowhere else."""
     host = urlsplit(config.serve_url).hostname if config.serve_url else None
-    if host is None or not is_local_host(host):
+    return host is not None and is_local_host(host)
+
+
+def link_warning(config: Config) -> str | None:
+    """A warning for the command line when the vote links will work only on this machine; else None."""
+    if not _links_here_only(config):
         return None
     return (
         f"serve_url {config.serve_url} is this machine: vote links will work only on this machine "
         "(see the README, 'The digest by email')"
     )
+
+
+def link_note(config: Config) -> str | None:
+    """A line for the top of the digest when its vote links open only on the machine that runs paperrec."""
+    if not _links_here_only(config):
+        return None
+    return "The like and not-interested links open only on the computer that runs paperrec serve."
 
 
 def vote_links(serve_url: str, now: datetime) -> VoteLink:
@@ -90,9 +102,9 @@ def vote_links(serve_url: str, now: datetime) -> VoteLink:
     return vote_link
 
 
-def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None) -> str:
-    """The digest as plain text: per profile, each pick's rank, title, link and (when configured) vote links."""
-    lines: list[str] = []
+def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None, note: str | None = None) -> str:
+    """The digest as plain text: a note if given, then per profile each pick's rank, title, link and vote links."""
+    lines: list[str] = [note, ""] if note else []
     for section in sections:
         name = _one_line(section.profile.name)
         lines += [name, "=" * len(name), ""]
@@ -135,6 +147,7 @@ def compose_digest(
     if render is None:
         from .digest import render_html as render
     vote_link = vote_links(config.serve_url, now) if config.serve_url else None
+    note = link_note(config)
 
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = subject(sections, now)
@@ -144,8 +157,9 @@ def compose_digest(
     domain = parseaddr(email.sender)[1].rpartition("@")[2] or "paperrec.invalid"
     message["Message-ID"] = make_msgid("paperrec", domain=domain)  # a domain, so no slow lookup of our own name
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
-    message.set_content(plain_text(sections, vote_link=vote_link))
-    message.add_alternative(render(sections, vote_link=vote_link, now=now.replace(tzinfo=None)), subtype="html")
+    message.set_content(plain_text(sections, vote_link=vote_link, note=note))
+    html = render(sections, vote_link=vote_link, now=now.replace(tzinfo=None), note=note)
+    message.add_alternative(html, subtype="html")
     return message
 
 

@@ -23,6 +23,7 @@ from recommender.mail import (
     MailRejected,
     compose_digest,
     keep_unsent,
+    link_note,
     link_warning,
     plain_text,
     resend_unsent,
@@ -59,7 +60,7 @@ def _sections(tmp_path: Path) -> list[Section]:
     return [Section(profile_path, Profile(name="super-resolution"), picks, hidden_seen=1), other]
 
 
-def fake_render(sections, *, title=None, vote_link=None, now=None) -> str:
+def fake_render(sections, *, title=None, vote_link=None, now=None, note=None) -> str:
     """A stand-in for digest.render_html: a link per pick and per vote, escaped."""
     rows = []
     for section in sections:
@@ -254,7 +255,10 @@ def test_the_default_render_is_the_html_digest(tmp_path):
     sections = _sections(tmp_path)
     page = compose_digest(sections, config=_config(25), now=NOW).get_body(("html",)).get_content()
     # tokens are deterministic (same secret, paper, action, day), so the page is exactly the digest's
-    assert page.rstrip("\n") == digest.render_html(sections, vote_link=vote_links(SERVE_URL, NOW), now=NOW).rstrip("\n")
+    note = "The like and not-interested links open only on the computer that runs paperrec serve."
+    expected = digest.render_html(sections, vote_link=vote_links(SERVE_URL, NOW), now=NOW, note=note)
+    assert page.rstrip("\n") == expected.rstrip("\n")
+    assert f'<p class="small" id="note">{note}</p>' in page
     links = _vote_links(page)
     assert links and all(
         read_vote_token(link.rsplit("/vote/", 1)[1]).profile == sections[0].path.stem for link in links
@@ -492,7 +496,23 @@ def test_refused_connection_keeps_the_digests_for_a_resend(tmp_path):
         (None, False),
     ],
 )
-def test_a_loopback_serve_url_is_warned_about(serve_url, local):
-    warning = link_warning(_config(25, serve_url=serve_url))
+def test_a_loopback_serve_url_is_warned_about(tmp_path, serve_url, local):
+    config = _config(25, serve_url=serve_url)
+    warning = link_warning(config)
     assert (warning is not None) == local
     assert warning is None or "vote links will work only on this machine" in warning
+    text = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render).get_body(("plain",))
+    note = link_note(config)
+    assert (note is not None) == local
+    assert text.get_content().startswith(f"{note}\n\n") == local
+
+
+def test_the_email_carries_no_mathml(tmp_path):
+    pytest.importorskip("recommender.digest")
+    paper = Paper(
+        "2104.10642", r"A $\times 2$ \textbf{bold} $\alpha$-net", r"We learn $f(x) = \sum_i x_i^2$.", date=NOW.date()
+    )
+    section = Section(tmp_path / "sr.toml", Profile(name="sr"), [Pick(paper, 0.9, 1, "sr")])
+    message = compose_digest([section], config=_config(25), now=NOW)
+    for part in (message.get_body(("html",)), message.get_body(("plain",))):
+        assert "<math" not in part.get_content()  # mail readers show MathML as a jumble of symbols, if at all
