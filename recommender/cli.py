@@ -217,12 +217,10 @@ def _report_run(run) -> None:  # run: recommender.run.Run
 
 
 def _exit_for_failures(run, mail: list[PaperrecError] | None = None) -> None:  # run: recommender.run.Run
-    """One line per profile that failed and per digest not sent; exit 75 when every failure may pass by itself,
-    else 1."""
+    """One line per profile that failed; exit 75 when every failure (and mail error, already said) may pass by
+    itself, else 1."""
     for failure in run.failures:
         typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
-    for error in mail or []:
-        typer.echo(f"paperrec: error: {error}", err=True)
     transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
     if transient:
         raise typer.Exit(EX_TEMPFAIL if all(transient) else 1)
@@ -503,7 +501,12 @@ def today(
         warning = link_warning(config)
         if warning:
             typer.echo(f"paperrec: warning: {warning}", err=True)
-        mail_errors += filter(None, [_resend(config).error])  # the digests kept from earlier days go first
+        try:  # the digests kept from earlier days go first; whatever stops them must not cost today's picks
+            mail_errors += filter(None, [_resend(config).error])
+        except PaperrecError as error:
+            mail_errors.append(error)
+        for error in mail_errors:
+            typer.echo(f"paperrec: error: {error}", err=True)
     run = run_today(
         profile or [],
         settings.embedder(),
@@ -528,6 +531,7 @@ def today(
             message = deliver_digest(run, config)
             typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
         except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
+            typer.echo(f"paperrec: error: {error}", err=True)
             mail_errors.append(error)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)

@@ -168,3 +168,17 @@ def test_a_refused_digest_exits_1_if_for_good_and_75_if_it_may_pass(
     smtp_handler.answer = "250 OK"
     assert CliRunner().invoke(app, ["email", "--resend"]).exit_code == 0
     assert len(smtp_handler.received) == 1 and not list((home / "state" / "unsent").glob("*.eml"))
+
+
+def test_a_failed_resend_does_not_cost_the_days_picks(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    _keep_digests(home, [1])
+    smtp_handler.answer = "451 4.3.0 try later"
+    result = CliRunner().invoke(app, ["today", "--email", "--format", "json", "--output", str(home / "today.json")])
+    assert result.exit_code == 75, result.output
+    lines = result.stderr.splitlines()
+    resend = next(i for i, line in enumerate(lines) if "(resending 'paperrec: no new picks" in line)
+    summary = next(i for i, line in enumerate(lines) if line.startswith("sr: cs.CV"))
+    assert resend < summary and lines[resend].startswith("paperrec: error: cannot send the digest:")
+    assert fake_arxiv.asked and (home / "today.json").exists()  # ranked, and the file asked for is written
+    assert len(list((home / "state" / "unsent").glob("*.eml"))) == 2
