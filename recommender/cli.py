@@ -525,8 +525,10 @@ def today(
     )
     _report_run(run)
     if config is not None and run.sections:
-        from .mail import MailError, MailRejected, deliver_digest
+        from .mail import MailError, MailRejected, deliver_digest, name_warnings
 
+        for warning in name_warnings(config, run.sections):
+            typer.echo(f"paperrec: warning: {warning}", err=True)
         try:
             message = deliver_digest(run, config)
             typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .config import Config, EmailConfig, is_local_host
-from .paths import atomic_write_bytes, locked, state_dir
+from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure
 from .signing import MAX_AGE_DAYS, vote_url
 
@@ -81,6 +81,21 @@ def link_warning(config: Config) -> str | None:
         f"serve_url {config.serve_url} is this machine: vote links will work only on this machine "
         "(see the README, 'The digest by email')"
     )
+
+
+def name_warnings(config: Config, sections: Sequence[Section]) -> list[str]:
+    """A warning per profile outside the profiles folder: its vote links name it, and serve must serve its file."""
+    if not config.serve_url:
+        return []
+    lines = []
+    for section in sections:
+        path = Path(section.path)
+        if path.resolve() != (profiles_dir() / f"{path.stem}.toml").resolve():
+            lines.append(
+                f"the vote links for {path} name it {path.stem!r}: they work on a paperrec serve that serves "
+                f"that file (serve -p {path})"
+            )
+    return lines
 
 
 def link_note(config: Config) -> str | None:

@@ -25,6 +25,7 @@ from recommender.mail import (
     keep_unsent,
     link_note,
     link_warning,
+    name_warnings,
     plain_text,
     resend_unsent,
     send_digest,
@@ -516,3 +517,12 @@ def test_the_email_carries_no_mathml(tmp_path):
     message = compose_digest([section], config=_config(25), now=NOW)
     for part in (message.get_body(("html",)), message.get_body(("plain",))):
         assert "<math" not in part.get_content()  # mail readers show MathML as a jumble of symbols, if at all
+
+
+def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):
+    inside = Section(home / "profiles" / "sr.toml", Profile(name="sr"), [])
+    outside = Section(tmp_path / "elsewhere" / "sr.toml", Profile(name="sr"), [])
+    assert name_warnings(_config(25), [inside]) == []
+    (warning,) = name_warnings(_config(25), [inside, outside])
+    assert warning.startswith(f"the vote links for {outside.path} name it 'sr'")
+    assert name_warnings(_config(25, serve_url=None), [outside]) == []  # no links, nothing to warn about
