@@ -331,7 +331,7 @@ def _read_kept(path: Path) -> _Kept | None:
         data = path.read_bytes()
         mtime = path.stat().st_mtime
     except FileNotFoundError:
-        return None  # sent by another paperrec meanwhile
+        return None  # deleted meanwhile
     except OSError as error:
         raise PaperrecError(f"cannot read the unsent digest {path}: {error.strerror or error}") from None
     message = message_from_bytes(data, _class=EmailMessage, policy=policy.SMTP)
