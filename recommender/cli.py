@@ -213,12 +213,24 @@ def _report_run(run) -> None:  # run: recommender.run.Run
         run.remember()
 
 
-def _exit_for_failures(run) -> None:  # run: recommender.run.Run
-    """One line per profile that failed; exit 75 when every failure may pass by itself, else 1."""
+def _exit_for_failures(run, mail: list[PaperrecError] | None = None) -> None:  # run: recommender.run.Run
+    """One line per profile that failed; exit 75 when every failure (and mail error, already said) may pass by
+    itself, else 1."""
     for failure in run.failures:
         typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
-    if run.failures:
-        raise typer.Exit(EX_TEMPFAIL if all(f.transient for f in run.failures) else 1)
+    transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
+    if transient:
+        raise typer.Exit(EX_TEMPFAIL if all(transient) else 1)
+
+
+def _resend(config):  # config: recommender.config.Config -> recommender.mail.Resent
+    """Send the digests kept unsent and say what was sent and what was dropped."""
+    from .mail import resend_unsent
+
+    resent = resend_unsent(config)
+    for line in (*resent.dropped, *resent.sent):
+        typer.echo(f"paperrec: {line}", err=True)
+    return resent
 
 
 FormatOption = Annotated[
@@ -493,7 +505,10 @@ def today(
     output: OutputOption = None,
     email: Annotated[
         bool,
-        typer.Option("--email", help="Send the digest by email ($PAPERREC_HOME/config.toml); exit 75 if unsent."),
+        typer.Option(
+            "--email",
+            help="Send the digest by email ($PAPERREC_HOME/config.toml), after any kept unsent; exit 75 if unsent.",
+        ),
     ] = False,
     all_sentences: AllSentencesOption = False,
     *,
@@ -508,11 +523,22 @@ def today(
     _check_format(fmt, output, profile)
     wanted_day = _parse_day(day)
     config = None
+    mail_errors: list[PaperrecError] = []
     if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
         from .config import load_config
+        from .mail import link_warning
 
         config = load_config()
         config.require_email().password()
+        warning = link_warning(config)
+        if warning:
+            typer.echo(f"paperrec: warning: {warning}", err=True)
+        try:  # the digests kept from earlier days go first; whatever stops them must not cost today's picks
+            mail_errors += filter(None, [_resend(config).error])
+        except PaperrecError as error:
+            mail_errors.append(error)
+        for error in mail_errors:
+            typer.echo(f"paperrec: error: {error}", err=True)
     options = _rank_options(
         strategy=strategy,
         top=top,
@@ -536,13 +562,43 @@ def today(
     )
     _report_run(run)
     if config is not None and run.sections:
-        from .mail import deliver_digest
+        from .mail import MailError, MailRejected, deliver_digest, name_warnings
 
-        message = deliver_digest(run, config)
-        typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+        for warning in name_warnings(config, run.sections):
+            typer.echo(f"paperrec: warning: {warning}", err=True)
+        try:
+            message = deliver_digest(run, config)
+            typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+        except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
+            typer.echo(f"paperrec: error: {error}", err=True)
+            mail_errors.append(error)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
-    _exit_for_failures(run)
+    _exit_for_failures(run, mail_errors)
+
+
+@app.command("email")
+@handle_errors
+def email_command(
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send the digests kept in $PAPERREC_HOME/state/unsent/, oldest first.")
+    ] = False,
+) -> None:
+    """Send the digests that could not be sent (exit 75 if the server is still out of reach, 1 if it refuses).
+
+    Example: paperrec email --resend
+    """
+    from .config import load_config
+
+    if not resend:
+        raise UsageError("nothing to do: --resend sends the digests kept in $PAPERREC_HOME/state/unsent/")
+    config = load_config()
+    config.require_email().password()
+    resent = _resend(config)
+    if resent.error is not None:
+        raise resent.error
+    if not resent.sent and not resent.dropped:
+        typer.echo("paperrec: no digest is waiting to be sent", err=True)
 
 
 @app.command()

@@ -131,7 +131,8 @@ def _address(value: str, path: Path, key: str) -> str:
     return value
 
 
-def _is_local(host: str) -> bool:
+def is_local_host(host: str) -> bool:
+    """Whether host names this machine (localhost, a loopback address)."""
     if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return True
     try:
@@ -153,7 +154,7 @@ def _email(table: dict[str, Any], path: Path) -> EmailConfig:
     if security.lower() not in SECURITIES:
         raise _fail(path, "email.security", f"{security!r} is not one of {', '.join(SECURITIES)}")
     security = security.lower()
-    if security == "none" and not _is_local(host):
+    if security == "none" and not is_local_host(host):
         raise _fail(
             path,
             "email.security",

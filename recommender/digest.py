@@ -212,8 +212,9 @@ def render_html(
     title: str | None = None,
     vote_link: VoteLink | None = None,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> str:
-    """The digest of a run's sections as one self-contained HTML page.
+    """The digest of a run's sections as one self-contained HTML page (a note, if given, under the heading).
 
     Example: render_html(run_today([], open_embedder(), seen=None).sections)
     """
@@ -229,5 +230,6 @@ def render_html(
             sections=views,
             generated=moment.strftime("%Y-%m-%d %H:%M"),
             voting=vote_link is not None,
+            note=printable(note) if note else "",
         )
     )

@@ -1,4 +1,7 @@
-"""The digest by email: an HTML message with a plain-text alternative, sent through SMTP, kept on disk if it fails."""
+"""The digest by email: an HTML message with a plain-text alternative, sent through SMTP, kept on disk if it fails.
+
+A kept digest waits in state/unsent/ until `paperrec email --resend` (or the next `today --email`) sends it.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +10,24 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from email import policy
+from dataclasses import dataclass
+from datetime import date, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr, parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from .config import Config, EmailConfig
-from .paths import atomic_write_bytes, state_dir
+from .config import Config, EmailConfig, is_local_host
+from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure
-from .signing import vote_url
+from .signing import MAX_AGE_DAYS, vote_url
 
 if TYPE_CHECKING:
     from .run import Run, Section
 
-# render(sections, *, title=None, vote_link=None, now=None) -> HTML, as recommender.digest.render_html
+# render(sections, *, title=None, vote_link=None, now=None, note=None) -> HTML, as recommender.digest.render_html
 Render = Callable[..., str]
 VoteLink = Callable[["Section", Pick, str], str]
 
@@ -30,7 +35,11 @@ _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not
 
 
 class MailError(TemporaryFailure):
-    """Sending failed for a reason that may pass (server down, refused login, timeout, TLS): exit 75, digest kept."""
+    """Sending failed for a reason that may pass (server down, a 4xx reply, timeout, TLS): exit 75, digest kept."""
+
+
+class MailRejected(PaperrecError):
+    """The server refused the digest for good (a 5xx reply, e.g. a wrong password): exit 1, digest kept."""
 
 
 def unsent_dir() -> Path:
@@ -58,18 +67,59 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     return f"paperrec: {what} for {who}, {day.isoformat()}"
 
 
+def _links_here_only(config: Config) -> bool:
+    """Whether serve_url is on this machine, so the digest's vote links open nowhere else."""
+    host = urlsplit(config.serve_url).hostname if config.serve_url else None
+    return host is not None and is_local_host(host)
+
+
+def link_warning(config: Config) -> str | None:
+    """A warning for the command line when the vote links will work only on this machine; else None."""
+    if not _links_here_only(config):
+        return None
+    return (
+        f"serve_url {config.serve_url} is this machine: vote links will work only on this machine "
+        "(see the README, 'The digest by email')"
+    )
+
+
+def name_warnings(config: Config, sections: Sequence[Section]) -> list[str]:
+    """A warning per profile outside the profiles folder: its vote links name it, and serve must serve its file."""
+    if not config.serve_url:
+        return []
+    lines = []
+    for section in sections:
+        path = Path(section.path)
+        if path.resolve() != (profiles_dir() / f"{path.stem}.toml").resolve():
+            lines.append(
+                f"the vote links for {path} name it {path.stem!r}: they work on a paperrec serve that serves "
+                f"that file (serve -p {path})"
+            )
+    return lines
+
+
+def link_note(config: Config) -> str | None:
+    """A line for the top of the digest when its vote links open only on the machine that runs paperrec."""
+    if not _links_here_only(config):
+        return None
+    return "The like and not-interested links open only on the computer that runs paperrec serve."
+
+
 def vote_links(serve_url: str, now: datetime) -> VoteLink:
-    """vote_link(section, pick, action) for the digest: a signed link to serve_url's /vote/ page, issued today."""
+    """vote_link(section, pick, action) for the digest: a signed link to serve_url's /vote/ page, issued today.
+
+    The link names the profile by its file stem (what `-p NAME` takes), never by its path.
+    """
 
     def vote_link(section: Section, pick: Pick, action: str) -> str:
-        return vote_url(serve_url, str(section.path), pick.paper.arxiv_id, action, issued=now.date())
+        return vote_url(serve_url, Path(section.path).stem, pick.paper.arxiv_id, action, issued=now.date())
 
     return vote_link
 
 
-def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None) -> str:
-    """The digest as plain text: per profile, each pick's rank, title, link and (when configured) vote links."""
-    lines: list[str] = []
+def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None, note: str | None = None) -> str:
+    """The digest as plain text: a note if given, then per profile each pick's rank, title, link and vote links."""
+    lines: list[str] = [note, ""] if note else []
     for section in sections:
         name = _one_line(section.profile.name)
         lines += [name, "=" * len(name), ""]
@@ -112,6 +162,7 @@ def compose_digest(
     if render is None:
         from .digest import render_html as render
     vote_link = vote_links(config.serve_url, now) if config.serve_url else None
+    note = link_note(config)
 
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = subject(sections, now)
@@ -121,8 +172,9 @@ def compose_digest(
     domain = parseaddr(email.sender)[1].rpartition("@")[2] or "paperrec.invalid"
     message["Message-ID"] = make_msgid("paperrec", domain=domain)  # a domain, so no slow lookup of our own name
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
-    message.set_content(plain_text(sections, vote_link=vote_link))
-    message.add_alternative(render(sections, vote_link=vote_link, now=now.replace(tzinfo=None)), subtype="html")
+    message.set_content(plain_text(sections, vote_link=vote_link, note=note))
+    html = render(sections, vote_link=vote_link, now=now.replace(tzinfo=None), note=note)
+    message.add_alternative(html, subtype="html")
     return message
 
 
@@ -172,6 +224,13 @@ def _explain(error: BaseException, email: EmailConfig, timeout: float) -> str:
     return f"{server}: {_one_line(str(error)) or type(error).__name__}"
 
 
+def _permanent(error: BaseException) -> bool:
+    """Whether the server said no for good (5xx): trying the same message again will not help."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
 def _tls_context(email: EmailConfig) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=str(email.ca_file) if email.ca_file else None)
@@ -213,20 +272,21 @@ def send_digest(
         smtp.send_message(message, from_addr=parseaddr(email.sender)[1], to_addrs=[parseaddr(a)[1] for a in email.to])
         smtp.quit()
     except (smtplib.SMTPException, OSError) as error:  # OSError covers refused, timeout, DNS and TLS errors
-        raise MailError(f"cannot send the digest: {_explain(error, email, timeout)}") from None
+        failure = MailRejected if _permanent(error) else MailError
+        raise failure(f"cannot send the digest: {_explain(error, email, timeout)}") from None
     finally:
         if smtp is not None:
             smtp.close()
 
 
 def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
-    """Store a message that could not be sent as an .eml file under state/unsent/ (atomically); return its path."""
+    """Store a message that could not be sent as an .eml file under state/unsent/ (atomically, mode 0600)."""
     folder = unsent_dir()
     moment = (now or datetime.now()).strftime("%Y-%m-%dT%H%M%S")
     path = folder / f"digest-{moment}-{secrets.token_hex(3)}.eml"
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # its vote links cast votes for whoever opens them
-        atomic_write_bytes(path, message.as_bytes(policy=policy.default))
+        atomic_write_bytes(path, message.as_bytes(policy=policy.default), mode=0o600)
     except OSError as error:
         raise PaperrecError(f"cannot keep the unsent digest in {folder}: {error.strerror or error}") from None
     return path
@@ -235,11 +295,85 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
 def deliver_digest(
     run_or_sections: Run | Sequence[Section], config: Config, *, now: datetime | None = None
 ) -> EmailMessage:
-    """Compose and send the digest; when sending fails it is kept under unsent/ and the MailError says where."""
+    """Compose and send the digest; when sending fails it is kept under unsent/ and the error says where."""
     message = compose_digest(run_or_sections, config=config, now=now)
     try:
         send_digest(message, config)
-    except MailError as error:
+    except (MailError, MailRejected) as error:
         kept = keep_unsent(message, now=now)
-        raise MailError(f"{error}; the digest is kept in {kept}") from None
+        raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
     return message
+
+
+@dataclass(frozen=True)
+class Resent:
+    """What resend_unsent did: a line per digest sent and per expired one dropped, and why it stopped, if it did."""
+
+    sent: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    error: MailError | MailRejected | None = None
+
+
+@dataclass(frozen=True)
+class _Kept:
+    composed: datetime  # its vote links were issued on this day
+    path: Path
+    message: EmailMessage
+
+    @property
+    def label(self) -> str:
+        return f"{_one_line(self.message['Subject'] or 'a digest')!r} of {self.composed.date().isoformat()}"
+
+
+def _read_kept(path: Path) -> _Kept | None:
+    """A kept digest and when it was composed (its Date header, else the file's time); None if it is gone."""
+    try:
+        data = path.read_bytes()
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return None  # deleted meanwhile
+    except OSError as error:
+        raise PaperrecError(f"cannot read the unsent digest {path}: {error.strerror or error}") from None
+    message = message_from_bytes(data, _class=EmailMessage, policy=policy.SMTP)
+    try:
+        composed = parsedate_to_datetime(str(message["Date"])).astimezone()
+    except (TypeError, ValueError):
+        composed = datetime.fromtimestamp(mtime).astimezone()
+    return _Kept(composed, path, message)
+
+
+def resend_unsent(
+    config: Config, *, today: date | None = None, send: Callable[[EmailMessage, Config], None] = send_digest
+) -> Resent:
+    """Send the digests kept in unsent/, oldest first, each deleted once the server takes it.
+
+    Digests older than the vote links' 60 days are dropped. Sending stops at the first failure and the rest stay.
+    Example: resend_unsent(load_config())
+    """
+    folder = unsent_dir()
+    if not folder.is_dir():
+        return Resent()
+    today = today or date.today()
+    sent: list[str] = []
+    dropped: list[str] = []
+    with locked(folder, timeout=300):  # two paperrecs resending at once would send each digest twice
+        kept = [k for k in map(_read_kept, sorted(folder.glob("*.eml"))) if k is not None]
+        kept.sort(key=lambda k: (k.composed, k.path.name))
+        for index, digest in enumerate(kept):
+            if (today - digest.composed.date()).days > MAX_AGE_DAYS:
+                digest.path.unlink(missing_ok=True)
+                dropped.append(
+                    f"dropped the unsent digest {digest.label}: its vote links expired after {MAX_AGE_DAYS} days"
+                )
+                continue
+            try:
+                send(digest.message, config)
+            except (MailError, MailRejected) as error:
+                left = len(kept) - index
+                what = f"{error} (resending {digest.label}; {left} digest{'s' if left > 1 else ''} still kept"
+                if isinstance(error, MailRejected):
+                    what += f"; if the server will never take it, delete {digest.path}"
+                return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"))
+            digest.path.unlink(missing_ok=True)
+            sent.append(f"sent the kept digest {digest.label} to {_one_line(digest.message['To'])}")
+    return Resent(tuple(sent), tuple(dropped))

@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -150,20 +150,19 @@ def _temp_name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{8}}\.tmp")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write bytes to path via a temporary file in the same directory and os.replace.
 
     A symlink is written through (its target is replaced, the link kept). An existing file keeps its
-    permission bits; a new one gets 0o666 less the umask, like any file the user creates.
+    permission bits; a new one gets 0o666 less the umask, like any file the user creates. A given mode wins over both.
     """
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode: int | None = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
+    if mode is None:
+        with suppress(FileNotFoundError):  # a new file: the umask decides
+            mode = path.stat().st_mode & 0o7777
     while True:
         tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
         try:

@@ -1,4 +1,8 @@
-"""Signed one-click vote links: a secret under PAPERREC_HOME and HMAC-SHA256 tokens naming profile, paper and vote."""
+"""Signed one-click vote links: a secret under PAPERREC_HOME and HMAC-SHA256 tokens naming profile, paper and vote.
+
+A link names the profile (its file stem, as `-p NAME` takes it), never a file path. Links made before carry the path
+of the profile file (payload version 1); they are still read, until they expire.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ ACTIONS = ("like", "dislike")
 MAX_AGE_DAYS = 60
 
 _SECRET_BYTES = 32
-_VERSION = "1"
+_VERSION = "2"  # the profile is a name
+_PATH_VERSION = "1"  # the profile is a file path: links sent before names were signed
 _SEP = "\x1f"  # ASCII unit separator: never in an arXiv id, a date or an action; the profile comes last
 _DOMAIN = b"paperrec vote link v1\x00"  # keeps these MACs apart from anything else signed with the secret
 _MAC_CHARS = 43  # 32 bytes in unpadded base64url
@@ -28,12 +33,14 @@ _TOKEN = re.compile(rf"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{{{_MAC_CHARS}}})")
 
 @dataclass(frozen=True)
 class Vote:
-    """What a verified vote link asks for: profile (file path or name), paper, 'like' or 'dislike', day issued."""
+    """What a verified vote link asks for: profile name (a file path if by_path), paper, 'like' or 'dislike', day
+    issued."""
 
     profile: str
     arxiv_id: str
     action: str
     issued: date
+    by_path: bool = False  # an old link, signed with the profile file's path
 
 
 def secret_path() -> Path:
@@ -105,12 +112,17 @@ def _check_action(action: str) -> None:
         raise PaperrecError(f"unknown vote action {action!r}: use 'like' or 'dislike'")
 
 
+def is_profile_name(name: str) -> bool:
+    """Whether name can name a profile in a link: a file stem, as `-p NAME` takes it, and no path."""
+    return bool(name) and "/" not in name and not name.startswith(".") and not name.endswith(".toml")
+
+
 def vote_token(profile: str, arxiv_id: str, action: str, *, issued: date | None = None) -> str:
-    """A URL-safe signed token for one vote, e.g. vote_token('/home/me/vision.toml', '2104.10642', 'like')."""
+    """A URL-safe signed token for one vote, e.g. vote_token('vision', '2104.10642', 'like') (the profile's name)."""
     _check_action(action)
     profile, arxiv_id = str(profile), str(arxiv_id)
-    if not profile or not arxiv_id or _SEP in arxiv_id or _SEP in profile:
-        raise PaperrecError(f"cannot sign a vote for profile {profile!r} and paper {arxiv_id!r}")
+    if not is_profile_name(profile) or not arxiv_id or _SEP in arxiv_id or _SEP in profile:
+        raise PaperrecError(f"cannot sign a vote for profile {profile!r} and paper {arxiv_id!r}: sign a profile name")
     day = (issued or date.today()).strftime("%Y%m%d")
     payload = _SEP.join((_VERSION, action, day, arxiv_id, profile)).encode("utf-8")
     return f"{_b64(payload)}.{_b64(_mac(link_secret(), payload))}"
@@ -134,7 +146,7 @@ def read_vote_token(
         issued = date(int(day[:4]), int(day[4:6]), int(day[6:8])) if len(day) == 8 and day.isdigit() else None
     except ValueError:
         version, signed_action, issued = "", "", None
-    if version != _VERSION or issued is None:
+    if version not in (_VERSION, _PATH_VERSION) or issued is None:
         raise PaperrecError("invalid vote link: made by another version of paperrec; use a newer digest")
     if signed_action not in ACTIONS:
         raise PaperrecError(f"invalid vote link: unknown action {signed_action!r}")
@@ -147,7 +159,10 @@ def read_vote_token(
         raise PaperrecError(
             f"vote link expired: issued on {issued.isoformat()}, links are valid for {max_age_days} days"
         )
-    return Vote(profile=profile, arxiv_id=arxiv_id, action=signed_action, issued=issued)
+    by_path = version == _PATH_VERSION
+    if not by_path and not is_profile_name(profile):
+        raise PaperrecError("invalid vote link: it does not name a profile")
+    return Vote(profile=profile, arxiv_id=arxiv_id, action=signed_action, issued=issued, by_path=by_path)
 
 
 def vote_url(base_url: str, profile: str, arxiv_id: str, action: str, *, issued: date | None = None) -> str:

@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
+import email.utils
 import socket
+import stat
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from typer.testing import CliRunner
 
 from recommender.cli import app
+from recommender.mail import compose_digest, keep_unsent
+from recommender.profile import load_profile
 from recommender.signing import read_vote_token
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 
 
+class Handler:
+    """Keeps each message it accepts; set `answer` to refuse them instead."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.answer = "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer.startswith("250"):
+            self.received.append(envelope.original_content or envelope.content)
+        return self.answer
+
+
 @pytest.fixture
-def smtp_server():
-    received: list[bytes] = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope.original_content or envelope.content)
-            return "250 OK"
-
-    controller = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=_free_port())
+def smtp_handler():
+    handler = Handler()
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=_free_port())
     controller.start()
+    handler.port = controller.port
     try:
-        yield controller.port, received
+        yield handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_handler):
+    return smtp_handler.port, smtp_handler.received
 
 
 def _free_port() -> int:
@@ -37,10 +55,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _setup(home, liked_jsonl, port: int) -> None:
+def _setup(home, liked_jsonl, port: int, serve_url: str = "http://127.0.0.1:8787") -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(
-        f'serve_url = "http://127.0.0.1:8787"\n\n[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'serve_url = "{serve_url}"\n\n[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
         'from = "paperrec <me@example.org>"\nto = ["me@example.org"]\n'
     )
     made = CliRunner().invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV"])
@@ -59,8 +77,12 @@ def test_today_email_sends_the_digest_with_signed_links(home, liked_jsonl, fake_
     html = message.get_body(("html",)).get_content()
     tokens = [chunk.split('"')[0] for chunk in html.split("http://127.0.0.1:8787/vote/")[1:]]
     assert len(tokens) == 20  # like and dislike under each of the 10 picks
-    votes = {read_vote_token(token).action for token in tokens}
-    assert votes == {"like", "dislike"}
+    votes = [read_vote_token(token) for token in tokens]
+    assert {v.action for v in votes} == {"like", "dislike"}
+    assert {(v.profile, v.by_path) for v in votes} == {("sr", False)}  # the profile's name, never its file
+    warning = "paperrec: warning: serve_url http://127.0.0.1:8787 is this machine: vote links will work only"
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and warnings[0].startswith(warning)
 
 
 def test_an_unsent_digest_is_kept_and_exits_75(home, liked_jsonl, fake_model, fake_arxiv):
@@ -71,6 +93,7 @@ def test_an_unsent_digest_is_kept_and_exits_75(home, liked_jsonl, fake_model, fa
     assert lines[-1].startswith("paperrec: error:") and "kept in" in lines[-1]
     kept = list((home / "state" / "unsent").glob("*.eml"))
     assert len(kept) == 1 and b"text/html" in kept[0].read_bytes()
+    assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
 
 
 def test_a_broken_mail_setting_fails_before_the_run(home, liked_jsonl, fake_model, fake_arxiv):
@@ -79,3 +102,83 @@ def test_a_broken_mail_setting_fails_before_the_run(home, liked_jsonl, fake_mode
     result = CliRunner().invoke(app, ["today", "--email"])
     assert result.exit_code == 1 and result.stderr.startswith("paperrec: error:")
     assert fake_arxiv.asked == []  # nothing fetched, nothing marked as seen
+
+
+def _date(raw: bytes) -> datetime:
+    return email.utils.parsedate_to_datetime(message_from_bytes(raw, policy=policy.default)["Date"])
+
+
+def _keep_digests(home, days_ago: list[int]) -> list:
+    """Digests kept unsent on those days before today (made from a run of the `sr` profile)."""
+    from recommender.config import load_config
+    from recommender.run import Section
+
+    config = load_config()
+    sections = [Section(home / "profiles" / "sr.toml", load_profile(home / "profiles" / "sr.toml"), [])]
+    kept = []
+    for days in days_ago:
+        moment = datetime.now() - timedelta(days=days)
+        kept.append(keep_unsent(compose_digest(sections, config=config, now=moment), now=moment))
+    return kept
+
+
+def test_resend_sends_the_kept_digests_oldest_first(home, liked_jsonl, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port, serve_url="https://papers.lab.example.org")
+    kept = _keep_digests(home, [2, 70, 5])
+    result = CliRunner().invoke(app, ["email", "--resend"])
+    assert result.exit_code == 0, result.output
+    assert [_date(raw).date() for raw in smtp_handler.received] == [
+        (datetime.now() - timedelta(days=d)).date() for d in (5, 2)
+    ]
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and "dropped the unsent digest" in lines[0] and "expired after 60 days" in lines[0]
+    assert all(line.startswith("paperrec: sent the kept digest") for line in lines[1:])
+    assert not any(path.exists() for path in kept)
+    again = CliRunner().invoke(app, ["email", "--resend"])
+    assert again.exit_code == 0 and again.stderr == "paperrec: no digest is waiting to be sent\n"
+    assert CliRunner().invoke(app, ["email"]).exit_code == 2
+
+
+def test_today_sends_the_kept_digests_first(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port, serve_url="https://papers.lab.example.org")
+    _keep_digests(home, [1])
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr  # serve_url is reachable from elsewhere
+    subjects = [message_from_bytes(raw, policy=policy.default)["Subject"] for raw in smtp_handler.received]
+    assert subjects[0] == f"paperrec: no new picks for sr, {(datetime.now() - timedelta(days=1)).date()}"
+    assert subjects[1].startswith("paperrec: 10 picks for sr")
+    assert not list((home / "state" / "unsent").glob("*.eml"))
+
+
+@pytest.mark.parametrize(("answer", "code"), [("550 5.7.1 refused", 1), ("451 4.3.0 try later", 75)])
+def test_a_refused_digest_exits_1_if_for_good_and_75_if_it_may_pass(
+    home, liked_jsonl, fake_model, fake_arxiv, smtp_handler, answer, code
+):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    smtp_handler.answer = answer
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == code, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("paperrec: error: cannot send the digest:") and answer in last and "kept in" in last
+    assert len(list((home / "state" / "unsent").glob("*.eml"))) == 1
+    resent = CliRunner().invoke(app, ["email", "--resend"])
+    assert resent.exit_code == code and answer in resent.stderr
+    assert len(list((home / "state" / "unsent").glob("*.eml"))) == 1  # still kept
+    smtp_handler.answer = "250 OK"
+    assert CliRunner().invoke(app, ["email", "--resend"]).exit_code == 0
+    assert len(smtp_handler.received) == 1 and not list((home / "state" / "unsent").glob("*.eml"))
+
+
+def test_a_failed_resend_does_not_cost_the_days_picks(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    _keep_digests(home, [1])
+    smtp_handler.answer = "451 4.3.0 try later"
+    result = CliRunner().invoke(app, ["today", "--email", "--format", "json", "--output", str(home / "today.json")])
+    assert result.exit_code == 75, result.output
+    lines = result.stderr.splitlines()
+    resend = next(i for i, line in enumerate(lines) if "(resending 'paperrec: no new picks" in line)
+    summary = next(i for i, line in enumerate(lines) if line.startswith("sr: cs.CV"))
+    assert resend < summary and lines[resend].startswith("paperrec: error: cannot send the digest:")
+    assert fake_arxiv.asked and (home / "today.json").exists()  # ranked, and the file asked for is written
+    assert len(list((home / "state" / "unsent").glob("*.eml"))) == 2

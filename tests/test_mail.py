@@ -10,7 +10,7 @@ import socket
 import ssl
 import stat
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
 from typing import ClassVar
@@ -20,9 +20,14 @@ import pytest
 from recommender.config import Config, EmailConfig
 from recommender.mail import (
     MailError,
+    MailRejected,
     compose_digest,
     keep_unsent,
+    link_note,
+    link_warning,
+    name_warnings,
     plain_text,
+    resend_unsent,
     send_digest,
     subject,
     unsent_dir,
@@ -30,7 +35,7 @@ from recommender.mail import (
 )
 from recommender.profile import Profile
 from recommender.run import Section
-from recommender.schema import Paper, PaperrecError, Pick
+from recommender.schema import Paper, PaperrecError, Pick, TemporaryFailure
 from recommender.signing import read_vote_token
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
@@ -56,7 +61,7 @@ def _sections(tmp_path: Path) -> list[Section]:
     return [Section(profile_path, Profile(name="super-resolution"), picks, hidden_seen=1), other]
 
 
-def fake_render(sections, *, title=None, vote_link=None, now=None) -> str:
+def fake_render(sections, *, title=None, vote_link=None, now=None, note=None) -> str:
     """A stand-in for digest.render_html: a link per pick and per vote, escaped."""
     rows = []
     for section in sections:
@@ -82,14 +87,16 @@ def _free_port() -> int:
 
 
 class Sink:
-    """An aiosmtpd handler that keeps every envelope it is given."""
+    """An aiosmtpd handler that keeps every envelope it accepts; set `answer` to refuse the message instead."""
 
     def __init__(self) -> None:
         self.envelopes: list = []
+        self.answer = "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
+        if self.answer.startswith("250"):
+            self.envelopes.append(envelope)
+        return self.answer
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
@@ -147,9 +154,10 @@ def _vote_links(text: str) -> list[str]:
     return [html.unescape(u) for u in re.findall(r"""(https?://[^\s"'<>]+/vote/[^\s"'<>]+)""", text)]
 
 
-def _one_line_mail_error(call) -> str:
-    with pytest.raises(MailError) as caught:
+def _one_line_mail_error(call, kind: type[PaperrecError] = MailError) -> str:
+    with pytest.raises(kind) as caught:
         call()
+    assert isinstance(caught.value, TemporaryFailure) == (kind is MailError)  # exit 75 only when it may pass
     message = str(caught.value)
     assert "\n" not in message and message.startswith("cannot send the digest: ")
     return message
@@ -181,9 +189,9 @@ def test_digest_arrives_with_both_parts_and_signed_links(serve, tmp_path):
         base, token = link.rsplit("/vote/", 1)
         assert base == SERVE_URL
         votes.append(read_vote_token(token))
-    assert [(v.profile, v.arxiv_id, v.action) for v in votes[:2]] == [
-        (str(sections[0].path), "2104.10642", "like"),
-        (str(sections[0].path), "2104.10642", "dislike"),
+    assert [(v.profile, v.arxiv_id, v.action, v.by_path) for v in votes[:2]] == [
+        ("super-resolution", "2104.10642", "like", False),  # the profile's name: no file path travels in a link
+        ("super-resolution", "2104.10642", "dislike", False),
     ]
     assert {v.arxiv_id for v in votes} == {"2104.10642", "hep-th/9901001", "t:0123456789ab"}
     assert all(v.issued == NOW.date() for v in votes)
@@ -248,10 +256,13 @@ def test_the_default_render_is_the_html_digest(tmp_path):
     sections = _sections(tmp_path)
     page = compose_digest(sections, config=_config(25), now=NOW).get_body(("html",)).get_content()
     # tokens are deterministic (same secret, paper, action, day), so the page is exactly the digest's
-    assert page.rstrip("\n") == digest.render_html(sections, vote_link=vote_links(SERVE_URL, NOW), now=NOW).rstrip("\n")
+    note = "The like and not-interested links open only on the computer that runs paperrec serve."
+    expected = digest.render_html(sections, vote_link=vote_links(SERVE_URL, NOW), now=NOW, note=note)
+    assert page.rstrip("\n") == expected.rstrip("\n")
+    assert f'<p class="small" id="note">{note}</p>' in page
     links = _vote_links(page)
     assert links and all(
-        read_vote_token(link.rsplit("/vote/", 1)[1]).profile == str(sections[0].path) for link in links
+        read_vote_token(link.rsplit("/vote/", 1)[1]).profile == sections[0].path.stem for link in links
     )
 
 
@@ -273,7 +284,7 @@ def test_wrong_password_is_a_mail_error(serve, certificate, monkeypatch, tmp_pat
     monkeypatch.setenv(PASSWORD_ENV, "wrong")
     config = _config(port, security="starttls", username="me", password_env=PASSWORD_ENV, ca_file=certificate[0])
     message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
-    error = _one_line_mail_error(lambda: send_digest(message, config, timeout=5))
+    error = _one_line_mail_error(lambda: send_digest(message, config, timeout=5), MailRejected)
     assert f"127.0.0.1:{port} refused the login of me: 535" in error
     assert "wrong" not in error
     assert not sink.envelopes
@@ -395,8 +406,123 @@ def test_keep_unsent_writes_a_readable_eml(tmp_path):
     other = keep_unsent(message)
     assert path.parent == unsent_dir() and path.suffix == ".eml" and other != path
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # its vote links vote for whoever reads it
     back = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert back["Subject"] == message["Subject"] and back["To"] == "me@example.org"
     assert back.get_body(("plain",)).get_content() == message.get_body(("plain",)).get_content()
     assert back.get_body(("html",)).get_content() == message.get_body(("html",)).get_content()
     assert sorted(p.name for p in unsent_dir().iterdir()) == sorted([path.name, other.name])  # no temporaries left
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [("550 5.7.1 message refused", MailRejected), ("451 4.3.0 try again later", MailError)],
+)
+def test_a_5xx_reply_is_for_good_and_a_4xx_reply_may_pass(serve, tmp_path, answer, kind):
+    port, sink = serve()
+    sink.answer = answer
+    config = _config(port)
+    message = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render)
+    error = _one_line_mail_error(lambda: send_digest(message, config, timeout=5), kind)
+    assert answer in error
+
+
+def _keep(tmp_path, config, days_ago: int) -> Path:
+    moment = NOW - timedelta(days=days_ago)
+    return keep_unsent(compose_digest(_sections(tmp_path), config=config, now=moment, render=fake_render), now=moment)
+
+
+def _dates(sink: Sink) -> list[datetime]:
+    return [email.utils.parsedate_to_datetime(_parsed(e)["Date"]).replace(tzinfo=None) for e in sink.envelopes]
+
+
+def _parsed(envelope) -> email.message.EmailMessage:
+    return email.message_from_bytes(envelope.original_content, policy=policy.default)
+
+
+def test_resend_sends_the_kept_digests_oldest_first_and_deletes_them(serve, tmp_path):
+    port, sink = serve()
+    config = _config(port)
+    middle, newest, oldest = _keep(tmp_path, config, 3), _keep(tmp_path, config, 1), _keep(tmp_path, config, 59)
+    kept_html = email.message_from_bytes(oldest.read_bytes(), policy=policy.default).get_body(("html",)).get_content()
+    expired = _keep(tmp_path, config, 61)
+
+    resent = resend_unsent(config, today=NOW.date())
+    assert resent.error is None
+    assert _dates(sink) == [NOW - timedelta(days=d) for d in (59, 3, 1)]
+    resent_html = _parsed(sink.envelopes[0]).get_body(("html",)).get_content().replace("\r\n", "\n")  # SMTP's CRLF
+    assert resent_html == kept_html and "/vote/" in kept_html  # the whole message, unchanged
+    assert len(resent.sent) == 3 and resent.sent[0].startswith("sent the kept digest 'paperrec: 3 picks")
+    day = (NOW - timedelta(days=61)).date().isoformat()
+    assert resent.dropped == (
+        f"dropped the unsent digest 'paperrec: 3 picks for super-resolution, vision, {NOW.date()}' of {day}: "
+        "its vote links expired after 60 days",
+    )
+    assert not any(p.exists() for p in (oldest, middle, newest, expired))
+    assert resend_unsent(config, today=NOW.date()) == type(resent)()  # nothing left
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [("451 4.3.0 try again later", MailError), ("554 5.7.1 refused for good", MailRejected)],
+)
+def test_resend_stops_at_the_first_failure_and_keeps_the_rest(serve, tmp_path, answer, kind):
+    port, sink = serve()
+    sink.answer = answer
+    config = _config(port)
+    kept = [_keep(tmp_path, config, 2), _keep(tmp_path, config, 1)]
+    resent = resend_unsent(config, today=NOW.date())
+    assert isinstance(resent.error, kind) and resent.sent == ()
+    assert answer in str(resent.error) and "2 digests still kept" in str(resent.error)
+    assert ("delete" in str(resent.error)) == (kind is MailRejected)
+    assert all(p.exists() for p in kept)
+
+
+def test_refused_connection_keeps_the_digests_for_a_resend(tmp_path):
+    config = _config(_free_port())  # nothing listens there
+    kept = _keep(tmp_path, config, 0)
+    resent = resend_unsent(config)
+    assert isinstance(resent.error, MailError) and "refused the connection" in str(resent.error)
+    assert kept.exists()
+
+
+@pytest.mark.parametrize(
+    ("serve_url", "local"),
+    [
+        ("http://127.0.0.1:8787", True),
+        ("http://localhost:8787", True),
+        ("http://[::1]:8787", True),
+        ("https://papers.lab.example.org", False),
+        ("http://192.168.1.20:8787", False),
+        (None, False),
+    ],
+)
+def test_a_loopback_serve_url_is_warned_about(tmp_path, serve_url, local):
+    config = _config(25, serve_url=serve_url)
+    warning = link_warning(config)
+    assert (warning is not None) == local
+    assert warning is None or "vote links will work only on this machine" in warning
+    text = compose_digest(_sections(tmp_path), config=config, now=NOW, render=fake_render).get_body(("plain",))
+    note = link_note(config)
+    assert (note is not None) == local
+    assert text.get_content().startswith(f"{note}\n\n") == local
+
+
+def test_the_email_carries_no_mathml(tmp_path):
+    pytest.importorskip("recommender.digest")
+    paper = Paper(
+        "2104.10642", r"A $\times 2$ \textbf{bold} $\alpha$-net", r"We learn $f(x) = \sum_i x_i^2$.", date=NOW.date()
+    )
+    section = Section(tmp_path / "sr.toml", Profile(name="sr"), [Pick(paper, 0.9, 1, "sr")])
+    message = compose_digest([section], config=_config(25), now=NOW)
+    for part in (message.get_body(("html",)), message.get_body(("plain",))):
+        assert "<math" not in part.get_content()  # mail readers show MathML as a jumble of symbols, if at all
+
+
+def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):
+    inside = Section(home / "profiles" / "sr.toml", Profile(name="sr"), [])
+    outside = Section(tmp_path / "elsewhere" / "sr.toml", Profile(name="sr"), [])
+    assert name_warnings(_config(25), [inside]) == []
+    (warning,) = name_warnings(_config(25), [inside, outside])
+    assert warning.startswith(f"the vote links for {outside.path} name it 'sr'")
+    assert name_warnings(_config(25, serve_url=None), [outside]) == []  # no links, nothing to warn about

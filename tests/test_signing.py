@@ -15,7 +15,7 @@ from recommender.schema import PaperrecError
 from recommender.signing import Vote, link_secret, read_vote_token, secret_path, vote_token, vote_url
 
 DAY = date(2021, 4, 22)
-PROFILE = "/home/me/profiles/super résolution|v2.toml"  # spaces, accents and separators in a path
+PROFILE = "super résolution|v2"  # spaces, accents and separators in a profile name
 
 
 def _b64(data: bytes) -> str:
@@ -47,6 +47,39 @@ def test_token_needs_no_url_escaping_and_is_stable():
     assert quote(token, safe="") == token
     assert vote_token(PROFILE, "hep-th/9901001", "dislike", issued=DAY) == token
     assert vote_token(PROFILE, "hep-th/9901001", "like", issued=DAY) != token
+
+
+def _signed_the_old_way(profile: str, arxiv_id: str, action: str, day: date) -> str:
+    """A token as paperrec signed it before links named profiles: version 1, the profile file's path."""
+    import hashlib
+    import hmac
+
+    payload = "\x1f".join(["1", action, day.strftime("%Y%m%d"), arxiv_id, profile]).encode()
+    mac = hmac.new(link_secret(), b"paperrec vote link v1\x00" + payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+@pytest.mark.parametrize("path", ["/home/me/profiles/vision.toml", "profiles/vision", "vision.toml", ".vision", ""])
+def test_a_path_is_never_signed(path):
+    with pytest.raises(PaperrecError, match="sign a profile name"):
+        vote_token(path, "2104.10642", "like")
+
+
+def test_old_links_with_a_path_still_read_until_they_expire():
+    old_path = "/home/me/profiles/super résolution.toml"
+    token = _signed_the_old_way(old_path, "2104.10642", "like", DAY)
+    assert read_vote_token(token, today=DAY) == Vote(old_path, "2104.10642", "like", DAY, by_path=True)
+    assert read_vote_token(token, today=DAY + timedelta(days=60)).by_path
+    expired = _signed_the_old_way(old_path, "2104.10642", "like", DAY - timedelta(days=61))
+    assert "expired" in _refused(expired)
+
+
+def test_a_new_link_naming_a_path_is_refused():
+    import recommender.signing as signing
+
+    payload = "\x1f".join(["2", "like", "20210422", "2104.10642", "/home/me/vision.toml"]).encode()
+    token = f"{_b64(payload)}.{_b64(signing._mac(link_secret(), payload))}"
+    assert "does not name a profile" in _refused(token)
 
 
 def test_vote_url():

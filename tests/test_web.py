@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -460,7 +461,7 @@ def test_fetch_today_runs_in_the_background(sr, example_listing):
 def test_vote_link_confirms_then_records(client, sr):
     from recommender.signing import vote_token
 
-    token = vote_token(str(sr.resolve()), "2104.10642", "like")
+    token = vote_token("sr", "2104.10642", "like")
     page = client.get(f"/vote/{token}")
     assert page.status_code == 200 and "Confirm your vote" in page.text
     assert "2104.10642" not in load_profile(sr).ids  # a prefetching scanner casts no vote
@@ -475,6 +476,58 @@ def test_vote_link_confirms_then_records(client, sr):
     dislike = vote_token("sr", "2104.10615", "dislike")
     assert client.post(f"/vote/{dislike}", data={"csrf": _csrf(client)}).status_code == 200
     assert "2104.10615" in {p.paper.arxiv_id for p in load_profile(sr).disliked}
+
+
+def test_a_vote_link_names_its_profile_and_votes_on_that_one(client, sr):
+    from recommender.signing import vote_token
+
+    med = sr.parent / "med.toml"
+    token = vote_token("med", "2104.10642", "dislike")
+    page = client.get(f"/vote/{token}")
+    assert page.status_code == 200 and load_profile(med).name in page.text
+    assert client.post(f"/vote/{token}", data={"csrf": _csrf(client)}).status_code == 200
+    assert load_profile(med).section_of("2104.10642") == "disliked"
+    assert "2104.10642" not in load_profile(sr).ids
+
+
+def _signed_the_old_way(profile: str, arxiv_id: str, action: str) -> str:
+    """A vote token as paperrec signed it before links named profiles: version 1, the profile file's path."""
+    import base64
+    import hashlib
+    import hmac
+
+    from recommender.signing import link_secret
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    payload = "\x1f".join(["1", action, date.today().strftime("%Y%m%d"), arxiv_id, profile]).encode()
+    mac = hmac.new(link_secret(), b"paperrec vote link v1\x00" + payload, hashlib.sha256).digest()
+    return f"{b64(payload)}.{b64(mac)}"
+
+
+def test_a_link_signed_with_a_path_still_votes(client, sr):
+    token = _signed_the_old_way(str(sr.resolve()), "2104.10642", "like")
+    assert client.get(f"/vote/{token}").status_code == 200
+    assert client.post(f"/vote/{token}", data={"csrf": _csrf(client)}).status_code == 200
+    assert load_profile(sr).section_of("2104.10642") == "liked"
+    gone = _signed_the_old_way(str(sr.parent / "deleted.toml"), "2104.10642", "like")
+    page = client.get(f"/vote/{gone}")
+    assert page.status_code == 404 and "no longer exists" in page.text and "deleted.toml" not in page.text
+
+
+@pytest.mark.parametrize("profiles", [True, False])
+def test_a_link_to_a_missing_profile_is_a_clear_page(home, fake_model, example_listing, profiles):
+    from recommender.signing import vote_token
+
+    if profiles:
+        _write_home(home, example_listing)
+    token = vote_token("gone", "2104.10642", "like")
+    with _client() as client:
+        for page in (client.get(f"/vote/{token}"), client.post(f"/vote/{token}", data={"csrf": _csrf(client)})):
+            assert page.status_code == 404
+            assert "for the profile 'gone', which is not here" in html.unescape(page.text)
+            assert str(home) not in page.text and "Traceback" not in page.text
 
 
 def test_hostile_listing_is_inert_on_the_page(home, fake_model, sr):

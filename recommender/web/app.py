@@ -214,7 +214,7 @@ def create_app(settings: Settings) -> Starlette:
         from ..signing import read_vote_token
 
         vote = read_vote_token(token)
-        path = service.vote_profile(vote.profile)
+        path = service.vote_profile(vote)
         return vote, path, service.find_paper(path, vote.arxiv_id)
 
     def vote_view(request: Request, vote: Any, path: Path, paper: Paper, *, done: bool) -> HTMLResponse:

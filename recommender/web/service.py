@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..paths import resolve_profile
+from ..paths import profiles_dir
 from ..profile import Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, NotFound, Paper, PaperrecError
 from .day import Action, Day, last_ranked_day, stored_day
 
 if TYPE_CHECKING:
     from ..embed import CachedEmbedder
+    from ..signing import Vote
     from ..sources.store import StoredDay
 
 LEXICAL_TERMS = 15
@@ -196,11 +197,24 @@ class Service:
 
     # -- votes given outside the Today list (Sharpen, the email's vote links) ---------------------------------------
 
-    def vote_profile(self, profile: str) -> Path:
-        """The profile file a vote link names (a path or a name); an error when it no longer exists."""
-        path = resolve_profile(profile).resolve()
+    def vote_profile(self, vote: Vote) -> Path:
+        """The profile file a vote link names; NotFound, naming no file, when there is no such profile."""
+        if vote.by_path:  # a link sent before links named profiles: it carries the file's path
+            path = Path(vote.profile)
+            if not path.is_file():
+                raise NotFound("the profile this vote link was made for no longer exists")
+        else:
+            try:
+                served = {p.stem: p for p in self.profile_paths()}
+            except PaperrecError:  # no profile at all: the message would name the folder
+                served = {}
+            # a served profile first (serve -p may name files anywhere), then the profiles folder, as -p NAME does
+            path = served.get(vote.profile) or profiles_dir() / f"{vote.profile}.toml"
+            if not path.is_file():
+                name = vote.profile
+                raise NotFound(f"this vote link is for the profile {name!r}, which is not here (renamed or deleted?)")
         load_profile(path)
-        return path
+        return path.resolve()
 
     def find_paper(self, path: Path, arxiv_id: str) -> Paper:
         """A paper by id: from the profile's day, its Sharpen batch, the stored listings or the last ranking."""
@@ -408,8 +422,3 @@ def stored_pool(days: Sequence[StoredDay], max_papers: int = 3000) -> list[Paper
         if len(pool) >= max_papers:
             break
     return list(pool.values())[:max_papers]
-
-
-def resolve_vote_profile(profile: str) -> Path:
-    """The profile file a vote link names (a path or a name)."""
-    return resolve_profile(profile).resolve()
