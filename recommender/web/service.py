@@ -121,6 +121,19 @@ class Service:
 
         return profile_paths(list(self.settings.profiles))
 
+    def profile_names(self) -> list[str]:
+        """The file stems and names of the profiles served (none on a first start): a new profile needs another."""
+        try:
+            paths = self.profile_paths()
+        except PaperrecError:
+            return []
+        names = []
+        for path in paths:
+            names.append(path.stem)
+            with contextlib.suppress(PaperrecError):  # a broken file still holds its stem
+                names.append(load_profile(path).name)
+        return names
+
     def resolve(self, name: str) -> Path:
         """The served profile file of this name (or path)."""
         for path in self.profile_paths():
