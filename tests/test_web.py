@@ -779,6 +779,7 @@ def test_upload_names_and_texts_are_escaped_where_shown(client, home):
 
 
 def test_categories_are_edited_on_the_profile_page(client, sr):
+    _page(client)  # the day of cs.CV is ranked
     _, root = _page(client, "/profile?profile=sr")
     form = next(f for f in root.iter("form") if f.attrib.get("action") == "/profile/categories")
     ticked = [i.attrib["value"] for i in form.iter("input") if "checked" in i.attrib and i.attrib["name"] == "category"]
@@ -793,3 +794,10 @@ def test_categories_are_edited_on_the_profile_page(client, sr):
     assert load_profile(sr).categories == ("cs.CV", "eess.IV")
     forged = client.post("/profile/categories", data={"profile": "sr", "category": "math.AG"})
     assert forged.status_code == 403 and load_profile(sr).categories == ("cs.CV", "eess.IV")
+    _page(client)
+    days = _service(client).days
+    assert sr.resolve() in days
+    _post(client, "/profile/categories", category=["eess.IV", "cs.CV"])  # the same two: the day is kept
+    assert sr.resolve() in days
+    _post(client, "/profile/categories", category="math.AG")  # others: their own stored listings are ranked
+    assert sr.resolve() not in days and "no day to show" in client.get("/?profile=sr").text

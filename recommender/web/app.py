@@ -233,7 +233,9 @@ def create_app(settings: Settings) -> Starlette:
         form = await checked_form(request)
         path = chosen(request, form.get("profile"))
         codes = [v for v in form.getlist("category") if isinstance(v, str) and v.strip()]
-        await run_in_threadpool(change_profile, path, [set_categories(codes)])
+        edited = await run_in_threadpool(change_profile, path, [set_categories(codes)])
+        if any(set(setting.before) != set(setting.after) for setting in edited.settings):
+            service.forget_day(path)  # the shown day was of the old categories
         return back(path, "/profile", "categories")
 
     async def interests(request: Request) -> Response:

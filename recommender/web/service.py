@@ -201,6 +201,12 @@ class Service:
 
         threading.Thread(target=work, name="paperrec prefetch", daemon=True).start()
 
+    def forget_day(self, path: Path) -> None:
+        """Drop the profile's day, so the next page ranks the stored listings of its new categories."""
+        with self._lock:
+            self.days.pop(path, None)
+            self.loading.pop(path, None)
+
     def rescore_if_loaded(self, path: Path) -> None:
         """After a profile edit made elsewhere (profile page, vote link), re-rank its day if it is in memory."""
         day = self.days.get(path)
