@@ -227,7 +227,15 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             if upload is not None:
                 await upload.close()
-        return render(request, "web/created.html", path=created.path, created=created)
+        service.created[created.path.resolve()] = created
+        return back(created.path, "/new/done")  # a reload of the report does not post the upload again
+
+    async def created_page(request: Request) -> Response:
+        path = chosen(request, request.query_params.get("profile"))
+        created = service.created.get(path)
+        if created is None:
+            return back(path, "/profile")
+        return render(request, "web/created.html", path=path, created=created)
 
     async def categories(request: Request) -> Response:
         form = await checked_form(request)
@@ -301,6 +309,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/status", status),
         Route("/new", new_profile_page),
         Route("/new", create, methods=["POST"]),
+        Route("/new/done", created_page),
         Route("/profile/categories", categories, methods=["POST"]),
         Route("/rate", rate, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),

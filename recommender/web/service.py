@@ -87,6 +87,7 @@ class Service:
         self.jobs: dict[str, Job] = {}
         self.sharpen_votes: dict[Path, dict[str, Action]] = {}
         self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
+        self.created: dict[Path, Any] = {}  # profiles made on the page: their import report (web.onboard.Created)
 
     # -- shared pieces ----------------------------------------------------------------------------------------------
 
