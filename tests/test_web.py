@@ -750,16 +750,22 @@ def test_a_larger_upload_is_refused_with_one_line(client, home, monkeypatch):
 
     app = client.app
     headers, head, tail = _multipart("big.bib", 0)
-    declared = {**headers, "content-length": str(50 * 1024 * 1024 + 1)}
+    declared = {**headers, "content-length": str(52 * 10**6)}
     status, page, read = _asgi_post(app, "/new", f"csrf={_csrf(client)}", declared, [head, b"x" * 100, tail])
     assert status == 413 and read == 0  # refused on its declared length, before any of it is read
     message = html5lib.parse(page, treebuilder="etree", namespaceHTMLElements=False).find(".//p[@id='message']").text
-    assert message == "refused: the upload is 52.4 MB, more than the 52 MB allowed"
+    assert message == "refused: the upload is 52.0 MB; files up to 50 MB are taken"
     monkeypatch.setattr(onboard, "MAX_UPLOAD", 1000)  # no length sent, or a false one: the stream is cut at the limit
+    monkeypatch.setattr(onboard, "FORM_ROOM", 0)
     chunks = [head, b"x" * 600, b"x" * 600, b"x" * 600, tail]
     status, page, read = _asgi_post(app, "/new", f"csrf={_csrf(client)}", headers, chunks)
-    assert status == 413 and read == 3 and "more than the 0 MB allowed" in page
+    assert status == 413 and read == 3 and "refused: the upload is more than 0.001 MB" in page
     assert not (home / "profiles" / "big.toml").exists()
+    monkeypatch.setattr(onboard, "MAX_UPLOAD", 50 * 10**6)
+    monkeypatch.setattr(onboard, "FORM_ROOM", 10**6)
+    at_limit = {**headers, "content-length": str(50 * 10**6 + 1000)}  # a 50 MB file and the form's other fields
+    bib = b"@misc{a, title={A}}"
+    assert _asgi_post(app, "/new", f"csrf={_csrf(client)}", at_limit, [head, bib, tail])[0] == 303
 
 
 def test_ordinary_forms_take_no_files(client, sr):

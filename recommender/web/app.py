@@ -68,7 +68,8 @@ def create_app(settings: Settings) -> Starlette:
         """The POSTed form (no files, at most 1 MB), after the CSRF and origin checks."""
         if request.headers.get("content-type", "").startswith("multipart/"):
             raise PaperrecError("this form takes no files")  # refused before anything is spooled
-        form = await Request(request.scope, capped(request.receive, MAX_FORM)).form()
+        refusal = f"refused: a form of more than {MAX_FORM / 1e6:g} MB"
+        form = await Request(request.scope, capped(request.receive, MAX_FORM, refusal)).form()
         check_post(request.headers, form, csrf)
         return form
 

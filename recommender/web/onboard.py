@@ -18,7 +18,7 @@ from ..paths import profiles_dir, resolve_profile
 from ..profile.library import ImportReport, no_categories_line, report_lines, start_profile
 from ..schema import PaperrecError, printable
 from ..sources.taxonomy import validate_categories
-from .security import MAX_UPLOAD, capped, check_upload
+from .security import FORM_ROOM, MAX_UPLOAD, capped, check_upload
 
 # The formats a researcher's library comes in; listing files (md, jsonl, csv) are for the command line.
 UPLOAD_FORMATS = {
@@ -52,9 +52,10 @@ class Created:
 
 
 async def read_upload(request: Request, csrf: str) -> tuple[NewProfile, UploadFile | None]:
-    """The new-profile form, read only after its token and declared size were checked, and at most 50 MB of it."""
-    check_upload(request.headers, request.query_params, csrf)
-    body = Request(request.scope, capped(request.receive, MAX_UPLOAD))
+    """The new-profile form, read only after its token and declared size were checked, and no more than the limit."""
+    check_upload(request.headers, request.query_params, csrf, MAX_UPLOAD)
+    refusal = f"refused: the upload is more than {MAX_UPLOAD / 1e6:g} MB; files up to that size are taken"
+    body = Request(request.scope, capped(request.receive, MAX_UPLOAD + FORM_ROOM, refusal))
     form = await body.form(max_files=1)
     text = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     fmt = text.get("format", "")

@@ -169,8 +169,9 @@ def security_headers(nonce: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
-MAX_FORM = 1024 * 1024  # an ordinary form: a few fields and the interests text
-MAX_UPLOAD = 50 * 1024 * 1024  # a library export and the new profile's fields
+MAX_FORM = 10**6  # an ordinary form: a few fields and the interests text
+MAX_UPLOAD = 50 * 10**6  # a library export
+FORM_ROOM = 10**6  # an upload's other fields and the multipart framing, beyond the file
 UPLOAD_HEADER = "x-csrf-token"
 
 
@@ -187,12 +188,12 @@ def check_upload(headers: Any, query: Any, csrf: str, limit: int = MAX_UPLOAD) -
     if not (tokens_equal(headers.get(UPLOAD_HEADER), csrf) or tokens_equal(query.get("csrf"), csrf)):
         raise Forbidden("refused: the upload's security token is missing or stale; reload the page and try again")
     length = headers.get("content-length", "")
-    if length.strip().isdigit() and int(length) > limit:
-        raise TooLarge(f"refused: the upload is {int(length) / 1e6:.1f} MB, more than the {limit // 10**6} MB allowed")
+    if length.strip().isdigit() and int(length) > limit + FORM_ROOM:
+        raise TooLarge(f"refused: the upload is {int(length) / 1e6:.1f} MB; files up to {limit / 1e6:g} MB are taken")
 
 
-def capped(receive: Receive, limit: int) -> Receive:
-    """The request body stream, ending in TooLarge once more than limit bytes arrived (a missing or false length)."""
+def capped(receive: Receive, limit: int, refusal: str) -> Receive:
+    """The request body stream, ending in TooLarge(refusal) past limit bytes (a body sent without its length)."""
     seen = 0
 
     async def read() -> MutableMapping[str, Any]:
@@ -200,7 +201,7 @@ def capped(receive: Receive, limit: int) -> Receive:
         message = await receive()
         seen += len(message.get("body", b""))
         if seen > limit:
-            raise TooLarge(f"refused: the upload is more than the {limit // 10**6} MB allowed")
+            raise TooLarge(refusal)
         return message
 
     return read
