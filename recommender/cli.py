@@ -879,32 +879,10 @@ def cache_prune(
 
 
 def _import_into(report, section: str) -> None:  # report: profile.ImportReport
-    echo = functools.partial(typer.echo, err=True)
-    if report.notice:
-        echo(report.notice)
-    added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
-    moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
-    echo(f"{report.profile.name}: {added} papers added to {section}{moved}, {report.already_present} already there")
-    if report.merged:
-        echo(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
-    if report.filled:
-        echo(f"{len(report.filled)} papers kept by id earlier now have their title and abstract")
-    if report.pending:
-        echo(
-            f"{len(report.pending)} papers kept by id only: they get their title and abstract at the next online "
-            "import or 'paperrec profile refresh'"
-        )
-    if report.ignored:
-        echo(f"{report.ignored} notes and attachments ignored (not papers)")
-    if report.without_abstract:
-        echo(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
-    if report.skipped:
-        echo(f"{len(report.skipped)} skipped:")
-        for what, why in report.skipped[:20]:
-            echo(f"  {what}: {why}")
-        if len(report.skipped) > 20:
-            echo(f"  ... and {len(report.skipped) - 20} more")
-    echo(f"profile saved: {report.path}")
+    from .profile.library import report_lines
+
+    for line in report_lines(report, section):
+        typer.echo(line, err=True)
 
 
 ImportFormatOption = Annotated[
@@ -954,6 +932,10 @@ def profile_new(
     if from_files:
         _import_into(report, "liked")
     else:
+        from .profile.library import no_categories_line
+
+        if not report.profile.categories:
+            typer.echo(no_categories_line(report.profile.name), err=True)
         typer.echo(f"created profile {name!r}: {report.path}", err=True)
 
 
@@ -961,19 +943,33 @@ def profile_new(
 @handle_errors
 def profile_import(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
-    files: Annotated[list[Path], typer.Argument(help="BibTeX, Zotero CSL JSON/RDF, arXiv id list or listing files.")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="BibTeX, Zotero CSL JSON/RDF, arXiv id list or listing files.")
+    ] = None,
     input_format: ImportFormatOption = None,
     disliked: Annotated[bool, typer.Option("--disliked", help="Import as disliked papers.")] = False,
     offline: OfflineOption = False,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", "-c", help="arXiv category to follow (replaces the list).")
+    ] = None,
 ) -> None:
     """Add the papers of your library (BibTeX, Zotero, arXiv ids) to a profile, creating it if needed.
 
-    Example: paperrec profile import vision ~/Zotero/export.bib
+    Example: paperrec profile import vision ~/Zotero/export.bib -c cs.CV
     """
-    from .profile.library import import_library
+    from .profile.library import follow_categories, import_library
 
+    if not files:
+        if not category:
+            raise UsageError("give the library files to import, or -c CATEGORY to set the profile's categories")
+        followed = follow_categories(profile, category)
+        typer.echo(f"{followed.name} now follows {', '.join(followed.categories)}", err=True)
+        return
     section = "disliked" if disliked else "liked"
-    _import_into(import_library(profile, files, fmt=input_format, offline=offline, section=section), section)
+    report = import_library(
+        profile, files, fmt=input_format, offline=offline, section=section, categories=category or ()
+    )
+    _import_into(report, section)
 
 
 @profile_app.command("refresh")

@@ -20,6 +20,7 @@ from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure
 from .seen import SeenMemory
+from .sources.taxonomy import validate_categories
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
@@ -236,6 +237,10 @@ def run_today(
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
                 )
+            try:
+                validate_categories(profile.categories)
+            except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
+                raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
             where = {"offline": True} if offline else {}  # a fetch of one's own need not know the option
             listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
             if notice:

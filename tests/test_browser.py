@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from recommender.profile import load_profile
+from recommender.sources import read_listing, to_jsonl
 from tests.test_web import COMMENT, _write_home
 
 REPO = Path(__file__).resolve().parent.parent
@@ -185,3 +186,84 @@ def test_triage_with_mouse_and_keyboard(server, browser):
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.ESCAPE)  # keys the page does not use do nothing
     assert len(_picks(browser)) == 10
+
+
+@pytest.fixture
+def bare_server(home, example_listing, tmp_path):
+    """A server on a home with a stored cs.CV day and no profile: the first start of a new user."""
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.web_launcher", str(port)],
+        cwd=REPO,
+        env={**os.environ, "PAPERREC_HOME": str(home)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/status", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "server.log").read_text()) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()  # ours, by its pid
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_onboard_a_new_profile_by_uploading_bibtex_then_vote(bare_server, browser, home):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    library = REPO / "tests" / "fixtures" / "imports" / "library.bib"
+    browser.set_window_size(390, 844)
+    browser.get(bare_server)
+    _wait_for(browser, lambda d: d.find_elements(By.ID, "new-profile"))
+    commands = browser.find_element(By.CSS_SELECTOR, "pre.commands")
+    assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", commands)
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    browser.find_element(By.ID, "name").send_keys("vision")
+    browser.find_element(By.ID, "library").send_keys(str(library))
+    browser.find_element(By.NAME, "offline").click()  # as 'profile new --offline': no arXiv lookups in a test
+    search = browser.find_element(By.ID, "category-search")
+    search.send_keys("computer vision")  # the search box filters the taxonomy
+    shown = [li for li in browser.find_elements(By.CSS_SELECTOR, "#category-picker li") if li.is_displayed()]
+    assert [li.find_element(By.TAG_NAME, "code").text for li in shown] == ["cs.CV"]
+    shown[0].find_element(By.TAG_NAME, "label").click()
+    search.send_keys(Keys.CONTROL, "a")
+    search.send_keys("eess.IV", Keys.ENTER)  # a code typed whole ticks its box, and Enter does not submit
+    ticked = browser.find_element(By.CSS_SELECTOR, '#category-picker input[value="eess.IV"]')
+    _wait_for(browser, lambda d: ticked.is_selected())
+    assert search.get_attribute("value") == "" and shown[0].is_displayed()  # the list is whole again, cs.CV in view
+    browser.find_element(By.ID, "create").click()
+
+    report = _wait_for(browser, lambda d: d.find_elements(By.ID, "import-report"))[0].text
+    assert report.startswith("vision: 13 papers added to liked") and "follows no arXiv category" not in report
+    profile_path = home / "profiles" / "vision.toml"
+    assert load_profile(profile_path).categories == ("cs.CV", "eess.IV")
+
+    browser.find_element(By.ID, "go-today").click()
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)  # the loading page reloads itself until the day is ranked
+    first = _picks(browser)[0]
+    target = first.get_attribute("data-id")
+    first.find_element(By.CSS_SELECTOR, 'form[data-action="like"] button').click()
+    _wait_for(browser, lambda d: target in _verdicts(d))
+    assert target in {p.paper.arxiv_id for p in load_profile(profile_path).liked}
+    messages = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages

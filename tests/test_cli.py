@@ -417,3 +417,37 @@ def test_a_profile_name_cannot_forge_lines_on_stderr(tmp_path, home, fake_model,
     lines = result.stderr.splitlines()
     assert not any(line.startswith("FAKE LINE") for line in lines) and "\x1b" not in result.stderr
     assert any(line.startswith("evil FAKE LINE: ") for line in lines)
+
+
+def test_profile_import_sets_categories_with_c(home, liked_jsonl):
+    made = invoke("profile", "import", "vision", str(liked_jsonl), "-c", "cs.CV", "-c", "eess.IV", "--offline")
+    assert made.exit_code == 0, made.output
+    path = home / "profiles" / "vision.toml"
+    assert load_profile(path).categories == ("cs.CV", "eess.IV") and "follows no arXiv category" not in made.stderr
+    again = invoke("profile", "import", "vision", str(liked_jsonl), "-c", "cs.LG")  # replaces the list
+    assert again.exit_code == 0 and load_profile(path).categories == ("cs.LG",)
+    only = invoke("profile", "import", "vision", "-c", "cs.CV")  # no file: only the categories change
+    assert only.exit_code == 0 and only.stderr.strip() == "vision now follows cs.CV"
+    assert len(load_profile(path).liked) == 2
+    assert_error(invoke("profile", "import", "vision"), 2, "-c CATEGORY")
+    assert_error(invoke("profile", "import", "nobody", "-c", "cs.CV"), 1, "unknown profile")
+
+
+def test_profile_import_refuses_an_unknown_category_before_anything(home, liked_jsonl):
+    result = invoke("profile", "import", "vision", str(liked_jsonl), "-c", "cs.CVV")
+    assert_error(result, 2, "unknown arXiv category 'cs.CVV'; did you mean cs.CV")
+    assert not (home / "profiles" / "vision.toml").exists()
+    assert_error(invoke("profile", "new", "v2", "-c", "stat.ml"), 2, "did you mean stat.ML")
+
+
+def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_jsonl):
+    expected = (
+        "vision follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them with "
+        "'paperrec profile import vision -c cs.CV' or on the Profile page of 'paperrec serve'"
+    )
+    imported = invoke("profile", "import", "vision", str(liked_jsonl))
+    assert imported.exit_code == 0 and imported.stderr.splitlines().count(expected) == 1
+    created = invoke("profile", "new", "plain", "-i", "video super-resolution")
+    assert created.exit_code == 0 and "plain follows no arXiv category yet" in created.stderr
+    spaced = invoke("profile", "new", "my lab", "--from", str(liked_jsonl))
+    assert "'paperrec profile import 'my lab' -c cs.CV'" in spaced.stderr

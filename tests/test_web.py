@@ -639,3 +639,230 @@ def test_the_next_picks_sentences_are_embedded_ahead(client, sr, fake_model):
     calls = sum(e.calls for e in fake_model)
     assert _post(client, "/rate", id=day.slots[0].pick.paper.arxiv_id, action="like").status_code == 303
     assert sum(e.calls for e in fake_model) <= calls + 1  # at most the new like's own text
+
+
+# -- onboarding: a new profile from the page --------------------------------------------------------------------------
+
+LIBRARY = REPO / "tests" / "fixtures" / "imports" / "library.bib"
+
+
+def _upload(client: TestClient, name: str, content: bytes, filename: str = "library.bib", **fields):
+    """The new-profile form posted; a success is followed to its report page."""
+    data = {"name": name, "interests": "", **fields}
+    response = client.post(f"/new?csrf={_csrf(client)}", data=data, files={"library": (filename, content)})
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/new/done?profile=")
+        return client.get(response.headers["location"])
+    return response
+
+
+def _asgi_post(app, path: str, query: str, headers: dict[str, str], chunks: list[bytes]):
+    """POST straight to the ASGI app, the body in chunks; returns the status, the page and how many chunks were read."""
+    import asyncio
+
+    read = 0
+
+    async def receive():
+        nonlocal read
+        if read < len(chunks):
+            read += 1
+            return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
+        return {"type": "http.disconnect"}
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in {"host": "127.0.0.1:8787", **headers}.items()],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8787),
+        "client": ("127.0.0.1", 50000),
+    }
+    asyncio.run(app(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, body.decode("utf-8"), read
+
+
+def _multipart(filename: str, size: int, boundary: str = "paperrec-test") -> tuple[dict[str, str], bytes, bytes]:
+    """Headers, the part before the file's bytes, and the end, for a multipart upload of `size` bytes."""
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nbig\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="library"; filename="{filename}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return {"content-type": f"multipart/form-data; boundary={boundary}"}, head, tail
+
+
+def test_the_welcome_page_is_the_way_in_and_its_commands_wrap(home, fake_model):
+    with _client() as client:
+        _, root = _page(client, "/")
+    forms = [f for f in root.iter("form") if f.attrib.get("action", "").startswith("/new?csrf=")]
+    assert len(forms) == 1 and forms[0].attrib["enctype"] == "multipart/form-data"
+    names = {i.attrib.get("name") for i in forms[0].iter("input")} | {s.attrib.get("name") for s in root.iter("select")}
+    assert {"name", "library", "category", "offline", "format"} <= names
+    boxes = [i for i in forms[0].iter("input") if i.attrib.get("type") == "checkbox" and i.attrib["name"] == "category"]
+    assert len(boxes) > 150 and any(b.attrib["value"] == "cs.CV" for b in boxes)
+    assert root.find(".//datalist[@id='arxiv-categories']") is not None
+    commands = root.find(".//pre[@class='commands']")
+    assert commands is not None and "paperrec profile new" in commands.text
+    css = "".join(s.text or "" for s in root.iter("style"))
+    assert re.search(r"pre\.commands[^{]*\{[^}]*white-space: pre-wrap[^}]*overflow-wrap: anywhere", css)
+
+
+def test_upload_bibtex_creates_the_profile_and_shows_the_clis_report(client, home):
+    response = _upload(client, "vision", LIBRARY.read_bytes(), category=["cs.CV", "eess.IV"], offline="on")
+    assert response.status_code == 200, response.text
+    root = html5lib.parse(response.text, treebuilder="etree", namespaceHTMLElements=False)
+    shown = root.find(".//pre[@id='import-report']").text.splitlines()
+    path = home / "profiles" / "vision.toml"
+    profile = load_profile(path)
+    assert profile.categories == ("cs.CV", "eess.IV") and profile.liked
+    assert root.find(".//a[@id='go-today']").attrib["href"] == "/?profile=vision"
+    assert root.find(".//button[@id='go-sharpen']") is not None
+    assert client.get("/new/done?profile=sr").headers["location"] == "/profile?profile=sr"  # no report to show
+    path.unlink()  # the same import from the command line prints the same report
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    cli = CliRunner().invoke(app, ["profile", "new", "vision", "--from", str(LIBRARY), "--offline", "-c", "cs.CV"])
+    assert cli.exit_code == 0, cli.output
+    assert shown == cli.stderr.replace(str(LIBRARY), "library.bib").splitlines()
+    assert shown[-1] == f"profile saved: {path}" and any("library.bib:117 @misc{slides2020}" in s for s in shown)
+
+
+def test_the_uploads_metadata_lookup_follows_the_offline_box_as_the_cli_does(client, home, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+    from recommender.schema import Paper
+
+    asked: list[list[str]] = []
+
+    def fake_fetch_metadata(http, ids, **kwargs):
+        asked.append(list(ids))
+        return {i: Paper.make(f"Fetched title {i}", i, f"Fetched abstract {i}.") for i in ids}
+
+    monkeypatch.setattr(arxiv, "fetch_metadata", fake_fetch_metadata)
+    ids = b"2104.10642\n1706.03762\n"
+    offline = _upload(client, "offline", ids, "ids.txt", offline="on", interests="video")
+    assert offline.status_code == 200 and asked == [] and "kept by id only" in offline.text
+    online = _upload(client, "online", ids, "ids.txt", interests="video")
+    assert online.status_code == 200 and len(asked) == 1 and sorted(asked[0]) == ["1706.03762", "2104.10642"]
+    assert {p.paper.title for p in load_profile(home / "profiles" / "online.toml").liked} == {
+        "Fetched title 2104.10642",
+        "Fetched title 1706.03762",
+    }
+
+
+def test_an_existing_name_an_empty_upload_and_a_bad_category_create_nothing(client, home, sr):
+    before = sorted(p.name for p in (home / "profiles").iterdir())
+    for name in ("sr", "super-resolution"):  # a file stem and a display name
+        taken = _upload(client, name, LIBRARY.read_bytes(), offline="on")
+        said = f"a profile named {name!r} exists already".replace("'", "&#39;")
+        assert taken.status_code == 400 and said in taken.text
+    empty = _upload(client, "empty", b"% an export with nothing in it\n", "empty.bib", offline="on")
+    assert empty.status_code == 400 and "empty.bib: no BibTeX entries found" in empty.text
+    assert "paperrec-upload" not in empty.text  # the page names the file sent, not where it was kept
+    typo = _upload(client, "typo", LIBRARY.read_bytes(), category=["cs.CVV"], offline="on")
+    assert typo.status_code == 400 and "did you mean cs.CV" in typo.text
+    assert 'value="typo"' in typo.text  # the form comes back as it was filled in
+    nothing = client.post(f"/new?csrf={_csrf(client)}", data={"name": "bare"})
+    assert nothing.status_code == 400 and "upload a library export, or type at least one interest" in nothing.text
+    for bad in ("../escape", "x.toml", ".hidden"):
+        assert _upload(client, bad, LIBRARY.read_bytes(), offline="on").status_code == 400
+    assert sorted(p.name for p in (home / "profiles").iterdir()) == before
+    assert not list(home.parent.glob("escape*"))
+
+
+def test_an_upload_needs_the_token_before_its_body_is_read(client, home):
+    app = client.app
+    headers, head, tail = _multipart("library.bib", 10)
+    chunks = [head, b"@misc{a, title={A}}", tail]
+    for query, extra in (("", {}), ("csrf=" + "x" * 43, {}), ("", {"x-csrf-token": "wrong"})):
+        status, page, read = _asgi_post(app, "/new", query, {**headers, **extra}, chunks)
+        assert status == 403 and "security token" in page and read == 0, (query, extra)
+    foreign = {**headers, "origin": "http://evil.example"}
+    assert _asgi_post(app, "/new", f"csrf={_csrf(client)}", foreign, chunks)[::2] == (403, 0)
+    status, page, read = _asgi_post(app, "/new", "", {**headers, "x-csrf-token": _csrf(client)}, chunks)
+    assert status == 303 and read == len(chunks)  # a header may carry the token too
+    assert load_profile(home / "profiles" / "big.toml").liked[0].paper.title == "A"
+
+
+def test_a_larger_upload_is_refused_with_one_line(client, home, monkeypatch):
+    from recommender.web import onboard
+
+    app = client.app
+    headers, head, tail = _multipart("big.bib", 0)
+    declared = {**headers, "content-length": str(52 * 10**6)}
+    status, page, read = _asgi_post(app, "/new", f"csrf={_csrf(client)}", declared, [head, b"x" * 100, tail])
+    assert status == 413 and read == 0  # refused on its declared length, before any of it is read
+    message = html5lib.parse(page, treebuilder="etree", namespaceHTMLElements=False).find(".//p[@id='message']").text
+    assert message == "refused: the upload is 52.0 MB; files up to 50 MB are taken"
+    monkeypatch.setattr(onboard, "MAX_UPLOAD", 1000)  # no length sent, or a false one: the stream is cut at the limit
+    monkeypatch.setattr(onboard, "FORM_ROOM", 0)
+    chunks = [head, b"x" * 600, b"x" * 600, b"x" * 600, tail]
+    status, page, read = _asgi_post(app, "/new", f"csrf={_csrf(client)}", headers, chunks)
+    assert status == 413 and read == 3 and "refused: the upload is more than 0.001 MB" in page
+    assert not (home / "profiles" / "big.toml").exists()
+    monkeypatch.setattr(onboard, "MAX_UPLOAD", 50 * 10**6)
+    monkeypatch.setattr(onboard, "FORM_ROOM", 10**6)
+    at_limit = {**headers, "content-length": str(50 * 10**6 + 1000)}  # a 50 MB file and the form's other fields
+    bib = b"@misc{a, title={A}}"
+    assert _asgi_post(app, "/new", f"csrf={_csrf(client)}", at_limit, [head, bib, tail])[0] == 303
+
+
+def test_ordinary_forms_take_no_files(client, sr):
+    before = sr.read_text()
+    response = client.post(
+        "/profile/interests",
+        data={"csrf": _csrf(client), "profile": "sr", "interests": "x"},
+        files={"library": ("a.bib", b"x" * 100)},
+    )
+    assert response.status_code == 400 and "this form takes no files" in response.text and sr.read_text() == before
+
+
+def test_upload_names_and_texts_are_escaped_where_shown(client, home):
+    name = "<img src=x onerror=alert(1)>"
+    hostile = (
+        b"@misc{k1, note={no title <script>alert(1)</script>}}\n"
+        b"@misc{k2, title={A <b>bold</b> title}, eprint={2104.10642}}\n"
+    )
+    response = _upload(client, name, hostile, "<script>.bib", offline="on")
+    assert response.status_code == 200, response.text
+    assert "<img src=x" not in response.text and "&lt;img src=x onerror=alert(1)&gt;" in response.text
+    assert "<script>alert" not in response.text
+
+
+def test_categories_are_edited_on_the_profile_page(client, sr):
+    _page(client)  # the day of cs.CV is ranked
+    _, root = _page(client, "/profile?profile=sr")
+    form = next(f for f in root.iter("form") if f.attrib.get("action") == "/profile/categories")
+    ticked = [i.attrib["value"] for i in form.iter("input") if "checked" in i.attrib and i.attrib["name"] == "category"]
+    assert ticked == list(load_profile(sr).categories)
+    response = client.post(
+        "/profile/categories", data={"csrf": _csrf(client), "profile": "sr", "category": ["cs.CV", "eess.IV", ""]}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/profile?profile=sr#categories"
+    assert load_profile(sr).categories == ("cs.CV", "eess.IV") and sr.read_text().startswith(COMMENT)
+    typo = client.post("/profile/categories", data={"csrf": _csrf(client), "profile": "sr", "category": "cs.CVV"})
+    assert typo.status_code == 400 and "did you mean cs.CV" in typo.text
+    assert load_profile(sr).categories == ("cs.CV", "eess.IV")
+    forged = client.post("/profile/categories", data={"profile": "sr", "category": "math.AG"})
+    assert forged.status_code == 403 and load_profile(sr).categories == ("cs.CV", "eess.IV")
+    _page(client)
+    days = _service(client).days
+    assert sr.resolve() in days
+    _post(client, "/profile/categories", category=["eess.IV", "cs.CV"])  # the same two: the day is kept
+    assert sr.resolve() in days
+    _post(client, "/profile/categories", category="math.AG")  # others: their own stored listings are ranked
+    assert sr.resolve() not in days and "no day to show" in client.get("/?profile=sr").text

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from ..paths import atomic_write_text, locked, remove_stale_temporaries
 from ..schema import NotFound, Paper, PaperrecError, split_arxiv_id
+from ..sources.taxonomy import validate_categories
 from .model import (
     SECTIONS,
     TABLES,
@@ -262,8 +263,8 @@ def set_interests(interests: Iterable[str]) -> Change:
 
 
 def set_categories(categories: Iterable[str]) -> Change:
-    """Replace the profile's arXiv categories."""
-    return Change("categories", values=tuple(categories))
+    """Replace the profile's arXiv categories; UsageError for a code not in arXiv's taxonomy."""
+    return Change("categories", values=validate_categories(categories))
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,7 @@ class Edited:
         """The changes that take these back, newest first."""
         changes: list[Change] = []
         for setting in reversed(self.settings):
-            changes.append((set_interests if setting.key == "interests" else set_categories)(setting.before))
+            changes.append(Change(setting.key, values=setting.before))  # unchecked: the file held it before
         for moved in reversed(self.moved):
             entry = moved.entry
             if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:

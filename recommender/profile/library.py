@@ -10,7 +10,8 @@ from pathlib import Path
 from .. import paths
 from ..schema import Paper, PaperrecError
 from ..sources.metadata import Lookup, MetadataCache, complete_papers
-from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate
+from ..sources.taxonomy import validate_categories
+from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories
 from .model import SECTIONS, PendingPaper, Profile, add_papers, load_profile, new_profile
 
 
@@ -196,14 +197,16 @@ def import_into_profile(
     lookup: Lookup | None = None,
     cache: MetadataCache | None = None,
     section: str = "liked",
+    categories: Sequence[str] = (),
 ) -> ImportReport:
     """Add the papers of library files to the profile file at path, creating it (named after the file) if missing.
 
     Abstracts are looked up before the lock is taken; the papers are merged under it, so edits made
     meanwhile by another paperrec are kept. Papers known only by id (offline) are kept pending; the
-    profile's pending papers are completed by the same lookup.
+    profile's pending papers are completed by the same lookup. Categories given replace the profile's.
     """
     path = Path(path)
+    followed = [set_categories(categories)] if categories else []  # checked before any lookup
     exists = path.is_file()
     current = load_profile(path) if exists else new_profile(path.stem)
     waiting = [p.arxiv_id for p in current.pending] if lookup is not None else []
@@ -211,7 +214,7 @@ def import_into_profile(
     collected = _collect(files, fmt, present, lookup, cache, waiting)
 
     def plan(profile: Profile) -> list[Change]:
-        return _import_changes(profile, collected, section)
+        return _import_changes(profile, collected, section) + followed
 
     if exists:
         edited = change_profile(path, plan)
@@ -306,16 +309,26 @@ def metadata_lookup(offline: bool) -> Lookup | None:
 
 
 def import_library(
-    profile: str, files: Sequence[Path], *, fmt: str | None = None, offline: bool = False, section: str = "liked"
+    profile: str,
+    files: Sequence[Path],
+    *,
+    fmt: str | None = None,
+    offline: bool = False,
+    section: str = "liked",
+    categories: Sequence[str] = (),
 ) -> ImportReport:
     """Add the papers of BibTeX, Zotero or id-list files to a profile (created if missing), fetching abstracts.
 
-    Example: import_library("vision", [Path("export.bib")])
+    Example: import_library("vision", [Path("export.bib")], categories=["cs.CV"])
     """
     path = paths.resolve_profile(profile)
+    validate_categories(categories)  # a typo fails before any lookup
     cache = MetadataCache(paths.metadata_cache_path())
     try:
-        return import_into_profile(path, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, section=section)
+        lookup = metadata_lookup(offline)
+        return import_into_profile(
+            path, files, fmt=fmt, lookup=lookup, cache=cache, section=section, categories=categories
+        )
     finally:
         cache.close()
 
@@ -352,6 +365,7 @@ def start_profile(
     path = output or paths.resolve_profile(name)
     if path.exists() and not force:  # before any lookup; checked again under the lock
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
+    categories = validate_categories(categories)
     created = new_profile(name, description=description, categories=categories, interests=interests)
     if not files:
         return create_profile(path, created, force=force)
@@ -360,3 +374,55 @@ def start_profile(
         return create_profile(path, created, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, force=force)
     finally:
         cache.close()
+
+
+def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
+    """What an import did, one line each: the lines `profile import` prints and the web page shows."""
+    lines = [report.notice] if report.notice else []
+    name = report.profile.name
+    added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
+    moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
+    lines.append(f"{name}: {added} papers added to {section}{moved}, {report.already_present} already there")
+    if report.merged:
+        lines.append(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
+    if report.filled:
+        lines.append(f"{len(report.filled)} papers kept by id earlier now have their title and abstract")
+    if report.pending:
+        lines.append(
+            f"{len(report.pending)} papers kept by id only: they get their title and abstract at the next online "
+            "import or 'paperrec profile refresh'"
+        )
+    if report.ignored:
+        lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
+    if report.without_abstract:
+        lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
+    if report.skipped:
+        lines.append(f"{len(report.skipped)} skipped:")
+        lines += [f"  {what}: {why}" for what, why in report.skipped[:20]]
+        if len(report.skipped) > 20:
+            lines.append(f"  ... and {len(report.skipped) - 20} more")
+    if not report.profile.categories:
+        lines.append(no_categories_line(name))
+    lines.append(f"profile saved: {report.path}")
+    return lines
+
+
+def no_categories_line(name: str) -> str:
+    """The warning for a profile that follows no arXiv category, naming the two ways to set them."""
+    import shlex
+
+    return (
+        f"{name} follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them with "
+        f"'paperrec profile import {shlex.quote(name)} -c cs.CV' or on the Profile page of 'paperrec serve'"
+    )
+
+
+def follow_categories(profile: str, categories: Sequence[str]) -> Profile:
+    """Replace the arXiv categories of an existing profile; returns the profile as saved.
+
+    Example: follow_categories("vision", ["cs.CV", "eess.IV"])
+    """
+    path = paths.resolve_profile(profile)
+    if not path.is_file():
+        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    return change_profile(path, [set_categories(categories)]).profile

@@ -16,9 +16,11 @@ from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
 from ..paths import profiles_dir
-from ..profile import change_profile, load_profile, move, remove, set_interests
+from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, printable
-from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
+from ..sources.taxonomy import category_groups
+from . import onboard
+from .security import MAX_FORM, Forbidden, Guard, TooLarge, allowed_hosts, capped, check_post, new_csrf_token
 from .service import Service, Settings
 
 SECTIONS = {"like": "liked", "dislike": "disliked"}
@@ -33,6 +35,7 @@ def create_app(settings: Settings) -> Starlette:
     """The web app for these settings (one Service, one CSRF token per app), wrapped in the Host/token guard."""
     service = Service(settings)
     csrf = new_csrf_token()
+    environment().globals["arxiv_groups"] = category_groups  # the category picker's list, on any page
 
     def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
         fetch = service.jobs.get("fetch")
@@ -61,12 +64,19 @@ def create_app(settings: Settings) -> Starlette:
     def error(request: Request, status: int, message: str) -> HTMLResponse:
         return render(request, "web/error.html", code=status, status=status, message=printable(message))
 
+    async def checked_form(request: Request) -> Any:
+        """The POSTed form (no files, at most 1 MB), after the CSRF and origin checks."""
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            raise PaperrecError("this form takes no files")  # refused before anything is spooled
+        refusal = f"refused: a form of more than {MAX_FORM / 1e6:g} MB"
+        form = await Request(request.scope, capped(request.receive, MAX_FORM, refusal)).form()
+        check_post(request.headers, form, csrf)
+        return form
+
     async def form_of(request: Request) -> dict[str, str]:
-        """The POSTed form, after the CSRF and origin checks."""
-        form = await request.form()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        check_post(request.headers, fields, csrf)
-        return fields
+        """The POSTed form's text fields, after the CSRF and origin checks."""
+        form = await checked_form(request)
+        return {k: v for k, v in form.items() if isinstance(v, str)}
 
     def chosen(request: Request, name: str | None) -> Path:
         paths = service.profile_paths()
@@ -86,7 +96,7 @@ def create_app(settings: Settings) -> Starlette:
         except PaperrecError as error:
             if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
                 raise
-            return render(request, "web/welcome.html", message=printable(str(error)))  # a first start: say what to do
+            return new_page(request, "web/welcome.html", message=printable(str(error)))  # a first start: the way in
         day = await run_in_threadpool(service.day, path)
         if day is None:
             return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
@@ -121,6 +131,14 @@ def create_app(settings: Settings) -> Starlette:
         rows = await run_in_threadpool(shown_papers, profile.name, liked=liked, disliked=disliked)
         found = search(rows, query)
         return render(request, "web/history.html", path=path, rows=found[:500], total=len(rows), query=query)
+
+    def new_page(request: Request, name: str = "web/new.html", code: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("wanted", None)
+        context.setdefault("problem", None)
+        return render(request, name, code=code, formats=onboard.UPLOAD_FORMATS, **context)
+
+    async def new_profile_page(request: Request) -> Response:
+        return new_page(request)
 
     async def status(request: Request) -> Response:
         job = service.jobs.get("fetch")
@@ -199,6 +217,36 @@ def create_app(settings: Settings) -> Starlette:
         await run_in_threadpool(service.rescore_if_loaded, path)
         return back(path, "/profile")
 
+    async def create(request: Request) -> Response:
+        wanted, upload = await onboard.read_upload(request, csrf)
+        taken = await run_in_threadpool(service.profile_names)
+        try:
+            source = (upload.filename or "library", upload.file) if upload is not None else None
+            created = await run_in_threadpool(onboard.create_from_upload, wanted, source, taken)
+        except PaperrecError as error:  # the form again, filled in as sent, with the reason above it
+            return new_page(request, code=400, wanted=wanted, problem=printable(str(error)))
+        finally:
+            if upload is not None:
+                await upload.close()
+        service.created[created.path.resolve()] = created
+        return back(created.path, "/new/done")  # a reload of the report does not post the upload again
+
+    async def created_page(request: Request) -> Response:
+        path = chosen(request, request.query_params.get("profile"))
+        created = service.created.get(path)
+        if created is None:
+            return back(path, "/profile")
+        return render(request, "web/created.html", path=path, created=created)
+
+    async def categories(request: Request) -> Response:
+        form = await checked_form(request)
+        path = chosen(request, form.get("profile"))
+        codes = [v for v in form.getlist("category") if isinstance(v, str) and v.strip()]
+        edited = await run_in_threadpool(change_profile, path, [set_categories(codes)])
+        if any(set(setting.before) != set(setting.after) for setting in edited.settings):
+            service.forget_day(path)  # the shown day was of the old categories
+        return back(path, "/profile", "categories")
+
     async def interests(request: Request) -> Response:
         fields = await form_of(request)
         path = chosen(request, fields.get("profile"))
@@ -239,6 +287,9 @@ def create_app(settings: Settings) -> Starlette:
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         return error(request, 403, str(exc))
 
+    async def on_too_large(request: Request, exc: Exception) -> Response:
+        return error(request, 413, str(exc))
+
     async def on_paperrec_error(request: Request, exc: Exception) -> Response:
         return error(request, 404 if isinstance(exc, NotFound) else 400, str(exc))
 
@@ -257,6 +308,10 @@ def create_app(settings: Settings) -> Starlette:
         Route("/profile", profile_page),
         Route("/history", history_page),
         Route("/status", status),
+        Route("/new", new_profile_page),
+        Route("/new", create, methods=["POST"]),
+        Route("/new/done", created_page),
+        Route("/profile/categories", categories, methods=["POST"]),
         Route("/rate", rate, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
         Route("/more", more, methods=["POST"]),
@@ -272,6 +327,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=routes,
         exception_handlers={
             Forbidden: on_forbidden,
+            TooLarge: on_too_large,
             PaperrecError: on_paperrec_error,
             HTTPException: on_http,
             Exception: on_crash,

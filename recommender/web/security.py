@@ -1,4 +1,4 @@
-"""The server's guards: Host check (DNS rebinding), the optional access token, CSRF checks, and security headers."""
+"""The server's guards: Host check (DNS rebinding), the optional access token, CSRF checks, body limits, headers."""
 
 from __future__ import annotations
 
@@ -169,8 +169,46 @@ def security_headers(nonce: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
+MAX_FORM = 10**6  # an ordinary form: a few fields and the interests text
+MAX_UPLOAD = 50 * 10**6  # a library export
+FORM_ROOM = 10**6  # an upload's other fields and the multipart framing, beyond the file
+UPLOAD_HEADER = "x-csrf-token"
+
+
 def check_post(headers: Any, form: Any, csrf: str) -> None:
     """A state change must carry this server's CSRF token and must not come from a foreign page."""
+    check_origin(headers)
+    if not tokens_equal(form.get("csrf"), csrf):
+        raise Forbidden("refused: the form's security token is missing or stale; reload the page and try again")
+
+
+def check_upload(headers: Any, query: Any, csrf: str, limit: int = MAX_UPLOAD) -> None:
+    """Checks made before an upload's body is read: origin, the CSRF token (header or query), the declared size."""
+    check_origin(headers)
+    if not (tokens_equal(headers.get(UPLOAD_HEADER), csrf) or tokens_equal(query.get("csrf"), csrf)):
+        raise Forbidden("refused: the upload's security token is missing or stale; reload the page and try again")
+    length = headers.get("content-length", "")
+    if length.strip().isdigit() and int(length) > limit + FORM_ROOM:
+        raise TooLarge(f"refused: the upload is {int(length) / 1e6:.1f} MB; files up to {limit / 1e6:g} MB are taken")
+
+
+def capped(receive: Receive, limit: int, refusal: str) -> Receive:
+    """The request body stream, ending in TooLarge(refusal) past limit bytes (a body sent without its length)."""
+    seen = 0
+
+    async def read() -> MutableMapping[str, Any]:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise TooLarge(refusal)
+        return message
+
+    return read
+
+
+def check_origin(headers: Any) -> None:
+    """Refuse a request whose Origin or Referer names another site."""
     host = headers.get("host", "")
     origin = headers.get("origin")
     # Referrer-Policy: no-referrer makes browsers send "Origin: null" on our own forms; the token still decides.
@@ -179,9 +217,11 @@ def check_post(headers: Any, form: Any, csrf: str) -> None:
     referer = headers.get("referer")
     if not origin and referer and not same_origin(referer, host):
         raise Forbidden("refused: the request came from another site")
-    if not tokens_equal(form.get("csrf"), csrf):
-        raise Forbidden("refused: the form's security token is missing or stale; reload the page and try again")
 
 
 class Forbidden(PaperrecError):
     """A request refused by a guard (403)."""
+
+
+class TooLarge(PaperrecError):
+    """A request body over its limit (413)."""

@@ -88,6 +88,7 @@ class Service:
         self.jobs: dict[str, Job] = {}
         self.sharpen_votes: dict[Path, dict[str, Action]] = {}
         self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
+        self.created: dict[Path, Any] = {}  # profiles made on the page: their import report (web.onboard.Created)
 
     # -- shared pieces ----------------------------------------------------------------------------------------------
 
@@ -121,6 +122,19 @@ class Service:
         from ..run import profile_paths
 
         return profile_paths(list(self.settings.profiles))
+
+    def profile_names(self) -> list[str]:
+        """The file stems and names of the profiles served (none on a first start): a new profile needs another."""
+        try:
+            paths = self.profile_paths()
+        except PaperrecError:
+            return []
+        names = []
+        for path in paths:
+            names.append(path.stem)
+            with contextlib.suppress(PaperrecError):  # a broken file still holds its stem
+                names.append(load_profile(path).name)
+        return names
 
     def resolve(self, name: str) -> Path:
         """The served profile file of this name (or path)."""
@@ -188,6 +202,12 @@ class Service:
                 day.prefetch()
 
         threading.Thread(target=work, name="paperrec prefetch", daemon=True).start()
+
+    def forget_day(self, path: Path) -> None:
+        """Drop the profile's day, so the next page ranks the stored listings of its new categories."""
+        with self._lock:
+            self.days.pop(path, None)
+            self.loading.pop(path, None)
 
     def rescore_if_loaded(self, path: Path) -> None:
         """After a profile edit made elsewhere (profile page, vote link), re-rank its day if it is in memory."""

@@ -1,0 +1,60 @@
+"""arXiv's category taxonomy, shipped as a data file: the category picker works offline and categories are checked."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from ..schema import UsageError
+
+
+@dataclass(frozen=True)
+class Category:
+    """One arXiv category ('cs.CV') or a whole archive ('math'), with its name and top-level group."""
+
+    code: str
+    name: str
+    group: str
+
+
+@functools.cache
+def arxiv_categories() -> dict[str, Category]:
+    """Every arXiv category by code, in the data file's order (grouped, then by code)."""
+    text = resources.files("recommender").joinpath("data", "arxiv_categories.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line and not line.startswith("#")]
+    return {code: Category(code, name, group) for code, name, group in rows[1:]}
+
+
+@functools.cache
+def category_groups() -> tuple[tuple[str, tuple[Category, ...]], ...]:
+    """The categories by top-level group ('Computer Science', 'Physics'), in the data file's order."""
+    groups: dict[str, list[Category]] = {}
+    for category in arxiv_categories().values():
+        groups.setdefault(category.group, []).append(category)
+    return tuple((group, tuple(members)) for group, members in groups.items())
+
+
+def validate_categories(codes: Iterable[str]) -> tuple[str, ...]:
+    """The codes stripped and without repeats; UsageError naming the first unknown one and its closest match."""
+    known = arxiv_categories()
+    checked: list[str] = []
+    for given in codes:
+        code = given.strip()
+        if code not in known:
+            raise UsageError(f"unknown arXiv category {given!r}{_suggestion(code)}")
+        if code not in checked:
+            checked.append(code)
+    return tuple(checked)
+
+
+def _suggestion(code: str) -> str:
+    """'; did you mean cs.CV?' for a near miss, else a pointer to the list."""
+    known = arxiv_categories()
+    folded = {c.lower(): c for c in known}
+    close = [folded[code.lower()]] if code.lower() in folded else difflib.get_close_matches(code, known, n=1)
+    if close:
+        return f"; did you mean {close[0]} ({known[close[0]].name})?"
+    return "; see the list at https://arxiv.org/category_taxonomy (e.g. cs.CV, stat.ML, hep-th)"
