@@ -219,7 +219,7 @@ def _report_run(run) -> None:  # run: recommender.run.Run
 def _exit_for_failures(run) -> None:  # run: recommender.run.Run
     """One line per profile that failed; exit 75 when every failure may pass by itself, else 1."""
     for failure in run.failures:
-        typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
+        typer.echo(f"paperrec: error: {failure.line()}", err=True)
     if run.failures:
         raise typer.Exit(EX_TEMPFAIL if all(f.transient for f in run.failures) else 1)
 

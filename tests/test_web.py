@@ -454,6 +454,80 @@ def test_fetch_today_runs_in_the_background(sr, example_listing):
         assert client.get("/status").text == "done"
 
 
+def test_a_failed_fetch_is_a_failure_on_the_page_with_the_commands_line(sr):
+    from recommender.run import Failure
+    from recommender.schema import TemporaryFailure
+
+    def unreachable(categories, day=None, include_cross=False):
+        raise TemporaryFailure("arXiv did not answer (offline?): Connection refused (2 tries)")
+
+    with _client(fetch=unreachable) as client:
+        _page(client)  # the stored day is on the page before the fetch
+        assert _post(client, "/fetch").status_code == 303
+        job = _service(client).jobs["fetch"]
+        _wait(job)
+        response, root = _page(client)
+    (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "fetch-status"]
+    assert "failed" in line.attrib["class"].split() and "profiles ranked" not in response.text
+    stored = date(2021, 4, 22)
+    for name in ("sr", "med"):  # the line `paperrec today` prints for each profile, after "paperrec: error: "
+        expected = Failure(name, "arXiv did not answer (offline?): Connection refused (2 tries)", True, stored).line()
+        assert expected in line.text
+    assert "'paperrec today --offline' ranks it" in line.text
+    assert len(_pick_ids(root)) == 10  # the stored day still shows
+
+
+def test_a_job_answers_its_status_for_the_pages_poll(sr, example_listing):
+    gate = threading.Event()
+    listing = read_listing(example_listing)
+
+    def slow(categories, day=None, include_cross=False):
+        gate.wait(30)
+        return Listing(papers=listing.papers[:30], date=date(2021, 4, 23)), None
+
+    with _client(fetch=slow) as client:
+        assert client.get("/job?name=fetch").json() == {"line": "idle", "running": False, "failed": False}
+        assert _post(client, "/fetch").status_code == 303
+        response, root = _page(client)
+        (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "fetch-status"]
+        assert line.attrib["data-job"] == "/job?name=fetch"
+        scripts = [s.text for s in root.iter("script")]
+        assert any("data-job" in (text or "") for text in scripts)  # the poll that follows it
+        assert '<noscript><meta http-equiv="refresh"' in response.text  # and without script, the refresh
+        running = client.get("/job?name=fetch").json()
+        assert running["running"] is True and running["line"].startswith("fetching cs.CV")
+        gate.set()
+        _wait(_service(client).jobs["fetch"])
+        done = client.get("/job?name=fetch").json()
+        assert done == {"line": "done", "running": False, "failed": False}
+        _, root = _page(client)
+        assert not [s for s in root.iter("script") if "data-job" in (s.text or "")]  # nothing left to follow
+        assert client.get("/job?name=sharpen&profile=sr").json()["line"] == "idle"
+        assert client.get("/job?name=explode").status_code == 400
+
+
+def test_a_jobs_line_shows_its_embedding_progress(sr):
+    from recommender.web.service import Job
+
+    with _client() as client:
+        service = _service(client)
+        seen = []
+
+        def work(job):
+            job.status = "scoring 130 stored papers"
+            embedder = service.embedder()
+            embedder.chunk_size = 50
+            assert embedder.on_progress == service._report  # every thread's embedder reports to its job
+            embedder.on_progress = lambda done, total: (service._report(done, total), seen.append(job.line))
+            embedder.embed([f"text number {n}" for n in range(130)])
+
+        job = service.start_job("progress", work)
+        _wait(job)
+    assert job.error is None, job.error
+    assert seen == [f"scoring 130 stored papers — embedding {n} of 130" for n in (50, 100, 130)]
+    assert Job("x", status="next step", progress=("scoring", "embedding 1 of 2")).line == "next step"
+
+
 # -- vote links -----------------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
@@ -41,7 +41,9 @@ def create_app(settings: Settings) -> Starlette:
             profiles = [(p, load_profile(p).name) for p in paths]
         except PaperrecError:
             profiles = []
-        context.setdefault("refresh", 2 if fetch is not None and fetch.running else 0)
+        running = fetch is not None and fetch.running
+        context.setdefault("refresh", 2 if running else 0)  # without script; with it, the poll reloads sooner
+        context["polling"] = context.get("polling") or running
         here = request.url.path if request.method == "GET" and not request.url.path.startswith("/vote") else "/"
         html = (
             environment()
@@ -89,7 +91,8 @@ def create_app(settings: Settings) -> Starlette:
             return render(request, "web/welcome.html", message=printable(str(error)))  # a first start: say what to do
         day = await run_in_threadpool(service.day, path)
         if day is None:
-            return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
+            status_line = service.loading_status(path)
+            return render(request, "web/loading.html", path=path, status_line=status_line, refresh=1, polling=True)
         await run_in_threadpool(day.refresh)
         return render(request, "web/today.html", path=path, day=day, last=day.actions[-1] if day.actions else None)
 
@@ -101,14 +104,18 @@ def create_app(settings: Settings) -> Starlette:
         if job is not None and not job.running and job.error is None:
             views = [(pick_view(Pick(p, 0.0, i, "")), votes.get(p.arxiv_id)) for i, p in enumerate(job.result, 1)]
         profile = load_profile(path)
-        return render(request, "web/sharpen.html", path=path, job=job, views=views, profile=profile)
+        running = job is not None and job.running
+        context = dict(job=job, views=views, profile=profile, polling=running, refresh=2 if running else 0)
+        return render(request, "web/sharpen.html", path=path, **context)
 
     async def profile_page(request: Request) -> Response:
         path = chosen(request, request.query_params.get("profile"))
         profile = load_profile(path)
         learned = await run_in_threadpool(service.learned, path)
         backtest = service.jobs.get(f"backtest {path}")
-        return render(request, "web/profile.html", path=path, profile=profile, learned=learned, backtest=backtest)
+        running = backtest is not None and backtest.running
+        context = dict(profile=profile, learned=learned, backtest=backtest, polling=running)
+        return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
 
     async def history_page(request: Request) -> Response:
         from ..history import search, shown_papers
@@ -126,6 +133,16 @@ def create_app(settings: Settings) -> Starlette:
         job = service.jobs.get("fetch")
         text = "idle" if job is None else job.status
         return Response(text, media_type="text/plain; charset=utf-8")
+
+    async def job_status(request: Request) -> Response:
+        """A job's status line for the page's poll; it only reads."""
+        name = request.query_params.get("name", "")
+        profile = request.query_params.get("profile")
+        path = chosen(request, profile) if name != "fetch" else None
+        job = service.job(name, path)
+        if job is None:
+            return JSONResponse({"line": "idle", "running": False, "failed": False})
+        return JSONResponse({"line": job.line, "running": job.running, "failed": job.failed})
 
     # -- actions ----------------------------------------------------------------------------------------------------
 
@@ -257,6 +274,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/profile", profile_page),
         Route("/history", history_page),
         Route("/status", status),
+        Route("/job", job_status),
         Route("/rate", rate, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
         Route("/more", more, methods=["POST"]),

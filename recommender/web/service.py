@@ -68,10 +68,22 @@ class Job:
     error: str | None = None
     result: Any = None
     note: str | None = None  # a line the page shows beside the result: why it is what it is
+    progress: tuple[str, str] | None = None  # (the status it was made under, e.g. "embedding 412 of 538")
 
     @property
     def running(self) -> bool:
         return self.finished is None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def line(self) -> str:
+        """The status, with the embedding progress made under it (a newer status drops it)."""
+        if self.running and self.progress is not None and self.progress[0] == self.status:
+            return f"{self.status} — {self.progress[1]}"
+        return self.status
 
 
 class Service:
@@ -105,6 +117,7 @@ class Service:
 
                     self._base = open_embedder(progress=False)
                 self._base.encoder = _Serialised(self._base.encoder)
+                self._base.on_progress = self._report
                 self._local.embedder = self._base
                 return self._base
             base = self._base
@@ -112,8 +125,15 @@ class Service:
 
         cache = EmbeddingCache(base.cache.path) if base.cache is not None else None
         mine = CachedEmbedder(base.encoder, cache, chunk_size=base.chunk_size, progress=False)
+        mine.on_progress = self._report
         self._local.embedder = mine
         return mine
+
+    def _report(self, done: int, total: int) -> None:
+        """Embedding progress, onto the job this thread runs (a page's own thread runs none)."""
+        job = getattr(self._local, "job", None)
+        if job is not None:
+            job.progress = (job.status, f"embedding {done} of {total}")
 
     def profile_paths(self) -> list[Path]:
         """The profile files served (an error when there is none)."""
@@ -152,7 +172,17 @@ class Service:
 
     def loading_status(self, path: Path) -> str:
         job = self.loading.get(path)
-        return job.status if job is not None else "waiting"
+        return job.line if job is not None else "waiting"
+
+    def job(self, name: str, path: Path | None = None) -> Job | None:
+        """The background job a page shows: the fetch, or a profile's rank, sharpen or backtest; None if never run."""
+        if name == "fetch":
+            return self.jobs.get("fetch")
+        if name == "rank" and path is not None:
+            return self.loading.get(path)
+        if name in ("sharpen", "backtest") and path is not None:
+            return self.jobs.get(f"{name} {path}")
+        raise PaperrecError("unknown job: use fetch, rank, sharpen or backtest with a profile")
 
     def _load(self, path: Path, job: Job) -> None:
         job.status = "reading the latest day"
@@ -274,6 +304,7 @@ class Service:
         job = Job(name)
 
         def target() -> None:
+            self._local.job = job  # this thread is the job's own: its embedding progress is the job's
             try:
                 job.result = work(job)
                 job.status = "done"
@@ -332,7 +363,11 @@ class Service:
             if listing is not None:
                 self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}")
         notices = "; ".join(run.notices)
-        return f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
+        done = f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
+        if run.failures:  # the same lines as `paperrec today` prints, so the page says what the terminal says
+            lines = "; ".join(f.line() for f in run.failures)
+            raise PaperrecError(f"{done}; {lines}" if run.sections else lines)
+        return done
 
     def backtest(self, path: Path) -> Job:
         """The profile's backtest on stored listings, in the background."""
