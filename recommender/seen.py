@@ -33,6 +33,11 @@ class SeenMemory:
                 "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(profile, i, day.isoformat()) for i in ids]
             )
 
+    def days(self, profile: str) -> set[date]:
+        """The listing days on which this profile was shown anything."""
+        rows = self._db.execute("SELECT DISTINCT day FROM seen WHERE profile = ?", [profile])
+        return {date.fromisoformat(day) for (day,) in rows}
+
     def count(self, profile: str | None = None) -> int:
         """How many papers are remembered (for one profile, or in all)."""
         if profile is None:

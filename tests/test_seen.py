@@ -20,6 +20,7 @@ def test_memory_is_per_profile_and_per_day(tmp_path):
     assert memory.seen_before("a", date(2021, 5, 4)) == {"2101.00001", "2101.00002"}
     assert memory.seen_before("b", date(2021, 5, 4)) == set()
     assert memory.count() == 2 and memory.count("a") == 2
+    assert memory.days("a") == {date(2021, 5, 3)} and memory.days("b") == set()
     memory.close()
     assert SeenMemory(tmp_path / "seen.sqlite3").count("a") == 2
 

@@ -528,6 +528,84 @@ def test_a_jobs_line_shows_its_embedding_progress(sr):
     assert Job("x", status="next step", progress=("scoring", "embedding 1 of 2")).line == "next step"
 
 
+def _store_three_days(home: Path, example_listing: Path) -> None:
+    """cs.CV on 2021-04-20, -21 and -22, each with papers of its own (so each day's picks are its own)."""
+    papers = read_listing(example_listing).papers
+    folder = home / "listings" / "cs.CV"
+    for day, part in (("2021-04-20", papers[40:]), ("2021-04-21", papers[20:40]), ("2021-04-22", papers[:20])):
+        (folder / f"{day}.jsonl").write_text(to_jsonl(part))
+
+
+def _by_id(root, name: str):
+    found = [e for e in root.iter() if e.attrib.get("id") == name]
+    return found[0] if found else None
+
+
+def test_a_day_that_is_not_the_latest_announcement_says_so(client, monkeypatch):
+    _, root = _page(client)
+    assert _by_id(root, "catch-up") is None and _by_id(root, "day-picker") is None  # one stored day, one profile day
+    banner = _by_id(root, "stale")
+    assert banner is not None and "this is 2021-04-22, and arXiv's latest announcement is" in "".join(banner.itertext())
+    assert "Fetch today" in "".join(banner.itertext())  # the latest is not stored
+    monkeypatch.setattr("recommender.sources.arxiv.latest_announcement", lambda now: date(2021, 4, 22))
+    _, root = _page(client)
+    assert _by_id(root, "stale") is None
+
+
+def _seen_count() -> int:
+    from recommender.run import seen_memory
+
+    seen = seen_memory()
+    try:
+        return seen.count()
+    finally:
+        seen.close()
+
+
+def test_catch_up_offers_the_days_not_seen_newest_first(sr, home, example_listing):
+    from recommender.run import seen_memory
+
+    _store_three_days(home, example_listing)
+    seen = seen_memory()
+    seen.mark("super-resolution", ["1904.00001"], date(2021, 4, 19))  # the last visit, before the days away
+    seen.close()
+    with _client() as client:
+        _, root = _page(client)
+        offered = _by_id(root, "catch-up")
+        assert "2 days you have not seen" in "".join(offered.itertext())
+        links = [a.attrib["href"] for a in offered.iter("a")]
+        assert links == ["/?profile=sr&day=2021-04-21", "/?profile=sr&day=2021-04-20"]
+        picker = _by_id(root, "day-picker")
+        assert picker.attrib["method"] == "get"
+        assert [o.attrib["value"] for o in picker.iter("option")] == ["2021-04-22", "2021-04-21", "2021-04-20"]
+        # the catch-up day is triageable: a vote reaches its own list and comes back to it
+        remembered = _seen_count()
+        _, root = _page(client, links[0])
+        assert _seen_count() == remembered  # looking at a picked day (a GET) changes nothing
+        assert "2021-04-21" in _by_id(root, "stale").text
+        ids = _pick_ids(root)
+        forms = [f for f in root.iter("form") if f.attrib.get("action") == "/rate"]
+        assert all(any(i.attrib.get("name") == "day" for i in f.iter("input")) for f in forms)
+        voted = _post(client, "/rate", id=ids[1], action="like", day="2021-04-21")
+        assert voted.status_code == 303 and "day=2021-04-21" in voted.headers["location"]
+        _, root = _page(client, links[0])
+        assert _rated(root) == {ids[1]: "👍 liked"} and _pick_ids(root)[:2] == ids[:2]
+        _, root = _page(client)
+        assert "1 day you have not seen" in "".join(_by_id(root, "catch-up").itertext())
+        assert _rated(root) == {}  # the latest day's list is its own
+
+
+def test_the_day_picker_only_takes_a_stored_day(client, sr):
+    before = sr.read_text()
+    assert client.get("/?profile=sr&day=2021-04-22").status_code == 200
+    wrong = client.get("/?profile=sr&day=yesterday")
+    assert wrong.status_code == 400 and "like 2021-04-22" in wrong.text
+    absent = client.get("/?profile=sr&day=2021-04-21")
+    assert absent.status_code == 404 and "no stored listing for 2021-04-21" in absent.text
+    assert _post(client, "/rate", id="2104.10642", action="like", day="2020-01-01").status_code == 404
+    assert sr.read_text() == before
+
+
 # -- vote links -----------------------------------------------------------------------------------------------------
 
 

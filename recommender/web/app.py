@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from starlette.routing import Route
 from ..digest import anchor, environment, pick_view
 from ..paths import profiles_dir
 from ..profile import change_profile, load_profile, move, remove, set_interests
-from ..schema import NotFound, Paper, PaperrecError, Pick, printable
+from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_token
 from .service import Service, Settings
 
@@ -76,6 +77,18 @@ def create_app(settings: Settings) -> Starlette:
             return paths[0]
         return service.resolve(name)
 
+    def picked_day(path: Path, text: str | None) -> date | None:
+        """The day a page asks for (YYYY-MM-DD, one of the profile's stored days), or None for the latest."""
+        if not text:
+            return None
+        try:
+            on = date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"day must be a date like 2021-04-22, not {text[:20]!r}") from None
+        if on not in service.stored_days(path):
+            raise NotFound(f"no stored listing for {on}: pick one of the stored days")
+        return on
+
     def back(path: Path, page: str = "/", fragment: str = "", **query: str) -> RedirectResponse:
         params = urlencode({"profile": path.stem, **{k: v for k, v in query.items() if v}})
         return RedirectResponse(f"{page}?{params}" + (f"#{fragment}" if fragment else ""), status_code=303)
@@ -89,12 +102,19 @@ def create_app(settings: Settings) -> Starlette:
             if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
                 raise
             return render(request, "web/welcome.html", message=printable(str(error)))  # a first start: say what to do
-        day = await run_in_threadpool(service.day, path)
+        on = await run_in_threadpool(picked_day, path, request.query_params.get("day"))
+        day = await run_in_threadpool(service.day, path, None, on)
         if day is None:
-            status_line = service.loading_status(path)
-            return render(request, "web/loading.html", path=path, status_line=status_line, refresh=1, polling=True)
+            status_line = service.loading_status(path, on)
+            context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
+            return render(request, "web/loading.html", path=path, **context)
         await run_in_threadpool(day.refresh)
-        return render(request, "web/today.html", path=path, day=day, last=day.actions[-1] if day.actions else None)
+        latest = service.days.get(path)
+        catch_up = await run_in_threadpool(service.unseen_days, path, latest.day if latest else day.day)
+        stored = await run_in_threadpool(service.stored_days, path)
+        picked = on if latest is None or latest.day != day.day else None  # forms say which day a vote is for
+        context = dict(day=day, last=day.actions[-1] if day.actions else None, catch_up=catch_up, stored=stored)
+        return render(request, "web/today.html", path=path, picked=picked, **context)
 
     async def sharpen_page(request: Request) -> Response:
         path = chosen(request, request.query_params.get("profile"))
@@ -139,7 +159,8 @@ def create_app(settings: Settings) -> Starlette:
         name = request.query_params.get("name", "")
         profile = request.query_params.get("profile")
         path = chosen(request, profile) if name != "fetch" else None
-        job = service.job(name, path)
+        on = picked_day(path, request.query_params.get("day")) if path is not None else None
+        job = service.job(name, path, on)
         if job is None:
             return JSONResponse({"line": "idle", "running": False, "failed": False})
         return JSONResponse({"line": job.line, "running": job.running, "failed": job.failed})
@@ -156,11 +177,12 @@ def create_app(settings: Settings) -> Starlette:
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.rate_elsewhere, path, arxiv_id, section)
             return back(path, "/sharpen", anchor(arxiv_id))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         await run_in_threadpool(day.rate, arxiv_id, section)
-        return back(path, fragment=_next_anchor(day, arxiv_id))
+        return back(path, fragment=_next_anchor(day, arxiv_id), day=_iso(on))
 
     async def undo(request: Request) -> Response:
         fields = await form_of(request)
@@ -168,20 +190,22 @@ def create_app(settings: Settings) -> Starlette:
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.undo_elsewhere, path, fields.get("id", ""))
             return back(path, "/sharpen", anchor(fields.get("id", "")))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         undone = await run_in_threadpool(day.undo, fields.get("id") or None)
-        return back(path, fragment=anchor(undone) if undone else "")
+        return back(path, fragment=anchor(undone) if undone else "", day=_iso(on))
 
     async def more(request: Request) -> Response:
         fields = await form_of(request)
         path = chosen(request, fields.get("profile"))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is not None:
             await run_in_threadpool(day.more)
         slots = day.slots if day is not None else []
-        return back(path, fragment=slots[-10].view.anchor if len(slots) > 10 else "")
+        return back(path, fragment=slots[-10].view.anchor if len(slots) > 10 else "", day=_iso(on))
 
     async def fetch(request: Request) -> Response:
         fields = await form_of(request)
@@ -302,6 +326,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     guarded.state = app.state  # type: ignore[attr-defined]  # tests reach the service through the outer app
     return guarded  # type: ignore[return-value]
+
+
+def _iso(on: date | None) -> str:
+    return on.isoformat() if on else ""
 
 
 def _next_anchor(day: Any, arxiv_id: str) -> str:
