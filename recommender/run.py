@@ -137,7 +137,7 @@ def _section(
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
     if seen is not None:
-        seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
+        seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day, [p.rank for p in picks])
     return Section(
         path=path,
         profile=profile,

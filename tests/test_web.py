@@ -425,6 +425,9 @@ def test_history_lists_and_searches_what_was_shown(client, sr):
     rows = root.findall(".//table[@id='history']//tr")[1:]
     # The ten shown, plus what the re-rank after the like brought onto the page (at least one: the liked one's slot).
     assert 11 <= len(rows) <= 20 and "👍 liked" in response.text
+    shown = [a.attrib["href"].rsplit("/", 1)[1] for row in rows for a in row.iter("a")]
+    assert shown[:9] == ids[:9]  # in rank order within the day (the re-rank may bring a second #10)
+    assert all(row.find("td").attrib.get("class") == "day" for row in rows)  # the date stays on one line
     word = next(w for w in re.findall(r"[A-Za-z]{6,}", client.app.state.service.days[sr.resolve()].slots[0].view.title))
     response, root = _page(client, f"/history?profile=sr&q={word.lower()}")
     found = root.findall(".//table[@id='history']//tr")[1:]

@@ -182,22 +182,22 @@ class Day:
                 slot.view = replace(slot.view, rank=number)
         self.slots = kept + new
         if self.remember:
-            self._mark_seen([s.pick.paper.arxiv_id for s in new])
+            self._mark_seen(new)
 
     def _start_remembering(self) -> None:
         """A picked day, once voted on: what it shows is remembered as seen from now on."""
         if not self.remember:
             self.remember = True
-            self._mark_seen([s.pick.paper.arxiv_id for s in self.slots])
+            self._mark_seen(self.slots)
 
-    def _mark_seen(self, ids: list[str]) -> None:
+    def _mark_seen(self, slots: list[Slot]) -> None:
         from ..run import seen_memory
 
-        if not ids:
+        if not slots:
             return
         seen = seen_memory()
         try:
-            seen.mark(self.profile.name, ids, self.day)
+            seen.mark(self.profile.name, [s.pick.paper.arxiv_id for s in slots], self.day, [s.pick.rank for s in slots])
         finally:
             seen.close()
 
