@@ -343,6 +343,41 @@ def test_profile_page_edits(client, sr):
     assert _post(client, "/profile/paper", id="0000.00000", to="remove").status_code == 400
 
 
+def test_profile_page_searches_and_pages_the_papers(sr, home):
+    from recommender.profile import ProfilePaper, new_profile, save_profile
+    from recommender.schema import Paper
+    from recommender.web.app import profile_rows
+
+    papers = [
+        Paper.make(f"Paper {n} on {'diffusion' if n % 3 == 0 else 'graphs'}", f"2101.{n:05d}", "x", [f"Author {n}"])
+        for n in range(1, 121)
+    ]
+    save_profile(new_profile("big", papers, categories=["cs.CV"]), home / "profiles" / "big.toml")
+    with _client() as client:
+        _, root = _page(client, "/profile?profile=big")
+        rows = root.findall(".//table[@id='liked-rows']//tr")
+        assert len(rows) == 50 and rows[0].attrib["id"] == "liked-1"
+        pages = _by_id(root, "liked-pages")
+        assert "page 1 of 3" in "".join(pages.itertext())
+        (following,) = [a.attrib["href"] for a in pages.iter("a")]
+        assert "liked_page=2" in following and "profile=big" in following
+        _, root = _page(client, following)
+        rows = root.findall(".//table[@id='liked-rows']//tr")
+        assert len(rows) == 50 and rows[0].attrib["id"] == "liked-51"
+        _, root = _page(client, "/profile?profile=big&liked_page=9")  # past the end: the last page
+        assert len(root.findall(".//table[@id='liked-rows']//tr")) == 20
+        _, root = _page(client, "/profile?profile=big&q=diffusion")
+        titles = ["".join(r.find("td").itertext()) for r in root.findall(".//table[@id='liked-rows']//tr")]
+        assert len(titles) == 40 and all("diffusion" in t for t in titles) and _by_id(root, "liked-pages") is None
+        _, root = _page(client, "/profile?profile=big&q=2101.00007")
+        (row,) = root.findall(".//table[@id='liked-rows']//tr")
+        assert "".join(row.find("td").itertext()).startswith("Paper 7 ")
+        assert client.get("/profile?profile=big&liked_page=two").status_code == 400
+    # authors too, where the profile keeps them
+    found = profile_rows([ProfilePaper(p, date(2021, 1, 1)) for p in papers], "author 117", None)
+    assert [e.paper.arxiv_id for e in found.entries] == ["2101.00117"] and (found.page, found.pages) == (1, 1)
+
+
 def test_backtest_on_demand(client, sr):
     response = _post(client, "/profile/backtest")
     assert response.status_code == 303

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,35 @@ from .security import Forbidden, Guard, allowed_hosts, check_post, new_csrf_toke
 from .service import Service, Settings
 
 SECTIONS = {"like": "liked", "dislike": "disliked"}
+PROFILE_ROWS = 50  # papers per page of a profile's list
+
+
+@dataclass(frozen=True)
+class Rows:
+    """One page of a profile's list, after the search: its rows, how many matched, and which page of how many."""
+
+    entries: list[Any]
+    matched: int
+    page: int
+    pages: int
+
+
+def profile_rows(entries: Sequence[Any], query: str, page_text: str | None) -> Rows:
+    """The page asked for of the profile papers whose title, id or authors contain every word of the query."""
+    words = query.lower().split()
+
+    def text(entry: Any) -> str:
+        paper = entry.paper
+        return " ".join([paper.arxiv_id, paper.title, *paper.authors]).lower()
+
+    found = [e for e in entries if all(w in text(e) for w in words)]
+    try:
+        page = int(page_text or 1)
+    except ValueError:
+        raise UsageError(f"page must be a number, not {page_text[:20]!r}") from None
+    pages = max(1, -(-len(found) // PROFILE_ROWS))
+    page = min(max(page, 1), pages)
+    return Rows(found[(page - 1) * PROFILE_ROWS : page * PROFILE_ROWS], len(found), page, pages)
 
 
 def _error_body(status: int, message: str, nonce: str) -> bytes:
@@ -131,10 +162,15 @@ def create_app(settings: Settings) -> Starlette:
     async def profile_page(request: Request) -> Response:
         path = chosen(request, request.query_params.get("profile"))
         profile = load_profile(path)
+        query = request.query_params.get("q", "")[:200]
+        liked = profile_rows(profile.liked, query, request.query_params.get("liked_page"))
+        disliked = profile_rows(profile.disliked, query, request.query_params.get("disliked_page"))
         learned = await run_in_threadpool(service.learned, path)
         backtest = service.jobs.get(f"backtest {path}")
         running = backtest is not None and backtest.running
-        context = dict(profile=profile, learned=learned, backtest=backtest, polling=running)
+        context = dict(profile=profile, learned=learned, backtest=backtest, polling=running, query=query)
+        pages = {"liked": liked.page, "disliked": disliked.page}
+        context.update(liked=liked, disliked=disliked, pages=pages, rows_per_page=PROFILE_ROWS)
         return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
 
     async def history_page(request: Request) -> Response:
