@@ -141,8 +141,9 @@ def create_app(settings: Settings) -> Starlette:
             return render(request, "web/loading.html", path=path, **context)
         await run_in_threadpool(day.refresh)
         latest = service.days.get(path)
-        catch_up = await run_in_threadpool(service.unseen_days, path, latest.day if latest else day.day)
         stored = await run_in_threadpool(service.stored_days, path)
+        latest_day = latest.day if latest else day.day
+        catch_up = await run_in_threadpool(service.unseen_days, day.profile.name, stored, latest_day)
         picked = on if latest is None or latest.day != day.day else None  # forms say which day a vote is for
         context = dict(day=day, last=day.actions[-1] if day.actions else None, catch_up=catch_up, stored=stored)
         return render(request, "web/today.html", path=path, picked=picked, **context)

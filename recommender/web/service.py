@@ -194,20 +194,20 @@ class Service:
         categories = load_profile(path).categories
         return sorted({day for category in categories for day in stored_days(category)}, reverse=True)
 
-    def unseen_days(self, path: Path, latest: date) -> list[date]:
-        """Stored days since the profile's first day, other than `latest`, on which it was shown nothing, newest
-        first (the days a week away left; a new profile is offered no backlog)."""
+    def unseen_days(self, profile: str, stored: list[date], latest: date) -> list[date]:
+        """The stored days (newest first) since the profile's first day, other than `latest`, on which it was shown
+        nothing: what a week away left. A new profile is offered no backlog."""
         from ..run import seen_memory
 
         seen = seen_memory()
         try:
-            shown = seen.days(load_profile(path).name)
+            shown = seen.days(profile)
         finally:
             seen.close()
         if not shown:
             return []
         first = min(shown)
-        return [d for d in self.stored_days(path) if d not in shown and d != latest and d > first]
+        return [d for d in stored if d not in shown and d != latest and d > first]
 
     def job(self, name: str, path: Path | None = None, on: date | None = None) -> Job | None:
         """The background job a page shows: the fetch, or a profile's rank (of a day `on`), sharpen or backtest; None
