@@ -310,6 +310,8 @@ def test_a_slow_day_shows_a_loading_page(sr):
     with TestClient(app, base_url=BASE) as client:
         response = client.get("/?profile=sr")
         assert response.status_code == 200 and 'http-equiv="refresh"' in response.text and "Ranking" in response.text
+        assert 'data-job="/job?name=rank&amp;profile=sr"' in response.text  # the page follows the ranking
+        assert client.get("/job?name=rank&profile=sr").json()["running"] is True
         gate.set()
         _wait(next(iter(app.state.service.loading.values())))
         assert len(_pick_ids(_page(client)[1])) == 10
