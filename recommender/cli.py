@@ -217,7 +217,7 @@ def _exit_for_failures(run, mail: list[PaperrecError] | None = None) -> None:  #
     """One line per profile that failed; exit 75 when every failure (and mail error, already said) may pass by
     itself, else 1."""
     for failure in run.failures:
-        typer.echo(f"paperrec: error: {failure.profile}: {failure.message}", err=True)
+        typer.echo(f"paperrec: error: {failure.line()}", err=True)
     transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
     if transient:
         raise typer.Exit(EX_TEMPFAIL if all(transient) else 1)

@@ -10,7 +10,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -385,6 +385,7 @@ class CachedEmbedder:
         self.chunk_size = chunk_size
         self.progress = progress
         self.encoded = 0  # texts actually sent to the model by this instance
+        self.on_progress: Callable[[int, int], None] | None = None  # (done, total) after each chunk, e.g. for a page
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """An (n, dim) array of unit vectors, row-aligned with texts."""
@@ -452,6 +453,8 @@ class CachedEmbedder:
                 vectors.update(zip(chunk_hashes, chunk_vectors, strict=True))
                 if bar is not None:
                     bar.update(len(chunk_hashes))
+                if self.on_progress is not None:
+                    self.on_progress(len(vectors), len(texts))
         finally:
             if bar is not None:
                 bar.close()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .paths import open_database, seen_path
+from .paths import seen_path
 from .schema import Paper
+from .seen import SeenMemory
 
 _INDEX: dict[str, Paper] = {}
 _INDEXED: dict[Path, int] = {}  # listing file -> mtime it was read at
@@ -40,27 +41,21 @@ def stored_papers() -> dict[str, Paper]:
 
 
 def shown_papers(profile: str, *, liked: set[str] = frozenset(), disliked: set[str] = frozenset()) -> list[Shown]:
-    """What the profile (by name) was shown, newest day first, each with its verdict from the id sets given."""
+    """What the profile (by name) was shown, newest day first and in rank order within a day, each with its verdict
+    from the id sets given."""
     path = seen_path()
     if not path.is_file():
         return []
-    database = open_database(
-        path,
-        "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
-        " day TEXT NOT NULL, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID",
-        "seen-memory",
-    )
+    memory = SeenMemory(path)
     try:
-        rows = database.execute(
-            "SELECT arxiv_id, day FROM seen WHERE profile = ? ORDER BY day DESC, arxiv_id", [profile]
-        ).fetchall()
+        rows = memory.shown(profile)
     finally:
-        database.close()
+        memory.close()
     papers = stored_papers()
     result = []
     for arxiv_id, day in rows:
         verdict = "liked" if arxiv_id in liked else "disliked" if arxiv_id in disliked else None
-        result.append(Shown(date.fromisoformat(day), arxiv_id, papers.get(arxiv_id), verdict))
+        result.append(Shown(day, arxiv_id, papers.get(arxiv_id), verdict))
     return result
 
 

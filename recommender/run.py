@@ -82,6 +82,12 @@ class Failure:
     profile: str
     message: str
     transient: bool = False
+    stored: date | None = None  # the latest stored day of its categories, when a fetch failed and one is there
+
+    def line(self) -> str:
+        """The one line the command line and the page both show: the profile, why, and what still works."""
+        hint = f"; the stored {self.stored} is there: 'paperrec today --offline' ranks it" if self.stored else ""
+        return f"{self.profile}: {self.message}{hint}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ def _section(
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
     if seen is not None:
-        seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day)
+        seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day, [p.rank for p in picks])
     return Section(
         path=path,
         profile=profile,
@@ -145,8 +151,15 @@ def _section(
     )
 
 
-def _failure(path: Path, error: PaperrecError) -> Failure:
-    return Failure(profile=path.stem, message=str(error), transient=isinstance(error, TemporaryFailure))
+def _failure(path: Path, error: PaperrecError, categories: Sequence[str] = ()) -> Failure:
+    """The failure of one profile; a fetch that may work later names the stored day that works now."""
+    transient = isinstance(error, TemporaryFailure)
+    stored = None
+    if transient and categories:
+        from .sources.store import latest_day
+
+        stored = latest_day(categories)
+    return Failure(profile=path.stem, message=str(error), transient=transient, stored=stored)
 
 
 def rank_listing(
@@ -230,6 +243,7 @@ def run_today(
     )
     sections, notices, failures, papers = [], [], [], {}
     for path in profile_paths(profiles):
+        categories: tuple[str, ...] = ()
         try:
             profile = load_profile(path)
             notices += filter(None, [unknown_keys_warning(profile, path)])
@@ -242,12 +256,13 @@ def run_today(
             except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
                 raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
             where = {"offline": True} if offline else {}  # a fetch of one's own need not know the option
+            categories = () if offline else tuple(profile.categories)
             listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
             if notice:
                 notices.append(f"{profile.name}: {notice}")
             section = _section(listing, path, profile, embedder, options, seen=seen, include_seen=include_seen)
         except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
-            failures.append(_failure(path, error))
+            failures.append(_failure(path, error, categories))
             continue
         if section.hidden_seen:
             notices.append(f"{profile.name}: {section.hidden_seen} papers hidden as already shown (--include-seen)")

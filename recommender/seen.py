@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
 from .paths import open_database
+
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
+    " day TEXT NOT NULL, rank INTEGER, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID"
+)
 
 
 class SeenMemory:
@@ -14,24 +20,40 @@ class SeenMemory:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        self._db = open_database(
-            self.path,
-            "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
-            " day TEXT NOT NULL, PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID",
-            "seen-memory",
-        )
+        self._db = open_database(self.path, TABLE, "seen-memory")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(seen)")}
+        if "rank" not in columns:  # a memory from before ranks were kept: its rows keep no rank
+            try:
+                with self._db:
+                    self._db.execute("ALTER TABLE seen ADD COLUMN rank INTEGER")
+            except sqlite3.OperationalError as error:
+                if "duplicate column" not in str(error):  # another process added it just now
+                    raise
 
     def seen_before(self, profile: str, day: date) -> set[str]:
         """Ids this profile was shown on a listing day before `day` (showing the same day again is fine)."""
         rows = self._db.execute("SELECT arxiv_id FROM seen WHERE profile = ? AND day < ?", [profile, day.isoformat()])
         return {arxiv_id for (arxiv_id,) in rows}
 
-    def mark(self, profile: str, ids: Iterable[str], day: date) -> None:
-        """Remember that these ids were shown to the profile on `day` (the first day shown is kept)."""
+    def mark(self, profile: str, ids: Iterable[str], day: date, ranks: Iterable[int] | None = None) -> None:
+        """Remember that these ids were shown to the profile on `day`, at these ranks (the first day shown is kept)."""
+        ids = list(ids)
+        rows = [(profile, i, day.isoformat(), r) for i, r in zip(ids, ranks or [None] * len(ids), strict=True)]
         with self._db:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [(profile, i, day.isoformat()) for i in ids]
-            )
+            self._db.executemany("INSERT OR IGNORE INTO seen (profile, arxiv_id, day, rank) VALUES (?, ?, ?, ?)", rows)
+
+    def shown(self, profile: str) -> list[tuple[str, date]]:
+        """(id, day) of what the profile was shown: newest day first, in rank order within a day (unranked last)."""
+        rows = self._db.execute(
+            "SELECT arxiv_id, day FROM seen WHERE profile = ? ORDER BY day DESC, rank IS NULL, rank, arxiv_id",
+            [profile],
+        )
+        return [(arxiv_id, date.fromisoformat(day)) for arxiv_id, day in rows]
+
+    def days(self, profile: str) -> set[date]:
+        """The listing days on which this profile was shown anything."""
+        rows = self._db.execute("SELECT DISTINCT day FROM seen WHERE profile = ?", [profile])
+        return {date.fromisoformat(day) for (day,) in rows}
 
     def count(self, profile: str | None = None) -> int:
         """How many papers are remembered (for one profile, or in all)."""

@@ -6,6 +6,7 @@ Marked slow (it starts a server and a browser, ~10 s); skipped where /usr/bin/ch
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,15 +38,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(home, example_listing, tmp_path):
-    profile = _write_home(home, example_listing)
+@contextlib.contextmanager
+def _serving(home: Path, tmp_path: Path, **env: str):
+    """`paperrec serve` in a process of its own (the fake model; env may point arXiv elsewhere): (url, process)."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.web_launcher", str(port)],
         cwd=REPO,
-        env={**os.environ, "PAPERREC_HOME": str(home)},
+        env={**os.environ, "PAPERREC_HOME": str(home), **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -61,7 +62,7 @@ def server(home, example_listing, tmp_path):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError((tmp_path / "server.log").read_text()) from None
                 time.sleep(0.1)
-        yield url, profile
+        yield url, process
     finally:
         process.terminate()  # ours, by its pid
         try:
@@ -70,6 +71,13 @@ def server(home, example_listing, tmp_path):
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(home, example_listing, tmp_path):
+    profile = _write_home(home, example_listing)
+    with _serving(home, tmp_path) as (url, _):
+        yield url, profile
 
 
 @pytest.fixture
@@ -267,3 +275,59 @@ def test_onboard_a_new_profile_by_uploading_bibtex_then_vote(bare_server, browse
     assert target in {p.paper.arxiv_id for p in load_profile(profile_path).liked}
     messages = [entry["message"] for entry in browser.get_log("browser")]
     assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
+
+
+def _until(driver, process, condition):
+    """Poll the page until the condition holds, however long that takes (no time bound: a slow machine is no failure);
+    only a server that died ends the wait."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    while True:
+        try:
+            found = condition(driver)
+        except StaleElementReferenceException:  # the page reloaded under us: ask the new one
+            found = None
+        if found:
+            return found
+        assert process.poll() is None, "the server stopped"
+        time.sleep(0.05)
+
+
+def _text_of(driver, selector: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    found = driver.find_elements(By.CSS_SELECTOR, selector)
+    return found[0].text if found else ""
+
+
+def test_a_failed_fetch_shows_its_reason_on_the_page(home, example_listing, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    _write_home(home, example_listing)
+    unreachable = f"http://127.0.0.1:{_free_port()}"  # a closed port on this machine: arXiv is down
+    with _serving(home, tmp_path, PAPERREC_TEST_ARXIV=unreachable) as (url, process):
+        browser.get(f"{url}/?profile=sr")
+        _wait_for(browser, lambda d: len(_picks(d)) == 10)
+        browser.find_element(By.CSS_SELECTOR, "form[action='/fetch'] button").click()
+        line = _until(browser, process, lambda d: "failed" in _text_of(d, "#fetch-status") and d)
+        text = _text_of(line, "#fetch-status")
+    assert "arXiv did not answer (offline?): Connection refused" in text, text
+    assert "the stored 2021-04-22 is there: 'paperrec today --offline' ranks it" in text
+    assert "profiles ranked" not in text
+    assert "failed" in browser.find_element(By.ID, "fetch-status").get_attribute("class").split()
+    assert "Not the latest: this is 2021-04-22" in _text_of(browser, "#stale")
+    assert len(_picks(browser)) == 10  # the stored day is still there to triage
+
+
+def test_sharpen_shows_its_batch_without_a_reload(home, example_listing, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    _write_home(home, example_listing)
+    with _serving(home, tmp_path, PAPERREC_TEST_ENCODE_DELAY="1") as (url, process):
+        browser.get(f"{url}/sharpen?profile=sr")
+        browser.find_element(By.ID, "suggest").click()
+        running = _until(browser, process, lambda d: d.find_elements(By.CSS_SELECTOR, "#sharpen-status[data-job]"))
+        assert running  # the page came back while the batch was still being chosen, and follows it
+        _until(browser, process, lambda d: len(_picks(d)) == 10)
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-job]")
+    assert browser.find_element(By.ID, "suggest").text == "Suggest another batch"

@@ -44,6 +44,30 @@ def test_a_network_failure_of_every_profile_exits_75(home, liked_jsonl, fake_mod
     result = invoke("today")
     assert result.exit_code == 75 and result.stdout == ""
     assert result.stderr.count("paperrec: error:") == 2 and "offline?" in result.stderr
+    assert "--offline" not in result.stderr  # nothing is stored: no hint
+
+
+def test_a_failed_fetch_with_stored_days_says_offline_ranks_them(home, liked_jsonl, fake_model, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources import read_listing, to_jsonl
+
+    from .conftest import EXAMPLE_LISTING
+
+    def offline(categories, day=None, **options):
+        raise TemporaryFailure("cannot reach arXiv (offline?)")
+
+    assert invoke("profile", "new", "alpha", "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    stored = home / "listings" / "cs.CV"
+    stored.mkdir(parents=True)
+    for day in ("2021-04-21", "2021-04-22"):
+        (stored / f"{day}.jsonl").write_text(to_jsonl(read_listing(EXAMPLE_LISTING).papers[:5]))
+    monkeypatch.setattr(arxiv, "fetch_listing", offline)
+    result = invoke("today")
+    assert result.exit_code == 75 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        "paperrec: error: alpha: cannot reach arXiv (offline?); "
+        "the stored 2021-04-22 is there: 'paperrec today --offline' ranks it"
+    )
 
 
 def test_an_empty_result_says_why(home, liked_jsonl, fake_model, example_listing, tmp_path):

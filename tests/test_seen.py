@@ -20,8 +20,42 @@ def test_memory_is_per_profile_and_per_day(tmp_path):
     assert memory.seen_before("a", date(2021, 5, 4)) == {"2101.00001", "2101.00002"}
     assert memory.seen_before("b", date(2021, 5, 4)) == set()
     assert memory.count() == 2 and memory.count("a") == 2
+    assert memory.days("a") == {date(2021, 5, 3)} and memory.days("b") == set()
     memory.close()
     assert SeenMemory(tmp_path / "seen.sqlite3").count("a") == 2
+
+
+def test_memory_lists_what_was_shown_in_rank_order_within_a_day(tmp_path):
+    memory = SeenMemory(tmp_path / "seen.sqlite3")
+    memory.mark("a", ["2101.00009", "2101.00001"], date(2021, 5, 3), [1, 2])
+    memory.mark("a", ["2101.00005", "2101.00002"], date(2021, 5, 4), [2, 1])
+    memory.mark("a", ["2101.00000"], date(2021, 5, 4))  # no rank: after the ranked ones
+    assert memory.shown("a") == [
+        ("2101.00002", date(2021, 5, 4)),
+        ("2101.00005", date(2021, 5, 4)),
+        ("2101.00000", date(2021, 5, 4)),
+        ("2101.00009", date(2021, 5, 3)),
+        ("2101.00001", date(2021, 5, 3)),
+    ]
+    memory.close()
+
+
+def test_a_memory_from_before_ranks_gains_the_column_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "seen.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL, day TEXT NOT NULL,"
+            " PRIMARY KEY (profile, arxiv_id)) WITHOUT ROWID"
+        )
+        old.execute("INSERT INTO seen VALUES ('a', '2101.00001', '2021-05-03')")
+    old.close()
+    memory = SeenMemory(path)
+    memory.mark("a", ["2101.00002"], date(2021, 5, 3), [1])
+    assert memory.shown("a") == [("2101.00002", date(2021, 5, 3)), ("2101.00001", date(2021, 5, 3))]
+    memory.close()
+    SeenMemory(path).close()  # opened again: the column is there already
 
 
 def _day(day: date, *papers: tuple[str, str]) -> Listing:

@@ -311,6 +311,8 @@ def test_a_slow_day_shows_a_loading_page(sr):
     with TestClient(app, base_url=BASE) as client:
         response = client.get("/?profile=sr")
         assert response.status_code == 200 and 'http-equiv="refresh"' in response.text and "Ranking" in response.text
+        assert 'data-job="/job?name=rank&amp;profile=sr"' in response.text  # the page follows the ranking
+        assert client.get("/job?name=rank&profile=sr").json()["running"] is True
         gate.set()
         _wait(next(iter(app.state.service.loading.values())))
         assert len(_pick_ids(_page(client)[1])) == 10
@@ -342,6 +344,41 @@ def test_profile_page_edits(client, sr):
     response, _ = _page(client, "/profile?profile=sr")
     assert "video &lt;b&gt;SR&lt;/b&gt;" in response.text
     assert _post(client, "/profile/paper", id="0000.00000", to="remove").status_code == 400
+
+
+def test_profile_page_searches_and_pages_the_papers(sr, home):
+    from recommender.profile import ProfilePaper, new_profile, save_profile
+    from recommender.schema import Paper
+    from recommender.web.app import profile_rows
+
+    papers = [
+        Paper.make(f"Paper {n} on {'diffusion' if n % 3 == 0 else 'graphs'}", f"2101.{n:05d}", "x", [f"Author {n}"])
+        for n in range(1, 121)
+    ]
+    save_profile(new_profile("big", papers, categories=["cs.CV"]), home / "profiles" / "big.toml")
+    with _client() as client:
+        _, root = _page(client, "/profile?profile=big")
+        rows = root.findall(".//table[@id='liked-rows']//tr")
+        assert len(rows) == 50 and rows[0].attrib["id"] == "liked-1"
+        pages = _by_id(root, "liked-pages")
+        assert "page 1 of 3" in "".join(pages.itertext())
+        (following,) = [a.attrib["href"] for a in pages.iter("a")]
+        assert "liked_page=2" in following and "profile=big" in following
+        _, root = _page(client, following)
+        rows = root.findall(".//table[@id='liked-rows']//tr")
+        assert len(rows) == 50 and rows[0].attrib["id"] == "liked-51"
+        _, root = _page(client, "/profile?profile=big&liked_page=9")  # past the end: the last page
+        assert len(root.findall(".//table[@id='liked-rows']//tr")) == 20
+        _, root = _page(client, "/profile?profile=big&q=diffusion")
+        titles = ["".join(r.find("td").itertext()) for r in root.findall(".//table[@id='liked-rows']//tr")]
+        assert len(titles) == 40 and all("diffusion" in t for t in titles) and _by_id(root, "liked-pages") is None
+        _, root = _page(client, "/profile?profile=big&q=2101.00007")
+        (row,) = root.findall(".//table[@id='liked-rows']//tr")
+        assert "".join(row.find("td").itertext()).startswith("Paper 7 ")
+        assert client.get("/profile?profile=big&liked_page=two").status_code == 400
+    # authors too, where the profile keeps them
+    found = profile_rows([ProfilePaper(p, date(2021, 1, 1)) for p in papers], "author 117", None)
+    assert [e.paper.arxiv_id for e in found.entries] == ["2101.00117"] and (found.page, found.pages) == (1, 1)
 
 
 def test_backtest_on_demand(client, sr):
@@ -426,6 +463,9 @@ def test_history_lists_and_searches_what_was_shown(client, sr):
     rows = root.findall(".//table[@id='history']//tr")[1:]
     # The ten shown, plus what the re-rank after the like brought onto the page (at least one: the liked one's slot).
     assert 11 <= len(rows) <= 20 and "👍 liked" in response.text
+    shown = [a.attrib["href"].rsplit("/", 1)[1] for row in rows for a in row.iter("a")]
+    assert shown[:9] == ids[:9]  # in rank order within the day (the re-rank may bring a second #10)
+    assert all(row.find("td").attrib.get("class") == "day" for row in rows)  # the date stays on one line
     word = next(w for w in re.findall(r"[A-Za-z]{6,}", client.app.state.service.days[sr.resolve()].slots[0].view.title))
     response, root = _page(client, f"/history?profile=sr&q={word.lower()}")
     found = root.findall(".//table[@id='history']//tr")[1:]
@@ -453,6 +493,158 @@ def test_fetch_today_runs_in_the_background(sr, example_listing):
         assert "2021-04-23" in response.text and "fetched" in response.text
         assert len(_pick_ids(root)) == 10
         assert client.get("/status").text == "done"
+
+
+def test_a_failed_fetch_is_a_failure_on_the_page_with_the_commands_line(sr):
+    from recommender.run import Failure
+    from recommender.schema import TemporaryFailure
+
+    def unreachable(categories, day=None, include_cross=False):
+        raise TemporaryFailure("arXiv did not answer (offline?): Connection refused (2 tries)")
+
+    with _client(fetch=unreachable) as client:
+        _page(client)  # the stored day is on the page before the fetch
+        assert _post(client, "/fetch").status_code == 303
+        job = _service(client).jobs["fetch"]
+        _wait(job)
+        response, root = _page(client)
+    (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "fetch-status"]
+    assert "failed" in line.attrib["class"].split() and "profiles ranked" not in response.text
+    stored = date(2021, 4, 22)
+    for name in ("sr", "med"):  # the line `paperrec today` prints for each profile, after "paperrec: error: "
+        expected = Failure(name, "arXiv did not answer (offline?): Connection refused (2 tries)", True, stored).line()
+        assert expected in line.text
+    assert "'paperrec today --offline' ranks it" in line.text
+    assert len(_pick_ids(root)) == 10  # the stored day still shows
+
+
+def test_a_job_answers_its_status_for_the_pages_poll(sr, example_listing):
+    gate = threading.Event()
+    listing = read_listing(example_listing)
+
+    def slow(categories, day=None, include_cross=False):
+        gate.wait(30)
+        return Listing(papers=listing.papers[:30], date=date(2021, 4, 23)), None
+
+    with _client(fetch=slow) as client:
+        assert client.get("/job?name=fetch").json() == {"line": "idle", "running": False, "failed": False}
+        assert _post(client, "/fetch").status_code == 303
+        response, root = _page(client)
+        (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "fetch-status"]
+        assert line.attrib["data-job"] == "/job?name=fetch"
+        scripts = [s.text for s in root.iter("script")]
+        assert any("data-job" in (text or "") for text in scripts)  # the poll that follows it
+        assert '<noscript><meta http-equiv="refresh"' in response.text  # and without script, the refresh
+        running = client.get("/job?name=fetch").json()
+        assert running["running"] is True and running["line"].startswith("fetching cs.CV")
+        gate.set()
+        _wait(_service(client).jobs["fetch"])
+        done = client.get("/job?name=fetch").json()
+        assert done == {"line": "done", "running": False, "failed": False}
+        _, root = _page(client)
+        assert not [s for s in root.iter("script") if "data-job" in (s.text or "")]  # nothing left to follow
+        assert client.get("/job?name=sharpen&profile=sr").json()["line"] == "idle"
+        assert client.get("/job?name=explode").status_code == 400
+
+
+def test_a_jobs_line_shows_its_embedding_progress(sr):
+    from recommender.web.service import Job
+
+    with _client() as client:
+        service = _service(client)
+        seen = []
+
+        def work(job):
+            job.status = "scoring 130 stored papers"
+            embedder = service.embedder()
+            embedder.chunk_size = 50
+            assert embedder.on_progress == service._report  # every thread's embedder reports to its job
+            embedder.on_progress = lambda done, total: (service._report(done, total), seen.append(job.line))
+            embedder.embed([f"text number {n}" for n in range(130)])
+
+        job = service.start_job("progress", work)
+        _wait(job)
+    assert job.error is None, job.error
+    assert seen == [f"scoring 130 stored papers — embedding {n} of 130" for n in (50, 100, 130)]
+    assert Job("x", status="next step", progress=("scoring", "embedding 1 of 2")).line == "next step"
+
+
+def _store_three_days(home: Path, example_listing: Path) -> None:
+    """cs.CV on 2021-04-20, -21 and -22, each with papers of its own (so each day's picks are its own)."""
+    papers = read_listing(example_listing).papers
+    folder = home / "listings" / "cs.CV"
+    for day, part in (("2021-04-20", papers[40:]), ("2021-04-21", papers[20:40]), ("2021-04-22", papers[:20])):
+        (folder / f"{day}.jsonl").write_text(to_jsonl(part))
+
+
+def _by_id(root, name: str):
+    found = [e for e in root.iter() if e.attrib.get("id") == name]
+    return found[0] if found else None
+
+
+def test_a_day_that_is_not_the_latest_announcement_says_so(client, monkeypatch):
+    _, root = _page(client)
+    assert _by_id(root, "catch-up") is None and _by_id(root, "day-picker") is None  # one stored day, one profile day
+    banner = _by_id(root, "stale")
+    assert banner is not None and "this is 2021-04-22, and arXiv's latest announcement is" in "".join(banner.itertext())
+    assert "Fetch today" in "".join(banner.itertext())  # the latest is not stored
+    monkeypatch.setattr("recommender.sources.arxiv.latest_announcement", lambda now: date(2021, 4, 22))
+    _, root = _page(client)
+    assert _by_id(root, "stale") is None
+
+
+def _seen_count() -> int:
+    from recommender.run import seen_memory
+
+    seen = seen_memory()
+    try:
+        return seen.count()
+    finally:
+        seen.close()
+
+
+def test_catch_up_offers_the_days_not_seen_newest_first(sr, home, example_listing):
+    from recommender.run import seen_memory
+
+    _store_three_days(home, example_listing)
+    seen = seen_memory()
+    seen.mark("super-resolution", ["1904.00001"], date(2021, 4, 19))  # the last visit, before the days away
+    seen.close()
+    with _client() as client:
+        _, root = _page(client)
+        offered = _by_id(root, "catch-up")
+        assert "2 days you have not seen" in "".join(offered.itertext())
+        links = [a.attrib["href"] for a in offered.iter("a")]
+        assert links == ["/?profile=sr&day=2021-04-21", "/?profile=sr&day=2021-04-20"]
+        picker = _by_id(root, "day-picker")
+        assert picker.attrib["method"] == "get"
+        assert [o.attrib["value"] for o in picker.iter("option")] == ["2021-04-22", "2021-04-21", "2021-04-20"]
+        # the catch-up day is triageable: a vote reaches its own list and comes back to it
+        remembered = _seen_count()
+        _, root = _page(client, links[0])
+        assert _seen_count() == remembered  # looking at a picked day (a GET) changes nothing
+        assert "2021-04-21" in _by_id(root, "stale").text
+        ids = _pick_ids(root)
+        forms = [f for f in root.iter("form") if f.attrib.get("action") == "/rate"]
+        assert all(any(i.attrib.get("name") == "day" for i in f.iter("input")) for f in forms)
+        voted = _post(client, "/rate", id=ids[1], action="like", day="2021-04-21")
+        assert voted.status_code == 303 and "day=2021-04-21" in voted.headers["location"]
+        _, root = _page(client, links[0])
+        assert _rated(root) == {ids[1]: "👍 liked"} and _pick_ids(root)[:2] == ids[:2]
+        _, root = _page(client)
+        assert "1 day you have not seen" in "".join(_by_id(root, "catch-up").itertext())
+        assert _rated(root) == {}  # the latest day's list is its own
+
+
+def test_the_day_picker_only_takes_a_stored_day(client, sr):
+    before = sr.read_text()
+    assert client.get("/?profile=sr&day=2021-04-22").status_code == 200
+    wrong = client.get("/?profile=sr&day=yesterday")
+    assert wrong.status_code == 400 and "like 2021-04-22" in wrong.text
+    absent = client.get("/?profile=sr&day=2021-04-21")
+    assert absent.status_code == 404 and "no stored listing for 2021-04-21" in absent.text
+    assert _post(client, "/rate", id="2104.10642", action="like", day="2020-01-01").status_code == 404
+    assert sr.read_text() == before
 
 
 # -- vote links -----------------------------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """Start `paperrec serve` with the tests' fake embedder, for tests that need a real server (no model is loaded).
 
 Run: python -m tests.web_launcher PORT   (PAPERREC_HOME says whose data it serves)
+PAPERREC_TEST_ARXIV=http://127.0.0.1:PORT points arXiv there (a closed port: arXiv unreachable), and
+PAPERREC_TEST_ENCODE_DELAY=SECONDS makes each batch the fake model encodes take that long (a job a page can follow).
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 
 
 def main() -> None:
@@ -13,10 +17,22 @@ def main() -> None:
     import recommender.embed
     from tests.conftest import FakeEmbedder
 
+    delay = float(os.environ.get("PAPERREC_TEST_ENCODE_DELAY") or 0)
+
+    class Slow(FakeEmbedder):
+        def encode(self, texts):
+            time.sleep(delay)
+            return super().encode(texts)
+
     def factory(model: str = "", **kwargs) -> FakeEmbedder:
-        return FakeEmbedder(f"{model}|torch-float32|256")
+        return Slow(f"{model}|torch-float32|256")
 
     recommender.embed.Embedder = factory
+    arxiv_url = os.environ.get("PAPERREC_TEST_ARXIV")
+    if arxiv_url:
+        import recommender.sources.arxiv as arxiv
+
+        arxiv.RSS_URL, arxiv.API_URL = f"{arxiv_url}/rss", f"{arxiv_url}/api/query"
     from recommender.cli import run
 
     sys.argv = ["paperrec", "serve", "--port", sys.argv[1]]  # the command a user runs, with the fake model

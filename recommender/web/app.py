@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -11,19 +14,48 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
 from ..paths import profiles_dir
 from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
-from ..schema import NotFound, Paper, PaperrecError, Pick, printable
+from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..sources.taxonomy import category_groups
 from . import onboard
 from .security import MAX_FORM, Forbidden, Guard, TooLarge, allowed_hosts, capped, check_post, new_csrf_token
 from .service import Service, Settings
 
 SECTIONS = {"like": "liked", "dislike": "disliked"}
+PROFILE_ROWS = 50  # papers per page of a profile's list
+
+
+@dataclass(frozen=True)
+class Rows:
+    """One page of a profile's list, after the search: its rows, how many matched, and which page of how many."""
+
+    entries: list[Any]
+    matched: int
+    page: int
+    pages: int
+
+
+def profile_rows(entries: Sequence[Any], query: str, page_text: str | None) -> Rows:
+    """The page asked for of the profile papers whose title, id or authors contain every word of the query."""
+    words = query.lower().split()
+
+    def text(entry: Any) -> str:
+        paper = entry.paper
+        return " ".join([paper.arxiv_id, paper.title, *paper.authors]).lower()
+
+    found = [e for e in entries if all(w in text(e) for w in words)]
+    try:
+        page = int(page_text or 1)
+    except ValueError:
+        raise UsageError(f"page must be a number, not {page_text[:20]!r}") from None
+    pages = max(1, -(-len(found) // PROFILE_ROWS))
+    page = min(max(page, 1), pages)
+    return Rows(found[(page - 1) * PROFILE_ROWS : page * PROFILE_ROWS], len(found), page, pages)
 
 
 def _error_body(status: int, message: str, nonce: str) -> bytes:
@@ -44,7 +76,9 @@ def create_app(settings: Settings) -> Starlette:
             profiles = [(p, load_profile(p).name) for p in paths]
         except PaperrecError:
             profiles = []
-        context.setdefault("refresh", 2 if fetch is not None and fetch.running else 0)
+        running = fetch is not None and fetch.running
+        context.setdefault("refresh", 2 if running else 0)  # without script; with it, the poll reloads sooner
+        context["polling"] = context.get("polling") or running
         here = request.url.path if request.method == "GET" and not request.url.path.startswith("/vote") else "/"
         html = (
             environment()
@@ -84,6 +118,18 @@ def create_app(settings: Settings) -> Starlette:
             return paths[0]
         return service.resolve(name)
 
+    def picked_day(path: Path, text: str | None) -> date | None:
+        """The day a page asks for (YYYY-MM-DD, one of the profile's stored days), or None for the latest."""
+        if not text:
+            return None
+        try:
+            on = date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"day must be a date like 2021-04-22, not {text[:20]!r}") from None
+        if on not in service.stored_days(path):
+            raise NotFound(f"no stored listing for {on}: pick one of the stored days")
+        return on
+
     def back(path: Path, page: str = "/", fragment: str = "", **query: str) -> RedirectResponse:
         params = urlencode({"profile": path.stem, **{k: v for k, v in query.items() if v}})
         return RedirectResponse(f"{page}?{params}" + (f"#{fragment}" if fragment else ""), status_code=303)
@@ -97,11 +143,20 @@ def create_app(settings: Settings) -> Starlette:
             if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
                 raise
             return new_page(request, "web/welcome.html", message=printable(str(error)))  # a first start: the way in
-        day = await run_in_threadpool(service.day, path)
+        on = await run_in_threadpool(picked_day, path, request.query_params.get("day"))
+        day = await run_in_threadpool(service.day, path, None, on)
         if day is None:
-            return render(request, "web/loading.html", path=path, status_line=service.loading_status(path), refresh=1)
+            status_line = service.loading_status(path, on)
+            context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
+            return render(request, "web/loading.html", path=path, **context)
         await run_in_threadpool(day.refresh)
-        return render(request, "web/today.html", path=path, day=day, last=day.actions[-1] if day.actions else None)
+        latest = service.days.get(path)
+        stored = await run_in_threadpool(service.stored_days, path)
+        latest_day = latest.day if latest else day.day
+        catch_up = await run_in_threadpool(service.unseen_days, day.profile.name, stored, latest_day)
+        picked = on if latest is None or latest.day != day.day else None  # forms say which day a vote is for
+        context = dict(day=day, last=day.actions[-1] if day.actions else None, catch_up=catch_up, stored=stored)
+        return render(request, "web/today.html", path=path, picked=picked, **context)
 
     async def sharpen_page(request: Request) -> Response:
         path = chosen(request, request.query_params.get("profile"))
@@ -111,14 +166,23 @@ def create_app(settings: Settings) -> Starlette:
         if job is not None and not job.running and job.error is None:
             views = [(pick_view(Pick(p, 0.0, i, "")), votes.get(p.arxiv_id)) for i, p in enumerate(job.result, 1)]
         profile = load_profile(path)
-        return render(request, "web/sharpen.html", path=path, job=job, views=views, profile=profile)
+        running = job is not None and job.running
+        context = dict(job=job, views=views, profile=profile, polling=running, refresh=2 if running else 0)
+        return render(request, "web/sharpen.html", path=path, **context)
 
     async def profile_page(request: Request) -> Response:
         path = chosen(request, request.query_params.get("profile"))
         profile = load_profile(path)
+        query = request.query_params.get("q", "")[:200]
+        liked = profile_rows(profile.liked, query, request.query_params.get("liked_page"))
+        disliked = profile_rows(profile.disliked, query, request.query_params.get("disliked_page"))
         learned = await run_in_threadpool(service.learned, path)
         backtest = service.jobs.get(f"backtest {path}")
-        return render(request, "web/profile.html", path=path, profile=profile, learned=learned, backtest=backtest)
+        running = backtest is not None and backtest.running
+        context = dict(profile=profile, learned=learned, backtest=backtest, polling=running, query=query)
+        pages = {"liked": liked.page, "disliked": disliked.page}
+        context.update(liked=liked, disliked=disliked, pages=pages, rows_per_page=PROFILE_ROWS)
+        return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
 
     async def history_page(request: Request) -> Response:
         from ..history import search, shown_papers
@@ -145,6 +209,17 @@ def create_app(settings: Settings) -> Starlette:
         text = "idle" if job is None else job.status
         return Response(text, media_type="text/plain; charset=utf-8")
 
+    async def job_status(request: Request) -> Response:
+        """A job's status line for the page's poll; it only reads."""
+        name = request.query_params.get("name", "")
+        profile = request.query_params.get("profile")
+        path = chosen(request, profile) if name != "fetch" else None
+        on = picked_day(path, request.query_params.get("day")) if path is not None else None
+        job = service.job(name, path, on)
+        if job is None:
+            return JSONResponse({"line": "idle", "running": False, "failed": False})
+        return JSONResponse({"line": job.line, "running": job.running, "failed": job.failed})
+
     # -- actions ----------------------------------------------------------------------------------------------------
 
     async def rate(request: Request) -> Response:
@@ -157,11 +232,12 @@ def create_app(settings: Settings) -> Starlette:
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.rate_elsewhere, path, arxiv_id, section)
             return back(path, "/sharpen", anchor(arxiv_id))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         await run_in_threadpool(day.rate, arxiv_id, section)
-        return back(path, fragment=_next_anchor(day, arxiv_id))
+        return back(path, fragment=_next_anchor(day, arxiv_id), day=_iso(on))
 
     async def undo(request: Request) -> Response:
         fields = await form_of(request)
@@ -169,20 +245,22 @@ def create_app(settings: Settings) -> Starlette:
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.undo_elsewhere, path, fields.get("id", ""))
             return back(path, "/sharpen", anchor(fields.get("id", "")))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         undone = await run_in_threadpool(day.undo, fields.get("id") or None)
-        return back(path, fragment=anchor(undone) if undone else "")
+        return back(path, fragment=anchor(undone) if undone else "", day=_iso(on))
 
     async def more(request: Request) -> Response:
         fields = await form_of(request)
         path = chosen(request, fields.get("profile"))
-        day = await run_in_threadpool(service.day, path, 30.0)
+        on = await run_in_threadpool(picked_day, path, fields.get("day"))
+        day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is not None:
             await run_in_threadpool(day.more)
         slots = day.slots if day is not None else []
-        return back(path, fragment=slots[-10].view.anchor if len(slots) > 10 else "")
+        return back(path, fragment=slots[-10].view.anchor if len(slots) > 10 else "", day=_iso(on))
 
     async def fetch(request: Request) -> Response:
         fields = await form_of(request)
@@ -312,6 +390,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/new", create, methods=["POST"]),
         Route("/new/done", created_page),
         Route("/profile/categories", categories, methods=["POST"]),
+        Route("/job", job_status),
         Route("/rate", rate, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
         Route("/more", more, methods=["POST"]),
@@ -340,6 +419,10 @@ def create_app(settings: Settings) -> Starlette:
     )
     guarded.state = app.state  # type: ignore[attr-defined]  # tests reach the service through the outer app
     return guarded  # type: ignore[return-value]
+
+
+def _iso(on: date | None) -> str:
+    return on.isoformat() if on else ""
 
 
 def _next_anchor(day: Any, arxiv_id: str) -> str:

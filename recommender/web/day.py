@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,12 +44,13 @@ class Action:
         return self.section if moved is None else moved.before
 
 
-def stored_day(profile: Profile) -> tuple[Listing, str] | None:
-    """The latest stored listing day of the profile's categories (their own papers, merged), and where it came from."""
+def stored_day(profile: Profile, on: date | None = None) -> tuple[Listing, str] | None:
+    """The latest (or `on`) stored listing day of the profile's categories (their own papers, merged), and where it
+    came from."""
     from ..sources.arxiv import fetch_listing
 
     try:
-        listing, _ = fetch_listing(list(profile.categories), offline=True)  # the store only, never the network
+        listing, _ = fetch_listing(list(profile.categories), on, offline=True)  # the store only, never the network
     except PaperrecError:
         return None
     return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}"
@@ -78,8 +79,17 @@ def _mtime(path: Path) -> int | None:
 class Day:
     """One profile's ranked day in memory: the listing, its scores, the picks shown and the votes given here."""
 
-    def __init__(self, path: Path, listing: Listing, source: str, embedder: Callable[[], CachedEmbedder]):
+    def __init__(
+        self,
+        path: Path,
+        listing: Listing,
+        source: str,
+        embedder: Callable[[], CachedEmbedder],
+        *,
+        remember: bool = True,
+    ):
         self.path = path
+        self.remember = remember  # False: shown picks go into the seen-memory only from the first vote on
         self.listing = listing
         self.source = source
         self._embedder = embedder
@@ -171,16 +181,23 @@ class Day:
                 slot.pick = replace(slot.pick, rank=number)
                 slot.view = replace(slot.view, rank=number)
         self.slots = kept + new
-        self._mark_seen([s.pick.paper.arxiv_id for s in new])
+        if self.remember:
+            self._mark_seen(new)
 
-    def _mark_seen(self, ids: list[str]) -> None:
+    def _start_remembering(self) -> None:
+        """A picked day, once voted on: what it shows is remembered as seen from now on."""
+        if not self.remember:
+            self.remember = True
+            self._mark_seen(self.slots)
+
+    def _mark_seen(self, slots: list[Slot]) -> None:
         from ..run import seen_memory
 
-        if not ids:
+        if not slots:
             return
         seen = seen_memory()
         try:
-            seen.mark(self.profile.name, ids, self.day)
+            seen.mark(self.profile.name, [s.pick.paper.arxiv_id for s in slots], self.day, [s.pick.rank for s in slots])
         finally:
             seen.close()
 
@@ -214,6 +231,7 @@ class Day:
         with self.lock:
             paper = self.paper(arxiv_id)
             edited = change_profile(self.path, [rate([paper], section)])
+            self._start_remembering()
             self.actions.append(Action(arxiv_id, section, edited))
             index = self._slot_index(arxiv_id)
             if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
@@ -241,6 +259,7 @@ class Day:
     def more(self) -> None:
         """Show PAGE more picks."""
         with self.lock:
+            self._start_remembering()
             self.shown += PAGE
             self._display()
 
@@ -248,6 +267,18 @@ class Day:
     def likes_age(self) -> LikesAge:
         """How old the profile's likes are on this day (the page says so when they are old)."""
         return likes_age(self.profile, self.day)
+
+    @property
+    def latest(self) -> date:
+        """The latest day arXiv has announced by now (the schedule's, whether or not it is stored)."""
+        from ..sources.arxiv import latest_announcement
+
+        return latest_announcement(datetime.now(UTC))
+
+    @property
+    def stale(self) -> bool:
+        """True when this is not the latest announcement (the page says so)."""
+        return self.day < self.latest
 
     @property
     def has_more(self) -> bool:

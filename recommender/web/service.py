@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..sources.store import StoredDay
 
 LEXICAL_TERMS = 15
+PICKED_DAYS = 4  # picked days kept in memory (each holds its scored listing)
 
 
 @dataclass
@@ -69,10 +70,22 @@ class Job:
     error: str | None = None
     result: Any = None
     note: str | None = None  # a line the page shows beside the result: why it is what it is
+    progress: tuple[str, str] | None = None  # (the status it was made under, e.g. "embedding 412 of 538")
 
     @property
     def running(self) -> bool:
         return self.finished is None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def line(self) -> str:
+        """The status, with the embedding progress made under it (a newer status drops it)."""
+        if self.running and self.progress is not None and self.progress[0] == self.status:
+            return f"{self.status} — {self.progress[1]}"
+        return self.status
 
 
 class Service:
@@ -83,8 +96,9 @@ class Service:
         self._lock = threading.Lock()
         self._base: CachedEmbedder | None = None
         self._local = threading.local()
-        self.days: dict[Path, Day] = {}
-        self.loading: dict[Path, Job] = {}
+        self.days: dict[Path, Day] = {}  # each profile's latest day
+        self.picked: dict[tuple[Path, date], Day] = {}  # days picked on the page (catch-up, the day picker)
+        self.loading: dict[Path | tuple[Path, date], Job] = {}
         self.jobs: dict[str, Job] = {}
         self.sharpen_votes: dict[Path, dict[str, Action]] = {}
         self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
@@ -107,6 +121,7 @@ class Service:
 
                     self._base = open_embedder(progress=False)
                 self._base.encoder = _Serialised(self._base.encoder)
+                self._base.on_progress = self._report
                 self._local.embedder = self._base
                 return self._base
             base = self._base
@@ -114,8 +129,15 @@ class Service:
 
         cache = EmbeddingCache(base.cache.path) if base.cache is not None else None
         mine = CachedEmbedder(base.encoder, cache, chunk_size=base.chunk_size, progress=False)
+        mine.on_progress = self._report
         self._local.embedder = mine
         return mine
+
+    def _report(self, done: int, total: int) -> None:
+        """Embedding progress, onto the job this thread runs (a page's own thread runs none)."""
+        job = getattr(self._local, "job", None)
+        if job is not None:
+            job.progress = (job.status, f"embedding {done} of {total}")
 
     def profile_paths(self) -> list[Path]:
         """The profile files served (an error when there is none)."""
@@ -145,14 +167,17 @@ class Service:
 
     # -- days -------------------------------------------------------------------------------------------------------
 
-    def day(self, path: Path, wait: float | None = None) -> Day | None:
-        """The profile's ranked day; None while it is still being ranked (after waiting up to `wait` seconds)."""
+    def day(self, path: Path, wait: float | None = None, on: date | None = None) -> Day | None:
+        """The profile's ranked day (its latest, or the stored day `on`); None while it is still being ranked (after
+        waiting up to `wait` seconds)."""
+        key = path if on is None else (path, on)
         with self._lock:
-            day = self.days.get(path)
-            job = self.loading.get(path)
+            day = self._held(path, on)
+            job = self.loading.get(key)
             if day is None and (job is None or (not job.running and job.error is None)):
-                job = self._start(f"rank {path.stem}", lambda job: self._load(path, job))
-                self.loading[path] = job
+                name = f"rank {path.stem}" + (f" {on}" if on else "")
+                job = self._start(name, lambda job: self._load(path, job, on))
+                self.loading[key] = job
         if day is not None:
             return day
         deadline = time.monotonic() + (self.settings.page_wait if wait is None else wait)
@@ -160,18 +185,71 @@ class Service:
             time.sleep(0.01)
         if job.error is not None:
             with self._lock:
-                if self.loading.get(path) is job:
-                    del self.loading[path]  # the next page load tries again
+                if self.loading.get(key) is job:
+                    del self.loading[key]  # the next page load tries again
             raise PaperrecError(job.error)
-        return self.days.get(path)
+        with self._lock:
+            return self._held(path, on)
 
-    def loading_status(self, path: Path) -> str:
-        job = self.loading.get(path)
-        return job.status if job is not None else "waiting"
+    def _held(self, path: Path, on: date | None) -> Day | None:
+        """The day in memory: the latest, or a picked one (the latest when it is that day)."""
+        latest = self.days.get(path)
+        if on is None or (latest is not None and latest.day == on):
+            return latest
+        return self.picked.get((path, on))
 
-    def _load(self, path: Path, job: Job) -> None:
-        job.status = "reading the latest day"
+    def loading_status(self, path: Path, on: date | None = None) -> str:
+        job = self.loading.get(path if on is None else (path, on))
+        return job.line if job is not None else "waiting"
+
+    def stored_days(self, path: Path) -> list[date]:
+        """The days stored for the profile's categories, newest first."""
+        from ..sources.store import stored_days
+
+        categories = load_profile(path).categories
+        return sorted({day for category in categories for day in stored_days(category)}, reverse=True)
+
+    def unseen_days(self, profile: str, stored: list[date], latest: date) -> list[date]:
+        """The stored days (newest first) since the profile's first day, other than `latest`, on which it was shown
+        nothing: what a week away left. A new profile is offered no backlog."""
+        from ..run import seen_memory
+
+        seen = seen_memory()
+        try:
+            shown = seen.days(profile)
+        finally:
+            seen.close()
+        if not shown:
+            return []
+        first = min(shown)
+        return [d for d in stored if d not in shown and d != latest and d > first]
+
+    def job(self, name: str, path: Path | None = None, on: date | None = None) -> Job | None:
+        """The background job a page shows: the fetch, or a profile's rank (of a day `on`), sharpen or backtest; None
+        if never run."""
+        if name == "fetch":
+            return self.jobs.get("fetch")
+        if name == "rank" and path is not None:
+            return self.loading.get(path if on is None else (path, on))
+        if name in ("sharpen", "backtest") and path is not None:
+            return self.jobs.get(f"{name} {path}")
+        raise PaperrecError("unknown job: use fetch, rank, sharpen or backtest with a profile")
+
+    def _load(self, path: Path, job: Job, on: date | None = None) -> None:
+        job.status = f"reading the stored {on}" if on else "reading the latest day"
         profile = load_profile(path)
+        if on is not None:
+            found = stored_day(profile, on)
+            if found is None:
+                raise NotFound(f"no stored {' '.join(profile.categories)} listing for {on}")
+            listing, source = found
+            job.status = f"ranking {len(listing)} papers ({source})"
+            picked = Day(path, listing, source, self.embedder, remember=False)  # a GET only reads: votes remember
+            with self._lock:
+                self.picked[(path, on)] = picked
+                for old in list(self.picked)[:-PICKED_DAYS]:  # a few picked days stay in memory, not every one
+                    del self.picked[old]
+            return
         found = stored_day(profile) or last_ranked_day(path)
         if found is None:
             job.result = None
@@ -210,10 +288,12 @@ class Service:
             self.loading.pop(path, None)
 
     def rescore_if_loaded(self, path: Path) -> None:
-        """After a profile edit made elsewhere (profile page, vote link), re-rank its day if it is in memory."""
-        day = self.days.get(path)
-        if day is not None:
-            day.rescore()
+        """After a profile edit made elsewhere (profile page, vote link), re-rank its days that are in memory."""
+        with self._lock:
+            days = [self.days.get(path)] + [d for (p, _), d in self.picked.items() if p == path]
+        for day in days:
+            if day is not None:
+                day.rescore()
 
     # -- votes given outside the Today list (Sharpen, the email's vote links) ---------------------------------------
 
@@ -308,6 +388,7 @@ class Service:
         job = Job(name)
 
         def target() -> None:
+            self._local.job = job  # this thread is the job's own: its embedding progress is the job's
             try:
                 job.result = work(job)
                 job.status = "done"
@@ -366,7 +447,11 @@ class Service:
             if listing is not None:
                 self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}")
         notices = "; ".join(run.notices)
-        return f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
+        done = f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
+        if run.failures:  # the same lines as `paperrec today` prints, so the page says what the terminal says
+            lines = "; ".join(f.line() for f in run.failures)
+            raise PaperrecError(f"{done}; {lines}" if run.sections else lines)
+        return done
 
     def backtest(self, path: Path) -> Job:
         """The profile's backtest on stored listings, in the background."""
