@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
@@ -19,7 +19,21 @@ if TYPE_CHECKING:
     from pylatexenc.macrospec import LatexContextDb
 
 _BARE = re.compile(r"(?<!\\)([%&])")  # "5% of" and "R&D" in abstracts are text, not a comment or a table cell
-_DOLLAR = re.compile(r"(?<!\\)\$")
+# What looks like LaTeX: a formula, a macro with its arguments, an escaped character, a group (two levels deep).
+_ISLAND = re.compile(
+    r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]"
+    r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\])?\{(?:[^{}]|\{[^{}]*\})*\})*"
+    r"|\\."
+    r"|\{(?:[^{}]|\{[^{}]*\})*\}",
+    re.S,
+)
+_EXTRA_MACROS = {
+    **dict.fromkeys(
+        ("texttt", "textsf", "textsc", "textup", "textnormal", "mathsf", "mathtt", "boldsymbol", "bm"), "%(1)s"
+    ),
+    "textsuperscript": "^%(1)s",
+    "textsubscript": "_%(1)s",
+}
 # What a formula needs to be read: no links, colours or styles.
 _TAG_NAMES = (
     "math mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt mroot mover munder munderover mtable mtr mtd "
@@ -47,14 +61,29 @@ class Piece:
 def _converter() -> LatexNodes2Text:
     from pylatexenc.latex2text import LatexNodes2Text
 
-    return LatexNodes2Text(math_mode="text")
+    return LatexNodes2Text(latex_context=_known(), math_mode="text")
 
 
 @cache
 def _known() -> LatexContextDb:
-    from pylatexenc.latex2text import get_default_latex_context_db
+    """pylatexenc's macros, and a few font and script macros that abstracts use and it leaves out."""
+    from pylatexenc.latex2text import MacroTextSpec, get_default_latex_context_db
 
-    return get_default_latex_context_db()
+    known = get_default_latex_context_db()
+    extra = [MacroTextSpec(name, simplify_repl=form) for name, form in _EXTRA_MACROS.items()]
+    known.add_context_category("paperrec", macros=extra, prepend=True)
+    return known
+
+
+@cache
+def _grammar() -> LatexContextDb:
+    """pylatexenc's parser's macros, with the arguments of the extra ones."""
+    from pylatexenc.latexwalker import get_default_latex_context_db
+    from pylatexenc.macrospec import MacroSpec
+
+    grammar = get_default_latex_context_db()
+    grammar.add_context_category("paperrec", macros=[MacroSpec(name, "{") for name in _EXTRA_MACROS], prepend=True)
+    return grammar
 
 
 def _renderable(node: Any) -> bool:
@@ -85,24 +114,19 @@ def _parse(source: str) -> list[Any] | None:
     from pylatexenc import latexwalker as lw
 
     try:
-        nodes = lw.LatexWalker(source, tolerant_parsing=False).get_latex_nodes()[0]
+        nodes = lw.LatexWalker(source, latex_context=_grammar(), tolerant_parsing=False).get_latex_nodes()[0]
     except lw.LatexWalkerError:
         return None
     return nodes if "".join(n.latex_verbatim() for n in nodes) == source else None
 
 
-def pieces(text: str) -> tuple[Piece, ...]:
-    """The text cut into plain text, formulas and unrendered source, in order."""
-    if "\\" not in text and "$" not in text:
-        return (Piece("text", text),) if text else ()
+def _render(island: str) -> list[Piece]:
+    """One stretch of LaTeX (a formula, a macro with its arguments, a group) as pieces."""
     from pylatexenc import latexwalker as lw
 
-    source = _BARE.sub(r"\\\1", text)
-    if len(_DOLLAR.findall(source)) % 2:  # an unpaired $ is a dollar sign, not the start of a formula
-        source = _DOLLAR.sub(r"\\$", source)
-    nodes = _parse(source)
+    nodes = _parse(_BARE.sub(r"\\\1", island))
     if nodes is None:
-        return (Piece("text", text),)
+        return [Piece("source", island)]
     out: list[Piece] = []
     i = 0
     while i < len(nodes):
@@ -121,6 +145,23 @@ def pieces(text: str) -> tuple[Piece, ...]:
             out.append(Piece("math", rendered.strip(), inner.strip()))
         else:
             out.append(Piece("text", rendered))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def pieces(text: str) -> tuple[Piece, ...]:
+    """The text cut into plain text, formulas and unrendered source, in order.
+
+    Only the stretches that look like LaTeX are parsed (pylatexenc reads a long text slowly); the rest stays as it is.
+    """
+    out: list[Piece] = []
+    at = 0
+    if "\\" in text or "$" in text:
+        for found in _ISLAND.finditer(text):
+            out.append(Piece("text", text[at : found.start()]))
+            out.extend(_render(found.group()))
+            at = found.end()
+    out.append(Piece("text", text[at:]))
     merged: list[Piece] = []
     for piece in out:
         if merged and piece.kind == merged[-1].kind == "text":
@@ -139,8 +180,6 @@ def mathml(latex: str) -> Markup | None:
     """A formula as MathML by latex2mathml, rebuilt from allowed tags and attributes only; None when it cannot be."""
     import xml.etree.ElementTree as ET
 
-    if any(c in latex for c in "<>&\"'"):
-        return None
     from latex2mathml.converter import convert
 
     try:

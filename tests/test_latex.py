@@ -25,6 +25,8 @@ HOSTILE = [
     "</code><script>alert(1)</script>",
     r"\begin{itemize}\item <b>x</b>\end{itemize}",
     r"$$ \\ $ \{ $",
+    r"$\text{&lt;script&gt;alert(1)&lt;/script&gt;}$",
+    r"$a &amp; b$ \text{&#60;script&#62;}",
 ]
 
 
@@ -44,6 +46,7 @@ def _elements(html: str) -> list:
         (r"$\alpha$-blending", "\N{GREEK SMALL LETTER ALPHA}-blending"),
         (r"Error of $\mathcal{O}(n^2)$", "Error of \N{MATHEMATICAL SCRIPT CAPITAL O}(n^2)"),
         (r"\emph{Efficient} {U}-Net", "Efficient U-Net"),
+        (r"\texttt{DeepSeek-R1} in \textsc{Turbo}", "DeepSeek-R1 in Turbo"),
         (r"a 5% gain in R&D, $\epsilon$-greedy", "a 5% gain in R&D, \N{GREEK LUNATE EPSILON SYMBOL}-greedy"),
         ("costs $5 and no formula", "costs $5 and no formula"),
     ],
@@ -85,7 +88,9 @@ def test_mathml_is_refused_when_the_library_emits_anything_outside_the_allowed_t
     assert mathml(r"\href{https://x.org}{x}") is None  # an href attribute
     assert mathml(r"\color{red} x") is None  # mathcolor: not needed to read a formula
     assert mathml("x_{") is None  # latex2mathml's own error
-    assert mathml(r"\text{a<b}") is None  # markup characters never reach it
+    assert mathml(r"\text{a<b}") is None  # not well-formed: refused
+    assert mathml(r"\text{<b>bold</b>}") is None  # latex2mathml copies markup from \text: refused
+    assert "<mo>&lt;</mo>" in mathml("p < 0.05")  # a comparison is a formula like any other
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -95,6 +100,6 @@ def test_hostile_latex_is_inert(text, math):
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     for element in _elements(html):
         assert element.tag == "code" or element.tag in MATHML, element.tag
-        assert set(element.attrib) <= {"display", "stretchy"}, element.attrib
-    if "<script" in text:
-        assert "&lt;script" in html  # shown as text, never run
+        assert set(element.attrib) <= {"display", "stretchy", "mathvariant"}, element.attrib
+    if "<script" in text and not math:
+        assert "&lt;script" in html  # shown as text, never run (in MathML: one <mo>/<mi> per character)
