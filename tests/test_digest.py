@@ -254,3 +254,19 @@ def test_the_calibrated_match_is_shown_with_the_standing():
         ("abstract", "https://arxiv.org/abs/2104.00001"),
         ("PDF", "https://arxiv.org/pdf/2104.00001"),
     ]
+
+
+def test_on_the_page_formulas_are_mathml_and_the_abstract_is_behind_a_toggle():
+    from recommender.digest import environment
+
+    paper = Paper.make(r"Fast $\times$4 SR <script>x</script>", "2104.00001", r"We reach $\alpha$. The key \foo{y}.")
+    view = pick_view(Pick(paper, 0.5, 1, "p", because=Because(sentence=r"The key \foo{y}."), match=0.3))
+    template = environment().from_string('{% from "_pick.html" import pick %}{{ pick(v, page=page) }}')
+    page = template.render(v=view, page=True)
+    card = _card(page, "2104.00001")
+    assert card.find(".//details/summary").text == "Abstract"
+    assert "<math" in page and "&lt;script&gt;" in page and "<script" not in page
+    assert [c.text for c in card.iter("code")] == [r"\foo{y}", r"\foo{y}"]  # the key sentence, and in the abstract
+    assert "abstract" not in [a.text for a in card.iter("a")]  # the page has the abstract itself
+    email = template.render(v=view, page=False)
+    assert "<math" not in email and "<details" not in email and "\N{MULTIPLICATION SIGN}4" in email
