@@ -6,10 +6,9 @@ escaped by jinja2's autoescape, never by hand. What a pick shows is computed onc
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
@@ -34,33 +33,32 @@ def code_urls(paper: Paper) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Standing:
-    """Where a score stands in its day: its position among n scores, as a phrase and a bar length (0-100)."""
+    """Where a paper stands in its day: its place in the day's ranking, among every paper the day listed."""
 
     position: int
     total: int
 
     @property
-    def top_percent(self) -> int:
-        return max(1, math.ceil(100 * self.position / self.total))
-
-    @property
     def label(self) -> str:
         if self.total == 1:
-            return "the only paper scored today"
-        return f"top {self.top_percent}% of today's {self.total} papers (#{self.position})"
-
-    @property
-    def bar(self) -> int:
-        """Bar length in steps of 5, so a stylesheet class can draw it without a style attribute."""
-        fill = 100 * (1 - (self.position - 1) / self.total)
-        return max(5, min(100, round(fill / 5) * 5))
+            return "the day's only paper"
+        return f"#{self.position} of the day's {self.total} papers"
 
 
-def standing(scores: np.ndarray | None, score: float) -> Standing | None:
-    """The standing of `score` among a day's scores (None when the day is unknown)."""
+def standing(scores: np.ndarray | None, score: float, total: int | None = None) -> Standing | None:
+    """The standing of `score` among a day's scores, out of `total` listed papers (None when the day is unknown)."""
     if scores is None or len(scores) == 0:
         return None
-    return Standing(position=int((scores > score + 1e-12).sum()) + 1, total=len(scores))
+    position = int((scores > score + 1e-12).sum()) + 1
+    return Standing(position=position, total=max(total or len(scores), position))
+
+
+def positions(scores: np.ndarray) -> np.ndarray:
+    """Each score's place in the day's ranking, 1-based (ties share the better place), (n_scores,)."""
+    import numpy as np
+
+    ascending = np.sort(scores)
+    return len(scores) - np.searchsorted(ascending, scores + 1e-12, side="right") + 1
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,15 @@ class Reason:
     title: str
     url: str | None
     similarity: int  # percent
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One item of a card's line of facts: a text, or a link."""
+
+    text: str
+    url: str | None = None
+    kind: str = ""  # "authors", "categories", or "abstract": the digest's link, where the page has the abstract
 
 
 @dataclass(frozen=True)
@@ -87,11 +94,13 @@ class PickView:
     authors: str
     date: str
     categories: tuple[str, ...]
-    match: str
-    bar: int
+    match: str  # the one number: "24% match" (the score when the pick has no calibrated match)
+    bar: int | None  # the match as a bar length in steps of 5 (a stylesheet class per step), None without a match
+    standing: str  # the secondary line: the pick's place in the day's ranking
     reasons: tuple[Reason, ...]
     terms: tuple[str, ...]
     abstract: tuple[str, str, str]  # before, key sentence, after
+    facts: tuple[Fact, ...] = ()  # authors, date, categories and links, on one line
     vote_like: str | None = None
     vote_dislike: str | None = None
 
@@ -116,26 +125,46 @@ def split_abstract(abstract: str, sentence: str) -> tuple[str, str, str]:
     return text[:where], key, text[where + len(key) :]
 
 
-def _match_label(pick: Pick, place: Standing | None) -> str:
-    """What a reader needs: how likely a like is (the calibrated match), and where the pick stands in its day."""
-    likely = f"{pick.match:.0%} match" if pick.match is not None else ""
-    where = place.label if place else ("" if likely else f"score {pick.score:.2f}")
-    return " · ".join(part for part in (likely, where) if part)
+def _match_label(pick: Pick) -> str:
+    """The one number a reader needs: how likely a like is (the calibrated match); the score when there is none."""
+    return f"{pick.match:.0%} match" if pick.match is not None else f"score {pick.score:.2f}"
+
+
+def _bar(match: float | None) -> int | None:
+    """The match as a bar length in steps of 5, so a stylesheet class can draw it without a style attribute."""
+    return None if match is None else max(0, min(100, round(20 * match) * 5))
+
+
+def _facts(view: PickView) -> tuple[Fact, ...]:
+    """The card's one line: authors, date, categories, then the abstract, PDF and code links."""
+    code = [Fact("code", url) for url in view.code_urls]
+    if not code and view.code_on_abstract_page:
+        code = [Fact("code", view.url)]
+    texts = (Fact(view.authors, kind="authors"), Fact(view.date), Fact(", ".join(view.categories), kind="categories"))
+    links = (Fact("abstract", view.url, kind="abstract"), Fact("PDF", view.pdf_url), *code)
+    return tuple(f for f in texts if f.text) + tuple(f for f in links if f.url)
 
 
 def pick_view(
-    pick: Pick, scores: np.ndarray | None = None, *, like: str | None = None, dislike: str | None = None
+    pick: Pick,
+    scores: np.ndarray | None = None,
+    *,
+    like: str | None = None,
+    dislike: str | None = None,
+    total: int | None = None,
+    place: Standing | None = None,
 ) -> PickView:
-    """The view of one pick: its texts made printable, its links, where it stands among `scores`, its reasons."""
+    """The view of one pick: its texts made printable, its links, its reasons, and where it stands in its day
+    (`place` as given, else among `scores` out of `total` listed papers)."""
     paper, because = pick.paper, pick.because
-    place = standing(scores, pick.score)
+    place = place or standing(scores, pick.score, total)
     reasons = tuple(
         Reason(
             printable(title), safe_url(f"https://arxiv.org/abs/{i}") if not i.startswith("t:") else None, round(s * 100)
         )
         for i, title, s in (because.papers if because else ())
     )
-    return PickView(
+    view = PickView(
         rank=pick.rank,
         arxiv_id=paper.arxiv_id,
         anchor=anchor(paper.arxiv_id),
@@ -147,14 +176,16 @@ def pick_view(
         authors=_authors(paper.authors),
         date=paper.date.isoformat() if paper.date else "",
         categories=tuple(printable(c) for c in paper.categories),
-        match=_match_label(pick, place),
-        bar=place.bar if place else 0,
+        match=_match_label(pick),
+        bar=_bar(pick.match),
+        standing=place.label if place else "",
         reasons=reasons,
         terms=tuple(printable(t) for t in (because.terms if because else ())),
         abstract=split_abstract(paper.abstract, because.sentence if because else ""),
         vote_like=safe_url(like),
         vote_dislike=safe_url(dislike),
     )
+    return replace(view, facts=_facts(view))
 
 
 @dataclass(frozen=True)
@@ -164,18 +195,28 @@ class SectionView:
     name: str
     anchor: str
     day: str
-    scored: int
+    listed: int  # the day's papers, the count each pick's standing is out of
     hidden_seen: int
     picks: tuple[PickView, ...]
+
+
+def _listed(section: Section) -> int:
+    """How many papers the section's day listed (the scored candidates when the count is not known)."""
+    scored = section.scored
+    if scored is None:
+        return len(section.picks)
+    return scored.listed or len(scored)
 
 
 def section_view(section: Section, vote_link: VoteLink | None = None) -> SectionView:
     """The view of one run section: its picks with their standing in the day and, when given, vote links."""
     scores = section.scored.scores if section.scored is not None else None
+    listed = _listed(section)
     picks = tuple(
         pick_view(
             pick,
             scores,
+            total=listed,
             like=vote_link(section, pick, "like") if vote_link else None,
             dislike=vote_link(section, pick, "dislike") if vote_link else None,
         )
@@ -186,7 +227,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         name=printable(section.profile.name),
         anchor="s-" + re.sub(r"[^A-Za-z0-9]", "-", section.profile.name),
         day=max(days).isoformat() if days else "",
-        scored=len(section.scored) if section.scored is not None else len(section.picks),
+        listed=listed,
         hidden_seen=section.hidden_seen,
         picks=picks,
     )
@@ -194,16 +235,23 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
 
 @cache
 def environment() -> jinja2.Environment:
-    """The template environment: the package's templates folder, autoescaped (every template is HTML)."""
+    """The template environment: the package's templates folder, autoescaped (every template is HTML).
+
+    The `latex` filter renders a text's LaTeX (`| latex(true)`: formulas as MathML, for the page only).
+    """
     import jinja2
 
-    return jinja2.Environment(
+    from .latex import to_html
+
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("recommender", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["latex"] = to_html
+    return env
 
 
 def render_html(

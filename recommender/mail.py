@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .config import Config, EmailConfig, is_local_host
+from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure
 from .signing import MAX_AGE_DAYS, vote_url
@@ -127,7 +128,7 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
             lines += ["No new picks today.", ""]
         for pick in section.picks:
             paper = pick.paper
-            lines.append(f"{pick.rank}. {_one_line(paper.title)}")
+            lines.append(f"{pick.rank}. {_one_line(latex_text(paper.title))}")  # LaTeX as text, as in the HTML
             authors = ", ".join(_one_line(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
             if authors:
                 lines.append(f"   {authors}")

@@ -9,7 +9,7 @@ import html5lib
 import numpy as np
 import pytest
 
-from recommender.digest import code_urls, pick_view, render_html, split_abstract, standing
+from recommender.digest import code_urls, pick_view, positions, render_html, split_abstract, standing
 from recommender.profile import new_profile
 from recommender.run import Section, rank_listing
 from recommender.schema import Because, Paper, Pick, safe_url
@@ -28,8 +28,8 @@ HOSTILE = [
     "lone \ud800 surrogate",
     "{{ 7*7 }} {% raw %} ${x}",
 ]
-ALLOWED_TAGS = {"html", "head", "body", "meta", "title", "style", "div", "h1", "h2", "p", "span", "a", "mark"}
-ALLOWED_ATTRIBUTES = {"lang", "charset", "name", "content", "class", "id", "href", "data-id", "style"}
+ALLOWED_TAGS = {"html", "head", "body", "meta", "title", "style", "div", "h1", "h2", "p", "span", "a", "mark", "code"}
+ALLOWED_ATTRIBUTES = {"lang", "charset", "name", "content", "class", "id", "href", "data-id", "style", "aria-hidden"}
 VOTE = "http://127.0.0.1:8787/vote/"
 
 
@@ -69,6 +69,7 @@ def _section(texts: list[str], *, scores: np.ndarray | None = None) -> Section:
     class _Scored:  # only what the digest reads
         def __init__(self, values):
             self.scores = values
+            self.listed = len(values) + 5  # the day listed papers that were not candidates too
 
         def __len__(self):
             return len(self.scores)
@@ -109,8 +110,9 @@ def test_links_and_key_sentence():
     picks = [d for d in root.iter("div") if d.attrib.get("class") == "pick"]
     assert [p.attrib["data-id"] for p in picks] == ["2101.00000", "2101.00001"]
     first = picks[0]
-    links = {a.text: a.attrib["href"] for a in first.iter("a")}
+    links = {"".join(a.itertext()): a.attrib["href"] for a in first.iter("a")}
     assert links["Super resolution with transformers"] == "https://arxiv.org/abs/2101.00000"
+    assert links["abstract"] == "https://arxiv.org/abs/2101.00000"  # the email links the abstract, not carries it
     assert links["PDF"] == "https://arxiv.org/pdf/2101.00000"
     assert links["code"] == "https://github.com/o/r0"
     assert links["👍 like"] == VOTE + "2101.00000-like"
@@ -118,10 +120,45 @@ def test_links_and_key_sentence():
     assert links["liked Super resolution with transformers"] == "https://arxiv.org/abs/2001.00001"
     marks = list(first.iter("mark"))
     assert [m.text for m in marks] == ["The key sentence about Super resolution with transformers matters most!"]
-    abstract = next(p for p in first.iter("p") if p.attrib.get("class") == "abstract")
-    assert "".join(abstract.itertext()).startswith("First sentence of Super resolution")
+    assert "First sentence of" not in "".join(first.itertext()) and first.find(".//details") is None
     match = next(d for d in first.iter("div") if d.attrib.get("class") == "match")
-    assert "top 1% of today's 200 papers" in "".join(match.itertext())
+    assert "".join(match.itertext()) == "score 1.00 #1 of the day's 205 papers"  # no calibrated match here
+
+
+def _card(html: str, arxiv_id: str):
+    return next(d for d in _tree(html).iter("div") if d.attrib.get("data-id") == arxiv_id)
+
+
+def test_a_card_is_a_head_with_votes_beside_the_title_then_one_line_each():
+    root = _tree(render_html([_section(["Super resolution with transformers"])], vote_link=_vote))
+    card = next(d for d in root.iter("div") if d.attrib.get("class") == "pick")
+    parts = [child.attrib.get("class") for child in card]
+    assert parts == ["head", "match", "because", "key", "facts"]
+    head = card[0]
+    assert [c.attrib.get("class") for c in head] == ["heading", "votes"]
+    facts = [t for t in card[4].itertext() if t.strip() not in ("", "·")]
+    assert facts == [
+        "Super resolution with transformers, Ada Lovelace",
+        "2021-01-02",
+        "cs.CV, Super resolution with transformers",
+        "abstract",
+        "PDF",
+        "code",
+    ]
+    assert card[4][0].attrib["class"] == "authors"  # no separator before the first fact
+    for link in head[1].iter("a"):  # the emoji is hidden from screen readers, the word says what the button does
+        emoji, word = link[0], link[0].tail.strip()
+        assert emoji.attrib == {"aria-hidden": "true"} and word in ("like", "not interested")
+
+
+def test_latex_in_the_email_is_text_never_mathml():
+    section = _section([r"\textbf{Fast} $\times$4 SR with \foo{x}"])
+    html = render_html([section], vote_link=_vote)
+    card = _card(html, "2101.00000")
+    title = next(a for a in card.iter("a") if a.attrib.get("class") == "title")
+    assert "".join(title.itertext()) == "Fast \N{MULTIPLICATION SIGN}4 SR with \\foo{x}"
+    assert [c.text for c in title.iter("code")] == ["\\foo{x}"]
+    assert "<math" not in html and "MathML" not in html
 
 
 def test_no_vote_links_without_vote_link():
@@ -145,12 +182,13 @@ def test_code_urls_only_code_hosts_and_safe_url():
 
 def test_standing_reads_like_a_person_would():
     scores = np.array([3.0, 2.0, 1.0, 0.0] * 25)
-    place = standing(scores, 3.0)
-    assert place.position == 1 and place.total == 100 and place.top_percent == 1 and place.bar == 100
-    assert "top 1% of today's 100 papers" in place.label
+    place = standing(scores, 3.0, total=120)
+    assert place.position == 1 and place.total == 120 and place.label == "#1 of the day's 120 papers"
     low = standing(scores, 0.0)
-    assert low.position == 76 and low.top_percent == 76
+    assert low.position == 76 and low.total == 100
     assert standing(None, 1.0) is None
+    assert standing(np.array([0.5]), 0.5).label == "the day's only paper"
+    assert positions(np.array([0.1, 0.9, 0.5, 0.9])).tolist() == [4, 1, 3, 1]
 
 
 def test_split_abstract_missing_sentence():
@@ -182,7 +220,8 @@ def test_digest_of_a_real_run(fake_model, example_listing):
     assert len(picks) == 5
     assert root.find(".//title").text == "Today"
     assert all(p.find(".//mark") is not None for p in picks)
-    assert "of today's 59 papers" in "".join(root.itertext())
+    text = "".join(root.itertext())
+    assert "5 picks from 59 papers" in text and "of the day's 59 papers" in text and "% match" in text
     assert "http://" not in html.replace("http://127.0.0.1", "")  # no plain-http request anywhere
     assert "src=" not in html and "@import" not in html and "url(" not in html
 
@@ -207,6 +246,27 @@ def test_the_calibrated_match_is_shown_with_the_standing():
     from recommender.digest import pick_view
 
     paper = Paper.make("A paper", "2104.00001", "An abstract that is long enough to be a sentence.")
-    view = pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p", match=0.72), np.array([1.5, 0.1, -0.3]))
-    assert view.match.startswith("72% match · top ") and view.match.endswith("of today's 3 papers (#1)")
-    assert pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p")).match == "score 1.50"
+    view = pick_view(Pick(paper=paper, score=0.1, rank=1, profile="p", match=0.24), np.array([1.5, 0.1, -0.3]), total=9)
+    assert (view.match, view.bar, view.standing) == ("24% match", 25, "#2 of the day's 9 papers")  # one number
+    bare = pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p"))
+    assert (bare.match, bare.bar, bare.standing) == ("score 1.50", None, "")
+    assert [(f.text, f.url) for f in bare.facts] == [  # no authors, date or categories: only the links
+        ("abstract", "https://arxiv.org/abs/2104.00001"),
+        ("PDF", "https://arxiv.org/pdf/2104.00001"),
+    ]
+
+
+def test_on_the_page_formulas_are_mathml_and_the_abstract_is_behind_a_toggle():
+    from recommender.digest import environment
+
+    paper = Paper.make(r"Fast $\times$4 SR <script>x</script>", "2104.00001", r"We reach $\alpha$. The key \foo{y}.")
+    view = pick_view(Pick(paper, 0.5, 1, "p", because=Because(sentence=r"The key \foo{y}."), match=0.3))
+    template = environment().from_string('{% from "_pick.html" import pick %}{{ pick(v, page=page) }}')
+    page = template.render(v=view, page=True)
+    card = _card(page, "2104.00001")
+    assert card.find(".//details/summary").text == "Abstract"
+    assert "<math" in page and "&lt;script&gt;" in page and "<script" not in page
+    assert [c.text for c in card.iter("code")] == [r"\foo{y}", r"\foo{y}"]  # the key sentence, and in the abstract
+    assert "abstract" not in [a.text for a in card.iter("a")]  # the page has the abstract itself
+    email = template.render(v=view, page=False)
+    assert "<math" not in email and "<details" not in email and "\N{MULTIPLICATION SIGN}4" in email

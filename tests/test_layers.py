@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "recommender"
 # The stages data flows through, in order; a module may import its own stage and earlier ones only.
 STAGES = ("sources", "embed", "profile", "rank", "export")
-LATER = {"export": ("digest",)}  # modules of a stage that are not named after it
+LATER = {"export": ("digest", "latex")}  # modules of a stage that are not named after it
 ON_TOP = ("run", "web", "mail", "cli", "feedback", "evaluate")
 MAX_LINES = 700
 

@@ -52,7 +52,7 @@ def _sections(tmp_path: Path) -> list[Section]:
         Paper(
             "2104.10642", "Real-World <b>Super</b>-Resolution\n  via Kernels", "An abstract.", ("A. One",), ("cs.CV",)
         ),
-        Paper("hep-th/9901001", "An old id", authors=("B", "C", "D", "E")),
+        Paper("hep-th/9901001", r"An old id, \textbf{bold}, $\alpha$ and \foo", authors=("B", "C", "D", "E")),
         Paper("t:0123456789ab", "A paper without an arXiv id"),
     ]
     papers = [Paper(**{**p.__dict__, "date": NOW.date()}) for p in papers]
@@ -222,6 +222,7 @@ def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
         "",
     ]
     assert "   B, C, D et al." in text
+    assert "2. An old id, bold, \N{GREEK SMALL LETTER ALPHA} and \\foo\n" in text  # LaTeX as text, as in the HTML
     assert "(1 paper shown on earlier days left out.)" in text
     assert "vision\n======\n\nNo new picks today.\n\n(2 papers shown on earlier days left out.)" in text
     assert "like:" not in plain_text(sections)

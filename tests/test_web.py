@@ -75,7 +75,7 @@ def _rated(root) -> dict[str, str]:
     for pick in (d for d in root.iter("div") if "pick" in d.attrib.get("class", "").split()):
         for span in pick.iter("span"):
             if span.attrib.get("class") == "verdict":
-                verdicts[pick.attrib["data-id"]] = span.text.strip()
+                verdicts[pick.attrib["data-id"]] = " ".join("".join(span.itertext()).split())
     return verdicts
 
 
@@ -97,7 +97,7 @@ def test_today_page_shows_ten_picks_with_forms_tabs_and_security_headers(client)
     response, root = _page(client)
     ids = _pick_ids(root)
     assert len(ids) == 10 and len(set(ids)) == 10
-    assert "super-resolution" in response.text and "of today&#39;s 59 papers" in response.text
+    assert "super-resolution" in response.text and "of the day&#39;s 59 papers" in response.text
     tabs = [a.text for a in root.iter("a") if "profile=" in a.attrib.get("href", "") and a.text]
     assert {"super-resolution", "medical-segmentation"} <= set(tabs)
     forms = [f for f in root.iter("form") if f.attrib.get("action") == "/rate"]
@@ -121,8 +121,10 @@ def test_every_page_answers(client, sr):
 
 
 def test_like_records_in_the_file_keeps_comments_and_reranks(client, sr):
-    _, root = _page(client)
+    response, root = _page(client)
     before = _pick_ids(root)
+    assert "· 59 papers" in response.text
+    standings = [s.view.standing for s in next(iter(_service(client).days.values())).slots]
     third = before[2]
     response = _post(client, "/rate", id=third, action="like")
     assert response.status_code == 303, response.text
@@ -136,10 +138,11 @@ def test_like_records_in_the_file_keeps_comments_and_reranks(client, sr):
     assert len(after) == 10 and len(set(after)) == 10
     day = next(iter(_service(client).days.values()))
     assert third not in {p.arxiv_id for p in day.scored.candidates}  # the rest was re-scored without it
-    # the picks kept above the vote show where they stand now, among the 58 papers left, by the refitted model
-    for slot in day.slots[:2]:
-        assert "of today's 58 papers" in slot.view.match
+    # the picks kept above the vote show their match by the refitted model; their place in the day stays put
+    for slot, place in zip(day.slots[:2], standings[:2], strict=True):
+        assert slot.view.standing == place and place.endswith("of the day's 59 papers")
         assert slot.pick.score == day.scored.score_of(slot.pick.paper.arxiv_id)
+    assert "· 59 papers" in _page(client)[0].text  # one count for the day, before and after the vote
 
 
 def test_dislike_and_undo(client, sr):

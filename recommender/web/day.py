@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..digest import PickView, pick_view
+from ..digest import PickView, Standing, pick_view, positions
 from ..profile import Edited, LikesAge, Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, Paper, PaperrecError, Pick
 
@@ -102,6 +102,8 @@ class Day:
         self.profile = load_profile(path)
         self.hidden = self._seen_before()
         self.scored: Scored | None = None
+        self.listed = len(listing.papers)  # the day's one paper count: votes never change it
+        self.places: dict[str, int] = {}  # each paper's place in the day's ranking, as first scored
         self.rescore()
 
     # -- scoring ----------------------------------------------------------------------------------------------------
@@ -126,6 +128,11 @@ class Day:
             self.mtime = _mtime(self.path)
             self.profile = profile or load_profile(self.path)
             self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
+            if not self.places and len(self.scored):
+                # The first ranking is the day's: a vote takes its paper out of the candidates, so later
+                # rankings would count the papers left and shift every place below it.
+                ids = (p.arxiv_id for p in self.scored.candidates)
+                self.places = dict(zip(ids, map(int, positions(self.scored.scores)), strict=True))
             self._display()
 
     def prefetch(self, count: int = 5 * PAGE) -> int:
@@ -168,15 +175,15 @@ class Day:
         new = []
         for number, pick in enumerate(fresh, start=len(kept) + 1):
             pick = replace(pick, rank=number)
-            new.append(Slot(pick, pick_view(pick, scores)))
+            new.append(Slot(pick, self._view(pick)))
         index = {p.arxiv_id: i for i, p in enumerate(scored.candidates)} if scores is not None else {}
         for number, slot in enumerate(kept, start=1):  # a slot inserted above shifts the ones below
             i = index.get(slot.pick.paper.arxiv_id)
-            if i is not None and slot.rated is None:  # a kept pick not voted on: its match and standing now
+            if i is not None and slot.rated is None:  # a kept pick not voted on: its match now
                 assert scored is not None and scores is not None
                 fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=float(scored.matches[i]))
                 if fresh_pick != slot.pick:
-                    slot.pick, slot.view = fresh_pick, pick_view(fresh_pick, scores)
+                    slot.pick, slot.view = fresh_pick, self._view(fresh_pick)
             elif slot.pick.rank != number:
                 slot.pick = replace(slot.pick, rank=number)
                 slot.view = replace(slot.view, rank=number)
@@ -189,6 +196,11 @@ class Day:
         if not self.remember:
             self.remember = True
             self._mark_seen(self.slots)
+
+    def _view(self, pick: Pick) -> PickView:
+        """The view of a pick, with its place in the day's first ranking out of the day's papers."""
+        place = self.places.get(pick.paper.arxiv_id)
+        return pick_view(pick, place=Standing(place, self.listed) if place is not None else None)
 
     def _mark_seen(self, slots: list[Slot]) -> None:
         from ..run import seen_memory
@@ -221,7 +233,7 @@ class Day:
         except KeyError:
             score = 0.0
         pick = Pick(paper=paper, score=score, rank=rank, profile=self.profile.name)
-        return Slot(pick, pick_view(pick, scored.scores if scored is not None and len(scored) else None))
+        return Slot(pick, self._view(pick))
 
     def _slot_index(self, arxiv_id: str) -> int | None:
         return next((i for i, s in enumerate(self.slots) if s.pick.paper.arxiv_id == arxiv_id), None)
