@@ -200,36 +200,8 @@ def bare_server(home, example_listing, tmp_path):
     folder = home / "listings" / "cs.CV"
     folder.mkdir(parents=True)
     (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port)],
-        cwd=REPO,
-        env={**os.environ, "PAPERREC_HOME": str(home)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/status", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((tmp_path / "server.log").read_text()) from None
-                time.sleep(0.1)
+    with _serving(home, tmp_path) as (url, _):
         yield url
-    finally:
-        process.terminate()  # ours, by its pid
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def test_onboard_a_new_profile_by_uploading_bibtex_then_vote(bare_server, browser, home):

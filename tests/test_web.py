@@ -398,6 +398,8 @@ def test_sharpen_suggests_and_records(client, sr):
     _, root = _page(client, "/sharpen?profile=sr")
     ids = _pick_ids(root)
     assert len(ids) == 10 and not set(ids) & load_profile(sr).ids
+    cards = [d for d in root.iter("div") if "pick" in d.attrib.get("class", "").split()]
+    assert not [d for card in cards for d in card.iter("div") if d.attrib.get("class") == "match"]  # no "score 0.00"
     assert _post(client, "/rate", id=ids[0], action="like", **{"from": "sharpen"}).status_code == 303
     assert ids[0] in {p.paper.arxiv_id for p in load_profile(sr).liked}
     _, root = _page(client, "/sharpen?profile=sr")
@@ -465,7 +467,7 @@ def test_history_lists_and_searches_what_was_shown(client, sr):
     response, root = _page(client, "/history?profile=sr")
     rows = root.findall(".//table[@id='history']//tr")[1:]
     # The ten shown, plus what the re-rank after the like brought onto the page (at least one: the liked one's slot).
-    assert 11 <= len(rows) <= 20 and "👍 liked" in response.text
+    assert 11 <= len(rows) <= 20 and '<span aria-hidden="true">👍</span> liked' in response.text
     shown = [a.attrib["href"].rsplit("/", 1)[1] for row in rows for a in row.iter("a")]
     assert shown[:9] == ids[:9]  # in rank order within the day (the re-rank may bring a second #10)
     assert all(row.find("td").attrib.get("class") == "day" for row in rows)  # the date stays on one line
@@ -659,6 +661,7 @@ def test_vote_link_confirms_then_records(client, sr):
     token = vote_token("sr", "2104.10642", "like")
     page = client.get(f"/vote/{token}")
     assert page.status_code == 200 and "Confirm your vote" in page.text
+    assert page.text.count('<span aria-hidden="true">👍</span> like') == 2  # the question and the button
     assert "2104.10642" not in load_profile(sr).ids  # a prefetching scanner casts no vote
     assert client.post(f"/vote/{token}", data={}).status_code == 403
     done = client.post(f"/vote/{token}", data={"csrf": _csrf(client)})
