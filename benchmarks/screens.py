@@ -3,8 +3,9 @@
 Builds a temporary home from the example day (examples/) and the super-resolution profile, with the tests' fake
 embedder (no model is loaded). Then:
   email: the 20-pick HTML digest with vote links, at 390 px wide: its full height;
-  page: the Today page of `paperrec serve` at 390x844: each card's height with its abstract closed, and the share of
-        the 844 px screen the tallest one takes; the same page at 1280x900.
+  page: the Today page of `paperrec serve` at 390x844: each card's height with its abstract closed, the share of
+        the 844 px screen the tallest one takes, and how many screen heights of scrolling the ten picks take (the
+        issue's target: at most 5); the same page at 1280x900.
 Screenshots go to benchmarks/results/screens-*.png. Heights are CSS pixels.
 
 Run: .venv/bin/python benchmarks/screens.py [--picks 20]
@@ -127,7 +128,9 @@ def measure_email(driver, html: str, folder: Path) -> int:
     return height
 
 
-def measure_page(driver, home: Path) -> tuple[list[float], list[float]]:
+def measure_page(driver, home: Path) -> tuple[list[float], list[float], float]:
+    from tests.test_triage_browser import screens_of_scrolling  # the test's own measure, so both agree
+
     port = free_port()
     log = (home.parent / "server.log").open("w")
     server = subprocess.Popen(
@@ -152,12 +155,13 @@ def measure_page(driver, home: Path) -> tuple[list[float], list[float]]:
         driver.get(f"{url}/?profile=sr")
         wait_until(lambda: len(card_heights(driver)) >= 10, "the ranked day")
         phone = card_heights(driver)
+        scrolling = screens_of_scrolling(driver, 10)
         driver.save_screenshot(str(RESULTS / "screens-today-phone.png"))
         full_shot(driver, PHONE[0], "screens-today-phone-full.png")
         resize(driver, *DESKTOP)
         desktop = card_heights(driver)
         driver.save_screenshot(str(RESULTS / "screens-today-desktop.png"))
-        return phone, desktop
+        return phone, desktop, scrolling
     finally:
         server.terminate()  # ours, by its pid
         server.wait(10)
@@ -177,7 +181,7 @@ def main() -> None:
         driver = browser()
         try:
             email = measure_email(driver, html, Path(tmp))
-            phone, desktop = measure_page(driver, home)
+            phone, desktop, scrolling = measure_page(driver, home)
         finally:
             driver.quit()
     screen = PHONE[1]
@@ -186,6 +190,7 @@ def main() -> None:
         f"Today at {PHONE[0]}x{PHONE[1]}: cards {min(phone):.0f}-{max(phone):.0f} px, "
         f"median {statistics.median(phone):.0f} px; the tallest is {max(phone) / screen:.0%} of the screen"
     )
+    print(f"Today at {PHONE[0]}x{PHONE[1]}: 10 picks take {scrolling:.1f} screen heights of scrolling (target 5)")
     print(f"Today at {DESKTOP[0]}x{DESKTOP[1]}: cards {min(desktop):.0f}-{max(desktop):.0f} px")
     print(f"screenshots: {RESULTS.relative_to(REPO)}/screens-*.png")
 
