@@ -374,7 +374,10 @@ def bibtex_key(paper: Paper) -> str:
     Example: bibtex_key(paper of 2606.31347) == "arxiv2606.31347"; a t: id (a title hash) gives "title-<hash>".
     """
     if not paper.has_arxiv_id:
-        return "title-" + paper.arxiv_id.removeprefix("t:")
+        tail = paper.arxiv_id.removeprefix("t:")
+        if not re.fullmatch(r"[0-9a-f]{12}", tail):  # an id of another source: only its hash is safe in a key
+            tail = hashlib.sha256(paper.arxiv_id.encode("utf-8")).hexdigest()[:12]
+        return "title-" + tail
     # Old-style ids hold a '/' (hep-th/9901001), which some reference managers refuse in a key.
     return "arxiv" + re.sub(r"[^A-Za-z0-9.-]", "-", paper.arxiv_id)
 

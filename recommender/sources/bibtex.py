@@ -33,8 +33,8 @@ _LATEX = re.compile(r"[\\{}~%&]|--|``|''")
 _BARE = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
 _ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s={}()]+)")
 _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
-# A value that runs on into the next field: 'title = {X}\n  author = {Y}' with the comma between them missing.
-_RUN_ON = re.compile(r"^\s*(?:\{.*\}|\".*\")\s+([A-Za-z][\w\-]*)\s*=\s*\S", re.DOTALL)
+# What follows a value that runs on into the next field: 'title = {X}\n  author = {Y}' with the comma missing.
+_RUN_ON = re.compile(r"\s+([A-Za-z][\w\-]*)\s*=\s*\S")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -214,9 +214,27 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
 def _run_on(fields: dict[str, str]) -> str | None:
     """The field name a value ran on into (a missing comma before it), if any."""
     for value in fields.values():
-        match = _RUN_ON.match(value)
+        end = _first_group_end(value.lstrip())
+        match = _RUN_ON.match(value.lstrip(), end) if end else None
         if match:
             return match.group(1)
+    return None
+
+
+def _first_group_end(value: str) -> int | None:
+    """Where the value's first {…} or "…" group ends (braces balanced), or None if it opens none or never closes."""
+    if not value or value[0] not in '{"':
+        return None
+    depth = 0
+    for i, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0 and value[0] == "{":
+                return i + 1
+        elif char == '"' and i > 0 and depth == 0 and value[0] == '"':
+            return i + 1
     return None
 
 
