@@ -5,13 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import socket
+import stat
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from recommender import __version__
+from recommender import __version__, paths
 from recommender.cli import app
 from recommender.profile import load_profile
 
@@ -83,6 +88,47 @@ def test_rank_every_format_to_file(profile_file, example_listing, fake_model, tm
         assert text.count("\n### ") == 7
     else:
         assert text.splitlines()[0].startswith("  #")
+
+
+def test_rank_output_to_a_fifo_writes_into_it(profile_file, example_listing, fake_model, tmp_path):
+    fifo = tmp_path / "picks.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "jsonl", "-o", str(fifo), "-n", "3")
+    reader.join(timeout=30)  # a guard, not a measure: a FIFO replaced by a file would leave the reader waiting
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and len(received) == 1 and len(received[0].splitlines()) == 3
+
+
+def test_rank_output_to_dev_null(profile_file, example_listing, fake_model, monkeypatch):
+    rename = os.replace
+
+    def guarded(source, target):  # as root, a regression would replace the machine's /dev/null with a file
+        assert not str(target).startswith("/dev/"), f"renamed over {target}"
+        rename(source, target)
+
+    monkeypatch.setattr(paths.os, "replace", guarded)
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-o", "/dev/null", "-n", "3")
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_to_dev_stdout_appends_to_what_stdout_is(capfd):
+    print("before", flush=True)
+    paths.atomic_write_text(Path("/dev/stdout"), "picks\n")
+    assert capfd.readouterr().out == "before\npicks\n"
+
+
+def test_rank_output_to_a_socket_is_refused(profile_file, example_listing, fake_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("s.sock")
+        result = invoke("rank", str(example_listing), "-p", str(profile_file), "-o", "s.sock")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "paperrec: error: cannot write s.sock: not a regular file, a FIFO or a character device"
 
 
 def test_rank_min_score_strategy_and_merge(profile_file, example_listing, fake_model, tmp_path):

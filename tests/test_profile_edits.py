@@ -21,7 +21,10 @@ from recommender.profile import (
     edit_profile,
     import_into_profile,
     load_profile,
+    new_profile,
+    profile_to_toml,
     rate_papers,
+    save_profile,
     unrate_papers,
     update_profile,
 )
@@ -211,6 +214,45 @@ def test_symlinked_profile_is_written_through(profile, tmp_path):
     rate_papers(link, [P3], "liked")
     assert link.is_symlink() and "2101.00003" in profile.read_text()
     assert sorted(f.name for f in tmp_path.iterdir()) == ["home", "link.toml", "sr.toml"]
+
+
+def test_hard_linked_profile_is_edited_in_place_and_the_link_holds(profile, tmp_path):
+    # The edit is checked as text first, then written into the same inode under the lock: both names see it.
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    rate_papers(other, [P3], "liked")
+    unrate_papers(profile, ["2101.00001"])
+    assert profile.stat().st_ino == other.stat().st_ino and profile.stat().st_nlink == 2
+    assert profile.read_text() == other.read_text()
+    assert "2101.00003" in profile.read_text() and "2101.00001" not in profile.read_text()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["home", "sr.toml", "synced.toml"]
+
+
+def test_hard_linked_profile_shrinks_in_place(profile, tmp_path):
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    save_profile(new_profile("short"), other)
+    assert profile.read_text() == other.read_text() == profile_to_toml(new_profile("short"))
+
+
+def test_hard_linked_profile_on_a_full_disk_is_left_whole(profile, tmp_path, monkeypatch):
+    os.link(profile, tmp_path / "synced.toml")
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "posix_fallocate", full_disk)
+    with pytest.raises(PaperrecError, match=f"cannot write profile {profile}: No space left on device"):
+        rate_papers(profile, [P3], "liked")
+    assert profile.read_text() == HAND_WRITTEN
+
+
+def test_edits_through_two_hard_links_share_one_lock(profile, tmp_path):
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    waiting = pytest.raises(PaperrecError, match="is being edited by another paperrec")
+    with paths.locked(profile), waiting, paths.locked(other, timeout=0.05):
+        pass
 
 
 def test_read_only_profile_is_refused_and_left_alone(profile, tmp_path):
