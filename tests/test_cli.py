@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -325,6 +326,69 @@ def test_today_errors(home, fake_model, fake_arxiv):
     assert invoke("profile", "new", "nocat", "-i", "anything").exit_code == 0
     assert_error(invoke("today"), 1, "names no categories")
     assert_error(invoke("today", "--date", "22-04-2021"), 2, "--date must be YYYY-MM-DD")
+
+
+# A read-only state/ folder. As root, permissions alone cannot make a write fail, so the error is injected: the
+# rename under state/ raises the OSError a read-only file system gives, and SQLite gets a read-only connection.
+
+
+def _read_only_state(monkeypatch, *, seen_opens: bool) -> None:
+    import sqlite3
+
+    from recommender import run, state
+    from recommender.seen import SeenMemory
+
+    def read_only(path, text):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(state, "atomic_write_text", read_only)
+    connect = sqlite3.connect
+
+    def refuse(path, *args, **kwargs):
+        if str(path) == str(paths.seen_path()):
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(path, *args, **kwargs)
+
+    def read_only_seen_memory():
+        memory = SeenMemory(paths.seen_path())
+        memory._db.close()
+        memory._db = connect(f"file:{paths.seen_path()}?mode=ro", uri=True)
+        return memory
+
+    if seen_opens:
+        monkeypatch.setattr(run, "seen_memory", read_only_seen_memory)
+    else:
+        monkeypatch.setattr(sqlite3, "connect", refuse)
+
+
+def test_rank_prints_its_picks_before_saying_state_is_read_only(profile_file, example_listing, fake_model, monkeypatch):
+    _read_only_state(monkeypatch, seen_opens=True)
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(json.loads(result.stdout)) == 10
+    assert result.stderr.splitlines()[-1] == (
+        f"paperrec: error: cannot write the last ranking {paths.last_ranking_path()}: Read-only file system"
+    )
+
+
+@pytest.mark.parametrize("seen_opens", [True, False])
+def test_today_prints_its_picks_before_saying_state_is_read_only(
+    home, liked_jsonl, fake_model, fake_arxiv, monkeypatch, seen_opens
+):
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV", "--offline").exit_code == 0
+    _read_only_state(monkeypatch, seen_opens=seen_opens)
+    result = invoke("today", "-f", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(json.loads(result.stdout)) == 10
+    seen = (
+        f"cannot write the seen-memory {paths.seen_path()}: attempt to write a readonly database"
+        if seen_opens
+        else f"cannot open the seen-memory {paths.seen_path()}: unable to open database file"
+    )
+    assert result.stderr.splitlines()[-2:] == [
+        f"paperrec: error: {seen}",
+        f"paperrec: error: cannot write the last ranking {paths.last_ranking_path()}: Read-only file system",
+    ]
 
 
 def _likes_file(tmp_path, name: str, ids: list[str]):
