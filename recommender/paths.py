@@ -149,6 +149,8 @@ def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
 
 def resolve_profile(name_or_path: str) -> Path:
     """The file X if it exists or ends in .toml, else $PAPERREC_HOME/profiles/X.toml."""
+    if "\x00" in name_or_path:  # no file name can hold one, and the OS calls would raise ValueError
+        raise UsageError(f"invalid profile {name_or_path[:40]!r}: it contains a NUL character")
     candidate = Path(name_or_path).expanduser()
     try:
         is_file = candidate.is_file()

@@ -255,6 +255,11 @@ def test_edits_through_two_hard_links_share_one_lock(profile, tmp_path):
         pass
 
 
+def test_a_profile_name_with_a_nul_is_a_usage_error():
+    with pytest.raises(UsageError, match="contains a NUL character"):
+        paths.resolve_profile("sr\x00.toml")
+
+
 def test_read_only_profile_is_refused_and_left_alone(profile, tmp_path):
     profile.chmod(0o444)
     listing = write_listing(tmp_path / "l.jsonl", [P3])
