@@ -122,6 +122,25 @@ def test_output_to_dev_stdout_appends_to_what_stdout_is(capfd):
     assert capfd.readouterr().out == "before\npicks\n"
 
 
+def test_rank_output_to_a_read_only_folder_is_one_line(
+    profile_file, example_listing, fake_model, tmp_path, monkeypatch
+):
+    opened = os.open
+
+    def read_only_folder(path, flags, *args):  # injected: as root a chmod cannot make the folder refuse a file
+        if flags & os.O_CREAT and Path(path).parent == tmp_path / "out":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return opened(path, flags, *args)
+
+    (tmp_path / "out").mkdir()
+    monkeypatch.setattr(paths.os, "open", read_only_folder)
+    out = tmp_path / "out" / "picks.json"
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json", "-o", str(out))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == f"paperrec: error: cannot write {out}: Read-only file system"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 def test_rank_output_to_a_socket_is_refused(profile_file, example_listing, fake_model, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with socket.socket(socket.AF_UNIX) as server:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -278,6 +279,34 @@ def test_write_failure_is_one_error_and_nothing_is_damaged(profile, monkeypatch)
         rate_papers(profile, [P3], "liked")
     assert profile.read_text() == HAND_WRITTEN
     assert sorted(f.name for f in profile.parent.iterdir()) == ["home", "sr.toml"]
+
+
+def test_a_profile_in_a_read_only_folder_is_one_error_and_left_alone(profile, monkeypatch):
+    # As root a chmod cannot make the folder refuse a file: the OSError a read-only folder gives is injected.
+    opened = os.open
+
+    def read_only_folder(path, flags, *args):
+        if flags & os.O_CREAT and Path(path).parent == profile.parent:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return opened(path, flags, *args)
+
+    monkeypatch.setattr(paths.os, "open", read_only_folder)
+    with pytest.raises(PaperrecError, match=f"cannot write profile {profile}: Read-only file system"):
+        rate_papers(profile, [P3], "liked")
+    assert profile.read_text() == HAND_WRITTEN
+    assert sorted(f.name for f in profile.parent.iterdir()) == ["home", "sr.toml"]
+
+
+def test_a_read_only_locks_folder_is_one_error(profile, monkeypatch):
+    import filelock
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", refused)
+    result = invoke("unlike", "2101.00001", "-p", str(profile))
+    assert_one_line_error(result, 1, f"cannot lock {profile} for editing")
+    assert profile.read_text() == HAND_WRITTEN
 
 
 def test_leftover_temporary_files_are_cleaned_up_on_the_next_edit(profile):
