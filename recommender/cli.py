@@ -4,7 +4,7 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -198,8 +198,7 @@ def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.
 
 
 def _report_run(run) -> None:  # run: recommender.run.Run
-    """Notices, one summary line per profile (then a line when its likes are old, and why it has no picks), and
-    remember what was shown."""
+    """Notices, and one summary line per profile (then a line when its likes are old, and why it has no picks)."""
     from .schema import printable
 
     # Profile names and categories come from the user's files: no line breaks or escape sequences reach a log.
@@ -209,16 +208,28 @@ def _report_run(run) -> None:  # run: recommender.run.Run
         for line in (section.summary(), section.old_likes(), section.why_empty()):
             if line:
                 typer.echo(printable(line), err=True)
+
+
+def _exit_for_failures(  # run: recommender.run.Run
+    run, mail: list[PaperrecError] | None = None, unsaved: Sequence[str] = ()
+) -> None:
+    """Remember what was shown, then one line per profile that failed and per thing not remembered; exit 75 when
+    every failure (and mail error, already said) may pass by itself, else 1.
+
+    Called after the picks are out: a read-only state/ must not cost them, so its error comes after them.
+    """
+    problems = [*unsaved, *run.unsaved]
     if run.sections:
-        run.remember()
-
-
-def _exit_for_failures(run, mail: list[PaperrecError] | None = None) -> None:  # run: recommender.run.Run
-    """One line per profile that failed; exit 75 when every failure (and mail error, already said) may pass by
-    itself, else 1."""
+        try:
+            run.remember()
+        except PaperrecError as error:
+            problems.append(str(error))
     for failure in run.failures:
         typer.echo(f"paperrec: error: {failure.line()}", err=True)
+    for problem in dict.fromkeys(problems):
+        typer.echo(f"paperrec: error: {problem}", err=True)
     transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
+    transient += [False] * len(problems)  # a read-only state/ does not pass by itself
     if transient:
         raise typer.Exit(EX_TEMPFAIL if all(transient) else 1)
 
@@ -550,11 +561,16 @@ def today(
         never=never,
         all_sentences=all_sentences,
     )
+    unsaved: list[str] = []
+    try:
+        seen = seen_memory()
+    except PaperrecError as error:  # e.g. a read-only state/: the day is still ranked and shown, then this is said
+        seen, unsaved = None, [str(error)]
     run = run_today(
         profile or [],
         settings.embedder(),
         options,
-        seen=seen_memory(),
+        seen=seen,
         day=wanted_day,
         include_cross=cross_lists,
         include_seen=include_seen,
@@ -574,7 +590,7 @@ def today(
             mail_errors.append(error)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
-    _exit_for_failures(run, mail_errors)
+    _exit_for_failures(run, mail_errors, unsaved)
 
 
 @app.command("email")

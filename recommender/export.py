@@ -505,7 +505,7 @@ def output_path(template: Path, profile_path: Path | None, profile_name: str) ->
 
 
 def write_text(text: str, output: Path) -> None:
-    """Write an export atomically (new files follow the umask); errors name the file."""
+    """Write an export atomically (new files follow the umask), or into a FIFO or device; errors name the file."""
     from .paths import atomic_write_text
 
     try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -14,6 +16,8 @@ from .schema import PaperrecError, UsageError
 
 if TYPE_CHECKING:
     import sqlite3
+
+    import filelock
 
 HOME_ENV = "PAPERREC_HOME"
 
@@ -97,17 +101,20 @@ def lock_path(path: Path) -> Path:
     return locks_dir() / f"{_slug(Path(real).name)}-{hashlib.sha256(real.encode('utf-8')).hexdigest()[:16]}.lock"
 
 
-@contextmanager
-def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the lock for editing path; another paperrec waits for it, for at most `timeout` seconds.
+def _inode_lock_path(path: Path) -> Path | None:
+    """The lock file shared by every hard link of path; None when path has no other links."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if info.st_nlink < 2 or not stat.S_ISREG(info.st_mode):
+        return None
+    return locks_dir() / f"inode-{info.st_dev}-{info.st_ino}.lock"
 
-    The lock files live under PAPERREC_HOME, not next to the file: a profile folder is often a git
-    repository or a synced folder, where lock files would be noise (and flock may not work there).
-    Processes with different PAPERREC_HOMEs therefore do not exclude each other.
-    """
+
+def _acquire(lock_file: Path, path: Path, timeout: float) -> filelock.BaseFileLock:
     import filelock
 
-    lock_file = lock_path(path)
     try:
         lock_file.parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(lock_file, timeout=timeout)
@@ -116,14 +123,34 @@ def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
         raise PaperrecError(f"{path} is being edited by another paperrec (waited {timeout:.0f} s); try again") from None
     except OSError as error:
         raise PaperrecError(f"cannot lock {path} for editing ({lock_file}: {error.strerror or error})") from None
+    return lock
+
+
+@contextmanager
+def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the lock for editing path; another paperrec waits for it, for at most `timeout` seconds.
+
+    The lock files live under PAPERREC_HOME, not next to the file: a profile folder is often a git
+    repository or a synced folder, where lock files would be noise (and flock may not work there).
+    Processes with different PAPERREC_HOMEs therefore do not exclude each other.
+    A file with several hard links also takes a lock named by its inode, so edits made through different links
+    exclude each other too.
+    """
+    held = [_acquire(lock_path(path), path, timeout)]
     try:
+        shared = _inode_lock_path(path)
+        if shared is not None:  # always after the path's own lock, so two links cannot wait on each other
+            held.append(_acquire(shared, path, timeout))
         yield
     finally:
-        lock.release()
+        for lock in reversed(held):
+            lock.release()
 
 
 def resolve_profile(name_or_path: str) -> Path:
     """The file X if it exists or ends in .toml, else $PAPERREC_HOME/profiles/X.toml."""
+    if "\x00" in name_or_path:  # no file name can hold one, and the OS calls would raise ValueError
+        raise UsageError(f"invalid profile {name_or_path[:40]!r}: it contains a NUL character")
     candidate = Path(name_or_path).expanduser()
     try:
         is_file = candidate.is_file()
@@ -150,13 +177,65 @@ def _temp_name_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{8}}\.tmp")
 
 
+_DESCRIPTOR = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
+def _names_descriptor(path: Path) -> bool:
+    """True for /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N: names of an already open file."""
+    return bool(_DESCRIPTOR.fullmatch(os.path.abspath(path)))
+
+
+def _write_in_place(path: Path, data: bytes, mode: int | None) -> bool:
+    """Write data into what path already is, when a rename would be wrong; False for a plain file or none.
+
+    A FIFO or a character device (/dev/null, a terminal) is written to directly, and /dev/stdout and its kin are
+    appended to, as a shell redirection expects. A file with other hard links is rewritten in place, so every link
+    keeps seeing it (a given mode is set on it); its caller holds the file's lock. Other special files are refused.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if _names_descriptor(path) or stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode):
+        fd = os.open(path, os.O_WRONLY | (os.O_APPEND if _names_descriptor(path) else 0))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return True
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file, a FIFO or a character device", str(path))
+    if info.st_nlink < 2:
+        return False
+    fd = os.open(path, os.O_WRONLY)
+    with os.fdopen(fd, "wb") as handle:
+        if mode is not None:
+            os.fchmod(fd, mode)
+        try:
+            # The space is reserved first: a disk that fills up must fail before the old text is overwritten.
+            if hasattr(os, "posix_fallocate"):  # not on macOS
+                os.posix_fallocate(fd, 0, max(len(data), 1))
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+        handle.write(data)
+        handle.truncate(len(data))
+        handle.flush()
+        os.fsync(fd)
+    return True
+
+
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write bytes to path via a temporary file in the same directory and os.replace.
 
     A symlink is written through (its target is replaced, the link kept). An existing file keeps its
     permission bits; a new one gets 0o666 less the umask, like any file the user creates. A given mode wins over both.
+    A FIFO, a character device, /dev/stdout and a file with other hard links are written in place instead
+    (see _write_in_place); other special files are refused with an OSError.
     """
     path = Path(path)
+    if _write_in_place(path, data, mode):
+        return
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)

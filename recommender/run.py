@@ -39,6 +39,7 @@ class Section:
     listing: Listing | None = None
     embedded: int = 0  # abstracts embedded for this section (not found in the cache)
     seconds: float = 0.0
+    unsaved: str | None = None  # why the seen-memory could not remember these picks (e.g. a read-only state/)
 
     def summary(self) -> str:
         """One line for stderr: what was ranked, what it cost and what came of it."""
@@ -100,6 +101,11 @@ class Run:
     notices: tuple[str, ...] = ()
     failures: tuple[Failure, ...] = ()
 
+    @property
+    def unsaved(self) -> tuple[str, ...]:
+        """Why picks could not be marked as seen, each reason once (empty when all were)."""
+        return tuple(dict.fromkeys(s.unsaved for s in self.sections if s.unsaved))
+
     def remember(self) -> None:
         """Keep this run as the last ranking, so `paperrec like 3` knows what #3 was."""
         from .state import save_last_ranking
@@ -137,8 +143,12 @@ def _section(
     options = options.for_profile(profile)
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
+    unsaved = None
     if seen is not None:
-        seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day, [p.rank for p in picks])
+        try:
+            seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day, [p.rank for p in picks])
+        except PaperrecError as error:  # the picks are made: the caller shows them, then says they were not kept
+            unsaved = str(error)
     return Section(
         path=path,
         profile=profile,
@@ -148,6 +158,7 @@ def _section(
         listing=listing,
         embedded=embedder.encoded - encoded,
         seconds=time.perf_counter() - start,
+        unsaved=unsaved,
     )
 
 

@@ -52,6 +52,14 @@ def normalise_title(title: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
+_TITLE_ID = re.compile(r"t:[0-9a-f]{12}")
+
+
+def is_title_id(text: str) -> bool:
+    """True for a title id as title_id makes them: 't:' and 12 lower-case hex digits, nothing else."""
+    return _TITLE_ID.fullmatch(text) is not None
+
+
 def title_id(title: str) -> str:
     """Stable id for a paper without an arXiv id: 't:' + 12 hex digits of sha1(normalised title)."""
     return "t:" + hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()[:12]
@@ -163,8 +171,10 @@ class Paper:
             arxiv_id = title_id(title)
         elif split := split_arxiv_id(raw):
             arxiv_id, version = split
-        elif raw.startswith("t:"):
+        elif is_title_id(raw):
             arxiv_id = raw
+        elif raw.startswith("t:"):
+            raise ValueError(f"not a title id ('t:' and 12 hex digits): {raw[:40]!r}")
         else:
             raise ValueError(f"not an arXiv id: {raw!r}")
         return cls(

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from .paths import open_database
+from .schema import PaperrecError
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
@@ -39,8 +40,13 @@ class SeenMemory:
         """Remember that these ids were shown to the profile on `day`, at these ranks (the first day shown is kept)."""
         ids = list(ids)
         rows = [(profile, i, day.isoformat(), r) for i, r in zip(ids, ranks or [None] * len(ids), strict=True)]
-        with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO seen (profile, arxiv_id, day, rank) VALUES (?, ?, ?, ?)", rows)
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO seen (profile, arxiv_id, day, rank) VALUES (?, ?, ?, ?)", rows
+                )
+        except sqlite3.Error as error:  # e.g. a read-only state/ folder
+            raise PaperrecError(f"cannot write the seen-memory {self.path}: {error}") from None
 
     def shown(self, profile: str) -> list[tuple[str, date]]:
         """(id, day) of what the profile was shown: newest day first, in rank order within a day (unranked last)."""

@@ -121,7 +121,7 @@ def vote_token(profile: str, arxiv_id: str, action: str, *, issued: date | None 
     """A URL-safe signed token for one vote, e.g. vote_token('vision', '2104.10642', 'like') (the profile's name)."""
     _check_action(action)
     profile, arxiv_id = str(profile), str(arxiv_id)
-    if not is_profile_name(profile) or not arxiv_id or _SEP in arxiv_id or _SEP in profile:
+    if not is_profile_name(profile) or not arxiv_id or any(c in t for c in (_SEP, "\x00") for t in (arxiv_id, profile)):
         raise PaperrecError(f"cannot sign a vote for profile {profile!r} and paper {arxiv_id!r}: sign a profile name")
     day = (issued or date.today()).strftime("%Y%m%d")
     payload = _SEP.join((_VERSION, action, day, arxiv_id, profile)).encode("utf-8")
@@ -150,6 +150,8 @@ def read_vote_token(
         raise PaperrecError("invalid vote link: made by another version of paperrec; use a newer digest")
     if signed_action not in ACTIONS:
         raise PaperrecError(f"invalid vote link: unknown action {signed_action!r}")
+    if "\x00" in profile or "\x00" in arxiv_id:  # no file name holds one; an older paperrec signed what it was given
+        raise PaperrecError("invalid vote link: it names a profile or paper with a NUL character")
     if action is not None and action != signed_action:
         raise PaperrecError(f"invalid vote: this link is for '{signed_action}', not '{action}'")
     today = today or date.today()

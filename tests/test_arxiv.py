@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -530,6 +530,51 @@ def test_fetch_listing_for_a_past_day_says_it_is_approximate(
     assert notice == "2021-04-22 rebuilt from the arXiv API by submission time (approximates the announcement)"
     assert [r.path for r in arxiv_at.requests] == ["/api/query", "/api/query"]
     assert len(listing) == 2
+
+
+def _bad_entry(feed: bytes, arxiv_id: bytes = b"2104.10615") -> bytes:
+    """The feed with one paper's id made unreadable."""
+    return feed.replace(arxiv_id + b"v1 Announce", b"bogus Announce").replace(b"org:" + arxiv_id, b"org:bogus")
+
+
+def test_one_bad_feed_entry_is_an_error_unless_skipped() -> None:
+    feed = _bad_entry(fixture("rss-cs.CV-2021-04-22.xml"))
+    with pytest.raises(PaperrecError, match=r"Recurrent Feedback.*not an arXiv id: 'bogus'"):
+        parse_feed(feed)
+    skipped: list[str] = []
+    assert [p.arxiv_id for p in parse_feed(feed, skipped=skipped).papers] == ["2104.10642", "2104.10602"]
+    assert len(skipped) == 1 and "not an arXiv id: 'bogus'" in skipped[0]
+
+
+def test_a_feed_without_one_readable_entry_is_an_error() -> None:
+    feed = fixture("rss-cs.CV-2021-04-22.xml")
+    for arxiv_id in (b"2104.10642", b"2104.10615", b"2104.10602"):
+        feed = _bad_entry(feed, arxiv_id)
+    with pytest.raises(PaperrecError, match="not an arXiv id: 'bogus'"):
+        parse_feed(feed, skipped=[])
+
+
+def test_fetch_listing_skips_a_bad_entry_with_a_notice(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    arxiv_at.routes({"/rss/cs.CV": _bad_entry(fixture("rss-cs.CV-2021-04-22.xml"))})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642", "2104.10602"]
+    assert notice is not None and notice.startswith("skipped 1 arXiv entry that could not be read (arXiv entry ")
+    assert "\n" not in notice
+
+
+def test_fetch_listing_skips_a_bad_api_entry_with_a_notice(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    def pages(request: Request) -> Reply:
+        reply = api_pages(request)
+        return replace(reply, body=reply.body.replace(b"abs/2104.10615v2</id>", b"abs/nonsense</id>"))
+
+    arxiv_at.routes({"/api/query": pages})
+    listing, notice = fetch_listing(["cs.CV"], date(2021, 4, 22), client=client, store=tmp_path, now=SATURDAY_NOON)
+    assert [p.arxiv_id for p in listing.papers] == ["2104.10642"]
+    assert notice is not None and "skipped 1 arXiv entry" in notice and "'nonsense'" in notice
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
+import socket
+import stat
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from recommender import __version__
+from recommender import __version__, paths
 from recommender.cli import app
 from recommender.profile import load_profile
 
@@ -83,6 +89,66 @@ def test_rank_every_format_to_file(profile_file, example_listing, fake_model, tm
         assert text.count("\n### ") == 7
     else:
         assert text.splitlines()[0].startswith("  #")
+
+
+def test_rank_output_to_a_fifo_writes_into_it(profile_file, example_listing, fake_model, tmp_path):
+    fifo = tmp_path / "picks.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "jsonl", "-o", str(fifo), "-n", "3")
+    reader.join(timeout=30)  # a guard, not a measure: a FIFO replaced by a file would leave the reader waiting
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and len(received) == 1 and len(received[0].splitlines()) == 3
+
+
+def test_rank_output_to_dev_null(profile_file, example_listing, fake_model, monkeypatch):
+    rename = os.replace
+
+    def guarded(source, target):  # as root, a regression would replace the machine's /dev/null with a file
+        assert not str(target).startswith("/dev/"), f"renamed over {target}"
+        rename(source, target)
+
+    monkeypatch.setattr(paths.os, "replace", guarded)
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-o", "/dev/null", "-n", "3")
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_to_dev_stdout_appends_to_what_stdout_is(capfd):
+    print("before", flush=True)
+    paths.atomic_write_text(Path("/dev/stdout"), "picks\n")
+    assert capfd.readouterr().out == "before\npicks\n"
+
+
+def test_rank_output_to_a_read_only_folder_is_one_line(
+    profile_file, example_listing, fake_model, tmp_path, monkeypatch
+):
+    opened = os.open
+
+    def read_only_folder(path, flags, *args):  # injected: as root a chmod cannot make the folder refuse a file
+        if flags & os.O_CREAT and Path(path).parent == tmp_path / "out":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return opened(path, flags, *args)
+
+    (tmp_path / "out").mkdir()
+    monkeypatch.setattr(paths.os, "open", read_only_folder)
+    out = tmp_path / "out" / "picks.json"
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json", "-o", str(out))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == f"paperrec: error: cannot write {out}: Read-only file system"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_rank_output_to_a_socket_is_refused(profile_file, example_listing, fake_model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind("s.sock")
+        result = invoke("rank", str(example_listing), "-p", str(profile_file), "-o", "s.sock")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == "paperrec: error: cannot write s.sock: not a regular file, a FIFO or a character device"
 
 
 def test_rank_min_score_strategy_and_merge(profile_file, example_listing, fake_model, tmp_path):
@@ -279,6 +345,69 @@ def test_today_errors(home, fake_model, fake_arxiv):
     assert invoke("profile", "new", "nocat", "-i", "anything").exit_code == 0
     assert_error(invoke("today"), 1, "names no categories")
     assert_error(invoke("today", "--date", "22-04-2021"), 2, "--date must be YYYY-MM-DD")
+
+
+# A read-only state/ folder. As root, permissions alone cannot make a write fail, so the error is injected: the
+# rename under state/ raises the OSError a read-only file system gives, and SQLite gets a read-only connection.
+
+
+def _read_only_state(monkeypatch, *, seen_opens: bool) -> None:
+    import sqlite3
+
+    from recommender import run, state
+    from recommender.seen import SeenMemory
+
+    def read_only(path, text):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(state, "atomic_write_text", read_only)
+    connect = sqlite3.connect
+
+    def refuse(path, *args, **kwargs):
+        if str(path) == str(paths.seen_path()):
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(path, *args, **kwargs)
+
+    def read_only_seen_memory():
+        memory = SeenMemory(paths.seen_path())
+        memory._db.close()
+        memory._db = connect(f"file:{paths.seen_path()}?mode=ro", uri=True)
+        return memory
+
+    if seen_opens:
+        monkeypatch.setattr(run, "seen_memory", read_only_seen_memory)
+    else:
+        monkeypatch.setattr(sqlite3, "connect", refuse)
+
+
+def test_rank_prints_its_picks_before_saying_state_is_read_only(profile_file, example_listing, fake_model, monkeypatch):
+    _read_only_state(monkeypatch, seen_opens=True)
+    result = invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(json.loads(result.stdout)) == 10
+    assert result.stderr.splitlines()[-1] == (
+        f"paperrec: error: cannot write the last ranking {paths.last_ranking_path()}: Read-only file system"
+    )
+
+
+@pytest.mark.parametrize("seen_opens", [True, False])
+def test_today_prints_its_picks_before_saying_state_is_read_only(
+    home, liked_jsonl, fake_model, fake_arxiv, monkeypatch, seen_opens
+):
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV", "--offline").exit_code == 0
+    _read_only_state(monkeypatch, seen_opens=seen_opens)
+    result = invoke("today", "-f", "json")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(json.loads(result.stdout)) == 10
+    seen = (
+        f"cannot write the seen-memory {paths.seen_path()}: attempt to write a readonly database"
+        if seen_opens
+        else f"cannot open the seen-memory {paths.seen_path()}: unable to open database file"
+    )
+    assert result.stderr.splitlines()[-2:] == [
+        f"paperrec: error: {seen}",
+        f"paperrec: error: cannot write the last ranking {paths.last_ranking_path()}: Read-only file system",
+    ]
 
 
 def _likes_file(tmp_path, name: str, ids: list[str]):

@@ -201,7 +201,7 @@ def test_split_abstract_missing_sentence():
 
 
 def test_pick_view_without_because():
-    view = pick_view(Pick(Paper.make("Title only", "t:abc"), 0.3, 1, "p"))
+    view = pick_view(Pick(Paper.make("Title only", "t:0123456789ab"), 0.3, 1, "p"))
     assert view.url is None and view.pdf_url is None and view.match == "score 0.30" and view.abstract == ("", "", "")
 
 

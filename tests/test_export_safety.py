@@ -64,7 +64,8 @@ def _picks(texts: list[str], profile: str = "<b>prof</b> [x](javascript:1)") -> 
         Paper.make(text, f"2101.{index:05d}", "abstract " + text, [text, *HOSTILE_AUTHORS], ["cs.CV"], date(2021, 1, 2))
         for index, text in enumerate(texts)
     ]
-    papers.append(Paper.make("title-only " + texts[0], "t:`<b>` ``x", texts[0], [texts[0]]))
+    title_only = Paper.make("title-only " + texts[0], None, texts[0], [texts[0]])
+    papers.append(replace(title_only, arxiv_id="t:`<b>` ``x"))  # no reader makes this id; exports must not trust ids
     return [Pick(paper, 0.5, rank, profile) for rank, paper in enumerate(papers, start=1)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -21,7 +22,10 @@ from recommender.profile import (
     edit_profile,
     import_into_profile,
     load_profile,
+    new_profile,
+    profile_to_toml,
     rate_papers,
+    save_profile,
     unrate_papers,
     update_profile,
 )
@@ -213,6 +217,50 @@ def test_symlinked_profile_is_written_through(profile, tmp_path):
     assert sorted(f.name for f in tmp_path.iterdir()) == ["home", "link.toml", "sr.toml"]
 
 
+def test_hard_linked_profile_is_edited_in_place_and_the_link_holds(profile, tmp_path):
+    # The edit is checked as text first, then written into the same inode under the lock: both names see it.
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    rate_papers(other, [P3], "liked")
+    unrate_papers(profile, ["2101.00001"])
+    assert profile.stat().st_ino == other.stat().st_ino and profile.stat().st_nlink == 2
+    assert profile.read_text() == other.read_text()
+    assert "2101.00003" in profile.read_text() and "2101.00001" not in profile.read_text()
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["home", "sr.toml", "synced.toml"]
+
+
+def test_hard_linked_profile_shrinks_in_place(profile, tmp_path):
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    save_profile(new_profile("short"), other)
+    assert profile.read_text() == other.read_text() == profile_to_toml(new_profile("short"))
+
+
+def test_hard_linked_profile_on_a_full_disk_is_left_whole(profile, tmp_path, monkeypatch):
+    os.link(profile, tmp_path / "synced.toml")
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "posix_fallocate", full_disk)
+    with pytest.raises(PaperrecError, match=f"cannot write profile {profile}: No space left on device"):
+        rate_papers(profile, [P3], "liked")
+    assert profile.read_text() == HAND_WRITTEN
+
+
+def test_edits_through_two_hard_links_share_one_lock(profile, tmp_path):
+    other = tmp_path / "synced.toml"
+    os.link(profile, other)
+    waiting = pytest.raises(PaperrecError, match="is being edited by another paperrec")
+    with paths.locked(profile), waiting, paths.locked(other, timeout=0.05):
+        pass
+
+
+def test_a_profile_name_with_a_nul_is_a_usage_error():
+    with pytest.raises(UsageError, match="contains a NUL character"):
+        paths.resolve_profile("sr\x00.toml")
+
+
 def test_read_only_profile_is_refused_and_left_alone(profile, tmp_path):
     profile.chmod(0o444)
     listing = write_listing(tmp_path / "l.jsonl", [P3])
@@ -231,6 +279,34 @@ def test_write_failure_is_one_error_and_nothing_is_damaged(profile, monkeypatch)
         rate_papers(profile, [P3], "liked")
     assert profile.read_text() == HAND_WRITTEN
     assert sorted(f.name for f in profile.parent.iterdir()) == ["home", "sr.toml"]
+
+
+def test_a_profile_in_a_read_only_folder_is_one_error_and_left_alone(profile, monkeypatch):
+    # As root a chmod cannot make the folder refuse a file: the OSError a read-only folder gives is injected.
+    opened = os.open
+
+    def read_only_folder(path, flags, *args):
+        if flags & os.O_CREAT and Path(path).parent == profile.parent:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return opened(path, flags, *args)
+
+    monkeypatch.setattr(paths.os, "open", read_only_folder)
+    with pytest.raises(PaperrecError, match=f"cannot write profile {profile}: Read-only file system"):
+        rate_papers(profile, [P3], "liked")
+    assert profile.read_text() == HAND_WRITTEN
+    assert sorted(f.name for f in profile.parent.iterdir()) == ["home", "sr.toml"]
+
+
+def test_a_read_only_locks_folder_is_one_error(profile, monkeypatch):
+    import filelock
+
+    def refused(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", refused)
+    result = invoke("unlike", "2101.00001", "-p", str(profile))
+    assert_one_line_error(result, 1, f"cannot lock {profile} for editing")
+    assert profile.read_text() == HAND_WRITTEN
 
 
 def test_leftover_temporary_files_are_cleaned_up_on_the_next_edit(profile):

@@ -174,3 +174,27 @@ def test_damaged_secret_is_one_line_error():
     with pytest.raises(PaperrecError, match="damaged") as caught:
         vote_token("vision", "2104.10642", "like")
     assert "\n" not in str(caught.value)
+
+
+def signed(payload: str) -> str:
+    """A token for any payload, signed with this home's secret, as another paperrec version could have made it."""
+    import hashlib
+    import hmac
+
+    data = payload.encode("utf-8")
+    mac = hmac.new(link_secret(), b"paperrec vote link v1\x00" + data, hashlib.sha256).digest()
+    return f"{_b64(data)}.{_b64(mac)}"
+
+
+def test_a_nul_in_a_profile_or_paper_is_refused_when_signing_and_when_reading():
+    for profile, arxiv_id in (("vi\x00sion", "2104.10642"), ("vision", "2104.10642\x00")):
+        with pytest.raises(PaperrecError, match="cannot sign a vote"):
+            vote_token(profile, arxiv_id, "like", issued=DAY)
+    cases = [
+        ("2", "vi\x00sion", "2104.10642"),
+        ("2", "vision", "2104.10642\x00"),
+        ("1", "/home/me/a\x00b.toml", "2104.10642"),
+    ]
+    for version, profile, arxiv_id in cases:  # version 1 links carry the profile's path
+        token = signed("\x1f".join((version, "like", "20210422", arxiv_id, profile)))
+        assert _refused(token) == "invalid vote link: it names a profile or paper with a NUL character"

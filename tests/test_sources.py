@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -149,6 +150,12 @@ def test_split_arxiv_id(raw, expected):
         ("id,abstract\n1,x\n", ".csv", r"x\.csv:1: CSV header must name a 'title'"),
         ("title,abstract\nok,fine\n,empty title\n", ".csv", r"x\.csv:3: missing 'title'"),
         ("title,abstract\na,b,c\n", ".csv", r"x\.csv:2: more fields"),
+        ('id,title\n2104.10640,"open\n2104.10641,swallowed\n', ".csv", r"x\.csv:2: a quote opened in this record"),
+        ('title,abstract\nok,fine\n\nnext,"open\n', ".csv", r"x\.csv:4: a quote opened in this record"),
+        ('title,"abstract\nok,fine\n', ".csv", r"x\.csv:1: a quote opened in this record"),
+        ('{"id": "t:zz", "title": "x"}\n', ".jsonl", r"x\.jsonl:1: not a title id \('t:' and 12 hex digits\)"),
+        ('{"id": "t:0123456789abc", "title": "x"}\n', ".jsonl", r"x\.jsonl:1: not a title id"),
+        ('{"id": "t:0123456789AB", "title": "x"}\n', ".jsonl", r"x\.jsonl:1: not a title id"),
     ],
 )
 def test_malformed_records_name_file_and_line(tmp_path, content, suffix, message):
@@ -202,3 +209,51 @@ def test_merge_by_id_unites_categories(tmp_path):
     assert [p.arxiv_id for p in merged.papers] == ["2101.00001", "2101.00002", "2101.00003"]
     assert merged.papers[0].categories == ("cs.CV", "cs.LG")
     assert merge_listings([]).papers == ()
+
+
+def test_byte_order_marks_are_not_text(tmp_path, example_listing):
+    markdown = tmp_path / "day.md"
+    markdown.write_bytes(b"\xef\xbb\xbf" + example_listing.read_bytes())
+    assert read_listing(markdown) == replace(read_listing(example_listing), sources=(str(markdown),))
+    for suffix, text in ((".csv", "id,title\n2104.10642,A\n"), (".jsonl", '{"id": "2104.10642", "title": "A"}\n')):
+        path = tmp_path / f"bom{suffix}"
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+        assert [(p.arxiv_id, p.title) for p in read_listing(path).papers] == [("2104.10642", "A")]
+
+
+def test_numeric_json_ids_are_read_as_written(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"id": 2104.10640, "title": "A"}\n{"id": 2104.1064, "title": "B"}\n')
+    assert [p.arxiv_id for p in read_listing(path).papers] == ["2104.10640", "2104.1064"]
+
+
+def test_null_authors_are_no_authors(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(
+        '{"title": "A", "authors": null}\n{"title": "B", "authors": [null, "Ada Lovelace", null]}\n'
+        '{"title": "C", "authors": "[null]", "categories": [null, "cs.CV"]}\n'
+    )
+    papers = read_listing(path).papers
+    assert [p.authors for p in papers] == [(), ("Ada Lovelace",), ()]
+    assert papers[2].categories == ("cs.CV",)
+
+
+def test_title_ids_are_t_and_twelve_hex_digits(tmp_path):
+    assert Paper.make("x", "t:0123456789ab").arxiv_id == "t:0123456789ab"
+    assert Paper.make("x", title_id("x")).arxiv_id == title_id("x")
+    for bad in ("t:", "t:zz", "t:0123456789ab x", "t:0123456789abcd", "t:../../etc"):
+        with pytest.raises(ValueError, match="not a title id"):
+            Paper.make("x", bad)
+
+
+@pytest.mark.parametrize("title", ["", "   ", "<b></b>"])
+def test_markdown_paper_without_a_title_names_its_line(tmp_path, title):
+    path = tmp_path / "day.md"
+    path.write_text(
+        "# ArXiv cs.LG --Mon, 3 May 2021\n"
+        "### 1.Fine  [ :arrow_down: ](https://arxiv.org/pdf/2105.00001.pdf)\n"
+        f"### 2.{title}  [ :arrow_down: ](https://arxiv.org/pdf/2105.00002.pdf)\n"
+        "> abstract\n"
+    )
+    with pytest.raises(PaperrecError, match=r"day\.md:3: the paper has no title"):
+        read_listing(path)

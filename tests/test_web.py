@@ -728,6 +728,12 @@ def test_a_link_to_a_missing_profile_is_a_clear_page(home, fake_model, example_l
             assert str(home) not in page.text and "Traceback" not in page.text
 
 
+def test_a_signed_vote_link_with_a_nul_in_its_path_is_a_400(client, sr):
+    token = _signed_the_old_way(str(sr.resolve()) + "\x00x", "2104.10642", "like")  # as paperrec once signed paths
+    response = client.get(f"/vote/{token}")
+    assert response.status_code == 400 and "NUL character" in response.text
+
+
 def test_hostile_listing_is_inert_on_the_page(home, fake_model, sr):
     hostile = '"><svg onload=alert(1)> <script>alert(2)</script> super resolution image'
     folder = home / "listings" / "cs.CV"

@@ -551,7 +551,8 @@ def _run(edit: ProfileEdit, changes: Changes) -> Edited:
 
 @contextmanager
 def edit_profile(path: Path) -> Iterator[ProfileEdit]:
-    """Open a profile file for editing under its lock; on leaving the block, write the changes atomically.
+    """Open a profile file for editing under its lock; on leaving the block, write the changes (atomically, or in place
+    when the file has other hard links, so they keep seeing it).
 
     Example: with edit_profile(path) as edit: edit.apply(like([paper]))
     """

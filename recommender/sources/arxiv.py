@@ -12,7 +12,7 @@ import contextlib
 import io
 import re
 import xml.sax
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
@@ -224,25 +224,59 @@ def _make(entry: Any, raw_id: str | None, abstract: str, categories: list[str], 
         raise PaperrecError(f"arXiv entry {clean_text(title)[:60]!r}: {error}") from None
 
 
-def parse_feed(content: bytes | str, *, include_cross: bool = False, category: str | None = None) -> Listing:
+def _entry(skipped: list[str], number: int, make: Callable[..., Paper], *args: Any) -> Paper | None:
+    """make(*args), the paper of entry `number`; None, with the reason added to `skipped`, when it cannot be read."""
+    try:
+        with reading(f"arXiv entry {number}"):
+            return make(*args)
+    except PaperrecError as error:
+        skipped.append(str(error))
+        return None
+
+
+def _kept(skipped: list[str], to: list[str] | None, papers: int) -> None:
+    """Pass the skipped entries on to `to`; without `to`, or when no entry was readable, the first one is an error."""
+    if skipped and (to is None or not papers):
+        raise PaperrecError(skipped[0])
+    if to is not None:
+        to.extend(skipped)
+
+
+def skipped_notice(skipped: list[str]) -> str | None:
+    """The one-line notice for feed entries left out, naming the first; None when none were."""
+    if not skipped:
+        return None
+    count = f"{len(skipped)} arXiv entries" if len(skipped) > 1 else "1 arXiv entry"
+    return f"skipped {count} that could not be read ({skipped[0]})"
+
+
+def parse_feed(
+    content: bytes | str,
+    *,
+    include_cross: bool = False,
+    category: str | None = None,
+    skipped: list[str] | None = None,
+) -> Listing:
     """The new papers of an arXiv announcement feed (RSS or Atom), and cross-lists when include_cross.
 
     Replacements are never kept. Each paper is dated with the announcement date; `category` (default: read from the
     feed's title) is put first among a new paper's categories and last among a cross-list's, so the first category is
-    the primary one wherever the feed tells.
+    the primary one wherever the feed tells. An entry that cannot be read is an error, or, given a `skipped` list,
+    left out with its reason added there (unless no entry could be read).
     """
     with reading("the arXiv feed"):
-        return _feed_listing(content, include_cross, category)
+        return _feed_listing(content, include_cross, category, skipped)
 
 
-def _feed_listing(content: bytes | str, include_cross: bool, category: str | None) -> Listing:
+def _feed_listing(content: bytes | str, include_cross: bool, category: str | None, to: list[str] | None) -> Listing:
     parsed = _parse_xml(content, "the arXiv feed")
     if category is None:
         match = _FEED_TITLE.match(parsed.feed.get("title", ""))
         category = match.group("category") if match else None
     day = _feed_date(parsed)
     papers: dict[str, Paper] = {}
-    for entry in parsed.entries:
+    skipped: list[str] = []
+    for number, entry in enumerate(parsed.entries, start=1):
         description = entry.get("summary", "")
         head = _ANNOUNCE.match(description)
         kind = (entry.get("arxiv_announce_type") or (head.group("kind") if head else "")).strip().lower()
@@ -254,52 +288,70 @@ def _feed_listing(content: bytes | str, include_cross: bool, category: str | Non
             others = [c for c in categories if c != category]
             categories = [category, *others] if kind == "new" else [*others, category]
         abstract = description[head.end() :] if head else description
-        paper = _make(entry, raw_id, abstract, categories, day)
-        papers.setdefault(paper.arxiv_id, paper)
+        paper = _entry(skipped, number, _make, entry, raw_id, abstract, categories, day)
+        if paper is not None:
+            papers.setdefault(paper.arxiv_id, paper)
+    _kept(skipped, to, len(papers))
     return Listing(papers=tuple(papers.values()), category=category, date=day)
 
 
-def _api_page(content: bytes | str) -> tuple[list[Paper], int | None]:
-    """The papers of one API answer and the total number of results the query has."""
+def _api_page(content: bytes | str, skipped: list[str]) -> tuple[list[Paper], int | None]:
+    """The papers of one API answer and the total number of results the query has; unreadable entries go to skipped."""
     with reading("the arXiv API answer"):
-        return _api_entries(content)
+        return _api_entries(content, skipped)
 
 
-def _api_entries(content: bytes | str) -> tuple[list[Paper], int | None]:
+def _api_entries(content: bytes | str, skipped: list[str]) -> tuple[list[Paper], int | None]:
     parsed = _parse_xml(content, "the arXiv API answer")
     papers = []
-    for entry in parsed.entries:
+    for number, entry in enumerate(parsed.entries, start=1):
         entry_id = (entry.get("id") or "").strip()
         if "/api/errors" in entry_id:
             reason = _one_line(entry.get("summary", "")) or entry_id
             raise PaperrecError(f"the arXiv API refused the query: {reason}")
-        raw_id = entry_id.rsplit("/abs/", 1)[1] if "/abs/" in entry_id else entry_id
-        categories = _categories(entry)
-        primary_tag = entry.get("arxiv_primary_category")
-        primary = primary_tag.get("term") if isinstance(primary_tag, dict) else None
-        if primary and isinstance(primary, str):
-            categories = [primary, *(c for c in categories if c != primary)]
-        published = _when(entry.get("published"))
-        papers.append(_make(entry, raw_id, entry.get("summary", ""), categories, published and published.date()))
+        paper = _entry(skipped, number, _api_paper, entry, entry_id)
+        if paper is not None:
+            papers.append(paper)
     total = str(parsed.feed.get("opensearch_totalresults", "")).strip()
     return papers, int(total) if total.isdigit() and len(total) < 19 else None
 
 
+def _api_paper(entry: Any, entry_id: str) -> Paper:
+    raw_id = entry_id.rsplit("/abs/", 1)[1] if "/abs/" in entry_id else entry_id
+    categories = _categories(entry)
+    primary_tag = entry.get("arxiv_primary_category")
+    primary = primary_tag.get("term") if isinstance(primary_tag, dict) else None
+    if primary and isinstance(primary, str):
+        categories = [primary, *(c for c in categories if c != primary)]
+    published = _when(entry.get("published"))
+    return _make(entry, raw_id, entry.get("summary", ""), categories, published and published.date())
+
+
 def parse_api(content: bytes | str) -> list[Paper]:
     """The papers of an arXiv API answer (export.arxiv.org/api/query): primary category first, dated by version 1."""
-    return _api_page(content)[0]
+    skipped: list[str] = []
+    papers = _api_page(content, skipped)[0]
+    _kept(skipped, None, len(papers))
+    return papers
 
 
 # ---- fetching ------------------------------------------------------------------------------------------------------
 
 
-def fetch_feed(client: PoliteClient, category: str, *, include_cross: bool = False, base_url: str = RSS_URL) -> Listing:
-    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV')."""
+def fetch_feed(
+    client: PoliteClient,
+    category: str,
+    *,
+    include_cross: bool = False,
+    base_url: str = RSS_URL,
+    skipped: list[str] | None = None,
+) -> Listing:
+    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV') (skipped: as parse_feed)."""
     category = check_category(category)
     url = f"{base_url.rstrip('/')}/{category}"
     with client.fetching():
         content = client.get(url).content
-    listing = parse_feed(content, include_cross=include_cross, category=category)
+    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped)
     return replace(listing, sources=(url,))
 
 
@@ -315,14 +367,19 @@ def fetch_day(
     include_cross: bool = False,
     base_url: str = API_URL,
     page_size: int = 200,
+    skipped: list[str] | None = None,
 ) -> Listing:
-    """A past announcement day rebuilt from the API by submission time (see submission_window: approximate)."""
+    """A past announcement day rebuilt from the API by submission time (see submission_window: approximate).
+
+    `skipped`: as parse_feed.
+    """
     category = check_category(category)
     start, end = submission_window(day)
     # submittedDate is in GMT and both ends are inclusive, so stop a minute before the deadline.
     query = f"cat:{category} AND submittedDate:[{_api_time(start)} TO {_api_time(end - timedelta(minutes=1))}]"
     size = max(1, min(page_size, MAX_PAGE_SIZE))
     papers: dict[str, Paper] = {}
+    lost: list[str] = []
     offset = pages = 0
     with client.fetching():
         while True:
@@ -333,7 +390,8 @@ def fetch_day(
                 "start": offset,
                 "max_results": size,
             }
-            page, total = _api_page(client.get(base_url, params=params).content)
+            before = len(lost)
+            page, total = _api_page(client.get(base_url, params=params).content, lost)
             pages += 1
             if total is not None and total > MAX_DAY_PAPERS:
                 raise PaperrecError(
@@ -342,10 +400,11 @@ def fetch_day(
                 )
             for paper in page:
                 papers.setdefault(paper.arxiv_id, replace(paper, date=day))
-            offset += len(page)
+            entries = len(page) + len(lost) - before  # the API counts the unreadable entries too
+            offset += entries
             if total is None or offset >= total:
                 break
-            if not page:
+            if not entries:
                 raise TemporaryFailure(
                     f"the arXiv API stopped after {offset} of {total} papers for {category}; try again later"
                 )
@@ -354,6 +413,7 @@ def fetch_day(
                     f"the arXiv API needed more than {MAX_PAGES} pages for {category} on {day} "
                     f"({offset:,} of {total:,} papers): stopped"
                 )
+    _kept(lost, skipped, len(papers))
     kept = [p for p in papers.values() if include_cross or _is_primary(p, category)]
     return Listing(papers=tuple(kept), category=category, date=day, sources=(f"{base_url}?search_query={query}",))
 
@@ -395,6 +455,7 @@ class _Session:
         self._owns_client = client is None
         self._fetching = contextlib.ExitStack()
         self._started = False
+        self.skipped: list[str] = []  # feed entries that could not be read, for the notice
 
     @property
     def client(self) -> PoliteClient:
@@ -424,10 +485,10 @@ class _Session:
         return write_day(listing, category, day, self.root)
 
     def feed(self, category: str) -> Listing:
-        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL)
+        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped)
 
     def rebuild(self, category: str, day: date) -> tuple[Listing, str]:
-        fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL)
+        fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL, skipped=self.skipped)
         listing = self.save(fetched, category, day)
         if not listing.papers:
             return listing, f"the arXiv API has no {category} papers for {day} (yet?)"
@@ -523,4 +584,7 @@ def fetch_listing(
         for c, (listing, _) in zip(wanted, results, strict=True)
     ]
     notices = dict.fromkeys(notice for _, notice in results if notice)
+    skipped = skipped_notice(session.skipped)
+    if skipped:
+        notices[skipped] = None
     return merge_listings(listings), "; ".join(notices) or None

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +138,13 @@ def iso_day(text: str) -> date | None:
         return None
 
 
-def json_loads(text: str, where: str, *, with_line: bool = False) -> Any:
-    """Parsed JSON; every way it can fail is one PaperrecError naming `where` (and the line, with_line)."""
+def json_loads(text: str, where: str, *, with_line: bool = False, exact: bool = False) -> Any:
+    """Parsed JSON; every way it can fail is one PaperrecError naming `where` (and the line, with_line).
+
+    With `exact`, numbers with a point or exponent are Decimals, so `2104.10640` keeps its last zero.
+    """
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=Decimal if exact else None)
     except json.JSONDecodeError as error:
         line = f":{error.lineno}" if with_line else ""
         raise PaperrecError(f"{where}{line}: invalid JSON ({error.msg})") from None

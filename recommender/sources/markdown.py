@@ -52,7 +52,7 @@ def _parse_header_date(text: str) -> date | None:
 def read_markdown(path: Path) -> Listing:
     """Parse a markdown daily listing into a Listing, keeping listing order."""
     with reading(path):
-        return _parse_markdown(path, path.read_text(encoding="utf-8"))
+        return _parse_markdown(path, path.read_text(encoding="utf-8-sig"))  # -sig: a byte order mark is not text
 
 
 def _parse_markdown(path: Path, text: str) -> Listing:
@@ -91,6 +91,8 @@ def _parse_markdown(path: Path, text: str) -> Listing:
             split = split_arxiv_id(id_match["id"]) if id_match else None
             if not split:
                 raise PaperrecError(f"{path}:{number}: no arXiv id in link {match['pdf']!r}")
+            if not strip_html(match["title"]):
+                raise PaperrecError(f"{path}:{number}: the paper has no title")
             pending = (number, match["title"], split[0], split[1])
         elif stripped.startswith(">"):
             if pending is None:

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,16 @@ from .guard import json_loads, reading, scrubbed, shown
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
 
 
+def _strings(values: list[Any]) -> list[str]:
+    """A JSON list's items as text; null items are no items (not the text "None")."""
+    return [v if isinstance(v, str) else str(v) for v in values if v is not None]
+
+
 def _as_list(value: Any, where: str, field: str) -> list[str]:
     if value is None or value == "":
         return []
     if isinstance(value, list):
-        return [v if isinstance(v, str) else str(v) for v in scrubbed(value)]
+        return _strings(scrubbed(value))
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
@@ -30,7 +36,7 @@ def _as_list(value: Any, where: str, field: str) -> list[str]:
             except (ValueError, RecursionError):  # ValueError: also numbers past Python's digit limit
                 raise PaperrecError(f"{where}: '{field}' is not a valid JSON list") from None
             if isinstance(parsed, list):
-                return [v if isinstance(v, str) else str(v) for v in scrubbed(parsed)]
+                return _strings(scrubbed(parsed))
         return [part for part in (p.strip() for p in text.split(";")) if part]
     raise PaperrecError(f"{where}: '{field}' must be a list or a ';'-separated string")
 
@@ -48,9 +54,9 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
         raise PaperrecError(f"{where}: missing 'title'")
     raw_id = record.get("id")
     if raw_id is not None and not isinstance(raw_id, str):
-        if not isinstance(raw_id, int | float):
+        if not isinstance(raw_id, int | float | Decimal):
             raise PaperrecError(f"{where}: 'id' must be a string, got {shown(raw_id)}")
-        raw_id = str(raw_id)
+        raw_id = str(raw_id)  # a Decimal prints as written: 2104.10640 keeps its last zero
     abstract = record.get("abstract") or ""
     if not isinstance(abstract, str):
         raise PaperrecError(f"{where}: 'abstract' must be a string")
@@ -88,12 +94,12 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
 
 def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """(`file:line`, object) for each line of a JSONL file (blank lines ignored), read as a stream."""
-    with reading(path), path.open(encoding="utf-8") as handle:
+    with reading(path), path.open(encoding="utf-8-sig") as handle:  # -sig: a byte order mark is not text
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
-            record = json_loads(line, where)
+            record = json_loads(line, where, exact=True)
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
             yield where, record
@@ -110,14 +116,48 @@ def read_jsonl(path: Path) -> Listing:
     return Listing(papers=tuple(iter_jsonl(path)), sources=(str(path),))
 
 
+class _Lines:
+    """A CSV file's lines as the csv reader takes them: where each record starts, and whether one ran off the end."""
+
+    def __init__(self, handle: Iterable[str]):
+        self._lines = iter(handle)
+        self._number = 0
+        self._start: int | None = None  # the line the record being read began on
+        self._ended = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self._ended = True
+            raise
+        self._number += 1
+        if self._start is None and line.strip():
+            self._start = self._number
+        return line
+
+    def check_closed(self, path: Path) -> None:
+        """Refuse the record just read if it ran off the end: an open quote took in the rest of the file."""
+        if self._ended and self._start is not None:
+            raise PaperrecError(f"{path}:{self._start}: a quote opened in this record is never closed")
+        self._start = None
+
+
 def iter_csv(path: Path) -> Iterator[Paper]:
     """Papers of a CSV file with a header row naming the columns, read as a stream."""
-    with reading(path), path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
+    with reading(path), path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: a byte order mark is not text
+        lines = _Lines(handle)
+        reader = csv.DictReader(lines)
         try:
-            if reader.fieldnames is None or "title" not in reader.fieldnames:
+            fields = reader.fieldnames
+            lines.check_closed(path)
+            if fields is None or "title" not in fields:
                 raise PaperrecError(f"{path}:1: CSV header must name a 'title' column")
             for row in reader:
+                lines.check_closed(path)
                 where = f"{path}:{reader.line_num}"
                 if None in row:
                     raise PaperrecError(f"{where}: more fields than the header names")

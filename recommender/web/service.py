@@ -448,8 +448,9 @@ class Service:
                 self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}")
         notices = "; ".join(run.notices)
         done = f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
-        if run.failures:  # the same lines as `paperrec today` prints, so the page says what the terminal says
-            lines = "; ".join(f.line() for f in run.failures)
+        problems = [*(f.line() for f in run.failures), *run.unsaved]  # unsaved: picks the seen-memory could not keep
+        if problems:  # the same lines as `paperrec today` prints, so the page says what the terminal says
+            lines = "; ".join(problems)
             raise PaperrecError(f"{done}; {lines}" if run.sections else lines)
         return done
 
