@@ -13,6 +13,10 @@ aged and fresh compare on the same pairs. Each pair is fitted once through score
   guard X -> Y                       the hybrid, or Y when the likes are old by rule X (few recent: fewer than 5
                                      likes in the last 90 days; old: profile.likes_age's is_old, the rule by which
                                      the product says so: median age over a year and fewer than 5 recent likes)
+`--halves` compares the hybrid with its two halves (the semantic and the lexical model), and with fusions that weight
+each half by how well it separated the likes from the negatives in five-fold cross-validation (held-out ROC AUC or
+average precision), or take the half that separated them better:
+the guard a fusion would need to stay near its better half on every list.
 `--negatives` compares what the learners train against: the day's other papers (the default), papers of the seven
 listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
 Results (table and JSON) go to benchmarks/results/.
@@ -38,7 +42,7 @@ from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.evaluate.bench import HISTORY_DAYS, MAX_NEGATIVES
 from recommender.profile import likes_age
 from recommender.rank import Scored
-from recommender.rank.hybrid import hybrid_scores
+from recommender.rank.hybrid import DEFAULT_HYBRID, FOLDS, HybridRanker, fit_hybrid, hybrid_scores, stratified_folds
 from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
 
 RECENT_DAYS = 90
@@ -104,6 +108,76 @@ def scorers() -> dict:
     return chosen
 
 
+def held_out_margins(inp: ScoringInput) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each training row's semantic and lexical margins from models fitted without its fold, and the labels."""
+    negatives, negative_texts = inp.negative_pool()
+    labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
+    if min(labels.sum(), (1 - labels).sum()) < FOLDS:
+        return None
+    vectors = np.vstack([inp.liked, negatives])
+    texts = np.array(list(inp.profile.liked_texts) + list(negative_texts), dtype=object)
+    weights = np.r_[inp.liked_weights(inp.half_life_days or DEFAULT_HYBRID.half_life_days), np.ones(len(negatives))]
+    semantic, lexical = np.zeros(len(labels)), np.zeros(len(labels))
+    for part in stratified_folds(labels):
+        rest = np.setdiff1d(np.arange(len(labels)), part)
+        fold = HybridRanker(folds=len(labels) + 1)  # more folds than rows: no inner cross-validation
+        fold.fit(vectors[rest], list(texts[rest]), labels[rest], sample_weight=weights[rest])
+        semantic[part] = fold.semantic_scores(vectors[part])
+        lexical[part] = fold.lexical_scores(list(texts[part]))
+    return semantic, lexical, labels
+
+
+HALVES = ("semantic half", "lexical half", "weighted by AUC", "weighted by AP", "better half by AUC")
+
+
+def halves() -> dict:
+    """The hybrid, its halves, and fusions weighted by each half's held-out separation of likes from negatives."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    memo: dict[int, dict[str, np.ndarray]] = {}
+    default = strategy_scorer("hybrid")
+
+    def parts(case: EvalCase) -> dict[str, np.ndarray]:
+        if id(case) not in memo:
+            memo.clear()
+            scored = default(case)
+            inp = scored.inputs
+            row = {name: tfidf_svm(inp) if name == "tfidf-svm" else centroid(inp) for name in ("centroid", "tfidf-svm")}
+            row["hybrid (default)"] = np.asarray(scored.scores, dtype=np.float64)
+            ranker = inp.ranker or fit_hybrid(inp)
+            held = held_out_margins(inp) if ranker is not None else None
+            if held is None:  # too few to learn from: every variant is the default's similarity
+                memo[id(case)] = {**row, **dict.fromkeys(HALVES, row["hybrid (default)"])}
+                return memo[id(case)]
+            zs = zscore(ranker.semantic_scores(inp.candidates))
+            zl = zscore(ranker.lexical_scores(inp.candidate_texts))
+            held_semantic, held_lexical, labels = held
+            auc = roc_auc_score(labels, held_semantic), roc_auc_score(labels, held_lexical)
+            ap = average_precision_score(labels, held_semantic), average_precision_score(labels, held_lexical)
+            base = labels.mean()
+
+            def weighted(a: float, b: float) -> np.ndarray:
+                a, b = max(a, 0.01), max(b, 0.01)
+                return 2 * (a * zs + b * zl) / (a + b)
+
+            memo[id(case)] = {
+                **row,
+                "semantic half": zs,
+                "lexical half": zl,
+                "weighted by AUC": weighted(auc[0] - 0.5, auc[1] - 0.5),
+                "weighted by AP": weighted(ap[0] - base, ap[1] - base),
+                "better half by AUC": zs if auc[0] > auc[1] + 0.02 else zl if auc[1] > auc[0] + 0.02 else zs + zl,
+                "held-out AUC": np.array(auc),
+            }
+        return memo[id(case)]
+
+    names = ("centroid", "tfidf-svm", "hybrid (default)", *HALVES)
+    return {name: (lambda case, name=name: parts(case)[name]) for name in names}
+
+
+ERA_DAYS = 20  # listing days sampled across the likes' span, for their era's negatives
+
+
 def negative_policies(bench) -> dict:
     """The hybrid (and arxiv-sanity's SVM) trained against the day's papers, against papers of the listing days
     before it (MAX_NEGATIVES sampled, known likes left out, as arxiv-sanity trains), or against both."""
@@ -118,11 +192,30 @@ def negative_policies(bench) -> dict:
             papers = [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
         return papers, case.embedder.embed_papers(papers)
 
+    def era(case: EvalCase) -> tuple[list, np.ndarray]:
+        """MAX_NEGATIVES papers sampled from the listing days the likes span (known likes left out)."""
+        known = {p.arxiv_id for p in case.profile}
+        dated = [p.date for p in case.profile if p.date is not None]
+        days = [d for d in bench.days if dated and min(dated) <= d <= max(dated) and d < case.day]
+        days = [days[round(i)] for i in np.linspace(0, len(days) - 1, min(ERA_DAYS, len(days)))] if days else []
+        papers = [p for d in dict.fromkeys(days) for p in bench.candidates(d) if p.arxiv_id not in known]
+        if len(papers) > MAX_NEGATIVES:
+            rng = np.random.default_rng(zlib.crc32(f"era|{case.list_name}|{case.day.isoformat()}".encode()))
+            papers = [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
+        return papers, case.embedder.embed_papers(papers) if papers else np.zeros((0, case.candidate_vectors.shape[1]))
+
     def parts(case: EvalCase) -> dict[str, np.ndarray]:
         if id(case) not in memo:
             memo.clear()
             scored = default(case)
             inp = scored.inputs
+            era_papers, era_vectors = era(case)
+            with_era = replace(
+                inp,
+                negatives=np.vstack([inp.negatives, era_vectors]),
+                negative_texts=[*inp.negative_texts, *(p.text for p in era_papers)],
+                ranker=None,
+            )
             papers, vectors = earlier(case)
             texts = [p.text for p in papers]
             before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
@@ -140,11 +233,12 @@ def negative_policies(bench) -> dict:
                 "hybrid (default)": np.asarray(scored.scores, dtype=np.float64),
                 "hybrid, earlier days": hybrid_scores(before)[0],
                 "hybrid, day + earlier days": hybrid_scores(both)[0],
+                "hybrid, day + likes' era": hybrid_scores(with_era)[0],
             }
         return memo[id(case)]
 
     names = ("centroid", "tfidf", "tfidf-svm", "tfidf-svm, earlier days", "hybrid (default)")
-    names += ("hybrid, earlier days", "hybrid, day + earlier days")
+    names += ("hybrid, earlier days", "hybrid, day + earlier days", "hybrid, day + likes' era")
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
@@ -156,13 +250,14 @@ def main() -> int:
     parser.add_argument("--gap", type=int, default=0, help="profile gap in days (an aged library)")
     parser.add_argument("--fresh-profiles", action="store_true", help="the gap's pairs, with fresh profiles")
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
+    parser.add_argument("--halves", action="store_true", help="compare the hybrid with its halves instead")
     parser.add_argument("--list", action="append", dest="lists", help="only this list (repeat); default: all")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
     result = evaluate(
         bench,
-        negative_policies(bench) if args.negatives else scorers(),
+        negative_policies(bench) if args.negatives else halves() if args.halves else scorers(),
         open_embedder(),
         days=args.days,
         lists=args.lists,
@@ -185,10 +280,22 @@ def main() -> int:
         d = result.compare(name, "tfidf-svm") if name != "tfidf-svm" else None
         vs = f"  vs tfidf-svm {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]" if d else ""
         lines.append(f"  {name:<40} below centroid on {below:>2}  worst {worst:+.3f}{vs}")
+    if args.halves:
+        lines.append("the hybrid against the better of its halves, per list (target: never below by more than 0.03)")
+        for name in ("hybrid (default)", "weighted by AUC", "weighted by AP", "better half by AUC"):
+            gaps = [
+                per_list[name][n]["ndcg@10"] - max(per_list[h][n]["ndcg@10"] for h in ("semantic half", "lexical half"))
+                for n in result.lists
+            ]
+            lines.append(
+                f"  {name:<24} below by > 0.03 on {sum(g < -0.03 for g in gaps):>2} of {len(gaps)}"
+                f"  worst {min(gaps):+.3f}"
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}{'_negatives' if args.negatives else ''}"
+    stem += "_halves" if args.halves else ""
     stem += f"_days{args.days}" + ("_lists" + str(len(args.lists)) if args.lists else "")
     (args.out / f"{stem}.txt").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
