@@ -114,24 +114,26 @@ def _picks(driver):
     return driver.find_elements(By.CSS_SELECTOR, "div.pick")
 
 
-def _wait_for(driver, condition, timeout: float = 30):
-    from selenium.common.exceptions import StaleElementReferenceException
+def _wait_for(driver, condition, timeout: float = 300):
+    from selenium.common.exceptions import JavascriptException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # A vote reloads the page: elements found just before the reload go stale; the next poll finds the new ones.
-    ignored = (StaleElementReferenceException,)
+    # A vote reloads the page: elements found just before the reload go stale (or a script runs as the page goes);
+    # the next poll finds the new ones. The timeout only ends a test that is stuck, on a machine however loaded.
+    ignored = (StaleElementReferenceException, JavascriptException)
     return WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=ignored).until(condition)
 
 
 def _verdicts(driver) -> dict[str, str]:
-    from selenium.webdriver.common.by import By
-
-    found = {}
-    for pick in _picks(driver):
-        spans = pick.find_elements(By.CSS_SELECTOR, ".verdict")
-        if spans:
-            found[pick.get_attribute("data-id")] = spans[0].text
-    return found
+    # Read in one script, so a vote's reload between reading a pick and its verdict cannot leave a stale element.
+    return driver.execute_script(
+        "const found = {};"
+        "for (const pick of document.querySelectorAll('div.pick')) {"
+        "  const verdict = pick.querySelector('.verdict');"
+        "  if (verdict) found[pick.dataset.id] = verdict.innerText;"
+        "}"
+        "return found;"
+    )
 
 
 def test_triage_with_mouse_and_keyboard(server, browser, tmp_path):
