@@ -51,7 +51,7 @@ def _serving(home: Path, tmp_path: Path, **env: str):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # ends only a start that is stuck, however loaded the machine
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/status", timeout=2) as answer:
