@@ -134,7 +134,7 @@ def measure_page(driver, home: Path) -> tuple[list[float], list[float], float]:
     port = free_port()
     log = (home.parent / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port)],
+        [sys.executable, "-m", "tests.web_launcher", str(port), "--no-token"],
         cwd=REPO,
         env={**os.environ, "PAPERREC_HOME": str(home), "PYTHONPATH": str(REPO)},
         stdout=log,

@@ -725,22 +725,40 @@ def evaluate(
 @handle_errors
 def serve(
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; anything but loopback needs --token.")
+        str, typer.Option("--host", help="Address to bind (127.0.0.1: this machine only; 0.0.0.0: every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8787,
-    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
-    token: Annotated[
-        str | None,
-        typer.Option("--token", envvar="PAPERREC_TOKEN", help="Secret every request must carry (for a lab server)."),
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the page, token included, in the browser.")
+    ] = False,
+    no_token: Annotated[
+        bool,
+        typer.Option(
+            "--no-token",
+            help="Ask for no token (loopback only). Unsafe on a shared machine: every local user gets the page.",
+        ),
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="Another name the server answers to (repeatable); its own IPs always are."),
     ] = None,
+    token: Annotated[str | None, typer.Option("--token", hidden=True)] = None,
 ) -> None:
-    """Serve the local web page: today's picks with like / not interested, sharpen a profile, history.
+    """Serve the web page: today's picks with like / not interested, sharpen a profile, history.
+
+    Every page asks for a token: $PAPERREC_TOKEN, else one kept in PAPERREC_HOME/state/serve-token (made on the
+    first start, mode 0600). The address printed at the start carries it; the browser keeps it as a cookie.
 
     Example: paperrec serve --open
     """
+    if token is not None:
+        raise UsageError(
+            "--token on the command line can be read by every user of this machine (ps): "
+            "set PAPERREC_TOKEN instead, or let paperrec serve keep its own token"
+        )
     from .web import serve as serve_page  # starlette and uvicorn load only for this command
 
-    serve_page(host=host, port=port, open_browser=open_browser, token=token)
+    serve_page(host=host, port=port, open_browser=open_browser, no_token=no_token, allow_hosts=allow_host or ())
 
 
 @app.command()

@@ -90,6 +90,11 @@ def listings_dir() -> Path:
     return home() / "listings"
 
 
+def serve_token_path() -> Path:
+    """The secret every page of `paperrec serve` asks for, kept so a restart does not log out a phone."""
+    return state_dir() / "serve-token"
+
+
 def locks_dir() -> Path:
     """Lock files that serialise edits of profiles and other files edited in place."""
     return home() / "locks"
@@ -260,6 +265,32 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def create_private_file(path: Path, data: bytes, what: str) -> bytes:
+    """Write data to a new file of mode 0600 linked into place; if another process made the file first, its bytes.
+
+    The file is never readable by others, even for a moment, and two first uses agree on one content.
+    """
+    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o600)  # whatever the umask says
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)  # fails if another process made one first: then theirs is the one
+            except FileExistsError:
+                return path.read_bytes()
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as error:
+        raise PaperrecError(f"cannot create {what} {path}: {error.strerror or error}") from None
+    return data
 
 
 def remove_stale_temporaries(path: Path) -> int:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from .paths import state_dir
+from .paths import create_private_file, state_dir
 from .schema import PaperrecError
 
 ACTIONS = ("like", "dislike")
@@ -66,27 +65,8 @@ def link_secret() -> bytes:
 
 
 def _create_secret(path: Path) -> bytes:
-    """Write a new secret with mode 0600 and link it into place, so two first uses agree on one secret."""
-    secret = secrets.token_bytes(_SECRET_BYTES)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)  # whatever the umask says
-                handle.write(secret)
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.link(tmp, path)  # fails if another process made one first: then theirs is the secret
-            except FileExistsError:
-                return path.read_bytes()
-        finally:
-            tmp.unlink(missing_ok=True)
-    except OSError as error:
-        raise PaperrecError(f"cannot create the link secret {path}: {error.strerror or error}") from None
-    return secret
+    """A new secret, written with mode 0600; two first uses agree on one secret."""
+    return create_private_file(path, secrets.token_bytes(_SECRET_BYTES), "the link secret")
 
 
 def _b64(data: bytes) -> str:
@@ -165,6 +145,19 @@ def read_vote_token(
     if not by_path and not is_profile_name(profile):
         raise PaperrecError("invalid vote link: it does not name a profile")
     return Vote(profile=profile, arxiv_id=arxiv_id, action=signed_action, issued=issued, by_path=by_path)
+
+
+def is_signed(token: str) -> bool:
+    """True when a vote token carries this home's signature, whatever its age: a server lets such a link in."""
+    match = _TOKEN.fullmatch(token.strip()) if isinstance(token, str) else None
+    payload = _unb64(match.group(1)) if match else None
+    mac = _unb64(match.group(2)) if match else None
+    if payload is None or mac is None:
+        return False
+    try:
+        return hmac.compare_digest(mac, _mac(link_secret(), payload))
+    except PaperrecError:
+        return False
 
 
 def vote_url(base_url: str, profile: str, arxiv_id: str, action: str, *, issued: date | None = None) -> str:

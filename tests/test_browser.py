@@ -43,7 +43,7 @@ def _serving(home: Path, tmp_path: Path, **env: str):
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port)],
+        [sys.executable, "-m", "tests.web_launcher", str(port), "--no-token"],
         cwd=REPO,
         env={**os.environ, "PAPERREC_HOME": str(home), **env},
         stdout=log,

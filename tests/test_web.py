@@ -17,7 +17,7 @@ from recommender.profile import load_profile
 from recommender.schema import Listing, PaperrecError, UsageError
 from recommender.sources import read_listing, to_jsonl
 from recommender.web import Settings, create_app
-from recommender.web.security import allowed_hosts, check_bind
+from recommender.web.security import allowed_hosts, check_bind, local_target
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = "http://127.0.0.1:8787"
@@ -242,22 +242,80 @@ def test_rebinding_host_is_refused(client):
 
 def test_a_token_guards_every_request(sr):
     with _client(token="lab-secret-123") as client:
-        assert client.get("/").status_code == 401
+        refused = client.get("/")
+        assert refused.status_code == 401 and "?token=" in refused.text and "<script" not in refused.text
+        assert refused.headers["www-authenticate"].startswith("Bearer")
         assert client.get("/", headers={"authorization": "Bearer wrong-token"}).status_code == 401
         assert client.get("/", headers={"authorization": "Bearer lab-secret-123"}).status_code == 200
         entry = client.get("/?token=lab-secret-123")
-        assert entry.status_code == 303 and "paperrec_token=lab-secret-123" in entry.headers["set-cookie"]
-        assert "HttpOnly" in entry.headers["set-cookie"] and entry.headers["location"] == "/"
+        assert entry.status_code == 303 and entry.headers["location"] == "/"
+        cookie = entry.headers["set-cookie"]
+        assert cookie.startswith("paperrec_token_8787=lab-secret-123;")  # the port keeps two servers' cookies apart
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
         assert client.get("/").status_code == 200  # the cookie now
         client.cookies.clear()
         assert client.post("/rate", data={"token": "lab-secret-123"}).status_code == 401
+        assert client.get("/", cookies={"paperrec_token_9999": "lab-secret-123"}).status_code == 401
+
+
+def test_the_401_page_names_the_token_file(sr, tmp_path):
+    kept = tmp_path / "serve-token"
+    with _client(token="lab-secret-123", token_path=kept) as client:
+        assert str(kept) in html.unescape(client.get("/").text)
+
+
+def test_the_token_redirect_stays_on_this_server(sr):
+    """The redirect that turns ?token= into a cookie keeps the path and query, never another host."""
+    with _client(token="lab-secret-123") as client:
+        for path, expected in [
+            ("//evil.example/?token=lab-secret-123", "/evil.example/"),
+            ("/%2F%2Fevil.example?token=lab-secret-123", "/evil.example"),
+            ("/history?profile=sr&token=lab-secret-123&q=a+b", "/history?profile=sr&q=a+b"),
+        ]:
+            client.cookies.clear()
+            answer = client.get(BASE + path)  # a whole URL, so the client sends //evil.example as a path
+            assert answer.status_code == 303, path
+            location = answer.headers["location"]
+            assert location == expected, (path, location)
+            assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    scope = {"path": "/\\\\evil.example/a b", "query_string": b"token=x&day=2021-04-22"}
+    assert local_target(scope) == "/evil.example/a%20b?day=2021-04-22"  # a browser reads a backslash as a slash
+
+
+def test_a_signed_vote_link_opens_without_the_token(sr):
+    from recommender.signing import vote_token
+
+    with _client(token="lab-secret-123") as client:
+        link = f"/vote/{vote_token('sr', '2104.10642', 'like')}"
+        page = client.get(link, headers={"sec-fetch-site": "cross-site"})  # from a webmail page
+        assert page.status_code == 200 and "Confirm your vote" in page.text
+        assert client.post(link, data={}).status_code == 403  # the POST still needs the page's CSRF token
+        assert client.post(link, data={"csrf": _csrf(client)}).status_code == 200
+        assert "2104.10642" in {p.paper.arxiv_id for p in load_profile(sr).liked}
+        forged = link[:-2] + ("AA" if not link.endswith("AA") else "BB")
+        assert client.get(forged).status_code == 401  # a link we did not sign is no way in
+
+
+def test_a_cross_site_get_has_no_side_effects(client, sr):
+    """A link on another site shows the way in; it neither ranks a day nor marks picks as seen."""
+    from recommender.paths import seen_path
+
+    for path in ("/?profile=sr", "/sharpen?profile=sr", "/profile?profile=sr", "/history?profile=sr"):
+        answer = client.get(path, headers={"sec-fetch-site": "cross-site"})
+        assert answer.status_code == 200 and "another site" in answer.text, path
+        assert f'href="{html.escape(path)}"' in answer.text
+    assert not _service(client).days and not _service(client).jobs and not seen_path().exists()
+    assert client.get("/?profile=sr", headers={"sec-fetch-site": "same-origin"}).status_code == 200
+    assert client.get("/?profile=sr", headers={"sec-fetch-site": "none"}).status_code == 200  # typed or bookmarked
 
 
 def test_binding_beyond_loopback_needs_a_token():
-    with pytest.raises(UsageError, match="--token"):
+    with pytest.raises(UsageError, match="--no-token"):
         check_bind("0.0.0.0", None)
-    with pytest.raises(UsageError, match="--token"):
+    with pytest.raises(UsageError, match="--no-token"):
         check_bind("192.168.1.5", None)
+    with pytest.raises(UsageError, match="at least 8"):
+        check_bind("192.168.1.5", "short")
     check_bind("127.0.0.1", None)
     check_bind("::1", None)
     check_bind("192.168.1.5", "long-enough-token")
@@ -267,8 +325,37 @@ def test_binding_beyond_loopback_needs_a_token():
 def test_serve_refuses_a_public_host_without_token():
     from recommender.web import serve
 
-    with pytest.raises(UsageError, match="--token"):
-        serve(host="0.0.0.0", port=8787)
+    with pytest.raises(UsageError, match="--no-token"):
+        serve(host="0.0.0.0", port=8787, no_token=True)  # refused before anything is bound
+
+
+def test_a_server_on_every_interface_answers_its_own_addresses(sr):
+    """Bound to 0.0.0.0, the Host may be the IP a connection arrived on (no rebinding there), or an --allow-host."""
+    with _client(host="0.0.0.0", token="lab-secret-123", allow_hosts=("lab.example.org",)) as client:
+        auth = {"authorization": "Bearer lab-secret-123"}
+        assert client.get("http://10.1.2.3:8787/", headers=auth).status_code == 200
+        assert client.get("http://[fd00::5]:8787/", headers=auth).status_code == 200
+        assert client.get("http://lab.example.org:8787/", headers=auth).status_code == 200
+        assert client.get("http://evil.example:8787/", headers=auth).status_code == 421
+        spoofed = client.get("http://10.1.2.3:8787/", headers={**auth, "host": "10.9.9.9:8787"})
+        assert spoofed.status_code == 421  # another IP than the one the connection arrived on
+
+
+def test_server_token_is_kept_private_and_reused(home, monkeypatch):
+    from recommender.web.security import server_token
+
+    monkeypatch.delenv("PAPERREC_TOKEN", raising=False)
+    first = server_token()
+    assert first.path is not None and first.path.stat().st_mode & 0o777 == 0o600 and len(first.value) >= 40
+    assert server_token() == first  # a restart keeps the token, so a phone stays logged in
+    first.path.chmod(0o644)
+    with pytest.raises(PaperrecError, match="other users"):
+        server_token()
+    monkeypatch.setenv("PAPERREC_TOKEN", "from-the-environment")
+    assert server_token().value == "from-the-environment" and server_token().path is None
+    monkeypatch.setenv("PAPERREC_TOKEN", "has space in it")
+    with pytest.raises(UsageError, match="PAPERREC_TOKEN"):
+        server_token()
 
 
 # -- errors ---------------------------------------------------------------------------------------------------------

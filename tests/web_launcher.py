@@ -1,6 +1,8 @@
 """Start `paperrec serve` with the tests' fake embedder, for tests that need a real server (no model is loaded).
 
-Run: python -m tests.web_launcher PORT   (PAPERREC_HOME says whose data it serves)
+Run: python -m tests.web_launcher PORT [SERVE OPTIONS...]   (PAPERREC_HOME says whose data it serves)
+PAPERREC_TEST_NOFILE=N lowers the server's limit on open files to N (soft and hard), and
+PAPERREC_TEST_HEADER_TIMEOUT=SECONDS shortens how long a connection may take to send its request headers.
 PAPERREC_TEST_ARXIV=http://127.0.0.1:PORT points arXiv there (a closed port: arXiv unreachable), and
 PAPERREC_TEST_ENCODE_DELAY=SECONDS makes each batch the fake model encodes take that long (a job a page can follow).
 """
@@ -33,9 +35,20 @@ def main() -> None:
         import recommender.sources.arxiv as arxiv
 
         arxiv.RSS_URL, arxiv.API_URL = f"{arxiv_url}/rss", f"{arxiv_url}/api/query"
+    files = os.environ.get("PAPERREC_TEST_NOFILE")
+    if files:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (int(files), int(files)))
+    header_timeout = os.environ.get("PAPERREC_TEST_HEADER_TIMEOUT")
+    if header_timeout:
+        import recommender.web.serving as serving
+
+        serving.HEADER_TIMEOUT = float(header_timeout)
     from recommender.cli import run
 
-    sys.argv = ["paperrec", "serve", "--port", sys.argv[1]]  # the command a user runs, with the fake model
+    # the command a user runs, with the fake model
+    sys.argv = ["paperrec", "serve", "--port", sys.argv[1], *sys.argv[2:]]
     run()
 
 

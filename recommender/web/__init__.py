@@ -10,9 +10,11 @@ from __future__ import annotations
 import sys
 import threading
 import webbrowser
+from collections.abc import Sequence
+from urllib.parse import quote
 
 from ..schema import PaperrecError
-from .security import check_bind, is_loopback
+from .security import ServerToken, check_bind, check_host_name, is_loopback, server_token
 from .service import Settings
 
 __all__ = ["Settings", "create_app", "serve"]
@@ -25,13 +27,29 @@ def create_app(settings: Settings | None = None):
     return build(settings or Settings())
 
 
-def serve(host: str = "127.0.0.1", port: int = 8787, open_browser: bool = False, token: str | None = None) -> None:
-    """Serve the web page on host:port until interrupted; a non-loopback host needs a token.
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    open_browser: bool = False,
+    token: str | None = None,
+    *,
+    no_token: bool = False,
+    allow_hosts: Sequence[str] = (),
+) -> None:
+    """Serve the web page on host:port until interrupted; every page asks for the token unless no_token (loopback).
 
+    The token is `token` if given, else $PAPERREC_TOKEN, else the one kept in PAPERREC_HOME/state/serve-token.
     Example: serve(port=8787, open_browser=True)
     """
-    check_bind(host, token)
-    settings = Settings(host=host, port=port, token=token)
+    secret = None if no_token else (ServerToken(token) if token else server_token())
+    check_bind(host, secret.value if secret else None)
+    settings = Settings(
+        host=host,
+        port=port,
+        token=secret.value if secret else None,
+        token_path=secret.path if secret else None,
+        allow_hosts=tuple(check_host_name(name) for name in allow_hosts),
+    )
     run(settings, open_browser=open_browser)
 
 
@@ -39,14 +57,14 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
     """Serve an app built from settings with uvicorn (tests pass settings with a fake embedder)."""
     import socket
 
-    import uvicorn
+    from .serving import serve_app
 
     check_bind(settings.host, settings.token)
     app = create_app(settings)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{shown}:{settings.port}/"
     if settings.token:
-        url += f"?token={settings.token}"
+        url += f"?token={quote(settings.token, safe='')}"
     try:  # one clear line instead of uvicorn's traceback when the port is taken
         family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -54,10 +72,10 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
             probe.bind((settings.host, settings.port))
     except OSError as error:
         raise PaperrecError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}") from None
-    print(
-        f"paperrec serve: {url}" + ("" if is_loopback(settings.host) else " (reachable from other machines)"),
-        file=sys.stderr,
-    )
+    where = "" if is_loopback(settings.host) else " (reachable from other machines)"
+    print(f"paperrec serve: {url}{where}", file=sys.stderr)
+    if not settings.token:
+        print("paperrec serve: no token: every user of this machine can use this page", file=sys.stderr)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    serve_app(app, settings.host, settings.port)

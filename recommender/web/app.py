@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -23,7 +23,17 @@ from ..profile import change_profile, load_profile, move, remove, set_categories
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..sources.taxonomy import category_groups
 from . import onboard
-from .security import MAX_FORM, Forbidden, Guard, TooLarge, allowed_hosts, capped, check_post, new_csrf_token
+from .security import (
+    MAX_FORM,
+    Forbidden,
+    Guard,
+    TooLarge,
+    TooSlow,
+    allowed_hosts,
+    capped,
+    check_post,
+    new_csrf_token,
+)
 from .service import Service, Settings
 
 SECTIONS = {"like": "liked", "dislike": "disliked"}
@@ -58,9 +68,20 @@ def profile_rows(entries: Sequence[Any], query: str, page_text: str | None) -> R
     return Rows(found[(page - 1) * PROFILE_ROWS : page * PROFILE_ROWS], len(found), page, pages)
 
 
-def _error_body(status: int, message: str, nonce: str) -> bytes:
-    html = environment().get_template("web/error.html").render(status=status, message=printable(message), nonce=nonce)
+def _error_body(status: int, message: str, nonce: str, heading: str = "", link: str = "") -> bytes:
+    page = environment().get_template("web/error.html")
+    html = page.render(status=status, message=printable(message), nonce=nonce, heading=heading, link=link)
     return html.encode("utf-8")
+
+
+def _way_in(settings: Settings) -> str:
+    """What the 401 page says: where the token is."""
+    if settings.token_path is not None:
+        return (
+            "Open the address that paperrec serve printed (it ends in ?token=...), "
+            f"or add ?token= and the token kept in {settings.token_path} to this address once."
+        )
+    return "Open the address that paperrec serve printed (it ends in ?token=...), or add ?token=YOUR_TOKEN once."
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -372,6 +393,12 @@ def create_app(settings: Settings) -> Starlette:
     async def on_too_large(request: Request, exc: Exception) -> Response:
         return error(request, 413, str(exc))
 
+    async def on_too_slow(request: Request, exc: Exception) -> Response:
+        return error(request, 408, str(exc))
+
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        return Response(status_code=400)  # the client left mid-request: nobody reads this, and nothing is logged
+
     async def on_paperrec_error(request: Request, exc: Exception) -> Response:
         return error(request, 404 if isinstance(exc, NotFound) else 400, str(exc))
 
@@ -411,6 +438,8 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers={
             Forbidden: on_forbidden,
             TooLarge: on_too_large,
+            TooSlow: on_too_slow,
+            ClientDisconnect: on_disconnect,
             PaperrecError: on_paperrec_error,
             HTTPException: on_http,
             Exception: on_crash,
@@ -419,7 +448,12 @@ def create_app(settings: Settings) -> Starlette:
     app.state.service = service
     app.state.csrf = csrf
     guarded = Guard(
-        app, hosts=allowed_hosts(settings.host, settings.port), token=settings.token, error_page=_error_body
+        app,
+        hosts=allowed_hosts(settings.host, settings.port, settings.allow_hosts),
+        token=settings.token,
+        error_page=_error_body,
+        port=settings.port,
+        way_in=_way_in(settings),
     )
     guarded.state = app.state  # type: ignore[attr-defined]  # tests reach the service through the outer app
     return guarded  # type: ignore[return-value]

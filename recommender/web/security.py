@@ -1,20 +1,77 @@
-"""The server's guards: Host check (DNS rebinding), the optional access token, CSRF checks, body limits, headers."""
+"""The server's guards: Host check (DNS rebinding), the access token, CSRF checks, body limits, headers."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
+import os
+import re
 import secrets
+import stat
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
+from ..paths import create_private_file, serve_token_path
 from ..schema import PaperrecError, UsageError
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-TOKEN_COOKIE = "paperrec_token"
+TOKEN_COOKIE = "paperrec_token"  # the port is added: two servers on one machine keep their own cookie
+TOKEN_ENV = "PAPERREC_TOKEN"
+MIN_TOKEN = 8
+BODY_TIMEOUT = 30.0  # seconds a request body may stall between two pieces
+# printable ASCII but space, double quote, comma, semicolon and backslash (a cookie value takes no others)
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]+")
+_VOTE_PATH = re.compile(r"/vote/([^/]+)")
+
+
+@dataclass(frozen=True)
+class ServerToken:
+    """The secret a server asks for, and the file it is kept in (None when it came from PAPERREC_TOKEN)."""
+
+    value: str
+    path: Path | None = None
+
+
+def server_token() -> ServerToken:
+    """PAPERREC_TOKEN if set, else the token kept under PAPERREC_HOME, made (mode 0600) on the first start."""
+    given = os.environ.get(TOKEN_ENV, "")
+    if given:
+        check_token(given, TOKEN_ENV)
+        return ServerToken(given)
+    path = serve_token_path()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        value = create_private_file(path, secrets.token_urlsafe(32).encode("ascii"), "the server token")
+        return ServerToken(value.decode("ascii", "replace").strip(), path)
+    except OSError as error:
+        raise PaperrecError(f"cannot read the server token {path}: {error.strerror or error}") from None
+    if mode & 0o077:
+        raise PaperrecError(
+            f"the server token {path} can be read by other users (mode {stat.filemode(mode)}): "
+            "delete it and a new one is made, or chmod 600 it"
+        )
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"cannot read the server token {path}: {error}") from None
+    if len(value) < MIN_TOKEN or not _TOKEN_CHARS.fullmatch(value):
+        raise PaperrecError(f"the server token {path} is damaged: delete it and a new one is made")
+    return ServerToken(value, path)
+
+
+def check_token(token: str, name: str) -> None:
+    """Refuse a token that is short or would not survive a cookie (spaces, quotes, commas, semicolons)."""
+    if len(token) < MIN_TOKEN:
+        raise UsageError(f"{name} must be at least {MIN_TOKEN} characters")
+    if not _TOKEN_CHARS.fullmatch(token):
+        raise UsageError(f"{name} must be printable ASCII without spaces, quotes, commas, semicolons or backslashes")
 
 
 def is_loopback(host: str) -> bool:
@@ -32,27 +89,82 @@ def check_bind(host: str, token: str | None) -> None:
     """Refuse to serve a non-loopback address without a token: anyone who can reach it could edit the profiles."""
     if not is_loopback(host) and not token:
         raise UsageError(
-            f"--host {host} makes the server reachable from other machines: also pass --token SECRET "
-            "(then open http://HOST:PORT/?token=SECRET once), or keep the default --host 127.0.0.1"
+            f"--no-token is only for a loopback address: on --host {host} anyone who can reach this machine "
+            "could read and edit the profiles"
         )
-    if token is not None and len(token) < 8:
-        raise UsageError("--token must be at least 8 characters")
+    if token is not None:
+        check_token(token, TOKEN_ENV)
 
 
-def allowed_hosts(host: str, port: int) -> set[str]:
-    """The Host header values that name this server (lower case); any other is a rebinding attempt."""
-    names = {host.lower()}
+def allowed_hosts(host: str, port: int, extra: tuple[str, ...] = ()) -> set[str]:
+    """The Host header values that name this server (lower case); any other is a rebinding attempt.
+
+    A connection's own local address is accepted too (see Guard), so a server on 0.0.0.0 answers its IP addresses.
+    """
+    names = {host.lower(), *(name.lower() for name in extra)}
     if is_loopback(host) or host in ("0.0.0.0", "::"):
         names |= {"127.0.0.1", "localhost", "[::1]"}
     if host in ("0.0.0.0", "::"):
         import socket
 
         names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
-    names = {f"[{n}]" if ":" in n and not n.startswith("[") else n for n in names}
-    values = {f"{n}:{port}" for n in names}
-    if port == 80:
-        values |= names
+    values = set()
+    for name in names:
+        if _HAS_PORT.fullmatch(name):
+            values.add(name)  # an --allow-host given with its port
+            continue
+        name = f"[{name}]" if ":" in name and not name.startswith("[") else name
+        values.add(f"{name}:{port}")
+        if port == 80:
+            values.add(name)
     return values
+
+
+_HAS_PORT = re.compile(r"(\[[0-9a-f:.]+\]|[^:\[\]]+):[0-9]+")
+
+
+def check_host_name(name: str) -> str:
+    """A name for --allow-host (a DNS name or an IP address, optionally with :PORT), lower case."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*", name):
+        raise UsageError(f"--allow-host takes a host name or an IP address, not {name[:60]!r}")
+    return name.lower()
+
+
+def own_address(scope: Scope) -> set[str]:
+    """The Host values naming the address this connection arrived on: an IP literal cannot be rebound."""
+    server = scope.get("server")
+    if not server or server[1] is None:
+        return set()
+    try:
+        address = ipaddress.ip_address(str(server[0]).split("%")[0])
+    except ValueError:
+        return set()
+    forms = [address]
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        forms.append(address.ipv4_mapped)  # a dual-stack socket names IPv4 clients' addresses this way
+    values = set()
+    for form in forms:
+        shown = f"[{form}]" if form.version == 6 else str(form)
+        values.add(f"{shown}:{server[1]}")
+        if server[1] == 80:
+            values.add(shown)
+    return values
+
+
+def local_target(scope: Scope) -> str:
+    """The request's path and query, without the token, as a path on this server (never //host or /\\host)."""
+    path = "/" + scope["path"].lstrip("/\\")
+    query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), True) if k != "token"]
+    target = quote(path, safe="/-._~!$&'()*+,;=:@")
+    return target + (f"?{urlencode(query)}" if query else "")
+
+
+def signed_vote(path: str) -> bool:
+    """True for /vote/TOKEN when TOKEN is a vote link this home signed: its signature is its authority."""
+    from ..signing import is_signed
+
+    match = _VOTE_PATH.fullmatch(path)
+    return match is not None and is_signed(match.group(1))
 
 
 def same_origin(value: str, host: str) -> bool:
@@ -72,13 +184,25 @@ def tokens_equal(given: str | None, expected: str) -> bool:
 
 
 class Guard:
-    """ASGI middleware: Host check, token check (when set), and the security headers on every response."""
+    """ASGI middleware: Host check, token check (when set), no effects from cross-site GETs, body read timeout,
+    and the security headers on every response."""
 
-    def __init__(self, app: Any, *, hosts: set[str], token: str | None, error_page: Callable[[int, str, str], bytes]):
+    def __init__(
+        self,
+        app: Any,
+        *,
+        hosts: set[str],
+        token: str | None,
+        error_page: Callable[..., bytes],
+        port: int = 8787,
+        way_in: str = "",
+    ):
         self.app = app
         self.hosts = hosts
         self.token = token
         self.error_page = error_page
+        self.cookie = f"{TOKEN_COOKIE}_{port}"
+        self.way_in = way_in
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,17 +210,25 @@ class Guard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         host = headers.get("host", "").lower()
-        if host not in self.hosts:
+        if host not in self.hosts and host not in own_address(scope):
             await self._refuse(send, 421, f"this server does not answer to the host {host or '(none)'!r}")
             return
-        if self.token is not None:
+        vote = signed_vote(scope["path"])
+        if self.token is not None and not vote:
             allowed, set_cookie = self._token_ok(scope, headers)
             if not allowed:
-                await self._refuse(send, 401, "this server needs its token: open it once as /?token=YOUR_TOKEN")
+                message = "this paperrec server needs its token. " + self.way_in
+                await self._refuse(send, 401, message, [(b"www-authenticate", b'Bearer realm="paperrec"')])
                 return
             if set_cookie:
                 await self._redirect_with_cookie(scope, send)
                 return
+        if scope["method"] in ("GET", "HEAD") and headers.get("sec-fetch-site") == "cross-site" and not vote:
+            # A link on another site may only show the way in: the page itself ranks a day and marks picks seen.
+            target = local_target(scope)
+            message = "This link came from another site. Open the page from paperrec:"
+            await self._refuse(send, 200, message, heading="paperrec", link=target)
+            return
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["nonce"] = nonce
 
@@ -105,7 +237,7 @@ class Guard:
                 message["headers"] = [*message.get("headers", []), *security_headers(nonce)]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, timed(receive, BODY_TIMEOUT), send_with_headers)
 
     def _token_ok(self, scope: Scope, headers: dict[str, str]) -> tuple[bool, bool]:
         """(allowed, the token came in the query and should become a cookie)."""
@@ -115,7 +247,7 @@ class Guard:
             return True, False
         for part in headers.get("cookie", "").split(";"):
             name, _, value = part.strip().partition("=")
-            if name == TOKEN_COOKIE and tokens_equal(value, self.token):
+            if name == self.cookie and tokens_equal(value, self.token):
                 return True, False
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         if scope["method"] == "GET" and tokens_equal((query.get("token") or [None])[0], self.token):
@@ -123,13 +255,14 @@ class Guard:
         return False, False
 
     async def _redirect_with_cookie(self, scope: Scope, send: Send) -> None:
-        cookie = f"{TOKEN_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000"
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+        cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
         await send(
             {
                 "type": "http.response.start",
                 "status": 303,
                 "headers": [
-                    (b"location", scope["path"].encode("latin-1")),
+                    (b"location", local_target(scope).encode("latin-1")),
                     (b"set-cookie", cookie.encode("latin-1")),
                     *security_headers(secrets.token_urlsafe(16)),
                 ],
@@ -137,9 +270,11 @@ class Guard:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    async def _refuse(self, send: Send, status: int, message: str) -> None:
+    async def _refuse(
+        self, send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] = (), **page: str
+    ) -> None:
         nonce = secrets.token_urlsafe(16)
-        body = self.error_page(status, message, nonce)
+        body = self.error_page(status, message, nonce, **page)
         await send(
             {
                 "type": "http.response.start",
@@ -147,11 +282,30 @@ class Guard:
                 "headers": [
                     (b"content-type", b"text/html; charset=utf-8"),
                     (b"content-length", str(len(body)).encode()),
+                    *extra,
                     *security_headers(nonce),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def timed(receive: Receive, seconds: float) -> Receive:
+    """The request body stream, ending in TooSlow when the client sends nothing for `seconds` before its end."""
+    ended = False
+
+    async def read() -> MutableMapping[str, Any]:
+        nonlocal ended
+        if ended:  # the body is in: what comes next is a disconnect, which may rightly take forever
+            return await receive()
+        try:
+            message = await asyncio.wait_for(receive(), seconds)
+        except TimeoutError:
+            raise TooSlow(f"refused: the request body stalled for {seconds:g} s") from None
+        ended = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
+
+    return read
 
 
 def security_headers(nonce: str) -> list[tuple[bytes, bytes]]:
@@ -225,3 +379,7 @@ class Forbidden(PaperrecError):
 
 class TooLarge(PaperrecError):
     """A request body over its limit (413)."""
+
+
+class TooSlow(PaperrecError):
+    """A request body that stalled (408)."""

@@ -36,7 +36,9 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8787
-    token: str | None = None
+    token: str | None = None  # None: no token asked for (tests, and --no-token on loopback)
+    token_path: Path | None = None  # the file the token is kept in, named on the 401 page
+    allow_hosts: tuple[str, ...] = ()  # further Host names this server answers to
     profiles: tuple[str, ...] = ()  # names or .toml paths; empty: every profile in the profiles directory
     embedder: Callable[[], CachedEmbedder] | None = None  # default: open_embedder()
     fetch: Callable[..., tuple[Listing, str | None]] | None = None  # default: arXiv (sources.arxiv.fetch_listing)
