@@ -8,7 +8,10 @@ the profile's latest listing, then runs a real server (uvicorn, its own process)
   like: POST /rate for the next unrated pick until the updated page is back (redirect followed): the profile file
         edit, the refit of the hybrid ranker on 500 likes, the re-scoring of the day and the new picks' reasons
         (median and max of --repeat likes);
-  idle RSS of the server process after the likes.
+  idle RSS of the server process after the likes;
+  warm page under idle load: the Today page on a new connection each time while 200 idle connections are held open
+        (median and max of --repeat; target 0.3 s), with the sockets the server held open meanwhile.
+The server asks for its token (PAPERREC_TOKEN, sent as a bearer header), as a user's does.
 Embedder: `fake` (the tests' bag-of-words, 64 dimensions) or `real` (all-MiniLM-L6-v2; the cache is filled first,
 picks' sentences included, so no model loads while measuring). Warm cache either way.
 
@@ -19,6 +22,7 @@ Writes benchmarks/results/serve_speed.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -41,6 +45,8 @@ from speed import build_data  # noqa: E402
 from recommender.sources import read_listing, to_jsonl  # noqa: E402
 
 REAL_SERVER = "from recommender.web import serve; import sys; serve(port=int(sys.argv[1]))"
+TOKEN = "bench-token-0123456789"
+IDLE = 200
 WARM_REAL = """
 import sys
 from recommender.embed import open_embedder
@@ -57,6 +63,15 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def open_sockets(pid: int) -> int:
+    """How many sockets the process holds open."""
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd).startswith("socket:")
+    return count
 
 
 def rss_mb(pid: int) -> float:
@@ -94,7 +109,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         root = Path(tmp)
         home = root / "home"
         day_file, liked_file = setup(home, args.bench, root)
-        env = {**os.environ, "PAPERREC_HOME": str(home)}
+        env = {**os.environ, "PAPERREC_HOME": str(home), "PAPERREC_TOKEN": TOKEN}
         if args.embedder == "real":
             print("filling the embedding cache (real model, once)...", file=sys.stderr)
             subprocess.run([sys.executable, "-c", WARM_REAL, str(liked_file), str(day_file)], env=env, check=True)
@@ -108,7 +123,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         started = time.perf_counter()
         server = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE)
         try:
-            with httpx.Client(base_url=base, timeout=120) as client:
+            auth = {"authorization": f"Bearer {TOKEN}"}
+            with httpx.Client(base_url=base, timeout=120, headers=auth) as client:
                 while True:
                     try:
                         client.get("/status")
@@ -152,6 +168,19 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
                     assert answer.status_code == 303 and page.status_code == 200, answer.text
                 time.sleep(1.0)
                 rss_idle = rss_mb(server.pid)
+                idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(IDLE)]
+                try:
+                    time.sleep(0.5)  # the server accepts them
+                    held = open_sockets(server.pid)
+                    loaded = []
+                    for _ in range(args.repeat):
+                        began = time.perf_counter()
+                        page = httpx.get(f"{base}/?profile=bench", headers=auth, timeout=120)  # a new connection
+                        loaded.append(time.perf_counter() - began)
+                        assert page.status_code == 200, page.status_code
+                finally:
+                    for connection in idle:
+                        connection.close()
         finally:
             server.terminate()
             server.wait(10)
@@ -166,6 +195,10 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "likes": [round(x, 3) for x in likes],
         "rss_after_start_mb": round(rss_started, 1),
         "rss_idle_after_likes_mb": round(rss_idle, 1),
+        "idle_connections": IDLE,
+        "server_sockets_idle_held": held,
+        "warm_page_idle_held_s_median": round(statistics.median(loaded), 4),
+        "warm_page_idle_held_s_max": round(max(loaded), 4),
     }
 
 
