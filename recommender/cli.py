@@ -115,7 +115,10 @@ def model_options(command: F) -> F:
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"paperrec: error: {message}", err=True)
+    from .schema import printable
+
+    # a message may quote a profile's name or a file's text: no line breaks or escapes forge lines in a cron log
+    typer.echo(f"paperrec: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 

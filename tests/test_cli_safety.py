@@ -109,3 +109,21 @@ def test_info_never_loads_a_model(home, monkeypatch):
     assert "cache key    (known once the model has been loaded" in result.stdout
     pruned = CliRunner().invoke(app, ["cache", "prune", "--model", "some-org/a-hub-model"])
     assert pruned.exit_code == 2 and "--max-seq-length" in pruned.stderr
+
+
+def test_an_error_is_one_line_whatever_it_quotes(capsys):
+    """A message quoting a profile's name cannot forge lines or colours in a cron log."""
+    import pytest
+    import typer
+
+    from recommender.cli import handle_errors
+    from recommender.schema import PaperrecError
+
+    @handle_errors
+    def command() -> None:
+        raise PaperrecError("profile 'a\nFORGED paperrec: ok\x1b[31m\r' is broken")
+
+    with pytest.raises(typer.Exit):
+        command()
+    written = capsys.readouterr().err
+    assert written.count("\n") == 1 and "\x1b" not in written and "\r" not in written and "FORGED" in written

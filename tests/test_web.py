@@ -1157,3 +1157,64 @@ def test_categories_are_edited_on_the_profile_page(client, sr):
     assert sr.resolve() in days
     _post(client, "/profile/categories", category="math.AG")  # others: their own stored listings are ranked
     assert sr.resolve() not in days and "no day to show" in client.get("/?profile=sr").text
+
+
+# -- how uvicorn runs it --------------------------------------------------------------------------------------------
+
+
+def test_the_server_prints_no_control_characters_and_one_line_per_event():
+    import io
+    import logging
+
+    from recommender.web.serving import CleanStream, OneLine, connection_limit
+
+    out = io.StringIO()
+    CleanStream(out).write("profile 'a\x1b[31mred\x07\r' failed\x00\nnext\tline\n")
+    assert out.getvalue() == "profile 'ared ' failed\nnext line\n"
+    one_line = OneLine()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "Exception in ASGI app", (), sys.exc_info())
+    assert one_line.filter(record) and record.exc_info is None  # no traceback
+    again = logging.LogRecord("uvicorn.error", logging.ERROR, "", 0, "Exception in ASGI app", (), None)
+    assert not one_line.filter(again)  # the same line within LOG_EVERY seconds is held back
+    assert connection_limit(256) == 192 and connection_limit(20000) == 1000 and connection_limit(40) == 16
+
+
+def test_a_stalled_body_is_refused(client, sr, monkeypatch):
+    """A form whose body stops arriving is answered 408 once BODY_TIMEOUT passes, not held for ever."""
+    import asyncio
+
+    import recommender.web.security as security
+
+    monkeypatch.setattr(security, "BODY_TIMEOUT", 0.05)
+    app = client.app
+    sent = []
+
+    async def receive():
+        if not sent:
+            sent.append(1)
+            return {"type": "http.request", "body": b"csrf=", "more_body": True}
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/rate",
+        "raw_path": b"/rate",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8787"), (b"content-type", b"application/x-www-form-urlencoded")],
+        "server": ("127.0.0.1", 8787),
+        "scheme": "http",
+        "http_version": "1.1",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(app(scope, receive, send))
+    assert next(m for m in sent if isinstance(m, dict) and m["type"] == "http.response.start")["status"] == 408
