@@ -161,3 +161,16 @@ def test_idle_and_slow_connections_do_not_stop_the_server(home, tmp_path):
                 connection.close()
     written = log.read_bytes()
     assert len(written) < 2000 and b"Traceback" not in written, written[-2000:]
+
+
+def test_a_client_leaving_mid_post_is_quiet(home, tmp_path):
+    """A form or an upload whose sender goes away mid-body leaves no traceback, and the server goes on."""
+    log = tmp_path / "serve.log"
+    with _serving(home, log, PAPERREC_TOKEN=TOKEN) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        for path, kind in (("/rate", "application/x-www-form-urlencoded"), ("/new", "multipart/form-data; b=x")):
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as left:
+                head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {TOKEN}\r\n"
+                left.sendall(f"{head}Content-Type: {kind}\r\nContent-Length: 100000\r\n\r\ncsrf=abc".encode())
+            assert _get(f"{base}/status", token=TOKEN)[0] == 200
+    assert "Traceback" not in log.read_text() and len(log.read_text().splitlines()) <= 2, log.read_text()

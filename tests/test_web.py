@@ -304,6 +304,8 @@ def test_a_cross_site_get_has_no_side_effects(client, sr):
         answer = client.get(path, headers={"sec-fetch-site": "cross-site"})
         assert answer.status_code == 200 and "another site" in answer.text, path
         assert f'href="{html.escape(path)}"' in answer.text
+    same_site = client.get("/?profile=sr", headers={"sec-fetch-site": "same-site"})  # another port of 127.0.0.1
+    assert same_site.status_code == 200 and "another site" in same_site.text
     assert not _service(client).days and not _service(client).jobs and not seen_path().exists()
     assert client.get("/?profile=sr", headers={"sec-fetch-site": "same-origin"}).status_code == 200
     assert client.get("/?profile=sr", headers={"sec-fetch-site": "none"}).status_code == 200  # typed or bookmarked

@@ -28,6 +28,9 @@ BODY_TIMEOUT = 30.0  # seconds a request body may stall between two pieces
 # printable ASCII but space, double quote, comma, semicolon and backslash (a cookie value takes no others)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]+")
 _VOTE_PATH = re.compile(r"/vote/([^/]+)")
+# Sec-Fetch-Site values of a request another page made. same-site counts: any port of 127.0.0.1 is the same site,
+# and on a shared machine another user's server may be on one of them.
+FOREIGN = ("cross-site", "same-site")
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,7 @@ class Guard:
             if set_cookie:
                 await self._redirect_with_cookie(scope, send)
                 return
-        if scope["method"] in ("GET", "HEAD") and headers.get("sec-fetch-site") == "cross-site" and not vote:
+        if scope["method"] in ("GET", "HEAD") and headers.get("sec-fetch-site") in FOREIGN and not vote:
             # A link on another site may only show the way in: the page itself ranks a day and marks picks seen.
             target = local_target(scope)
             message = "This link came from another site. Open the page from paperrec:"
