@@ -102,7 +102,7 @@ def test_paperrec_serve_asks_for_its_token_and_its_printed_url_opens_the_page(ho
 
 
 def test_a_token_on_the_command_line_is_refused(home):
-    for options in (["--token", TOKEN], ["--no-token", "--host", "192.0.2.1"]):
+    for options in (["--token", TOKEN], ["--no-token", "--host", "192.0.2.1"], ["--allow-host", "a/b"]):
         done = subprocess.run(
             [sys.executable, "-m", "recommender", "serve", *options],
             cwd=REPO,
@@ -112,7 +112,8 @@ def test_a_token_on_the_command_line_is_refused(home):
             timeout=60,
         )
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
-        assert ("PAPERREC_TOKEN" if "--token" in options else "loopback") in done.stderr
+        expected = {"--token": "PAPERREC_TOKEN", "--no-token": "loopback", "--allow-host": "--allow-host"}
+        assert expected[options[0]] in done.stderr
     assert not (home / "state" / "serve-token").exists()
 
 

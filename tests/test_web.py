@@ -260,8 +260,12 @@ def test_a_token_guards_every_request(sr):
 
 def test_the_401_page_names_the_token_file(sr, tmp_path):
     kept = tmp_path / "serve-token"
-    with _client(token="lab-secret-123", token_path=kept) as client:
-        assert str(kept) in html.unescape(client.get("/").text)
+    app = create_app(Settings(token="lab-secret-123", token_path=kept))
+    with TestClient(app, client=("127.0.0.1", 50000)) as near:  # a user of this machine can read the file
+        assert str(kept) in html.unescape(near.get(BASE + "/").text)
+    with TestClient(create_app(Settings(token="lab-secret-123", token_path=kept)), client=("192.0.2.7", 5000)) as far:
+        refused = far.get(BASE + "/")  # no request leaves this process: the client address is only in the scope
+        assert refused.status_code == 401 and str(kept) not in html.unescape(refused.text)
 
 
 def test_the_token_redirect_stays_on_this_server(sr):

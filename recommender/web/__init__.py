@@ -41,6 +41,9 @@ def serve(
     The token is `token` if given, else $PAPERREC_TOKEN, else the one kept in PAPERREC_HOME/state/serve-token.
     Example: serve(port=8787, open_browser=True)
     """
+    names = tuple(check_host_name(name) for name in allow_hosts)  # usage errors first: no token file is made
+    if no_token:
+        check_bind(host, None)
     secret = None if no_token else (ServerToken(token) if token else server_token())
     check_bind(host, secret.value if secret else None)
     settings = Settings(
@@ -48,7 +51,7 @@ def serve(
         port=port,
         token=secret.value if secret else None,
         token_path=secret.path if secret else None,
-        allow_hosts=tuple(check_host_name(name) for name in allow_hosts),
+        allow_hosts=names,
     )
     run(settings, open_browser=open_browser)
 

@@ -25,6 +25,7 @@ from ..sources.taxonomy import category_groups
 from . import onboard
 from .security import (
     MAX_FORM,
+    WAY_IN,
     Forbidden,
     Guard,
     TooLarge,
@@ -81,7 +82,7 @@ def _way_in(settings: Settings) -> str:
             "Open the address that paperrec serve printed (it ends in ?token=...), "
             f"or add ?token= and the token kept in {settings.token_path} to this address once."
         )
-    return "Open the address that paperrec serve printed (it ends in ?token=...), or add ?token=YOUR_TOKEN once."
+    return WAY_IN
 
 
 def create_app(settings: Settings) -> Starlette:

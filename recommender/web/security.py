@@ -31,6 +31,7 @@ _VOTE_PATH = re.compile(r"/vote/([^/]+)")
 # Sec-Fetch-Site values of a request another page made. same-site counts: any port of 127.0.0.1 is the same site,
 # and on a shared machine another user's server may be on one of them.
 FOREIGN = ("cross-site", "same-site")
+WAY_IN = "Open the address that paperrec serve printed (it ends in ?token=...)."
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,9 @@ class Guard:
         if self.token is not None and not vote:
             allowed, set_cookie = self._token_ok(scope, headers)
             if not allowed:
-                message = "this paperrec server needs its token. " + self.way_in
+                # The token file's path helps only someone on this machine: others learn no user name from it.
+                local = is_loopback(str((scope.get("client") or ("",))[0]))
+                message = "this paperrec server needs its token. " + (self.way_in if local else WAY_IN)
                 await self._refuse(send, 401, message, [(b"www-authenticate", b'Bearer realm="paperrec"')])
                 return
             if set_cookie:
