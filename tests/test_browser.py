@@ -38,23 +38,25 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serving(home: Path, tmp_path: Path, **env: str):
-    """`paperrec serve` in a process of its own (the fake model; env may point arXiv elsewhere): (url, process)."""
+def _serving(home: Path, tmp_path: Path, token: str | None = None, **env: str):
+    """`paperrec serve` in a process of its own (the fake model; env may point arXiv elsewhere): (url, process).
+    Without a token it runs with --no-token."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port), "--no-token"],
+        [sys.executable, "-m", "tests.web_launcher", str(port), *([] if token else ["--no-token"])],
         cwd=REPO,
-        env={**os.environ, "PAPERREC_HOME": str(home), **env},
+        env={**os.environ, "PAPERREC_HOME": str(home), **env, **({"PAPERREC_TOKEN": token} if token else {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    ready = urllib.request.Request(f"{url}/status", headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         deadline = time.monotonic() + 300  # ends only a start that is stuck, however loaded the machine
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/status", timeout=2) as answer:
+                with urllib.request.urlopen(ready, timeout=2) as answer:
                     if answer.status == 200:
                         break
             except OSError:
@@ -303,3 +305,21 @@ def test_sharpen_shows_its_batch_without_a_reload(home, example_listing, tmp_pat
         _until(browser, process, lambda d: len(_picks(d)) == 10)
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-job]")
     assert browser.find_element(By.ID, "suggest").text == "Suggest another batch"
+
+
+def test_the_printed_address_logs_a_browser_in(home, example_listing, tmp_path, browser):
+    """Without its token the page is a 401 that says how to get in; the address serve printed sets a cookie
+    (HttpOnly, SameSite=Lax), drops the token from the address bar, and the page works from then on."""
+    _write_home(home, example_listing)
+    token = "browser-token-0123456789"
+    with _serving(home, tmp_path, token=token) as (url, _):
+        browser.get(f"{url}/?profile=sr")
+        assert "needs its token" in browser.page_source and 'data-action="like"' not in browser.page_source
+        printed = next(
+            word for word in (tmp_path / "server.log").read_text().split() if word.startswith(f"{url}/?token=")
+        )
+        browser.get(printed.replace("/?", "/?profile=sr&"))
+        assert "token" not in browser.current_url and browser.current_url.startswith(url)
+        _wait_for(browser, lambda b: _picks(b))
+        cookie = next(c for c in browser.get_cookies() if c["name"].startswith("paperrec_token"))
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["value"] == token
