@@ -26,6 +26,8 @@ profile_app = typer.Typer(help="Create, inspect and delete profiles.", no_args_i
 app.add_typer(profile_app, name="profile")
 cache_app = typer.Typer(help="Inspect and prune the embedding cache.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
+user_app = typer.Typer(help="Lab users of 'paperrec serve --users'.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(user_app, name="user")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DEBUG_ENV = "PAPERREC_DEBUG"
@@ -525,6 +527,10 @@ def today(
         ),
     ] = False,
     all_sentences: AllSentencesOption = False,
+    all_users: Annotated[
+        bool,
+        typer.Option("--all-users", help="Run the morning for every lab user (paperrec user add), e.g. from cron."),
+    ] = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -532,6 +538,10 @@ def today(
 
     Example: paperrec today --profile vision
     """
+    if all_users:
+        arguments = {k: v for k, v in locals().items() if k != "all_users"}
+        _for_each_user(inspect.unwrap(today), arguments)
+        return
     from .run import run_today, seen_memory
 
     _check_format(fmt, output, profile)
@@ -594,6 +604,48 @@ def today(
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
     _exit_for_failures(run, mail_errors, unsaved)
+
+
+def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> None:
+    """Run a command once per lab user, in their own files, with one model; one user's failure stops no other.
+
+    The exit status follows the one-user rules over all of them: 75 when every failure may pass by itself, else 1.
+    """
+    from .users import read_users
+
+    if arguments.get("profile") or arguments.get("output") is not None:
+        raise UsageError("--all-users runs every user's own profiles: drop --profile and --output")
+    names = sorted(read_users())
+    if not names:
+        raise NotFound("no lab users: add one with 'paperrec user add NAME'")
+    loaded = arguments["settings"].embedder()
+    shared = _LoadedModel(loaded)
+    codes = []
+    for name in names:
+        typer.echo(f"paperrec: user {name}", err=True)
+        try:
+            with paths.as_user(name):
+                command(**{**arguments, "settings": shared})
+        except typer.Exit as stop:
+            codes.append(stop.exit_code)
+        except PaperrecError as error:
+            typer.echo(f"paperrec: error: user {name}: {error}", err=True)
+            codes.append(EX_TEMPFAIL if isinstance(error, TemporaryFailure) else 1)
+    failed = [code for code in codes if code]
+    if failed:
+        raise typer.Exit(EX_TEMPFAIL if all(code == EX_TEMPFAIL for code in failed) else 1)
+
+
+class _LoadedModel(ModelSettings):
+    """Model settings whose embedder is already loaded: every lab user's run shares the one model and cache."""
+
+    def __init__(self, embedder: Any):
+        super().__init__()
+        object.__setattr__(self, "loaded", embedder)
+
+    def embedder(self):  # -> CachedEmbedder
+        """The one embedder, for each user in turn."""
+        return self.loaded
 
 
 @app.command("email")
@@ -745,6 +797,9 @@ def serve(
         list[str] | None,
         typer.Option("--allow-host", help="Another name the server answers to (repeatable); its own IPs always are."),
     ] = None,
+    users: Annotated[
+        bool, typer.Option("--users", help="One server for a lab: each user logs in (paperrec user add) to their own.")
+    ] = False,
     token: Annotated[str | None, typer.Option("--token", hidden=True)] = None,
 ) -> None:
     """Serve the web page: today's picks with like / not interested, sharpen a profile, history.
@@ -761,7 +816,9 @@ def serve(
         )
     from .web import serve as serve_page  # starlette and uvicorn load only for this command
 
-    serve_page(host=host, port=port, open_browser=open_browser, no_token=no_token, allow_hosts=allow_host or ())
+    serve_page(
+        host=host, port=port, open_browser=open_browser, no_token=no_token, allow_hosts=allow_host or (), users=users
+    )
 
 
 @app.command()
@@ -1119,6 +1176,69 @@ def profile_delete(
         typer.confirm(f"Delete {path}?", abort=True)
     path.unlink()
     typer.echo(f"deleted {path}", err=True)
+
+
+def _show_secret(name: str, secret: str, verb: str) -> None:
+    typer.echo(
+        f"{verb} {name}: give them this secret now, it is shown only once (paperrec user reset makes another)", err=True
+    )
+    typer.echo(secret)
+
+
+@user_app.command("add")
+@handle_errors
+def user_add(name: Annotated[str, typer.Argument(help="Lower-case letters, digits, '-' or '_'.")]) -> None:
+    """Add a lab user and print their one-time secret (only its argon2 hash is kept, in users.toml).
+
+    Example: paperrec user add ada
+    """
+    from .users import add_user
+
+    _show_secret(name, add_user(name), "added")
+
+
+@user_app.command("reset")
+@handle_errors
+def user_reset(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Give a lab user a new secret; the old one stops working and their browsers log in again.
+
+    Example: paperrec user reset ada
+    """
+    from .users import reset_user
+
+    _show_secret(name, reset_user(name), "new secret for")
+
+
+@user_app.command("remove")
+@handle_errors
+def user_remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Remove a lab user: they can no longer log in; their folder is kept.
+
+    Example: paperrec user remove ada
+    """
+    from .users import remove_user
+
+    folder = remove_user(name)
+    typer.echo(f"removed {name}; their files stay in {folder}", err=True)
+
+
+@user_app.command("list")
+@handle_errors
+def user_list() -> None:
+    """List the lab users, the day each was added and how many profiles they have.
+
+    Example: paperrec user list
+    """
+    from .users import read_users, users_path
+
+    users = read_users()
+    if not users:
+        typer.echo(f"no lab users in {users_path()}; add one with 'paperrec user add NAME'", err=True)
+        return
+    for name in sorted(users):
+        folder = paths.users_dir() / name / "profiles"
+        count = len(list(folder.glob("*.toml"))) if folder.is_dir() else 0
+        typer.echo(f"{name:<24} added {users[name].added or '?':<10} {count:>3} profiles")
 
 
 def run() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .paths import home
+from .paths import user_root
 from .schema import PaperrecError
 
 SECURITIES = ("starttls", "ssl", "none")
@@ -35,8 +35,8 @@ _EXAMPLE_LINE = (
 
 
 def config_path() -> Path:
-    """The settings file."""
-    return home() / "config.toml"
+    """The settings file (a lab user's own: the digest's recipients are theirs)."""
+    return user_root() / "config.toml"
 
 
 @dataclass(frozen=True)

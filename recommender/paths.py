@@ -9,6 +9,7 @@ import re
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,9 +33,44 @@ def home() -> Path:
     return Path(platformdirs.user_data_dir("paperrec", appauthor=False))
 
 
+# The lab user whose files a request or a run reads and writes; None for a one-person home.
+_USER: ContextVar[str | None] = ContextVar("paperrec_user", default=None)
+
+
+def current_user() -> str | None:
+    """The lab user this code runs for (see as_user), or None outside a lab."""
+    return _USER.get()
+
+
+@contextmanager
+def as_user(name: str | None) -> Iterator[None]:
+    """Run the block with one lab user's own files (users/NAME/ under the home); None is the home itself.
+
+    Profiles, state (votes, seen-memory, link secret), rankers and config.toml move to the user's folder.
+    Listings and the embedding cache stay at the top, so each paper is embedded once for the whole lab.
+    The choice follows the context: asyncio tasks and starlette's thread pool inherit it.
+    """
+    token = _USER.set(name)
+    try:
+        yield
+    finally:
+        _USER.reset(token)
+
+
+def users_dir() -> Path:
+    """The folder holding each lab user's own files."""
+    return home() / "users"
+
+
+def user_root() -> Path:
+    """The root of the current user's own files: users/NAME/ in a lab, else the home itself."""
+    name = _USER.get()
+    return home() if name is None else users_dir() / name
+
+
 def profiles_dir() -> Path:
     """Where the user's profiles live."""
-    return home() / "profiles"
+    return user_root() / "profiles"
 
 
 def cache_path() -> Path:
@@ -62,7 +98,7 @@ def _slug(name: str) -> str:
 
 def ranker_path(profile_name: str) -> Path:
     """The fitted ranker stored for a profile (derived data: deleting it only costs a refit)."""
-    return home() / "cache" / "rankers" / f"{_slug(profile_name) or 'profile'}.npz"
+    return user_root() / "cache" / "rankers" / f"{_slug(profile_name) or 'profile'}.npz"
 
 
 def onnx_dir(model_id: str) -> Path:
@@ -72,7 +108,7 @@ def onnx_dir(model_id: str) -> Path:
 
 def state_dir() -> Path:
     """Run state: the last ranking shown (later the seen-memory)."""
-    return home() / "state"
+    return user_root() / "state"
 
 
 def last_ranking_path() -> Path:
@@ -250,7 +286,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
     while True:
         tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask
+            # the kernel applies the umask; a given mode applies from the start, so a secret is never readable
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode & 0o777)
             break
         except FileExistsError:
             continue

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from .paths import create_private_file, state_dir
+from .paths import create_private_file, current_user, state_dir
 from .schema import PaperrecError
 
 ACTIONS = ("like", "dislike")
@@ -161,5 +161,10 @@ def is_signed(token: str) -> bool:
 
 
 def vote_url(base_url: str, profile: str, arxiv_id: str, action: str, *, issued: date | None = None) -> str:
-    """The one-click vote link: f'{base_url}/vote/{token}' (GET shows a confirmation, POST records the vote)."""
-    return f"{base_url.rstrip('/')}/vote/{vote_token(profile, arxiv_id, action, issued=issued)}"
+    """The one-click vote link: f'{base_url}/vote/{token}' (GET shows a confirmation, POST records the vote).
+
+    A lab user's link is f'{base_url}/u/{user}/vote/{token}', signed with that user's own secret.
+    """
+    user = current_user()
+    prefix = f"/u/{user}" if user is not None else ""
+    return f"{base_url.rstrip('/')}{prefix}/vote/{vote_token(profile, arxiv_id, action, issued=issued)}"

@@ -1,0 +1,199 @@
+"""Lab users: the store (names, argon2 hashes in a 0600 users.toml), the login throttle, the per-user paths, and
+`paperrec user` and `paperrec today --all-users`."""
+
+from __future__ import annotations
+
+import stat
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender import paths, users
+from recommender.cli import app
+from recommender.schema import NotFound, UsageError
+from recommender.sources import read_listing, to_jsonl
+from tests.test_web import REPO
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    """argon2 at its smallest cost: the tests check the logic, not the hash's strength (which stays the default)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def test_add_keeps_only_a_hash_in_a_0600_file_and_the_secret_verifies(home):
+    secret = users.add_user("ada")
+    text = users.users_path().read_text()
+    assert secret not in text and "$argon2id$" in text
+    assert stat.S_IMODE(users.users_path().stat().st_mode) == 0o600
+    assert (home / "users" / "ada" / "profiles").is_dir()
+    assert users.verify("ada", secret)
+    assert not users.verify("ada", secret + "x")
+    assert not users.verify("bob", secret)  # an unknown name is no error, only a failed login
+    assert not users.verify("../ada", secret)
+
+
+def test_the_users_file_is_never_readable_by_others_even_while_written(home, monkeypatch):
+    modes = []
+    real_open = paths.os.open
+
+    def spying_open(path, flags, mode=0o777, *args, **kwargs):
+        if str(path).endswith(".tmp") and "users.toml" in str(path):
+            modes.append(mode)
+        return real_open(path, flags, mode, *args, **kwargs)
+
+    monkeypatch.setattr(paths.os, "open", spying_open)
+    users.add_user("ada")
+    users.add_user("bob")
+    assert modes and all(mode == 0o600 for mode in modes)
+
+
+def test_reset_changes_the_secret_and_remove_keeps_the_folder(home):
+    old = users.add_user("ada")
+    new = users.reset_user("ada")
+    assert new != old and users.verify("ada", new) and not users.verify("ada", old)
+    folder = users.remove_user("ada")
+    assert folder == home / "users" / "ada" and folder.is_dir()
+    assert users.read_users() == {}
+    with pytest.raises(NotFound):
+        users.reset_user("ada")
+    with pytest.raises(NotFound):
+        users.remove_user("ada")
+
+
+@pytest.mark.parametrize("name", ["", "Ada", "../x", "a/b", ".ada", "-ada", "a" * 33, "ada\n", "ad a", "ädä"])
+def test_names_must_be_safe_folder_names(name):
+    with pytest.raises(UsageError, match="invalid user name"):
+        users.add_user(name)
+    assert not users.users_path().exists()
+
+
+def test_a_name_is_added_once(home):
+    users.add_user("ada")
+    with pytest.raises(UsageError, match="already exists"):
+        users.add_user("ada")
+
+
+def test_adds_at_once_all_land_under_the_lock(home):
+    names = [f"u{i}" for i in range(8)]
+    threads = [threading.Thread(target=users.add_user, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(users.read_users()) == names
+
+
+def test_throttle_counts_failures_per_key_within_the_window():
+    now = [1000.0]
+    throttle = users.Throttle(limit=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert throttle.wait(["ada"]) == 0
+        throttle.failed(["ada"])
+    assert throttle.wait(["ada"]) == pytest.approx(60)
+    assert throttle.wait(["bob"]) == 0  # another key is untouched
+    now[0] += 59
+    assert throttle.wait(["ada"]) == pytest.approx(1)
+    now[0] += 1
+    assert throttle.wait(["ada"]) == 0  # the failures left the window
+    throttle.failed(["ada"] * 3)
+    assert throttle.wait(["ada"]) == pytest.approx(60)
+    throttle.forget("ada")
+    assert throttle.wait(["ada"]) == 0
+
+
+def test_the_user_context_moves_profiles_state_and_config_but_not_listings_or_cache(home):
+    shared = (paths.listings_dir(), paths.cache_path(), paths.locks_dir())
+    assert paths.profiles_dir() == home / "profiles" and paths.current_user() is None
+    with paths.as_user("ada"):
+        assert paths.current_user() == "ada"
+        assert paths.profiles_dir() == home / "users" / "ada" / "profiles"
+        assert paths.state_dir() == home / "users" / "ada" / "state"
+        assert paths.ranker_path("vision").is_relative_to(home / "users" / "ada")
+        from recommender.config import config_path
+        from recommender.signing import secret_path
+
+        assert config_path() == home / "users" / "ada" / "config.toml"
+        assert secret_path() == home / "users" / "ada" / "state" / "link-secret"
+        assert (paths.listings_dir(), paths.cache_path(), paths.locks_dir()) == shared
+    assert paths.profiles_dir() == home / "profiles"
+
+
+def test_vote_links_name_the_user_and_are_signed_with_their_own_secret(home):
+    from recommender.schema import PaperrecError
+    from recommender.signing import read_vote_token, vote_url
+
+    with paths.as_user("ada"):
+        url = vote_url("http://10.0.0.5:8787", "vision", "2104.10642", "like")
+    assert url.startswith("http://10.0.0.5:8787/u/ada/vote/")
+    token = url.rsplit("/", 1)[1]
+    with paths.as_user("ada"):
+        assert read_vote_token(token).profile == "vision"
+    with paths.as_user("bob"), pytest.raises(PaperrecError, match="signature"):
+        read_vote_token(token)
+    assert vote_url("http://127.0.0.1:8787", "vision", "2104.10642", "like").startswith("http://127.0.0.1:8787/vote/")
+
+
+# -- the command line ---------------------------------------------------------------------------------------------
+
+
+def test_user_commands(home):
+    added = runner.invoke(app, ["user", "add", "ada"])
+    assert added.exit_code == 0, added.output
+    secret = added.stdout.strip()
+    assert "shown only once" in added.stderr and users.verify("ada", secret)
+    assert runner.invoke(app, ["user", "add", "Ada"]).exit_code == 2
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.stdout.split()[:2] == ["ada", "added"]
+    reset = runner.invoke(app, ["user", "reset", "ada"])
+    assert reset.exit_code == 0 and users.verify("ada", reset.stdout.strip())
+    removed = runner.invoke(app, ["user", "remove", "ada"])
+    assert removed.exit_code == 0 and "their files stay" in removed.stderr
+    assert runner.invoke(app, ["user", "remove", "ada"]).exit_code == 1
+    assert "no lab users" in runner.invoke(app, ["user", "list"]).stderr
+
+
+def _lab_user(home, name: str, profile: str | None = "super-resolution") -> None:
+    users.add_user(name)
+    if profile is not None:
+        text = (REPO / "profiles" / f"{profile}.toml").read_text()
+        (home / "users" / name / "profiles" / "mine.toml").write_text(text)
+
+
+def test_today_all_users_runs_each_user_once_with_one_model_and_a_broken_profile_is_one_line(
+    home, fake_model, example_listing
+):
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    _lab_user(home, "ada")
+    _lab_user(home, "bob", "medical-segmentation")
+    _lab_user(home, "cy")
+    (home / "users" / "bob" / "profiles" / "broken.toml").write_text("liked = [\n")
+    result = runner.invoke(app, ["today", "--all-users", "--offline", "--top", "3"])
+    assert result.exit_code == 1, result.output  # a broken profile is an error, as for one user
+    assert [line for line in result.stderr.splitlines() if "user " in line and "error" not in line] == [
+        "paperrec: user ada",
+        "paperrec: user bob",
+        "paperrec: user cy",
+    ]
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "broken" in errors[0]
+    for name in ("ada", "bob", "cy"):  # each user's seen-memory is their own
+        assert (home / "users" / name / "state" / "seen.sqlite3").is_file()
+    assert not (home / "state" / "seen.sqlite3").exists()
+    assert len(fake_model) == 1  # one model for the lab
+    texts = fake_model[0].texts
+    assert len(texts) == len(set(texts))  # the shared cache: no paper embedded twice across users
+
+
+def test_today_all_users_refuses_profile_and_output_and_needs_users(home, fake_model):
+    assert runner.invoke(app, ["today", "--all-users", "--offline"]).exit_code == 1
+    _lab_user(home, "ada")
+    result = runner.invoke(app, ["today", "--all-users", "-p", "mine"])
+    assert result.exit_code == 2 and "--all-users" in result.stderr
