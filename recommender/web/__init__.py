@@ -21,7 +21,12 @@ __all__ = ["Settings", "create_app", "serve"]
 
 
 def create_app(settings: Settings | None = None):
-    """The ASGI app for these settings (see recommender.web.app.create_app)."""
+    """The ASGI app for these settings (see recommender.web.app.create_app; a lab's: web.lab.create_lab)."""
+    settings = settings or Settings()
+    if settings.users:
+        from .lab import create_lab
+
+        return create_lab(settings)
     from .app import create_app as build
 
     return build(settings or Settings())
@@ -35,13 +40,18 @@ def serve(
     *,
     no_token: bool = False,
     allow_hosts: Sequence[str] = (),
+    users: bool = False,
 ) -> None:
-    """Serve the web page on host:port until interrupted; every page asks for the token unless no_token (loopback).
+    """Serve the web page on host:port until interrupted; every page asks for the token unless no_token (loopback),
+    or with users for a login (web/lab.py).
 
     The token is `token` if given, else $PAPERREC_TOKEN, else the one kept in PAPERREC_HOME/state/serve-token.
     Example: serve(port=8787, open_browser=True)
     """
     names = tuple(check_host_name(name) for name in allow_hosts)  # usage errors first: no token file is made
+    if users:  # each user logs in: no server token
+        run(Settings(host=host, port=port, allow_hosts=names, users=True), open_browser=open_browser)
+        return
     if no_token:
         check_bind(host, None)
     secret = None if no_token else (ServerToken(token) if token else server_token())
@@ -62,7 +72,13 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
 
     from .serving import serve_app
 
-    check_bind(settings.host, settings.token)
+    if settings.users:
+        from ..users import read_users
+
+        if not read_users():
+            raise PaperrecError("no lab users yet: add one with 'paperrec user add NAME'")
+    else:
+        check_bind(settings.host, settings.token)
     app = create_app(settings)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     url = f"http://{shown}:{settings.port}/"

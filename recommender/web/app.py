@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
-from ..paths import profiles_dir
+from ..paths import current_user, profiles_dir
 from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..sources.taxonomy import category_groups
@@ -85,8 +85,9 @@ def _way_in(settings: Settings) -> str:
     return WAY_IN
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The web app for these settings (one Service, one CSRF token per app), wrapped in the Host/token guard."""
+def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
+    """The web app for these settings (one Service, one CSRF token per app), wrapped in the Host/token guard (a lab
+    puts its own guard around each user's app)."""
     service = Service(settings)
     csrf = new_csrf_token()
     environment().globals["arxiv_groups"] = category_groups  # the category picker's list, on any page
@@ -112,6 +113,8 @@ def create_app(settings: Settings) -> Starlette:
                 profiles=profiles,
                 page=name,
                 here=here,
+                lab_user=current_user(),
+                root=request.scope.get("root_path", ""),
                 **context,
             )
         )
@@ -448,6 +451,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.service = service
     app.state.csrf = csrf
+    if not guard:
+        return app
     guarded = Guard(
         app,
         hosts=allowed_hosts(settings.host, settings.port, settings.allow_hosts),

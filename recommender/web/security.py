@@ -27,7 +27,7 @@ MIN_TOKEN = 8
 BODY_TIMEOUT = 30.0  # seconds a request body may stall between two pieces
 # printable ASCII but space, double quote, comma, semicolon and backslash (a cookie value takes no others)
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]+")
-_VOTE_PATH = re.compile(r"/vote/([^/]+)")
+_VOTE_PATH = re.compile(r"(?:/u/([a-z][a-z0-9_-]{0,31}))?/vote/([^/]+)")  # a lab user's links name them
 # Sec-Fetch-Site values of a request another page made. same-site counts: any port of 127.0.0.1 is the same site,
 # and on a shared machine another user's server may be on one of them.
 FOREIGN = ("cross-site", "same-site")
@@ -164,11 +164,28 @@ def local_target(scope: Scope) -> str:
 
 
 def signed_vote(path: str) -> bool:
-    """True for /vote/TOKEN when TOKEN is a vote link this home signed: its signature is its authority."""
+    """True for /vote/TOKEN when TOKEN is a vote link this home signed: its signature is its authority.
+
+    A lab user's link, /u/NAME/vote/TOKEN, is checked with that user's own secret.
+    """
     from ..signing import is_signed
 
     match = _VOTE_PATH.fullmatch(path)
-    return match is not None and is_signed(match.group(1))
+    if match is None:
+        return False
+    user, token = match.groups()
+    if user is None:
+        return is_signed(token)
+    from ..paths import as_user
+    from ..users import read_users
+
+    try:
+        if user not in read_users():  # no secret is made for a name that is no lab user
+            return False
+    except PaperrecError:
+        return False
+    with as_user(user):
+        return is_signed(token)
 
 
 def same_origin(value: str, host: str) -> bool:

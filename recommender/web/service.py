@@ -7,6 +7,7 @@ profile editor (locked, text kept), then re-scores the day with the refitted ran
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import time
 import traceback
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..paths import profiles_dir
+from ..paths import current_user, profiles_dir
 from ..profile import Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, NotFound, Paper, PaperrecError
 from .day import Action, Day, last_ranked_day, stored_day
@@ -43,6 +44,7 @@ class Settings:
     embedder: Callable[[], CachedEmbedder] | None = None  # default: open_embedder()
     fetch: Callable[..., tuple[Listing, str | None]] | None = None  # default: arXiv (sources.arxiv.fetch_listing)
     page_wait: float = 0.25  # seconds a page waits for a day being ranked before it says "ranking..."
+    users: bool = False  # a lab: a login per user, each with their own files (web/lab.py)
 
 
 class _Serialised:
@@ -281,7 +283,9 @@ class Service:
             with contextlib.suppress(Exception):
                 day.prefetch()
 
-        threading.Thread(target=work, name="paperrec prefetch", daemon=True).start()
+        # a thread runs in the starter's context: a lab user's work stays in that user's files
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(work,), name="paperrec prefetch", daemon=True).start()
 
     def forget_day(self, path: Path) -> None:
         """Drop the profile's day, so the next page ranks the stored listings of its new categories."""
@@ -301,6 +305,8 @@ class Service:
 
     def vote_profile(self, vote: Vote) -> Path:
         """The profile file a vote link names; NotFound, naming no file, when there is no such profile."""
+        if vote.by_path and current_user() is not None:  # a lab user's links name profiles: a path could be anyone's
+            raise NotFound("this vote link names a file, and a lab's links name profiles")
         if vote.by_path:  # a link sent before links named profiles: it carries the file's path
             path = Path(vote.profile)
             if not path.is_file():
@@ -404,7 +410,8 @@ class Service:
             finally:
                 job.finished = time.time()
 
-        threading.Thread(target=target, name=f"paperrec {name}", daemon=True).start()
+        context = contextvars.copy_context()  # a lab user's job works on that user's files
+        threading.Thread(target=context.run, args=(target,), name=f"paperrec {name}", daemon=True).start()
         return job
 
     def start_job(self, key: str, work: Callable[[Job], Any]) -> Job:

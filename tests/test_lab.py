@@ -1,0 +1,220 @@
+"""`paperrec serve --users` through starlette's test client: login, sessions, throttling, and one user trying every
+route on another's data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from recommender import paths, users
+from recommender.profile import load_profile
+from recommender.sources import read_listing, to_jsonl
+from recommender.web import Settings, create_app
+from tests.test_web import BASE, REPO
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def lab(home, fake_model, example_listing):
+    """A lab of ada and bob, each with a profile 'sr' (different files), bob also with 'bob-only'; one stored day."""
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    secrets = {name: users.add_user(name) for name in ("ada", "bob")}
+    ada, bob = home / "users" / "ada" / "profiles", home / "users" / "bob" / "profiles"
+    (ada / "sr.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
+    (bob / "sr.toml").write_text((REPO / "profiles" / "medical-segmentation.toml").read_text())
+    (bob / "bob-only.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
+    app = create_app(Settings(users=True, page_wait=30))
+    return app, secrets
+
+
+def _client(app) -> TestClient:
+    return TestClient(app, base_url=BASE, follow_redirects=False, raise_server_exceptions=False)
+
+
+def _login(client: TestClient, name: str, secret: str, next_path: str = "/"):
+    csrf = client.app.lab.csrf
+    return client.post("/login", data={"name": name, "secret": secret, "csrf": csrf, "next": next_path})
+
+
+def _logged_in(app, name: str, secret: str) -> TestClient:
+    client = _client(app)
+    assert _login(client, name, secret).status_code == 303
+    return client
+
+
+def _csrf(app, name: str) -> str:
+    return app.lab.app_of(name).state.csrf
+
+
+def _snapshot(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_pages_need_a_login_and_the_session_cookie_is_httponly_and_lax(lab):
+    app, secrets = lab
+    with _client(app) as client:
+        first = client.get("/profile?profile=sr")
+        assert first.status_code == 303 and first.headers["location"] == "/login?next=%2Fprofile%3Fprofile%3Dsr"
+        assert client.post("/rate", data={"csrf": _csrf(app, "ada"), "profile": "sr"}).status_code == 401
+        page = client.get("/login?next=%2Fprofile%3Fprofile%3Dsr")
+        assert page.status_code == 200 and 'name="secret"' in page.text and "content-security-policy" in page.headers
+        wrong = _login(client, "ada", secrets["bob"])
+        assert wrong.status_code == 401 and "wrong name or secret" in wrong.text
+        assert _login(client, "eve", secrets["ada"]).status_code == 401
+        done = _login(client, "ada", secrets["ada"], "/profile?profile=sr")
+        assert done.status_code == 303 and done.headers["location"] == "/profile?profile=sr"
+        cookie = done.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+        profile = client.get("/profile?profile=sr")
+        assert profile.status_code == 200 and "Log out ada" in profile.text
+
+
+@pytest.mark.parametrize("wanted", ["//evil.example/x", "http://evil.example/", "/\\evil.example", "evil", "/a b"])
+def test_the_login_goes_only_to_a_path_of_this_server(lab, wanted):
+    app, secrets = lab
+    with _client(app) as client:
+        assert _login(client, "ada", secrets["ada"], wanted).headers["location"] == "/"
+
+
+def test_the_login_form_needs_its_csrf_token_and_our_origin(lab):
+    app, secrets = lab
+    with _client(app) as client:
+        bare = client.post("/login", data={"name": "ada", "secret": secrets["ada"]})
+        assert bare.status_code == 403
+        foreign = client.post(
+            "/login",
+            data={"name": "ada", "secret": secrets["ada"], "csrf": app.lab.csrf},
+            headers={"origin": "http://evil.example"},
+        )
+        assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+
+
+def test_logins_are_throttled_per_name_and_per_client(lab):
+    app, secrets = lab
+    now = [0.0]
+    app.lab.by_name.clock = app.lab.by_client.clock = lambda: now[0]
+    with _client(app) as client:
+        for _ in range(5):
+            assert _login(client, "ada", "guess").status_code == 401
+        held = _login(client, "ada", secrets["ada"])  # even the right secret waits: guesses cannot go on
+        assert held.status_code == 429 and "too many failed logins" in held.text
+        now[0] += 15 * 60
+        assert _login(client, "ada", secrets["ada"]).status_code == 303
+        for i in range(20):  # one client trying many names
+            _login(client, f"nobody{i}", "guess")
+        assert _login(client, "bob", secrets["bob"]).status_code == 429
+        now[0] += 15 * 60
+        assert _login(client, "bob", secrets["bob"]).status_code == 303
+
+
+def test_logout_reset_and_remove_end_sessions(lab):
+    app, secrets = lab
+    with _logged_in(app, "ada", secrets["ada"]) as ada, _logged_in(app, "bob", secrets["bob"]) as bob:
+        assert ada.post("/logout", data={}).status_code == 403  # a cross-site form cannot log anyone out
+        out = ada.post("/logout", data={"csrf": _csrf(app, "ada")})
+        assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+        assert ada.get("/profile").status_code == 303
+        assert bob.get("/profile").status_code == 200
+        users.reset_user("bob")
+        assert bob.get("/profile").status_code == 303
+        bob2 = _logged_in(app, "ada", secrets["ada"])
+        users.remove_user("ada")
+        assert bob2.get("/profile").status_code == 303
+
+
+def test_a_user_can_never_see_or_change_another_users_data(lab, home):
+    from recommender.signing import vote_token
+
+    app, secrets = lab
+    bob_folder = home / "users" / "bob"
+    ada = _logged_in(app, "ada", secrets["ada"])
+    bob = _logged_in(app, "bob", secrets["bob"])
+    assert bob.get("/?profile=bob-only").status_code == 200  # bob's day ranked and shown to bob
+    assert bob.post("/rate", data={"csrf": _csrf(app, "bob"), "profile": "bob-only", "id": "2104.10642",
+                                   "action": "like"}).status_code == 303  # fmt: skip
+    with paths.as_user("bob"):
+        bob_link = vote_token("bob-only", "2104.10615", "like")
+    before = _snapshot(bob_folder)
+    bob_path = str(bob_folder / "profiles" / "bob-only.toml")
+    mine, theirs = _csrf(app, "ada"), _csrf(app, "bob")
+    for profile in ("bob-only", bob_path):
+        for url in ("/", "/sharpen", "/profile", "/history", "/new/done"):
+            response = ada.get(url, params={"profile": profile})
+            assert response.status_code == 404, (url, profile, response.status_code)
+            assert "2104.10642" not in response.text
+        for name in ("rank", "sharpen", "backtest"):
+            assert ada.get("/job", params={"name": name, "profile": profile}).status_code == 404
+        for url, fields in [
+            ("/rate", {"id": "2104.10615", "action": "like"}),
+            ("/undo", {"id": "2104.10642"}),
+            ("/more", {}),
+            ("/sharpen", {}),
+            ("/profile/backtest", {}),
+            ("/profile/paper", {"id": "2104.10642", "to": "remove"}),
+            ("/profile/interests", {"interests": "taken over"}),
+            ("/profile/categories", {"category": "cs.AI"}),
+        ]:
+            own = ada.post(url, data={"csrf": mine, "profile": profile, **fields})
+            assert own.status_code == 404, (url, profile, own.status_code)
+            stolen = ada.post(url, data={"csrf": theirs, "profile": profile, **fields})  # bob's token is not ada's
+            assert stolen.status_code == 403, (url, profile, stolen.status_code)
+    assert ada.post("/fetch", data={"csrf": theirs}).status_code == 403
+    upload = ada.post(f"/new?csrf={theirs}", data={"name": "bob-only"}, files={"library": ("x.bib", b"@misc{a,}")})
+    assert upload.status_code == 403
+    # bob's signed link: no session opens it outside /u/bob/, and ada's own secret does not sign it
+    assert ada.get(f"/vote/{bob_link}").status_code == 404
+    assert ada.post(f"/vote/{bob_link}", data={"csrf": mine}).status_code == 404
+    assert ada.get(f"/u/ada/vote/{bob_link}").status_code == 400  # the signature is bob's, not ada's
+    assert ada.post(f"/u/ada/vote/{bob_link}", data={"csrf": mine}).status_code == 400
+    for other in ("/u/bob/profile", "/u/bob/", "/u/bob/rate", "/u/nobody/vote/x", "/u/../vote/x"):
+        assert ada.get(other).status_code == 404
+        assert ada.post(other, data={"csrf": theirs}).status_code == 404
+    assert _snapshot(bob_folder) == before
+    assert "2104.10642" in load_profile(bob_folder / "profiles" / "bob-only.toml").ids
+    assert not (home / "users" / "ada" / "profiles" / "bob-only.toml").exists()
+
+
+def test_a_vote_link_opens_without_a_login_in_its_users_own_files(lab, home):
+    from recommender.signing import vote_url
+
+    app, _ = lab
+    with paths.as_user("bob"):
+        url = vote_url(BASE, "sr", "2104.10642", "like")
+    path = url.removeprefix(BASE)
+    assert path.startswith("/u/bob/vote/")
+    ada_before = _snapshot(home / "users" / "ada")
+    with _client(app) as phone:
+        page = phone.get(path)
+        assert page.status_code == 200 and "Confirm your vote" in page.text
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+        assert action == path  # the confirmation posts back under /u/bob/
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        assert phone.post(path, data={}).status_code == 403
+        done = phone.post(action, data={"csrf": csrf})
+        assert done.status_code == 200 and "Recorded" in done.text
+        assert phone.get("/profile").status_code == 303  # the link opened nothing else
+    assert "2104.10642" in load_profile(home / "users" / "bob" / "profiles" / "sr.toml").ids
+    assert _snapshot(home / "users" / "ada") == ada_before
+
+
+def test_each_paper_is_embedded_once_for_the_whole_lab(lab, fake_model, home):
+    app, secrets = lab
+    with _logged_in(app, "ada", secrets["ada"]) as ada, _logged_in(app, "bob", secrets["bob"]) as bob:
+        assert ada.get("/?profile=sr").status_code == 200
+        assert bob.get("/?profile=sr").status_code == 200
+        assert bob.get("/?profile=bob-only").status_code == 200
+    assert len(fake_model) == 1  # one model for the lab
+    texts = fake_model[0].texts
+    assert texts and len(texts) == len(set(texts))
+    assert (home / "cache" / "embeddings.sqlite3").is_file()
+    assert not list((home / "users").rglob("embeddings.sqlite3"))
