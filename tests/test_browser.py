@@ -38,13 +38,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serving(home: Path, tmp_path: Path, token: str | None = None, **env: str):
+def _serving(home: Path, tmp_path: Path, token: str | None = None, options: tuple[str, ...] = (), **env: str):
     """`paperrec serve` in a process of its own (the fake model; env may point arXiv elsewhere): (url, process).
-    Without a token it runs with --no-token."""
+    Without a token it runs with --no-token; options are more of serve's (e.g. --users)."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port), *([] if token else ["--no-token"])],
+        [sys.executable, "-m", "tests.web_launcher", str(port), *([] if token else ["--no-token"]), *options],
         cwd=REPO,
         env={**os.environ, "PAPERREC_HOME": str(home), **env, **({"PAPERREC_TOKEN": token} if token else {})},
         stdout=log,

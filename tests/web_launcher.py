@@ -5,6 +5,7 @@ PAPERREC_TEST_NOFILE=N lowers the server's limit on open files to N (soft and ha
 PAPERREC_TEST_HEADER_TIMEOUT=SECONDS shortens how long a connection may take to send its request headers.
 PAPERREC_TEST_ARXIV=http://127.0.0.1:PORT points arXiv there (a closed port: arXiv unreachable), and
 PAPERREC_TEST_ENCODE_DELAY=SECONDS makes each batch the fake model encodes take that long (a job a page can follow).
+PAPERREC_TEST_ENCODE_LOG=FILE appends each text the fake model encodes to FILE, one line each (a test counts them).
 """
 
 from __future__ import annotations
@@ -20,10 +21,14 @@ def main() -> None:
     from tests.conftest import FakeEmbedder
 
     delay = float(os.environ.get("PAPERREC_TEST_ENCODE_DELAY") or 0)
+    log = os.environ.get("PAPERREC_TEST_ENCODE_LOG")
 
     class Slow(FakeEmbedder):
         def encode(self, texts):
             time.sleep(delay)
+            if log:
+                with open(log, "a", encoding="utf-8") as handle:
+                    handle.writelines(" ".join(text.split()) + "\n" for text in texts)
             return super().encode(texts)
 
     def factory(model: str = "", **kwargs) -> FakeEmbedder:
