@@ -218,3 +218,62 @@ def test_each_paper_is_embedded_once_for_the_whole_lab(lab, fake_model, home):
     assert texts and len(texts) == len(set(texts))
     assert (home / "cache" / "embeddings.sqlite3").is_file()
     assert not list((home / "users").rglob("embeddings.sqlite3"))
+
+
+def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_listing, tmp_path):
+    """A real `paperrec serve --users --host 127.0.0.2`: the login page, a login and the Today page, by IP."""
+    import http.client
+    import os
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import urlencode
+
+    from tests.test_browser import _free_port
+
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    secret = users.add_user("ada")
+    (home / "users" / "ada" / "profiles" / "sr.toml").write_text(
+        (REPO / "profiles" / "super-resolution.toml").read_text()
+    )
+    port = _free_port()
+    env = {**os.environ, "PAPERREC_HOME": str(home), "PAPERREC_TEST_SERVE_ARGS": "--users --host 127.0.0.2"}
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.web_launcher", str(port)], cwd=REPO, env=env, stdout=log, stderr=log
+    )
+
+    def request(method: str, path: str, body: str | None = None, cookie: str = ""):
+        connection = http.client.HTTPConnection("127.0.0.2", port, timeout=60)
+        headers = {"Cookie": cookie} if cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            answer = connection.getresponse()
+            return answer.status, dict(answer.getheaders()), answer.read().decode("utf-8")
+        finally:
+            connection.close()
+
+    try:
+        deadline = time.monotonic() + 300  # a bound for a stuck start only
+        while True:
+            try:
+                status, _, page = request("GET", "/login")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
+                time.sleep(0.1)
+        assert status == 200
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        status, headers, _ = request("POST", "/login", urlencode({"name": "ada", "secret": secret, "csrf": csrf}))
+        assert status == 303 and "HttpOnly" in headers["set-cookie"]
+        cookie = headers["set-cookie"].split(";")[0]
+        status, _, page = request("GET", "/profile?profile=sr", cookie=cookie)
+        assert status == 200 and "Log out ada" in page
+    finally:
+        process.terminate()  # ours, by its pid
+        process.wait(30)
+        log.close()
