@@ -180,6 +180,9 @@ class Throttle:
     def failed(self, keys: Iterable[Hashable]) -> None:
         """Count one failed attempt against each key."""
         now = self.clock()
+        if len(self._failures) > 10_000:  # many clients or names: drop those whose failures have all aged out
+            for old in list(self._failures):
+                self._recent(old, now)
         for key in keys:
             self._failures.setdefault(key, deque()).append(now)
             while len(self._failures[key]) > self.limit:  # older failures change nothing: memory stays bounded

@@ -164,6 +164,9 @@ class Lab:
             return
         self.by_name.forget(keys[0])
         user = read_users()[name]
+        now = self.clock()
+        for old in [k for k, s in self.sessions.items() if s.expires < now]:  # expired ones never come back
+            del self.sessions[old]
         sid = secrets.token_urlsafe(32)
         self.sessions[sid] = Session(name, user.secret_hash, self.clock() + SESSION_DAYS * 86400)
         cookie = f"{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_DAYS * 86400}"
