@@ -194,8 +194,10 @@ def test_a_vote_link_opens_without_a_login_in_its_users_own_files(lab, home):
     assert path.startswith("/u/bob/vote/")
     ada_before = _snapshot(home / "users" / "ada")
     with _client(app) as phone:
-        page = phone.get(path)
+        page = phone.get(path, headers={"sec-fetch-site": "cross-site"})  # opened from a webmail's page
         assert page.status_code == 200 and "Confirm your vote" in page.text
+        forged = phone.get(path.replace("/u/bob/", "/u/ada/"), headers={"sec-fetch-site": "cross-site"})
+        assert "Confirm your vote" not in forged.text  # ada's secret did not sign it: a foreign link shows no page
         action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
         assert action == path  # the confirmation posts back under /u/bob/
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -239,11 +241,10 @@ def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_l
         (REPO / "profiles" / "super-resolution.toml").read_text()
     )
     port = _free_port()
-    env = {**os.environ, "PAPERREC_HOME": str(home), "PAPERREC_TEST_SERVE_ARGS": "--users --host 127.0.0.2"}
+    env = {**os.environ, "PAPERREC_HOME": str(home)}
     log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.web_launcher", str(port)], cwd=REPO, env=env, stdout=log, stderr=log
-    )
+    command = [sys.executable, "-m", "tests.web_launcher", str(port), "--users", "--host", "127.0.0.2"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
 
     def request(method: str, path: str, body: str | None = None, cookie: str = ""):
         connection = http.client.HTTPConnection("127.0.0.2", port, timeout=60)
