@@ -278,3 +278,5 @@ def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_l
         process.terminate()  # ours, by its pid
         process.wait(30)
         log.close()
+    printed = (tmp_path / "server.log").read_text()
+    assert f"http://127.0.0.2:{port}/" in printed and "lab user's login" in printed and "no token" not in printed

@@ -93,7 +93,9 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
         raise PaperrecError(f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}") from None
     where = "" if is_loopback(settings.host) else " (reachable from other machines)"
     print(f"paperrec serve: {url}{where}", file=sys.stderr)
-    if not settings.token:
+    if settings.users:
+        print("paperrec serve: every page asks for a lab user's login (paperrec user add NAME)", file=sys.stderr)
+    elif not settings.token:
         print("paperrec serve: no token: every user of this machine can use this page", file=sys.stderr)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [url]).start()
