@@ -1,5 +1,6 @@
 """Two lab users in Debian's Chromium on one `paperrec serve --users`: each logs in and votes, neither reaches the
-other's profile, and the shared cache embeds each paper of their common day once."""
+other's profile, and the shared cache embeds each paper of their common day once. axe-core checks the login page, a
+failed login and a logged-in Today page."""
 
 from __future__ import annotations
 
@@ -67,3 +68,31 @@ def test_two_users_vote_apart_and_share_one_embedding_per_paper(home, example_li
     assert len(encoded) == len(set(encoded))  # no text embedded twice, across both users
     common = " ".join(listing.papers[0].title.split())
     assert sum(common in line for line in encoded) == 1  # a paper both users ranked: embedded once for the lab
+
+
+def test_the_login_page_and_a_lab_users_page_pass_axe(home, example_listing, tmp_path, browser):  # noqa: F811
+    pytest.importorskip("axe_selenium_python")
+    from selenium.webdriver.common.by import By
+
+    from tests.test_accessibility import _check
+
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    secret = users.add_user("ada")
+    (home / "users" / "ada" / "profiles" / "sr.toml").write_text(
+        (REPO / "profiles" / "super-resolution.toml").read_text()
+    )
+    found: dict[str, list[str]] = {}
+    with _serving(home, tmp_path, options=("--users",)) as (url, _):
+        browser.get(f"{url}/login")
+        _wait_for(browser, lambda d: d.find_elements(By.ID, "log-in"))
+        _check(browser, "the login page", found)
+        _log_in(browser, url, "ada", "wrong secret")
+        _wait_for(browser, lambda d: d.find_elements(By.ID, "message"))
+        _check(browser, "a failed login", found)
+        _log_in(browser, url, "ada", secret)
+        _wait_for(browser, lambda d: len(_picks(d)) == 10)
+        _check(browser, "Today, logged in", found)
+    failures = {page: lines for page, lines in found.items() if lines}
+    assert not failures, "\n".join(f"{page}:\n  " + "\n  ".join(lines) for page, lines in failures.items())
