@@ -197,3 +197,44 @@ def test_today_all_users_refuses_profile_and_output_and_needs_users(home, fake_m
     _lab_user(home, "ada")
     result = runner.invoke(app, ["today", "--all-users", "-p", "mine"])
     assert result.exit_code == 2 and "--all-users" in result.stderr
+
+
+def test_today_all_users_email_each_their_own_digest_with_their_own_links(home, fake_model, example_listing):
+    from email import message_from_bytes, policy
+
+    import aiosmtpd.controller
+
+    from recommender.signing import read_vote_token
+    from tests.test_email_cli import Handler, _free_port
+
+    handler = Handler()
+    controller = aiosmtpd.controller.Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        folder = home / "listings" / "cs.CV"
+        folder.mkdir(parents=True)
+        (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+        for name, port in (("ada", controller.port), ("bob", _free_port())):  # nothing listens on bob's
+            _lab_user(home, name)
+            (home / "users" / name / "config.toml").write_text(
+                f'serve_url = "http://10.0.0.5:8787"\n\n[email]\nhost = "127.0.0.1"\nport = {port}\n'
+                f'security = "none"\nfrom = "paperrec <lab@example.org>"\nto = ["{name}@example.org"]\n'
+            )
+        result = runner.invoke(app, ["today", "--all-users", "--offline", "--email"])
+        assert result.exit_code == 75, result.output  # bob's mail may pass later: the rules of one user
+        assert len(handler.received) == 1
+        message = message_from_bytes(handler.received[0], policy=policy.default)
+        assert message["To"] == "ada@example.org"
+        html = message.get_body(("html",)).get_content()
+        tokens = [chunk.split('"')[0] for chunk in html.split("http://10.0.0.5:8787/u/ada/vote/")[1:]]
+        assert len(tokens) == 20 and "/vote/" not in html.replace("/u/ada/vote/", "")
+        with paths.as_user("ada"):
+            assert {read_vote_token(t).profile for t in tokens} == {"mine"}
+        assert list((home / "users" / "bob" / "state" / "unsent").glob("*.eml"))  # kept in bob's own state
+        _lab_user(home, "cy")  # no config.toml: one line, and the others still run
+        again = runner.invoke(app, ["today", "--all-users", "--offline", "--email"])
+        assert again.exit_code == 1
+        missing = [line for line in again.stderr.splitlines() if "no settings file" in line]
+        assert len(missing) == 1 and "users/cy/config.toml" in missing[0]
+    finally:
+        controller.stop()
