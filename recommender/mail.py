@@ -62,7 +62,9 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     count = sum(len(s.picks) for s in sections)
     days = [p.paper.date for s in sections for p in s.picks if p.paper.date is not None]
     day = max(days) if days else now.date()
-    names = [_one_line(s.profile.name) for s in sections]
+    # A name holding an RFC 2047 encoded word ("=?utf-8?b?...?=") would be decoded by the mail client into text
+    # the profile never showed; broken apart, it is shown as written.
+    names = [_one_line(s.profile.name).replace("=?", "= ?") for s in sections]
     who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
     what = "no new picks" if count == 0 else "1 pick" if count == 1 else f"{count} picks"
     return f"paperrec: {what} for {who}, {day.isoformat()}"

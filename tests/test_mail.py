@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import html
 import re
@@ -10,6 +11,7 @@ import socket
 import ssl
 import stat
 import subprocess
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -250,6 +252,18 @@ def test_subject():
     assert subject([named(n, 1) for n in "abcd"], NOW) == "paperrec: 4 picks for 4 profiles, 2021-04-22"
     empty = Section(Path("a.toml"), Profile(name="a"), [])
     assert subject([empty], datetime(2021, 4, 23)) == "paperrec: no new picks for a, 2021-04-23"
+
+
+def test_an_encoded_word_in_a_profile_name_is_not_decoded_by_the_mail_client(tmp_path):
+    from email import message_from_bytes
+
+    forged = "=?utf-8?b?" + base64.b64encode(b"Your account is locked").decode() + "?="
+    sections = _sections(tmp_path)
+    sections[0] = replace(sections[0], profile=replace(sections[0].profile, name=f"sr {forged}"))
+    message = compose_digest(sections, config=_config(25), now=NOW, render=fake_render)
+    received = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert "locked" not in str(received["Subject"])  # what a mail client shows
+    assert "= ?utf-8?b?" in str(received["Subject"])
 
 
 def test_the_default_render_is_the_html_digest(tmp_path):
