@@ -7,7 +7,7 @@ as a failure of that profile, and every other profile still gets its picks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -233,15 +233,20 @@ def run_today(
     diversity: float | None = None,
     key_sentences: int | None = KEY_SENTENCES,
     min_match: float | None = None,
+    fetchers: Mapping[str, Fetch] | None = None,
 ) -> Run:
-    """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
+    """The morning run: fetch each profile's sources (latest or `day`), rank, hide and remember what was shown.
 
     `profiles` empty means every profile in the profiles directory; `fetch` defaults to arXiv
-    (sources.arxiv.fetch_listing); `offline` ranks stored listings only (passed on to `fetch`). A profile that fails is
-    a Failure of the run; the others are still ranked. `options` as in rank_listing.
+    (sources.arxiv.fetch_listing) and `fetchers` replace other kinds' by name; `offline` ranks stored listings only
+    (passed on to each fetch). A profile that fails is a Failure of the run; the others are still ranked. A source
+    that fails is a notice when the profile's other sources gave papers. `options` as in rank_listing.
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
+    from .sources.day import fetch_sources
+    from .sources.registry import profile_specs
+
     options = options_from(
         options,
         strategy=strategy,
@@ -258,19 +263,22 @@ def run_today(
         try:
             profile = load_profile(path)
             notices += filter(None, [unknown_keys_warning(profile, path)])
-            if not profile.categories:
+            if not profile.categories and not profile.sources:
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
                 )
             try:
-                validate_categories(profile.categories)
+                specs = profile_specs(profile.categories, profile.sources)
+                validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
             except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
                 raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
-            where = {"offline": True} if offline else {}  # a fetch of one's own need not know the option
-            categories = () if offline else tuple(profile.categories)
-            listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
-            if notice:
-                notices.append(f"{profile.name}: {notice}")
+            categories = () if offline else tuple(s.key if s.kind == "arxiv" else str(s) for s in specs)
+            fetched = fetch_sources(
+                specs, day, include_cross=include_cross, offline=offline, fetchers={"arxiv": fetch, **(fetchers or {})}
+            )
+            listing = fetched.listing
+            lines = [fetched.reports[0].notice] if len(fetched.reports) == 1 else fetched.lines()
+            notices += [f"{profile.name}: {line}" for line in lines if line]
             section = _section(listing, path, profile, embedder, options, seen=seen, include_seen=include_seen)
         except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
             failures.append(_failure(path, error, categories))

@@ -24,6 +24,7 @@ _KNOWN_KEYS = {
     "name",
     "description",
     "categories",
+    "sources",
     "strategy",
     "interests",
     "liked",
@@ -68,6 +69,7 @@ class Profile:
     description: str = ""
     categories: tuple[str, ...] = ()
     strategy: str = DEFAULT_STRATEGY
+    sources: tuple[str, ...] = ()  # specs such as 'biorxiv:neuroscience' ('paperrec sources' lists the kinds)
     interests: tuple[str, ...] = ()
     liked: tuple[ProfilePaper, ...] = ()
     disliked: tuple[ProfilePaper, ...] = ()
@@ -249,6 +251,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
         categories=_str_list(data.get("categories", []), where, "categories"),
+        sources=_str_list(data.get("sources", []), where, "sources"),
         strategy=_require(data.get("strategy", DEFAULT_STRATEGY), str, where, "strategy"),
         interests=_str_list(data.get("interests", []), where, "interests"),
         liked=sections["liked"],
@@ -329,6 +332,7 @@ def profile_to_toml(profile: Profile) -> str:
         "name": profile.name,
         "description": profile.description,
         "categories": list(profile.categories),
+        **({"sources": list(profile.sources)} if profile.sources else {}),
         "strategy": profile.strategy,
         "interests": list(profile.interests),
     }
@@ -404,7 +408,14 @@ def new_profile(
     description: str = "",
     categories: Iterable[str] = (),
     interests: Iterable[str] = (),
+    sources: Iterable[str] = (),
 ) -> Profile:
     """A fresh profile liking the given papers (duplicates by id collapse)."""
-    profile = Profile(name=name, description=description, categories=tuple(categories), interests=tuple(interests))
+    profile = Profile(
+        name=name,
+        description=description,
+        categories=tuple(categories),
+        interests=tuple(interests),
+        sources=tuple(sources),
+    )
     return add_papers(profile, liked, "liked")[0]
