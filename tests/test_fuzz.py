@@ -281,6 +281,38 @@ def test_feeds_and_api_answers(document, parse):
     only_paperrec_errors(lambda: parse(document))
 
 
+# ---- other sources' API answers -----------------------------------------------------------------------------------
+
+POSTING_VALUE = st.one_of(JSON, TEXT, DATE, ID, st.sampled_from(["1", "2", "10.1101/2026.12.04.600001", "doi:x"]))
+POSTING = st.dictionaries(
+    st.sampled_from(["doi", "title", "authors", "date", "version", "category", "abstract", "server", "published"]),
+    POSTING_VALUE,
+    max_size=9,
+)
+SURE_POSTING = st.fixed_dictionaries(
+    {"doi": st.just("10.1101/2026.1"), "title": TEXT, "authors": TEXT, "abstract": TEXT}
+)
+DETAILS = st.one_of(
+    json_texts(st.fixed_dictionaries({"collection": st.lists(SURE_POSTING, max_size=2)})),
+    json_texts(
+        st.fixed_dictionaries(
+            {"messages": st.one_of(JSON, st.lists(st.dictionaries(TEXT, JSON), max_size=2)), "collection": JSON}
+        )
+    ),
+    json_texts(st.fixed_dictionaries({"messages": JSON, "collection": st.lists(POSTING, max_size=4)})),
+    TEXT,
+    st.binary(max_size=200),
+)
+
+
+@FUZZ
+@given(document=DETAILS)
+def test_biorxiv_details(document):
+    from recommender.sources.biorxiv import parse_details
+
+    only_paperrec_errors(lambda: parse_details(document)[0])
+
+
 # ---- profiles and shards -------------------------------------------------------------------------------------------
 
 TOML_LINE = st.one_of(

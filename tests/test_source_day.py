@@ -169,3 +169,17 @@ def test_a_profile_naming_an_unknown_source_fails_alone(home, liked_jsonl, fake_
 def test_profile_new_refuses_an_unknown_source():
     result = invoke("profile", "new", "x", "--source", "nowhere:x")
     assert result.exit_code == 2 and "'paperrec sources'" in result.stderr
+
+
+def test_a_paper_without_an_arxiv_id_is_known_by_doi_or_forum():
+    doi = Paper.make("A", "doi:10.1101/2026.12.04.600001", links=["https://www.biorxiv.org/x", "javascript:x"])
+    from recommender.schema import doi_id
+
+    assert doi.arxiv_id == doi_id("https://doi.org/10.1101/2026.12.04.600001")
+    assert doi.arxiv_id == Paper.make("A", "doi:10.1101/2026.12.04.600001X").arxiv_id.removesuffix("x")
+    assert doi.links == ("https://www.biorxiv.org/x",) and not doi.has_arxiv_id and doi.pdf_url is None
+    forum = Paper.make("B", "openreview:AbC_d-1")
+    assert forum.url == "https://openreview.net/forum?id=AbC_d-1"
+    for bad in ("doi:11.1/x", "openreview:a b", "doi:"):
+        with pytest.raises(ValueError):
+            Paper.make("C", bad)

@@ -50,6 +50,22 @@ REGISTRY: tuple[SourceKind, ...] = (
         "the announcement day (new papers appear at 20:00 US Eastern, Sunday to Thursday)",
         "arxiv",
     ),
+    SourceKind(
+        "biorxiv",
+        "bioRxiv",
+        "biorxiv:neuroscience",
+        "a bioRxiv subject category; spaces may be '_' (cell_biology)",
+        "the posting date (the latest complete day is yesterday, UTC); first versions only",
+        "biorxiv",
+    ),
+    SourceKind(
+        "medrxiv",
+        "medRxiv",
+        "medrxiv:epidemiology",
+        "a medRxiv subject category; spaces may be '_' (infectious_diseases)",
+        "the posting date (the latest complete day is yesterday, UTC); first versions only",
+        "medrxiv",
+    ),
 )
 SOURCES: dict[str, SourceKind] = {source.kind: source for source in REGISTRY}
 
@@ -70,6 +86,10 @@ def parse_spec(text: str) -> Spec:
         from .arxiv import check_category
 
         key = check_category(key)
+    elif kind in ("biorxiv", "medrxiv"):
+        from .biorxiv import BIORXIV, MEDRXIV, check_category
+
+        key = check_category(BIORXIV if kind == "biorxiv" else MEDRXIV, key)
     else:
         from .store import encode_key
 
