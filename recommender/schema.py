@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -108,6 +108,23 @@ def link_of(paper_id: str) -> str | None:
     return f"https://arxiv.org/abs/{paper_id}"
 
 
+_ARXIV_LINK = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?$", re.IGNORECASE)
+_DOI_LINK = re.compile(r"^https?://(?:dx\.)?doi\.org/(.+)$", re.IGNORECASE)
+_FORUM_LINK = re.compile(r"^https?://(?:www\.)?openreview\.net/(?:forum|pdf)\?id=([A-Za-z0-9_-]+)", re.IGNORECASE)
+
+
+def id_of_link(url: str) -> str | None:
+    """The paper id a link names: an arXiv abstract or PDF, a doi.org link, an OpenReview forum; None otherwise."""
+    if match := _ARXIV_LINK.match(url):
+        split = split_arxiv_id(unquote(match.group(1)))
+        return split[0] if split else None
+    if match := _DOI_LINK.match(url):
+        return doi_id(unquote(match.group(1)))
+    if match := _FORUM_LINK.match(url):
+        return openreview_id(match.group(1))
+    return None
+
+
 def clean_text(text: str) -> str:
     """Collapse runs of whitespace into single spaces and trim."""
     return " ".join(text.split())
@@ -160,6 +177,13 @@ class Paper:
     date: date | None = None
     version: int | None = None
     links: tuple[str, ...] = ()  # every page of the paper (bioRxiv, OpenReview forum, doi.org...), its own first
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id this paper is known by: its own first, then those its links name (an arXiv id, a DOI, a forum)."""
+        if not self.links:
+            return (self.arxiv_id,)
+        return tuple(dict.fromkeys([self.arxiv_id, *filter(None, map(id_of_link, self.links))]))
 
     @property
     def text(self) -> str:

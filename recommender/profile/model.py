@@ -87,7 +87,7 @@ class Profile:
     @property
     def ids(self) -> set[str]:
         """Ids of every paper in the profile, liked, disliked or pending."""
-        return {p.paper.arxiv_id for p in self.liked + self.disliked} | {p.arxiv_id for p in self.pending}
+        return {i for p in self.liked + self.disliked for i in p.paper.ids} | {p.arxiv_id for p in self.pending}
 
     def is_empty(self) -> bool:
         """True when there is nothing to score against."""
@@ -192,6 +192,7 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
             raw_id=raw_id,
             abstract=_require(table.get("abstract", ""), str, where, "abstract"),
             authors=_str_list(table.get("authors", []), where, "authors"),
+            links=_str_list(table.get("links", []), where, "links"),
         )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
@@ -310,6 +311,8 @@ def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     if entry.paper.authors:
         table["authors"] = list(entry.paper.authors)
     table["abstract"] = entry.paper.abstract
+    if entry.paper.links:  # every page of a merged paper: a later copy under another id is known through them
+        table["links"] = list(entry.paper.links)
     table["added"] = entry.added
     if entry.weight != 1.0:
         table["weight"] = entry.weight

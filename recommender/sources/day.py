@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from ..schema import Listing, PaperrecError, TemporaryFailure
-from . import merge_listings
+from .merge import merge_sources
 from .registry import SOURCES, Spec
 
 # fetch(keys, day, include_cross=..., [offline=True], [store=...]) -> (listing, notice or None)
@@ -76,7 +76,6 @@ def fetch_sources(
     listings: list[Listing] = []
     reports: list[SourceReport] = []
     errors: list[PaperrecError] = []
-    seen_ids: set[str] = set()
     groups = _groups(specs)
     for kind, keys in groups.items():
         source = SOURCES[kind]
@@ -95,13 +94,16 @@ def fetch_sources(
             errors.append(error)
             reports.append(SourceReport(name, day=day, error=error))
             continue
-        merged = sum(1 for paper in listing.papers if paper.arxiv_id in seen_ids)
-        seen_ids.update(paper.arxiv_id for paper in listing.papers)
         listings.append(listing)
-        reports.append(SourceReport(name, len(listing.papers), merged, listing.date or day, notice))
+        reports.append(SourceReport(name, len(listing.papers), 0, listing.date or day, notice))
     if errors and len(errors) == len(groups):
         message = "; ".join(report.line() for report in reports)
         if all(isinstance(error, TemporaryFailure) for error in errors):
             raise TemporaryFailure(message)
         raise PaperrecError(message)
-    return SourcesDay(merge_listings(listings), tuple(reports))
+    if len(listings) == 1:  # one source: its listing as it is, as before there were several
+        return SourcesDay(listings[0], tuple(reports))
+    merged, counts = merge_sources(listings)
+    fetched = iter(counts)
+    reports = [report if report.error else replace(report, merged=next(fetched)) for report in reports]
+    return SourcesDay(merged, tuple(reports))
