@@ -148,3 +148,95 @@ def biorxiv_route(postings: dict[tuple[str, date], list[dict[str, object]]], pag
         return _json({"messages": [message], "collection": shown})
 
     return route
+
+
+# ---- OpenReview API v2: /notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit= ----------------------
+
+
+def note(number: int, day: date, *, public: bool = True, **content: object) -> dict[str, object]:
+    """One submission note as API v2 writes them: every content field wrapped in {"value": ...}."""
+    from datetime import UTC, datetime
+
+    cdate = int(datetime(day.year, day.month, day.day, 9, tzinfo=UTC).timestamp() * 1000) + number * 1000
+    fields: dict[str, object] = {
+        "title": f"Sparse attention for graph transformers, variant {number}",
+        "abstract": f"We propose sparse attention variant {number} for graph transformers at scale.",
+        "authors": [f"Grace{number} Hopper", "Alan Turing"],
+        "keywords": ["graph transformers", "sparse attention"],
+        "venue": "ICLR 2027 Conference Submission",
+        "pdf": f"/pdf/{number:040x}.pdf",
+    }
+    fields.update(content)
+    forum = f"Forum{number:06d}"
+    return {
+        "id": forum,
+        "forum": forum,
+        "number": number,
+        "cdate": cdate,
+        "tcdate": cdate,
+        "invitations": ["ICLR.cc/2027/Conference/-/Submission"],
+        "readers": ["everyone"]
+        if public
+        else ["ICLR.cc/2027/Conference", f"ICLR.cc/2027/Conference/Submission{number}/Authors"],
+        "content": {key: {"value": value} for key, value in fields.items()},
+    }
+
+
+def openreview_route(notes: dict[str, list[dict[str, object]]]) -> Route:
+    """The notes API over `notes` by venue, newest cdate first, paged by offset and limit."""
+
+    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        invitation = query.get("invitation", [""])[0]
+        venue = invitation.removesuffix("/-/Submission")
+        listed = sorted(notes.get(venue, []), key=lambda n: -int(n["cdate"]))  # type: ignore[arg-type]
+        offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["1000"])[0])
+        return _json({"notes": listed[offset : offset + limit], "count": len(listed)})
+
+    return route
+
+
+# ---- OpenAlex: /works?filter=primary_location.source.issn:X,from_publication_date:D,to_publication_date:D&cursor= --
+
+
+def inverted(text: str) -> dict[str, list[int]]:
+    """An abstract as OpenAlex stores it: each word and its positions."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(text.split()):
+        index.setdefault(word, []).append(position)
+    return index
+
+
+def work(number: int, day: date, **fields: object) -> dict[str, object]:
+    """One work as OpenAlex writes them."""
+    item: dict[str, object] = {
+        "id": f"https://openalex.org/W{4000000000 + number}",
+        "doi": f"https://doi.org/10.1038/s41586-026-{number:05d}-x",
+        "title": f"A journal article on protein folding, number {number}",
+        "display_name": f"A journal article on protein folding, number {number}",
+        "publication_date": day.isoformat(),
+        "authorships": [
+            {"author": {"display_name": f"Rosalind{number} Franklin"}},
+            {"author": {"display_name": "Linus Pauling"}},
+        ],
+        "abstract_inverted_index": inverted(f"Proteins fold into shapes and number {number} folds into shapes too"),
+        "primary_location": {"landing_page_url": f"https://www.nature.com/articles/s41586-026-{number:05d}-x"},
+    }
+    item.update(fields)
+    return item
+
+
+def openalex_route(works: dict[tuple[str, date], list[dict[str, object]]], page: int = 200) -> Route:
+    """The works API over `works` by (ISSN, day), cursor pages of `page` (the cursor is the offset, as text)."""
+
+    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        filters = dict(part.split(":", 1) for part in query.get("filter", [""])[0].split(",") if ":" in part)
+        issn = filters.get("primary_location.source.issn") or filters.get("primary_location.source.id", "")
+        day = date.fromisoformat(filters["from_publication_date"])
+        listed = works.get((issn, day), [])
+        cursor = query.get("cursor", ["*"])[0]
+        offset = 0 if cursor == "*" else int(cursor)
+        shown = listed[offset : offset + page]
+        following = str(offset + page) if offset + page < len(listed) else None
+        return _json({"meta": {"count": len(listed), "per_page": page, "next_cursor": following}, "results": shown})
+
+    return route

@@ -170,3 +170,64 @@ def test_a_paper_shown_from_arxiv_is_not_shown_again_from_openreview(home, liked
     assert second.exit_code == 0, second.output
     assert [p["id"] for p in json.loads(second.stdout)] == ["2612.10050"]
     assert "mix: 3 papers hidden as already shown" in second.stderr
+
+
+def test_a_profile_with_three_sources_ranks_one_merged_day(home, liked_jsonl, fake_model, monkeypatch):
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources import biorxiv, http, openreview
+
+    from .fixture_apis import biorxiv_route, note, openreview_route, posting, serving
+
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(openreview, "MIN_INTERVAL", 0.0)
+    postings = [posting(n, DAY) for n in range(6)]
+    notes = [note(n, DAY) for n in range(4)]
+    # arXiv lists postings 0 and 1 (same title and first author) and note 0: each of them is one row.
+    copies = [
+        Paper.make(str(p["title"]), f"2612.2000{n}", "", [f"A. Author{n}"], ["q-bio.NC"], DAY)
+        for n, p in enumerate(postings[:2])
+    ]
+    copies.append(Paper.make("Sparse attention for graph transformers, variant 0", "2612.20009", "", ["Grace0 Hopper"]))
+    monkeypatch.setattr(arxiv, "fetch_listing", lambda keys, day=None, **o: (Listing(tuple(copies), date=DAY), None))
+    made = CliRunner().invoke(
+        app,
+        [
+            "profile",
+            "new",
+            "neuro",
+            "--from",
+            str(liked_jsonl),
+            "-c",
+            "q-bio.NC",
+            "-s",
+            "biorxiv:neuroscience",
+            "-s",
+            "openreview:ICLR.cc/2027/Conference",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    with (
+        serving(biorxiv_route({("biorxiv", DAY): postings})) as bio,
+        serving(openreview_route({"ICLR.cc/2027/Conference": notes})) as review,
+    ):
+        monkeypatch.setattr(biorxiv, "API_URL", bio.url + "/details")
+        monkeypatch.setattr(openreview, "API_URL", review.url + "/notes")
+        result = CliRunner().invoke(app, ["today", "--date", "2026-12-04", "-f", "json", "--top", "20"])
+        assert result.exit_code == 0, result.output
+        assert "neuro: bioRxiv neuroscience: 6 papers, 2 merged away" in result.stderr
+        assert "neuro: OpenReview ICLR.cc/2027/Conference: 4 papers, 1 merged away" in result.stderr
+        picks = json.loads(result.stdout)
+        assert len(picks) == 3 + 6 + 4 - 3 and len({p["id"] for p in picks}) == len(picks)
+        merged = next(p for p in picks if p["id"] == "2612.20000")
+        assert any("biorxiv.org" in link for link in merged["links"])
+        # OpenReview down: one line for it, the other sources still ranked (a new day, so nothing is stored).
+        review.faults = ["503"] * 5
+        second = CliRunner().invoke(app, ["today", "--date", "2026-12-03", "-f", "json", "--include-seen"])
+    assert second.exit_code == 0, second.output
+    lines = [line for line in second.stderr.splitlines() if line.startswith("neuro: OpenReview")]
+    assert lines == [
+        "neuro: OpenReview ICLR.cc/2027/Conference: unreachable, retry later "
+        "(OpenReview is unavailable (HTTP 503) after 5 tries; try again later)"
+    ]
+    assert "neuro: arXiv q-bio.NC: 3 papers" in second.stderr

@@ -11,12 +11,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, doi_id
-from .daily import fetch_keyed
+from .daily import fetch_keyed, latest_posting_day
 from .guard import json_loads, scrubbed
 from .http import PoliteClient, for_source
 
@@ -237,11 +237,6 @@ def fetch_day(
     else:
         raise PaperrecError(f"{server.label} needed more than {MAX_PAGES} pages for {category} on {day}: stopped")
     return Listing(papers=tuple(papers.values()), category=category, date=day, sources=(f"{url}?category={category}",))
-
-
-def latest_posting_day(now: datetime | None = None) -> date:
-    """The newest complete posting day: yesterday in UTC (today's postings are still coming in)."""
-    return (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
 
 
 def fetch_server(

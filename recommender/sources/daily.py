@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..paths import listings_dir
@@ -16,6 +16,11 @@ from .store import latest_day, read_day, write_day
 
 # fetch_one(client, key, day) -> the listing of one key on one day, straight from the network
 FetchOne = Callable[[PoliteClient, str, date], Listing]
+
+
+def latest_posting_day(now: datetime | None = None) -> date:
+    """The newest complete day of a source dated in UTC: yesterday (today's postings are still coming in)."""
+    return (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
 
 
 def fetch_keyed(

@@ -62,9 +62,25 @@ REGISTRY: tuple[SourceKind, ...] = (
         "medrxiv",
         "medRxiv",
         "medrxiv:epidemiology",
-        "a medRxiv subject category; spaces may be '_' (infectious_diseases)",
+        "a medRxiv subject category; spaces may be '_' (health_informatics)",
         "the posting date (the latest complete day is yesterday, UTC); first versions only",
         "medrxiv",
+    ),
+    SourceKind(
+        "openreview",
+        "OpenReview",
+        "openreview:ICLR.cc/2026/Conference",
+        "a venue id as OpenReview writes it (ICLR.cc/2026/Conference, NeurIPS.cc/2026/Conference, TMLR)",
+        "the creation date (cdate, UTC) of its public submissions; the latest complete day is yesterday",
+        "openreview",
+    ),
+    SourceKind(
+        "journal",
+        "Journal",
+        "journal:0028-0836",
+        "a journal's ISSN (0028-0836) or OpenAlex source id (S137773608), read through OpenAlex",
+        "the publication date OpenAlex records; the latest complete day is yesterday, UTC",
+        "openalex",
     ),
 )
 SOURCES: dict[str, SourceKind] = {source.kind: source for source in REGISTRY}
@@ -90,6 +106,14 @@ def parse_spec(text: str) -> Spec:
         from .biorxiv import BIORXIV, MEDRXIV, check_category
 
         key = check_category(BIORXIV if kind == "biorxiv" else MEDRXIV, key)
+    elif kind == "openreview":
+        from .openreview import check_venue
+
+        key = check_venue(key)
+    elif kind == "journal":
+        from .openalex import check_journal
+
+        key = check_journal(key)
     else:
         from .store import encode_key
 
