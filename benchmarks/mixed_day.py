@@ -29,10 +29,21 @@ sys.path.insert(0, str(REPO))
 
 DAY = date(2026, 12, 3)
 VENUE = "ICLR.cc/2027/Conference"
-WORDS = (
-    ("sparse", "dense", "video", "image", "graph", "protein", "neuron")
-    + ("cortex", "retina", "signal", "model", "network", "learning")
-)
+WORDS = [
+    "sparse",
+    "dense",
+    "video",
+    "image",
+    "graph",
+    "protein",
+    "neuron",
+    "cortex",
+    "retina",
+    "signal",
+    "model",
+    "network",
+    "learning",
+]
 
 
 def arxiv_route(count: int, copies: dict[int, tuple[str, str]]):
