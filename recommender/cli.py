@@ -1090,6 +1090,7 @@ def profile_show(
         f"file         {path}",
         f"description  {loaded.description}",
         f"categories   {', '.join(loaded.categories) or '-'}",
+        *([f"sources      {', '.join(loaded.sources)}"] if loaded.sources else []),
         f"strategy     {loaded.strategy}",
     ]
     lines += [f"interest     {text}" for text in loaded.interests]

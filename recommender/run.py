@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -40,10 +40,12 @@ class Section:
     embedded: int = 0  # abstracts embedded for this section (not found in the cache)
     seconds: float = 0.0
     unsaved: str | None = None  # why the seen-memory could not remember these picks (e.g. a read-only state/)
+    sources: tuple[str, ...] = ()  # one line per source when the profile has several: papers, merged, or why empty
 
     def summary(self) -> str:
         """One line for stderr: what was ranked, what it cost and what came of it."""
-        where = self.listing.category if self.listing and self.listing.category else ", ".join(self.profile.categories)
+        named = ", ".join(self.profile.categories + self.profile.sources)
+        where = self.listing.category if self.listing and self.listing.category else named
         day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
         listed = len(self.listing) if self.listing else 0
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
@@ -283,6 +285,8 @@ def run_today(
             lines = [fetched.reports[0].notice] if len(fetched.reports) == 1 else fetched.lines()
             notices += [f"{profile.name}: {line}" for line in lines if line]
             section = _section(listing, path, profile, embedder, options, seen=seen, include_seen=include_seen)
+            if len(fetched.reports) > 1:
+                section = replace(section, sources=tuple(fetched.lines()))
         except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
             failures.append(_failure(path, error, categories))
             continue

@@ -217,6 +217,9 @@ def test_a_profile_with_three_sources_ranks_one_merged_day(home, liked_jsonl, fa
         assert result.exit_code == 0, result.output
         assert "neuro: bioRxiv neuroscience: 6 papers, 2 merged away" in result.stderr
         assert "neuro: OpenReview ICLR.cc/2027/Conference: 4 papers, 1 merged away" in result.stderr
+        assert "neuro: q-bio.NC, biorxiv:neuroscience, openreview:ICLR.cc/2027/Conference 2026-12-04: 10 papers" in (
+            result.stderr
+        )
         picks = json.loads(result.stdout)
         assert len(picks) == 3 + 6 + 4 - 3 and len({p["id"] for p in picks}) == len(picks)
         merged = next(p for p in picks if p["id"] == "2612.20000")

@@ -89,6 +89,26 @@ def test_a_failing_source_leaves_one_line_and_the_others(fake_kind):
     assert fetched.lines()[1] == "Fake a: no postings on 2026-12-04"
 
 
+def test_a_run_keeps_the_lines_of_its_sources_for_the_page(home, liked_jsonl, fake_model, fake_kind):
+    from recommender.embed import CachedEmbedder
+    from recommender.run import run_today
+
+    from .conftest import FakeEmbedder
+
+    made = invoke("profile", "new", "two", "--from", str(liked_jsonl), "-c", "cs.CV", "-s", "fake:a")
+    assert made.exit_code == 0, made.output
+
+    def arxiv(keys, day, **options):
+        return _listing("2104.00001"), None
+
+    def empty(keys, day, **options):
+        return Listing(papers=(), date=DAY), None
+
+    embedder = CachedEmbedder(FakeEmbedder(), None, progress=False)
+    run = run_today(["two"], embedder, seen=None, fetch=arxiv, fetchers={"fake": empty})
+    assert run.sections[0].sources == ("arXiv cs.CV: 1 paper", "Fake a: no postings on 2026-12-04")
+
+
 def test_when_every_source_fails_the_day_fails(fake_kind):
     def down(keys, day, **options):
         raise TemporaryFailure("did not answer")

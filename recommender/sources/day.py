@@ -36,7 +36,8 @@ class SourceReport:
             when = f"on {self.day}" if self.day else "for the day"
             return f"{self.name}: no postings {when}" + (f" ({self.notice})" if self.notice else "")
         merged = f", {self.merged} merged away" if self.merged else ""
-        return f"{self.name}: {self.papers} papers{merged}" + (f" ({self.notice})" if self.notice else "")
+        papers = "1 paper" if self.papers == 1 else f"{self.papers} papers"
+        return f"{self.name}: {papers}{merged}" + (f" ({self.notice})" if self.notice else "")
 
 
 @dataclass(frozen=True)
