@@ -474,23 +474,45 @@ DateOption = Annotated[
 @app.command()
 @handle_errors
 def fetch(
-    categories: Annotated[list[str], typer.Argument(help="arXiv categories, e.g. cs.CV cs.LG.")],
+    categories: Annotated[
+        list[str], typer.Argument(help="Sources: arXiv categories (cs.CV) or KIND:KEY specs ('paperrec sources').")
+    ],
     day: DateOption = None,
     cross_lists: CrossListsOption = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSONL listing here.")] = None,
 ) -> None:
-    """Fetch the latest (or a past) arXiv announcement as a JSONL listing; kept so a day is fetched once.
+    """Fetch the latest (or a past) day of each source as one JSONL listing; kept so a day is fetched once.
 
-    Example: paperrec fetch cs.CV --output today.jsonl
+    Example: paperrec fetch cs.CV biorxiv:neuroscience --output today.jsonl
     """
+    from .schema import printable
     from .sources import to_jsonl
-    from .sources.arxiv import fetch_listing
+    from .sources.day import fetch_sources
+    from .sources.registry import parse_specs
 
-    listing, notice = fetch_listing(categories, _parse_day(day), include_cross=cross_lists)
-    if notice:
-        typer.echo(notice, err=True)
+    specs = parse_specs(categories)
+    fetched = fetch_sources(specs, _parse_day(day), include_cross=cross_lists)
+    listing = fetched.listing
+    single = len(fetched.reports) == 1
+    for report in fetched.reports:
+        line = report.notice if single else report.line()
+        if line:
+            typer.echo(printable(line), err=True)
     _write(to_jsonl(listing.papers), output)
     typer.echo(f"{len(listing.papers)} papers, announced {listing.date or 'on an unknown day'}", err=True)
+
+
+@app.command()
+@handle_errors
+def sources() -> None:
+    """List the kinds of source a profile or `paperrec fetch` can name, and what each one's day is.
+
+    Example: paperrec sources
+    """
+    from .sources.registry import describe
+
+    for line in describe():
+        typer.echo(line)
 
 
 @app.command()
@@ -1005,6 +1027,10 @@ def profile_new(
     input_format: ImportFormatOption = None,
     offline: OfflineOption = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="A source to follow, e.g. biorxiv:neuroscience ('paperrec sources')."),
+    ] = None,
 ) -> None:
     """Create a profile, optionally from papers you liked.
 
@@ -1022,13 +1048,14 @@ def profile_new(
         fmt=input_format,
         offline=offline,
         force=force,
+        sources=source or (),
     )
     if from_files:
         _import_into(report, "liked")
     else:
         from .profile.library import no_categories_line
 
-        if not report.profile.categories:
+        if not report.profile.categories and not report.profile.sources:
             typer.echo(no_categories_line(report.profile.name), err=True)
         typer.echo(f"created profile {name!r}: {report.path}", err=True)
 
@@ -1120,6 +1147,7 @@ def profile_show(
         f"file         {path}",
         f"description  {loaded.description}",
         f"categories   {', '.join(loaded.categories) or '-'}",
+        *([f"sources      {', '.join(loaded.sources)}"] if loaded.sources else []),
         f"strategy     {loaded.strategy}",
     ]
     lines += [f"interest     {text}" for text in loaded.interests]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .schema import Paper, Pick, printable, safe_url
+from .schema import Paper, Pick, link_of, printable, safe_url
 
 if TYPE_CHECKING:
     import jinja2
@@ -159,9 +159,7 @@ def pick_view(
     paper, because = pick.paper, pick.because
     place = place or standing(scores, pick.score, total)
     reasons = tuple(
-        Reason(
-            printable(title), safe_url(f"https://arxiv.org/abs/{i}") if not i.startswith("t:") else None, round(s * 100)
-        )
+        Reason(printable(title), safe_url(link_of(i)), round(s * 100))
         for i, title, s in (because.papers if because else ())
     )
     view = PickView(

@@ -413,6 +413,12 @@ def to_bibtex(picks: Sequence[Pick]) -> str:
             url = safe_url(paper.url)
             if url:
                 fields.append(("url", url))
+        else:
+            if paper.arxiv_id.startswith("doi:"):
+                fields.append(("doi", _bibtex_value(paper.arxiv_id[4:])))
+            url = safe_url(paper.url)
+            if url:
+                fields.append(("url", url))
         abstract = _bibtex_value(paper.abstract)
         if abstract:
             fields.append(("abstract", abstract))

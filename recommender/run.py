@@ -7,8 +7,8 @@ as a failure of that profile, and every other profile still gets its picks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -40,10 +40,12 @@ class Section:
     embedded: int = 0  # abstracts embedded for this section (not found in the cache)
     seconds: float = 0.0
     unsaved: str | None = None  # why the seen-memory could not remember these picks (e.g. a read-only state/)
+    sources: tuple[str, ...] = ()  # one line per source when the profile has several: papers, merged, or why empty
 
     def summary(self) -> str:
         """One line for stderr: what was ranked, what it cost and what came of it."""
-        where = self.listing.category if self.listing and self.listing.category else ", ".join(self.profile.categories)
+        named = ", ".join(self.profile.categories + self.profile.sources)
+        where = self.listing.category if self.listing and self.listing.category else named
         day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
         listed = len(self.listing) if self.listing else 0
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
@@ -139,14 +141,17 @@ def _section(
     day = listing.date or date.today()
     hidden: set[str] = set()
     if seen is not None and not include_seen:
-        hidden = seen.seen_before(profile.name, day) & {p.arxiv_id for p in listing.papers}
+        shown = seen.seen_before(profile.name, day)
+        # A paper shown under one id (its bioRxiv DOI) is the same paper today under another (its arXiv id).
+        hidden = {p.arxiv_id for p in listing.papers if p.arxiv_id in shown or not shown.isdisjoint(p.ids)}
     options = options.for_profile(profile)
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
     unsaved = None
     if seen is not None:
         try:
-            seen.mark(profile.name, [p.paper.arxiv_id for p in picks], day, [p.rank for p in picks])
+            marks = [(i, p.rank) for p in picks for i in p.paper.ids]  # every id, so any later copy is known
+            seen.mark(profile.name, [i for i, _ in marks], day, [rank for _, rank in marks])
         except PaperrecError as error:  # the picks are made: the caller shows them, then says they were not kept
             unsaved = str(error)
     return Section(
@@ -233,15 +238,20 @@ def run_today(
     diversity: float | None = None,
     key_sentences: int | None = KEY_SENTENCES,
     min_match: float | None = None,
+    fetchers: Mapping[str, Fetch] | None = None,
 ) -> Run:
-    """The morning run: fetch each profile's categories (latest or `day`), rank, hide and remember what was shown.
+    """The morning run: fetch each profile's sources (latest or `day`), rank, hide and remember what was shown.
 
     `profiles` empty means every profile in the profiles directory; `fetch` defaults to arXiv
-    (sources.arxiv.fetch_listing); `offline` ranks stored listings only (passed on to `fetch`). A profile that fails is
-    a Failure of the run; the others are still ranked. `options` as in rank_listing.
+    (sources.arxiv.fetch_listing) and `fetchers` replace other kinds' by name; `offline` ranks stored listings only
+    (passed on to each fetch). A profile that fails is a Failure of the run; the others are still ranked. A source
+    that fails is a notice when the profile's other sources gave papers. `options` as in rank_listing.
     """
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
+    from .sources.day import fetch_sources
+    from .sources.registry import profile_specs
+
     options = options_from(
         options,
         strategy=strategy,
@@ -258,20 +268,25 @@ def run_today(
         try:
             profile = load_profile(path)
             notices += filter(None, [unknown_keys_warning(profile, path)])
-            if not profile.categories:
+            if not profile.categories and not profile.sources:
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
                 )
             try:
-                validate_categories(profile.categories)
+                specs = profile_specs(profile.categories, profile.sources)
+                validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
             except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
                 raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
-            where = {"offline": True} if offline else {}  # a fetch of one's own need not know the option
-            categories = () if offline else tuple(profile.categories)
-            listing, notice = fetch(list(profile.categories), day, include_cross=include_cross, **where)
-            if notice:
-                notices.append(f"{profile.name}: {notice}")
+            categories = () if offline else tuple(s.key if s.kind == "arxiv" else str(s) for s in specs)
+            fetched = fetch_sources(
+                specs, day, include_cross=include_cross, offline=offline, fetchers={"arxiv": fetch, **(fetchers or {})}
+            )
+            listing = fetched.listing
+            lines = [fetched.reports[0].notice] if len(fetched.reports) == 1 else fetched.lines()
+            notices += [f"{profile.name}: {line}" for line in lines if line]
             section = _section(listing, path, profile, embedder, options, seen=seen, include_seen=include_seen)
+            if len(fetched.reports) > 1:
+                section = replace(section, sources=tuple(fetched.lines()))
         except PaperrecError as error:  # the command line was checked above: this is the profile's own problem
             failures.append(_failure(path, error, categories))
             continue

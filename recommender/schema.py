@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -65,6 +65,66 @@ def title_id(title: str) -> str:
     return "t:" + hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()[:12]
 
 
+# A DOI: '10.', a registrant code, '/', and a suffix without whitespace (Crossref's advice, loosely).
+_DOI = re.compile(r"^10\.\d{4,9}/\S{1,200}$")
+_FORUM = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+ID_PREFIXES = ("t:", "doi:", "openreview:")
+
+
+def doi_id(raw: str) -> str | None:
+    """The id of a paper known by DOI, 'doi:' and the DOI in lower case (DOIs ignore case); None for no DOI."""
+    text = raw.strip()
+    for prefix in _DOI_PREFIXES:
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :].strip()
+    return f"doi:{text.lower()}" if _DOI.match(text) else None
+
+
+def openreview_id(forum: str) -> str | None:
+    """The id of a paper known by its OpenReview forum, 'openreview:' and the forum id; None when it is not one."""
+    text = forum.strip().removeprefix("openreview:")
+    return f"openreview:{text}" if _FORUM.match(text) else None
+
+
+def source_id(raw: str) -> str | None:
+    """A 'doi:' or 'openreview:' id normalised, or None when `raw` is neither."""
+    text = raw.strip()
+    if text.startswith("doi:"):
+        return doi_id(text)
+    if text.startswith("openreview:"):
+        return openreview_id(text)
+    return None
+
+
+def link_of(paper_id: str) -> str | None:
+    """The page a paper id names: arXiv's abstract, doi.org, or the OpenReview forum; None for a title id."""
+    if paper_id.startswith("doi:"):
+        return "https://doi.org/" + quote(paper_id[4:], safe="/:;()._-")
+    if paper_id.startswith("openreview:"):
+        return f"https://openreview.net/forum?id={paper_id[len('openreview:') :]}"
+    if paper_id.startswith("t:"):
+        return None
+    return f"https://arxiv.org/abs/{paper_id}"
+
+
+_ARXIV_LINK = re.compile(r"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?$", re.IGNORECASE)
+_DOI_LINK = re.compile(r"^https?://(?:dx\.)?doi\.org/(.+)$", re.IGNORECASE)
+_FORUM_LINK = re.compile(r"^https?://(?:www\.)?openreview\.net/(?:forum|pdf)\?id=([A-Za-z0-9_-]+)", re.IGNORECASE)
+
+
+def id_of_link(url: str) -> str | None:
+    """The paper id a link names: an arXiv abstract or PDF, a doi.org link, an OpenReview forum; None otherwise."""
+    if match := _ARXIV_LINK.match(url):
+        split = split_arxiv_id(unquote(match.group(1)))
+        return split[0] if split else None
+    if match := _DOI_LINK.match(url):
+        return doi_id(unquote(match.group(1)))
+    if match := _FORUM_LINK.match(url):
+        return openreview_id(match.group(1))
+    return None
+
+
 def clean_text(text: str) -> str:
     """Collapse runs of whitespace into single spaces and trim."""
     return " ".join(text.split())
@@ -116,6 +176,14 @@ class Paper:
     categories: tuple[str, ...] = ()
     date: date | None = None
     version: int | None = None
+    links: tuple[str, ...] = ()  # every page of the paper (bioRxiv, OpenReview forum, doi.org...), its own first
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id this paper is known by: its own first, then those its links name (an arXiv id, a DOI, a forum)."""
+        if not self.links:
+            return (self.arxiv_id,)
+        return tuple(dict.fromkeys([self.arxiv_id, *filter(None, map(id_of_link, self.links))]))
 
     @property
     def text(self) -> str:
@@ -124,13 +192,15 @@ class Paper:
 
     @property
     def has_arxiv_id(self) -> bool:
-        """True for real arXiv ids, False for t: title ids."""
-        return not self.arxiv_id.startswith("t:")
+        """True for real arXiv ids, False for t: title ids and doi: or openreview: ids."""
+        return not self.arxiv_id.startswith(ID_PREFIXES)
 
     @property
     def url(self) -> str | None:
-        """The arXiv abstract page, None for t: ids."""
-        return f"https://arxiv.org/abs/{self.arxiv_id}" if self.has_arxiv_id else None
+        """The arXiv abstract page, else the paper's first page (a DOI, a forum); None for a t: id without links."""
+        if self.has_arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        return link_of(self.arxiv_id) or next(iter(self.links), None)
 
     @property
     def code_urls(self) -> tuple[str, ...]:
@@ -162,8 +232,9 @@ class Paper:
         authors: tuple[str, ...] | list[str] = (),
         categories: tuple[str, ...] | list[str] = (),
         date: date | None = None,
+        links: tuple[str, ...] | list[str] = (),
     ) -> Paper:
-        """Build a Paper from raw fields, normalising the id and whitespace."""
+        """Build a Paper from raw fields, normalising the id and whitespace; only http(s) links are kept."""
         title = clean_text(title)
         version = None
         raw = raw_id.strip() if raw_id else ""
@@ -173,6 +244,11 @@ class Paper:
             arxiv_id, version = split
         elif is_title_id(raw):
             arxiv_id = raw
+        elif raw.startswith(("doi:", "openreview:")):
+            found = source_id(raw)
+            if found is None:
+                raise ValueError(f"not a DOI or OpenReview forum id: {raw[:60]!r}")
+            arxiv_id = found
         elif raw.startswith("t:"):
             raise ValueError(f"not a title id ('t:' and 12 hex digits): {raw[:40]!r}")
         else:
@@ -185,6 +261,7 @@ class Paper:
             categories=tuple(c.strip() for c in categories if c.strip()),
             date=date,
             version=version,
+            links=tuple(dict.fromkeys(url for url in map(safe_url, links) if url)),
         )
 
 

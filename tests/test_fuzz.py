@@ -281,6 +281,89 @@ def test_feeds_and_api_answers(document, parse):
     only_paperrec_errors(lambda: parse(document))
 
 
+# ---- other sources' API answers -----------------------------------------------------------------------------------
+
+POSTING_VALUE = st.one_of(JSON, TEXT, DATE, ID, st.sampled_from(["1", "2", "10.1101/2026.12.04.600001", "doi:x"]))
+POSTING = st.dictionaries(
+    st.sampled_from(["doi", "title", "authors", "date", "version", "category", "abstract", "server", "published"]),
+    POSTING_VALUE,
+    max_size=9,
+)
+SURE_POSTING = st.fixed_dictionaries(
+    {"doi": st.just("10.1101/2026.1"), "title": TEXT, "authors": TEXT, "abstract": TEXT}
+)
+DETAILS = st.one_of(
+    json_texts(st.fixed_dictionaries({"collection": st.lists(SURE_POSTING, max_size=2)})),
+    json_texts(
+        st.fixed_dictionaries(
+            {"messages": st.one_of(JSON, st.lists(st.dictionaries(TEXT, JSON), max_size=2)), "collection": JSON}
+        )
+    ),
+    json_texts(st.fixed_dictionaries({"messages": JSON, "collection": st.lists(POSTING, max_size=4)})),
+    TEXT,
+    st.binary(max_size=200),
+)
+
+
+@FUZZ
+@given(document=DETAILS)
+def test_biorxiv_details(document):
+    from recommender.sources.biorxiv import parse_details
+
+    only_paperrec_errors(lambda: parse_details(document)[0])
+
+
+WRAPPED = st.one_of(JSON, st.fixed_dictionaries({"value": st.one_of(JSON, st.lists(TEXT, max_size=3))}))
+NOTE = st.fixed_dictionaries(
+    {
+        "id": st.one_of(TEXT, st.just("Forum0001")),
+        "forum": st.one_of(JSON, st.just("Forum0001")),
+        "cdate": st.one_of(st.integers(-(10**20), 10**20), st.floats(allow_nan=True), JSON),
+        "readers": st.one_of(st.just(["everyone"]), JSON),
+        "content": st.one_of(
+            JSON,
+            st.dictionaries(st.sampled_from(["title", "abstract", "authors", "keywords", "pdf"]), WRAPPED, max_size=5),
+        ),
+    }
+)
+NOTES = st.one_of(
+    json_texts(st.fixed_dictionaries({"notes": st.lists(NOTE, max_size=3), "count": JSON})),
+    json_texts(JSON),
+    st.binary(max_size=200),
+)
+WORK = st.fixed_dictionaries(
+    {
+        "title": st.one_of(TEXT, JSON),
+        "doi": st.one_of(JSON, st.just("https://doi.org/10.1038/x"), TEXT),
+        "publication_date": DATE,
+        "authorships": st.one_of(JSON, st.lists(st.fixed_dictionaries({"author": JSON}), max_size=2)),
+        "abstract_inverted_index": st.one_of(JSON, st.dictionaries(TEXT, st.lists(JSON, max_size=3), max_size=4)),
+        "primary_location": JSON,
+    }
+)
+WORKS = st.one_of(
+    json_texts(st.fixed_dictionaries({"meta": JSON, "results": st.lists(WORK, max_size=3)})),
+    json_texts(JSON),
+    st.binary(max_size=200),
+)
+
+
+@FUZZ
+@given(document=NOTES)
+def test_openreview_notes(document):
+    from recommender.sources.openreview import parse_notes
+
+    only_paperrec_errors(lambda: [paper for paper, _ in parse_notes(document)[0] if paper is not None])
+
+
+@FUZZ
+@given(document=WORKS)
+def test_openalex_works(document):
+    from recommender.sources.openalex import parse_works
+
+    only_paperrec_errors(lambda: parse_works(document)[0])
+
+
 # ---- profiles and shards -------------------------------------------------------------------------------------------
 
 TOML_LINE = st.one_of(

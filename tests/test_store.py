@@ -50,3 +50,31 @@ def test_another_root_with_the_same_layout(tmp_path):
         tmp_path / "bench" / "listings" / "cs.CV" / "2021-04-22.jsonl"
     ]
     assert list(iter_stored()) == []
+
+
+def test_a_source_key_is_one_folder_and_the_old_category_folders_stay(home):
+    from recommender.sources.store import encode_key
+
+    assert encode_key("ICLR.cc/2026/Conference") == "ICLR.cc%2F2026%2FConference"
+    venue = "openreview:ICLR.cc/2026/Conference"
+    assert day_path(venue, DAY) == home / "listings" / "openreview" / "ICLR.cc%2F2026%2FConference" / "2021-04-22.jsonl"
+    assert day_path("arxiv:cs.CV", DAY) == day_path("cs.CV", DAY) == home / "listings" / "cs.CV" / "2021-04-22.jsonl"
+    write_day(Listing(papers=PAPERS), venue, DAY)
+    write_day(Listing(papers=PAPERS[:1]), "cs.CV", DAY)
+    assert [(s.category, s.day) for s in iter_stored()] == [("cs.CV", DAY), (venue, DAY)]
+    assert stored_days(venue) == [DAY] and latest_day([venue, "cs.CV"]) == DAY
+    assert read_day(venue, DAY).papers == PAPERS
+
+
+def test_a_key_that_could_leave_its_folder_is_refused(home):
+    import pytest
+
+    from recommender.schema import UsageError
+    from recommender.sources.store import encode_key
+
+    for key in ("..", "a/../b", "./x", "a\\b", "", "a//b", "x\x00y"):
+        with pytest.raises(UsageError):
+            encode_key(key)
+    for spec in ("..", "../x", "a\\b", "Bio Rxiv:x"):
+        with pytest.raises(UsageError):
+            day_path(spec, DAY)

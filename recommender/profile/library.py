@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import paths
 from ..schema import Paper, PaperrecError
 from ..sources.metadata import Lookup, MetadataCache, complete_papers
+from ..sources.registry import parse_specs
 from ..sources.taxonomy import validate_categories
 from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories
 from .model import SECTIONS, PendingPaper, Profile, add_papers, load_profile, new_profile
@@ -357,6 +358,7 @@ def start_profile(
     fmt: str | None = None,
     offline: bool = False,
     force: bool = False,
+    sources: Sequence[str] = (),
 ) -> ImportReport:
     """Create a profile file (in the profiles directory unless output is given), liking the papers of files.
 
@@ -366,7 +368,15 @@ def start_profile(
     if path.exists() and not force:  # before any lookup; checked again under the lock
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
     categories = validate_categories(categories)
-    created = new_profile(name, description=description, categories=categories, interests=interests)
+    specs = parse_specs(sources)
+    validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
+    created = new_profile(
+        name,
+        description=description,
+        categories=categories,
+        interests=interests,
+        sources=[str(spec) for spec in specs],
+    )
     if not files:
         return create_profile(path, created, force=force)
     cache = MetadataCache(paths.metadata_cache_path())

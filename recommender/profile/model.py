@@ -24,6 +24,7 @@ _KNOWN_KEYS = {
     "name",
     "description",
     "categories",
+    "sources",
     "strategy",
     "interests",
     "liked",
@@ -68,6 +69,7 @@ class Profile:
     description: str = ""
     categories: tuple[str, ...] = ()
     strategy: str = DEFAULT_STRATEGY
+    sources: tuple[str, ...] = ()  # specs such as 'biorxiv:neuroscience' ('paperrec sources' lists the kinds)
     interests: tuple[str, ...] = ()
     liked: tuple[ProfilePaper, ...] = ()
     disliked: tuple[ProfilePaper, ...] = ()
@@ -85,7 +87,7 @@ class Profile:
     @property
     def ids(self) -> set[str]:
         """Ids of every paper in the profile, liked, disliked or pending."""
-        return {p.paper.arxiv_id for p in self.liked + self.disliked} | {p.arxiv_id for p in self.pending}
+        return {i for p in self.liked + self.disliked for i in p.paper.ids} | {p.arxiv_id for p in self.pending}
 
     def is_empty(self) -> bool:
         """True when there is nothing to score against."""
@@ -190,6 +192,7 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
             raw_id=raw_id,
             abstract=_require(table.get("abstract", ""), str, where, "abstract"),
             authors=_str_list(table.get("authors", []), where, "authors"),
+            links=_str_list(table.get("links", []), where, "links"),
         )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
@@ -249,6 +252,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
         categories=_str_list(data.get("categories", []), where, "categories"),
+        sources=_str_list(data.get("sources", []), where, "sources"),
         strategy=_require(data.get("strategy", DEFAULT_STRATEGY), str, where, "strategy"),
         interests=_str_list(data.get("interests", []), where, "interests"),
         liked=sections["liked"],
@@ -307,6 +311,8 @@ def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     if entry.paper.authors:
         table["authors"] = list(entry.paper.authors)
     table["abstract"] = entry.paper.abstract
+    if entry.paper.links:  # every page of a merged paper: a later copy under another id is known through them
+        table["links"] = list(entry.paper.links)
     table["added"] = entry.added
     if entry.weight != 1.0:
         table["weight"] = entry.weight
@@ -329,6 +335,7 @@ def profile_to_toml(profile: Profile) -> str:
         "name": profile.name,
         "description": profile.description,
         "categories": list(profile.categories),
+        **({"sources": list(profile.sources)} if profile.sources else {}),
         "strategy": profile.strategy,
         "interests": list(profile.interests),
     }
@@ -404,7 +411,14 @@ def new_profile(
     description: str = "",
     categories: Iterable[str] = (),
     interests: Iterable[str] = (),
+    sources: Iterable[str] = (),
 ) -> Profile:
     """A fresh profile liking the given papers (duplicates by id collapse)."""
-    profile = Profile(name=name, description=description, categories=tuple(categories), interests=tuple(interests))
+    profile = Profile(
+        name=name,
+        description=description,
+        categories=tuple(categories),
+        interests=tuple(interests),
+        sources=tuple(sources),
+    )
     return add_papers(profile, liked, "liked")[0]

@@ -205,7 +205,8 @@ def score_listing(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
         )
     known, excluded = profile.ids, set(exclude)
-    unknown = [p for p in listing.papers if p.arxiv_id not in known]
+    # A paper liked under one id (a DOI) is known under another (its arXiv copy) through the links it keeps.
+    unknown = [p for p in listing.papers if p.arxiv_id not in known and (not p.links or known.isdisjoint(p.ids))]
     fresh = [p for p in unknown if p.arxiv_id not in excluded]
     candidates = apply_rules(fresh, settings.must or (), settings.never or ())
     counts = dict(

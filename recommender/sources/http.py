@@ -1,10 +1,12 @@
-"""A polite HTTP client for arXiv: spaced out across processes, retried with backoff, bounded in time and size.
+"""A polite HTTP client for arXiv and every other source: spaced across processes, retried, bounded in time and size.
 
 Every request starts at least min_interval seconds after the previous one of any paperrec process of the user (a
 reservation in a lock-guarded file under PAPERREC_HOME), ends by its deadline whatever the server does (a trickle, an
 endless body, a hung DNS lookup), and reads at most max_bytes (decompressed). Redirects are followed only within
 arXiv's own hosts, each counted as a request. Transient failures raise TemporaryNetworkError (exit 75, EX_TEMPFAIL);
 answers that will not get better raise NetworkError (exit 1). Each retry is announced through `notify`.
+The client of another source (`for_source`) names that source in its messages, keeps to its hosts and keeps its
+own spacing file, so a slow host never delays another.
 """
 
 from __future__ import annotations
@@ -84,11 +86,21 @@ def announce(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def default_spacing_file() -> Path:
-    """The file every paperrec process of the user reserves its arXiv request slots in."""
+def default_spacing_file(name: str = SPACING_FILE) -> Path:
+    """The file every paperrec process of the user reserves its request slots for one host in (arXiv's by default)."""
     from ..paths import state_dir
 
-    return state_dir() / SPACING_FILE
+    return state_dir() / name
+
+
+def for_source(name: str, hosts: frozenset[str], min_interval: float, **options: Any) -> PoliteClient:
+    """A polite client for a source other than arXiv: its name in messages, its hosts, its own spacing file.
+
+    Example: for_source("bioRxiv", frozenset({"api.biorxiv.org"}), 1.0)
+    """
+    first = sorted(hosts)[0]
+    spacing = default_spacing_file(f"spacing-{first}") if options.get("share_spacing", True) else None
+    return PoliteClient(name=name, hosts=hosts, min_interval=min_interval, spacing_file=spacing, **options)
 
 
 def _one_line(text: str, width: int = 200) -> str:
@@ -220,6 +232,7 @@ class PoliteClient:
         max_bytes: int | None = None,
         max_redirects: int = MAX_REDIRECTS,
         hosts: frozenset[str] = ARXIV_HOSTS,
+        name: str = "arXiv",
         notify: Callable[[str], None] = announce,
         share_spacing: bool = True,
         spacing_file: Path | None = None,
@@ -239,6 +252,7 @@ class PoliteClient:
         self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
         self.max_redirects = max_redirects
         self.hosts = frozenset(host.lower() for host in hosts)
+        self.name = name  # the source its messages name: 'arXiv', 'bioRxiv'...
         self.notify = notify
         self.spacing_file = (spacing_file or default_spacing_file()) if share_spacing else None
         self.requests = 0  # requests sent: retries and redirects included
@@ -308,7 +322,7 @@ class PoliteClient:
             lock.acquire()
         except filelock.Timeout:
             raise TemporaryNetworkError(
-                "other paperrec processes kept arXiv's turn past this fetch's deadline; try again later"
+                f"other paperrec processes kept {self.name}'s turn past this fetch's deadline; try again later"
             ) from None
         except OSError:
             self._space(None)  # an unwritable home: the spacing still holds within this process
@@ -334,7 +348,7 @@ class PoliteClient:
         if last is not None:
             wait = last + self.min_interval - now
             if wait > 0:
-                self._check_wait(wait, "arXiv's next turn")
+                self._check_wait(wait, f"{self.name}'s next turn")
                 self._sleep(wait)
         self._last_start = self._clock()
         return self._last_start
@@ -343,7 +357,7 @@ class PoliteClient:
         """TemporaryNetworkError when waiting `seconds` would pass the fetch deadline."""
         if seconds >= self._time_left():
             raise TemporaryNetworkError(
-                f"gave up on arXiv: {what} would start after this fetch's deadline; try again later"
+                f"gave up on {self.name}: {what} would start after this fetch's deadline; try again later"
             )
 
     # ---- one request -----------------------------------------------------------------------------------------------
@@ -356,7 +370,7 @@ class PoliteClient:
         """
         limit = min(self.deadline, self._time_left())
         if limit <= 0:
-            raise TemporaryNetworkError("gave up on arXiv: this fetch's deadline has passed; try again later")
+            raise TemporaryNetworkError(f"gave up on {self.name}: this fetch's deadline has passed; try again later")
         http = self._http
         outcome: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
         cancelled = threading.Event()
@@ -407,13 +421,13 @@ class PoliteClient:
     def _read_body(self, response: httpx.Response, cancelled: threading.Event) -> bytes:
         """The decoded body, refused past max_bytes (compressed or not); a damaged gzip body is one line."""
         cap = self.max_bytes
-        too_large = f"arXiv's answer is larger than {_size(cap)}: refused ({response.url})"
+        too_large = f"{self.name}'s answer is larger than {_size(cap)}: refused ({response.url})"
         declared = response.headers.get("Content-Length", "").strip()
         if declared.isdigit() and len(declared) < 19 and int(declared) > cap:
             raise NetworkError(too_large)
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
         if encoding not in _DECODED and encoding != "identity":
-            raise NetworkError(f"arXiv's answer has an unknown Content-Encoding {_one_line(encoding, 40)!r}")
+            raise NetworkError(f"{self.name}'s answer has an unknown Content-Encoding {_one_line(encoding, 40)!r}")
         decoder = _Inflater() if encoding in _DECODED else None
         pieces: list[bytes] = []
         raw_size = size = 0
@@ -431,10 +445,10 @@ class PoliteClient:
                     pieces.append(piece)
         except zlib.error as error:
             raise TemporaryNetworkError(
-                f"arXiv's answer is a damaged {encoding} body ({_one_line(str(error), 80)}); try again later"
+                f"{self.name}'s answer is a damaged {encoding} body ({_one_line(str(error), 80)}); try again later"
             ) from None
         if decoder is not None and not decoder.complete:
-            raise TemporaryNetworkError(f"arXiv's answer is a truncated {encoding} body; try again later")
+            raise TemporaryNetworkError(f"{self.name}'s answer is a truncated {encoding} body; try again later")
         return b"".join(pieces)
 
     def _follow(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
@@ -450,17 +464,19 @@ class PoliteClient:
             seen.add(answer.url)
             location = answer.headers.get("Location", "").strip()
             if not location:
-                raise NetworkError(f"arXiv redirected {_one_line(answer.url)} (HTTP {answer.status}) to nowhere")
+                raise NetworkError(f"{self.name} redirected {_one_line(answer.url)} (HTTP {answer.status}) to nowhere")
             try:
                 target = str(httpx.URL(answer.url).join(location))
             except (httpx.InvalidURL, TypeError, ValueError):
                 target = location
             if not redirect_allowed(target, answer.url, self.hosts):
-                raise NetworkError(f"arXiv redirected to {_one_line(target)}, outside arXiv: refused")
+                raise NetworkError(f"{self.name} redirected to {_one_line(target)}, outside {self.name}: refused")
             if target in seen:
-                raise NetworkError(f"arXiv's redirects loop back to {_one_line(target)}: refused")
+                raise NetworkError(f"{self.name}'s redirects loop back to {_one_line(target)}: refused")
             current, query = target, None
-        raise NetworkError(f"arXiv redirected more than {self.max_redirects} times from {_one_line(url)}: refused")
+        raise NetworkError(
+            f"{self.name} redirected more than {self.max_redirects} times from {_one_line(url)}: refused"
+        )
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
         """One attempt classified: the 2xx answer, _Retry for what may pass, NetworkError for what will not."""
@@ -469,39 +485,43 @@ class PoliteClient:
         except _Deadline as late:
             raise _Retry(
                 "timeout",
-                f"arXiv did not answer within {_seconds(late.seconds)} s",
-                f"arXiv did not answer in time: no complete answer within {_seconds(late.seconds)} s",
+                f"{self.name} did not answer within {_seconds(late.seconds)} s",
+                f"{self.name} did not answer in time: no complete answer within {_seconds(late.seconds)} s",
             ) from None
         except httpx.TimeoutException as error:
             kind = "connect" if isinstance(error, httpx.ConnectTimeout) else "timeout"
             raise _Retry(
                 kind,
-                f"arXiv did not answer within {self.timeout:g} s",
-                f"arXiv did not answer (offline?): no response within {self.timeout:g} s",
+                f"{self.name} did not answer within {self.timeout:g} s",
+                f"{self.name} did not answer (offline?): no response within {self.timeout:g} s",
             ) from None
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as error:
             raise NetworkError(f"cannot fetch {_one_line(url)}: {_reason(error)}") from None
         except httpx.ConnectError as error:
             reason = _reason(error)
             raise _Retry(
-                "connect", f"cannot reach arXiv ({reason})", f"arXiv did not answer (offline?): {reason}"
+                "connect", f"cannot reach {self.name} ({reason})", f"{self.name} did not answer (offline?): {reason}"
             ) from None
         except httpx.TransportError as error:
             reason = _reason(error)
             raise _Retry(
-                "transport", f"the connection to arXiv broke ({reason})", f"arXiv did not answer (offline?): {reason}"
+                "transport",
+                f"the connection to {self.name} broke ({reason})",
+                f"{self.name} did not answer (offline?): {reason}",
             ) from None
         status = answer.status
         if 200 <= status < 300:
             return answer
         if status != 429 and status < 500:
-            raise NetworkError(f"arXiv returned HTTP {status} for {_one_line(answer.url)}")
+            raise NetworkError(f"{self.name} returned HTTP {status} for {_one_line(answer.url)}")
         asked = retry_after_seconds(answer.headers.get("Retry-After"))
         if asked is not None and asked > self.max_wait:
-            raise TemporaryNetworkError(f"arXiv asks us to wait {asked:.0f} s (HTTP {status}); try again later")
+            raise TemporaryNetworkError(f"{self.name} asks us to wait {asked:.0f} s (HTTP {status}); try again later")
         if status == 429:
-            raise _Retry("busy", "arXiv busy (HTTP 429)", "arXiv is rate-limiting us (HTTP 429)", asked)
-        raise _Retry("busy", f"arXiv unavailable (HTTP {status})", f"arXiv is unavailable (HTTP {status})", asked)
+            raise _Retry("busy", f"{self.name} busy (HTTP 429)", f"{self.name} is rate-limiting us (HTTP 429)", asked)
+        raise _Retry(
+            "busy", f"{self.name} unavailable (HTTP {status})", f"{self.name} is unavailable (HTTP {status})", asked
+        )
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> Answer:
         """GET url politely: the 2xx answer, TemporaryNetworkError for what may pass, NetworkError for what will not."""

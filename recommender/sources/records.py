@@ -48,6 +48,7 @@ def paper_from_record(record: dict[str, Any], where: str) -> Paper:
 
 
 def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
+    links = _as_list(scrubbed(record.get("links")), where, "links")  # JSONL only: CSV keeps its columns
     record = {key: scrubbed(record.get(key)) for key in COLUMNS}
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -75,6 +76,7 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
             authors=_as_list(record.get("authors"), where, "authors"),
             categories=_as_list(record.get("categories"), where, "categories"),
             date=day,
+            links=links,
         )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
@@ -89,6 +91,7 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
         "authors": list(paper.authors),
         "categories": list(paper.categories),
         "date": paper.date.isoformat() if paper.date else None,
+        **({"links": list(paper.links)} if paper.links else {}),
     }
 
 

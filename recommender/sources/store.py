@@ -1,5 +1,7 @@
-"""The listing store: one JSON Lines file per category and day, <root>/<category>/<YYYY-MM-DD>.jsonl.
+"""The listing store: one JSON Lines file per source and day.
 
+An arXiv category keeps its folder of old, <root>/<category>/<YYYY-MM-DD>.jsonl, so stores and benches need no move.
+Any other source is <root>/<kind>/<key>/<YYYY-MM-DD>.jsonl, its key percent-encoded into one folder name.
 The root is paths.listings_dir() unless a caller names another folder laid out the same way (a bench's listings/).
 This is the one module that builds, finds, reads and writes those files.
 """
@@ -10,15 +12,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from ..paths import atomic_write_text, listings_dir
-from ..schema import Listing
+from ..schema import Listing, UsageError
 from .records import read_jsonl, to_jsonl
 
 
 @dataclass(frozen=True)
 class StoredDay:
-    """One stored file: the listing of one category on one day."""
+    """One stored file: the listing of one source on one day (`category` is 'cs.CV' or a spec like 'biorxiv:x')."""
 
     category: str
     day: date
@@ -40,25 +43,61 @@ def _day(path: Path) -> date | None:
         return None
 
 
+def encode_key(key: str) -> str:
+    """A source's key as one folder name: 'ICLR.cc/2026/Conference' is 'ICLR.cc%2F2026%2FConference'.
+
+    A key that could leave its folder ('..', a backslash, a control character) is a UsageError.
+    """
+    parts = key.split("/")
+    if not key or any(part in ("", ".", "..") for part in parts) or any(c == "\\" or ord(c) < 32 for c in key):
+        raise UsageError(f"a source key must not be empty or hold '..', '.', '\\' or control characters: {key!r}")
+    return quote(key, safe="-._~")
+
+
+def _folder(category: str) -> Path:
+    """The folder of a store key: 'cs.CV' as of old, 'kind:key' as kind/encoded-key."""
+    kind, colon, key = category.partition(":")
+    if not colon:
+        if category in ("", ".", "..") or "/" in category or "\\" in category:
+            raise UsageError(f"not a category or source spec: {category!r}")
+        return Path(category)
+    if kind == "arxiv":
+        return _folder(key)
+    if not kind.isidentifier() or not kind.islower():
+        raise UsageError(f"not a source kind: {kind!r}")
+    return Path(kind) / encode_key(key)
+
+
 def day_path(category: str, day: date, root: Path | str | None = None) -> Path:
-    """Where the listing of `category` on `day` is stored."""
-    return _root(root) / category / f"{day.isoformat()}.jsonl"
+    """Where the listing of `category` (an arXiv category or a 'kind:key' spec) on `day` is stored."""
+    return _root(root) / _folder(category) / f"{day.isoformat()}.jsonl"
+
+
+def _name(folder: Path, root: Path) -> str | None:
+    """The store key of a folder under root: 'cs.CV', or 'kind:key' for kind/encoded-key; None for neither."""
+    parts = folder.relative_to(root).parts
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2 and parts[0].isidentifier():
+        return f"{parts[0]}:{unquote(parts[1])}"
+    return None
 
 
 def iter_stored(root: Path | str | None = None) -> Iterator[StoredDay]:
-    """Every stored day of every category, in file-name order (category, then day)."""
+    """Every stored day of every source, in file-name order (source, then day)."""
     folder = _root(root)
     if not folder.is_dir():
         return
-    for path in sorted(folder.glob("*/*.jsonl")):
+    for path in sorted([*folder.glob("*/*.jsonl"), *folder.glob("*/*/*.jsonl")]):
         day = _day(path)
-        if day is not None and path.is_file():
-            yield StoredDay(path.parent.name, day, path)
+        name = _name(path.parent, folder)
+        if day is not None and name is not None and path.is_file():
+            yield StoredDay(name, day, path)
 
 
 def stored_days(category: str, root: Path | str | None = None) -> list[date]:
-    """The days stored for `category`, oldest first."""
-    folder = _root(root) / category
+    """The days stored for `category` (or a 'kind:key' spec), oldest first."""
+    folder = _root(root) / _folder(category)
     if not folder.is_dir():
         return []
     return sorted(day for day in map(_day, folder.glob("*.jsonl")) if day is not None)

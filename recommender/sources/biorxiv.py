@@ -1,0 +1,278 @@
+"""bioRxiv (and medRxiv, on the same API): one category's postings of a day from the public details API.
+
+The API is https://api.biorxiv.org/details/{server}/{from}/{to}/{cursor}?category=...: 100 postings a page, the
+cursor the offset of the first. Its answer is {"messages": [{"status", "cursor", "count", "total"}], "collection":
+[{"doi", "title", "authors", "date", "version", "category", "abstract", "server", ...}]}. A day is the posting
+date. Only first versions are new papers: a revision of an older preprint is left out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, doi_id
+from .daily import fetch_keyed, latest_posting_day
+from .guard import json_loads, scrubbed
+from .http import PoliteClient, for_source
+
+API_URL = "https://api.biorxiv.org/details"
+HOSTS = frozenset({"api.biorxiv.org"})
+MIN_INTERVAL = 1.0  # the API asks for no rate; one request a second is gentle
+PAGE_SIZE = 100  # the API serves 100 postings a page
+MAX_PAGES = 100  # 10,000 postings: far more than any category posts in a day
+
+BIORXIV_CATEGORIES = (
+    "animal behavior and cognition",
+    "biochemistry",
+    "bioengineering",
+    "bioinformatics",
+    "biophysics",
+    "cancer biology",
+    "cell biology",
+    "clinical trials",
+    "developmental biology",
+    "ecology",
+    "epidemiology",
+    "evolutionary biology",
+    "genetics",
+    "genomics",
+    "immunology",
+    "microbiology",
+    "molecular biology",
+    "neuroscience",
+    "paleontology",
+    "pathology",
+    "pharmacology and toxicology",
+    "physiology",
+    "plant biology",
+    "scientific communication and education",
+    "synthetic biology",
+    "systems biology",
+    "zoology",
+)
+MEDRXIV_CATEGORIES = (
+    "addiction medicine",
+    "allergy and immunology",
+    "anesthesia",
+    "cardiovascular medicine",
+    "dentistry and oral medicine",
+    "dermatology",
+    "emergency medicine",
+    "endocrinology (including diabetes mellitus and metabolic disease)",
+    "epidemiology",
+    "forensic medicine",
+    "gastroenterology",
+    "genetic and genomic medicine",
+    "geriatric medicine",
+    "health economics",
+    "health informatics",
+    "health policy",
+    "health systems and quality improvement",
+    "hematology",
+    "hiv/aids",
+    "infectious diseases (except hiv/aids)",
+    "intensive care and critical care medicine",
+    "medical education",
+    "medical ethics",
+    "nephrology",
+    "neurology",
+    "nursing",
+    "nutrition",
+    "obstetrics and gynecology",
+    "occupational and environmental health",
+    "oncology",
+    "ophthalmology",
+    "orthopedics",
+    "otolaryngology",
+    "pain medicine",
+    "palliative medicine",
+    "pathology",
+    "pediatrics",
+    "pharmacology and therapeutics",
+    "primary care research",
+    "psychiatry and clinical psychology",
+    "public and global health",
+    "radiology and imaging",
+    "rehabilitation medicine and physical therapy",
+    "respiratory medicine",
+    "rheumatology",
+    "sexual and reproductive health",
+    "sports medicine",
+    "surgery",
+    "toxicology",
+    "transplantation",
+    "urology",
+)
+
+
+@dataclass(frozen=True)
+class Server:
+    """One preprint server of the API: its name in URLs, its name in messages, its site and its categories."""
+
+    name: str
+    label: str
+    site: str
+    categories: tuple[str, ...]
+
+
+BIORXIV = Server("biorxiv", "bioRxiv", "https://www.biorxiv.org", BIORXIV_CATEGORIES)
+MEDRXIV = Server("medrxiv", "medRxiv", "https://www.medrxiv.org", MEDRXIV_CATEGORIES)
+
+
+def category_key(text: str) -> str:
+    """A category as the store names it: lower-case words joined by '_' ('cell_biology', 'hiv_aids')."""
+    return "_".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def check_category(server: Server, text: str) -> str:
+    """The category key of `text`; a UsageError naming the closest of the server's categories when unknown."""
+    key = category_key(text)
+    known = {category_key(name): name for name in server.categories}
+    if key in known:
+        return key
+    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
+    hint = f": did you mean {', '.join(close)}?" if close else f": one of {', '.join(known)}"
+    raise UsageError(f"{text!r} is not a {server.label} category{hint}")
+
+
+def _authors(value: Any) -> list[str]:
+    """'Smith, J.; Doe, A.' as ['J. Smith', 'A. Doe'] (the API separates authors with ';', names 'Surname, I.')."""
+    if not isinstance(value, str):
+        return []
+    names = []
+    for part in value.split(";"):
+        surname, comma, given = part.strip().partition(",")
+        name = f"{given.strip()} {surname.strip()}" if comma and given.strip() else surname.strip()
+        if name:
+            names.append(clean_text(name))
+    return names
+
+
+def _number(value: Any) -> int | None:
+    """A count of the messages (the API writes some as strings); None when absent or unreadable."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+        return int(value)
+    return None
+
+
+def _paper(item: Any, server: Server) -> Paper | None:
+    """One posting as a Paper dated by its posting day; None for a revision or a posting without DOI or title."""
+    if not isinstance(item, dict):
+        return None
+    item = {key: scrubbed(value) for key, value in item.items()}  # lone surrogates from \u escapes
+    title, doi = item.get("title"), item.get("doi")
+    if not isinstance(title, str) or not title.strip() or not isinstance(doi, str):
+        return None
+    found = doi_id(doi)
+    if found is None:
+        return None
+    version = str(item.get("version", "1")).strip()
+    if version not in ("", "1"):
+        return None
+    try:
+        day = date.fromisoformat(str(item.get("date", ""))[:10])
+    except ValueError:
+        day = None
+    abstract = item.get("abstract")
+    category = item.get("category")
+    doi_text = found.removeprefix("doi:")
+    return Paper.make(
+        title=title,
+        raw_id=found,
+        abstract=abstract if isinstance(abstract, str) else "",
+        authors=_authors(item.get("authors")),
+        categories=[category_key(category)] if isinstance(category, str) and category.strip() else [],
+        date=day,
+        links=[f"{server.site}/content/{doi_text}v1", f"https://doi.org/{doi_text}"],
+    )
+
+
+def parse_details(content: bytes | str, server: Server = BIORXIV) -> tuple[list[Paper], int, int | None]:
+    """The papers of one details page, how many postings it held, and the total the messages announce."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    try:
+        data = json_loads(text, f"{server.label}'s answer")
+    except PaperrecError as error:  # a damaged page is usually a glitch of the moment
+        raise TemporaryFailure(f"{error}; try again later") from None
+    if not isinstance(data, dict):
+        raise TemporaryFailure(f"{server.label}'s answer is not a JSON object; try again later")
+    collection = data.get("collection")
+    collection = collection if isinstance(collection, list) else []
+    messages = data.get("messages")
+    message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+    papers = [paper for paper in (_paper(item, server) for item in collection) if paper is not None]
+    return papers, len(collection), _number(message.get("total"))
+
+
+def fetch_day(
+    client: PoliteClient, server: Server, category: str, day: date, *, base_url: str | None = None
+) -> Listing:
+    """One category's postings of `day`, every page of the cursor, e.g. fetch_day(client, BIORXIV, 'neuroscience')."""
+    base = (base_url or API_URL).rstrip("/")  # read at call time, so a test can point it at its own server
+    url = f"{base}/{server.name}/{day.isoformat()}/{day.isoformat()}"
+    name = {category_key(known): known for known in server.categories}.get(category, category.replace("_", " "))
+    papers: dict[str, Paper] = {}
+    cursor = 0
+    for _ in range(MAX_PAGES):
+        page, held, total = parse_details(client.get(f"{url}/{cursor}", params={"category": name}).content, server)
+        for paper in page:
+            if not paper.categories or paper.categories[0] == category:
+                papers.setdefault(paper.arxiv_id, paper)
+        cursor += held
+        if total is None or cursor >= total:
+            break
+        if not held:
+            raise TemporaryFailure(
+                f"{server.label} stopped after {cursor} of {total} postings for {category} on {day}; try again later"
+            )
+    else:
+        raise PaperrecError(f"{server.label} needed more than {MAX_PAGES} pages for {category} on {day}: stopped")
+    return Listing(papers=tuple(papers.values()), category=category, date=day, sources=(f"{url}?category={category}",))
+
+
+def fetch_server(
+    server: Server,
+    keys: list[str],
+    day: date | None = None,
+    *,
+    include_cross: bool = False,
+    offline: bool = False,
+    store: Path | None = None,
+    client: PoliteClient | None = None,
+    now: datetime | None = None,
+    base_url: str | None = None,
+) -> tuple[Listing, str | None]:
+    """The listing of a server's categories on `day` (None: the latest complete day) and a notice or None."""
+    categories = list(dict.fromkeys(check_category(server, key) for key in keys))
+    if not categories:
+        raise UsageError(f"no {server.label} category given; name one like {server.name}:neuroscience")
+
+    def one(client: PoliteClient, category: str, on: date) -> Listing:
+        return fetch_day(client, server, category, on, base_url=base_url)
+
+    return fetch_keyed(
+        server.name,
+        server.label,
+        categories,
+        day,
+        latest=latest_posting_day(now),
+        fetch_one=one,
+        make_client=lambda: for_source(server.label, HOSTS, MIN_INTERVAL),
+        client=client,
+        offline=offline,
+        store=store,
+    )
+
+
+def fetch_listing(keys: list[str], day: date | None = None, **options: Any) -> tuple[Listing, str | None]:
+    """bioRxiv's postings of `keys` (categories) on `day`. Example: fetch_listing(['ecology'])."""
+    return fetch_server(BIORXIV, keys, day, **options)

@@ -1,0 +1,154 @@
+"""Journals through OpenAlex: the works a journal published on a day, by ISSN or OpenAlex source id.
+
+The API is https://api.openalex.org/works?filter=primary_location.source.issn:{ISSN},from_publication_date:{day},
+to_publication_date:{day}&per-page=200&cursor=*. Its answer is {"meta": {"count", "next_cursor"}, "results": [{"id",
+"doi", "title", "publication_date", "authorships": [{"author": {"display_name"}}], "abstract_inverted_index",
+"primary_location": {"landing_page_url"}}]}. A day is the publication date OpenAlex records. An abstract is rebuilt
+from the inverted index (each word at its positions). paperrec calls this REST API through its polite client rather
+than pyalex, whose `requests` transport cannot be bounded by the same deadline and size cap.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, doi_id
+from .daily import fetch_keyed, latest_posting_day
+from .guard import json_loads, scrubbed
+from .http import PoliteClient, for_source
+
+API_URL = "https://api.openalex.org/works"
+HOSTS = frozenset({"api.openalex.org"})
+MIN_INTERVAL = 1.0
+PAGE_SIZE = 200  # OpenAlex's largest page
+MAX_PAGES = 50
+MAX_POSITION = 20_000  # no abstract is longer; a larger position is damage, not text
+_ISSN = re.compile(r"^\d{4}-?\d{3}[\dXx]$")
+_SOURCE = re.compile(r"^[Ss]\d{1,12}$")
+
+
+def check_journal(text: str) -> str:
+    """An ISSN ('0028-0836') or an OpenAlex source id ('S137773608'); UsageError for anything else."""
+    key = text.strip()
+    if _ISSN.match(key):
+        digits = key.replace("-", "").upper()
+        return f"{digits[:4]}-{digits[4:]}"
+    if _SOURCE.match(key):
+        return key.upper()
+    raise UsageError(f"{text!r} is not an ISSN or an OpenAlex source id; use one like journal:0028-0836 or S137773608")
+
+
+def rebuild_abstract(index: Any) -> str:
+    """The abstract of an inverted index ({"word": [positions]}): each word at its positions, in order."""
+    if not isinstance(index, dict):
+        return ""
+    placed: dict[int, str] = {}
+    for word, positions in index.items():
+        if not isinstance(word, str) or not isinstance(positions, list):
+            continue
+        for position in positions:
+            if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < MAX_POSITION:
+                placed.setdefault(position, scrubbed(word))
+    return " ".join(placed[position] for position in sorted(placed))
+
+
+def _paper(work: Any) -> Paper | None:
+    """One work as a Paper known by its DOI (else its title); None without a title."""
+    if not isinstance(work, dict):
+        return None
+    title = scrubbed(work.get("title") or work.get("display_name"))
+    if not isinstance(title, str) or not title.strip():
+        return None
+    doi = work.get("doi")
+    found = doi_id(doi) if isinstance(doi, str) else None
+    try:
+        day = date.fromisoformat(str(work.get("publication_date", ""))[:10])
+    except ValueError:
+        day = None
+    authorships = work.get("authorships")
+    authors = []
+    for authorship in authorships if isinstance(authorships, list) else []:
+        author = authorship.get("author") if isinstance(authorship, dict) else None
+        name = author.get("display_name") if isinstance(author, dict) else None
+        if isinstance(name, str):
+            authors.append(scrubbed(name))
+    location = work.get("primary_location")
+    landing = location.get("landing_page_url") if isinstance(location, dict) else None
+    links = [f"https://doi.org/{found[4:]}"] if found else []
+    links += [value for value in (landing, work.get("id")) if isinstance(value, str)]
+    return Paper.make(
+        title=title,
+        raw_id=found,
+        abstract=rebuild_abstract(work.get("abstract_inverted_index")),
+        authors=authors,
+        date=day,
+        links=links,
+    )
+
+
+def parse_works(content: bytes | str) -> tuple[list[Paper], int, str | None]:
+    """The papers of one page of works, how many works it held, and the cursor of the next page (None: the last)."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    try:
+        data = json_loads(text, "OpenAlex's answer")
+    except PaperrecError as error:
+        raise TemporaryFailure(f"{error}; try again later") from None
+    if not isinstance(data, dict):
+        raise TemporaryFailure("OpenAlex's answer is not a JSON object; try again later")
+    results = data.get("results")
+    results = results if isinstance(results, list) else []
+    meta = data.get("meta")
+    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+    papers = [paper for paper in map(_paper, results) if paper is not None]
+    return papers, len(results), cursor if isinstance(cursor, str) and cursor else None
+
+
+def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | None = None) -> Listing:
+    """The works of one journal published on `day`, every cursor page."""
+    url = base_url or API_URL  # read at call time, so a test can point it at its own server
+    by = "primary_location.source.id" if journal.startswith("S") else "primary_location.source.issn"
+    query = f"{by}:{journal},from_publication_date:{day.isoformat()},to_publication_date:{day.isoformat()}"
+    papers: dict[str, Paper] = {}
+    cursor: str | None = "*"
+    for _ in range(MAX_PAGES):
+        params = {"filter": query, "per-page": PAGE_SIZE, "cursor": cursor}
+        page, held, cursor = parse_works(client.get(url, params=params).content)
+        for paper in page:
+            papers.setdefault(paper.arxiv_id, paper)
+        if not held or cursor is None:
+            break
+    else:
+        raise PaperrecError(f"OpenAlex needed more than {MAX_PAGES} pages for {journal} on {day}: stopped")
+    return Listing(papers=tuple(papers.values()), category=journal, date=day, sources=(f"{url}?filter={query}",))
+
+
+def fetch_listing(
+    keys: list[str],
+    day: date | None = None,
+    *,
+    include_cross: bool = False,
+    offline: bool = False,
+    store: Path | None = None,
+    client: PoliteClient | None = None,
+    now: datetime | None = None,
+    base_url: str | None = None,
+) -> tuple[Listing, str | None]:
+    """The works of journals published on `day` (None: yesterday, UTC). Example: fetch_listing(['0028-0836'])."""
+    journals = list(dict.fromkeys(check_journal(key) for key in keys))
+    if not journals:
+        raise UsageError("no journal given; name one like journal:0028-0836")
+    return fetch_keyed(
+        "journal",
+        "OpenAlex",
+        journals,
+        day,
+        latest=latest_posting_day(now),
+        fetch_one=lambda client, journal, on: fetch_day(client, journal, on, base_url=base_url),
+        make_client=lambda: for_source("OpenAlex", HOSTS, MIN_INTERVAL),
+        client=client,
+        offline=offline,
+        store=store,
+    )

@@ -1,0 +1,242 @@
+"""Fixture servers on 127.0.0.1 that answer like the sources' documented APIs, with faults on demand.
+
+Used by the tests of each source and by benchmarks/mixed_day.py; nothing here reaches the internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+# route(path, query) -> (status, headers, body)
+Route = Callable[[str, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
+FAULTS = ("429", "503", "malformed", "truncated", "redirect")
+
+
+class ApiServer:
+    """A threaded HTTP server answering through `route`; each queued fault is served once, first."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.paths: list[str] = []
+        self.faults: list[str] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                owner.paths.append(self.path)
+                with contextlib.suppress(OSError):
+                    owner._answer(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        class Quiet(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass
+
+        self._server = Quiet(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "429":
+            return _send(request, 429, b"slow down", {"Retry-After": "0"})
+        if fault == "503":
+            return _send(request, 503, b"unavailable")
+        if fault == "redirect":
+            return _send(request, 302, b"", {"Location": "https://elsewhere.example/api"})
+        split = urlsplit(request.path)
+        status, headers, body = self.route(split.path, parse_qs(split.query))
+        if fault == "malformed":
+            return _send(request, 200, body[: len(body) // 2] + b"}{", {"Content-Type": "application/json"})
+        if fault == "truncated":  # promises the whole body, sends half, hangs up
+            request.send_response(200)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body[: len(body) // 2])
+            request.wfile.flush()
+            request.close_connection = True
+            return None
+        return _send(request, status, body, headers)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    request.send_response(status)
+    for name, value in (headers or {}).items():
+        request.send_header(name, value)
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
+
+
+@contextlib.contextmanager
+def serving(route: Route) -> Iterator[ApiServer]:
+    """An ApiServer for the block."""
+    server = ApiServer(route)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def _json(data: object) -> tuple[int, dict[str, str], bytes]:
+    return 200, {"Content-Type": "application/json"}, json.dumps(data).encode("utf-8")
+
+
+# ---- bioRxiv / medRxiv: /details/{server}/{from}/{to}/{cursor}?category=... ----------------------------------------
+
+
+def posting(number: int, day: date, category: str = "neuroscience", **fields: object) -> dict[str, object]:
+    """One posting of the details API, as its documentation shows them."""
+    item: dict[str, object] = {
+        "doi": f"10.1101/{day.isoformat().replace('-', '.')}.{600000 + number}",
+        "title": f"Posting {number} on cortical dynamics of kind {number % 7}",
+        "authors": f"Author{number}, A.; Second, B. C.; Third, D.",
+        "author_corresponding": f"Author{number}, A.",
+        "author_corresponding_institution": "A University",
+        "date": day.isoformat(),
+        "version": "1",
+        "type": "new results",
+        "license": "cc_by",
+        "category": category.replace("_", " "),
+        "jatsxml": "https://www.biorxiv.org/content/early/x.source.xml",
+        "abstract": f"We study cortical dynamics number {number} with recordings and models of kind {number % 5}.",
+        "published": "NA",
+        "server": "bioRxiv",
+    }
+    item.update(fields)
+    return item
+
+
+def biorxiv_route(postings: dict[tuple[str, date], list[dict[str, object]]], page: int = 100) -> Route:
+    """The details API over `postings` by (server, day), filtered by ?category=, `page` postings a cursor page."""
+
+    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        parts = path.strip("/").split("/")
+        if len(parts) != 5 or parts[0] != "details":
+            return 404, {}, b"not found"
+        server, start, end, cursor = parts[1], date.fromisoformat(parts[2]), date.fromisoformat(parts[3]), parts[4]
+        wanted = query.get("category", [None])[0]
+        items = [
+            item
+            for (name, day), listed in sorted(postings.items(), key=lambda kv: kv[0][1])
+            if name == server and start <= day <= end
+            for item in listed
+            if wanted is None or str(item["category"]).lower() == wanted.replace("_", " ").lower()
+        ]
+        offset = int(cursor)
+        shown = items[offset : offset + page]
+        if not items:
+            return _json({"messages": [{"status": "no posts found"}], "collection": []})
+        message = {"status": "ok", "interval": f"{start}:{end}", "cursor": offset, "count": len(shown)}
+        message["total"] = str(len(items))  # the API writes it as a string
+        return _json({"messages": [message], "collection": shown})
+
+    return route
+
+
+# ---- OpenReview API v2: /notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit= ----------------------
+
+
+def note(number: int, day: date, *, public: bool = True, **content: object) -> dict[str, object]:
+    """One submission note as API v2 writes them: every content field wrapped in {"value": ...}."""
+    from datetime import UTC, datetime
+
+    cdate = int(datetime(day.year, day.month, day.day, 9, tzinfo=UTC).timestamp() * 1000) + number * 1000
+    fields: dict[str, object] = {
+        "title": f"Sparse attention for graph transformers, variant {number}",
+        "abstract": f"We propose sparse attention variant {number} for graph transformers at scale.",
+        "authors": [f"Grace{number} Hopper", "Alan Turing"],
+        "keywords": ["graph transformers", "sparse attention"],
+        "venue": "ICLR 2027 Conference Submission",
+        "pdf": f"/pdf/{number:040x}.pdf",
+    }
+    fields.update(content)
+    forum = f"Forum{number:06d}"
+    return {
+        "id": forum,
+        "forum": forum,
+        "number": number,
+        "cdate": cdate,
+        "tcdate": cdate,
+        "invitations": ["ICLR.cc/2027/Conference/-/Submission"],
+        "readers": ["everyone"]
+        if public
+        else ["ICLR.cc/2027/Conference", f"ICLR.cc/2027/Conference/Submission{number}/Authors"],
+        "content": {key: {"value": value} for key, value in fields.items()},
+    }
+
+
+def openreview_route(notes: dict[str, list[dict[str, object]]]) -> Route:
+    """The notes API over `notes` by venue, newest cdate first, paged by offset and limit."""
+
+    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        invitation = query.get("invitation", [""])[0]
+        venue = invitation.removesuffix("/-/Submission")
+        listed = sorted(notes.get(venue, []), key=lambda n: -int(n["cdate"]))  # type: ignore[arg-type]
+        offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["1000"])[0])
+        return _json({"notes": listed[offset : offset + limit], "count": len(listed)})
+
+    return route
+
+
+# ---- OpenAlex: /works?filter=primary_location.source.issn:X,from_publication_date:D,to_publication_date:D&cursor= --
+
+
+def inverted(text: str) -> dict[str, list[int]]:
+    """An abstract as OpenAlex stores it: each word and its positions."""
+    index: dict[str, list[int]] = {}
+    for position, word in enumerate(text.split()):
+        index.setdefault(word, []).append(position)
+    return index
+
+
+def work(number: int, day: date, **fields: object) -> dict[str, object]:
+    """One work as OpenAlex writes them."""
+    item: dict[str, object] = {
+        "id": f"https://openalex.org/W{4000000000 + number}",
+        "doi": f"https://doi.org/10.1038/s41586-026-{number:05d}-x",
+        "title": f"A journal article on protein folding, number {number}",
+        "display_name": f"A journal article on protein folding, number {number}",
+        "publication_date": day.isoformat(),
+        "authorships": [
+            {"author": {"display_name": f"Rosalind{number} Franklin"}},
+            {"author": {"display_name": "Linus Pauling"}},
+        ],
+        "abstract_inverted_index": inverted(f"Proteins fold into shapes and number {number} folds into shapes too"),
+        "primary_location": {"landing_page_url": f"https://www.nature.com/articles/s41586-026-{number:05d}-x"},
+    }
+    item.update(fields)
+    return item
+
+
+def openalex_route(works: dict[tuple[str, date], list[dict[str, object]]], page: int = 200) -> Route:
+    """The works API over `works` by (ISSN, day), cursor pages of `page` (the cursor is the offset, as text)."""
+
+    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        filters = dict(part.split(":", 1) for part in query.get("filter", [""])[0].split(",") if ":" in part)
+        issn = filters.get("primary_location.source.issn") or filters.get("primary_location.source.id", "")
+        day = date.fromisoformat(filters["from_publication_date"])
+        listed = works.get((issn, day), [])
+        cursor = query.get("cursor", ["*"])[0]
+        offset = 0 if cursor == "*" else int(cursor)
+        shown = listed[offset : offset + page]
+        following = str(offset + page) if offset + page < len(listed) else None
+        return _json({"meta": {"count": len(listed), "per_page": page, "next_cursor": following}, "results": shown})
+
+    return route

@@ -1,0 +1,167 @@
+"""bioRxiv and medRxiv: the details API parsed to Listings, cursor paging, categories, faults, the store, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.schema import PaperrecError, TemporaryFailure, UsageError
+from recommender.sources import biorxiv, http
+from recommender.sources.biorxiv import BIORXIV, MEDRXIV, check_category, fetch_server, parse_details
+from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
+
+from .fixture_apis import biorxiv_route, posting, serving
+
+DAY = date(2026, 12, 4)
+NOW = {"now": datetime(2026, 12, 5, 12, tzinfo=UTC)}
+
+
+def client(**options) -> PoliteClient:
+    notes: list[str] = []
+    options.setdefault("min_interval", 0.0)
+    made = PoliteClient(
+        name="bioRxiv", notify=notes.append, sleep=lambda s: None, share_spacing=False, backoff=0.0, **options
+    )
+    made.notes = notes  # type: ignore[attr-defined]
+    return made
+
+
+def test_a_details_page_is_parsed_to_papers():
+    answer = {
+        "messages": [{"status": "ok", "cursor": 0, "count": 3, "total": "3"}],
+        "collection": [
+            posting(1, DAY),
+            posting(2, DAY, version="2"),  # a revision of an older preprint: not new
+            posting(3, DAY, title=""),  # unreadable: left out
+        ],
+    }
+    papers, held, total = parse_details(json.dumps(answer))
+    assert (held, total) == (3, 3) and len(papers) == 1
+    paper = papers[0]
+    assert paper.arxiv_id == "doi:10.1101/2026.12.04.600001" and not paper.has_arxiv_id
+    assert paper.authors == ("A. Author1", "B. C. Second", "D. Third")
+    assert paper.categories == ("neuroscience",) and paper.date == DAY
+    assert paper.links == (
+        "https://www.biorxiv.org/content/10.1101/2026.12.04.600001v1",
+        "https://doi.org/10.1101/2026.12.04.600001",
+    )
+    assert paper.url == "https://doi.org/10.1101/2026.12.04.600001" and paper.pdf_url is None
+
+
+@pytest.mark.parametrize("text", ["{", "[1, 2]", b"\xff\xfe"])
+def test_a_damaged_page_is_a_temporary_failure_naming_the_server(text):
+    with pytest.raises(TemporaryFailure, match=r"^medRxiv's answer"):
+        parse_details(text, MEDRXIV)
+
+
+def test_categories_are_the_apis_own_names():
+    assert check_category(BIORXIV, "Cell Biology") == check_category(BIORXIV, "cell_biology") == "cell_biology"
+    assert check_category(MEDRXIV, "HIV/AIDS") == "hiv_aids"
+    with pytest.raises(UsageError, match="did you mean neuroscience"):
+        check_category(BIORXIV, "neuroscienc")
+    with pytest.raises(UsageError, match="not a medRxiv category"):
+        check_category(MEDRXIV, "neuroscience")
+
+
+def test_a_day_is_every_cursor_page_of_its_category(home):
+    postings = [posting(n, DAY) for n in range(250)] + [posting(900, DAY, category="genomics")]
+    with serving(biorxiv_route({("biorxiv", DAY): postings})) as server, client() as polite:
+        listing, notice = fetch_server(
+            BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW
+        )
+        assert notice is None and len(listing) == 250 and listing.date == DAY
+        assert [p.split("?")[0].rsplit("/", 1)[1] for p in server.paths] == ["0", "100", "200"]
+        assert all("category=neuroscience" in p for p in server.paths)
+        stored = home / "listings" / "biorxiv" / "neuroscience" / "2026-12-04.jsonl"
+        assert len(stored.read_text().splitlines()) == 250
+        again, _ = fetch_server(BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+        assert len(server.paths) == 3 and again.papers == listing.papers  # kept: never fetched twice
+
+
+def test_an_empty_day_is_not_kept(home):
+    with serving(biorxiv_route({})) as server, client() as polite:
+        listing, _ = fetch_server(
+            MEDRXIV, ["epidemiology"], DAY, client=polite, base_url=server.url + "/details", **NOW
+        )
+    assert not listing.papers and not (home / "listings" / "medrxiv").exists()
+
+
+def test_the_latest_day_is_yesterday_and_today_is_never_kept(home):
+    today = date(2026, 12, 5)
+    route = biorxiv_route({("biorxiv", DAY): [posting(1, DAY)], ("biorxiv", today): [posting(2, today)]})
+    with serving(route) as server, client() as polite:
+        latest, _ = fetch_server(BIORXIV, ["neuroscience"], client=polite, base_url=server.url + "/details", **NOW)
+        partial, _ = fetch_server(
+            BIORXIV, ["neuroscience"], today, client=polite, base_url=server.url + "/details", **NOW
+        )
+    assert latest.date == DAY and partial.date == today and len(partial) == 1
+    assert [p.name for p in (home / "listings" / "biorxiv" / "neuroscience").iterdir()] == ["2026-12-04.jsonl"]
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "says"),
+    [
+        (["429"], None, "bioRxiv busy (HTTP 429), retry 1/4"),
+        (["503"], None, "bioRxiv unavailable (HTTP 503), retry 1/4"),
+        (["truncated"], None, "the connection to bioRxiv broke"),
+        (["503"] * 5, TemporaryNetworkError, "bioRxiv is unavailable (HTTP 503) after 5 tries"),
+        (["malformed"], TemporaryFailure, "bioRxiv's answer: invalid JSON"),
+        (["redirect"], NetworkError, "bioRxiv redirected to https://elsewhere.example/api, outside bioRxiv: refused"),
+    ],
+)
+def test_faults_are_retried_or_one_line_naming_bioRxiv(home, faults, error, says):
+    with serving(biorxiv_route({("biorxiv", DAY): [posting(1, DAY)]})) as server, client() as polite:
+        server.faults = list(faults)
+        if error is None:
+            listing, _ = fetch_server(
+                BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW
+            )
+            assert len(listing) == 1 and any(says in note for note in polite.notes), polite.notes
+        else:
+            with pytest.raises(error) as raised:
+                fetch_server(BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+            assert says in str(raised.value) and "arXiv" not in str(raised.value).replace("bioRxiv", "")
+
+
+def test_a_cursor_that_stops_short_is_a_temporary_failure(home):
+    def short(path, query):
+        body = {"messages": [{"status": "ok", "cursor": 0, "count": 0, "total": 50}], "collection": []}
+        return 200, {}, json.dumps(body).encode()
+
+    with serving(short) as server, client() as polite, pytest.raises(TemporaryFailure, match="stopped after 0 of 50"):
+        fetch_server(BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+
+
+def test_offline_reads_only_the_store(home):
+    with pytest.raises(PaperrecError, match="paperrec fetch biorxiv:neuroscience"):
+        fetch_server(BIORXIV, ["neuroscience"], offline=True, **NOW)
+    with serving(biorxiv_route({("biorxiv", DAY): [posting(1, DAY)]})) as server, client() as polite:
+        fetch_server(BIORXIV, ["neuroscience"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+    listing, notice = fetch_server(BIORXIV, ["neuroscience"], offline=True, **NOW)
+    assert len(listing) == 1 and listing.date == DAY and notice == "offline: ranking the stored bioRxiv 2026-12-04"
+
+
+def test_the_command_line_fetches_biorxiv_and_says_so_per_source(home, monkeypatch, tmp_path):
+    monkeypatch.setattr(biorxiv, "API_URL", "")  # set below, once the server has its port
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    route = biorxiv_route({("biorxiv", DAY): [posting(n, DAY) for n in range(3)]})
+    with serving(route) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        out = tmp_path / "day.jsonl"
+        result = CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", "2026-12-04", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert len(out.read_text().splitlines()) == 3
+        server.faults = ["503"] * 5
+        result = CliRunner().invoke(app, ["fetch", "medrxiv:epidemiology", "--date", "2026-12-04"])
+    assert result.exit_code == 75 and "medRxiv is unavailable (HTTP 503)" in result.stderr
+    assert "arXiv" not in result.stderr.replace("medRxiv", "")
+
+
+def test_an_unknown_category_is_exit_2():
+    result = CliRunner().invoke(app, ["fetch", "biorxiv:neuroscienc"])
+    assert result.exit_code == 2 and "did you mean neuroscience" in result.stderr
