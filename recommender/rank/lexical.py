@@ -34,17 +34,14 @@ class TfidfSpace:
 
     def ngrams(self, text: str) -> list[str]:
         """The 1- and 2-grams of a text, as TfidfVectorizer analyses it."""
-        tokens = [t for t in TOKEN.findall(text.lower()) if t not in self.stop_words]
-        grams = list(tokens)
-        grams += [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-        return grams
+        return list(_ngrams(text, self.stop_words))
 
     def rows(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each text's TF-IDF row as (columns, values), l2-normalised; terms outside the vocabulary are dropped."""
         index: dict[str, int] = self._index  # type: ignore[attr-defined]
         result = []
         for text in texts:
-            counts = Counter(map(index.get, self.ngrams(text)))
+            counts = Counter(map(index.get, _ngrams(text, self.stop_words)))
             counts.pop(None, None)  # terms outside the vocabulary
             columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
@@ -77,6 +74,14 @@ class TfidfSpace:
             idf=np.asarray(arrays["tfidf_idf"], dtype=np.float64),
             stop_words=frozenset(str(arrays["tfidf_stop_words"]).split("\n")),
         )
+
+
+# Every profile scores the same day's texts through its own vocabulary: the analysis is shared (a lab's morning
+# projects one day for dozens of profiles). Bounded: a day or two of candidates.
+@functools.lru_cache(maxsize=2048)
+def _ngrams(text: str, stop_words: frozenset[str]) -> tuple[str, ...]:
+    tokens = [t for t in TOKEN.findall(text.lower()) if t not in stop_words]
+    return (*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens)))
 
 
 def fit_tfidf(texts: Sequence[str]):
