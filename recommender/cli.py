@@ -548,6 +548,10 @@ def today(
             help="Send the digest by email ($PAPERREC_HOME/config.toml), after any kept unsent; exit 75 if unsent.",
         ),
     ] = False,
+    notify: Annotated[
+        bool,
+        typer.Option("--notify", help="Send each profile's picks to the chat targets (notify in config.toml)."),
+    ] = False,
     all_sentences: AllSentencesOption = False,
     all_users: Annotated[
         bool,
@@ -585,6 +589,7 @@ def today(
             mail_errors.append(error)
         for error in mail_errors:
             typer.echo(f"paperrec: error: {error}", err=True)
+    chat = _chat_targets(config) if notify else None  # checked before the run too: a bad URL costs no picks
     options = _rank_options(
         strategy=strategy,
         top=top,
@@ -623,9 +628,38 @@ def today(
         except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
             typer.echo(f"paperrec: error: {error}", err=True)
             mail_errors.append(error)
+    if chat is not None and run.sections:
+        mail_errors += _send_chat(run, *chat)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
         _write_run(run, fmt, output)
     _exit_for_failures(run, mail_errors, unsaved)
+
+
+def _chat_targets(config):  # config: Config | None -> (Config, list[recommender.notify.Target])
+    """The chat targets and the settings they came with; a warning when the vote links open on this machine only."""
+    from .config import load_config
+    from .notify import load_targets
+
+    if config is None:  # with --email the warning about vote links is already said
+        config = load_config(missing_ok=True)  # the targets may come from the environment alone
+        from .mail import link_warning
+
+        warning = link_warning(config)
+        if warning:
+            typer.echo(f"paperrec: warning: {warning}", err=True)
+    return config, load_targets(config)
+
+
+def _send_chat(run, config, targets) -> list[PaperrecError]:  # run: recommender.run.Run
+    """Send the picks to every chat target; one line per target; the errors, already said, for the exit status."""
+    from .notify import send_picks
+
+    delivery = send_picks(run, targets, config=config)
+    for line in delivery.sent:
+        typer.echo(line, err=True)
+    for error in delivery.errors:
+        typer.echo(f"paperrec: error: {error}", err=True)
+    return list(delivery.errors)
 
 
 def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> None:

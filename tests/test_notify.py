@@ -1,0 +1,240 @@
+"""paperrec today --notify: the picks reach apprise's json:// and form:// targets on a local server, one line a
+failure, exit 75 when a target is out of reach and 1 when one refuses, exit 2 for a bad URL before the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.config import load_config
+from recommender.profile import load_profile
+from recommender.run import Section
+from recommender.schema import Paper, Pick
+from recommender.signing import read_vote_token
+
+apprise = pytest.importorskip("apprise")
+
+from recommender.notify import load_targets, messages, send_picks  # noqa: E402
+
+SERVE_URL = "http://127.0.0.1:8787"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        size = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(size)
+        self.server.received.append((self.path, self.headers.get("Content-Type", ""), body))
+        status = int(self.path.rsplit("/", 1)[-1]) if self.path.rsplit("/", 1)[-1].isdigit() else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def chat():
+    """A local HTTP server standing in for chat services: /…/500 answers 500, any other path 200."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.received = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _port(server) -> int:
+    return server.server_address[1]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _message(received) -> str:
+    """The message text of one request apprise made, JSON or form."""
+    _, kind, body = received
+    if kind.startswith("application/json"):
+        return json.loads(body)["message"]
+    return parse_qs(body.decode())["message"][0]
+
+
+def _setup(home, liked_jsonl, targets: list[str], *, mode: int = 0o600) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "config.toml"
+    config.write_text(f'serve_url = "{SERVE_URL}"\nnotify = {json.dumps(targets)}\n')
+    config.chmod(mode)
+    made = CliRunner().invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV"])
+    assert made.exit_code == 0, made.output
+
+
+def _errors(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+
+
+def test_today_notify_sends_the_picks_with_signed_links(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    port = _port(chat)
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{port}/json", f"form://127.0.0.1:{port}/form"])
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 0, result.output
+    assert f"sent 10 picks to JSON json://127.0.0.1:{port}/json" in result.stderr
+    assert f"sent 10 picks to Form form://127.0.0.1:{port}/form" in result.stderr
+    assert "1." in result.stdout  # the table still goes to stdout
+    assert sorted(path for path, _, _ in chat.received) == ["/form", "/json"]
+    for received in chat.received:
+        text = _message(received)
+        assert text.count("**") == 20  # each of the 10 titles in bold, in the target's own Markdown
+        assert "% match" in text and "because: " in text
+        tokens = [chunk.split(")")[0] for chunk in text.split(f"{SERVE_URL}/vote/")[1:]]
+        assert len(tokens) == 20
+        votes = [read_vote_token(token) for token in tokens]
+        assert {v.action for v in votes} == {"like", "dislike"}
+        assert {(v.profile, v.by_path) for v in votes} == {("sr", False)}
+
+
+def test_a_dead_target_stops_no_other_and_exits_75(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    port, dead = _port(chat), _closed_port()
+    _setup(
+        home,
+        liked_jsonl,
+        [f"json://127.0.0.1:{dead}/", f"json://127.0.0.1:{port}/json", f"form://127.0.0.1:{port}/form"],
+    )
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 75, result.output
+    assert _errors(result) == [
+        f"paperrec: error: cannot reach JSON json://127.0.0.1:{dead}/: "
+        "A Connection error occurred sending JSON notification to 127.0.0.1."
+    ]
+    assert sorted(path for path, _, _ in chat.received) == ["/form", "/json"]
+
+
+def test_a_refusing_target_is_one_line_and_exit_1(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    port, dead = _port(chat), _closed_port()
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{port}/hook/500", f"form://127.0.0.1:{port}/form"])
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 1, result.output
+    [line] = _errors(result)
+    assert line.startswith(f"paperrec: error: JSON json://127.0.0.1:{port}/hook/500 refused the picks: ")
+    assert "error=500" in line
+    assert [path for path, _, _ in chat.received if path == "/form"] == ["/form"]
+    # a refusal and an unreachable target together: the refusal needs a person, so 1
+    targets = [f"json://127.0.0.1:{port}/hook/401", f"json://127.0.0.1:{dead}/"]
+    (home / "config.toml").write_text(f"notify = {json.dumps(targets)}\n")
+    both = CliRunner().invoke(app, ["today", "--notify", "--include-seen"])
+    assert both.exit_code == 1 and len(_errors(both)) == 2
+
+
+def test_a_malformed_url_is_exit_2_before_anything_is_ranked(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{_port(chat)}/", "slack://only-a-secret-token"])
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 2, result.output
+    [line] = _errors(result)
+    assert "notify: target 2 (slack://) is not a URL apprise can use" in line
+    assert "only-a-secret-token" not in result.stderr  # the URL may hold a token: never printed
+    assert fake_arxiv.asked == [] and chat.received == []  # nothing fetched, ranked or sent
+
+
+def test_a_settings_file_others_can_read_is_refused_before_the_run(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{_port(chat)}/"], mode=0o644)
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 1 and "chmod 600" in result.stderr and "PAPERREC_NOTIFY" in result.stderr
+    assert fake_arxiv.asked == []
+
+
+def test_the_targets_can_come_from_the_environment_alone(home, liked_jsonl, fake_model, fake_arxiv, chat, monkeypatch):
+    made = CliRunner().invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV"])
+    assert made.exit_code == 0 and not (home / "config.toml").exists()
+    monkeypatch.setenv("PAPERREC_NOTIFY", f"json://127.0.0.1:{_port(chat)}/a  form://127.0.0.1:{_port(chat)}/b")
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path for path, _, _ in chat.received) == ["/a", "/b"]
+    assert "/vote/" not in _message(chat.received[0])  # no serve_url: no vote links
+    monkeypatch.delenv("PAPERREC_NOTIFY")
+    none = CliRunner().invoke(app, ["today", "--notify"])
+    assert none.exit_code == 1 and "no chat targets" in none.stderr
+
+
+SPECIAL = "*Not* _bold_ [a](https://evil.example) <b>x</b> & &amp; `code` # | ~ !"
+
+
+def _section(home) -> Section:
+    paper = Paper(
+        arxiv_id="2104.10642",
+        title=SPECIAL,
+        abstract="An abstract.",
+        authors=("A. Author",),
+        date=date(2021, 4, 22),
+    )
+    profile_path = home / "profiles" / "sr.toml"
+    return Section(profile_path, load_profile(profile_path), [Pick(paper, 0.5, 1, "sr", match=0.24)])
+
+
+def test_paper_text_arrives_escaped_for_each_format(home, liked_jsonl, chat, monkeypatch):
+    from markdown_it import MarkdownIt
+
+    _setup(home, liked_jsonl, [])
+    port = _port(chat)
+    targets = [f"json://127.0.0.1:{port}/md", f"json://127.0.0.1:{port}/html?format=html"]
+    targets.append(f"json://127.0.0.1:{port}/text?format=text")
+    monkeypatch.setenv("PAPERREC_NOTIFY", " ".join(targets))
+    config = load_config()
+    loaded = load_targets(config)
+    assert [t.format for t in loaded] == ["markdown", "html", "text"]
+    delivery = send_picks([_section(home)], loaded, config=config)
+    assert delivery.errors == () and len(delivery.sent) == 3
+    got = {received[0].split("?")[0]: _message(received) for received in chat.received}
+    heading = MarkdownIt().render(got["/md"].split("\n")[0])
+    assert '>1. <a href="https://arxiv.org/abs/2104.10642">' in heading
+    assert "<em>" not in heading and 'evil.example">' not in heading  # no emphasis, no link from the title
+    assert "*Not* _bold_ [a](https://evil.example) &lt;b&gt;x&lt;/b&gt; &amp; &amp;amp; `code` # | ~ !" in heading
+    assert "<b>x</b>" not in got["/html"] and "&lt;b&gt;x&lt;/b&gt; &amp; &amp;amp;" in got["/html"]
+    assert got["/text"].startswith(f"1. {SPECIAL}")
+
+
+def test_a_long_message_is_split_between_picks(home, liked_jsonl):
+    _setup(home, liked_jsonl, [])
+    section = _section(home)
+    many = [Pick(section.picks[0].paper, 0.5, rank, "sr") for rank in range(1, 11)]
+    section = Section(section.path, section.profile, many)
+    now = datetime(2021, 4, 22, 8)
+    [whole] = messages(section, "markdown", now=now)
+    parts = messages(section, "markdown", now=now, max_length=400)
+    assert len(parts) > 1 and all(len(body) <= 400 for _, body in parts)
+    assert "\n\n".join(body for _, body in parts) == whole[1]
+
+
+def test_a_target_that_never_answers_is_cut_at_the_deadline(home, liked_jsonl, monkeypatch):
+    _setup(home, liked_jsonl, [])
+    with socket.socket() as silent:  # takes connections and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        monkeypatch.setenv("PAPERREC_NOTIFY", f"json://127.0.0.1:{silent.getsockname()[1]}/?rto=2")
+        config = load_config()
+        delivery = send_picks([_section(home)], load_targets(config), config=config, deadline=0.2)
+    [error] = delivery.errors
+    assert "no answer from JSON" in str(error) and "within 0.2 s" in str(error)
+
+
+def test_help_and_the_other_commands_import_no_apprise():
+    code = "import sys, recommender.cli, recommender.run, recommender.mail; print('apprise' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.strip() == "False"
