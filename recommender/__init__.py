@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "embed": ("CachedEmbedder", "Embedder", "EmbeddingCache", "open_embedder"),
     "export": ("pick_record", "render"),
+    "notify": ("load_targets", "send_picks"),
     "profile": (
         "Profile",
         "ProfilePaper",
@@ -51,6 +52,7 @@ __all__ = sorted([*_MODULE_OF, "__version__"])
 if TYPE_CHECKING:
     from .embed import CachedEmbedder, Embedder, EmbeddingCache, open_embedder
     from .export import pick_record, render
+    from .notify import load_targets, send_picks
     from .profile import (
         Profile,
         ProfilePaper,

@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +63,7 @@ class Delivery:
     """What send_picks did: a line per target that took the picks, and an error per target that did not."""
 
     sent: tuple[str, ...] = ()
-    errors: tuple[NotifyError | NotifyRejected, ...] = field(default=())
+    errors: tuple[NotifyError | NotifyRejected, ...] = ()
 
 
 def target_urls(config: Config) -> tuple[list[str], str]:
