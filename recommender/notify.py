@@ -160,6 +160,7 @@ def _escape(text: str, fmt: str) -> str:
 
 
 def _link(label: str, url: str, fmt: str) -> str:
+    url = safe_url(url) or url  # a ")" or space in serve_url's path must not end a Markdown link
     if fmt == "markdown":
         return f"[{label}]({url})"
     if fmt == "html":
