@@ -291,6 +291,36 @@ NeverOption = Annotated[
 ]
 
 
+SummaryModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--summary-model",
+        help="A model 'llm models' lists: a one-line summary per pick (default: config.toml's summary_model; off).",
+    ),
+]
+
+
+def _summary_model(flag: str | None) -> str | None:
+    """The model that summarises picks: --summary-model, else config.toml's summary_model; None for none."""
+    from .summary import model_name
+
+    if flag is not None:
+        try:
+            return model_name(flag)
+        except PaperrecError as error:
+            raise UsageError(str(error)) from None
+    from .config import config_path, read_setting
+
+    path = config_path()
+    if not path.is_file():
+        return None
+    try:
+        return model_name(read_setting("summary_model", path), f"{path}: summary_model")
+    except PaperrecError as error:  # a broken settings file costs the summaries, never the picks
+        typer.echo(f"paperrec: warning: {error}; no summaries", err=True)
+        return None
+
+
 def _rank_options(
     *, must: list[str] | None, never: list[str] | None, all_sentences: bool, **settings: Any
 ):  # -> rank.RankOptions
@@ -339,6 +369,7 @@ def rank(
         bool, typer.Option("--mark-seen", help="Remember the picks as shown, so 'today' hides them later.")
     ] = False,
     all_sentences: AllSentencesOption = False,
+    summary_model: SummaryModelOption = None,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -346,10 +377,11 @@ def rank(
 
     Example: paperrec rank examples/arxiv-cs.CV-2021-04-22.md --profile profiles/super-resolution.toml
     """
-    from .run import rank_listing, seen_memory
+    from .run import rank_listing, seen_memory, summarise_run
     from .sources import read_listings
 
     _check_format(fmt, output, profile)
+    summarise_with = _summary_model(summary_model)
     listing = read_listings(listings, input_format)
     options = _rank_options(
         strategy=strategy,
@@ -363,6 +395,7 @@ def rank(
         all_sentences=all_sentences,
     )
     run = rank_listing(listing, profile, settings.embedder(), options, seen=seen_memory() if mark_seen else None)
+    run = summarise_run(run, summarise_with)
     _report_run(run)
     _write_run(run, fmt, output)
     _exit_for_failures(run)
@@ -557,6 +590,7 @@ def today(
         bool,
         typer.Option("--all-users", help="Run the morning for every lab user (paperrec user add), e.g. from cron."),
     ] = False,
+    summary_model: SummaryModelOption = None,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -568,10 +602,11 @@ def today(
         arguments = {k: v for k, v in locals().items() if k != "all_users"}
         _for_each_user(inspect.unwrap(today), arguments)
         return
-    from .run import run_today, seen_memory
+    from .run import run_today, seen_memory, summarise_run
 
     _check_format(fmt, output, profile)
     wanted_day = _parse_day(day)
+    summarise_with = _summary_model(summary_model)
     config = None
     mail_errors: list[PaperrecError] = []
     if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
@@ -616,6 +651,7 @@ def today(
         include_seen=include_seen,
         offline=offline,
     )
+    run = summarise_run(run, summarise_with)
     _report_run(run)
     if config is not None and run.sections:
         from .mail import MailError, MailRejected, deliver_digest, name_warnings

@@ -84,20 +84,9 @@ class Config:
 def load_config(path: Path | None = None, *, missing_ok: bool = False) -> Config:
     """Read config.toml; errors name the file and key. A missing file is an error unless missing_ok."""
     path = Path(path) if path is not None else config_path()
-    import rtoml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if missing_ok:
-            return Config(path=path)
-        raise PaperrecError(f"no settings file {path}: create it and {_EXAMPLE_LINE}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PaperrecError(f"{path}: cannot read settings ({error})") from None
-    try:
-        data = rtoml.loads(text)
-    except rtoml.TomlParsingError as error:
-        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
+    data = _read(path, missing_ok=missing_ok)
+    if data is None:
+        return Config(path=path)
     serve_url = _serve_url(data.get("serve_url"), path)
     table = data.get("email")
     if table is None:
@@ -105,6 +94,30 @@ def load_config(path: Path | None = None, *, missing_ok: bool = False) -> Config
     if not isinstance(table, dict):
         raise PaperrecError(f"{path}: 'email' must be a table ([email]), not a {type(table).__name__}")
     return Config(path=path, email=_email(table, path), serve_url=serve_url, data=data)
+
+
+def _read(path: Path, *, missing_ok: bool) -> dict[str, Any] | None:
+    """Every key of the settings file as written (None for a missing file when missing_ok)."""
+    import rtoml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise PaperrecError(f"no settings file {path}: create it and {_EXAMPLE_LINE}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"{path}: cannot read settings ({error})") from None
+    try:
+        return rtoml.loads(text)
+    except rtoml.TomlParsingError as error:
+        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
+
+
+def read_setting(key: str, path: Path | None = None) -> Any:
+    """One top-level key of config.toml as written (None when it or the file is absent); the others unchecked."""
+    data = _read(Path(path) if path is not None else config_path(), missing_ok=True)
+    return None if data is None else data.get(key)
 
 
 def _fail(path: Path, key: str, what: str) -> PaperrecError:

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .schema import Paper, Pick, link_of, printable, safe_url
+from .schema import Paper, Pick, clean_text, link_of, printable, safe_url
+from .summary import LABEL as SUMMARY_LABEL
 
 if TYPE_CHECKING:
     import jinja2
@@ -103,6 +104,7 @@ class PickView:
     facts: tuple[Fact, ...] = ()  # authors, date, categories and links, on one line
     vote_like: str | None = None
     vote_dislike: str | None = None
+    summary: str = ""  # a language model's line on the paper, one printable line ("" when summaries are off)
 
 
 def anchor(arxiv_id: str) -> str:
@@ -182,6 +184,7 @@ def pick_view(
         abstract=split_abstract(paper.abstract, because.sentence if because else ""),
         vote_like=safe_url(like),
         vote_dislike=safe_url(dislike),
+        summary=clean_text(printable(pick.summary)) if pick.summary else "",
     )
     return replace(view, facts=_facts(view))
 
@@ -249,6 +252,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["latex"] = to_html
+    env.globals["summary_label"] = SUMMARY_LABEL
     return env
 
 

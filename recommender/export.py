@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 from .digest import render_html
 from .schema import Because, Paper, PaperrecError, Pick, UsageError, clean_text, printable, safe_url
 from .sources.records import csv_text, paper_to_record
+from .summary import LABEL
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -67,9 +68,10 @@ def because_line(because: Because | None) -> str:
 
 
 def pick_record(pick: Pick) -> dict[str, Any]:
-    """The public JSON object of a pick (PICK_COLUMNS, then `because`; later versions only add keys)."""
+    """The public JSON object of a pick (PICK_COLUMNS, then `because`, then `summary` when there is one; later versions
+    only add keys)."""
     paper = pick.paper
-    return {
+    record = {
         "rank": pick.rank,
         **paper_to_record(paper),
         "url": paper.url,
@@ -80,6 +82,14 @@ def pick_record(pick: Pick) -> dict[str, Any]:
         "profile": pick.profile,
         "because": because_record(pick.because),
     }
+    if pick.summary is not None:  # summaries off: the object is as it always was
+        record["summary"] = summary_line(pick.summary)
+    return record
+
+
+def summary_line(summary: str) -> str:
+    """A language model's summary as one printable line (it is untrusted text, like a feed's)."""
+    return clean_text(printable(summary))
 
 
 def _shorten(text: str, width: int) -> str:
@@ -141,6 +151,8 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
                 lines += [indent + line for line in fit(f"{reason} ({similarity:.2f})")]
             else:
                 lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
+        if pick.summary:
+            lines += [indent + line for line in fit(f"{LABEL.lower()}: {_line(pick.summary)}")]
     return "\n".join(lines) + "\n"
 
 
@@ -220,6 +232,8 @@ def to_markdown(picks: Sequence[Pick], *, profile: str | None = None, day: date 
         because = because_line(pick.because)
         if because:
             parts.append(_md_line(f"because: {because}") + "\n")
+        if pick.summary:
+            parts.append(f"_{_md_escape(LABEL)}:_ {_md_escape(pick.summary)}\n")
         abstract = _md_line(paper.abstract)
         if abstract:
             parts.append(f"> {abstract}\n")

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 from .config import Config, EmailConfig, is_local_host
 from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
-from .schema import PaperrecError, Pick, TemporaryFailure
+from .schema import PaperrecError, Pick, TemporaryFailure, printable
 from .signing import MAX_AGE_DAYS, vote_url
+from .summary import LABEL as SUMMARY_LABEL
 
 if TYPE_CHECKING:
     from .run import Run, Section
@@ -121,7 +122,7 @@ def vote_links(serve_url: str, now: datetime) -> VoteLink:
 
 
 def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None, note: str | None = None) -> str:
-    """The digest as plain text: a note if given, then per profile each pick's rank, title, link and vote links."""
+    """The digest as plain text: a note if given, then per profile each pick's rank, title, summary, link and votes."""
     lines: list[str] = [note, ""] if note else []
     for section in sections:
         name = _one_line(section.profile.name)
@@ -134,6 +135,8 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
             authors = ", ".join(_one_line(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
             if authors:
                 lines.append(f"   {authors}")
+            if pick.summary:  # a model's text: one printable line, like any feed text
+                lines.append(f"   {SUMMARY_LABEL}: {_one_line(printable(pick.summary))}")
             if paper.url:
                 lines.append(f"   {paper.url}")
             if vote_link is not None:

@@ -83,6 +83,11 @@ def metadata_cache_path() -> Path:
     return home() / "cache" / "arxiv-metadata.sqlite3"
 
 
+def summary_cache_path() -> Path:
+    """One-line summaries a language model wrote, per paper, model and prompt (shared by a lab, as embeddings are)."""
+    return home() / "cache" / "summaries.sqlite3"
+
+
 _SLUG_MAX = 80
 _NAME_MAX = 200  # bytes: the file name gets '.toml' and the temporary file '.NAME.xxxxxxxx.tmp' (limit 255)
 

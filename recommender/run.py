@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
@@ -297,6 +298,34 @@ def run_today(
     return Run(
         sections=tuple(sections), papers=tuple(papers.values()), notices=tuple(notices), failures=tuple(failures)
     )
+
+
+def summarise_run(run: Run, model: str | None, **bounds: Any) -> Run:
+    """The run with a language model's one-line summary on each pick (recommender.summary), each paper asked once.
+
+    `bounds`: summarise's timeout, deadline and clock. A model that fails or is slow is one notice of the run; the
+    picks stay as they are. None as the model: the run unchanged.
+    """
+    if model is None or not any(s.picks for s in run.sections):
+        return run
+    from .summary import SummaryCache, summarise, with_summaries
+
+    papers = [pick.paper for section in run.sections for pick in section.picks]
+    notices: list[str] = []
+    cache: SummaryCache | None = None
+    try:
+        cache = SummaryCache()
+    except PaperrecError as error:  # e.g. a read-only cache/: asking again each day beats no summaries
+        notices.append(f"summaries: {error}")
+    try:
+        found = summarise(papers, model, cache=cache, **bounds)
+    except PaperrecError as error:  # the cache went away mid-run
+        return replace(run, notices=(*run.notices, *notices, f"summaries: {error}"))
+    finally:
+        if cache is not None:
+            cache.close()
+    sections = tuple(replace(s, picks=with_summaries(s.picks, found.texts)) for s in run.sections)
+    return replace(run, sections=sections, notices=(*run.notices, *notices, *filter(None, [found.notice])))
 
 
 def seen_memory() -> SeenMemory:

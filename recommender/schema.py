@@ -290,7 +290,8 @@ class Because:
 @dataclass(frozen=True)
 class Pick:
     """A ranked paper: the paper, its score (higher is better), its 1-based rank, the profile and why; match is the
-    calibrated probability that the profile likes it (None when unknown)."""
+    calibrated probability that the profile likes it (None when unknown); summary is a language model's line on it
+    (recommender.summary; None when summaries are off)."""
 
     paper: Paper
     score: float
@@ -298,3 +299,4 @@ class Pick:
     profile: str
     because: Because | None = None
     match: float | None = None
+    summary: str | None = None

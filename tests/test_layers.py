@@ -9,7 +9,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "recommender"
 # The stages data flows through, in order; a module may import its own stage and earlier ones only.
-STAGES = ("sources", "embed", "profile", "rank", "export")
+STAGES = ("sources", "embed", "profile", "rank", "summary", "export")
 LATER = {"export": ("digest", "latex")}  # modules of a stage that are not named after it
 ON_TOP = ("run", "web", "mail", "notify", "cli", "feedback", "evaluate")
 MAX_LINES = 700

@@ -69,6 +69,20 @@ def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
     return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
 
 
+def _summaries(listing: Listing) -> dict[str, str]:
+    """The summaries `today` cached for the day's papers with config.toml's summary_model; a page never asks a model."""
+    from ..config import config_path, read_setting
+    from ..summary import cached_summaries, model_name
+
+    path = config_path()
+    if not path.is_file():
+        return {}
+    try:
+        return cached_summaries(listing.papers, model_name(read_setting("summary_model", path)))
+    except PaperrecError:  # the page works without summaries; `today` says what is wrong with the setting
+        return {}
+
+
 def _mtime(path: Path) -> int | None:
     try:
         return path.stat().st_mtime_ns
@@ -104,6 +118,7 @@ class Day:
         self.scored: Scored | None = None
         self.listed = len(listing.papers)  # the day's one paper count: votes never change it
         self.places: dict[str, int] = {}  # each paper's place in the day's ranking, as first scored
+        self.summaries = _summaries(listing)
         self.rescore()
 
     # -- scoring ----------------------------------------------------------------------------------------------------
@@ -200,6 +215,8 @@ class Day:
     def _view(self, pick: Pick) -> PickView:
         """The view of a pick, with its place in the day's first ranking out of the day's papers."""
         place = self.places.get(pick.paper.arxiv_id)
+        summary = self.summaries.get(pick.paper.arxiv_id)
+        pick = replace(pick, summary=summary) if summary else pick
         return pick_view(pick, place=Standing(place, self.listed) if place is not None else None)
 
     def _mark_seen(self, slots: list[Slot]) -> None:
