@@ -375,3 +375,21 @@ def test_the_page_shows_cached_summaries_only(models, home):
 def test_failure_lines_are_untouched(models):
     run = Run(sections=(), papers=(), failures=(Failure("p", "broken"),))
     assert summarise_run(run, "paperrec-test-record") is run
+
+
+def test_the_page_card_shows_a_cached_summary_escaped(models, home, fake_model, example_listing):
+    from recommender.sources import read_listing
+
+    from .test_web import _client, _page, _pick_ids, _write_home
+
+    _write_home(home, example_listing)
+    configure(home, 'summary_model = "paperrec-test-hostile"\n')
+    with SummaryCache() as cache:
+        summarise(read_listing(example_listing).papers, "paperrec-test-hostile", cache=cache)
+    with _client() as client:
+        response, root = _page(client)
+    assert len(_pick_ids(root)) == 10
+    lines = [p for p in root.iter("p") if p.attrib.get("class") == "summary"]
+    assert len(lines) == 10
+    assert " ".join("".join(lines[0].itertext()).split()).startswith(f"{LABEL}: <script>alert(1)</script>")
+    assert "<script>alert(1)" not in response.text and "\x1b" not in response.text
