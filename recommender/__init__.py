@@ -40,10 +40,11 @@ _EXPORTS = {
         "score_listing",
         "top_picks",
     ),
-    "run": ("Run", "Section", "rank_listing", "run_today"),
+    "run": ("Run", "Section", "rank_listing", "run_today", "summarise_run"),
     "schema": ("Because", "Listing", "Paper", "PaperrecError", "Pick", "UsageError"),
     "sources": ("read_listing", "read_listings"),
     "sources.arxiv": ("fetch_listing",),
+    "summary": ("SummaryCache", "summarise"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -74,10 +75,11 @@ if TYPE_CHECKING:
         score_listing,
         top_picks,
     )
-    from .run import Run, Section, rank_listing, run_today
+    from .run import Run, Section, rank_listing, run_today, summarise_run
     from .schema import Because, Listing, Paper, PaperrecError, Pick, UsageError
     from .sources import read_listing, read_listings
     from .sources.arxiv import fetch_listing
+    from .summary import SummaryCache, summarise
 
 
 def __getattr__(name: str) -> Any:
