@@ -11,7 +11,7 @@ from .. import paths
 from ..schema import Paper, PaperrecError, link_of
 from ..sources.merge import match_keys
 from ..sources.metadata import Lookup, MetadataCache, complete_papers
-from ..sources.registry import parse_specs
+from ..sources.registry import parse_specs, spec_warnings
 from ..sources.taxonomy import validate_categories
 from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories, set_links
 from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile
@@ -425,6 +425,7 @@ def start_profile(
     categories = validate_categories(categories)
     specs = parse_specs(sources)
     validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
+    warned = spec_warnings(specs)  # a category bioRxiv or medRxiv may know though paperrec does not
     created = new_profile(
         name,
         description=description,
@@ -433,12 +434,15 @@ def start_profile(
         sources=[str(spec) for spec in specs],
     )
     if not files:
-        return create_profile(path, created, force=force)
-    cache = MetadataCache(paths.metadata_cache_path())
-    try:
-        return create_profile(path, created, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, force=force)
-    finally:
-        cache.close()
+        report = create_profile(path, created, force=force)
+    else:
+        cache = MetadataCache(paths.metadata_cache_path())
+        try:
+            lookup = metadata_lookup(offline)
+            report = create_profile(path, created, files, fmt=fmt, lookup=lookup, cache=cache, force=force)
+        finally:
+            cache.close()
+    return replace(report, notice="; ".join([*warned, *filter(None, [report.notice])]) or None)
 
 
 def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
