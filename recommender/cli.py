@@ -1125,6 +1125,8 @@ def profile_new(
     else:
         from .profile.library import no_categories_line
 
+        if report.notice:  # a bioRxiv or medRxiv category paperrec does not know
+            typer.echo(report.notice, err=True)
         if not report.profile.categories and not report.profile.sources:
             typer.echo(no_categories_line(report.profile.name), err=True)
         typer.echo(f"created profile {name!r}: {report.path}", err=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import atomic_write_text, last_ranking_path, resolve_profile
-from .schema import Paper, PaperrecError, Pick, UsageError, split_arxiv_id
+from .schema import Paper, PaperrecError, Pick, UsageError, source_id, split_arxiv_id
 from .sources import paper_from_record, paper_to_record
 
 
@@ -103,7 +103,7 @@ def resolve_refs(
             paper = last.paper(section.pick_ids[rank - 1])
         else:
             split = split_arxiv_id(ref)
-            paper = pool.get(split[0] if split else ref)
+            paper = pool.get(split[0] if split else source_id(ref) or ref)  # a DOI in any case
             if paper is None:
                 where = "the listing" if listing_papers is not None else "the last ranking"
                 raise PaperrecError(f"paper {ref} is not in {where}; pass --listing FILE that contains it")

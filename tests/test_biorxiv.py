@@ -11,7 +11,14 @@ from typer.testing import CliRunner
 from recommender.cli import app
 from recommender.schema import PaperrecError, TemporaryFailure, UsageError
 from recommender.sources import biorxiv, http
-from recommender.sources.biorxiv import BIORXIV, MEDRXIV, check_category, fetch_server, parse_details
+from recommender.sources.biorxiv import (
+    BIORXIV,
+    MEDRXIV,
+    category_warning,
+    check_category,
+    fetch_server,
+    parse_details,
+)
 from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
 
 from .fixture_apis import biorxiv_route, posting, serving
@@ -60,11 +67,23 @@ def test_a_damaged_page_is_a_temporary_failure_naming_the_server(text):
 
 def test_categories_are_the_apis_own_names():
     assert check_category(BIORXIV, "Cell Biology") == check_category(BIORXIV, "cell_biology") == "cell_biology"
-    assert check_category(MEDRXIV, "HIV/AIDS") == "hiv_aids"
-    with pytest.raises(UsageError, match="did you mean neuroscience"):
-        check_category(BIORXIV, "neuroscienc")
-    with pytest.raises(UsageError, match="not a medRxiv category"):
-        check_category(MEDRXIV, "neuroscience")
+    assert check_category(MEDRXIV, "HIV/AIDS") == check_category(MEDRXIV, "hivaids") == "hiv_aids"
+    # medRxiv's site shows two collections under longer names than the API's.
+    long_name = "Endocrinology (including Diabetes Mellitus and Metabolic Disease)"
+    assert check_category(MEDRXIV, long_name) == "endocrinology"
+    assert check_category(MEDRXIV, "Infectious Diseases (except HIV/AIDS)") == "infectious_diseases"
+    assert len(BIORXIV.categories) == 27 and len(MEDRXIV.categories) == 51
+    assert category_warning(BIORXIV, "physiology") is None and category_warning(MEDRXIV, "endocrinology") is None
+    with pytest.raises(UsageError, match="names no bioRxiv category"):
+        check_category(BIORXIV, " / ")
+
+
+def test_an_unknown_category_is_one_warning_naming_the_closest():
+    assert check_category(BIORXIV, "neuroscienc") == "neuroscienc"  # the API filters by name: it may know more
+    line = category_warning(BIORXIV, "neuroscienc")
+    assert line.startswith("'neuroscienc' is not a bioRxiv category paperrec knows (closest: neuroscience, ")
+    assert line.endswith("); bioRxiv is asked for it all the same") and line.count(", ") == 2
+    assert "closest: " in category_warning(MEDRXIV, "neuroscience")
 
 
 def test_a_day_is_every_cursor_page_of_its_category(home):
@@ -162,6 +181,19 @@ def test_the_command_line_fetches_biorxiv_and_says_so_per_source(home, monkeypat
     assert "arXiv" not in result.stderr.replace("medRxiv", "")
 
 
-def test_an_unknown_category_is_exit_2():
-    result = CliRunner().invoke(app, ["fetch", "biorxiv:neuroscienc"])
-    assert result.exit_code == 2 and "did you mean neuroscience" in result.stderr
+def test_an_unknown_category_is_fetched_with_a_warning(home, monkeypatch, tmp_path):
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    postings = [posting(1, DAY, category="neuro science"), posting(2, DAY, category="genomics")]
+    route = biorxiv_route({("biorxiv", DAY): postings})
+    # An API that does not know a category name answers every posting of the day (some clients report this).
+    with serving(lambda path, query: route(path, {})) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        out = tmp_path / "day.jsonl"
+        result = CliRunner().invoke(app, ["fetch", "biorxiv:Neuro Science", "--date", "2026-12-04", "-o", str(out)])
+        made = CliRunner().invoke(app, ["profile", "new", "n", "-s", "biorxiv:neuroscienc"])
+    assert result.exit_code == 0, result.output
+    assert "'neuro_science' is not a bioRxiv category paperrec knows (closest: neuroscience" in result.stderr
+    # Only the postings of the category asked for are kept, though the API answered with the whole day.
+    assert [json.loads(line)["categories"] for line in out.read_text().splitlines()] == [["neuro_science"]]
+    assert made.exit_code == 0 and "'neuroscienc' is not a bioRxiv category paperrec knows" in made.stderr

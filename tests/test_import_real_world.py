@@ -130,7 +130,7 @@ def test_every_arxiv_id_is_found_and_none_invented():
     found = {path.name: ids_by_title(path) for path in (ADS, MENDELEY, SCHOLAR)}
     assert found["ads-style.bib"] == {
         "Dust Lanes in Nearby Galaxies at $z\\sim0.1$": "2006.08561",
-        "A Galaxy Survey Published in a Journal": title_id("A Galaxy Survey Published in a Journal"),
+        "A Galaxy Survey Published in a Journal": "doi:10.3847/1538-4357/abe000",  # no arXiv id: its DOI
         "An Old Preprint Known Only by Its Address": "astro-ph/9802064",
         "Only the Bibcode Tells": "2209.00017",  # the entry key is the bibcode
         "An Old-Style Bibcode": "astro-ph/9803123",
@@ -160,7 +160,7 @@ def test_zotero_notes_attachments_and_annotations_are_never_papers():
     csl = read_collection(CSL)
     assert "germ" not in [p.title for p in csl.papers] and "Full Text PDF" not in [p.title for p in csl.papers]
     assert [what.rsplit("/", 1)[-1] for what, _ in csl.ignored] == ["GERM0001)", "ATTACH01)"]
-    assert {p.arxiv_id for p in csl.papers} == {"2104.10642", "2106.04417", title_id("Deep learning"), "2208.01611"}
+    assert {p.arxiv_id for p in csl.papers} == {"2104.10642", "2106.04417", "doi:10.1038/nature14539", "2208.01611"}
     rdf = read_collection(RDF)
     assert [p.title for p in rdf.papers] == ["Dust Lanes in Nearby Galaxies", "Deep Learning"]
     assert "1706.03762" not in {p.arxiv_id for p in rdf.papers}  # mentioned only in a note

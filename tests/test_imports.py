@@ -138,10 +138,13 @@ def test_bibtex_fields_are_cleaned():
     assert papers["Adam: A method for stochastic optimization"].authors == ("Diederik P Kingma", "Jimmy Ba")
 
 
-def test_bibtex_entry_without_arxiv_id_is_kept_by_title():
-    deep = by_title(read_bibtex(BIB)[0])["Deep learning"]
-    assert deep.arxiv_id == title_id("Deep learning")
+def test_bibtex_entry_without_arxiv_id_is_kept_by_doi_else_by_title():
+    papers = by_title(read_bibtex(BIB)[0])
+    deep = papers["Deep learning"]
+    assert deep.arxiv_id == "doi:10.1038/nature14539" and deep.links == ()
     assert not deep.has_arxiv_id
+    thesis = papers["Über die Schätzung von Tiefe aus Études & Bildern"]
+    assert thesis.arxiv_id == title_id(thesis.title)
     assert deep.abstract.startswith("Deep learning allows computational models")
     assert deep.authors == ("Yann LeCun", "Yoshua Bengio", "Geoffrey Hinton")
 
@@ -202,7 +205,7 @@ def test_csl_json_from_zotero():
         "2104.10642",  # number, URL, DOI and note all agree
         "1706.03762",  # only container-title, as older Zotero versions saved arXiv papers
         "1512.03385",  # only note ("extra"); the URL is the CVF page
-        title_id("Deep learning"),
+        "doi:10.1038/nature14539",  # no arXiv id: known by its DOI
         "2303.08774",
     ]
     first = papers[0]
@@ -254,7 +257,7 @@ def test_zotero_rdf_items_without_attachments_and_notes():
     assert [p.arxiv_id for p in papers] == [
         "2104.10642",
         "1706.03762",  # from the journal title "arXiv:1706.03762 [cs]"
-        title_id("Deep learning"),  # its DOI lives on the journal node it refers to
+        "doi:10.1038/nature14539",  # its DOI lives on the journal node it refers to
         "1810.04805",  # DOI 10.48550 only
         "1512.03385",  # only in dc:description (Zotero's "extra")
     ]
@@ -394,7 +397,7 @@ def test_merge_fills_gaps_from_the_other_record_and_joins_title_only_papers(tmp_
 def test_the_same_paper_from_every_zotero_format_is_one_paper():
     result = read_collections([BIB, CSL, RDF, IDS])
     ids = [p.arxiv_id for p in result.papers]
-    assert ids.count("2104.10642") == 1 and ids.count(title_id("Deep learning")) == 1
+    assert ids.count("2104.10642") == 1 and ids.count("doi:10.1038/nature14539") == 1
     assert {"2303.08774", "1810.04805", "hep-th/9901001"} <= set(ids)
     assert {p.arxiv_id for p in result.papers if not p.title} == {"hep-th/9901001", "math.AG/0601001"}
 

@@ -594,6 +594,55 @@ def test_fetch_today_runs_in_the_background(sr, example_listing):
         assert client.get("/status").text == "done"
 
 
+def test_the_page_says_what_each_source_gave_the_day(sr, example_listing, monkeypatch):
+    from recommender.schema import Paper, TemporaryFailure
+    from recommender.sources import biorxiv, openreview
+
+    sr.write_text(
+        sr.read_text().replace("categories = ", 'sources = ["biorxiv:neuroscience", "openreview:V"]\ncategories = ', 1)
+    )
+    listing = read_listing(example_listing)
+    day = date(2021, 4, 23)
+    # Six postings, two of them copies of the day's arXiv papers (their links name the arXiv id).
+    copies = [
+        Paper.make(p.title, f"doi:10.1101/2021.04.22.00000{n}", links=[p.url]) for n, p in enumerate(listing.papers[:2])
+    ]
+    posted = copies + [Paper.make(f"Posted paper {n} on <b>cortex</b>", f"doi:10.1101/x.{n}") for n in range(4)]
+    monkeypatch.setattr(biorxiv, "fetch_listing", lambda keys, day=None, **o: (Listing(tuple(posted), date=day), None))
+
+    def unreachable(keys, day=None, **options):
+        raise TemporaryFailure("OpenReview did not answer <script>alert(1)</script>")
+
+    monkeypatch.setattr(openreview, "fetch_listing", unreachable)
+
+    def fetch(categories, day_=None, include_cross=False, **options):
+        return Listing(papers=listing.papers[:30], date=day), None
+
+    with _client(fetch=fetch, profiles=(sr,)) as client:
+        _wait(_service(client).fetch_today())
+        response, root = _page(client)
+    (sources,) = [u for u in root.iter("ul") if u.attrib.get("id") == "sources"]
+    lines = ["".join(li.itertext()) for li in sources.iter("li")]
+    assert lines[0] == "arXiv cs.CV eess.IV: 30 papers"
+    assert lines[1] == "bioRxiv neuroscience: 6 papers, 2 merged away"
+    assert lines[2].startswith("OpenReview V: unreachable, retry later (OpenReview did not answer <script>")
+    assert "<script>alert" not in response.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "34 papers" in response.text  # 30 from arXiv and 4 from bioRxiv: the two copies are one row each
+
+
+def test_a_stored_day_of_several_sources_has_its_lines_too(sr, example_listing, monkeypatch):
+    from recommender.sources import biorxiv
+
+    sr.write_text(sr.read_text().replace("categories = ", 'sources = ["biorxiv:neuroscience"]\ncategories = ', 1))
+    monkeypatch.setattr(biorxiv, "fetch_listing", lambda keys, day=None, **o: (Listing((), date=day), "nothing stored"))
+    with _client() as client:
+        _, root = _page(client)
+    (sources,) = [u for u in root.iter("ul") if u.attrib.get("id") == "sources"]
+    lines = ["".join(li.itertext()) for li in sources.iter("li")]
+    assert lines[0].startswith("arXiv cs.CV eess.IV: 59 papers (offline: ranking the stored 2021-04-22;")
+    assert lines[1:] == ["bioRxiv neuroscience: no postings for the day (nothing stored)"]
+
+
 def test_a_failed_fetch_is_a_failure_on_the_page_with_the_commands_line(sr):
     from recommender.run import Failure
     from recommender.schema import TemporaryFailure

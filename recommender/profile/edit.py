@@ -1,8 +1,8 @@
 """The profile editor: the one door for every change to a profile file, locked and keeping the user's own text.
 
-A change (like, dislike, move, remove, interests, categories, pending ids) is applied by `change_profile`, which
-returns a record of what moved where; `Edited.undo()` is the same change reversed. New files are made by
-`create_profile_file` through the same code, and `save_profile` calls it.
+A change (like, dislike, move, remove, interests, categories, pending ids, papers' links) is applied by
+`change_profile`, which returns a record of what moved where; `Edited.undo()` is the same change reversed. New files
+are made by `create_profile_file` through the same code, and `save_profile` calls it.
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def _expected(data: dict[str, Any], change: _TableEdit) -> dict[str, Any]:
 
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
 
-Kind = Literal["rate", "move", "remove", "pending", "interests", "categories"]
+Kind = Literal["rate", "move", "remove", "pending", "interests", "categories", "links"]
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,8 @@ class Change:
 
     kind: Kind
     section: str = "liked"  # rate and move: the section the papers go to
-    papers: tuple[Paper | ProfilePaper, ...] = ()  # rate: a ProfilePaper brings its own day and weight back (undo)
+    # rate: a ProfilePaper brings its own day and weight back (undo); links: each paper's id and its links to keep
+    papers: tuple[Paper | ProfilePaper, ...] = ()
     ids: tuple[str, ...] = ()  # move and remove
     pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
     done: tuple[str, ...] = ()  # pending: ids no longer pending
@@ -257,6 +258,11 @@ def add_pending(pending: Iterable[PendingPaper], done: Iterable[str] = ()) -> Ch
     return Change("pending", pending=tuple(pending), done=tuple(done))
 
 
+def set_links(papers: Iterable[Paper]) -> Change:
+    """Keep each paper's links on the profile's entry of its id (liked or disliked): every id it is known by."""
+    return Change("links", papers=tuple(papers))
+
+
 def set_interests(interests: Iterable[str]) -> Change:
     """Replace the profile's free-text interests."""
     return Change("interests", values=tuple(interests))
@@ -280,11 +286,12 @@ class Moved:
 
 @dataclass(frozen=True)
 class Setting:
-    """A list setting a change replaced (interests or categories)."""
+    """A list setting a change replaced (interests, categories, or the links of the paper `paper`)."""
 
     key: str
     before: tuple[str, ...]
     after: tuple[str, ...]
+    paper: str = ""  # links: the id of the paper whose links they are
 
 
 @dataclass(frozen=True)
@@ -309,6 +316,9 @@ class Edited:
         """The changes that take these back, newest first."""
         changes: list[Change] = []
         for setting in reversed(self.settings):
+            if setting.key == "links":
+                changes.append(set_links([Paper(setting.paper, "", links=setting.before)]))
+                continue
             changes.append(Change(setting.key, values=setting.before))  # unchecked: the file held it before
         for moved in reversed(self.moved):
             entry = moved.entry
@@ -352,6 +362,8 @@ class ProfileEdit:
             return self._pending(change.pending, change.done), []
         if change.kind in ("interests", "categories"):
             return [], self._set_list(change.kind, list(change.values))
+        if change.kind == "links":
+            return [], self._set_links([p.paper if isinstance(p, ProfilePaper) else p for p in change.papers])
         raise ValueError(f"unknown change {change.kind!r}")
 
     def _rate(self, papers: Iterable[Paper | ProfilePaper], section: str, added: Days) -> list[Moved]:
@@ -445,6 +457,41 @@ class ProfileEdit:
             raise PaperrecError(f"{self.path}: cannot change the {key} without changing other parts; edit the file")
         self.text, self.data, self.profile = text, data, profile
         return [Setting(key, before, tuple(values))]
+
+    def _set_links(self, papers: Sequence[Paper]) -> list[Setting]:
+        """Set the links of the entries of these papers' ids (tomlkit keeps the rest); checked by reading back."""
+        import tomlkit
+
+        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
+        wanted: dict[tuple[str, int], tuple[str, ...]] = {}
+        for paper in papers:
+            place = where.get(paper.arxiv_id)  # None: removed since the change was planned
+            if place is not None and self.profile.papers(place[0])[place[1]].paper.links != paper.links:
+                wanted[place] = paper.links
+        if not wanted:
+            return []
+        document = tomlkit.parse(self.text)
+        expected = {**self.data, **{s: list(self.data.get(s) or []) for s in SECTIONS}}
+        settings = []
+        for (section, index), links in wanted.items():
+            table, entry = document[section][index], self.profile.papers(section)[index]
+            wanted_table = {k: v for k, v in expected[section][index].items() if k != "links"}
+            if links:
+                table["links"] = list(links)
+                wanted_table["links"] = list(links)
+            elif "links" in table:
+                del table["links"]
+            expected[section][index] = wanted_table
+            settings.append(Setting("links", entry.paper.links, links, entry.paper.arxiv_id))
+        text = tomlkit.dumps(document)
+        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
+            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+        data = parse_toml(text, self.path)
+        if _canonical(data) != _canonical(expected):
+            raise PaperrecError(f"{self.path}: cannot record the papers' links without changing other parts")
+        self.text, self.data = text, data
+        self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+        return settings
 
     def _candidates(self, change: _TableEdit) -> Iterator[str]:
         """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""

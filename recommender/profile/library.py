@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 
 from .. import paths
-from ..schema import Paper, PaperrecError
+from ..schema import Paper, PaperrecError, link_of
+from ..sources.merge import match_keys
 from ..sources.metadata import Lookup, MetadataCache, complete_papers
-from ..sources.registry import parse_specs
+from ..sources.registry import parse_specs, spec_warnings
 from ..sources.taxonomy import validate_categories
-from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories
-from .model import SECTIONS, PendingPaper, Profile, add_papers, load_profile, new_profile
+from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories, set_links
+from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class ImportReport:
     ignored: int = 0  # notes, attachments and annotations: not papers
     read: int = 0  # entries read from the files, papers and not-papers
     moved: tuple[Paper, ...] = ()  # of `added`, papers the profile had in its other section (liked, for --disliked)
+    relinked: tuple[Paper, ...] = ()  # papers the profile had that the files name by another id too (a DOI, a forum)
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,49 @@ class _Collected:
     gone: tuple[str, ...] = ()  # the profile's pending ids arXiv answered for without them
     ignored: int = 0
     read: int = 0
+    relinked: tuple[Paper, ...] = ()  # the profile's papers with the ids the files add, under their own ids
+
+
+def _same_paper(entry: Paper, paper: Paper) -> bool:
+    """False when both have arXiv ids and they differ: then no DOI or title makes them one paper."""
+    return not (entry.has_arxiv_id and paper.has_arxiv_id and entry.arxiv_id != paper.arxiv_id)
+
+
+def _as_known(profile: Profile | None, papers: Sequence[Paper]) -> tuple[list[Paper], list[Paper]]:
+    """The papers under the ids the profile keeps them by, and the profile's papers with the ids the files add.
+
+    A file's paper is one the profile has when they share an id (their own or one their links name), or a title and
+    first author, as copies on several sources merge. So a paper kept under its title hash, that a file now names by
+    DOI, is not added twice: the profile keeps its entry and learns the DOI.
+    """
+    if profile is None:
+        return list(papers), []
+    where: dict[str, ProfilePaper] = {}
+    for entry in profile.liked + profile.disliked:
+        for key in match_keys(entry.paper):
+            where.setdefault(key, entry)
+    known: list[Paper] = []
+    relinked: dict[str, Paper] = {}
+    for paper in papers:
+        keys = [key for key in match_keys(paper) if key in where and _same_paper(where[key].paper, paper)]
+        if not keys:
+            known.append(paper)
+            continue
+        entry = relinked.get(where[keys[0]].paper.arxiv_id, where[keys[0]].paper)
+        ids = dict.fromkeys([*entry.ids, *paper.ids])
+        if len(ids) > len(entry.ids):
+            links = [link_of(entry.arxiv_id), *entry.links, *map(link_of, paper.ids), *paper.links]
+            entry = replace(entry, links=tuple(dict.fromkeys(link for link in links if link)))
+            relinked[entry.arxiv_id] = entry
+        known.append(replace(paper, arxiv_id=entry.arxiv_id, version=entry.version, links=entry.links))
+    return known, list(relinked.values())
 
 
 def _collect(
     files: Sequence[Path],
     fmt: str | None,
-    present: set[str],
+    profile: Profile | None,
+    section: str,
     lookup: Lookup | None,
     cache: MetadataCache | None,
     waiting: Sequence[str] = (),
@@ -67,7 +106,9 @@ def _collect(
     collection = read_collections(list(files), fmt)
     if not collection.papers and not collection.skipped and not collection.ignored:
         raise PaperrecError(f"no papers found in {', '.join(str(f) for f in files)}")
-    fresh = [p for p in collection.papers if p.arxiv_id not in present]  # no lookups for papers already there
+    listed, relinked = _as_known(profile, collection.papers)
+    present = {p.paper.arxiv_id for p in profile.papers(section)} if profile is not None else set()
+    fresh = [p for p in listed if p.arxiv_id not in present]  # no lookups for papers already there
     waiting = [i for i in waiting if i not in {p.arxiv_id for p in fresh}]
     completion = complete_papers(fresh + [Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
     later = set(waiting)
@@ -77,7 +118,7 @@ def _collect(
         for arxiv_id in completion.unresolved
         if arxiv_id in missing and arxiv_id not in later
     )
-    days = {p.arxiv_id: d for p, d in zip(collection.papers, collection.added, strict=True) if d is not None}
+    days = {p.arxiv_id: d for p, d in zip(listed, collection.added, strict=True) if d is not None}
     return _Collected(
         listed=len(collection.papers),
         fresh=len(fresh),
@@ -91,6 +132,7 @@ def _collect(
         gone=tuple(i for i in completion.missing if i in later),
         ignored=len(collection.ignored),
         read=collection.read + len(collection.skipped) + len(collection.ignored),
+        relinked=tuple(relinked),
     )
 
 
@@ -130,6 +172,7 @@ def _report(
         filled=collected.filled,
         ignored=collected.ignored,
         read=collected.read,
+        relinked=collected.relinked,
     )
 
 
@@ -143,11 +186,23 @@ def import_papers(
     section: str = "liked",
 ) -> ImportReport:
     """Add the papers of BibTeX, Zotero, id-list or listing files to a profile, fetching missing abstracts."""
-    present = {p.paper.arxiv_id for p in profile.papers(section)}
-    collected = _collect(files, fmt, present, lookup, cache)
-    updated, added = add_papers(profile, collected.papers, section, collected.added)
+    collected = _collect(files, fmt, profile, section, lookup, cache)
+    updated, added = add_papers(_relinked(profile, collected.relinked), collected.papers, section, collected.added)
     updated = replace(updated, pending=updated.pending + _new_pending(updated, collected, section))
     return _report(updated, collected, added)
+
+
+def _relinked(profile: Profile, papers: Sequence[Paper]) -> Profile:
+    """The profile with these papers' links on its entries of their ids (as set_links does to a file)."""
+    links = {p.arxiv_id: p.links for p in papers}
+
+    def kept(entries: tuple[ProfilePaper, ...]) -> tuple[ProfilePaper, ...]:
+        return tuple(
+            replace(e, paper=replace(e.paper, links=links[e.paper.arxiv_id])) if e.paper.arxiv_id in links else e
+            for e in entries
+        )
+
+    return replace(profile, liked=kept(profile.liked), disliked=kept(profile.disliked))
 
 
 def _new_pending(profile: Profile, collected: _Collected, section: str) -> tuple[PendingPaper, ...]:
@@ -178,6 +233,7 @@ def _import_changes(profile: Profile, collected: _Collected, section: str) -> li
         rate(collected.papers, section, collected.added),
         *_filled(profile, collected.filled),
         add_pending(_new_pending(profile, collected, section), done),
+        set_links(collected.relinked),
     ]
 
 
@@ -211,8 +267,7 @@ def import_into_profile(
     exists = path.is_file()
     current = load_profile(path) if exists else new_profile(path.stem)
     waiting = [p.arxiv_id for p in current.pending] if lookup is not None else []
-    present = {p.paper.arxiv_id for p in current.papers(section)}
-    collected = _collect(files, fmt, present, lookup, cache, waiting)
+    collected = _collect(files, fmt, current, section, lookup, cache, waiting)
 
     def plan(profile: Profile) -> list[Change]:
         return _import_changes(profile, collected, section) + followed
@@ -281,7 +336,7 @@ def create_profile(
     path = Path(path)
     if path.exists() and not force:
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
-    collected = _collect(files, fmt, set(), lookup, cache) if files else _Collected(0, 0, (), (), None)
+    collected = _collect(files, fmt, None, "liked", lookup, cache) if files else _Collected(0, 0, (), (), None)
     if files:
         _check_not_empty(collected, files, path)
     changes = [rate(collected.papers, "liked", collected.added), add_pending(_new_pending(profile, collected, "liked"))]
@@ -370,6 +425,7 @@ def start_profile(
     categories = validate_categories(categories)
     specs = parse_specs(sources)
     validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
+    warned = spec_warnings(specs)  # a category bioRxiv or medRxiv may know though paperrec does not
     created = new_profile(
         name,
         description=description,
@@ -378,12 +434,15 @@ def start_profile(
         sources=[str(spec) for spec in specs],
     )
     if not files:
-        return create_profile(path, created, force=force)
-    cache = MetadataCache(paths.metadata_cache_path())
-    try:
-        return create_profile(path, created, files, fmt=fmt, lookup=metadata_lookup(offline), cache=cache, force=force)
-    finally:
-        cache.close()
+        report = create_profile(path, created, force=force)
+    else:
+        cache = MetadataCache(paths.metadata_cache_path())
+        try:
+            lookup = metadata_lookup(offline)
+            report = create_profile(path, created, files, fmt=fmt, lookup=lookup, cache=cache, force=force)
+        finally:
+            cache.close()
+    return replace(report, notice="; ".join([*warned, *filter(None, [report.notice])]) or None)
 
 
 def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
@@ -395,6 +454,8 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     lines.append(f"{name}: {added} papers added to {section}{moved}, {report.already_present} already there")
     if report.merged:
         lines.append(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
+    if report.relinked:
+        lines.append(f"{len(report.relinked)} papers already there are now also known by another id (a DOI, a forum)")
     if report.filled:
         lines.append(f"{len(report.filled)} papers kept by id earlier now have their title and abstract")
     if report.pending:

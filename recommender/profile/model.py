@@ -89,6 +89,13 @@ class Profile:
         """Ids of every paper in the profile, liked, disliked or pending."""
         return {i for p in self.liked + self.disliked for i in p.paper.ids} | {p.arxiv_id for p in self.pending}
 
+    @property
+    def match_keys(self) -> set[str]:
+        """What a copy of one of its papers shares with it: an id, or a title and first author (as sources merge)."""
+        from ..sources.merge import match_keys
+
+        return {k for p in self.liked + self.disliked for k in match_keys(p.paper)} | {p.arxiv_id for p in self.pending}
+
     def is_empty(self) -> bool:
         """True when there is nothing to score against."""
         return not self.liked and not self.interests

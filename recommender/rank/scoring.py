@@ -15,6 +15,7 @@ from ..embed import CachedEmbedder
 from ..paths import ranker_path
 from ..profile import Profile, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
+from ..sources.merge import match_keys
 from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
@@ -204,9 +205,10 @@ def score_listing(
         raise PaperrecError(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
         )
-    known, excluded = profile.ids, set(exclude)
-    # A paper liked under one id (a DOI) is known under another (its arXiv copy) through the links it keeps.
-    unknown = [p for p in listing.papers if p.arxiv_id not in known and (not p.links or known.isdisjoint(p.ids))]
+    known, excluded, keys = profile.ids, set(exclude), profile.match_keys
+    # A paper liked under one id (a DOI) is known under another (its arXiv copy) through the links it keeps, or by
+    # its title and first author when the copy names no other id.
+    unknown = [p for p in listing.papers if keys.isdisjoint(match_keys(p))]
     fresh = [p for p in unknown if p.arxiv_id not in excluded]
     candidates = apply_rules(fresh, settings.must or (), settings.never or ())
     counts = dict(

@@ -23,7 +23,16 @@ from bibtexparser.model import (
 
 from ..schema import Paper, PaperrecError, clean_text
 from .guard import iso_day
-from .idlist import Reference, bibcode_arxiv_id, find_arxiv_id, normalise_doi, parse_arxiv_ref, parse_arxiv_refs
+from .idlist import (
+    Reference,
+    bibcode_arxiv_id,
+    find_arxiv_id,
+    find_forum,
+    normalise_doi,
+    parse_arxiv_ref,
+    parse_arxiv_refs,
+    record_paper,
+)
 
 # Math is kept verbatim, as in arXiv listings; an escaped \$ neither opens nor closes it.
 _MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\))", re.DOTALL)
@@ -35,6 +44,7 @@ _ENTRY_HEAD = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s={}()]+)")
 _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
 # What follows a value that runs on into the next field: 'title = {X}\n  author = {Y}' with the comma missing.
 _RUN_ON = re.compile(r"\s+([A-Za-z][\w\-]*)\s*=\s*\S")
+_FORUM_FIELDS = ("url", "note", "howpublished", "eprint")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -194,19 +204,22 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
     title = latex_to_text(fields.get("title", ""))
     if not found and not title:
         return None
-    abstract = latex_to_text(fields.get("abstract", ""))
-    authors = parse_authors(fields.get("author", ""))
     category = clean_text(fields.get("primaryclass") or fields.get("eprintclass") or "")
-    categories = (category,) if _CATEGORY.match(category) else ()
-    day = iso_day(fields.get("date", ""))
-    if found:
-        # An empty title marks "metadata missing", as for bare ids.
-        arxiv_id, version = found
-        paper = Paper(
-            arxiv_id, title, abstract=abstract, authors=authors, categories=categories, date=day, version=version
-        )
-    else:
-        paper = Paper.make(title, None, abstract=abstract, authors=authors, categories=categories, date=day)
+    doi = normalise_doi(fields.get("doi", "")) or normalise_doi(fields.get("url", ""))
+    # OpenReview's own BibTeX puts the forum in url; others write it in note or howpublished.
+    forum = next(filter(None, (find_forum(fields.get(name, "")) for name in _FORUM_FIELDS)), None)
+    paper = record_paper(
+        found,
+        doi,
+        forum,
+        title,
+        abstract=latex_to_text(fields.get("abstract", "")),
+        authors=parse_authors(fields.get("author", "")),
+        categories=(category,) if _CATEGORY.match(category) else (),
+        date=iso_day(fields.get("date", "")),
+    )
+    if paper is None:
+        return None
     year = _year(fields)
     return Reference(paper, doi=normalise_doi(fields.get("doi", "")), year=year, added=_added(fields, year))
 

@@ -26,6 +26,9 @@ MIN_INTERVAL = 1.0  # the API asks for no rate; one request a second is gentle
 PAGE_SIZE = 100  # the API serves 100 postings a page
 MAX_PAGES = 100  # 10,000 postings: far more than any category posts in a day
 
+# The servers' subject collections, as their subject and RSS pages name them (checked in December 2026). No API
+# document lists them: an unknown name is a warning, and each posting's own category is checked on arrival.
+# bioRxiv takes no new postings in 'clinical trials' and 'epidemiology' (medRxiv has them); older postings keep them.
 BIORXIV_CATEGORIES = (
     "animal behavior and cognition",
     "biochemistry",
@@ -63,7 +66,7 @@ MEDRXIV_CATEGORIES = (
     "dentistry and oral medicine",
     "dermatology",
     "emergency medicine",
-    "endocrinology (including diabetes mellitus and metabolic disease)",
+    "endocrinology",  # the site's "Endocrinology (including Diabetes Mellitus and Metabolic Disease)"
     "epidemiology",
     "forensic medicine",
     "gastroenterology",
@@ -75,7 +78,7 @@ MEDRXIV_CATEGORIES = (
     "health systems and quality improvement",
     "hematology",
     "hiv/aids",
-    "infectious diseases (except hiv/aids)",
+    "infectious diseases",  # the site's "Infectious Diseases (except HIV/AIDS)"
     "intensive care and critical care medicine",
     "medical education",
     "medical ethics",
@@ -129,15 +132,33 @@ def category_key(text: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
+# The long names medRxiv's site shows for two collections (and its RSS name for one), as the keys the API uses.
+_ALIASES = {
+    "endocrinology_including_diabetes_mellitus_and_metabolic_disease": "endocrinology",
+    "infectious_diseases_except_hiv_aids": "infectious_diseases",
+    "hivaids": "hiv_aids",
+}
+
+
 def check_category(server: Server, text: str) -> str:
-    """The category key of `text`; a UsageError naming the closest of the server's categories when unknown."""
+    """The category key of `text` ('Cell Biology' is 'cell_biology'); a UsageError when it names none at all."""
     key = category_key(text)
-    known = {category_key(name): name for name in server.categories}
+    if not key:
+        example = category_key(server.categories[0])
+        raise UsageError(f"{text!r} names no {server.label} category: e.g. {server.name}:{example}")
+    return _ALIASES.get(key, key)
+
+
+def category_warning(server: Server, key: str) -> str | None:
+    """One line when `key` is none of the server's known categories, naming the closest three; else None."""
+    known = [category_key(name) for name in server.categories]
     if key in known:
-        return key
-    close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.6)
-    hint = f": did you mean {', '.join(close)}?" if close else f": one of {', '.join(known)}"
-    raise UsageError(f"{text!r} is not a {server.label} category{hint}")
+        return None
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.0)
+    return (
+        f"{key!r} is not a {server.label} category paperrec knows (closest: {', '.join(close)}); "
+        f"{server.label} is asked for it all the same"
+    )
 
 
 def _authors(value: Any) -> list[str]:
@@ -255,11 +276,12 @@ def fetch_server(
     categories = list(dict.fromkeys(check_category(server, key) for key in keys))
     if not categories:
         raise UsageError(f"no {server.label} category given; name one like {server.name}:neuroscience")
+    warnings = [line for line in (category_warning(server, key) for key in categories) if line]
 
     def one(client: PoliteClient, category: str, on: date) -> Listing:
         return fetch_day(client, server, category, on, base_url=base_url)
 
-    return fetch_keyed(
+    listing, notice = fetch_keyed(
         server.name,
         server.label,
         categories,
@@ -271,6 +293,7 @@ def fetch_server(
         offline=offline,
         store=store,
     )
+    return listing, "; ".join([*warnings, *filter(None, [notice])]) or None
 
 
 def fetch_listing(keys: list[str], day: date | None = None, **options: Any) -> tuple[Listing, str | None]:

@@ -1,4 +1,4 @@
-"""arXiv id lists in: one id or arxiv.org URL a line; also where other formats find arXiv ids (and DOIs) in fields."""
+"""arXiv id lists in: one id or arxiv.org URL a line; also where other formats find arXiv ids, DOIs and forums."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from ..schema import Paper, split_arxiv_id
+from ..schema import Paper, doi_id, link_of, openreview_id, split_arxiv_id
 from .guard import reading
 
 # Case-sensitive on purpose: old-style subject classes are upper case (math.AG/0601001), archives lower case.
@@ -68,6 +69,8 @@ _OLD_ARCHIVES = frozenset(
 _ADS_URL = re.compile(r"^(?i:https?://(?:ui\.)?adsabs\.harvard\.edu/(?:#?abs/|cgi-bin/bib_query\?))(\S{19})(?:/\S*)?$")
 _DOI_TEXT = re.compile(r"(?i:^|doi\.org/|doi:\s*|\s)(10\.\d{4,9}/\S+)")
 _COMMENT = re.compile(r"(?:^|\s)#.*$")
+# An OpenReview forum or PDF address; the id may follow other query parameters (forum?noteId=x&id=y is rare).
+_FORUM_TEXT = re.compile(r"(?i:openreview\.net/(?:forum|pdf)\?(?:[^\s#&]*&)*id=)([A-Za-z0-9_-]{1,64})(?![\w-])")
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,39 @@ def normalise_doi(text: str) -> str:
     return match.group(1).rstrip(".,;").lower() if match else ""
 
 
+def find_forum(text: str) -> str | None:
+    """The forum id of the first openreview.net/forum?id= (or pdf?id=) address in text, e.g. in a BibTeX url."""
+    match = _FORUM_TEXT.search(text)
+    return match.group(1) if match else None
+
+
+def record_ids(found: tuple[str, int | None] | None, doi: str, forum: str | None) -> list[str]:
+    """Every id a record names, best first: its arXiv id, 'doi:' and its DOI, 'openreview:' and its forum."""
+    # arXiv's own DOIs (10.48550/arXiv.*) name the arXiv id, which the record has already.
+    by_doi = doi_id(doi) if doi and not doi.lower().startswith("10.48550/arxiv.") else None
+    by_forum = openreview_id(forum) if forum else None
+    return list(dict.fromkeys(i for i in (found[0] if found else None, by_doi, by_forum) if i))
+
+
+def record_paper(
+    found: tuple[str, int | None] | None, doi: str, forum: str | None, title: str, **fields: Any
+) -> Paper | None:
+    """A record's Paper under its best id: the arXiv id, else its DOI, else its forum, else its title's hash.
+
+    This is the identity the sources give (Paper.make with 'doi:' or 'openreview:'). A paper known by several ids
+    keeps a link to each page, so a copy under any of them is known as this paper. None without id and title.
+    `fields` are Paper's abstract, authors, categories and date.
+    """
+    ids = record_ids(found, doi, forum)
+    links = tuple(link for link in map(link_of, ids) if link) if len(ids) > 1 else ()
+    if found:
+        # An empty title marks "metadata missing", as for bare ids.
+        return Paper(found[0], title, version=found[1], links=links, **fields)
+    if not title:
+        return None
+    return Paper.make(title, ids[0] if ids else None, links=links, **fields)
+
+
 def id_list_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
     """The references of an id list (ids or URLs one a line; '#' comments, blank lines ignored) and lines skipped."""
     references: list[Reference] = []
@@ -181,7 +217,10 @@ def id_list_references(path: Path) -> tuple[list[Reference], list[tuple[str, str
             found = parse_arxiv_ref(text)
             if found is None:
                 why = "not an arXiv id or URL"
-                if split_arxiv_id(text) or _URL.match(text):
+                if normalise_doi(text) or find_forum(text):
+                    # Titles and abstracts are looked up on arXiv only: a DOI or a forum alone gives no text to rank.
+                    why = "a DOI or OpenReview forum without a title: import it from a BibTeX or Zotero export"
+                elif split_arxiv_id(text) or _URL.match(text):
                     why = "not an id arXiv has issued (a placeholder or a typo?)"
                 skipped.append((f"{path}:{number}", f"{why}: {text!r}"))
                 continue

@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from ..schema import Paper, PaperrecError, UsageError, normalise_title, title_id
+from ..schema import Paper, PaperrecError, UsageError, is_title_id, link_of, normalise_title, title_id
 from .bibtex import bibtex_references
 from .guard import choose_format, reading
 from .idlist import Reference, id_list_references
+from .merge import identity_rank
 from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
 Reader = Callable[[Path], tuple[list[Reference], list[tuple[str, str]]]]
@@ -81,13 +82,18 @@ def _richness(paper: Paper) -> tuple[bool, ...]:
 
 
 def _combine(first: Paper, second: Paper) -> Paper:
-    """One paper from two records of it: the richer record, its gaps filled from the other (first wins ties)."""
+    """One paper from two records of it: the richer record, its gaps filled from the other (first wins ties).
+
+    It is known by the better id of the two (arXiv, then DOI, then forum, then title) and keeps a link for each id.
+    """
     base, other = (first, second) if _richness(first) >= _richness(second) else (second, first)
-    arxiv = first if first.has_arxiv_id else second
+    best = min((first, second), key=lambda paper: identity_rank(paper.arxiv_id))
     versions = [p.version for p in (first, second) if p.version is not None and p.has_arxiv_id]
+    ids = dict.fromkeys([best.arxiv_id, *first.ids, *second.ids])
+    links = [*(link_of(i) for i in ids), *first.links, *second.links] if len(ids) > 1 else first.links + second.links
     return replace(
         base,
-        arxiv_id=arxiv.arxiv_id,
+        arxiv_id=best.arxiv_id,
         title=base.title or other.title,
         abstract=base.abstract or other.abstract,
         authors=base.authors or other.authors,
@@ -95,6 +101,7 @@ def _combine(first: Paper, second: Paper) -> Paper:
         date=base.date or other.date,
         # The highest version seen is the newest the user has pointed at.
         version=max(versions) if versions else None,
+        links=tuple(dict.fromkeys(link for link in links if link)),
     )
 
 
@@ -123,10 +130,8 @@ def _years(reference: Reference) -> set[int]:
 
 
 def _keys(reference: Reference) -> list[tuple[str, ...]]:
-    """What identifies a reference's work: its arXiv id, its DOI, its normalised title with each possible year."""
-    keys: list[tuple[str, ...]] = []
-    if reference.paper.has_arxiv_id:
-        keys.append(("arxiv", reference.paper.arxiv_id))
+    """What identifies a reference's work: each of its ids (arXiv, DOI, forum), its DOI, its title with each year."""
+    keys: list[tuple[str, ...]] = [("id", i) for i in reference.paper.ids if not is_title_id(i)]
     if reference.doi:
         keys.append(("doi", reference.doi))
     title = normalise_title(reference.paper.title)

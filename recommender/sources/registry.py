@@ -121,6 +121,15 @@ def parse_spec(text: str) -> Spec:
     return Spec(kind, key)
 
 
+def spec_warnings(specs: Iterable[Spec]) -> list[str]:
+    """A line for each spec whose key its kind does not know (a bioRxiv or medRxiv category): asked for all the same."""
+    from .biorxiv import BIORXIV, MEDRXIV, category_warning
+
+    servers = {"biorxiv": BIORXIV, "medrxiv": MEDRXIV}
+    found = (category_warning(servers[spec.kind], spec.key) for spec in specs if spec.kind in servers)
+    return [line for line in found if line]
+
+
 def parse_specs(texts: Iterable[str]) -> list[Spec]:
     """Each spec parsed once, in order (repeats dropped)."""
     return list(dict.fromkeys(parse_spec(text) for text in texts))

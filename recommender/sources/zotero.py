@@ -12,7 +12,7 @@ from xml.parsers import expat
 
 from ..schema import Paper, PaperrecError, clean_text
 from .guard import iso_day, json_loads, reading, scrub, shown
-from .idlist import Reference, find_arxiv_id, normalise_doi, parse_arxiv_ref
+from .idlist import Reference, find_arxiv_id, find_forum, normalise_doi, parse_arxiv_ref, record_paper
 from .markdown import strip_html
 
 _NS = {
@@ -49,17 +49,17 @@ def _first_id(exact: Iterable[str], free_text: Iterable[str]) -> tuple[str, int 
 
 
 def _build(
-    found: tuple[str, int | None] | None, title: str, abstract: str, authors: list[str], day: date | None
+    found: tuple[str, int | None] | None,
+    ids: tuple[str, str | None],
+    title: str,
+    abstract: str,
+    authors: list[str],
+    day: date | None,
 ) -> Paper | None:
-    """A Paper from cleaned fields; None when there is neither an arXiv id nor a title."""
+    """A Paper from cleaned fields under its best id (`ids`: DOI and forum); None without an arXiv id or a title."""
     title, abstract, authors = scrub(title), scrub(abstract), [scrub(a) for a in authors]
-    if found:
-        # An empty title marks "metadata missing", as for bare ids.
-        authored = tuple(a for a in authors if a)
-        return Paper(found[0], title, abstract=abstract, authors=authored, date=day, version=found[1])
-    if title:
-        return Paper.make(title, None, abstract=abstract, authors=authors, date=day)
-    return None
+    authored = tuple(a for a in authors if a)
+    return record_paper(found, *ids, title, abstract=abstract, authors=authored, date=day)
 
 
 def _partial_day(text: str) -> tuple[int | None, date | None]:
@@ -132,8 +132,11 @@ def _csl_reference(item: dict[str, Any]) -> Reference | None:
         (_csl_text(item, k) for k in ("note", "container-title", "publisher", "source")),
     )
     authors = item.get("author")
+    doi = normalise_doi(_csl_text(item, "DOI")) or normalise_doi(_csl_text(item, "URL"))
+    forum = next(filter(None, (find_forum(_csl_text(item, k)) for k in ("URL", "note", "archive_location"))), None)
     paper = _build(
         found,
+        (doi, forum),
         strip_html(_csl_text(item, "title")),
         strip_html(_csl_text(item, "abstract")),
         [_csl_name(a) for a in authors] if isinstance(authors, list) else [],
@@ -213,8 +216,11 @@ def _rdf_reference(element: ElementTree.Element, by_about: dict[str, ElementTree
     )
     people = element.findall("bib:authors/rdf:Seq/rdf:li/foaf:Person", _NS)
     published = " ".join(_texts(element, "dc:date")[:1])
+    doi = next((normalise_doi(i) for i in identifiers if normalise_doi(i)), "")
+    forum = next(filter(None, map(find_forum, urls + _texts(element, "dc:description"))), None)
     paper = _build(
         found,
+        (doi or next(filter(None, map(normalise_doi, urls)), ""), forum),
         strip_html(" ".join(_texts(element, "dc:title")[:1])),
         strip_html(" ".join(_texts(element, "dcterms:abstract")[:1])),
         [_rdf_person(p) for p in people],
@@ -225,7 +231,6 @@ def _rdf_reference(element: ElementTree.Element, by_about: dict[str, ElementTree
     year, issued = _partial_day(published)
     # Zotero writes the item's dateAdded as z:dateAdded and its access date (urldate) as dcterms:dateSubmitted.
     stamps = [_partial_day(t)[1] for t in _texts(element, "z:dateAdded") + _texts(element, "dcterms:dateSubmitted")]
-    doi = next((normalise_doi(i) for i in identifiers if normalise_doi(i)), "")
     return Reference(paper, doi=doi, year=year, added=next((d for d in stamps if d), issued))
 
 

@@ -44,19 +44,39 @@ class Action:
         return self.section if moved is None else moved.before
 
 
-def stored_day(profile: Profile, on: date | None = None) -> tuple[Listing, str] | None:
+# A day to show: its listing, where it came from, and a line per source when the profile has several.
+Found = tuple[Listing, str, tuple[str, ...]]
+
+
+def stored_day(profile: Profile, on: date | None = None) -> Found | None:
     """The latest (or `on`) stored listing day of the profile's categories (their own papers, merged), and where it
-    came from."""
+    came from; with other sources, their stored days merged in, and a line for each source."""
     from ..sources.arxiv import fetch_listing
 
+    if profile.sources:
+        return _stored_sources_day(profile, on)
     try:
         listing, _ = fetch_listing(list(profile.categories), on, offline=True)  # the store only, never the network
     except PaperrecError:
         return None
-    return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}"
+    return listing, f"stored listings of {', '.join(profile.categories)} for {listing.date}", ()
 
 
-def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
+def _stored_sources_day(profile: Profile, on: date | None) -> Found | None:
+    """The stored days of every source of the profile, merged, as `paperrec today --offline` ranks them."""
+    from ..sources.day import fetch_sources
+    from ..sources.registry import profile_specs
+
+    try:
+        fetched = fetch_sources(profile_specs(profile.categories, profile.sources), on, offline=True)
+    except PaperrecError:
+        return None
+    named = ", ".join(profile.categories + profile.sources)
+    lines = tuple(fetched.lines()) if len(fetched.reports) > 1 else ()
+    return fetched.listing, f"stored listings of {named}", lines
+
+
+def last_ranked_day(path: Path) -> Found | None:
     """The papers of the last ranking shown (paperrec rank/today), when it included this profile."""
     from ..state import load_last_ranking
 
@@ -66,7 +86,7 @@ def last_ranked_day(path: Path) -> tuple[Listing, str] | None:
     except PaperrecError:
         return None
     days = {p.date for p in last.papers if p.date}
-    return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown"
+    return Listing(papers=last.papers, date=max(days) if days else None), "the last ranking shown", ()
 
 
 def _summaries(listing: Listing) -> dict[str, str]:
@@ -101,8 +121,10 @@ class Day:
         embedder: Callable[[], CachedEmbedder],
         *,
         remember: bool = True,
+        sources: tuple[str, ...] = (),
     ):
         self.path = path
+        self.sources = sources  # a line per source when the profile has several: papers, merged away, or why empty
         self.remember = remember  # False: shown picks go into the seen-memory only from the first vote on
         self.listing = listing
         self.source = source

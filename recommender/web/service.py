@@ -246,9 +246,10 @@ class Service:
             found = stored_day(profile, on)
             if found is None:
                 raise NotFound(f"no stored {' '.join(profile.categories)} listing for {on}")
-            listing, source = found
+            listing, source, lines = found
             job.status = f"ranking {len(listing)} papers ({source})"
-            picked = Day(path, listing, source, self.embedder, remember=False)  # a GET only reads: votes remember
+            # a GET only reads: votes remember
+            picked = Day(path, listing, source, self.embedder, remember=False, sources=lines)
             with self._lock:
                 self.picked[(path, on)] = picked
                 for old in list(self.picked)[:-PICKED_DAYS]:  # a few picked days stay in memory, not every one
@@ -261,16 +262,16 @@ class Service:
             raise PaperrecError(
                 f"no day to show for {profile.name!r} yet: use 'Fetch today' (or 'paperrec fetch {categories}')"
             )
-        listing, source = found
+        listing, source, lines = found
         job.status = f"ranking {len(listing)} papers ({source}); the first day of a new listing loads the model"
-        day = Day(path, listing, source, self.embedder)
+        day = Day(path, listing, source, self.embedder, sources=lines)
         with self._lock:
             self.days[path] = day
         self._prefetch(day)
 
-    def set_day(self, path: Path, listing: Listing, source: str) -> None:
-        """Replace the profile's day (after a fetch)."""
-        day = Day(path, listing, source, self.embedder)
+    def set_day(self, path: Path, listing: Listing, source: str, sources: tuple[str, ...] = ()) -> None:
+        """Replace the profile's day (after a fetch); `sources`: a line per source when it has several."""
+        day = Day(path, listing, source, self.embedder, sources=sources)
         with self._lock:
             self.days[path] = day
             self.loading.pop(path, None)
@@ -453,8 +454,10 @@ class Service:
         run.remember()
         for section in run.sections:
             listing = fetched.get(tuple(section.profile.categories))
+            if section.profile.sources:  # other sources than arXiv: the day is the merged listing the run ranked
+                listing = section.listing
             if listing is not None:
-                self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}")
+                self.set_day(section.path, listing, f"fetched {datetime.now():%H:%M}", section.sources)
         notices = "; ".join(run.notices)
         done = f"{len(run.sections)} profiles ranked" + (f" ({notices})" if notices else "")
         problems = [*(f.line() for f in run.failures), *run.unsaved]  # unsaved: picks the seen-memory could not keep
