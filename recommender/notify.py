@@ -23,6 +23,7 @@ from .export import because_line
 from .latex import to_text as latex_text
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
 from .signing import vote_url
+from .summary import LABEL
 
 if TYPE_CHECKING:
     from .run import Run, Section
@@ -185,6 +186,8 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
         reason = because_line(pick.because)
         if reason:
             lines[-1] += f" · because: {_escape(reason, fmt)}"
+        if pick.summary:
+            lines.append(f"   {LABEL}: {_escape(pick.summary, fmt)}")
         if url:
             lines.append(f"   {url}")
         if vote_link is not None:
@@ -198,6 +201,8 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
     if reason:
         detail += f" · because: {_escape(reason, fmt)}"
     lines = [heading, detail]
+    if pick.summary:  # the model's line is untrusted text, escaped like a paper's
+        lines.append(f"{LABEL}: {_escape(pick.summary, fmt)}")
     if vote_link is not None:
         like = _link("like", vote_link(section, pick, "like"), fmt)
         lines.append(f"{like} · {_link('not interested', vote_link(section, pick, 'dislike'), fmt)}")

@@ -209,6 +209,23 @@ def test_paper_text_arrives_escaped_for_each_format(home, liked_jsonl, chat, mon
     assert got["/text"].startswith(f"1. {SPECIAL}")
 
 
+def test_a_summary_is_marked_machine_written_and_escaped(home, liked_jsonl):
+    from dataclasses import replace
+
+    from recommender.notify import pick_block
+
+    _setup(home, liked_jsonl, [])
+    section = _section(home)
+    summarised = replace(section.picks[0], summary="New: <b>x</b> & *fast*")
+    html = pick_block(section, summarised, "html")
+    assert "Summary (machine-written): New: &lt;b&gt;x&lt;/b&gt; &amp; *fast*" in html
+    assert "Summary (machine-written): New: <b>" not in html
+    markdown = pick_block(section, summarised, "markdown")
+    assert r"Summary (machine-written): New: \<b\>x\</b\> & \*fast\*" in markdown
+    assert "   Summary (machine-written): New: <b>x</b> & *fast*" in pick_block(section, summarised, "text")
+    assert "Summary" not in pick_block(section, section.picks[0], "markdown")  # none without a summary
+
+
 def test_a_long_message_is_split_between_picks(home, liked_jsonl):
     _setup(home, liked_jsonl, [])
     section = _section(home)
