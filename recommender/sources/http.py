@@ -58,6 +58,18 @@ class TemporaryNetworkError(NetworkError, TemporaryFailure):
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """What a request sends besides its URL: the method, extra headers and a body (JSON APIs that write)."""
+
+    method: str = "GET"
+    headers: Mapping[str, str] | None = None
+    content: bytes | None = None
+
+
+_GET = Outgoing()
+
+
+@dataclass(frozen=True)
 class Answer:
     """A complete HTTP answer: the final URL, status, headers and the decoded body."""
 
@@ -227,6 +239,7 @@ class PoliteClient:
         deadline: float | None = None,
         fetch_deadline: float | None = None,
         max_retries: int = 4,
+        connect_retries: int = CONNECT_RETRIES,
         backoff: float | None = None,
         max_wait: float = MAX_WAIT,
         max_bytes: int | None = None,
@@ -247,6 +260,7 @@ class PoliteClient:
         self.deadline = DEFAULT_DEADLINE if deadline is None else deadline
         self.fetch_deadline = DEFAULT_FETCH_DEADLINE if fetch_deadline is None else fetch_deadline
         self.max_retries = max_retries
+        self.connect_retries = connect_retries
         self.backoff = DEFAULT_BACKOFF if backoff is None else backoff
         self.max_wait = max_wait
         self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
@@ -260,6 +274,7 @@ class PoliteClient:
         self._sleep = sleep
         self._transport = transport
         self._last_start: float | None = None
+        self._not_before = -math.inf  # a server's Backoff header: no request of this client before then
         self._fetch_end: float | None = None
         self._lock = threading.RLock()
         self._http = self._new_http()
@@ -310,6 +325,10 @@ class PoliteClient:
         if delay > 0:
             self._check_wait(delay, "the next try")
             self._sleep(delay)
+        pause = self._not_before - self._clock()
+        if pause > 0:
+            self._check_wait(pause, f"the pause {self.name} asked for")
+            self._sleep(pause)
         path = self.spacing_file
         if path is None or self.min_interval <= 0:
             self._space(None)
@@ -362,7 +381,7 @@ class PoliteClient:
 
     # ---- one request -----------------------------------------------------------------------------------------------
 
-    def _exchange(self, url: str, params: Mapping[str, Any] | None) -> Answer:
+    def _exchange(self, url: str, params: Mapping[str, Any] | None, out: Outgoing = _GET) -> Answer:
         """One GET without following redirects, ended at its deadline whatever the network does.
 
         The request runs in a daemon thread that the caller stops waiting for at the deadline: that bounds what
@@ -378,7 +397,7 @@ class PoliteClient:
 
         def work() -> None:
             try:
-                outcome.put((True, self._receive(http, url, params, limit, cancelled, sockets)))
+                outcome.put((True, self._receive(http, url, params, limit, cancelled, sockets, out)))
             except BaseException as error:  # handed to the waiting thread, which raises it
                 outcome.put((False, error))
             finally:
@@ -408,9 +427,11 @@ class PoliteClient:
         limit: float,
         cancelled: threading.Event,
         sockets: list[socket.socket],
+        out: Outgoing = _GET,
     ) -> Answer:
         timeout = httpx.Timeout(min(self.timeout, limit), connect=min(CONNECT_TIMEOUT, self.timeout, limit))
-        with http.stream("GET", url, params=params, timeout=timeout) as response:
+        stream = http.stream(out.method, url, params=params, headers=out.headers, content=out.content, timeout=timeout)
+        with stream as response:
             stream = response.extensions.get("network_stream")
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
@@ -451,15 +472,18 @@ class PoliteClient:
             raise TemporaryNetworkError(f"{self.name}'s answer is a truncated {encoding} body; try again later")
         return b"".join(pieces)
 
-    def _follow(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
+    def _follow(self, url: str, params: Mapping[str, Any] | None, delay: float, out: Outgoing = _GET) -> Answer:
         """One attempt: the request and the redirects it leads to (within arXiv, each spaced like a request)."""
         current, query = url, params
         seen: set[str] = set()
         for hop in range(self.max_redirects + 1):
             self._wait_turn(delay if hop == 0 else 0.0)
             self.requests += 1
-            answer = self._exchange(current, query)
-            if answer.status not in _REDIRECTS:
+            answer = self._exchange(current, query, out)
+            backoff = retry_after_seconds(answer.headers.get("Backoff"))
+            if backoff is not None:  # Zotero's way to slow a client down, on any answer
+                self._not_before = self._clock() + min(backoff, self.max_wait)
+            if answer.status not in _REDIRECTS or out.method != "GET":
                 return answer
             seen.add(answer.url)
             location = answer.headers.get("Location", "").strip()
@@ -478,10 +502,17 @@ class PoliteClient:
             f"{self.name} redirected more than {self.max_redirects} times from {_one_line(url)}: refused"
         )
 
-    def _attempt(self, url: str, params: Mapping[str, Any] | None, delay: float) -> Answer:
+    def _attempt(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        delay: float,
+        out: Outgoing = _GET,
+        accept: frozenset[int] = frozenset(),
+    ) -> Answer:
         """One attempt classified: the 2xx answer, _Retry for what may pass, NetworkError for what will not."""
         try:
-            answer = self._follow(url, params, delay)
+            answer = self._follow(url, params, delay, out)
         except _Deadline as late:
             raise _Retry(
                 "timeout",
@@ -510,7 +541,7 @@ class PoliteClient:
                 f"{self.name} did not answer (offline?): {reason}",
             ) from None
         status = answer.status
-        if 200 <= status < 300:
+        if 200 <= status < 300 or status in accept:
             return answer
         if status != 429 and status < 500:
             raise NetworkError(f"{self.name} returned HTTP {status} for {_one_line(answer.url)}")
@@ -525,6 +556,19 @@ class PoliteClient:
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> Answer:
         """GET url politely: the 2xx answer, TemporaryNetworkError for what may pass, NetworkError for what will not."""
+        return self.send(url, params)
+
+    def send(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        out: Outgoing = _GET,
+        accept: frozenset[int] = frozenset(),
+    ) -> Answer:
+        """Send a request politely, as get does; statuses in `accept` (such as 304) are answers, not errors.
+
+        Example: client.send(url, out=Outgoing("POST", {"Content-Type": "application/json"}, b"[]"))
+        """
         with self._lock, self.fetching():
             delay = 0.0
             retries = {"connect": 0, "other": 0}
@@ -532,10 +576,10 @@ class PoliteClient:
             while True:
                 tries += 1
                 try:
-                    return self._attempt(url, params, delay)
+                    return self._attempt(url, params, delay, out, accept)
                 except _Retry as failed:
                     budget = "connect" if failed.kind == "connect" else "other"
-                    allowed = min(self.max_retries, CONNECT_RETRIES) if budget == "connect" else self.max_retries
+                    allowed = min(self.max_retries, self.connect_retries) if budget == "connect" else self.max_retries
                     if retries[budget] >= allowed:
                         if failed.kind == "busy":
                             raise TemporaryNetworkError(
