@@ -625,6 +625,9 @@ def today(
         for error in mail_errors:
             typer.echo(f"paperrec: error: {error}", err=True)
     chat = _chat_targets(config) if notify else None  # checked before the run too: a bad URL costs no picks
+    from .run import check_zotero_settings
+
+    check_zotero_settings(profile or [])  # a zotero_collection without the Web API is refused before the run
     options = _rank_options(
         strategy=strategy,
         top=top,
@@ -906,6 +909,9 @@ def serve(
             "--token on the command line can be read by every user of this machine (ps): "
             "set PAPERREC_TOKEN instead, or let paperrec serve keep its own token"
         )
+    from .run import check_zotero_settings
+
+    check_zotero_settings([])  # a zotero_collection without the Web API is refused before the server starts
     from .web import serve as serve_page  # starlette and uvicorn load only for this command
 
     serve_page(
@@ -1189,6 +1195,41 @@ def profile_refresh(
     if report.gone:
         echo(f"{len(report.gone)} removed: arXiv has no paper of these ids: {', '.join(report.gone)}")
     echo(f"profile saved: {report.path}")
+
+
+@profile_app.command("sync")
+@handle_errors
+def profile_sync(
+    profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
+    zotero: Annotated[bool, typer.Option("--zotero", help="Read your Zotero library.")] = False,
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="Only this Zotero collection, by name ('' for all).")
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only items with this Zotero tag ('' for all).")] = None,
+    library: Annotated[
+        str | None,
+        typer.Option(
+            "--library",
+            help="users/NUMBER or groups/NUMBER: the Web API (key in $ZOTERO_API_KEY) instead of the desktop; "
+            "'local' for the desktop.",
+        ),
+    ] = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Read what changed in your Zotero library into a profile, then send the likes waiting to go to Zotero.
+
+    The choices are remembered in the profile, so `paperrec today` syncs it the same way first.
+    Example: paperrec profile sync vision --zotero --collection "Vision"
+    """
+    from .profile.library import sync_zotero
+    from .profile.zotero_push import push_pending
+
+    if not zotero:
+        raise UsageError("name the library to sync from: --zotero")
+    chosen = {"library": library, "collection": collection, "tag": tag}
+    report = sync_zotero(profile, {k: v for k, v in chosen.items() if v is not None}, offline=offline)
+    for line in report.lines() + push_pending().lines():
+        typer.echo(line, err=True)
 
 
 @profile_app.command("show")

@@ -376,3 +376,18 @@ def open_database(path: Path, table: str, what: str) -> sqlite3.Connection:
             time.sleep(0.05 * attempt)
         except (sqlite3.Error, OSError) as error:
             raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
+
+
+def zotero_key_path() -> Path:
+    """The Zotero Web API key, when $ZOTERO_API_KEY does not hold it (mode 0600)."""
+    return user_root() / "zotero-key"
+
+
+def zotero_sync_path() -> Path:
+    """What each profile's last Zotero sync saw: the library version and the items it read."""
+    return state_dir() / "zotero-sync.json"
+
+
+def zotero_queue_path() -> Path:
+    """Likes waiting to go to Zotero, and the items they became."""
+    return state_dir() / "zotero-push.json"

@@ -127,6 +127,36 @@ def profile_paths(names: Sequence[str | Path]) -> list[Path]:
     return [p.resolve() for p in found]
 
 
+def check_zotero_settings(names: Sequence[str | Path]) -> None:
+    """The settings check of the named profiles (all when none are named): a zotero_collection needs the Web API.
+
+    A profile that cannot be read is left to the run, which reports it as that profile's failure.
+    """
+    from .profile.zotero import check_zotero
+
+    try:
+        found = profile_paths(names)
+    except PaperrecError:
+        return
+    for path in found:
+        try:
+            profile = load_profile(path)
+        except PaperrecError:
+            continue
+        check_zotero(profile)
+
+
+def _synced(path: Path, profile: Profile) -> tuple[Profile, list[str]]:
+    """The profile after a sync from its Zotero library, and what to say; the stored one when Zotero is away."""
+    from .profile.library import sync_zotero
+
+    try:
+        report = sync_zotero(path)
+    except PaperrecError as error:
+        return profile, [f"{profile.name}: Zotero not synced, the stored profile is used ({error})"]
+    return report.profile, report.brief()
+
+
 def _section(
     listing: Listing,
     path: Path,
@@ -264,10 +294,17 @@ def run_today(
         min_match=min_match,
     )
     sections, notices, failures, papers = [], [], [], {}
+    if not offline:  # likes still waiting for Zotero go first; one that fails stays queued
+        from .profile.zotero_push import push_pending
+
+        notices += push_pending().lines()
     for path in profile_paths(profiles):
         categories: tuple[str, ...] = ()
         try:
             profile = load_profile(path)
+            if profile.zotero and not offline:
+                profile, lines = _synced(path, profile)
+                notices += lines
             notices += filter(None, [unknown_keys_warning(profile, path)])
             if not profile.categories and not profile.sources:
                 raise PaperrecError(

@@ -29,6 +29,7 @@ from .edit import (
 from .library import (
     ImportReport,
     RefreshReport,
+    SyncReport,
     create_profile,
     import_into_profile,
     import_library,
@@ -37,6 +38,7 @@ from .library import (
     refresh_library,
     refresh_profile,
     start_profile,
+    sync_zotero,
 )
 from .model import (
     DEFAULT_DISLIKE_WEIGHT,
@@ -76,6 +78,7 @@ __all__ = [
     "ProfileVectors",
     "RefreshReport",
     "Setting",
+    "SyncReport",
     "add_papers",
     "add_pending",
     "change_profile",
@@ -106,6 +109,7 @@ __all__ = [
     "set_interests",
     "set_links",
     "start_profile",
+    "sync_zotero",
     "undo",
     "unknown_keys_warning",
     "unrate_papers",

@@ -205,7 +205,7 @@ def _expected(data: dict[str, Any], change: _TableEdit) -> dict[str, Any]:
 
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
 
-Kind = Literal["rate", "move", "remove", "pending", "interests", "categories", "links"]
+Kind = Literal["rate", "move", "remove", "pending", "interests", "categories", "links", "zotero"]
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,8 @@ class Change:
     ids: tuple[str, ...] = ()  # move and remove
     pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
     done: tuple[str, ...] = ()  # pending: ids no longer pending
-    values: tuple[str, ...] = ()  # interests or categories: the new list
+    values: tuple[str, ...] = ()  # interests or categories: the new list; zotero: the table as 'key=value'
+
     sections: tuple[str, ...] = TABLES  # remove: where from
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
 
@@ -271,6 +272,11 @@ def set_interests(interests: Iterable[str]) -> Change:
 def set_categories(categories: Iterable[str]) -> Change:
     """Replace the profile's arXiv categories; UsageError for a code not in arXiv's taxonomy."""
     return Change("categories", values=validate_categories(categories))
+
+
+def set_zotero(table: dict[str, str]) -> Change:
+    """Replace the profile's [zotero] table (where `profile sync --zotero` reads); an empty one removes it."""
+    return Change("zotero", values=tuple(f"{key}={value}" for key, value in table.items() if value))
 
 
 @dataclass(frozen=True)
@@ -360,7 +366,7 @@ class ProfileEdit:
             return self._remove(change.ids, change.sections), []
         if change.kind == "pending":
             return self._pending(change.pending, change.done), []
-        if change.kind in ("interests", "categories"):
+        if change.kind in ("interests", "categories", "zotero"):
             return [], self._set_list(change.kind, list(change.values))
         if change.kind == "links":
             return [], self._set_links([p.paper if isinstance(p, ProfilePaper) else p for p in change.papers])
@@ -441,19 +447,28 @@ class ProfileEdit:
         """Replace a top-level list of strings (tomlkit keeps comments and the other keys); checked by reading back."""
         import tomlkit
 
-        before = tuple(getattr(self.profile, key))
+        if key == "zotero":
+            before = tuple(f"{k}={v}" for k, v in self.profile.zotero.items())
+            wanted: Any = dict(value.split("=", 1) for value in values)
+        else:
+            before, wanted = tuple(getattr(self.profile, key)), values
         if list(before) == values:
             return []
         document = tomlkit.parse(self.text)
-        array = tomlkit.array()
-        array.extend(values)
-        array.multiline(key == "interests")  # sentences read best one per line
-        document[key] = array
+        if key == "zotero":
+            document.pop(key, None)
+            if wanted:
+                document[key] = wanted
+        else:
+            array = tomlkit.array()
+            array.extend(values)
+            array.multiline(key == "interests")  # sentences read best one per line
+            document[key] = array
         text = tomlkit.dumps(document)
         data = parse_toml(text, self.path)
         profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
         others = {k: v for k, v in self.data.items() if k != key}
-        if list(data.get(key, [])) != values or {k: v for k, v in data.items() if k != key} != others:
+        if data.get(key, type(wanted)()) != wanted or {k: v for k, v in data.items() if k != key} != others:
             raise PaperrecError(f"{self.path}: cannot change the {key} without changing other parts; edit the file")
         self.text, self.data, self.profile = text, data, profile
         return [Setting(key, before, tuple(values))]
@@ -616,13 +631,20 @@ def edit_profile(path: Path) -> Iterator[ProfileEdit]:
             _write_text(target, edit.text)
 
 
-def change_profile(path: Path, changes: Changes) -> Edited:
+def change_profile(path: Path, changes: Changes, *, votes: bool = True) -> Edited:
     """Apply changes to a profile file under its lock, keeping the rest of its text: the one door for every edit.
 
+    A like (and its undo) of a profile with a zotero_collection queues a push to Zotero, after the lock is released.
+    Imports pass votes=False: their papers came from a library, they are no votes to send back.
     Example: change_profile(Path("vision.toml"), [like([paper])]).undo()
     """
     with edit_profile(path) as edit:
-        return _run(edit, changes)
+        edited = _run(edit, changes)
+    if votes and edited.profile.zotero_collection:
+        from .zotero_push import queue_votes
+
+        queue_votes(edited)
+    return edited
 
 
 def undo(edited: Edited) -> Edited:
@@ -653,7 +675,7 @@ def create_profile_file(
             edited = _run(edit, changes)
             _write_text(path, edit.text)
             return edited
-    return change_profile(path, changes)  # another paperrec made it meanwhile: add to that one (its own lock)
+    return change_profile(path, changes, votes=False)  # another paperrec made it meanwhile: add to that one
 
 
 def save_profile(profile: Profile, path: Path) -> None:

@@ -37,7 +37,10 @@ _KNOWN_KEYS = {
     "diversity",
     "half_life_days",
     "pending",
+    "zotero",
+    "zotero_collection",
 }
+ZOTERO_KEYS = ("library", "collection", "tag")  # the [zotero] table: where `profile sync` reads the library
 SECTIONS = ("liked", "disliked")
 # The arrays of tables an edit changes: the two sections, and papers known by id only, waiting for their text.
 TABLES = (*SECTIONS, "pending")
@@ -83,6 +86,8 @@ class Profile:
     extra: dict[str, Any] = field(default_factory=dict)  # keys a newer paperrec wrote; kept on save
     # Never ranked against (they have no text yet); 'paperrec profile refresh' or the next online import fills them.
     pending: tuple[PendingPaper, ...] = ()
+    zotero: dict[str, str] = field(default_factory=dict)  # [zotero]: the library this profile syncs from
+    zotero_collection: str = ""  # the Zotero collection every like is also saved to (Web API)
 
     @property
     def ids(self) -> set[str]:
@@ -273,7 +278,19 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         half_life_days=half_life,
         extra={k: v for k, v in data.items() if k not in _KNOWN_KEYS},
         pending=pending,
+        zotero=_zotero_table(data.get("zotero", {}), where),
+        zotero_collection=_require(data.get("zotero_collection", ""), str, where, "zotero_collection").strip(),
     )
+
+
+def _zotero_table(value: Any, where: str) -> dict[str, str]:
+    """The [zotero] table: strings under the keys paperrec knows; an error names anything else."""
+    _require(value, dict, where, "zotero")
+    for key, item in value.items():
+        if key not in ZOTERO_KEYS:
+            raise PaperrecError(f"{where}: unknown key 'zotero.{key}' (known: {', '.join(ZOTERO_KEYS)})")
+        _require(item, str, where, f"zotero.{key}")
+    return {k: value[k] for k in ZOTERO_KEYS if value.get(k)}
 
 
 def unknown_keys_warning(profile: Profile, path: Path | str) -> str | None:
@@ -357,7 +374,11 @@ def profile_to_toml(profile: Profile) -> str:
         "half_life_days": profile.half_life_days,
     }
     data.update({key: value for key, value in optional.items() if value not in (None, [])})
+    if profile.zotero_collection:
+        data["zotero_collection"] = profile.zotero_collection
     data.update(profile.extra)
+    if profile.zotero:
+        data["zotero"] = dict(profile.zotero)
     sections = {section: [paper_table(p) for p in profile.papers(section)] for section in SECTIONS}
     data.update({section: [] for section, tables in sections.items() if not tables})
     if profile.pending:

@@ -16,7 +16,7 @@ from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
 Reader = Callable[[Path], tuple[list[Reference], list[tuple[str, str]]]]
 
-__all__ = ["IMPORT_FORMATS", "ImportResult", "read_collection", "read_collections"]
+__all__ = ["IMPORT_FORMATS", "ImportResult", "merge_references", "read_collection", "read_collections"]
 
 
 def _listing_reader(fmt: str) -> Reader:
@@ -198,7 +198,8 @@ def _distinct(works: list[Reference]) -> list[Paper]:
     return papers
 
 
-def _result(references: list[Reference], skipped: list[tuple[str, str]]) -> ImportResult:
+def merge_references(references: list[Reference], skipped: list[tuple[str, str]]) -> ImportResult:
+    """References read from anywhere (files, Zotero's API) as one paper per work, with what was skipped."""
     works, merged = _merge(references)
     return ImportResult(
         papers=tuple(_distinct(works)),
@@ -212,7 +213,7 @@ def _result(references: list[Reference], skipped: list[tuple[str, str]]) -> Impo
 
 def read_collection(path: Path | str, fmt: str | None = None) -> ImportResult:
     """Read one collection file, e.g. read_collection("library.bib") or read_collection("liked", fmt="ids")."""
-    return _result(*_read(Path(path), fmt))
+    return merge_references(*_read(Path(path), fmt))
 
 
 def read_collections(paths: Iterable[Path | str], fmt: str | None = None) -> ImportResult:
@@ -226,4 +227,4 @@ def read_collections(paths: Iterable[Path | str], fmt: str | None = None) -> Imp
         more, skips = _read(path, fmt)
         references += more
         skipped += skips
-    return _result(references, skipped)
+    return merge_references(references, skipped)

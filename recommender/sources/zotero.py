@@ -149,6 +149,18 @@ def _csl_reference(item: dict[str, Any]) -> Reference | None:
     return Reference(paper, doi=normalise_doi(_csl_text(item, "DOI")), year=year, added=accessed or issued)
 
 
+def csl_item_reference(item: dict[str, Any], added: str = "") -> Reference | str | None:
+    """One CSL item (a file's, or the Zotero API's `csljson`) as a Reference; NOT_A_PAPER for a note; None without
+    an id or title. `added` is Zotero's dateAdded when known: the day the paper joined the library."""
+    if _csl_is_note(item):
+        return NOT_A_PAPER
+    reference = _csl_reference(item)
+    day = _partial_day(added)[1] if added else None
+    if reference is None or day is None:
+        return reference
+    return Reference(reference.paper, doi=reference.doi, year=reference.year, added=day)
+
+
 def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
     """Papers of a CSL JSON export (Zotero: Export → CSL JSON) and the (what, why) items skipped."""
     references, skipped = csl_references(path)

@@ -260,12 +260,14 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         arxiv_id = fields.get("id", "")
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.rate_elsewhere, path, arxiv_id, section)
+            await run_in_threadpool(service.send_pushes)
             return back(path, "/sharpen", anchor(arxiv_id))
         on = await run_in_threadpool(picked_day, path, fields.get("day"))
         day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         await run_in_threadpool(day.rate, arxiv_id, section)
+        await run_in_threadpool(service.send_pushes)  # the like goes to Zotero after this answer, in a thread
         return back(path, fragment=_next_anchor(day, arxiv_id), day=_iso(on))
 
     async def undo(request: Request) -> Response:
@@ -273,12 +275,14 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         path = chosen(request, fields.get("profile"))
         if fields.get("from") == "sharpen":
             await run_in_threadpool(service.undo_elsewhere, path, fields.get("id", ""))
+            await run_in_threadpool(service.send_pushes)
             return back(path, "/sharpen", anchor(fields.get("id", "")))
         on = await run_in_threadpool(picked_day, path, fields.get("day"))
         day = await run_in_threadpool(service.day, path, 30.0, on)
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         undone = await run_in_threadpool(day.undo, fields.get("id") or None)
+        await run_in_threadpool(service.send_pushes)
         return back(path, fragment=anchor(undone) if undone else "", day=_iso(on))
 
     async def more(request: Request) -> Response:
@@ -321,6 +325,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
                 raise PaperrecError(f"paper {arxiv_id} is not in the profile")
         else:
             raise PaperrecError("unknown change: use liked, disliked or remove")
+        await run_in_threadpool(service.send_pushes)
         await run_in_threadpool(service.rescore_if_loaded, path)
         return back(path, "/profile")
 
@@ -387,6 +392,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         await form_of(request)  # a GET (a mail scanner's prefetch) never votes: only this confirmed POST does
         vote, path, paper = await run_in_threadpool(vote_of, request.path_params["token"])
         await run_in_threadpool(service.rate_elsewhere, path, paper.arxiv_id, SECTIONS[vote.action], paper)
+        await run_in_threadpool(service.send_pushes)
         return vote_view(request, vote, path, paper, done=True)
 
     # -- errors -----------------------------------------------------------------------------------------------------

@@ -107,8 +107,21 @@ class Service:
         self.sharpen_votes: dict[Path, dict[str, Action]] = {}
         self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
         self.created: dict[Path, Any] = {}  # profiles made on the page: their import report (web.onboard.Created)
+        self._pushers: dict[str | None, Any] = {}  # each lab user's Zotero sender (profile.zotero_push.PushWorker)
 
     # -- shared pieces ----------------------------------------------------------------------------------------------
+
+    def send_pushes(self) -> None:
+        """Start the thread that sends likes queued for Zotero, if some wait and none runs (once per lab user)."""
+        from ..profile.zotero_push import PushWorker, has_pushes
+
+        if not has_pushes():
+            return
+        with self._lock:
+            worker = self._pushers.get(current_user())
+            if worker is None or not worker.alive:
+                worker = self._pushers[current_user()] = PushWorker()
+                worker.start()
 
     def embedder(self) -> CachedEmbedder:
         """This thread's embedder: one model for all threads (loaded on first use, one batch at a time), and a

@@ -1,0 +1,161 @@
+"""Profiles and Zotero: which library a profile reads, what its last sync saw, and the settings check."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..schema import PaperrecError, UsageError
+from ..sources.imports import ImportResult, merge_references
+from ..sources.zotero import NOT_A_PAPER
+from ..sources.zotero_api import (
+    KEY_ENV,
+    LIBRARY_ENV,
+    Library,
+    ZoteroApi,
+    library_prefix,
+    local_library,
+    read_key,
+    references,
+    web_library,
+)
+from .model import Profile
+
+LOCAL = "local"  # [zotero] library = "local": the desktop's local API
+
+
+@contextmanager
+def json_state(path: Path) -> Iterator[dict[str, Any]]:
+    """A JSON state file opened for a read-modify-write under its lock; written back atomically on leaving."""
+    with paths.locked(path):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError):
+            data = {}  # damaged: start over (a sync reads the library again, pushes are found again)
+        if not isinstance(data, dict):
+            data = {}
+        before = json.dumps(data, sort_keys=True)
+        yield data
+        text = json.dumps(data, sort_keys=True, indent=1)
+        if text != before:
+            try:
+                paths.atomic_write_text(path, text + "\n")
+            except OSError as error:
+                raise PaperrecError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def key_missing() -> str:
+    """How to give paperrec the Web API key, in one sentence."""
+    return f"set {KEY_ENV} or write the key to {paths.zotero_key_path()} (chmod 600)"
+
+
+def library_of(table: Mapping[str, str]) -> Library:
+    """The library a [zotero] table reads: the desktop's local API, or a Web API library with its key."""
+    prefix = table.get("library", LOCAL)
+    if prefix == LOCAL:
+        return local_library()
+    prefix = library_prefix(prefix)
+    key = read_key(paths.zotero_key_path())
+    if key is None:
+        raise UsageError(f"Zotero {prefix} is read through the Web API, which needs a key: {key_missing()}")
+    return web_library(prefix, key)
+
+
+def push_library(profile: Profile) -> Library:
+    """The Web API library a profile's likes go to; UsageError when the key or the library id is missing."""
+    prefix = profile.zotero.get("library", LOCAL)
+    if prefix == LOCAL:
+        prefix = os.environ.get(LIBRARY_ENV, "")
+    key = read_key(paths.zotero_key_path())
+    if key is None or not prefix:
+        what = "a Web API key" if key is None else f"the library id ({LIBRARY_ENV}=users/NUMBER, or [zotero] library)"
+        how = key_missing() if key is None else f"set {LIBRARY_ENV} or library = 'users/NUMBER' in [zotero]"
+        raise UsageError(
+            f"profile {profile.name!r}: zotero_collection = {profile.zotero_collection!r} needs {what}, because "
+            f"the desktop's local API is read-only: {how}"
+        )
+    return web_library(prefix, key)
+
+
+def check_zotero(profile: Profile) -> None:
+    """The settings check: a zotero_collection is refused without the Web API (key and library)."""
+    if profile.zotero_collection:
+        push_library(profile)
+    if profile.zotero.get("library", LOCAL) != LOCAL:
+        library_prefix(profile.zotero["library"])
+
+
+@dataclass(frozen=True)
+class LibraryChanges:
+    """What changed in a Zotero library since the profile's last sync, read in as a file import would read it."""
+
+    library: Library
+    collection: ImportResult | None  # None: nothing changed (the API answered 304 Not Modified)
+    vanished: tuple[str, ...] = ()  # paper ids of items gone from the library (or the collection) since then
+    requests: int = 0
+    state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
+
+    def remember(self, path: Path) -> None:
+        """Store what this sync saw, so the next one asks only for what changed."""
+        if not self.state:
+            return
+        with json_state(paths.zotero_sync_path()) as stored:
+            stored[os.path.realpath(path)] = self.state
+
+
+def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
+    """The items changed since the last sync of this profile from this library (all of them the first time)."""
+    library = library_of(table)
+    source = "|".join([library.root, library.prefix, table.get("collection", ""), table.get("tag", "")])
+    with json_state(paths.zotero_sync_path()) as stored:
+        last = stored.get(os.path.realpath(path), {})
+    if not isinstance(last, dict) or last.get("source") != source:
+        last = {}
+    api = ZoteroApi(library)
+    try:
+        scope, collection_key = "items/top", last.get("collection_key")
+        name = table.get("collection", "")
+        if name and not collection_key:
+            collection_key = api.collection_key(name)
+            if collection_key is None:
+                raise PaperrecError(f"{library.describe()} has no collection named {name!r}")
+        if collection_key:
+            scope = f"collections/{collection_key}/items/top"
+        params = {"tag": table["tag"]} if table.get("tag") else {}
+        since = last.get("version")
+        listed = api.versions(scope, params, since if isinstance(since, int) else None)
+        if listed is None:
+            return LibraryChanges(library, None, requests=api.requests)
+        versions, version = listed
+        old: dict[str, list[Any]] = last.get("items", {}) if isinstance(last.get("items"), dict) else {}
+        changed = any(k not in old or old[k][0] != v for k, v in versions.items())
+        items = api.items(scope, params, since if isinstance(since, int) and old else 0) if changed else []
+    finally:
+        api.close()
+    found: list[Any] = []
+    skipped: list[tuple[str, str]] = []
+    ids = {k: entry[1] for k, entry in old.items()}
+    for key, reference in references(items):
+        if isinstance(reference, str):
+            skipped.append((f"Zotero item {key}", NOT_A_PAPER))
+        elif reference is None:
+            skipped.append((f"Zotero item {key}", "neither an arXiv id nor a title"))
+        else:
+            found.append(reference)
+            ids[key] = reference.paper.arxiv_id
+    state = {
+        "source": source,
+        "version": version,
+        "collection_key": collection_key,
+        "items": {k: [v, ids.get(k, "")] for k, v in versions.items()},
+    }
+    vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k)))
+    return LibraryChanges(library, merge_references(found, skipped), vanished, api.requests, state)

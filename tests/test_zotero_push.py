@@ -1,0 +1,158 @@
+"""Likes back to Zotero: from the command line, the web page and an email link, queued, sent once, taken back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender import paths
+from recommender.cli import app
+from recommender.profile import load_profile
+from recommender.profile.zotero_push import pending_pushes, push_pending
+from recommender.sources import read_listing
+
+from .test_web import _client, _csrf, _post, _write_home
+from .zotero_server import KEY, USER, sample_library
+
+LIKES = "paperrec likes"
+
+
+@pytest.fixture
+def zotero(monkeypatch, home):
+    with sample_library(monkeypatch) as server:
+        monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+        yield server
+
+
+@pytest.fixture
+def sr(home, fake_model, example_listing):
+    """The super-resolution profile, its likes going to the 'paperrec likes' collection of users/123."""
+    path = _write_home(home, example_listing)
+    text = path.read_text()
+    path.write_text(f'zotero_collection = "{LIKES}"\n' + text + f'\n[zotero]\nlibrary = "users/{USER}"\n')
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def _paper(example_listing, index: int = 5):
+    return read_listing(example_listing).papers[index]
+
+
+def _like(example_listing, *ids: str, verb: str = "like"):
+    result = invoke(verb, *ids, "-p", "sr", "--listing", str(example_listing))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _created(zotero) -> list[dict]:
+    return [body for method, path, body in zotero.bodies if method == "POST" and path.endswith("/items")]
+
+
+def _writes(zotero) -> list[tuple[str, str, bytes]]:
+    return [(m, p, h) for m, p, h in zotero.requests if m != "GET"]
+
+
+def test_a_like_from_the_command_line_creates_one_item_in_the_collection(zotero, sr, example_listing):
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert zotero.asked("POST") == [] and len(pending_pushes()) == 1  # queued at vote time, sent later
+    report = push_pending()
+    assert report.sent == 1 and report.failed == () and pending_pushes() == []
+    [item] = zotero.in_collection(LIKES)
+    assert item["title"] == paper.title and item["abstractNote"] == paper.abstract
+    assert item["archiveID"] == f"arXiv:{paper.arxiv_id}" and item["url"] == f"https://arxiv.org/abs/{paper.arxiv_id}"
+    assert paper.arxiv_id in item["extra"] and item["itemType"] == "preprint"
+    assert [f"{c['firstName']} {c['lastName']}".strip() for c in item["creators"]] == list(paper.authors)
+    posts = [h for m, p, h in zotero.requests if m == "POST" and p.endswith("/items")]
+    assert len(posts) == 1 and len(posts[0]["Zotero-Write-Token"]) == 32
+    assert push_pending().sent == 0 and len(zotero.in_collection(LIKES)) == 1  # nothing sent twice
+
+
+def test_a_paper_already_in_zotero_is_added_to_the_collection_not_created_again(zotero, sr, example_listing):
+    listed = {p.arxiv_id for p in read_listing(example_listing).papers}
+    assert "2104.10642" in listed
+    invoke("unlike", "2104.10642", "-p", "sr")  # the profile liked it already: like it anew
+    count = len(zotero.items)
+    _like(example_listing, "2104.10642")
+    assert push_pending().sent == 1
+    assert len(zotero.items) == count and not zotero.asked("POST")[1:]  # only the collection was created
+    [item] = zotero.in_collection(LIKES)
+    assert item["archiveID"] == "arXiv:2104.10642" and len(item["collections"]) == 2  # Vision and paperrec likes
+
+
+def test_undo_before_the_push_cancels_it(zotero, sr, example_listing):
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    invoke("unlike", paper.arxiv_id, "-p", "sr")
+    assert pending_pushes() == []
+    push_pending()
+    assert _writes(zotero) == []
+
+
+def test_undo_after_the_push_takes_the_item_out_of_the_collection_and_keeps_it(zotero, sr, example_listing):
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    push_pending()
+    count = len(zotero.items)
+    invoke("unlike", paper.arxiv_id, "-p", "sr")
+    assert [op["action"] for op in pending_pushes()] == ["remove"]
+    assert push_pending().sent == 1
+    assert zotero.in_collection(LIKES) == [] and len(zotero.items) == count and zotero.deleted == []
+
+
+def test_a_failed_push_is_kept_and_retried(zotero, sr, example_listing, monkeypatch):
+    paper = _paper(example_listing)
+    monkeypatch.setenv("PAPERREC_ZOTERO_WEB_API", "http://127.0.0.1:9/")
+    _like(example_listing, paper.arxiv_id)
+    failed = push_pending()
+    assert failed.sent == 0 and len(failed.failed) == 1 and "kept" in failed.lines()[0]
+    assert paper.arxiv_id in load_profile(sr).ids  # the vote is saved whatever Zotero does
+    [op] = pending_pushes()
+    assert op["tries"] == 1 and op["error"]
+    monkeypatch.setenv("PAPERREC_ZOTERO_WEB_API", zotero.web_api)
+    assert push_pending().sent == 1 and len(zotero.in_collection(LIKES)) == 1
+
+
+def test_a_zotero_collection_without_a_key_is_refused_at_the_settings_check(zotero, sr, monkeypatch):
+    monkeypatch.delenv("ZOTERO_API_KEY")
+    result = invoke("today", "-p", "sr")
+    assert result.exit_code == 2 and "local API is read-only" in result.stderr and "ZOTERO_API_KEY" in result.stderr
+    (paths.user_root() / "zotero-key").write_text(KEY + "\n")
+    (paths.user_root() / "zotero-key").chmod(0o644)
+    loose = invoke("profile", "sync", "sr", "--zotero", "--offline")
+    assert loose.exit_code == 2 and "chmod 600" in loose.stderr
+
+
+def _wait_for(check, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert check()
+
+
+def test_a_like_on_the_web_page_is_sent_by_the_worker_and_its_undo_too(zotero, sr, example_listing):
+    paper = _paper(example_listing)
+    with _client() as client:
+        assert _post(client, "/rate", id=paper.arxiv_id, action="like").status_code == 303
+        _wait_for(lambda: len(zotero.in_collection(LIKES)) == 1)
+        assert zotero.in_collection(LIKES)[0]["title"] == paper.title
+        assert _post(client, "/undo", id=paper.arxiv_id).status_code == 303
+        _wait_for(lambda: zotero.in_collection(LIKES) == [])
+    assert zotero.deleted == [] and len(_created(zotero)) == 1
+
+
+def test_an_email_vote_link_is_sent_too(zotero, sr, example_listing):
+    from recommender.signing import vote_token
+
+    paper = _paper(example_listing, 7)
+    with _client() as client:
+        link = f"/vote/{vote_token('sr', paper.arxiv_id, 'like')}"
+        assert client.post(link, data={"csrf": _csrf(client)}).status_code == 200
+        _wait_for(lambda: len(zotero.in_collection(LIKES)) == 1)
+    [created] = _created(zotero)
+    assert created[0]["archiveID"] == f"arXiv:{paper.arxiv_id}"

@@ -1,0 +1,120 @@
+"""Zotero live: sync from the local API and the Web API (first, incremental, unreachable), and likes sent back."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.profile import load_profile
+from recommender.profile.library import sync_zotero
+
+from .zotero_server import ABSTRACT, KEY, USER, preprint, sample_library
+
+
+@pytest.fixture
+def zotero(monkeypatch, home):
+    """The sample library (three preprints, a journal article, a note) served on 127.0.0.1."""
+    with sample_library(monkeypatch) as server:
+        yield server
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_first_sync_reads_the_library_like_an_export(zotero, home):
+    report = sync_zotero("vision", offline=True)
+    profile = load_profile(home / "profiles" / "vision.toml")
+    ids = sorted(p.paper.arxiv_id for p in profile.liked)
+    assert ids[:3] == ["2103.00001", "2104.10615", "2104.10642"] and ids[3].startswith("t:")
+    assert report.report is not None and report.report.ignored == 1  # the note: not a paper
+    assert profile.zotero == {"library": "local"}  # remembered, so `paperrec today` syncs it first
+    added = {p.paper.arxiv_id: p.added.isoformat() for p in profile.liked}
+    assert added["2104.10642"] == "2021-05-02"  # Zotero's dateAdded
+    reads = zotero.asked()
+    assert reads[0].startswith("/api/users/0/items/top?") and "format=versions" in reads[0]
+    assert "include=data%2Ccsljson" in reads[1] and "since=0" in reads[1]
+
+
+def test_an_unchanged_library_costs_one_request_then_only_changes_are_read(zotero, home):
+    sync_zotero("vision", offline=True)
+    before = len(zotero.requests)
+    again = sync_zotero("vision", offline=True)
+    assert again.report is None and again.requests == 1 and len(zotero.requests) == before + 1
+    headers = zotero.requests[-1][2]
+    assert headers["If-Modified-Since-Version"] == str(zotero.version)
+    assert "unchanged" in again.lines()[0]
+    version = zotero.version
+    zotero.add_item(preprint("2105.11111", "A new preprint", ABSTRACT))
+    third = sync_zotero("vision", offline=True)
+    assert third.report is not None and [p.arxiv_id for p in third.report.added] == ["2105.11111"]
+    assert f"since={version}" in zotero.asked()[-1]
+
+
+def test_a_like_gone_from_zotero_is_kept_and_reported(zotero, home):
+    sync_zotero("vision", offline=True)
+    gone = next(k for k, i in zotero.items.items() if i["data"].get("archiveID") == "arXiv:2104.10615")
+    zotero.remove_item(gone)
+    report = sync_zotero("vision", offline=True)
+    assert report.vanished == ("2104.10615",)
+    assert any("no longer in Zotero" in line and "2104.10615" in line for line in report.lines())
+    assert "2104.10615" in load_profile(home / "profiles" / "vision.toml").ids
+
+
+def test_a_collection_and_a_tag_narrow_the_sync_and_paging_follows_link(zotero, home):
+    zotero.max_page = 1
+    report = sync_zotero("vision", {"collection": "vision"}, offline=True)  # the name in any case
+    liked = sorted(p.paper.arxiv_id for p in report.profile.liked)
+    assert liked[0] == "2104.10642" and liked[1].startswith("t:") and len(liked) == 2
+    assert sum("/collections/K0000001/items/top?" in p and "format=versions" not in p for p in zotero.asked()) == 2
+    tagged = sync_zotero("seg", {"tag": "seg"}, offline=True)
+    assert [p.paper.arxiv_id for p in tagged.profile.liked] == ["2104.10615"]
+
+
+def test_429_and_503_are_waited_out(zotero, home):
+    zotero.faults += ["429", "503"]
+    report = sync_zotero("vision", offline=True)
+    assert len(report.profile.liked) == 4
+
+
+def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, monkeypatch):
+    made = invoke("profile", "sync", "vision", "--zotero", "--collection", "Vision", "--offline")
+    assert made.exit_code == 0, made.output
+    assert "vision: synced from the Zotero desktop (local API)" in made.stderr
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("PAPERREC_ZOTERO_LOCAL_API", f"http://127.0.0.1:{port}/api/")
+    failed = invoke("profile", "sync", "vision", "--zotero", "--offline")
+    assert failed.exit_code == 75
+    assert len(failed.stderr.strip().splitlines()) == 1 and "Zotero" in failed.stderr
+
+
+def test_today_syncs_first_and_uses_the_stored_profile_when_zotero_is_away(
+    zotero, home, fake_model, fake_arxiv, monkeypatch
+):
+    invoke("profile", "sync", "vision", "--zotero", "--offline")
+    path = home / "profiles" / "vision.toml"
+    path.write_text(path.read_text().replace("categories = []", 'categories = ["cs.CV"]'))
+    zotero.add_item(preprint("2105.22222", "Another one", ABSTRACT))
+    ran = invoke("today", "-p", "vision", "-f", "json")
+    assert ran.exit_code == 0, ran.output
+    assert "2105.22222" in load_profile(path).ids
+    monkeypatch.setenv("PAPERREC_ZOTERO_LOCAL_API", "http://127.0.0.1:9/api/")
+    away = invoke("today", "-p", "vision", "-f", "json", "--include-seen")
+    assert away.exit_code == 0, away.output
+    notices = [line for line in away.stderr.splitlines() if "Zotero" in line]
+    assert len(notices) == 1 and "stored profile" in notices[0]
+
+
+def test_a_web_api_library_needs_its_key_and_reads_with_it(zotero, home, monkeypatch):
+    refused = invoke("profile", "sync", "vision", "--zotero", "--library", f"users/{USER}", "--offline")
+    assert refused.exit_code == 2 and "ZOTERO_API_KEY" in refused.stderr
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    made = invoke("profile", "sync", "vision", "--zotero", "--library", f"users/{USER}", "--offline")
+    assert made.exit_code == 0, made.output
+    assert all(h.get("Zotero-API-Key") == KEY for _, p, h in zotero.requests if p.startswith("/users/"))
+    assert KEY not in (home / "profiles" / "vision.toml").read_text()
