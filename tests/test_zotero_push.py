@@ -156,3 +156,12 @@ def test_an_email_vote_link_is_sent_too(zotero, sr, example_listing):
         _wait_for(lambda: len(zotero.in_collection(LIKES)) == 1)
     [created] = _created(zotero)
     assert created[0]["archiveID"] == f"arXiv:{paper.arxiv_id}"
+
+
+def test_the_next_run_sends_what_is_queued(zotero, sr, example_listing, fake_arxiv):
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    ran = invoke("today", "-p", "sr", "-f", "json")
+    assert ran.exit_code == 0, ran.output
+    assert "Zotero: 1 likes sent" in ran.stderr and pending_pushes() == []
+    assert [i["title"] for i in zotero.in_collection(LIKES)] == [paper.title]

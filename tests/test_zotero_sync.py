@@ -80,6 +80,32 @@ def test_429_and_503_are_waited_out(zotero, home):
     assert len(report.profile.liked) == 4
 
 
+def test_a_backoff_header_pauses_the_next_request(zotero):
+    from recommender.sources.http import PoliteClient
+    from recommender.sources.zotero_api import ZoteroApi, local_library
+
+    now, slept = [1000.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    client = PoliteClient(
+        name="Zotero",
+        hosts=frozenset({"127.0.0.1"}),
+        min_interval=0,
+        share_spacing=False,
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
+    zotero.backoff = "5"
+    api = ZoteroApi(local_library(), client)
+    api.versions("items/top", {}, None)
+    assert slept == []
+    api.versions("items/top", {}, None)
+    assert slept == [5.0]
+
+
 def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, monkeypatch):
     made = invoke("profile", "sync", "vision", "--zotero", "--collection", "Vision", "--offline")
     assert made.exit_code == 0, made.output

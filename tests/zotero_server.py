@@ -82,6 +82,7 @@ class ZoteroServer:
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, JSON body) of every write
         self.faults: list[str] = []
         self.max_page = 100
+        self.backoff: str | None = None  # a Backoff header on every read: the server asks for a pause
         self.deleted: list[str] = []
         self.tokens: set[str] = set()
         self._count = 0
@@ -211,6 +212,8 @@ class ZoteroServer:
 
     def _read(self, path: str, query: dict[str, str], headers: dict[str, str], web: bool) -> tuple[int, dict, bytes]:
         base = {"Last-Modified-Version": str(self.version), "Content-Type": "application/json"}
+        if self.backoff:
+            base["Backoff"] = self.backoff
         since = headers.get("If-Modified-Since-Version")
         if since is not None and int(since) >= self.version:
             return 304, {"Last-Modified-Version": str(self.version)}, b""
