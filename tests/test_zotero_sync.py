@@ -74,6 +74,16 @@ def test_a_collection_and_a_tag_narrow_the_sync_and_paging_follows_link(zotero, 
     assert [p.paper.arxiv_id for p in tagged.profile.liked] == ["2104.10615"]
 
 
+def test_a_collection_made_again_in_zotero_is_found_again(zotero, home):
+    sync_zotero("vision", {"collection": "Vision"}, offline=True)
+    old = next(k for k, c in zotero.collections.items() if c["data"]["name"] == "Vision")
+    del zotero.collections[old]
+    again = zotero.add_collection("Vision")
+    zotero.add_item({**preprint("2106.33333", "In the new collection", ABSTRACT), "collections": [again]})
+    report = sync_zotero("vision", offline=True)
+    assert report.report is not None and [p.arxiv_id for p in report.report.added] == ["2106.33333"]
+
+
 def test_429_and_503_are_waited_out(zotero, home):
     zotero.faults += ["429", "503"]
     report = sync_zotero("vision", offline=True)

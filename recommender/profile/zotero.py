@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import paths
 from ..schema import PaperrecError, UsageError
+from ..sources.http import NetworkError
 from ..sources.imports import ImportResult, merge_references
 from ..sources.zotero import NOT_A_PAPER
 from ..sources.zotero_api import (
@@ -111,6 +112,14 @@ class LibraryChanges:
             stored[os.path.realpath(path)] = self.state
 
 
+def _collection_key(api: ZoteroApi, name: str) -> str:
+    """The key of the named collection; PaperrecError when the library has none."""
+    key = api.collection_key(name)
+    if key is None:
+        raise PaperrecError(f"{api.library.describe()} has no collection named {name!r}")
+    return key
+
+
 def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     """The items changed since the last sync of this profile from this library (all of them the first time)."""
     library = library_of(table)
@@ -121,40 +130,42 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         last = {}
     api = ZoteroApi(library)
     try:
-        scope, collection_key = "items/top", last.get("collection_key")
         name = table.get("collection", "")
-        if name and not collection_key:
-            collection_key = api.collection_key(name)
-            if collection_key is None:
-                raise PaperrecError(f"{library.describe()} has no collection named {name!r}")
-        if collection_key:
-            scope = f"collections/{collection_key}/items/top"
         params = {"tag": table["tag"]} if table.get("tag") else {}
-        since = last.get("version")
-        listed = api.versions(scope, params, since if isinstance(since, int) else None)
+        since = last.get("version") if isinstance(last.get("version"), int) else None
+        key = (last.get("collection_key") or _collection_key(api, name)) if name else None
+        try:
+            listed = api.versions(f"collections/{key}/items/top" if key else "items/top", params, since)
+        except NetworkError as error:
+            if not (name and last.get("collection_key") and "HTTP 404" in str(error)):
+                raise
+            last, since = {}, None  # the collection was deleted or moved: find it again and read it whole
+            key = _collection_key(api, name)
+            listed = api.versions(f"collections/{key}/items/top", params, None)
+        scope = f"collections/{key}/items/top" if key else "items/top"
         if listed is None:
             return LibraryChanges(library, None, requests=api.requests)
         versions, version = listed
         old: dict[str, list[Any]] = last.get("items", {}) if isinstance(last.get("items"), dict) else {}
         changed = any(k not in old or old[k][0] != v for k, v in versions.items())
-        items = api.items(scope, params, since if isinstance(since, int) and old else 0) if changed else []
+        items = api.items(scope, params, since if since is not None and old else 0) if changed else []
     finally:
         api.close()
     found: list[Any] = []
     skipped: list[tuple[str, str]] = []
     ids = {k: entry[1] for k, entry in old.items()}
-    for key, reference in references(items):
+    for item_key, reference in references(items):
         if isinstance(reference, str):
-            skipped.append((f"Zotero item {key}", NOT_A_PAPER))
+            skipped.append((f"Zotero item {item_key}", NOT_A_PAPER))
         elif reference is None:
-            skipped.append((f"Zotero item {key}", "neither an arXiv id nor a title"))
+            skipped.append((f"Zotero item {item_key}", "neither an arXiv id nor a title"))
         else:
             found.append(reference)
-            ids[key] = reference.paper.arxiv_id
+            ids[item_key] = reference.paper.arxiv_id
     state = {
         "source": source,
         "version": version,
-        "collection_key": collection_key,
+        "collection_key": key,
         "items": {k: [v, ids.get(k, "")] for k, v in versions.items()},
     }
     vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k)))
