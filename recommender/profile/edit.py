@@ -220,7 +220,6 @@ class Change:
     pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
     done: tuple[str, ...] = ()  # pending: ids no longer pending
     values: tuple[str, ...] = ()  # interests or categories: the new list; zotero: the table as 'key=value'
-
     sections: tuple[str, ...] = TABLES  # remove: where from
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
 
@@ -447,18 +446,16 @@ class ProfileEdit:
         """Replace a top-level list of strings (tomlkit keeps comments and the other keys); checked by reading back."""
         import tomlkit
 
-        if key == "zotero":
-            before = tuple(f"{k}={v}" for k, v in self.profile.zotero.items())
-            wanted: Any = dict(value.split("=", 1) for value in values)
-        else:
-            before, wanted = tuple(getattr(self.profile, key)), values
+        table = key == "zotero"  # the [zotero] table, its pairs written 'key=value'
+        pairs = tuple(f"{k}={v}" for k, v in self.profile.zotero.items())
+        before = pairs if table else tuple(getattr(self.profile, key))
+        wanted: Any = dict(value.split("=", 1) for value in values) if table else values
         if list(before) == values:
             return []
         document = tomlkit.parse(self.text)
-        if key == "zotero":
+        if table:
             document.pop(key, None)
-            if wanted:
-                document[key] = wanted
+            document.update({key: wanted} if wanted else {})
         else:
             array = tomlkit.array()
             array.extend(values)
@@ -635,12 +632,11 @@ def change_profile(path: Path, changes: Changes, *, votes: bool = True) -> Edite
     """Apply changes to a profile file under its lock, keeping the rest of its text: the one door for every edit.
 
     A like (and its undo) of a profile with a zotero_collection queues a push to Zotero, after the lock is released.
-    Imports pass votes=False: their papers came from a library, they are no votes to send back.
     Example: change_profile(Path("vision.toml"), [like([paper])]).undo()
     """
     with edit_profile(path) as edit:
         edited = _run(edit, changes)
-    if votes and edited.profile.zotero_collection:
+    if votes and edited.profile.zotero_collection:  # imports pass votes=False: their papers came from a library
         from .zotero_push import queue_votes
 
         queue_votes(edited)
