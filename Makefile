@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e '.[dev,onnx,lab,notify,llm]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,onnx,lab,notify,llm,zotero]'
 	touch $(STAMP)
 
 install: $(STAMP)
