@@ -624,7 +624,8 @@ def test_fetch_failures_exit_with_the_code_cron_needs(
 def test_fetch_with_a_bad_category_is_a_usage_error(server: RawServer, monkeypatch: pytest.MonkeyPatch) -> None:
     point_arxiv_at(monkeypatch, server.url)
     assert_failed(invoke("fetch", "cs CV"), 2, "not an arXiv category")
-    assert server.paths == []
+    assert_failed(invoke("fetch", "cs.CVV"), 2, "unknown arXiv category 'cs.CVV'; did you mean cs.CV")
+    assert server.paths == []  # refused before any request
 
 
 def test_fetch_that_succeeds_after_a_retry_announces_it(

@@ -48,11 +48,13 @@ _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 
 def check_category(category: str) -> str:
-    """The category stripped; UsageError unless it looks like an arXiv category ('cs.CV', 'hep-th')."""
+    """The category stripped; UsageError unless it is one of arXiv's taxonomy ('cs.CV', 'hep-th')."""
     text = category.strip()
     if not _CATEGORY.match(text):
         raise UsageError(f"{category!r} is not an arXiv category; use one like cs.CV, stat.ML or hep-th")
-    return text
+    from .taxonomy import validate_categories  # a typo (cs.CVV) is a usage error, not a request arXiv answers empty
+
+    return validate_categories([text])[0]
 
 
 # ---- schedule ------------------------------------------------------------------------------------------------------
