@@ -35,7 +35,8 @@ def stored_papers() -> dict[str, Paper]:
             mtime = stored.path.stat().st_mtime_ns
             if _INDEXED.get(stored.path) != mtime:
                 for paper in stored.read().papers:
-                    _INDEX.setdefault(paper.arxiv_id, paper)
+                    for key in paper.ids:  # a merged paper is found by any of its ids
+                        _INDEX.setdefault(key, paper)
                 _INDEXED[stored.path] = mtime
         return dict(_INDEX)
 
@@ -52,10 +53,18 @@ def shown_papers(profile: str, *, liked: set[str] = frozenset(), disliked: set[s
     finally:
         memory.close()
     papers = stored_papers()
-    result = []
-    for arxiv_id, day in rows:
-        verdict = "liked" if arxiv_id in liked else "disliked" if arxiv_id in disliked else None
-        result.append(Shown(day, arxiv_id, papers.get(arxiv_id), verdict))
+    result, listed = [], set()
+    for key, day in rows:
+        if key.startswith("title:"):  # a match key kept for later copies, not a paper of its own
+            continue
+        paper = papers.get(key)
+        arxiv_id = paper.arxiv_id if paper is not None else key
+        if (day, arxiv_id) in listed:  # one paper remembered under several ids is one row
+            continue
+        listed.add((day, arxiv_id))
+        ids = paper.ids if paper is not None else (key,)
+        verdict = "liked" if liked & set(ids) else "disliked" if disliked & set(ids) else None
+        result.append(Shown(day, arxiv_id, paper, verdict))
     return result
 
 

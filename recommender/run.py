@@ -172,17 +172,15 @@ def _section(
     day = listing.date or date.today()
     hidden: set[str] = set()
     if seen is not None and not include_seen:
-        shown = seen.seen_before(profile.name, day)
         # A paper shown under one id (its bioRxiv DOI) is the same paper today under another (its arXiv id).
-        hidden = {p.arxiv_id for p in listing.papers if p.arxiv_id in shown or not shown.isdisjoint(p.ids)}
+        hidden = seen.hidden(profile.name, day, listing.papers)
     options = options.for_profile(profile)
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
     unsaved = None
     if seen is not None:
         try:
-            marks = [(i, p.rank) for p in picks for i in p.paper.ids]  # every id, so any later copy is known
-            seen.mark(profile.name, [i for i, _ in marks], day, [rank for _, rank in marks])
+            seen.mark_papers(profile.name, [(p.paper, p.rank) for p in picks], day)  # so any later copy is known
         except PaperrecError as error:  # the picks are made: the caller shows them, then says they were not kept
             unsaved = str(error)
     return Section(

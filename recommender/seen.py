@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from .paths import open_database
-from .schema import PaperrecError
+from .schema import Paper, PaperrecError
+from .sources.merge import match_keys
 
 TABLE = (
     "CREATE TABLE IF NOT EXISTS seen (profile TEXT NOT NULL, arxiv_id TEXT NOT NULL,"
@@ -47,6 +48,17 @@ class SeenMemory:
                 )
         except sqlite3.Error as error:  # e.g. a read-only state/ folder
             raise PaperrecError(f"cannot write the seen-memory {self.path}: {error}") from None
+
+    def hidden(self, profile: str, day: date, papers: Iterable[Paper]) -> set[str]:
+        """Ids of the papers this profile was shown before `day` under any of their keys: any id, or title and first
+        author (a preprint shown from bioRxiv is the same paper when its arXiv copy comes without a link)."""
+        shown = self.seen_before(profile, day)
+        return {p.arxiv_id for p in papers if not shown.isdisjoint(match_keys(p))}
+
+    def mark_papers(self, profile: str, shown: Iterable[tuple[Paper, int | None]], day: date) -> None:
+        """Remember (paper, rank) pairs as shown on `day`, under every key a later copy of the paper may carry."""
+        rows = [(key, rank) for paper, rank in shown for key in match_keys(paper)]
+        self.mark(profile, [key for key, _ in rows], day, [rank for _, rank in rows])
 
     def shown(self, profile: str) -> list[tuple[str, date]]:
         """(id, day) of what the profile was shown: newest day first, in rank order within a day (unranked last)."""

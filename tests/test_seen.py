@@ -135,3 +135,23 @@ def test_concurrent_processes_keep_every_mark(tmp_path):
     memory = SeenMemory(db)
     assert memory.count("p") == 8
     memory.close()
+
+
+def test_a_copy_from_another_source_without_a_link_is_known_by_title_and_first_author(tmp_path, home):
+    from recommender.history import shown_papers
+    from recommender.paths import listings_dir, seen_path
+    from recommender.sources.records import to_jsonl
+
+    preprint = Paper.make("Grid Cells Map Time", "doi:10.1101/2026.01.02.123456", "A", ["Ada Lovelace", "B. Other"])
+    copy = Paper.make("Grid cells map time.", "2601.00042", "A", ["A. Lovelace"])  # its arXiv copy, no link between
+    other = Paper.make("Grid Cells Map Time", "2601.00043", "A", ["Charles Babbage"])  # same title, another author
+    memory = SeenMemory(seen_path())
+    memory.mark_papers("neuro", [(preprint, 1)], date(2026, 1, 5))
+    assert memory.hidden("neuro", date(2026, 1, 6), [copy, other]) == {"2601.00042"}
+    assert memory.hidden("neuro", date(2026, 1, 5), [copy]) == set()  # the same day again is shown again
+    memory.close()
+    folder = listings_dir() / "biorxiv" / "neuroscience"
+    folder.mkdir(parents=True)
+    (folder / "2026-01-05.jsonl").write_text(to_jsonl([preprint]))
+    rows = shown_papers("neuro", liked={preprint.arxiv_id})
+    assert [(r.arxiv_id, r.verdict) for r in rows] == [(preprint.arxiv_id, "liked")]  # one row, not one per key

@@ -150,7 +150,7 @@ class Day:
 
         seen = seen_memory()
         try:
-            return seen.seen_before(self.profile.name, self.day) & {p.arxiv_id for p in self.listing.papers}
+            return seen.hidden(self.profile.name, self.day, self.listing.papers)
         finally:
             seen.close()
 
@@ -248,7 +248,7 @@ class Day:
             return
         seen = seen_memory()
         try:
-            seen.mark(self.profile.name, [s.pick.paper.arxiv_id for s in slots], self.day, [s.pick.rank for s in slots])
+            seen.mark_papers(self.profile.name, [(s.pick.paper, s.pick.rank) for s in slots], self.day)
         finally:
             seen.close()
 
