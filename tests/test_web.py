@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from recommender.profile import load_profile
-from recommender.schema import Listing, PaperrecError, UsageError
+from recommender.schema import Listing, Paper, PaperrecError, UsageError
 from recommender.sources import read_listing, to_jsonl
 from recommender.web import Settings, create_app
 from recommender.web.security import allowed_hosts, check_bind, local_target
@@ -641,6 +641,18 @@ def test_a_stored_day_of_several_sources_has_its_lines_too(sr, example_listing, 
     lines = ["".join(li.itertext()) for li in sources.iter("li")]
     assert lines[0].startswith("arXiv cs.CV eess.IV: 59 papers (offline: ranking the stored 2021-04-22;")
     assert lines[1:] == ["bioRxiv neuroscience: no postings for the day (nothing stored)"]
+
+
+def test_the_day_picker_offers_the_stored_days_of_every_source(sr, home):
+    from recommender.sources.records import to_jsonl
+
+    sr.write_text(sr.read_text().replace("categories = ", 'sources = ["biorxiv:neuroscience"]\ncategories = ', 1))
+    folder = home / "listings" / "biorxiv" / "neuroscience"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-20.jsonl").write_text(to_jsonl([Paper.make("A posting", "doi:10.1101/2021.04.19.1", "A")]))
+    with _client() as client:
+        stored = _service(client).stored_days(sr)
+    assert stored[0] == date(2021, 4, 22) and date(2021, 4, 20) in stored  # arXiv's day and bioRxiv's
 
 
 def test_a_failed_fetch_is_a_failure_on_the_page_with_the_commands_line(sr):

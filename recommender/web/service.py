@@ -220,11 +220,16 @@ class Service:
         return job.line if job is not None else "waiting"
 
     def stored_days(self, path: Path) -> list[date]:
-        """The days stored for the profile's categories, newest first."""
+        """The days stored for any of the profile's sources (its categories and its `sources`), newest first."""
+        from ..sources.registry import profile_specs
         from ..sources.store import stored_days
 
-        categories = load_profile(path).categories
-        return sorted({day for category in categories for day in stored_days(category)}, reverse=True)
+        profile = load_profile(path)
+        try:
+            keys = [str(spec) for spec in profile_specs(profile.categories, profile.sources)]
+        except PaperrecError:  # a source the registry refuses: the page says so where it ranks; no days from it
+            keys = list(profile.categories)
+        return sorted({day for key in keys for day in stored_days(key)}, reverse=True)
 
     def unseen_days(self, profile: str, stored: list[date], latest: date) -> list[date]:
         """The stored days (newest first) since the profile's first day, other than `latest`, on which it was shown
