@@ -17,7 +17,8 @@ aged and fresh compare on the same pairs. Each pair is fitted once through score
 each half by how well it separated the likes from the negatives in five-fold cross-validation (held-out ROC AUC or
 average precision), or take the half that separated them better:
 the guard a fusion would need to stay near its better half on every list.
-`--negatives` compares what the learners train against: the day's other papers (the default), papers of the seven
+`--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
+mean, the day's papers on the day's mean): the day's other papers (the default), papers of the seven
 listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
 Results (table and JSON) go to benchmarks/results/.
 """
@@ -175,6 +176,22 @@ def halves() -> dict:
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
+def centred_by_era(inp: ScoringInput, era_vectors: np.ndarray) -> ScoringInput:
+    """The likes centred on their era's mean (a sample of its listings) and the day's papers on the day's mean,
+    each row unit length again: the semantic learner then sees topic, not the era's common direction."""
+    if not len(era_vectors):
+        return replace(inp, ranker=None)
+
+    def centre(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        moved = vectors - mean
+        return moved / np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+
+    day_mean = inp.candidates.mean(axis=0)
+    profile = replace(inp.profile, liked=centre(inp.profile.liked, era_vectors.mean(axis=0)))
+    negatives = centre(inp.negatives, day_mean) if len(inp.negatives) else inp.negatives
+    return replace(inp, profile=profile, candidates=centre(inp.candidates, day_mean), negatives=negatives, ranker=None)
+
+
 ERA_DAYS = 20  # listing days sampled across the likes' span, for their era's negatives
 
 
@@ -216,6 +233,7 @@ def negative_policies(bench) -> dict:
                 negative_texts=[*inp.negative_texts, *(p.text for p in era_papers)],
                 ranker=None,
             )
+            era_centred = centred_by_era(inp, era_vectors)
             papers, vectors = earlier(case)
             texts = [p.text for p in papers]
             before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
@@ -234,11 +252,13 @@ def negative_policies(bench) -> dict:
                 "hybrid, earlier days": hybrid_scores(before)[0],
                 "hybrid, day + earlier days": hybrid_scores(both)[0],
                 "hybrid, day + likes' era": hybrid_scores(with_era)[0],
+                "hybrid, each era centred": hybrid_scores(era_centred)[0],
             }
         return memo[id(case)]
 
     names = ("centroid", "tfidf", "tfidf-svm", "tfidf-svm, earlier days", "hybrid (default)")
     names += ("hybrid, earlier days", "hybrid, day + earlier days", "hybrid, day + likes' era")
+    names += ("hybrid, each era centred",)
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
