@@ -192,6 +192,40 @@ def centred_by_era(inp: ScoringInput, era_vectors: np.ndarray) -> ScoringInput:
     return replace(inp, profile=profile, candidates=centre(inp.candidates, day_mean), negatives=negatives, ranker=None)
 
 
+SHIFT = 3.0  # a term whose share of documents differs this many times between the likes' era and the day
+
+
+def era_discounted(
+    inp: ScoringInput, era_texts: list[str], semantic: np.ndarray, shift: float | None = SHIFT
+) -> np.ndarray:
+    """The hybrid with its lexical half blind to terms whose document share shifted sharply between the likes' era
+    (the era sample) and the day: z(semantic) + z(lexical SVM on TF-IDF with those columns zeroed). `shift` None
+    drops nothing: the default rebuilt, a check on the rebuild."""
+    from sklearn.svm import LinearSVC
+
+    from recommender.rank.lexical import fit_tfidf
+
+    _, negative_texts = inp.negative_pool()
+    liked_texts = list(inp.profile.liked_texts)
+    if not era_texts or len(liked_texts) < 5 or len(negative_texts) < 5:
+        return zscore(semantic)
+    texts = liked_texts + list(negative_texts)
+    space, matrix = fit_tfidf(texts)
+
+    def share(sample: list[str]) -> np.ndarray:
+        present = np.zeros(len(space.terms))
+        for columns, _ in space.rows(sample):
+            present[columns] += 1
+        return (present + 1) / (len(sample) + 2)
+
+    ratio = share(era_texts) / share(list(inp.candidate_texts))
+    keep = np.ones(len(ratio)) if shift is None else ((ratio < shift) & (ratio > 1 / shift)).astype(np.float64)
+    labels = np.r_[np.ones(len(liked_texts)), np.zeros(len(negative_texts))]
+    model = LinearSVC(C=0.1, class_weight="balanced", random_state=0).fit(matrix.multiply(keep).tocsr(), labels)
+    lexical = space.project(list(inp.candidate_texts), model.coef_.ravel() * keep)[:, 0]
+    return zscore(semantic) + zscore(lexical)
+
+
 ERA_DAYS = 20  # listing days sampled across the likes' span, for their era's negatives
 
 
@@ -234,6 +268,8 @@ def negative_policies(bench) -> dict:
                 ranker=None,
             )
             era_centred = centred_by_era(inp, era_vectors)
+            era_texts = [p.text for p in era_papers]
+            semantic = (inp.ranker or fit_hybrid(inp)).semantic_scores(inp.candidates)
             papers, vectors = earlier(case)
             texts = [p.text for p in papers]
             before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
@@ -253,12 +289,14 @@ def negative_policies(bench) -> dict:
                 "hybrid, day + earlier days": hybrid_scores(both)[0],
                 "hybrid, day + likes' era": hybrid_scores(with_era)[0],
                 "hybrid, each era centred": hybrid_scores(era_centred)[0],
+                "hybrid, era-shifted terms dropped": era_discounted(inp, era_texts, semantic),
+                "hybrid, rebuilt (check)": era_discounted(inp, era_texts, semantic, shift=None),
             }
         return memo[id(case)]
 
     names = ("centroid", "tfidf", "tfidf-svm", "tfidf-svm, earlier days", "hybrid (default)")
     names += ("hybrid, earlier days", "hybrid, day + earlier days", "hybrid, day + likes' era")
-    names += ("hybrid, each era centred",)
+    names += ("hybrid, each era centred", "hybrid, era-shifted terms dropped", "hybrid, rebuilt (check)")
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
