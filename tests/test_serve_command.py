@@ -55,7 +55,7 @@ def _serving(home: Path, log: Path, *options: str, host: str = "127.0.0.1", laun
         )
         base = f"http://{host}:{port}"
         try:
-            deadline = time.monotonic() + 60  # a wait for the start, not a measure of it (benchmarks/serve_speed.py)
+            deadline = time.monotonic() + 300  # a wait for the start, not a measure of it (benchmarks/serve_speed.py)
             while process.poll() is None and time.monotonic() < deadline:
                 try:
                     _get(f"{base}/status")

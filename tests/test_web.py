@@ -83,7 +83,7 @@ def _post(client: TestClient, url: str, **fields):
     return client.post(url, data={"csrf": _csrf(client), "profile": "sr", **fields})
 
 
-def _wait(job, timeout: float = 60) -> None:
+def _wait(job, timeout: float = 300) -> None:  # a bound for a stuck job, not a measure
     deadline = time.monotonic() + timeout
     while job.running and time.monotonic() < deadline:
         time.sleep(0.02)

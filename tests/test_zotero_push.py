@@ -128,7 +128,7 @@ def test_a_zotero_collection_without_a_key_is_refused_at_the_settings_check(zote
     assert loose.exit_code == 2 and "chmod 600" in loose.stderr
 
 
-def _wait_for(check, timeout: float = 30.0) -> None:
+def _wait_for(check, timeout: float = 300.0) -> None:  # a bound for a stuck test, not a measure
     deadline = time.monotonic() + timeout
     while not check() and time.monotonic() < deadline:
         time.sleep(0.02)
