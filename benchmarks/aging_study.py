@@ -30,9 +30,11 @@ import json
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -46,6 +48,7 @@ from recommender.rank import Scored
 from recommender.rank.hybrid import DEFAULT_HYBRID, FOLDS, HybridRanker, fit_hybrid, hybrid_scores, stratified_folds
 from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
 
+T = TypeVar("T")
 RECENT_DAYS = 90
 RECENT_ENOUGH = 5
 
@@ -62,32 +65,50 @@ RULES = {
 }
 
 
+def per_case(compute: Callable[[EvalCase], T]) -> Callable[[EvalCase], T]:
+    """`compute`, kept for the pair being scored: every scorer of a pair reuses one fit, the next pair replaces it."""
+    kept: dict[int, T] = {}
+
+    def cached(case: EvalCase) -> T:
+        if id(case) not in kept:
+            kept.clear()
+            kept[id(case)] = compute(case)
+        return kept[id(case)]
+
+    return cached
+
+
+def sampled(papers: list, case: EvalCase, salt: str = "") -> list:
+    """At most MAX_NEGATIVES of the papers, in their order, seeded by the pair so a run is reproducible."""
+    if len(papers) <= MAX_NEGATIVES:
+        return papers
+    rng = np.random.default_rng(zlib.crc32(f"{salt}{case.list_name}|{case.day.isoformat()}".encode()))
+    return [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
+
+
 def scorers() -> dict:
     """Scorers sharing one default fit per pair."""
-    memo: dict[int, tuple[Scored, dict[str, np.ndarray]]] = {}
     default = strategy_scorer("hybrid")
 
+    @per_case
     def parts(case: EvalCase) -> tuple[Scored, dict[str, np.ndarray]]:
-        if id(case) not in memo:
-            memo.clear()
-            scored = default(case)
-            inp = scored.inputs
-            similarity = zscore(knn(inp)) + zscore(tfidf(inp))
-            learned = np.asarray(scored.scores, dtype=np.float64)
-            memo[id(case)] = (
-                scored,
-                {
-                    "centroid": centroid(inp),
-                    "knn": knn(inp),
-                    "tfidf": tfidf(inp),
-                    "tfidf-svm": tfidf_svm(inp),
-                    "similarity": similarity,
-                    "hybrid": learned,
-                    "hybrid + similarity": zscore(learned) + zscore(similarity),
-                    **{rule: np.array([test(case, inp)]) for rule, test in RULES.items()},
-                },
-            )
-        return memo[id(case)]
+        scored = default(case)
+        inp = scored.inputs
+        similarity = zscore(knn(inp)) + zscore(tfidf(inp))
+        learned = np.asarray(scored.scores, dtype=np.float64)
+        return (
+            scored,
+            {
+                "centroid": centroid(inp),
+                "knn": knn(inp),
+                "tfidf": tfidf(inp),
+                "tfidf-svm": tfidf_svm(inp),
+                "similarity": similarity,
+                "hybrid": learned,
+                "hybrid + similarity": zscore(learned) + zscore(similarity),
+                **{rule: np.array([test(case, inp)]) for rule, test in RULES.items()},
+            },
+        )
 
     def plain(kind: str):
         return lambda case: parts(case)[1][kind]
@@ -135,42 +156,37 @@ def halves() -> dict:
     """The hybrid, its halves, and fusions weighted by each half's held-out separation of likes from negatives."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    memo: dict[int, dict[str, np.ndarray]] = {}
     default = strategy_scorer("hybrid")
 
+    @per_case
     def parts(case: EvalCase) -> dict[str, np.ndarray]:
-        if id(case) not in memo:
-            memo.clear()
-            scored = default(case)
-            inp = scored.inputs
-            row = {name: tfidf_svm(inp) if name == "tfidf-svm" else centroid(inp) for name in ("centroid", "tfidf-svm")}
-            row["hybrid (default)"] = np.asarray(scored.scores, dtype=np.float64)
-            ranker = inp.ranker or fit_hybrid(inp)
-            held = held_out_margins(inp) if ranker is not None else None
-            if held is None:  # too few to learn from: every variant is the default's similarity
-                memo[id(case)] = {**row, **dict.fromkeys(HALVES, row["hybrid (default)"])}
-                return memo[id(case)]
-            zs = zscore(ranker.semantic_scores(inp.candidates))
-            zl = zscore(ranker.lexical_scores(inp.candidate_texts))
-            held_semantic, held_lexical, labels = held
-            auc = roc_auc_score(labels, held_semantic), roc_auc_score(labels, held_lexical)
-            ap = average_precision_score(labels, held_semantic), average_precision_score(labels, held_lexical)
-            base = labels.mean()
+        scored = default(case)
+        inp = scored.inputs
+        row = {name: tfidf_svm(inp) if name == "tfidf-svm" else centroid(inp) for name in ("centroid", "tfidf-svm")}
+        row["hybrid (default)"] = np.asarray(scored.scores, dtype=np.float64)
+        ranker = inp.ranker or fit_hybrid(inp)
+        held = held_out_margins(inp) if ranker is not None else None
+        if held is None:  # too few to learn from: every variant is the default's similarity
+            return {**row, **dict.fromkeys(HALVES, row["hybrid (default)"])}
+        zs = zscore(ranker.semantic_scores(inp.candidates))
+        zl = zscore(ranker.lexical_scores(inp.candidate_texts))
+        held_semantic, held_lexical, labels = held
+        auc = roc_auc_score(labels, held_semantic), roc_auc_score(labels, held_lexical)
+        ap = average_precision_score(labels, held_semantic), average_precision_score(labels, held_lexical)
+        base = labels.mean()
 
-            def weighted(a: float, b: float) -> np.ndarray:
-                a, b = max(a, 0.01), max(b, 0.01)
-                return 2 * (a * zs + b * zl) / (a + b)
+        def weighted(a: float, b: float) -> np.ndarray:
+            a, b = max(a, 0.01), max(b, 0.01)
+            return 2 * (a * zs + b * zl) / (a + b)
 
-            memo[id(case)] = {
-                **row,
-                "semantic half": zs,
-                "lexical half": zl,
-                "weighted by AUC": weighted(auc[0] - 0.5, auc[1] - 0.5),
-                "weighted by AP": weighted(ap[0] - base, ap[1] - base),
-                "better half by AUC": zs if auc[0] > auc[1] + 0.02 else zl if auc[1] > auc[0] + 0.02 else zs + zl,
-                "held-out AUC": np.array(auc),
-            }
-        return memo[id(case)]
+        return {
+            **row,
+            "semantic half": zs,
+            "lexical half": zl,
+            "weighted by AUC": weighted(auc[0] - 0.5, auc[1] - 0.5),
+            "weighted by AP": weighted(ap[0] - base, ap[1] - base),
+            "better half by AUC": zs if auc[0] > auc[1] + 0.02 else zl if auc[1] > auc[0] + 0.02 else zs + zl,
+        }
 
     names = ("centroid", "tfidf-svm", "hybrid (default)", *HALVES)
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
@@ -232,15 +248,11 @@ ERA_DAYS = 20  # listing days sampled across the likes' span, for their era's ne
 def negative_policies(bench) -> dict:
     """The hybrid (and arxiv-sanity's SVM) trained against the day's papers, against papers of the listing days
     before it (MAX_NEGATIVES sampled, known likes left out, as arxiv-sanity trains), or against both."""
-    memo: dict[int, dict[str, np.ndarray]] = {}
     default = strategy_scorer("hybrid")
 
     def earlier(case: EvalCase) -> tuple[list, np.ndarray]:
         known = {p.arxiv_id for p in case.profile}
-        papers = [p for p in bench.history(case.day, HISTORY_DAYS) if p.arxiv_id not in known]
-        if len(papers) > MAX_NEGATIVES:  # seeded, so a run is reproducible
-            rng = np.random.default_rng(zlib.crc32(f"{case.list_name}|{case.day.isoformat()}".encode()))
-            papers = [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
+        papers = sampled([p for p in bench.history(case.day, HISTORY_DAYS) if p.arxiv_id not in known], case)
         return papers, case.embedder.embed_papers(papers)
 
     def era(case: EvalCase) -> tuple[list, np.ndarray]:
@@ -250,49 +262,36 @@ def negative_policies(bench) -> dict:
         days = [d for d in bench.days if dated and min(dated) <= d <= max(dated) and d < case.day]
         days = [days[round(i)] for i in np.linspace(0, len(days) - 1, min(ERA_DAYS, len(days)))] if days else []
         papers = [p for d in dict.fromkeys(days) for p in bench.candidates(d) if p.arxiv_id not in known]
-        if len(papers) > MAX_NEGATIVES:
-            rng = np.random.default_rng(zlib.crc32(f"era|{case.list_name}|{case.day.isoformat()}".encode()))
-            papers = [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
+        papers = sampled(papers, case, "era|")
         return papers, case.embedder.embed_papers(papers) if papers else np.zeros((0, case.candidate_vectors.shape[1]))
 
+    @per_case
     def parts(case: EvalCase) -> dict[str, np.ndarray]:
-        if id(case) not in memo:
-            memo.clear()
-            scored = default(case)
-            inp = scored.inputs
-            era_papers, era_vectors = era(case)
-            with_era = replace(
-                inp,
-                negatives=np.vstack([inp.negatives, era_vectors]),
-                negative_texts=[*inp.negative_texts, *(p.text for p in era_papers)],
-                ranker=None,
-            )
-            era_centred = centred_by_era(inp, era_vectors)
-            era_texts = [p.text for p in era_papers]
-            semantic = (inp.ranker or fit_hybrid(inp)).semantic_scores(inp.candidates)
-            papers, vectors = earlier(case)
-            texts = [p.text for p in papers]
-            before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
-            both = replace(
-                inp,
-                negatives=np.vstack([inp.negatives, vectors]),
-                negative_texts=[*inp.negative_texts, *texts],
-                ranker=None,
-            )
-            memo[id(case)] = {
-                "centroid": centroid(inp),
-                "tfidf": tfidf(inp),
-                "tfidf-svm": tfidf_svm(inp),
-                "tfidf-svm, earlier days": tfidf_svm(before),
-                "hybrid (default)": np.asarray(scored.scores, dtype=np.float64),
-                "hybrid, earlier days": hybrid_scores(before)[0],
-                "hybrid, day + earlier days": hybrid_scores(both)[0],
-                "hybrid, day + likes' era": hybrid_scores(with_era)[0],
-                "hybrid, each era centred": hybrid_scores(era_centred)[0],
-                "hybrid, era-shifted terms dropped": era_discounted(inp, era_texts, semantic),
-                "hybrid, rebuilt (check)": era_discounted(inp, era_texts, semantic, shift=None),
-            }
-        return memo[id(case)]
+        scored = default(case)
+        inp = scored.inputs
+        era_papers, era_vectors = era(case)
+        era_texts = [p.text for p in era_papers]
+        era_negatives = np.vstack([inp.negatives, era_vectors])
+        with_era = replace(inp, negatives=era_negatives, negative_texts=[*inp.negative_texts, *era_texts], ranker=None)
+        semantic = (inp.ranker or fit_hybrid(inp)).semantic_scores(inp.candidates)
+        papers, vectors = earlier(case)
+        texts = [p.text for p in papers]
+        before = replace(inp, negatives=vectors, negative_texts=texts, ranker=None)
+        both_negatives = np.vstack([inp.negatives, vectors])
+        both = replace(inp, negatives=both_negatives, negative_texts=[*inp.negative_texts, *texts], ranker=None)
+        return {
+            "centroid": centroid(inp),
+            "tfidf": tfidf(inp),
+            "tfidf-svm": tfidf_svm(inp),
+            "tfidf-svm, earlier days": tfidf_svm(before),
+            "hybrid (default)": np.asarray(scored.scores, dtype=np.float64),
+            "hybrid, earlier days": hybrid_scores(before)[0],
+            "hybrid, day + earlier days": hybrid_scores(both)[0],
+            "hybrid, day + likes' era": hybrid_scores(with_era)[0],
+            "hybrid, each era centred": hybrid_scores(centred_by_era(inp, era_vectors))[0],
+            "hybrid, era-shifted terms dropped": era_discounted(inp, era_texts, semantic),
+            "hybrid, rebuilt (check)": era_discounted(inp, era_texts, semantic, shift=None),
+        }
 
     names = ("centroid", "tfidf", "tfidf-svm", "tfidf-svm, earlier days", "hybrid (default)")
     names += ("hybrid, earlier days", "hybrid, day + earlier days", "hybrid, day + likes' era")
