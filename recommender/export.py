@@ -83,13 +83,8 @@ def pick_record(pick: Pick) -> dict[str, Any]:
         "because": because_record(pick.because),
     }
     if pick.summary is not None:  # summaries off: the object is as it always was
-        record["summary"] = summary_line(pick.summary)
+        record["summary"] = _line(pick.summary)  # a language model's line: untrusted text, like a feed's
     return record
-
-
-def summary_line(summary: str) -> str:
-    """A language model's summary as one printable line (it is untrusted text, like a feed's)."""
-    return clean_text(printable(summary))
 
 
 def _shorten(text: str, width: int) -> str:

@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 from .export import because_line
 from .latex import to_text as latex_text
+from .mail import VoteLink, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
-from .signing import vote_url
 from .summary import LABEL
 
 if TYPE_CHECKING:
@@ -173,9 +173,6 @@ def _match(pick: Pick) -> str:
     return f"{pick.match:.0%} match" if pick.match is not None else f"score {pick.score:.2f}"
 
 
-VoteLink = Callable[["Section", Pick, str], str]
-
-
 def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | None = None) -> str:
     """One pick as a few lines: rank and title (a link), match and reason, then the vote links."""
     paper = pick.paper
@@ -300,13 +297,7 @@ def send_picks(
     """
     sections = _sections(run_or_sections)
     now = (now or datetime.now()).astimezone()
-    vote_link: VoteLink | None = None
-    if config.serve_url:
-        serve_url = config.serve_url
-
-        def vote_link(section: Section, pick: Pick, action: str) -> str:
-            return vote_url(serve_url, Path(section.path).stem, pick.paper.arxiv_id, action, issued=now.date())
-
+    vote_link = vote_links(config.serve_url, now) if config.serve_url else None  # the email's links, the same
     results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
     workers = []
     for index, target in enumerate(targets):

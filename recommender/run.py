@@ -21,7 +21,6 @@ from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure
 from .seen import SeenMemory
-from .sources.taxonomy import validate_categories
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
@@ -309,8 +308,7 @@ def run_today(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
                 )
             try:
-                specs = profile_specs(profile.categories, profile.sources)
-                validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
+                specs = profile_specs(profile.categories, profile.sources)  # arXiv keys checked against the taxonomy
             except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
                 raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
             categories = () if offline else tuple(s.key if s.kind == "arxiv" else str(s) for s in specs)

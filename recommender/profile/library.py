@@ -439,8 +439,7 @@ def start_profile(
     if path.exists() and not force:  # before any lookup; checked again under the lock
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
     categories = validate_categories(categories)
-    specs = parse_specs(sources)
-    validate_categories([spec.key for spec in specs if spec.kind == "arxiv"])
+    specs = parse_specs(sources)  # arXiv keys are checked against the taxonomy there
     warned = spec_warnings(specs)  # a category bioRxiv or medRxiv may know though paperrec does not
     created = new_profile(
         name,
