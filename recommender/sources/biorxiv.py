@@ -17,7 +17,7 @@ from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, doi_id
 from .daily import fetch_keyed, latest_posting_day
-from .guard import json_loads, scrubbed
+from .guard import answer_object, iso_day, scrubbed
 from .http import PoliteClient, for_source
 
 API_URL = "https://api.biorxiv.org/details"
@@ -199,10 +199,7 @@ def _paper(item: Any, server: Server) -> Paper | None:
     version = str(item.get("version", "1")).strip()
     if version not in ("", "1"):
         return None
-    try:
-        day = date.fromisoformat(str(item.get("date", ""))[:10])
-    except ValueError:
-        day = None
+    day = iso_day(str(item.get("date", "")))
     abstract = item.get("abstract")
     category = item.get("category")
     doi_text = found.removeprefix("doi:")
@@ -219,13 +216,7 @@ def _paper(item: Any, server: Server) -> Paper | None:
 
 def parse_details(content: bytes | str, server: Server = BIORXIV) -> tuple[list[Paper], int, int | None]:
     """The papers of one details page, how many postings it held, and the total the messages announce."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    try:
-        data = json_loads(text, f"{server.label}'s answer")
-    except PaperrecError as error:  # a damaged page is usually a glitch of the moment
-        raise TemporaryFailure(f"{error}; try again later") from None
-    if not isinstance(data, dict):
-        raise TemporaryFailure(f"{server.label}'s answer is not a JSON object; try again later")
+    data = answer_object(content, server.label)
     collection = data.get("collection")
     collection = collection if isinstance(collection, list) else []
     messages = data.get("messages")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import open_database
-from ..schema import PaperrecError, UsageError
+from ..schema import PaperrecError, TemporaryFailure, UsageError
 
 # Lone surrogates come from JSON escapes ("\ud800") and XML character references; they cannot be encoded as
 # UTF-8, so a paper holding one would fail much later, when it is hashed, cached or written out.
@@ -170,3 +170,16 @@ def choose_format(
             f"{path}: cannot tell the format from the extension {suffix!r}; use {option} {'|'.join(known)}"
         )
     return found
+
+
+def answer_object(content: bytes | str, label: str) -> dict:
+    """A JSON API's answer as its top-level object; a damaged or other answer is a TemporaryFailure (a glitch of the
+    moment, usually), naming the source as `label` ('OpenAlex')."""
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    try:
+        data = json_loads(text, f"{label}'s answer")
+    except PaperrecError as error:
+        raise TemporaryFailure(f"{error}; try again later") from None
+    if not isinstance(data, dict):
+        raise TemporaryFailure(f"{label}'s answer is not a JSON object; try again later")
+    return data

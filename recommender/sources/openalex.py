@@ -15,9 +15,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, doi_id
+from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import fetch_keyed, latest_posting_day
-from .guard import json_loads, scrubbed
+from .guard import answer_object, iso_day, scrubbed
 from .http import PoliteClient, for_source
 
 API_URL = "https://api.openalex.org/works"
@@ -64,10 +64,7 @@ def _paper(work: Any) -> Paper | None:
         return None
     doi = work.get("doi")
     found = doi_id(doi) if isinstance(doi, str) else None
-    try:
-        day = date.fromisoformat(str(work.get("publication_date", ""))[:10])
-    except ValueError:
-        day = None
+    day = iso_day(str(work.get("publication_date", "")))
     authorships = work.get("authorships")
     authors = []
     for authorship in authorships if isinstance(authorships, list) else []:
@@ -91,13 +88,7 @@ def _paper(work: Any) -> Paper | None:
 
 def parse_works(content: bytes | str) -> tuple[list[Paper], int, str | None]:
     """The papers of one page of works, how many works it held, and the cursor of the next page (None: the last)."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    try:
-        data = json_loads(text, "OpenAlex's answer")
-    except PaperrecError as error:
-        raise TemporaryFailure(f"{error}; try again later") from None
-    if not isinstance(data, dict):
-        raise TemporaryFailure("OpenAlex's answer is not a JSON object; try again later")
+    data = answer_object(content, "OpenAlex")
     results = data.get("results")
     results = results if isinstance(results, list) else []
     meta = data.get("meta")

@@ -10,13 +10,13 @@ rather than openreview-py, whose `requests` transport cannot be bounded by the s
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, openreview_id
+from ..schema import Listing, Paper, PaperrecError, UsageError, openreview_id
 from .daily import fetch_keyed, latest_posting_day
-from .guard import json_loads, scrubbed
+from .guard import answer_object, scrubbed
 from .http import PoliteClient, for_source
 
 API_URL = "https://api2.openreview.net/notes"
@@ -85,13 +85,7 @@ def _paper(note: Any) -> tuple[Paper | None, date | None]:
 
 def parse_notes(content: bytes | str) -> tuple[list[tuple[Paper | None, date | None]], int | None]:
     """Each note of one page as (paper or None, creation day), and the count the answer announces."""
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    try:
-        data = json_loads(text, "OpenReview's answer")
-    except PaperrecError as error:
-        raise TemporaryFailure(f"{error}; try again later") from None
-    if not isinstance(data, dict):
-        raise TemporaryFailure("OpenReview's answer is not a JSON object; try again later")
+    data = answer_object(content, "OpenReview")
     notes = data.get("notes")
     count = data.get("count")
     count = count if isinstance(count, int) and not isinstance(count, bool) else None
@@ -101,7 +95,6 @@ def parse_notes(content: bytes | str) -> tuple[list[tuple[Paper | None, date | N
 def fetch_day(client: PoliteClient, venue: str, day: date, *, base_url: str | None = None) -> Listing:
     """A venue's public submissions created on `day` (UTC), newest pages first until the day is passed."""
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
-    start = datetime.combine(day, time(), UTC)
     papers: dict[str, Paper] = {}
     offset = 0
     for _ in range(MAX_PAGES):
@@ -120,9 +113,7 @@ def fetch_day(client: PoliteClient, venue: str, day: date, *, base_url: str | No
         if not page or len(page) < PAGE_SIZE or (count is not None and offset >= count) or min(days, default=day) < day:
             break
     else:
-        raise PaperrecError(
-            f"OpenReview needed more than {MAX_PAGES} pages for {venue} back to {start.date()}: stopped"
-        )
+        raise PaperrecError(f"OpenReview needed more than {MAX_PAGES} pages for {venue} back to {day}: stopped")
     return Listing(papers=tuple(papers.values()), category=venue, date=day, sources=(f"{url}?invitation={venue}",))
 
 
