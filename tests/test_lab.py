@@ -99,6 +99,23 @@ def test_the_login_form_needs_its_csrf_token_and_our_origin(lab):
         assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
 
 
+def test_a_refused_login_or_logout_form_says_its_own_status(lab, monkeypatch):
+    from recommender.users import remove_user
+
+    app, secrets = lab
+    with _client(app) as client:
+        big = client.post("/login", data={"name": "ada", "secret": "x" * 1_100_000, "csrf": app.lab.csrf})
+        assert big.status_code == 413 and "413" in big.text and "403" not in big.text
+    client = _logged_in(app, "ada", secrets["ada"])
+    with client:
+        big = client.post("/logout", data={"csrf": _csrf(app, "ada"), "pad": "x" * 1_100_000})
+        assert big.status_code == 413
+    # a user removed between the secret's check and the session: a failed login, not a server error
+    monkeypatch.setattr("recommender.web.lab.verify", lambda name, secret: (remove_user(name), True)[1])
+    with _client(app) as client:
+        assert _login(client, "bob", secrets["bob"]).status_code == 401
+
+
 def test_logins_are_throttled_per_name_and_per_client(lab):
     app, secrets = lab
     now = [0.0]

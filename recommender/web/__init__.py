@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None):
         return create_lab(settings)
     from .app import create_app as build
 
-    return build(settings or Settings())
+    return build(settings)
 
 
 def serve(
@@ -52,8 +52,6 @@ def serve(
     if users:  # each user logs in: no server token
         run(Settings(host=host, port=port, allow_hosts=names, users=True), open_browser=open_browser)
         return
-    if no_token:
-        check_bind(host, None)
     secret = None if no_token else (ServerToken(token) if token else server_token())
     check_bind(host, secret.value if secret else None)
     settings = Settings(

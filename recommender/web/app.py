@@ -143,15 +143,17 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             return paths[0]
         return service.resolve(name)
 
-    def picked_day(path: Path, text: str | None) -> date | None:
-        """The day a page asks for (YYYY-MM-DD, one of the profile's stored days), or None for the latest."""
+    def picked_day(path: Path, text: str | None, stored: list[date] | None = None) -> date | None:
+        """The day a page asks for (YYYY-MM-DD, one of the profile's stored days), or None for the latest.
+
+        `stored`: the profile's stored days when the caller has them already (else read here)."""
         if not text:
             return None
         try:
             on = date.fromisoformat(text)
         except ValueError:
             raise UsageError(f"day must be a date like 2021-04-22, not {text[:20]!r}") from None
-        if on not in service.stored_days(path):
+        if on not in (service.stored_days(path) if stored is None else stored):
             raise NotFound(f"no stored listing for {on}: pick one of the stored days")
         return on
 
@@ -168,15 +170,18 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
                 raise
             return new_page(request, "web/welcome.html", message=printable(str(error)))  # a first start: the way in
-        on = await run_in_threadpool(picked_day, path, request.query_params.get("day"))
+        text = request.query_params.get("day")
+        stored = await run_in_threadpool(service.stored_days, path) if text else None  # read once, when needed
+        on = picked_day(path, text, stored)
         day = await run_in_threadpool(service.day, path, None, on)
         if day is None:
             status_line = service.loading_status(path, on)
             context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
             return render(request, "web/loading.html", path=path, **context)
         await run_in_threadpool(day.refresh)
+        if stored is None:
+            stored = await run_in_threadpool(service.stored_days, path)
         latest = service.days.get(path)
-        stored = await run_in_threadpool(service.stored_days, path)
         latest_day = latest.day if latest else day.day
         catch_up = await run_in_threadpool(service.unseen_days, day.profile.name, stored, latest_day)
         picked = on if latest is None or latest.day != day.day else None  # forms say which day a vote is for
@@ -242,8 +247,9 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         """A job's status line for the page's poll; it only reads."""
         name = request.query_params.get("name", "")
         profile = request.query_params.get("profile")
-        path = chosen(request, profile) if name != "fetch" else None
-        on = picked_day(path, request.query_params.get("day")) if path is not None else None
+        path = await run_in_threadpool(chosen, request, profile) if name != "fetch" else None
+        picked = request.query_params.get("day")  # a picked day's check reads the profile and the store: not here
+        on = await run_in_threadpool(picked_day, path, picked) if path is not None and picked else None
         job = service.job(name, path, on)
         if job is None:
             return JSONResponse({"line": "idle", "running": False, "failed": False})

@@ -15,9 +15,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import ClientDisconnect
+
 from ..paths import as_user
 from ..users import NAME_PATTERN, Throttle, read_users, verify
-from .security import MAX_FORM, Forbidden, TooLarge, capped, check_origin, new_csrf_token, tokens_equal
+from .security import MAX_FORM, Forbidden, TooLarge, TooSlow, capped, check_origin, new_csrf_token, tokens_equal
 from .service import Settings, _Serialised
 
 Scope = MutableMapping[str, Any]
@@ -145,8 +147,8 @@ class Lab:
 
         try:
             form = await _form(scope, receive, self.csrf)
-        except (Forbidden, TooLarge) as error:
-            await _page(send, scope, 403 if isinstance(error, Forbidden) else 413, _error_html(scope, 403, str(error)))
+        except (Forbidden, TooLarge, TooSlow, ClientDisconnect) as error:
+            await _refused(scope, send, error)
             return
         name, secret = form.get("name", "").strip().lower(), form.get("secret", "")
         wanted = _safe_next(form.get("next", "/"))
@@ -157,13 +159,13 @@ class Lab:
             message = f"too many failed logins: try again in {int(wait // 60) + 1} minutes"
             await _page(send, scope, 429, _login_html(scope, self.csrf, wanted, name, message))
             return
-        if not await run_in_threadpool(verify, name, secret):
+        user = read_users().get(name) if await run_in_threadpool(verify, name, secret) else None
+        if user is None:  # a wrong secret, or a user removed since the check: the same answer
             self.by_name.failed(keys[:1])
             self.by_client.failed(keys[1:])
             await _page(send, scope, 401, _login_html(scope, self.csrf, wanted, name, "wrong name or secret"))
             return
         self.by_name.forget(keys[0])
-        user = read_users()[name]
         now = self.clock()
         for old in [k for k, s in self.sessions.items() if s.expires < now]:  # expired ones never come back
             del self.sessions[old]
@@ -176,8 +178,8 @@ class Lab:
         app = self.app_of(session.user)
         try:
             await _form(scope, receive, app.state.csrf)  # the user's own pages carry their app's token
-        except (Forbidden, TooLarge) as error:
-            await _page(send, scope, 403, _error_html(scope, 403, str(error)))
+        except (Forbidden, TooLarge, TooSlow, ClientDisconnect) as error:
+            await _refused(scope, send, error)
             return
         self.sessions.pop(_cookie(scope, SESSION_COOKIE) or "", None)
         await _redirect(send, "/login", f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
@@ -241,6 +243,15 @@ async def _form(scope: Scope, receive: Any, csrf: str) -> dict[str, str]:
     if not tokens_equal(fields.get("csrf"), csrf):
         raise Forbidden("refused: the form's security token is missing or stale; reload the page and try again")
     return fields
+
+
+async def _refused(scope: Scope, send: Any, error: Exception) -> None:
+    """A login or logout form refused: the status each refusal has on a user's pages too."""
+    if isinstance(error, ClientDisconnect):  # nobody reads the answer, and nothing is logged
+        await _page(send, scope, 400, b"")
+        return
+    status = 413 if isinstance(error, TooLarge) else 408 if isinstance(error, TooSlow) else 403
+    await _page(send, scope, status, _error_html(scope, status, str(error)))
 
 
 def _nonce(scope: Scope) -> str:
