@@ -148,11 +148,13 @@ def read_vote_token(
 
 
 def is_signed(token: str) -> bool:
-    """True when a vote token carries this home's signature, whatever its age: a server lets such a link in."""
+    """True when a vote token carries this home's signature, whatever its age: a server lets such a link in.
+
+    It only reads: a home that never signed a link has no secret, and a stranger's token does not make one."""
     match = _TOKEN.fullmatch(token.strip()) if isinstance(token, str) else None
     payload = _unb64(match.group(1)) if match else None
     mac = _unb64(match.group(2)) if match else None
-    if payload is None or mac is None:
+    if payload is None or mac is None or not secret_path().is_file():  # no secret, no link signed here: none made
         return False
     try:
         return hmac.compare_digest(mac, _mac(link_secret(), payload))

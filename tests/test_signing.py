@@ -198,3 +198,12 @@ def test_a_nul_in_a_profile_or_paper_is_refused_when_signing_and_when_reading():
     for version, profile, arxiv_id in cases:  # version 1 links carry the profile's path
         token = signed("\x1f".join((version, "like", "20210422", arxiv_id, profile)))
         assert _refused(token) == "invalid vote link: it names a profile or paper with a NUL character"
+
+
+def test_checking_a_stranger_s_token_makes_no_secret(tmp_path, monkeypatch):
+    from recommender.signing import is_signed
+
+    token = vote_token("sr", "2104.10642", "like")  # signed in another home
+    monkeypatch.setenv("PAPERREC_HOME", str(tmp_path / "fresh"))
+    assert not secret_path().exists()
+    assert not is_signed(token) and not secret_path().exists()  # read only: no secret made for a stranger
