@@ -137,7 +137,8 @@ class Service:
                     from ..embed import open_embedder
 
                     self._base = open_embedder(progress=False)
-                self._base.encoder = _Serialised(self._base.encoder)
+                if not isinstance(self._base.encoder, _Serialised):  # a lab's shared model is serialised already
+                    self._base.encoder = _Serialised(self._base.encoder)
                 self._base.on_progress = self._report
                 self._local.embedder = self._base
                 return self._base
