@@ -1133,8 +1133,8 @@ def profile_new(
 
         if report.notice:  # a bioRxiv or medRxiv category paperrec does not know
             typer.echo(report.notice, err=True)
-        if not report.profile.categories and not report.profile.sources:
-            typer.echo(no_categories_line(report.profile.name), err=True)
+        for line in filter(None, [no_categories_line(report.profile)]):
+            typer.echo(line, err=True)
         typer.echo(f"created profile {name!r}: {report.path}", err=True)
 
 

@@ -580,3 +580,7 @@ def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_js
     assert created.exit_code == 0 and "plain follows no arXiv category yet" in created.stderr
     spaced = invoke("profile", "new", "my lab", "--from", str(liked_jsonl))
     assert "'paperrec profile import 'my lab' -c cs.CV'" in spaced.stderr
+    # a profile that follows other sources has something to fetch: no warning, from a file or without
+    for name, files in (("neuro", ["--from", str(liked_jsonl)]), ("neuro2", [])):
+        sourced = invoke("profile", "new", name, "--source", "biorxiv:neuroscience", "--offline", *files)
+        assert sourced.exit_code == 0 and "follows no arXiv category" not in sourced.stderr, sourced.stderr

@@ -487,16 +487,19 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         lines += [f"  {what}: {why}" for what, why in report.skipped[:20]]
         if len(report.skipped) > 20:
             lines.append(f"  ... and {len(report.skipped) - 20} more")
-    if not report.profile.categories:
-        lines.append(no_categories_line(name))
+    lines += filter(None, [no_categories_line(report.profile)])
     lines.append(f"profile saved: {report.path}")
     return lines
 
 
-def no_categories_line(name: str) -> str:
-    """The warning for a profile that follows no arXiv category, naming the two ways to set them."""
+def no_categories_line(profile: Profile) -> str | None:
+    """The warning for a profile that follows nothing (no arXiv category, no other source), naming the two ways to
+    set categories; None when it follows something."""
     import shlex
 
+    if profile.categories or profile.sources:
+        return None
+    name = profile.name
     return (
         f"{name} follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them with "
         f"'paperrec profile import {shlex.quote(name)} -c cs.CV' or on the Profile page of 'paperrec serve'"

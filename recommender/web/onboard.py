@@ -118,6 +118,6 @@ def create_from_upload(wanted: NewProfile, upload: tuple[str, IO[bytes]] | None,
         if files:
             lines = [line.replace(folder + os.sep, "") for line in report_lines(report)]
         else:
-            warning = [] if report.profile.categories else [no_categories_line(report.profile.name)]
-            lines = [*warning, f"created profile {report.profile.name!r}: {report.path}"]
+            warning = no_categories_line(report.profile)
+            lines = [*filter(None, [warning]), f"created profile {report.profile.name!r}: {report.path}"]
     return Created(report, tuple(printable(line) for line in lines), path)
