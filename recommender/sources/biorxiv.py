@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, doi_id
-from .daily import fetch_keyed, latest_posting_day
+from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
-from .http import PoliteClient, for_source
+from .http import PoliteClient
 
 API_URL = "https://api.biorxiv.org/details"
 HOSTS = frozenset({"api.biorxiv.org"})
@@ -277,9 +277,10 @@ def fetch_server(
         server.label,
         categories,
         day,
-        latest=latest_posting_day(now),
         fetch_one=one,
-        make_client=lambda: for_source(server.label, HOSTS, MIN_INTERVAL),
+        hosts=HOSTS,
+        min_interval=MIN_INTERVAL,
+        now=now,
         client=client,
         offline=offline,
         store=store,

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..paths import listings_dir
 from ..schema import Listing, PaperrecError
 from . import merge_listings
-from .http import PoliteClient
+from .http import PoliteClient, for_source
 from .store import latest_day, read_day, write_day
 
 # fetch_one(client, key, day) -> the listing of one key on one day, straight from the network
@@ -29,19 +29,21 @@ def fetch_keyed(
     keys: Sequence[str],
     day: date | None,
     *,
-    latest: date,
+    hosts: frozenset[str],
+    min_interval: float,
     fetch_one: FetchOne,
-    make_client: Callable[[], PoliteClient],
+    now: datetime | None = None,
     client: PoliteClient | None = None,
     offline: bool = False,
     store: Path | None = None,
 ) -> tuple[Listing, str | None]:
-    """The listing of `keys` on `day` (None: `latest`, the newest complete day), and a notice or None.
+    """The listing of `keys` on `day` (None: the newest complete day, yesterday in UTC), and a notice or None.
 
     Each (key, day) is fetched once and kept under `store` (default: listings_dir()). A day after `latest` is still
     being posted: it is fetched but not kept. An empty day is not kept either (it may be a glitch). `offline` reads
     only what is stored (None: the newest day stored for any key) and never touches the network.
     """
+    latest = latest_posting_day(now)
     root = Path(store) if store is not None else listings_dir()
     specs = [f"{kind}:{key}" for key in keys]
     if offline:
@@ -61,7 +63,7 @@ def fetch_keyed(
                 listings.append(stored_listing)
                 continue
             if client is None:
-                client = stack.enter_context(make_client())
+                client = stack.enter_context(for_source(label, hosts, min_interval))
                 stack.enter_context(client.fetching())
             fetched = fetch_one(client, key, target)
             if fetched.papers and target <= latest:

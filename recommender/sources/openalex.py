@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
-from .daily import fetch_keyed, latest_posting_day
+from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
-from .http import PoliteClient, for_source
+from .http import PoliteClient
 
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
@@ -136,9 +136,10 @@ def fetch_listing(
         "OpenAlex",
         journals,
         day,
-        latest=latest_posting_day(now),
         fetch_one=lambda client, journal, on: fetch_day(client, journal, on, base_url=base_url),
-        make_client=lambda: for_source("OpenAlex", HOSTS, MIN_INTERVAL),
+        hosts=HOSTS,
+        min_interval=MIN_INTERVAL,
+        now=now,
         client=client,
         offline=offline,
         store=store,

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, UsageError, openreview_id
-from .daily import fetch_keyed, latest_posting_day
+from .daily import fetch_keyed
 from .guard import answer_object, scrubbed
-from .http import PoliteClient, for_source
+from .http import PoliteClient
 
 API_URL = "https://api2.openreview.net/notes"
 HOSTS = frozenset({"api2.openreview.net"})
@@ -137,9 +137,10 @@ def fetch_listing(
         "OpenReview",
         venues,
         day,
-        latest=latest_posting_day(now),
         fetch_one=lambda client, venue, on: fetch_day(client, venue, on, base_url=base_url),
-        make_client=lambda: for_source("OpenReview", HOSTS, MIN_INTERVAL),
+        hosts=HOSTS,
+        min_interval=MIN_INTERVAL,
+        now=now,
         client=client,
         offline=offline,
         store=store,
