@@ -306,12 +306,17 @@ def main() -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--gap", type=int, default=0, help="profile gap in days (an aged library)")
     parser.add_argument("--fresh-profiles", action="store_true", help="the gap's pairs, with fresh profiles")
+    parser.add_argument("--library", action="store_true", help="profiles also hold list papers in no listing, titles")
+    parser.add_argument("--titles-only", action="store_true", help="profile papers by their titles alone")
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--halves", action="store_true", help="compare the hybrid with its halves instead")
     parser.add_argument("--list", action="append", dest="lists", help="only this list (repeat); default: all")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
+    if args.titles_only:  # every like as a library without abstracts holds it
+        built = bench.profile
+        bench.profile = lambda *a, **k: tuple(replace(p, abstract="") for p in built(*a, **k))  # type: ignore[method-assign]
     result = evaluate(
         bench,
         negative_policies(bench) if args.negatives else halves() if args.halves else scorers(),
@@ -321,6 +326,7 @@ def main() -> int:
         limit=args.limit,
         profile_gap_days=args.gap,
         fresh_profiles=args.fresh_profiles,
+        library=args.library,
         progress=sys.stderr.isatty(),
     )
     lines = [result.format_table(baseline="hybrid (default)")]
@@ -351,7 +357,9 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"aging_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}{'_negatives' if args.negatives else ''}"
+    stem = f"aging{'_library' if args.library else ''}_gap{args.gap}{'_fresh' if args.fresh_profiles else ''}"
+    stem += "_negatives" if args.negatives else ""
+    stem += "_titles" if args.titles_only else ""
     stem += "_halves" if args.halves else ""
     stem += f"_days{args.days}" + ("_lists" + str(len(args.lists)) if args.lists else "")
     (args.out / f"{stem}.txt").write_text(text)

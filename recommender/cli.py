@@ -811,6 +811,13 @@ def evaluate(
             "--fresh-profiles", help="Keep the pairs that --profile-gap-days chose but score fresh profiles (paired)."
         ),
     ] = False,
+    library_titles: Annotated[
+        bool,
+        typer.Option(
+            "--library-titles",
+            help="Profiles also hold the list papers in no listing, by title, from the month after their id's month.",
+        ),
+    ] = False,
     *,
     settings: ModelSettings,
 ) -> None:
@@ -827,8 +834,8 @@ def evaluate(
         raise UsageError("give either --bench FOLDER or --profile P")
     if bench is None and (cold_start or active is not None):
         raise UsageError("--cold-start and --active replay a bench: give --bench FOLDER")
-    if bench is None and (profile_gap_days or fresh_profiles):
-        raise UsageError("--profile-gap-days and --fresh-profiles replay a bench: give --bench FOLDER")
+    if bench is None and (profile_gap_days or fresh_profiles or library_titles):
+        raise UsageError("--profile-gap-days, --fresh-profiles and --library-titles replay a bench: give --bench DIR")
     if cold_start and active is not None:
         raise UsageError("give --cold-start or --active, not both")
     if days < 1:
@@ -855,6 +862,7 @@ def evaluate(
             active=active,
             profile_gap_days=profile_gap_days,
             fresh_profiles=fresh_profiles,
+            library=library_titles,
         )
         typer.echo(result.format_table(baseline=baseline))
         typer.echo(result.summary_line(baseline))

@@ -59,8 +59,13 @@ def record(day: int, n: int, category: str) -> dict:
             "category": category, "kind": "new", "primary": category}  # fmt: skip
 
 
-def write_bench(root: Path) -> Path:
-    """Eight days in two category folders (40 papers a day, 20 on SMALL_DAY), lists alpha and beta."""
+# Titled alpha papers in no listing (an imported library): id month 2024-10 or 2024-11, known from the month after.
+LIBRARY = {f"24{10 + n % 2}.{n:05d}": f"Promptable segmentation of masks, part {n}" for n in range(6)}
+
+
+def write_bench(root: Path, library: bool = False) -> Path:
+    """Eight days in two category folders (40 papers a day, 20 on SMALL_DAY), lists alpha and beta; with `library`,
+    alpha also names the LIBRARY papers by title (and one untitled and one listed paper with a title)."""
     for d, day in enumerate(DAYS):
         rows: dict[str, list[dict]] = {"cs.CV": [], "cs.CL": []}
         for n in range(20 if d == SMALL_DAY else 40):
@@ -75,7 +80,11 @@ def write_bench(root: Path) -> Path:
     (root / "lists").mkdir(parents=True)
     for name, spec in (("alpha", ALPHA), ("beta", BETA)):
         ids = [paper_id(d, n) for d, numbers in spec.items() for n in numbers] + ["2401.00001v2"]  # unlisted
-        (root / "lists" / f"{name}.jsonl").write_text("".join(json.dumps({"id": i}) + "\n" for i in ids))
+        rows = [{"id": i} for i in ids]
+        if library and name == "alpha":
+            rows += [{"id": i, "title": t, "title_source": "list"} for i, t in LIBRARY.items()]
+            rows += [{"id": "2409.00009", "title": "   "}, {"id": paper_id(0, 1), "title": "A guessed title"}]
+        (root / "lists" / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (root / "lists" / "SOURCES.md").write_text("not a list\n")
     return root
 
@@ -644,6 +653,58 @@ def test_cli_evaluate_profile_gap(tmp_path, fake_model):
         assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.output
     backtest_gap = runner.invoke(app, ["evaluate", "--profile", "p", "--profile-gap-days", "30"])
     assert backtest_gap.exit_code == 2 and "give --bench" in backtest_gap.stderr
+
+
+def test_library_titles_join_profiles_from_the_month_after_their_id(tmp_path, embedder):
+    bench = load_bench(write_bench(tmp_path / "lib", library=True))
+    # Only titled list papers in no listing: the untitled one, and a listed one with a title, are not library papers.
+    assert sorted(bench.library) == sorted(LIBRARY)
+    first = bench.library["2410.00000"]
+    assert (first.title, first.abstract, first.date) == (LIBRARY["2410.00000"], "", date(2024, 11, 1))
+    assert bench.library["2411.00001"].date == date(2024, 12, 1)
+    assert bench.list_papers[paper_id(0, 1)].title.startswith("Segmentation masks")
+    # Without `library` nothing changes; with it, the library papers come first (they are older), oldest first.
+    assert bench.profile("alpha", DAYS[7]) == load_bench(write_bench(tmp_path / "plain")).profile("alpha", DAYS[7])
+    both = bench.profile("alpha", DAYS[7], library=True)
+    assert ids_of(both[:6]) == sorted(LIBRARY, key=lambda i: (bench.library[i].date, i))
+    assert ids_of(both[6:]) == ids_of(bench.profile("alpha", DAYS[7]))
+    # A gap past every listing day leaves the library alone, and days stay eligible by it.
+    aged = bench.profile("alpha", DAYS[7], gap_days=20, library=True)
+    assert ids_of(aged) == ids_of(both[:6]) and bench.profile("alpha", DAYS[7], gap_days=20) == ()
+    gap = (DAYS[7] - date(2024, 12, 1)).days  # the 2024-11 papers are known from 2024-12-01, the 2024-10 ones before
+    assert len(bench.profile("alpha", DAYS[7], gap_days=gap, library=True)) == 6
+    assert len(bench.profile("alpha", DAYS[7], gap_days=gap + 1, library=True)) == 3
+    assert bench.eligible_days("alpha", gap_days=20) == [] and bench.eligible_days("alpha", gap_days=20, library=True)
+    for gap in (0, 3, 20, 40):
+        expected = [
+            day
+            for day in DAYS
+            if bench.positives("alpha", day)
+            and len(bench.day_ids[day]) >= 30
+            and len(bench.profile("alpha", day, gap_days=gap, library=True)) >= 5
+        ]
+        assert bench.eligible_days("alpha", gap_days=gap, library=True) == expected, gap
+    seen: dict = {}
+    result = evaluate(bench, {"c": profile_recorder(seen)}, embedder, progress=False, profile_gap_days=20, library=True)
+    assert result.lists == ["alpha"] and result.protocol["library_titles"] is True
+    assert all(v == ids_of(both[:6]) for v in seen.values())
+    assert "library titles: profiles also hold the list papers in no listing" in result.format_table(n_resamples=20)
+
+
+def test_cli_evaluate_library_titles(tmp_path, fake_model):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    root = write_bench(tmp_path / "bench", library=True)
+    runner = CliRunner()
+    found = runner.invoke(
+        app, ["evaluate", "--bench", str(root), "-s", "centroid", "--profile-gap-days", "20", "--library-titles"]
+    )
+    assert found.exit_code == 0, found.output
+    assert "library titles" in found.stdout and "(1): beta" in found.stdout
+    alone = runner.invoke(app, ["evaluate", "--profile", "p", "--library-titles"])
+    assert alone.exit_code == 2 and "give --bench" in alone.stderr
 
 
 def test_real_bench_aged_profiles():

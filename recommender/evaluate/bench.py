@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..embed import CachedEmbedder
+from ..profile import id_month
 from ..schema import Paper, PaperrecError, UsageError, split_arxiv_id
 from ..sources import iter_json_records, paper_from_record, read_listing
 from ..sources.store import iter_stored
@@ -72,6 +73,7 @@ class Bench:
     day_ids: dict[date, frozenset[str]]  # candidates(day) as ids
     list_papers: dict[str, Paper]  # listed papers that are in some list, from their first-seen row
     files: dict[date, tuple[Path, ...]] = field(repr=False)
+    library: dict[str, Paper] = field(default_factory=dict)  # list papers in no listing: titles only, see known()
     _cache: OrderedDict[date, tuple[Paper, ...]] = field(default_factory=OrderedDict, repr=False)
     _meta: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] | None = field(default=None, repr=False)
 
@@ -119,17 +121,27 @@ class Bench:
         """Ids of the day's candidates that are in the list."""
         return self.day_ids.get(day, frozenset()) & self.lists[name]
 
-    def profile(self, name: str, day: date, max_papers: int = MAX_PROFILE, *, gap_days: int = 0) -> tuple[Paper, ...]:
-        """List papers first seen at least gap_days before the day (not listed on it): the newest max_papers, oldest
-        first. Gap 0 and gap 1 are the same profile: every paper first seen before the day."""
+    def known(self, name: str, library: bool = False) -> dict[str, date]:
+        """The day from which each of a list's papers may be in a profile: the day it was first seen in a listing.
+        With `library`, also the list's titled papers in no listing, from the first day after their id's month
+        (the bench README's optional id-month rule: an imported library, titles only)."""
+        known = {i: self.first_seen[i] for i in self.lists[name] if i in self.first_seen}
+        if library:
+            known.update((i, self.library[i].date) for i in self.lists[name] if i in self.library)  # type: ignore[misc]
+        return known
+
+    def profile(
+        self, name: str, day: date, max_papers: int = MAX_PROFILE, *, gap_days: int = 0, library: bool = False
+    ) -> tuple[Paper, ...]:
+        """List papers known at least gap_days before the day (not listed on it): the newest max_papers, oldest
+        first. Gap 0 and gap 1 are the same profile: every paper known before the day."""
         latest = _latest_profile_day(day, gap_days)
         today = self.day_ids.get(day, frozenset())
-        known = [
-            i for i in self.lists[name] if i in self.first_seen and self.first_seen[i] <= latest and i not in today
-        ]
-        known.sort(key=lambda i: (-self.first_seen[i].toordinal(), i))
-        kept = sorted(known[:max_papers], key=lambda i: (self.first_seen[i], i))
-        return tuple(self.with_meta(self.list_papers[i]) for i in kept)
+        known = self.known(name, library)
+        ids = [i for i, since in known.items() if since <= latest and i not in today]
+        ids.sort(key=lambda i: (-known[i].toordinal(), i))
+        kept = sorted(ids[:max_papers], key=lambda i: (known[i], i))
+        return tuple(self.with_meta(self.list_papers[i]) if i in self.list_papers else self.library[i] for i in kept)
 
     def history(self, day: date, n_days: int = HISTORY_DAYS) -> tuple[Paper, ...]:
         """Papers of the n listing days before the day (deduplicated, none of the day's own), sorted by id."""
@@ -150,11 +162,12 @@ class Bench:
         min_profile: int = MIN_PROFILE,
         min_candidates: int = MIN_CANDIDATES,
         gap_days: int = 0,
+        library: bool = False,
     ) -> list[date]:
-        """Days with at least min_positives positives, min_profile profile papers (first seen at least gap_days
-        before the day) and min_candidates candidates."""
-        ids = self.lists[name]
-        seen_days = sorted(self.first_seen[i] for i in ids if i in self.first_seen)
+        """Days with at least min_positives positives, min_profile profile papers (known at least gap_days before
+        the day) and min_candidates candidates."""
+        known = self.known(name, library)
+        seen_days = sorted(known.values())
         eligible = []
         for day in self.days:
             positives = self.positives(name, day)
@@ -162,7 +175,7 @@ class Bench:
                 continue
             # Profile size without building it: list papers seen early enough, less those listed again today.
             latest = _latest_profile_day(day, gap_days)
-            repeated = sum(1 for i in positives if self.first_seen[i] <= latest)
+            repeated = sum(1 for i in positives if known[i] <= latest)
             if bisect_right(seen_days, latest) - repeated >= min_profile:
                 eligible.append(day)
         return eligible
@@ -176,16 +189,20 @@ class Bench:
         min_profile: int = MIN_PROFILE,
         min_candidates: int = MIN_CANDIDATES,
         gap_days: int = 0,
+        library: bool = False,
     ) -> list[tuple[str, date]]:
-        """(list, day) pairs: `days` evenly spaced eligible days per list (eligible with profiles aged gap_days);
-        `limit` keeps that many, lists in turn."""
+        """(list, day) pairs: `days` evenly spaced eligible days per list (eligible with profiles aged gap_days,
+        library papers counted with `library`); `limit` keeps that many, lists in turn."""
         names = sorted(self.lists) if lists is None else list(lists)
         unknown = [n for n in names if n not in self.lists]
         if unknown:
             raise UsageError(f"unknown list {', '.join(unknown)}: choose from {', '.join(sorted(self.lists))}")
         chosen = {
             n: evenly_spaced(
-                self.eligible_days(n, min_profile=min_profile, min_candidates=min_candidates, gap_days=gap_days), days
+                self.eligible_days(
+                    n, min_profile=min_profile, min_candidates=min_candidates, gap_days=gap_days, library=library
+                ),
+                days,
             )
             for n in names
         }
@@ -197,14 +214,24 @@ class Bench:
         return pairs
 
 
-def _read_list(path: Path) -> frozenset[str]:
-    """The arXiv ids (without version) of one list file; entries without a valid id are skipped."""
-    ids = set()
+def _read_list(path: Path) -> dict[str, str]:
+    """The arXiv ids (without version) of one list file with their titles ('' when absent); entries without a
+    valid id are skipped."""
+    titles: dict[str, str] = {}
     for _, record in iter_json_records(path):
         split = split_arxiv_id(str(record.get("id") or ""))
         if split:
-            ids.add(split[0])
-    return frozenset(ids)
+            title = record.get("title")
+            titles[split[0]] = titles.get(split[0]) or (" ".join(title.split()) if isinstance(title, str) else "")
+    return titles
+
+
+def _library_paper(arxiv_id: str, title: str) -> Paper | None:
+    """A list paper in no listing as an imported library holds it: its title, known from the month after its id's."""
+    month = id_month(arxiv_id)
+    if month is None or not title:
+        return None
+    return Paper(arxiv_id=arxiv_id, title=title, date=(month + timedelta(days=31)).replace(day=1))
 
 
 def load_bench(bench_dir: Path | str) -> Bench:
@@ -212,7 +239,8 @@ def load_bench(bench_dir: Path | str) -> Bench:
     root = Path(bench_dir)
     if not (root / "listings").is_dir() or not (root / "lists").is_dir():
         raise PaperrecError(f"{root}: not a bench folder (expected listings/ and lists/ inside)")
-    lists = {path.stem: _read_list(path) for path in sorted((root / "lists").glob("*.jsonl"))}
+    titles = {path.stem: _read_list(path) for path in sorted((root / "lists").glob("*.jsonl"))}
+    lists = {name: frozenset(found) for name, found in titles.items()}
     wanted = frozenset().union(*lists.values())
     files: dict[date, list[Path]] = defaultdict(list)
     for stored in iter_stored(root / "listings"):
@@ -235,6 +263,12 @@ def load_bench(bench_dir: Path | str) -> Bench:
                         list_papers[paper_id] = paper_from_record(record, where)
     if not files:
         raise PaperrecError(f"{root}/listings: no <category>/<YYYY-MM-DD>.jsonl files")
+    library = {
+        i: paper
+        for found in titles.values()
+        for i, title in found.items()
+        if i not in first_seen and (paper := _library_paper(i, title)) is not None
+    }
     return Bench(
         root=root,
         days=tuple(sorted(files)),
@@ -243,6 +277,7 @@ def load_bench(bench_dir: Path | str) -> Bench:
         day_ids={d: frozenset(ids) for d, ids in day_ids.items()},
         list_papers=list_papers,
         files={d: tuple(paths) for d, paths in files.items()},
+        library=library,
     )
 
 
@@ -256,10 +291,11 @@ def make_case(
     history_days: int = HISTORY_DAYS,
     max_negatives: int = MAX_NEGATIVES,
     profile_gap_days: int = 0,
+    library: bool = False,
 ) -> EvalCase:
     """Build the EvalCase of one (list, day) pair; history (<= max_negatives sampled) is embedded when first read."""
     candidates = bench.candidates(day)
-    profile = bench.profile(name, day, max_profile, gap_days=profile_gap_days)
+    profile = bench.profile(name, day, max_profile, gap_days=profile_gap_days, library=library)
     candidate_vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     dim = candidate_vectors.shape[1]
 
@@ -298,15 +334,17 @@ def evaluate(
     progress: bool = True,
     profile_gap_days: int = 0,
     fresh_profiles: bool = False,
+    library: bool = False,
 ) -> EvaluationResult:
     """Run every scorer on the bench's (list, day) pairs and collect one metric row per (scorer, pair).
 
     `profile_gap_days`: profiles hold only list papers first seen at least that many days before the day, and days
-    are eligible by that profile. `fresh_profiles`: the same pairs, each with its fresh profile (gap 0)."""
+    are eligible by that profile. `fresh_profiles`: the same pairs, each with its fresh profile (gap 0).
+    `library`: profiles also hold the list's papers in no listing, titles only (Bench.known)."""
     _check_gap(profile_gap_days, fresh_profiles)
     if not scorers:
         raise UsageError("no scorer to evaluate")
-    pairs = bench.pairs(days, lists=lists, limit=limit, gap_days=profile_gap_days)
+    pairs = bench.pairs(days, lists=lists, limit=limit, gap_days=profile_gap_days, library=library)
     if not pairs:
         aged = f" with profiles aged at least {profile_gap_days} days" if profile_gap_days else ""
         raise PaperrecError(f"{bench.root}: no eligible (list, day) pair{aged}")
@@ -317,7 +355,14 @@ def evaluate(
     calibration: dict[str, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
     for name, day in tqdm(pairs, desc="evaluating", unit="pair", file=sys.stderr, disable=not progress):
         case = make_case(
-            bench, name, day, embedder, max_profile=max_profile, history_days=history_days, profile_gap_days=built_gap
+            bench,
+            name,
+            day,
+            embedder,
+            max_profile=max_profile,
+            history_days=history_days,
+            profile_gap_days=built_gap,
+            library=library,
         )
         for scorer_name, scorer in scorers.items():
             scores, matches = aligned_scores(scorer(case), case)
@@ -349,10 +394,11 @@ def evaluate(
         "negatives": "the day's other papers, as rank",
         "pair_gap_days": profile_gap_days,  # the profile gap that made days eligible and chose the pairs
         "profile_gap_days": built_gap,  # the profile gap the scored profiles were built with
+        "library_titles": library,  # profiles also hold list papers in no listing, titles only
         "lists_without_pairs": [
             n
             for n in (sorted(bench.lists) if lists is None else list(lists))
-            if not bench.eligible_days(n, gap_days=profile_gap_days)
+            if not bench.eligible_days(n, gap_days=profile_gap_days, library=library)
         ],
     }
     joined = {k: (np.concatenate([m for m, _ in v]), np.concatenate([y for _, y in v])) for k, v in calibration.items()}
@@ -372,12 +418,15 @@ def evaluate_bench(
     active: int | None = None,
     profile_gap_days: int = 0,
     fresh_profiles: bool = False,
+    library: bool = False,
 ) -> EvaluationResult:
     """Replay a bench folder for strategies (default: all) through score_listing, as `rank` runs them, and collect
     their metrics per (list, day) pair. `cold_start`: the default strategy and the centroid on profiles of an
     interest sentence and of 1, 3, 5, 10 likes; `active`: that many suggested ratings against as many random ones.
     `profile_gap_days`: aged profiles, only list papers first seen at least that many days before the day (days are
-    eligible by them); `fresh_profiles`: the pairs that gap chose, with fresh profiles (a paired comparison)."""
+    eligible by them); `fresh_profiles`: the pairs that gap chose, with fresh profiles (a paired comparison);
+    `library`: profiles also hold the list's papers that are in no listing, titles only, from the month after their
+    id's month (an imported library: with a gap, likes from before the bench's days)."""
     _check_gap(profile_gap_days, fresh_profiles)
     bench = load_bench(bench_dir)
     if cold_start:
@@ -398,4 +447,5 @@ def evaluate_bench(
         progress=progress,
         profile_gap_days=profile_gap_days,
         fresh_profiles=fresh_profiles,
+        library=library,
     )

@@ -150,6 +150,11 @@ class EvaluationResult:
             lines = [f"profile gap {built} days: profiles hold the list papers {held}; days are eligible by them"]
         else:
             lines = [f"profile gap {chosen} days chose the pairs; their profiles are built with a gap of {built} days"]
+        if self.protocol.get("library_titles"):
+            lines.append(
+                "library titles: profiles also hold the list papers in no listing, by title alone, "
+                "from the month after their id's month"
+            )
         missing = self.protocol.get("lists_without_pairs") or []
         if missing:
             lines.append(

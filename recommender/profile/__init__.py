@@ -1,7 +1,7 @@
 """Profiles: the model (model.py), the one editor of profile files (edit.py), library imports (library.py), and how
 old the likes are (age.py)."""
 
-from .age import LikesAge, likes_age
+from .age import LikesAge, id_month, likes_age
 from .edit import (
     Change,
     Edited,
@@ -86,6 +86,7 @@ __all__ = [
     "create_profile_file",
     "dislike",
     "edit_profile",
+    "id_month",
     "import_into_profile",
     "import_library",
     "import_papers",

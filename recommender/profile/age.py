@@ -48,18 +48,22 @@ class LikesAge:
         )
 
 
-def paper_date(entry: ProfilePaper) -> date:
-    """The month a paper's arXiv id names (its first day), else the day it was added to the profile."""
-    arxiv_id = entry.paper.arxiv_id
+def id_month(arxiv_id: str) -> date | None:
+    """The first day of the month an arXiv id names (2104.10642: 2021-04-01), None for any other id."""
     found = _NEW_STYLE.match(arxiv_id)
     century = 2000
     if found is None:
         found = _OLD_STYLE.match(arxiv_id)
         if found is not None and int(found.group(1)) >= _FIRST_OLD_YEAR:
             century = 1900
-    if found is not None and 1 <= int(found.group(2)) <= 12:
-        return date(century + int(found.group(1)), int(found.group(2)), 1)
-    return entry.added
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        return None
+    return date(century + int(found.group(1)), int(found.group(2)), 1)
+
+
+def paper_date(entry: ProfilePaper) -> date:
+    """The month a paper's arXiv id names (its first day), else the day it was added to the profile."""
+    return id_month(entry.paper.arxiv_id) or entry.added
 
 
 def likes_age(profile: Profile, day: date) -> LikesAge:
