@@ -1,13 +1,20 @@
 """Aged libraries on the bench: the default against similarity and the baselines when the likes are old.
 
     PAPERREC_HOME=... python benchmarks/aging_study.py --bench ../shared/bench --days 6 --gap 180 [--fresh-profiles]
+        [--library] [--titles-only] [--halves | --negatives]
 
 `--gap N` builds each pair's profile from the list's papers first seen at least N days before the day (an
 imported library kept for years); `--fresh-profiles` scores the pairs that gap chose with their fresh profiles, so
-aged and fresh compare on the same pairs. Each pair is fitted once through score_listing (the default hybrid, as
+aged and fresh compare on the same pairs. `--library` adds the list's papers that are in no listing, by title alone,
+from the month after their id's month (`evaluate --library-titles`): with a gap of 540 days the likes are about two
+years older than the day. `--titles-only` drops every profile paper's abstract (a library exported without them).
+Each pair is fitted once through score_listing (the default hybrid, as
 `rank` runs it); the other scorers reuse that fit's inputs:
-  centroid, knn, tfidf, tfidf-svm   the baselines (tfidf-svm: arxiv-sanity's linear SVM on TF-IDF)
+  centroid, knn, tfidf, tfidf-svm   the baselines (tfidf-svm: arxiv-sanity's linear SVM on TF-IDF, trained on
+                                     the day's papers as listed)
   hybrid (default)                   the product's learned models
+  hybrid, negatives as listed        the hybrid trained against the day's papers with their abstracts whatever form
+                                     the likes have (before negatives matched the likes' form: rank/negatives.py)
   similarity                         z(knn) + z(tfidf): the hybrid's fallback when it has too little to learn from
   hybrid + similarity                z(hybrid) + z(similarity), always
   guard X -> Y                       the hybrid, or Y when the likes are old by rule X (few recent: fewer than 5
@@ -86,6 +93,12 @@ def sampled(papers: list, case: EvalCase, salt: str = "") -> list:
     return [papers[i] for i in sorted(rng.choice(len(papers), MAX_NEGATIVES, replace=False))]
 
 
+def as_listed(inp: ScoringInput) -> ScoringInput:
+    """The input with the day's papers as negatives just as they are listed (with their abstracts, whatever form the
+    likes have): the product before it matched the likes' form, and arxiv-sanity's SVM as it trains."""
+    return replace(inp, negatives=inp.candidates, negative_texts=list(inp.candidate_texts), ranker=None)
+
+
 def scorers() -> dict:
     """Scorers sharing one default fit per pair."""
     default = strategy_scorer("hybrid")
@@ -102,10 +115,11 @@ def scorers() -> dict:
                 "centroid": centroid(inp),
                 "knn": knn(inp),
                 "tfidf": tfidf(inp),
-                "tfidf-svm": tfidf_svm(inp),
+                "tfidf-svm": tfidf_svm(as_listed(inp)),
                 "similarity": similarity,
                 "hybrid": learned,
                 "hybrid + similarity": zscore(learned) + zscore(similarity),
+                "hybrid, negatives as listed": hybrid_scores(as_listed(inp))[0],
                 **{rule: np.array([test(case, inp)]) for rule, test in RULES.items()},
             },
         )
@@ -124,6 +138,7 @@ def scorers() -> dict:
     chosen["hybrid (default)"] = plain("hybrid")
     chosen["similarity"] = plain("similarity")
     chosen["hybrid + similarity"] = plain("hybrid + similarity")
+    chosen["hybrid, negatives as listed"] = plain("hybrid, negatives as listed")
     for rule in RULES:
         for fallback in ("similarity", "hybrid + similarity"):
             chosen[f"guard {rule} -> {fallback}"] = guarded(rule, fallback)
@@ -162,7 +177,7 @@ def halves() -> dict:
     def parts(case: EvalCase) -> dict[str, np.ndarray]:
         scored = default(case)
         inp = scored.inputs
-        row = {name: tfidf_svm(inp) if name == "tfidf-svm" else centroid(inp) for name in ("centroid", "tfidf-svm")}
+        row = {"centroid": centroid(inp), "tfidf-svm": tfidf_svm(as_listed(inp))}
         row["hybrid (default)"] = np.asarray(scored.scores, dtype=np.float64)
         ranker = inp.ranker or fit_hybrid(inp)
         held = held_out_margins(inp) if ranker is not None else None
@@ -282,7 +297,7 @@ def negative_policies(bench) -> dict:
         return {
             "centroid": centroid(inp),
             "tfidf": tfidf(inp),
-            "tfidf-svm": tfidf_svm(inp),
+            "tfidf-svm": tfidf_svm(as_listed(inp)),
             "tfidf-svm, earlier days": tfidf_svm(before),
             "hybrid (default)": np.asarray(scored.scores, dtype=np.float64),
             "hybrid, earlier days": hybrid_scores(before)[0],

@@ -44,7 +44,7 @@ def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[
     return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
 
 
-FORMAT = 3  # bump when what is fitted changes, so stored models are refitted
+FORMAT = 4  # bump when what is fitted changes, so stored models are refitted
 
 
 class HybridRanker:

@@ -19,6 +19,7 @@ from ..sources.merge import match_keys
 from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
+from .negatives import form_matched
 from .options import RankOptions, options_from
 from .registry import get_strategy
 from .select import apply_rules, top_picks
@@ -234,11 +235,9 @@ def score_listing(
     )
     if chosen.uses_negatives:
         # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
-        negatives, negative_texts = vectors, texts
         shown = [p for p in history if p.arxiv_id not in known]
-        if shown:
-            negatives = np.vstack([vectors, embedder.embed_papers(shown)])
-            negative_texts = texts + [p.text for p in shown]
+        negatives = np.vstack([vectors, embedder.embed_papers(shown)]) if shown else vectors
+        negatives, negative_texts = form_matched([*candidates, *shown], negatives, inp.liked_papers, embedder)
         inp = replace(inp, negatives=negatives, negative_texts=negative_texts)
     if chosen.fit is not None:
         if store:

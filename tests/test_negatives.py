@@ -1,0 +1,94 @@
+"""Negatives in the likes' form: a library without abstracts trains against papers shown by title alone."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+
+from recommender.embed import CachedEmbedder, EmbeddingCache
+from recommender.profile import Profile, ProfilePaper
+from recommender.rank import score_listing
+from recommender.rank.hybrid import hybrid_scores
+from recommender.rank.negatives import bare_share, form_matched
+from recommender.schema import Listing, Paper
+
+from .conftest import FakeEmbedder
+
+BOILERPLATE = "We propose a novel framework and show through extensive experiments that results improve baselines."
+FILLER = ["graph", "quantum", "protein", "robot", "audio", "finance", "weather", "galaxy", "sensor", "compiler"]
+
+
+@pytest.fixture
+def embedder(tmp_path) -> CachedEmbedder:
+    return CachedEmbedder(FakeEmbedder(), EmbeddingCache(tmp_path / "cache.sqlite"), progress=False)
+
+
+def day_papers(n: int = 40) -> list[Paper]:
+    """Off-topic papers with the same boilerplate abstract; every fifth one has no abstract."""
+    papers = []
+    for i in range(n):
+        words = [FILLER[(i * 3 + k) % len(FILLER)] for k in range(2)]
+        abstract = "" if i % 5 == 4 else f"{words[0].title()} {words[1]} modelling. {BOILERPLATE}"
+        papers.append(Paper(f"2601.{i:05d}", f"{words[0]} {words[1]} study {i}", abstract))
+    return papers
+
+
+def liked(n: int, bare: int) -> list[Paper]:
+    """n liked segmentation papers, the first `bare` of them without an abstract."""
+    return [
+        Paper(f"2301.{i:05d}", f"Promptable segmentation masks {i}", "" if i < bare else f"Masks {i}. {BOILERPLATE}")
+        for i in range(n)
+    ]
+
+
+def test_likes_with_abstracts_train_against_the_papers_as_they_are(embedder):
+    papers = day_papers()
+    vectors = embedder.embed_papers(papers)
+    assert bare_share(liked(10, 0)) == 0.0 and bare_share([]) == 0.0
+    matched, texts = form_matched(papers, vectors, liked(10, 0), embedder)
+    assert matched is vectors and texts == [p.text for p in papers]
+
+
+def test_the_share_of_bare_likes_is_the_share_of_negatives_by_title(embedder):
+    papers = day_papers()
+    vectors = embedder.embed_papers(papers)
+    matched, texts = form_matched(papers, vectors, liked(10, 5), embedder)
+    by_title = [i for i, text in enumerate(texts) if text == papers[i].title]
+    # Half the likes are bare, so half the negatives are shown by title: the ones whose ids hash lowest (the order of
+    # a day's papers does not change them), besides the papers that have no abstract anyway.
+    order = sorted(range(len(papers)), key=lambda i: zlib.crc32(papers[i].arxiv_id.encode()))
+    assert set(by_title) == set(order[:20]) | {i for i, p in enumerate(papers) if not p.abstract}
+    assert 20 < len(by_title) < 40
+    changed = [i for i in order[:20] if papers[i].abstract]
+    assert changed and np.allclose(matched[changed], embedder.embed([papers[i].title for i in changed]))
+    unchanged = [i for i in range(len(papers)) if i not in changed]
+    assert np.array_equal(matched[unchanged], vectors[unchanged]) and not np.array_equal(matched, vectors)
+    shuffled = papers[::-1]
+    _, again = form_matched(shuffled, embedder.embed_papers(shuffled), liked(10, 5), embedder)
+    assert {p.arxiv_id for p, t in zip(shuffled, again, strict=True) if t == p.title} == {
+        papers[i].arxiv_id for i in by_title
+    }
+    all_bare, _ = form_matched(papers, vectors, liked(10, 10), embedder)
+    assert np.allclose(all_bare, embedder.embed([p.title for p in papers]))
+
+
+def test_a_library_of_titles_ranks_the_topic_first_not_the_shortest_abstract(embedder):
+    """Likes by title against negatives with abstracts teach the learners that an abstract is a bad sign; with the
+    negatives in the likes' form the on-topic paper comes first."""
+    papers = day_papers()
+    on_topic = Paper("2601.09999", "Segmentation for video", f"Video. {BOILERPLATE} {BOILERPLATE}")
+    listing = Listing(papers=(*papers, on_topic), date=date(2026, 1, 15))
+    profile = Profile(name="library", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 12)))
+    scored = score_listing(listing, profile, embedder, strategy="hybrid", store=False)
+    ranked = [scored.candidates[i].arxiv_id for i in np.argsort(-scored.scores, kind="stable")]
+    assert ranked[0] == on_topic.arxiv_id
+    assert set(scored.inputs.negative_texts) == {p.title for p in listing.papers}
+    # The same profile trained against the papers with their abstracts (the old negatives) ranks a title first.
+    old = replace(scored.inputs, negatives=scored.vectors, negative_texts=[p.text for p in scored.candidates])
+    before = hybrid_scores(replace(old, ranker=None))[0]
+    ranked_before = [scored.candidates[i] for i in np.argsort(-before, kind="stable")]
+    assert not ranked_before[0].abstract and ranked_before.index(on_topic) > 5
