@@ -92,3 +92,28 @@ def test_a_library_of_titles_ranks_the_topic_first_not_the_shortest_abstract(emb
     before = hybrid_scores(replace(old, ranker=None))[0]
     ranked_before = [scored.candidates[i] for i in np.argsort(-before, kind="stable")]
     assert not ranked_before[0].abstract and ranked_before.index(on_topic) > 5
+
+
+def test_a_stored_model_reused_on_a_later_day_embeds_no_titles(embedder):
+    """Matching the likes' form embeds titles only where a model trains: a warm rank that reuses the stored ranker
+    embeds the new day's papers and nothing more."""
+    profile = Profile(name="library", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 12)))
+    first = Listing(papers=tuple(day_papers()), date=date(2026, 1, 15))
+    score_listing(first, profile, embedder, strategy="hybrid")
+    encoder = embedder.encoder
+    assert {p.title for p in first.papers if p.abstract} <= set(encoder.texts)  # the fit embedded the titles
+    later = tuple(
+        replace(p, arxiv_id=p.arxiv_id.replace("2601.", "2602."), title=f"{p.title} again") for p in first.papers
+    )
+    before = len(encoder.texts)
+    scored = score_listing(Listing(papers=later, date=date(2026, 2, 15)), profile, embedder, strategy="hybrid")
+    assert sorted(encoder.texts[before:]) == sorted(p.text for p in later)
+    assert scored.inputs.ranker is not None
+    # Without a stored model (as evaluate runs) the fit matches the form again, and so does a strategy that reads
+    # its negatives at scoring time.
+    fresh = score_listing(
+        Listing(papers=later, date=date(2026, 2, 15)), profile, embedder, strategy="hybrid", store=False
+    )
+    assert set(fresh.inputs.negative_texts) == {p.title for p in later}
+    svm = score_listing(Listing(papers=later, date=date(2026, 2, 15)), profile, embedder, strategy="tfidf-svm")
+    assert set(svm.inputs.negative_texts) == {p.title for p in later}

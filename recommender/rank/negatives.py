@@ -18,6 +18,7 @@ import numpy as np
 
 from ..embed import CachedEmbedder
 from ..schema import Paper
+from .strategies import ScoringInput
 
 
 def bare_share(liked: Sequence[Paper]) -> float:
@@ -42,3 +43,9 @@ def form_matched(
     for i, paper in zip(chosen, titles, strict=True):
         texts[i] = paper.text
     return matched, texts
+
+
+def in_likes_form(inp: ScoringInput, papers: Sequence[Paper], embedder: CachedEmbedder) -> ScoringInput:
+    """The input with its negatives (row-aligned with `papers`) matched to the likes' form by form_matched."""
+    vectors, texts = form_matched(papers, inp.negatives, inp.liked_papers, embedder)
+    return inp if vectors is inp.negatives else replace(inp, negatives=vectors, negative_texts=texts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
@@ -19,7 +19,7 @@ from ..sources.merge import match_keys
 from .calibrate import calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
-from .negatives import form_matched
+from .negatives import in_likes_form
 from .options import RankOptions, options_from
 from .registry import get_strategy
 from .select import apply_rules, top_picks
@@ -53,9 +53,15 @@ def score_with_held_out(
     return np.asarray(scores, dtype=np.float64), None if held is None else np.asarray(held, dtype=np.float64)
 
 
-def stored_model(profile_name: str, inp: ScoringInput, strategy: Strategy, model_key: str) -> Any:
+def stored_model(
+    profile_name: str,
+    inp: ScoringInput,
+    strategy: Strategy,
+    model_key: str,
+    prepare: Callable[[ScoringInput], ScoringInput] | None = None,
+) -> Any:
     """What the strategy learns for the profile: loaded when the profile is unchanged since it was fitted, else fitted
-    and stored.
+    (on `prepare(inp)` when given) and stored.
 
     It is keyed by the profile's likes, weights and dislikes, not by the day's papers, so later days reuse it.
     A stored model that cannot be read is refitted; one that cannot be written is only not reused.
@@ -68,7 +74,7 @@ def stored_model(profile_name: str, inp: ScoringInput, strategy: Strategy, model
     path = ranker_path(profile_name)
     model = strategy.load(path, key) if strategy.load is not None else None
     if model is None:
-        model = strategy.fit(inp)
+        model = strategy.fit(prepare(inp) if prepare is not None else inp)
         if model is not None:
             # Derived data: when it cannot be written the next run refits, nothing else is lost.
             with contextlib.suppress(OSError, PaperrecError):
@@ -233,15 +239,22 @@ def score_listing(
         candidate_papers=tuple(candidates),
         liked_papers=tuple(p.paper for p in profile.liked),
     )
+    prepare = None
     if chosen.uses_negatives:
         # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
         shown = [p for p in history if p.arxiv_id not in known]
         negatives = np.vstack([vectors, embedder.embed_papers(shown)]) if shown else vectors
-        negatives, negative_texts = form_matched([*candidates, *shown], negatives, inp.liked_papers, embedder)
-        inp = replace(inp, negatives=negatives, negative_texts=negative_texts)
+        inp = replace(inp, negatives=negatives, negative_texts=texts + [p.text for p in shown])
+
+        def prepare(unmatched: ScoringInput) -> ScoringInput:
+            return in_likes_form(unmatched, [*candidates, *shown], embedder)
+
+        if chosen.fit is None or not store:  # a stored model that is reused needs no negatives: nothing to embed
+            inp, prepare = prepare(inp), None
     if chosen.fit is not None:
         if store:
-            inp = replace(inp, ranker=stored_model(profile.name, inp, chosen, embedder.encoder.cache_key))
+            model = stored_model(profile.name, inp, chosen, embedder.encoder.cache_key, prepare)
+            inp = replace(inp, ranker=model)
         else:
             inp = replace(inp, ranker=chosen.fit(inp))
     scores, held_out = score_with_held_out(inp, chosen)
