@@ -6,11 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from recommender import CachedEmbedder, Embedder, EmbeddingCache, new_profile, read_listing, recommend
+from recommender.rank import score_listing
 from recommender.schema import Paper
 
 from .conftest import BENCH, EXAMPLE_LISTING, REPO, require_bench
@@ -50,6 +53,16 @@ def test_super_resolution_profile_finds_all_five(embedder):
     assert set(top_ids[:5]) == set(SUPER_RESOLUTION)  # the default (hybrid) puts all five first
     cosine = recommend(listing, profile, embedder, top=8, strategy="centroid")
     assert -1 <= cosine[-1].score <= cosine[0].score <= 1
+
+
+def test_a_library_by_titles_alone_still_finds_all_five(embedder):
+    """Likes imported without abstracts train against the day's papers shown by title too (rank/negatives.py)."""
+    listing = read_listing(EXAMPLE_LISTING)
+    titles = [replace(p, abstract="") for p in bench_papers(SR_PROFILE_IDS)]
+    scored = score_listing(listing, new_profile("sr-titles", titles), embedder, store=False)
+    ranked = [scored.candidates[i].arxiv_id for i in np.argsort(-scored.scores, kind="stable")]
+    assert set(ranked[:5]) == set(SUPER_RESOLUTION), ranked[:8]
+    assert set(scored.inputs.negative_texts) == {p.title for p in scored.candidates}
 
 
 def test_medical_segmentation_profile_puts_auto_fedavg_above_super_resolution(embedder):
