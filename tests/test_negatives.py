@@ -49,31 +49,58 @@ def test_likes_with_abstracts_train_against_the_papers_as_they_are(embedder):
     papers = day_papers()
     vectors = embedder.embed_papers(papers)
     assert bare_share(liked(10, 0)) == 0.0 and bare_share([]) == 0.0
-    matched, texts = form_matched(papers, vectors, liked(10, 0), embedder)
-    assert matched is vectors and texts == [p.text for p in papers]
+    # Interest sentences are short texts too; a day whose bare papers already make up the share is left alone.
+    assert bare_share(liked(10, 5), interests=2) == 7 / 12 and bare_share([], interests=1) == 1.0
+    for share in (0.0, 0.1, 0.2):  # 8 of the 40 papers have no abstract: a fifth of the day is titles already
+        matched, texts = form_matched(papers, vectors, share, embedder)
+        assert matched is vectors and texts == [p.text for p in papers]
 
 
 def test_the_share_of_bare_likes_is_the_share_of_negatives_by_title(embedder):
     papers = day_papers()
     vectors = embedder.embed_papers(papers)
-    matched, texts = form_matched(papers, vectors, liked(10, 5), embedder)
+    matched, texts = form_matched(papers, vectors, bare_share(liked(10, 5)), embedder)
     by_title = [i for i, text in enumerate(texts) if text == papers[i].title]
-    # Half the likes are bare, so half the negatives are shown by title: the ones whose ids hash lowest (the order of
-    # a day's papers does not change them), besides the papers that have no abstract anyway.
-    order = sorted(range(len(papers)), key=lambda i: zlib.crc32(papers[i].arxiv_id.encode()))
-    assert set(by_title) == set(order[:20]) | {i for i, p in enumerate(papers) if not p.abstract}
-    assert 20 < len(by_title) < 40
-    changed = [i for i in order[:20] if papers[i].abstract]
-    assert changed and np.allclose(matched[changed], embedder.embed([papers[i].title for i in changed]))
+    # Half the likes are bare, so half the negatives are shown by title: the 8 papers without an abstract, and the
+    # 12 with one whose ids hash lowest (so the order of a day's papers does not change them).
+    assert len(by_title) == 20
+    with_abstract = sorted(
+        (i for i, p in enumerate(papers) if p.abstract), key=lambda i: zlib.crc32(papers[i].arxiv_id.encode())
+    )
+    changed = with_abstract[:12]
+    assert set(by_title) == set(changed) | {i for i, p in enumerate(papers) if not p.abstract}
+    assert np.allclose(matched[changed], embedder.embed([papers[i].title for i in changed]))
     unchanged = [i for i in range(len(papers)) if i not in changed]
     assert np.array_equal(matched[unchanged], vectors[unchanged]) and not np.array_equal(matched, vectors)
     shuffled = papers[::-1]
-    _, again = form_matched(shuffled, embedder.embed_papers(shuffled), liked(10, 5), embedder)
+    _, again = form_matched(shuffled, embedder.embed_papers(shuffled), 0.5, embedder)
     assert {p.arxiv_id for p, t in zip(shuffled, again, strict=True) if t == p.title} == {
         papers[i].arxiv_id for i in by_title
     }
-    all_bare, _ = form_matched(papers, vectors, liked(10, 10), embedder)
+    all_bare, _ = form_matched(papers, vectors, 1.0, embedder)
     assert np.allclose(all_bare, embedder.embed([p.title for p in papers]))
+
+
+def test_papers_shown_on_earlier_days_are_negatives_in_the_likes_form_too(embedder):
+    papers = day_papers()
+    shown = [replace(p, arxiv_id=p.arxiv_id.replace("2601.", "2512."), title=f"{p.title} earlier") for p in papers]
+    profile = Profile(name="library", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 12)))
+    listing = Listing(papers=tuple(papers), date=date(2026, 1, 15))
+    scored = score_listing(listing, profile, embedder, strategy="hybrid", store=False, history=shown)
+    negatives = [*papers, *shown]
+    assert list(scored.inputs.negative_texts) == [p.title for p in negatives]
+    assert np.allclose(scored.inputs.negatives, embedder.embed([p.title for p in negatives]))
+    # One interest sentence beside 12 liked papers with abstracts: 1 of 13 likes is short, so 6 of 80 negatives are
+    # titles; when the day's bare papers are that many already (16 here), nothing more is changed.
+    mixed = Profile(
+        name="mixed", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 0)), interests=("segmentation",)
+    )
+    full = [replace(p, abstract=p.abstract or "A plain abstract.") for p in negatives]
+    day = Listing(papers=tuple(full[:40]), date=date(2026, 1, 15))
+    found = score_listing(day, mixed, embedder, strategy="hybrid", store=False, history=full[40:]).inputs.negative_texts
+    assert sum(t == p.title for t, p in zip(found, full, strict=True)) == round(80 / 13) == 6
+    as_listed = score_listing(listing, mixed, embedder, strategy="hybrid", store=False, history=shown)
+    assert list(as_listed.inputs.negative_texts) == [p.text for p in negatives]
 
 
 def test_a_library_of_titles_ranks_the_topic_first_not_the_shortest_abstract(embedder):
@@ -99,7 +126,8 @@ def test_a_stored_model_reused_on_a_later_day_embeds_no_titles(embedder):
     embeds the new day's papers and nothing more."""
     profile = Profile(name="library", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 12)))
     first = Listing(papers=tuple(day_papers()), date=date(2026, 1, 15))
-    score_listing(first, profile, embedder, strategy="hybrid")
+    fitted = score_listing(first, profile, embedder, strategy="hybrid")
+    assert set(fitted.inputs.negative_texts) == {p.title for p in first.papers}  # the inputs the fit saw
     encoder = embedder.encoder
     assert {p.title for p in first.papers if p.abstract} <= set(encoder.texts)  # the fit embedded the titles
     later = tuple(

@@ -91,7 +91,8 @@ def fit_tfidf(texts: Sequence[str]):
     return space, matrix[[row_of[text] for text in texts]]
 
 
-# A vote moves one paper between the likes and the day's negatives: the same texts, so the same space. The fit
+# A vote moves one paper between the likes and the day's negatives: the same texts, so the same space (unless the
+# share of likes without an abstract changes which negatives are shown by title: rank/negatives.py). The fit
 # depends only on which texts there are (the vocabulary is sorted, idf counts documents), not on their order; only
 # the order of the entries within a row's sum can differ from a fit in the given order (rounding, ~1e-17).
 @functools.lru_cache(maxsize=4)

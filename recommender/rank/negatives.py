@@ -3,9 +3,9 @@
 A library imported without abstracts (a DBLP or Google Scholar BibTeX, an offline id list) gives likes that are
 titles alone, while the day's papers have abstracts. Trained on that, both learners separate short texts from long
 ones instead of topics, and rank a day by how title-like its abstracts read. So as large a share of the negatives
-is shown by title alone as the likes have no abstract. Measured with `benchmarks/aging_study.py`: +0.057 nDCG@10
-[+0.005, +0.117] for likes two years older than the day, +0.046 [+0.005, +0.087] at 180 days; likes that all have
-abstracts train exactly as before.
+is shown by title alone as the likes are short texts (papers without an abstract, and interest sentences).
+`benchmarks/aging_study.py --library` measures it (README, Ranking quality); likes that all have abstracts train
+exactly as before.
 """
 
 from __future__ import annotations
@@ -21,20 +21,22 @@ from ..schema import Paper
 from .strategies import ScoringInput
 
 
-def bare_share(liked: Sequence[Paper]) -> float:
-    """The share of the liked papers that have no abstract."""
-    return sum(1 for p in liked if not p.abstract) / len(liked) if liked else 0.0
+def bare_share(liked: Sequence[Paper], interests: int = 0) -> float:
+    """The share of the likes that are short texts: liked papers without an abstract, and interest sentences."""
+    rows = len(liked) + interests
+    return (sum(1 for p in liked if not p.abstract) + interests) / rows if rows else 0.0
 
 
 def form_matched(
-    papers: Sequence[Paper], vectors: np.ndarray, liked: Sequence[Paper], embedder: CachedEmbedder
+    papers: Sequence[Paper], vectors: np.ndarray, share: float, embedder: CachedEmbedder
 ) -> tuple[np.ndarray, list[str]]:
-    """Vectors and texts of the negative papers, the same share of them by title alone as the likes without an
-    abstract; which papers is fixed by their ids, so a day's papers in any order give the same negatives."""
+    """Vectors and texts of the negative papers with `share` of them by title alone: papers without an abstract
+    count, and the rest are the papers whose ids hash lowest, so a day's papers in any order give the same ones."""
     texts = [p.text for p in papers]
-    count = round(bare_share(liked) * len(papers))
-    chosen = sorted(range(len(papers)), key=lambda i: (zlib.crc32(papers[i].arxiv_id.encode()), i))[:count]
-    chosen = [i for i in chosen if papers[i].abstract]  # a paper without an abstract is a title already
+    already = sum(1 for p in papers if not p.abstract)
+    need = round(share * len(papers)) - already
+    with_abstract = [i for i, p in enumerate(papers) if p.abstract]
+    chosen = sorted(sorted(with_abstract, key=lambda i: (zlib.crc32(papers[i].arxiv_id.encode()), i))[: max(need, 0)])
     if not chosen:
         return vectors, texts
     titles = [replace(papers[i], abstract="") for i in chosen]
@@ -46,6 +48,7 @@ def form_matched(
 
 
 def in_likes_form(inp: ScoringInput, papers: Sequence[Paper], embedder: CachedEmbedder) -> ScoringInput:
-    """The input with its negatives (row-aligned with `papers`) matched to the likes' form by form_matched."""
-    vectors, texts = form_matched(papers, inp.negatives, inp.liked_papers, embedder)
+    """The input with its negatives (row-aligned with `papers`) as large a share by title as its likes are short."""
+    share = bare_share(inp.liked_papers, interests=len(inp.liked) - len(inp.liked_papers))
+    vectors, texts = form_matched(papers, inp.negatives, share, embedder)
     return inp if vectors is inp.negatives else replace(inp, negatives=vectors, negative_texts=texts)

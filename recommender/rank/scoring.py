@@ -239,22 +239,26 @@ def score_listing(
         candidate_papers=tuple(candidates),
         liked_papers=tuple(p.paper for p in profile.liked),
     )
-    prepare = None
+    before_fit: Callable[[ScoringInput], ScoringInput] | None = None
+    prepared: list[ScoringInput] = []  # the inputs a fit was given: negatives in the likes' form
     if chosen.uses_negatives:
         # Today's other papers stand in for "shown but not liked": most of a day is not for this researcher.
         shown = [p for p in history if p.arxiv_id not in known]
         negatives = np.vstack([vectors, embedder.embed_papers(shown)]) if shown else vectors
         inp = replace(inp, negatives=negatives, negative_texts=texts + [p.text for p in shown])
 
-        def prepare(unmatched: ScoringInput) -> ScoringInput:
-            return in_likes_form(unmatched, [*candidates, *shown], embedder)
+        def in_form(unmatched: ScoringInput) -> ScoringInput:
+            prepared.append(in_likes_form(unmatched, [*candidates, *shown], embedder))
+            return prepared[-1]
 
-        if chosen.fit is None or not store:  # a stored model that is reused needs no negatives: nothing to embed
-            inp, prepare = prepare(inp), None
+        if chosen.fit is None or not store:
+            inp = in_form(inp)
+        else:  # a stored model that is reused needs no negatives, so titles are embedded only for a fit
+            before_fit = in_form
     if chosen.fit is not None:
         if store:
-            model = stored_model(profile.name, inp, chosen, embedder.encoder.cache_key, prepare)
-            inp = replace(inp, ranker=model)
+            model = stored_model(profile.name, inp, chosen, embedder.encoder.cache_key, before_fit)
+            inp = replace(prepared[-1] if prepared else inp, ranker=model)
         else:
             inp = replace(inp, ranker=chosen.fit(inp))
     scores, held_out = score_with_held_out(inp, chosen)
