@@ -49,8 +49,8 @@ def test_likes_with_abstracts_train_against_the_papers_as_they_are(embedder):
     papers = day_papers()
     vectors = embedder.embed_papers(papers)
     assert bare_share(liked(10, 0)) == 0.0 and bare_share([]) == 0.0
-    # Interest sentences are short texts too; a day whose bare papers already make up the share is left alone.
-    assert bare_share(liked(10, 5), interests=2) == 7 / 12 and bare_share([], interests=1) == 1.0
+    assert bare_share(liked(10, 5)) == 0.5 and bare_share(liked(10, 10)) == 1.0
+    # A day whose papers without an abstract already make up the share is left alone.
     for share in (0.0, 0.1, 0.2):  # 8 of the 40 papers have no abstract: a fifth of the day is titles already
         matched, texts = form_matched(papers, vectors, share, embedder)
         assert matched is vectors and texts == [p.text for p in papers]
@@ -90,10 +90,12 @@ def test_papers_shown_on_earlier_days_are_negatives_in_the_likes_form_too(embedd
     negatives = [*papers, *shown]
     assert list(scored.inputs.negative_texts) == [p.title for p in negatives]
     assert np.allclose(scored.inputs.negatives, embedder.embed([p.title for p in negatives]))
-    # One interest sentence beside 12 liked papers with abstracts: 1 of 13 likes is short, so 6 of 80 negatives are
-    # titles; when the day's bare papers are that many already (16 here), nothing more is changed.
+    # One bare like of 13: 6 of 80 negatives are titles (on a day where every paper has an abstract); where the
+    # day's bare papers are that many already (16 here), nothing more is changed. Interest sentences do not count.
     mixed = Profile(
-        name="mixed", liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(12, 0)), interests=("segmentation",)
+        name="mixed",
+        liked=tuple(ProfilePaper(p, date(2025, 1, 1)) for p in liked(13, 1)),
+        interests=("segmentation", "masks", "prompts"),
     )
     full = [replace(p, abstract=p.abstract or "A plain abstract.") for p in negatives]
     day = Listing(papers=tuple(full[:40]), date=date(2026, 1, 15))

@@ -3,7 +3,7 @@
 A library imported without abstracts (a DBLP or Google Scholar BibTeX, an offline id list) gives likes that are
 titles alone, while the day's papers have abstracts. Trained on that, both learners separate short texts from long
 ones instead of topics, and rank a day by how title-like its abstracts read. So as large a share of the negatives
-is shown by title alone as the likes are short texts (papers without an abstract, and interest sentences).
+is shown by title alone as the liked papers have no abstract.
 `benchmarks/aging_study.py --library` measures it (README, Ranking quality); likes that all have abstracts train
 exactly as before.
 """
@@ -21,10 +21,9 @@ from ..schema import Paper
 from .strategies import ScoringInput
 
 
-def bare_share(liked: Sequence[Paper], interests: int = 0) -> float:
-    """The share of the likes that are short texts: liked papers without an abstract, and interest sentences."""
-    rows = len(liked) + interests
-    return (sum(1 for p in liked if not p.abstract) + interests) / rows if rows else 0.0
+def bare_share(liked: Sequence[Paper]) -> float:
+    """The share of the liked papers that have no abstract."""
+    return sum(1 for p in liked if not p.abstract) / len(liked) if liked else 0.0
 
 
 def form_matched(
@@ -48,7 +47,7 @@ def form_matched(
 
 
 def in_likes_form(inp: ScoringInput, papers: Sequence[Paper], embedder: CachedEmbedder) -> ScoringInput:
-    """The input with its negatives (row-aligned with `papers`) as large a share by title as its likes are short."""
-    share = bare_share(inp.liked_papers, interests=len(inp.liked) - len(inp.liked_papers))
-    vectors, texts = form_matched(papers, inp.negatives, share, embedder)
+    """The input with its negatives (row-aligned with `papers`) as large a share by title as its liked papers have
+    no abstract. Interest sentences are left out: a query, not a paper's title, and not measured on the bench."""
+    vectors, texts = form_matched(papers, inp.negatives, bare_share(inp.liked_papers), embedder)
     return inp if vectors is inp.negatives else replace(inp, negatives=vectors, negative_texts=texts)
