@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from recommender.schema import TemporaryFailure, UsageError
 from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
-from recommender.sources.openalex import check_journal, fetch_listing, parse_works, rebuild_abstract
+from recommender.sources.openalex import check_journal, fetch_by_doi, fetch_listing, parse_works, rebuild_abstract
 
-from .fixture_apis import inverted, openalex_route, serving, work
+from .fixture_apis import inverted, openalex_doi_route, openalex_route, serving, work
 
 DAY = date(2026, 12, 4)
 NOW = {"now": datetime(2026, 12, 5, 12, tzinfo=UTC)}
@@ -90,3 +91,27 @@ def test_faults_are_retried_or_one_line_naming_openalex(home, faults, error, say
         else:
             with pytest.raises(error, match=re.escape(says)):
                 fetch_listing(["0028-0836"], DAY, client=polite, base_url=server.url + "/works", **NOW)
+
+
+def test_works_are_looked_up_by_doi_in_batches_of_50_under_the_callers_ids():
+    works = [work(n, DAY) for n in range(120)]
+    works[7]["doi"] = "https://doi.org/10.1038/S41586-026-00007-X"  # OpenAlex's case need not be ours
+    ids = [f"doi:10.1038/s41586-026-{n:05d}-x" for n in range(120)] + ["https://doi.org/10.1038/S41586-026-00003-X"]
+    with serving(openalex_doi_route(works)) as server, client() as polite:
+        found = fetch_by_doi(polite, [*ids, "doi:10.9999/unknown", "doi:10.1000/a|b"], base_url=server.url + "/works")
+    queries = [parse_qs(urlsplit(path).query) for path in server.paths]
+    assert [len(q["filter"][0].removeprefix("doi:").split("|")) for q in queries] == [50, 50, 21]
+    assert "10.9999/unknown" in queries[-1]["filter"][0] and "a|b" not in queries[-1]["filter"][0]
+    assert set(queries[0]["select"][0].split(",")) >= {"doi", "title", "abstract_inverted_index", "authorships"}
+    assert sorted(found) == sorted(ids[:120])  # the unknown DOI is left out, the doi.org form is one of them
+    seventh = found["doi:10.1038/s41586-026-00007-x"]
+    assert seventh.arxiv_id == "doi:10.1038/s41586-026-00007-x"
+    assert seventh.abstract == "Proteins fold into shapes and number 7 folds into shapes too"
+    assert seventh.authors == ("Rosalind7 Franklin", "Linus Pauling") and seventh.date == DAY
+
+
+def test_of_two_works_with_one_doi_the_one_with_an_abstract_is_kept():
+    bare = work(1, DAY, abstract_inverted_index=None, title="The record without an abstract")
+    with serving(openalex_doi_route([bare, work(1, DAY)])) as server, client() as polite:
+        found = fetch_by_doi(polite, ["doi:10.1038/s41586-026-00001-x"], base_url=server.url + "/works")
+    assert found["doi:10.1038/s41586-026-00001-x"].abstract.startswith("Proteins fold")

@@ -4,13 +4,15 @@ The API is https://api.openalex.org/works?filter=primary_location.source.issn:{I
 to_publication_date:{day}&per-page=200&cursor=*. Its answer is {"meta": {"count", "next_cursor"}, "results": [{"id",
 "doi", "title", "publication_date", "authorships": [{"author": {"display_name"}}], "abstract_inverted_index",
 "primary_location": {"landing_page_url"}}]}. A day is the publication date OpenAlex records. An abstract is rebuilt
-from the inverted index (each word at its positions). paperrec calls this REST API through its polite client rather
+from the inverted index (each word at its positions). Imported papers known only by DOI get their abstracts from
+the same API, 50 DOIs a request (?filter=doi:A|B|C). paperrec calls this REST API through its polite client rather
 than pyalex, whose `requests` transport cannot be bounded by the same deadline and size cap.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,11 @@ HOSTS = frozenset({"api.openalex.org"})
 MIN_INTERVAL = 1.0
 PAGE_SIZE = 200  # OpenAlex's largest page
 MAX_PAGES = 50
+DOI_BATCH = 50  # the values one OR filter may hold
 MAX_POSITION = 20_000  # no abstract is longer; a larger position is damage, not text
 _ISSN = re.compile(r"^\d{4}-?\d{3}[\dXx]$")
 _SOURCE = re.compile(r"^[Ss]\d{1,12}$")
+_PARSED = "id,doi,title,display_name,publication_date,authorships,abstract_inverted_index,primary_location"
 
 
 def check_journal(text: str) -> str:
@@ -114,6 +118,29 @@ def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | 
     else:
         raise PaperrecError(f"OpenAlex needed more than {MAX_PAGES} pages for {journal} on {day}: stopped")
     return Listing(papers=tuple(papers.values()), category=journal, date=day, sources=(f"{url}?filter={query}",))
+
+
+def fetch_by_doi(
+    client: PoliteClient, ids: Iterable[str], *, base_url: str | None = None, batch: int = DOI_BATCH
+) -> dict[str, Paper]:
+    """Works by DOI, `batch` a request, keyed and named 'doi:' and the DOI in lower case; unknown DOIs left out.
+
+    Example: fetch_by_doi(client, ["doi:10.1038/nature14539"])
+    """
+    url = base_url or API_URL  # read at call time, so a test can point it at its own server
+    # A comma or a pipe would split the filter itself, so such a DOI cannot be asked for.
+    wanted = [key for key in dict.fromkeys(filter(None, map(doi_id, ids))) if not {",", "|"} & set(key)]
+    found: dict[str, Paper] = {}
+    with client.fetching():
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), "per-page": PAGE_SIZE, "select": _PARSED}
+            asked = set(chunk)
+            for paper in parse_works(client.get(url, params=params).content)[0]:
+                before = found.get(paper.arxiv_id)
+                if paper.arxiv_id in asked and (before is None or not before.abstract):
+                    found[paper.arxiv_id] = paper  # of two works with one DOI, the one with an abstract
+    return found
 
 
 def fetch_listing(
