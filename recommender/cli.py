@@ -1089,7 +1089,9 @@ ImportFormatOption = Annotated[
     str | None,
     typer.Option("--format", help="bibtex|csl-json|zotero-rdf|ids|md|jsonl|csv (default: from the extension)."),
 ]
-OfflineOption = Annotated[bool, typer.Option("--offline", help="Do not ask the arXiv API for missing abstracts.")]
+OfflineOption = Annotated[
+    bool, typer.Option("--offline", help="Do not ask the arXiv API or OpenAlex for missing abstracts.")
+]
 
 
 @profile_app.command("new")

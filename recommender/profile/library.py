@@ -39,6 +39,7 @@ class ImportReport:
     read: int = 0  # entries read from the files, papers and not-papers
     moved: tuple[Paper, ...] = ()  # of `added`, papers the profile had in its other section (liked, for --disliked)
     relinked: tuple[Paper, ...] = ()  # papers the profile had that the files name by another id too (a DOI, a forum)
+    by_doi: int = 0  # of `added`, papers known by DOI whose abstract OpenAlex gave
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class _Collected:
     ignored: int = 0
     read: int = 0
     relinked: tuple[Paper, ...] = ()  # the profile's papers with the ids the files add, under their own ids
+    by_doi: frozenset[str] = frozenset()  # papers known by DOI whose abstract OpenAlex gave
 
 
 def _same_paper(entry: Paper, paper: Paper) -> bool:
@@ -149,6 +151,7 @@ def complete_collection(
         ignored=len(collection.ignored),
         read=collection.read + len(collection.skipped) + len(collection.ignored),
         relinked=tuple(relinked),
+        by_doi=frozenset(completion.by_doi),
     )
 
 
@@ -189,6 +192,7 @@ def _report(
         ignored=collected.ignored,
         read=collected.read,
         relinked=collected.relinked,
+        by_doi=sum(1 for p in added if p.arxiv_id in collected.by_doi and p.arxiv_id in fresh_ids),
     )
 
 
@@ -364,18 +368,24 @@ def create_profile(
 
 
 def metadata_lookup(offline: bool) -> Lookup | None:
-    """The arXiv API lookup of missing titles and abstracts; None when offline."""
+    """The lookup of missing titles and abstracts: arXiv ids on the arXiv API, DOIs on OpenAlex; None when offline."""
     if offline:
         return None
+    from ..sources import openalex
     from ..sources.arxiv import fetch_metadata
-    from ..sources.http import PoliteClient
+    from ..sources.http import PoliteClient, for_source
 
     def lookup(ids: list[str]) -> dict[str, Paper]:
-        client = PoliteClient()
-        try:
-            return fetch_metadata(client, ids)
-        finally:
-            client.close()
+        found: dict[str, Paper] = {}
+        dois = [i for i in ids if i.startswith("doi:")]
+        if dois:
+            with for_source("OpenAlex", openalex.HOSTS, openalex.MIN_INTERVAL) as client:
+                found.update(openalex.fetch_by_doi(client, dois))
+        others = [i for i in ids if not i.startswith("doi:")]
+        if others:
+            with PoliteClient() as client:
+                found.update(fetch_metadata(client, others))
+        return found
 
     return lookup
 
@@ -480,6 +490,8 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         )
     if report.ignored:
         lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
+    if report.by_doi:
+        lines.append(f"{report.by_doi} papers known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
         lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
     if report.skipped:

@@ -1,4 +1,7 @@
-"""Titles and abstracts for papers known only by id: looked up on the arXiv API in batches, cached in SQLite."""
+"""Titles and abstracts for papers known only by id: looked up in batches, cached in SQLite.
+
+arXiv ids go to the arXiv API. Papers known by DOI have their titles and get abstracts from OpenAlex.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ Lookup = Callable[[list[str]], dict[str, Paper]]
 
 
 class MetadataCache:
-    """arXiv metadata already fetched, by arXiv id without version."""
+    """Metadata already fetched, by arXiv id without version or by 'doi:' id."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -78,34 +81,51 @@ class Completion:
     unresolved: tuple[str, ...]  # ids with neither title nor abstract after the lookup
     notice: str | None = None  # e.g. why the lookup failed (offline)
     missing: tuple[str, ...] = ()  # of the unresolved, those the lookup answered for without them: not on arXiv
+    by_doi: tuple[str, ...] = ()  # 'doi:' papers whose abstract the lookup (or the cache) gave
 
 
 def needs_metadata(paper: Paper) -> bool:
-    """True for arXiv papers that lack a title or an abstract."""
+    """True for arXiv papers that lack a title or an abstract, and for 'doi:' papers that lack an abstract."""
+    if paper.arxiv_id.startswith("doi:"):
+        return not paper.abstract
     return paper.has_arxiv_id and (not paper.title or not paper.abstract)
 
 
+# Each service is asked on its own, so one that fails leaves the other's answers. arXiv's notice keeps its words.
+_FAILED = {"arXiv": "could not fetch metadata for {} papers ({})", "DOI": "could not fetch abstracts of {} DOIs ({})"}
+
+
 def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: MetadataCache | None) -> Completion:
-    """Fill missing titles/abstracts from the cache, then from `lookup` (the arXiv API); offline keeps what is there."""
+    """Fill missing titles/abstracts from the cache, then from `lookup`, once for arXiv ids and once for DOIs.
+
+    Offline (no lookup) keeps what is there.
+    """
     wanted = [p.arxiv_id for p in papers if needs_metadata(p)]
     known = cache.get_many(wanted) if cache is not None and wanted else {}
-    notice = None
+    notices = []
     remaining = [i for i in wanted if i not in known]
-    answered: set[str] = set()
-    if remaining and lookup is not None:
+    answered: set[str] = set()  # arXiv ids only: a DOI OpenAlex lacks keeps its title and is never "not on arXiv"
+    dois = [i for i in remaining if i.startswith("doi:")]
+    groups = {"arXiv": [i for i in remaining if not i.startswith("doi:")], "DOI": dois}
+    for kind, ids in groups.items():
+        if not ids or lookup is None:
+            continue
         try:
-            fetched = lookup(remaining)
-            answered = set(remaining)
+            fetched = lookup(ids)
+            answered.update(ids if kind == "arXiv" else ())
         except PaperrecError as error:
             fetched = {}
-            notice = f"could not fetch metadata for {len(remaining)} papers ({error})"
+            notices.append(_FAILED[kind].format(len(ids), error))
         if cache is not None and fetched:
             cache.put_many(list(fetched.values()))
         known.update(fetched)
     completed = []
+    by_doi = []
     for paper in papers:
         found = known.get(paper.arxiv_id)
         if found is not None and needs_metadata(paper):
+            if paper.arxiv_id.startswith("doi:") and found.abstract:
+                by_doi.append(paper.arxiv_id)
             paper = replace(
                 paper,
                 title=paper.title or found.title,
@@ -119,6 +139,7 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
         papers=tuple(p for p in completed if p.title),
         without_abstract=sum(1 for p in completed if p.title and not p.abstract),
         unresolved=tuple(p.arxiv_id for p in completed if not p.title),
-        notice=notice,
+        notice="; ".join(notices) or None,
         missing=tuple(p.arxiv_id for p in completed if not p.title and p.arxiv_id in answered),
+        by_doi=tuple(by_doi),
     )

@@ -1,0 +1,162 @@
+"""Imported papers known only by DOI get their abstracts from OpenAlex, cached, beside arXiv's lookup."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import recommender.sources.arxiv as arxiv
+from recommender.cli import app
+from recommender.profile import load_profile
+from recommender.schema import Paper
+from recommender.sources import http, openalex
+from recommender.sources.http import NetworkError
+
+from .fixture_apis import ApiServer, inverted, openalex_doi_route, serving, work
+
+DAY = date(2020, 7, 5)
+LIBRARY = """
+@inproceedings{parser, title = {A Parser for Long Documents}, author = {Lovelace, Ada}, year = {2020},
+  doi = {10.18653/v1/2020.acl-main.1}}
+@article{kernels, title = {Graph Kernels Revisited}, author = {Babbage, Charles}, year = {2019},
+  doi = {10.1109/TPAMI.2019.0001}}
+@article{cortex, title = {Sparse Coding in Cortex}, author = {Hopper, Grace}, year = {2018},
+  doi = {https://doi.org/10.1016/J.NEURON.2018.01.001}}
+@article{closed, title = {A Journal Keeping Its Abstracts}, author = {Noether, Emmy}, year = {2016},
+  doi = {10.1016/j.cell.2016.02.002}}
+@inproceedings{attention, title = {Attention Is All You Need}, author = {Vaswani, Ashish}, year = {2017},
+  eprint = {1706.03762}, archivePrefix = {arXiv}}
+"""
+UNKNOWN = """
+@article{unknown, title = {A Paper OpenAlex Has Never Seen}, author = {Turing, Alan}, year = {2017},
+  doi = {10.5555/unknown.1}}
+"""
+WORKS = [
+    work(1, DAY, doi="https://doi.org/10.18653/v1/2020.acl-main.1", title="OpenAlex's own title for the parser",
+         abstract_inverted_index=inverted("We parse long documents with a parser.")),
+    work(2, DAY, doi="https://doi.org/10.1109/TPAMI.2019.0001",  # OpenAlex's case need not be the file's
+         abstract_inverted_index=inverted("Graph kernels compare graphs by their walks.")),
+    work(3, DAY, doi="https://doi.org/10.1016/j.neuron.2018.01.001",
+         abstract_inverted_index=inverted("Neurons in cortex code sparsely.")),
+    work(4, DAY, doi="https://doi.org/10.1016/j.cell.2016.02.002", abstract_inverted_index=None),
+]  # fmt: skip
+ABSTRACTS = {
+    "doi:10.18653/v1/2020.acl-main.1": "We parse long documents with a parser.",
+    "doi:10.1109/tpami.2019.0001": "Graph kernels compare graphs by their walks.",
+    "doi:10.1016/j.neuron.2018.01.001": "Neurons in cortex code sparsely.",
+}
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture
+def library(tmp_path: Path) -> Path:
+    path = tmp_path / "library.bib"
+    path.write_text(LIBRARY)
+    return path
+
+
+@pytest.fixture
+def arxiv_asked(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The arXiv lookups made, each answered with a title and an abstract per id."""
+    asked: list[list[str]] = []
+
+    def fake_fetch_metadata(client, ids, **kwargs):
+        asked.append(list(ids))
+        return {i: Paper.make(f"Fetched title {i}", i, f"Fetched abstract {i}.") for i in ids}
+
+    monkeypatch.setattr(arxiv, "fetch_metadata", fake_fetch_metadata)
+    return asked
+
+
+def openalex_at(monkeypatch: pytest.MonkeyPatch, status: int = 200) -> ApiServer:
+    """A local OpenAlex answering for WORKS, with no spacing and short backoffs."""
+    server = ApiServer(openalex_doi_route(WORKS, status))
+    monkeypatch.setattr(openalex, "API_URL", server.url + "/works")
+    monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.01)
+    return server
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    made = openalex_at(monkeypatch)
+    yield made
+    made.close()
+
+
+def liked(home: Path, name: str) -> dict[str, Paper]:
+    return {p.paper.arxiv_id: p.paper for p in load_profile(home / "profiles" / f"{name}.toml").liked}
+
+
+def test_doi_only_entries_import_with_their_abstracts(home, library, server, arxiv_asked):
+    result = invoke("profile", "new", "lib", "--from", str(library))
+    assert result.exit_code == 0, result.output
+    papers = liked(home, "lib")
+    assert {i: papers[i].abstract for i in ABSTRACTS} == ABSTRACTS  # upper case and a doi.org prefix match too
+    assert papers["doi:10.18653/v1/2020.acl-main.1"].title == "A Parser for Long Documents"  # the file's title
+    assert papers["1706.03762"].abstract == "Fetched abstract 1706.03762."
+    assert arxiv_asked == [["1706.03762"]]  # no DOI goes to arXiv
+    assert len(server.paths) == 1 and "select=" in server.paths[0]
+    assert "3 papers known by DOI got their abstract from OpenAlex" in result.stderr
+    assert "1 added papers have no abstract" in result.stderr  # the journal OpenAlex has no abstract of
+    assert "could not fetch" not in result.stderr
+
+
+def test_a_doi_openalex_does_not_know_keeps_its_title(home, tmp_path, server, arxiv_asked):
+    path = tmp_path / "unknown.bib"
+    path.write_text(UNKNOWN)
+    result = invoke("profile", "new", "lib", "--from", str(path))
+    assert result.exit_code == 0, result.output
+    paper = liked(home, "lib")["doi:10.5555/unknown.1"]
+    assert (paper.title, paper.abstract) == ("A Paper OpenAlex Has Never Seen", "")
+    assert len(server.paths) == 1 and "10.5555%2Funknown.1" in server.paths[0]
+    assert "skipped" not in result.stderr and "1 added papers have no abstract" in result.stderr
+
+
+def test_a_second_import_takes_the_abstracts_from_the_cache(home, library, server, arxiv_asked):
+    assert invoke("profile", "new", "first", "--from", str(library)).exit_code == 0
+    asked = (len(server.paths), len(arxiv_asked))
+    result = invoke("profile", "new", "second", "--from", str(library))
+    assert result.exit_code == 0, result.output
+    assert (len(server.paths), len(arxiv_asked)) == asked == (1, 1)  # the work without an abstract is cached too
+    assert {i: liked(home, "second")[i].abstract for i in ABSTRACTS} == ABSTRACTS
+
+
+def test_offline_asks_neither_service(home, library, server, arxiv_asked):
+    result = invoke("profile", "new", "lib", "--from", str(library), "--offline")
+    assert result.exit_code == 0, result.output
+    assert server.paths == [] and arxiv_asked == []
+    assert all(not liked(home, "lib")[i].abstract for i in ABSTRACTS)
+    assert "5 added papers have no abstract" in result.stderr  # the arXiv paper's too
+
+
+def test_openalex_down_still_imports_and_arxiv_ids_get_theirs(home, library, monkeypatch, arxiv_asked):
+    with serving(openalex_doi_route(WORKS, 503)) as down:
+        monkeypatch.setattr(openalex, "API_URL", down.url + "/works")
+        monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+        monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.01)
+        result = invoke("profile", "new", "lib", "--from", str(library))
+    assert result.exit_code == 0, result.output
+    assert len(down.paths) == 5  # retried, then given up
+    assert "could not fetch abstracts of 4 DOIs (OpenAlex is unavailable (HTTP 503)" in result.stderr
+    assert "Traceback" not in result.output
+    papers = liked(home, "lib")
+    assert papers["1706.03762"].abstract == "Fetched abstract 1706.03762." and len(papers) == 5
+    assert "4 added papers have no abstract" in result.stderr
+
+
+def test_arxiv_down_still_fills_the_dois(home, library, server, monkeypatch):
+    def offline(client, ids, **kwargs):
+        raise NetworkError("arXiv did not answer (offline?): connection refused")
+
+    monkeypatch.setattr(arxiv, "fetch_metadata", offline)
+    result = invoke("profile", "new", "lib", "--from", str(library))
+    assert result.exit_code == 0, result.output
+    assert "could not fetch metadata for 1 papers (arXiv did not answer" in result.stderr
+    assert {i: liked(home, "lib")[i].abstract for i in ABSTRACTS} == ABSTRACTS
