@@ -195,7 +195,51 @@ def openreview_route(notes: dict[str, list[dict[str, object]]]) -> Route:
     return route
 
 
-# ---- OpenAlex: /works?filter=primary_location.source.issn:X,from_publication_date:D,to_publication_date:D&cursor= --
+# ---- OpenAlex: /works?filter=...&per_page=&page= (or &cursor=), errors as JSON --------------------------------------
+
+OPENALEX_PER_PAGE = 100  # the largest page the API gives; a larger per_page is refused
+OPENALEX_REACH = 10_000  # numbered pages reach the first 10,000 results
+OPENALEX_PAGES = 500
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def openalex_error(status: int, error: str, message: str) -> Answer:
+    """An error as OpenAlex writes them: {"error", "message"} in JSON."""
+    body = json.dumps({"error": error, "message": message}).encode("utf-8")
+    return status, {"Content-Type": "application/json"}, body
+
+
+class Refused(Exception):
+    """A request the API refuses; `answer` is what it says."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.answer = openalex_error(400, "Invalid query parameters error.", message)
+
+
+def openalex_paging(query: dict[str, list[str]]) -> tuple[int, int, str | None]:
+    """The per_page, page and cursor asked for; Refused for paging OpenAlex does not allow."""
+    wanted = (query.get("per_page") or query.get("per-page") or ["25"])[0]
+    if not wanted.isdigit() or not 1 <= int(wanted) <= OPENALEX_PER_PAGE:
+        raise Refused(f"per_page is {wanted}; it must be 1 to 100")
+    per_page = int(wanted)
+    page, cursor = query.get("page", [None])[0], query.get("cursor", [None])[0]
+    if page is not None and cursor is not None:
+        raise Refused("page and cursor cannot be used together")
+    if page is not None and (not page.isdigit() or not 1 <= int(page) <= OPENALEX_PAGES):
+        raise Refused(f"page is {page}; it must be 1 to 500")
+    number = int(page or 1)
+    if number * per_page > OPENALEX_REACH:
+        raise Refused("page * per_page must not exceed 10,000")
+    return per_page, number, cursor
+
+
+def openalex_spent(status: int) -> Answer:
+    """What OpenAlex answers with `status` instead of results: 429 when the day's allowance is spent."""
+    if status == 429:
+        return openalex_error(429, "Rate limit exceeded", "Daily usage limit exceeded; an API key raises it")
+    return status, {}, b"unavailable"
 
 
 def inverted(text: str) -> dict[str, list[int]]:
@@ -225,19 +269,31 @@ def work(number: int, day: date, **fields: object) -> dict[str, object]:
     return item
 
 
-def openalex_route(works: dict[tuple[str, date], list[dict[str, object]]], page: int = 200) -> Route:
-    """The works API over `works` by (ISSN, day), cursor pages of `page` (the cursor is the offset, as text)."""
+def openalex_route(works: dict[tuple[str, date], list[dict[str, object]]], status: int = 200) -> Route:
+    """The works API over `works` by (ISSN, day): numbered pages, or cursor pages (the cursor is the offset, as text).
 
-    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+    A per_page above 100 or a page past the first 10,000 works is refused with a 400; `status` != 200 fails.
+    """
+
+    def route(path: str, query: dict[str, list[str]]) -> Answer:
+        if status != 200:
+            return openalex_spent(status)
+        try:
+            per_page, number, cursor = openalex_paging(query)
+        except Refused as refused:
+            return refused.answer
         filters = dict(part.split(":", 1) for part in query.get("filter", [""])[0].split(",") if ":" in part)
         issn = filters.get("primary_location.source.issn") or filters.get("primary_location.source.id", "")
         day = date.fromisoformat(filters["from_publication_date"])
         listed = works.get((issn, day), [])
-        cursor = query.get("cursor", ["*"])[0]
-        offset = 0 if cursor == "*" else int(cursor)
-        shown = listed[offset : offset + page]
-        following = str(offset + page) if offset + page < len(listed) else None
-        return _json({"meta": {"count": len(listed), "per_page": page, "next_cursor": following}, "results": shown})
+        offset = (0 if cursor == "*" else int(cursor)) if cursor is not None else (number - 1) * per_page
+        shown = listed[offset : offset + per_page]
+        meta: dict[str, object] = {"count": len(listed), "per_page": per_page}
+        if cursor is None:
+            meta["page"] = number
+        else:
+            meta["next_cursor"] = str(offset + per_page) if offset + per_page < len(listed) else None
+        return _json({"meta": meta, "results": shown})
 
     return route
 
@@ -251,17 +307,24 @@ def _bare_doi(text: str) -> str:
 
 
 def openalex_doi_route(works: list[dict[str, object]], status: int = 200) -> Route:
-    """The works API's ?filter=doi:A|B|C over `works`, DOIs compared without case or resolver; `status` != 200 fails."""
+    """The works API's ?filter=doi:A|B|C over `works`, DOIs compared without case or resolver; `status` != 200 fails.
 
-    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+    Paging is checked as the works API checks it: a per_page above 100 is a 400.
+    """
+
+    def route(path: str, query: dict[str, list[str]]) -> Answer:
         if status != 200:
-            return status, {}, b"unavailable"
+            return openalex_spent(status)
+        try:
+            per_page, number, _ = openalex_paging(query)
+        except Refused as refused:
+            return refused.answer
         asked = query.get("filter", [""])[0]
         if not asked.startswith("doi:"):
-            return 400, {}, b"only the doi filter here"
+            return openalex_error(400, "Invalid query parameters error.", "only the doi filter here")
         wanted = {_bare_doi(value) for value in asked.removeprefix("doi:").split("|")}
         found = [item for item in works if _bare_doi(str(item.get("doi") or "")) in wanted]
-        shown = found[: int(query.get("per-page", ["25"])[0])]
-        return _json({"meta": {"count": len(found), "per_page": len(shown)}, "results": shown})
+        shown = found[(number - 1) * per_page : number * per_page]
+        return _json({"meta": {"count": len(found), "per_page": per_page, "page": number}, "results": shown})
 
     return route

@@ -1,4 +1,4 @@
-"""Journals through OpenAlex: a journal's works of a day, abstracts rebuilt from the inverted index, cursor pages."""
+"""Journals through OpenAlex: a journal's works of a day, abstracts rebuilt from the inverted index, numbered pages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from recommender.schema import TemporaryFailure, UsageError
+from recommender.schema import PaperrecError, TemporaryFailure, UsageError
+from recommender.sources import openalex
 from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
 from recommender.sources.openalex import check_journal, fetch_by_doi, fetch_listing, parse_works, rebuild_abstract
 
@@ -38,10 +39,9 @@ def test_an_abstract_is_rebuilt_from_its_inverted_index():
 def test_a_page_of_works_is_parsed():
     untitled = work(2, DAY, title=None, display_name="")
     no_doi = work(3, DAY, doi=None)
-    papers, held, cursor = parse_works(
-        json.dumps({"meta": {"next_cursor": "abc"}, "results": [work(1, DAY), untitled, no_doi]})
-    )
-    assert (held, cursor, len(papers)) == (3, "abc", 2)
+    papers, held, count = parse_works(json.dumps({"meta": {"count": 3}, "results": [work(1, DAY), untitled, no_doi]}))
+    assert (held, count, len(papers)) == (3, 3, 2)
+    assert parse_works('{"meta": {"count": "3"}, "results": []}')[1:] == (0, None)
     paper = papers[0]
     assert paper.arxiv_id == "doi:10.1038/s41586-026-00001-x" and paper.authors == (
         "Rosalind1 Franklin",
@@ -63,13 +63,57 @@ def test_journals_are_named_by_issn_or_source_id():
         check_journal("Nature")
 
 
-def test_a_day_is_every_cursor_page(home):
+def asked(server) -> list[dict[str, list[str]]]:
+    """The query of each request the server answered."""
+    return [parse_qs(urlsplit(path).query) for path in server.paths]
+
+
+def test_a_day_is_every_numbered_page_of_100(home):
     works = {("0028-0836", DAY): [work(n, DAY) for n in range(450)]}
     with serving(openalex_route(works)) as server, client() as polite:
         listing, _ = fetch_listing(["0028-0836"], DAY, client=polite, base_url=server.url + "/works", **NOW)
-    assert len(listing) == 450 and len(server.paths) == 3
-    assert "primary_location.source.issn%3A0028-0836" in server.paths[0] and "cursor=%2A" in server.paths[0]
+    assert {p.arxiv_id for p in listing.papers} == {f"doi:10.1038/s41586-026-{n:05d}-x" for n in range(450)}
+    queries = asked(server)
+    assert [(q["per_page"], q["page"]) for q in queries] == [(["100"], [str(n)]) for n in range(1, 6)]
+    assert all("cursor" not in q and "per-page" not in q for q in queries)
+    assert "primary_location.source.issn:0028-0836" in queries[0]["filter"][0]
     assert (home / "listings" / "journal" / "0028-0836" / "2026-12-04.jsonl").is_file()
+
+
+@pytest.mark.parametrize(("count", "requests"), [(0, 1), (99, 1), (100, 1), (300, 3), (301, 4)])
+def test_paging_stops_at_a_short_page_or_the_count(home, count, requests):
+    works = {("0028-0836", DAY): [work(n, DAY) for n in range(count)]}
+    with serving(openalex_route(works)) as server, client() as polite:
+        listing, _ = fetch_listing(["0028-0836"], DAY, client=polite, base_url=server.url + "/works", **NOW)
+    assert len(listing) == count and len(server.paths) == requests
+
+
+def test_a_day_past_max_pages_is_one_line(home, monkeypatch):
+    full = [work(n, DAY) for n in range(100)]
+
+    def endless(path, query):  # every page full, the count never reached
+        body = {"meta": {"count": 10**6, "per_page": 100}, "results": full}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    monkeypatch.setattr(openalex, "MAX_PAGES", 3)
+    with (
+        serving(endless) as server,
+        client() as polite,
+        pytest.raises(PaperrecError, match=r"^OpenAlex needed more than 3 pages for 0028-0836 on 2026-12-04: stop"),
+    ):
+        fetch_listing(["0028-0836"], DAY, client=polite, base_url=server.url + "/works", **NOW)
+    assert len(server.paths) == 3
+
+
+def test_the_fake_refuses_pages_larger_than_openalex_gives(home):
+    with serving(openalex_route({})) as server, client() as polite:
+        with pytest.raises(NetworkError, match="OpenAlex returned HTTP 400"):
+            polite.get(server.url + "/works", params={"filter": "from_publication_date:2026-12-04", "per_page": 200})
+        with pytest.raises(NetworkError, match="OpenAlex returned HTTP 400"):
+            polite.get(
+                server.url + "/works",
+                params={"filter": "from_publication_date:2026-12-04", "per_page": 100, "page": 101},
+            )
 
 
 @pytest.mark.parametrize(
@@ -99,8 +143,9 @@ def test_works_are_looked_up_by_doi_in_batches_of_50_under_the_callers_ids():
     ids = [f"doi:10.1038/s41586-026-{n:05d}-x" for n in range(120)] + ["https://doi.org/10.1038/S41586-026-00003-X"]
     with serving(openalex_doi_route(works)) as server, client() as polite:
         found = fetch_by_doi(polite, [*ids, "doi:10.9999/unknown", "doi:10.1000/a|b"], base_url=server.url + "/works")
-    queries = [parse_qs(urlsplit(path).query) for path in server.paths]
+    queries = asked(server)
     assert [len(q["filter"][0].removeprefix("doi:").split("|")) for q in queries] == [50, 50, 21]
+    assert all(q["per_page"] == ["100"] and "page" not in q and "per-page" not in q for q in queries)
     assert "10.9999/unknown" in queries[-1]["filter"][0] and "a|b" not in queries[-1]["filter"][0]
     assert set(queries[0]["select"][0].split(",")) >= {"doi", "title", "abstract_inverted_index", "authorships"}
     assert sorted(found) == sorted(ids[:120])  # the unknown DOI is left out, the doi.org form is one of them
@@ -115,3 +160,11 @@ def test_of_two_works_with_one_doi_the_one_with_an_abstract_is_kept():
     with serving(openalex_doi_route([bare, work(1, DAY)])) as server, client() as polite:
         found = fetch_by_doi(polite, ["doi:10.1038/s41586-026-00001-x"], base_url=server.url + "/works")
     assert found["doi:10.1038/s41586-026-00001-x"].abstract.startswith("Proteins fold")
+
+
+def test_a_batch_larger_than_a_page_is_cut_to_one_page_a_request():
+    works = [work(n, DAY) for n in range(250)]
+    ids = [f"doi:10.1038/s41586-026-{n:05d}-x" for n in range(250)]
+    with serving(openalex_doi_route(works)) as server, client() as polite:
+        found = fetch_by_doi(polite, ids, base_url=server.url + "/works", batch=500)
+    assert [len(q["filter"][0].split("|")) for q in asked(server)] == [100, 100, 50] and len(found) == 250

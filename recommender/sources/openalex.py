@@ -1,11 +1,12 @@
 """Journals through OpenAlex: the works a journal published on a day, by ISSN or OpenAlex source id.
 
 The API is https://api.openalex.org/works?filter=primary_location.source.issn:{ISSN},from_publication_date:{day},
-to_publication_date:{day}&per-page=200&cursor=*. Its answer is {"meta": {"count", "next_cursor"}, "results": [{"id",
-"doi", "title", "publication_date", "authorships": [{"author": {"display_name"}}], "abstract_inverted_index",
-"primary_location": {"landing_page_url"}}]}. A day is the publication date OpenAlex records. An abstract is rebuilt
-from the inverted index (each word at its positions). Imported papers known only by DOI get their abstracts from
-the same API, 50 DOIs a request (?filter=doi:A|B|C). paperrec calls this REST API through its polite client rather
+to_publication_date:{day}&per_page=100&page={n}. Its answer is {"meta": {"count"}, "results": [{"id", "doi", "title",
+"publication_date", "authorships": [{"author": {"display_name"}}], "abstract_inverted_index", "primary_location":
+{"landing_page_url"}}]}. A page holds at most 100 works. Numbered pages reach the first 10,000 works of a query and
+need no cursor. A day is the publication date OpenAlex records. An abstract is rebuilt from the inverted index (each
+word at its positions). Imported papers known only by DOI get their abstracts from the same API, 50 DOIs a request
+(?filter=doi:A|B|C), each answered in one page. paperrec calls this REST API through its polite client rather
 than pyalex, whose `requests` transport cannot be bounded by the same deadline and size cap.
 """
 
@@ -25,9 +26,9 @@ from .http import PoliteClient
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
 MIN_INTERVAL = 1.0
-PAGE_SIZE = 200  # OpenAlex's largest page
-MAX_PAGES = 50
-DOI_BATCH = 50  # the values one OR filter may hold
+PAGE_SIZE = 100  # OpenAlex's largest page; it refuses a larger per_page
+MAX_PAGES = 10_000 // PAGE_SIZE  # numbered pages reach only the first 10,000 works of a query
+DOI_BATCH = 50  # the values one OR filter may hold; fewer than a page, so a batch is one request
 MAX_POSITION = 20_000  # no abstract is longer; a larger position is damage, not text
 _ISSN = re.compile(r"^\d{4}-?\d{3}[\dXx]$")
 _SOURCE = re.compile(r"^[Ss]\d{1,12}$")
@@ -90,30 +91,29 @@ def _paper(work: Any) -> Paper | None:
     )
 
 
-def parse_works(content: bytes | str) -> tuple[list[Paper], int, str | None]:
-    """The papers of one page of works, how many works it held, and the cursor of the next page (None: the last)."""
+def parse_works(content: bytes | str) -> tuple[list[Paper], int, int | None]:
+    """The papers of one page of works, how many works it held, and how many the query matches (None: not said)."""
     data = answer_object(content, "OpenAlex")
     results = data.get("results")
     results = results if isinstance(results, list) else []
     meta = data.get("meta")
-    cursor = meta.get("next_cursor") if isinstance(meta, dict) else None
+    count = meta.get("count") if isinstance(meta, dict) else None
     papers = [paper for paper in map(_paper, results) if paper is not None]
-    return papers, len(results), cursor if isinstance(cursor, str) and cursor else None
+    return papers, len(results), count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | None = None) -> Listing:
-    """The works of one journal published on `day`, every cursor page."""
+    """The works of one journal published on `day`, every numbered page."""
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
     by = "primary_location.source.id" if journal.startswith("S") else "primary_location.source.issn"
     query = f"{by}:{journal},from_publication_date:{day.isoformat()},to_publication_date:{day.isoformat()}"
     papers: dict[str, Paper] = {}
-    cursor: str | None = "*"
-    for _ in range(MAX_PAGES):
-        params = {"filter": query, "per-page": PAGE_SIZE, "cursor": cursor}
-        page, held, cursor = parse_works(client.get(url, params=params).content)
+    for number in range(1, MAX_PAGES + 1):
+        params = {"filter": query, "per_page": PAGE_SIZE, "page": number}
+        page, held, count = parse_works(client.get(url, params=params).content)
         for paper in page:
             papers.setdefault(paper.arxiv_id, paper)
-        if not held or cursor is None:
+        if held < PAGE_SIZE or (count is not None and number * PAGE_SIZE >= count):
             break
     else:
         raise PaperrecError(f"OpenAlex needed more than {MAX_PAGES} pages for {journal} on {day}: stopped")
@@ -123,18 +123,19 @@ def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | 
 def fetch_by_doi(
     client: PoliteClient, ids: Iterable[str], *, base_url: str | None = None, batch: int = DOI_BATCH
 ) -> dict[str, Paper]:
-    """Works by DOI, `batch` a request, keyed and named 'doi:' and the DOI in lower case; unknown DOIs left out.
+    """Works by DOI, `batch` a request (a page at most), keyed 'doi:' and the DOI in lower case; unknown DOIs left out.
 
     Example: fetch_by_doi(client, ["doi:10.1038/nature14539"])
     """
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
     # A comma or a pipe would split the filter itself, so such a DOI cannot be asked for.
     wanted = [key for key in dict.fromkeys(filter(None, map(doi_id, ids))) if not {",", "|"} & set(key)]
+    batch = max(1, min(batch, PAGE_SIZE))
     found: dict[str, Paper] = {}
     with client.fetching():
         for start in range(0, len(wanted), batch):
             chunk = wanted[start : start + batch]
-            params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), "per-page": PAGE_SIZE, "select": _PARSED}
+            params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), "per_page": PAGE_SIZE, "select": _PARSED}
             asked = set(chunk)
             for paper in parse_works(client.get(url, params=params).content)[0]:
                 before = found.get(paper.arxiv_id)
