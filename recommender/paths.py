@@ -383,6 +383,11 @@ def zotero_key_path() -> Path:
     return user_root() / "zotero-key"
 
 
+def openalex_key_path() -> Path:
+    """The OpenAlex API key, when $OPENALEX_API_KEY does not hold it (mode 0600)."""
+    return user_root() / "openalex-key"
+
+
 def zotero_sync_path() -> Path:
     """What each profile's last Zotero sync saw: the library version and the items it read."""
     return state_dir() / "zotero-sync.json"

@@ -118,7 +118,14 @@ def home(tmp_path, monkeypatch) -> Path:
     """An empty PAPERREC_HOME for every test, so no test reads or writes the user's own data folder."""
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERREC_HOME", str(path))
-    for name in ("PAPERREC_MODEL", "PAPERREC_BACKEND", "PAPERREC_MAX_SEQ_LENGTH", "PAPERREC_TOKEN", "PAPERREC_NOTIFY"):
+    for name in (
+        "PAPERREC_MODEL",
+        "PAPERREC_BACKEND",
+        "PAPERREC_MAX_SEQ_LENGTH",
+        "PAPERREC_TOKEN",
+        "PAPERREC_NOTIFY",
+        "OPENALEX_API_KEY",  # a developer's own key must never reach a test's fake server or output
+    ):
         monkeypatch.delenv(name, raising=False)
     return path
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from typer.testing import CliRunner
 
+from recommender.cli import app
 from recommender.schema import PaperrecError, TemporaryFailure, UsageError
-from recommender.sources import openalex
-from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
+from recommender.sources import http, openalex
+from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError, redacted
 from recommender.sources.openalex import check_journal, fetch_by_doi, fetch_listing, parse_works, rebuild_abstract
 
 from .fixture_apis import inverted, openalex_doi_route, openalex_route, serving, work
@@ -168,3 +171,116 @@ def test_a_batch_larger_than_a_page_is_cut_to_one_page_a_request():
     with serving(openalex_doi_route(works)) as server, client() as polite:
         found = fetch_by_doi(polite, ids, base_url=server.url + "/works", batch=500)
     assert [len(q["filter"][0].split("|")) for q in asked(server)] == [100, 100, 50] and len(found) == 250
+
+
+# ---- the API key -----------------------------------------------------------------------------------------------------
+
+KEY = "oa-test-key-5e1f0c2a9b"
+JOURNAL = {("0028-0836", DAY): [work(n, DAY) for n in range(150)]}
+
+
+def key_file(home, mode: int = 0o600):
+    path = home / "openalex-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(KEY + "\n")
+    path.chmod(mode)
+    return path
+
+
+def openalex_both(path: str, query: dict[str, list[str]]):
+    """The works API answering journal days and DOI lookups alike."""
+    doi = query.get("filter", [""])[0].startswith("doi:")
+    return (openalex_doi_route(JOURNAL[("0028-0836", DAY)]) if doi else openalex_route(JOURNAL))(path, query)
+
+
+def keys_sent(server) -> list[list[str]]:
+    return [q.get("api_key", []) for q in asked(server)]
+
+
+def both_lookups(server, polite):
+    """A journal day (two pages) and a DOI lookup against `server`."""
+    listing = openalex.fetch_day(polite, "0028-0836", DAY, base_url=server.url + "/works")
+    found = fetch_by_doi(polite, ["doi:10.1038/s41586-026-00001-x"], base_url=server.url + "/works")
+    return listing, found
+
+
+@pytest.mark.parametrize("how", ["environment", "file"])
+def test_the_key_goes_with_every_request(home, monkeypatch, how):
+    if how == "environment":
+        monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    else:
+        key_file(home)
+    with serving(openalex_both) as server, client() as polite:
+        listing, _ = both_lookups(server, polite)
+    assert keys_sent(server) == [[KEY]] * 3
+    assert KEY not in " ".join(listing.sources) and listing.sources[0].startswith(server.url + "/works?filter=")
+
+
+def test_without_a_key_none_is_sent(home):
+    with serving(openalex_both) as server, client() as polite:
+        listing, _ = both_lookups(server, polite)
+    assert len(listing) == 150 and keys_sent(server) == [[]] * 3
+    assert all("api_key" not in path for path in server.paths)
+
+
+def test_a_key_file_others_may_read_is_refused(home):
+    path = key_file(home, 0o644)
+    refused = pytest.raises(UsageError, match="others may read it: chmod 600")
+    with serving(openalex_both) as server, client() as polite, refused as caught:
+        both_lookups(server, polite)
+    assert server.paths == [] and KEY not in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_the_environment_wins_over_the_file_and_an_empty_file_is_no_key(home, monkeypatch):
+    path = key_file(home)
+    monkeypatch.setenv("OPENALEX_API_KEY", " from-the-environment ")
+    assert openalex.read_key(path) == "from-the-environment"
+    monkeypatch.delenv("OPENALEX_API_KEY")
+    path.write_text("\n")
+    assert openalex.read_key(path) is None and openalex.read_key(home / "absent") is None
+
+
+def test_the_key_is_in_no_error_line(home, monkeypatch):
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    with serving(openalex_route(JOURNAL)) as server, client() as polite:
+        monkeypatch.setattr(openalex, "PAGE_SIZE", 200)  # the fake refuses it with a 400, naming the URL
+        with pytest.raises(NetworkError, match="OpenAlex returned HTTP 400 for") as refused:
+            openalex.fetch_day(polite, "0028-0836", DAY, base_url=server.url + "/works")
+        monkeypatch.setattr(openalex, "PAGE_SIZE", 100)
+        polite.max_bytes = 100
+        with pytest.raises(NetworkError, match="larger than 100 bytes") as large:
+            openalex.fetch_day(polite, "0028-0836", DAY, base_url=server.url + "/works")
+    assert keys_sent(server) == [[KEY]] * 2
+    for error in (refused.value, large.value):
+        assert KEY not in str(error) and "api_key=***" in str(error), str(error)
+
+
+def test_the_key_is_in_no_log_line(home, monkeypatch, caplog):
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    caplog.set_level(logging.DEBUG)
+    with serving(openalex_both) as server, client() as polite:
+        both_lookups(server, polite)
+    assert "api_key=***" in caplog.text and KEY not in caplog.text  # httpx logs each URL at INFO
+
+
+def test_redacted_hides_every_key_value():
+    text = "GET https://api.openalex.org/works?api_key=abc123&page=2 and ?API_KEY=x#y and api_key="
+    assert redacted(text) == "GET https://api.openalex.org/works?api_key=***&page=2 and ?API_KEY=***#y and api_key=***"
+    assert redacted("a rapi_key=1 is another parameter") == "a rapi_key=1 is another parameter"
+
+
+def test_the_command_line_sends_the_key_and_never_shows_it(home, monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    with serving(openalex_route(JOURNAL)) as server:
+        monkeypatch.setattr(openalex, "API_URL", server.url + "/works")
+        server.faults = ["429", "503"]  # each announced on stderr, then retried
+        out = tmp_path / "day.jsonl"
+        result = CliRunner().invoke(app, ["fetch", "journal:0028-0836", "--date", "2026-12-04", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "retry 1/4" in result.stderr and "retry 2/4" in result.stderr
+    assert keys_sent(server) == [[KEY]] * 4 and len(out.read_text().splitlines()) == 150
+    stored = home / "listings" / "journal" / "0028-0836" / "2026-12-04.jsonl"
+    for text in (result.output, result.stderr, out.read_text(), stored.read_text()):
+        assert KEY not in text

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import importlib.metadata
+import logging
 import math
 import queue
+import re
 import socket
 import sys
 import threading
@@ -47,6 +49,8 @@ SPACING_FILE = "arxiv-spacing"
 LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends the wait first
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
+# A query parameter that carries a secret (OpenAlex's api_key): its value reaches no message and no log line.
+_SECRET = re.compile(r"(\bapi_key=)[^&#\s\"'<>]*", re.IGNORECASE)
 
 
 class NetworkError(PaperrecError):
@@ -115,8 +119,27 @@ def for_source(name: str, hosts: frozenset[str], min_interval: float, **options:
     return PoliteClient(name=name, hosts=hosts, min_interval=min_interval, spacing_file=spacing, **options)
 
 
+def redacted(text: str) -> str:
+    """The text with the value of every api_key= parameter in it replaced by '***'."""
+    return _SECRET.sub(r"\1***", text)
+
+
+class _Redacting(logging.Filter):
+    """Hides keys in httpx's log records: at INFO it logs each request's whole URL."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        hidden = redacted(message)
+        if hidden != message:
+            record.msg, record.args = hidden, ()
+        return True
+
+
+logging.getLogger("httpx").addFilter(_Redacting())
+
+
 def _one_line(text: str, width: int = 200) -> str:
-    line = " ".join(text.split())
+    line = " ".join(redacted(text).split())
     return line if len(line) <= width else line[: width - 3] + "..."
 
 
@@ -442,7 +465,7 @@ class PoliteClient:
     def _read_body(self, response: httpx.Response, cancelled: threading.Event) -> bytes:
         """The decoded body, refused past max_bytes (compressed or not); a damaged gzip body is one line."""
         cap = self.max_bytes
-        too_large = f"{self.name}'s answer is larger than {_size(cap)}: refused ({response.url})"
+        too_large = f"{self.name}'s answer is larger than {_size(cap)}: refused ({_one_line(str(response.url))})"
         declared = response.headers.get("Content-Length", "").strip()
         if declared.isdigit() and len(declared) < 19 and int(declared) > cap:
             raise NetworkError(too_large)

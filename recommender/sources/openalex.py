@@ -6,18 +6,24 @@ to_publication_date:{day}&per_page=100&page={n}. Its answer is {"meta": {"count"
 {"landing_page_url"}}]}. A page holds at most 100 works. Numbered pages reach the first 10,000 works of a query and
 need no cursor. A day is the publication date OpenAlex records. An abstract is rebuilt from the inverted index (each
 word at its positions). Imported papers known only by DOI get their abstracts from the same API, 50 DOIs a request
-(?filter=doi:A|B|C), each answered in one page. paperrec calls this REST API through its polite client rather
-than pyalex, whose `requests` transport cannot be bounded by the same deadline and size cap.
+(?filter=doi:A|B|C), each answered in one page. Regular use needs a free API key (since February 2026), sent as the
+api_key parameter. Without one the daily allowance is small, and past it OpenAlex answers 429. The key is read from
+$OPENALEX_API_KEY or the file openalex_key_path(). No message or log line shows it. paperrec calls this REST API
+through its polite client rather than pyalex, whose `requests` transport cannot be bounded by the same deadline and
+size cap.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from ..paths import openalex_key_path
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
@@ -26,6 +32,7 @@ from .http import PoliteClient
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
 MIN_INTERVAL = 1.0
+KEY_ENV = "OPENALEX_API_KEY"
 PAGE_SIZE = 100  # OpenAlex's largest page; it refuses a larger per_page
 MAX_PAGES = 10_000 // PAGE_SIZE  # numbered pages reach only the first 10,000 works of a query
 DOI_BATCH = 50  # the values one OR filter may hold; fewer than a page, so a batch is one request
@@ -33,6 +40,30 @@ MAX_POSITION = 20_000  # no abstract is longer; a larger position is damage, not
 _ISSN = re.compile(r"^\d{4}-?\d{3}[\dXx]$")
 _SOURCE = re.compile(r"^[Ss]\d{1,12}$")
 _PARSED = "id,doi,title,display_name,publication_date,authorships,abstract_inverted_index,primary_location"
+
+
+def read_key(key_file: Path) -> str | None:
+    """The API key: $OPENALEX_API_KEY, else the first line of key_file (mode 0600); None when neither is there."""
+    value = os.environ.get(KEY_ENV, "").strip()
+    if value:
+        return value
+    try:
+        info = key_file.stat()
+    except OSError:
+        return None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(f"{key_file} holds a secret but others may read it: chmod 600 {key_file}")
+    try:
+        lines = key_file.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"cannot read the OpenAlex key {key_file}: {error}") from None
+    return lines[0] if lines else None
+
+
+def with_key(params: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters with the user's API key added, when there is one."""
+    key = read_key(openalex_key_path())
+    return {**params, "api_key": key} if key else params
 
 
 def check_journal(text: str) -> str:
@@ -108,8 +139,9 @@ def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | 
     by = "primary_location.source.id" if journal.startswith("S") else "primary_location.source.issn"
     query = f"{by}:{journal},from_publication_date:{day.isoformat()},to_publication_date:{day.isoformat()}"
     papers: dict[str, Paper] = {}
+    common = with_key({"filter": query, "per_page": PAGE_SIZE})
     for number in range(1, MAX_PAGES + 1):
-        params = {"filter": query, "per_page": PAGE_SIZE, "page": number}
+        params = {**common, "page": number}
         page, held, count = parse_works(client.get(url, params=params).content)
         for paper in page:
             papers.setdefault(paper.arxiv_id, paper)
@@ -132,10 +164,11 @@ def fetch_by_doi(
     wanted = [key for key in dict.fromkeys(filter(None, map(doi_id, ids))) if not {",", "|"} & set(key)]
     batch = max(1, min(batch, PAGE_SIZE))
     found: dict[str, Paper] = {}
+    common = with_key({"per_page": PAGE_SIZE, "select": _PARSED}) if wanted else {}
     with client.fetching():
         for start in range(0, len(wanted), batch):
             chunk = wanted[start : start + batch]
-            params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), "per_page": PAGE_SIZE, "select": _PARSED}
+            params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), **common}
             asked = set(chunk)
             for paper in parse_works(client.get(url, params=params).content)[0]:
                 before = found.get(paper.arxiv_id)
