@@ -151,6 +151,22 @@ def test_openalex_down_still_imports_and_arxiv_ids_get_theirs(home, library, mon
     assert "4 added papers have no abstract" in result.stderr
 
 
+def test_a_spent_openalex_allowance_still_imports_and_says_how_a_key_helps(home, library, monkeypatch, arxiv_asked):
+    with serving(openalex_doi_route(WORKS, 429)) as spent:
+        monkeypatch.setattr(openalex, "API_URL", spent.url + "/works")
+        monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+        monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.01)
+        result = invoke("profile", "new", "lib", "--from", str(library))
+    assert result.exit_code == 0, result.output
+    notices = [line for line in result.stderr.splitlines() if "could not fetch abstracts" in line]
+    assert (
+        len(notices) == 1
+        and "could not fetch abstracts of 4 DOIs (OpenAlex is rate-limiting us (HTTP 429)" in notices[0]
+    )
+    assert "a free OpenAlex API key raises the daily allowance: set OPENALEX_API_KEY" in notices[0]
+    assert len(liked(home, "lib")) == 5 and len(spent.paths) == 5
+
+
 def test_arxiv_down_still_fills_the_dois(home, library, server, monkeypatch):
     def offline(client, ids, **kwargs):
         raise NetworkError("arXiv did not answer (offline?): connection refused")

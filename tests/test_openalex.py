@@ -284,3 +284,53 @@ def test_the_command_line_sends_the_key_and_never_shows_it(home, monkeypatch, tm
     stored = home / "listings" / "journal" / "0028-0836" / "2026-12-04.jsonl"
     for text in (result.output, result.stderr, out.read_text(), stored.read_text()):
         assert KEY not in text
+
+
+# ---- a spent allowance: HTTP 429 -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def spent(monkeypatch):
+    """A local OpenAlex whose daily allowance is spent: every request is answered 429, as OpenAlex does."""
+    monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    with serving(openalex_route(JOURNAL, status=429)) as server:
+        monkeypatch.setattr(openalex, "API_URL", server.url + "/works")
+        yield server
+
+
+def test_a_spent_allowance_exits_75_naming_the_variable(home, spent):
+    result = CliRunner().invoke(app, ["fetch", "journal:0028-0836", "--date", "2026-12-04"])
+    assert result.exit_code == 75, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 1 and "OpenAlex is rate-limiting us (HTTP 429) after 5 tries; try again later" in errors[0]
+    assert "a free OpenAlex API key raises the daily allowance: set OPENALEX_API_KEY" in errors[0]
+    assert str(home / "openalex-key") in errors[0]
+    assert len(spent.paths) == 5  # retried a bounded number of times, then given up
+    assert "Traceback" not in result.output
+
+
+def test_a_spent_allowance_with_a_key_never_shows_it(home, spent, monkeypatch):
+    monkeypatch.setenv("OPENALEX_API_KEY", KEY)
+    result = CliRunner().invoke(app, ["fetch", "journal:0028-0836", "--date", "2026-12-04"])
+    assert result.exit_code == 75 and "the daily allowance of the OpenAlex API key may be spent" in result.stderr
+    assert keys_sent(spent) == [[KEY]] * 5 and KEY not in result.output and KEY not in result.stderr
+
+
+def test_a_long_retry_after_gives_up_at_once_with_the_hint(home, monkeypatch):
+    def spent_till_tomorrow(path, query):
+        body = json.dumps({"error": "Rate limit exceeded", "message": "Daily usage limit exceeded"}).encode()
+        return 429, {"Content-Type": "application/json", "Retry-After": "36000"}, body
+
+    gives_up = pytest.raises(TemporaryNetworkError, match="OPENALEX_API_KEY")
+    with serving(spent_till_tomorrow) as server, client() as polite, gives_up as caught:
+        openalex.fetch_day(polite, "0028-0836", DAY, base_url=server.url + "/works")
+    assert len(server.paths) == 1 and "asks us to wait 36000 s (HTTP 429)" in str(caught.value)
+
+
+def test_today_with_a_journal_exits_75_when_the_allowance_is_spent(home, spent, liked_jsonl, fake_model):
+    made = CliRunner().invoke(app, ["profile", "new", "j", "--from", str(liked_jsonl), "-s", "journal:0028-0836"])
+    assert made.exit_code == 0, made.output
+    result = CliRunner().invoke(app, ["today", "--date", "2026-12-04"])
+    assert result.exit_code == 75, result.output
+    assert "HTTP 429" in result.stderr and "OPENALEX_API_KEY" in result.stderr and result.stdout == ""

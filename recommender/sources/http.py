@@ -56,6 +56,8 @@ _SECRET = re.compile(r"(\bapi_key=)[^&#\s\"'<>]*", re.IGNORECASE)
 class NetworkError(PaperrecError):
     """arXiv answered in a way that will not get better by retrying (HTTP 404, a redirect elsewhere, too large)."""
 
+    status: int | None = None  # the HTTP status that ended the request, when an answer did
+
 
 class TemporaryNetworkError(NetworkError, TemporaryFailure):
     """arXiv could not be reached, was too slow or kept refusing: retry later (exit 75)."""
@@ -200,12 +202,21 @@ def redirect_allowed(target: str, origin: str, hosts: frozenset[str] = ARXIV_HOS
 class _Retry(Exception):
     """An attempt failed in a way worth retrying; `kind` picks the retry budget, `announcement` the stderr line."""
 
-    def __init__(self, kind: str, announcement: str, failure: str, wait: float | None = None):
+    def __init__(
+        self, kind: str, announcement: str, failure: str, wait: float | None = None, status: int | None = None
+    ):
         super().__init__(failure)
         self.kind = kind
         self.announcement = announcement
         self.failure = failure
         self.wait = wait  # what the server asked for (Retry-After), else None: back off
+        self.status = status
+
+
+def _with_status(error: NetworkError, status: int | None) -> NetworkError:
+    """The error, knowing the HTTP status that caused it (a spent allowance is 429)."""
+    error.status = status
+    return error
 
 
 class _Deadline(Exception):
@@ -567,14 +578,20 @@ class PoliteClient:
         if 200 <= status < 300 or status in accept:
             return answer
         if status != 429 and status < 500:
-            raise NetworkError(f"{self.name} returned HTTP {status} for {_one_line(answer.url)}")
+            raise _with_status(NetworkError(f"{self.name} returned HTTP {status} for {_one_line(answer.url)}"), status)
         asked = retry_after_seconds(answer.headers.get("Retry-After"))
         if asked is not None and asked > self.max_wait:
-            raise TemporaryNetworkError(f"{self.name} asks us to wait {asked:.0f} s (HTTP {status}); try again later")
+            waiting = f"{self.name} asks us to wait {asked:.0f} s (HTTP {status}); try again later"
+            raise _with_status(TemporaryNetworkError(waiting), status)
         if status == 429:
-            raise _Retry("busy", f"{self.name} busy (HTTP 429)", f"{self.name} is rate-limiting us (HTTP 429)", asked)
+            busy = f"{self.name} is rate-limiting us (HTTP 429)"
+            raise _Retry("busy", f"{self.name} busy (HTTP 429)", busy, asked, status)
         raise _Retry(
-            "busy", f"{self.name} unavailable (HTTP {status})", f"{self.name} is unavailable (HTTP {status})", asked
+            "busy",
+            f"{self.name} unavailable (HTTP {status})",
+            f"{self.name} is unavailable (HTTP {status})",
+            asked,
+            status,
         )
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> Answer:
@@ -605,9 +622,8 @@ class PoliteClient:
                     allowed = min(self.max_retries, self.connect_retries) if budget == "connect" else self.max_retries
                     if retries[budget] >= allowed:
                         if failed.kind == "busy":
-                            raise TemporaryNetworkError(
-                                f"{failed.failure} after {_tries(tries)}; try again later"
-                            ) from None
+                            busy = TemporaryNetworkError(f"{failed.failure} after {_tries(tries)}; try again later")
+                            raise _with_status(busy, failed.status) from None
                         raise TemporaryNetworkError(f"{failed.failure} ({_tries(tries)})") from None
                     delay = (
                         failed.wait if failed.wait is not None else self._backoff(retries["connect"] + retries["other"])
@@ -615,7 +631,6 @@ class PoliteClient:
                     retries[budget] += 1
                     wait = max(delay, self.min_interval)
                     if wait >= self._time_left():
-                        raise TemporaryNetworkError(
-                            f"{failed.failure} ({_tries(tries)}; no time left to retry within this fetch's deadline)"
-                        ) from None
+                        late = f"{failed.failure} ({_tries(tries)}; no time left to retry within this fetch's deadline)"
+                        raise _with_status(TemporaryNetworkError(late), failed.status) from None
                     self.notify(f"{failed.announcement}, retry {retries[budget]}/{allowed} in {_seconds(wait)} s")

@@ -27,7 +27,7 @@ from ..paths import openalex_key_path
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
-from .http import PoliteClient
+from .http import PoliteClient, TemporaryNetworkError
 
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
@@ -64,6 +64,27 @@ def with_key(params: dict[str, Any]) -> dict[str, Any]:
     """The query parameters with the user's API key added, when there is one."""
     key = read_key(openalex_key_path())
     return {**params, "api_key": key} if key else params
+
+
+def key_hint() -> str:
+    """Where a key goes, for messages: the variable and the file, never a key."""
+    return f"set {KEY_ENV} or write the key to {openalex_key_path()} (chmod 600)"
+
+
+def _works(client: PoliteClient, url: str, params: dict[str, Any]) -> bytes:
+    """One page of works; a spent daily allowance (HTTP 429) says how a free API key raises it."""
+    try:
+        return client.get(url, params=params).content
+    except TemporaryNetworkError as error:
+        if error.status != 429:
+            raise
+        if "api_key" in params:
+            more = "the daily allowance of the OpenAlex API key may be spent"
+        else:
+            more = f"a free OpenAlex API key raises the daily allowance: {key_hint()}"
+        spent = TemporaryNetworkError(f"{error} ({more})")
+        spent.status = 429
+        raise spent from None
 
 
 def check_journal(text: str) -> str:
@@ -142,7 +163,7 @@ def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | 
     common = with_key({"filter": query, "per_page": PAGE_SIZE})
     for number in range(1, MAX_PAGES + 1):
         params = {**common, "page": number}
-        page, held, count = parse_works(client.get(url, params=params).content)
+        page, held, count = parse_works(_works(client, url, params))
         for paper in page:
             papers.setdefault(paper.arxiv_id, paper)
         if held < PAGE_SIZE or (count is not None and number * PAGE_SIZE >= count):
@@ -170,7 +191,7 @@ def fetch_by_doi(
             chunk = wanted[start : start + batch]
             params = {"filter": "doi:" + "|".join(key[4:] for key in chunk), **common}
             asked = set(chunk)
-            for paper in parse_works(client.get(url, params=params).content)[0]:
+            for paper in parse_works(_works(client, url, params))[0]:
                 before = found.get(paper.arxiv_id)
                 if paper.arxiv_id in asked and (before is None or not before.abstract):
                     found[paper.arxiv_id] = paper  # of two works with one DOI, the one with an abstract
