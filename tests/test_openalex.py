@@ -328,6 +328,21 @@ def test_a_long_retry_after_gives_up_at_once_with_the_hint(home, monkeypatch):
     assert len(server.paths) == 1 and "asks us to wait 36000 s (HTTP 429)" in str(caught.value)
 
 
+def test_a_403_rate_limit_is_try_again_later_with_the_hint(home, monkeypatch):
+    """OpenAlex's errors page lists 403 for a rate limit too: it ends as exit 75, not as a refusal for good."""
+
+    def refused(path, query):
+        body = json.dumps({"error": "Forbidden", "message": "Rate limit exceeded"}).encode()
+        return 403, {"Content-Type": "application/json"}, body
+
+    with serving(refused) as server:
+        monkeypatch.setattr(openalex, "API_URL", server.url + "/works")
+        result = CliRunner().invoke(app, ["fetch", "journal:0028-0836", "--date", "2026-12-04"])
+    assert result.exit_code == 75, result.output
+    assert "HTTP 403" in result.stderr and "try again later" in result.stderr and "OPENALEX_API_KEY" in result.stderr
+    assert len(server.paths) == 1 and "Traceback" not in result.output
+
+
 def test_today_with_a_journal_exits_75_when_the_allowance_is_spent(home, spent, liked_jsonl, fake_model):
     made = CliRunner().invoke(app, ["profile", "new", "j", "--from", str(liked_jsonl), "-s", "journal:0028-0836"])
     assert made.exit_code == 0, made.output

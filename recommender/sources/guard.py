@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -183,3 +185,21 @@ def answer_object(content: bytes | str, label: str) -> dict:
     if not isinstance(data, dict):
         raise TemporaryFailure(f"{label}'s answer is not a JSON object; try again later")
     return data
+
+
+def read_secret(variable: str, key_file: Path, what: str) -> str | None:
+    """A service's key: $variable, else the first line of key_file (refused unless mode 0600); None when neither."""
+    value = os.environ.get(variable, "").strip()
+    if value:
+        return value
+    try:
+        info = key_file.stat()
+    except OSError:
+        return None
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UsageError(f"{key_file} holds a secret but others may read it: chmod 600 {key_file}")
+    try:
+        lines = key_file.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperrecError(f"cannot read the {what} {key_file}: {error}") from None
+    return lines[0] if lines else None

@@ -15,9 +15,7 @@ size cap.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
@@ -26,8 +24,8 @@ from typing import Any
 from ..paths import openalex_key_path
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import fetch_keyed
-from .guard import answer_object, iso_day, scrubbed
-from .http import PoliteClient, TemporaryNetworkError
+from .guard import answer_object, iso_day, read_secret, scrubbed
+from .http import NetworkError, PoliteClient, TemporaryNetworkError
 
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
@@ -44,20 +42,7 @@ _PARSED = "id,doi,title,display_name,publication_date,authorships,abstract_inver
 
 def read_key(key_file: Path) -> str | None:
     """The API key: $OPENALEX_API_KEY, else the first line of key_file (mode 0600); None when neither is there."""
-    value = os.environ.get(KEY_ENV, "").strip()
-    if value:
-        return value
-    try:
-        info = key_file.stat()
-    except OSError:
-        return None
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{key_file} holds a secret but others may read it: chmod 600 {key_file}")
-    try:
-        lines = key_file.read_text(encoding="utf-8").split()
-    except (OSError, UnicodeDecodeError) as error:
-        raise PaperrecError(f"cannot read the OpenAlex key {key_file}: {error}") from None
-    return lines[0] if lines else None
+    return read_secret(KEY_ENV, key_file, "OpenAlex key")
 
 
 def with_key(params: dict[str, Any]) -> dict[str, Any]:
@@ -72,18 +57,21 @@ def key_hint() -> str:
 
 
 def _works(client: PoliteClient, url: str, params: dict[str, Any]) -> bytes:
-    """One page of works; a spent daily allowance (HTTP 429) says how a free API key raises it."""
+    """One page of works; a spent daily allowance (HTTP 429, or 403 "rate limit exceeded") is "try again later", and
+    says how a free API key raises it."""
     try:
         return client.get(url, params=params).content
-    except TemporaryNetworkError as error:
-        if error.status != 429:
+    except NetworkError as error:
+        if error.status not in (403, 429):
             raise
+        if error.status == 403:  # OpenAlex's errors page: 403 is a rate limit too, not a refusal for good
+            error = TemporaryNetworkError(f"{error}; try again later")
         if "api_key" in params:
             more = "the daily allowance of the OpenAlex API key may be spent"
         else:
             more = f"a free OpenAlex API key raises the daily allowance: {key_hint()}"
         spent = TemporaryNetworkError(f"{error} ({more})")
-        spent.status = 429
+        spent.status = error.status
         raise spent from None
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..schema import Paper, PaperrecError, UsageError
+from ..schema import Paper, UsageError
+from .guard import read_secret
 from .http import Answer, NetworkError, Outgoing, PoliteClient, for_source
 from .idlist import Reference, normalise_doi
 from .zotero import NOT_A_PAPER, csl_item_reference
@@ -74,20 +74,7 @@ def web_library(prefix: str, key: str) -> Library:
 
 def read_key(key_file: Path) -> str | None:
     """The Web API key: $ZOTERO_API_KEY, else the first line of key_file (mode 0600); None when neither is there."""
-    value = os.environ.get(KEY_ENV, "").strip()
-    if value:
-        return value
-    try:
-        info = key_file.stat()
-    except OSError:
-        return None
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UsageError(f"{key_file} holds a secret but others may read it: chmod 600 {key_file}")
-    try:
-        lines = key_file.read_text(encoding="utf-8").split()
-    except (OSError, UnicodeDecodeError) as error:
-        raise PaperrecError(f"cannot read the Zotero key {key_file}: {error}") from None
-    return lines[0] if lines else None
+    return read_secret(KEY_ENV, key_file, "Zotero key")
 
 
 def _next_link(header: str | None) -> str | None:
