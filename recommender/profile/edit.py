@@ -1,8 +1,8 @@
 """The profile editor: the one door for every change to a profile file, locked and keeping the user's own text.
 
-A change (like, dislike, move, remove, interests, categories, pending ids, papers' links) is applied by
-`change_profile`, which returns a record of what moved where; `Edited.undo()` is the same change reversed. New files
-are made by `create_profile_file` through the same code, and `save_profile` calls it.
+A change (like, dislike, move, remove, interests, categories, pending ids, papers' links, missing abstracts) is
+applied by `change_profile`, which returns a record of what moved where; `Edited.undo()` is the same change reversed.
+New files are made by `create_profile_file` through the same code, and `save_profile` calls it.
 """
 
 from __future__ import annotations
@@ -165,6 +165,80 @@ def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+# A key's value on one line: a basic or literal string, or an array closed on the same line.
+_ONE_LINE_VALUE = r"(?:\"(?:[^\"\\\r\n]|\\.)*\"|'[^'\r\n]*'|\[[^\r\n]*?\])"
+
+_Keys = dict[tuple[str, int], dict[str, Any]]  # (section, index) -> keys to set in that table (None: remove the key)
+
+
+def _key_line(key: str) -> re.Pattern[str]:
+    return re.compile(rf"^([ \t]*{key}[ \t]*=[ \t]*){_ONE_LINE_VALUE}([ \t]*(?:#[^\r\n]*)?)(\r?\n|$)", re.M)
+
+
+def _one_line(value: Any) -> str:
+    """A string, or a list of strings, as a TOML value on one line."""
+    import tomli_w
+
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_one_line, value)) + "]"
+    return tomli_w.dumps({"v": value}, multiline_strings=False).strip()[len("v = ") :]
+
+
+def _set_keys_text(text: str, data: dict[str, Any], wanted: _Keys) -> str | None:
+    """The text with keys of [[liked]] / [[disliked]] tables set on their own lines; None where it needs tomlkit.
+
+    A key the table has gets its new value on its line, its comment kept. A new key goes on a line of its own
+    after the table's last key, before the blank lines and comments that lead to the next table.
+    """
+    if '"""' in text or "'''" in text:
+        return None  # a multi-line string could hold lines that look like headers or keys
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
+    regions = _regions(text, headers)
+    by_section = {section: [i for i, h in enumerate(headers) if h.section == section] for section in SECTIONS}
+    for section in SECTIONS:
+        tables = data.get(section) or []
+        if not isinstance(tables, list) or len(tables) != len(by_section[section]):
+            return None  # inline tables, or a layout the header scan does not see
+    newline = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, str]] = []
+    for (section, index), keys in wanted.items():
+        header = headers[by_section[section][index]]
+        start, end = header.end, regions[by_section[section][index]][1]
+        new_lines = []
+        for key, value in keys.items():
+            rendered = _one_line(value) if value is not None else ""
+            line = _key_line(key).search(text, start, end)
+            if line is not None and value is not None:
+                edits.append((line.start(), line.end() - len(line.group(3)), line.group(1) + rendered + line.group(2)))
+            elif line is not None:  # the line goes with the newline before it, as it was added
+                before = 2 if text[line.start() - 2 : line.start()] == "\r\n" else 1
+                edits.append((line.start() - before, line.end() - len(line.group(3)), ""))
+            elif value is not None:
+                new_lines.append(f"{key} = {rendered}")
+        if new_lines:
+            lines = text[start:end].splitlines(keepends=True)
+            while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+                lines.pop()
+            at = start + len("".join(lines).rstrip("\r\n"))  # the end of the table's last line, before its newline
+            edits.append((at, at, "".join(newline + line for line in new_lines)))
+    return _splice(text, edits)
+
+
+def _close_inline(table: Any) -> None:
+    """Drop the separators tomlkit leaves in an inline table after its last keys were removed."""
+    from tomlkit.items import InlineTable, Null
+
+    if not isinstance(table, InlineTable):
+        return
+    body = table.value.body
+    last = max((i for i, (key, _) in enumerate(body) if key is not None), default=-1)
+    tail = body[last + 1 :]
+    removed = [i for i, (_, item) in enumerate(tail) if isinstance(item, Null)]
+    if removed:  # what followed the last removed key (the space before the brace) stays
+        del body[last + 1 :]
+        body.extend(tail[removed[-1] + 1 :])
+
+
 def _edit_text_tomlkit(text: str, change: _TableEdit) -> str:
     import tomlkit
     from tomlkit.items import AoT
@@ -205,7 +279,9 @@ def _expected(data: dict[str, Any], change: _TableEdit) -> dict[str, Any]:
 
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
 
-Kind = Literal["rate", "move", "remove", "pending", "interests", "categories", "links", "zotero"]
+Kind = Literal[
+    "rate", "move", "remove", "pending", "interests", "categories", "links", "abstracts", "restore", "zotero"
+]
 
 
 @dataclass(frozen=True)
@@ -220,6 +296,7 @@ class Change:
     pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
     done: tuple[str, ...] = ()  # pending: ids no longer pending
     values: tuple[str, ...] = ()  # interests or categories: the new list; zotero: the table as 'key=value'
+    restored: tuple[Setting, ...] = ()  # restore: abstracts and authors to put back as they were before
     sections: tuple[str, ...] = TABLES  # remove: where from
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
 
@@ -263,6 +340,14 @@ def set_links(papers: Iterable[Paper]) -> Change:
     return Change("links", papers=tuple(papers))
 
 
+def fill_abstracts(papers: Iterable[Paper]) -> Change:
+    """Give the entries of these papers' ids (liked or disliked) that have no abstract the paper's abstract.
+
+    The entry gets the paper's authors too when it has none. An abstract the entry has is never replaced.
+    """
+    return Change("abstracts", papers=tuple(papers))
+
+
 def set_interests(interests: Iterable[str]) -> Change:
     """Replace the profile's free-text interests."""
     return Change("interests", values=tuple(interests))
@@ -291,12 +376,12 @@ class Moved:
 
 @dataclass(frozen=True)
 class Setting:
-    """A list setting a change replaced (interests, categories, or the links of the paper `paper`)."""
+    """A list setting a change replaced (interests, categories, or the links, abstract or authors of `paper`)."""
 
     key: str
-    before: tuple[str, ...]
+    before: tuple[str, ...]  # abstract, authors: empty when the entry had no such key
     after: tuple[str, ...]
-    paper: str = ""  # links: the id of the paper whose links they are
+    paper: str = ""  # links, abstract, authors: the id of the paper whose they are
 
 
 @dataclass(frozen=True)
@@ -320,7 +405,12 @@ class Edited:
     def undo(self) -> list[Change]:
         """The changes that take these back, newest first."""
         changes: list[Change] = []
+        entries = tuple(s for s in reversed(self.settings) if s.key in ("abstract", "authors"))
+        if entries:
+            changes.append(Change("restore", restored=entries))
         for setting in reversed(self.settings):
+            if setting in entries:
+                continue
             if setting.key == "links":
                 changes.append(set_links([Paper(setting.paper, "", links=setting.before)]))
                 continue
@@ -369,6 +459,10 @@ class ProfileEdit:
             return [], self._set_list(change.kind, list(change.values))
         if change.kind == "links":
             return [], self._set_links([p.paper if isinstance(p, ProfilePaper) else p for p in change.papers])
+        if change.kind == "abstracts":
+            return [], self._fill_abstracts([p.paper if isinstance(p, ProfilePaper) else p for p in change.papers])
+        if change.kind == "restore":
+            return [], self._restore(change.restored)
         raise ValueError(f"unknown change {change.kind!r}")
 
     def _rate(self, papers: Iterable[Paper | ProfilePaper], section: str, added: Days) -> list[Moved]:
@@ -504,6 +598,98 @@ class ProfileEdit:
         self.text, self.data = text, data
         self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
         return settings
+
+    def _fill_abstracts(self, papers: Sequence[Paper]) -> list[Setting]:
+        """Set the abstract (and absent authors) of the entries of these papers' ids that have no abstract."""
+        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
+        wanted: _Keys = {}
+        settings = []
+        for paper in papers:
+            place = where.get(paper.arxiv_id)  # None: removed since the change was planned
+            if place is None or not paper.abstract or place in wanted:
+                continue
+            if self.profile.papers(place[0])[place[1]].paper.abstract:
+                continue  # the user's own abstract, or one found meanwhile
+            table = self.data[place[0]][place[1]]
+            before = (table["abstract"],) if "abstract" in table else ()
+            wanted[place] = {"abstract": paper.abstract}
+            settings.append(Setting("abstract", before, (paper.abstract,), paper.arxiv_id))
+            if paper.authors and not table.get("authors"):
+                wanted[place]["authors"] = list(paper.authors)
+                had = ("",) if "authors" in table else ()  # `authors = []`, written back as it was
+                settings.append(Setting("authors", had, paper.authors, paper.arxiv_id))
+        self._set_keys(wanted, "the papers' abstracts")
+        return settings
+
+    def _restore(self, settings: Sequence[Setting]) -> list[Setting]:
+        """Put entries' abstracts and authors back as these settings found them (an undo of fill_abstracts)."""
+        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
+        wanted: _Keys = {}
+        undone = []
+        for setting in settings:
+            place = where.get(setting.paper)
+            if place is None:
+                continue  # removed since: nothing to put back
+            table = self.data[place[0]][place[1]]
+            value: Any = None
+            if setting.before:
+                value = setting.before[0] if setting.key == "abstract" else [a for a in setting.before if a]
+            wanted.setdefault(place, {})[setting.key] = value
+            now = table.get(setting.key)
+            current = () if now is None else (now,) if isinstance(now, str) else tuple(now) or ("",)
+            undone.append(Setting(setting.key, current, setting.before, setting.paper))
+        self._set_keys(wanted, "the papers' abstracts")
+        return undone
+
+    def _set_keys(self, wanted: _Keys, what: str) -> None:
+        """Set keys of liked and disliked tables, on the text where the layout allows, else with tomlkit; checked by
+        reading back."""
+        if not wanted:
+            return
+        expected = {**self.data, **{s: list(self.data.get(s) or []) for s in SECTIONS}}
+        for (section, index), keys in wanted.items():
+            table = dict(expected[section][index])
+            for key, value in keys.items():
+                if value is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = value
+            expected[section][index] = table
+        want = _canonical(expected)
+        for text in self._key_candidates(wanted):
+            try:
+                data = parse_toml(text, self.path)
+            except PaperrecError:
+                continue
+            if _canonical(data) == want:
+                self.text, self.data = text, data
+                self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+                return
+        raise PaperrecError(f"{self.path}: cannot record {what} without changing other parts; edit the file by hand")
+
+    def _key_candidates(self, wanted: _Keys) -> Iterator[str]:
+        """Texts with the keys set, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
+        import tomlkit
+
+        fast = _set_keys_text(self.text, self.data, wanted)
+        if fast is not None:
+            yield fast
+        try:
+            document = tomlkit.parse(self.text)
+            for (section, index), keys in wanted.items():
+                table = document[section][index]
+                for key, value in keys.items():
+                    if value is not None:
+                        table[key] = value
+                    elif key in table:
+                        del table[key]
+                        _close_inline(table)
+            text = tomlkit.dumps(document)
+        except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
+            return
+        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
+            yield text.replace("\r\n", "\n").replace("\n", "\r\n")
+        yield text
 
     def _candidates(self, change: _TableEdit) -> Iterator[str]:
         """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
