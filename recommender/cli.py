@@ -1187,7 +1187,8 @@ def profile_refresh(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path.")],
     offline: OfflineOption = False,
 ) -> None:
-    """Fill in the papers a profile knows by arXiv id only (kept when an import could not reach arXiv).
+    """Fill in the papers a profile knows by arXiv id only (kept when an import could not reach arXiv), and the
+    abstracts its liked and disliked papers lack.
 
     Example: paperrec profile refresh vision
     """
@@ -1199,6 +1200,8 @@ def profile_refresh(
     if report.notice:
         echo(report.notice)
     echo(f"{name}: {len(report.filled)} pending papers filled in")
+    for line in report.abstract_lines():
+        echo(line)
     if report.pending:
         later = f"run 'paperrec profile refresh {name}' later"
         echo(f"{len(report.pending)} still kept by id only (arXiv did not answer); {later}")

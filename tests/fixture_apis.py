@@ -328,3 +328,29 @@ def openalex_doi_route(works: list[dict[str, object]], status: int = 200) -> Rou
         return _json({"meta": {"count": len(found), "per_page": per_page, "page": number}, "results": shown})
 
     return route
+
+
+def arxiv_api_route(papers: dict[str, tuple[str, str, str]], status: int = 200) -> Route:
+    """The arXiv API's ?id_list=A,B over `papers` (id: title, abstract, author), as an Atom feed; `status` != 200
+    fails."""
+
+    def route(path: str, query: dict[str, list[str]]) -> Answer:
+        if status != 200:
+            return status, {"Content-Type": "text/plain"}, b"unavailable"
+        known = [i for i in query.get("id_list", [""])[0].split(",") if i in papers]
+        entries = "".join(
+            f"<entry><id>http://arxiv.org/abs/{i}v1</id><published>2021-04-21T10:00:00Z</published>"
+            f"<updated>2021-04-21T10:00:00Z</updated><title>{papers[i][0]}</title><summary>{papers[i][1]}</summary>"
+            f"<author><name>{papers[i][2]}</name></author>"
+            '<arxiv:primary_category xmlns:arxiv="http://arxiv.org/schemas/atom" term="cs.CV"/>'
+            '<category term="cs.CV"/></entry>'
+            for i in known
+        )
+        feed = (
+            '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>ArXiv Query</title>'
+            '<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+            f"{len(known)}</opensearch:totalResults>{entries}</feed>"
+        )
+        return 200, {"Content-Type": "application/atom+xml"}, feed.encode()
+
+    return route

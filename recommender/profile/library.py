@@ -11,10 +11,20 @@ from typing import TYPE_CHECKING
 from .. import paths
 from ..schema import Paper, PaperrecError, link_of
 from ..sources.merge import match_keys
-from ..sources.metadata import Lookup, MetadataCache, complete_papers
+from ..sources.metadata import Lookup, MetadataCache, complete_papers, needs_metadata
 from ..sources.registry import parse_specs, spec_warnings
 from ..sources.taxonomy import validate_categories
-from .edit import Change, Edited, add_pending, change_profile, create_profile_file, rate, set_categories, set_links
+from .edit import (
+    Change,
+    Edited,
+    add_pending,
+    change_profile,
+    create_profile_file,
+    fill_abstracts,
+    rate,
+    set_categories,
+    set_links,
+)
 from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile
 
 if TYPE_CHECKING:
@@ -302,7 +312,8 @@ def import_into_profile(
 
 @dataclass(frozen=True)
 class RefreshReport:
-    """What a refresh did: pending papers filled in (now liked or disliked), still pending, or not on arXiv."""
+    """What a refresh did: pending papers filled in (now liked or disliked), still pending, or not on arXiv, and the
+    liked and disliked papers that got their abstract."""
 
     profile: Profile
     path: Path
@@ -310,26 +321,36 @@ class RefreshReport:
     pending: tuple[str, ...]  # still without text (the lookup failed or is offline)
     gone: tuple[str, ...]  # the arXiv API knows no paper of these ids: removed from the profile
     notice: str | None = None
+    abstracts: tuple[str, ...] = ()  # ids of liked and disliked papers whose missing abstract was found
+
+    def abstract_lines(self) -> list[str]:
+        """How many liked and disliked papers got their abstract, one line a section; none when none did."""
+        counts = {s: sum(1 for i in self.abstracts if self.profile.section_of(i) == s) for s in SECTIONS}
+        return [f"{count} {section} papers got their abstract" for section, count in counts.items() if count]
 
 
 def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | None = None) -> RefreshReport:
-    """Look up the titles and abstracts of a profile's pending papers and move them to their sections.
+    """Look up the titles and abstracts of a profile's pending papers and move them to their sections, and the
+    abstracts of its liked and disliked papers that have none (arXiv and DOI ids; a title id cannot be looked up).
 
     Example: refresh_profile(Path("vision.toml"), lookup, cache)
     """
     path = Path(path)
     current = load_profile(path)
     waiting = [p.arxiv_id for p in current.pending]
-    if not waiting:
+    bare = [e.paper for s in SECTIONS for e in current.papers(s) if needs_metadata(e.paper)]
+    if not waiting and not bare:
         return RefreshReport(current, path, (), (), ())
-    completion = complete_papers([Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
-    missing = set(completion.missing)
+    bare_ids = {p.arxiv_id for p in bare} - set(waiting)
+    completion = complete_papers([Paper(arxiv_id=i, title="") for i in waiting] + bare, lookup, cache)
+    missing = set(completion.missing) - bare_ids
+    found = [p for p in completion.papers if p.arxiv_id in bare_ids and p.abstract]
     filled: list[Paper] = []
 
     def plan(profile: Profile) -> list[Change]:
-        changes = _filled(profile, completion.papers)
+        changes = _filled(profile, [p for p in completion.papers if p.arxiv_id not in bare_ids])
         filled.extend(p for change in changes for p in change.papers if isinstance(p, Paper))
-        return [*changes, add_pending((), [p.arxiv_id for p in filled] + sorted(missing))]
+        return [*changes, add_pending((), [p.arxiv_id for p in filled] + sorted(missing)), fill_abstracts(found)]
 
     edited = change_profile(path, plan, votes=False)
     return RefreshReport(
@@ -339,6 +360,7 @@ def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | No
         pending=tuple(p.arxiv_id for p in edited.profile.pending),
         gone=tuple(i for i in waiting if i in missing),
         notice=completion.notice,
+        abstracts=tuple(s.paper for s in edited.settings if s.key == "abstract"),
     )
 
 
@@ -416,7 +438,8 @@ def import_library(
 
 
 def refresh_library(profile: str, *, offline: bool = False) -> RefreshReport:
-    """Fetch the titles and abstracts of a profile's papers kept by id only, and like (or dislike) them.
+    """Fetch the titles and abstracts of a profile's papers kept by id only, and like (or dislike) them; fetch the
+    abstracts its liked and disliked papers lack. Offline, only the metadata cache is read.
 
     Example: refresh_library("vision")
     """
