@@ -209,6 +209,20 @@ def test_a_failing_service_writes_nothing_and_says_one_line(home, monkeypatch):
     assert "got their abstract" not in result.stderr
 
 
+def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tmp_path):
+    library = tmp_path / "library.bib"
+    library.write_text(
+        "@article{kernels, title = {Graph Kernels Revisited}, author = {Babbage, Charles}, year = {2019},\n"
+        f"  doi = {{{DOI}}}}}\n"
+    )
+    result = invoke("profile", "import", "lib", str(library), "--offline")
+    assert result.exit_code == 0, result.output
+    assert (
+        "1 added papers have no abstract; their titles are used instead; run 'paperrec profile refresh lib' online "
+        "to fetch them" in result.stderr
+    )
+
+
 def test_a_filled_abstract_refits_the_stored_ranker(home, services, fake_model, example_listing):
     """Stored rankers are keyed by the liked and disliked texts: an abstract found changes the key, so the next rank
     fits again instead of reusing the model fitted on titles."""

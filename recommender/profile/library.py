@@ -50,6 +50,7 @@ class ImportReport:
     moved: tuple[Paper, ...] = ()  # of `added`, papers the profile had in its other section (liked, for --disliked)
     relinked: tuple[Paper, ...] = ()  # papers the profile had that the files name by another id too (a DOI, a forum)
     by_doi: int = 0  # of `added`, papers known by DOI whose abstract OpenAlex gave
+    refreshable: bool = False  # offline, papers without an abstract were added that `profile refresh` can look up
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class _Collected:
     read: int = 0
     relinked: tuple[Paper, ...] = ()  # the profile's papers with the ids the files add, under their own ids
     by_doi: frozenset[str] = frozenset()  # papers known by DOI whose abstract OpenAlex gave
+    offline: bool = False  # there was no lookup
 
 
 def _same_paper(entry: Paper, paper: Paper) -> bool:
@@ -162,6 +164,7 @@ def complete_collection(
         read=collection.read + len(collection.skipped) + len(collection.ignored),
         relinked=tuple(relinked),
         by_doi=frozenset(completion.by_doi),
+        offline=lookup is None,
     )
 
 
@@ -194,6 +197,7 @@ def _report(
         - sum(1 for p in added if p.arxiv_id in fresh_ids),
         skipped=collected.skipped,
         without_abstract=sum(1 for p in added if not p.abstract and p.arxiv_id in fresh_ids),
+        refreshable=collected.offline and any(needs_metadata(p) for p in added if p.arxiv_id in fresh_ids),
         notice=collected.notice,
         path=path,
         merged=collected.merged,
@@ -516,7 +520,9 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     if report.by_doi:
         lines.append(f"{report.by_doi} papers known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
-        lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead")
+        command = f"paperrec profile refresh {_profile_arg(report)}"
+        later = f"; run '{command}' online to fetch them" if report.refreshable else ""
+        lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead{later}")
     if report.skipped:
         lines.append(f"{len(report.skipped)} skipped:")
         lines += [f"  {what}: {why}" for what, why in report.skipped[:20]]
@@ -525,6 +531,16 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     lines += filter(None, [no_categories_line(report.profile)])
     lines.append(f"profile saved: {report.path}")
     return lines
+
+
+def _profile_arg(report: ImportReport) -> str:
+    """The profile as a command names it: its name when it lives in the profiles folder, else its file."""
+    import shlex
+
+    path = report.path
+    if path is None or path.parent.resolve() == paths.profiles_dir().resolve():
+        return shlex.quote(path.stem if path is not None else report.profile.name)
+    return shlex.quote(str(path))
 
 
 def no_categories_line(profile: Profile) -> str | None:
