@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 import recommender.sources.arxiv as arxiv
 from recommender.cli import app
-from recommender.profile import load_profile, refresh_library, undo
+from recommender.profile import import_into_profile, load_profile, refresh_library, undo
+from recommender.profile.library import report_lines
 from recommender.sources import http, openalex
 
 from .fixture_apis import ApiServer, arxiv_api_route, inverted, openalex_doi_route, work
@@ -209,7 +210,7 @@ def test_a_failing_service_writes_nothing_and_says_one_line(home, monkeypatch):
     assert "got their abstract" not in result.stderr
 
 
-def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tmp_path):
+def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tmp_path, monkeypatch):
     library = tmp_path / "library.bib"
     library.write_text(
         "@article{kernels, title = {Graph Kernels Revisited}, author = {Babbage, Charles}, year = {2019},\n"
@@ -221,6 +222,14 @@ def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tm
         "1 added papers have no abstract; their titles are used instead; run 'paperrec profile refresh lib' online "
         "to fetch them" in result.stderr
     )
+    down = Services(monkeypatch, status=503)
+    try:  # online, with OpenAlex down: the notice says so, and no hint
+        online = invoke("profile", "import", "other", str(library))
+    finally:
+        down.close()
+    assert "1 added papers have no abstract" in online.stderr and "profile refresh" not in online.stderr
+    elsewhere = import_into_profile(tmp_path / "my lib.toml", [library], lookup=None, cache=None)
+    assert f"run 'paperrec profile refresh '{tmp_path}/my lib.toml'' online" in "\n".join(report_lines(elsewhere))
 
 
 def test_a_filled_abstract_refits_the_stored_ranker(home, services, fake_model, example_listing):
