@@ -193,6 +193,8 @@ def test_a_token_file_is_read_when_private_and_refused_when_others_may_read_it(h
         path.chmod(0o600)
         assert len(fetch(server)) == 1
     assert sent(server)[0]["authorization"] == f"Bearer {OPENREVIEW_TOKEN}"
+    path.chmod(0o644)  # an offline run reads the stored day and never the credentials
+    assert len(fetch_listing([VENUE], DAY, offline=True, **NOW)[0]) == 1
 
 
 def test_a_malformed_token_is_one_line_that_does_not_show_it(home, monkeypatch):
