@@ -97,7 +97,9 @@ def main() -> None:
     from recommender.embed import CachedEmbedder, EmbeddingCache, open_embedder
     from recommender.run import run_today
     from recommender.sources import arxiv, biorxiv, http, openreview
-    from tests.fixture_apis import biorxiv_route, note, openreview_route, posting, serving
+    from tests.fixture_apis import OPENREVIEW_TOKEN, biorxiv_route, note, openreview_route, posting, serving
+
+    os.environ["OPENREVIEW_TOKEN"] = OPENREVIEW_TOKEN  # the fake API, as the real one, answers signed-in clients only
 
     http.DEFAULT_MIN_INTERVAL = 0.0  # fixture servers on this machine: no need to be polite to ourselves
     biorxiv.MIN_INTERVAL = openreview.MIN_INTERVAL = 0.0

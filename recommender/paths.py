@@ -388,6 +388,11 @@ def openalex_key_path() -> Path:
     return user_root() / "openalex-key"
 
 
+def openreview_token_path() -> Path:
+    """The OpenReview API token, when $OPENREVIEW_TOKEN does not hold it (mode 0600)."""
+    return user_root() / "openreview-token"
+
+
 def zotero_sync_path() -> Path:
     """What each profile's last Zotero sync saw: the library version and the items it read."""
     return state_dir() / "zotero-sync.json"

@@ -125,6 +125,9 @@ def home(tmp_path, monkeypatch) -> Path:
         "PAPERREC_TOKEN",
         "PAPERREC_NOTIFY",
         "OPENALEX_API_KEY",  # a developer's own key must never reach a test's fake server or output
+        "OPENREVIEW_TOKEN",  # nor a developer's own OpenReview sign-in
+        "OPENREVIEW_USERNAME",
+        "OPENREVIEW_PASSWORD",
     ):
         monkeypatch.delenv(name, raising=False)
     return path

@@ -9,6 +9,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -18,22 +19,54 @@ Route = Callable[[str, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
 FAULTS = ("429", "503", "malformed", "truncated", "redirect")
 
 
-class ApiServer:
-    """A threaded HTTP server answering through `route`; each queued fault is served once, first."""
+@dataclass(frozen=True)
+class Request:
+    """What a client sent: the method, path, query, headers (names in lower case) and body."""
 
-    def __init__(self, route: Route) -> None:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+# whole_route(request) -> (status, headers, body), for an API that reads a method, a header or a body
+WholeRoute = Callable[[Request], tuple[int, dict[str, str], bytes]]
+
+
+def whole_request(route: WholeRoute) -> WholeRoute:
+    """Mark a route that is given the whole Request (a sign-in, a header) rather than the path and query."""
+    route.whole_request = True  # type: ignore[attr-defined]
+    return route
+
+
+class ApiServer:
+    """A threaded HTTP server answering through `route`; each queued fault is served once, first.
+
+    `requests` records every Request, so a test can check the headers and bodies a client sent.
+    """
+
+    def __init__(self, route: Route | WholeRoute) -> None:
         self.route = route
         self.paths: list[str] = []
+        self.requests: list[Request] = []
         self.faults: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:
+            def _any(self) -> None:
                 owner.paths.append(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                owner.requests.append(Request(self.command, split.path, parse_qs(split.query), headers, body))
                 with contextlib.suppress(OSError):
-                    owner._answer(self)
+                    owner._answer(self, owner.requests[-1])
+
+            do_GET = do_POST = _any
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -48,7 +81,7 @@ class ApiServer:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
 
-    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+    def _answer(self, request: BaseHTTPRequestHandler, seen: Request) -> None:
         fault = self.faults.pop(0) if self.faults else None
         if fault == "429":
             return _send(request, 429, b"slow down", {"Retry-After": "0"})
@@ -56,8 +89,10 @@ class ApiServer:
             return _send(request, 503, b"unavailable")
         if fault == "redirect":
             return _send(request, 302, b"", {"Location": "https://elsewhere.example/api"})
-        split = urlsplit(request.path)
-        status, headers, body = self.route(split.path, parse_qs(split.query))
+        if getattr(self.route, "whole_request", False):
+            status, headers, body = self.route(seen)  # type: ignore[call-arg]
+        else:
+            status, headers, body = self.route(seen.path, seen.query)  # type: ignore[call-arg]
         if fault == "malformed":
             return _send(request, 200, body[: len(body) // 2] + b"}{", {"Content-Type": "application/json"})
         if fault == "truncated":  # promises the whole body, sends half, hangs up
@@ -85,7 +120,7 @@ def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, headers: di
 
 
 @contextlib.contextmanager
-def serving(route: Route) -> Iterator[ApiServer]:
+def serving(route: Route | WholeRoute) -> Iterator[ApiServer]:
     """An ApiServer for the block."""
     server = ApiServer(route)
     try:
@@ -182,14 +217,67 @@ def note(number: int, day: date, *, public: bool = True, **content: object) -> d
     }
 
 
-def openreview_route(notes: dict[str, list[dict[str, object]]]) -> Route:
-    """The notes API over `notes` by venue, newest cdate first, paged by offset and limit."""
+# Made-up credentials of the fake API's one account; no test sends them anywhere else.
+OPENREVIEW_USERNAME = "reader@example.org"
+OPENREVIEW_PASSWORD = 'fixture-pass phrase: 7 "quoted" words'
+OPENREVIEW_TOKEN = "fixture.token-given-0123456789abcdef"  # as if made on openreview.net, still valid
+OPENREVIEW_EXPIRED = "fixture.token-expired-0123456789abcdef"
+OPENREVIEW_ISSUED = "fixture.token-from-login-fedcba9876543210"  # what POST /login gives the account
 
-    def route(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
-        invitation = query.get("invitation", [""])[0]
+
+def openreview_error(status: int, name: str, message: str, **details: object) -> tuple[int, dict[str, str], bytes]:
+    """An error as the API writes them: {"name", "message", "status"} in JSON, with "details" when there are some."""
+    error: dict[str, object] = {"name": name, "message": message, "status": status}
+    if details:
+        error["details"] = details
+    return status, {"Content-Type": "application/json"}, json.dumps(error).encode("utf-8")
+
+
+def openreview_challenge() -> tuple[int, dict[str, str], bytes]:
+    """The API's answer to an anonymous note query since late 2025: a 403 asking for a browser challenge."""
+    url = "https://openreview.net/challenge?redirect=%2Fnotes"
+    return openreview_error(403, "ChallengeRequiredError", "Challenge verification required", challengeUrl=url)
+
+
+def openreview_route(
+    notes: dict[str, list[dict[str, object]]], *, mfa: bool = False, tokens: tuple[str, ...] = (OPENREVIEW_TOKEN,)
+) -> WholeRoute:
+    """The notes API over `notes` by venue, newest cdate first, paged by offset and limit, for signed-in clients.
+
+    An anonymous note query (or one with a token the API does not know) gets the challenge 403. An expired token gets
+    401 TokenExpiredError. POST /login with the account's id and password gives OPENREVIEW_ISSUED; `mfa` makes it ask
+    for a second step instead. `tokens` are the tokens valid from the start.
+    """
+    valid = set(tokens)
+
+    @whole_request
+    def route(request: Request) -> tuple[int, dict[str, str], bytes]:
+        if request.path.endswith("/login"):
+            if request.method != "POST":
+                return openreview_error(405, "MethodNotAllowedError", "POST only")
+            try:
+                sent = json.loads(request.body)
+            except ValueError:
+                return openreview_error(400, "ValidationError", "the body is not JSON")
+            if not isinstance(sent, dict) or (sent.get("id"), sent.get("password")) != (
+                OPENREVIEW_USERNAME,
+                OPENREVIEW_PASSWORD,
+            ):
+                return openreview_error(400, "Error", "Invalid username or password")
+            if mfa:
+                return _json({"mfaPending": True, "mfaPendingToken": "pending", "mfaMethods": ["totpAuthenticator"]})
+            valid.add(OPENREVIEW_ISSUED)
+            return _json({"token": OPENREVIEW_ISSUED, "user": {"id": "~Reader_One1"}})
+        authorization = request.headers.get("authorization", "")
+        token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
+        if token == OPENREVIEW_EXPIRED:
+            return openreview_error(401, "TokenExpiredError", "Token has expired, please log in again")
+        if token not in valid:
+            return openreview_challenge()
+        invitation = request.query.get("invitation", [""])[0]
         venue = invitation.removesuffix("/-/Submission")
         listed = sorted(notes.get(venue, []), key=lambda n: -int(n["cdate"]))  # type: ignore[arg-type]
-        offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["1000"])[0])
+        offset, limit = int(request.query.get("offset", ["0"])[0]), int(request.query.get("limit", ["1000"])[0])
         return _json({"notes": listed[offset : offset + limit], "count": len(listed)})
 
     return route

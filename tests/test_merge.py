@@ -176,8 +176,9 @@ def test_a_profile_with_three_sources_ranks_one_merged_day(home, liked_jsonl, fa
     import recommender.sources.arxiv as arxiv
     from recommender.sources import biorxiv, http, openreview
 
-    from .fixture_apis import biorxiv_route, note, openreview_route, posting, serving
+    from .fixture_apis import OPENREVIEW_TOKEN, biorxiv_route, note, openreview_route, posting, serving
 
+    monkeypatch.setenv("OPENREVIEW_TOKEN", OPENREVIEW_TOKEN)  # the API answers note queries only when signed in
     monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
     monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
     monkeypatch.setattr(openreview, "MIN_INTERVAL", 0.0)

@@ -664,3 +664,25 @@ def test_odd_feeds_are_read_or_refused_in_one_line(server: RawServer, body: byte
         else:
             if body is SURROGATES:
                 assert listing.papers[0].title.startswith("Temporal \ufffd\ufffd Network")
+
+
+def test_an_accepted_refusal_is_an_answer_with_its_body_and_others_stay_errors() -> None:
+    from .fixture_apis import serving
+
+    body = b'{"name": "ChallengeRequiredError", "message": "Challenge verification required"}'
+    refusing = serving(lambda path, query: (403, {"Content-Type": "application/json"}, body))
+    with refusing as server, PoliteClient(share_spacing=False, min_interval=0, sleep=lambda s: None) as client:
+        answer = client.send(server.url + "/notes", accept=frozenset({401, 403}))
+        assert (answer.status, answer.content) == (403, body)
+        with pytest.raises(NetworkError, match="returned HTTP 403") as refused:
+            client.send(server.url + "/notes")
+    assert refused.value.status == 403
+
+
+def test_a_bearer_token_and_a_json_password_are_never_shown() -> None:
+    from recommender.sources.http import Outgoing, redacted
+
+    text = 'Authorization: Bearer eyJ0.e-y_J/1+= and {"id": "a@b.c", "password": "p \\"w\\" d"} ?api_key=k'
+    assert redacted(text) == 'Authorization: Bearer *** and {"id": "a@b.c", "password": "***"} ?api_key=***'
+    out = Outgoing("POST", {"Authorization": "Bearer eyJ0"}, b'{"password": "pw"}')
+    assert "eyJ0" not in repr(out) and "pw" not in repr(out)  # a traceback or a log of the request shows neither

@@ -24,7 +24,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,11 @@ SPACING_FILE = "arxiv-spacing"
 LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends the wait first
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
-# A query parameter that carries a secret (OpenAlex's api_key): its value reaches no message and no log line.
-_SECRET = re.compile(r"(\bapi_key=)[^&#\s\"'<>]*", re.IGNORECASE)
+# Secrets a request may carry: a query parameter (OpenAlex's api_key), a bearer token (OpenReview's), a password in a
+# JSON body (OpenReview's sign-in). Their values reach no message and no log line.
+_SECRET = re.compile(
+    r"""(\bapi_key=)[^&#\s"'<>]*|(\bBearer\s+)[^\s"'<>,]+|("password"\s*:\s*")(?:[^"\\]|\\.)*""", re.IGNORECASE
+)
 
 
 class NetworkError(PaperrecError):
@@ -68,8 +71,8 @@ class Outgoing:
     """What a request sends besides its URL: the method, extra headers and a body (JSON APIs that write)."""
 
     method: str = "GET"
-    headers: Mapping[str, str] | None = None
-    content: bytes | None = None
+    headers: Mapping[str, str] | None = field(default=None, repr=False)  # may hold a token
+    content: bytes | None = field(default=None, repr=False)  # may hold a password
 
 
 _GET = Outgoing()
@@ -122,8 +125,8 @@ def for_source(name: str, hosts: frozenset[str], min_interval: float, **options:
 
 
 def redacted(text: str) -> str:
-    """The text with the value of every api_key= parameter in it replaced by '***'."""
-    return _SECRET.sub(r"\1***", text)
+    """The text with every api_key= value, bearer token and JSON "password" value in it replaced by '***'."""
+    return _SECRET.sub(lambda found: next(part for part in found.groups() if part is not None) + "***", text)
 
 
 class _Redacting(logging.Filter):
@@ -415,7 +418,9 @@ class PoliteClient:
 
     # ---- one request -----------------------------------------------------------------------------------------------
 
-    def _exchange(self, url: str, params: Mapping[str, Any] | None, out: Outgoing = _GET) -> Answer:
+    def _exchange(
+        self, url: str, params: Mapping[str, Any] | None, out: Outgoing = _GET, accept: frozenset[int] = frozenset()
+    ) -> Answer:
         """One GET without following redirects, ended at its deadline whatever the network does.
 
         The request runs in a daemon thread that the caller stops waiting for at the deadline: that bounds what
@@ -431,7 +436,7 @@ class PoliteClient:
 
         def work() -> None:
             try:
-                outcome.put((True, self._receive(http, url, params, limit, cancelled, sockets, out)))
+                outcome.put((True, self._receive(http, url, params, limit, cancelled, sockets, out, accept)))
             except BaseException as error:  # handed to the waiting thread, which raises it
                 outcome.put((False, error))
             finally:
@@ -462,6 +467,7 @@ class PoliteClient:
         cancelled: threading.Event,
         sockets: list[socket.socket],
         out: Outgoing = _GET,
+        accept: frozenset[int] = frozenset(),
     ) -> Answer:
         timeout = httpx.Timeout(min(self.timeout, limit), connect=min(CONNECT_TIMEOUT, self.timeout, limit))
         stream = http.stream(out.method, url, params=params, headers=out.headers, content=out.content, timeout=timeout)
@@ -470,7 +476,9 @@ class PoliteClient:
             sock = stream.get_extra_info("socket") if stream is not None else None
             if isinstance(sock, socket.socket):
                 sockets.append(sock)
-            body = self._read_body(response, cancelled) if response.is_success else b""
+            # An accepted status is an answer: its body is read (OpenReview says why it refused), within the same cap.
+            wanted = response.is_success or response.status_code in accept
+            body = self._read_body(response, cancelled) if wanted else b""
             return Answer(url=str(response.url), status=response.status_code, headers=response.headers, content=body)
 
     def _read_body(self, response: httpx.Response, cancelled: threading.Event) -> bytes:
@@ -506,14 +514,21 @@ class PoliteClient:
             raise TemporaryNetworkError(f"{self.name}'s answer is a truncated {encoding} body; try again later")
         return b"".join(pieces)
 
-    def _follow(self, url: str, params: Mapping[str, Any] | None, delay: float, out: Outgoing = _GET) -> Answer:
+    def _follow(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        delay: float,
+        out: Outgoing = _GET,
+        accept: frozenset[int] = frozenset(),
+    ) -> Answer:
         """One attempt: the request and the redirects it leads to (within arXiv, each spaced like a request)."""
         current, query = url, params
         seen: set[str] = set()
         for hop in range(self.max_redirects + 1):
             self._wait_turn(delay if hop == 0 else 0.0)
             self.requests += 1
-            answer = self._exchange(current, query, out)
+            answer = self._exchange(current, query, out, accept)
             backoff = retry_after_seconds(answer.headers.get("Backoff"))
             if backoff is not None:  # Zotero's way to slow a client down, on any answer
                 self._not_before = self._clock() + min(backoff, self.max_wait)
@@ -546,7 +561,7 @@ class PoliteClient:
     ) -> Answer:
         """One attempt classified: the 2xx answer, _Retry for what may pass, NetworkError for what will not."""
         try:
-            answer = self._follow(url, params, delay, out)
+            answer = self._follow(url, params, delay, out, accept)
         except _Deadline as late:
             raise _Retry(
                 "timeout",

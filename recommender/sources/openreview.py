@@ -5,26 +5,193 @@ answer is {"notes": [{"id", "forum", "cdate" (ms, UTC), "readers", "content": {"
 "authors", "keywords", "pdf"}}], "count"}. A day is the creation date (cdate) in UTC. Only notes that everyone
 may read are kept: a paper that is not public is never shown. paperrec calls this REST API through its polite client
 rather than openreview-py, whose `requests` transport cannot be bounded by the same deadline and size cap.
+
+Since late 2025 the API refuses anonymous note queries: HTTP 403 with {"name": "ChallengeRequiredError", "message":
+"Challenge verification required", "details": {"challengeUrl"}}, an anti-bot check meant for browsers. A client
+signs in instead. It sends `Authorization: Bearer <token>`, with a token from $OPENREVIEW_TOKEN or the file
+openreview_token_path(), or one it gets once per fetch from POST /login {"id", "password"} -> {"token"} with
+$OPENREVIEW_USERNAME and $OPENREVIEW_PASSWORD. A token from the sign-in lives in memory for one fetch and is never
+written down. Tokens expire within hours to a week, and the API refuses more than a few sign-ins a minute, so one a
+fetch is both fresh and polite. An expired token is answered 401; one sign-in with the password then renews it. No
+message or log line shows a token or a password.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, UsageError, openreview_id
+from ..paths import openreview_token_path
+from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, openreview_id
 from .daily import fetch_keyed
-from .guard import answer_object, scrubbed
-from .http import PoliteClient
+from .guard import answer_object, read_secret, scrubbed
+from .http import Answer, NetworkError, Outgoing, PoliteClient, redacted
 
 API_URL = "https://api2.openreview.net/notes"
 HOSTS = frozenset({"api2.openreview.net"})
 MIN_INTERVAL = 1.0
 PAGE_SIZE = 1000  # the API's largest page
 MAX_PAGES = 50
+TOKEN_ENV = "OPENREVIEW_TOKEN"
+USERNAME_ENV = "OPENREVIEW_USERNAME"
+PASSWORD_ENV = "OPENREVIEW_PASSWORD"
 _VENUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*$")
+_REFUSED = frozenset({401, 403})  # read as answers, so their body can say why
+_LOGIN_REFUSED = frozenset({400, 401, 403})
+_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{1,8000}$")  # a JWT or an opaque token: nothing that could break a header
+_ERROR_NAME = re.compile(r"^[A-Za-z]{1,60}$")
+_ASKS_SIGN_IN = re.compile(r"challenge|sign[ -]?in|log[ -]?in|authenticat|unauthori[sz]ed", re.IGNORECASE)
+
+
+def sign_in_hint() -> str:
+    """How to sign in, for messages: the variables and the file, never a value."""
+    return (
+        f"set {TOKEN_ENV} (or write the token to {openreview_token_path()}, chmod 600), "
+        f"or {USERNAME_ENV} and {PASSWORD_ENV}"
+    )
+
+
+def _refusal_body(answer: Answer) -> dict[str, Any]:
+    """The JSON object of a refusal ({"name", "message", ...}); {} when it is none."""
+    try:
+        data = json.loads(answer.text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _why(answer: Answer) -> str:
+    """'HTTP 403, ChallengeRequiredError': the status and the error name OpenReview gives, never its free text."""
+    name = _refusal_body(answer).get("name")
+    return f"HTTP {answer.status}" + (f", {name}" if isinstance(name, str) and _ERROR_NAME.match(name) else "")
+
+
+def asks_to_sign_in(answer: Answer) -> bool:
+    """True for a refusal that wants a signed-in client: a 401, or a 403 whose body asks for a challenge or sign-in."""
+    if answer.status == 401:
+        return True
+    body = _refusal_body(answer)
+    said = " ".join(str(body.get(key, "")) for key in ("name", "message")) if body else answer.text[:2000]
+    return answer.status == 403 and bool(_ASKS_SIGN_IN.search(said))
+
+
+def login(client: PoliteClient, url: str, username: str, password: str) -> str:
+    """A token for the account from POST /login; UsageError when OpenReview refuses the username or password."""
+    body = json.dumps({"id": username, "password": password}).encode("utf-8")
+    out = Outgoing("POST", {"Content-Type": "application/json", "Accept": "application/json"}, body)
+    answer = client.send(url, out=out, accept=_LOGIN_REFUSED)
+    if answer.status in _LOGIN_REFUSED:
+        raise UsageError(
+            f"OpenReview refused the sign-in with {USERNAME_ENV} and {PASSWORD_ENV} ({_why(answer)}): "
+            f"check both, or set {TOKEN_ENV}"
+        )
+    data = answer_object(answer.content, "OpenReview")
+    if data.get("mfaPending"):
+        raise UsageError(
+            f"the OpenReview account in {USERNAME_ENV} asks for a second sign-in step (MFA), "
+            f"which paperrec cannot answer: set {TOKEN_ENV} instead"
+        )
+    token = data.get("token")
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        raise TemporaryFailure("OpenReview's sign-in answer holds no token; try again later")
+    return token
+
+
+class Session:
+    """How one fetch signs in to OpenReview: a token given, or one got from the username and password when needed.
+
+    Credentials are read on first use, so an offline run never reads them. The token stays in this object only.
+    """
+
+    def __init__(self, login_url: str) -> None:
+        self.login_url = login_url
+        self._loaded = False
+        self._token: str | None = None
+        self._where = TOKEN_ENV  # where the token came from, for messages: the variable or the file
+        self._username: str | None = None
+        self._password: str | None = None
+        self._from_login = False
+
+    def __repr__(self) -> str:
+        return f"Session(login_url={self.login_url!r}, signed_in={self.signed_in})"
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        token = read_secret(TOKEN_ENV, openreview_token_path(), "OpenReview token")
+        if token is not None:
+            if not os.environ.get(TOKEN_ENV, "").strip():
+                self._where = str(openreview_token_path())
+            token = token.removeprefix("Bearer ").strip()
+            if not _TOKEN.match(token):
+                raise UsageError(f"the OpenReview token in {self._where} is not a token: copy it again, whole")
+            self._token = token
+        self._username = os.environ.get(USERNAME_ENV, "").strip() or None
+        self._password = os.environ.get(PASSWORD_ENV) or None
+        if token is None and (self._username is None) != (self._password is None):
+            have, lack = (USERNAME_ENV, PASSWORD_ENV) if self._password is None else (PASSWORD_ENV, USERNAME_ENV)
+            raise UsageError(f"{have} is set but {lack} is not: set both, or {TOKEN_ENV}")
+
+    @property
+    def signed_in(self) -> bool:
+        """True when there is a token or a username and password to get one."""
+        self._load()
+        return self._token is not None or (self._username is not None and self._password is not None)
+
+    def headers(self, client: PoliteClient) -> dict[str, str]:
+        """The Authorization header of a request, signing in first when only a password is known; {} when anonymous."""
+        self._load()
+        if self._token is None and self._username is not None and self._password is not None:
+            self._token = login(client, self.login_url, self._username, self._password)
+            self._from_login = True
+        return {"Authorization": f"Bearer {self._token}"} if self._token is not None else {}
+
+    def renew(self, client: PoliteClient) -> bool:
+        """Sign in again with the password once, when a token that did not come from it was refused (an old one)."""
+        if self._from_login or self._username is None or self._password is None:
+            return False
+        self._token = login(client, self.login_url, self._username, self._password)
+        self._from_login = True
+        return True
+
+    def refusal(self, answer: Answer) -> PaperrecError:
+        """The one line for a refused note query: how to sign in, or which credentials were refused."""
+        why = _why(answer)
+        if not self.signed_in:
+            if asks_to_sign_in(answer):
+                return UsageError(f"OpenReview now asks API clients to sign in ({why}): {sign_in_hint()}")
+            refused = NetworkError(f"OpenReview returned HTTP {answer.status} for {redacted(answer.url)}")
+            refused.status = answer.status
+            return refused
+        if self._from_login:
+            return UsageError(
+                f"OpenReview refused the queries signed in with {USERNAME_ENV} ({why}): "
+                f"check the account on openreview.net, or set {TOKEN_ENV}"
+            )
+        return UsageError(
+            f"OpenReview refused the token in {self._where} ({why}): it may have expired; "
+            f"put a fresh one there, or set {USERNAME_ENV} and {PASSWORD_ENV}"
+        )
+
+
+def login_url(notes_url: str) -> str:
+    """The sign-in address beside a notes address: https://api2.openreview.net/login."""
+    return notes_url.rstrip("/").rsplit("/", 1)[0] + "/login"
+
+
+def _page(client: PoliteClient, url: str, params: dict[str, Any], session: Session) -> bytes:
+    """One page of notes, signed in when there are credentials; a refusal is one line that says how to sign in."""
+    answer = client.send(url, params, Outgoing(headers=session.headers(client)), accept=_REFUSED)
+    if answer.status in _REFUSED and session.renew(client):
+        answer = client.send(url, params, Outgoing(headers=session.headers(client)), accept=_REFUSED)
+    if answer.status in _REFUSED:
+        raise session.refusal(answer)
+    return answer.content
 
 
 def check_venue(text: str) -> str:
@@ -92,9 +259,12 @@ def parse_notes(content: bytes | str) -> tuple[list[tuple[Paper | None, date | N
     return [_paper(note) for note in (notes if isinstance(notes, list) else [])], count
 
 
-def fetch_day(client: PoliteClient, venue: str, day: date, *, base_url: str | None = None) -> Listing:
+def fetch_day(
+    client: PoliteClient, venue: str, day: date, *, base_url: str | None = None, session: Session | None = None
+) -> Listing:
     """A venue's public submissions created on `day` (UTC), newest pages first until the day is passed."""
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
+    session = session or Session(login_url(url))
     papers: dict[str, Paper] = {}
     offset = 0
     for _ in range(MAX_PAGES):
@@ -104,7 +274,7 @@ def fetch_day(client: PoliteClient, venue: str, day: date, *, base_url: str | No
             "offset": offset,
             "limit": PAGE_SIZE,
         }
-        page, count = parse_notes(client.get(url, params=params).content)
+        page, count = parse_notes(_page(client, url, params, session))
         for paper, created in page:
             if paper is not None and created == day:
                 papers.setdefault(paper.arxiv_id, paper)
@@ -132,12 +302,13 @@ def fetch_listing(
     venues = list(dict.fromkeys(check_venue(key) for key in keys))
     if not venues:
         raise UsageError("no OpenReview venue given; name one like openreview:ICLR.cc/2026/Conference")
+    session = Session(login_url(base_url or API_URL))  # one sign-in for all the venues
     return fetch_keyed(
         "openreview",
         "OpenReview",
         venues,
         day,
-        fetch_one=lambda client, venue, on: fetch_day(client, venue, on, base_url=base_url),
+        fetch_one=lambda client, venue, on: fetch_day(client, venue, on, base_url=base_url, session=session),
         hosts=HOSTS,
         min_interval=MIN_INTERVAL,
         now=now,
