@@ -81,13 +81,13 @@ def profile(tmp_path) -> Path:
 def tomlkit_calls(monkeypatch) -> list[str]:
     """Count the edits that needed tomlkit (the text edit handles the usual layouts alone)."""
     calls: list[str] = []
-    original = profile_module._edit_text_tomlkit
+    original = profile_module.edit_text_tomlkit
 
     def spy(text, change):
         calls.append(change.section)
         return original(text, change)
 
-    monkeypatch.setattr(profile_module, "_edit_text_tomlkit", spy)
+    monkeypatch.setattr(profile_module, "edit_text_tomlkit", spy)
     return calls
 
 

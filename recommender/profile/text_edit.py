@@ -1,0 +1,253 @@
+"""Profile files edited as text: [[liked]] / [[disliked]] tables cut and appended, and keys set on their lines.
+
+The profile editor (edit.py) decides what changes; this module makes the change on the file's text so that the
+researcher's comments, key order and blank lines survive, falling back to tomlkit where the layout needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .model import SECTIONS, TABLES, tables_text
+
+# Editing a profile file in place. The file is the researcher's own text: an edit changes only the
+# [[liked]] / [[disliked]] tables it adds, moves or removes, so comments, key order, blank lines and keys
+# paperrec does not know survive. Each edit is made on the text directly where the layout allows
+# (fast on big profiles), otherwise with tomlkit; either way the result is parsed again and must hold
+# exactly the data expected, or nothing is written.
+
+_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([^\[\]\r\n]*?)[ \t]*\](\])?[ \t]*(?:#[^\r\n]*)?(?=\r?$)", re.M)
+_COMMENT_LINE = re.compile(r"[ \t]*#[^\r\n]*\r?\n?")
+
+
+@dataclass(frozen=True)
+class _Header:
+    start: int
+    end: int  # end of the header line, before its newline
+    section: str | None  # "liked" or "disliked" for their [[...]] headers, else None
+
+
+def _header_section(match: re.Match[str]) -> str | None:
+    if not (match.group(1) and match.group(3)):
+        return None
+    key = match.group(2)
+    if len(key) > 2 and key[0] == key[-1] and key[0] in "\"'":
+        key = key[1:-1]
+    return key if key in TABLES else None
+
+
+def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
+    """Each header's span: from the comment lines right above it to where the next header's span begins."""
+    starts = []
+    for header in headers:
+        start = header.start
+        while start > 0:
+            line_start = text.rfind("\n", 0, start - 1) + 1
+            if not _COMMENT_LINE.fullmatch(text, line_start, start):
+                break
+            start = line_start
+        starts.append(start)
+    return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
+
+
+def _empty_array_line(section: str) -> re.Pattern[str]:
+    key = rf"(?:{section}|\"{section}\"|'{section}')"
+    return re.compile(rf"^[ \t]*{key}[ \t]*=[ \t]*\[[ \t]*\][ \t]*(?:#[^\r\n]*)?\r?\n?", re.M)
+
+
+@dataclass(frozen=True)
+class TableEdit:
+    """Tables to drop (by section and index) and tables to append to one section, moved ones with their source."""
+
+    removals: dict[str, list[int]]
+    section: str
+    appended: list[tuple[dict[str, Any], tuple[str, int] | None]]
+
+
+def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | None:
+    """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
+    if '"""' in text or "'''" in text:
+        return None  # a multi-line string could hold lines that look like headers
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
+    regions = _regions(text, headers)
+    by_section: dict[str, list[int]] = {section: [] for section in TABLES}
+    for i, header in enumerate(headers):
+        if header.section:
+            by_section[header.section].append(i)
+    for section in TABLES:
+        tables = data.get(section, [])
+        if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
+            return None  # some tables are inline or written in a way the header scan does not see
+    newline = "\r\n" if "\r\n" in text else "\n"
+    cut = {by_section[section][index] for section, indices in change.removals.items() for index in indices}
+    pieces = []
+    for section, (table, source) in ((change.section, a) for a in change.appended):
+        if source is None:
+            pieces.append(tables_text(section, [table]).replace("\n", newline))
+            continue
+        start, end = regions[by_section[source[0]][source[1]]]
+        header = headers[by_section[source[0]][source[1]]]
+        piece = text[start : header.start] + f"[[{section}]]" + text[header.end : end]
+        if "added" in table:
+            piece = re.sub(
+                r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$",
+                rf"\g<1>{table['added'].isoformat()}\g<2>",
+                piece,
+                count=1,
+                flags=re.M,
+            )
+        pieces.append(piece.rstrip("\r\n") + newline)
+    edits = [(*regions[i], "") for i in cut]
+    block = newline.join(pieces)
+    kept_in_section = [i for i in by_section[change.section] if i not in cut]
+    if pieces and kept_in_section:  # right after the section's last table, before its trailing blank lines
+        start, end = regions[kept_in_section[-1]]
+        lines = text[start:end].splitlines(keepends=True)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        at = start + sum(len(line) for line in lines)
+        edits.append((at, at, ("" if text[:at].endswith("\n") else newline) + newline + block))
+    elif pieces and data.get(change.section) == []:  # `disliked = []` gives way to [[disliked]] tables
+        match = _empty_array_line(change.section).search(text, 0, regions[0][0] if regions else len(text))
+        if match is None:
+            return None
+        edits.append((match.start(), match.end(), ""))
+    elif pieces and data.get(change.section) is not None:
+        return None
+    result = _splice(text, edits)
+    if cut and regions[max(cut)][1] == len(text):
+        result = result.rstrip("\r\n") + newline if result.strip() else ""
+    if pieces and not kept_in_section:  # the section's first table: at the end of the file
+        if result and not result.endswith("\n"):
+            result += newline
+        if result.strip() and not result.endswith(newline * 2):
+            result += newline
+        result += block
+    return result
+
+
+def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """Text with each (start, end) span replaced; the spans do not overlap."""
+    out: list[str] = []
+    position = 0
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1])):
+        out.append(text[position:start])
+        out.append(replacement)
+        position = end
+    out.append(text[position:])
+    return "".join(out)
+
+
+# A key's value on one line: a basic or literal string, or an array closed on the same line.
+_ONE_LINE_VALUE = r"(?:\"(?:[^\"\\\r\n]|\\.)*\"|'[^'\r\n]*'|\[[^\r\n]*?\])"
+
+Keys = dict[tuple[str, int], dict[str, Any]]  # (section, index) -> keys to set in that table (None: remove the key)
+
+
+def _key_line(key: str) -> re.Pattern[str]:
+    return re.compile(rf"^([ \t]*{key}[ \t]*=[ \t]*){_ONE_LINE_VALUE}([ \t]*(?:#[^\r\n]*)?)(\r?\n|$)", re.M)
+
+
+def _one_line(value: Any) -> str:
+    """A string, or a list of strings, as a TOML value on one line."""
+    import tomli_w
+
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_one_line, value)) + "]"
+    return tomli_w.dumps({"v": value}, multiline_strings=False).strip()[len("v = ") :]
+
+
+def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
+    """The text with keys of [[liked]] / [[disliked]] tables set on their own lines; None where it needs tomlkit.
+
+    A key the table has gets its new value on its line, its comment kept. A new key goes on a line of its own
+    after the table's last key, before the blank lines and comments that lead to the next table.
+    """
+    if '"""' in text or "'''" in text:
+        return None  # a multi-line string could hold lines that look like headers or keys
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
+    regions = _regions(text, headers)
+    by_section = {section: [i for i, h in enumerate(headers) if h.section == section] for section in SECTIONS}
+    for section in SECTIONS:
+        tables = data.get(section) or []
+        if not isinstance(tables, list) or len(tables) != len(by_section[section]):
+            return None  # inline tables, or a layout the header scan does not see
+    newline = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, str]] = []
+    for (section, index), keys in wanted.items():
+        header = headers[by_section[section][index]]
+        start, end = header.end, regions[by_section[section][index]][1]
+        new_lines = []
+        for key, value in keys.items():
+            rendered = _one_line(value) if value is not None else ""
+            line = _key_line(key).search(text, start, end)
+            if line is not None and value is not None:
+                edits.append((line.start(), line.end() - len(line.group(3)), line.group(1) + rendered + line.group(2)))
+            elif line is not None:  # the line goes with the newline before it, as it was added
+                before = 2 if text[line.start() - 2 : line.start()] == "\r\n" else 1
+                edits.append((line.start() - before, line.end() - len(line.group(3)), ""))
+            elif value is not None:
+                new_lines.append(f"{key} = {rendered}")
+        if new_lines:
+            lines = text[start:end].splitlines(keepends=True)
+            while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+                lines.pop()
+            at = start + len("".join(lines).rstrip("\r\n"))  # the end of the table's last line, before its newline
+            edits.append((at, at, "".join(newline + line for line in new_lines)))
+    return _splice(text, edits)
+
+
+def close_inline(table: Any) -> None:
+    """Drop the separators tomlkit leaves in an inline table after its last keys were removed."""
+    from tomlkit.items import InlineTable, Null
+
+    if not isinstance(table, InlineTable):
+        return
+    body = table.value.body
+    last = max((i for i, (key, _) in enumerate(body) if key is not None), default=-1)
+    tail = body[last + 1 :]
+    removed = [i for i, (_, item) in enumerate(tail) if isinstance(item, Null)]
+    if removed:  # what followed the last removed key (the space before the brace) stays
+        del body[last + 1 :]
+        body.extend(tail[removed[-1] + 1 :])
+
+
+def edit_text_tomlkit(text: str, change: TableEdit) -> str:
+    import tomlkit
+    from tomlkit.items import AoT
+
+    doc = tomlkit.parse(text)
+    for section, indices in change.removals.items():
+        tables = doc[section]
+        for index in sorted(indices, reverse=True):
+            del tables[index]
+    if change.appended:
+        current = doc.get(change.section)
+        if not isinstance(current, AoT):
+            earlier = current.unwrap() if current is not None else []  # e.g. `disliked = []`
+            if current is not None:
+                del doc[change.section]
+            current = tomlkit.aot()
+            for table in earlier:
+                current.append(tomlkit.item(table))
+            doc.append(change.section, current)
+        for table, _ in change.appended:
+            current.append(tomlkit.item(table))
+    return tomlkit.dumps(doc)
+
+
+def canonical(data: dict[str, Any]) -> str:
+    sections = {section: data.get(section) or [] for section in TABLES}
+    return json.dumps({**data, **sections}, sort_keys=True, default=repr)
+
+
+def expected_data(data: dict[str, Any], change: TableEdit) -> dict[str, Any]:
+    expected = dict(data)
+    for section, indices in change.removals.items():
+        expected[section] = [t for i, t in enumerate(data[section]) if i not in set(indices)]
+    if change.appended:
+        expected[change.section] = list(expected.get(change.section) or []) + [t for t, _ in change.appended]
+    return expected
