@@ -532,6 +532,45 @@ def test_fetch_listing_for_a_past_day_says_it_is_approximate(
     assert len(listing) == 2
 
 
+# ---- which day a feed is filed under -------------------------------------------------------------------------------
+# arXiv's feed service dates a feed (pubDate) by the US Eastern midnight of the day it builds it, whatever listing it
+# holds; lastBuildDate is when it was built. A feed built after the 20:00 announcement holds the next day's listing.
+
+WEDNESDAY_EVENING = eastern(2021, 4, 21, 20, 45)
+WEDNESDAY_MIDNIGHT = "Wed, 21 Apr 2021 00:00:00 -0400"
+
+
+def dated_feed(pub: str, built: str, batch: bytes = b"2104.10") -> bytes:
+    """The cs.CV fixture feed with its pubDate and lastBuildDate replaced and its ids moved to another batch."""
+    feed = fixture("rss-cs.CV-2021-04-22.xml")
+    feed = feed.replace(b"Thu, 22 Apr 2021 00:00:00 -0400", pub.encode())
+    feed = feed.replace(b"Thu, 22 Apr 2021 04:00:01 +0000", built.encode())
+    return feed.replace(b"2104.10", batch)
+
+
+def store_day(root: Path, day: date, batch: bytes = b"2104.10") -> Path:
+    """Store the fixture feed's papers, ids moved to `batch`, as cs.CV on `day`; the file's path."""
+    papers = parse_feed(dated_feed(WEDNESDAY_MIDNIGHT, "Wed, 21 Apr 2021 04:00:01 +0000", batch)).papers
+    path = root / "cs.CV" / f"{day}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_jsonl(tuple(replace(p, date=day) for p in papers)), encoding="utf-8")
+    return path
+
+
+def test_a_feed_is_dated_by_the_schedule_at_its_build_time() -> None:
+    doubts: list[str] = []
+    late = parse_feed(dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000"), doubts=doubts)
+    assert late.date == date(2021, 4, 22) and {p.date for p in late.papers} == {date(2021, 4, 22)}
+    assert doubts == [
+        "arXiv's feed is dated 2021-04-21 but was built at 20:30 US Eastern that day, after 2021-04-22 was announced"
+    ]
+    doubts.clear()
+    assert parse_feed(fixture("rss-cs.CV-2021-04-22.xml"), doubts=doubts).date == date(2021, 4, 22)
+    assert parse_feed(fixture("atom-cs.CV-2021-04-22.xml"), doubts=doubts).date == date(2021, 4, 22)
+    assert parse_feed(fixture("rss-cs.CV-2021-04-24-empty.xml"), doubts=doubts).date == date(2021, 4, 24)
+    assert doubts == []
+
+
 def _bad_entry(feed: bytes, arxiv_id: bytes = b"2104.10615") -> bytes:
     """The feed with one paper's id made unreadable."""
     return feed.replace(arxiv_id + b"v1 Announce", b"bogus Announce").replace(b"org:" + arxiv_id, b"org:bogus")

@@ -2,8 +2,9 @@
 
 Schedule (info.arxiv.org/help/availability.html): arXiv announces Sunday to Thursday at 20:00 US Eastern, and each
 mailing is dated the next day, so listings are dated Monday to Friday; the RSS feed at rss.arxiv.org is rebuilt at
-midnight Eastern and is empty on Saturdays, Sundays and holidays. Submissions close at 14:00 Eastern; Sunday's mailing
-takes those from Thursday 14:00 to Friday 14:00 and Monday's those from Friday 14:00 to Monday 14:00.
+midnight Eastern (and at times after the announcement: see _feed_date) and is empty on Saturdays, Sundays and
+holidays. Submissions close at 14:00 Eastern; Sunday's mailing takes those from Thursday 14:00 to Friday 14:00 and
+Monday's those from Friday 14:00 to Monday 14:00.
 """
 
 from __future__ import annotations
@@ -186,14 +187,33 @@ def _eastern_date(text: str | None) -> date | None:
         return None
 
 
-def _feed_date(parsed: Any) -> date | None:
-    """The announcement date: the channel's pubDate, else an entry's, else when the feed was built (all Eastern)."""
+def _feed_date(parsed: Any, entries: bool) -> tuple[date | None, str | None]:
+    """The announcement date a feed holds, and why that date is in doubt (None when it is not).
+
+    arXiv's feed service sets every pubDate to the US Eastern midnight of the day it builds the feed. lastBuildDate
+    is when it built it. A feed built after the 20:00 announcement has been seen holding the next day's listing.
+    So a feed is dated by the schedule at its build time. When that is not its pubDate the date is in doubt, until
+    the caller compares its papers with the stored day before. Without a build time, or without entries, the date is
+    the pubDate, else an entry's, else the build day (all Eastern), as the feed says.
+    """
     first = parsed.entries[0].get("published") if parsed.entries else None
-    for text in (parsed.feed.get("published"), first, parsed.feed.get("updated")):
-        day = _eastern_date(text)
-        if day is not None:
-            return day
-    return None
+    published = next((d for d in map(_eastern_date, (parsed.feed.get("published"), first)) if d is not None), None)
+    built = _when(parsed.feed.get("updated"))  # feedparser's name for RSS lastBuildDate (and Atom's updated)
+    if not entries or built is None or built.tzinfo is None:
+        return published or _eastern_date(parsed.feed.get("updated")), None
+    try:
+        local = built.astimezone(EASTERN)
+        held = latest_announcement(local)
+    except (OverflowError, ValueError):  # a build time at the very edge of year 1 or 9999
+        return published, None
+    if published is None or held == published:
+        return held, None
+    if local.date() == published:
+        return held, (
+            f"arXiv's feed is dated {published} but was built at {local:%H:%M} US Eastern that day, "
+            f"after {held} was announced"
+        )
+    return published, f"arXiv's feed is dated {published} but was built at {local:%Y-%m-%d %H:%M} US Eastern"
 
 
 def _authors(entry: Any) -> list[str]:
@@ -258,24 +278,34 @@ def parse_feed(
     include_cross: bool = False,
     category: str | None = None,
     skipped: list[str] | None = None,
+    doubts: list[str] | None = None,
 ) -> Listing:
     """The new papers of an arXiv announcement feed (RSS or Atom), and cross-lists when include_cross.
 
-    Replacements are never kept. Each paper is dated with the announcement date; `category` (default: read from the
+    Replacements are never kept. Each paper is dated with the announcement date the feed holds (see _feed_date);
+    when that date is in doubt the reason is added to `doubts`. `category` (default: read from the
     feed's title) is put first among a new paper's categories and last among a cross-list's, so the first category is
     the primary one wherever the feed tells. An entry that cannot be read is an error, or, given a `skipped` list,
     left out with its reason added there (unless no entry could be read).
     """
     with reading("the arXiv feed"):
-        return _feed_listing(content, include_cross, category, skipped)
+        return _feed_listing(content, include_cross, category, skipped, doubts)
 
 
-def _feed_listing(content: bytes | str, include_cross: bool, category: str | None, to: list[str] | None) -> Listing:
+def _feed_listing(
+    content: bytes | str,
+    include_cross: bool,
+    category: str | None,
+    to: list[str] | None,
+    doubts: list[str] | None = None,
+) -> Listing:
     parsed = _parse_xml(content, "the arXiv feed")
     if category is None:
         match = _FEED_TITLE.match(parsed.feed.get("title", ""))
         category = match.group("category") if match else None
-    day = _feed_date(parsed)
+    day, doubt = _feed_date(parsed, bool(parsed.entries))
+    if doubt and doubts is not None:
+        doubts.append(doubt)
     papers: dict[str, Paper] = {}
     skipped: list[str] = []
     for number, entry in enumerate(parsed.entries, start=1):
@@ -347,13 +377,17 @@ def fetch_feed(
     include_cross: bool = False,
     base_url: str = RSS_URL,
     skipped: list[str] | None = None,
+    doubts: list[str] | None = None,
 ) -> Listing:
-    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV') (skipped: as parse_feed)."""
+    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV').
+
+    `skipped` and `doubts`: as parse_feed.
+    """
     category = check_category(category)
     url = f"{base_url.rstrip('/')}/{category}"
     with client.fetching():
         content = client.get(url).content
-    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped)
+    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped, doubts=doubts)
     return replace(listing, sources=(url,))
 
 
