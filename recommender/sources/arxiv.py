@@ -520,8 +520,13 @@ class _Session:
             return replace(listing, category=category, date=day)
         return write_day(listing, category, day, self.root)
 
-    def feed(self, category: str) -> Listing:
-        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped)
+    def feed(self, category: str) -> tuple[Listing, str | None]:
+        """The category's feed and why its date is in doubt (None when it is not)."""
+        doubts: list[str] = []
+        feed = fetch_feed(
+            self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped, doubts=doubts
+        )
+        return feed, doubts[0] if doubts else None
 
     def rebuild(self, category: str, day: date) -> tuple[Listing, str]:
         fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL, skipped=self.skipped)
@@ -529,6 +534,44 @@ class _Session:
         if not listing.papers:
             return listing, f"the arXiv API has no {category} papers for {day} (yet?)"
         return listing, f"{day} {APPROXIMATE}"
+
+
+def _repeats(feed: Listing, stored: Listing) -> bool:
+    """True when most of the feed's papers are in the stored listing: a paper is announced new only once."""
+    ids = {paper.arxiv_id for paper in stored.papers}
+    return 2 * sum(paper.arxiv_id in ids for paper in feed.papers) > len(feed.papers)
+
+
+def _file_feed(
+    session: _Session, category: str, feed: Listing, doubt: str | None, latest: date
+) -> tuple[Listing, str | None]:
+    """Store a non-empty feed under the day it holds, and return it with a notice; or, when that is not sure, keep the
+    store as it is and say why.
+
+    A feed may repeat the announcement before its date (arXiv's feeds go stale per category), and one built after
+    the evening announcement is dated the day before the listing it holds. So the stored day before decides, and a
+    stored day is never replaced.
+    """
+    held = feed.date or latest
+    before = previous_announcement(held)
+    stored = session.read(category, before)
+    if stored is not None and _repeats(feed, stored):
+        return (
+            stored,
+            f"arXiv's {category} feed still serves the {before} listing; {held} is not stored: fetch again later",
+        )
+    if stored is None and doubt:
+        return feed, f"{category} not stored: {doubt}; fetch again after midnight US Eastern"
+    kept = session.read(category, held)
+    if kept is not None and not _repeats(feed, kept):
+        return (
+            feed,
+            f"{category} not stored: arXiv's feed for {held} differs from the stored {held} listing, which is kept",
+        )
+    listing = kept if kept is not None else session.save(feed, category, held)
+    if held < latest:
+        return listing, f"arXiv's feed still shows {held}; {latest} reaches it at midnight US Eastern"
+    return listing, None
 
 
 def _one_category(
@@ -540,17 +583,15 @@ def _one_category(
         return stored, None
     if day is not None:
         if day == latest:
-            feed = session.feed(category)
+            feed, doubt = session.feed(category)
             if feed.papers and (feed.date or day) == day:
-                return session.save(feed, category, day), None
+                listing, notice = _file_feed(session, category, feed, doubt, latest)
+                if notice is None:
+                    return listing, None
         return session.rebuild(category, day)
-    feed = session.feed(category)
+    feed, doubt = session.feed(category)
     if feed.papers:
-        feed_day = feed.date or latest
-        listing = session.save(feed, category, feed_day)
-        if feed_day < latest:
-            return listing, f"arXiv's feed still shows {feed_day}; {latest} reaches it at midnight US Eastern"
-        return listing, None
+        return _file_feed(session, category, feed, doubt, latest)
     # An empty feed: no mailing today (weekend or holiday), so show the one before.
     empty_day = feed.date or now.astimezone(EASTERN).date()
     target = min(latest, previous_announcement(empty_day))
