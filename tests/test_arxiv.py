@@ -532,6 +532,137 @@ def test_fetch_listing_for_a_past_day_says_it_is_approximate(
     assert len(listing) == 2
 
 
+# ---- which day a feed is filed under -------------------------------------------------------------------------------
+# arXiv's feed service dates a feed (pubDate) by the US Eastern midnight of the day it builds it, whatever listing it
+# holds; lastBuildDate is when it was built. A feed built after the 20:00 announcement holds the next day's listing.
+
+WEDNESDAY_EVENING = eastern(2021, 4, 21, 20, 45)
+WEDNESDAY_MIDNIGHT = "Wed, 21 Apr 2021 00:00:00 -0400"
+
+
+def dated_feed(pub: str, built: str, batch: bytes = b"2104.10") -> bytes:
+    """The cs.CV fixture feed with its pubDate and lastBuildDate replaced and its ids moved to another batch."""
+    feed = fixture("rss-cs.CV-2021-04-22.xml")
+    feed = feed.replace(b"Thu, 22 Apr 2021 00:00:00 -0400", pub.encode())
+    feed = feed.replace(b"Thu, 22 Apr 2021 04:00:01 +0000", built.encode())
+    return feed.replace(b"2104.10", batch)
+
+
+def store_day(root: Path, day: date, batch: bytes = b"2104.10") -> Path:
+    """Store the fixture feed's papers, ids moved to `batch`, as cs.CV on `day`; the file's path."""
+    papers = parse_feed(dated_feed(WEDNESDAY_MIDNIGHT, "Wed, 21 Apr 2021 04:00:01 +0000", batch)).papers
+    path = root / "cs.CV" / f"{day}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_jsonl(tuple(replace(p, date=day) for p in papers)), encoding="utf-8")
+    return path
+
+
+def test_a_feed_is_dated_by_the_schedule_at_its_build_time() -> None:
+    doubts: list[str] = []
+    late = parse_feed(dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000"), doubts=doubts)
+    assert late.date == date(2021, 4, 22) and {p.date for p in late.papers} == {date(2021, 4, 22)}
+    assert doubts == [
+        "arXiv's feed is dated 2021-04-21 but was built at 20:30 US Eastern that day, after 2021-04-22 was announced"
+    ]
+    doubts.clear()
+    assert parse_feed(fixture("rss-cs.CV-2021-04-22.xml"), doubts=doubts).date == date(2021, 4, 22)
+    assert parse_feed(fixture("atom-cs.CV-2021-04-22.xml"), doubts=doubts).date == date(2021, 4, 22)
+    assert parse_feed(fixture("rss-cs.CV-2021-04-24-empty.xml"), doubts=doubts).date == date(2021, 4, 24)
+    assert doubts == []
+
+
+def test_a_feed_built_after_the_announcement_is_filed_under_the_day_it_holds(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    wednesday = store_day(tmp_path, date(2021, 4, 21))
+    before = wednesday.read_bytes()
+    # Built at 20:30 Eastern on Wednesday, dated Wednesday, holding Thursday's listing (new ids).
+    feed = dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000", b"2104.11")
+    arxiv_at.routes({"/rss/cs.CV": feed})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=WEDNESDAY_EVENING)
+    assert (listing.date, notice) == (date(2021, 4, 22), None)
+    assert {p.date for p in listing.papers} == {date(2021, 4, 22)}
+    thursday = read_jsonl(tmp_path / "cs.CV" / "2021-04-22.jsonl").papers
+    assert thursday[0].arxiv_id == "2104.11642"
+    assert wednesday.read_bytes() == before
+
+
+def test_a_feed_built_after_the_announcement_that_repeats_the_day_before_is_not_stored(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    wednesday = store_day(tmp_path, date(2021, 4, 21))
+    before = wednesday.read_bytes()
+    # Built at 20:30 Eastern on Wednesday but still holding Wednesday's listing.
+    arxiv_at.routes({"/rss/cs.CV": dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000")})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=WEDNESDAY_EVENING)
+    assert listing.date == date(2021, 4, 21) and len(listing) == 3
+    assert notice == (
+        "arXiv's cs.CV feed still serves the 2021-04-21 listing; 2021-04-22 is not stored: fetch again later"
+    )
+    assert not (tmp_path / "cs.CV" / "2021-04-22.jsonl").exists()
+    assert wednesday.read_bytes() == before
+
+
+def test_a_late_feed_with_nothing_stored_to_check_it_by_is_shown_but_not_stored(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    feed = dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000", b"2104.11")
+    arxiv_at.routes({"/rss/cs.CV": feed})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=WEDNESDAY_EVENING)
+    assert listing.date == date(2021, 4, 22) and len(listing) == 3
+    assert notice == (
+        "cs.CV not stored: arXiv's feed is dated 2021-04-21 but was built at 20:30 US Eastern that day, after "
+        "2021-04-22 was announced; fetch again after midnight US Eastern"
+    )
+    assert list(tmp_path.glob("*/*.jsonl")) == []
+
+
+def test_a_feed_built_before_the_announcement_stores_as_before(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    # Built at midnight and served all Wednesday: Wednesday's listing, dated Wednesday.
+    arxiv_at.routes({"/rss/cs.CV": dated_feed(WEDNESDAY_MIDNIGHT, "Wed, 21 Apr 2021 04:00:01 +0000")})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=WEDNESDAY_EVENING)
+    assert listing.date == date(2021, 4, 21) and len(listing) == 3
+    assert notice == "arXiv's feed still shows 2021-04-21; 2021-04-22 reaches it at midnight US Eastern"
+    assert [p.name for p in tmp_path.glob("*/*.jsonl")] == ["2021-04-21.jsonl"]
+
+
+def test_a_stale_feed_repeating_yesterday_is_not_stored_as_today(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    wednesday = store_day(tmp_path, date(2021, 4, 21))
+    before = wednesday.read_bytes()
+    # Built and dated Thursday, but still serving Wednesday's batch.
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml"), "/api/query": api_pages})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert listing.date == date(2021, 4, 21) and len(listing) == 3
+    assert notice == (
+        "arXiv's cs.CV feed still serves the 2021-04-21 listing; 2021-04-22 is not stored: fetch again later"
+    )
+    assert not (tmp_path / "cs.CV" / "2021-04-22.jsonl").exists()
+    assert wednesday.read_bytes() == before
+    # --date rebuilds the day from the API instead of storing the stale feed.
+    _, notice = fetch_listing(["cs.CV"], date(2021, 4, 22), client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert [r.path for r in arxiv_at.requests] == ["/rss/cs.CV", "/rss/cs.CV", "/api/query", "/api/query"]
+    assert notice == f"2021-04-22 {arxiv.APPROXIMATE}"
+
+
+def test_a_lagging_feed_never_replaces_a_stored_day(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    wednesday = store_day(tmp_path, date(2021, 4, 21), b"2104.09")
+    before = wednesday.read_bytes()
+    arxiv_at.routes({"/rss/cs.CV": dated_feed(WEDNESDAY_MIDNIGHT, "Wed, 21 Apr 2021 04:00:01 +0000")})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert listing.papers[0].arxiv_id == "2104.10642"
+    assert notice == (
+        "cs.CV not stored: arXiv's feed for 2021-04-21 differs from the stored 2021-04-21 listing, which is kept"
+    )
+    assert wednesday.read_bytes() == before
+    assert [p.name for p in tmp_path.glob("*/*.jsonl")] == ["2021-04-21.jsonl"]
+
+
 def _bad_entry(feed: bytes, arxiv_id: bytes = b"2104.10615") -> bytes:
     """The feed with one paper's id made unreadable."""
     return feed.replace(arxiv_id + b"v1 Announce", b"bogus Announce").replace(b"org:" + arxiv_id, b"org:bogus")

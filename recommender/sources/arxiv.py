@@ -2,8 +2,9 @@
 
 Schedule (info.arxiv.org/help/availability.html): arXiv announces Sunday to Thursday at 20:00 US Eastern, and each
 mailing is dated the next day, so listings are dated Monday to Friday; the RSS feed at rss.arxiv.org is rebuilt at
-midnight Eastern and is empty on Saturdays, Sundays and holidays. Submissions close at 14:00 Eastern; Sunday's mailing
-takes those from Thursday 14:00 to Friday 14:00 and Monday's those from Friday 14:00 to Monday 14:00.
+midnight Eastern (and at times after the announcement: see _feed_date) and is empty on Saturdays, Sundays and
+holidays. Submissions close at 14:00 Eastern; Sunday's mailing takes those from Thursday 14:00 to Friday 14:00 and
+Monday's those from Friday 14:00 to Monday 14:00.
 """
 
 from __future__ import annotations
@@ -186,14 +187,33 @@ def _eastern_date(text: str | None) -> date | None:
         return None
 
 
-def _feed_date(parsed: Any) -> date | None:
-    """The announcement date: the channel's pubDate, else an entry's, else when the feed was built (all Eastern)."""
+def _feed_date(parsed: Any, entries: bool) -> tuple[date | None, str | None]:
+    """The announcement date a feed holds, and why that date is in doubt (None when it is not).
+
+    arXiv's feed service sets every pubDate to the US Eastern midnight of the day it builds the feed. lastBuildDate
+    is when it built it. A feed built after the 20:00 announcement has been seen holding the next day's listing.
+    So a feed is dated by the schedule at its build time. When that is not its pubDate the date is in doubt, until
+    the caller compares its papers with the stored day before. Without a build time, or without entries, the date is
+    the pubDate, else an entry's, else the build day (all Eastern), as the feed says.
+    """
     first = parsed.entries[0].get("published") if parsed.entries else None
-    for text in (parsed.feed.get("published"), first, parsed.feed.get("updated")):
-        day = _eastern_date(text)
-        if day is not None:
-            return day
-    return None
+    published = next((d for d in map(_eastern_date, (parsed.feed.get("published"), first)) if d is not None), None)
+    built = _when(parsed.feed.get("updated"))  # feedparser's name for RSS lastBuildDate (and Atom's updated)
+    if not entries or built is None or built.tzinfo is None:
+        return published or _eastern_date(parsed.feed.get("updated")), None
+    try:
+        local = built.astimezone(EASTERN)
+        held = latest_announcement(local)
+    except (OverflowError, ValueError):  # a build time at the very edge of year 1 or 9999
+        return published, None
+    if published is None or held == published:
+        return held, None
+    if local.date() == published:
+        return held, (
+            f"arXiv's feed is dated {published} but was built at {local:%H:%M} US Eastern that day, "
+            f"after {held} was announced"
+        )
+    return published, f"arXiv's feed is dated {published} but was built at {local:%Y-%m-%d %H:%M} US Eastern"
 
 
 def _authors(entry: Any) -> list[str]:
@@ -258,24 +278,34 @@ def parse_feed(
     include_cross: bool = False,
     category: str | None = None,
     skipped: list[str] | None = None,
+    doubts: list[str] | None = None,
 ) -> Listing:
     """The new papers of an arXiv announcement feed (RSS or Atom), and cross-lists when include_cross.
 
-    Replacements are never kept. Each paper is dated with the announcement date; `category` (default: read from the
+    Replacements are never kept. Each paper is dated with the announcement date the feed holds (see _feed_date);
+    when that date is in doubt the reason is added to `doubts`. `category` (default: read from the
     feed's title) is put first among a new paper's categories and last among a cross-list's, so the first category is
     the primary one wherever the feed tells. An entry that cannot be read is an error, or, given a `skipped` list,
     left out with its reason added there (unless no entry could be read).
     """
     with reading("the arXiv feed"):
-        return _feed_listing(content, include_cross, category, skipped)
+        return _feed_listing(content, include_cross, category, skipped, doubts)
 
 
-def _feed_listing(content: bytes | str, include_cross: bool, category: str | None, to: list[str] | None) -> Listing:
+def _feed_listing(
+    content: bytes | str,
+    include_cross: bool,
+    category: str | None,
+    to: list[str] | None,
+    doubts: list[str] | None = None,
+) -> Listing:
     parsed = _parse_xml(content, "the arXiv feed")
     if category is None:
         match = _FEED_TITLE.match(parsed.feed.get("title", ""))
         category = match.group("category") if match else None
-    day = _feed_date(parsed)
+    day, doubt = _feed_date(parsed, bool(parsed.entries))
+    if doubt and doubts is not None:
+        doubts.append(doubt)
     papers: dict[str, Paper] = {}
     skipped: list[str] = []
     for number, entry in enumerate(parsed.entries, start=1):
@@ -347,13 +377,17 @@ def fetch_feed(
     include_cross: bool = False,
     base_url: str = RSS_URL,
     skipped: list[str] | None = None,
+    doubts: list[str] | None = None,
 ) -> Listing:
-    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV') (skipped: as parse_feed)."""
+    """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV').
+
+    `skipped` and `doubts`: as parse_feed.
+    """
     category = check_category(category)
     url = f"{base_url.rstrip('/')}/{category}"
     with client.fetching():
         content = client.get(url).content
-    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped)
+    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped, doubts=doubts)
     return replace(listing, sources=(url,))
 
 
@@ -486,8 +520,13 @@ class _Session:
             return replace(listing, category=category, date=day)
         return write_day(listing, category, day, self.root)
 
-    def feed(self, category: str) -> Listing:
-        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped)
+    def feed(self, category: str) -> tuple[Listing, str | None]:
+        """The category's feed and why its date is in doubt (None when it is not)."""
+        doubts: list[str] = []
+        feed = fetch_feed(
+            self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped, doubts=doubts
+        )
+        return feed, doubts[0] if doubts else None
 
     def rebuild(self, category: str, day: date) -> tuple[Listing, str]:
         fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL, skipped=self.skipped)
@@ -495,6 +534,44 @@ class _Session:
         if not listing.papers:
             return listing, f"the arXiv API has no {category} papers for {day} (yet?)"
         return listing, f"{day} {APPROXIMATE}"
+
+
+def _repeats(feed: Listing, stored: Listing) -> bool:
+    """True when most of the feed's papers are in the stored listing: a paper is announced new only once."""
+    ids = {paper.arxiv_id for paper in stored.papers}
+    return 2 * sum(paper.arxiv_id in ids for paper in feed.papers) > len(feed.papers)
+
+
+def _file_feed(
+    session: _Session, category: str, feed: Listing, doubt: str | None, latest: date
+) -> tuple[Listing, str | None]:
+    """Store a non-empty feed under the day it holds, and return it with a notice; or, when that is not sure, keep the
+    store as it is and say why.
+
+    A feed may repeat the announcement before its date (arXiv's feeds go stale per category), and one built after
+    the evening announcement is dated the day before the listing it holds. So the stored day before decides, and a
+    stored day is never replaced.
+    """
+    held = feed.date or latest
+    before = previous_announcement(held)
+    stored = session.read(category, before)
+    if stored is not None and _repeats(feed, stored):
+        return (
+            stored,
+            f"arXiv's {category} feed still serves the {before} listing; {held} is not stored: fetch again later",
+        )
+    if stored is None and doubt:
+        return feed, f"{category} not stored: {doubt}; fetch again after midnight US Eastern"
+    kept = session.read(category, held)
+    if kept is not None and not _repeats(feed, kept):
+        return (
+            feed,
+            f"{category} not stored: arXiv's feed for {held} differs from the stored {held} listing, which is kept",
+        )
+    listing = kept if kept is not None else session.save(feed, category, held)
+    if held < latest:
+        return listing, f"arXiv's feed still shows {held}; {latest} reaches it at midnight US Eastern"
+    return listing, None
 
 
 def _one_category(
@@ -506,17 +583,15 @@ def _one_category(
         return stored, None
     if day is not None:
         if day == latest:
-            feed = session.feed(category)
+            feed, doubt = session.feed(category)
             if feed.papers and (feed.date or day) == day:
-                return session.save(feed, category, day), None
+                listing, notice = _file_feed(session, category, feed, doubt, latest)
+                if notice is None:
+                    return listing, None
         return session.rebuild(category, day)
-    feed = session.feed(category)
+    feed, doubt = session.feed(category)
     if feed.papers:
-        feed_day = feed.date or latest
-        listing = session.save(feed, category, feed_day)
-        if feed_day < latest:
-            return listing, f"arXiv's feed still shows {feed_day}; {latest} reaches it at midnight US Eastern"
-        return listing, None
+        return _file_feed(session, category, feed, doubt, latest)
     # An empty feed: no mailing today (weekend or holiday), so show the one before.
     empty_day = feed.date or now.astimezone(EASTERN).date()
     target = min(latest, previous_announcement(empty_day))
