@@ -80,7 +80,7 @@ class Services:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, status: int = 200) -> None:
         self.arxiv = ApiServer(arxiv_api_route(ARXIV, status))
         self.openalex = ApiServer(openalex_doi_route(OPENALEX, status))
-        monkeypatch.setitem(arxiv.fetch_metadata.__kwdefaults__, "base_url", self.arxiv.url + "/api/query")
+        monkeypatch.setattr(arxiv, "API_URL", self.arxiv.url + "/api/query")
         monkeypatch.setattr(openalex, "API_URL", self.openalex.url + "/works")
         monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
         monkeypatch.setattr(http, "DEFAULT_MIN_INTERVAL", 0.0)

@@ -455,15 +455,16 @@ def fetch_day(
 
 
 def fetch_metadata(
-    client: PoliteClient, ids: Iterable[str], *, base_url: str = API_URL, batch: int = 100
+    client: PoliteClient, ids: Iterable[str], *, base_url: str | None = None, batch: int = 100
 ) -> dict[str, Paper]:
     """Papers by arXiv id (versions ignored), `batch` ids per API call; ids that are not arXiv ids are skipped."""
+    url = base_url or API_URL  # read at call time, so a test can point it at its own server
     wanted = list(dict.fromkeys(split[0] for split in map(split_arxiv_id, ids) if split))
     found: dict[str, Paper] = {}
     with client.fetching():
         for start in range(0, len(wanted), batch):
             chunk = wanted[start : start + batch]
-            response = client.get(base_url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
+            response = client.get(url, params={"id_list": ",".join(chunk), "max_results": len(chunk)})
             for paper in parse_api(response.content):
                 found[paper.arxiv_id] = paper
     return found
