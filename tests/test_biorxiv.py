@@ -101,6 +101,26 @@ def test_a_day_is_every_cursor_page_of_its_category(home):
         assert len(server.paths) == 3 and again.papers == listing.papers  # kept: never fetched twice
 
 
+def test_the_category_goes_with_underscores_as_the_help_page_writes_it(home):
+    postings = {("biorxiv", DAY): [posting(1, DAY, "cell_biology")], ("medrxiv", DAY): [posting(2, DAY, "hiv/aids")]}
+    with serving(biorxiv_route(postings)) as server, client() as polite:
+        cell, _ = fetch_server(BIORXIV, ["Cell Biology"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+        hiv, _ = fetch_server(MEDRXIV, ["HIV/AIDS"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+    assert len(cell) == 1 and len(hiv) == 1
+    # Not 'cell+biology': the help page names only '_' for a space, or a URL-encoded space.
+    assert [p.split("?")[1] for p in server.paths] == ["category=cell_biology", "category=hiv%2Faids"]
+
+
+def test_pages_smaller_than_the_documented_100_are_followed_to_the_total(home):
+    postings = [posting(n, DAY) for n in range(65)]
+    with serving(biorxiv_route({("biorxiv", DAY): postings}, page=30)) as server, client() as polite:
+        listing, _ = fetch_server(
+            BIORXIV, ["neuroscience"], DAY, client=polite, base_url=f"{server.url}/details", **NOW
+        )
+    assert len(listing) == 65
+    assert [p.split("?")[0].rsplit("/", 1)[1] for p in server.paths] == ["0", "30", "60"]
+
+
 def test_an_empty_day_is_not_kept(home):
     with serving(biorxiv_route({})) as server, client() as polite:
         listing, _ = fetch_server(

@@ -1,9 +1,11 @@
 """bioRxiv (and medRxiv, on the same API): one category's postings of a day from the public details API.
 
-The API is https://api.biorxiv.org/details/{server}/{from}/{to}/{cursor}?category=...: 100 postings a page, the
-cursor the offset of the first. Its answer is {"messages": [{"status", "cursor", "count", "total"}], "collection":
-[{"doi", "title", "authors", "date", "version", "category", "abstract", "server", ...}]}. A day is the posting
-date. Only first versions are new papers: a revision of an older preprint is left out.
+The API is https://api.biorxiv.org/details/{server}/{from}/{to}/{cursor}?category=...: 100 postings a page, as its
+help page says, the cursor the offset of the first. Paging advances by what each page held, so a smaller page works
+too. The category goes with '_' for each space ('cell_biology'), one of the two forms the help page gives.
+Its answer is {"messages": [{"status", "cursor", "count", "total"}], "collection": [{"doi", "title", "authors",
+"date", "version", "category", "abstract", "server", ...}]}. A day is the posting date. Only first versions are new
+papers: a revision of an older preprint is left out.
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from .http import PoliteClient
 API_URL = "https://api.biorxiv.org/details"
 HOSTS = frozenset({"api.biorxiv.org"})
 MIN_INTERVAL = 1.0  # the API asks for no rate; one request a second is gentle
-PAGE_SIZE = 100  # the API serves 100 postings a page
-MAX_PAGES = 100  # 10,000 postings: far more than any category posts in a day
+MAX_PAGES = 100  # 10,000 postings at 100 a page, 3,000 at 30: a busy category posts a few hundred a day
 
 # The servers' subject collections, as their subject and RSS pages name them (checked in December 2026). No API
 # document lists them: an unknown name is a warning, and each posting's own category is checked on arrival.
@@ -231,7 +232,8 @@ def fetch_day(
     """One category's postings of `day`, every page of the cursor, e.g. fetch_day(client, BIORXIV, 'neuroscience')."""
     base = (base_url or API_URL).rstrip("/")  # read at call time, so a test can point it at its own server
     url = f"{base}/{server.name}/{day.isoformat()}/{day.isoformat()}"
-    name = {category_key(known): known for known in server.categories}.get(category, category.replace("_", " "))
+    # The known name with '_' for spaces ('cell_biology', 'hiv/aids'): httpx would write a space as '+'.
+    name = {category_key(known): known.replace(" ", "_") for known in server.categories}.get(category, category)
     papers: dict[str, Paper] = {}
     cursor = 0
     for _ in range(MAX_PAGES):
