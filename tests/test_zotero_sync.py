@@ -116,6 +116,14 @@ def test_a_backoff_header_pauses_the_next_request(zotero):
     assert slept == [5.0]
 
 
+def test_a_backoff_longer_than_a_minute_ends_the_sync_as_try_again_later(zotero, home):
+    zotero.backoff = "3600"  # Zotero asks for no request at all for an hour: not one after a minute's wait
+    ended = invoke("profile", "sync", "vision", "--zotero", "--offline")
+    assert ended.exit_code == 75, ended.output
+    assert "Zotero asks for a pause of 3600 s (Backoff); try again later" in ended.stderr
+    assert len(zotero.requests) == 1
+
+
 def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, monkeypatch):
     made = invoke("profile", "sync", "vision", "--zotero", "--collection", "Vision", "--offline")
     assert made.exit_code == 0, made.output

@@ -363,6 +363,8 @@ class PoliteClient:
             self._check_wait(delay, "the next try")
             self._sleep(delay)
         pause = self._not_before - self._clock()
+        if pause > self.max_wait:  # Zotero asks for no request at all that long: end here, not after max_wait
+            raise TemporaryNetworkError(f"{self.name} asks for a pause of {pause:.0f} s (Backoff); try again later")
         if pause > 0:
             self._check_wait(pause, f"the pause {self.name} asked for")
             self._sleep(pause)
@@ -531,7 +533,7 @@ class PoliteClient:
             answer = self._exchange(current, query, out, accept)
             backoff = retry_after_seconds(answer.headers.get("Backoff"))
             if backoff is not None:  # Zotero's way to slow a client down, on any answer
-                self._not_before = self._clock() + min(backoff, self.max_wait)
+                self._not_before = self._clock() + backoff
             if answer.status not in _REDIRECTS or out.method != "GET":
                 return answer
             seen.add(answer.url)
