@@ -137,6 +137,18 @@ def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, m
     assert len(failed.stderr.strip().splitlines()) == 1 and "Zotero" in failed.stderr
 
 
+def test_a_desktop_with_its_local_api_off_says_where_to_turn_it_on(zotero, home, monkeypatch):
+    zotero.local_api_on = False
+    refused = invoke("profile", "sync", "vision", "--zotero", "--offline")
+    assert refused.exit_code == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert "the Zotero desktop (local API) refused access (HTTP 403)" in refused.stderr
+    assert "'Allow other applications on this computer to communicate with Zotero'" in refused.stderr
+    assert "Settings" in refused.stderr and "key" not in refused.stderr
+    monkeypatch.setenv("ZOTERO_API_KEY", "a-wrong-key")
+    wrong = invoke("profile", "sync", "web", "--zotero", "--library", f"users/{USER}", "--offline")
+    assert wrong.exit_code == 1 and "(HTTP 403): check the key's rights" in wrong.stderr
+
+
 def test_today_syncs_first_and_uses_the_stored_profile_when_zotero_is_away(
     zotero, home, fake_model, fake_arxiv, monkeypatch
 ):

@@ -83,6 +83,7 @@ class ZoteroServer:
         self.faults: list[str] = []
         self.max_page = 100
         self.backoff: str | None = None  # a Backoff header on every read: the server asks for a pause
+        self.local_api_on = True  # Settings, Advanced: 'Allow other applications ... to communicate with Zotero'
         self.deleted: list[str] = []
         self.tokens: set[str] = set()
         self._count = 0
@@ -165,6 +166,8 @@ class ZoteroServer:
         web = url.path.startswith(f"/users/{USER}/")
         if not (local or web):
             return 404, {}, b"Not found"
+        if local and not self.local_api_on:
+            return 403, {}, b"Local API is not enabled"
         if web and headers.get("Zotero-API-Key") != KEY:
             return 403, {}, b"Forbidden"
         path = url.path.split("/users/", 1)[1].split("/", 1)[1]

@@ -31,6 +31,9 @@ LIBRARY_ENV = "ZOTERO_LIBRARY"  # 'users/123' or 'groups/456', when the profile 
 PAGE = 100  # the most items the API gives in one answer
 WEB_SPACING = 0.1  # seconds between two Web API requests; the local API is on the same machine
 _NOT_PAPERS = {"attachment", "note", "annotation"}
+_LOCAL_API_OFF = (
+    "turn on 'Allow other applications on this computer to communicate with Zotero' in Zotero's Settings, Advanced"
+)
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
@@ -153,8 +156,9 @@ class ZoteroApi:
             return self.client.send(url, params, out, accept)
         except NetworkError as error:
             if " 403 " in f" {error} ":
-                refused = f"{self.library.describe()} refused access (HTTP 403): check the key's rights"
-                raise NetworkError(refused) from None
+                # The desktop has no key: it answers 403 while its local API is switched off.
+                why = "check the key's rights" if self.library.web else _LOCAL_API_OFF
+                raise NetworkError(f"{self.library.describe()} refused access (HTTP 403): {why}") from None
             raise
 
     def _json(self, answer: Answer) -> Any:
