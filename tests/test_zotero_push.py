@@ -73,6 +73,27 @@ def test_a_like_from_the_command_line_creates_one_item_in_the_collection(zotero,
     assert push_pending().sent == 0 and len(zotero.in_collection(LIKES)) == 1  # nothing sent twice
 
 
+def test_a_write_whose_answer_was_lost_is_not_a_failure_when_its_retry_gets_412(
+    zotero, sr, example_listing, monkeypatch
+):
+    import recommender.sources.zotero_api as zotero_api
+
+    made = zotero_api.for_source
+    monkeypatch.setattr(zotero_api, "for_source", lambda *args, **options: made(*args, **{**options, "backoff": 0}))
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    zotero.lose_answers = 2  # the collection and the item are written, and neither answer arrives
+    report = push_pending()
+    assert report.sent == 1 and report.failed == () and pending_pushes() == []
+    posts = [(p.split("?")[0], h["Zotero-Write-Token"]) for m, p, h in zotero.requests if m == "POST"]
+    assert [path.rsplit("/", 1)[1] for path, _ in posts] == ["collections", "collections", "items", "items"]
+    assert posts[0][1] == posts[1][1] and posts[2][1] == posts[3][1]  # retried with the same token: Zotero's 412
+    [item] = zotero.in_collection(LIKES)
+    assert item["archiveID"] == f"arXiv:{paper.arxiv_id}" and len(zotero.collections) == 2
+    invoke("unlike", paper.arxiv_id, "-p", "sr")
+    assert push_pending().sent == 1 and zotero.in_collection(LIKES) == []  # the key found again was the right one
+
+
 def test_a_paper_already_in_zotero_is_added_to_the_collection_not_created_again(zotero, sr, example_listing):
     listed = {p.arxiv_id for p in read_listing(example_listing).papers}
     assert "2104.10642" in listed

@@ -5,7 +5,8 @@ One library answers under the desktop's local API (/api/users/0/..., read-only, 
 format=versions, since, tag, q with qmode=everything, include=data,csljson, start and limit paging with Link and
 Total-Results headers, Last-Modified-Version, and If-Modified-Since-Version answered 304. Writes (Web API only):
 POST items and collections with Zotero-Write-Token, PATCH items/KEY with If-Unmodified-Since-Version.
-Faults on demand: '429' (Retry-After and Backoff) and '503' (Retry-After), each served once.
+Faults on demand: '429' (Retry-After and Backoff) and '503' (Retry-After), each served once, and POSTs whose
+answers are lost after the write (a retry with the same Zotero-Write-Token gets 412, as Zotero answers it).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class ZoteroServer:
         self.local_api_on = True  # Settings, Advanced: 'Allow other applications ... to communicate with Zotero'
         self.deleted: list[str] = []
         self.tokens: set[str] = set()
+        self.lose_answers = 0  # POSTs written whose answers are lost (the connection closes without one)
         self._count = 0
         self._lock = threading.Lock()
         owner = self
@@ -101,6 +103,11 @@ class ZoteroServer:
                     owner.bodies.append((self.command, self.path, json.loads(body)))
                 with owner._lock:
                     status, headers, payload = owner.answer(self.command, self.path, dict(self.headers.items()), body)
+                    lost = owner.lose_answers > 0 and self.command == "POST" and status == 200
+                    owner.lose_answers -= lost
+                if lost:  # written, then the connection broke before the answer: the client never learns
+                    self.close_connection = True
+                    return
                 with contextlib.suppress(OSError):
                     self.send_response(status)
                     for name, value in {**headers, "Content-Length": str(len(payload))}.items():

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -241,10 +241,24 @@ class ZoteroApi:
 
     # -- writing (Web API only) -----------------------------------------------------------------------------------
 
-    def _write(self, path: str, objects: list[dict[str, Any]]) -> str:
-        """POST new objects (one write token, so a repeated request cannot create twice); the new object's key."""
+    def _write(self, path: str, objects: list[dict[str, Any]], written: Callable[[], str | None]) -> str:
+        """POST new objects (one write token, so a repeated request cannot create twice); the new object's key.
+
+        `written` finds the key of what an earlier try of the same request wrote, when Zotero says so.
+        """
         token = uuid.uuid4().hex
-        answer = self._send(self.url(path), method="POST", headers={"Zotero-Write-Token": token}, body=objects)
+        try:
+            answer = self._send(self.url(path), method="POST", headers={"Zotero-Write-Token": token}, body=objects)
+        except NetworkError as error:
+            if error.status != 412:
+                raise
+            # The token was used: a try whose answer was lost (a timeout, a broken connection) was written.
+            key = written()
+            if key is None:
+                raise NetworkError(
+                    f"{self.library.describe()} says it was written already (HTTP 412), yet it is not there"
+                ) from None
+            return key
         result = self._json(answer)
         failed = result.get("failed", {}) if isinstance(result, dict) else {}
         if failed:
@@ -258,11 +272,11 @@ class ZoteroApi:
 
     def create_collection(self, name: str) -> str:
         """Create a top-level collection; its key."""
-        return self._write("collections", [{"name": name}])
+        return self._write("collections", [{"name": name}], lambda: self.collection_key(name))
 
     def create_item(self, paper: Paper, collection: str) -> str:
         """Create the paper as a preprint in a collection; its key."""
-        return self._write("items", [item_fields(paper, collection)])
+        return self._write("items", [item_fields(paper, collection)], lambda: (self.find(paper) or {}).get("key"))
 
     def set_collections(self, item: dict[str, Any], collections: list[str]) -> None:
         """Change which collections an item is in (never deleting it); refused if it changed since it was read."""
