@@ -2,7 +2,7 @@
 
 The library is served by tests/zotero_server.py on 127.0.0.1 as the desktop's local API would serve it (pages of
 100 items, Link headers, Last-Modified-Version). The first sync reads every item and writes the profile; the second
-asks once with If-Modified-Since-Version and gets 304. A third sync after 10 new items reads only those.
+asks once for every item's version and finds none changed. A third sync after 10 new items reads only those, by key.
 Abstracts come with the items, so no arXiv lookup is made (offline).
 
 Run: .venv/bin/python benchmarks/zotero_sync.py [--items 2000] [--repeat 3]

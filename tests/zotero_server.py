@@ -1,9 +1,12 @@
 """A Zotero API on 127.0.0.1 for tests and benchmarks/zotero_sync.py, shaped like the Web API v3 documentation.
 
 One library answers under the desktop's local API (/api/users/0/..., read-only, no key) and the Web API
-(/users/123/..., a key asked for). Reads: items, items/top, collections, collections/KEY/items[/top], items/KEY,
-format=versions, since, tag, q with qmode=everything, include=data,csljson, start and limit paging with Link and
-Total-Results headers, Last-Modified-Version, and If-Modified-Since-Version answered 304. Writes (Web API only):
+(/users/123/..., a key asked for). The desktop's versions are those of its generation (local_api.md): a Zotero 10
+desktop keeps its own counter, unrelated to the Web API's, and names itself in Zotero-Server-ID; an older one reports
+the versions of its last sync, 0 for what never synced.
+Reads: items, items/top, collections, collections/KEY/items[/top], items/KEY, format=versions, since, itemKey, tag,
+q with qmode=everything, include=data,csljson, start and limit paging with Link and Total-Results headers,
+Last-Modified-Version, and If-Modified-Since-Version answered 304. Writes (Web API only):
 POST items and collections with Zotero-Write-Token, PATCH items/KEY with If-Unmodified-Since-Version.
 Faults on demand: '429' (Retry-After and Backoff) and '503' (Retry-After), each served once, and POSTs whose
 answers are lost after the write (a retry with the same Zotero-Write-Token gets 412, as Zotero answers it).
@@ -76,8 +79,11 @@ class ZoteroServer:
     """The fake library and its HTTP server; `requests` records (method, path, headers) of every request."""
 
     def __init__(self) -> None:
-        self.version = 0
-        self.items: dict[str, dict[str, Any]] = {}  # key -> {"key", "version", "data"}
+        self.version = 0  # the Web API's library version
+        self.local_version = 0  # a Zotero 10 desktop's own counter
+        self.desktop = "10"  # "10"; "synced": an older desktop showing synced versions; "unsynced": one never synced
+        self.server_id = "sFakeDesk1"  # a Zotero 10 desktop's Zotero-Server-ID
+        self.items: dict[str, dict[str, Any]] = {}  # key -> {"key", "version", "local", "data"}
         self.collections: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.bodies: list[tuple[str, str, Any]] = []  # (method, path, JSON body) of every write
@@ -134,10 +140,12 @@ class ZoteroServer:
     def add_collection(self, name: str) -> str:
         """A new collection; its key."""
         self.version += 1
+        self.local_version += 1
         key = self.new_key()
         self.collections[key] = {
             "key": key,
             "version": self.version,
+            "local": self.local_version,
             "data": {"key": key, "name": name, "parentCollection": False},
         }
         return key
@@ -145,13 +153,16 @@ class ZoteroServer:
     def add_item(self, data: dict[str, Any], key: str | None = None) -> str:
         """A new (or replaced) item; its key."""
         self.version += 1
+        self.local_version += 1
         key = key or self.new_key()
-        self.items[key] = {"key": key, "version": self.version, "data": {**data, "key": key, "version": self.version}}
+        data = {**data, "key": key, "version": self.version}
+        self.items[key] = {"key": key, "version": self.version, "local": self.local_version, "data": data}
         return key
 
     def remove_item(self, key: str) -> None:
         """An item deleted in Zotero (by the user, not by paperrec)."""
         self.version += 1
+        self.local_version += 1
         del self.items[key]
 
     def in_collection(self, name: str) -> list[dict[str, Any]]:
@@ -191,7 +202,15 @@ class ZoteroServer:
             return 204, {}, b""
         return 405, {}, b"Method not allowed"
 
-    def _objects(self, path: str, query: dict[str, str]) -> list[dict[str, Any]] | None:
+    def seen(self, obj: dict[str, Any] | None, web: bool) -> int:
+        """An object's version (the library's for None) as the Web API or this generation of desktop reports it."""
+        if web or self.desktop == "synced":
+            return self.version if obj is None else obj["version"]
+        if self.desktop == "unsynced":
+            return 0
+        return self.local_version if obj is None else obj["local"]
+
+    def _objects(self, path: str, query: dict[str, str], web: bool) -> list[dict[str, Any]] | None:
         if path == "collections":
             return list(self.collections.values())
         match = re.fullmatch(r"(?:collections/(\w+)/)?items(/top)?", path)
@@ -208,7 +227,9 @@ class ZoteroServer:
                 continue
             if "tag" in query and query["tag"] not in [t["tag"] for t in data.get("tags", [])]:
                 continue
-            if int(query.get("since", 0)) >= item["version"]:
+            if "itemKey" in query and item["key"] not in query["itemKey"].split(","):
+                continue
+            if "since" in query and int(query["since"]) >= self.seen(item, web):
                 continue
             if "q" in query and not self._matches(data, query["q"], query.get("qmode", "titleCreatorYear")):
                 continue
@@ -221,20 +242,25 @@ class ZoteroServer:
         return any(term.lower() in str(value).lower() for value in fields)
 
     def _read(self, path: str, query: dict[str, str], headers: dict[str, str], web: bool) -> tuple[int, dict, bytes]:
-        base = {"Last-Modified-Version": str(self.version), "Content-Type": "application/json"}
+        version = {"Last-Modified-Version": str(self.seen(None, web))}
+        if not web and self.desktop == "10":
+            version["Zotero-Server-ID"] = self.server_id
+            if headers.get("Zotero-Server-ID", self.server_id) != self.server_id:
+                return 412, version, b"Zotero-Server-ID does not match"
+        base = {**version, "Content-Type": "application/json"}
         if self.backoff:
             base["Backoff"] = self.backoff
         since = headers.get("If-Modified-Since-Version")
-        if since is not None and int(since) >= self.version:
-            return 304, {"Last-Modified-Version": str(self.version)}, b""
+        if since is not None and int(since) >= self.seen(None, web):
+            return 304, version, b""
         if re.fullmatch(r"items/\w+", path) and path != "items/top":
             item = self.items.get(path.split("/")[1])
             return (200, base, self._json(self._shape(item, query, web))) if item else (404, {}, b"Not found")
-        objects = self._objects(path, query)
+        objects = self._objects(path, query, web)
         if objects is None:
             return 404, {}, b"Not found"
         if query.get("format") == "versions":
-            return 200, base, self._json({o["key"]: o["version"] for o in objects})
+            return 200, base, self._json({o["key"]: self.seen(o, web) for o in objects})
         start, limit = int(query.get("start", 0)), min(int(query.get("limit", 25)), self.max_page)
         page = objects[start : start + limit]
         headers_out = {**base, "Total-Results": str(len(objects))}
@@ -246,10 +272,11 @@ class ZoteroServer:
 
     def _shape(self, obj: dict[str, Any], query: dict[str, str], web: bool) -> dict[str, Any]:
         library = {"type": "user", "id": int(USER) if web else 0, "name": "ada"}
-        shaped = {"key": obj["key"], "version": obj["version"], "library": library, "links": {}, "meta": {}}
+        version = self.seen(obj, web)
+        shaped = {"key": obj["key"], "version": version, "library": library, "links": {}, "meta": {}}
         include = query.get("include", "data").split(",")
         if "data" in include:
-            shaped["data"] = obj["data"]
+            shaped["data"] = {**obj["data"], "version": version}
         if "csljson" in include and obj["key"] in self.items:
             shaped["csljson"] = _csl(obj["key"], obj["data"])
         return shaped

@@ -17,6 +17,7 @@ from ..sources.imports import ImportResult, merge_references
 from ..sources.zotero import NOT_A_PAPER
 from ..sources.zotero_api import (
     KEY_ENV,
+    KEYS,
     LIBRARY_ENV,
     Library,
     ZoteroApi,
@@ -99,7 +100,7 @@ class LibraryChanges:
     """What changed in a Zotero library since the profile's last sync, read in as a file import would read it."""
 
     library: Library
-    collection: ImportResult | None  # None: nothing changed (the API answered 304 Not Modified)
+    collection: ImportResult | None  # None: nothing changed (a 304 Not Modified, or the same items and versions)
     vanished: tuple[str, ...] = ()  # paper ids of items gone from the library (or the collection) since then
     requests: int = 0
     state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
@@ -132,7 +133,9 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     try:
         name = table.get("collection", "")
         params = {"tag": table["tag"]} if table.get("tag") else {}
-        since = last.get("version") if isinstance(last.get("version"), int) else None
+        # The desktop's versions are no library versions to send back (local_api.md): before Zotero 10 they are
+        # those of its last sync (0 for what never synced), from Zotero 10 its own. It is asked for everything.
+        since = last.get("version") if isinstance(last.get("version"), int) and library.web else None
         key = (last.get("collection_key") or _collection_key(api, name)) if name else None
         try:
             listed = api.versions(f"collections/{key}/items/top" if key else "items/top", params, since)
@@ -147,8 +150,19 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             return LibraryChanges(library, None, requests=api.requests)
         versions, version = listed
         old: dict[str, list[Any]] = last.get("items", {}) if isinstance(last.get("items"), dict) else {}
-        changed = any(k not in old or old[k][0] != v for k, v in versions.items())
-        items = api.items(scope, params, since if since is not None and old else 0) if changed else []
+        # Item versions compare only within one Zotero database: another Zotero-Server-ID makes every item new.
+        # A desktop before Zotero 10 keeps an item's version through local edits: only new items show there.
+        known = old if last.get("server") == api.server_id else {}
+        changed = {k for k, v in versions.items() if k not in known or known[k][0] != v}
+        if library.web:
+            items = api.items(scope, params, since if since is not None and old else 0) if changed else []
+        elif changed:  # the new and changed items by key when they fit one request, else all of them
+            few = sorted(changed) if len(changed) <= KEYS else None
+            items = [i for i in api.items(scope, params, None, few) if i.get("key") in changed]
+        elif versions.keys() == old.keys():
+            return LibraryChanges(library, None, requests=api.requests)  # unchanged: what a 304 would have said
+        else:
+            items = []
     finally:
         api.close()
     found: list[Any] = []
@@ -164,6 +178,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             ids[item_key] = reference.paper.arxiv_id
     state = {
         "source": source,
+        "server": api.server_id,
         "version": version,
         "collection_key": key,
         "items": {k: [v, ids.get(k, "")] for k, v in versions.items()},

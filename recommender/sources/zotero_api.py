@@ -29,6 +29,7 @@ WEB_API_ENV = "PAPERREC_ZOTERO_WEB_API"  # another root for the Web API (tests)
 KEY_ENV = "ZOTERO_API_KEY"
 LIBRARY_ENV = "ZOTERO_LIBRARY"  # 'users/123' or 'groups/456', when the profile names none
 PAGE = 100  # the most items the API gives in one answer
+KEYS = 50  # the most item keys one request may name (itemKey)
 WEB_SPACING = 0.1  # seconds between two Web API requests; the local API is on the same machine
 _NOT_PAPERS = {"attachment", "note", "annotation"}
 _LOCAL_API_OFF = (
@@ -116,6 +117,7 @@ class ZoteroApi:
             backoff=1.0,
         )
         self.requests = 0
+        self.server_id: str | None = None  # the desktop's Zotero-Server-ID (Zotero 10 and later)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -205,6 +207,7 @@ class ZoteroApi:
         """Each item's version in a scope ('items/top' or 'collections/KEY/items/top'); None when unchanged (304)."""
         headers = {} if since is None else {"If-Modified-Since-Version": str(since)}
         answer = self._send(self.url(scope), {**params, "format": "versions"}, headers=headers, accept=frozenset({304}))
+        self.server_id = answer.headers.get("Zotero-Server-ID") or None
         if answer.status == 304:
             return None
         found = self._json(answer)
@@ -212,9 +215,14 @@ class ZoteroApi:
             raise NetworkError(f"{self.library.describe()} answered the item versions with no object")
         return {str(k): int(v) for k, v in found.items() if isinstance(v, int)}, _version(answer)
 
-    def items(self, scope: str, params: Mapping[str, Any], since: int = 0) -> list[dict[str, Any]]:
-        """The items of a scope changed since a library version, each with its data and CSL JSON."""
-        listed = self.pages(scope, {**params, "since": since, "include": "data,csljson"})
+    def items(
+        self, scope: str, params: Mapping[str, Any], since: int | None = 0, keys: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The items of a scope changed since a library version (None: all), or those of up to KEYS keys."""
+        changed = {} if since is None else {"since": since}
+        if keys:
+            changed["itemKey"] = ",".join(keys[:KEYS])
+        listed = self.pages(scope, {**params, **changed, "include": "data,csljson"})
         return [i for i in (listed[0] if listed else []) if isinstance(i, dict)]
 
     def item(self, key: str) -> dict[str, Any]:
