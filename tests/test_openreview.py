@@ -197,6 +197,18 @@ def test_a_token_file_is_read_when_private_and_refused_when_others_may_read_it(h
     assert len(fetch_listing([VENUE], DAY, offline=True, **NOW)[0]) == 1
 
 
+def test_a_token_file_pasted_with_bearer_sends_the_token(home):
+    from recommender.paths import openreview_token_path
+
+    path = openreview_token_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"\nBearer {OPENREVIEW_TOKEN}  \n")  # a blank line first, the header's word kept
+    path.chmod(0o600)
+    with serving(openreview_route({VENUE: [note(1, DAY)]})) as server:
+        assert len(fetch(server)) == 1
+    assert sent(server)[0]["authorization"] == f"Bearer {OPENREVIEW_TOKEN}"
+
+
 def test_a_malformed_token_is_one_line_that_does_not_show_it(home, monkeypatch):
     monkeypatch.setenv("OPENREVIEW_TOKEN", "two words")
     with serving(openreview_route({})) as server, pytest.raises(UsageError) as refused:

@@ -188,7 +188,8 @@ def answer_object(content: bytes | str, label: str) -> dict:
 
 
 def read_secret(variable: str, key_file: Path, what: str) -> str | None:
-    """A service's key: $variable, else the first line of key_file (refused unless mode 0600); None when neither."""
+    """A service's key: $variable, else the first non-blank line of key_file (refused unless mode 0600); None when
+    neither is there."""
     value = os.environ.get(variable, "").strip()
     if value:
         return value
@@ -199,7 +200,7 @@ def read_secret(variable: str, key_file: Path, what: str) -> str | None:
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise UsageError(f"{key_file} holds a secret but others may read it: chmod 600 {key_file}")
     try:
-        lines = key_file.read_text(encoding="utf-8").split()
+        lines = [line.strip() for line in key_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"cannot read the {what} {key_file}: {error}") from None
     return lines[0] if lines else None
