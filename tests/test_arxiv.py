@@ -603,18 +603,38 @@ def test_a_feed_built_after_the_announcement_that_repeats_the_day_before_is_not_
     assert wednesday.read_bytes() == before
 
 
-def test_a_late_feed_with_nothing_stored_to_check_it_by_is_shown_but_not_stored(
+def test_evening_fetches_from_the_first_one_on_store_each_day_under_the_day_it_holds(
     arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
 ) -> None:
-    feed = dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000", b"2104.11")
-    arxiv_at.routes({"/rss/cs.CV": feed})
+    """A researcher whose morning is arXiv's evening (a daily run at 09:00 in Beijing) fetches every feed after the
+    announcement: the first fetch has nothing stored to compare with, and each day must still be stored."""
+    # Wednesday 20:45 Eastern, nothing stored: the feed, dated Wednesday, holds Thursday's listing.
+    arxiv_at.routes({"/rss/cs.CV": dated_feed(WEDNESDAY_MIDNIGHT, "Thu, 22 Apr 2021 00:30:00 +0000", b"2104.11")})
     listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=WEDNESDAY_EVENING)
-    assert listing.date == date(2021, 4, 22) and len(listing) == 3
+    assert (listing.date, notice, len(listing)) == (date(2021, 4, 22), None, 3)
+    assert [p.name for p in tmp_path.glob("*/*.jsonl")] == ["2021-04-22.jsonl"]
+    # Thursday 20:45: dated Thursday, holding Friday's listing; Thursday's stored day is there to compare with.
+    thursday_feed = dated_feed("Thu, 22 Apr 2021 00:00:00 -0400", "Fri, 23 Apr 2021 00:30:00 +0000", b"2104.12")
+    arxiv_at.routes({"/rss/cs.CV": thursday_feed})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=eastern(2021, 4, 22, 20, 45))
+    assert (listing.date, notice) == (date(2021, 4, 23), None)
+    assert sorted(p.name for p in tmp_path.glob("*/*.jsonl")) == ["2021-04-22.jsonl", "2021-04-23.jsonl"]
+
+
+def test_a_stale_feed_after_a_gap_is_compared_with_the_newest_stored_day_of_the_week(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    """Nothing stored for the announcement just before (a missed day, a holiday): the newest stored day of the week
+    before still tells a stale feed from a new one."""
+    monday = store_day(tmp_path, date(2021, 4, 19))
+    before = monday.read_bytes()
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml")})  # dated Thursday, Monday's batch again
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert listing.date == date(2021, 4, 19) and monday.read_bytes() == before
     assert notice == (
-        "cs.CV not stored: arXiv's feed is dated 2021-04-21 but was built at 20:30 US Eastern that day, after "
-        "2021-04-22 was announced; fetch again after midnight US Eastern"
+        "arXiv's cs.CV feed still serves the 2021-04-19 listing; 2021-04-22 is not stored: fetch again later"
     )
-    assert list(tmp_path.glob("*/*.jsonl")) == []
+    assert not (tmp_path / "cs.CV" / "2021-04-22.jsonl").exists()
 
 
 def test_a_feed_built_before_the_announcement_stores_as_before(

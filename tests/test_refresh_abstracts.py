@@ -256,3 +256,28 @@ def test_a_filled_abstract_refits_the_stored_ranker(home, services, fake_model, 
     assert invoke("profile", "refresh", "lib").exit_code == 0
     assert invoke("rank", str(example_listing), "-p", "lib", "-f", "json").exit_code == 0
     assert stored_key() != on_titles
+
+
+QUOTED = """name = "quoted"
+
+[[liked]]
+id = "1706.03762"
+title = "Attention Is All You Need"
+abstract = "My own summary."
+
+[[ liked ]]  # a spaced header
+id = "2104.10642"
+title = "Image Super-Resolution via Iterative Refinement"
+"abstract" = ""  # quoted, as TOML allows
+added = 2021-05-01
+"""
+
+
+def test_a_quoted_abstract_key_is_filled_on_its_line_and_the_header_stays_as_written(home, services):
+    path = write(home, "quoted", QUOTED)
+    report = refresh_library("quoted")
+    assert report.abstracts == ("2104.10642",)
+    text = path.read_text()
+    assert text == QUOTED.replace('"abstract" = ""', '"abstract" = "We present SR3 for super-resolution."').replace(
+        "added = 2021-05-01", 'added = 2021-05-01\nauthors = ["J. Ho"]'
+    )

@@ -148,7 +148,9 @@ Keys = dict[tuple[str, int], dict[str, Any]]  # (section, index) -> keys to set 
 
 
 def _key_line(key: str) -> re.Pattern[str]:
-    return re.compile(rf"^([ \t]*{key}[ \t]*=[ \t]*){_ONE_LINE_VALUE}([ \t]*(?:#[^\r\n]*)?)(\r?\n|$)", re.M)
+    """The line of `key` (bare or quoted, as TOML allows) holding a one-line value."""
+    name = rf"(?:{key}|\"{key}\"|'{key}')"
+    return re.compile(rf"^([ \t]*{name}[ \t]*=[ \t]*){_ONE_LINE_VALUE}([ \t]*(?:#[^\r\n]*)?)(\r?\n|$)", re.M)
 
 
 def _one_line(value: Any) -> str:

@@ -28,7 +28,7 @@ from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError
 from . import merge_listings
 from .guard import reading, scrub
 from .http import PoliteClient
-from .store import latest_day, read_day, write_day
+from .store import latest_day, read_day, stored_days, write_day
 
 RSS_URL = "https://rss.arxiv.org/rss"
 API_URL = "https://export.arxiv.org/api/query"
@@ -521,13 +521,9 @@ class _Session:
             return replace(listing, category=category, date=day)
         return write_day(listing, category, day, self.root)
 
-    def feed(self, category: str) -> tuple[Listing, str | None]:
-        """The category's feed and why its date is in doubt (None when it is not)."""
-        doubts: list[str] = []
-        feed = fetch_feed(
-            self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped, doubts=doubts
-        )
-        return feed, doubts[0] if doubts else None
+    def feed(self, category: str) -> Listing:
+        """The category's feed, dated by the schedule at its build time."""
+        return fetch_feed(self.client, category, include_cross=True, base_url=RSS_URL, skipped=self.skipped)
 
     def rebuild(self, category: str, day: date) -> tuple[Listing, str]:
         fetched = fetch_day(self.client, category, day, include_cross=True, base_url=API_URL, skipped=self.skipped)
@@ -537,32 +533,35 @@ class _Session:
         return listing, f"{day} {APPROXIMATE}"
 
 
+STALE_WINDOW_DAYS = 7  # how far back a stored day is compared with a feed that may be stale
+
+
 def _repeats(feed: Listing, stored: Listing) -> bool:
     """True when most of the feed's papers are in the stored listing: a paper is announced new only once."""
     ids = {paper.arxiv_id for paper in stored.papers}
     return 2 * sum(paper.arxiv_id in ids for paper in feed.papers) > len(feed.papers)
 
 
-def _file_feed(
-    session: _Session, category: str, feed: Listing, doubt: str | None, latest: date
-) -> tuple[Listing, str | None]:
+def _file_feed(session: _Session, category: str, feed: Listing, latest: date) -> tuple[Listing, str | None]:
     """Store a non-empty feed under the day it holds, and return it with a notice; or, when that is not sure, keep the
     store as it is and say why.
 
     A feed may repeat the announcement before its date (arXiv's feeds go stale per category), and one built after
-    the evening announcement is dated the day before the listing it holds. So the stored day before decides, and a
-    stored day is never replaced.
+    the evening announcement is dated the day before the listing it holds, so it is dated by the schedule at its build
+    time. The newest stored day of the week before decides whether it is stale, and a stored day is never replaced.
     """
     held = feed.date or latest
-    before = previous_announcement(held)
-    stored = session.read(category, before)
+    # The newest stored day before it, within a week: a holiday or a missed day must not leave nothing to compare.
+    earlier = [d for d in stored_days(category, session.root) if held - timedelta(days=STALE_WINDOW_DAYS) <= d < held]
+    before = max(earlier, default=None)
+    stored = session.read(category, before) if before is not None else None
     if stored is not None and _repeats(feed, stored):
         return (
             stored,
             f"arXiv's {category} feed still serves the {before} listing; {held} is not stored: fetch again later",
         )
-    if stored is None and doubt:
-        return feed, f"{category} not stored: {doubt}; fetch again after midnight US Eastern"
+    # In doubt with nothing stored to compare (a first fetch, or after a long gap), the schedule's day is the better
+    # guess: feeds built after the evening announcement hold the next day's listing under the day before's pubDate.
     kept = session.read(category, held)
     if kept is not None and not _repeats(feed, kept):
         return (
@@ -584,15 +583,15 @@ def _one_category(
         return stored, None
     if day is not None:
         if day == latest:
-            feed, doubt = session.feed(category)
+            feed = session.feed(category)
             if feed.papers and (feed.date or day) == day:
-                listing, notice = _file_feed(session, category, feed, doubt, latest)
+                listing, notice = _file_feed(session, category, feed, latest)
                 if notice is None:
                     return listing, None
         return session.rebuild(category, day)
-    feed, doubt = session.feed(category)
+    feed = session.feed(category)
     if feed.papers:
-        return _file_feed(session, category, feed, doubt, latest)
+        return _file_feed(session, category, feed, latest)
     # An empty feed: no mailing today (weekend or holiday), so show the one before.
     empty_day = feed.date or now.astimezone(EASTERN).date()
     target = min(latest, previous_announcement(empty_day))
