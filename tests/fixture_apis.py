@@ -240,13 +240,18 @@ def openreview_challenge() -> tuple[int, dict[str, str], bytes]:
 
 
 def openreview_route(
-    notes: dict[str, list[dict[str, object]]], *, mfa: bool = False, tokens: tuple[str, ...] = (OPENREVIEW_TOKEN,)
+    notes: dict[str, list[dict[str, object]]],
+    *,
+    mfa: bool = False,
+    tokens: tuple[str, ...] = (OPENREVIEW_TOKEN,),
+    login_challenge: bool = False,
 ) -> WholeRoute:
     """The notes API over `notes` by venue, newest cdate first, paged by offset and limit, for signed-in clients.
 
     An anonymous note query (or one with a token the API does not know) gets the challenge 403. An expired token gets
     401 TokenExpiredError. POST /login with the account's id and password gives OPENREVIEW_ISSUED; `mfa` makes it ask
-    for a second step instead. `tokens` are the tokens valid from the start.
+    for a second step instead; `login_challenge` answers the sign-in itself with the challenge 403. `tokens` are the
+    tokens valid from the start.
     """
     valid = set(tokens)
 
@@ -255,6 +260,8 @@ def openreview_route(
         if request.path.endswith("/login"):
             if request.method != "POST":
                 return openreview_error(405, "MethodNotAllowedError", "POST only")
+            if login_challenge:
+                return openreview_challenge()
             try:
                 sent = json.loads(request.body)
             except ValueError:

@@ -268,6 +268,17 @@ def test_a_refused_sign_in_is_one_line_without_the_password(home, monkeypatch, p
     assert password not in result.output
 
 
+def test_a_sign_in_answered_with_the_browser_check_asks_for_a_token_not_the_password(home, monkeypatch):
+    monkeypatch.setenv("OPENREVIEW_USERNAME", OPENREVIEW_USERNAME)
+    monkeypatch.setenv("OPENREVIEW_PASSWORD", OPENREVIEW_PASSWORD)
+    route = openreview_route({VENUE: [note(1, DAY)]}, login_challenge=True)
+    with serving(route) as server, pytest.raises(UsageError, match="browser check") as refused:
+        fetch(server)
+    message = str(refused.value)
+    assert "were not checked: set OPENREVIEW_TOKEN" in message and "check both" not in message
+    assert OPENREVIEW_PASSWORD not in message and not sent(server)
+
+
 @pytest.mark.parametrize(
     ("token", "why"), [(OPENREVIEW_EXPIRED, "HTTP 401, TokenExpiredError"), ("fixture.unknown", "HTTP 403, Challenge")]
 )

@@ -84,6 +84,12 @@ def login(client: PoliteClient, url: str, username: str, password: str) -> str:
     body = json.dumps({"id": username, "password": password}).encode("utf-8")
     out = Outgoing("POST", {"Content-Type": "application/json", "Accept": "application/json"}, body)
     answer = client.send(url, out=out, accept=_LOGIN_REFUSED)
+    if answer.status == 403 and _ASKS_SIGN_IN.search(str(_refusal_body(answer).get("name", ""))):
+        # An anti-bot challenge on the sign-in itself: the username and password were never checked.
+        raise UsageError(
+            f"OpenReview answered the sign-in with a browser check ({_why(answer)}), so the username and password "
+            f"were not checked: set {TOKEN_ENV} to a token instead"
+        )
     if answer.status in _LOGIN_REFUSED:
         raise UsageError(
             f"OpenReview refused the sign-in with {USERNAME_ENV} and {PASSWORD_ENV} ({_why(answer)}): "
