@@ -156,6 +156,10 @@ def test_a_backoff_longer_than_a_minute_ends_the_sync_as_try_again_later(zotero,
     assert ended.exit_code == 75, ended.output
     assert "Zotero asks for a pause of 3600 s (Backoff); try again later" in ended.stderr
     assert len(zotero.requests) == 1
+    # The next run keeps the pause too (a cron job an hour early, the web page's next sync): no request at all.
+    zotero.backoff = None
+    again = invoke("profile", "sync", "vision", "--zotero", "--offline")
+    assert again.exit_code == 75 and "asks for a pause of" in again.stderr and len(zotero.requests) == 1
 
 
 def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, monkeypatch):

@@ -48,6 +48,7 @@ ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "rss.arxiv.org"})
 SPACING_FILE = "arxiv-spacing"
 LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends the wait first
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_SHARED_PAUSE = 86_400.0  # a stored Backoff pause longer than a day is ignored (a damaged file)
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
 # Secrets a request may carry: a query parameter (OpenAlex's api_key), a bearer token (OpenReview's), a password in a
 # JSON body (OpenReview's sign-in). Their values reach no message and no log line.
@@ -362,6 +363,7 @@ class PoliteClient:
         if delay > 0:
             self._check_wait(delay, "the next try")
             self._sleep(delay)
+        self._not_before = max(self._not_before, self._shared_pause())
         pause = self._not_before - self._clock()
         if pause > self.max_wait:  # Zotero asks for no request at all that long: end here, not after max_wait
             raise TemporaryNetworkError(f"{self.name} asks for a pause of {pause:.0f} s (Backoff); try again later")
@@ -395,6 +397,27 @@ class PoliteClient:
                 path.write_text(repr(start), encoding="ascii")
         finally:
             lock.release()
+
+    def _pause_file(self) -> Path | None:
+        return None if self.spacing_file is None else self.spacing_file.with_name(self.spacing_file.name + ".pause")
+
+    def _shared_pause(self) -> float:
+        """The end of a pause a server asked another run of this source for (Backoff), from the pause file."""
+        path = self._pause_file()
+        try:
+            until = float(path.read_text(encoding="ascii")) if path is not None else -math.inf
+        except (OSError, ValueError):
+            return -math.inf
+        # Further ahead than any Backoff a server sends is a damaged file or a clock that jumped: not a pause.
+        return until if math.isfinite(until) and until <= self._clock() + MAX_SHARED_PAUSE else -math.inf
+
+    def _share_pause(self) -> None:
+        """Keep the pause a server asked for beside the spacing file, so the next run waits for it too."""
+        path = self._pause_file()
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(repr(self._not_before), encoding="ascii")
 
     def _space(self, shared: float | None) -> float:
         """Sleep until min_interval after the later of this client's last start and `shared`; the new start."""
@@ -534,6 +557,7 @@ class PoliteClient:
             backoff = retry_after_seconds(answer.headers.get("Backoff"))
             if backoff is not None:  # Zotero's way to slow a client down, on any answer
                 self._not_before = self._clock() + backoff
+                self._share_pause()
             if answer.status not in _REDIRECTS or out.method != "GET":
                 return answer
             seen.add(answer.url)
