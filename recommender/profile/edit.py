@@ -331,44 +331,30 @@ class ProfileEdit:
         self.text, self.data, self.profile = text, data, profile
         return [Setting(key, before, tuple(values))]
 
-    def _set_links(self, papers: Sequence[Paper]) -> list[Setting]:
-        """Set the links of the entries of these papers' ids (tomlkit keeps the rest); checked by reading back."""
-        import tomlkit
+    def _places(self) -> dict[str, tuple[str, int]]:
+        """Where each rated paper's table is: its id -> (section, index)."""
+        return {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
 
-        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
-        wanted: dict[tuple[str, int], tuple[str, ...]] = {}
+    def _set_links(self, papers: Sequence[Paper]) -> list[Setting]:
+        """Set the links of the entries of these papers' ids (an empty set removes the key), through _set_keys."""
+        where = self._places()
+        wanted: Keys = {}
+        settings = []
         for paper in papers:
             place = where.get(paper.arxiv_id)  # None: removed since the change was planned
-            if place is not None and self.profile.papers(place[0])[place[1]].paper.links != paper.links:
-                wanted[place] = paper.links
-        if not wanted:
-            return []
-        document = tomlkit.parse(self.text)
-        expected = {**self.data, **{s: list(self.data.get(s) or []) for s in SECTIONS}}
-        settings = []
-        for (section, index), links in wanted.items():
-            table, entry = document[section][index], self.profile.papers(section)[index]
-            wanted_table = {k: v for k, v in expected[section][index].items() if k != "links"}
-            if links:
-                table["links"] = list(links)
-                wanted_table["links"] = list(links)
-            elif "links" in table:
-                del table["links"]
-            expected[section][index] = wanted_table
-            settings.append(Setting("links", entry.paper.links, links, entry.paper.arxiv_id))
-        text = tomlkit.dumps(document)
-        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
-            text = text.replace("\r\n", "\n").replace("\n", "\r\n")
-        data = parse_toml(text, self.path)
-        if canonical(data) != canonical(expected):
-            raise PaperrecError(f"{self.path}: cannot record the papers' links without changing other parts")
-        self.text, self.data = text, data
-        self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+            if place is None or place in wanted:
+                continue
+            entry = self.profile.papers(place[0])[place[1]]
+            if entry.paper.links == paper.links:
+                continue
+            wanted[place] = {"links": list(paper.links) if paper.links else None}
+            settings.append(Setting("links", entry.paper.links, paper.links, entry.paper.arxiv_id))
+        self._set_keys(wanted, "the papers' links")
         return settings
 
     def _fill_abstracts(self, papers: Sequence[Paper]) -> list[Setting]:
         """Set the abstract (and absent authors) of the entries of these papers' ids that have no abstract."""
-        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
+        where = self._places()
         wanted: Keys = {}
         settings = []
         for paper in papers:
@@ -390,7 +376,7 @@ class ProfileEdit:
 
     def _restore(self, settings: Sequence[Setting]) -> list[Setting]:
         """Put entries' abstracts and authors back as these settings found them (an undo of fill_abstracts)."""
-        where = {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
+        where = self._places()
         wanted: Keys = {}
         undone = []
         for setting in settings:
