@@ -13,12 +13,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..schema import Paper, PaperrecError
+from ..sources.records import paper_from_record, paper_to_record
 from ..sources.zotero_api import ZoteroApi
 from .model import load_profile
 from .zotero import json_state, push_library
@@ -27,29 +27,6 @@ if TYPE_CHECKING:
     from .edit import Edited
 
 wake = threading.Event()  # set by every queued push: the server's worker sends it at once
-
-
-def _paper_json(paper: Paper) -> dict[str, Any]:
-    return {
-        "id": paper.arxiv_id,
-        "title": paper.title,
-        "abstract": paper.abstract,
-        "authors": list(paper.authors),
-        "date": paper.date.isoformat() if paper.date else None,
-        "links": list(paper.links),
-    }
-
-
-def _paper(data: dict[str, Any]) -> Paper:
-    day = date.fromisoformat(data["date"]) if data.get("date") else None
-    return Paper(
-        data["id"],
-        data.get("title", ""),
-        data.get("abstract", ""),
-        tuple(data.get("authors", ())),
-        date=day,
-        links=tuple(data.get("links", ())),
-    )
 
 
 def _slot(profile: str, arxiv_id: str) -> str:
@@ -99,7 +76,7 @@ def _queue(state: dict[str, Any], profile: str, collection: str, votes: list[tup
                     "profile": profile,
                     "action": action,
                     "collection": collection,
-                    "paper": _paper_json(paper),
+                    "paper": paper_to_record(paper),
                     "tries": 0,
                 }
             )
@@ -206,7 +183,7 @@ def _send(op: dict[str, Any]) -> dict[str, Any]:
         return {}  # the profile was deleted: its likes have nowhere to come from
     profile = load_profile(path)
     library = push_library(profile)
-    paper = _paper(op["paper"])
+    paper = paper_from_record(op["paper"], f"{paths.zotero_queue_path()}: queued push")
     api = ZoteroApi(library)
     try:
         collection = _collection(api, op["collection"])
