@@ -377,17 +377,16 @@ def fetch_feed(
     include_cross: bool = False,
     base_url: str = RSS_URL,
     skipped: list[str] | None = None,
-    doubts: list[str] | None = None,
 ) -> Listing:
     """The current announcement feed of one category, e.g. fetch_feed(client, 'cs.CV').
 
-    `skipped` and `doubts`: as parse_feed.
+    `skipped`: as parse_feed.
     """
     category = check_category(category)
     url = f"{base_url.rstrip('/')}/{category}"
     with client.fetching():
         content = client.get(url).content
-    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped, doubts=doubts)
+    listing = parse_feed(content, include_cross=include_cross, category=category, skipped=skipped)
     return replace(listing, sources=(url,))
 
 
