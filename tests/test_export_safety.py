@@ -394,6 +394,14 @@ def test_bibtex_round_trips_a_title_that_reads_like_a_field(tmp_path):
     _assert_bibtex_round_trip(_picks(["\\ and =", "x \\ and = y", "a} b = {c"]), tmp_path)
 
 
+def test_bibtex_round_trips_authors_that_read_like_a_field(tmp_path):
+    # Found by hypothesis: authors '0 and 0', '=0' are written {{0 and 0} and =0}, which was read back as a value
+    # '{0 and 0}' and a missing comma before a field 'and'.
+    picks = _picks(["0"])
+    picks = [replace(pick, paper=replace(pick.paper, authors=("0 and 0", "=0"))) for pick in picks]
+    _assert_bibtex_round_trip(picks, tmp_path)
+
+
 def test_bibtex_key_of_a_paper_without_an_arxiv_id_is_safe():
     from recommender.export import bibtex_key
 

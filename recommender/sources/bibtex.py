@@ -224,12 +224,16 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
     return Reference(paper, doi=normalise_doi(fields.get("doi", "")), year=year, added=_added(fields, year))
 
 
-def _run_on(fields: dict[str, str]) -> str | None:
-    """The field name a value ran on into (a missing comma before it), if any."""
+def _run_on(fields: dict[str, str], raw: str | None = None) -> str | None:
+    """The field name a value ran on into (a missing comma before it), if any.
+
+    A value the entry's raw text holds whole inside one {…} or "…" was written as one value, whatever it reads like
+    ('{{A} and =0}' is an author list, not a field 'and').
+    """
     for value in fields.values():
         end = _first_group_end(value.lstrip())
         match = _RUN_ON.match(value.lstrip(), end) if end else None
-        if match:
+        if match and not (raw and ("{" + value + "}" in raw or '"' + value + '"' in raw)):
             return match.group(1)
     return None
 
@@ -285,7 +289,7 @@ def bibtex_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]
         else:
             continue
         fields = _fields(entry, enclosed)
-        field = _run_on(fields)
+        field = _run_on(fields, entry.raw)
         if field:
             why = f"malformed BibTeX entry: a comma is missing before the field {field!r}"
             skipped.append((_where(path, entry), why))
