@@ -13,6 +13,8 @@ Each pair is fitted once through score_listing (the default hybrid, as
   centroid, knn, tfidf, tfidf-svm   the baselines (tfidf-svm: arxiv-sanity's linear SVM on TF-IDF, trained on
                                      the day's papers as listed)
   hybrid (default)                   the product's learned models
+  hybrid, lexical half unweighted    the hybrid with its SVM trained on every like alike (before the lexical half
+                                     learned from the same recency weights as the semantic half)
   hybrid, negatives as listed        the hybrid trained against the day's papers with their abstracts whatever form
                                      the likes have (before negatives matched the likes' form: rank/negatives.py)
   similarity                         z(knn) + z(tfidf): the hybrid's fallback when it has too little to learn from
@@ -56,6 +58,7 @@ from recommender.rank.hybrid import DEFAULT_HYBRID, FOLDS, HybridRanker, fit_hyb
 from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
 
 T = TypeVar("T")
+UNWEIGHTED = replace(DEFAULT_HYBRID, weigh_lexical=False)  # the default before its SVM learned from the likes' weights
 RECENT_DAYS = 90
 RECENT_ENOUGH = 5
 
@@ -120,6 +123,7 @@ def scorers() -> dict:
                 "hybrid": learned,
                 "hybrid + similarity": zscore(learned) + zscore(similarity),
                 "hybrid, negatives as listed": hybrid_scores(as_listed(inp))[0],
+                "hybrid, lexical half unweighted": hybrid_scores(replace(inp, ranker=None), UNWEIGHTED)[0],
                 **{rule: np.array([test(case, inp)]) for rule, test in RULES.items()},
             },
         )
@@ -139,6 +143,7 @@ def scorers() -> dict:
     chosen["similarity"] = plain("similarity")
     chosen["hybrid + similarity"] = plain("hybrid + similarity")
     chosen["hybrid, negatives as listed"] = plain("hybrid, negatives as listed")
+    chosen["hybrid, lexical half unweighted"] = plain("hybrid, lexical half unweighted")
     for rule in RULES:
         for fallback in ("similarity", "hybrid + similarity"):
             chosen[f"guard {rule} -> {fallback}"] = guarded(rule, fallback)

@@ -82,3 +82,24 @@ def test_stored_ranker_keeps_held_out_margins(tmp_path, fitted):
     assert fitted.cv_semantic_.shape == fitted.cv_lexical_.shape == (10,)
     np.testing.assert_allclose(loaded.cv_semantic_, fitted.cv_semantic_)
     np.testing.assert_allclose(loaded.cv_lexical_, fitted.cv_lexical_)
+
+
+def test_both_halves_learn_from_the_likes_weights():
+    """An old like (small weight) teaches each half less than a recent one: the lexical half too, unless told not."""
+    rng = np.random.default_rng(1)
+    old = [f"gaussian splatting for scene rendering, part {i}" for i in range(6)]
+    recent = [f"mamba state space models for long video, part {i}" for i in range(6)]
+    negatives = [f"a survey of topic {i} in language models" for i in range(40)]
+    vectors = unit(rng.normal(0, 1, (52, 8)))
+    labels = np.r_[np.ones(12), np.zeros(40)]
+    weights = np.r_[np.full(6, 0.05), np.ones(6), np.ones(40)]
+    probe = ["gaussian splatting rendering", "mamba state space video"]
+    texts = old + recent + negatives
+
+    def gap(ranker: HybridRanker) -> float:
+        scores = ranker.fit(vectors, texts, labels, sample_weight=weights).lexical_scores(probe)
+        return float(scores[1] - scores[0])
+
+    weighted, unweighted = gap(HybridRanker()), gap(HybridRanker(weigh_lexical=False))
+    assert weighted > unweighted + 0.3  # the recent likes' terms count more than the old likes' (0.66 against 0.03)
+    assert abs(unweighted) < 0.15  # about alike when every like counts the same

@@ -44,21 +44,22 @@ def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[
     return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
 
 
-FORMAT = 4  # bump when what is fitted changes, so stored models are refitted
+FORMAT = 5  # bump when what is fitted changes, so stored models are refitted
 
 
 class HybridRanker:
     """Likes against negatives, learned twice: on embeddings (logistic regression) and on TF-IDF (linear SVM)."""
 
-    def __init__(self, semantic_c: float = 1.0, lexical_c: float = 0.1, folds: int = FOLDS):
+    def __init__(self, semantic_c: float = 1.0, lexical_c: float = 0.1, folds: int = FOLDS, weigh_lexical: bool = True):
         self.semantic_c = semantic_c
         self.lexical_c = lexical_c
         self.folds = folds
+        self.weigh_lexical = weigh_lexical
 
     def fit(
         self, vectors: np.ndarray, texts: Sequence[str], labels: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> HybridRanker:
-        """Fit both models on row-aligned unit vectors (n_samples, dim), texts and 0/1 labels."""
+        """Fit both models on row-aligned unit vectors (n_samples, dim), texts, 0/1 labels and per-row weights."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.svm import LinearSVC
 
@@ -70,7 +71,9 @@ class HybridRanker:
             return model.fit(vectors[rows], labels[rows], sample_weight=weights)
 
         def lexical_model(rows: np.ndarray) -> LinearSVC:
-            return LinearSVC(C=self.lexical_c, class_weight="balanced", random_state=0).fit(matrix[rows], labels[rows])
+            weights = None if sample_weight is None or not self.weigh_lexical else np.asarray(sample_weight)[rows]
+            model = LinearSVC(C=self.lexical_c, class_weight="balanced", random_state=0)
+            return model.fit(matrix[rows], labels[rows], sample_weight=weights)
 
         every = np.arange(len(labels))
         self.space_, matrix = fit_tfidf(texts)
@@ -187,6 +190,9 @@ class HybridConfig:
     # Likes teach the learners half as much every this many days of age, unless the profile sets half_life_days:
     # measured on the bench, +0.009 nDCG@10 [+0.000, +0.023] over equal weights.
     half_life_days: float | None = 180.0
+    # The lexical half learns from the same weights as the semantic half (a like's own weight and its age): measured
+    # on the bench, +0.010 nDCG@10 [+0.000, +0.031] on aged profiles and +0.004 fresh over an unweighted SVM.
+    weigh_lexical: bool = True
 
 
 DEFAULT_HYBRID = HybridConfig()
@@ -200,7 +206,7 @@ def fit_hybrid(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> Hybr
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
     weights = np.r_[inp.liked_weights(inp.half_life_days or config.half_life_days), np.ones(len(negatives))]
     texts = list(inp.profile.liked_texts) + list(negative_texts)
-    ranker = HybridRanker(config.semantic_c, config.lexical_c)
+    ranker = HybridRanker(config.semantic_c, config.lexical_c, weigh_lexical=config.weigh_lexical)
     return ranker.fit(np.vstack([inp.liked, negatives]), texts, labels, sample_weight=weights)
 
 
