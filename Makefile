@@ -9,7 +9,7 @@ DEMO_HOME ?= .paperrec-demo
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint install clean
+.PHONY: demo serve test fuzz lint install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The property tests with new random examples (the suite repeats the same ones); a failure found here becomes a test.
+fuzz: $(STAMP)
+	PAPERREC_HYPOTHESIS=explore $(BIN)/python -m pytest tests/test_fuzz.py tests/test_export_safety.py -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
