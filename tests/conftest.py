@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from hypothesis import settings
 
 # The suite tries the same examples on every run, so it passes or fails the same on every machine (a red CI blocks

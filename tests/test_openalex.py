@@ -269,6 +269,19 @@ def test_redacted_hides_every_key_value():
     assert redacted("a rapi_key=1 is another parameter") == "a rapi_key=1 is another parameter"
 
 
+def test_redacted_hides_passwords_and_tokens_in_json_and_in_python_reprs():
+    cases = {
+        '{"id": "me", "password": "p\\"w"}': '{"id": "me", "password": "***"}',
+        "{'password': 'pw', 'id': 'me'}": "{'password': '***', 'id': 'me'}",
+        '{"token": "tk1", "user": {"id": "~Me1"}}': '{"token": "***", "user": {"id": "~Me1"}}',
+        "{'Zotero-API-Key': 'zk', 'Accept': 'text/xml'}": "{'Zotero-API-Key': '***', 'Accept': 'text/xml'}",
+        "{'Authorization': 'Bearer abc'}": "{'Authorization': '***'}",
+        '{"tokens": 3, "title": "password: none"}': '{"tokens": 3, "title": "password: none"}',
+    }
+    for text, expected in cases.items():
+        assert redacted(text) == expected
+
+
 def test_the_command_line_sends_the_key_and_never_shows_it(home, monkeypatch, tmp_path):
     monkeypatch.setenv("OPENALEX_API_KEY", KEY)
     monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)

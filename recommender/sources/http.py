@@ -50,10 +50,14 @@ LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_SHARED_PAUSE = 86_400.0  # a stored Backoff pause longer than a day is ignored (a damaged file)
 _DECODED = frozenset({"gzip", "x-gzip", "deflate"})
-# Secrets a request may carry: a query parameter (OpenAlex's api_key), a bearer token (OpenReview's), a password in a
-# JSON body (OpenReview's sign-in). Their values reach no message and no log line.
+# Secrets a request may carry: a query parameter (OpenAlex's api_key), a bearer token (OpenReview's), a password or
+# token in a JSON body or a Python mapping's repr (OpenReview's sign-in, a headers dict with Zotero's key). Their
+# values reach no message and no log line.
+_SECRET_NAMES = r"(?:password|token|access_token|api_key|secret|zotero-api-key|authorization)"
 _SECRET = re.compile(
-    r"""(\bapi_key=)[^&#\s"'<>]*|(\bBearer\s+)[^\s"'<>,]+|("password"\s*:\s*")(?:[^"\\]|\\.)*""", re.IGNORECASE
+    r"""(\bapi_key=)[^&#\s"'<>]*|(\bBearer\s+)[^\s"'<>,]+"""
+    rf"""|("{_SECRET_NAMES}"\s*:\s*")(?:[^"\\]|\\.)*|('{_SECRET_NAMES}'\s*:\s*')(?:[^'\\]|\\.)*""",
+    re.IGNORECASE,
 )
 
 
@@ -126,7 +130,7 @@ def for_source(name: str, hosts: frozenset[str], min_interval: float, **options:
 
 
 def redacted(text: str) -> str:
-    """The text with every api_key= value, bearer token and JSON "password" value in it replaced by '***'."""
+    """The text with every api_key= value, bearer token and quoted password, token or key value replaced by '***'."""
     return _SECRET.sub(lambda found: next(part for part in found.groups() if part is not None) + "***", text)
 
 
