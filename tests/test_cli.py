@@ -571,15 +571,15 @@ def test_profile_import_refuses_an_unknown_category_before_anything(home, liked_
 
 def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_jsonl):
     expected = (
-        "vision follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them with "
-        "'paperrec profile import vision -c cs.CV' or on the Profile page of 'paperrec serve'"
+        "vision follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them on the "
+        "Profile page of 'paperrec serve', or run: paperrec profile import vision -c cs.CV"
     )
     imported = invoke("profile", "import", "vision", str(liked_jsonl))
     assert imported.exit_code == 0 and imported.stderr.splitlines().count(expected) == 1
     created = invoke("profile", "new", "plain", "-i", "video super-resolution")
     assert created.exit_code == 0 and "plain follows no arXiv category yet" in created.stderr
     spaced = invoke("profile", "new", "my lab", "--from", str(liked_jsonl))
-    assert "'paperrec profile import 'my lab' -c cs.CV'" in spaced.stderr
+    assert "run: paperrec profile import 'my lab' -c cs.CV\n" in spaced.stderr  # the command ends the line, unwrapped
     # a profile that follows other sources has something to fetch: no warning, from a file or without
     for name, files in (("neuro", ["--from", str(liked_jsonl)]), ("neuro2", [])):
         sourced = invoke("profile", "new", name, "--source", "biorxiv:neuroscience", "--offline", *files)

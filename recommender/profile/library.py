@@ -520,8 +520,9 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     if report.by_doi:
         lines.append(f"{report.by_doi} papers known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
-        command = f"paperrec profile refresh {_profile_arg(report)}"
-        later = f"; run '{command}' online to fetch them" if report.refreshable else ""
+        # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
+        later = f"; to fetch them, run online: paperrec profile refresh {_profile_arg(report)}"
+        later = later if report.refreshable else ""
         lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead{later}")
     if report.skipped:
         lines.append(f"{len(report.skipped)} skipped:")
@@ -552,8 +553,8 @@ def no_categories_line(profile: Profile) -> str | None:
         return None
     name = profile.name
     return (
-        f"{name} follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them with "
-        f"'paperrec profile import {shlex.quote(name)} -c cs.CV' or on the Profile page of 'paperrec serve'"
+        f"{name} follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them on the "
+        f"Profile page of 'paperrec serve', or run: paperrec profile import {shlex.quote(name)} -c cs.CV"
     )
 
 
