@@ -94,6 +94,25 @@ def test_a_write_whose_answer_was_lost_is_not_a_failure_when_its_retry_gets_412(
     assert push_pending().sent == 1 and zotero.in_collection(LIKES) == []  # the key found again was the right one
 
 
+def test_of_several_copies_find_prefers_the_collection_then_the_newest(zotero, home):
+    from recommender.schema import Paper
+    from recommender.sources.zotero_api import ZoteroApi, web_library
+
+    from .zotero_server import preprint
+
+    likes = zotero.add_collection(LIKES)
+    old = zotero.add_item({**preprint("2301.00007", "A paper kept twice"), "collections": []})
+    filed = zotero.add_item({**preprint("2301.00007", "A paper kept twice"), "collections": [likes]})
+    newest = zotero.add_item({**preprint("2301.00007", "A paper kept twice"), "collections": []})
+    api = ZoteroApi(web_library(f"users/{USER}", KEY))
+    try:
+        paper = Paper.make("A paper kept twice", "2301.00007", "")
+        assert api.find(paper)["key"] == newest and api.find(paper, likes)["key"] == filed
+        assert old not in {newest, filed} and api.find(Paper.make("Elsewhere", "2301.00008", "")) is None
+    finally:
+        api.close()
+
+
 def test_a_paper_already_in_zotero_is_added_to_the_collection_not_created_again(zotero, sr, example_listing):
     listed = {p.arxiv_id for p in read_listing(example_listing).papers}
     assert "2104.10642" in listed

@@ -232,19 +232,25 @@ class ZoteroApi:
             raise NetworkError(f"{self.library.describe()} answered item {key} with no object")
         return found
 
-    def find(self, paper: Paper) -> dict[str, Any] | None:
-        """An item of the library that is this paper (same arXiv id or DOI), None when there is none."""
+    def find(self, paper: Paper, collection: str | None = None) -> dict[str, Any] | None:
+        """The item of the library that is this paper (same arXiv id or DOI), None when there is none.
+
+        Of several copies, the one in `collection`, then the one written last (the highest version).
+        """
         doi = _doi_of(paper)
         terms = [t for t in (paper.arxiv_id if paper.has_arxiv_id else "", doi) if t]
         for term in terms:
             listed = self.pages("items", {"q": term, "qmode": "everything", "include": "data,csljson"})
+            found = []
             for item in listed[0] if listed else []:
                 reference = item_reference(item) if isinstance(item, dict) else None
                 if not isinstance(reference, Reference):
                     continue
                 same_id = paper.has_arxiv_id and reference.paper.arxiv_id == paper.arxiv_id
                 if same_id or (doi and reference.doi == doi):
-                    return item
+                    found.append(item)
+            if found:
+                return max(found, key=lambda item: _preference(item, collection))
         return None
 
     # -- writing (Web API only) -----------------------------------------------------------------------------------
@@ -284,7 +290,10 @@ class ZoteroApi:
 
     def create_item(self, paper: Paper, collection: str) -> str:
         """Create the paper as a preprint in a collection; its key."""
-        return self._write("items", [item_fields(paper, collection)], lambda: (self.find(paper) or {}).get("key"))
+        # After a 412 the item this request wrote is in the collection and newest, whatever copies the library has.
+        return self._write(
+            "items", [item_fields(paper, collection)], lambda: (self.find(paper, collection) or {}).get("key")
+        )
 
     def set_collections(self, item: dict[str, Any], collections: list[str]) -> None:
         """Change which collections an item is in (never deleting it); refused if it changed since it was read."""
@@ -295,6 +304,15 @@ class ZoteroApi:
             headers={"If-Unmodified-Since-Version": version},
             body={"collections": collections},
         )
+
+
+def _preference(item: dict[str, Any], collection: str | None) -> tuple[bool, int]:
+    """How well an item answers a search for one paper: in the collection first, then the newest."""
+    data = item.get("data", {}) if isinstance(item.get("data"), dict) else {}
+    version = item.get("version", data.get("version", 0))
+    return collection is not None and collection in data.get("collections", []), version if isinstance(
+        version, int
+    ) else 0
 
 
 def _doi_of(paper: Paper) -> str:
