@@ -58,17 +58,21 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def subject(sections: Sequence[Section], now: datetime) -> str:
+def headline(picks: Sequence[Pick], who: str, now: datetime) -> str:
     """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day of the latest pick, else today)."""
-    count = sum(len(s.picks) for s in sections)
-    days = [p.paper.date for s in sections for p in s.picks if p.paper.date is not None]
+    days = [p.paper.date for p in picks if p.paper.date is not None]
     day = max(days) if days else now.date()
+    what = "no new picks" if not picks else "1 pick" if len(picks) == 1 else f"{len(picks)} picks"
+    return f"paperrec: {what} for {who}, {day.isoformat()}"
+
+
+def subject(sections: Sequence[Section], now: datetime) -> str:
+    """The digest's subject: the headline of every section's picks, naming the profiles (or how many)."""
     # A name holding an RFC 2047 encoded word ("=?utf-8?b?...?=") would be decoded by the mail client into text
     # the profile never showed; broken apart, it is shown as written.
     names = [_one_line(s.profile.name).replace("=?", "= ?") for s in sections]
     who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
-    what = "no new picks" if count == 0 else "1 pick" if count == 1 else f"{count} picks"
-    return f"paperrec: {what} for {who}, {day.isoformat()}"
+    return headline([p for s in sections for p in s.picks], who, now)
 
 
 def _links_here_only(config: Config) -> bool:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 from .export import because_line
 from .latex import to_text as latex_text
-from .mail import VoteLink, vote_links
+from .mail import VoteLink, headline, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
 from .summary import LABEL
 
@@ -208,12 +208,8 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
 
 
 def title_of(section: Section, now: datetime, fmt: str = "text") -> str:
-    """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day of the latest pick, else today)."""
-    count = len(section.picks)
-    days = [p.paper.date for p in section.picks if p.paper.date is not None]
-    day = max(days) if days else now.date()
-    what = "no new picks" if count == 0 else "1 pick" if count == 1 else f"{count} picks"
-    return f"paperrec: {what} for {_escape(section.profile.name, fmt)}, {day.isoformat()}"
+    """The mail subject's headline for one profile, its name escaped for the message format."""
+    return headline(section.picks, _escape(section.profile.name, fmt), now)
 
 
 def messages(
