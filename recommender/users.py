@@ -56,17 +56,34 @@ def _hasher() -> Any:
     return PasswordHasher()
 
 
+# The lab checks the file on every request: it is parsed again only when it changed. Writes replace it (a new inode),
+# so a user removed is refused at the next request.
+_parsed: tuple[tuple[str, int, int, int], dict[str, User]] | None = None
+
+
 def read_users() -> dict[str, User]:
     """Every lab user by name (none when there is no users file)."""
-    import rtoml
-
+    global _parsed
     path = users_path()
     try:
+        stat = path.stat()
+        seen = (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if _parsed is not None and _parsed[0] == seen:
+            return dict(_parsed[1])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"cannot read the users file {path}: {error}") from None
+    users = _parse_users(path, text)
+    _parsed = (seen, users)
+    return dict(users)
+
+
+def _parse_users(path: Path, text: str) -> dict[str, User]:
+    """The users of the file's text; PaperrecError when it is not TOML."""
+    import rtoml
+
     try:
         table = rtoml.loads(text).get("users", {})
     except rtoml.TomlParsingError as error:

@@ -66,6 +66,24 @@ def test_reset_changes_the_secret_and_remove_keeps_the_folder(home):
         users.remove_user("ada")
 
 
+def test_the_users_file_is_parsed_again_only_when_it_changed(home, monkeypatch):
+    users.add_user("ada")
+    users.add_user("bob")
+    parsed = []
+    real = users._parse_users
+    monkeypatch.setattr(users, "_parse_users", lambda *args: parsed.append(1) or real(*args))
+    first = users.read_users()
+    first.pop("ada")  # a caller's copy: the next read is whole
+    assert sorted(users.read_users()) == ["ada", "bob"] and len(parsed) == 1
+    users.remove_user("bob")
+    assert sorted(users.read_users()) == ["ada"] and len(parsed) == 2
+    path = users.users_path()
+    path.write_text(path.read_text() + "\n# edited by hand, in place\n")
+    assert sorted(users.read_users()) == ["ada"] and len(parsed) == 3
+    path.unlink()
+    assert users.read_users() == {}
+
+
 @pytest.mark.parametrize("name", ["", "Ada", "../x", "a/b", ".ada", "-ada", "a" * 33, "ada\n", "ad a", "ädä"])
 def test_names_must_be_safe_folder_names(name):
     with pytest.raises(UsageError, match="invalid user name"):
