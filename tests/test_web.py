@@ -573,6 +573,24 @@ def test_history_lists_and_searches_what_was_shown(client, sr):
     assert root.findall(".//table[@id='history']//tr")[1:] == []
 
 
+def test_history_links_each_paper_to_its_own_page(sr, home):
+    from recommender.paths import seen_path
+    from recommender.seen import SeenMemory
+
+    on_biorxiv = Paper.make("A posting from bioRxiv", "doi:10.1101/2021.04.20.440000")
+    untitled_id = Paper.make("A paper known only by its title")
+    (home / "listings" / "cs.CV" / "2021-04-21.jsonl").write_text(to_jsonl([on_biorxiv, untitled_id]))
+    memory = SeenMemory(seen_path())
+    memory.mark_papers("super-resolution", [(on_biorxiv, 1), (untitled_id, 2)], date(2021, 4, 21))
+    memory.close()
+    with _client() as client:
+        _, root = _page(client, "/history?profile=sr")
+    cells = {"".join(td.itertext()): td for row in root.findall(".//table[@id='history']//tr")[1:] for td in row}
+    (link,) = cells["A posting from bioRxiv"].iter("a")
+    assert link.attrib["href"] == "https://doi.org/10.1101/2021.04.20.440000"  # not arxiv.org/abs/doi:...
+    assert not list(cells["A paper known only by its title"].iter("a"))  # no page to link to
+
+
 def test_fetch_today_runs_in_the_background(sr, example_listing):
     calls = []
     listing = read_listing(example_listing)
