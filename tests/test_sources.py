@@ -144,6 +144,9 @@ def test_split_arxiv_id(raw, expected):
     [
         ('{"id": "1", "title": "x"}\n', ".jsonl", r"x\.jsonl:1: not an arXiv id"),
         ('{"title": "ok"}\n{"title": \n', ".jsonl", r"x\.jsonl:2: invalid JSON"),
+        # A line cut short: what is wrong and where, not "Invalid control character at" (the line's own newline).
+        ('{"title": "cut sho\n', ".jsonl", r"x\.jsonl:1: invalid JSON \(Unterminated string starting at column 11\)$"),
+        ('{"title": "a" "b"}\n', ".jsonl", r"x\.jsonl:1: invalid JSON \(Expecting ',' delimiter at column 15\)$"),
         ('{"abstract": "no title"}\n', ".jsonl", r"x\.jsonl:1: missing 'title'"),
         ("[1, 2]\n", ".jsonl", r"x\.jsonl:1: expected a JSON object"),
         ('{"title": "t", "date": "22/04/2021"}\n', ".jsonl", r"x\.jsonl:1: 'date' must be YYYY-MM-DD"),

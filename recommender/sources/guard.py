@@ -149,7 +149,13 @@ def json_loads(text: str, where: str, *, with_line: bool = False, exact: bool = 
         return json.loads(text, parse_float=Decimal if exact else None)
     except json.JSONDecodeError as error:
         line = f":{error.lineno}" if with_line else ""
-        raise PaperrecError(f"{where}{line}: invalid JSON ({error.msg})") from None
+        # json's messages end in "at" or name no place; the place is the column on a named line, else line and column.
+        place = (
+            f"column {error.colno}"
+            if with_line or "\n" not in text.strip()
+            else f"line {error.lineno} column {error.colno}"
+        )
+        raise PaperrecError(f"{where}{line}: invalid JSON ({error.msg.removesuffix(' at')} at {place})") from None
     except RecursionError:
         raise PaperrecError(f"{where}: invalid JSON (nested too deeply)") from None
     except ValueError as error:  # a number past Python's limit on digits

@@ -102,7 +102,8 @@ def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             if not line.strip():
                 continue
             where = f"{path}:{number}"
-            record = json_loads(line, where, exact=True)
+            # Without its newline: a line cut short reads as an unterminated string, not a control character.
+            record = json_loads(line.rstrip("\r\n"), where, exact=True)
             if not isinstance(record, dict):
                 raise PaperrecError(f"{where}: expected a JSON object")
             yield where, record
