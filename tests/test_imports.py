@@ -394,6 +394,34 @@ def test_merge_fills_gaps_from_the_other_record_and_joins_title_only_papers(tmp_
     ]
 
 
+def test_merged_duplicates_keep_the_day_the_paper_was_added_not_the_publication_year(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        # Zotero's entry with its access date, then a Google Scholar copy that has only a year.
+        "@article{lim, title = {Enhanced Deep Residual Networks}, eprint = {1707.02921}, year = {2017},"
+        " urldate = {2023-03-01}}\n"
+        "@article{lim2, title = {Enhanced Deep Residual Networks}, url = {https://arxiv.org/abs/1707.02921},"
+        " year = 2017}\n"
+        # The copy with only a year first, the dated one after it.
+        "@article{vsr, title = {BasicVSR}, author = {Chan, Kelvin}, year = {2021}}\n"
+        "@article{vsr2, title = {BasicVSR}, author = {Chan, Kelvin}, year = {2021}, timestamp = {2021-06-01}}\n"
+        # Two dates added: the earlier one is when the paper joined the library.
+        "@article{sw, title = {SwinIR}, eprint = {2108.10257}, dateadded = {2022-05-02}}\n"
+        "@article{sw2, title = {SwinIR}, eprint = {2108.10257}, dateadded = {2022-01-15}}\n"
+        # Neither says when it was added: the earlier publication date stands.
+        "@article{pub, title = {RepVGG}, eprint = {2101.03697}, year = {2021}, month = {jun}}\n"
+        "@article{pub2, title = {RepVGG}, eprint = {2101.03697}, year = {2021}, month = {mar}}\n"
+    )
+    result = read_collection(bib)
+    assert result.merged == 4
+    assert dict(zip((p.title for p in result.papers), result.added, strict=True)) == {
+        "Enhanced Deep Residual Networks": date(2023, 3, 1),
+        "BasicVSR": date(2021, 6, 1),
+        "SwinIR": date(2022, 1, 15),
+        "RepVGG": date(2021, 3, 1),
+    }
+
+
 def test_the_same_paper_from_every_zotero_format_is_one_paper():
     result = read_collections([BIB, CSL, RDF, IDS])
     ids = [p.arxiv_id for p in result.papers]

@@ -166,14 +166,22 @@ def _year(fields: dict[str, str]) -> int | None:
 _ADDED_FIELDS = ("timestamp", "dateadded", "added-at", "urldate")
 
 
-def _added(fields: dict[str, str], year: int | None) -> date | None:
-    """The entry's own date: when it was added or accessed, else BibLaTeX 'date', else 'year' with 'month' (the 1st
-    of it; January without a month)."""
+def _stamp(fields: dict[str, str]) -> date | None:
+    """When the entry was added to the library or accessed, if it says."""
     for name in _ADDED_FIELDS:
         # JabRef may write 2024.03.05; a time after the day is ignored.
         day = iso_day(re.sub(r"^(\d{4})[./](\d{2})[./](\d{2})", r"\1-\2-\3", fields.get(name, "").strip().strip("{}")))
         if day is not None:
             return day
+    return None
+
+
+def _added(fields: dict[str, str], year: int | None) -> date | None:
+    """The entry's own date: when it was added or accessed, else BibLaTeX 'date', else 'year' with 'month' (the 1st
+    of it; January without a month)."""
+    stamp = _stamp(fields)
+    if stamp is not None:
+        return stamp
     day = iso_day(fields.get("date", ""))
     if day is not None or year is None:
         return day
@@ -221,7 +229,8 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
     if paper is None:
         return None
     year = _year(fields)
-    return Reference(paper, doi=normalise_doi(fields.get("doi", "")), year=year, added=_added(fields, year))
+    doi = normalise_doi(fields.get("doi", ""))
+    return Reference(paper, doi=doi, year=year, added=_added(fields, year), stamped=_stamp(fields) is not None)
 
 
 def _run_on(fields: dict[str, str], raw: str | None = None) -> str | None:

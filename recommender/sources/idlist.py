@@ -81,6 +81,7 @@ class Reference:
     doi: str = ""  # normalised (lower case, no resolver prefix)
     year: int | None = None  # of publication, as the file gives it
     added: date | None = None  # the paper's own date in the file: when it was added, accessed or published
+    stamped: bool = False  # `added` says when the paper was added or accessed, not when it was published
 
 
 def _valid(raw: str, placeholder: bool = False) -> tuple[str, int | None] | None:

@@ -106,13 +106,18 @@ def _combine(first: Paper, second: Paper) -> Paper:
 
 
 def _join(first: Reference, second: Reference) -> Reference:
-    """Two references to one work as one: papers combined, the earliest own date kept."""
-    days = [d for d in (first.added, second.added) if d is not None]
+    """Two references to one work as one: papers combined, the earliest own date kept.
+
+    A date the paper was added or accessed wins over a publication date, which only stands in for it.
+    """
+    stamps = [r.added for r in (first, second) if r.stamped and r.added is not None]
+    days = stamps or [r.added for r in (first, second) if r.added is not None]
     return Reference(
         _combine(first.paper, second.paper),
         doi=first.doi or second.doi,
         year=first.year if first.year is not None else second.year,
         added=min(days) if days else None,
+        stamped=bool(stamps),
     )
 
 

@@ -146,7 +146,8 @@ def _csl_reference(item: dict[str, Any]) -> Reference | None:
         return None
     year, issued = _csl_when(item.get("issued"))
     accessed = _csl_when(item.get("accessed"))[1]
-    return Reference(paper, doi=normalise_doi(_csl_text(item, "DOI")), year=year, added=accessed or issued)
+    doi = normalise_doi(_csl_text(item, "DOI"))
+    return Reference(paper, doi=doi, year=year, added=accessed or issued, stamped=accessed is not None)
 
 
 def csl_item_reference(item: dict[str, Any], added: str = "") -> Reference | str | None:
@@ -158,7 +159,7 @@ def csl_item_reference(item: dict[str, Any], added: str = "") -> Reference | str
     day = _partial_day(added)[1] if added else None
     if reference is None or day is None:
         return reference
-    return Reference(reference.paper, doi=reference.doi, year=reference.year, added=day)
+    return Reference(reference.paper, doi=reference.doi, year=reference.year, added=day, stamped=True)
 
 
 def read_csl_json(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
@@ -243,7 +244,8 @@ def _rdf_reference(element: ElementTree.Element, by_about: dict[str, ElementTree
     year, issued = _partial_day(published)
     # Zotero writes the item's dateAdded as z:dateAdded and its access date (urldate) as dcterms:dateSubmitted.
     stamps = [_partial_day(t)[1] for t in _texts(element, "z:dateAdded") + _texts(element, "dcterms:dateSubmitted")]
-    return Reference(paper, doi=doi, year=year, added=next((d for d in stamps if d), issued))
+    stamp = next((d for d in stamps if d), None)
+    return Reference(paper, doi=doi, year=year, added=stamp or issued, stamped=stamp is not None)
 
 
 def read_zotero_rdf(path: Path) -> tuple[list[Paper], list[tuple[str, str]]]:
