@@ -478,6 +478,24 @@ def test_profile_page_searches_and_pages_the_papers(sr, home):
     assert [e.paper.arxiv_id for e in found.entries] == ["2101.00117"] and (found.page, found.pages) == (1, 1)
 
 
+def test_profile_page_reads_latex_as_today_does_and_keeps_dates_whole(sr, home):
+    from recommender.profile import new_profile, save_profile
+
+    papers = [
+        Paper.make(r"Learning $\ell_1$-sparse priors with $\mathcal{O}(n\log n)$ cost", "2101.00001", "x"),
+        Paper.make("A plain title", "2101.00002", "y"),
+    ]
+    save_profile(new_profile("tex", papers, categories=["cs.CV"]), home / "profiles" / "tex.toml")
+    with _client() as client:
+        response, root = _page(client, "/profile?profile=tex")
+    rows = root.findall(".//table[@id='liked-rows']//tr")
+    (tex,) = [row for row in rows if "sparse" in "".join(row.itertext())]
+    assert any(e.tag.endswith("math") for e in tex.iter()) and "$" not in "".join(tex.find("td").itertext())
+    dates = [span for row in rows for span in row.iter("span") if re.fullmatch(r"\d{4}-\d{2}-\d{2}", span.text or "")]
+    assert len(dates) == 2 and all("added" in span.attrib["class"].split() for span in dates)
+    assert re.search(r"\.added\s*\{[^}]*white-space:\s*nowrap", response.text)  # "2021-" and "01-01" never part
+
+
 def test_backtest_on_demand(client, sr):
     response = _post(client, "/profile/backtest")
     assert response.status_code == 303
