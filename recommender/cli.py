@@ -1277,13 +1277,15 @@ def profile_show(
         f"strategy     {loaded.strategy}",
     ]
     lines += [f"interest     {text}" for text in loaded.interests]
+    ids = [e.paper.arxiv_id for e in loaded.liked + loaded.disliked] + [p.arxiv_id for p in loaded.pending]
+    width = max([16, *map(len, ids)])  # a DOI or a forum id is longer than an arXiv id: the dates stay in one column
     for section in ("liked", "disliked"):
         entries = loaded.papers(section)
         lines.append(f"{section} ({len(entries)})")
-        lines += [f"  {e.paper.arxiv_id:<16} {e.added}  {e.paper.title}" for e in entries]
+        lines += [f"  {e.paper.arxiv_id:<{width}} {e.added}  {e.paper.title}" for e in entries]
     if loaded.pending:
         lines.append(f"pending ({len(loaded.pending)}): known by id only; 'paperrec profile refresh' fills them in")
-        lines += [f"  {p.arxiv_id:<16} {p.added}  (for {p.section})" for p in loaded.pending]
+        lines += [f"  {p.arxiv_id:<{width}} {p.added}  (for {p.section})" for p in loaded.pending]
     typer.echo("\n".join(map(printable, lines)))  # titles and names come from files and feeds: no escape sequences
 
 

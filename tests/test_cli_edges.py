@@ -82,6 +82,21 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
 
 
+def test_profile_show_keeps_its_columns_for_long_ids(home, tmp_path):
+    bib = tmp_path / "lib.bib"
+    bib.write_text(
+        "@article{a, title = {Short id}, eprint = {2101.00001}, urldate = {2022-01-02}}\n"
+        "@article{b, title = {Journal only}, doi = {10.1109/TPAMI.2015.2439281}, urldate = {2022-01-03}}\n"
+        "@misc{c, title = {Forum only}, url = {https://openreview.net/forum?id=AbC123xyz_}, urldate = {2022-01-04}}\n"
+    )
+    assert invoke("profile", "import", "lib", str(bib), "--offline").exit_code == 0
+    shown = invoke("profile", "show", "lib").stdout.splitlines()
+    rows = [line for line in shown if re.search(r"\d{4}-\d{2}-\d{2}", line)]
+    assert len(rows) == 3
+    assert len({line.index("2022-01-0") for line in rows}) == 1  # dates in one column, titles in the next
+    assert len({line.index(title) for line, title in zip(rows, ("Short", "Journal", "Forum"), strict=True)}) == 1
+
+
 def test_unlike_finds_the_one_profile_with_the_id(liked_jsonl, home):
     _new("sr", liked_jsonl)
     result = invoke("unlike", "2001.00001")
