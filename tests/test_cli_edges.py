@@ -204,7 +204,7 @@ def test_import_disliked_moves_liked_papers_and_counts_them(liked_jsonl, home, t
     library.write_text(LIBRARY)
     result = invoke("profile", "import", "sr", str(library), "--disliked", "--offline")
     assert result.exit_code == 0, result.output
-    assert "sr: 1 papers added to disliked, 1 moved there from liked, 0 already there" in result.stderr.splitlines()
+    assert "sr: 1 paper added to disliked, 1 moved there from liked, 0 already there" in result.stderr.splitlines()
     profile = load_profile(home / "profiles" / "sr.toml")
     assert [p.paper.arxiv_id for p in profile.liked] == ["2001.00002"]
     assert sorted(p.paper.arxiv_id for p in profile.disliked) == ["2001.00001", "2001.00003"]

@@ -104,7 +104,7 @@ def test_doi_only_entries_import_with_their_abstracts(home, library, server, arx
     assert arxiv_asked == [["1706.03762"]]  # no DOI goes to arXiv
     assert len(server.paths) == 1 and "select=" in server.paths[0]
     assert "3 papers known by DOI got their abstract from OpenAlex" in result.stderr
-    assert "1 added papers have no abstract" in result.stderr  # the journal OpenAlex has no abstract of
+    assert "1 added paper has no abstract" in result.stderr  # the journal OpenAlex has no abstract of
     assert "could not fetch" not in result.stderr
 
 
@@ -116,7 +116,7 @@ def test_a_doi_openalex_does_not_know_keeps_its_title(home, tmp_path, server, ar
     paper = liked(home, "lib")["doi:10.5555/unknown.1"]
     assert (paper.title, paper.abstract) == ("A Paper OpenAlex Has Never Seen", "")
     assert len(server.paths) == 1 and "10.5555%2Funknown.1" in server.paths[0]
-    assert "skipped" not in result.stderr and "1 added papers have no abstract" in result.stderr
+    assert "skipped" not in result.stderr and "1 added paper has no abstract" in result.stderr
 
 
 def test_a_second_import_takes_the_abstracts_from_the_cache(home, library, server, arxiv_asked):

@@ -286,6 +286,26 @@ def test_cli_import_offline_reports_pending_merged_and_ignored(home):
     assert "lib: 4 papers added to liked" in result.stderr
 
 
+def test_the_import_report_counts_one_paper_in_the_singular(home, tmp_path):
+    bib = tmp_path / "one.bib"
+    bib.write_text(
+        "@article{a, title = {Enhanced Deep Residual Networks}, eprint = {1707.02921}}\n"
+        "@article{b, title = {Enhanced Deep Residual Networks}, url = {https://arxiv.org/abs/1707.02921}}\n"
+    )
+    ids = tmp_path / "one.txt"
+    ids.write_text("2104.10642\n")
+    result = CliRunner().invoke(app, ["profile", "import", "one", str(bib), str(ids), "--offline", "-c", "cs.CV"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:4] == [
+        "one: 1 paper added to liked, 0 already there",
+        "1 duplicate entry merged (same arXiv id, DOI, or title and year)",
+        "1 paper kept by id only: it gets its title and abstract at the next online import or "
+        "'paperrec profile refresh'",
+        "1 added paper has no abstract; its title is used instead; to fetch it, run online: "
+        "paperrec profile refresh one",
+    ]
+
+
 def _listing(day: str, liked: list[dict], others: int) -> str:
     rows = [dict(paper, date=day) for paper in liked]
     rows += [

@@ -219,7 +219,7 @@ def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tm
     result = invoke("profile", "import", "lib", str(library), "--offline")
     assert result.exit_code == 0, result.output
     assert (
-        "1 added papers have no abstract; their titles are used instead; to fetch them, run online: "
+        "1 added paper has no abstract; its title is used instead; to fetch it, run online: "
         "paperrec profile refresh lib\n" in result.stderr
     )
     down = Services(monkeypatch, status=503)
@@ -227,7 +227,7 @@ def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tm
         online = invoke("profile", "import", "other", str(library))
     finally:
         down.close()
-    assert "1 added papers have no abstract" in online.stderr and "profile refresh" not in online.stderr
+    assert "1 added paper has no abstract" in online.stderr and "profile refresh" not in online.stderr
     elsewhere = import_into_profile(tmp_path / "my lib.toml", [library], lookup=None, cache=None)
     hint = f"run online: paperrec profile refresh '{tmp_path}/my lib.toml'"
     assert any(line.endswith(hint) for line in report_lines(elsewhere))

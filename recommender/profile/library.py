@@ -497,33 +497,46 @@ def start_profile(
     return replace(report, notice="; ".join([*warned, *filter(None, [report.notice])]) or None)
 
 
+def _count(count: int, one: str, many: str) -> str:
+    """'1 paper is' or '3 papers are': a count and the words that agree with it."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     """What an import did, one line each: the lines `profile import` prints and the web page shows."""
     lines = [report.notice] if report.notice else []
     name = report.profile.name
     added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
     moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
-    lines.append(f"{name}: {added} papers added to {section}{moved}, {report.already_present} already there")
+    papers = _count(added, "paper", "papers")
+    lines.append(f"{name}: {papers} added to {section}{moved}, {report.already_present} already there")
     if report.merged:
-        lines.append(f"{report.merged} duplicate entries merged (same arXiv id, DOI, or title and year)")
+        merged = _count(report.merged, "duplicate entry", "duplicate entries")
+        lines.append(f"{merged} merged (same arXiv id, DOI, or title and year)")
     if report.relinked:
-        lines.append(f"{len(report.relinked)} papers already there are now also known by another id (a DOI, a forum)")
+        known = _count(len(report.relinked), "paper already there is", "papers already there are")
+        lines.append(f"{known} now also known by another id (a DOI, a forum)")
     if report.filled:
-        lines.append(f"{len(report.filled)} papers kept by id earlier now have their title and abstract")
-    if report.pending:
-        lines.append(
-            f"{len(report.pending)} papers kept by id only: they get their title and abstract at the next online "
-            "import or 'paperrec profile refresh'"
+        filled = _count(
+            len(report.filled), "paper kept by id earlier now has its", "papers kept by id earlier now have their"
         )
+        lines.append(f"{filled} title and abstract")
+    if report.pending:
+        pending = _count(
+            len(report.pending), "paper kept by id only: it gets its", "papers kept by id only: they get their"
+        )
+        lines.append(f"{pending} title and abstract at the next online import or 'paperrec profile refresh'")
     if report.ignored:
         lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
     if report.by_doi:
-        lines.append(f"{report.by_doi} papers known by DOI got their abstract from OpenAlex")
+        lines.append(f"{_count(report.by_doi, 'paper', 'papers')} known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
+        one = report.without_abstract == 1
         # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
-        later = f"; to fetch them, run online: paperrec profile refresh {_profile_arg(report)}"
+        later = f"; to fetch {'it' if one else 'them'}, run online: paperrec profile refresh {_profile_arg(report)}"
         later = later if report.refreshable else ""
-        lines.append(f"{report.without_abstract} added papers have no abstract; their titles are used instead{later}")
+        lacking = _count(report.without_abstract, "added paper has", "added papers have")
+        lines.append(f"{lacking} no abstract; {'its title is' if one else 'their titles are'} used instead{later}")
     if report.skipped:
         lines.append(f"{len(report.skipped)} skipped:")
         lines += [f"  {what}: {why}" for what, why in report.skipped[:20]]
