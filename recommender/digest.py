@@ -252,6 +252,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["latex"] = to_html
+    env.filters["safe_url"] = safe_url  # http(s) only: a link from a file or a feed never runs script
     env.globals["summary_label"] = SUMMARY_LABEL
     return env
 
