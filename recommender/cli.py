@@ -249,8 +249,20 @@ def _resend(config):  # config: recommender.config.Config -> recommender.mail.Re
     return resent
 
 
+def _format_name(fmt: str) -> str:
+    from .export import format_name
+
+    return format_name(fmt)
+
+
 FormatOption = Annotated[
-    str, typer.Option("--format", "-f", help="table|json|jsonl|csv|markdown|rss|bibtex|html (the digest page)")
+    str,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table|json|jsonl|csv|markdown|rss (Atom; also 'atom')|bibtex|html (the digest page)",
+        callback=_format_name,
+    ),
 ]
 OutputOption = Annotated[
     Path | None,
@@ -871,8 +883,9 @@ def evaluate(
         report = backtest_profile(profile, embedder, strategies=names, listings=listings)
         for name, found in report.items():
             summary = found["summary"]
+            plural = "" if summary["papers"] == 1 else "s"
             typer.echo(
-                f"{name:<12} {summary['papers']:>4} liked papers found in listings, "
+                f"{name:<12} {summary['papers']:>4} liked paper{plural} found in listings, "
                 f"median rank {summary['median_rank']}, {summary['hits@10']} in the top 10"
             )
     if output is not None:

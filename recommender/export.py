@@ -530,6 +530,12 @@ def write_text(text: str, output: Path) -> None:
 
 
 FORMATS = (*RENDERERS, "html")  # html: the digest (recommender.digest), which needs whole run sections
+FORMAT_ALIASES = {"atom": "rss"}  # the feed is Atom: a user who asks for it by that name gets it
+
+
+def format_name(fmt: str) -> str:
+    """The output format a name asks for (an alias such as 'atom' names 'rss')."""
+    return FORMAT_ALIASES.get(fmt, fmt)
 
 
 def check_format(fmt: str, output: Path | None = None, n_profiles: int = 1) -> None:

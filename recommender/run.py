@@ -49,9 +49,9 @@ class Section:
         day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
         listed = len(self.listing) if self.listing else 0
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
-        return (
-            f"{label}: {listed} papers, {self.embedded} newly embedded, {len(self.picks)} picks, {self.seconds:.1f} s"
-        )
+        picks = "1 pick" if len(self.picks) == 1 else f"{len(self.picks)} picks"
+        papers = "1 paper" if listed == 1 else f"{listed} papers"
+        return f"{label}: {papers}, {self.embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
     def old_likes(self) -> str | None:
         """A line for stderr when the profile's likes are old for the listing's day, else None."""

@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -294,6 +295,17 @@ def test_info_shows_paths_and_model(home):
 def test_python_dash_m(home):
     out = subprocess.run([sys.executable, "-m", "recommender", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"paperrec {__version__}"
+
+
+def test_the_feed_format_answers_to_atom_too(home, liked_jsonl, example_listing):
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl)).exit_code == 0
+    atom = invoke("rank", str(example_listing), "-p", "sr", "-n", "3", "-f", "atom")
+    rss = invoke("rank", str(example_listing), "-p", "sr", "-n", "3", "-f", "rss")
+
+    def undated(text: str) -> str:  # each run stamps the feed with its own second
+        return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "T", text)
+
+    assert atom.exit_code == 0 and undated(atom.stdout) == undated(rss.stdout) and "<entry" in atom.stdout
 
 
 def test_several_profiles_one_section_each(home, liked_jsonl, fake_model, example_listing, tmp_path):

@@ -30,6 +30,8 @@ def test_one_broken_profile_does_not_stop_the_others(home, liked_jsonl, fake_mod
     summaries = [line for line in result.stderr.splitlines() if " newly embedded, " in line]
     assert [line.split(":")[0] for line in summaries] == ["alpha", "gamma"]
     assert "cs.CV 2021-04-22: 40 papers" in summaries[0] and summaries[0].endswith(" s")
+    one = invoke("today", "-p", "alpha", "-n", "1", "-f", "json", "-o", str(tmp_path / "one.json"))
+    assert one.exit_code == 0 and ", 1 pick, " in one.stderr  # not '1 picks'
 
 
 def test_a_network_failure_of_every_profile_exits_75(home, liked_jsonl, fake_model, monkeypatch):
