@@ -7,7 +7,7 @@ as a failure of that profile, and every other profile still gets its picks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -278,6 +278,7 @@ def run_today(
     if fetch is None:
         from .sources.arxiv import fetch_listing as fetch
     from .sources.day import fetch_sources
+    from .sources.once import asking_once
     from .sources.registry import profile_specs
 
     options = options_from(
@@ -291,6 +292,7 @@ def run_today(
         min_match=min_match,
     )
     sections, notices, failures, papers = [], [], [], {}
+    asked: dict[Hashable, Any] = {}  # this run's requests: each answer, or failure that may pass, kept for the next
     if not offline:  # likes still waiting for Zotero go first; one that fails stays queued
         from .profile.zotero_push import push_pending
 
@@ -312,9 +314,14 @@ def run_today(
             except PaperrecError as error:  # the file's own typo: say which file, as a failure of this profile only
                 raise PaperrecError(f"profile {profile.name!r} ({path}): {error}") from None
             categories = () if offline else tuple(s.key if s.kind == "arxiv" else str(s) for s in specs)
-            fetched = fetch_sources(
-                specs, day, include_cross=include_cross, offline=offline, fetchers={"arxiv": fetch, **(fetchers or {})}
-            )
+            with asking_once(asked):  # a source that failed for one profile is not asked again for the next
+                fetched = fetch_sources(
+                    specs,
+                    day,
+                    include_cross=include_cross,
+                    offline=offline,
+                    fetchers={"arxiv": fetch, **(fetchers or {})},
+                )
             listing = fetched.listing
             lines = [fetched.reports[0].notice] if len(fetched.reports) == 1 else fetched.lines()
             notices += [f"{profile.name}: {line}" for line in lines if line]

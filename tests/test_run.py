@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from typer.testing import CliRunner
 
 from recommender.cli import app
 from recommender.schema import TemporaryFailure
+
+from .fixture_apis import ApiServer, serving
 
 
 def invoke(*args: str):
@@ -124,3 +129,46 @@ def test_today_offline_ranks_the_stored_listing_without_the_network(home, liked_
     assert "offline: ranking the stored 2021-04-22" in result.stderr and "59 papers" in result.stderr
     older = invoke("today", "--offline", "--date", "2021-04-21", "--include-seen")
     assert older.exit_code == 0 and "20 papers" in older.stderr
+
+
+@contextlib.contextmanager
+def _arxiv_served_by(monkeypatch, route) -> Iterator[ApiServer]:
+    """arXiv's feeds and API answered by a server on 127.0.0.1 through `route`, with no spacing or backoff to wait."""
+    import recommender.sources.arxiv as arxiv
+    import recommender.sources.http as http
+
+    with serving(route) as server:
+        monkeypatch.setattr(arxiv, "RSS_URL", f"{server.url}/rss")
+        monkeypatch.setattr(arxiv, "API_URL", f"{server.url}/api/query")
+        monkeypatch.setattr(http, "DEFAULT_MIN_INTERVAL", 0.0)
+        monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.001)
+        yield server
+
+
+def test_a_source_that_fails_is_asked_once_for_every_profile_sharing_it(home, liked_jsonl, fake_model, monkeypatch):
+    for name in ("alpha", "beta", "gamma"):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    with _arxiv_served_by(monkeypatch, lambda path, query: (503, {}, b"unavailable")) as served:
+        result = invoke("today")
+    assert result.exit_code == 75 and result.stdout == ""
+    assert len(served.paths) == 5  # one fetch of the cs.CV feed, retried 4 times; not one such fetch per profile
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert [line.split(":")[2] for line in errors] == [" alpha", " beta", " gamma"]
+    assert len({line.split(":", 3)[3] for line in errors}) == 1  # each profile gets the same one-line failure
+    assert "arXiv is unavailable (HTTP 503) after 5 tries" in errors[0]
+
+
+def test_a_source_fetched_is_asked_once_however_many_profiles_share_it(home, liked_jsonl, fake_model, monkeypatch):
+    from .test_arxiv import FIXTURES
+
+    feed = (FIXTURES / "rss-cs.CV-2021-04-22.xml").read_bytes()
+    for name in ("alpha", "beta", "gamma"):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    # The feed holds a day before the latest, so no profile finds the latest day stored: each would fetch the feed.
+    with _arxiv_served_by(monkeypatch, lambda path, query: (200, {}, feed)) as served:
+        result = invoke("today", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert served.paths == ["/rss/cs.CV"]
+    summaries = [line for line in result.stderr.splitlines() if " newly embedded, " in line]
+    assert [line.split(":")[0] for line in summaries] == ["alpha", "beta", "gamma"]
+    assert len({line.split(":", 1)[1].split(", ")[0] for line in summaries}) == 1  # the same day for each

@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from ..schema import PaperrecError, TemporaryFailure
+from .once import ask_once
 
 # arXiv's API terms ask for no more than one request every three seconds.
 DEFAULT_MIN_INTERVAL = 3.0
@@ -127,6 +128,11 @@ def for_source(name: str, hosts: frozenset[str], min_interval: float, **options:
     first = sorted(hosts)[0]
     spacing = default_spacing_file(f"spacing-{first}") if options.get("share_spacing", True) else None
     return PoliteClient(name=name, hosts=hosts, min_interval=min_interval, spacing_file=spacing, **options)
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """A mapping as a hashable key, in a stable order."""
+    return tuple(sorted((str(k), str(v)) for k, v in (mapping or {}).items()))
 
 
 def redacted(text: str) -> str:
@@ -653,7 +659,14 @@ class PoliteClient:
         """Send a request politely, as get does; statuses in `accept` (such as 304) are answers, not errors.
 
         Example: client.send(url, out=Outgoing("POST", {"Content-Type": "application/json"}, b"[]"))
+        Within a run (once.asking_once), a GET already answered, or failed for now, is answered as it was then.
         """
+        if out.method != "GET":
+            return self._send(url, params, out, accept)
+        key = (url, _frozen(params), _frozen(out.headers), accept)
+        return ask_once(key, lambda: self._send(url, params, out, accept))
+
+    def _send(self, url: str, params: Mapping[str, Any] | None, out: Outgoing, accept: frozenset[int]) -> Answer:
         with self._lock, self.fetching():
             delay = 0.0
             retries = {"connect": 0, "other": 0}
