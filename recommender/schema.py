@@ -16,6 +16,11 @@ CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "hugg
 _OLD_ID = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
+# The names a profile's `strategy` may take: those of rank.registry.REGISTRY, in its order (a test keeps them equal).
+# They are here, below rank, so a profile file is checked where it is read.
+STRATEGY_NAMES = ("centroid", "max", "knn", "clusters", "recency", "classifier", "tfidf", "tfidf-svm", "hybrid")
+
+
 class PaperrecError(Exception):
     """A problem the user can fix; the message says what and how."""
 

@@ -145,3 +145,38 @@ def test_resolve_profile(home, tmp_path):
     assert paths.resolve_profile(str(existing)) == existing
     with pytest.raises(UsageError):
         paths.resolve_profile("../escape")
+
+
+def test_the_strategy_names_a_profile_may_take_are_the_registered_ones():
+    from recommender.rank import STRATEGIES
+    from recommender.schema import STRATEGY_NAMES
+
+    assert tuple(STRATEGIES) == STRATEGY_NAMES
+
+
+def test_a_typo_in_the_strategy_is_one_line_for_every_command_reading_the_profile(home, liked_jsonl, example_listing):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    def invoke(*args: str):
+        return CliRunner().invoke(app, list(args))
+
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    path = home / "profiles" / "sr.toml"
+    path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "hybird"'))
+    with pytest.raises(PaperrecError, match=r"sr\.toml: unknown strategy 'hybird' \(known: centroid, .*hybrid\)"):
+        load_profile(path)
+    before = path.read_bytes()
+    for args in (
+        ("profile", "show", "sr"),
+        ("like", "2104.10325", "-p", "sr", "--listing", str(example_listing)),
+        ("rank", str(example_listing), "-p", "sr"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 1 and "Traceback" not in result.output, (args, result.output)
+        errors = result.stderr.strip().splitlines()
+        assert len(errors) == 1 and str(path) in errors[0], (args, result.stderr)
+        assert "unknown strategy 'hybird'" in errors[0] and "did you mean 'hybrid'?" in errors[0]
+        assert "centroid, max, knn" in errors[0]
+    assert path.read_bytes() == before

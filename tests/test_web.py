@@ -1322,3 +1322,10 @@ def test_a_stalled_body_is_refused(client, sr, monkeypatch):
     }
     asyncio.run(app(scope, receive, send))
     assert next(m for m in sent if isinstance(m, dict) and m["type"] == "http.response.start")["status"] == 408
+
+
+def test_a_typo_in_a_profiles_strategy_is_an_error_page_naming_it(client, sr):
+    sr.write_text(sr.read_text().replace('strategy = "hybrid"', 'strategy = "hybird"'))
+    response = client.get("/profile?profile=sr")
+    assert response.status_code == 400 and "Traceback" not in response.text
+    assert "unknown strategy &#39;hybird&#39;" in response.text and "did you mean &#39;hybrid&#39;?" in response.text

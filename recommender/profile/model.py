@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..schema import NotFound, Paper, PaperrecError, split_arxiv_id
+from ..schema import STRATEGY_NAMES, NotFound, Paper, PaperrecError, split_arxiv_id
 
 if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
     import numpy as np
@@ -265,7 +265,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         description=_require(data.get("description", ""), str, where, "description"),
         categories=_str_list(data.get("categories", []), where, "categories"),
         sources=_str_list(data.get("sources", []), where, "sources"),
-        strategy=_require(data.get("strategy", DEFAULT_STRATEGY), str, where, "strategy"),
+        strategy=_strategy(data.get("strategy", DEFAULT_STRATEGY), where),
         interests=_str_list(data.get("interests", []), where, "interests"),
         liked=sections["liked"],
         disliked=sections["disliked"],
@@ -281,6 +281,18 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         zotero=_zotero_table(data.get("zotero", {}), where),
         zotero_collection=_require(data.get("zotero_collection", ""), str, where, "zotero_collection").strip(),
     )
+
+
+def _strategy(value: Any, where: str) -> str:
+    """The profile's strategy, a registered name; a typo is an error naming the file, the value and the names."""
+    import difflib
+
+    name = _require(value, str, where, "strategy")
+    if name in STRATEGY_NAMES:
+        return name
+    close = difflib.get_close_matches(name, STRATEGY_NAMES, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise PaperrecError(f"{where}: unknown strategy {name!r} (known: {', '.join(STRATEGY_NAMES)}){hint}")
 
 
 def _zotero_table(value: Any, where: str) -> dict[str, str]:

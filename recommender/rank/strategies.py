@@ -2,7 +2,8 @@
 
 Adding a strategy is one function of a ScoringInput plus one `Strategy(...)` line in registry.REGISTRY; everything
 that depends on what a strategy needs or produces (negatives, the dislike penalty's scale, stored models, explanation
-terms, held-out scores) reads the record's fields. The hybrid, which builds on these functions, is in hybrid.py.
+terms, held-out scores) reads the record's fields. Its name also goes in schema.STRATEGY_NAMES, which profile files
+are checked against. The hybrid, which builds on these functions, is in hybrid.py.
 """
 
 from __future__ import annotations
