@@ -480,7 +480,7 @@ def test_profile_import_from_zotero_and_ids_fetches_missing_abstracts(home, monk
 
     again = invoke("profile", "import", "zot", str(FIXTURES / "liked-ids.txt"))  # cached metadata, nothing new
     assert again.exit_code == 0 and len(asked) == 1
-    assert "0 papers added" in again.stderr and len(load_profile(home / "profiles" / "zot.toml").liked) == count
+    assert "zot: nothing new, " in again.stderr and len(load_profile(home / "profiles" / "zot.toml").liked) == count
 
 
 def test_profile_import_offline_still_succeeds(home, monkeypatch):

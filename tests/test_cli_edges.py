@@ -209,7 +209,7 @@ def test_import_disliked_moves_liked_papers_and_counts_them(liked_jsonl, home, t
     assert [p.paper.arxiv_id for p in profile.liked] == ["2001.00002"]
     assert sorted(p.paper.arxiv_id for p in profile.disliked) == ["2001.00001", "2001.00003"]
     again = invoke("profile", "import", "sr", str(library), "--disliked", "--offline")
-    assert "sr: 0 papers added to disliked, 2 already there" in again.stderr.splitlines()
+    assert "sr: nothing new, 2 already there" in again.stderr.splitlines()
 
 
 def test_imported_papers_keep_their_authors(home, tmp_path):

@@ -306,6 +306,20 @@ def test_the_import_report_counts_one_paper_in_the_singular(home, tmp_path):
     ]
 
 
+def test_a_reimport_that_brings_nothing_new_says_so_and_leaves_the_file_alone(home):
+    made = CliRunner().invoke(app, ["profile", "import", "lib", str(ZOTERO), "--offline", "-c", "cs.CV"])
+    assert made.exit_code == 0, made.output
+    path = home / "profiles" / "lib.toml"
+    before, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    for extra in ([], ["-c", "cs.CV"]):  # the same categories again change nothing either
+        again = CliRunner().invoke(app, ["profile", "import", "lib", str(ZOTERO), "--offline", *extra])
+        assert again.exit_code == 0, again.output
+        lines = again.stderr.splitlines()
+        assert lines[0] == "lib: nothing new, 7 already there" and lines[-1] == f"profile unchanged: {path}"
+        assert "profile saved" not in again.stderr
+        assert path.read_bytes() == before and path.stat().st_mtime_ns == stamp
+
+
 def _listing(day: str, liked: list[dict], others: int) -> str:
     rows = [dict(paper, date=day) for paper in liked]
     rows += [

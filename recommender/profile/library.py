@@ -51,6 +51,7 @@ class ImportReport:
     relinked: tuple[Paper, ...] = ()  # papers the profile had that the files name by another id too (a DOI, a forum)
     by_doi: int = 0  # of `added`, papers known by DOI whose abstract OpenAlex gave
     refreshable: bool = False  # offline, papers without an abstract were added that `profile refresh` can look up
+    saved: bool = True  # False when the import changed nothing, so the profile file was left as it was
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,8 @@ def import_into_profile(
     else:
         _check_not_empty(collected, files, path)
         edited = create_profile_file(path, current, plan, if_exists="edit")
-    return _report(edited.profile, collected, _added(edited), path, _moved(edited))
+    report = _report(edited.profile, collected, _added(edited), path, _moved(edited))
+    return replace(report, saved=not exists or bool(edited.moved or edited.settings))
 
 
 @dataclass(frozen=True)
@@ -509,7 +511,10 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
     moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
     papers = _count(added, "paper", "papers")
-    lines.append(f"{name}: {papers} added to {section}{moved}, {report.already_present} already there")
+    if report.saved:
+        lines.append(f"{name}: {papers} added to {section}{moved}, {report.already_present} already there")
+    else:
+        lines.append(f"{name}: nothing new, {report.already_present} already there")
     if report.merged:
         merged = _count(report.merged, "duplicate entry", "duplicate entries")
         lines.append(f"{merged} merged (same arXiv id, DOI, or title and year)")
@@ -543,7 +548,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         if len(report.skipped) > 20:
             lines.append(f"  ... and {len(report.skipped) - 20} more")
     lines += filter(None, [no_categories_line(report.profile)])
-    lines.append(f"profile saved: {report.path}")
+    lines.append(f"profile {'saved' if report.saved else 'unchanged'}: {report.path}")
     return lines
 
 
