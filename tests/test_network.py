@@ -686,3 +686,28 @@ def test_a_bearer_token_and_a_json_password_are_never_shown() -> None:
     assert redacted(text) == 'Authorization: Bearer *** and {"id": "a@b.c", "password": "***"} ?api_key=***'
     out = Outgoing("POST", {"Authorization": "Bearer eyJ0"}, b'{"password": "pw"}')
     assert "eyJ0" not in repr(out) and "pw" not in repr(out)  # a traceback or a log of the request shows neither
+
+
+def test_within_a_run_a_request_is_asked_once() -> None:
+    from recommender.sources.http import Outgoing
+    from recommender.sources.once import asking_once
+
+    from .fixture_apis import serving
+
+    def route(path: str, query: dict) -> tuple[int, dict[str, str], bytes]:
+        return (503, {}, b"down") if path.startswith("/down") else (200, {}, path.encode())
+
+    post = Outgoing("POST", {"Content-Type": "application/json"}, b"{}")
+    with serving(route) as server, quick(share_spacing=False, backoff=0.0) as client:
+        asked: dict = {}
+        for _ in range(2):
+            with asking_once(asked):
+                assert client.get(server.url + "/up", params={"a": 1}).content == b"/up"
+                for out in (Outgoing(), post):
+                    with pytest.raises(TemporaryNetworkError, match="HTTP 503"):
+                        client.send(server.url + "/down", out=out)
+                assert client.send(server.url + "/up", out=post).status == 200  # a sign-in is sent each time
+        assert [p for p in server.paths if p.startswith("/up")] == ["/up?a=1", "/up", "/up"]
+        assert len([p for p in server.paths if p.startswith("/down")]) == 2 * 5  # a GET and a POST, 5 tries each
+        client.get(server.url + "/up", params={"a": 1})  # outside a run, every request is sent
+        assert server.paths[-1] == "/up?a=1" and len(server.paths) == 14

@@ -172,3 +172,21 @@ def test_a_source_fetched_is_asked_once_however_many_profiles_share_it(home, lik
     summaries = [line for line in result.stderr.splitlines() if " newly embedded, " in line]
     assert [line.split(":")[0] for line in summaries] == ["alpha", "beta", "gamma"]
     assert len({line.split(":", 1)[1].split(", ")[0] for line in summaries}) == 1  # the same day for each
+
+
+def test_a_keyed_source_that_fails_is_asked_once_too(home, liked_jsonl, fake_model, monkeypatch):
+    import recommender.sources.biorxiv as biorxiv
+    import recommender.sources.http as http
+
+    for name in ("alpha", "beta"):
+        made = invoke("profile", "new", name, "--from", str(liked_jsonl), "-s", "biorxiv:neuroscience")
+        assert made.exit_code == 0, made.output
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.001)
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    with serving(lambda path, query: (503, {}, b"unavailable")) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        result = invoke("today", "--date", "2026-12-04")
+    assert result.exit_code == 75, result.output
+    assert len(server.paths) == 5  # one day's first page, retried 4 times, for both profiles
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 2 and errors[0].replace("alpha:", "beta:") == errors[1]

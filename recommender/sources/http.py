@@ -659,12 +659,11 @@ class PoliteClient:
         """Send a request politely, as get does; statuses in `accept` (such as 304) are answers, not errors.
 
         Example: client.send(url, out=Outgoing("POST", {"Content-Type": "application/json"}, b"[]"))
-        Within a run (once.asking_once), a GET already answered, or failed for now, is answered as it was then.
+        Within a run (once.asking_once), a request that failed for now fails again at once, and a GET already
+        answered is answered as it was then.
         """
-        if out.method != "GET":
-            return self._send(url, params, out, accept)
-        key = (url, _frozen(params), _frozen(out.headers), accept)
-        return ask_once(key, lambda: self._send(url, params, out, accept))
+        key = (out.method, url, _frozen(params), _frozen(out.headers), out.content, accept)
+        return ask_once(key, lambda: self._send(url, params, out, accept), keep=out.method == "GET")
 
     def _send(self, url: str, params: Mapping[str, Any] | None, out: Outgoing, accept: frozenset[int]) -> Answer:
         with self._lock, self.fetching():

@@ -1,4 +1,4 @@
-"""Each request asked once per run: inside `asking_once`, a GET already answered, or failed for now, is not sent again.
+"""Each request asked once per run: inside `asking_once`, one that failed for now, or a GET answered, is not sent again.
 
 A run ranks several profiles, and profiles often share a source. Without this, a feed that fails would be retried for
 each profile, and a feed that is never stored (a weekend's empty one) would be fetched for each profile.
@@ -31,8 +31,9 @@ def asking_once(asked: dict[Hashable, Any]) -> Iterator[None]:
         _ASKED.reset(token)
 
 
-def ask_once(key: Hashable, ask: Callable[[], T]) -> T:
-    """What ask() returns; inside `asking_once`, what it returned or the TemporaryFailure it raised the first time."""
+def ask_once(key: Hashable, ask: Callable[[], T], *, keep: bool = True) -> T:
+    """What ask() returns; inside `asking_once`, the TemporaryFailure it raised the first time, or (with `keep`) what
+    it returned then."""
     asked = _ASKED.get()
     if asked is None:
         return ask()
@@ -46,5 +47,6 @@ def ask_once(key: Hashable, ask: Callable[[], T]) -> T:
     except TemporaryFailure as error:  # a failure that will not pass is not kept: it costs no retries to see again
         asked[key] = error
         raise
-    asked[key] = answer
+    if keep:  # an answer to a request that changes something (a sign-in) is not given twice
+        asked[key] = answer
     return answer
