@@ -190,3 +190,25 @@ def test_a_keyed_source_that_fails_is_asked_once_too(home, liked_jsonl, fake_mod
     assert len(server.paths) == 5  # one day's first page, retried 4 times, for both profiles
     errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
     assert len(errors) == 2 and errors[0].replace("alpha:", "beta:") == errors[1]
+
+
+def test_with_the_network_down_a_run_waits_for_arxiv_once_not_once_per_profile(
+    home, liked_jsonl, fake_model, monkeypatch
+):
+    import functools
+
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources.http import PoliteClient
+
+    from .test_arxiv import FakeTime
+    from .test_network import closed_port, point_arxiv_at
+
+    for name in ("alpha", "beta", "gamma"):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    point_arxiv_at(monkeypatch, f"http://127.0.0.1:{closed_port()}")
+    fake = FakeTime()
+    monkeypatch.setattr(arxiv, "PoliteClient", functools.partial(PoliteClient, clock=fake.clock, sleep=fake.sleep))
+    result = invoke("today")
+    assert result.exit_code == 75 and result.stderr.count("paperrec: error:") == 3
+    assert result.stderr.count("cannot reach arXiv (Connection refused), retry 1/1 in 3 s") == 1
+    assert fake.sleeps == [2.0, 1.0]  # on the fake clock: one retry 3 s later, then nothing more for beta and gamma
