@@ -1212,7 +1212,7 @@ def profile_refresh(
     name = report.profile.name
     if report.notice:
         echo(report.notice)
-    echo(f"{name}: {len(report.filled)} pending papers filled in")
+    echo(f"{name}: {len(report.filled)} pending paper{'' if len(report.filled) == 1 else 's'} filled in")
     for line in report.abstract_lines():
         echo(line)
     if report.pending:
@@ -1220,7 +1220,7 @@ def profile_refresh(
         echo(f"{len(report.pending)} still kept by id only (arXiv did not answer); {later}")
     if report.gone:
         echo(f"{len(report.gone)} removed: arXiv has no paper of these ids: {', '.join(report.gone)}")
-    echo(f"profile saved: {report.path}")
+    echo(f"profile {'saved' if report.changed else 'unchanged'}: {report.path}")
 
 
 @profile_app.command("sync")

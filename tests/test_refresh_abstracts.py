@@ -141,12 +141,12 @@ def test_refresh_fills_the_missing_abstracts_and_keeps_every_other_byte(home, se
     assert text.index('abstract = "We present') < text.index("added = 2021-05-01")  # in place of the empty one
     assert text.index("weight = 2.0") < text.index('abstract = "Graph') < text.index("# kept for the record")
     assert "2 liked papers got their abstract" in result.stderr
-    assert "1 disliked papers got their abstract" in result.stderr
+    assert "1 disliked paper got its abstract" in result.stderr and f"profile saved: {path}" in result.stderr
     asked = services.asked
     assert len(services.arxiv.paths) == 1 and "1706.03762" not in services.arxiv.paths[0]  # it has its abstract
     again = invoke("profile", "refresh", "lib")
     assert again.exit_code == 0 and path.read_text() == text and services.asked == asked
-    assert "got their abstract" not in again.stderr
+    assert "got their abstract" not in again.stderr and f"profile unchanged: {path}" in again.stderr
 
 
 def test_inline_tables_in_a_multi_line_array_get_their_abstracts(home, services):
@@ -158,7 +158,7 @@ def test_inline_tables_in_a_multi_line_array_get_their_abstracts(home, services)
     assert text.startswith('name = "inline"\nliked = [\n  {id = "2104.10642", title = "Image Super-Resolution')
     assert 'authors = ["J. Ho"]},  # one per line\n  # a DOI paper\n  {id = "doi:' in text
     assert text.endswith('abstract = "An abstract about markets.", authors = ["B. Author"]}]\n')
-    assert report.abstract_lines() == ["2 liked papers got their abstract", "1 disliked papers got their abstract"]
+    assert report.abstract_lines() == ["2 liked papers got their abstract", "1 disliked paper got its abstract"]
 
 
 @pytest.mark.parametrize("text", [PROFILE, INLINE])

@@ -329,10 +329,19 @@ class RefreshReport:
     notice: str | None = None
     abstracts: tuple[str, ...] = ()  # ids of liked and disliked papers whose missing abstract was found
 
+    @property
+    def changed(self) -> bool:
+        """Whether the refresh changed the profile (papers filled in or removed, abstracts found)."""
+        return bool(self.filled or self.gone or self.abstracts)
+
     def abstract_lines(self) -> list[str]:
         """How many liked and disliked papers got their abstract, one line a section; none when none did."""
         counts = {s: sum(1 for i in self.abstracts if self.profile.section_of(i) == s) for s in SECTIONS}
-        return [f"{count} {section} papers got their abstract" for section, count in counts.items() if count]
+        return [
+            f"{_count(count, f'{section} paper got its', f'{section} papers got their')} abstract"
+            for section, count in counts.items()
+            if count
+        ]
 
 
 def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | None = None) -> RefreshReport:
