@@ -1329,3 +1329,10 @@ def test_a_typo_in_a_profiles_strategy_is_an_error_page_naming_it(client, sr):
     response = client.get("/profile?profile=sr")
     assert response.status_code == 400 and "Traceback" not in response.text
     assert "unknown strategy &#39;hybird&#39;" in response.text and "did you mean &#39;hybrid&#39;?" in response.text
+
+
+def test_a_broken_profile_keeps_its_place_in_the_menu_beside_the_others(client, sr, home):
+    (home / "profiles" / "draft.toml").write_text("this is = not [ toml")
+    _, root = _page(client, "/?profile=sr")
+    menu = {"".join(a.itertext()): a.attrib["href"] for a in root.iter("a") if "profile=" in a.attrib.get("href", "")}
+    assert menu.get("super-resolution", "").endswith("profile=sr") and "draft (unreadable)" in menu

@@ -94,11 +94,16 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
 
     def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
         fetch = service.jobs.get("fetch")
+        profiles = []
         try:
             paths = service.profile_paths()
-            profiles = [(p, load_profile(p).name) for p in paths]
         except PaperrecError:
-            profiles = []
+            paths = []
+        for path in paths:  # a broken profile stays in the menu, so the others can still be reached
+            try:
+                profiles.append((path, load_profile(path).name))
+            except PaperrecError:
+                profiles.append((path, f"{path.stem} (unreadable)"))
         running = fetch is not None and fetch.running
         context.setdefault("refresh", 2 if running else 0)  # without script; with it, the poll reloads sooner
         context["polling"] = context.get("polling") or running

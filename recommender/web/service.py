@@ -178,9 +178,16 @@ class Service:
 
     def resolve(self, name: str) -> Path:
         """The served profile file of this name (or path)."""
-        for path in self.profile_paths():
-            if name in (path.stem, str(path)) or load_profile(path).name == name:
+        paths = self.profile_paths()
+        for path in paths:  # by file first: another profile's broken file must not hide this one
+            if name in (path.stem, str(path)):
                 return path
+        for path in paths:
+            try:
+                if load_profile(path).name == name:
+                    return path
+            except PaperrecError:
+                continue
         raise NotFound(f"unknown profile {name!r}")
 
     # -- days -------------------------------------------------------------------------------------------------------
