@@ -139,13 +139,15 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
             lines += [indent + line for line in (fit(author) if author else [])] + ([indent + url] if url else [])
         if pick.because is not None and pick.because.papers:
             _, title, similarity = pick.because.papers[0]
-            reason = f"because: {_line(title)}"
-            if pick.because.terms:
-                reason += " · " + ", ".join(_line(term) for term in pick.because.terms[:3])
+            # The similarity follows the paper it belongs to, as in CSV and Markdown, not the terms after it.
+            closest, score = f"because: {_line(title)}", f" ({similarity:.2f})"
+            terms = ", ".join(_line(term) for term in pick.because.terms[:3])
             if wrap:
-                lines += [indent + line for line in fit(f"{reason} ({similarity:.2f})")]
+                lines += [indent + line for line in fit(closest + score + (f" · {terms}" if terms else ""))]
             else:
-                lines.append(indent + _shorten(reason, title_width - 7) + f" ({similarity:.2f})")
+                reason = _shorten(closest, title_width - len(score)) + score
+                room = title_width - len(reason) - 3
+                lines.append(indent + reason + (f" · {_shorten(terms, room)}" if terms and room > 4 else ""))
         if pick.summary:
             lines += [indent + line for line in fit(f"{LABEL.lower()}: {_line(pick.summary)}")]
     return "\n".join(lines) + "\n"

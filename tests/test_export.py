@@ -139,3 +139,18 @@ def test_table_wraps_off_a_terminal_shortens_on_one_and_never_cuts_a_url():
     short = to_table(picks, width=50, wrap=False)
     assert "…" in short and "https://arxiv.org/abs/2104.10268" in short.splitlines()[-1]
     assert all(len(line) <= 50 for line in short.splitlines() if "https://" not in line)
+
+
+def test_the_table_puts_the_similarity_after_the_paper_it_belongs_to():
+    from recommender.export import to_table
+    from recommender.schema import Because, Paper, Pick
+
+    closest = "Image super-resolution via iterative refinement with a rather long title indeed"
+    because = Because(papers=(("2104.07636", closest, 0.8123),), terms=("diffusion", "super resolution", "sr3"))
+    pick = Pick(Paper.make("A paper", "2104.10268", "abstract"), 1.0, 1, "p", because=because)
+    wrapped = " ".join(line.strip() for line in to_table([pick], width=100, wrap=True).splitlines())
+    assert f"because: {closest} (0.81) · diffusion, super resolution, sr3" in wrapped
+    for width in (100, 70, 50):
+        (line,) = [line for line in to_table([pick], width=width, wrap=False).splitlines() if "because:" in line]
+        assert "(0.81)" in line and len(line) <= width  # the title gives way first, then the terms
+        assert line.index("(0.81)") < line.index(" · ") if " · " in line else line.endswith("(0.81)")
