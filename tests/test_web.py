@@ -832,6 +832,24 @@ def test_catch_up_offers_the_days_not_seen_newest_first(sr, home, example_listin
         assert _rated(root) == {}  # the latest day's list is its own
 
 
+def test_today_moves_on_to_a_day_stored_while_the_server_runs(sr, home, example_listing):
+    """A morning `paperrec today` from cron stores the next day while the server runs: Today shows that day."""
+    papers = read_listing(example_listing).papers
+    folder = home / "listings" / "cs.CV"
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(papers[:30]))
+    with _client() as client:
+        _, root = _page(client)
+        first = _pick_ids(root)
+        assert _post(client, "/rate", id=first[0], action="like").status_code == 303
+        (folder / "2021-04-23.jsonl").write_text(to_jsonl(papers[30:]))
+        _, root = _page(client)
+        assert "2021-04-23" in "".join(next(root.iter("h1")).itertext())
+        assert set(_pick_ids(root)) <= {p.arxiv_id for p in papers[30:]}
+        # the day before keeps its vote, from the day picker
+        _, root = _page(client, "/?profile=sr&day=2021-04-22")
+        assert _rated(root) == {first[0]: "👍 liked"}
+
+
 def test_the_day_picker_only_takes_a_stored_day(client, sr):
     before = sr.read_text()
     assert client.get("/?profile=sr&day=2021-04-22").status_code == 200

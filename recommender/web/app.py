@@ -178,6 +178,8 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         text = request.query_params.get("day")
         stored = await run_in_threadpool(service.stored_days, path) if text else None  # read once, when needed
         on = picked_day(path, text, stored)
+        if on is None:
+            await run_in_threadpool(service.follow_store, path)
         day = await run_in_threadpool(service.day, path, None, on)
         if day is None:
             status_line = service.loading_status(path, on)

@@ -216,6 +216,24 @@ class Service:
         with self._lock:
             return self._held(path, on)
 
+    def follow_store(self, path: Path) -> None:
+        """Let go of the profile's latest day when a newer one was stored since it was ranked (by a `paperrec today`
+        from cron, say), so Today moves on to it; the day let go stays in reach as a picked day, votes and all."""
+        held = self.days.get(path)
+        if held is None:
+            return
+        stored = self.stored_days(path)
+        if not stored or stored[0] <= held.day:
+            return
+        with self._lock:
+            if self.days.get(path) is not held:
+                return
+            del self.days[path]
+            self.loading.pop(path, None)
+            self.picked[(path, held.day)] = held
+            for old in list(self.picked)[:-PICKED_DAYS]:
+                del self.picked[old]
+
     def _held(self, path: Path, on: date | None) -> Day | None:
         """The day in memory: the latest, or a picked one (the latest when it is that day)."""
         latest = self.days.get(path)
