@@ -76,6 +76,13 @@ def load_last_ranking() -> LastRanking:
         raise PaperrecError(f"{path}: the saved last ranking is unreadable; run 'paperrec rank' again") from None
 
 
+def _key(ref: str) -> str:
+    """The id a paper reference names: an arXiv id without its version, or a source id (a DOI in any case)."""
+    ref = ref.strip()
+    split = split_arxiv_id(ref)
+    return split[0] if split else source_id(ref) or ref
+
+
 def resolve_refs(
     refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
 ) -> tuple[Path, list[Paper]]:
@@ -93,6 +100,12 @@ def resolve_refs(
     if profile_path is None:
         profile_path = Path(section.profile)
     pool = {p.arxiv_id: p for p in (listing_papers if listing_papers is not None else last.papers)}
+    if listing_papers is None:  # a paper of an earlier day (yesterday's digest, the feed) is in the store
+        from .sources.store import find_stored
+
+        missing = {_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
+        if missing:
+            pool.update(find_stored(missing))
     found: list[Paper] = []
     for ref in (r.strip() for r in refs):
         if ref.isdigit():
@@ -102,10 +115,9 @@ def resolve_refs(
                 raise PaperrecError(f"no pick #{ref} in the last ranking of {section.name!r} ({shown} shown)")
             paper = last.paper(section.pick_ids[rank - 1])
         else:
-            split = split_arxiv_id(ref)
-            paper = pool.get(split[0] if split else source_id(ref) or ref)  # a DOI in any case
+            paper = pool.get(_key(ref))
             if paper is None:
-                where = "the listing" if listing_papers is not None else "the last ranking"
+                where = "the listing" if listing_papers is not None else "the last ranking or any stored listing"
                 raise PaperrecError(f"paper {ref} is not in {where}; pass --listing FILE that contains it")
         found.append(paper)
     return profile_path, found

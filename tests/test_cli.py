@@ -240,6 +240,23 @@ def test_like_dislike_unlike_from_listing_and_last_ranking(profile_file, example
     assert_error(invoke("unlike", "9999.99999", "-p", str(profile_file)), 1, "none of 9999.99999")
 
 
+def test_like_by_id_finds_a_paper_of_an_earlier_stored_day(profile_file, example_listing, fake_model, home, tmp_path):
+    from recommender.sources import read_listing, to_jsonl
+
+    papers = read_listing(example_listing).papers
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-21.jsonl").write_text(to_jsonl(papers[:30]))
+    today = tmp_path / "today.jsonl"
+    today.write_text(to_jsonl(papers[30:]))
+    assert invoke("rank", str(today), "-p", str(profile_file)).exit_code == 0
+    # yesterday's digest named papers[3]; today's ranking does not hold it
+    result = invoke("dislike", f"{papers[3].arxiv_id}v2", "-p", str(profile_file))
+    assert result.exit_code == 0, result.output
+    assert [p.paper.title for p in load_profile(profile_file).disliked] == [papers[3].title]
+    assert_error(invoke("like", "2104.00000", "-p", str(profile_file)), 1, "not in the last ranking or any stored")
+
+
 def test_like_errors(profile_file, example_listing, fake_model):
     assert_error(invoke("like", "3", "-p", str(profile_file)), 1, "no ranking shown yet")
     assert_error(

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from ..paths import atomic_write_text, listings_dir
-from ..schema import Listing, UsageError
+from ..schema import Listing, Paper, UsageError
 from .records import read_jsonl, to_jsonl
 
 
@@ -119,6 +119,24 @@ def write_day(listing: Listing, category: str, day: date, root: Path | str | Non
     stored = StoredDay(category, day, day_path(category, day, root))
     atomic_write_text(stored.path, to_jsonl(listing.papers))
     return stored.read()
+
+
+def find_stored(ids: Iterable[str], root: Path | str | None = None) -> dict[str, Paper]:
+    """The stored papers known by any of `ids`, by that id, from the newest day back (a file that cannot hold one
+    is not parsed)."""
+    wanted = set(ids)
+    found: dict[str, Paper] = {}
+    for stored in sorted(iter_stored(root), key=lambda s: s.day, reverse=True):
+        if not wanted:
+            break
+        text = stored.path.read_text(encoding="utf-8")
+        if not any(key in text for key in wanted):
+            continue
+        for paper in stored.read().papers:
+            for key in wanted.intersection(paper.ids):
+                found[key] = paper
+        wanted -= found.keys()
+    return found
 
 
 def listing_files(folder: Path | str | None = None) -> list[Path]:
