@@ -621,6 +621,7 @@ def today(
     summarise_with = _summary_model(summary_model)
     config = None
     mail_errors: list[PaperrecError] = []
+    resent_keys: tuple[str, ...] = ()
     if email:  # before the run: it marks the picks as seen, and a broken mail setting must not cost a day's picks
         from .config import load_config
         from .mail import link_warning
@@ -631,7 +632,9 @@ def today(
         if warning:
             typer.echo(f"paperrec: warning: {warning}", err=True)
         try:  # the digests kept from earlier days go first; whatever stops them must not cost today's picks
-            mail_errors += filter(None, [_resend(config).error])
+            resent = _resend(config)
+            mail_errors += filter(None, [resent.error])
+            resent_keys = resent.keys
         except PaperrecError as error:
             mail_errors.append(error)
         for error in mail_errors:
@@ -674,8 +677,11 @@ def today(
         for warning in name_warnings(config, run.sections):
             typer.echo(f"paperrec: warning: {warning}", err=True)
         try:
-            message = deliver_digest(run, config)
-            typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+            message = deliver_digest(run, config, sent=resent_keys)
+            if message is None:
+                typer.echo("the day's digest went out as the copy kept from an earlier try", err=True)
+            else:
+                typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
         except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
             typer.echo(f"paperrec: error: {error}", err=True)
             mail_errors.append(error)

@@ -5,11 +5,12 @@ A kept digest waits in state/unsent/ until `paperrec email --resend` (or the nex
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import message_from_bytes, policy
@@ -34,6 +35,7 @@ Render = Callable[..., str]
 VoteLink = Callable[["Section", Pick, str], str]
 
 _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
+DIGEST_HEADER = "X-Paperrec-Digest"  # the day and profiles a digest is of: a later copy of them replaces a kept one
 
 
 class MailError(TemporaryFailure):
@@ -73,6 +75,14 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     names = [_one_line(s.profile.name).replace("=?", "= ?") for s in sections]
     who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
     return headline([p for s in sections for p in s.picks], who, now)
+
+
+def digest_key(sections: Sequence[Section], now: datetime) -> str:
+    """The day (as the subject names it) and the profiles a digest is of, as one ASCII word pair."""
+    days = [p.paper.date for s in sections for p in s.picks if p.paper.date is not None]
+    day = max(days) if days else now.date()
+    names = "\x1f".join(s.profile.name for s in sections)
+    return f"{day.isoformat()} {hashlib.sha256(names.encode()).hexdigest()[:16]}"
 
 
 def _links_here_only(config: Config) -> bool:
@@ -182,6 +192,7 @@ def compose_digest(
     domain = parseaddr(email.sender)[1].rpartition("@")[2] or "paperrec.invalid"
     message["Message-ID"] = make_msgid("paperrec", domain=domain)  # a domain, so no slow lookup of our own name
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
+    message[DIGEST_HEADER] = digest_key(sections, now)
     message.set_content(plain_text(sections, vote_link=vote_link, note=note))
     html = render(sections, vote_link=vote_link, now=now.replace(tzinfo=None), note=note)
     message.add_alternative(html, subtype="html")
@@ -302,15 +313,35 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
     return path
 
 
+def _drop_kept_copies(message: EmailMessage, keep: Path) -> None:
+    """Delete the kept digests of the same day and profiles as `message`, other than `keep` (a run tried again)."""
+    key = message[DIGEST_HEADER]
+    for path in unsent_dir().glob("*.eml") if key else ():
+        kept = _read_kept(path) if path != keep else None
+        if kept is not None and kept.message[DIGEST_HEADER] == key:
+            path.unlink(missing_ok=True)
+
+
 def deliver_digest(
-    run_or_sections: Run | Sequence[Section], config: Config, *, now: datetime | None = None
-) -> EmailMessage:
-    """Compose and send the digest; when sending fails it is kept under unsent/ and the error says where."""
+    run_or_sections: Run | Sequence[Section],
+    config: Config,
+    *,
+    now: datetime | None = None,
+    sent: Collection[str] = (),
+) -> EmailMessage | None:
+    """Compose and send the digest; when sending fails it is kept under unsent/ and the error says where.
+
+    A kept digest of the same day and profiles is replaced by the new one, so a run tried again goes out once. None
+    when a kept copy of it was just sent (`sent`: Resent.keys).
+    """
     message = compose_digest(run_or_sections, config=config, now=now)
+    if message[DIGEST_HEADER] in sent:
+        return None
     try:
         send_digest(message, config)
     except (MailError, MailRejected) as error:
         kept = keep_unsent(message, now=now)
+        _drop_kept_copies(message, kept)
         raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
     return message
 
@@ -322,6 +353,7 @@ class Resent:
     sent: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     error: MailError | MailRejected | None = None
+    keys: tuple[str, ...] = ()  # the DIGEST_HEADER of each digest sent
 
 
 @dataclass(frozen=True)
@@ -366,6 +398,7 @@ def resend_unsent(
     today = today or date.today()
     sent: list[str] = []
     dropped: list[str] = []
+    keys: list[str] = []
     with locked(folder, timeout=300):  # two paperrecs resending at once would send each digest twice
         kept = [k for k in map(_read_kept, sorted(folder.glob("*.eml"))) if k is not None]
         kept.sort(key=lambda k: (k.composed, k.path.name))
@@ -383,7 +416,8 @@ def resend_unsent(
                 what = f"{error} (resending {digest.label}; {left} digest{'s' if left > 1 else ''} still kept"
                 if isinstance(error, MailRejected):
                     what += f"; if the server will never take it, delete {digest.path}"
-                return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"))
+                return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"), tuple(keys))
             digest.path.unlink(missing_ok=True)
             sent.append(f"sent the kept digest {digest.label} to {_one_line(digest.message['To'])}")
-    return Resent(tuple(sent), tuple(dropped))
+            keys.extend(filter(None, [digest.message[DIGEST_HEADER]]))
+    return Resent(tuple(sent), tuple(dropped), keys=tuple(keys))

@@ -182,3 +182,17 @@ def test_a_failed_resend_does_not_cost_the_days_picks(home, liked_jsonl, fake_mo
     assert resend < summary and lines[resend].startswith("paperrec: error: cannot send the digest:")
     assert fake_arxiv.asked and (home / "today.json").exists()  # ranked, and the file asked for is written
     assert len(list((home / "state" / "unsent").glob("*.eml"))) == 2
+
+
+def test_a_day_tried_again_is_kept_once_and_sent_once(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    unsent = home / "state" / "unsent"
+    smtp_handler.answer = "451 4.3.0 try later"
+    for _ in range(3):  # cron tries again after each exit 75
+        assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 75
+    assert len(list(unsent.glob("*.eml"))) == 1
+    smtp_handler.answer = "250 OK"
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 1 and not list(unsent.glob("*.eml"))
+    assert "copy kept from an earlier try" in result.stderr
