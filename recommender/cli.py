@@ -466,7 +466,9 @@ def dislike(
 @app.command()
 @handle_errors
 def unlike(
-    ids: Annotated[list[str], typer.Argument(help="arXiv ids to remove from liked, disliked or pending.")],
+    ids: Annotated[
+        list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking, to remove from any section.")
+    ],
     profile: Annotated[
         str | None,
         typer.Option(
@@ -476,7 +478,7 @@ def unlike(
 ) -> None:
     """Remove papers from a profile's liked, disliked or pending papers.
 
-    Example: paperrec unlike 2104.10642 --profile super-resolution
+    Example: paperrec unlike 2104.10642 3 --profile super-resolution
     """
     from .feedback import unrate
 

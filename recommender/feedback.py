@@ -97,14 +97,19 @@ def profile_holding(keys: Sequence[str]) -> Path:
 
 
 def unrate(ids: Sequence[str], profile: str | None = None) -> Unrating:
-    """Remove papers by arXiv id from a profile's liked, disliked and pending papers; an error when it has none.
+    """Remove papers by arXiv id or rank number in the last ranking from a profile's liked, disliked and pending
+    papers; an error when it has none.
 
     Without a profile, the one profile that has any of the ids. A profile is named by path, file stem or display name.
 
-    Example: unrate(["2104.10642"], "super-resolution")
+    Example: unrate(["2104.10642", "3"], "super-resolution")
     """
+    from .state import ranked_ids
+
+    named = None if profile is None else named_profile(profile)
+    ids = ranked_ids(ids, named)
     keys = [(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids]
-    path = profile_holding(keys) if profile is None else named_profile(profile)
+    path = profile_holding(keys) if named is None else named
     edited = change_profile(path, [edit.remove(keys)])
     found = edited.removed()
     if not found:

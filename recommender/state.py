@@ -83,6 +83,22 @@ def _key(ref: str) -> str:
     return split[0] if split else source_id(ref) or ref
 
 
+def ranked_ids(refs: Sequence[str], profile: Path | None) -> list[str]:
+    """The refs with each rank number replaced by the id of that pick in the last ranking of `profile` (a file path;
+    None: the only profile ranked); ids are kept as given."""
+    if not any(r.strip().isdigit() for r in refs):
+        return list(refs)
+    last = load_last_ranking()
+    section = last.section(str(profile.resolve()) if profile is not None else None)
+    ids = []
+    for ref in (r.strip() for r in refs):
+        if ref.isdigit() and not 1 <= int(ref) <= len(section.pick_ids):
+            shown = len(section.pick_ids)
+            raise PaperrecError(f"no pick #{ref} in the last ranking of {section.name!r} ({shown} shown)")
+        ids.append(section.pick_ids[int(ref) - 1] if ref.isdigit() else ref)
+    return ids
+
+
 def resolve_refs(
     refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
 ) -> tuple[Path, list[Paper]]:

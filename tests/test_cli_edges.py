@@ -119,6 +119,19 @@ def test_unlike_without_profile_refuses_none_or_several(liked_jsonl, home):
     assert "2001.00002" in (home / "profiles" / "sr.toml").read_text()
 
 
+def test_unlike_takes_back_a_vote_by_its_rank_number_as_like_gave_it(liked_jsonl, fake_model, home):
+    _new("sr", liked_jsonl)
+    _new("vision", liked_jsonl)
+    shown = _ranked(str(EXAMPLE_LISTING), "-p", "sr")
+    assert invoke("like", "2").exit_code == 0
+    result = invoke("unlike", "2")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"removed {shown[1]['id']}\n"
+    assert shown[1]["id"] not in (home / "profiles" / "sr.toml").read_text()
+    assert invoke("unlike", "2", "-p", "vision").exit_code == 1  # vision was not ranked last
+    assert "no pick #101" in invoke("unlike", "101").stderr
+
+
 def test_unlike_takes_the_file_stem_or_the_display_name(liked_jsonl, home):
     _new("sr", liked_jsonl)
     path = home / "profiles" / "sr.toml"
