@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .paths import seen_path
 from .schema import Paper
-from .seen import SeenMemory
+from .seen import ProfileKeys, SeenMemory
 
 _INDEX: dict[str, Paper] = {}
 _INDEXED: dict[Path, int] = {}  # listing file -> mtime it was read at
@@ -41,9 +41,11 @@ def stored_papers() -> dict[str, Paper]:
         return dict(_INDEX)
 
 
-def shown_papers(profile: str, *, liked: set[str] = frozenset(), disliked: set[str] = frozenset()) -> list[Shown]:
-    """What the profile (by name) was shown, newest day first and in rank order within a day, each with its verdict
-    from the id sets given."""
+def shown_papers(
+    profile: ProfileKeys, *, liked: set[str] = frozenset(), disliked: set[str] = frozenset()
+) -> list[Shown]:
+    """What the profile (by its seen-memory keys) was shown, newest day first and in rank order within a day, each
+    with its verdict from the id sets given."""
     path = seen_path()
     if not path.is_file():
         return []

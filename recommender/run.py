@@ -20,7 +20,7 @@ from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure
-from .seen import SeenMemory
+from .seen import SeenMemory, profile_keys
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
@@ -172,14 +172,15 @@ def _section(
     hidden: set[str] = set()
     if seen is not None and not include_seen:
         # A paper shown under one id (its bioRxiv DOI) is the same paper today under another (its arXiv id).
-        hidden = seen.hidden(profile.name, day, listing.papers)
+        hidden = seen.hidden(profile_keys(path, profile.name), day, listing.papers)
     options = options.for_profile(profile)
     scored = score_listing(listing, profile, embedder, options, exclude=hidden)
     picks = pick_from(scored, embedder, options)
     unsaved = None
     if seen is not None:
         try:
-            seen.mark_papers(profile.name, [(p.paper, p.rank) for p in picks], day)  # so any later copy is known
+            shown = [(p.paper, p.rank) for p in picks]
+            seen.mark_papers(profile_keys(path, profile.name), shown, day)  # so any later copy is known
         except PaperrecError as error:  # the picks are made: the caller shows them, then says they were not kept
             unsaved = str(error)
     return Section(

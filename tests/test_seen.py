@@ -101,6 +101,30 @@ def test_yesterdays_picks_are_hidden_today(tmp_path, fake_embedder):
     assert "2105.00001" in [p.paper.arxiv_id for p in shown.picks]
 
 
+def test_a_profile_renamed_by_hand_still_hides_what_it_was_shown(tmp_path, fake_embedder):
+    profile = tmp_path / "p.toml"
+    liked = [Paper.make("graph neural networks", "2001.00001", "graph networks")]
+    save_profile(new_profile("Graphs", liked, categories=["cs.LG"]), profile)
+    memory = SeenMemory(tmp_path / "seen.sqlite3")
+    memory.mark("Graphs", ["2105.00009"], date(2021, 5, 2))  # kept under the display name, as before
+    embedder = CachedEmbedder(fake_embedder, None)
+    monday = _day(date(2021, 5, 3), ("2105.00001", "graph neural networks for molecules"), ("2105.00002", "cats"))
+    tuesday = _day(
+        date(2021, 5, 4),
+        ("2105.00001", "graph neural networks for molecules"),  # back as a cross-list
+        ("2105.00009", "graph neural networks for proteins"),
+        ("2105.00003", "graph networks on meshes"),
+    )
+
+    def run(listing: Listing):
+        return run_today([profile], embedder, seen=memory, day=listing.date, fetch=lambda *a, **k: (listing, None))
+
+    assert [p.paper.arxiv_id for p in run(monday).sections[0].picks][:1] == ["2105.00001"]
+    profile.write_text(profile.read_text().replace('name = "Graphs"', 'name = "Graph learning"'))
+    picks = run(tuesday).sections[0].picks
+    assert [p.paper.arxiv_id for p in picks] == ["2105.00003"]
+
+
 def test_rank_records_nothing_without_mark_seen(tmp_path, home, fake_model, example_listing):
     from typer.testing import CliRunner
 

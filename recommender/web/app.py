@@ -21,6 +21,7 @@ from ..digest import anchor, environment, pick_view
 from ..paths import current_user, profiles_dir
 from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
+from ..seen import profile_keys
 from ..sources.taxonomy import category_groups
 from . import onboard
 from .security import (
@@ -190,7 +191,8 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             stored = await run_in_threadpool(service.stored_days, path)
         latest = service.days.get(path)
         latest_day = latest.day if latest else day.day
-        catch_up = await run_in_threadpool(service.unseen_days, day.profile.name, stored, latest_day)
+        keys = profile_keys(path, day.profile.name)
+        catch_up = await run_in_threadpool(service.unseen_days, keys, stored, latest_day)
         picked = on if latest is None or latest.day != day.day else None  # forms say which day a vote is for
         context = dict(day=day, last=day.actions[-1] if day.actions else None, catch_up=catch_up, stored=stored)
         return render(request, "web/today.html", path=path, picked=picked, **context)
@@ -233,7 +235,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         query = request.query_params.get("q", "")[:200]
         liked = {p.paper.arxiv_id for p in profile.liked}
         disliked = {p.paper.arxiv_id for p in profile.disliked}
-        rows = await run_in_threadpool(shown_papers, profile.name, liked=liked, disliked=disliked)
+        rows = await run_in_threadpool(shown_papers, profile_keys(path, profile.name), liked=liked, disliked=disliked)
         found = search(rows, query)
         return render(request, "web/history.html", path=path, rows=found[:500], total=len(rows), query=query)
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..digest import PickView, Standing, pick_view, positions
 from ..profile import Edited, LikesAge, Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, Paper, PaperrecError, Pick
+from ..seen import profile_keys
 
 if TYPE_CHECKING:
     from ..embed import CachedEmbedder
@@ -150,7 +151,7 @@ class Day:
 
         seen = seen_memory()
         try:
-            return seen.hidden(self.profile.name, self.day, self.listing.papers)
+            return seen.hidden(profile_keys(self.path, self.profile.name), self.day, self.listing.papers)
         finally:
             seen.close()
 
@@ -248,7 +249,8 @@ class Day:
             return
         seen = seen_memory()
         try:
-            seen.mark_papers(self.profile.name, [(s.pick.paper, s.pick.rank) for s in slots], self.day)
+            shown = [(s.pick.paper, s.pick.rank) for s in slots]
+            seen.mark_papers(profile_keys(self.path, self.profile.name), shown, self.day)
         finally:
             seen.close()
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..paths import current_user, profiles_dir
 from ..profile import Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, NotFound, Paper, PaperrecError
+from ..seen import ProfileKeys
 from .day import Action, Day, last_ranked_day, stored_day
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ class Service:
             keys = list(profile.categories)
         return sorted({day for key in keys for day in stored_days(key)}, reverse=True)
 
-    def unseen_days(self, profile: str, stored: list[date], latest: date) -> list[date]:
+    def unseen_days(self, profile: ProfileKeys, stored: list[date], latest: date) -> list[date]:
         """The stored days (newest first) since the profile's first day, other than `latest`, on which it was shown
         nothing: what a week away left. A new profile is offered no backlog."""
         from ..run import seen_memory
