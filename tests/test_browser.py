@@ -251,11 +251,16 @@ def test_onboard_a_new_profile_by_uploading_bibtex_then_vote(bare_server, browse
     assert not [m for m in messages if "Content Security Policy" in m or "Refused" in m], messages
 
 
-def _until(driver, process, condition):
-    """Poll the page until the condition holds, however long that takes (no time bound: a slow machine is no failure);
-    only a server that died ends the wait."""
+# Seconds: far beyond any loaded machine's need; it only ends a wait that would never end (lower it to hunt a hang).
+UNTIL_LIMIT = float(os.environ.get("PAPERREC_TEST_UNTIL_LIMIT") or 900)
+
+
+def _until(driver, process, condition, limit: float = UNTIL_LIMIT):
+    """Poll the page until the condition holds, however long a loaded machine takes; a server that died ends the
+    wait, and so does a wait past `limit`, with the page's text and the server's threads in the failure."""
     from selenium.common.exceptions import StaleElementReferenceException
 
+    deadline = time.monotonic() + limit
     while True:
         try:
             found = condition(driver)
@@ -264,7 +269,25 @@ def _until(driver, process, condition):
         if found:
             return found
         assert process.poll() is None, "the server stopped"
+        if time.monotonic() > deadline:
+            raise AssertionError(_stuck(driver, process, limit))
         time.sleep(0.05)
+
+
+def _stuck(driver, process, limit: float) -> str:
+    """What a wait that never ended saw: the page's URL and text, and the server log with each thread's stack."""
+    import signal
+
+    from selenium.webdriver.common.by import By
+
+    process.send_signal(signal.SIGUSR1)  # tests.web_launcher dumps every thread's stack into its log
+    time.sleep(2)
+    try:
+        log = Path(os.readlink(f"/proc/{process.pid}/fd/1")).read_text(errors="replace")
+    except OSError as error:
+        log = f"(no server log: {error})"
+    page = driver.find_element(By.TAG_NAME, "body").text
+    return f"waited {limit:.0f} s on {driver.current_url}\npage:\n{page[:3000]}\nserver log:\n{log[-12000:]}"
 
 
 def _text_of(driver, selector: str) -> str:

@@ -17,7 +17,12 @@ import time
 
 def main() -> None:
     """Patch the embedder with FakeEmbedder, then run `paperrec serve --port PORT` until terminated."""
+    import faulthandler
+    import signal
+
     import recommender.embed
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that waited too long asks where each thread is
     from tests.conftest import FakeEmbedder
 
     delay = float(os.environ.get("PAPERREC_TEST_ENCODE_DELAY") or 0)
