@@ -60,12 +60,16 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _picks_day(picks: Sequence[Pick], now: datetime) -> date:
+    """The day a set of picks is of: the latest pick's date, else today."""
+    days = [p.paper.date for p in picks if p.paper.date is not None]
+    return max(days) if days else now.date()
+
+
 def headline(picks: Sequence[Pick], who: str, now: datetime) -> str:
     """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day of the latest pick, else today)."""
-    days = [p.paper.date for p in picks if p.paper.date is not None]
-    day = max(days) if days else now.date()
     what = "no new picks" if not picks else "1 pick" if len(picks) == 1 else f"{len(picks)} picks"
-    return f"paperrec: {what} for {who}, {day.isoformat()}"
+    return f"paperrec: {what} for {who}, {_picks_day(picks, now).isoformat()}"
 
 
 def subject(sections: Sequence[Section], now: datetime) -> str:
@@ -79,8 +83,7 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
 
 def digest_key(sections: Sequence[Section], now: datetime) -> str:
     """The day (as the subject names it) and the profiles a digest is of, as one ASCII word pair."""
-    days = [p.paper.date for s in sections for p in s.picks if p.paper.date is not None]
-    day = max(days) if days else now.date()
+    day = _picks_day([p for s in sections for p in s.picks], now)
     names = "\x1f".join(s.profile.name for s in sections)
     return f"{day.isoformat()} {hashlib.sha256(names.encode()).hexdigest()[:16]}"
 
