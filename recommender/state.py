@@ -88,15 +88,15 @@ def ranked_ids(refs: Sequence[str], profile: Path | None) -> list[str]:
     None: the only profile ranked); ids are kept as given."""
     if not any(r.strip().isdigit() for r in refs):
         return list(refs)
-    last = load_last_ranking()
-    section = last.section(str(profile.resolve()) if profile is not None else None)
-    ids = []
-    for ref in (r.strip() for r in refs):
-        if ref.isdigit() and not 1 <= int(ref) <= len(section.pick_ids):
-            shown = len(section.pick_ids)
-            raise PaperrecError(f"no pick #{ref} in the last ranking of {section.name!r} ({shown} shown)")
-        ids.append(section.pick_ids[int(ref) - 1] if ref.isdigit() else ref)
-    return ids
+    section = load_last_ranking().section(str(profile.resolve()) if profile is not None else None)
+    return [_pick_id(section, ref) if ref.isdigit() else ref for ref in (r.strip() for r in refs)]
+
+
+def _pick_id(section: Section, rank: str) -> str:
+    """The id of pick number `rank` (digits) in a section of the last ranking; an error naming what was shown."""
+    if not 1 <= int(rank) <= len(section.pick_ids):
+        raise PaperrecError(f"no pick #{rank} in the last ranking of {section.name!r} ({len(section.pick_ids)} shown)")
+    return section.pick_ids[int(rank) - 1]
 
 
 def resolve_refs(
@@ -125,11 +125,7 @@ def resolve_refs(
     found: list[Paper] = []
     for ref in (r.strip() for r in refs):
         if ref.isdigit():
-            rank = int(ref)
-            if not 1 <= rank <= len(section.pick_ids):
-                shown = len(section.pick_ids)
-                raise PaperrecError(f"no pick #{ref} in the last ranking of {section.name!r} ({shown} shown)")
-            paper = last.paper(section.pick_ids[rank - 1])
+            paper = last.paper(_pick_id(section, ref))
         else:
             paper = pool.get(_key(ref))
             if paper is None:
