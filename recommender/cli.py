@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__, paths
-from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError
+from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError, counted
 
 app = typer.Typer(
     name="paperrec",
@@ -1220,7 +1220,7 @@ def profile_refresh(
     name = report.profile.name
     if report.notice:
         echo(report.notice)
-    echo(f"{name}: {len(report.filled)} pending paper{'' if len(report.filled) == 1 else 's'} filled in")
+    echo(f"{name}: {counted(len(report.filled), 'pending paper', 'pending papers')} filled in")
     for line in report.abstract_lines():
         echo(line)
     if report.pending:

@@ -19,7 +19,7 @@ from .profile import Profile, likes_age, load_profile, unknown_keys_warning
 from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
-from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure
+from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, counted
 from .seen import SeenMemory, profile_keys
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
@@ -49,8 +49,7 @@ class Section:
         day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
         listed = len(self.listing) if self.listing else 0
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
-        picks = "1 pick" if len(self.picks) == 1 else f"{len(self.picks)} picks"
-        papers = "1 paper" if listed == 1 else f"{listed} papers"
+        papers, picks = counted(listed, "paper", "papers"), counted(len(self.picks), "pick", "picks")
         return f"{label}: {papers}, {self.embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
     def old_likes(self) -> str | None:

@@ -21,6 +21,11 @@ _OLD_ID = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 STRATEGY_NAMES = ("centroid", "max", "knn", "clusters", "recency", "classifier", "tfidf", "tfidf-svm", "hybrid")
 
 
+def counted(count: int, one: str, many: str) -> str:
+    """'1 paper is' or '3 papers are': a count and the words that agree with it."""
+    return f"{count} {one if count == 1 else many}"
+
+
 class PaperrecError(Exception):
     """A problem the user can fix; the message says what and how."""
 

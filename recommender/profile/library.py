@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
-from ..schema import Paper, PaperrecError, link_of
+from ..schema import Paper, PaperrecError, counted, link_of
 from ..sources.merge import match_keys
 from ..sources.metadata import Lookup, MetadataCache, complete_papers, needs_metadata
 from ..sources.registry import parse_specs, spec_warnings
@@ -338,7 +338,7 @@ class RefreshReport:
         """How many liked and disliked papers got their abstract, one line a section; none when none did."""
         counts = {s: sum(1 for i in self.abstracts if self.profile.section_of(i) == s) for s in SECTIONS}
         return [
-            f"{_count(count, f'{section} paper got its', f'{section} papers got their')} abstract"
+            f"{counted(count, f'{section} paper got its', f'{section} papers got their')} abstract"
             for section, count in counts.items()
             if count
         ]
@@ -508,48 +508,43 @@ def start_profile(
     return replace(report, notice="; ".join([*warned, *filter(None, [report.notice])]) or None)
 
 
-def _count(count: int, one: str, many: str) -> str:
-    """'1 paper is' or '3 papers are': a count and the words that agree with it."""
-    return f"{count} {one if count == 1 else many}"
-
-
 def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     """What an import did, one line each: the lines `profile import` prints and the web page shows."""
     lines = [report.notice] if report.notice else []
     name = report.profile.name
     added, other = len(report.added) - len(report.moved), "liked" if section == "disliked" else "disliked"
     moved = f", {len(report.moved)} moved there from {other}" if report.moved else ""
-    papers = _count(added, "paper", "papers")
+    papers = counted(added, "paper", "papers")
     if report.saved:
         lines.append(f"{name}: {papers} added to {section}{moved}, {report.already_present} already there")
     else:
         lines.append(f"{name}: nothing new, {report.already_present} already there")
     if report.merged:
-        merged = _count(report.merged, "duplicate entry", "duplicate entries")
+        merged = counted(report.merged, "duplicate entry", "duplicate entries")
         lines.append(f"{merged} merged (same arXiv id, DOI, or title and year)")
     if report.relinked:
-        known = _count(len(report.relinked), "paper already there is", "papers already there are")
+        known = counted(len(report.relinked), "paper already there is", "papers already there are")
         lines.append(f"{known} now also known by another id (a DOI, a forum)")
     if report.filled:
-        filled = _count(
+        filled = counted(
             len(report.filled), "paper kept by id earlier now has its", "papers kept by id earlier now have their"
         )
         lines.append(f"{filled} title and abstract")
     if report.pending:
-        pending = _count(
+        pending = counted(
             len(report.pending), "paper kept by id only: it gets its", "papers kept by id only: they get their"
         )
         lines.append(f"{pending} title and abstract at the next online import or 'paperrec profile refresh'")
     if report.ignored:
         lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
     if report.by_doi:
-        lines.append(f"{_count(report.by_doi, 'paper', 'papers')} known by DOI got their abstract from OpenAlex")
+        lines.append(f"{counted(report.by_doi, 'paper', 'papers')} known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
         one = report.without_abstract == 1
         # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
         later = f"; to fetch {'it' if one else 'them'}, run online: paperrec profile refresh {_profile_arg(report)}"
         later = later if report.refreshable else ""
-        lacking = _count(report.without_abstract, "added paper has", "added papers have")
+        lacking = counted(report.without_abstract, "added paper has", "added papers have")
         lines.append(f"{lacking} no abstract; {'its title is' if one else 'their titles are'} used instead{later}")
     if report.skipped:
         lines.append(f"{len(report.skipped)} skipped:")
