@@ -319,6 +319,38 @@ def negative_policies(bench) -> dict:
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
+def half_stability(result, resamples: int = 1000) -> list[str]:
+    """How stable each list's better half is over its days: the split-half agreement, and the expected count of lists
+    where the default is > 0.03 below its better half when each list's days are drawn again (seeded)."""
+    days: dict[str, dict[str, dict[str, float]]] = {}
+    for row in result.rows:
+        days.setdefault(row["list"], {}).setdefault(row["scorer"], {})[str(row["day"])] = row["ndcg@10"]
+    agree = counted = 0
+    expected = 0.0
+    rng = np.random.default_rng(0)
+    for scores in days.values():
+        order = sorted(scores["hybrid (default)"])
+        hybrid, semantic, lexical = (
+            np.array([scores[s][d] for d in order]) for s in ("hybrid (default)", "semantic half", "lexical half")
+        )
+        k = len(order) // 2
+        if k >= 2:
+            first, second = np.sign((lexical - semantic)[:k].mean()), np.sign((lexical - semantic)[k:].mean())
+            if first and second:
+                counted += 1
+                agree += first == second
+        draws = rng.integers(0, len(order), (resamples, len(order)))
+        better = np.maximum(semantic[draws].mean(axis=1), lexical[draws].mean(axis=1))
+        expected += float(np.mean(hybrid[draws].mean(axis=1) < better - 0.03))
+    return [
+        "how stable the better half is",
+        f"  the half better on a list's first half of days is also better on its second half on {agree} of {counted}"
+        " lists (where neither half is level)",
+        f"  the default, its days drawn again ({resamples} times per list): > 0.03 below its better half on"
+        f" {expected:.1f} of {len(days)} lists, expected",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
@@ -374,6 +406,7 @@ def main() -> int:
                 f"  {name:<24} below by > 0.03 on {sum(g < -0.03 for g in gaps):>2} of {len(gaps)}"
                 f"  worst {min(gaps):+.3f}"
             )
+        lines.extend(half_stability(result))
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
