@@ -679,11 +679,7 @@ def today(
         for warning in name_warnings(config, run.sections):
             typer.echo(f"paperrec: warning: {warning}", err=True)
         try:
-            message = deliver_digest(run, config, sent=resent_keys)
-            if message is None:
-                typer.echo("the day's digest went out as the copy kept from an earlier try", err=True)
-            else:
-                typer.echo(f"sent {message['Subject']!r} to {message['To']}", err=True)
+            typer.echo(deliver_digest(run, config, sent=resent_keys).line, err=True)
         except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
             typer.echo(f"paperrec: error: {error}", err=True)
             mail_errors.append(error)

@@ -24,6 +24,7 @@ from .config import Config, EmailConfig, is_local_host
 from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure, printable
+from .sent import SentRecord, channel_key, picks_key, sent_record
 from .signing import MAX_AGE_DAYS, vote_url
 from .summary import LABEL as SUMMARY_LABEL
 
@@ -36,6 +37,7 @@ VoteLink = Callable[["Section", Pick, str], str]
 
 _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
 DIGEST_HEADER = "X-Paperrec-Digest"  # the day and profiles a digest is of: a later copy of them replaces a kept one
+PICKS_HEADER = "X-Paperrec-Picks"  # the day, profiles and picks: the same again (a holiday) is not sent twice
 
 
 class MailError(TemporaryFailure):
@@ -86,6 +88,12 @@ def digest_key(sections: Sequence[Section], now: datetime) -> str:
     day = _picks_day([p for s in sections for p in s.picks], now)
     names = "\x1f".join(s.profile.name for s in sections)
     return f"{day.isoformat()} {hashlib.sha256(names.encode()).hexdigest()[:16]}"
+
+
+def digest_picks_key(sections: Sequence[Section], now: datetime) -> str:
+    """The day, profiles and picks a digest is of, as one word pair (recommender.sent)."""
+    day = _picks_day([p for s in sections for p in s.picks], now)
+    return picks_key(day, [(s.profile.name, [p.paper.arxiv_id for p in s.picks]) for s in sections])
 
 
 def _links_here_only(config: Config) -> bool:
@@ -196,6 +204,7 @@ def compose_digest(
     message["Message-ID"] = make_msgid("paperrec", domain=domain)  # a domain, so no slow lookup of our own name
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
     message[DIGEST_HEADER] = digest_key(sections, now)
+    message[PICKS_HEADER] = digest_picks_key(sections, now)
     message.set_content(plain_text(sections, vote_link=vote_link, note=note))
     html = render(sections, vote_link=vote_link, now=now.replace(tzinfo=None), note=note)
     message.add_alternative(html, subtype="html")
@@ -325,28 +334,62 @@ def _drop_kept_copies(message: EmailMessage, keep: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """What deliver_digest did with the digest, and the line that says so."""
+
+    message: EmailMessage
+    line: str
+    sent: bool  # False: these picks had gone out already
+
+
+def _channel(message: EmailMessage) -> str:
+    return channel_key("email", str(message["To"]))
+
+
+def _sent_at(record: SentRecord | None, message: EmailMessage) -> datetime | None:
+    return record.when(_channel(message), str(message[PICKS_HEADER])) if record is not None else None
+
+
+def _mark_sent(record: SentRecord | None, message: EmailMessage, now: datetime) -> None:
+    if record is not None and message[PICKS_HEADER]:
+        record.mark(_channel(message), str(message[PICKS_HEADER]), now)
+
+
 def deliver_digest(
     run_or_sections: Run | Sequence[Section],
     config: Config,
     *,
     now: datetime | None = None,
     sent: Collection[str] = (),
-) -> EmailMessage | None:
+) -> Delivered:
     """Compose and send the digest; when sending fails it is kept under unsent/ and the error says where.
 
-    A kept digest of the same day and profiles is replaced by the new one, so a run tried again goes out once. None
-    when a kept copy of it was just sent (`sent`: Resent.keys).
+    A kept digest of the same day and profiles is replaced by the new one, so a run tried again goes out once. Not
+    sent when a kept copy of it was just sent (`sent`: Resent.keys), nor when the same picks of the same day went
+    out before (a holiday ranks the last announcement again).
     """
+    now = (now or datetime.now()).astimezone()
     message = compose_digest(run_or_sections, config=config, now=now)
     if message[DIGEST_HEADER] in sent:
-        return None
+        return Delivered(message, "the day's digest went out as the copy kept from an earlier try", sent=False)
+    record = sent_record()
+    earlier = _sent_at(record, message)
+    if earlier is not None:
+        day = str(message[PICKS_HEADER]).split()[0]
+        line = (
+            f"the digest of {day} with these picks was already sent on {earlier.astimezone():%a %Y-%m-%d at %H:%M}: "
+            "not sent again (no new announcement since)"
+        )
+        return Delivered(message, line, sent=False)
     try:
         send_digest(message, config)
     except (MailError, MailRejected) as error:
         kept = keep_unsent(message, now=now)
         _drop_kept_copies(message, kept)
         raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
-    return message
+    _mark_sent(record, message, now)
+    return Delivered(message, f"sent {message['Subject']!r} to {message['To']}", sent=True)
 
 
 @dataclass(frozen=True)
@@ -402,6 +445,7 @@ def resend_unsent(
     sent: list[str] = []
     dropped: list[str] = []
     keys: list[str] = []
+    record = sent_record()
     with locked(folder, timeout=300):  # two paperrecs resending at once would send each digest twice
         kept = [k for k in map(_read_kept, sorted(folder.glob("*.eml"))) if k is not None]
         kept.sort(key=lambda k: (k.composed, k.path.name))
@@ -421,6 +465,7 @@ def resend_unsent(
                     what += f"; if the server will never take it, delete {digest.path}"
                 return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"), tuple(keys))
             digest.path.unlink(missing_ok=True)
+            _mark_sent(record, digest.message, datetime.now().astimezone())
             sent.append(f"sent the kept digest {digest.label} to {_one_line(digest.message['To'])}")
             keys.extend(filter(None, [digest.message[DIGEST_HEADER]]))
     return Resent(tuple(sent), tuple(dropped), keys=tuple(keys))

@@ -196,3 +196,50 @@ def test_a_day_tried_again_is_kept_once_and_sent_once(home, liked_jsonl, fake_mo
     assert result.exit_code == 0, result.output
     assert len(smtp_handler.received) == 1 and not list(unsent.glob("*.eml"))
     assert "copy kept from an earlier try" in result.stderr
+
+
+def test_a_holiday_does_not_send_yesterdays_digest_again(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 0
+    assert len(smtp_handler.received) == 1
+    # The next morning is a holiday: arXiv announces nothing, so the run ranks the same announcement again.
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 1
+    assert "already sent" in result.stderr and "2021-04-22" in result.stderr
+    # A new announcement is a new digest.
+    fake_arxiv.day = fake_arxiv.day + timedelta(days=1)
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 2
+
+
+def test_a_changed_profile_sends_the_same_day_again(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 0
+    # Other picks for the same day (here: more of them) are news, so they go out.
+    result = CliRunner().invoke(app, ["today", "--email", "--top", "12"])
+    assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 2
+
+
+def test_a_kept_digest_sent_later_counts_as_sent(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    smtp_handler.answer = "451 4.3.0 try later"
+    assert CliRunner().invoke(app, ["email", "--resend"]).exit_code == 0  # nothing kept yet
+    assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 75
+    smtp_handler.answer = "250 OK"
+    assert CliRunner().invoke(app, ["email", "--resend"]).exit_code == 0
+    result = CliRunner().invoke(app, ["today", "--email"])  # the holiday after
+    assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 1 and "already sent" in result.stderr
+
+
+def test_a_broken_sent_record_never_holds_a_digest_back(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    (home / "state").mkdir(exist_ok=True)
+    (home / "state" / "sent.sqlite3").write_bytes(b"not a database" * 100)
+    for _ in range(2):
+        result = CliRunner().invoke(app, ["today", "--email"])
+        assert result.exit_code == 0, result.output
+    assert len(smtp_handler.received) == 2

@@ -110,6 +110,25 @@ def test_today_notify_sends_the_picks_with_signed_links(home, liked_jsonl, fake_
         assert {(v.profile, v.by_path) for v in votes} == {("sr", False)}
 
 
+def test_a_holiday_sends_no_target_the_same_picks_again(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    port, dead = _port(chat), _closed_port()
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{port}/json", f"json://127.0.0.1:{dead}/"])
+    assert CliRunner().invoke(app, ["today", "--notify"]).exit_code == 75  # the second target was out of reach
+    assert [path for path, _, _ in chat.received] == ["/json"]
+    # The next morning arXiv announces nothing: the same announcement is ranked again, with the same picks.
+    targets = [f"json://127.0.0.1:{port}/json", f"form://127.0.0.1:{port}/form"]
+    (home / "config.toml").write_text(f'serve_url = "{SERVE_URL}"\nnotify = {json.dumps(targets)}\n')
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 0, result.output
+    assert f"not sent again to JSON json://127.0.0.1:{port}/json: it had these picks of 2021-04-22" in result.stderr
+    assert f"sent 10 picks to Form form://127.0.0.1:{port}/form" in result.stderr  # it had not had them
+    assert sorted(path for path, _, _ in chat.received) == ["/form", "/json"]
+    fake_arxiv.day = date(2021, 4, 23)  # a new announcement: new picks for both
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path for path, _, _ in chat.received) == ["/form", "/form", "/json", "/json"]
+
+
 def test_a_dead_target_stops_no_other_and_exits_75(home, liked_jsonl, fake_model, fake_arxiv, chat):
     port, dead = _port(chat), _closed_port()
     _setup(

@@ -1,0 +1,81 @@
+"""The sent-record: which picks already went out by mail or chat, so a rerun of the same day sends nothing twice.
+
+On an arXiv holiday (or when cron runs twice) `today` ranks the latest announcement again and finds the same picks:
+the digest it would send is the one already sent. Other picks for that day (a profile edited, --top changed) are news
+and go out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from .paths import open_database, state_dir
+from .schema import PaperrecError
+
+TABLE = (
+    "CREATE TABLE IF NOT EXISTS sent (channel TEXT NOT NULL, key TEXT NOT NULL, at TEXT NOT NULL,"
+    " PRIMARY KEY (channel, key)) WITHOUT ROWID"
+)
+WHAT = "record of sent picks"
+KEEP_DAYS = 60  # a day is not ranked again after this long; older rows are dropped
+
+
+def picks_key(day: date, sections: Iterable[tuple[str, Sequence[str]]]) -> str:
+    """One word for a day's (profile, ids of its picks in order) sections: equal exactly when they are."""
+    digest = hashlib.sha256(day.isoformat().encode())
+    for profile, ids in sections:
+        digest.update(b"\0" + profile.encode("utf-8", "replace") + b"\x1f" + "\x1f".join(ids).encode())
+    return f"{day.isoformat()} {digest.hexdigest()[:24]}"
+
+
+def channel_key(*parts: str) -> str:
+    """A channel's name in the record, as a hash: a chat URL holds its token, so it is never stored as written."""
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:24]
+
+
+class SentRecord:
+    """When each (channel, picks key) went out, for KEEP_DAYS days.
+
+    Best effort: a record that cannot be read or written says "not sent" and keeps nothing, since picks sent twice
+    are better than picks not sent.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self._db = open_database(self.path, TABLE, WHAT)
+
+    def when(self, channel: str, key: str) -> datetime | None:
+        """When these picks went out on this channel, or None."""
+        try:
+            row = self._db.execute("SELECT at FROM sent WHERE channel = ? AND key = ?", (channel, key)).fetchone()
+        except sqlite3.Error:
+            return None
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def mark(self, channel: str, key: str, at: datetime) -> bool:
+        """Record that these picks went out on this channel at `at` (False: not kept); rows older than KEEP_DAYS go."""
+        at = at.astimezone(UTC)  # one zone, so the rows compare as text
+        cutoff = (at - timedelta(days=KEEP_DAYS)).isoformat()
+        try:
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", (channel, key, at.isoformat()))
+                self._db.execute("DELETE FROM sent WHERE at < ?", (cutoff,))
+        except sqlite3.Error:  # e.g. a read-only state/ folder
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+
+def sent_record() -> SentRecord | None:
+    """The user's sent-record under PAPERREC_HOME (None when it cannot be opened: nothing is then held back)."""
+    try:
+        return SentRecord(state_dir() / "sent.sqlite3")
+    except PaperrecError:
+        return None
