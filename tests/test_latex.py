@@ -103,3 +103,17 @@ def test_hostile_latex_is_inert(text, math):
         assert set(element.attrib) <= {"display", "stretchy", "mathvariant"}, element.attrib
     if "<script" in text and not math:
         assert "&lt;script" in html  # shown as text, never run (in MathML: one <mo>/<mi> per character)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (r"as in \cite{he2016deep}, we", "as in [he2016deep], we"),
+        (r"methods \citep{a, b}.", "methods [a, b]."),
+        (r"by \citet[p.~3]{smith2020} and \citealp*{jones}", "by [smith2020] and [jones]"),
+        (r"\parencite{x} \textcite{y} \autocite{z}", "[x] [y] [z]"),
+    ],
+)
+def test_a_citation_reads_as_its_keys_in_brackets(text, shown):
+    assert to_text(text) == shown
+    assert "<cit.>" not in to_html(text) and "&lt;cit.&gt;" not in to_html(text)
