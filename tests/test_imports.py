@@ -437,3 +437,26 @@ def test_merge_prefers_the_record_with_more_information_over_the_first(tmp_path)
     assert paper.title == "Temporal Modulation Network for Controllable Space-Time Video Super-Resolution"
     assert paper.abstract.startswith("Space-time video super-resolution")
     assert paper.version == 2
+
+
+def test_a_preprint_and_its_published_version_a_year_later_are_one_work(tmp_path):
+    bib = tmp_path / "library.bib"
+    bib.write_text(
+        "@article{dosovitskiy2020image, title = {An Image is Worth 16x16 Words: Transformers for Image Recognition"
+        " at Scale}, author = {Dosovitskiy, Alexey and Beyer, Lucas}, journal = {arXiv preprint}, year = {2020}}\n"
+        "@inproceedings{dosovitskiy2021an, title = {An image is worth 16x16 words: Transformers for image recognition"
+        " at scale}, author = {Alexey Dosovitskiy and Lucas Beyer}, booktitle = {ICLR}, year = {2021},"
+        " doi = {10.48550/iclr.2021.x}}\n"
+        # the same title by another first author, and by the same one years later, are other works
+        "@article{other, title = {An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale},"
+        " author = {Someone, Else}, year = {2019}}\n"
+        "@article{later, title = {An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale},"
+        " author = {Dosovitskiy, Alexey}, year = {2025}}\n"
+        # a short, common title is no evidence of one work, even by one author a year apart
+        "@incollection{i1, title = {Introduction}, author = {Smith, Jane}, year = {2019}}\n"
+        "@incollection{i2, title = {Introduction}, author = {Smith, Jane}, year = {2020}}\n"
+    )
+    result = read_collections([bib])
+    assert result.merged == 1
+    assert result.papers[0].arxiv_id == "doi:10.48550/iclr.2021.x"  # the published version's DOI names the work
+    assert len(result.papers) == 5

@@ -11,7 +11,7 @@ from ..schema import Paper, PaperrecError, UsageError, is_title_id, link_of, nor
 from .bibtex import bibtex_references
 from .guard import choose_format, reading
 from .idlist import Reference, id_list_references
-from .merge import identity_rank
+from .merge import first_author, identity_rank
 from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
 Reader = Callable[[Path], tuple[list[Reference], list[tuple[str, str]]]]
@@ -143,14 +143,26 @@ def _keys(reference: Reference) -> list[tuple[str, ...]]:
     # A title alone names no work: "Deep learning" (2015) and "Deep Learning" (2016) are two papers, and so are
     # 21 web pages called "Online reference" without a year.
     keys += [("title", title, str(year)) for year in sorted(_years(reference))] if title else []
+    # A preprint and its published version a year or two later: a long title and the first author tell them.
+    author = first_author(reference.paper)
+    if len(title.split()) >= _AUTHORED_TITLE_WORDS and author:
+        keys.append(("authored", title, author))
     return keys
 
 
-def _compatible(first: Reference, second: Reference) -> bool:
-    """False when two references have different arXiv ids: then no DOI or title makes them one work."""
-    return not (
-        first.paper.has_arxiv_id and second.paper.has_arxiv_id and first.paper.arxiv_id != second.paper.arxiv_id
-    )
+_AUTHORED_TITLE_WORDS = 4  # "Introduction" by one author in 2019 and 2020 is two chapters
+_AUTHORED_YEARS = 2  # a preprint's published version is seldom later than this
+
+
+def _compatible(first: Reference, second: Reference, key: tuple[str, ...]) -> bool:
+    """False when two references have different arXiv ids (then no DOI or title makes them one work), or when a
+    title and first author are all they share and their years are too far apart."""
+    if first.paper.has_arxiv_id and second.paper.has_arxiv_id and first.paper.arxiv_id != second.paper.arxiv_id:
+        return False
+    if key[0] != "authored":
+        return True
+    years, others = _years(first), _years(second)
+    return not years or not others or min(abs(a - b) for a in years for b in others) <= _AUTHORED_YEARS
 
 
 def _merge(references: Iterable[Reference]) -> tuple[list[Reference], int]:
@@ -162,7 +174,7 @@ def _merge(references: Iterable[Reference]) -> tuple[list[Reference], int]:
         target = None
         for key in _keys(reference):
             index = by_key.get(key)
-            if index is not None and _compatible(works[index], reference):
+            if index is not None and _compatible(works[index], reference, key):
                 target = index
                 break
         if target is None:
