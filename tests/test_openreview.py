@@ -14,6 +14,7 @@ from recommender.cli import app
 from recommender.schema import TemporaryFailure, UsageError
 from recommender.sources import http, openreview
 from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
+from recommender.sources.once import asking_once
 from recommender.sources.openreview import check_venue, fetch_listing, parse_notes
 
 from .fixture_apis import (
@@ -215,6 +216,14 @@ def test_a_malformed_token_is_one_line_that_does_not_show_it(home, monkeypatch):
         fetch(server)
     assert str(refused.value) == "the OpenReview token in OPENREVIEW_TOKEN is not a token: copy it again, whole"
     assert not server.requests
+
+
+def test_one_run_signs_in_once_and_asks_each_page_once_for_all_its_profiles(home, monkeypatch, account):
+    # One `today`: two profiles follow the same venue.
+    with serving(openreview_route({VENUE: []})) as server, asking_once({}):  # an empty day is not stored
+        first, second = fetch(server), fetch(server)
+    assert len(first) == len(second) == 0
+    assert [request.path for request in server.requests] == ["/login", "/notes"]
 
 
 def test_a_username_and_password_sign_in_once_and_the_token_goes_with_every_request(home, monkeypatch, account):

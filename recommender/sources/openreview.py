@@ -9,10 +9,10 @@ rather than openreview-py, whose `requests` transport cannot be bounded by the s
 Since late 2025 the API refuses anonymous note queries: HTTP 403 with {"name": "ChallengeRequiredError", "message":
 "Challenge verification required", "details": {"challengeUrl"}}, an anti-bot check meant for browsers. A client
 signs in instead. It sends `Authorization: Bearer <token>`, with a token from $OPENREVIEW_TOKEN or the file
-openreview_token_path(), or one it gets once per fetch from POST /login {"id", "password"} -> {"token"} with
-$OPENREVIEW_USERNAME and $OPENREVIEW_PASSWORD. A token from the sign-in lives in memory for one fetch and is never
-written down. Tokens expire within hours to a week, and the API refuses more than a few sign-ins a minute, so one a
-fetch is both fresh and polite. An expired token is answered 401; one sign-in with the password then renews it. No
+openreview_token_path(), or one it gets once per run (once per fetch outside a run) from POST /login {"id",
+"password"} -> {"token"} with $OPENREVIEW_USERNAME and $OPENREVIEW_PASSWORD. A token from the sign-in lives in memory
+for that run and is never written down. Tokens expire within hours to a week, and the API refuses more than a few
+sign-ins a minute, so one a run is both fresh and polite. An expired token is answered 401; one sign-in with the password then renews it. No
 message or log line shows a token or a password.
 """
 
@@ -30,6 +30,7 @@ from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError
 from .daily import fetch_keyed
 from .guard import answer_object, read_secret, scrubbed
 from .http import Answer, NetworkError, Outgoing, PoliteClient, redacted
+from .once import ask_once
 
 API_URL = "https://api2.openreview.net/notes"
 HOSTS = frozenset({"api2.openreview.net"})
@@ -153,7 +154,10 @@ class Session:
         """The Authorization header of a request, signing in first when only a password is known; {} when anonymous."""
         self._load()
         if self._token is None and self._username is not None and self._password is not None:
-            self._token = login(client, self.login_url, self._username, self._password)
+            username, password = self._username, self._password
+            # One sign-in per run: each gives a new token, which would make every later request of the run new too.
+            key = ("OpenReview sign-in", self.login_url, username)
+            self._token = ask_once(key, lambda: login(client, self.login_url, username, password))
             self._from_login = True
         return {"Authorization": f"Bearer {self._token}"} if self._token is not None else {}
 
