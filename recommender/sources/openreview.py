@@ -12,8 +12,8 @@ signs in instead. It sends `Authorization: Bearer <token>`, with a token from $O
 openreview_token_path(), or one it gets once per run (once per fetch outside a run) from POST /login {"id",
 "password"} -> {"token"} with $OPENREVIEW_USERNAME and $OPENREVIEW_PASSWORD. A token from the sign-in lives in memory
 for that run and is never written down. Tokens expire within hours to a week, and the API refuses more than a few
-sign-ins a minute, so one a run is both fresh and polite. An expired token is answered 401; one sign-in with the password then renews it. No
-message or log line shows a token or a password.
+sign-ins a minute, so one a run is both fresh and polite. An expired token is answered 401; one sign-in with the
+password then renews it. No message or log line shows a token or a password.
 """
 
 from __future__ import annotations
