@@ -1,0 +1,100 @@
+"""Long texts wrap in a real browser: a title of one very long word, a long formula and a long author list neither
+widen the page on a phone (375 px) or a desktop, nor the emailed digest at 320 px.
+
+Marked slow and browser (a server and Debian's headless Chromium); skipped where chromium or chromedriver is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+
+from recommender.digest import render_html
+from recommender.sources import read_listing, to_jsonl
+from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _serving, _wait_for
+from tests.test_cards_browser import _chromium
+from tests.test_digest import _section, _vote
+from tests.test_web import _write_home
+
+WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 2  # 90 letters and no place to break
+FORMULA = "$" + " + ".join(f"\\alpha_{{{i}}} x_{{{i}}}^2" for i in range(12)) + "$"
+SIZES = [(375, 740), (1280, 900)]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="needs Debian's chromium"),
+]
+
+
+def _size(driver, width: int, height: int) -> None:
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+def _too_wide(driver) -> list[str]:
+    """The elements whose right edge is past the viewport's (those a clipping box hides aside), and 'scrollWidth'
+    when the page scrolls sideways."""
+    script = (
+        "const clipped = e => { for (let a = e.parentElement; a; a = a.parentElement)"
+        " if (getComputedStyle(a).overflowX !== 'visible') return true; return false; };"
+        "const wide = Array.from(document.querySelectorAll('body *'))"
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !clipped(e))"
+        ".map(e => e.tagName.toLowerCase() + '.' + e.className);"
+        "if (document.documentElement.scrollWidth > window.innerWidth) wide.push('scrollWidth');"
+        "return wide;"
+    )
+    return driver.execute_script(script)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = _chromium(tmp_path / "chromium")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_long_titles_formulas_and_author_lists_wrap_on_the_page(home, example_listing, tmp_path, browser):
+    _write_home(home, example_listing)
+    papers = [
+        replace(
+            p,
+            title=f"{p.title} {WORD} {FORMULA}",
+            authors=tuple(f"Author{i} Hyphenated-Longname" for i in range(300)),
+        )
+        for p in read_listing(example_listing).papers
+    ]
+    (home / "listings" / "cs.CV" / "2021-04-22.jsonl").write_text(to_jsonl(papers))
+    with _serving(home, tmp_path) as (url, _):
+        for width, height in SIZES:
+            _size(browser, width, height)
+            for page in ("/?profile=sr", "/history?profile=sr"):
+                browser.get(url + page)
+                _wait_for(browser, lambda d: "ranking" not in d.title)  # the loading page reloads itself
+                if page.startswith("/?"):
+                    assert len(_picks(browser)) == 10
+                    assert browser.find_elements("css selector", ".pick math")  # the formula is MathML
+                # a phone zooms out to show a page wider than itself: its viewport grows past the screen's width
+                assert (browser.execute_script("return window.innerWidth"), _too_wide(browser)) == (width, []), page
+                # a short label keeps its words whole: a table squeezed for a long title breaks only the title
+                lines = browser.execute_script(
+                    "return Array.from(document.querySelectorAll('th, .btn, nav a'))"
+                    ".map(e => [e.textContent.trim(), Math.round(e.getBoundingClientRect().height"
+                    " / parseFloat(getComputedStyle(e).lineHeight))])"
+                )
+                assert [label for label, n in lines if n > 2] == [], (width, page)
+
+
+@pytest.mark.parametrize("width", [320, 600])
+def test_long_titles_wrap_in_the_digest(browser, tmp_path, width):
+    texts = [f"{WORD} {FORMULA} a long title", "short"]
+    html = render_html([_section(texts)], vote_link=_vote, now=datetime(2021, 1, 2, 7, 0))
+    page = tmp_path / "digest.html"
+    page.write_text(html, encoding="utf-8")
+    _size(browser, width, 900)
+    browser.get(page.as_uri())
+    assert (browser.execute_script("return window.innerWidth"), _too_wide(browser)) == (width, [])
