@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .schema import Paper, Pick, clean_text, link_of, printable, safe_url
+from .schema import Paper, Pick, clean_text, counted, link_of, printable, safe_url
 from .summary import LABEL as SUMMARY_LABEL
 
 if TYPE_CHECKING:
@@ -254,6 +254,7 @@ def environment() -> jinja2.Environment:
     env.filters["latex"] = to_html
     env.filters["safe_url"] = safe_url  # http(s) only: a link from a file or a feed never runs script
     env.globals["summary_label"] = SUMMARY_LABEL
+    env.globals["counted"] = counted
     return env
 
 

@@ -270,3 +270,10 @@ def test_on_the_page_formulas_are_mathml_and_the_abstract_is_behind_a_toggle():
     assert "abstract" not in [a.text for a in card.iter("a")]  # the page has the abstract itself
     email = template.render(v=view, page=False)
     assert "<math" not in email and "<details" not in email and "\N{MULTIPLICATION SIGN}4" in email
+
+
+def test_one_pick_from_one_paper_reads_in_the_singular():
+    section = _section(["Only paper title"], scores=np.array([0.5]))
+    section.scored.listed = 1
+    text = " ".join(_tree(render_html([section])).find(".//p[@class='meta']").itertext())
+    assert "1 pick from 1 paper" in text and "picks" not in text and "papers" not in text
