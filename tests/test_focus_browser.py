@@ -1,0 +1,60 @@
+"""Focus on a card's links stays visible in a real browser: the reason and facts lines clip what is too long for
+them, yet a link on them that takes the keyboard's focus shows its whole ring.
+
+Marked slow and browser (a server and Debian's headless Chromium); skipped where chromium or chromedriver is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# server: test_browser's fixture (a `paperrec serve` on the example day), used by name as a test argument below
+from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _wait_for, server  # noqa: F401
+from tests.test_cards_browser import _chromium
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()), reason="needs Debian's chromium"),
+]
+
+# The focused link's ring (its box grown by the outline's offset and width) and the box of its clipping line.
+RING = """
+const link = document.activeElement, line = link.closest('.because, .facts');
+if (!line) return null;
+const style = getComputedStyle(link), grow = parseFloat(style.outlineOffset) + parseFloat(style.outlineWidth);
+const r = link.getBoundingClientRect(), box = line.getBoundingClientRect();
+return {line: line.className, scrolled: line.scrollLeft, style: style.outlineStyle, width: style.outlineWidth,
+        inside: r.top - grow >= box.top - 0.5 && r.bottom + grow <= box.bottom + 0.5
+                && r.left - grow >= box.left - 0.5 && Math.min(r.right + grow, box.right) <= box.right + 0.5};
+"""
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = _chromium(tmp_path / "chromium")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_focused_link_on_a_clipped_line_shows_its_whole_ring(server, browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    url, _ = server
+    browser.set_window_size(1000, 800)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    browser.get(f"{url}/?profile=sr")
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)
+    rings = []
+    for _ in range(40):  # Tab through the first cards: each link on a clipped line takes the focus in turn
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        ring = browser.execute_script(RING)
+        if ring:
+            rings.append(ring)
+    assert {r["line"] for r in rings} == {"because", "facts"}, rings
+    for ring in rings:  # a ring is drawn, wholly inside its line (and the line shows its start)
+        assert ring["style"] != "none" and ring["width"] != "0px", ring
+        assert (ring["inside"], ring["scrolled"]) == (True, 0), ring
