@@ -391,8 +391,13 @@ def test_no_day_yet_says_what_to_do(home, fake_model):
     (home / "profiles").mkdir(parents=True)
     (home / "profiles" / "sr.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
     with _client() as client:
-        response = client.get("/")
-    assert response.status_code == 400 and "Fetch today" in response.text
+        _, root = _page(client)  # a new profile's first visit: no error, and the button the message names
+    main = root.find(".//main")
+    assert "no day to show for 'super-resolution' yet: use 'Fetch today'" in "".join(main.itertext())
+    (form,) = [f for f in main.iter("form") if f.attrib.get("action") == "/fetch"]
+    fields = {i.attrib["name"]: i.attrib.get("value") for i in form.iter("input")}
+    assert fields == {"csrf": _csrf(client), "profile": "sr"}
+    assert "".join(form.find(".//button").itertext()).strip() == "Fetch today"
 
 
 def test_a_slow_day_shows_a_loading_page(sr):

@@ -181,7 +181,13 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         on = picked_day(path, text, stored)
         if on is None:
             await run_in_threadpool(service.follow_store, path)
-        day = await run_in_threadpool(service.day, path, None, on)
+        try:
+            day = await run_in_threadpool(service.day, path, None, on)
+        except PaperrecError as error:
+            if on is not None or stored or await run_in_threadpool(service.stored_days, path):
+                raise
+            # a new profile with nothing stored: the way to a day, not an error page without its button
+            return render(request, "web/no_day.html", path=path, message=printable(str(error)))
         if day is None:
             status_line = service.loading_status(path, on)
             context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
