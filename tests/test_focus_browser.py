@@ -58,3 +58,23 @@ def test_a_focused_link_on_a_clipped_line_shows_its_whole_ring(server, browser):
     for ring in rings:  # a ring is drawn, wholly inside its line (and the line shows its start)
         assert ring["style"] != "none" and ring["width"] != "0px", ring
         assert (ring["inside"], ring["scrolled"]) == (True, 0), ring
+
+
+def test_the_keys_move_the_focus_with_the_current_pick(server, browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    url, _ = server
+    browser.get(f"{url}/?profile=sr")
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)
+    ids = [p.get_attribute("data-id") for p in _picks(browser)]
+    focused = "return document.activeElement.closest('.pick')?.dataset.id ?? document.activeElement.tagName"
+    ActionChains(browser).send_keys("jj").perform()
+    assert browser.find_element(By.CSS_SELECTOR, ".pick.current").get_attribute("data-id") == ids[1]
+    assert browser.execute_script(focused) == ids[1]  # the focus is where the page shows it
+    ActionChains(browser).send_keys(Keys.TAB).perform()  # Tab goes on from the current pick: its title first
+    assert browser.execute_script("return document.activeElement.className") == "title"
+    assert browser.execute_script(focused) == ids[1]
+    ActionChains(browser).send_keys("d").perform()  # a vote comes back with the next pick current, and focused
+    _wait_for(browser, lambda d: d.execute_script(focused) == ids[2])
