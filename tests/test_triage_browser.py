@@ -2,7 +2,8 @@
 
 The buttons are touch-sized: at least 44x44 CSS px at phone width (WCAG 2.5.5, the size a thumb hits without
 missing its neighbour), and at least WCAG 2.5.8's 24x24 minimum at desktop width, where a mouse points. On the
-phone the ten picks, abstracts closed, take at most five screen heights of scrolling.
+phone the ten picks, abstracts closed, take at most five screen heights of scrolling. The page that confirms a vote
+from the digest has a touch-sized button too.
 
 Marked slow and browser (a server and Debian's headless Chromium); skipped where chromium or chromedriver is missing.
 """
@@ -110,5 +111,24 @@ def test_ten_picks_triaged_by_keyboard_and_by_touch(server, tmp_path, size):  # 
         assert {i for i, v in votes.items() if v.endswith("liked")} <= liked
         assert {i for i, v in votes.items() if v.endswith("interested")} <= disliked
         assert driver.execute_script("return document.documentElement.scrollWidth") <= size[0]  # nothing wider
+    finally:
+        driver.quit()
+
+
+def test_the_emailed_vote_is_confirmed_with_a_touch_sized_button(server, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    from recommender.signing import vote_url
+
+    url, profile = server
+    driver = _chromium(tmp_path / "chromium")  # a phone: the digest's vote link opens from its mail app
+    try:
+        driver.get(vote_url(url, "sr", "2104.10642", "like"))
+        button = _wait_for(driver, lambda d: d.find_elements(By.ID, "confirm"))[0]
+        box = _rect(button)
+        assert min(box["width"], box["height"]) >= TOUCH[PHONE], box
+        _tap(driver, button)
+        _wait_for(driver, lambda d: d.find_elements(By.ID, "done"))
+        assert "2104.10642" in {p.paper.arxiv_id for p in load_profile(profile).liked}
     finally:
         driver.quit()
