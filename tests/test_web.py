@@ -1359,3 +1359,12 @@ def test_a_broken_profile_keeps_its_place_in_the_menu_beside_the_others(client, 
     _, root = _page(client, "/?profile=sr")
     menu = {"".join(a.itertext()): a.attrib["href"] for a in root.iter("a") if "profile=" in a.attrib.get("href", "")}
     assert menu.get("super-resolution", "").endswith("profile=sr") and "draft (unreadable)" in menu
+
+
+def test_today_without_a_profile_named_opens_the_first_one_that_reads(client, sr, home):
+    (home / "profiles" / "a-draft.toml").write_text("this is = not [ toml")  # first in the list, and broken
+    _, root = _page(client, "/")  # not an error page whose one link, Today, leads back to it
+    assert "".join(root.find(".//h1").itertext()).startswith("medical-segmentation")
+    menu = {"".join(a.itertext()): a.attrib["href"] for a in root.iter("a") if "profile=" in a.attrib.get("href", "")}
+    assert menu.get("a-draft (unreadable)", "").endswith("profile=a-draft")
+    assert client.get("/?profile=a-draft").status_code == 400  # named, it is the error it is

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -146,6 +147,10 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
     def chosen(request: Request, name: str | None) -> Path:
         paths = service.profile_paths()
         if not name:
+            for path in paths:  # the first that reads: a broken file must not hide the others behind its error
+                with contextlib.suppress(PaperrecError):
+                    load_profile(path)
+                    return path
             return paths[0]
         return service.resolve(name)
 
