@@ -62,6 +62,11 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _shown(text: str) -> str:
+    """A paper's or profile's text as one printable line, for the plain-text digest."""
+    return _one_line(printable(text))
+
+
 def _picks_day(picks: Sequence[Pick], now: datetime) -> date:
     """The day a set of picks is of: the latest pick's date, else today."""
     days = [p.paper.date for p in picks if p.paper.date is not None]
@@ -147,17 +152,20 @@ def vote_links(serve_url: str, now: datetime) -> VoteLink:
 
 
 def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None, note: str | None = None) -> str:
-    """The digest as plain text: a note if given, then per profile each pick's rank, title, summary, link and votes."""
+    """The digest as plain text: a note if given, then per profile each pick's rank, title, summary, link and votes.
+
+    Its texts are printable, as the HTML's are: a terminal mail reader shows no escape sequence from a paper.
+    """
     lines: list[str] = [note, ""] if note else []
     for section in sections:
-        name = _one_line(section.profile.name)
+        name = _shown(section.profile.name)
         lines += [name, "=" * len(name), ""]
         if not section.picks:
             lines += ["No new picks today.", ""]
         for pick in section.picks:
             paper = pick.paper
-            lines.append(f"{pick.rank}. {_one_line(latex_text(paper.title))}")  # LaTeX as text, as in the HTML
-            authors = ", ".join(_one_line(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+            lines.append(f"{pick.rank}. {_shown(latex_text(paper.title))}")  # LaTeX as text, as in the HTML
+            authors = ", ".join(_shown(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
             if authors:
                 lines.append(f"   {authors}")
             if pick.summary:  # a model's text: one printable line, like any feed text

@@ -11,6 +11,7 @@ import socket
 import ssl
 import stat
 import subprocess
+import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email import policy
@@ -228,6 +229,16 @@ def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
     assert "(1 paper shown on earlier days left out.)" in text
     assert "vision\n======\n\nNo new picks today.\n\n(2 papers shown on earlier days left out.)" in text
     assert "like:" not in plain_text(sections)
+
+
+def test_the_plain_text_carries_no_control_characters(tmp_path):
+    # read in a terminal (mutt, mail), an escape sequence in a title would recolour or retitle it
+    hostile = "Title \x1b[31mred\x1b]0;owned\x07 bell \x07 nul \x00 bidi \u202eevil\u202c"
+    paper = Paper("2104.10642", hostile, authors=("A. \x1b[2JOne",), date=NOW.date())
+    section = Section(tmp_path / "p.toml", Profile(name="vision \x1b[5m"), [Pick(paper, 0.9, 1, "vision")])
+    text = plain_text([section])
+    assert [c for c in text if unicodedata.category(c) in ("Cc", "Cf") and c != "\n"] == []
+    assert "1. Title red" in text and "A. One" in text
 
 
 def test_without_serve_url_there_are_no_vote_links(serve, tmp_path):
