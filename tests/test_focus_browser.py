@@ -1,5 +1,6 @@
-"""Focus on a card's links stays visible in a real browser: the reason and facts lines clip what is too long for
-them, yet a link on them that takes the keyboard's focus shows its whole ring.
+"""Focus and a page's state in a real browser. The reason and facts lines clip what is too long for them, yet a link
+on them that takes the keyboard's focus shows its whole ring; j and k move the focus with the current pick; and a
+page that follows a job says when the server stops answering.
 
 Marked slow and browser (a server and Debian's headless Chromium); skipped where chromium or chromedriver is missing.
 """
@@ -78,3 +79,20 @@ def test_the_keys_move_the_focus_with_the_current_pick(server, browser):  # noqa
     assert browser.execute_script(focused) == ids[1]
     ActionChains(browser).send_keys("d").perform()  # a vote comes back with the next pick current, and focused
     _wait_for(browser, lambda d: d.execute_script(focused) == ids[2])
+
+
+def test_a_page_following_a_job_says_when_the_server_stops_answering(home, example_listing, tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    from tests.test_browser import _serving, _until
+    from tests.test_web import _write_home
+
+    _write_home(home, example_listing)
+    with _serving(home, tmp_path, PAPERREC_TEST_ENCODE_DELAY="5") as (url, process):
+        browser.get(f"{url}/?profile=sr")
+        _until(browser, process, lambda d: d.find_elements(By.CSS_SELECTOR, "#loading[data-job]"))
+        process.terminate()  # ours: the server stops (a laptop asleep, a lab server restarted) mid-ranking
+        process.wait(10)
+        _wait_for(browser, lambda d: "does not answer" in d.find_element(By.ID, "loading").text)
+    # not a status line frozen at its last words, as if the ranking still went on
+    assert browser.find_element(By.ID, "loading").text.startswith("paperrec serve does not answer")
