@@ -426,7 +426,9 @@ def _rate(refs: list[str], profile: str | None, listing: Path | None, input_form
 RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]
 RateProfileOption = Annotated[
     str | None,
-    typer.Option("--profile", "-p", help="Profile name or .toml path (default: the one last ranked)."),
+    typer.Option(
+        "--profile", "-p", help="Profile name or .toml path (default: the one last ranked, else your only profile)."
+    ),
 ]
 ListingOption = Annotated[
     Path | None, typer.Option("--listing", "-l", help="Look the papers up in this listing (default: last ranking).")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import atomic_write_text, last_ranking_path, resolve_profile
+from .paths import atomic_write_text, last_ranking_path, profiles_dir, resolve_profile
 from .schema import Paper, PaperrecError, Pick, UsageError, source_id, split_arxiv_id
 from .sources import paper_from_record, paper_to_record
 
@@ -62,11 +62,11 @@ def save_last_ranking(papers: Sequence[Paper], sections: Sequence[tuple[str, Seq
         raise PaperrecError(f"cannot write the last ranking {path}: {error.strerror or error}") from None
 
 
-def load_last_ranking() -> LastRanking:
-    """The last ranking shown; an error if there is none."""
+def load_last_ranking(hint: str = " or pass --listing FILE") -> LastRanking:
+    """The last ranking shown; an error if there is none (ending with `hint`, the other way the caller has)."""
     path = last_ranking_path()
     if not path.is_file():
-        raise PaperrecError("no ranking shown yet: run 'paperrec rank' first or pass --listing FILE")
+        raise PaperrecError(f"no ranking shown yet: run 'paperrec rank' first{hint}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         papers = tuple(paper_from_record(r, str(path)) for r in data["papers"])
@@ -88,7 +88,7 @@ def ranked_ids(refs: Sequence[str], profile: Path | None) -> list[str]:
     None: the only profile ranked); ids are kept as given."""
     if not any(r.strip().isdigit() for r in refs):
         return list(refs)
-    section = load_last_ranking().section(str(profile.resolve()) if profile is not None else None)
+    section = load_last_ranking("").section(str(profile.resolve()) if profile is not None else None)
     return [_pick_id(section, ref) if ref.isdigit() else ref for ref in (r.strip() for r in refs)]
 
 
@@ -99,23 +99,42 @@ def _pick_id(section: Section, rank: str) -> str:
     return section.pick_ids[int(rank) - 1]
 
 
+def _only_profile() -> Path:
+    """The one profile file in the profiles directory, for a vote given before any ranking; an error otherwise."""
+    folder = profiles_dir()
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if len(files) == 1:
+        return files[0].resolve()
+    if not files:
+        raise PaperrecError(f"no profile in {folder} yet: create one with 'paperrec profile new NAME --from FILE'")
+    names = ", ".join(f.stem for f in files)
+    raise UsageError(f"no ranking shown yet to take the profile from: say which with --profile ({names})")
+
+
 def resolve_refs(
     refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
 ) -> tuple[Path, list[Paper]]:
     """The profile file to edit and the papers that refs (arXiv ids or rank numbers) point to.
 
-    Ids are looked up in listing_papers when given, else among the last ranking's papers; rank numbers
-    always refer to the last ranking of the profile (the only one ranked when profile is None).
+    Ids are looked up in listing_papers when given, else among the last ranking's papers and the stored listings;
+    rank numbers always refer to the last ranking of the profile (the only one ranked when profile is None).
+    Before any ranking, no profile named means the only profile there is.
     """
     numbers = any(r.strip().isdigit() for r in refs)
     profile_path = resolve_profile(profile).resolve() if profile else None
-    last = load_last_ranking() if numbers or listing_papers is None or profile is None else None
+    if numbers:  # a listing gives no rank numbers: only a ranking does
+        last: LastRanking | None = load_last_ranking("" if listing_papers is None else " or give arXiv ids")
+    elif profile_path is None or listing_papers is None:
+        last = load_last_ranking() if last_ranking_path().is_file() else None
+    else:
+        last = None
     section = None
     if last is not None and (numbers or profile_path is None):
         section = last.section(str(profile_path) if profile_path else None)
     if profile_path is None:
-        profile_path = Path(section.profile)
-    pool = {p.arxiv_id: p for p in (listing_papers if listing_papers is not None else last.papers)}
+        profile_path = Path(section.profile) if section is not None else _only_profile()
+    shown = last.papers if last is not None else ()
+    pool = {p.arxiv_id: p for p in (listing_papers if listing_papers is not None else shown)}
     if listing_papers is None:  # a paper of an earlier day (yesterday's digest, the feed) is in the store
         from .sources.store import find_stored
 

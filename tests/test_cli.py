@@ -257,6 +257,30 @@ def test_like_by_id_finds_a_paper_of_an_earlier_stored_day(profile_file, example
     assert_error(invoke("like", "2104.00000", "-p", str(profile_file)), 1, "not in the last ranking or any stored")
 
 
+def test_like_before_any_ranking_takes_the_only_profile_or_asks_which(home, liked_jsonl, example_listing, tmp_path):
+    # a first week: a profile made from a library, a listing file, and no `rank` run yet
+    assert invoke("profile", "new", "sr", "--from", str(liked_jsonl)).exit_code == 0
+    result = invoke("like", "2104.10325", "--listing", str(example_listing))
+    assert result.exit_code == 0, result.output
+    assert "2104.10325" in load_profile(home / "profiles" / "sr.toml").ids
+
+    folder = home / "listings" / "cs.CV"  # a stored day is searched without a ranking too, as for a profile named
+    folder.mkdir(parents=True)
+    from recommender.sources import read_listing, to_jsonl
+
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    result = invoke("dislike", "2104.10642", "-p", "sr")
+    assert result.exit_code == 0, result.output
+    assert [p.paper.arxiv_id for p in load_profile(home / "profiles" / "sr.toml").disliked] == ["2104.10642"]
+
+    assert invoke("profile", "new", "vision").exit_code == 0
+    assert_error(invoke("like", "2104.10490", "--listing", str(example_listing)), 2, "--profile (sr, vision)")
+    assert_error(invoke("like", "3", "-p", "sr"), 1, "no ranking shown yet: run 'paperrec rank'")
+    assert "--listing" not in invoke("like", "3", "-p", "sr").stderr  # a listing gives no rank numbers
+    assert_error(invoke("unlike", "3", "-p", "sr"), 1, "no ranking shown yet: run 'paperrec rank' first")
+    assert "--listing" not in invoke("unlike", "3", "-p", "sr").stderr  # unlike has no --listing
+
+
 def test_like_errors(profile_file, example_listing, fake_model):
     assert_error(invoke("like", "3", "-p", str(profile_file)), 1, "no ranking shown yet")
     assert_error(
