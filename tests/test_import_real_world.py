@@ -227,6 +227,25 @@ def test_offline_id_list_is_kept_pending_then_filled_by_an_online_import(tmp_pat
     assert online.pending == ()
 
 
+@pytest.mark.parametrize("online", [False, True])
+def test_a_library_file_with_the_text_of_pending_papers_fills_them_in(tmp_path, online):
+    path = tmp_path / "ids.toml"
+    import_into_profile(path, [IDS], lookup=None, cache=None)
+    library = tmp_path / "library.bib"
+    library.write_text(
+        "@article{vaswani2017,\n  title = {Attention Is All You Need},\n  author = {Vaswani, Ashish},\n"
+        "  abstract = {The dominant sequence transduction models.},\n  eprint = {1706.03762},\n  year = {2017}\n}\n"
+    )
+    lookup = fake_lookup([], set()) if online else None
+    report = import_into_profile(path, [library], lookup=lookup, cache=None)
+    assert [p.arxiv_id for p in report.filled] == ["1706.03762"] and report.added == ()
+    profile = load_profile(path)
+    assert [p.paper.arxiv_id for p in profile.liked] == ["1706.03762"]  # once, with the file's text
+    assert profile.liked[0].paper.abstract == "The dominant sequence transduction models."
+    assert "1706.03762" not in [p.arxiv_id for p in profile.pending]
+    assert path.read_text().count('"1706.03762"') == 1
+
+
 def test_refresh_profile_fills_pending_papers(tmp_path):
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)
