@@ -1342,6 +1342,8 @@ def profile_delete(
 
     Example: paperrec profile delete old-interests --yes
     """
+    from .profile import delete_profile_file
+
     path = paths.resolve_profile(profile)
     if not path.is_file():
         raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
@@ -1349,7 +1351,7 @@ def profile_delete(
         if not sys.stdin.isatty():
             raise UsageError(f"refusing to delete {path} without confirmation: pass --yes")
         typer.confirm(f"Delete {path}?", abort=True)
-    path.unlink()
+    delete_profile_file(path)
     typer.echo(f"deleted {path}", err=True)
 
 

@@ -218,6 +218,19 @@ def test_profile_new_list_show_delete(home, liked_jsonl, fake_model):
     assert "no profiles" in invoke("profile", "list").stderr
 
 
+def test_profile_delete_that_the_folder_refuses_is_one_line(home, liked_jsonl, monkeypatch):
+    assert invoke("profile", "new", "vision", "--from", str(liked_jsonl)).exit_code == 0
+    path = home / "profiles" / "vision.toml"
+
+    def read_only(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    result = invoke("profile", "delete", "vision", "--yes")
+    assert_error(result, 1, f"cannot delete profile {path}: Read-only file system")
+    assert path.is_file()
+
+
 def test_like_dislike_unlike_from_listing_and_last_ranking(profile_file, example_listing, fake_model):
     result = invoke("like", "2104.10325v1", "-p", str(profile_file), "--listing", str(example_listing))
     assert result.exit_code == 0, result.output

@@ -613,6 +613,20 @@ def create_profile_file(
     return change_profile(path, changes, votes=False)  # another paperrec made it meanwhile: add to that one
 
 
+def delete_profile_file(path: Path) -> None:
+    """Delete a profile file; one error line naming the file when it is missing or its folder refuses.
+
+    Example: delete_profile_file(Path("old-interests.toml"))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+    try:
+        path.unlink()
+    except OSError as error:
+        raise PaperrecError(f"cannot delete profile {path}: {error.strerror or error}") from None
+
+
 def save_profile(profile: Profile, path: Path) -> None:
     """Write the profile from scratch, atomically and under its lock: the old file stays intact if anything fails."""
     create_profile_file(path, profile, if_exists="replace")
