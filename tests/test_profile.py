@@ -180,3 +180,17 @@ def test_a_typo_in_the_strategy_is_one_line_for_every_command_reading_the_profil
         assert "unknown strategy 'hybird'" in errors[0] and "did you mean 'hybrid'?" in errors[0]
         assert "centroid, max, knn" in errors[0]
     assert path.read_bytes() == before
+
+
+def test_a_blank_interest_is_no_interest(tmp_path, home, example_listing, fake_model):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    path = tmp_path / "blank.toml"
+    path.write_text('schema = 1\nname = "blank"\ninterests = ["", "   "]  # to fill in later\n')
+    assert load_profile(path).interests == () and load_profile(path).is_empty()
+    assert new_profile("p", interests=["", "image restoration", " "]).interests == ("image restoration",)
+    result = CliRunner().invoke(app, ["rank", str(example_listing), "-p", str(path)])
+    assert result.exit_code == 1 and "has no liked papers or interests" in result.stderr  # not picks of nothing
+    assert path.read_text().endswith('interests = ["", "   "]  # to fill in later\n')

@@ -266,7 +266,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         categories=_str_list(data.get("categories", []), where, "categories"),
         sources=_str_list(data.get("sources", []), where, "sources"),
         strategy=_strategy(data.get("strategy", DEFAULT_STRATEGY), where),
-        interests=_str_list(data.get("interests", []), where, "interests"),
+        interests=_sentences(_str_list(data.get("interests", []), where, "interests")),
         liked=sections["liked"],
         disliked=sections["disliked"],
         dislike_weight=dislike_weight,
@@ -444,6 +444,11 @@ def remove_papers(profile: Profile, ids: Iterable[str]) -> tuple[Profile, list[s
     )
 
 
+def _sentences(interests: Iterable[str]) -> tuple[str, ...]:
+    """The interests that say something: a blank one (a template's placeholder, `-i ""`) would score as noise."""
+    return tuple(text for text in interests if text.strip())
+
+
 def new_profile(
     name: str,
     liked: Iterable[Paper] = (),
@@ -458,7 +463,7 @@ def new_profile(
         name=name,
         description=description,
         categories=tuple(categories),
-        interests=tuple(interests),
+        interests=_sentences(interests),
         sources=tuple(sources),
     )
     return add_papers(profile, liked, "liked")[0]
