@@ -246,6 +246,38 @@ def test_a_library_file_with_the_text_of_pending_papers_fills_them_in(tmp_path, 
     assert path.read_text().count('"1706.03762"') == 1
 
 
+def test_a_reimport_with_abstracts_fills_the_ones_the_profile_lacks_and_keeps_the_rest(tmp_path, home):
+    def entry(key: str, arxiv_id: str, title: str, abstract: str = "") -> str:
+        text = f"  abstract = {{{abstract}}},\n" if abstract else ""
+        return f"@article{{{key},\n  title = {{{title}}},\n{text}  eprint = {{{arxiv_id}}},\n  year = {{2021}}\n}}\n"
+
+    bare = tmp_path / "bare.bib"  # a first export made without abstracts
+    bare.write_text(entry("a", "2104.10642", "Temporal Modulation") + entry("b", "2104.10490", "FIERY"))
+    path = tmp_path / "p.toml"
+    import_into_profile(path, [bare], lookup=None, cache=None)
+    path.write_text(path.read_text().replace('abstract = ""', 'abstract = "My own words."', 1))
+    before = path.read_text()
+    full = tmp_path / "full.bib"  # the same library exported again, abstracts included
+    full.write_text(
+        entry("a", "2104.10642", "Temporal Modulation", "From the file, a.")
+        + entry("b", "2104.10490", "FIERY", "From the file, b.")
+    )
+    report = import_into_profile(path, [full], lookup=None, cache=None)
+    assert report.saved and report.abstracts == ("2104.10490",) and report.already_present == 2
+    liked = {p.paper.arxiv_id: p.paper.abstract for p in load_profile(path).liked}
+    assert liked == {"2104.10642": "My own words.", "2104.10490": "From the file, b."}  # one written is kept
+    assert path.read_text() == before.replace(
+        'abstract = ""', 'abstract = "From the file, b."'
+    )  # only that key changed
+    result = CliRunner().invoke(app, ["profile", "import", str(path), str(full), "--offline"])
+    assert result.exit_code == 0 and "nothing new, 2 already there" in result.stderr
+    bare.write_text(entry("c", "2104.10325", "SRWarp"))
+    import_into_profile(path, [bare], lookup=None, cache=None)
+    full.write_text(entry("c", "2104.10325", "SRWarp", "Arbitrary warping."))
+    result = CliRunner().invoke(app, ["profile", "import", str(path), str(full), "--offline"])
+    assert "1 paper already there got its abstract from the files" in result.stderr, result.stderr
+
+
 def test_refresh_profile_fills_pending_papers(tmp_path):
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)

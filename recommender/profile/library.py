@@ -52,6 +52,7 @@ class ImportReport:
     by_doi: int = 0  # of `added`, papers known by DOI whose abstract OpenAlex gave
     refreshable: bool = False  # offline, papers without an abstract were added that `profile refresh` can look up
     saved: bool = True  # False when the import changed nothing, so the profile file was left as it was
+    abstracts: tuple[str, ...] = ()  # ids of papers already there whose missing abstract the files gave
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class _Collected:
     relinked: tuple[Paper, ...] = ()  # the profile's papers with the ids the files add, under their own ids
     by_doi: frozenset[str] = frozenset()  # papers known by DOI whose abstract OpenAlex gave
     offline: bool = False  # there was no lookup
+    abstracts: tuple[Paper, ...] = ()  # papers the profile has without an abstract, as the files give them with one
 
 
 def _same_paper(entry: Paper, paper: Paper) -> bool:
@@ -151,6 +153,7 @@ def complete_collection(
         if arxiv_id in missing and arxiv_id not in later
     )
     days = {p.arxiv_id: d for p, d in zip(listed, collection.added, strict=True) if d is not None}
+    lacking = {e.paper.arxiv_id for e in profile.liked + profile.disliked if not e.paper.abstract} if profile else set()
     return _Collected(
         listed=len(collection.papers),
         fresh=len(fresh),
@@ -167,6 +170,7 @@ def complete_collection(
         relinked=tuple(relinked),
         by_doi=frozenset(completion.by_doi),
         offline=lookup is None,
+        abstracts=tuple(p for p in listed if p.abstract and p.arxiv_id in lacking),
     )
 
 
@@ -270,6 +274,7 @@ def _import_changes(profile: Profile, collected: _Collected, section: str) -> li
         *_filled(profile, collected.filled),
         add_pending(_new_pending(profile, collected, section), done),
         set_links(collected.relinked),
+        fill_abstracts(collected.abstracts),  # an abstract the entry has (the user's own) is never replaced
     ]
 
 
@@ -314,7 +319,8 @@ def import_into_profile(
         _check_not_empty(collected, files, path)
         edited = create_profile_file(path, current, plan, if_exists="edit")
     report = _report(edited.profile, collected, _added(edited), path, _moved(edited))
-    return replace(report, saved=not exists or bool(edited.moved or edited.settings))
+    filled = tuple(s.paper for s in edited.settings if s.key == "abstract")
+    return replace(report, saved=not exists or bool(edited.moved or edited.settings), abstracts=filled)
 
 
 @dataclass(frozen=True)
@@ -536,6 +542,9 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
             len(report.pending), "paper kept by id only: it gets its", "papers kept by id only: they get their"
         )
         lines.append(f"{pending} title and abstract at the next online import or 'paperrec profile refresh'")
+    if report.abstracts:
+        got = counted(len(report.abstracts), "paper already there got its", "papers already there got their")
+        lines.append(f"{got} abstract from the files")
     if report.ignored:
         lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
     if report.by_doi:
