@@ -173,6 +173,22 @@ def test_layouts_the_text_path_does_not_handle_still_keep_comments(tmp_path, tom
     assert tomlkit_calls == ["disliked", "liked"]
 
 
+def test_tables_added_through_tomlkit_are_set_apart_by_a_blank_line_as_on_the_text_path(tmp_path, tomlkit_calls):
+    path = tmp_path / "p.toml"  # an abstract pasted as a multi-line string sends edits through tomlkit
+    original = 'name = "p"\n\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n'
+    original += 'abstract = """\nPasted."""\nadded = 2021-04-22\n'
+    path.write_text(original)
+    rate_papers(path, [P3, Paper.make("Four", "2101.00004")], "liked")
+    rate_papers(path, [Paper.make("Five", "2101.00005")], "disliked")
+    text = path.read_text()
+    assert tomlkit_calls == ["liked", "disliked"] and text.startswith(original)
+    assert text.count("\n\n[[liked]]\n") == 3 and text.count("\n\n[[disliked]]\n") == 1
+    assert "\n\n\n" not in text
+    path.write_text(original + "\n")  # a blank line already ends the last table: no second one
+    rate_papers(path, [P3], "liked")
+    assert "\n\n\n" not in path.read_text() and path.read_text().count("\n\n[[liked]]\n") == 2
+
+
 def test_crlf_and_tables_in_the_middle(tmp_path, tomlkit_calls):
     path = tmp_path / "p.toml"
     original = (

@@ -236,8 +236,13 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
             for table in earlier:
                 current.append(tomlkit.item(table))
             doc.append(change.section, current)
+        newline = "\r\n" if "\r\n" in text else "\n"
         for table, _ in change.appended:
-            current.append(tomlkit.item(table))
+            item = tomlkit.item(table)
+            before = current.body[-1].as_string() if current.body else ""
+            if not before.endswith(newline * 2):  # a blank line before each table, as the text path writes them
+                item.trivia.indent = newline
+            current.append(item)
     return tomlkit.dumps(doc)
 
 
