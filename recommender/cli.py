@@ -1342,11 +1342,11 @@ def profile_delete(
 
     Example: paperrec profile delete old-interests --yes
     """
-    from .profile import delete_profile_file
+    from .profile import delete_profile_file, unknown_profile
 
     path = paths.resolve_profile(profile)
     if not path.is_file():
-        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise unknown_profile(path)
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(f"refusing to delete {path} without confirmation: pass --yes")

@@ -194,3 +194,26 @@ def test_a_blank_interest_is_no_interest(tmp_path, home, example_listing, fake_m
     result = CliRunner().invoke(app, ["rank", str(example_listing), "-p", str(path)])
     assert result.exit_code == 1 and "has no liked papers or interests" in result.stderr  # not picks of nothing
     assert path.read_text().endswith('interests = ["", "   "]  # to fill in later\n')
+
+
+def test_a_typo_in_a_profile_name_gets_the_closest_profile(home, liked_jsonl, example_listing, tmp_path):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", "new", "video", "--from", str(liked_jsonl)]).exit_code == 0
+    for args in (
+        ["rank", str(example_listing), "-p", "vidoe"],
+        ["profile", "show", "vidoe"],
+        ["profile", "delete", "vidoe", "--yes"],
+        ["like", "2104.10642", "-p", "vidoe", "--listing", str(example_listing)],
+        ["profile", "import", "vidoe", "-c", "cs.CV"],
+    ):
+        result = runner.invoke(app, args)
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1, (args, result.stderr)
+        assert "vidoe.toml does not exist; did you mean 'video'? (see 'paperrec profile list')" in lines[0], args
+    (tmp_path / "pyproject.toml").write_text("")  # outside the profiles folder, no file is offered as a profile
+    result = runner.invoke(app, ["profile", "show", str(tmp_path / "pyproject2.toml")])
+    assert result.exit_code == 1 and "did you mean" not in result.stderr

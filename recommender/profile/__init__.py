@@ -60,6 +60,7 @@ from .model import (
     profile_vectors,
     remove_papers,
     unknown_keys_warning,
+    unknown_profile,
 )
 
 __all__ = [
@@ -117,6 +118,7 @@ __all__ = [
     "sync_zotero",
     "undo",
     "unknown_keys_warning",
+    "unknown_profile",
     "unrate_papers",
     "update_profile",
 ]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..paths import atomic_write_text, locked, remove_stale_temporaries
-from ..schema import NotFound, Paper, PaperrecError, split_arxiv_id
+from ..schema import Paper, PaperrecError, split_arxiv_id
 from ..sources.taxonomy import validate_categories
 from .model import (
     SECTIONS,
@@ -32,6 +32,7 @@ from .model import (
     pending_table,
     profile_from_dict,
     profile_to_toml,
+    unknown_profile,
 )
 from .text_edit import (
     Keys,
@@ -556,7 +557,7 @@ def edit_profile(path: Path) -> Iterator[ProfileEdit]:
     """
     path = Path(path)
     if not path.is_file():
-        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise unknown_profile(path)
     target = _real(path)
     _check_writable(path, target)
     with locked(target):
@@ -620,7 +621,7 @@ def delete_profile_file(path: Path) -> None:
     """
     path = Path(path)
     if not path.is_file():
-        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise unknown_profile(path)
     try:
         path.unlink()
     except OSError as error:

@@ -25,7 +25,7 @@ from .edit import (
     set_categories,
     set_links,
 )
-from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile
+from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile, unknown_profile
 
 if TYPE_CHECKING:
     from ..sources.imports import ImportResult
@@ -597,7 +597,7 @@ def follow_categories(profile: str, categories: Sequence[str]) -> Profile:
     """
     path = paths.resolve_profile(profile)
     if not path.is_file():
-        raise PaperrecError(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise unknown_profile(path)
     return change_profile(path, [set_categories(categories)]).profile
 
 

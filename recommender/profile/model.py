@@ -319,11 +319,25 @@ def unknown_keys_warning(profile: Profile, path: Path | str) -> str | None:
     return f"warning: {path}: unknown {keys} {', '.join(named)} ignored"
 
 
+def unknown_profile(path: Path) -> NotFound:
+    """The error for a profile file that does not exist, naming the closest profile of the profiles folder."""
+    import difflib
+
+    from ..paths import profiles_dir
+
+    folder = profiles_dir()
+    ours = folder.is_dir() and path.parent.resolve() == folder.resolve()  # elsewhere a .toml need not be a profile
+    names = sorted(p.stem for p in folder.glob("*.toml")) if ours else []
+    close = difflib.get_close_matches(path.stem, names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return NotFound(f"unknown profile: {path} does not exist{hint} (see 'paperrec profile list')")
+
+
 def load_profile(path: Path) -> Profile:
     """Read a profile TOML file; errors name the file and, for syntax errors, line and column."""
     path = Path(path)
     if not path.is_file():
-        raise NotFound(f"unknown profile: {path} does not exist (see 'paperrec profile list')")
+        raise unknown_profile(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
