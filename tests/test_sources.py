@@ -81,6 +81,34 @@ def test_jsonl_round_trip(tmp_path, example_listing):
     assert read_listing(path).papers == tuple(Paper(**{**p.__dict__, "version": None}) for p in papers)
 
 
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_a_file_whose_papers_share_one_date_is_that_days_listing(tmp_path, example_listing, suffix):
+    # `paperrec fetch --output day.jsonl` dates every paper with the announcement day; ranking that file is that day
+    papers = read_listing(example_listing).papers[:3]
+    write = to_jsonl if suffix == "jsonl" else to_csv
+    path = tmp_path / f"day.{suffix}"
+    path.write_text(write(papers))
+    assert read_listing(path).date == date(2021, 4, 22)
+    path.write_text(write([*papers[:2], replace(papers[2], date=date(2021, 4, 23))]))
+    assert read_listing(path).date is None  # several days: no one day
+    path.write_text(write([*papers[:2], replace(papers[2], date=None)]))
+    assert read_listing(path).date is None
+
+
+def test_rank_of_a_fetched_file_names_its_day(tmp_path, example_listing, liked_jsonl, fake_model):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    path = tmp_path / "today.jsonl"
+    path.write_text(to_jsonl(read_listing(example_listing).papers))
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl)]).exit_code == 0
+    result = runner.invoke(app, ["rank", str(path), "-p", "sr", "-f", "markdown", "--top", "2"])
+    assert result.exit_code == 0 and "sr: 2021-04-22: 59 papers" in result.stderr, result.stderr
+    assert result.stdout.startswith("# paperrec picks for sr: 2021-04-22, 2 picks")
+
+
 def test_csv_round_trip_with_lists(tmp_path):
     papers = (
         Paper.make(

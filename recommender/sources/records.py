@@ -115,9 +115,16 @@ def iter_jsonl(path: Path) -> Iterator[Paper]:
         yield paper_from_record(record, where)
 
 
+def _one_day(papers: tuple[Paper, ...]) -> date | None:
+    """The date every paper has, else None: `paperrec fetch` dates each paper with the day it announces."""
+    days = {paper.date for paper in papers}
+    return days.pop() if len(days) == 1 else None
+
+
 def read_jsonl(path: Path) -> Listing:
-    """Parse a JSONL listing: one JSON object per line, blank lines ignored."""
-    return Listing(papers=tuple(iter_jsonl(path)), sources=(str(path),))
+    """Parse a JSONL listing: one JSON object per line, blank lines ignored; dated when its papers share one date."""
+    papers = tuple(iter_jsonl(path))
+    return Listing(papers=papers, date=_one_day(papers), sources=(str(path),))
 
 
 class _Lines:
@@ -171,8 +178,9 @@ def iter_csv(path: Path) -> Iterator[Paper]:
 
 
 def read_csv(path: Path) -> Listing:
-    """Parse a CSV listing with a header row naming the columns."""
-    return Listing(papers=tuple(iter_csv(path)), sources=(str(path),))
+    """Parse a CSV listing with a header row naming the columns; dated when its papers share one date."""
+    papers = tuple(iter_csv(path))
+    return Listing(papers=papers, date=_one_day(papers), sources=(str(path),))
 
 
 def to_jsonl(papers: list[Paper] | tuple[Paper, ...]) -> str:
