@@ -193,8 +193,12 @@ def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
             lock.release()
 
 
-def resolve_profile(name_or_path: str) -> Path:
-    """The file X if it exists or ends in .toml, else $PAPERREC_HOME/profiles/X.toml."""
+def resolve_profile(name_or_path: str, *, existing: bool = True) -> Path:
+    """The file X if it exists or ends in .toml, else $PAPERREC_HOME/profiles/X.toml.
+
+    A profile to create (existing=False) is never a file that merely has its name, such as 'notes' in the current
+    folder: `profile new notes --force` must not write over it.
+    """
     if "\x00" in name_or_path:  # no file name can hold one, and the OS calls would raise ValueError
         raise UsageError(f"invalid profile {name_or_path[:40]!r}: it contains a NUL character")
     candidate = Path(name_or_path).expanduser()
@@ -202,7 +206,7 @@ def resolve_profile(name_or_path: str) -> Path:
         is_file = candidate.is_file()
     except OSError:  # e.g. a name too long for the file system
         is_file = False
-    if candidate.suffix == ".toml" or is_file:
+    if candidate.suffix == ".toml" or (is_file and existing):
         return candidate
     if not name_or_path or "/" in name_or_path or name_or_path.startswith("."):
         raise UsageError(f"invalid profile name {name_or_path!r}: use a name like 'vision' or a .toml path")

@@ -218,6 +218,18 @@ def test_profile_new_list_show_delete(home, liked_jsonl, fake_model):
     assert "no profiles" in invoke("profile", "list").stderr
 
 
+def test_profile_new_never_takes_a_file_of_the_current_folder_for_the_profile(home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notes = tmp_path / "notes"  # a file that merely has the profile's name
+    notes.write_text("my own notes\n")
+    result = invoke("profile", "new", "notes", "-c", "cs.CV")
+    assert result.exit_code == 0, result.output
+    assert (home / "profiles" / "notes.toml").is_file()
+    assert invoke("profile", "new", "notes", "-c", "cs.LG", "--force").exit_code == 0
+    assert notes.read_text() == "my own notes\n"
+    assert load_profile(home / "profiles" / "notes.toml").categories == ("cs.LG",)
+
+
 def test_profile_delete_that_the_folder_refuses_is_one_line(home, liked_jsonl, monkeypatch):
     assert invoke("profile", "new", "vision", "--from", str(liked_jsonl)).exit_code == 0
     path = home / "profiles" / "vision.toml"

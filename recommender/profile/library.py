@@ -490,7 +490,7 @@ def start_profile(
 
     Example: start_profile("vision", files=[Path("my-library.bib")], categories=["cs.CV"])
     """
-    path = output or paths.resolve_profile(name)
+    path = output or paths.resolve_profile(name, existing=False)
     if path.exists() and not force:  # before any lookup; checked again under the lock
         raise PaperrecError(f"profile {path} already exists: add papers with 'paperrec profile import', or --force")
     categories = validate_categories(categories)

@@ -82,7 +82,7 @@ def profile_file(name: str, taken: Collection[str]) -> Path:
         raise PaperrecError("give the profile a name, e.g. vision")
     if name.endswith(".toml") or any(c in name for c in "/\\") or name.startswith("."):
         raise PaperrecError(f"invalid profile name {name!r}: use a name like 'vision'")
-    path = resolve_profile(name)
+    path = resolve_profile(name, existing=False)
     if path.parent != profiles_dir() or path.exists() or name in taken or path.stem in taken:
         raise PaperrecError(f"a profile named {name!r} exists already: choose another name")
     return path
