@@ -234,3 +234,21 @@ def test_no_other_module_writes_a_profile_file():
     assert found <= {"profile/edit.py", "cli.py"}, found
     cli = (ROOT / "cli.py").read_text(encoding="utf-8")
     assert "ProfileEdit(" not in cli and "edit_profile(" not in cli and "update_profile(" not in cli
+
+
+def test_a_list_setting_keeps_the_comments_in_and_after_the_array(tmp_path):
+    path = tmp_path / "c.toml"
+    original = (
+        'name = "c"\ncategories = [\n    "cs.CV",  # vision\n    # "cs.LG",  off for now\n]\n'
+        'interests = ["video SR"]  # the main one\n'
+    )
+    path.write_text(original)
+    edited = change_profile(path, [set_categories(["cs.CV", "eess.IV"]), set_interests(["video SR", "y"])])
+    text = path.read_text()
+    assert '"cs.CV",  # vision\n    # "cs.LG",  off for now\n' in text and "# the main one" in text
+    profile = load_profile(path)
+    assert profile.categories == ("cs.CV", "eess.IV") and profile.interests == ("video SR", "y")
+    undo(edited)
+    assert load_profile(path).categories == ("cs.CV",) and "# vision" in path.read_text()
+    change_profile(path, [set_categories(["eess.IV", "cs.CV"])])  # another order: a new array, still right
+    assert load_profile(path).categories == ("eess.IV", "cs.CV")

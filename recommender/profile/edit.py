@@ -318,7 +318,7 @@ class ProfileEdit:
         if table:
             document.pop(key, None)
             document.update({key: wanted} if wanted else {})
-        else:
+        elif not _edited_in_place(document.get(key), values):
             array = tomlkit.array()
             array.extend(values)
             array.multiline(key == "interests")  # sentences read best one per line
@@ -501,6 +501,22 @@ class ProfileEdit:
         moved = self.apply(add_pending(new, done))[0]
         kept = {m.arxiv_id for m in moved if m.after == "pending"}
         return [p for p in new if p.arxiv_id in kept]
+
+
+def _edited_in_place(current: Any, values: list[str]) -> bool:
+    """Edit the file's own array into values, so comments in and after it stay; False where a new array is needed:
+    another order, an empty array before or after (`[]` as written)."""
+    from tomlkit.items import Array
+
+    if not isinstance(current, Array) or not len(current) or not values:
+        return False
+    for index in reversed(range(len(current))):
+        if current[index] not in values:
+            del current[index]
+    for value in values:
+        if value not in list(current):
+            current.append(value)
+    return list(current) == values
 
 
 # -- the files ---------------------------------------------------------------------------------------------------------
