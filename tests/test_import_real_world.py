@@ -357,6 +357,16 @@ def test_the_import_report_counts_one_paper_in_the_singular(home, tmp_path):
     ]
 
 
+def test_one_note_ignored_is_said_in_the_singular(home, tmp_path):
+    csl = tmp_path / "one.json"
+    csl.write_text(
+        '[{"id": "a", "type": "article", "title": "Kept", "URL": "https://arxiv.org/abs/2104.10642"},'
+        ' {"id": "b", "type": "attachment", "title": "PDF"}]'
+    )
+    result = CliRunner().invoke(app, ["profile", "import", "one", str(csl), "--offline", "-c", "cs.CV"])
+    assert result.exit_code == 0 and "\n1 note or attachment ignored (not a paper)\n" in result.stderr, result.stderr
+
+
 def test_a_reimport_that_brings_nothing_new_says_so_and_leaves_the_file_alone(home):
     made = CliRunner().invoke(app, ["profile", "import", "lib", str(ZOTERO), "--offline", "-c", "cs.CV"])
     assert made.exit_code == 0, made.output

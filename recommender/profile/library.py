@@ -546,7 +546,9 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         got = counted(len(report.abstracts), "paper already there got its", "papers already there got their")
         lines.append(f"{got} abstract from the files")
     if report.ignored:
-        lines.append(f"{report.ignored} notes and attachments ignored (not papers)")
+        one = report.ignored == 1
+        ignored = counted(report.ignored, "note or attachment", "notes and attachments")
+        lines.append(f"{ignored} ignored (not {'a paper' if one else 'papers'})")
     if report.by_doi:
         lines.append(f"{counted(report.by_doi, 'paper', 'papers')} known by DOI got their abstract from OpenAlex")
     if report.without_abstract:
