@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__, paths
-from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError, counted
+from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError
 
 app = typer.Typer(
     name="paperrec",
@@ -1213,20 +1213,8 @@ def profile_refresh(
     """
     from .profile.library import refresh_library
 
-    report = refresh_library(profile, offline=offline)
-    echo = functools.partial(typer.echo, err=True)
-    name = report.profile.name
-    if report.notice:
-        echo(report.notice)
-    echo(f"{name}: {counted(len(report.filled), 'pending paper', 'pending papers')} filled in")
-    for line in report.abstract_lines():
-        echo(line)
-    if report.pending:
-        later = f"run 'paperrec profile refresh {name}' later"
-        echo(f"{len(report.pending)} still kept by id only (arXiv did not answer); {later}")
-    if report.gone:
-        echo(f"{len(report.gone)} removed: arXiv has no paper of these ids: {', '.join(report.gone)}")
-    echo(f"profile {'saved' if report.changed else 'unchanged'}: {report.path}")
+    for line in refresh_library(profile, offline=offline).lines():
+        typer.echo(line, err=True)
 
 
 @profile_app.command("sync")

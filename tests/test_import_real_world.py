@@ -278,6 +278,18 @@ def test_a_reimport_with_abstracts_fills_the_ones_the_profile_lacks_and_keeps_th
     assert "1 paper already there got its abstract from the files" in result.stderr, result.stderr
 
 
+def test_an_offline_refresh_says_it_asked_no_one_and_names_the_file_to_refresh(home):
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", "import", "my ids", str(IDS), "--offline"]).exit_code == 0
+    result = runner.invoke(app, ["profile", "refresh", "my ids", "--offline"])
+    assert result.exit_code == 0, result.output
+    assert "arXiv did not answer" not in result.stderr
+    assert (
+        "3 still kept by id only (offline: only the metadata cache was read); "
+        "to fetch them, run online: paperrec profile refresh 'my ids'\n" in result.stderr
+    ), result.stderr
+
+
 def test_refresh_profile_fills_pending_papers(tmp_path):
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)

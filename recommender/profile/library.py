@@ -335,6 +335,7 @@ class RefreshReport:
     gone: tuple[str, ...]  # the arXiv API knows no paper of these ids: removed from the profile
     notice: str | None = None
     abstracts: tuple[str, ...] = ()  # ids of liked and disliked papers whose missing abstract was found
+    offline: bool = False  # there was no lookup: only the metadata cache was read
 
     @property
     def changed(self) -> bool:
@@ -350,6 +351,21 @@ class RefreshReport:
             if count
         ]
 
+    def lines(self) -> list[str]:
+        """What the refresh did, one line each: the lines `profile refresh` prints."""
+        lines = [self.notice] if self.notice else []
+        lines.append(f"{self.profile.name}: {counted(len(self.filled), 'pending paper', 'pending papers')} filled in")
+        lines += self.abstract_lines()
+        if self.pending:
+            command = f"paperrec profile refresh {_command_arg(self.path, self.profile.name)}"
+            why = "offline: only the metadata cache was read" if self.offline else "arXiv did not answer"
+            later = "to fetch them, run online:" if self.offline else "run later:"
+            lines.append(f"{len(self.pending)} still kept by id only ({why}); {later} {command}")
+        if self.gone:
+            lines.append(f"{len(self.gone)} removed: arXiv has no paper of these ids: {', '.join(self.gone)}")
+        lines.append(f"profile {'saved' if self.changed else 'unchanged'}: {self.path}")
+        return lines
+
 
 def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | None = None) -> RefreshReport:
     """Look up the titles and abstracts of a profile's pending papers and move them to their sections, and the
@@ -362,7 +378,7 @@ def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | No
     waiting = [p.arxiv_id for p in current.pending]
     bare = [e.paper for s in SECTIONS for e in current.papers(s) if needs_metadata(e.paper)]
     if not waiting and not bare:
-        return RefreshReport(current, path, (), (), ())
+        return RefreshReport(current, path, (), (), (), offline=lookup is None)
     bare_ids = {p.arxiv_id for p in bare} - set(waiting)
     completion = complete_papers([Paper(arxiv_id=i, title="") for i in waiting] + bare, lookup, cache)
     missing = set(completion.missing) - bare_ids
@@ -383,6 +399,7 @@ def refresh_profile(path: Path, lookup: Lookup | None, cache: MetadataCache | No
         gone=tuple(i for i in waiting if i in missing),
         notice=completion.notice,
         abstracts=tuple(s.paper for s in edited.settings if s.key == "abstract"),
+        offline=lookup is None,
     )
 
 
@@ -554,7 +571,8 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     if report.without_abstract:
         one = report.without_abstract == 1
         # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
-        later = f"; to fetch {'it' if one else 'them'}, run online: paperrec profile refresh {_profile_arg(report)}"
+        command = f"paperrec profile refresh {_command_arg(report.path, report.profile.name)}"
+        later = f"; to fetch {'it' if one else 'them'}, run online: {command}"
         later = later if report.refreshable else ""
         lacking = counted(report.without_abstract, "added paper has", "added papers have")
         lines.append(f"{lacking} no abstract; {'its title is' if one else 'their titles are'} used instead{later}")
@@ -568,13 +586,12 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     return lines
 
 
-def _profile_arg(report: ImportReport) -> str:
-    """The profile as a command names it: its name when it lives in the profiles folder, else its file."""
+def _command_arg(path: Path | None, name: str) -> str:
+    """A profile as a command names it, shell-quoted: its file's name in the profiles folder, else its path."""
     import shlex
 
-    path = report.path
     if path is None or path.parent.resolve() == paths.profiles_dir().resolve():
-        return shlex.quote(path.stem if path is not None else report.profile.name)
+        return shlex.quote(path.stem if path is not None else name)
     return shlex.quote(str(path))
 
 
