@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from .sources.citations import ARGUMENTS, CITATIONS, citation_text
+
 if TYPE_CHECKING:
     from pylatexenc.latex2text import LatexNodes2Text
     from pylatexenc.macrospec import LatexContextDb
@@ -34,19 +36,6 @@ _EXTRA_MACROS = {
     "textsuperscript": "^%(1)s",
     "textsubscript": "_%(1)s",
 }
-# Citations read as their keys, "[he2016deep]": pylatexenc's "<cit.>" looks like a tag and says less.
-_CITATIONS = (
-    "cite",
-    "citep",
-    "citet",
-    "citealp",
-    "citealt",
-    "citeauthor",
-    "citeyear",
-    "parencite",
-    "textcite",
-    "autocite",
-)
 # What a formula needs to be read: no links, colours or styles.
 _TAG_NAMES = (
     "math mrow mi mn mo ms mtext mspace msup msub msubsup mfrac msqrt mroot mover munder munderover mtable mtr mtd "
@@ -84,7 +73,7 @@ def _known() -> LatexContextDb:
 
     known = get_default_latex_context_db()
     extra = [MacroTextSpec(name, simplify_repl=form) for name, form in _EXTRA_MACROS.items()]
-    extra += [MacroTextSpec(name, simplify_repl=_citation) for name in _CITATIONS]
+    extra += [MacroTextSpec(name, simplify_repl=citation_text) for name in CITATIONS]
     known.add_context_category("paperrec", macros=extra, prepend=True)
     return known
 
@@ -96,16 +85,9 @@ def _grammar() -> LatexContextDb:
     from pylatexenc.macrospec import MacroSpec
 
     grammar = get_default_latex_context_db()
-    macros = [MacroSpec(name, "{") for name in _EXTRA_MACROS] + [MacroSpec(name, "*[[{") for name in _CITATIONS]
+    macros = [MacroSpec(name, "{") for name in _EXTRA_MACROS] + [MacroSpec(name, ARGUMENTS) for name in CITATIONS]
     grammar.add_context_category("paperrec", macros=macros, prepend=True)
     return grammar
-
-
-def _citation(node: Any) -> str:
-    """A citation macro's keys in brackets, as written: "[a, b]"."""
-    arguments = node.nodeargd.argnlist if node.nodeargd is not None else []
-    keys = arguments[-1].latex_verbatim().strip("{}") if arguments and arguments[-1] is not None else ""
-    return "[" + ", ".join(k.strip() for k in keys.split(",") if k.strip()) + "]"
 
 
 def _renderable(node: Any) -> bool:

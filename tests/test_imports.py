@@ -460,3 +460,7 @@ def test_a_preprint_and_its_published_version_a_year_later_are_one_work(tmp_path
     assert result.merged == 1
     assert result.papers[0].arxiv_id == "doi:10.48550/iclr.2021.x"  # the published version's DOI names the work
     assert len(result.papers) == 5
+
+
+def test_a_citation_in_an_imported_abstract_keeps_its_keys():
+    assert latex_to_text(r"See \cite{x, y} and \citep[p.~2]{z}.") == "See [x, y] and [z]."

@@ -22,6 +22,7 @@ from bibtexparser.model import (
 )
 
 from ..schema import Paper, PaperrecError, clean_text
+from .citations import ARGUMENTS, CITATIONS, citation_text
 from .guard import iso_day
 from .idlist import (
     Reference,
@@ -62,7 +63,11 @@ def _decoder() -> tuple[Any, Any]:
     walker_db = latexwalker.get_default_latex_context_db()
     walker_db.add_context_category(
         "paperrec",
-        macros=[macrospec.MacroSpec("href", "{{"), macrospec.MacroSpec("url", "{")],
+        macros=[
+            macrospec.MacroSpec("href", "{{"),
+            macrospec.MacroSpec("url", "{"),
+            *(macrospec.MacroSpec(name, ARGUMENTS) for name in CITATIONS),
+        ],
         prepend=True,
     )
     text_db = latex2text.get_default_latex_context_db()
@@ -74,6 +79,7 @@ def _decoder() -> tuple[Any, Any]:
         latex2text.MacroTextSpec("texttimes", "\N{MULTIPLICATION SIGN}"),
         latex2text.MacroTextSpec("url", "%(1)s"),
         latex2text.MacroTextSpec("href", "%(2)s"),
+        *(latex2text.MacroTextSpec(name, simplify_repl=citation_text) for name in CITATIONS),
     ]
     # !` and ?` are Spanish ligatures to LaTeX but plain punctuation in every title we have seen.
     specials = [latex2text.SpecialsTextSpec("!`", "!`"), latex2text.SpecialsTextSpec("?`", "?`")]
