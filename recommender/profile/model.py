@@ -176,14 +176,23 @@ def _number(value: Any, where: str, what: str) -> float:
     return float(value)
 
 
+_LIST_EXAMPLES = {"categories": '["cs.CV"]', "sources": '["openreview:TMLR"]', "authors": '["Ada Lovelace"]'}
+
+
 def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
-    items = _require(value, list, where, what)
-    return tuple(_require(v, str, where, what) for v in items)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        wrong = type(value).__name__ if not isinstance(value, list) else "list holding a non-string"
+        example = _LIST_EXAMPLES.get(what, '["…"]')
+        raise PaperrecError(f"{where}: '{what}' must be a list of strings, like {example}, not a {wrong}")
+    return tuple(value)
 
 
 def paper_from_table(table: Any, where: str) -> ProfilePaper:
     """A [[liked]] or [[disliked]] table as a ProfilePaper, checking its types; `where` prefixes errors."""
     _require(table, dict, where, "paper")
+    at = where
+    if isinstance(table.get("id"), str) and table["id"].strip():  # in a long file an index alone is hard to find
+        where = f"{where} (id {table['id'].strip()})"
     title = table.get("title")
     if not isinstance(title, str) or not title.strip():
         raise PaperrecError(f"{where}: missing 'title'")
@@ -206,8 +215,8 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
             authors=_str_list(table.get("authors", []), where, "authors"),
             links=_str_list(table.get("links", []), where, "links"),
         )
-    except ValueError as error:
-        raise PaperrecError(f"{where}: {error}") from None
+    except ValueError as error:  # the id itself, which the message names
+        raise PaperrecError(f"{at}: {error}") from None
     return ProfilePaper(paper=paper, added=added, weight=float(weight))
 
 
