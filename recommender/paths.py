@@ -376,10 +376,24 @@ def open_database(path: Path, table: str, what: str) -> sqlite3.Connection:
             # the file at the same moment retry instead of failing.
             attempt += 1
             if "locked" not in str(error) or attempt == 20:
-                raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
+                raise PaperrecError(f"cannot open the {what} {path}: {error}{_folder_hint(path)}") from None
             time.sleep(0.05 * attempt)
         except (sqlite3.Error, OSError) as error:
-            raise PaperrecError(f"cannot open the {what} {path}: {error}") from None
+            raise PaperrecError(f"cannot open the {what} {path}: {error}{_folder_hint(path)}") from None
+
+
+def _folder_hint(path: Path) -> str:
+    """Why a file under PAPERREC_HOME cannot be made, in the user's terms: the home is a file, or cannot be written."""
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            break
+    else:
+        return ""
+    if not folder.is_dir():
+        return f" ({folder} is a file, not a folder: point ${HOME_ENV} at a folder)"
+    if not os.access(folder, os.W_OK):
+        return f" ({folder} cannot be written: make it writable or point ${HOME_ENV} at a folder that is)"
+    return ""
 
 
 def zotero_key_path() -> Path:
