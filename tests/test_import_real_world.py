@@ -322,7 +322,9 @@ def test_unlike_removes_a_pending_paper_and_keeps_the_rest(tmp_path):
     assert [p.arxiv_id for p in profile.pending] == ["2104.10642", "hep-th/9901001"]
     assert [p.arxiv_id for p in load_profile(path).pending] == ["2104.10642", "hep-th/9901001"]
     assert path.read_text().startswith("# my own comment\n") and "1706.03762" not in path.read_text()
-    rate_papers(path, [Paper.make("Attention again", "2104.10642")], "liked")  # liked while still pending
+    profile, _ = rate_papers(path, [Paper.make("Attention again", "2104.10642")], "liked")  # liked while pending
+    assert [p.arxiv_id for p in profile.pending] == ["hep-th/9901001"]  # its pending entry became the like
+    assert path.read_text().count("2104.10642") == 1 and path.read_text().startswith("# my own comment\n")
     profile, found = unrate_papers(path, ["2104.10642"])
     assert found == ["2104.10642"]  # one paper, said once
     assert "2104.10642" not in profile.ids and "2104.10642" not in path.read_text()

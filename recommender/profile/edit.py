@@ -260,7 +260,12 @@ class ProfileEdit:
                 appended.append((paper_table(ProfilePaper(paper=paper, added=day, weight=weight)), None))
                 moved.append(Moved(paper.arxiv_id, None, section, None, paper))
         removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in present for i in indices)
-        self._edit(TableEdit({other: removed} if removed else {}, section, appended))
+        rated = {m.arxiv_id for m in moved}
+        # A paper kept by id until its text is known and now voted on with its text is that paper: one entry, not two.
+        waiting = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in rated]
+        moved += [Moved(self.profile.pending[i].arxiv_id, "pending", None, self.profile.pending[i]) for i in waiting]
+        removals = {name: rows for name, rows in ((other, removed), ("pending", waiting)) if rows}
+        self._edit(TableEdit(removals, section, appended))
         return moved
 
     def _move(self, ids: Iterable[str], to: str) -> list[Moved]:
