@@ -1368,3 +1368,13 @@ def test_today_without_a_profile_named_opens_the_first_one_that_reads(client, sr
     menu = {"".join(a.itertext()): a.attrib["href"] for a in root.iter("a") if "profile=" in a.attrib.get("href", "")}
     assert menu.get("a-draft (unreadable)", "").endswith("profile=a-draft")
     assert client.get("/?profile=a-draft").status_code == 400  # named, it is the error it is
+
+
+def test_a_one_paper_day_counts_one_paper(home, fake_model, example_listing):
+    _write_home(home, example_listing)
+    (paper, *_) = read_listing(example_listing).papers
+    (home / "listings" / "cs.CV" / "2021-04-22.jsonl").write_text(to_jsonl([paper]))
+    with _client() as client:
+        _, root = _page(client)
+    meta = " ".join("".join(root.find(".//p[@class='meta']").itertext()).split())
+    assert meta.endswith("· 1 paper"), meta
