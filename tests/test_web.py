@@ -1378,3 +1378,17 @@ def test_a_one_paper_day_counts_one_paper(home, fake_model, example_listing):
         _, root = _page(client)
     meta = " ".join("".join(root.find(".//p[@class='meta']").itertext()).split())
     assert meta.endswith("· 1 paper"), meta
+
+
+def test_a_broken_profile_is_a_page_that_says_so_with_the_menu_to_the_others(client, sr, home):
+    (home / "profiles" / "draft.toml").write_text("this is = not [ toml")
+    for page in ("/", "/profile", "/sharpen", "/history"):
+        response = client.get(f"{page}?profile=draft")
+        assert response.status_code == 400
+        root = html5lib.parse(response.text, treebuilder="etree", namespaceHTMLElements=False)
+        assert "".join(root.find(".//h1").itertext()) == "This profile cannot be read"
+        assert "".join(root.find(".//title").itertext()) == "paperrec: draft cannot be read"
+        (message,) = [p for p in root.iter("p") if p.attrib.get("id") == "message"]
+        assert "draft.toml: invalid TOML" in "".join(message.itertext()) and "\n" not in "".join(message.itertext())
+        tabs = {"".join(a.itertext()): a.attrib["href"] for a in root.find(".//div[@class='tabs']").iter("a")}
+        assert tabs["super-resolution"] == f"{page}?profile=sr" and "medical-segmentation" in tabs

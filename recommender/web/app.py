@@ -435,7 +435,26 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
     async def on_disconnect(request: Request, exc: Exception) -> Response:
         return Response(status_code=400)  # the client left mid-request: nobody reads this, and nothing is logged
 
+    def unreadable(request: Request) -> tuple[Path, str] | None:
+        """The profile a page names, and why its file cannot be read; None when it reads or none is named."""
+        name = request.query_params.get("profile")
+        if request.method != "GET" or not name:
+            return None
+        try:
+            path = service.resolve(name)
+        except PaperrecError:
+            return None
+        try:
+            load_profile(path)
+        except PaperrecError as problem:
+            return path, " ".join(printable(str(problem)).split())
+        return None
+
     async def on_paperrec_error(request: Request, exc: Exception) -> Response:
+        broken = await run_in_threadpool(unreadable, request)
+        if broken is not None:  # a page of its own, with the menu to the other profiles, not a bare 400
+            path, message = broken
+            return render(request, "web/unreadable.html", code=400, path=path, message=message)
         return error(request, 404 if isinstance(exc, NotFound) else 400, str(exc))
 
     async def on_http(request: Request, exc: Exception) -> Response:
