@@ -1392,3 +1392,20 @@ def test_a_broken_profile_is_a_page_that_says_so_with_the_menu_to_the_others(cli
         assert "draft.toml: invalid TOML" in "".join(message.itertext()) and "\n" not in "".join(message.itertext())
         tabs = {"".join(a.itertext()): a.attrib["href"] for a in root.find(".//div[@class='tabs']").iter("a")}
         assert tabs["super-resolution"] == f"{page}?profile=sr" and "medical-segmentation" in tabs
+
+
+@pytest.mark.parametrize(
+    ("day", "text", "why"), [("2021-04-22", "", "is empty"), ("2021-04-23", "{oops\n", "cannot be read")]
+)
+def test_an_unusable_stored_listing_is_no_day_yet_with_its_button_and_a_note(sr, home, day, text, why):
+    stored = home / "listings" / "cs.CV" / f"{day}.jsonl"
+    stored.write_text(text)  # emptied, or a newer day whose file is broken
+    with _client() as client:
+        _, root = _page(client)
+    main = root.find(".//main")
+    assert "".join(main.find("h1").itertext()) == "No day yet"
+    (note,) = [p for p in main.iter("p") if p.attrib.get("id") == "unusable"]
+    note = "".join(note.itertext())
+    assert note.startswith(f"The stored listing of {day} {why}: ") and str(stored) in note and "\n" not in note
+    (form,) = [f for f in main.iter("form") if f.attrib.get("action") == "/fetch"]
+    assert "".join(form.find(".//button").itertext()).strip() == "Fetch today"

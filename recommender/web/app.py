@@ -189,10 +189,14 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         try:
             day = await run_in_threadpool(service.day, path, None, on)
         except PaperrecError as error:
-            if on is not None or stored or await run_in_threadpool(service.stored_days, path):
+            if on is not None:
                 raise
-            # a new profile with nothing stored: the way to a day, not an error page without its button
-            return render(request, "web/no_day.html", path=path, message=printable(str(error)))
+            days = await run_in_threadpool(service.stored_days, path)
+            note = await run_in_threadpool(service.unusable, path, days[0]) if days else ""
+            if days and not note:
+                raise
+            # nothing stored, or only files without a paper: the way to a day, not an error page without its button
+            return render(request, "web/no_day.html", path=path, message=printable(str(error)), note=note)
         if day is None:
             status_line = service.loading_status(path, on)
             context = dict(status_line=status_line, refresh=1, polling=True, picked=on)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..paths import current_user, profiles_dir
 from ..profile import Profile, change_profile, likes_age, load_profile, rate, undo
-from ..schema import Listing, NotFound, Paper, PaperrecError
+from ..schema import Listing, NotFound, Paper, PaperrecError, printable
 from ..seen import ProfileKeys
 from .day import Action, Day, last_ranked_day, stored_day
 
@@ -248,15 +248,27 @@ class Service:
 
     def stored_days(self, path: Path) -> list[date]:
         """The days stored for any of the profile's sources (its categories and its `sources`), newest first."""
-        from ..sources.registry import profile_specs
         from ..sources.store import stored_days
 
-        profile = load_profile(path)
-        try:
-            keys = [str(spec) for spec in profile_specs(profile.categories, profile.sources)]
-        except PaperrecError:  # a source the registry refuses: the page says so where it ranks; no days from it
-            keys = list(profile.categories)
+        keys = _store_keys(load_profile(path))
         return sorted({day for key in keys for day in stored_days(key)}, reverse=True)
+
+    def unusable(self, path: Path, on: date) -> str:
+        """A line on the profile's stored files of the day `on` when none of them gives a paper ("" when one does)."""
+        from ..sources.store import day_path, read_day
+
+        lines = []
+        for key in _store_keys(load_profile(path)):
+            try:
+                listing = read_day(key, on)
+            except (PaperrecError, OSError) as error:
+                lines.append(f"The stored listing of {on} cannot be read: {error}.")
+                continue
+            if listing is not None and listing.papers:
+                return ""
+            if listing is not None:
+                lines.append(f"The stored listing of {on} is empty: {day_path(key, on)}.")
+        return " ".join(printable(" ".join(lines)).split())  # one line, whatever the error says
 
     def unseen_days(self, profile: ProfileKeys, stored: list[date], latest: date) -> list[date]:
         """The stored days (newest first) since the profile's first day, other than `latest`, on which it was shown
@@ -565,6 +577,16 @@ def clusters_of(profile: Profile, vectors: Any) -> list[dict[str, Any]]:
         best = members[np.argsort(-sims[members, c])][:3]
         result.append({"size": len(members), "titles": [titles[i] for i in best]})
     return sorted(result, key=lambda r: -r["size"])
+
+
+def _store_keys(profile: Profile) -> list[str]:
+    """The store's keys of the profile's sources: its categories, and its `sources` as specs."""
+    from ..sources.registry import profile_specs
+
+    try:
+        return [str(spec) for spec in profile_specs(profile.categories, profile.sources)]
+    except PaperrecError:  # a source the registry refuses: the page says so where it ranks; no days from it
+        return list(profile.categories)
 
 
 def pool_days(profile: Profile, max_files: int = 20) -> list[StoredDay]:
