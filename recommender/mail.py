@@ -10,6 +10,7 @@ import secrets
 import smtplib
 import socket
 import ssl
+import textwrap
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .config import Config, EmailConfig, is_local_host
+from .digest import section_view
 from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure, printable
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 Render = Callable[..., str]
 VoteLink = Callable[["Section", Pick, str], str]
 
+TEXT_WIDTH = 76  # the plain-text digest's lines, for a terminal of 80 columns
 _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
 DIGEST_HEADER = "X-Paperrec-Digest"  # the day and profiles a digest is of: a later copy of them replaces a kept one
 PICKS_HEADER = "X-Paperrec-Picks"  # the day, profiles and picks: the same again (a holiday) is not sent twice
@@ -65,6 +68,20 @@ def _one_line(text: str) -> str:
 def _shown(text: str) -> str:
     """A paper's or profile's text as one printable line, for the plain-text digest."""
     return _one_line(printable(text))
+
+
+def _wrapped(text: str) -> list[str]:
+    """A line of a pick in the plain-text digest, wrapped for a terminal and indented under its title."""
+    if not text:
+        return []
+    return textwrap.wrap(
+        _one_line(text),
+        width=TEXT_WIDTH,
+        initial_indent="   ",
+        subsequent_indent="   ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
 
 
 def _picks_day(picks: Sequence[Pick], now: datetime) -> date:
@@ -152,7 +169,8 @@ def vote_links(serve_url: str, now: datetime) -> VoteLink:
 
 
 def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None, note: str | None = None) -> str:
-    """The digest as plain text: a note if given, then per profile each pick's rank, title, summary, link and votes.
+    """The digest as plain text: a note if given, then per profile each pick as the HTML shows it, wrapped for a
+    terminal: rank, title, authors, match, summary, reason, key sentence, link and votes.
 
     Its texts are printable, as the HTML's are: a terminal mail reader shows no escape sequence from a paper.
     """
@@ -162,14 +180,21 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
         lines += [name, "=" * len(name), ""]
         if not section.picks:
             lines += ["No new picks today.", ""]
-        for pick in section.picks:
+        for pick, view in zip(section.picks, section_view(section).picks, strict=True):
             paper = pick.paper
             lines.append(f"{pick.rank}. {_shown(latex_text(paper.title))}")  # LaTeX as text, as in the HTML
             authors = ", ".join(_shown(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
             if authors:
                 lines.append(f"   {authors}")
-            if pick.summary:  # a model's text: one printable line, like any feed text
-                lines.append(f"   {SUMMARY_LABEL}: {_one_line(printable(pick.summary))}")
+            lines += _wrapped(" ".join(filter(None, (view.match, view.standing))))
+            if pick.summary:  # a model's text: printable, like any feed text
+                lines += _wrapped(f"{SUMMARY_LABEL}: {_one_line(printable(pick.summary))}")
+            if view.reasons:
+                lines += _wrapped(f"Close to your {_shown(latex_text(view.reasons[0].title))}")
+            elif view.terms:
+                lines += _wrapped(f"Terms: {', '.join(view.terms)}")
+            if view.abstract[1]:
+                lines += _wrapped(f"Key sentence: {_shown(latex_text(view.abstract[1]))}")
             if paper.url:
                 lines.append(f"   {paper.url}")
             if vote_link is not None:

@@ -213,12 +213,13 @@ def test_digest_arrives_with_both_parts_and_signed_links(serve, tmp_path):
 def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
     sections = _sections(tmp_path)
     text = plain_text(sections, vote_link=lambda section, pick, action: f"<{action} {pick.rank}>")
-    assert text.splitlines()[:9] == [
+    assert text.splitlines()[:10] == [
         "super-resolution",
         "================",
         "",
         "1. Real-World <b>Super</b>-Resolution via Kernels",
         "   A. One",
+        "   score 1.00",  # no calibrated match: the score, as the HTML shows it
         "   https://arxiv.org/abs/2104.10642",
         "   like: <like 1>",
         "   not interested: <dislike 1>",
@@ -229,6 +230,38 @@ def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
     assert "(1 paper shown on earlier days left out.)" in text
     assert "vision\n======\n\nNo new picks today.\n\n(2 papers shown on earlier days left out.)" in text
     assert "like:" not in plain_text(sections)
+
+
+def test_plain_text_says_the_match_the_reason_the_summary_and_the_key_sentence_as_the_html_does(tmp_path):
+    from recommender.digest import render_html
+    from recommender.schema import Because
+    from recommender.summary import LABEL as SUMMARY_LABEL
+
+    key = "We recover sharp images from real photographs with a kernel estimated by a small network at test time."
+    abstract = f"Super-resolution is hard. {key} It is fast."
+    paper = Paper("2104.10642", "Real-World Super-Resolution", abstract, ("A. One",), date=NOW.date())
+    closest = (
+        "2001.00001",
+        r"A liked paper on \emph{blind} kernels, with a title long enough to wrap in a terminal",
+        0.8,
+    )
+    because = Because(papers=(closest,), terms=("kernel",), sentence=key)
+    pick = Pick(paper, 0.9, 1, "vision", because=because, match=0.24, summary="A kernel learned at test time.")
+    by_terms = Pick(replace(paper, arxiv_id="2104.10643"), 0.8, 2, "vision", because=Because(terms=("kernel", "blur")))
+    section = Section(tmp_path / "p.toml", Profile(name="vision"), [pick, by_terms])
+    text = plain_text([section])
+    assert "\n   24% match\n" in text
+    assert f"\n   {SUMMARY_LABEL}: A kernel learned at test time.\n" in text
+    assert (
+        "\n   Close to your A liked paper on blind kernels, with a title long enough to\n   wrap in a terminal\n"
+        in text
+    )
+    assert "\n   Key sentence: We recover sharp images from real photographs with a kernel\n   estimated by" in text
+    assert "\n   Terms: kernel, blur\n" in text
+    assert max(len(line) for line in text.splitlines() if not line.startswith("   http")) <= 76
+    html = render_html([section])
+    for shown in ("24% match", f"{SUMMARY_LABEL}:", "Close to your", "Terms: kernel, blur", key):
+        assert shown in html
 
 
 def test_the_plain_text_carries_no_control_characters(tmp_path):
