@@ -346,3 +346,33 @@ def test_the_printed_address_logs_a_browser_in(home, example_listing, tmp_path, 
         _wait_for(browser, lambda b: _picks(b))
         cookie = next(c for c in browser.get_cookies() if c["name"].startswith("paperrec_token"))
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["value"] == token
+
+
+def test_the_keyboard_shortcuts_can_be_turned_off_and_on(server, browser):
+    # WCAG 2.1.4: a one-letter shortcut can be turned off; the page remembers the choice
+    from selenium.webdriver.common.by import By
+
+    url, profile = server
+    browser.get(f"{url}/?profile=sr")
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)
+    toggle = browser.find_element(By.ID, "keys-toggle")
+    assert toggle.is_displayed() and toggle.text == "Keyboard shortcuts: on"
+    toggle.click()
+    assert toggle.text == "Keyboard shortcuts: off"
+
+    browser.get(f"{url}/?profile=sr")  # remembered across pages
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)
+    toggle = browser.find_element(By.ID, "keys-toggle")
+    assert toggle.text == "Keyboard shortcuts: off"
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("j")  # a key's handler runs as the key is sent: had it acted, a pick would be current now
+    assert not browser.find_elements(By.CSS_SELECTOR, "div.pick.current")
+
+    toggle.click()
+    assert toggle.text == "Keyboard shortcuts: on"
+    body.send_keys("j")
+    target = browser.find_element(By.CSS_SELECTOR, "div.pick.current").get_attribute("data-id")
+    assert target == _picks(browser)[0].get_attribute("data-id")
+    body.send_keys("l")
+    _wait_for(browser, lambda d: target in _verdicts(d))
+    assert target in {p.paper.arxiv_id for p in load_profile(profile).liked}

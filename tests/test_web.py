@@ -1409,3 +1409,10 @@ def test_an_unusable_stored_listing_is_no_day_yet_with_its_button_and_a_note(sr,
     assert note.startswith(f"The stored listing of {day} {why}: ") and str(stored) in note and "\n" not in note
     (form,) = [f for f in main.iter("form") if f.attrib.get("action") == "/fetch"]
     assert "".join(form.find(".//button").itertext()).strip() == "Fetch today"
+
+
+def test_the_shortcuts_switch_is_beside_their_help_and_shows_only_with_script(client):
+    _, root = _page(client)
+    (keys,) = [p for p in root.iter("p") if p.attrib.get("class") == "keys"]
+    (toggle,) = keys.iter("button")
+    assert toggle.attrib["id"] == "keys-toggle" and toggle.attrib["type"] == "button" and "hidden" in toggle.attrib
