@@ -1262,12 +1262,12 @@ def profile_show(
 
     Example: paperrec profile show super-resolution
     """
-    from .profile import load_profile, profile_to_toml, unknown_keys_warning
+    from .profile import load_profile, profile_file_warning, profile_to_toml
     from .schema import printable
 
     path = paths.resolve_profile(profile)
     loaded = load_profile(path)
-    warning = unknown_keys_warning(loaded, path)
+    warning = profile_file_warning(loaded, path)
     if warning:
         typer.echo(printable(warning), err=True)
     if fmt == "toml":

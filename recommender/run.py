@@ -15,7 +15,7 @@ from typing import Any
 
 from .embed import CachedEmbedder
 from .paths import profiles_dir, resolve_profile, seen_path
-from .profile import Profile, likes_age, load_profile, unknown_keys_warning
+from .profile import Profile, likes_age, load_profile, profile_file_warning
 from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
@@ -241,7 +241,7 @@ def rank_listing(
     for path in profile_paths(profiles):
         try:
             profile = load_profile(path)
-            notices += filter(None, [unknown_keys_warning(profile, path)])
+            notices += filter(None, [profile_file_warning(profile, path)])
             sections.append(_section(listing, path, profile, embedder, options, seen=seen, include_seen=True))
         except PaperrecError as error:
             failures.append(_failure(path, error))
@@ -304,7 +304,7 @@ def run_today(
             if profile.zotero and not offline:
                 profile, lines = _synced(path, profile)
                 notices += lines
-            notices += filter(None, [unknown_keys_warning(profile, path)])
+            notices += filter(None, [profile_file_warning(profile, path)])
             if not profile.categories and not profile.sources:
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'

@@ -8,6 +8,7 @@ import re
 from typer.testing import CliRunner
 
 from recommender.cli import app
+from recommender.profile import load_profile
 
 from .conftest import EXAMPLE_LISTING, REPO
 
@@ -80,6 +81,20 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     shown = invoke("profile", "show", "sr")
     assert shown.exit_code == 0 and shown.stderr.strip() == warnings[0]
     assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
+
+
+def test_a_paper_entered_twice_by_hand_is_a_one_line_warning(liked_jsonl, fake_model, example_listing, home):
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    first = load_profile(path).liked[0].paper.arxiv_id
+    path.write_text(path.read_text() + f'\n[[liked]]\nid = "{first}v2"\ntitle = "Pasted again"\n')
+    text = path.read_text().replace("disliked = []\n", "")
+    path.write_text(text + f'\n[[disliked]]\nid = "{first}"\ntitle = "And disliked"\n')
+    result = invoke("rank", str(example_listing), "-p", "sr")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [f"warning: {path}: {first} is liked twice and disliked: each entry counts, so keep one"]
+    assert invoke("profile", "show", "sr").stderr.strip() == warnings[0]
 
 
 def test_profile_show_keeps_its_columns_for_long_ids(home, tmp_path):

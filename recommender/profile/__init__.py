@@ -55,11 +55,11 @@ from .model import (
     add_papers,
     load_profile,
     new_profile,
+    profile_file_warning,
     profile_from_dict,
     profile_to_toml,
     profile_vectors,
     remove_papers,
-    unknown_keys_warning,
     unknown_profile,
 )
 
@@ -101,6 +101,7 @@ __all__ = [
     "metadata_lookup",
     "move",
     "new_profile",
+    "profile_file_warning",
     "profile_from_dict",
     "profile_to_toml",
     "profile_vectors",
@@ -117,7 +118,6 @@ __all__ = [
     "start_profile",
     "sync_zotero",
     "undo",
-    "unknown_keys_warning",
     "unknown_profile",
     "unrate_papers",
     "update_profile",

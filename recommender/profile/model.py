@@ -314,18 +314,34 @@ def _zotero_table(value: Any, where: str) -> dict[str, str]:
     return {k: value[k] for k in ZOTERO_KEYS if value.get(k)}
 
 
-def unknown_keys_warning(profile: Profile, path: Path | str) -> str | None:
-    """One line naming the keys of a profile file that paperrec does not know (a typo such as 'nevr'), else None."""
+def profile_file_warning(profile: Profile, path: Path | str) -> str | None:
+    """One line on what a hand edit left odd in a profile file, else None: keys paperrec does not know (a typo such
+    as 'nevr'), and a paper entered twice (two files merged by hand), which counts each time."""
     import difflib
 
-    if not profile.extra:
-        return None
-    named = []
-    for key in profile.extra:
-        close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
-        named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    keys = "key" if len(named) == 1 else "keys"
-    return f"warning: {path}: unknown {keys} {', '.join(named)} ignored"
+    said = []
+    if profile.extra:
+        named = []
+        for key in profile.extra:
+            close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
+            named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        said.append(f"unknown {'key' if len(named) == 1 else 'keys'} {', '.join(named)} ignored")
+    counts: dict[str, dict[str, int]] = {}
+    for section in ("liked", "disliked"):
+        for entry in profile.papers(section):
+            counts.setdefault(entry.paper.arxiv_id, {}).setdefault(section, 0)
+            counts[entry.paper.arxiv_id][section] += 1
+    twice = [(i, c) for i, c in counts.items() if sum(c.values()) > 1]
+    for arxiv_id, sections in twice[:3]:
+        how = " and ".join(
+            f"{name} {'twice' if n == 2 else f'{n} times'}" if n > 1 else name for name, n in sections.items()
+        )
+        said.append(f"{arxiv_id} is {how}")
+    if len(twice) > 3:
+        said.append(f"and {len(twice) - 3} more papers are entered more than once")
+    if twice:
+        said[-1] += ": each entry counts, so keep one"
+    return f"warning: {path}: {'; '.join(said)}" if said else None
 
 
 def unknown_profile(path: Path) -> NotFound:
