@@ -112,6 +112,7 @@ def test_hostile_latex_is_inert(text, math):
         (r"methods \citep{a, b}.", "methods [a, b]."),
         (r"by \citet[p.~3]{smith2020} and \citealp*{jones}", "by [smith2020] and [jones]"),
         (r"\parencite{x} \textcite{y} \autocite{z}", "[x] [y] [z]"),
+        (r"as \citep[see][p.~3]{a, b} and \parencite[cf.][]{c}", "as [a, b] and [c]"),  # both notes
     ],
 )
 def test_a_citation_reads_as_its_keys_in_brackets(text, shown):
