@@ -22,9 +22,10 @@ if TYPE_CHECKING:
 
 _BARE = re.compile(r"(?<!\\)([%&])")  # "5% of" and "R&D" in abstracts are text, not a comment or a table cell
 # What looks like LaTeX: a formula, a macro with its arguments, an escaped character, a group (two levels deep).
+# An argument may follow two optional ones, as a citation's notes do: \citep[see][p.~3]{key}.
 _ISLAND = re.compile(
     r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]"
-    r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\])?\{(?:[^{}]|\{[^{}]*\})*\})*"
+    r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\]){0,2}\{(?:[^{}]|\{[^{}]*\})*\})*"
     r"|\\."
     r"|\{(?:[^{}]|\{[^{}]*\})*\}",
     re.S,
