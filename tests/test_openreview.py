@@ -226,6 +226,14 @@ def test_one_run_signs_in_once_and_asks_each_page_once_for_all_its_profiles(home
     assert [request.path for request in server.requests] == ["/login", "/notes"]
 
 
+def test_one_run_renews_an_expired_token_once_for_all_its_profiles(home, monkeypatch, account):
+    monkeypatch.setenv("OPENREVIEW_TOKEN", OPENREVIEW_EXPIRED)
+    with serving(openreview_route({VENUE: []})) as server, asking_once({}):
+        first, second = fetch(server), fetch(server)
+    assert len(first) == len(second) == 0
+    assert [request.path for request in server.requests] == ["/notes", "/login", "/notes"]
+
+
 def test_a_username_and_password_sign_in_once_and_the_token_goes_with_every_request(home, monkeypatch, account):
     monkeypatch.setattr(openreview, "PAGE_SIZE", 2)
     other = "TMLR"
