@@ -154,19 +154,22 @@ class Session:
         """The Authorization header of a request, signing in first when only a password is known; {} when anonymous."""
         self._load()
         if self._token is None and self._username is not None and self._password is not None:
-            username, password = self._username, self._password
-            # One sign-in per run: each gives a new token, which would make every later request of the run new too.
-            key = ("OpenReview sign-in", self.login_url, username)
-            self._token = ask_once(key, lambda: login(client, self.login_url, username, password))
-            self._from_login = True
+            self._sign_in(client)
         return {"Authorization": f"Bearer {self._token}"} if self._token is not None else {}
+
+    def _sign_in(self, client: PoliteClient) -> None:
+        """Sign in with the username and password, once per run for all its sessions."""
+        username, password = self._username or "", self._password or ""
+        # One sign-in per run: each gives a new token, which would make every later request of the run new too.
+        key = ("OpenReview sign-in", self.login_url, username)
+        self._token = ask_once(key, lambda: login(client, self.login_url, username, password))
+        self._from_login = True
 
     def renew(self, client: PoliteClient) -> bool:
         """Sign in again with the password once, when a token that did not come from it was refused (an old one)."""
         if self._from_login or self._username is None or self._password is None:
             return False
-        self._token = login(client, self.login_url, self._username, self._password)
-        self._from_login = True
+        self._sign_in(client)
         return True
 
     def refusal(self, answer: Answer) -> PaperrecError:
