@@ -127,3 +127,14 @@ def test_an_error_is_one_line_whatever_it_quotes(capsys):
         command()
     written = capsys.readouterr().err
     assert written.count("\n") == 1 and "\x1b" not in written and "\r" not in written and "FORGED" in written
+
+
+def test_profile_refresh_prints_a_hostile_profile_name_as_text(home):
+    folder = home / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    toml = 'name = "lab\\u001b]0;pwned\\u0007\\u001b[2J"\ncategories = ["cs.CV"]\n\n[[pending]]\nid = "2104.10642"\n'
+    (folder / "lab.toml").write_text(toml)
+    result = CliRunner().invoke(app, ["profile", "refresh", "lab", "--offline"])
+    assert result.exit_code == 0, result.output
+    assert "lab: 0 pending papers filled in" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "pwned" not in result.stderr
