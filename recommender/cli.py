@@ -1212,9 +1212,10 @@ def profile_refresh(
     Example: paperrec profile refresh vision
     """
     from .profile.library import refresh_library
+    from .schema import printable
 
     for line in refresh_library(profile, offline=offline).lines():
-        typer.echo(line, err=True)
+        typer.echo(printable(line), err=True)  # the profile's name comes from its file
 
 
 @profile_app.command("sync")
