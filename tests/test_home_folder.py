@@ -50,3 +50,15 @@ def test_a_folder_that_cannot_be_written_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERREC_HOME", str(home))
     with pytest.raises(PaperrecError, match=r"cannot be written: make it writable or point \$PAPERREC_HOME"):
         open_database(home / "cache" / "x.sqlite3", TABLE, "test cache")
+
+
+def test_a_file_inside_the_home_where_a_folder_goes_is_named_without_moving_the_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cache").write_text("a file where paperrec keeps a folder")
+    monkeypatch.setenv("PAPERREC_HOME", str(home))
+    with pytest.raises(PaperrecError) as refused:
+        open_database(home / "cache" / "x.sqlite3", TABLE, "test cache")
+    message = str(refused.value)
+    assert f"{home / 'cache'} is a file, not a folder: move it away" in message
+    assert "$PAPERREC_HOME" not in message  # the home is a folder: pointing it elsewhere is not the fix
