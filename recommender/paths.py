@@ -390,6 +390,8 @@ def _folder_hint(path: Path) -> str:
     else:
         return ""
     if not folder.is_dir():
+        if home() in folder.parents:  # the home is a folder: only this file is in the way
+            return f" ({folder} is a file, not a folder: move it away so paperrec can make the folder)"
         return f" ({folder} is a file, not a folder: point ${HOME_ENV} at a folder)"
     if not os.access(folder, os.W_OK):
         return f" ({folder} cannot be written: make it writable or point ${HOME_ENV} at a folder that is)"
