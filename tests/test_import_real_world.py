@@ -290,6 +290,16 @@ def test_an_offline_refresh_says_it_asked_no_one_and_names_the_file_to_refresh(h
     ), result.stderr
 
 
+def test_one_paper_still_kept_by_id_is_said_in_the_singular(tmp_path):
+    path = tmp_path / "one.toml"
+    path.write_text('name = "one"\ncategories = ["cs.CV"]\n\n[[pending]]\nid = "2104.10642"\n')
+    lines = refresh_profile(path, lookup=None).lines()
+    assert (
+        "1 still kept by id only (offline: only the metadata cache was read); to fetch it, run online: "
+        in "\n".join(lines)
+    ), lines
+
+
 def test_refresh_profile_fills_pending_papers(tmp_path):
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)
