@@ -359,7 +359,7 @@ class RefreshReport:
         if self.pending:
             command = f"paperrec profile refresh {_command_arg(self.path, self.profile.name)}"
             why = "offline: only the metadata cache was read" if self.offline else "arXiv did not answer"
-            later = "to fetch them, run online:" if self.offline else "run later:"
+            later = f"to fetch {'them' if self.pending[1:] else 'it'}, run online:" if self.offline else "run later:"
             lines.append(f"{len(self.pending)} still kept by id only ({why}); {later} {command}")
         if self.gone:
             lines.append(f"{len(self.gone)} removed: arXiv has no paper of these ids: {', '.join(self.gone)}")
