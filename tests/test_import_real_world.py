@@ -300,6 +300,19 @@ def test_one_paper_still_kept_by_id_is_said_in_the_singular(tmp_path):
     ), lines
 
 
+def test_a_pending_like_imported_as_disliked_is_disliked_once(tmp_path):
+    path = tmp_path / "ids.toml"
+    import_into_profile(path, [IDS], lookup=None, cache=None)  # kept by id, waiting to be liked
+    library = tmp_path / "not-for-me.jsonl"
+    library.write_text('{"id": "1706.03762", "title": "Attention Is All You Need", "abstract": "Transduction."}\n')
+    import_into_profile(path, [library], lookup=None, cache=None, section="disliked")
+    profile = load_profile(path)
+    assert [p.paper.arxiv_id for p in profile.disliked] == ["1706.03762"]  # what this import asked for
+    assert "1706.03762" not in [p.paper.arxiv_id for p in profile.liked]
+    assert "1706.03762" not in [p.arxiv_id for p in profile.pending]
+    assert path.read_text().count('"1706.03762"') == 1
+
+
 def test_refresh_profile_fills_pending_papers(tmp_path):
     path = tmp_path / "ids.toml"
     import_into_profile(path, [IDS], lookup=None, cache=None)
