@@ -144,8 +144,8 @@ def complete_collection(
     fresh = [p for p in listed if p.arxiv_id not in present]  # no lookups for papers already there
     waiting = [i for i in waiting if i not in {p.arxiv_id for p in fresh}]
     completion = complete_papers(fresh + [Paper(arxiv_id=i, title="") for i in waiting], lookup, cache)
-    # a pending paper the files bring with its text is filled in, as a lookup would, not liked a second time
-    later = set(waiting) | ({p.arxiv_id for p in profile.pending} if profile is not None else set())
+    # A pending paper the files bring for its own section is filled in, as a lookup would; one for the other is rated
+    later = set(waiting) | ({p.arxiv_id for p in profile.pending if p.section == section} if profile else set())
     missing = set(completion.missing)
     skipped = tuple(collection.skipped) + tuple(
         (arxiv_id, "not on arXiv: the arXiv API knows no paper of this id")
