@@ -234,6 +234,15 @@ def test_one_run_renews_an_expired_token_once_for_all_its_profiles(home, monkeyp
     assert [request.path for request in server.requests] == ["/notes", "/login", "/notes"]
 
 
+def test_one_run_tries_a_refused_password_once_for_all_its_profiles(home, monkeypatch, account):
+    monkeypatch.setenv("OPENREVIEW_PASSWORD", "a wrong password")
+    with serving(openreview_route({VENUE: []})) as server, asking_once({}):
+        for _ in range(2):  # two profiles follow the venue: the second is told the same, without a sign-in
+            with pytest.raises(UsageError, match="refused the sign-in"):
+                fetch(server)
+    assert [request.path for request in server.requests] == ["/login"]
+
+
 def test_a_username_and_password_sign_in_once_and_the_token_goes_with_every_request(home, monkeypatch, account):
     monkeypatch.setattr(openreview, "PAGE_SIZE", 2)
     other = "TMLR"
