@@ -108,6 +108,14 @@ def login(client: PoliteClient, url: str, username: str, password: str) -> str:
     return token
 
 
+def _login_or_refusal(client: PoliteClient, url: str, username: str, password: str) -> str | UsageError:
+    """login's token, or the UsageError it raised (a refusal, which the run keeps for its other profiles)."""
+    try:
+        return login(client, url, username, password)
+    except UsageError as refused:
+        return refused
+
+
 class Session:
     """How one fetch signs in to OpenReview: a token given, or one got from the username and password when needed.
 
@@ -160,9 +168,13 @@ class Session:
     def _sign_in(self, client: PoliteClient) -> None:
         """Sign in with the username and password, once per run for all its sessions."""
         username, password = self._username or "", self._password or ""
-        # One sign-in per run: each gives a new token, which would make every later request of the run new too.
+        # One sign-in per run: each gives a new token, which would make every later request of the run new too. A
+        # refused one is not tried again for the next profile either: the API allows few sign-ins a minute.
         key = ("OpenReview sign-in", self.login_url, username)
-        self._token = ask_once(key, lambda: login(client, self.login_url, username, password))
+        answer = ask_once(key, lambda: _login_or_refusal(client, self.login_url, username, password))
+        if isinstance(answer, UsageError):
+            raise answer.with_traceback(None)
+        self._token = answer
         self._from_login = True
 
     def renew(self, client: PoliteClient) -> bool:
