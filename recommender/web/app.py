@@ -196,7 +196,9 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             if days and not note:
                 raise
             # nothing stored, or only files without a paper: the way to a day, not an error page without its button
-            return render(request, "web/no_day.html", path=path, message=printable(str(error)), note=note)
+            earlier = days[1] if len(days) > 1 else None  # an older stored day still reads: the way to it
+            context = dict(message=printable(str(error)), note=note, earlier=earlier)
+            return render(request, "web/no_day.html", path=path, **context)
         if day is None:
             status_line = service.loading_status(path, on)
             context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
