@@ -53,7 +53,7 @@ class Target:
     plugin: Any  # apprise's NotifyBase
     format: str  # one of FORMATS
     secrets: tuple[str, ...] = ()  # pieces of the URL the label hides, kept out of error lines too
-    key: str = ""  # the target in the sent-record: a hash of its URL
+    key: str = ""  # the target in the sent-record: a hash of its URL ("" : not remembered, always sent)
 
     @property
     def max_length(self) -> int:
@@ -301,7 +301,7 @@ def send_picks(
     keys = [digest_picks_key([section], now) for section in sections]
     # Per target, the profiles whose picks it has not had yet: a holiday ranks the last announcement again.
     news = [
-        [i for i, key in enumerate(keys) if record is None or record.when(target.key, key) is None]
+        [i for i, key in enumerate(keys) if record is None or not target.key or record.when(target.key, key) is None]
         for target in targets
     ]
     results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
@@ -336,7 +336,7 @@ def send_picks(
             sent.append(f"not sent again to {target.label}: it had these picks of {', '.join(days)} already")
             continue
         for i in fresh:
-            if record is not None:
+            if record is not None and target.key:  # a target built without its URL's key is not remembered
                 record.mark(target.key, keys[i], now)
         count = sum(len(sections[i].picks) for i in fresh)
         sent.append(f"sent {'1 pick' if count == 1 else f'{count} picks'} to {target.label}")

@@ -26,7 +26,7 @@ from recommender.signing import read_vote_token
 
 apprise = pytest.importorskip("apprise")
 
-from recommender.notify import load_targets, messages, send_picks  # noqa: E402
+from recommender.notify import Target, load_targets, messages, send_picks  # noqa: E402
 
 SERVE_URL = "http://127.0.0.1:8787"
 
@@ -267,6 +267,22 @@ def test_a_target_that_never_answers_is_cut_at_the_deadline(home, liked_jsonl, m
         delivery = send_picks([_section(home)], load_targets(config), config=config, deadline=0.2)
     [error] = delivery.errors
     assert "no answer from JSON" in str(error) and "within 0.2 s" in str(error)
+
+
+def test_a_target_built_without_its_key_is_sent_every_time(home, liked_jsonl):
+    _setup(home, liked_jsonl, [])
+    sent: list[str] = []
+
+    class Plugin:
+        def notify(self, body, title, body_format):
+            sent.append(title)
+            return True
+
+    target = Target(label="hand-built", plugin=Plugin(), format="text")  # no key: nothing to remember it by
+    for _ in range(2):
+        delivery = send_picks([_section(home)], [target], config=load_config(missing_ok=True))
+        assert delivery.errors == () and delivery.sent[0].startswith("sent ")
+    assert len(sent) == 2
 
 
 def test_help_and_the_other_commands_import_no_apprise():
