@@ -219,3 +219,20 @@ def test_a_typo_in_a_profile_name_gets_the_closest_profile(home, liked_jsonl, ex
     (tmp_path / "pyproject.toml").write_text("")  # outside the profiles folder, no file is offered as a profile
     result = runner.invoke(app, ["profile", "show", str(tmp_path / "pyproject2.toml")])
     assert result.exit_code == 1 and "did you mean" not in result.stderr
+
+
+def test_delete_waits_for_an_edit_under_way(home, tmp_path):
+    import threading
+
+    from recommender.paths import locked
+    from recommender.profile import delete_profile_file
+
+    path = tmp_path / "p.toml"
+    path.write_text('name = "p"\n')
+    deleting = threading.Thread(target=delete_profile_file, args=(path,))
+    with locked(path):  # an edit holds the profile's lock
+        deleting.start()
+        deleting.join(0.5)
+        assert deleting.is_alive() and path.exists()  # still waiting: nothing can fail here by being slow
+    deleting.join()
+    assert not path.exists()

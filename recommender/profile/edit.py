@@ -641,12 +641,13 @@ def delete_profile_file(path: Path) -> None:
     Example: delete_profile_file(Path("old-interests.toml"))
     """
     path = Path(path)
-    if not path.is_file():
-        raise unknown_profile(path)
-    try:
-        path.unlink()
-    except OSError as error:
-        raise PaperrecError(f"cannot delete profile {path}: {error.strerror or error}") from None
+    with locked(path):  # an edit under way (a vote from the page) finishes first; the next finds no file
+        if not path.is_file():
+            raise unknown_profile(path)
+        try:
+            path.unlink()
+        except OSError as error:
+            raise PaperrecError(f"cannot delete profile {path}: {error.strerror or error}") from None
 
 
 def save_profile(profile: Profile, path: Path) -> None:
