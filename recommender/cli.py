@@ -957,7 +957,7 @@ def info(*, settings: ModelSettings) -> None:
     from .embed import Embedder, cache_summary, embedding_settings
     from .rank import REGISTRY
 
-    profiles = sorted(paths.profiles_dir().glob("*.toml")) if paths.profiles_dir().is_dir() else []
+    profiles = paths.profile_files()
     lines = [
         f"version      {__version__}",
         f"home         {paths.home()}" + ("  (from $PAPERREC_HOME)" if os.environ.get(paths.HOME_ENV) else ""),
@@ -1308,7 +1308,7 @@ def profile_list() -> None:
     from .schema import printable
 
     folder = paths.profiles_dir()
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    files = paths.profile_files(folder)
     if not files:
         typer.echo(f"no profiles in {folder}; create one with 'paperrec profile new NAME --from FILE'", err=True)
         return
@@ -1403,7 +1403,7 @@ def user_list() -> None:
         return
     for name in sorted(users):
         folder = paths.users_dir() / name / "profiles"
-        count = len(list(folder.glob("*.toml"))) if folder.is_dir() else 0
+        count = len(paths.profile_files(folder))
         typer.echo(f"{name:<24} added {users[name].added or '?':<10} {count:>3} profiles")
 
 

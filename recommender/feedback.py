@@ -57,7 +57,7 @@ def _stored_profiles() -> list[tuple[Path, Profile]]:
     """Every readable profile in the profiles directory, by file name (an unreadable one is passed over)."""
     folder = paths.profiles_dir()
     found = []
-    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+    for path in paths.profile_files(folder):
         try:
             found.append((path, load_profile(path)))
         except PaperrecError:

@@ -73,6 +73,12 @@ def profiles_dir() -> Path:
     return user_root() / "profiles"
 
 
+def profile_files(folder: Path | None = None) -> list[Path]:
+    """The profile files of a profiles folder (the user's unless given), sorted by name; none when it is missing."""
+    folder = profiles_dir() if folder is None else folder
+    return sorted(folder.glob("*.toml")) if folder.is_dir() else []
+
+
 def cache_path() -> Path:
     """The SQLite embedding cache."""
     return home() / "cache" / "embeddings.sqlite3"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .embed import CachedEmbedder
-from .paths import profiles_dir, resolve_profile, seen_path
+from .paths import profile_files, profiles_dir, resolve_profile, seen_path
 from .profile import Profile, likes_age, load_profile, profile_file_warning
 from .rank import RankOptions, Scored, pick_from, score_listing
 from .rank.explain import KEY_SENTENCES
@@ -119,7 +119,7 @@ def profile_paths(names: Sequence[str | Path]) -> list[Path]:
     if names:
         return [resolve_profile(str(name)).resolve() for name in dict.fromkeys(names)]
     folder = profiles_dir()
-    found = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    found = profile_files(folder)
     if not found:
         raise PaperrecError(f"no profiles in {folder}: create one with 'paperrec profile new NAME --from FILE'")
     return [p.resolve() for p in found]

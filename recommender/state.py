@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import atomic_write_text, last_ranking_path, profiles_dir, resolve_profile
+from .paths import atomic_write_text, last_ranking_path, profile_files, profiles_dir, resolve_profile
 from .schema import Paper, PaperrecError, Pick, UsageError, source_id, split_arxiv_id
 from .sources import paper_from_record, paper_to_record
 
@@ -102,7 +102,7 @@ def _pick_id(section: Section, rank: str) -> str:
 def _only_profile() -> Path:
     """The one profile file in the profiles directory, for a vote given before any ranking; an error otherwise."""
     folder = profiles_dir()
-    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    files = profile_files(folder)
     if len(files) == 1:
         return files[0].resolve()
     if not files:

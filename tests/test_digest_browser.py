@@ -12,7 +12,7 @@ import pytest
 
 from recommender.digest import render_html
 from tests.test_browser import CHROMEDRIVER, CHROMIUM
-from tests.test_cards_browser import _chromium
+from tests.test_cards_browser import phone as browser  # noqa: F401
 from tests.test_digest import _section, _vote
 
 pytestmark = [
@@ -41,17 +41,8 @@ return {body: lum(behind(document.body)), texts: found};
 """
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = _chromium(tmp_path / "chromium")
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_digest_is_readable_in_light_and_dark_mode(browser, tmp_path, scheme):
+def test_the_digest_is_readable_in_light_and_dark_mode(browser, tmp_path, scheme):  # noqa: F811
     html = render_html(
         [_section(["A title", "Another one"]), _section(["Other profile"])],
         vote_link=_vote,

@@ -11,7 +11,7 @@ import pytest
 
 # server: test_browser's fixture (a `paperrec serve` on the example day), used by name as a test argument below
 from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _wait_for, server  # noqa: F401
-from tests.test_cards_browser import _chromium
+from tests.test_cards_browser import phone as browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,15 +29,6 @@ return {line: line.className, scrolled: line.scrollLeft, style: style.outlineSty
         inside: r.top - grow >= box.top - 0.5 && r.bottom + grow <= box.bottom + 0.5
                 && r.left - grow >= box.left - 0.5 && Math.min(r.right + grow, box.right) <= box.right + 0.5};
 """
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = _chromium(tmp_path / "chromium")
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_a_focused_link_on_a_clipped_line_shows_its_whole_ring(server, browser):  # noqa: F811
@@ -81,7 +72,7 @@ def test_the_keys_move_the_focus_with_the_current_pick(server, browser):  # noqa
     _wait_for(browser, lambda d: d.execute_script(focused) == ids[2])
 
 
-def test_a_page_following_a_job_says_when_the_server_stops_answering(home, example_listing, tmp_path, browser):
+def test_a_page_following_a_job_says_when_the_server_stops_answering(home, example_listing, tmp_path, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     from tests.test_browser import _serving, _until

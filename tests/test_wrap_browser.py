@@ -14,7 +14,7 @@ import pytest
 from recommender.digest import render_html
 from recommender.sources import read_listing, to_jsonl
 from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _serving, _wait_for
-from tests.test_cards_browser import _chromium
+from tests.test_cards_browser import phone as browser  # noqa: F401
 from tests.test_digest import _section, _vote
 from tests.test_web import _write_home
 
@@ -49,16 +49,7 @@ def _too_wide(driver) -> list[str]:
     return driver.execute_script(script)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = _chromium(tmp_path / "chromium")
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def test_long_titles_formulas_and_author_lists_wrap_on_the_page(home, example_listing, tmp_path, browser):
+def test_long_titles_formulas_and_author_lists_wrap_on_the_page(home, example_listing, tmp_path, browser):  # noqa: F811
     _write_home(home, example_listing)
     papers = [
         replace(
@@ -90,7 +81,7 @@ def test_long_titles_formulas_and_author_lists_wrap_on_the_page(home, example_li
 
 
 @pytest.mark.parametrize("width", [320, 600])
-def test_long_titles_wrap_in_the_digest(browser, tmp_path, width):
+def test_long_titles_wrap_in_the_digest(browser, tmp_path, width):  # noqa: F811
     texts = [f"{WORD} {FORMULA} a long title", "short"]
     html = render_html([_section(texts)], vote_link=_vote, now=datetime(2021, 1, 2, 7, 0))
     page = tmp_path / "digest.html"

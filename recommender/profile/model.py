@@ -348,11 +348,11 @@ def unknown_profile(path: Path) -> NotFound:
     """The error for a profile file that does not exist, naming the closest profile of the profiles folder."""
     import difflib
 
-    from ..paths import profiles_dir
+    from ..paths import profile_files, profiles_dir
 
     folder = profiles_dir()
     ours = folder.is_dir() and path.parent.resolve() == folder.resolve()  # elsewhere a .toml need not be a profile
-    names = sorted(p.stem for p in folder.glob("*.toml")) if ours else []
+    names = [p.stem for p in profile_files(folder)] if ours else []
     close = difflib.get_close_matches(path.stem, names, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return NotFound(f"unknown profile: {path} does not exist{hint} (see 'paperrec profile list')")

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
-from ..paths import current_user, profiles_dir
+from ..paths import current_user, profile_files
 from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..seen import profile_keys
@@ -178,7 +178,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         try:
             path = await run_in_threadpool(chosen, request, request.query_params.get("profile"))
         except PaperrecError as error:
-            if request.query_params.get("profile") or service.settings.profiles or any(profiles_dir().glob("*.toml")):
+            if request.query_params.get("profile") or service.settings.profiles or profile_files():
                 raise
             return new_page(request, "web/welcome.html", message=printable(str(error)))  # a first start: the way in
         text = request.query_params.get("day")
