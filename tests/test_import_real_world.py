@@ -275,7 +275,7 @@ def test_a_reimport_with_abstracts_fills_the_ones_the_profile_lacks_and_keeps_th
     import_into_profile(path, [bare], lookup=None, cache=None)
     full.write_text(entry("c", "2104.10325", "SRWarp", "Arbitrary warping."))
     result = CliRunner().invoke(app, ["profile", "import", str(path), str(full), "--offline"])
-    assert "1 paper already there got its abstract from the files" in result.stderr, result.stderr
+    assert "1 paper already there got its abstract from this import" in result.stderr, result.stderr
 
 
 def test_an_offline_refresh_says_it_asked_no_one_and_names_the_file_to_refresh(home):

@@ -561,7 +561,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         lines.append(f"{pending} title and abstract at the next online import or 'paperrec profile refresh'")
     if report.abstracts:
         got = counted(len(report.abstracts), "paper already there got its", "papers already there got their")
-        lines.append(f"{got} abstract from the files")
+        lines.append(f"{got} abstract from this import")
     if report.ignored:
         one = report.ignored == 1
         ignored = counted(report.ignored, "note or attachment", "notes and attachments")
