@@ -1242,8 +1242,8 @@ def profile_sync(
     The choices are remembered in the profile, so `paperrec today` syncs it the same way first.
     Example: paperrec profile sync vision --zotero --collection "Vision"
     """
-    from .profile.library import sync_zotero
     from .profile.zotero_push import push_pending
+    from .profile.zotero_sync import sync_zotero
 
     if not zotero:
         raise UsageError("name the library to sync from: --zotero")

@@ -146,7 +146,7 @@ def check_zotero_settings(names: Sequence[str | Path]) -> None:
 
 def _synced(path: Path, profile: Profile) -> tuple[Profile, list[str]]:
     """The profile after a sync from its Zotero library, and what to say; the stored one when Zotero is away."""
-    from .profile.library import sync_zotero
+    from .profile.zotero_sync import sync_zotero
 
     try:
         report = sync_zotero(path)

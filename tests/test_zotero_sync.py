@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from recommender.cli import app
 from recommender.profile import load_profile
-from recommender.profile.library import sync_zotero
+from recommender.profile.zotero_sync import sync_zotero
 
 from .zotero_server import ABSTRACT, KEY, USER, preprint, sample_library
 

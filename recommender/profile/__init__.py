@@ -31,7 +31,6 @@ from .edit import (
 from .library import (
     ImportReport,
     RefreshReport,
-    SyncReport,
     create_profile,
     import_into_profile,
     import_library,
@@ -40,7 +39,6 @@ from .library import (
     refresh_library,
     refresh_profile,
     start_profile,
-    sync_zotero,
 )
 from .model import (
     DEFAULT_DISLIKE_WEIGHT,
@@ -62,6 +60,7 @@ from .model import (
     remove_papers,
     unknown_profile,
 )
+from .zotero_sync import SyncReport, sync_zotero
 
 __all__ = [
     "DEFAULT_DISLIKE_WEIGHT",

@@ -1,0 +1,98 @@
+"""A Zotero library into a profile: read what changed since the last sync and import it as an export would be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import paths
+from ..sources.metadata import MetadataCache
+from .edit import Change, change_profile, create_profile_file, set_zotero
+from .library import (
+    ImportReport,
+    _added,
+    _import_changes,
+    _moved,
+    _report,
+    complete_collection,
+    metadata_lookup,
+    report_lines,
+)
+from .model import Profile, load_profile, new_profile
+from .zotero import LOCAL, check_zotero, read_changes
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a Zotero sync did: the import (None when the library had not changed), and the likes Zotero lost."""
+
+    profile: Profile
+    path: Path
+    source: str  # the library, in words
+    report: ImportReport | None
+    requests: int
+    vanished: tuple[str, ...] = ()  # liked papers whose Zotero items are gone: kept in the profile
+
+    def lines(self) -> list[str]:
+        """What the sync did, one line each."""
+        name = self.profile.name
+        if self.report is None:
+            lines = [f"{name}: {self.source} unchanged since the last sync ({self.requests} request)"]
+        else:
+            lines = [f"{name}: synced from {self.source} ({self.requests} requests)", *report_lines(self.report)]
+        if self.vanished:
+            lines.append(
+                f"{len(self.vanished)} liked papers are no longer in Zotero; the profile keeps them: "
+                + ", ".join(self.vanished[:10])
+                + (" ..." if len(self.vanished) > 10 else "")
+            )
+        return lines
+
+    def brief(self) -> list[str]:
+        """What a run says of the sync: nothing when the library was unchanged, else what came in and what left."""
+        lines = []
+        if self.report is not None:
+            added = len(self.report.added)
+            lines.append(f"{self.profile.name}: {added} papers added from {self.source} ({self.requests} requests)")
+        return lines + [f"{self.profile.name}: {line}" for line in self.lines()[1:] if "no longer in Zotero" in line]
+
+
+def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, offline: bool = False) -> SyncReport:
+    """Read what changed in a Zotero library into a profile (created if missing), as an import of its export would.
+
+    `table` changes the profile's [zotero] table (library, collection, tag; '' removes a key), so the next
+    `paperrec today` syncs the same way. A like whose item left Zotero is kept and reported.
+    Example: sync_zotero("vision", {"library": "local", "collection": "Vision"})
+    """
+    path = paths.resolve_profile(str(profile)) if not isinstance(profile, Path) else profile
+    exists = path.is_file()
+    current = load_profile(path) if exists else new_profile(path.stem)
+    check_zotero(current)
+    merged = {"library": LOCAL, **current.zotero, **(table or {})}
+    wanted = {k: v for k, v in merged.items() if v}
+    changes = read_changes(path, wanted)
+    remember = [set_zotero(wanted)] if wanted != current.zotero else []
+    liked = {p.paper.arxiv_id for p in current.liked}
+    vanished = tuple(i for i in changes.vanished if i in liked)
+    source = changes.library.describe()
+    if changes.collection is None:
+        edited = change_profile(path, remember, votes=False) if remember and exists else None
+        profile_now = edited.profile if edited else current
+        return SyncReport(profile_now, path, source, None, changes.requests, vanished)
+    cache = MetadataCache(paths.metadata_cache_path())
+    try:
+        waiting = [p.arxiv_id for p in current.pending] if not offline else []
+        collected = complete_collection(changes.collection, current, "liked", metadata_lookup(offline), cache, waiting)
+    finally:
+        cache.close()
+
+    def plan(profile: Profile) -> list[Change]:
+        return _import_changes(profile, collected, "liked") + remember
+
+    if exists:
+        edited = change_profile(path, plan, votes=False)
+    else:
+        edited = create_profile_file(path, current, plan, if_exists="edit")
+    changes.remember(path)
+    report = _report(edited.profile, collected, _added(edited), path, _moved(edited))
+    return SyncReport(edited.profile, path, source, report, changes.requests, vanished)
