@@ -50,6 +50,31 @@ def test_unknown_keys_survive_and_weights(tmp_path):
     assert 'future_key = "kept"' in path.read_text() and "weight = 2.0" in path.read_text()
 
 
+def test_a_profile_read_again_is_parsed_again_only_when_its_text_changed(tmp_path, monkeypatch):
+    import os
+
+    import recommender.profile.model as model
+
+    parsed = []
+    parse = model.parse_toml
+    monkeypatch.setattr(model, "parse_toml", lambda text, path: parsed.append(path) or parse(text, path))
+    path = tmp_path / "p.toml"
+    text = 'name = "x"\nfuture = {a = 1}\n[[liked]]\nid = "2104.10642"\ntitle = "T"\nabstract = "A"\n'
+    path.write_text(text)
+    first = load_profile(path)
+    first.extra["other"] = 1  # a caller changing its copy of the unknown keys changes no other reader's
+    again = load_profile(path)
+    assert len(parsed) == 1 and again.liked == first.liked and again.extra == {"future": {"a": 1}}
+    assert again.liked[0].added == date.today()  # a table without 'added' is added today, as parsed today
+    stat = path.stat()
+    path.write_text(text.replace('"T"', '"U"'))  # same size, and the same time stamp as before
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_profile(path).liked[0].paper.title == "U" and len(parsed) == 2
+    copy = tmp_path / "q.toml"  # the same text under another name: the name comes from the file
+    copy.write_text('future = 1\n[[liked]]\nid = "2104.10642"\ntitle = "T"\nabstract = "A"\n')
+    assert load_profile(copy).name == "q" and len(parsed) == 3
+
+
 def test_unknown_keys_of_every_toml_type_round_trip(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(

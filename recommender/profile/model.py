@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -358,6 +359,14 @@ def unknown_profile(path: Path) -> NotFound:
     return NotFound(f"unknown profile: {path} does not exist{hint} (see 'paperrec profile list')")
 
 
+# The last profile read from each path, with the text it was read from. A page of the web app reads its profile
+# several times, and a profile of thousands of papers takes a tenth of a second to parse. The file is still read
+# each time: only the same text (on the same day, which a table without 'added' takes) skips the parse.
+_READ: dict[str, tuple[str, date, Profile]] = {}
+_READ_MAX = 32
+_READ_LOCK = threading.Lock()
+
+
 def load_profile(path: Path) -> Profile:
     """Read a profile TOML file; errors name the file and, for syntax errors, line and column."""
     path = Path(path)
@@ -367,7 +376,20 @@ def load_profile(path: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
-    return profile_from_dict(parse_toml(text, path), str(path), default_name=path.stem)
+    key, today = str(path), date.today()
+    with _READ_LOCK:
+        kept = _READ.get(key)
+    if kept is not None and kept[0] == text and kept[1] == today:
+        profile = kept[2]
+    else:
+        profile = profile_from_dict(parse_toml(text, path), str(path), default_name=path.stem)
+        with _READ_LOCK:
+            _READ.pop(key, None)
+            if len(_READ) >= _READ_MAX:
+                del _READ[next(iter(_READ))]
+            _READ[key] = (text, today, profile)
+    # Its own dicts, so a caller that adds or drops a key cannot change what the next reader gets.
+    return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
