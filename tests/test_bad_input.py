@@ -79,6 +79,8 @@ def test_lone_surrogates_become_replacement_characters(tmp_path):
     assert read_collection(csl).papers[0].title == "x \ufffd"
     (feed_paper,) = parse_api(ATOM.format(ENTRY.format("a &#xD800; b")))
     assert feed_paper.title == "a \ufffd b"
+    mixed = write(tmp_path, "m.jsonl", json.dumps({"title": "Schrödinger \ud800", "abstract": "ASCII only"}))
+    assert read_listing(mixed).papers[0].title == "Schrödinger \ufffd"  # other non-ASCII text is searched too
 
 
 @pytest.mark.parametrize(
