@@ -52,12 +52,13 @@ OPERATIONS = (
     "web_today",
     "web_profile",
     "web_history",
+    "web_like",
 )
 
 
 def use_fake_model() -> None:
     """Make open_embedder build the tests' fake model (no model is loaded)."""
-    sys.path.insert(0, str(REPO))
+    sys.path.append(str(REPO))  # after PYTHONPATH, so another checkout's recommender can be timed (`before`)
     import recommender.embed
     from tests.conftest import FakeEmbedder
 
@@ -134,7 +135,9 @@ def build_home(home: Path, *, days: int, liked: int, disliked: int, seen_per_day
     embedded: set[str] = set()
     for back in range(days - 1, -1, -1):
         day = LAST_DAY - timedelta(days=back)
-        source = sources[-1 - back % len(sources)]
+        # The last day is the bench's last; older days cycle through the others, so no paper of the last day was
+        # shown before it (reused days would hide it from the ranking).
+        source = sources[-1] if back == 0 else sources[-2 - (back - 1) % (len(sources) - 1)]
         papers = []
         for category in CATEGORIES:
             listing = read_bench_day(category, source, meta)
@@ -226,6 +229,24 @@ def child(operation: str, home: Path, info: dict) -> float:
         return cli("today", "--offline", "-p", "mine")
     if operation == "evaluate_profile":
         return cli("evaluate", "--profile", "mine", "--listings", str(few), "-s", "hybrid")
+    if operation == "web_like":  # a like on the Today page until the updated page is back
+        from starlette.testclient import TestClient
+
+        from recommender.web import Settings, create_app
+
+        times = []
+        with TestClient(create_app(Settings(page_wait=120)), base_url="http://127.0.0.1:8787") as client:
+            client.get("/?profile=mine")
+            csrf = client.app.state.csrf
+            for arxiv_id in info["today"]:
+                start = time.perf_counter()
+                form = {"csrf": csrf, "profile": "mine", "id": arxiv_id, "action": "like"}
+                posted = client.post("/rate", data=form, follow_redirects=False)
+                page = client.get("/?profile=mine")
+                times.append(time.perf_counter() - start)
+                if posted.status_code != 303 or page.status_code != 200:
+                    raise SystemExit(f"like {arxiv_id}: {posted.status_code} {posted.text[:500]}")
+        return statistics.median(times)
     if operation.startswith("web_"):
         page = operation.removeprefix("web_")
         first, warm = web("/?profile=mine" if page == "today" else f"/{page}?profile=mine")
