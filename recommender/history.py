@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,9 +13,17 @@ from .paths import seen_path
 from .schema import Paper
 from .seen import ProfileKeys, SeenMemory
 
-_INDEX: dict[str, Paper] = {}
+# Years of daily use store a hundred thousand papers, and a History page needs the few thousand it shows. So the
+# papers are indexed by key as a whole read of the store would have them (the first file in store order that holds
+# a key, its first paper there), but a line of the form the store writes (an arXiv id, no links) is parsed only when
+# its paper is asked for. Until then its place is noted.
+_INDEX: dict[str, Paper] = {}  # key -> its paper
+_WHERE: dict[str, tuple[Path, int]] = {}  # key -> (file, line number) of its paper, not parsed yet
 _INDEXED: dict[Path, int] = {}  # listing file -> mtime it was read at
 _LOCK = threading.Lock()
+# A line whose paper has one id, which the line names: its first key is "id", no other key is "id" or "links", and
+# no escape could spell one.
+_PLAIN = re.compile(r'\{"id": "(\d{4}\.\d{4,5})", "title": "')
 
 
 @dataclass(frozen=True)
@@ -26,19 +36,75 @@ class Shown:
     verdict: str | None  # 'liked', 'disliked' or None
 
 
-def stored_papers() -> dict[str, Paper]:
-    """Every paper of the stored listings by id (files read once, again only when they change)."""
+def _read(path: Path, wanted: Container[str]) -> None:
+    """Index the papers of one listing file: parsed if wanted (or not in the plain form), else their place noted."""
+    from .sources.guard import reading
+    from .sources.records import iter_json_lines, json_record, paper_from_record
+
+    with reading(path):
+        for number, line in iter_json_lines(path):
+            plain = _PLAIN.match(line)
+            if plain and '"links"' not in line and line.count('"id":') == 1 and "\\u" not in line:
+                key = plain.group(1)
+                if key in _INDEX or key in _WHERE:
+                    continue
+                if key not in wanted:
+                    _WHERE[key] = (path, number)
+                    continue
+            where = f"{path}:{number}"
+            paper = paper_from_record(json_record(line, where), where)
+            for key in paper.ids:  # a merged paper is found by any of its ids
+                if key not in _INDEX and key not in _WHERE:
+                    _INDEX[key] = paper
+
+
+def _parse(keys: Iterable[str]) -> None:
+    """Parse the papers of these noted keys, reading each of their files once."""
+    from .sources.guard import reading
+    from .sources.records import iter_json_lines, json_record, paper_from_record
+
+    files: dict[Path, dict[int, str]] = {}
+    for key in keys:
+        if key in _WHERE:
+            path, number = _WHERE[key]
+            files.setdefault(path, {})[number] = key
+    for path, lines in files.items():
+        with reading(path):
+            for number, line in iter_json_lines(path):
+                key = lines.get(number)
+                if key is not None:
+                    where = f"{path}:{number}"
+                    paper = paper_from_record(json_record(line, where), where)
+                    if key in paper.ids:  # else the file was replaced since: its index is made again next time
+                        _INDEX[key] = paper
+                    del _WHERE[key]
+
+
+class _Everything:
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def stored_papers(keys: Iterable[str] | None = None) -> dict[str, Paper]:
+    """The papers of the stored listings by id: those known by `keys`, or every one (a file is read again only when
+    it changes; then the index is made again, from the store as it is)."""
     from .sources.store import iter_stored
 
     with _LOCK:
-        for stored in iter_stored():
-            mtime = stored.path.stat().st_mtime_ns
-            if _INDEXED.get(stored.path) != mtime:
-                for paper in stored.read().papers:
-                    for key in paper.ids:  # a merged paper is found by any of its ids
-                        _INDEX.setdefault(key, paper)
-                _INDEXED[stored.path] = mtime
-        return dict(_INDEX)
+        files = {stored.path: stored.path.stat().st_mtime_ns for stored in iter_stored()}
+        if any(files.get(path) != mtime for path, mtime in _INDEXED.items()):  # a file rewritten or removed
+            _INDEX.clear()
+            _WHERE.clear()
+            _INDEXED.clear()
+        wanted = _Everything() if keys is None else set(keys)
+        for path, mtime in files.items():
+            if path not in _INDEXED:
+                _read(path, wanted)
+                _INDEXED[path] = mtime
+        _parse(list(_WHERE) if keys is None else [key for key in wanted if key in _WHERE])
+        if keys is None:
+            return dict(_INDEX)
+        return {key: _INDEX[key] for key in wanted if key in _INDEX}
 
 
 def shown_papers(
@@ -54,7 +120,7 @@ def shown_papers(
         rows = memory.shown(profile)
     finally:
         memory.close()
-    papers = stored_papers()
+    papers = stored_papers(key for key, _ in rows if not key.startswith("title:"))
     result, listed = [], set()
     for key, day in rows:
         if key.startswith("title:"):  # a match key kept for later copies, not a paper of its own

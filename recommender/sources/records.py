@@ -95,18 +95,29 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
     }
 
 
-def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(`file:line`, object) for each line of a JSONL file (blank lines ignored), read as a stream."""
+def iter_json_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line of a JSONL file that is not blank, read as a stream and not parsed."""
     with reading(path), path.open(encoding="utf-8-sig") as handle:  # -sig: a byte order mark is not text
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+            if line.strip():
+                yield number, line
+
+
+def json_record(line: str, where: str) -> dict[str, Any]:
+    """The JSON object on one line of a JSONL file; an error naming `where` ('file:line') when it is not one."""
+    # Without its newline: a line cut short reads as an unterminated string, not a control character.
+    record = json_loads(line.rstrip("\r\n"), where, exact=True)
+    if not isinstance(record, dict):
+        raise PaperrecError(f"{where}: expected a JSON object")
+    return record
+
+
+def iter_json_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(`file:line`, object) for each line of a JSONL file (blank lines ignored), read as a stream."""
+    with reading(path):
+        for number, line in iter_json_lines(path):
             where = f"{path}:{number}"
-            # Without its newline: a line cut short reads as an unterminated string, not a control character.
-            record = json_loads(line.rstrip("\r\n"), where, exact=True)
-            if not isinstance(record, dict):
-                raise PaperrecError(f"{where}: expected a JSON object")
-            yield where, record
+            yield where, json_record(line, where)
 
 
 def iter_jsonl(path: Path) -> Iterator[Paper]:

@@ -396,7 +396,7 @@ class Service:
             found = next((p for p in job.result if p.arxiv_id == arxiv_id), None)
             if found is not None:
                 return found
-        found = stored_papers().get(arxiv_id)
+        found = stored_papers([arxiv_id]).get(arxiv_id)
         if found is not None:
             return found
         last = last_ranked_day(path)
