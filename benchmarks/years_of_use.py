@@ -11,7 +11,28 @@ Both homes end on the same latest day, so ranking that day is the same work in e
 Embedder: the tests' fake bag-of-words model (tests/conftest.py, 64 dimensions), so only paperrec's own code is timed.
 Each operation runs in a process of its own (module caches cold, as a command has them); the time excludes the
 interpreter's start and the imports both homes share. Web views go through starlette's test client: the first
-request of a fresh app, then the median of three more.
+request of a fresh app, then the median of three more. `web_like` is a like on the Today page until the updated page
+is back (median of three likes in one app). A process's first refit also imports scikit-learn and fits the
+TF-IDF space on the 3,500 likes and the day: about 2.5 s more, once.
+`PYTHONPATH=OTHER_CHECKOUT` times another commit's code on the same homes (with `--keep`, built once).
+
+Measured on this project's 2-core shared CPU (medians of 3; seconds in the three-years home, and its ratio to the fresh
+home). Before: main at e8a3985; after: with the fixes this benchmark led to.
+
+    operation              before          after
+    load_profile           0.149 s   75x   0.157 s   70x   linear: 3,500 papers parsed (rtoml, then Paper.make each)
+    rank (warm)            0.504 s  4.6x   0.561 s  4.3x
+    like                   0.331 s   10x   0.332 s   10x   linear: the file parsed, edited, parsed again to check
+    dislike / unlike       0.33 s    11-13x  0.34 s  12-13x
+    profile show           0.194 s   21x   0.173 s   20x
+    today --offline        0.866 s  3.9x   0.727 s  3.3x
+    evaluate --profile     0.231 s  2.9x   0.214 s  3.2x   (3 stored days)
+    web Today              0.450 s   45x   0.075 s  9.9x   the profile was parsed three times per view
+    web Today, first       1.445 s  5.7x   0.812 s  3.2x
+    web Profile            0.364 s   16x   0.084 s  5.8x
+    web History            0.537 s   70x   0.299 s   49x   linear: 24k shown papers of 100k seen rows, every view
+    web History, first     6.327 s   71x   2.049 s   30x   every stored paper (120k) was parsed; now only those shown
+    web like + page        1.293 s   13x   1.011 s   11x   the hybrid refitted on 3,500 likes
 """
 
 from __future__ import annotations
