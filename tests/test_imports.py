@@ -464,3 +464,12 @@ def test_a_preprint_and_its_published_version_a_year_later_are_one_work(tmp_path
 
 def test_a_citation_in_an_imported_abstract_keeps_its_keys():
     assert latex_to_text(r"See \cite{x, y} and \citep[p.~2]{z}.") == "See [x, y] and [z]."
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n"])
+def test_an_empty_json_export_says_it_is_empty(tmp_path, text):
+    path = tmp_path / "export.json"
+    path.write_text(text)
+    with pytest.raises(PaperrecError) as refused:
+        read_collection(path)
+    assert str(refused.value) == f"{path}: empty, where JSON was expected"

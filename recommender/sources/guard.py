@@ -146,6 +146,8 @@ def json_loads(text: str, where: str, *, with_line: bool = False, exact: bool = 
 
     With `exact`, numbers with a point or exponent are Decimals, so `2104.10640` keeps its last zero.
     """
+    if not text.strip():  # json would say "Expecting value" at the end of the blank lines
+        raise PaperrecError(f"{where}: empty, where JSON was expected")
     try:
         return json.loads(text, parse_float=Decimal if exact else None)
     except json.JSONDecodeError as error:
