@@ -734,16 +734,19 @@ def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> N
     loaded = arguments["settings"].embedder()
     shared = _LoadedModel(loaded)
     codes = []
-    for name in names:
-        typer.echo(f"paperrec: user {name}", err=True)
-        try:
-            with paths.as_user(name):
-                command(**{**arguments, "settings": shared})
-        except typer.Exit as stop:
-            codes.append(stop.exit_code)
-        except PaperrecError as error:
-            typer.echo(f"paperrec: error: user {name}: {error}", err=True)
-            codes.append(EX_TEMPFAIL if isinstance(error, TemporaryFailure) else 1)
+    from .run import one_morning
+
+    with one_morning():  # a source down for one user is not asked again, with its retries, for each other user
+        for name in names:
+            typer.echo(f"paperrec: user {name}", err=True)
+            try:
+                with paths.as_user(name):
+                    command(**{**arguments, "settings": shared})
+            except typer.Exit as stop:
+                codes.append(stop.exit_code)
+            except PaperrecError as error:
+                typer.echo(f"paperrec: error: user {name}: {error}", err=True)
+                codes.append(EX_TEMPFAIL if isinstance(error, TemporaryFailure) else 1)
     failed = [code for code in codes if code]
     if failed:
         raise typer.Exit(EX_TEMPFAIL if all(code == EX_TEMPFAIL for code in failed) else 1)

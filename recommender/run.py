@@ -6,8 +6,10 @@ as a failure of that profile, and every other profile still gets its picks.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +26,9 @@ from .seen import SeenMemory, profile_keys
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
+
+# The requests of the morning a run is part of (one_morning), shared by its runs; None outside one.
+_MORNING: ContextVar[dict[Hashable, Any] | None] = ContextVar("paperrec_morning", default=None)
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,9 @@ def run_today(
         min_match=min_match,
     )
     sections, notices, failures, papers = [], [], [], {}
-    asked: dict[Hashable, Any] = {}  # this run's requests: each answer, or failure that may pass, kept for the next
+    # This run's requests (or its morning's): each answer, or failure that may pass, kept for the next profile.
+    asked = _MORNING.get()
+    asked = {} if asked is None else asked
     if not offline:  # likes still waiting for Zotero go first; one that fails stays queued
         from .profile.zotero_push import push_pending
 
@@ -366,6 +373,20 @@ def summarise_run(run: Run, model: str | None, **bounds: Any) -> Run:
             cache.close()
     sections = tuple(replace(s, picks=with_summaries(s.picks, found.texts)) for s in run.sections)
     return replace(run, sections=sections, notices=(*run.notices, *notices, *filter(None, [found.notice])))
+
+
+@contextlib.contextmanager
+def one_morning() -> Iterator[None]:
+    """Within the block, every run_today asks each source's request once: a lab's users share one outage's wait.
+
+    Only the fetches of listings are shared. A Zotero sync or push stays each user's own, asked afresh.
+    Example: with one_morning(): [run_today([], embedder, seen=None) for _ in users]
+    """
+    token = _MORNING.set({})
+    try:
+        yield
+    finally:
+        _MORNING.reset(token)
 
 
 def seen_memory() -> SeenMemory:

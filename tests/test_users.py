@@ -256,3 +256,17 @@ def test_today_all_users_email_each_their_own_digest_with_their_own_links(home, 
         assert len(missing) == 1 and "users/cy/config.toml" in missing[0]
     finally:
         controller.stop()
+
+
+def test_today_all_users_asks_a_failing_source_once_for_the_whole_lab(home, fake_model, monkeypatch):
+    from .test_run import _arxiv_served_by
+
+    for name in ("ada", "bob", "cy"):
+        _lab_user(home, name)
+    with _arxiv_served_by(monkeypatch, lambda path, query: (503, {}, b"unavailable")) as served:
+        result = runner.invoke(app, ["today", "--all-users"])
+    assert result.exit_code == 75, result.output
+    assert len(served.paths) == 5  # one fetch of the cs.CV feed, retried 4 times; not one such fetch per user
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 3 and all("arXiv is unavailable (HTTP 503) after 5 tries" in line for line in errors)
+    assert "Traceback" not in result.output
