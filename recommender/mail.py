@@ -12,6 +12,7 @@ import socket
 import ssl
 import textwrap
 from collections.abc import Callable, Collection, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from email import message_from_bytes, policy
@@ -322,24 +323,28 @@ def send_digest(
     context = _tls_context(email) if email.security != "none" else None
     smtp: smtplib.SMTP | None = None
     try:
-        if email.security == "ssl":
-            smtp = (smtp_ssl_class or smtplib.SMTP_SSL)(email.host, email.port, timeout=timeout, context=context)
-        else:
-            smtp = (smtp_class or smtplib.SMTP)(email.host, email.port, timeout=timeout)
-        smtp.ehlo()
-        if email.security == "starttls":
-            if not smtp.has_extn("starttls"):
-                # never fall back to plain text: the password and the vote links would travel unencrypted
-                raise MailError(f"cannot send the digest: {email.host}:{email.port} does not offer STARTTLS")
-            smtp.starttls(context=context)
+        try:
+            if email.security == "ssl":
+                smtp = (smtp_ssl_class or smtplib.SMTP_SSL)(email.host, email.port, timeout=timeout, context=context)
+            else:
+                smtp = (smtp_class or smtplib.SMTP)(email.host, email.port, timeout=timeout)
             smtp.ehlo()
-        if email.username is not None:
-            smtp.login(email.username, password or "")
-        smtp.send_message(message, from_addr=parseaddr(email.sender)[1], to_addrs=[parseaddr(a)[1] for a in email.to])
-        smtp.quit()
-    except (smtplib.SMTPException, OSError) as error:  # OSError covers refused, timeout, DNS and TLS errors
-        failure = MailRejected if _permanent(error) else MailError
-        raise failure(f"cannot send the digest: {_explain(error, email, timeout)}") from None
+            if email.security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    # never fall back to plain text: the password and the vote links would travel unencrypted
+                    raise MailError(f"cannot send the digest: {email.host}:{email.port} does not offer STARTTLS")
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if email.username is not None:
+                smtp.login(email.username, password or "")
+            to_addrs = [parseaddr(a)[1] for a in email.to]
+            smtp.send_message(message, from_addr=parseaddr(email.sender)[1], to_addrs=to_addrs)
+        except (smtplib.SMTPException, OSError) as error:  # OSError covers refused, timeout, DNS and TLS errors
+            failure = MailRejected if _permanent(error) else MailError
+            raise failure(f"cannot send the digest: {_explain(error, email, timeout)}") from None
+        with suppress(smtplib.SMTPException, OSError):
+            # The server has taken the message: a connection dropped at goodbye must not make it go out twice.
+            smtp.quit()
     finally:
         if smtp is not None:
             smtp.close()

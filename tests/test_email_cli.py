@@ -243,3 +243,27 @@ def test_a_broken_sent_record_never_holds_a_digest_back(home, liked_jsonl, fake_
         result = CliRunner().invoke(app, ["today", "--email"])
         assert result.exit_code == 0, result.output
     assert len(smtp_handler.received) == 2
+
+
+class HangsUpOnQuit(Handler):
+    """Takes each message, then drops the connection at QUIT instead of answering it, as some servers do."""
+
+    async def handle_QUIT(self, server, session, envelope):
+        server.transport.abort()
+        return "221 Bye"
+
+
+def test_a_server_that_hangs_up_after_taking_the_digest_has_it_sent(home, liked_jsonl, fake_model, fake_arxiv):
+    handler = HangsUpOnQuit()
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        _setup(home, liked_jsonl, controller.port)
+        result = CliRunner().invoke(app, ["today", "--email"])
+        assert result.exit_code == 0, result.output
+        assert len(handler.received) == 1 and "paperrec: error" not in result.stderr
+        assert not list((home / "state" / "unsent").glob("*.eml"))  # nothing kept to go out a second time
+        again = CliRunner().invoke(app, ["today", "--email"])  # cron's retry, or the holiday after
+        assert again.exit_code == 0 and len(handler.received) == 1 and "already sent" in again.stderr
+    finally:
+        controller.stop()
