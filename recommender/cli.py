@@ -189,17 +189,20 @@ def _write(text: str, output: Path | None) -> None:
     typer.echo(f"wrote {output}", err=True)
 
 
-def _write_run(run, fmt: str, output: Path | None) -> None:  # run: recommender.run.Run
+def _write_run(run, fmt: str, output: Path | None) -> list[str]:  # run: recommender.run.Run
+    """Print or write the run's picks; the files that could not be written, said later with the run's failures."""
     from .export import render_run, write_sections
 
     output = _stdout(output)
     if not run.sections:
-        return
+        return []
     if output is None:
         sys.stdout.write(render_run(run.sections, fmt))
-        return
-    for path in write_sections(run.sections, fmt, output):
+        return []
+    written = write_sections(run.sections, fmt, output)
+    for path in written.paths:
         typer.echo(f"wrote {path}", err=True)
+    return list(written.errors)
 
 
 def _report_run(run) -> None:  # run: recommender.run.Run
@@ -218,7 +221,7 @@ def _report_run(run) -> None:  # run: recommender.run.Run
 def _exit_for_failures(  # run: recommender.run.Run
     run, mail: list[PaperrecError] | None = None, unsaved: Sequence[str] = ()
 ) -> None:
-    """Remember what was shown, then one line per profile that failed and per thing not remembered; exit 75 when
+    """Remember what was shown, then one line per profile that failed and per thing not kept or written; exit 75 when
     every failure (and mail error, already said) may pass by itself, else 1.
 
     Called after the picks are out: a read-only state/ must not cost them, so its error comes after them.
@@ -409,8 +412,7 @@ def rank(
     run = rank_listing(listing, profile, settings.embedder(), options, seen=seen_memory() if mark_seen else None)
     run = summarise_run(run, summarise_with)
     _report_run(run)
-    _write_run(run, fmt, output)
-    _exit_for_failures(run)
+    _exit_for_failures(run, unsaved=_write_run(run, fmt, output))
 
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
@@ -688,7 +690,7 @@ def today(
     if chat is not None and run.sections:
         mail_errors += _send_chat(run, *chat)
     if config is None or output is not None:  # with --email, a file (or `-o -`) only when asked for
-        _write_run(run, fmt, output)
+        unsaved += _write_run(run, fmt, output)
     _exit_for_failures(run, mail_errors, unsaved)
 
 

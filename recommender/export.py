@@ -11,6 +11,7 @@ import sys
 import textwrap
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -557,16 +558,31 @@ def render_run(sections: Sequence[Any], fmt: str) -> str:
     return render_sections([(s.profile.name, s.picks) for s in sections], fmt, days)
 
 
-def write_sections(sections: Sequence[Any], fmt: str, output: Path) -> list[Path]:
+@dataclass(frozen=True)
+class Written:
+    """Where a run's sections were written, and one line per file that could not be."""
+
+    paths: tuple[Path, ...]
+    errors: tuple[str, ...] = ()
+
+
+def write_sections(sections: Sequence[Any], fmt: str, output: Path) -> Written:
     """Write a run's sections to `output`: one file, or one per profile when the name holds {profile} (then the
-    profile's file-name slug, never a path); returns the files written."""
+    profile's file-name slug, never a path). A file that cannot be written stops no other profile's."""
     if PROFILE_PLACEHOLDER not in str(output):
-        write_text(render_run(sections, fmt), output)
-        return [output]
-    targets = [output_path(output, s.path, s.profile.name) for s in sections]
-    clashes = sorted({str(t) for t in targets if targets.count(t) > 1})
-    if clashes:
-        raise UsageError(f"--output {output}: several profiles would write {clashes[0]}; rename one profile file")
-    for section, target in zip(sections, targets, strict=True):
-        write_text(render_run([section], fmt), target)
-    return targets
+        files = [(output, sections)]
+    else:
+        targets = [output_path(output, s.path, s.profile.name) for s in sections]
+        clashes = sorted({str(t) for t in targets if targets.count(t) > 1})
+        if clashes:
+            raise UsageError(f"--output {output}: several profiles would write {clashes[0]}; rename one profile file")
+        files = [(target, [section]) for section, target in zip(sections, targets, strict=True)]
+    written, errors = [], []
+    for target, part in files:
+        try:
+            write_text(render_run(part, fmt), target)
+        except PaperrecError as error:  # e.g. one feed's file made read-only: the other feeds still go out
+            errors.append(str(error))
+            continue
+        written.append(target)
+    return Written(tuple(written), tuple(errors))

@@ -212,3 +212,20 @@ def test_with_the_network_down_a_run_waits_for_arxiv_once_not_once_per_profile(
     assert result.exit_code == 75 and result.stderr.count("paperrec: error:") == 3
     assert result.stderr.count("cannot reach arXiv (Connection refused), retry 1/1 in 3 s") == 1
     assert fake.sleeps == [2.0, 1.0]  # on the fake clock: one retry 3 s later, then nothing more for beta and gamma
+
+
+def test_a_profile_whose_output_file_cannot_be_written_stops_no_other(
+    home, liked_jsonl, fake_model, fake_arxiv, tmp_path
+):
+    from recommender.paths import last_ranking_path
+
+    for name in ("alpha", "gamma"):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    (tmp_path / "out-alpha.json").mkdir()  # alpha's feed cannot be written; gamma's can
+    result = invoke("today", "-f", "json", "-o", str(tmp_path / "out-{profile}.json"))
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "out-gamma.json").is_file() and f"wrote {tmp_path / 'out-gamma.json'}" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 1 and "out-alpha.json" in errors[0], result.stderr
+    assert last_ranking_path().is_file()  # `paperrec like 3` still knows what was shown
+    assert "Traceback" not in result.output
