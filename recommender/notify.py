@@ -33,6 +33,9 @@ NOTIFY_ENV = "PAPERREC_NOTIFY"
 DEADLINE = 60.0  # seconds for all targets together; each request also has apprise's own cto/rto timeouts
 FORMATS = ("markdown", "html", "text")
 
+# apprise's plugins end a refusal's line with the service's HTTP status ("... error=503."). These pass by themselves.
+_STATUS = re.compile(r"\berror=(\d{3})\b")
+_BUSY = frozenset({429, 502, 503, 504})
 # CommonMark backslash-escapes any ASCII punctuation. These would otherwise start emphasis, code, links or HTML.
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#|~<>!]|&(?=#?\w+;)")
 
@@ -242,6 +245,7 @@ class _Capture(logging.Handler):
         self.thread = threading.get_ident()
         self.warnings: list[str] = []
         self.unreachable = False
+        self.busy = False
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self.thread:
@@ -251,6 +255,9 @@ class _Capture(logging.Handler):
         # and "Failed to send ...: error=404" when the service answered.
         if any(sign in text.lower() for sign in ("connection error", "exception", "timed out")):
             self.unreachable = True
+        status = _STATUS.search(text)
+        if status and int(status.group(1)) in _BUSY:  # rate-limited or down for now: cron's retry may get through
+            self.busy = True
         if record.levelno >= logging.WARNING:
             self.warnings.append(clean_text(printable(text)))
 
@@ -275,6 +282,8 @@ def _send_to(target: Target, batch: Sequence[tuple[str, str]]) -> NotifyError | 
         why = why.replace(secret, "…")
     if capture.unreachable:
         return NotifyError(f"cannot reach {target.label}: {why}")
+    if capture.busy:
+        return NotifyError(f"{target.label} is busy or down for now, try again later: {why}")
     return NotifyRejected(f"{target.label} refused the picks: {why}")
 
 

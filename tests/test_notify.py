@@ -290,3 +290,17 @@ def test_help_and_the_other_commands_import_no_apprise():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_busy_or_unavailable_target_may_pass_exit_75(home, liked_jsonl, fake_model, fake_arxiv, chat, status):
+    port = _port(chat)
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{port}/hook/{status}", f"form://127.0.0.1:{port}/form"])
+    result = CliRunner().invoke(app, ["today", "--notify"])
+    assert result.exit_code == 75, result.output  # cron tries again later, as for arXiv's own 429 and 503
+    [line] = _errors(result)
+    assert line.startswith(f"paperrec: error: JSON json://127.0.0.1:{port}/hook/{status} ") and f"{status}" in line
+    assert "Traceback" not in result.output
+    again = CliRunner().invoke(app, ["today", "--notify"])  # the busy target still gets the picks on the retry
+    assert len([path for path, _, _ in chat.received if path == f"/hook/{status}"]) == 2
+    assert [path for path, _, _ in chat.received if path == "/form"] == ["/form"] and again.exit_code == 75
