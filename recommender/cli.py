@@ -152,10 +152,15 @@ def handle_errors(command: F) -> F:
             internal_errors.append(error)
             if os.environ.get(DEBUG_ENV):
                 raise
-            detail = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-            _fail(f"internal error: {detail}; run with {DEBUG_ENV}=1 for details", 1)
+            _fail(_internal(error), 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(error: Exception) -> str:
+    """The one line for a bug: its type and message, and how to see the traceback."""
+    detail = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    return f"internal error: {detail}; run with {DEBUG_ENV}=1 for details"
 
 
 def _version(value: bool) -> None:
@@ -749,6 +754,12 @@ def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> N
             except PaperrecError as error:
                 typer.echo(f"paperrec: error: user {name}: {error}", err=True)
                 codes.append(EX_TEMPFAIL if isinstance(error, TemporaryFailure) else 1)
+            except Exception as error:  # a bug met in one user's files: the rest of the lab still gets its morning
+                internal_errors.append(error)
+                if os.environ.get(DEBUG_ENV):
+                    raise
+                typer.echo(f"paperrec: error: user {name}: {_internal(error)}", err=True)
+                codes.append(1)
     failed = [code for code in codes if code]
     if failed:
         raise typer.Exit(EX_TEMPFAIL if all(code == EX_TEMPFAIL for code in failed) else 1)

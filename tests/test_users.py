@@ -270,3 +270,33 @@ def test_today_all_users_asks_a_failing_source_once_for_the_whole_lab(home, fake
     errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
     assert len(errors) == 3 and all("arXiv is unavailable (HTTP 503) after 5 tries" in line for line in errors)
     assert "Traceback" not in result.output
+
+
+def test_today_all_users_a_bug_met_in_one_users_files_stops_no_other(
+    home, fake_model, example_listing, monkeypatch, allow_internal_error
+):
+    import recommender.run
+    from recommender import cli
+
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    for name in ("ada", "bob", "cy"):
+        _lab_user(home, name)
+    real = recommender.run.run_today
+
+    def run_today(*args, **kwargs):
+        if paths.current_user() == "bob":
+            raise ValueError("something in bob's files paperrec did not foresee")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recommender.run, "run_today", run_today)
+    monkeypatch.delenv(cli.DEBUG_ENV)
+    result = runner.invoke(app, ["today", "--all-users", "--offline", "--top", "3"])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    assert len(errors) == 1 and "user bob: internal error: ValueError" in errors[0]
+    assert [line.split(":")[0] for line in result.stderr.splitlines() if " newly embedded, " in line] == [
+        "super-resolution"
+    ] * 2  # ada and cy
+    assert "Traceback" not in result.output
