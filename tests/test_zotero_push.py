@@ -205,3 +205,35 @@ def test_the_next_run_sends_what_is_queued(zotero, sr, example_listing, fake_arx
     assert ran.exit_code == 0, ran.output
     assert "Zotero: 1 likes sent" in ran.stderr and pending_pushes() == []
     assert [i["title"] for i in zotero.in_collection(LIKES)] == [paper.title]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "answer", "says"),
+    [  # a list or search answered with objects it cannot read: none of them is the one, so the item is made
+        ("GET", "/collections", [{"key": "C0000001", "data": "not an object"}], "1 likes sent"),
+        ("GET", "/items", [{"key": "K0000001", "data": "not an object", "csljson": {"id": "x"}}], "1 likes sent"),
+        ("POST", "/items", {"failed": ["not an object"], "success": 5}, "refused to create it: ['not an object']"),
+        ("POST", "/items", {"failed": {"0": "no reason as an object"}}, "refused to create it: no reason as an"),
+        ("POST", "/items", {"success": ["K0000099"]}, "created nothing"),
+    ],
+)
+def test_a_zotero_answer_of_the_wrong_shape_costs_no_picks(
+    zotero, sr, example_listing, fake_arxiv, method, path, answer, says
+):
+    import json
+
+    _like(example_listing, _paper(example_listing).arxiv_id)
+    real = zotero.answer
+
+    def garbled(verb, raw, headers, body):
+        status, sent_headers, payload = real(verb, raw, headers, body)
+        if verb == method and raw.split("?")[0].endswith(path):
+            return 200, sent_headers, json.dumps(answer).encode()
+        return status, sent_headers, payload
+
+    zotero.answer = garbled
+    result = invoke("today", "-f", "json")
+    assert result.exit_code == 0, result.output  # the picks are out; the push waits for the next run
+    assert len(json.loads(result.stdout)) == 20  # ten for each of the two profiles
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("Zotero:")]
+    assert says in line and len(pending_pushes()) == (0 if "sent" in says else 1)

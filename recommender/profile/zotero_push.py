@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .. import paths
 from ..schema import Paper, PaperrecError
 from ..sources.records import paper_from_record, paper_to_record
-from ..sources.zotero_api import ZoteroApi
+from ..sources.zotero_api import ZoteroApi, item_collections
 from .model import load_profile
 from .zotero import json_state, push_library
 
@@ -191,7 +191,7 @@ def _send(op: dict[str, Any]) -> dict[str, Any]:
             item = api.find(paper)
             if item is None:
                 return {"item": api.create_item(paper, collection), "collection": collection, "created": True}
-            wanted = list(item.get("data", {}).get("collections", []))
+            wanted = item_collections(item)
             if collection not in wanted:
                 api.set_collections(item, [*wanted, collection])
             return {"item": item["key"], "collection": collection, "created": False}
@@ -199,7 +199,7 @@ def _send(op: dict[str, Any]) -> dict[str, Any]:
             record = state.get("pushed", {}).get(op["slot"], {})
         item = api.item(record["item"]) if record.get("item") else api.find(paper)
         if item is not None:
-            current = list(item.get("data", {}).get("collections", []))
+            current = item_collections(item)
             if collection in current:
                 api.set_collections(item, [c for c in current if c != collection])
         return {}

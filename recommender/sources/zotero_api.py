@@ -196,7 +196,7 @@ class ZoteroApi:
         """The key of the collection of this name (the same letters in any case), None when there is none."""
         listed = self.pages("collections", {})
         collections = listed[0] if listed else []
-        names = [(c.get("key"), str(c.get("data", {}).get("name", ""))) for c in collections if isinstance(c, dict)]
+        names = [(c.get("key"), str(item_data(c).get("name", ""))) for c in collections if isinstance(c, dict)]
         exact = [key for key, title in names if title == name]
         folded = [key for key, title in names if title.casefold() == name.casefold()]
         return (exact or folded or [None])[0]
@@ -244,7 +244,7 @@ class ZoteroApi:
             found = []
             for item in listed[0] if listed else []:
                 reference = item_reference(item) if isinstance(item, dict) else None
-                if not isinstance(reference, Reference):
+                if not isinstance(reference, Reference) or not isinstance(item.get("key"), str):
                     continue
                 same_id = paper.has_arxiv_id and reference.paper.arxiv_id == paper.arxiv_id
                 if same_id or (doi and reference.doi == doi):
@@ -274,12 +274,14 @@ class ZoteroApi:
                 ) from None
             return key
         result = self._json(answer)
-        failed = result.get("failed", {}) if isinstance(result, dict) else {}
+        result = result if isinstance(result, dict) else {}
+        failed = result.get("failed")
         if failed:
-            reason = next(iter(failed.values()))
-            raise NetworkError(f"{self.library.describe()} refused to create it: {reason.get('message', reason)}")
-        success = result.get("success", {}) if isinstance(result, dict) else {}
-        key = success.get("0")
+            reason = next(iter(failed.values())) if isinstance(failed, dict) else failed
+            why = reason.get("message", reason) if isinstance(reason, dict) else reason
+            raise NetworkError(f"{self.library.describe()} refused to create it: {' '.join(str(why).split())[:200]}")
+        success = result.get("success")
+        key = success.get("0") if isinstance(success, dict) else None
         if not isinstance(key, str):
             raise NetworkError(f"{self.library.describe()} created nothing ({answer.url})")
         return key
@@ -297,22 +299,34 @@ class ZoteroApi:
 
     def set_collections(self, item: dict[str, Any], collections: list[str]) -> None:
         """Change which collections an item is in (never deleting it); refused if it changed since it was read."""
-        version = str(item.get("version", item.get("data", {}).get("version", "")))
+        version = str(item.get("version", item_data(item).get("version", "")))
+        key = item.get("key")
+        if not isinstance(key, str):
+            raise NetworkError(f"{self.library.describe()} answered with an item that has no key")
         self._send(
-            self.url(f"items/{item['key']}"),
+            self.url(f"items/{key}"),
             method="PATCH",
             headers={"If-Unmodified-Since-Version": version},
             body={"collections": collections},
         )
 
 
+def item_data(item: dict[str, Any]) -> dict[str, Any]:
+    """An API object's `data` (its fields), or {} when the answer holds none that paperrec can read."""
+    data = item.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def item_collections(item: dict[str, Any]) -> list[str]:
+    """The keys of the collections an item is in, as the API gave them; [] when they cannot be read."""
+    found = item_data(item).get("collections")
+    return [key for key in found if isinstance(key, str)] if isinstance(found, list) else []
+
+
 def _preference(item: dict[str, Any], collection: str | None) -> tuple[bool, int]:
     """How well an item answers a search for one paper: in the collection first, then the newest."""
-    data = item.get("data", {}) if isinstance(item.get("data"), dict) else {}
-    version = item.get("version", data.get("version", 0))
-    return collection is not None and collection in data.get("collections", []), version if isinstance(
-        version, int
-    ) else 0
+    version = item.get("version", item_data(item).get("version", 0))
+    return collection is not None and collection in item_collections(item), version if isinstance(version, int) else 0
 
 
 def _doi_of(paper: Paper) -> str:
@@ -347,7 +361,7 @@ def item_fields(paper: Paper, collection: str) -> dict[str, Any]:
 
 def item_reference(item: dict[str, Any]) -> Reference | str | None:
     """An API item as a Reference through the CSL JSON reader; NOT_A_PAPER for notes, attachments, annotations."""
-    data = item.get("data") if isinstance(item.get("data"), dict) else {}
+    data = item_data(item)
     if str(data.get("itemType", "")) in _NOT_PAPERS:
         return NOT_A_PAPER
     csl = item.get("csljson")
