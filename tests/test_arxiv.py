@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -32,6 +32,8 @@ from recommender.sources.arxiv import (
 )
 from recommender.sources.http import NetworkError, PoliteClient, retry_after_seconds
 from recommender.sources.records import read_jsonl
+
+from .fixture_apis import QuietServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "arxiv"
 EASTERN = ZoneInfo("America/New_York")
@@ -92,8 +94,7 @@ class LocalServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # A short poll interval so that shutdown() returns at once instead of after up to half a second.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)

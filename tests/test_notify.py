@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -23,6 +23,8 @@ from recommender.profile import load_profile
 from recommender.run import Section
 from recommender.schema import Paper, Pick
 from recommender.signing import read_vote_token
+
+from .fixture_apis import QuietServer
 
 apprise = pytest.importorskip("apprise")
 
@@ -48,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def chat():
     """A local HTTP server standing in for chat services: /…/500 answers 500, any other path 200."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = QuietServer(("127.0.0.1", 0), _Handler)
     server.received = []
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -19,9 +19,11 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .fixture_apis import QuietServer
 
 ABSTRACT = "We study a thing in images with a new method and show it works well on benchmarks."
 USER = "123"
@@ -126,7 +128,7 @@ class ZoteroServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.local_api = f"http://127.0.0.1:{self.port}/api/"
         self.web_api = f"http://127.0.0.1:{self.port}/"
