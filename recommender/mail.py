@@ -27,7 +27,7 @@ from .digest import section_view
 from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure, printable
-from .sent import SentRecord, channel_key, picks_key, sent_record
+from .sent import SentRecord, channel_key, picks_key, sending, sent_record
 from .signing import MAX_AGE_DAYS, vote_url
 from .summary import LABEL as SUMMARY_LABEL
 
@@ -411,22 +411,23 @@ def deliver_digest(
     message = compose_digest(run_or_sections, config=config, now=now)
     if message[DIGEST_HEADER] in sent:
         return Delivered(message, "the day's digest went out as the copy kept from an earlier try", sent=False)
-    record = sent_record()
-    earlier = _sent_at(record, message)
-    if earlier is not None:
-        day = str(message[PICKS_HEADER]).split()[0]
-        line = (
-            f"the digest of {day} with these picks was already sent on {earlier.astimezone():%a %Y-%m-%d at %H:%M}: "
-            "not sent again (no new announcement since)"
-        )
-        return Delivered(message, line, sent=False)
-    try:
-        send_digest(message, config)
-    except (MailError, MailRejected) as error:
-        kept = keep_unsent(message, now=now)
-        _drop_kept_copies(message, kept)
-        raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
-    _mark_sent(record, message, now)
+    with sending():  # another run sending these picks now finishes first, then this one finds them sent
+        record = sent_record()
+        earlier = _sent_at(record, message)
+        if earlier is not None:
+            day = str(message[PICKS_HEADER]).split()[0]
+            line = (
+                f"the digest of {day} with these picks was already sent on {earlier.astimezone():%a %Y-%m-%d at %H:%M}"
+                ": not sent again (no new announcement since)"
+            )
+            return Delivered(message, line, sent=False)
+        try:
+            send_digest(message, config)
+        except (MailError, MailRejected) as error:
+            kept = keep_unsent(message, now=now)
+            _drop_kept_copies(message, kept)
+            raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
+        _mark_sent(record, message, now)
     return Delivered(message, f"sent {message['Subject']!r} to {message['To']}", sent=True)
 
 

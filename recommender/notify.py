@@ -23,7 +23,7 @@ from .export import because_line
 from .latex import to_text as latex_text
 from .mail import VoteLink, digest_picks_key, headline, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
-from .sent import channel_key, sent_record
+from .sent import channel_key, sending, sent_record
 from .summary import LABEL
 
 if TYPE_CHECKING:
@@ -306,47 +306,53 @@ def send_picks(
     sections = _sections(run_or_sections)
     now = (now or datetime.now()).astimezone()
     vote_link = vote_links(config.serve_url, now) if config.serve_url else None  # the email's links, the same
-    record = sent_record()
-    keys = [digest_picks_key([section], now) for section in sections]
-    # Per target, the profiles whose picks it has not had yet: a holiday ranks the last announcement again.
-    news = [
-        [i for i, key in enumerate(keys) if record is None or not target.key or record.when(target.key, key) is None]
-        for target in targets
-    ]
-    results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
-    workers = []
-    for index, target in enumerate(targets):
-        batch = [
-            message
-            for i in news[index]
-            for message in messages(
-                sections[i], target.format, vote_link=vote_link, now=now, max_length=target.max_length
-            )
+    # Another run sending these picks now finishes first; then this one finds which targets had them.
+    with sending():
+        record = sent_record()
+        keys = [digest_picks_key([section], now) for section in sections]
+        # Per target, the profiles whose picks it has not had yet: a holiday ranks the last announcement again.
+        news = [
+            [
+                i
+                for i, key in enumerate(keys)
+                if record is None or not target.key or record.when(target.key, key) is None
+            ]
+            for target in targets
         ]
+        results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
+        workers = []
+        for index, target in enumerate(targets):
+            batch = [
+                message
+                for i in news[index]
+                for message in messages(
+                    sections[i], target.format, vote_link=vote_link, now=now, max_length=target.max_length
+                )
+            ]
 
-        def work(index: int = index, target: Target = target, batch: list = batch) -> None:
-            results[index] = _send_to(target, batch) if batch else None
+            def work(index: int = index, target: Target = target, batch: list = batch) -> None:
+                results[index] = _send_to(target, batch) if batch else None
 
-        # A daemon thread: a target that hangs past the deadline cannot keep paperrec from exiting.
-        worker = threading.Thread(target=work, name=f"paperrec-notify-{index}", daemon=True)
-        worker.start()
-        workers.append(worker)
-    stop_at = time.monotonic() + deadline
-    for index, worker in enumerate(workers):
-        worker.join(max(0.0, stop_at - time.monotonic()))
-        if worker.is_alive():
-            results[index] = NotifyError(f"no answer from {targets[index].label} within {deadline:g} s")
-    sent = []
-    for target, result, fresh in zip(targets, results, news, strict=True):
-        if result is not None:
-            continue
-        if not fresh and sections:
-            days = sorted({keys[i].split()[0] for i in range(len(sections))})
-            sent.append(f"not sent again to {target.label}: it had these picks of {', '.join(days)} already")
-            continue
-        for i in fresh:
-            if record is not None and target.key:  # a target built without its URL's key is not remembered
-                record.mark(target.key, keys[i], now)
-        count = sum(len(sections[i].picks) for i in fresh)
-        sent.append(f"sent {'1 pick' if count == 1 else f'{count} picks'} to {target.label}")
+            # A daemon thread: a target that hangs past the deadline cannot keep paperrec from exiting.
+            worker = threading.Thread(target=work, name=f"paperrec-notify-{index}", daemon=True)
+            worker.start()
+            workers.append(worker)
+        stop_at = time.monotonic() + deadline
+        for index, worker in enumerate(workers):
+            worker.join(max(0.0, stop_at - time.monotonic()))
+            if worker.is_alive():
+                results[index] = NotifyError(f"no answer from {targets[index].label} within {deadline:g} s")
+        sent = []
+        for target, result, fresh in zip(targets, results, news, strict=True):
+            if result is not None:
+                continue
+            if not fresh and sections:
+                days = sorted({keys[i].split()[0] for i in range(len(sections))})
+                sent.append(f"not sent again to {target.label}: it had these picks of {', '.join(days)} already")
+                continue
+            for i in fresh:
+                if record is not None and target.key:  # a target built without its URL's key is not remembered
+                    record.mark(target.key, keys[i], now)
+            count = sum(len(sections[i].picks) for i in fresh)
+            sent.append(f"sent {'1 pick' if count == 1 else f'{count} picks'} to {target.label}")
     return Delivery(sent=tuple(sent), errors=tuple(r for r in results if r is not None))

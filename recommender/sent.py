@@ -7,13 +7,14 @@ and go out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from .paths import open_database, state_dir
+from .paths import locked, open_database, state_dir
 from .schema import PaperrecError
 
 TABLE = (
@@ -22,6 +23,7 @@ TABLE = (
 )
 WHAT = "record of sent picks"
 KEEP_DAYS = 60  # a day is not ranked again after this long; older rows are dropped
+LOCK_SECONDS = 300.0  # a send of every chat target or a slow mail server, with room to spare
 
 
 def picks_key(day: date, sections: Iterable[tuple[str, Sequence[str]]]) -> str:
@@ -79,3 +81,13 @@ def sent_record() -> SentRecord | None:
         return SentRecord(state_dir() / "sent.sqlite3")
     except PaperrecError:
         return None
+
+
+@contextlib.contextmanager
+def sending() -> Iterator[None]:
+    """Held from checking the record to marking it, so two runs at once send the same picks once (best effort: with
+    no lock to be had, a read-only home say, or after LOCK_SECONDS of waiting, the picks are sent anyway)."""
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(PaperrecError):
+            stack.enter_context(locked(state_dir() / "sent.sqlite3", timeout=LOCK_SECONDS))
+        yield

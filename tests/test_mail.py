@@ -585,3 +585,35 @@ def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):
     (warning,) = name_warnings(_config(25), [inside, outside])
     assert warning.startswith(f"the vote links for {outside.path} name it 'sr'")
     assert name_warnings(_config(25, serve_url=None), [outside]) == []  # no links, nothing to warn about
+
+
+def test_two_runs_at_once_send_the_same_picks_once(tmp_path, home, serve, monkeypatch):
+    import threading
+
+    import recommender.mail as mail
+
+    port, sink = serve()
+    config = _config(port)
+    sections = _sections(tmp_path)
+    inside, go_on = threading.Event(), threading.Event()
+    real_send = mail.send_digest
+
+    def slow_send(message, config):  # the first run's server is slow to take the digest
+        inside.set()
+        assert go_on.wait(60)
+        real_send(message, config)
+
+    monkeypatch.setattr(mail, "send_digest", slow_send)
+    done: dict[str, mail.Delivered] = {}
+    first = threading.Thread(target=lambda: done.update(first=mail.deliver_digest(sections, config, now=NOW)))
+    first.start()
+    assert inside.wait(60)  # the first run holds the record: checked, now sending
+    second = threading.Thread(target=lambda: done.update(second=mail.deliver_digest(sections, config, now=NOW)))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # it waits for the first: nothing here can fail by being slow
+    go_on.set()
+    first.join(60)
+    second.join(60)
+    assert done["first"].sent and not done["second"].sent and "already sent" in done["second"].line
+    assert len(sink.envelopes) == 1
