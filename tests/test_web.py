@@ -170,6 +170,19 @@ def test_an_edit_made_elsewhere_reranks_the_day(client, sr):
     assert first not in _pick_ids(root)  # `paperrec like` in a terminal: the page follows the file
 
 
+def test_a_hand_edit_that_keeps_the_files_time_is_seen_too(client, sr):
+    import os
+
+    _, root = _page(client)
+    first = _pick_ids(root)[0]
+    before = sr.stat()
+    text = sr.read_text().replace("disliked = []\n", "")
+    sr.write_text(text + f'\n[[disliked]]\nid = "{first}"\ntitle = "Not for me"\n')
+    os.utime(sr, ns=(before.st_atime_ns, before.st_mtime_ns))  # an editor or a sync that restores the time
+    _, root = _page(client)
+    assert first not in _pick_ids(root)
+
+
 def test_show_more(client):
     assert _post(client, "/more").status_code == 303
     _, root = _page(client)

@@ -104,11 +104,14 @@ def _summaries(listing: Listing) -> dict[str, str]:
         return {}
 
 
-def _mtime(path: Path) -> int | None:
+def _mtime(path: Path) -> tuple[int, int, int] | None:
+    """What tells that the profile file changed: its time, size and inode (an edit that keeps the time, or a file
+    replaced by a rename, still differs in one of them)."""
     try:
-        return path.stat().st_mtime_ns
+        stat = path.stat()
     except OSError:
         return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
 class Day:
