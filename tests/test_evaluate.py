@@ -30,6 +30,7 @@ from recommender.evaluate import (
     recall_at_k,
     reciprocal_rank,
 )
+from recommender.profile import Profile, ProfilePaper
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
 
 from .conftest import FakeEmbedder, require_bench
@@ -333,7 +334,7 @@ def test_json_and_table(bench, embedder):
 # --- backtest --------------------------------------------------------------------------------------------------
 
 
-def test_backtest_ranks_each_hidden_like_on_its_day(embedder):
+def _backtest_days() -> tuple[list[Paper], Paper, list[Paper], list[Listing]]:
     def paper(n: int, title: str, day: date) -> Paper:
         return Paper.make(title, raw_id=f"2502.{n:05d}", abstract=title, date=day)
 
@@ -341,16 +342,52 @@ def test_backtest_ranks_each_hidden_like_on_its_day(embedder):
     likes = [paper(n, f"segmentation masks prompts {n}", d1) for n in range(3)]
     late = paper(9, "segmentation masks prompts late", d2)
     others = [paper(100 + n, f"{FILLER[n]} {FILLER[(n + 3) % 10]} methods", d2) for n in range(10)]
-    listings = [Listing(papers=(*likes, *others[:5]), date=d1), Listing(papers=(late, *others[5:]), date=d2)]
-    liked = [(p, d1 - timedelta(days=1)) for p in likes] + [(late, d2 + timedelta(days=3))]
-    rows = backtest(liked, listings, centroid_scorer, embedder)
+    # Day 2 is stored as two files (two categories): rank ranks their union, and so does the backtest.
+    listings = [
+        Listing(papers=(*likes, *others[:5]), date=d1),
+        Listing(papers=(late, *others[5:7]), date=d2),
+        Listing(papers=tuple(others[7:]), date=d2),
+    ]
+    return likes, late, others, listings
+
+
+def _profile_of(likes: list[Paper], late: Paper, **settings) -> Profile:
+    d1, d2 = likes[0].date, late.date
+    liked = (*(ProfilePaper(p, d1 - timedelta(days=1)) for p in likes), ProfilePaper(late, d2 + timedelta(3)))
+    return Profile(name="backtest test", liked=liked, **settings)
+
+
+def test_backtest_ranks_each_hidden_like_on_its_day(embedder):
+    likes, late, _, listings = _backtest_days()
+    rows = backtest(_profile_of(likes, late), listings, "centroid", embedder)
     by_id = {row["id"]: row for row in rows}
     assert by_id[late.arxiv_id]["rank"] == 1 and by_id[late.arxiv_id]["n_profile"] == 3
+    assert by_id[late.arxiv_id]["n_candidates"] == 6  # the day's two files, as rank ranks them
     assert by_id[likes[0].arxiv_id]["n_profile"] == 2  # the other likes, added before its day
     assert by_id[likes[0].arxiv_id]["n_candidates"] == 6  # the profile papers are not candidates
     summary = backtest_summary(rows)
     assert summary["papers"] == 4 and summary["hits@10"] == 4 and summary["median_rank"] == 1.0
+    assert summary["missed"] == 0
     assert backtest_summary([])["median_rank"] is None
+
+
+def test_backtest_applies_the_profile_settings_as_rank_does(embedder):
+    """A paper the profile's rules or thresholds would have hidden is a miss, named with the setting that hid it."""
+    likes, late, _, listings = _backtest_days()
+    never = backtest(_profile_of(likes, late, never=("late",)), listings, "centroid", embedder)
+    row = next(r for r in never if r["id"] == late.arxiv_id)
+    assert row["rank"] is None and row["missed"] == "never"
+    high = backtest(_profile_of(likes, late, min_score=1.5), listings, "centroid", embedder)
+    assert {r["missed"] for r in high} == {"min_score"}
+    summary = backtest_summary(high)
+    assert summary["papers"] == 4 and summary["missed"] == 4 and summary["hits@10"] == 0
+    assert summary["median_rank"] is None  # most were not shown at all
+    # A dislike added before the day counts against papers like it; the profile's own settings reach the strategy.
+    unwanted = Paper.make("segmentation masks prompts", raw_id="2501.99999", abstract="segmentation masks", date=None)
+    disliked = (ProfilePaper(unwanted, likes[0].date - timedelta(days=1)),)
+    profile = replace(_profile_of(likes, late), disliked=disliked, dislike_weight=5.0)
+    row = next(r for r in backtest(profile, listings, "centroid", embedder) if r["id"] == late.arxiv_id)
+    assert row["rank"] > 1 and row["missed"] is None
 
 
 # --- the real bench --------------------------------------------------------------------------------------------

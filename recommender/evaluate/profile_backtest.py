@@ -1,77 +1,123 @@
-"""The profile backtest: hide each liked paper in the stored listing it appeared in and see where it ranks."""
+"""The profile backtest: hide each liked paper, rank the stored day it appeared on as `rank` would, and see where
+it lands."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 from ..embed import CachedEmbedder
+from ..profile import Profile, ProfilePaper
+from ..rank import RankOptions, Scored, score_listing, top_picks
+from ..rank.select import apply_rules
 from ..schema import Listing, Paper, PaperrecError
 from ..sources import read_listing
 from ..sources.store import listing_files
-from .cases import EvalCase, Scorer, aligned_scores, strategy_names, strategy_scorer, vectors_of
-from .metrics import rank_ids
+from .cases import strategy_names
+
+TOP = 10  # picks `rank` shows by default: a hidden like ranked within them is a hit
 
 
-def backtest(
-    liked: list[tuple[Paper, date]], listings: list[Listing], scorer: Scorer, embedder: CachedEmbedder
-) -> list[dict[str, Any]]:
-    """Hide each liked paper found in a listing and report its rank on that day against the likes known before it."""
-    found: dict[str, tuple[date, Listing]] = {}
+def _days(listings: Sequence[Listing]) -> dict[date, tuple[Paper, ...]]:
+    """Each day's papers, every listing of the day merged by id (first occurrence wins), as rank merges categories."""
+    days: dict[date, dict[str, Paper]] = {}
     for listing in listings:
         for paper in listing.papers:
             day = listing.date or paper.date
-            if day is not None and (paper.arxiv_id not in found or day < found[paper.arxiv_id][0]):
-                found[paper.arxiv_id] = (day, listing)
-    liked_ids = {p.arxiv_id for p, _ in liked}
+            if day is not None:
+                days.setdefault(day, {}).setdefault(paper.arxiv_id, paper)
+    return {day: tuple(papers.values()) for day, papers in sorted(days.items())}
+
+
+def _known_on(entries: Sequence[ProfilePaper], day: date, hidden: str) -> tuple[ProfilePaper, ...]:
+    """The entries known on the day: added before it, or announced before it; never the hidden paper itself."""
+    return tuple(
+        e
+        for e in entries
+        if e.paper.arxiv_id != hidden and (e.added < day or (e.paper.date is not None and e.paper.date < day))
+    )
+
+
+def _missed(target: Paper, scored: Scored, options: RankOptions) -> str:
+    """Which setting kept the hidden paper out of the day's picks: 'must', 'never', 'min_score' or 'min_match'
+    ('profile' when the profile holds it under another id)."""
+    if options.must and not apply_rules([target], options.must, ()):
+        return "must"
+    if options.never and not apply_rules([target], (), options.never):
+        return "never"
+    ids = [p.arxiv_id for p in scored.candidates]
+    if target.arxiv_id not in ids:
+        return "profile"
+    if options.min_score is not None and scored.scores[ids.index(target.arxiv_id)] < options.min_score:
+        return "min_score"
+    return "min_match"
+
+
+def backtest(
+    profile: Profile, listings: Sequence[Listing], strategy: str, embedder: CachedEmbedder, *, top: int = TOP
+) -> list[dict[str, Any]]:
+    """Hide each liked paper found in a listing and rank its day as `rank` would, with the profile's settings and the
+    likes and dislikes known before that day: at what rank would it have been shown (None: not at all)?
+
+    The first `top` ranks are the picks `rank --top N` shows (diversity re-orders them); below them, by score.
+    """
+    options = RankOptions(strategy=strategy, top=top).for_profile(profile)
+    days = _days(listings)
+    first_day: dict[str, date] = {}
+    for day, papers in days.items():
+        for paper in papers:
+            first_day.setdefault(paper.arxiv_id, day)
     rows = []
-    for target, _ in liked:
-        if target.arxiv_id not in found:
+    for entry in profile.liked:
+        target = entry.paper
+        if target.arxiv_id not in first_day:
             continue
-        day, listing = found[target.arxiv_id]
-        # Known on the day: liked before it, or announced before it; never the hidden paper itself.
-        profile = tuple(
-            p
-            for p, added in liked
-            if p.arxiv_id != target.arxiv_id and (added < day or (p.date is not None and p.date < day))
+        day = first_day[target.arxiv_id]
+        hidden = replace(
+            profile,
+            liked=_known_on(profile.liked, day, target.arxiv_id),
+            disliked=_known_on(profile.disliked, day, target.arxiv_id),
+            pending=(),
         )
         row: dict[str, Any] = {"id": target.arxiv_id, "title": target.title, "day": day.isoformat()}
-        unique = {p.arxiv_id: p for p in reversed(listing.papers)}  # first occurrence wins
-        known = {p.arxiv_id for p in profile}  # as in recommend(): profile papers are never candidates
-        candidates = tuple(unique[i] for i in sorted(unique) if i not in known)
-        row |= {"n_candidates": len(candidates), "n_profile": len(profile), "rank": None}
-        if not profile:
+        row |= {"n_candidates": 0, "n_profile": len(hidden.liked), "replayed": False, "rank": None, "missed": None}
+        if hidden.is_empty():
             rows.append(row)
             continue
-        candidate_vectors = embedder.embed_papers(candidates)
-        dim = candidate_vectors.shape[1]
-        earlier = tuple(
-            {
-                p.arxiv_id: p
-                for other in listings
-                if (other.date or day) < day
-                for p in other.papers
-                if p.arxiv_id not in liked_ids
-            }.values()
-        )
-        case = EvalCase(
-            embedder=embedder,
-            list_name="backtest",
-            day=day,
-            profile=profile,
-            profile_vectors=vectors_of(embedder, profile, dim),
-            candidates=candidates,
-            candidate_vectors=candidate_vectors,
-            positives=frozenset({target.arxiv_id}),
-            load_history=lambda earlier=earlier, dim=dim: (earlier, vectors_of(embedder, earlier, dim)),
-        )
-        ranked = rank_ids(candidates, aligned_scores(scorer(case), case)[0])
-        row["rank"] = ranked.index(target.arxiv_id) + 1
+        scored = score_listing(Listing(papers=days[day], date=day), hidden, embedder, options, store=False)
+        matches = scored.matches if options.min_match is not None else None
+        cut = dict(min_score=options.min_score, vectors=scored.vectors, matches=matches, min_match=options.min_match)
+        name = hidden.name
+        picks = top_picks(scored.candidates, scored.scores, name, top=top, diversity=options.diversity or 0.0, **cut)
+        rest = top_picks(scored.candidates, scored.scores, name, top=None, **cut)
+        shown = [p.paper.arxiv_id for p in picks]
+        shown += [p.paper.arxiv_id for p in rest if p.paper.arxiv_id not in set(shown)]
+        row |= {"n_candidates": scored.listed - scored.known, "replayed": True}
+        if target.arxiv_id in shown:
+            row["rank"] = shown.index(target.arxiv_id) + 1
+        else:
+            row["missed"] = _missed(target, scored, options)
         rows.append(row)
     return rows
+
+
+def stored_listings(folder: Path, categories: Sequence[str] = ()) -> list[Listing]:
+    """The listings stored under `folder`, each dated by its file name when that is a day; only the folders of
+    `categories` when they hold any (as `today --offline` reads a profile's categories)."""
+    files = listing_files(folder)
+    chosen = [f for f in files if f.parent.name in set(categories)]
+    listings = []
+    for path in chosen or files:
+        listing = read_listing(path)
+        with contextlib.suppress(ValueError):  # a file not named by its day keeps the dates it holds
+            listing = replace(listing, date=date.fromisoformat(path.stem))
+        listings.append(listing)
+    return listings
 
 
 def backtest_profile(
@@ -88,22 +134,27 @@ def backtest_profile(
     names = strategy_names(strategies)
     loaded = load_profile(resolve_profile(str(profile)))
     folder = listings or listings_dir()
-    stored = [read_listing(f) for f in listing_files(folder)]
+    stored = stored_listings(folder, loaded.categories)
     if not stored:
         raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
-    liked = [(p.paper, p.added) for p in loaded.liked]
     report = {}
     for name in names:
-        rows = backtest(liked, stored, strategy_scorer(name), embedder)
+        rows = backtest(loaded, stored, name, embedder)
         report[name] = {"summary": backtest_summary(rows), "papers": rows}
     return report
 
 
-def backtest_summary(rows: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
-    """Papers ranked, their median rank, and how many were in the top k."""
-    ranks = [row["rank"] for row in rows if row["rank"] is not None]
-    return {
-        "papers": len(ranks),
-        "median_rank": float(median(ranks)) if ranks else None,
-        f"hits@{k}": sum(1 for r in ranks if r <= k),
-    }
+def backtest_summary(rows: list[dict[str, Any]], k: int = TOP) -> dict[str, Any]:
+    """Papers replayed (a profile was known before their day), their median rank (papers not shown rank last; None
+    when that is where the median falls), how many were in the top k, and how many the settings hid."""
+    replayed = [row for row in rows if row.get("replayed", row["rank"] is not None)]
+    ranks = sorted(row["rank"] for row in replayed if row["rank"] is not None)
+    missed = len(replayed) - len(ranks)
+    middle = None
+    if replayed:
+        # Not shown ranks below every shown paper, so the median is a rank only while it falls among shown ones.
+        values = [float(r) for r in ranks] + [float("inf")] * missed
+        value = median(values)
+        middle = value if value != float("inf") else None
+    hits = sum(1 for r in ranks if r <= k)
+    return {"papers": len(replayed), "median_rank": middle, f"hits@{k}": hits, "missed": missed}
