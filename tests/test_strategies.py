@@ -94,3 +94,39 @@ def test_tfidf_rewards_rare_exact_terms():
 def test_zscore():
     np.testing.assert_allclose(zscore(np.array([1.0, 2.0, 3.0])), [-1.2247449, 0.0, 1.2247449], rtol=1e-6)
     np.testing.assert_array_equal(zscore(np.array([2.0, 2.0])), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_a_strategy_weighs_likes_by_age_exactly_when_it_says_so(name):
+    """`ages_likes` is what tells a researcher that half_life_days does nothing for a strategy: it must be true."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(3)
+    liked = _topics(rng, 12)
+    candidates = np.vstack([_topics(rng, 6), unit(rng.normal(0, 1, (6, 16)))])
+    texts = [f"topic{i % 3} words shared here number{i}" for i in range(12)]
+    inp = scoring_input(
+        liked,
+        candidates,
+        liked_texts=texts,
+        candidate_texts=texts[:6] + [f"unrelated{i} paper about zebras" for i in range(6)],
+        negatives=unit(rng.normal(0, 1, (30, 16))),
+        added=[date(2025, 1, 1 + 2 * i) for i in range(12)],
+        today=date(2025, 2, 1),
+    )
+    short, long = (STRATEGIES[name](replace(inp, half_life_days=days)) for days in (2.0, 5000.0))
+    assert (not np.allclose(short, long)) == STRATEGIES[name].ages_likes
+
+
+def test_unused_settings_name_what_does_nothing_for_the_strategy():
+    from recommender.profile import Profile
+    from recommender.rank import unused_settings
+
+    plain = Profile(name="p")
+    assert unused_settings(plain, "max") == []
+    aged = Profile(name="p", half_life_days=30.0, dislike_weight=2.0)
+    said = unused_settings(aged, "max")
+    assert len(said) == 2 and said[0].startswith("half_life_days") and "max" in said[0]
+    assert said[1].startswith("dislike_weight") and "no disliked papers" in said[1]
+    assert unused_settings(aged, "centroid") == [said[1]]
+    assert any("classifier" in line and "dislike_weight" in line for line in unused_settings(aged, "classifier"))

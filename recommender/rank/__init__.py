@@ -1,7 +1,7 @@
 """Ranking: strategies and their registry, the hybrid learner, the lexical space, options, selection, explanations."""
 
 from .explain import explain, sentences, shared_terms
-from .options import RankOptions
+from .options import RankOptions, unused_settings
 from .registry import REGISTRY, STRATEGIES, get_strategy
 from .scoring import Scored, pick_from, recommend, score, score_listing
 from .select import apply_rules, diversify, order, top_picks
@@ -27,4 +27,5 @@ __all__ = [
     "shared_terms",
     "top_picks",
     "unit_mean",
+    "unused_settings",
 ]

@@ -79,3 +79,19 @@ def options_from(options: RankOptions | None, **keywords: Any) -> RankOptions:
     if changed:
         raise TypeError(f"give RankOptions or keywords, not both (got {', '.join(changed)})")
     return options
+
+
+def unused_settings(profile: Profile, strategy: str | Strategy) -> list[str]:
+    """The profile's settings that change nothing for this strategy, each with why: 'half_life_days (max ...)'."""
+    from ..profile import DEFAULT_DISLIKE_WEIGHT
+
+    chosen = get_strategy(strategy)
+    said = []
+    if profile.half_life_days is not None and not chosen.ages_likes:
+        said.append(f"half_life_days ({chosen.name} counts every like the same, whatever its age)")
+    if profile.dislike_weight != DEFAULT_DISLIKE_WEIGHT:
+        if chosen.learns_dislikes:
+            said.append(f"dislike_weight ({chosen.name} learns from the disliked papers themselves, unweighted)")
+        elif not profile.disliked:
+            said.append("dislike_weight (the profile has no disliked papers)")
+    return said

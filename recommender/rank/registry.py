@@ -8,13 +8,21 @@ from .strategies import Strategy, centroid, classifier, clusters, knn, maximum, 
 
 REGISTRY: tuple[Strategy, ...] = (
     Strategy("centroid", centroid, "cosine to the weighted mean of the likes (the baseline)"),
-    Strategy("max", maximum, "cosine to the closest liked paper"),
-    Strategy("knn", knn, "mean cosine to the 5 closest liked papers"),
-    Strategy("clusters", clusters, "cosine to the closest interest cluster (k-means)"),
+    Strategy("max", maximum, "cosine to the closest liked paper", ages_likes=False),
+    Strategy("knn", knn, "mean cosine to the 5 closest liked papers", ages_likes=False),
+    Strategy("clusters", clusters, "cosine to the closest interest cluster (k-means)", ages_likes=False),
     Strategy("recency", recency, "cosines weighted by how recent each like is"),
     Strategy("classifier", classifier, "logistic regression on embeddings", uses_negatives=True, learns_dislikes=True),
     Strategy("tfidf", tfidf, "TF-IDF cosine to the likes' centroid", lexical=True),
-    Strategy("tfidf-svm", tfidf_svm, "linear SVM on TF-IDF", uses_negatives=True, learns_dislikes=True, lexical=True),
+    Strategy(
+        "tfidf-svm",
+        tfidf_svm,
+        "linear SVM on TF-IDF",
+        uses_negatives=True,
+        learns_dislikes=True,
+        lexical=True,
+        ages_likes=False,
+    ),
     hybrid_strategy(DEFAULT_HYBRID),
 )
 STRATEGIES: dict[str, Strategy] = {strategy.name: strategy for strategy in REGISTRY}

@@ -181,6 +181,7 @@ class Strategy:
     learns_dislikes: bool = False  # dislikes are training negatives, so no separate dislike penalty is applied
     standardised: bool = False  # scores are z-scores over the candidates; the dislike penalty is put on that scale
     lexical: bool = False  # explanations carry the TF-IDF terms shared with the liked papers
+    ages_likes: bool = True  # likes count less with age (half_life_days); False: every like counts the same
     fit: Callable[[ScoringInput], Any] | None = None  # learns a model that is stored per profile and reused
     load: Callable[[Path, str], Any] | None = None  # reads the stored model back (None: refit)
     # The candidates' scores and, in the same pass, the likes' held-out scores on their scale (each like scored by a
