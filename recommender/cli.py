@@ -861,7 +861,7 @@ def evaluate(
     """
     import json
 
-    from .evaluate import backtest_profile, evaluate_bench, strategy_names
+    from .evaluate import evaluate_bench, run_backtest, strategy_names
 
     names = strategy_names(strategy)
     if (bench is None) == (profile is None):
@@ -902,14 +902,11 @@ def evaluate(
         typer.echo(result.summary_line(baseline))
         report = result.to_json()
     else:
-        report = backtest_profile(profile, embedder, strategies=names, listings=listings)
-        for name, found in report.items():
-            summary = found["summary"]
-            plural = "" if summary["papers"] == 1 else "s"
-            typer.echo(
-                f"{name:<12} {summary['papers']:>4} liked paper{plural} found in listings, "
-                f"median rank {summary['median_rank']}, {summary['hits@10']} in the top 10"
-            )
+        backtest = run_backtest(profile, embedder, strategies=names, listings=listings)
+        for line in backtest.notices:
+            typer.echo(line, err=True)
+        typer.echo(backtest.text(), nl=False)
+        report = backtest.results
     if output is not None:
         _write(json.dumps(report, indent=2, default=str) + "\n", output)
 

@@ -32,6 +32,7 @@ from recommender.evaluate import (
 )
 from recommender.profile import Profile, ProfilePaper
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
+from recommender.sources import to_jsonl
 
 from .conftest import FakeEmbedder, require_bench
 
@@ -449,7 +450,46 @@ def test_cli_evaluate_bench_and_backtest(tmp_path, home, fake_model):
         app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(stored), "-s", "centroid"]
     )
     assert result.exit_code == 0, result.output
-    assert "liked papers found in listings" in result.stdout and "median rank" in result.stdout
+    assert "median rank" in result.stdout
+
+
+def test_evaluate_profile_says_what_it_measured_and_what_to_do(tmp_path, home, fake_model):
+    """The backtest's report reads on its own: what was hidden and ranked, per strategy, then one next step."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+    from recommender.profile import save_profile
+
+    likes, late, _, listings = _backtest_days()
+    stored = tmp_path / "listings"
+    for n, listing in enumerate(listings):
+        folder = stored / ("cs.CV" if n < 2 else "cs.CL")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{listing.date}.jsonl").write_text(to_jsonl(listing.papers))
+    profile = replace(_profile_of(likes, late, never=("late",), half_life_days=30.0), strategy="max")
+    save_profile(profile, tmp_path / "p.toml")
+    (tmp_path / "p.toml").write_text("nevr = ['x']\n" + (tmp_path / "p.toml").read_text())
+    runner = CliRunner()
+    args = ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(stored)]
+    result = runner.invoke(app, [*args, "-s", "max", "-s", "centroid"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert all(len(line) <= 100 for line in out.splitlines()), out
+    assert "2 stored days (2025-02-03 to 2025-02-04)" in out
+    assert "hidden" in out and "as 'paperrec rank' ranks it" in out
+    assert "4 of 4 liked papers are on a stored day" in out
+    table = out[out.index("strategy") :].splitlines()
+    assert table[0].split() == ["strategy", "papers", "median", "rank", "in", "the", "top", "10", "not", "shown"]
+    assert table[1].split()[:2] == ["max", "(yours)"] or table[2].split()[:2] == ["max", "(yours)"]
+    assert "never hid 1 of 4" in out  # the setting that hid a like, by name
+    assert "half_life_days (max counts every like the same" in out  # a setting that does nothing here
+    assert "a difference of one or two hits is noise" in out  # 4 papers
+    assert "unknown key 'nevr'" in result.stderr  # a typo in a setting is named, as rank names it
+    (tmp_path / "empty").mkdir()
+    none = runner.invoke(
+        app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(tmp_path / "empty")]
+    )
+    assert none.exit_code == 1 and "no stored listings" in none.stderr
     learned = runner.invoke(
         app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(stored), "-s", "hybrid"]
     )

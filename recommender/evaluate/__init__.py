@@ -42,7 +42,7 @@ from .metrics import (
     recall_at_k,
     reciprocal_rank,
 )
-from .profile_backtest import backtest, backtest_profile, backtest_summary
+from .profile_backtest import ProfileBacktest, backtest, backtest_profile, backtest_summary, run_backtest
 from .results import EvaluationResult
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "Bench",
     "EvalCase",
     "EvaluationResult",
+    "ProfileBacktest",
     "Scorer",
     "active_scorers",
     "average_precision",
@@ -78,6 +79,7 @@ __all__ = [
     "ranking_metrics",
     "recall_at_k",
     "reciprocal_rank",
+    "run_backtest",
     "small_profile",
     "strategy_names",
     "strategy_scorer",

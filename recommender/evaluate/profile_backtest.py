@@ -4,8 +4,10 @@ it lands."""
 from __future__ import annotations
 
 import contextlib
+import textwrap
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from statistics import median
@@ -120,6 +122,155 @@ def stored_listings(folder: Path, categories: Sequence[str] = ()) -> list[Listin
     return listings
 
 
+MISSED = {
+    "must": "must",
+    "never": "never",
+    "min_score": "min_score",
+    "min_match": "min_match",
+    "profile": "a copy already in the profile",
+}
+WIDTH = 100  # the report's prose wraps here
+
+
+@dataclass(frozen=True)
+class ProfileBacktest:
+    """A profile's backtest: per strategy its summary and rows (`results`), and what it replayed."""
+
+    profile: Profile
+    path: Path
+    results: dict[str, dict[str, Any]]  # {strategy: {"summary": ..., "papers": rows}}, the JSON of --output
+    days: tuple[date, ...]  # the stored days read, oldest first
+    categories: tuple[str, ...]  # the store folders read
+    notices: tuple[str, ...] = ()  # lines for stderr: what a hand edit left odd in the profile file
+
+    def text(self) -> str:
+        """What was measured, a row per strategy (best first), and what to do next, in lines of at most WIDTH."""
+        paragraphs = [self._measured(), self._coverage()]
+        ranked = self._ranked()
+        if not ranked:
+            paragraphs.append(
+                "Nothing to measure: no liked paper is on a stored day after an earlier like or interest. "
+                "Fetch the days you liked papers on ('paperrec fetch CATEGORY --date DAY'), or like papers "
+                "from the stored days, then run this again."
+            )
+            return "\n\n".join(_wrap(p) for p in paragraphs) + "\n"
+        lines = [_wrap(p) for p in paragraphs]
+        lines.append(self._table(ranked))
+        lines += [_wrap(p) for p in self._advice(ranked)]
+        return "\n\n".join(lines) + "\n"
+
+    def _measured(self) -> str:
+        where = f", {', '.join(self.categories)}" if self.categories else ""
+        span = f"{self.days[0]} to {self.days[-1]}" if self.days else "none"
+        plural = "" if len(self.days) == 1 else "s"
+        return (
+            f"Backtest of profile {self.profile.name!r} on {len(self.days)} stored day{plural} ({span}{where}). "
+            "Each liked paper found on one of those days was hidden, and its day was ranked as 'paperrec rank' "
+            "ranks it: with the profile's settings, and only the likes and dislikes added before that day. "
+            f"Rank 1 is the top pick; a rank of {TOP} or better is a hit, as 'rank' shows {TOP} picks."
+        )
+
+    def _coverage(self) -> str:
+        rows = next(iter(self.results.values()))["papers"] if self.results else []
+        replayed = sum(1 for row in rows if row.get("replayed"))
+        text = (
+            f"{len(rows)} of {len(self.profile.liked)} liked papers are on a stored day; {replayed} of them came "
+            "after an earlier like or interest, so there was something to rank them against."
+        )
+        if len(rows) < len(self.profile.liked):
+            text += " The others are not in the stored listings of the profile's categories."
+        return text
+
+    def _ranked(self) -> list[tuple[str, dict[str, Any]]]:
+        """The strategies that replayed any paper, best first: most hits, then lowest median rank."""
+        chosen = [(name, found["summary"]) for name, found in self.results.items() if found["summary"]["papers"]]
+        worst = float("inf")
+        own = self.profile.strategy  # among equals the profile's own comes first: no reason to switch
+        return sorted(
+            chosen, key=lambda item: (-item[1][f"hits@{TOP}"], item[1]["median_rank"] or worst, item[0] != own)
+        )
+
+    def _table(self, ranked: list[tuple[str, dict[str, Any]]]) -> str:
+        own = self.profile.strategy
+        lines = [f"{'strategy':<20}  {'papers':>6}  {'median rank':>11}  {f'in the top {TOP}':>13}  {'not shown':>9}"]
+        for name, summary in ranked:
+            label = f"{name} (yours)" if name == own else name
+            middle = summary["median_rank"]
+            hits, papers = summary[f"hits@{TOP}"], summary["papers"]
+            share = f"{hits} ({round(100 * hits / papers)}%)"
+            median_text = "not shown" if middle is None else f"{middle:g}"
+            lines.append(f"{label:<20}  {papers:>6}  {median_text:>11}  {share:>13}  {summary['missed']:>9}")
+        return "\n".join(lines)
+
+    def _advice(self, ranked: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        from ..rank import unused_settings
+
+        own, (best, best_summary) = self.profile.strategy, ranked[0]
+        summaries = dict(ranked)
+        hits = f"hits@{TOP}"
+        said = []
+        if best_summary[hits] == 0:
+            said.append(f"No strategy tried here put a hidden like in the top {TOP}.")
+        elif own not in summaries:
+            said.append(f"Best here: {best}. This profile's strategy is {own}: add '-s {own}' to compare with it.")
+        elif (summaries[own][hits], summaries[own]["median_rank"]) == (best_summary[hits], best_summary["median_rank"]):
+            said.append(f"{own}, this profile's strategy, does as well as any strategy tried here: keep it.")
+        else:
+            said.append(
+                f"{best} put {best_summary[hits]} of {best_summary['papers']} likes in the top {TOP}, {own} "
+                f'(this profile\'s strategy) {summaries[own][hits]}. To switch, set strategy = "{best}" in '
+                f"{self.path}; 'paperrec rank FILE -p {self.path.stem} --strategy {best}' tries it on one day first."
+            )
+        papers = max(summary["papers"] for _, summary in ranked)
+        if papers < 10:
+            said.append(f"With {papers} papers, a difference of one or two hits is noise.")
+        reference = own if own in self.results else best
+        missed = Counter(row["missed"] for row in self.results[reference]["papers"] if row.get("missed"))
+        if missed:
+            replayed = self.results[reference]["summary"]["papers"]
+            parts = ", ".join(f"{MISSED[why]} hid {n} of {replayed}" for why, n in missed.most_common())
+            said.append(
+                f"Settings kept likes from being shown with {reference}: {parts}. Loosen or remove them in "
+                f"{self.path} and run this again."
+            )
+        unused = unused_settings(self.profile, own)
+        if unused:
+            said.append(f"Settings with no effect on {own}: {'; '.join(unused)}.")
+        return said
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, WIDTH, break_long_words=False, break_on_hyphens=False)
+
+
+def run_backtest(
+    profile: Path | str,
+    embedder: CachedEmbedder,
+    *,
+    strategies: Sequence[str] | None = None,
+    listings: Path | None = None,
+) -> ProfileBacktest:
+    """Backtest a profile's likes on stored listings (default: the store), per strategy (default: all)."""
+    from ..paths import listings_dir, resolve_profile
+    from ..profile import load_profile, profile_file_warning
+
+    names = strategy_names(strategies)
+    path = resolve_profile(str(profile))
+    loaded = load_profile(path)
+    folder = listings or listings_dir()
+    stored = stored_listings(folder, loaded.categories)
+    if not stored:
+        raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
+    results = {}
+    for name in names:
+        rows = backtest(loaded, stored, name, embedder)
+        results[name] = {"summary": backtest_summary(rows), "papers": rows}
+    days = tuple(_days(stored))
+    folders = tuple(sorted({c for c in loaded.categories if (Path(folder) / c).is_dir()}))
+    notices = tuple(filter(None, [profile_file_warning(loaded, path)]))
+    return ProfileBacktest(loaded, path, results, days, folders, notices)
+
+
 def backtest_profile(
     profile: Path | str,
     embedder: CachedEmbedder,
@@ -128,20 +279,7 @@ def backtest_profile(
     listings: Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Backtest a profile's likes on stored listings, per strategy: {name: {"summary": ..., "papers": rows}}."""
-    from ..paths import listings_dir, resolve_profile
-    from ..profile import load_profile
-
-    names = strategy_names(strategies)
-    loaded = load_profile(resolve_profile(str(profile)))
-    folder = listings or listings_dir()
-    stored = stored_listings(folder, loaded.categories)
-    if not stored:
-        raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
-    report = {}
-    for name in names:
-        rows = backtest(loaded, stored, name, embedder)
-        report[name] = {"summary": backtest_summary(rows), "papers": rows}
-    return report
+    return run_backtest(profile, embedder, strategies=strategies, listings=listings).results
 
 
 def backtest_summary(rows: list[dict[str, Any]], k: int = TOP) -> dict[str, Any]:
