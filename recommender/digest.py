@@ -64,7 +64,7 @@ def positions(scores: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Reason:
-    """A liked paper that a pick is close to."""
+    """A liked paper that a pick is close to (for a profile of interests alone, its closest interest)."""
 
     title: str
     url: str | None
@@ -163,6 +163,9 @@ def pick_view(
     reasons = tuple(
         Reason(printable(title), safe_url(link_of(i)), round(s * 100))
         for i, title, s in (because.papers if because else ())
+    ) or tuple(
+        Reason(printable(f"interest “{text}”"), None, round(s * 100))
+        for text, s in (because.interests[:1] if because else ())
     )
     view = PickView(
         rank=pick.rank,

@@ -45,11 +45,25 @@ def because_record(because: Because | None) -> dict[str, Any] | None:
     """The JSON form of a pick's reasons."""
     if because is None:
         return None
-    return {
+    record: dict[str, Any] = {
         "papers": [{"id": i, "title": t, "similarity": s} for i, t, s in because.papers],
         "terms": list(because.terms),
         "sentence": because.sentence,
     }
+    if because.interests:  # a profile of interests alone: the key appears only then, so other output is unchanged
+        record["interests"] = [{"text": text, "similarity": s} for text, s in because.interests]
+    return record
+
+
+def closest_reason(because: Because | None) -> tuple[str, float] | None:
+    """What a pick is closest to, and how close: the first liked paper's title, else 'your interest "..."'."""
+    if because is None:
+        return None
+    if because.papers:
+        return because.papers[0][1], because.papers[0][2]
+    if because.interests:
+        return f'your interest "{because.interests[0][0]}"', because.interests[0][1]
+    return None
 
 
 def because_line(because: Because | None) -> str:
@@ -60,8 +74,9 @@ def because_line(because: Because | None) -> str:
     if because is None:
         return ""
     parts = []
-    if because.papers:
-        _, title, similarity = because.papers[0]
+    closest = closest_reason(because)
+    if closest is not None:
+        title, similarity = closest
         parts.append(f"{clean_text(printable(title))} ({similarity:.2f})")
     if because.terms:
         parts.append(", ".join(clean_text(printable(term)) for term in because.terms[:3]))
@@ -138,8 +153,9 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
             lines += [indent + together] if together else []
         else:
             lines += [indent + line for line in (fit(author) if author else [])] + ([indent + url] if url else [])
-        if pick.because is not None and pick.because.papers:
-            _, title, similarity = pick.because.papers[0]
+        reason = closest_reason(pick.because)
+        if pick.because is not None and reason is not None:
+            title, similarity = reason
             # The similarity follows the paper it belongs to, as in CSV and Markdown, not the terms after it.
             closest, score = f"because: {_line(title)}", f" ({similarity:.2f})"
             terms = ", ".join(_line(term) for term in pick.because.terms[:3])

@@ -295,6 +295,8 @@ class Because:
     papers: tuple[tuple[str, str, float], ...] = ()  # (id, title, cosine similarity), closest first
     terms: tuple[str, ...] = ()
     sentence: str = ""
+    # (interest, cosine similarity), closest first: only for a profile of interests alone, with no paper to name.
+    interests: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

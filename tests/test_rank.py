@@ -159,6 +159,27 @@ def test_picks_explain_themselves(fake_embedder):
     assert plain[0].because.terms == ()
 
 
+def test_a_profile_of_interests_only_names_the_interest_that_earned_a_pick(fake_embedder):
+    """With no liked paper to point at, the reason is the closest interest, in JSON and on the table's line."""
+    import json
+
+    from recommender.export import render
+
+    listing = _listing()
+    profile = replace(new_profile("sr"), interests=("protein design", "image super-resolution networks"))
+    picks = recommend(listing, profile, CachedEmbedder(fake_embedder, None), strategy="hybrid", top=2)
+    because = picks[0].because
+    assert because.papers == () and because.interests[0][0] == "image super-resolution networks"
+    assert 0 < because.interests[0][1] <= 1 and because.terms
+    record = json.loads(render(picks, "json"))[0]["because"]
+    assert record["interests"][0] == {"text": "image super-resolution networks", "similarity": because.interests[0][1]}
+    table = render(picks, "table")
+    assert 'because: your interest "image super-resolution networks" (' in table
+    # A profile with liked papers keeps its JSON as it was: no interests key.
+    liked = recommend(listing, new_profile("sr", [listing.papers[3]]), CachedEmbedder(fake_embedder, None), top=1)
+    assert "interests" not in json.loads(render(liked, "json"))[0]["because"]
+
+
 def test_key_sentence_is_the_abstract_sentence_closest_to_the_profile(fake_embedder):
     abstract = (
         "We study protein folding in cells with many methods. "

@@ -73,13 +73,20 @@ def explain(
         sentence_scores = embedder.embed(flat) @ center  # (n_sentences,)
     else:
         sentence_scores = _scores_without_the_model(split, flat, embedder, center, inp.profile.liked_texts)
+    # Without liked papers the profile is its interests: the closest of them is what earned the pick.
+    interest_sims = pick_vectors @ inp.liked.T if not n_liked else np.zeros((len(picks), 0))  # (n_picks, n_interests)
     explained, start = [], 0
     for row, (pick, parts) in enumerate(zip(picks, split, strict=True)):
         closest = np.argsort(-sims[row])[:3] if n_liked else []
         papers = tuple((liked[j].arxiv_id, liked[j].title, round(float(sims[row, j]), 4)) for j in closest)
+        interests = tuple(
+            (inp.profile.liked_texts[j], round(float(interest_sims[row, j]), 4))
+            for j in np.argsort(-interest_sims[row])[:3]
+        )
         best = parts[int(np.argmax(sentence_scores[start : start + len(parts)]))] if parts else ""
         start += len(parts)
-        explained.append(replace(pick, because=Because(papers=papers, terms=tuple(terms[row]), sentence=best)))
+        because = Because(papers=papers, terms=tuple(terms[row]), sentence=best, interests=interests)
+        explained.append(replace(pick, because=because))
     return explained
 
 
