@@ -792,3 +792,17 @@ def test_real_bench_aged_profiles():
     for name, day in aged_pairs:
         profile = bench.profile(name, day, gap_days=180)
         assert len(profile) >= 5 and all(p.date <= day - timedelta(days=180) for p in profile)
+
+
+def test_the_backtest_advises_a_switch_only_for_more_hits():
+    from recommender.evaluate import ProfileBacktest
+
+    def result(hits: int, middle: float) -> dict:
+        return {"summary": {"papers": 20, "median_rank": middle, "hits@10": hits, "missed": 0}, "papers": []}
+
+    profile = Profile(name="p", strategy="hybrid")
+    tied = ProfileBacktest(profile, Path("p.toml"), {"tfidf": result(12, 3.0), "hybrid": result(12, 4.0)}, (), ())
+    assert "hybrid, this profile's strategy, puts as many likes in the top 10 as any" in " ".join(tied.text().split())
+    assert "To switch" not in tied.text()
+    better = ProfileBacktest(profile, Path("p.toml"), {"tfidf": result(15, 3.0), "hybrid": result(12, 4.0)}, (), ())
+    assert 'To switch, set strategy = "tfidf" in p.toml' in " ".join(better.text().split())

@@ -213,8 +213,11 @@ class ProfileBacktest:
             said.append(f"No strategy tried here put a hidden like in the top {TOP}.")
         elif own not in summaries:
             said.append(f"Best here: {best}. This profile's strategy is {own}: add '-s {own}' to compare with it.")
-        elif (summaries[own][hits], summaries[own]["median_rank"]) == (best_summary[hits], best_summary["median_rank"]):
-            said.append(f"{own}, this profile's strategy, does as well as any strategy tried here: keep it.")
+        elif summaries[own][hits] >= best_summary[hits]:  # a better median alone is no reason to switch
+            said.append(
+                f"{own}, this profile's strategy, puts as many likes in the top {TOP} as any strategy tried here: "
+                "keep it."
+            )
         else:
             said.append(
                 f"{best} put {best_summary[hits]} of {best_summary['papers']} likes in the top {TOP}, {own} "
