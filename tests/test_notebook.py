@@ -27,6 +27,10 @@ def test_tune_profile_notebook_runs(tmp_path, monkeypatch, home):
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     )
     assert "profile super-resolution" in text and "listing: 59 papers" in text
+    assert "IProgress not found" not in text  # no warning a reader cannot act on
+    if BENCH.is_dir():  # the profile's own backtest, as `paperrec evaluate --profile` prints it
+        assert "Backtest of profile 'super-resolution'" in text and "hybrid (yours)" in text
+        assert all(len(line) <= 100 for line in text.splitlines())
     images = [o for cell in notebook.cells for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == (3 if BENCH.is_dir() else 2)
 
