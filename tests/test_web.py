@@ -461,6 +461,16 @@ def test_profile_page_edits(client, sr):
     assert _post(client, "/profile/paper", id="0000.00000", to="remove").status_code == 400
 
 
+def test_profile_page_says_why_no_terms_were_learned(sr):
+    """A strategy that learns no term weights is named as the reason, not a like count the profile already has."""
+    sr.write_text(sr.read_text().replace('strategy = "hybrid"', 'strategy = "centroid"'))
+    with _client() as client:
+        _page(client)
+        response, _ = _page(client, "/profile?profile=sr")
+        assert "needs at least 5" not in response.text
+        assert "centroid learns no term weights" in response.text and "hybrid, the default strategy" in response.text
+
+
 def test_profile_page_searches_and_pages_the_papers(sr, home):
     from recommender.profile import ProfilePaper, new_profile, save_profile
     from recommender.schema import Paper

@@ -437,6 +437,8 @@ class Service:
         if cached is not None and cached[0] == marker:
             return cached[1]
         result = {"positive": [], "negative": [], "clusters": clusters_of(day.profile, inputs.profile)}
+        # Only a strategy with a stored model (the hybrid) keeps term weights to show; the page says which it is.
+        result |= {"strategy": day.scored.strategy.name, "keeps_terms": day.scored.strategy.fit is not None}
         ranker = inputs.ranker
         if ranker is not None:
             import numpy as np
