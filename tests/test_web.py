@@ -524,6 +524,21 @@ def test_profile_page_reads_latex_as_today_does_and_keeps_dates_whole(sr, home):
     assert re.search(r"\.added\s*\{[^}]*white-space:\s*nowrap", response.text)  # "2021-" and "01-01" never part
 
 
+def test_backtest_names_the_likes_the_settings_hid(sr):
+    """The page's backtest counts a like its own `never` rule would have hidden, and says which setting hid it."""
+    text = sr.read_text().replace('strategy = "hybrid"', 'strategy = "hybrid"\nnever = ["attentive"]', 1)
+    like = '\n[[liked]]\nid = "2104.10488"\ntitle = "A Two-Stage Attentive Network"\nadded = 2021-04-21\n'
+    sr.write_text(text + like)
+    with _client() as client:
+        _post(client, "/profile/backtest")
+        _wait(_service(client).jobs[f"backtest {sr.resolve()}"])
+        _, root = _page(client, "/profile?profile=sr")
+    table = root.find(".//table[@id='backtest-result']")
+    cells = [["".join(c.itertext()) for c in row] for row in table.iter("tr")]
+    assert cells[0][-1] == "not shown" and cells[1][-1] == "1"
+    assert "never hid 1 of 1" in "".join(_by_id(root, "backtest-hidden").itertext())
+
+
 def test_backtest_on_demand(client, sr):
     response = _post(client, "/profile/backtest")
     assert response.status_code == 303

@@ -228,10 +228,9 @@ class ProfileBacktest:
         if papers < 10:
             said.append(f"With {papers} papers, a difference of one or two hits is noise.")
         reference = own if own in self.results else best
-        missed = Counter(row["missed"] for row in self.results[reference]["papers"] if row.get("missed"))
-        if missed:
-            replayed = self.results[reference]["summary"]["papers"]
-            parts = ", ".join(f"{MISSED[why]} hid {n} of {replayed}" for why, n in missed.most_common())
+        summary = self.results[reference]["summary"]
+        if summary["missed"]:
+            parts = ", ".join(f"{why} hid {n} of {summary['papers']}" for why, n in summary["hidden_by"].items())
             said.append(
                 f"Settings kept likes from being shown with {reference}: {parts}. Loosen or remove them in "
                 f"{self.path} and run this again."
@@ -287,7 +286,7 @@ def backtest_profile(
 
 def backtest_summary(rows: list[dict[str, Any]], k: int = TOP) -> dict[str, Any]:
     """Papers replayed (a profile was known before their day), their median rank (papers not shown rank last; None
-    when that is where the median falls), how many were in the top k, and how many the settings hid."""
+    when that is where the median falls), how many were in the top k, and how many the settings hid, by setting."""
     replayed = [row for row in rows if row.get("replayed", row["rank"] is not None)]
     ranks = sorted(row["rank"] for row in replayed if row["rank"] is not None)
     missed = len(replayed) - len(ranks)
@@ -298,4 +297,5 @@ def backtest_summary(rows: list[dict[str, Any]], k: int = TOP) -> dict[str, Any]
         value = median(values)
         middle = value if value != float("inf") else None
     hits = sum(1 for r in ranks if r <= k)
-    return {"papers": len(replayed), "median_rank": middle, f"hits@{k}": hits, "missed": missed}
+    hidden_by = dict(Counter(MISSED[row["missed"]] for row in replayed if row.get("missed")).most_common())
+    return {"papers": len(replayed), "median_rank": middle, f"hits@{k}": hits, "missed": missed, "hidden_by": hidden_by}
