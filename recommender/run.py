@@ -18,7 +18,7 @@ from typing import Any
 from .embed import CachedEmbedder
 from .paths import profile_files, profiles_dir, resolve_profile, seen_path
 from .profile import Profile, likes_age, load_profile, profile_file_warning
-from .rank import RankOptions, Scored, pick_from, score_listing
+from .rank import RankOptions, Scored, get_strategy, pick_from, score_listing, unused_settings
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, counted
@@ -211,6 +211,16 @@ def _failure(path: Path, error: PaperrecError, categories: Sequence[str] = ()) -
     return Failure(profile=path.stem, message=str(error), transient=transient, stored=stored)
 
 
+def profile_notes(profile: Profile, path: Path, options: RankOptions) -> list[str]:
+    """What a hand edit left odd in a profile file, and its settings that do nothing for the strategy of this run."""
+    notes = [warning for warning in [profile_file_warning(profile, path)] if warning]
+    strategy = get_strategy(options.strategy or profile.strategy)
+    unused = unused_settings(profile, strategy)
+    if unused:
+        notes.append(f"note: {path}: no effect with strategy {strategy.name}: {'; '.join(unused)}")
+    return notes
+
+
 def rank_listing(
     listing: Listing,
     profiles: Sequence[str | Path],
@@ -246,7 +256,7 @@ def rank_listing(
     for path in profile_paths(profiles):
         try:
             profile = load_profile(path)
-            notices += filter(None, [profile_file_warning(profile, path)])
+            notices += profile_notes(profile, path, options)
             sections.append(_section(listing, path, profile, embedder, options, seen=seen, include_seen=True))
         except PaperrecError as error:
             failures.append(_failure(path, error))
@@ -311,7 +321,7 @@ def run_today(
             if profile.zotero and not offline:
                 profile, lines = _synced(path, profile)
                 notices += lines
-            notices += filter(None, [profile_file_warning(profile, path)])
+            notices += profile_notes(profile, path, options)
             if not profile.categories and not profile.sources:
                 raise PaperrecError(
                     f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'

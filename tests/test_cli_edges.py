@@ -83,6 +83,21 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
 
 
+def test_a_setting_the_strategy_ignores_is_a_one_line_note(liked_jsonl, fake_model, example_listing, home):
+    """half_life_days does nothing for max: rank says so instead of leaving the researcher to wonder."""
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "max"\nhalf_life_days = 30'))
+    result = invoke("rank", str(example_listing), "-p", "sr")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert notes == [
+        f"note: {path}: no effect with strategy max: half_life_days (max counts every like the same, whatever its age)"
+    ]
+    assert not [line for line in invoke("rank", str(example_listing), "-p", "sr", "-s", "centroid").stderr.splitlines()
+                if line.startswith("note:")]  # fmt: skip
+
+
 def test_a_paper_entered_twice_by_hand_is_a_one_line_warning(liked_jsonl, fake_model, example_listing, home):
     _new("sr", liked_jsonl)
     path = home / "profiles" / "sr.toml"
