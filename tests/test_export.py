@@ -154,3 +154,19 @@ def test_the_table_puts_the_similarity_after_the_paper_it_belongs_to():
         (line,) = [line for line in to_table([pick], width=width, wrap=False).splitlines() if "because:" in line]
         assert "(0.81)" in line and len(line) <= width  # the title gives way first, then the terms
         assert line.index("(0.81)") < line.index(" · ") if " · " in line else line.endswith("(0.81)")
+
+
+def test_the_because_line_names_each_term_once():
+    """'resolution, super resolution, super' is one term said three ways: the line keeps the most specific."""
+    from recommender.export import because_line
+    from recommender.schema import Because
+
+    because = Because(
+        papers=(("2101.00001", "Liked", 0.8),),
+        terms=("resolution", "super resolution", "super", "frequency", "image super"),
+    )
+    assert because_line(because) == "Liked (0.80) · super resolution"
+    driving = Because(terms=("end", "end end", "driving", "autonomous driving"))
+    assert because_line(driving) == "end, driving"  # 'end end' (end-to-end) says 'end' again
+    pick = Pick(paper=Paper.make("A paper", "2101.00002", "x"), score=1.0, rank=1, profile="p", because=because)
+    assert "(0.80) · super resolution\n" in render([pick], "table")
