@@ -806,3 +806,11 @@ def test_the_backtest_advises_a_switch_only_for_more_hits():
     assert "To switch" not in tied.text()
     better = ProfileBacktest(profile, Path("p.toml"), {"tfidf": result(15, 3.0), "hybrid": result(12, 4.0)}, (), ())
     assert 'To switch, set strategy = "tfidf" in p.toml' in " ".join(better.text().split())
+
+
+def test_the_backtest_of_a_profile_without_likes_says_what_to_do():
+    from recommender.evaluate import ProfileBacktest
+
+    empty = {"centroid": {"summary": backtest_summary([]), "papers": []}}
+    text = ProfileBacktest(Profile(name="p", interests=("x",)), Path("p.toml"), empty, (), ()).text()
+    assert "0 of 0" not in text and "The profile has no liked papers yet" in " ".join(text.split())

@@ -147,12 +147,13 @@ class ProfileBacktest:
         """What was measured, a row per strategy (best first), and what to do next, in lines of at most WIDTH."""
         paragraphs = [self._measured(), self._coverage()]
         ranked = self._ranked()
-        if not ranked:
+        if not ranked and self.profile.liked:
             paragraphs.append(
                 "Nothing to measure: no liked paper is on a stored day after an earlier like or interest. "
                 "Fetch the days you liked papers on ('paperrec fetch CATEGORY --date DAY'), or like papers "
                 "from the stored days, then run this again."
             )
+        if not ranked:
             return "\n\n".join(_wrap(p) for p in paragraphs) + "\n"
         lines = [_wrap(p) for p in paragraphs]
         lines.append(self._table(ranked))
@@ -171,6 +172,11 @@ class ProfileBacktest:
         )
 
     def _coverage(self) -> str:
+        if not self.profile.liked:
+            return (
+                "The profile has no liked papers yet, so there is nothing to hide and replay. Like papers from "
+                "the stored days ('paperrec like ID', or Sharpen my profile on the web page), then run this again."
+            )
         rows = next(iter(self.results.values()))["papers"] if self.results else []
         replayed = sum(1 for row in rows if row.get("replayed"))
         text = (
