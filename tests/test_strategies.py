@@ -130,3 +130,11 @@ def test_unused_settings_name_what_does_nothing_for_the_strategy():
     assert said[1].startswith("dislike_weight") and "no disliked papers" in said[1]
     assert unused_settings(aged, "centroid") == [said[1]]
     assert any("classifier" in line and "dislike_weight" in line for line in unused_settings(aged, "classifier"))
+
+
+def test_a_mistyped_strategy_gets_the_closest_name():
+    from recommender.rank import get_strategy
+    from recommender.schema import UsageError
+
+    with pytest.raises(UsageError, match=r"unknown strategy 'hybird'.*did you mean 'hybrid'"):
+        get_strategy("hybird")

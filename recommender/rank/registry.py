@@ -35,4 +35,8 @@ def get_strategy(name: str | Strategy) -> Strategy:
     try:
         return STRATEGIES[name]
     except KeyError:
-        raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}") from None
+        import difflib
+
+        close = difflib.get_close_matches(name, list(STRATEGIES), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}{hint}") from None
