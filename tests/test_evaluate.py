@@ -814,3 +814,21 @@ def test_the_backtest_of_a_profile_without_likes_says_what_to_do():
     empty = {"centroid": {"summary": backtest_summary([]), "papers": []}}
     text = ProfileBacktest(Profile(name="p", interests=("x",)), Path("p.toml"), empty, (), ()).text()
     assert "0 of 0" not in text and "The profile has no liked papers yet" in " ".join(text.split())
+
+
+def test_the_backtest_leaves_out_cross_lists_as_today_does(tmp_path, embedder):
+    """`today` ranks a category's own papers (no --include-cross): a paper cross-listed from elsewhere is no
+    candidate of the backtest either."""
+    from recommender.evaluate import run_backtest
+    from recommender.profile import save_profile
+
+    likes, late, _, listings = _backtest_days()
+    cross = Paper.make("segmentation masks prompts elsewhere", "2502.00500", "x", date=late.date, categories=["cs.LG"])
+    folder = tmp_path / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
+    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers, cross)))
+    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    result = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
+    row = next(r for r in result.results["centroid"]["papers"] if r["id"] == late.arxiv_id)
+    assert row["n_candidates"] == 6 and row["rank"] == 1

@@ -110,12 +110,18 @@ def backtest(
 
 def stored_listings(folder: Path, categories: Sequence[str] = ()) -> list[Listing]:
     """The listings stored under `folder`, each dated by its file name when that is a day; only the folders of
-    `categories` when they hold any (as `today --offline` reads a profile's categories)."""
+    `categories` when they hold any, without the papers cross-listed there from other categories (as `today` reads
+    a profile's categories)."""
+    from ..sources.arxiv import is_primary
+
     files = listing_files(folder)
     chosen = [f for f in files if f.parent.name in set(categories)]
     listings = []
     for path in chosen or files:
         listing = read_listing(path)
+        if chosen:
+            category = path.parent.name
+            listing = replace(listing, papers=tuple(p for p in listing.papers if is_primary(p, category)))
         with contextlib.suppress(ValueError):  # a file not named by its day keeps the dates it holds
             listing = replace(listing, date=date.fromisoformat(path.stem))
         listings.append(listing)

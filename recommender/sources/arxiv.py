@@ -449,7 +449,7 @@ def fetch_day(
                     f"({offset:,} of {total:,} papers): stopped"
                 )
     _kept(lost, skipped, len(papers))
-    kept = [p for p in papers.values() if include_cross or _is_primary(p, category)]
+    kept = [p for p in papers.values() if include_cross or is_primary(p, category)]
     return Listing(papers=tuple(kept), category=category, date=day, sources=(f"{base_url}?search_query={query}",))
 
 
@@ -469,7 +469,7 @@ def fetch_metadata(
     return found
 
 
-def _is_primary(paper: Paper, category: str) -> bool:
+def is_primary(paper: Paper, category: str) -> bool:
     """True unless the paper is a cross-list: its primary category is another one (one listing none is the file's)."""
     if not paper.categories:
         return True
@@ -656,7 +656,7 @@ def fetch_listing(
     finally:
         session.close()
     listings = [
-        listing if include_cross else replace(listing, papers=tuple(p for p in listing.papers if _is_primary(p, c)))
+        listing if include_cross else replace(listing, papers=tuple(p for p in listing.papers if is_primary(p, c)))
         for c, (listing, _) in zip(wanted, results, strict=True)
     ]
     notices = dict.fromkeys(notice for _, notice in results if notice)
