@@ -100,6 +100,7 @@ def test_unknown_keys_of_every_toml_type_round_trip(tmp_path):
         ('name = "x"\n[[liked]]\ntitle = "t"\nadded = "yesterday"\n', "'added' must be a TOML date"),
         ('name = "x"\n[[disliked]]\ntitle = "t"\nid = "nope"\n', r"disliked\[1\]: not an arXiv id"),
         ('name = "x"\n[[liked]]\ntitle = "t"\nweight = -1\n', "'weight' must be a number"),
+        ('name = "x"\ndislike_weight = -1\n', r"'dislike_weight' must be >= 0"),
     ],
 )
 def test_invalid_profiles_are_clear_errors(tmp_path, content, message):

@@ -302,6 +302,7 @@ def test_score_listing_can_skip_storing_and_add_shown_negatives(home, fake_embed
         ({"diversity": float("nan")}, "--diversity must be between 0 and 1"),
         ({"min_score": float("inf")}, "--min-score must be a finite number, got inf"),
         ({"dislike_weight": float("nan")}, "--dislike-weight must be a finite number, got nan"),
+        ({"dislike_weight": -1.0}, r"--dislike-weight must be >= 0"),
         ({"min_match": -0.1}, r"--min-match must be between 0 and 1, got -0.1"),
     ],
 )

@@ -258,6 +258,8 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     pending_tables = _require(data.get("pending", []), list, where, "pending")
     pending = tuple(pending_from_table(t, f"{where}: pending[{i + 1}]") for i, t in enumerate(pending_tables))
     dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
+    if dislike_weight < 0:  # a negative weight would raise the papers like the dislikes
+        raise PaperrecError(f"{where}: 'dislike_weight' must be >= 0 (0: dislikes do not lower scores)")
     min_score = data.get("min_score")
     min_match = data.get("min_match")
     min_match = None if min_match is None else _number(min_match, where, "min_match")

@@ -47,6 +47,8 @@ class RankOptions:
             raise UsageError("--diversity must be between 0 and 1")
         _finite(self.min_score, "--min-score")
         _finite(self.dislike_weight, "--dislike-weight")
+        if self.dislike_weight is not None and self.dislike_weight < 0:
+            raise UsageError("--dislike-weight must be >= 0 (0: dislikes do not lower scores)")
         if self.min_match is not None and not 0 <= self.min_match <= 1:  # NaN fails this too
             raise UsageError(f"--min-match must be between 0 and 1, got {self.min_match}")
         for what, terms in (("--must", self.must), ("--never", self.never)):
