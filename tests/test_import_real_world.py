@@ -451,7 +451,8 @@ def test_evaluate_profile_on_an_imported_library_finds_the_liked_papers(home, fa
         app, ["evaluate", "--profile", "sr", "--listings", str(tmp_path / "listings"), "-s", "centroid"]
     )
     assert result.exit_code == 0, result.output
-    assert "2 liked papers found in listings" in result.stdout
+    assert "2 of 4 liked papers are on a stored day" in result.stdout
+    assert "centroid                   2            1       2 (100%)" in result.stdout  # both ranked first
 
 
 def test_every_fixture_entry_is_read_skipped_or_ignored():
