@@ -902,7 +902,7 @@ def evaluate(
         typer.echo(result.summary_line(baseline))
         report = result.to_json()
     else:
-        backtest = run_backtest(profile, embedder, strategies=names, listings=listings)
+        backtest = run_backtest(profile, embedder, strategies=names, listings=listings, progress=sys.stderr.isatty())
         for line in backtest.notices:
             typer.echo(line, err=True)
         typer.echo(backtest.text(), nl=False)

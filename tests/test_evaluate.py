@@ -832,3 +832,22 @@ def test_the_backtest_leaves_out_cross_lists_as_today_does(tmp_path, embedder):
     result = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
     row = next(r for r in result.results["centroid"]["papers"] if r["id"] == late.arxiv_id)
     assert row["n_candidates"] == 6 and row["rank"] == 1
+
+
+def test_the_backtest_shows_its_progress_only_when_asked(tmp_path, embedder, capsys):
+    from recommender.evaluate import run_backtest
+    from recommender.profile import save_profile
+
+    likes, late, _, listings = _backtest_days()
+    folder = tmp_path / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
+    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers)))
+    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    quiet = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
+    assert capsys.readouterr().err == ""
+    shown = run_backtest(
+        tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings", progress=True
+    )
+    assert "centroid" in capsys.readouterr().err  # a bar per strategy, on a terminal's stderr
+    assert shown.results == quiet.results

@@ -4,6 +4,7 @@ it lands."""
 from __future__ import annotations
 
 import contextlib
+import sys
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
@@ -61,7 +62,13 @@ def _missed(target: Paper, scored: Scored, options: RankOptions) -> str:
 
 
 def backtest(
-    profile: Profile, listings: Sequence[Listing], strategy: str, embedder: CachedEmbedder, *, top: int = TOP
+    profile: Profile,
+    listings: Sequence[Listing],
+    strategy: str,
+    embedder: CachedEmbedder,
+    *,
+    top: int = TOP,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Hide each liked paper found in a listing and rank its day as `rank` would, with the profile's settings and the
     likes and dislikes known before that day: at what rank would it have been shown (None: not at all)?
@@ -74,11 +81,12 @@ def backtest(
     for day, papers in days.items():
         for paper in papers:
             first_day.setdefault(paper.arxiv_id, day)
+    from tqdm import tqdm
+
     rows = []
-    for entry in profile.liked:
+    replayed = [entry for entry in profile.liked if entry.paper.arxiv_id in first_day]
+    for entry in tqdm(replayed, desc=strategy, unit="like", file=sys.stderr, disable=not progress, leave=False):
         target = entry.paper
-        if target.arxiv_id not in first_day:
-            continue
         day = first_day[target.arxiv_id]
         hidden = replace(
             profile,
@@ -263,8 +271,10 @@ def run_backtest(
     *,
     strategies: Sequence[str] | None = None,
     listings: Path | None = None,
+    progress: bool = False,
 ) -> ProfileBacktest:
-    """Backtest a profile's likes on stored listings (default: the store), per strategy (default: all)."""
+    """Backtest a profile's likes on stored listings (default: the store), per strategy (default: all); `progress`
+    shows a bar per strategy on stderr (a terminal's)."""
     from ..paths import listings_dir, resolve_profile
     from ..profile import load_profile, profile_file_warning
 
@@ -277,7 +287,7 @@ def run_backtest(
         raise PaperrecError(f"no stored listings in {folder}: run 'paperrec fetch' or pass --listings FOLDER")
     results = {}
     for name in names:
-        rows = backtest(loaded, stored, name, embedder)
+        rows = backtest(loaded, stored, name, embedder, progress=progress)
         results[name] = {"summary": backtest_summary(rows), "papers": rows}
     days = tuple(_days(stored))
     folders = tuple(sorted({c for c in loaded.categories if (Path(folder) / c).is_dir()}))
