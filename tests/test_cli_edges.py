@@ -24,6 +24,13 @@ def _new(name: str, liked_jsonl, *extra: str) -> None:
     assert made.exit_code == 0, made.output
 
 
+def _said(example_listing, prefix: str, *more: str) -> list[str]:
+    """The stderr lines starting with `prefix` of a successful `rank` of the example day for profile sr."""
+    result = invoke("rank", str(example_listing), "-p", "sr", *more)
+    assert result.exit_code == 0, result.output
+    return [line for line in result.stderr.splitlines() if line.startswith(prefix)]
+
+
 def _mentions(pick: dict, term: str) -> bool:
     return re.search(rf"(?<!\w){term}(?!\w)", pick["title"] + " " + pick["abstract"], re.I) is not None
 
@@ -74,9 +81,7 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     _new("sr", liked_jsonl)
     path = home / "profiles" / "sr.toml"
     path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "hybrid"\nnevr = ["video"]'))
-    result = invoke("rank", str(example_listing), "-p", "sr")
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = _said(example_listing, "warning:")
     assert warnings == [f"warning: {path}: unknown key 'nevr' (did you mean 'never'?) ignored"]
     shown = invoke("profile", "show", "sr")
     assert shown.exit_code == 0 and shown.stderr.strip() == warnings[0]
@@ -88,14 +93,10 @@ def test_a_setting_the_strategy_ignores_is_a_one_line_note(liked_jsonl, fake_mod
     _new("sr", liked_jsonl)
     path = home / "profiles" / "sr.toml"
     path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "max"\nhalf_life_days = 30'))
-    result = invoke("rank", str(example_listing), "-p", "sr")
-    assert result.exit_code == 0, result.output
-    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
-    assert notes == [
+    assert _said(example_listing, "note:") == [
         f"note: {path}: no effect with strategy max: half_life_days (max counts every like the same, whatever its age)"
     ]
-    assert not [line for line in invoke("rank", str(example_listing), "-p", "sr", "-s", "centroid").stderr.splitlines()
-                if line.startswith("note:")]  # fmt: skip
+    assert _said(example_listing, "note:", "-s", "centroid") == []
 
 
 def test_a_paper_entered_twice_by_hand_is_a_one_line_warning(liked_jsonl, fake_model, example_listing, home):
@@ -105,9 +106,7 @@ def test_a_paper_entered_twice_by_hand_is_a_one_line_warning(liked_jsonl, fake_m
     path.write_text(path.read_text() + f'\n[[liked]]\nid = "{first}v2"\ntitle = "Pasted again"\n')
     text = path.read_text().replace("disliked = []\n", "")
     path.write_text(text + f'\n[[disliked]]\nid = "{first}"\ntitle = "And disliked"\n')
-    result = invoke("rank", str(example_listing), "-p", "sr")
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    warnings = _said(example_listing, "warning:")
     assert warnings == [f"warning: {path}: {first} is liked twice and disliked: each entry counts, so keep one"]
     assert invoke("profile", "show", "sr").stderr.strip() == warnings[0]
 
