@@ -22,20 +22,23 @@ def _topics(rng, n, dim=16, topics=(0, 1, 2), noise=0.15):
     return unit(rows)
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_every_strategy_scores_every_candidate(name):
-    rng = np.random.default_rng(0)
+def _three_topics(rng: np.random.Generator, texts: list[str], **more):
+    """12 likes on three topics; 6 candidates on them (texts[:6]) and 6 random ones about zebras; 30 negatives."""
     liked = _topics(rng, 12)
     candidates = np.vstack([_topics(rng, 6), unit(rng.normal(0, 1, (6, 16)))])
-    texts = [f"topic{i % 3} words shared here" for i in range(12)]
-    candidate_texts = texts[:6] + [f"unrelated{i} paper about zebras" for i in range(6)]
-    inp = scoring_input(
+    return scoring_input(
         liked,
         candidates,
         liked_texts=texts,
-        candidate_texts=candidate_texts,
+        candidate_texts=texts[:6] + [f"unrelated{i} paper about zebras" for i in range(6)],
         negatives=unit(rng.normal(0, 1, (30, 16))),
+        **more,
     )
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_scores_every_candidate(name):
+    inp = _three_topics(np.random.default_rng(0), [f"topic{i % 3} words shared here" for i in range(12)])
     scores = STRATEGIES[name](inp)
     assert scores.shape == (12,) and np.isfinite(scores).all()
     assert scores[:6].mean() > scores[6:].mean()  # on-topic candidates beat random ones
@@ -101,19 +104,9 @@ def test_a_strategy_weighs_likes_by_age_exactly_when_it_says_so(name):
     """`ages_likes` is what tells a researcher that half_life_days does nothing for a strategy: it must be true."""
     from dataclasses import replace
 
-    rng = np.random.default_rng(3)
-    liked = _topics(rng, 12)
-    candidates = np.vstack([_topics(rng, 6), unit(rng.normal(0, 1, (6, 16)))])
     texts = [f"topic{i % 3} words shared here number{i}" for i in range(12)]
-    inp = scoring_input(
-        liked,
-        candidates,
-        liked_texts=texts,
-        candidate_texts=texts[:6] + [f"unrelated{i} paper about zebras" for i in range(6)],
-        negatives=unit(rng.normal(0, 1, (30, 16))),
-        added=[date(2025, 1, 1 + 2 * i) for i in range(12)],
-        today=date(2025, 2, 1),
-    )
+    added = [date(2025, 1, 1 + 2 * i) for i in range(12)]
+    inp = _three_topics(np.random.default_rng(3), texts, added=added, today=date(2025, 2, 1))
     short, long = (STRATEGIES[name](replace(inp, half_life_days=days)) for days in (2.0, 5000.0))
     assert (not np.allclose(short, long)) == STRATEGIES[name].ages_likes
 
