@@ -132,6 +132,11 @@ def seen_path() -> Path:
     return state_dir() / "seen.sqlite3"
 
 
+def sent_path() -> Path:
+    """The sent-record: which picks each mail or chat channel already got."""
+    return state_dir() / "sent.sqlite3"
+
+
 def listings_dir() -> Path:
     """Listings fetched from arXiv."""
     return home() / "listings"

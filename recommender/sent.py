@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from .paths import locked, open_database, state_dir
+from .paths import locked, open_database, sent_path
 from .schema import PaperrecError
 
 TABLE = (
@@ -78,7 +78,7 @@ class SentRecord:
 def sent_record() -> SentRecord | None:
     """The user's sent-record under PAPERREC_HOME (None when it cannot be opened: nothing is then held back)."""
     try:
-        return SentRecord(state_dir() / "sent.sqlite3")
+        return SentRecord(sent_path())
     except PaperrecError:
         return None
 
@@ -89,5 +89,5 @@ def sending() -> Iterator[None]:
     no lock to be had, a read-only home say, or after LOCK_SECONDS of waiting, the picks are sent anyway)."""
     with contextlib.ExitStack() as stack:
         with contextlib.suppress(PaperrecError):
-            stack.enter_context(locked(state_dir() / "sent.sqlite3", timeout=LOCK_SECONDS))
+            stack.enter_context(locked(sent_path(), timeout=LOCK_SECONDS))
         yield
