@@ -16,7 +16,7 @@ from typing import Any
 
 from ..embed import CachedEmbedder
 from ..profile import Profile, ProfilePaper
-from ..rank import RankOptions, Scored, score_listing, top_picks
+from ..rank import RankOptions, Scored, pick_from, score_listing
 from ..rank.select import apply_rules
 from ..schema import Listing, Paper, PaperrecError
 from ..sources import read_listing
@@ -76,6 +76,7 @@ def backtest(
     The first `top` ranks are the picks `rank --top N` shows (diversity re-orders them); below them, by score.
     """
     options = RankOptions(strategy=strategy, top=top).for_profile(profile)
+    below = replace(options, top=None, diversity=0.0)  # every paper the settings let through, by score
     days = _days(listings)
     first_day: dict[str, date] = {}
     for day, papers in days.items():
@@ -100,13 +101,11 @@ def backtest(
             rows.append(row)
             continue
         scored = score_listing(Listing(papers=days[day], date=day), hidden, embedder, options, store=False)
-        matches = scored.matches if options.min_match is not None else None
-        cut = dict(min_score=options.min_score, vectors=scored.vectors, matches=matches, min_match=options.min_match)
-        name = hidden.name
-        picks = top_picks(scored.candidates, scored.scores, name, top=top, diversity=options.diversity or 0.0, **cut)
-        rest = top_picks(scored.candidates, scored.scores, name, top=None, **cut)
+        picks = pick_from(scored, embedder, options, explain_picks=False)  # as rank shows them
+        rest = pick_from(scored, embedder, below, explain_picks=False)
         shown = [p.paper.arxiv_id for p in picks]
-        shown += [p.paper.arxiv_id for p in rest if p.paper.arxiv_id not in set(shown)]
+        first = set(shown)
+        shown += [p.paper.arxiv_id for p in rest if p.paper.arxiv_id not in first]
         row |= {"n_candidates": scored.listed - scored.known, "replayed": True}
         if target.arxiv_id in shown:
             row["rank"] = shown.index(target.arxiv_id) + 1
