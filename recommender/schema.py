@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote, unquote
@@ -24,6 +25,14 @@ STRATEGY_NAMES = ("centroid", "max", "knn", "clusters", "recency", "classifier",
 def counted(count: int, one: str, many: str) -> str:
     """'1 paper is' or '3 papers are': a count and the words that agree with it."""
     return f"{count} {one if count == 1 else many}"
+
+
+def did_you_mean(name: str, names: Sequence[str]) -> str:
+    """ "; did you mean 'x'?" for the closest of `names` to a mistyped name; "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class PaperrecError(Exception):

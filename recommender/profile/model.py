@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..schema import STRATEGY_NAMES, NotFound, Paper, PaperrecError, split_arxiv_id
+from ..schema import STRATEGY_NAMES, NotFound, Paper, PaperrecError, did_you_mean, split_arxiv_id
 
 if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
     import numpy as np
@@ -297,13 +297,10 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
 
 def _strategy(value: Any, where: str) -> str:
     """The profile's strategy, a registered name; a typo is an error naming the file, the value and the names."""
-    import difflib
-
     name = _require(value, str, where, "strategy")
     if name in STRATEGY_NAMES:
         return name
-    close = difflib.get_close_matches(name, STRATEGY_NAMES, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, STRATEGY_NAMES)
     raise PaperrecError(f"{where}: unknown strategy {name!r} (known: {', '.join(STRATEGY_NAMES)}){hint}")
 
 
@@ -349,15 +346,12 @@ def profile_file_warning(profile: Profile, path: Path | str) -> str | None:
 
 def unknown_profile(path: Path) -> NotFound:
     """The error for a profile file that does not exist, naming the closest profile of the profiles folder."""
-    import difflib
-
     from ..paths import profile_files, profiles_dir
 
     folder = profiles_dir()
     ours = folder.is_dir() and path.parent.resolve() == folder.resolve()  # elsewhere a .toml need not be a profile
     names = [p.stem for p in profile_files(folder)] if ours else []
-    close = difflib.get_close_matches(path.stem, names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(path.stem, names)
     return NotFound(f"unknown profile: {path} does not exist{hint} (see 'paperrec profile list')")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..schema import UsageError
+from ..schema import UsageError, did_you_mean
 from .hybrid import DEFAULT_HYBRID, hybrid_strategy
 from .strategies import Strategy, centroid, classifier, clusters, knn, maximum, recency, tfidf, tfidf_svm
 
@@ -35,8 +35,5 @@ def get_strategy(name: str | Strategy) -> Strategy:
     try:
         return STRATEGIES[name]
     except KeyError:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(STRATEGIES), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, list(STRATEGIES))
         raise UsageError(f"unknown strategy {name!r}: choose one of {', '.join(STRATEGIES)}{hint}") from None
