@@ -25,7 +25,9 @@ Each pair is fitted once through score_listing (the default hybrid, as
 `--halves` compares the hybrid with its two halves (the semantic and the lexical model), and with fusions that weight
 each half by how well it separated the likes from the negatives in five-fold cross-validation (held-out ROC AUC or
 average precision), or take the half that separated them better:
-the guard a fusion would need to stay near its better half on every list.
+the guard a fusion would need to stay near its better half on every list. It also scores other ways to scale, fuse
+or fit the halves (median and MAD, normal-quantile ranks, each half's top 50, a semantic SVM, the title twice in the
+lexical half, three C per half): measured and not kept.
 `--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
 mean, the day's papers on the day's mean): the day's other papers (the default), papers of the seven
 listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
@@ -43,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -55,6 +57,7 @@ from recommender.evaluate.bench import HISTORY_DAYS, MAX_NEGATIVES
 from recommender.profile import likes_age
 from recommender.rank import Scored
 from recommender.rank.hybrid import DEFAULT_HYBRID, FOLDS, HybridRanker, fit_hybrid, hybrid_scores, stratified_folds
+from recommender.rank.lexical import fit_tfidf
 from recommender.rank.strategies import ScoringInput, centroid, knn, tfidf, tfidf_svm, zscore
 
 T = TypeVar("T")
@@ -150,15 +153,20 @@ def scorers() -> dict:
     return chosen
 
 
-def held_out_margins(inp: ScoringInput) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Each training row's semantic and lexical margins from models fitted without its fold, and the labels."""
+def training_rows(inp: ScoringInput) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The hybrid's training set: vectors, texts, 0/1 labels and weights (likes, then the negative pool)."""
     negatives, negative_texts = inp.negative_pool()
     labels = np.r_[np.ones(len(inp.liked)), np.zeros(len(negatives))]
+    weights = np.r_[inp.liked_weights(inp.half_life_days or DEFAULT_HYBRID.half_life_days), np.ones(len(negatives))]
+    return np.vstack([inp.liked, negatives]), list(inp.profile.liked_texts) + list(negative_texts), labels, weights
+
+
+def held_out_margins(inp: ScoringInput) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each training row's semantic and lexical margins from models fitted without its fold, and the labels."""
+    vectors, listed, labels, weights = training_rows(inp)
     if min(labels.sum(), (1 - labels).sum()) < FOLDS:
         return None
-    vectors = np.vstack([inp.liked, negatives])
-    texts = np.array(list(inp.profile.liked_texts) + list(negative_texts), dtype=object)
-    weights = np.r_[inp.liked_weights(inp.half_life_days or DEFAULT_HYBRID.half_life_days), np.ones(len(negatives))]
+    texts = np.array(listed, dtype=object)
     semantic, lexical = np.zeros(len(labels)), np.zeros(len(labels))
     for part in stratified_folds(labels):
         rest = np.setdiff1d(np.arange(len(labels)), part)
@@ -170,6 +178,76 @@ def held_out_margins(inp: ScoringInput) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 HALVES = ("semantic half", "lexical half", "weighted by AUC", "weighted by AP", "better half by AUC")
+FUSIONS = (
+    "median/MAD scaled",
+    "normal-quantile ranks",
+    "scaled by own top 50",
+    "semantic SVM",
+    "semantic SVM + LR",
+    "lexical: title twice",
+    "three C per half",
+)
+
+
+def robust(scores: np.ndarray) -> np.ndarray:
+    """Scores less their median, over their median absolute deviation (scaled to a normal spread)."""
+    spread = 1.4826 * float(np.median(np.abs(scores - np.median(scores))))
+    return (scores - np.median(scores)) / (spread or 1.0)
+
+
+def quantiles(scores: np.ndarray) -> np.ndarray:
+    """Each score's rank as a standard normal quantile."""
+    from scipy.stats import norm, rankdata
+
+    return norm.ppf(rankdata(scores) / (len(scores) + 1))
+
+
+def top_scaled(scores: np.ndarray, k: int = 50) -> np.ndarray:
+    """z-scores over the spread of the top k."""
+    z = zscore(scores)
+    return z / (np.sort(z)[-k:].std() or 1.0)
+
+
+def title_twice(text: str) -> str:
+    """The text with its title (up to the first '. ') repeated."""
+    head, sep, rest = text.partition(". ")
+    return f"{head}. {head}. {rest}" if sep else f"{text}. {text}"
+
+
+def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarray]:
+    """Other ways to scale, fuse or fit the two halves (measured in the README, not kept)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    vectors, texts, labels, weights = training_rows(inp)
+    semantic, lexical = ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts)
+    zs, zl = zscore(semantic), zscore(lexical)
+
+    def svm(c: float, rows: Any) -> LinearSVC:
+        return LinearSVC(C=c, class_weight="balanced", random_state=0).fit(rows, labels, sample_weight=weights)
+
+    def logistic(c: float) -> np.ndarray:
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
+        return zscore(model.fit(vectors, labels, sample_weight=weights).decision_function(inp.candidates))
+
+    semantic_svm = zscore(svm(0.1, vectors).decision_function(inp.candidates))
+    space, matrix = fit_tfidf([title_twice(t) for t in texts])
+    titled = space.project([title_twice(t) for t in inp.candidate_texts], svm(0.1, matrix).coef_.ravel())
+    own_space, own_matrix = fit_tfidf(texts)
+
+    def lexical_at(c: float) -> np.ndarray:
+        return zscore(own_space.project(inp.candidate_texts, svm(c, own_matrix).coef_.ravel())[:, 0])
+
+    return {
+        "median/MAD scaled": robust(semantic) + robust(lexical),
+        "normal-quantile ranks": quantiles(semantic) + quantiles(lexical),
+        "scaled by own top 50": top_scaled(semantic) + top_scaled(lexical),
+        "semantic SVM": semantic_svm + zl,
+        "semantic SVM + LR": (semantic_svm + zs) / 2 + zl,
+        "lexical: title twice": zs + zscore(titled[:, 0]),
+        "three C per half": sum(logistic(c) for c in (0.3, 1.0, 3.0)) / 3
+        + sum(lexical_at(c) for c in (0.03, 0.1, 0.3)) / 3,
+    }
 
 
 def halves() -> dict:
@@ -187,7 +265,7 @@ def halves() -> dict:
         ranker = inp.ranker or fit_hybrid(inp)
         held = held_out_margins(inp) if ranker is not None else None
         if held is None:  # too few to learn from: every variant is the default's similarity
-            return {**row, **dict.fromkeys(HALVES, row["hybrid (default)"])}
+            return {**row, **dict.fromkeys(HALVES + FUSIONS, row["hybrid (default)"])}
         zs = zscore(ranker.semantic_scores(inp.candidates))
         zl = zscore(ranker.lexical_scores(inp.candidate_texts))
         held_semantic, held_lexical, labels = held
@@ -206,9 +284,10 @@ def halves() -> dict:
             "weighted by AUC": weighted(auc[0] - 0.5, auc[1] - 0.5),
             "weighted by AP": weighted(ap[0] - base, ap[1] - base),
             "better half by AUC": zs if auc[0] > auc[1] + 0.02 else zl if auc[1] > auc[0] + 0.02 else zs + zl,
+            **other_fusions(inp, ranker),
         }
 
-    names = ("centroid", "tfidf-svm", "hybrid (default)", *HALVES)
+    names = ("centroid", "tfidf-svm", "hybrid (default)", *HALVES, *FUSIONS)
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
@@ -397,7 +476,7 @@ def main() -> int:
         lines.append(f"  {name:<40} below centroid on {below:>2}  worst {worst:+.3f}{vs}")
     if args.halves:
         lines.append("the hybrid against the better of its halves, per list (target: never below by more than 0.03)")
-        for name in ("hybrid (default)", "weighted by AUC", "weighted by AP", "better half by AUC"):
+        for name in ("hybrid (default)", *HALVES[2:], *FUSIONS):
             gaps = [
                 per_list[name][n]["ndcg@10"] - max(per_list[h][n]["ndcg@10"] for h in ("semantic half", "lexical half"))
                 for n in result.lists
