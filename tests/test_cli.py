@@ -644,7 +644,9 @@ def test_profile_import_refuses_an_unknown_category_before_anything(home, liked_
     result = invoke("profile", "import", "vision", str(liked_jsonl), "-c", "cs.CVV")
     assert_error(result, 2, "unknown arXiv category 'cs.CVV'; did you mean cs.CV")
     assert not (home / "profiles" / "vision.toml").exists()
-    assert_error(invoke("profile", "new", "v2", "-c", "stat.ml"), 2, "did you mean stat.ML")
+    assert_error(invoke("profile", "new", "v2", "-c", "stat.mll"), 2, "did you mean stat.ML")
+    assert invoke("profile", "new", "v3", "-c", "stat.ml").exit_code == 0  # another case is the same category
+    assert '"stat.ML"' in (home / "profiles" / "v3.toml").read_text()
 
 
 def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_jsonl):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from recommender.cli import app
 from recommender.profile import change_profile, load_profile, set_categories
 from recommender.schema import UsageError
+from recommender.sources.arxiv import check_category
 from recommender.sources.taxonomy import arxiv_categories, category_groups, validate_categories
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,11 +51,20 @@ def test_validate_strips_and_drops_repeats():
     assert validate_categories([]) == ()
 
 
+def test_a_category_in_another_case_is_read_as_arxiv_spells_it():
+    assert validate_categories(["cs.cv", "CS.CV", "Hep-Th", "physics.OPTICS", "math"]) == (
+        "cs.CV",
+        "hep-th",
+        "physics.optics",
+        "math",
+    )
+    assert check_category(" cs.lg ") == "cs.LG" and check_category("STAT.ML") == "stat.ML"
+
+
 @pytest.mark.parametrize(
     ("given", "hint"),
     [
-        ("cs.cv", "did you mean cs.CV (Computer Vision and Pattern Recognition)?"),
-        ("cs.CVV", "did you mean cs.CV"),
+        ("cs.CVV", "did you mean cs.CV (Computer Vision and Pattern Recognition)?"),
         ("hep_th", "did you mean hep-th"),
         ("vision", "see the list at https://arxiv.org/category_taxonomy"),
     ],
@@ -83,8 +93,9 @@ def test_a_profile_with_a_typo_fails_alone_in_the_morning_run(home, fake_model, 
     liked = '[[liked]]\nid = "2001.00001"\ntitle = "Image super-resolution"\nabstract = "super-resolution"\n'
     (folder / "good.toml").write_text(f'schema = 1\nname = "good"\ncategories = ["cs.CV"]\n{liked}')
     (folder / "typo.toml").write_text(f'schema = 1\nname = "typo"\ncategories = ["cs.CVV"]\n{liked}')
+    (folder / "lower.toml").write_text(f'schema = 1\nname = "lower"\ncategories = ["cs.cv"]\n{liked}')
     result = CliRunner().invoke(app, ["today", "-f", "json"])
-    assert result.exit_code == 1 and {p["profile"] for p in json.loads(result.stdout)} == {"good"}
+    assert result.exit_code == 1 and {p["profile"] for p in json.loads(result.stdout)} == {"good", "lower"}
     [error] = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
     assert "'typo'" in error and "typo.toml" in error and "did you mean cs.CV" in error
-    assert [asked[0] for asked in fake_arxiv.asked] == [("cs.CV",)]  # the typo was never fetched
+    assert {asked[0] for asked in fake_arxiv.asked} == {("cs.CV",)}  # the typo was never fetched; cs.cv is cs.CV

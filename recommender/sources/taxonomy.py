@@ -37,14 +37,19 @@ def category_groups() -> tuple[tuple[str, tuple[Category, ...]], ...]:
     return tuple((group, tuple(members)) for group, members in groups.items())
 
 
+@functools.cache
+def _by_folded_case() -> dict[str, str]:
+    """Each code by its lower-case form (no two of arXiv's codes differ only in case)."""
+    return {code.lower(): code for code in arxiv_categories()}
+
+
 def validate_categories(codes: Iterable[str]) -> tuple[str, ...]:
-    """The codes stripped and without repeats; UsageError naming the first unknown one and its closest match."""
-    known = arxiv_categories()
+    """The codes stripped, spelled as arXiv does and without repeats; UsageError naming the first unknown one."""
     checked: list[str] = []
     for given in codes:
-        code = given.strip()
-        if code not in known:
-            raise UsageError(f"unknown arXiv category {given!r}{_suggestion(code)}")
+        code = _by_folded_case().get(given.strip().lower())
+        if code is None:
+            raise UsageError(f"unknown arXiv category {given!r}{_suggestion(given.strip())}")
         if code not in checked:
             checked.append(code)
     return tuple(checked)
@@ -52,9 +57,8 @@ def validate_categories(codes: Iterable[str]) -> tuple[str, ...]:
 
 def _suggestion(code: str) -> str:
     """'; did you mean cs.CV?' for a near miss, else a pointer to the list."""
-    known = arxiv_categories()
-    folded = {c.lower(): c for c in known}
-    close = [folded[code.lower()]] if code.lower() in folded else difflib.get_close_matches(code, known, n=1)
+    known, folded = arxiv_categories(), _by_folded_case()
+    close = difflib.get_close_matches(code.lower(), folded, n=1)  # in one case, as codes are read
     if close:
-        return f"; did you mean {close[0]} ({known[close[0]].name})?"
+        return f"; did you mean {folded[close[0]]} ({known[folded[close[0]]].name})?"
     return "; see the list at https://arxiv.org/category_taxonomy (e.g. cs.CV, stat.ML, hep-th)"
