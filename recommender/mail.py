@@ -411,8 +411,8 @@ def deliver_digest(
     message = compose_digest(run_or_sections, config=config, now=now)
     if message[DIGEST_HEADER] in sent:
         return Delivered(message, "the day's digest went out as the copy kept from an earlier try", sent=False)
-    with sending():  # another run sending these picks now finishes first, then this one finds them sent
-        record = sent_record()
+    # Another run sending these picks now finishes first, then this one finds them sent.
+    with sending(), sent_record() as record:
         earlier = _sent_at(record, message)
         if earlier is not None:
             day = str(message[PICKS_HEADER]).split()[0]
@@ -484,8 +484,8 @@ def resend_unsent(
     sent: list[str] = []
     dropped: list[str] = []
     keys: list[str] = []
-    record = sent_record()
-    with locked(folder, timeout=300):  # two paperrecs resending at once would send each digest twice
+    # Two paperrecs resending at once would send each digest twice.
+    with sent_record() as record, locked(folder, timeout=300):
         kept = [k for k in map(_read_kept, sorted(folder.glob("*.eml"))) if k is not None]
         kept.sort(key=lambda k: (k.composed, k.path.name))
         for index, digest in enumerate(kept):

@@ -307,8 +307,7 @@ def send_picks(
     now = (now or datetime.now()).astimezone()
     vote_link = vote_links(config.serve_url, now) if config.serve_url else None  # the email's links, the same
     # Another run sending these picks now finishes first; then this one finds which targets had them.
-    with sending():
-        record = sent_record()
+    with sending(), sent_record() as record:
         keys = [digest_picks_key([section], now) for section in sections]
         # Per target, the profiles whose picks it has not had yet: a holiday ranks the last announcement again.
         news = [

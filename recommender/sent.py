@@ -75,12 +75,18 @@ class SentRecord:
         self._db.close()
 
 
-def sent_record() -> SentRecord | None:
-    """The user's sent-record under PAPERREC_HOME (None when it cannot be opened: nothing is then held back)."""
+@contextlib.contextmanager
+def sent_record() -> Iterator[SentRecord | None]:
+    """The user's sent-record, closed after the block (None when it cannot be opened: nothing is held back)."""
     try:
-        return SentRecord(sent_path())
+        record = SentRecord(sent_path())
     except PaperrecError:
-        return None
+        yield None
+        return
+    try:
+        yield record
+    finally:
+        record.close()
 
 
 @contextlib.contextmanager

@@ -38,10 +38,12 @@ def test_a_mark_is_found_per_channel_and_old_rows_go(tmp_path):
 
 def test_a_chat_url_is_kept_only_as_a_hash(home):
     url = "json://127.0.0.1:9/hook?token=s3cr3t-t0ken"
-    record = sent_record()
-    assert record is not None
-    record.mark(channel_key("chat", url), picks_key(DAY, [("sr", ["2104.1"])]), AT)
-    record.close()
+    key = picks_key(DAY, [("sr", ["2104.1"])])
+    with sent_record() as record:
+        assert record is not None
+        record.mark(channel_key("chat", url), key, AT)
+        assert record.when(channel_key("chat", url), key) == AT
+    assert record.when(channel_key("chat", url), key) is None  # the block closed its connection
     stored = b"".join(p.read_bytes() for p in (home / "state").glob("sent.sqlite3*"))
     assert b"s3cr3t" not in stored and channel_key("chat", url).encode() in stored
 
@@ -49,5 +51,5 @@ def test_a_chat_url_is_kept_only_as_a_hash(home):
 def test_a_record_that_cannot_be_read_holds_nothing_back(home):
     (home / "state").mkdir(parents=True)
     (home / "state" / "sent.sqlite3").write_bytes(b"not a database, but a file of the right name" * 50)
-    record = sent_record()
-    assert record is None or (record.when("mail", "k") is None and record.mark("mail", "k", AT) is False)
+    with sent_record() as record:
+        assert record is None or (record.when("mail", "k") is None and record.mark("mail", "k", AT) is False)
