@@ -38,6 +38,10 @@ _STATUS = re.compile(r"\berror=(\d{3})\b")
 _BUSY = frozenset({429, 502, 503, 504})
 # CommonMark backslash-escapes any ASCII punctuation. These would otherwise start emphasis, code, links or HTML.
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#|~<>!]|&(?=#?\w+;)")
+# @everyone and @here ping a whole Discord server, @channel and @all a Mattermost channel, @name a Telegram user, and
+# Mattermost reads Slack's <!channel> and <@U123> even in plain text. A zero-width space after the @ or < keeps the
+# text as it reads and pings nobody.
+_MENTION = re.compile(r"(?<=@)(?=\w)|(?<=<)(?=[!@#])")
 
 
 class NotifyError(TemporaryFailure):
@@ -157,8 +161,8 @@ def load_targets(config: Config) -> list[Target]:
 
 
 def _escape(text: str, fmt: str) -> str:
-    """Text from a paper or profile, on one line, shown as written in that format."""
-    text = clean_text(printable(text))
+    """Text from a paper or profile, on one line, shown as written in that format, mentioning nobody."""
+    text = _MENTION.sub("\u200b", clean_text(printable(text)))
     if fmt == "markdown":
         return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
     if fmt == "html":

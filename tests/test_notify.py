@@ -306,3 +306,27 @@ def test_a_busy_or_unavailable_target_may_pass_exit_75(home, liked_jsonl, fake_m
     again = CliRunner().invoke(app, ["today", "--notify"])  # the busy target still gets the picks on the retry
     assert len([path for path, _, _ in chat.received if path == f"/hook/{status}"]) == 2
     assert [path for path, _, _ in chat.received if path == "/form"] == ["/form"] and again.exit_code == 75
+
+
+def test_a_mention_in_paper_text_pings_nobody(home, liked_jsonl):
+    from dataclasses import replace
+
+    from recommender.notify import pick_block, title_of
+
+    # Discord pings the whole server for @everyone and @here, Mattermost the channel for @channel, @all, @here and
+    # Slack's <!channel> (even in plain text), Telegram the user for @name: text from a paper or a model must not.
+    _setup(home, liked_jsonl, [])
+    section = _section(home)
+    hostile = "Ping @everyone, @here and @channel (@all, @ada) via e@mail.org, <!channel> <!here|x> <@U123> <#C1>"
+    paper = replace(section.picks[0].paper, title=hostile)
+    pick = replace(section.picks[0], paper=paper, summary="also @everyone")
+    profile = replace(section.profile, name="lab @here")
+    section = Section(section.path, profile, [pick])
+    now = datetime(2021, 4, 22, 8)
+    for fmt in ("markdown", "html", "text"):
+        shown = pick_block(section, pick, fmt) + title_of(section, now, fmt)
+        for name in ("everyone", "here", "channel", "all", "ada", "mail"):
+            assert f"@{name}" not in shown, (fmt, name)
+        assert not any(opening in shown for opening in ("<!", "<@", "<#")), fmt
+        assert "\u200b" in shown
+    assert "Ping @\u200beveryone, @\u200bhere" in pick_block(section, pick, "text")  # it still reads the same
