@@ -147,6 +147,11 @@ def serve_token_path() -> Path:
     return state_dir() / "serve-token"
 
 
+def serve_open_path(port: int) -> Path:
+    """The page `paperrec serve --open` starts the browser on (mode 0600): it goes on to the address with the token."""
+    return state_dir() / f"serve-open-{port}.html"
+
+
 def locks_dir() -> Path:
     """Lock files that serialise edits of profiles and other files edited in place."""
     return home() / "locks"

@@ -300,6 +300,55 @@ def test_the_token_redirect_stays_on_this_server(sr):
     assert local_target(scope) == "/evil.example/a%20b?day=2021-04-22"  # a browser reads a backslash as a slash
 
 
+def test_the_token_from_another_site_hops_on_from_this_server(sr):
+    """`serve --open` starts the browser on a file: its way in is foreign, and a redirect would stay foreign."""
+    from recommender.paths import seen_path
+
+    with _client(token="lab-secret-123") as client:
+        entry = client.get("/?profile=sr&token=lab-secret-123", headers={"sec-fetch-site": "cross-site"})
+        assert entry.status_code == 200 and "lab-secret" not in entry.text
+        assert entry.headers["set-cookie"].startswith("paperrec_token_8787=lab-secret-123;")
+        assert '<meta http-equiv="refresh" content="0;url=/?profile=sr">' in entry.text
+        assert "another site" not in entry.text and not seen_path().exists()  # the day is ranked on the next page
+        page = client.get("/?profile=sr", headers={"sec-fetch-site": "same-origin"})  # what the refresh asks for
+        assert page.status_code == 200 and "another site" not in page.text
+        client.cookies.clear()
+        assert client.get("/?token=wrong-token-1", headers={"sec-fetch-site": "cross-site"}).status_code == 401
+
+
+def test_serve_open_starts_the_browser_without_the_token_on_its_command_line(home, fake_model, monkeypatch):
+    """A browser's command line can be read by every user of the machine: it gets a private page instead."""
+    import webbrowser
+
+    import recommender.web as web
+    import recommender.web.serving as serving
+
+    opened, seen = [], {}
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+
+    def serve_app(app, host, port):  # instead of uvicorn: look while it "serves"
+        deadline = time.monotonic() + 30
+        while not opened and time.monotonic() < deadline:
+            time.sleep(0.05)
+        page = Path(opened[0].removeprefix("file://"))
+        seen.update(mode=page.stat().st_mode & 0o777, text=page.read_text(), page=page)
+
+    monkeypatch.setattr(serving, "serve_app", serve_app)
+    port = _free_port()
+    web.run(Settings(port=port, token="lab-secret-123"), open_browser=True)
+    assert len(opened) == 1 and "lab-secret" not in opened[0] and opened[0].startswith("file:///")
+    assert seen["mode"] == 0o600 and f"http://127.0.0.1:{port}/?token=lab-secret-123" in seen["text"]
+    assert not seen["page"].exists()  # gone when the server stops
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def test_a_signed_vote_link_opens_without_the_token(sr):
     from recommender.signing import vote_token
 

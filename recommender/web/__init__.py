@@ -11,10 +11,12 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import quote
 
+from ..paths import atomic_write_bytes, serve_open_path
 from ..schema import PaperrecError
-from .security import ServerToken, check_bind, check_host_name, is_loopback, server_token
+from .security import ServerToken, check_bind, check_host_name, hop_page, is_loopback, server_token
 from .service import Settings
 
 __all__ = ["Settings", "create_app", "serve"]
@@ -95,6 +97,22 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
         print("paperrec serve: every page asks for a lab user's login (paperrec user add NAME)", file=sys.stderr)
     elif not settings.token:
         print("paperrec serve: no token: every user of this machine can use this page", file=sys.stderr)
+    opened = browser_start(url, settings.port) if open_browser and settings.token else None
     if open_browser:
-        threading.Timer(0.5, webbrowser.open, [url]).start()
-    serve_app(app, settings.host, settings.port)
+        threading.Timer(0.5, webbrowser.open, [opened.as_uri() if opened else url]).start()
+    try:
+        serve_app(app, settings.host, settings.port)
+    finally:
+        if opened is not None:
+            opened.unlink(missing_ok=True)
+
+
+def browser_start(url: str, port: int) -> Path:
+    """A private page (mode 0600) that goes on to url: the browser starts on it, since every user of this machine
+    can read a browser's command line (ps), and url holds the token."""
+    path = serve_open_path(port)
+    try:
+        atomic_write_bytes(path, hop_page(url), mode=0o600)
+    except OSError as error:
+        raise PaperrecError(f"cannot write {path} for --open: {error.strerror or error}") from None
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import html
 import ipaddress
 import os
 import re
@@ -244,7 +245,7 @@ class Guard:
                 await self._refuse(send, 401, message, [(b"www-authenticate", b'Bearer realm="paperrec"')])
                 return
             if set_cookie:
-                await self._redirect_with_cookie(scope, send)
+                await self._redirect_with_cookie(scope, send, headers.get("sec-fetch-site") in FOREIGN)
                 return
         if scope["method"] in ("GET", "HEAD") and headers.get("sec-fetch-site") in FOREIGN and not vote:
             # A link on another site may only show the way in: the page itself ranks a day and marks picks seen.
@@ -277,21 +278,30 @@ class Guard:
             return True, True
         return False, False
 
-    async def _redirect_with_cookie(self, scope: Scope, send: Send) -> None:
+    async def _redirect_with_cookie(self, scope: Scope, send: Send, foreign: bool = False) -> None:
+        """The cookie, and on to the same address without the token.
+
+        A redirect keeps a navigation from another site foreign (`serve --open` starts from a file), and the next
+        page would only show the way in. From another site the hop is made by a page of this server instead.
+        """
         secure = "; Secure" if scope.get("scheme") == "https" else ""
         cookie = f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000{secure}"
+        target = local_target(scope)
+        body = hop_page(target) if foreign else b""
+        moving = [(b"content-type", b"text/html; charset=utf-8")] if foreign else [(b"location", target.encode())]
         await send(
             {
                 "type": "http.response.start",
-                "status": 303,
+                "status": 200 if foreign else 303,
                 "headers": [
-                    (b"location", local_target(scope).encode("latin-1")),
+                    *moving,
+                    (b"content-length", str(len(body)).encode()),
                     (b"set-cookie", cookie.encode("latin-1")),
                     *security_headers(secrets.token_urlsafe(16)),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": body})
 
     async def _refuse(
         self, send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]] = (), **page: str
@@ -311,6 +321,16 @@ class Guard:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def hop_page(url: str) -> bytes:
+    """A page that goes on to url at once (meta refresh, no script), with a link for a browser that waits."""
+    shown = html.escape(url, quote=True)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0;url={shown}"><title>paperrec</title></head>\n'
+        f'<body><p><a href="{shown}">Open paperrec</a></p></body></html>\n'
+    ).encode()
 
 
 def timed(receive: Receive, seconds: float) -> Receive:
