@@ -183,10 +183,17 @@ def _stdout(output: Path | None) -> Path | None:
     return None if output is None or str(output) == "-" else output
 
 
+def _print_data(text: str) -> None:
+    """Write data to standard output; on a terminal without the escape sequences a paper's text may carry."""
+    from .schema import terminal_safe
+
+    sys.stdout.write(terminal_safe(text) if sys.stdout.isatty() else text)
+
+
 def _write(text: str, output: Path | None) -> None:
     output = _stdout(output)
     if output is None:
-        sys.stdout.write(text)
+        _print_data(text)
         return
     from .export import write_text
 
@@ -202,7 +209,7 @@ def _write_run(run, fmt: str, output: Path | None) -> list[str]:  # run: recomme
     if not run.sections:
         return []
     if output is None:
-        sys.stdout.write(render_run(run.sections, fmt))
+        _print_data(render_run(run.sections, fmt))
         return []
     written = write_sections(run.sections, fmt, output)
     for path in written.paths:

@@ -173,6 +173,17 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_printable_char, _TERMINAL_SEQUENCE.sub("", text))
 
 
+# What a terminal acts on in data that keeps its lines: controls but tab and line ends, a carriage return that ends no
+# line (it would let the rest of a line overwrite its start), bidi embeddings/overrides/isolates, lone surrogates.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)")
+
+
+def terminal_safe(text: str) -> str:
+    """Data (CSV, JSON, HTML...) safe to print on a terminal: escape sequences and control characters removed, lines
+    and tabs kept."""
+    return _TERMINAL_CONTROL.sub(_printable_char, _TERMINAL_SEQUENCE.sub("", text))
+
+
 _SAFE_URL = re.compile(r"https?://[^/?#\s\\]+", re.IGNORECASE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -138,3 +138,49 @@ def test_profile_refresh_prints_a_hostile_profile_name_as_text(home):
     assert result.exit_code == 0, result.output
     assert "lab: 0 pending papers filled in" in result.stderr
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "pwned" not in result.stderr
+
+
+def _on_a_terminal(*arguments: str) -> bytes:
+    """What a paperrec command (the fake model) prints to a terminal: its stdout is a pseudo-terminal."""
+    import pty
+
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-c", FAKE_RUN, *arguments], stdout=follower, stderr=subprocess.DEVNULL, cwd=REPO
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                piece = os.read(leader, 65536)
+            except OSError:  # EIO: the command has ended and closed the terminal
+                break
+            if not piece:
+                break
+            shown += piece
+        assert process.wait() == 0
+    os.close(leader)
+    return shown
+
+
+def test_data_printed_on_a_terminal_carries_no_escape_sequences(tmp_path, home):
+    """JSON from bioRxiv, OpenReview or OpenAlex may hold ESC: CSV keeps it, JSON keeps C1 controls and bidi
+    overrides. Printed on a terminal, none of it reaches the terminal; into a pipe the data is unchanged."""
+    import json
+
+    hostile = "Super-resolution \x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ \x1b[2J\x9b31m \u202eevil \r done"
+    listing = tmp_path / "day.jsonl"
+    listing.write_text(json.dumps({"id": "2104.00001", "title": hostile, "abstract": "super-resolution"}) + "\n")
+    profile = tmp_path / "p.toml"
+    save_profile(new_profile("p", [Paper.make("super-resolution", "2001.00001", "super-resolution images")]), profile)
+    for fmt in ("csv", "json", "html", "bibtex"):
+        shown = _on_a_terminal("rank", str(listing), "-p", str(profile), "-f", fmt).decode("utf-8")
+        assert "Super-resolution" in shown and "done" in shown, fmt
+        assert not any(c in shown for c in "\x1b\x07\x9b\u202e"), fmt
+        assert "\r " not in shown.replace("\r\n", "\n"), fmt  # a carriage return that ends no line is gone
+    piped = subprocess.run(
+        [sys.executable, "-c", FAKE_RUN, "rank", str(listing), "-p", str(profile), "-f", "csv"],
+        capture_output=True,
+        cwd=REPO,
+    )
+    assert b"\x1b]8;;https://evil.example" in piped.stdout and "\u202eevil".encode() in piped.stdout  # as it came
