@@ -42,6 +42,8 @@ _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#|~<>!]|&(?=#?\w+;)")
 # Mattermost reads Slack's <!channel> and <@U123> even in plain text. A zero-width space after the @ or < keeps the
 # text as it reads and pings nobody.
 _MENTION = re.compile(r"(?<=@)(?=\w)|(?<=<)(?=[!@#])")
+# Mattermost renders plain text as Markdown, and links Slack's <https://...|label> too: the same space unlinks them.
+_TEXT_LINK = re.compile(r"(?<=\])(?=\()|(?<=<)(?=https?:|mailto:)")
 
 
 class NotifyError(TemporaryFailure):
@@ -167,7 +169,7 @@ def _escape(text: str, fmt: str) -> str:
         return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
     if fmt == "html":
         return html.escape(text, quote=True)
-    return text
+    return _TEXT_LINK.sub("\u200b", text)
 
 
 def _link(label: str, url: str, fmt: str) -> str:

@@ -227,7 +227,7 @@ def test_paper_text_arrives_escaped_for_each_format(home, liked_jsonl, chat, mon
     assert "<em>" not in heading and 'evil.example">' not in heading  # no emphasis, no link from the title
     assert "*Not* _bold_ [a](https://evil.example) &lt;b&gt;x&lt;/b&gt; &amp; &amp;amp; `code` # | ~ !" in heading
     assert "<b>x</b>" not in got["/html"] and "&lt;b&gt;x&lt;/b&gt; &amp; &amp;amp;" in got["/html"]
-    assert got["/text"].startswith(f"1. {SPECIAL}")
+    assert got["/text"].replace("\u200b", "").startswith(f"1. {SPECIAL}")  # it reads the same, and links nowhere
 
 
 def test_a_summary_is_marked_machine_written_and_escaped(home, liked_jsonl):
@@ -314,10 +314,12 @@ def test_a_mention_in_paper_text_pings_nobody(home, liked_jsonl):
     from recommender.notify import pick_block, title_of
 
     # Discord pings the whole server for @everyone and @here, Mattermost the channel for @channel, @all, @here and
-    # Slack's <!channel> (even in plain text), Telegram the user for @name: text from a paper or a model must not.
+    # Slack's <!channel>, Telegram the user for @name; Mattermost links plain text's [label](url) and <url|label>.
+    # Text from a paper or a model must do none of it.
     _setup(home, liked_jsonl, [])
     section = _section(home)
     hostile = "Ping @everyone, @here and @channel (@all, @ada) via e@mail.org, <!channel> <!here|x> <@U123> <#C1>"
+    hostile += " [vote](https://evil.example) ![](https://evil.example/t.png) <https://evil.example|arxiv.org>"
     paper = replace(section.picks[0].paper, title=hostile)
     pick = replace(section.picks[0], paper=paper, summary="also @everyone")
     profile = replace(section.profile, name="lab @here")
@@ -329,4 +331,6 @@ def test_a_mention_in_paper_text_pings_nobody(home, liked_jsonl):
             assert f"@{name}" not in shown, (fmt, name)
         assert not any(opening in shown for opening in ("<!", "<@", "<#")), fmt
         assert "\u200b" in shown
+    text = pick_block(section, pick, "text")
+    assert "](https://evil" not in text and "<https://evil" not in text
     assert "Ping @\u200beveryone, @\u200bhere" in pick_block(section, pick, "text")  # it still reads the same
