@@ -178,6 +178,13 @@ def main(
     """Rank a day's arXiv listing by what you care about."""
 
 
+def _say(line: str) -> None:
+    """A line for stderr that may quote a paper, a profile or a server's answer: printable, one line."""
+    from .schema import printable
+
+    typer.echo(printable(line), err=True)
+
+
 def _stdout(output: Path | None) -> Path | None:
     """None (standard output) for no --output or `-o -`."""
     return None if output is None or str(output) == "-" else output
@@ -245,9 +252,9 @@ def _exit_for_failures(  # run: recommender.run.Run
         except PaperrecError as error:
             problems.append(str(error))
     for failure in run.failures:
-        typer.echo(f"paperrec: error: {failure.line()}", err=True)
+        _say(f"paperrec: error: {failure.line()}")
     for problem in dict.fromkeys(problems):
-        typer.echo(f"paperrec: error: {problem}", err=True)
+        _say(f"paperrec: error: {problem}")
     transient = [f.transient for f in run.failures] + [isinstance(e, TemporaryFailure) for e in mail or []]
     transient += [False] * len(problems)  # a read-only state/ does not pass by itself
     if transient:
@@ -260,7 +267,7 @@ def _resend(config):  # config: recommender.config.Config -> recommender.mail.Re
 
     resent = resend_unsent(config)
     for line in (*resent.dropped, *resent.sent):
-        typer.echo(f"paperrec: {line}", err=True)
+        _say(f"paperrec: {line}")
     return resent
 
 
@@ -432,9 +439,9 @@ def _rate(refs: list[str], profile: str | None, listing: Path | None, input_form
 
     rating = rate(refs, section, profile=profile, listing=listing, input_format=input_format)
     for paper in rating.added:
-        typer.echo(f"{section} {paper.arxiv_id}  {paper.title}", err=True)
+        _say(f"{section} {paper.arxiv_id}  {paper.title}")
     if rating.already:
-        typer.echo(f"{rating.already} already {section} in {rating.profile.name}", err=True)
+        _say(f"{rating.already} already {section} in {rating.profile.name}")
 
 
 RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]
@@ -656,7 +663,7 @@ def today(
         except PaperrecError as error:
             mail_errors.append(error)
         for error in mail_errors:
-            typer.echo(f"paperrec: error: {error}", err=True)
+            _say(f"paperrec: error: {error}")
     chat = _chat_targets(config) if notify else None  # checked before the run too: a bad URL costs no picks
     from .run import check_zotero_settings
 
@@ -695,9 +702,9 @@ def today(
         for warning in name_warnings(config, run.sections):
             typer.echo(f"paperrec: warning: {warning}", err=True)
         try:
-            typer.echo(deliver_digest(run, config, sent=resent_keys).line, err=True)
+            _say(deliver_digest(run, config, sent=resent_keys).line)
         except (MailError, MailRejected) as error:  # kept for a resend; the file below is still written
-            typer.echo(f"paperrec: error: {error}", err=True)
+            _say(f"paperrec: error: {error}")
             mail_errors.append(error)
     if chat is not None and run.sections:
         mail_errors += _send_chat(run, *chat)
@@ -727,9 +734,9 @@ def _send_chat(run, config, targets) -> list[PaperrecError]:  # run: recommender
 
     delivery = send_picks(run, targets, config=config)
     for line in delivery.sent:
-        typer.echo(line, err=True)
+        _say(line)
     for error in delivery.errors:
-        typer.echo(f"paperrec: error: {error}", err=True)
+        _say(f"paperrec: error: {error}")
     return list(delivery.errors)
 
 
@@ -1211,7 +1218,7 @@ def profile_import(
         if not category:
             raise UsageError("give the library files to import, or -c CATEGORY to set the profile's categories")
         followed = follow_categories(profile, category)
-        typer.echo(f"{followed.name} now follows {', '.join(followed.categories)}", err=True)
+        _say(f"{followed.name} now follows {', '.join(followed.categories)}")
         return
     section = "disliked" if disliked else "liked"
     report = import_library(

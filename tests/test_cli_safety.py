@@ -184,3 +184,19 @@ def test_data_printed_on_a_terminal_carries_no_escape_sequences(tmp_path, home):
         cwd=REPO,
     )
     assert b"\x1b]8;;https://evil.example" in piped.stdout and "\u202eevil".encode() in piped.stdout  # as it came
+
+
+def test_like_prints_a_hostile_title_as_text(tmp_path, home):
+    """`paperrec like 3` names what it liked: a title from a feed must not drive the terminal."""
+    import json
+
+    listing = tmp_path / "day.jsonl"
+    title = "Super \x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\ \x1b]0;owned\x07resolution\x00"
+    listing.write_text(json.dumps({"id": "2104.00001", "title": title, "abstract": "x"}) + "\n")
+    profile = tmp_path / "p.toml"
+    save_profile(new_profile("p \x1b[5mblink", [Paper.make("super-resolution", "2001.00001", "x")]), profile)
+    for command in ("like", "like", "dislike"):  # the second like: "already liked in <profile name>"
+        result = CliRunner().invoke(app, [command, "2104.00001", "-p", str(profile), "--listing", str(listing)])
+        assert result.exit_code == 0, result.output
+        assert "2104.00001" in result.stderr or "already" in result.stderr
+        assert not any(c in result.stderr for c in "\x1b\x07\x00"), command

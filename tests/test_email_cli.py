@@ -267,3 +267,13 @@ def test_a_server_that_hangs_up_after_taking_the_digest_has_it_sent(home, liked_
         assert again.exit_code == 0 and len(handler.received) == 1 and "already sent" in again.stderr
     finally:
         controller.stop()
+
+
+def test_a_hostile_server_answer_reaches_the_terminal_as_text(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    """An SMTP server's reply is quoted in the error line: its escape sequences must not reach the terminal."""
+    _setup(home, liked_jsonl, smtp_handler.port)
+    smtp_handler.answer = "554 \x1b]0;owned\x07\x1b[2J\x1b]8;;https://evil.example\x1b\\refused\x1b]8;;\x1b\\"
+    for command in (["today", "--email"], ["email", "--resend"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and "554" in result.stderr and "refused" in result.stderr, command
+        assert "\x1b" not in result.stderr and "\x07" not in result.stderr, command
