@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 NOTIFY_ENV = "PAPERREC_NOTIFY"
 DEADLINE = 60.0  # seconds for all targets together; each request also has apprise's own cto/rto timeouts
 FORMATS = ("markdown", "html", "text")
+# The longest text from a paper or a model a pick shows (its title, reason, summary): a title of thousands of
+# characters would make a message that Discord (2,000) or Telegram (4,096) refuses, and the day's picks with it.
+MAX_TEXT = 300
 
 # apprise's plugins end a refusal's line with the service's HTTP status ("... error=503."). These pass by themselves.
 _STATUS = re.compile(r"\berror=(\d{3})\b")
@@ -163,8 +166,12 @@ def load_targets(config: Config) -> list[Target]:
 
 
 def _escape(text: str, fmt: str) -> str:
-    """Text from a paper or profile, on one line, shown as written in that format, mentioning nobody."""
-    text = _MENTION.sub("\u200b", clean_text(printable(text)))
+    """Text from a paper or profile, on one line, shown as written in that format (at most MAX_TEXT characters of it),
+    mentioning nobody."""
+    text = clean_text(printable(text))
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1].rstrip() + "…"
+    text = _MENTION.sub("\u200b", text)
     if fmt == "markdown":
         return _MD_SPECIAL.sub(lambda m: "\\" + m.group(), text)
     if fmt == "html":

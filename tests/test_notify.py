@@ -28,6 +28,7 @@ from .fixture_apis import QuietServer
 
 apprise = pytest.importorskip("apprise")
 
+from recommender.mail import vote_links  # noqa: E402
 from recommender.notify import Target, load_targets, messages, send_picks  # noqa: E402
 
 SERVE_URL = "http://127.0.0.1:8787"
@@ -334,3 +335,19 @@ def test_a_mention_in_paper_text_pings_nobody(home, liked_jsonl):
     text = pick_block(section, pick, "text")
     assert "](https://evil" not in text and "<https://evil" not in text
     assert "Ping @\u200beveryone, @\u200bhere" in pick_block(section, pick, "text")  # it still reads the same
+
+
+def test_a_title_of_thousands_of_characters_still_fits_a_message(home, liked_jsonl):
+    """Discord takes 2,000 characters and Telegram 4,096: one overlong title must not cost the day's picks."""
+    from dataclasses import replace
+
+    _setup(home, liked_jsonl, [])
+    section = _section(home)
+    paper = replace(section.picks[0].paper, title="Super-resolution " + "&<*" * 3000)
+    pick = replace(section.picks[0], paper=paper, summary="A" * 5000)
+    section = Section(section.path, section.profile, [pick, replace(pick, rank=2)])
+    vote_link = vote_links(SERVE_URL, datetime(2021, 4, 22, 8))
+    for fmt in ("markdown", "html", "text"):
+        sent = messages(section, fmt, vote_link=vote_link, now=datetime(2021, 4, 22, 8), max_length=2000)
+        assert len(sent) >= 2 and all(len(title) + len(body) <= 2000 for title, body in sent), fmt
+        assert "Super-resolution" in sent[0][1] and "…" in sent[0][1], fmt
