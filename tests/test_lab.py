@@ -79,6 +79,19 @@ def test_pages_need_a_login_and_the_session_cookie_is_httponly_and_lax(lab):
         assert profile.status_code == 200 and "Log out ada" in profile.text
 
 
+def test_a_login_over_https_keeps_its_session_off_plain_http(lab):
+    """Behind an HTTPS reverse proxy the session cookie is Secure: an http:// visit on the lab's network never
+    carries it."""
+    app, secrets = lab
+    with TestClient(app, base_url="https://127.0.0.1:8787", follow_redirects=False) as client:
+        done = _login(client, "ada", secrets["ada"])
+        assert done.status_code == 303 and "; Secure" in done.headers["set-cookie"]
+        out = client.post("/logout", data={"csrf": _csrf(app, "ada")})
+        assert out.status_code == 303 and "; Secure" in out.headers["set-cookie"]
+    with _client(app) as plain:  # plain HTTP on a machine of its own: a Secure cookie would never come back
+        assert "Secure" not in _login(plain, "ada", secrets["ada"]).headers["set-cookie"]
+
+
 @pytest.mark.parametrize("wanted", ["//evil.example/x", "http://evil.example/", "/\\evil.example", "evil", "/a b"])
 def test_the_login_goes_only_to_a_path_of_this_server(lab, wanted):
     app, secrets = lab

@@ -172,7 +172,7 @@ class Lab:
         sid = secrets.token_urlsafe(32)
         self.sessions[sid] = Session(name, user.secret_hash, self.clock() + SESSION_DAYS * 86400)
         cookie = f"{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_DAYS * 86400}"
-        await _redirect(send, wanted, cookie)
+        await _redirect(send, wanted, cookie + _secure(scope))
 
     async def _logout(self, scope: Scope, receive: Any, send: Any, session: Session) -> None:
         app = self.app_of(session.user)
@@ -182,7 +182,7 @@ class Lab:
             await _refused(scope, send, error)
             return
         self.sessions.pop(_cookie(scope, SESSION_COOKIE) or "", None)
-        await _redirect(send, "/login", f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+        await _redirect(send, "/login", f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{_secure(scope)}")
 
 
 def create_lab(settings: Settings) -> Any:
@@ -218,6 +218,11 @@ def _safe_next(value: str) -> str:
     if any(ord(c) < 33 or c == "\x7f" for c in value):
         return "/"
     return value[:2000]
+
+
+def _secure(scope: Scope) -> str:
+    """'; Secure' when the login came over HTTPS (a reverse proxy's): the session then never travels in plain HTTP."""
+    return "; Secure" if scope.get("scheme") == "https" else ""
 
 
 def _cookie(scope: Scope, name: str) -> str | None:
