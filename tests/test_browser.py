@@ -348,6 +348,25 @@ def test_the_printed_address_logs_a_browser_in(home, example_listing, tmp_path, 
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["value"] == token
 
 
+def test_serve_open_logs_the_browser_in_without_the_token_on_its_command_line(home, example_listing, tmp_path, browser):
+    """`serve --open` starts the browser on a private file (every user can read a command line): from that file, a
+    foreign page to the server, the browser still lands on the day's picks, logged in."""
+    _write_home(home, example_listing)
+    token = "browser-token-0123456789"
+    started = tmp_path / "started"
+    recorder = tmp_path / "browser.sh"
+    recorder.write_text(f'#!/bin/sh\necho "$@" > {started}\n')
+    recorder.chmod(0o700)
+    with _serving(home, tmp_path, token=token, options=("--open",), BROWSER=f"{recorder} %s") as (url, _):
+        _wait_for(browser, lambda _: started.exists() and started.read_text().strip(), timeout=60)
+        argv = started.read_text().strip()
+        page = Path(argv.removeprefix("file://"))
+        assert token not in argv and argv.startswith("file:///") and page.stat().st_mode & 0o777 == 0o600
+        browser.get(argv)
+        _wait_for(browser, lambda b: b.current_url.startswith(url) and _picks(b))
+        assert "token" not in browser.current_url and "another site" not in browser.page_source
+
+
 def test_the_keyboard_shortcuts_can_be_turned_off_and_on(server, browser):
     # WCAG 2.1.4: a one-letter shortcut can be turned off; the page remembers the choice
     from selenium.webdriver.common.by import By
