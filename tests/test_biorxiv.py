@@ -59,6 +59,14 @@ def test_a_details_page_is_parsed_to_papers():
     assert paper.url == "https://doi.org/10.1101/2026.12.04.600001" and paper.pdf_url is None
 
 
+def test_markup_in_a_posting_is_text():
+    marked = posting(
+        1, DAY, title="Ca<sup>2+</sup> in <i>Drosophila</i> &amp; mice", abstract="<p>Dopamine <i>in vivo</i>.</p>"
+    )
+    paper = parse_details(json.dumps({"messages": [{"total": "1"}], "collection": [marked]}))[0][0]
+    assert (paper.title, paper.abstract) == ("Ca2+ in Drosophila & mice", "Dopamine in vivo.")
+
+
 @pytest.mark.parametrize("text", ["{", "[1, 2]", b"\xff\xfe"])
 def test_a_damaged_page_is_a_temporary_failure_naming_the_server(text):
     with pytest.raises(TemporaryFailure, match=r"^medRxiv's answer"):

@@ -466,6 +466,15 @@ def test_a_citation_in_an_imported_abstract_keeps_its_keys():
     assert latex_to_text(r"See \cite{x, y} and \citep[p.~2]{z}.") == "See [x, y] and [z]."
 
 
+def test_jats_in_a_bibtex_abstract_is_text(tmp_path):
+    path = tmp_path / "crossref.bib"
+    path.write_text(
+        "@article{a, title = {Theta sequences}, doi = {10.1101/2024.03.01.582999}, author = {Nguyen, Linh},\n"
+        "  abstract = {<jats:title>Abstract</jats:title><jats:p>Place cells in CA1 of mice.</jats:p>}}\n"
+    )
+    assert read_bibtex(path)[0][0].abstract == "Place cells in CA1 of mice."
+
+
 @pytest.mark.parametrize("text", ["", "  \n\n"])
 def test_an_empty_json_export_says_it_is_empty(tmp_path, text):
     path = tmp_path / "export.json"

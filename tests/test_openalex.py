@@ -59,6 +59,17 @@ def test_a_page_of_works_is_parsed():
     assert papers[1].arxiv_id.startswith("t:")  # no DOI: the title hash
 
 
+def test_jats_and_html_in_a_work_are_text():
+    marked = work(
+        1,
+        DAY,
+        title="Striatal dopamine <i>in vivo</i>",
+        abstract_inverted_index=inverted("<jats:title>Abstract</jats:title><jats:p>Dopamine rises.</jats:p>"),
+    )
+    paper = parse_works(json.dumps({"meta": {"count": 1}, "results": [marked]}))[0][0]
+    assert (paper.title, paper.abstract) == ("Striatal dopamine in vivo", "Dopamine rises.")
+
+
 def test_journals_are_named_by_issn_or_source_id():
     assert check_journal("00280836") == check_journal("0028-0836") == "0028-0836"
     assert check_journal("1476-468x") == "1476-468X" and check_journal("s137773608") == "S137773608"

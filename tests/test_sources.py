@@ -47,6 +47,17 @@ def test_strip_html_keeps_latex_comparisons():
     assert strip_html("if $a<b$ and $c>d$ then &amp; <i>x</i><br>y") == "if $a<b$ and $c>d$ then & x y"
 
 
+def test_strip_html_removes_jats_and_mathml_as_crossref_and_openalex_give_them():
+    crossref = (
+        "<jats:title>Abstract</jats:title><jats:p>Ca<jats:sup>2+</jats:sup> waves <jats:italic>in vivo</jats:italic>"
+        " at <mml:math><mml:mi>θ</mml:mi></mml:math>.</jats:p><jats:p>Next, p < 0.05.</jats:p>"
+    )
+    assert strip_html(crossref) == "Ca2+ waves in vivo at θ. Next, p < 0.05."
+    assert strip_html("<title>Background</title><p>Mice <sc>LTP</sc>, <bold>n</bold> = 4</p>") == (
+        "Background Mice LTP, n = 4"
+    )
+
+
 def test_markdown_versioned_link_and_errors(tmp_path):
     good = tmp_path / "day.md"
     good.write_text(

@@ -34,6 +34,7 @@ from .idlist import (
     parse_arxiv_refs,
     record_paper,
 )
+from .markdown import strip_html
 
 # Math is kept verbatim, as in arXiv listings; an escaped \$ neither opens nor closes it.
 _MATH = re.compile(r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\))", re.DOTALL)
@@ -227,7 +228,7 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
         doi,
         forum,
         title,
-        abstract=latex_to_text(fields.get("abstract", "")),
+        abstract=strip_html(latex_to_text(fields.get("abstract", ""))),  # Crossref's JATS ('<jats:p>') is not text
         authors=parse_authors(fields.get("author", "")),
         categories=(category,) if _CATEGORY.match(category) else (),
         date=iso_day(fields.get("date", "")),

@@ -21,6 +21,7 @@ from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError
 from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
 from .http import PoliteClient
+from .markdown import strip_html
 
 API_URL = "https://api.biorxiv.org/details"
 HOSTS = frozenset({"api.biorxiv.org"})
@@ -205,9 +206,9 @@ def _paper(item: Any, server: Server) -> Paper | None:
     category = item.get("category")
     doi_text = found.removeprefix("doi:")
     return Paper.make(
-        title=title,
+        title=strip_html(title),  # the API keeps the site's markup: '<i>Drosophila</i>', 'Ca<sup>2+</sup>'
         raw_id=found,
-        abstract=abstract if isinstance(abstract, str) else "",
+        abstract=strip_html(abstract) if isinstance(abstract, str) else "",
         authors=_authors(item.get("authors")),
         categories=[category_key(category)] if isinstance(category, str) and category.strip() else [],
         date=day,

@@ -15,12 +15,18 @@ _PAPER = re.compile(r"^###\s+(?P<rank>\d+)\.(?P<title>.*?)\s*\[\s*:arrow_down:\s
 _PDF_ID = re.compile(r"/pdf/(?P<id>.+?)(?:\.pdf)?/?$")
 
 
-# Only real HTML tag names are stripped, so LaTeX such as $a<b$ or $x>0$ survives untouched.
+# Only real tag names are stripped, so LaTeX such as $a<b$ or $x>0$ survives untouched. Besides HTML's, they are
+# JATS's and MathML's, as Crossref, OpenAlex and bioRxiv give abstracts ('<jats:p>', '<mml:mi>', bare '<italic>').
 _TAG = re.compile(
-    r"</?(?:a|abbr|b|br|code|div|em|font|i|li|ol|p|pre|s|small|span|strong|sub|sup|tt|u|ul)(?=[\s/>])[^<>]*>",
+    r"</?(?:a|abbr|b|br|code|div|em|font|i|li|ol|p|pre|s|small|span|strong|sub|sup|tt|u|ul"
+    r"|(?:jats|mml):[a-z][\w.-]*|bold|italic|sc|title|sec|monospace|underline|inline-formula|disp-formula"
+    r"|math|mi|mn|mo|mrow|msub|msup|msubsup|mfrac|mtext)(?=[\s/>])[^<>]*>",
     re.IGNORECASE,
 )
-_BREAK = re.compile(r"<\s*(?:br|p|div|li)(?=[\s/>])[^<>]*>", re.IGNORECASE)
+# Closing block tags of JATS break words too: '</jats:title>Text' has no space of its own.
+_BREAK = re.compile(r"<\s*(?:br|p|div|li|/?\s*(?:jats:p|jats:title|jats:sec|title|sec))(?=[\s/>])[^<>]*>", re.I)
+# Crossref opens most abstracts with a heading that only says what the text is.
+_ABSTRACT_HEADING = re.compile(r"^\s*<(jats:)?title>\s*abstract\s*</(jats:)?title>", re.IGNORECASE)
 
 
 # arXiv shows a code or project link in an abstract as <a href="https://github.com/...">this https URL</a>.
@@ -35,7 +41,7 @@ def strip_html(fragment: str) -> str:
 
     A link whose words are only "this https URL" keeps its address instead: the words say nothing, the address does.
     """
-    text = _LINK_AS_WORDS.sub(lambda match: match["href"], fragment)
+    text = _LINK_AS_WORDS.sub(lambda match: match["href"], _ABSTRACT_HEADING.sub("", fragment))
     text = _BREAK.sub(" ", text)  # a line break separates words once the tag is gone
     return clean_text(html.unescape(_TAG.sub("", text)))
 

@@ -26,6 +26,7 @@ from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import fetch_keyed
 from .guard import answer_object, iso_day, read_secret, scrubbed
 from .http import NetworkError, PoliteClient, TemporaryNetworkError
+from .markdown import strip_html
 
 API_URL = "https://api.openalex.org/works"
 HOSTS = frozenset({"api.openalex.org"})
@@ -122,9 +123,9 @@ def _paper(work: Any) -> Paper | None:
     links = [f"https://doi.org/{found[4:]}"] if found else []
     links += [value for value in (landing, work.get("id")) if isinstance(value, str)]
     return Paper.make(
-        title=title,
+        title=strip_html(title),  # publishers' markup ('<i>in vivo</i>', Crossref's '<jats:p>') is not text
         raw_id=found,
-        abstract=rebuild_abstract(work.get("abstract_inverted_index")),
+        abstract=strip_html(rebuild_abstract(work.get("abstract_inverted_index"))),
         authors=authors,
         date=day,
         links=links,
