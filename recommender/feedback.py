@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import paths
 from .profile import Profile, change_profile, edit, load_profile
-from .schema import NotFound, Paper, PaperrecError, UsageError, split_arxiv_id
+from .schema import NotFound, Paper, PaperrecError, UsageError, paper_key
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def unrate(ids: Sequence[str], profile: str | None = None) -> Unrating:
 
     named = None if profile is None else named_profile(profile)
     ids = ranked_ids(ids, named)
-    keys = [(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids]
+    keys = [paper_key(i) for i in ids]
     path = profile_holding(keys) if named is None else named
     edited = change_profile(path, [edit.remove(keys)])
     found = edited.removed()

@@ -144,6 +144,27 @@ def id_of_link(url: str) -> str | None:
     return None
 
 
+# A preprint's page on bioRxiv or medRxiv: the DOI, then a version and a view ('v2.full.pdf') that name no other paper.
+_PREPRINT_LINK = re.compile(
+    r"^https?://(?:www\.)?(?:bio|med)rxiv\.org/content/(?:early/[\d/]+/)?(10\.\d{4,9}/[^?#\s]+?)"
+    r"(?:v\d+)?(?:\.(?:full|abstract|article-info|article-metrics|supplementary-material)(?:\.pdf)?)?/?(?:[?#]\S*)?$",
+    re.IGNORECASE,
+)
+
+
+def paper_key(ref: str) -> str:
+    """The id a reference to a paper names, as a user copies it: an arXiv id or address, a DOI (bare, 'doi:', a
+    doi.org or bioRxiv address), an OpenReview forum; else the text as given. Example: paper_key('10.1101/X') is
+    'doi:10.1101/x'."""
+    text = ref.strip()
+    split = split_arxiv_id(text)
+    if split:
+        return split[0]
+    if match := _PREPRINT_LINK.match(text):
+        text = match.group(1)
+    return source_id(text) or doi_id(text) or id_of_link(text) or text
+
+
 def clean_text(text: str) -> str:
     """Collapse runs of whitespace into single spaces and trim."""
     return " ".join(text.split())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .paths import atomic_write_text, last_ranking_path, profile_files, profiles_dir, resolve_profile
-from .schema import Paper, PaperrecError, Pick, UsageError, source_id, split_arxiv_id
+from .schema import Paper, PaperrecError, Pick, UsageError, paper_key
 from .sources import paper_from_record, paper_to_record
 
 
@@ -76,13 +76,6 @@ def load_last_ranking(hint: str = " or pass --listing FILE") -> LastRanking:
         raise PaperrecError(f"{path}: the saved last ranking is unreadable; run 'paperrec rank' again") from None
 
 
-def _key(ref: str) -> str:
-    """The id a paper reference names: an arXiv id without its version, or a source id (a DOI in any case)."""
-    ref = ref.strip()
-    split = split_arxiv_id(ref)
-    return split[0] if split else source_id(ref) or ref
-
-
 def ranked_ids(refs: Sequence[str], profile: Path | None) -> list[str]:
     """The refs with each rank number replaced by the id of that pick in the last ranking of `profile` (a file path;
     None: the only profile ranked); ids are kept as given."""
@@ -138,7 +131,7 @@ def resolve_refs(
     if listing_papers is None:  # a paper of an earlier day (yesterday's digest, the feed) is in the store
         from .sources.store import find_stored
 
-        missing = {_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
+        missing = {paper_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
         if missing:
             pool.update(find_stored(missing))
     found: list[Paper] = []
@@ -146,7 +139,7 @@ def resolve_refs(
         if ref.isdigit():
             paper = last.paper(_pick_id(section, ref))
         else:
-            paper = pool.get(_key(ref))
+            paper = pool.get(paper_key(ref))
             if paper is None:
                 where = "the listing" if listing_papers is not None else "the last ranking or any stored listing"
                 raise PaperrecError(f"paper {ref} is not in {where}; pass --listing FILE that contains it")

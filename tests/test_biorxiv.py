@@ -225,3 +225,24 @@ def test_an_unknown_category_is_fetched_with_a_warning(home, monkeypatch, tmp_pa
     # Only the postings of the category asked for are kept, though the API answered with the whole day.
     assert [json.loads(line)["categories"] for line in out.read_text().splitlines()] == [["neuro_science"]]
     assert made.exit_code == 0 and "'neuroscienc' is not a bioRxiv category paperrec knows" in made.stderr
+
+
+def test_a_posting_is_liked_and_unliked_by_its_doi_as_the_site_shows_it(home, monkeypatch, tmp_path):
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    with serving(biorxiv_route({("biorxiv", DAY): [posting(n, DAY) for n in range(3)]})) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        assert CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", "2026-12-04"]).exit_code == 0
+    assert CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience"]).exit_code == 0
+    refs = [
+        "10.1101/2026.12.04.600000",  # a bare DOI, as a paper's page prints it
+        "https://doi.org/10.1101/2026.12.04.600001",
+        "https://www.biorxiv.org/content/10.1101/2026.12.04.600002v1",  # the address bar
+    ]
+    liked = CliRunner().invoke(app, ["like", *refs, "-p", "neuro"])
+    assert liked.exit_code == 0, liked.output
+    assert [line.split()[:2] for line in liked.stderr.splitlines()] == [
+        ["liked", f"doi:10.1101/2026.12.04.60000{n}"] for n in range(3)
+    ]
+    removed = CliRunner().invoke(app, ["unlike", "10.1101/2026.12.04.600000", "DOI:10.1101/2026.12.04.600001"])
+    assert removed.exit_code == 0, removed.output
+    assert removed.stderr.splitlines() == [f"removed doi:10.1101/2026.12.04.60000{n}" for n in range(2)]

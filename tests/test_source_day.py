@@ -203,3 +203,23 @@ def test_a_paper_without_an_arxiv_id_is_known_by_doi_or_forum():
     for bad in ("doi:11.1/x", "openreview:a b", "doi:"):
         with pytest.raises(ValueError):
             Paper.make("C", bad)
+
+
+@pytest.mark.parametrize(
+    ("ref", "key"),
+    [
+        ("10.1101/2026.12.04.600001", "doi:10.1101/2026.12.04.600001"),
+        (" DOI:10.1016/J.Neuron.2026.11.007 ", "doi:10.1016/j.neuron.2026.11.007"),
+        ("https://dx.doi.org/10.1101/2026.12.04.600001", "doi:10.1101/2026.12.04.600001"),
+        ("https://www.medrxiv.org/content/10.1101/2026.12.04.26312345v2.full.pdf", "doi:10.1101/2026.12.04.26312345"),
+        ("https://biorxiv.org/content/10.1101/2026.12.04.600001v1.abstract?x=1", "doi:10.1101/2026.12.04.600001"),
+        ("https://arxiv.org/abs/2104.10642v2", "2104.10642"),
+        ("arXiv:2104.10642", "2104.10642"),
+        ("https://openreview.net/forum?id=AbC_d-1", "openreview:AbC_d-1"),
+        ("t:0123456789ab", "t:0123456789ab"),
+    ],
+)
+def test_a_reference_names_a_paper_however_it_was_copied(ref, key):
+    from recommender.schema import paper_key
+
+    assert paper_key(ref) == key
