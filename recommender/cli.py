@@ -512,14 +512,14 @@ def unlike(
         typer.echo(f"not in the profile: {', '.join(result.missing)}", err=True)
 
 
-def _parse_day(text: str | None):  # -> date | None
-    """The --date as a day arXiv announced a listing on (every profile's source is arXiv), else a usage error."""
+def _parse_day(text: str | None, arxiv_only: bool = True):  # -> date | None
+    """The --date as a day arXiv announced a listing on (when arXiv is the only source), else a usage error."""
     import re
     from datetime import date
 
     if text is None:
         return None
-    from .sources.arxiv import check_announced_day
+    from .sources.arxiv import check_announced_day, check_day
 
     # fromisoformat also takes 20210422 and 2021-W16-4; --date promises YYYY-MM-DD only.
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
@@ -528,7 +528,8 @@ def _parse_day(text: str | None):  # -> date | None
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}") from None
-    return check_announced_day(day)
+    # bioRxiv, journals and venues post on weekends too: arXiv's own fetch refuses such a day, in its source's line.
+    return check_announced_day(day) if arxiv_only else check_day(day)
 
 
 CrossListsOption = Annotated[bool, typer.Option("--cross-lists", help="Include cross-listed papers.")]
@@ -536,7 +537,7 @@ DateOption = Annotated[
     str | None,
     typer.Option(
         "--date",
-        help="A past announcement day (YYYY-MM-DD), rebuilt from the arXiv API by submission time: an approximation.",
+        help="A past day (YYYY-MM-DD): each source's own day; arXiv's is rebuilt from its API by submission time.",
     ),
 ]
 
@@ -561,7 +562,8 @@ def fetch(
     from .sources.registry import parse_specs
 
     specs = parse_specs(categories)
-    fetched = fetch_sources(specs, _parse_day(day), include_cross=cross_lists)
+    arxiv_only = all(spec.kind == "arxiv" for spec in specs)
+    fetched = fetch_sources(specs, _parse_day(day, arxiv_only), include_cross=cross_lists)
     listing = fetched.listing
     single = len(fetched.reports) == 1
     for report in fetched.reports:
@@ -639,10 +641,10 @@ def today(
         arguments = {k: v for k, v in locals().items() if k != "all_users"}
         _for_each_user(inspect.unwrap(today), arguments)
         return
-    from .run import run_today, seen_memory, summarise_run
+    from .run import follows_arxiv_only, run_today, seen_memory, summarise_run
 
     _check_format(fmt, output, profile)
-    wanted_day = _parse_day(day)
+    wanted_day = _parse_day(day, day is None or follows_arxiv_only(profile or []))
     summarise_with = _summary_model(summary_model)
     config = None
     mail_errors: list[PaperrecError] = []

@@ -149,6 +149,26 @@ def check_zotero_settings(names: Sequence[str | Path]) -> None:
         check_zotero(profile)
 
 
+def follows_arxiv_only(names: Sequence[str | Path]) -> bool:
+    """True unless a named profile (any, when none are named) follows a source other than arXiv.
+
+    A profile that cannot be read is left to the run, which reports it as that profile's failure.
+    """
+    from .sources.registry import parse_spec
+
+    try:
+        found = profile_paths(names)
+    except PaperrecError:
+        return True
+    for path in found:
+        try:
+            if any(parse_spec(source).kind != "arxiv" for source in load_profile(path).sources):
+                return False
+        except PaperrecError:
+            continue
+    return True
+
+
 def _synced(path: Path, profile: Profile) -> tuple[Profile, list[str]]:
     """The profile after a sync from its Zotero library, and what to say; the stored one when Zotero is away."""
     from .profile.zotero_sync import sync_zotero

@@ -246,3 +246,23 @@ def test_a_posting_is_liked_and_unliked_by_its_doi_as_the_site_shows_it(home, mo
     removed = CliRunner().invoke(app, ["unlike", "10.1101/2026.12.04.600000", "DOI:10.1101/2026.12.04.600001"])
     assert removed.exit_code == 0, removed.output
     assert removed.stderr.splitlines() == [f"removed doi:10.1101/2026.12.04.60000{n}" for n in range(2)]
+
+
+def test_a_weekend_day_of_biorxiv_can_be_fetched_and_ranked(home, monkeypatch, fake_model):
+    saturday = date(2026, 11, 28)  # bioRxiv posts every day; only arXiv's listings are dated Monday to Friday
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    with serving(biorxiv_route({("biorxiv", saturday): [posting(n, saturday) for n in range(3)]})) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        fetched = CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", "2026-11-28"])
+        made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience", "-i", "cortex"])
+        ranked = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-11-28", "-f", "json"])
+        mixed = CliRunner().invoke(app, ["fetch", "cs.CV", "biorxiv:neuroscience", "--date", "2026-11-28"])
+    assert fetched.exit_code == 0 and "3 papers, announced 2026-11-28" in fetched.stderr, fetched.output
+    assert made.exit_code == 0 and ranked.exit_code == 0, made.output + ranked.output
+    assert len(json.loads(ranked.stdout)) == 3
+    # With arXiv among the sources, arXiv alone refuses the day, in its line; bioRxiv's papers still come.
+    assert mixed.exit_code == 0, mixed.output
+    assert mixed.stderr.splitlines()[:2] == [
+        "arXiv cs.CV: failed (2026-11-28 is a Saturday: arXiv listings are dated Monday to Friday; try 2026-11-27)",
+        "bioRxiv neuroscience: 3 papers",
+    ]
