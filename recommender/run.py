@@ -50,16 +50,18 @@ class Section:
     def summary(self) -> str:
         """One line for stderr: what was ranked, what it cost and what came of it."""
         named = ", ".join(self.profile.categories + self.profile.sources)
-        where = self.listing.category if self.listing and self.listing.category else named
-        day = self.listing.date.isoformat() if self.listing and self.listing.date else "undated"
-        listed = len(self.listing) if self.listing else 0
+        # Not `self.listing or ...`: a day without postings is an empty listing, falsy, and still has its date.
+        listing = self.listing if self.listing is not None else Listing(papers=())
+        where = listing.category or named
+        day = listing.date.isoformat() if listing.date else "undated"
+        listed = len(listing)
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
         papers, picks = counted(listed, "paper", "papers"), counted(len(self.picks), "pick", "picks")
         return f"{label}: {papers}, {self.embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
     def old_likes(self) -> str | None:
         """A line for stderr when the profile's likes are old for the listing's day, else None."""
-        day = self.listing.date if self.listing and self.listing.date else date.today()
+        day = self.listing.date if self.listing is not None and self.listing.date else date.today()
         age = likes_age(self.profile, day)
         return f"{self.profile.name}: {age.notice()}" if age.is_old else None
 

@@ -266,3 +266,14 @@ def test_a_weekend_day_of_biorxiv_can_be_fetched_and_ranked(home, monkeypatch, f
         "arXiv cs.CV: failed (2026-11-28 is a Saturday: arXiv listings are dated Monday to Friday; try 2026-11-27)",
         "bioRxiv neuroscience: 3 papers",
     ]
+
+
+def test_a_day_without_postings_says_which_day_it_was(home, monkeypatch, fake_model):
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    with serving(biorxiv_route({})) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience", "-i", "cortex"])
+        assert made.exit_code == 0, made.output
+        result = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-11-29"])
+    assert result.exit_code == 0, result.output
+    assert "neuro: biorxiv:neuroscience 2026-11-29: 0 papers, 0 newly embedded, 0 picks" in result.stderr
