@@ -1135,7 +1135,7 @@ def _import_into(report, section: str) -> None:  # report: profile.ImportReport
 
 ImportFormatOption = Annotated[
     str | None,
-    typer.Option("--format", help="bibtex|csl-json|zotero-rdf|ids|md|jsonl|csv (default: from the extension)."),
+    typer.Option("--format", help="bibtex|csl-json|zotero-rdf|ris|ids|md|jsonl|csv (default: from the extension)."),
 ]
 OfflineOption = Annotated[
     bool, typer.Option("--offline", help="Do not ask the arXiv API or OpenAlex for missing abstracts.")
@@ -1148,7 +1148,7 @@ def profile_new(
     name: Annotated[str, typer.Argument(help="Profile name.")],
     from_files: Annotated[
         list[Path] | None,
-        typer.Option("--from", help="Papers you liked: a listing, BibTeX, Zotero export or list of arXiv ids."),
+        typer.Option("--from", help="Papers you liked: a listing, BibTeX, RIS, Zotero export or list of arXiv ids."),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write (default: the profiles directory).")
@@ -1201,7 +1201,7 @@ def profile_new(
 def profile_import(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
     files: Annotated[
-        list[Path] | None, typer.Argument(help="BibTeX, Zotero CSL JSON/RDF, arXiv id list or listing files.")
+        list[Path] | None, typer.Argument(help="BibTeX, RIS, Zotero CSL JSON/RDF, arXiv id list or listing files.")
     ] = None,
     input_format: ImportFormatOption = None,
     disliked: Annotated[bool, typer.Option("--disliked", help="Import as disliked papers.")] = False,

@@ -324,7 +324,7 @@ def test_read_collection_format_override_and_unknown_formats(tmp_path):
     assert [p.arxiv_id for p in read_collection(path, fmt="ids").papers] == ["2104.10642"]
     with pytest.raises(UsageError, match="unknown import format 'endnote'"):
         read_collection(path, fmt="endnote")
-    assert set(IMPORT_FORMATS) == {"bibtex", "csl-json", "zotero-rdf", "ids", "md", "jsonl", "csv"}
+    assert set(IMPORT_FORMATS) == {"bibtex", "csl-json", "zotero-rdf", "ris", "ids", "md", "jsonl", "csv"}
 
 
 def test_read_collection_reads_listing_files(example_listing, tmp_path):
@@ -482,3 +482,51 @@ def test_an_empty_json_export_says_it_is_empty(tmp_path, text):
     with pytest.raises(PaperrecError) as refused:
         read_collection(path)
     assert str(refused.value) == f"{path}: empty, where JSON was expected"
+
+
+RIS = """\ufeffTY  - JOUR
+TI  - Replay of place cell sequences
+  during sleep
+AU  - Wilson, Matthew A.
+AU  - McNaughton, Bruce L.
+PY  - 1994///
+DA  - 1994/07/29/
+DO  - https://doi.org/10.1126/SCIENCE.8036517
+AB  - Hippocampal <i>place cells</i> replay
+sequences during slow-wave sleep.
+Y2  - 2024/03/05/
+ER  -
+
+TY  - JOUR
+T1  - Theta sequences in CA1
+A1  - Nguyen, L.
+Y1  - 2024
+UR  - https://www.biorxiv.org/content/10.1101/2024.03.01.582999v1
+N2  - Place cells compress trajectories.
+ER  -
+TY  - ELEC
+TI  - Deep learning of grid cells
+AU  - Banino, Andrea
+PY  - 2018
+UR  - https://arxiv.org/abs/1805.09709v2
+ER  -
+TY  - GEN
+N1  - a record with nothing to know it by
+ER  -
+""".replace("ER  -\n\n", "ER  - \n\n")  # most writers end a record with 'ER  - ', some with 'ER  -'
+
+
+def test_an_ris_export_is_imported_with_dois_arxiv_ids_and_dates(tmp_path):
+    path = tmp_path / "endnote.ris"
+    path.write_text(RIS, encoding="utf-8")
+    result = read_collection(path)
+    replay, theta, grid = result.papers
+    assert replay.arxiv_id == "doi:10.1126/science.8036517"
+    assert replay.title == "Replay of place cell sequences during sleep"
+    assert replay.authors == ("Matthew A. Wilson", "Bruce L. McNaughton")
+    assert replay.abstract == "Hippocampal place cells replay sequences during slow-wave sleep."
+    assert replay.date == date(1994, 7, 29) and result.added[0] == date(2024, 3, 5)  # Y2: when it was accessed
+    assert theta.arxiv_id == "doi:10.1101/2024.03.01.582999" and theta.abstract == "Place cells compress trajectories."
+    assert theta.authors == ("L. Nguyen",) and result.added[1] == date(2024, 1, 1)
+    assert (grid.arxiv_id, grid.version) == ("1805.09709", 2)
+    assert result.skipped == ((f"{path}:27 TY GEN", "neither an arXiv id nor a title"),)

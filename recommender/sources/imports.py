@@ -1,4 +1,4 @@
-"""Collections in: BibTeX, Zotero CSL JSON and RDF, arXiv id lists and listing files, merged without duplicates."""
+"""Collections in: BibTeX, Zotero CSL JSON and RDF, RIS, arXiv id lists and listing files, merged without duplicates."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .bibtex import bibtex_references
 from .guard import choose_format, reading
 from .idlist import Reference, id_list_references
 from .merge import first_author, identity_rank
+from .ris import ris_references
 from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
 Reader = Callable[[Path], tuple[list[Reference], list[tuple[str, str]]]]
@@ -35,6 +36,7 @@ IMPORT_FORMATS: dict[str, Reader] = {
     "bibtex": bibtex_references,
     "csl-json": csl_references,
     "zotero-rdf": rdf_references,
+    "ris": ris_references,
     "ids": id_list_references,
     "md": _listing_reader("md"),
     "jsonl": _listing_reader("jsonl"),
@@ -45,6 +47,7 @@ _EXTENSIONS = {
     ".bibtex": "bibtex",
     ".json": "csl-json",
     ".rdf": "zotero-rdf",
+    ".ris": "ris",
     ".txt": "ids",
     ".md": "md",
     ".markdown": "md",
