@@ -176,3 +176,24 @@ def test_arxiv_down_still_fills_the_dois(home, library, server, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "could not fetch metadata for 1 papers (arXiv did not answer" in result.stderr
     assert {i: liked(home, "lib")[i].abstract for i in ABSTRACTS} == ABSTRACTS
+
+
+def test_a_list_of_dois_becomes_liked_papers_with_openalex_titles(home, tmp_path, server, arxiv_asked):
+    path = tmp_path / "dois.txt"
+    path.write_text(
+        "10.1109/TPAMI.2019.0001\nhttps://doi.org/10.1016/j.neuron.2018.01.001  # from a journal page\n"
+        "https://www.biorxiv.org/content/10.18653/v1/2020.acl-main.1v2\n1706.03762\n10.5555/unknown.1\n"
+    )
+    offline = invoke("profile", "new", "away", "--from", str(path), "-i", "cortex", "--offline")
+    assert offline.exit_code == 0, offline.output
+    assert "doi:10.1109/tpami.2019.0001: no title: OpenAlex could not be asked" in offline.stderr
+    assert liked(home, "away") == {}  # 1706.03762 is kept pending, as an arXiv id offline always is
+    result = invoke("profile", "new", "lib", "--from", str(path), "-i", "cortex")
+    assert result.exit_code == 0, result.output
+    papers = liked(home, "lib")
+    assert papers["doi:10.1109/tpami.2019.0001"].title == "A journal article on protein folding, number 2"
+    assert papers["doi:10.18653/v1/2020.acl-main.1"].title == "OpenAlex's own title for the parser"
+    assert {i: papers[i].abstract for i in ABSTRACTS} == ABSTRACTS
+    assert arxiv_asked == [["1706.03762"]]  # no DOI goes to arXiv
+    # A DOI OpenAlex does not know has no text to rank: it is not liked, and the report says so.
+    assert "doi:10.5555/unknown.1" not in papers and "doi:10.5555/unknown.1" in result.stderr

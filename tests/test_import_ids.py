@@ -100,11 +100,11 @@ def test_zotero_csl_items_are_named_by_doi_or_forum(tmp_path):
     assert papers["Both"].arxiv_id == "2104.10642" and papers["Both"].ids == ("2104.10642",)  # 10.1/x is no DOI
 
 
-def test_an_id_list_says_why_a_doi_alone_is_not_imported(tmp_path):
+def test_an_id_list_takes_a_doi_to_look_up_and_says_why_a_forum_alone_is_not_imported(tmp_path):
     path = write(tmp_path / "ids.txt", f"2104.10642\ndoi:{BIORXIV_DOI}\nhttps://openreview.net/forum?id=Q1w2\n")
     references, skipped = id_list_references(path)
-    assert [r.paper.arxiv_id for r in references] == ["2104.10642"]
-    assert [why.split(":")[0] for _, why in skipped] == ["a DOI or OpenReview forum without a title"] * 2
+    assert [r.paper.arxiv_id for r in references] == ["2104.10642", f"doi:{BIORXIV_DOI}"]
+    assert [why.split(":")[0] for _, why in skipped] == ["an OpenReview forum without a title"]
 
 
 def test_records_of_one_paper_under_a_doi_and_an_arxiv_id_are_one(tmp_path):

@@ -130,6 +130,13 @@ def _collect(
     return complete_collection(collection, profile, section, lookup, cache, waiting)
 
 
+_NOT_FOUND = {
+    "arXiv": "not on arXiv: the arXiv API knows no paper of this id",
+    "doi": "not in OpenAlex: it knows no work of this DOI, so there is no title to rank",
+}
+_NOT_ASKED = "no title: OpenAlex could not be asked for this DOI's; import the list again online"
+
+
 def complete_collection(
     collection: ImportResult,
     profile: Profile | None,
@@ -147,10 +154,16 @@ def complete_collection(
     # A pending paper the files bring for its own section is filled in, as a lookup would; one for the other is rated
     later = set(waiting) | ({p.arxiv_id for p in profile.pending if p.section == section} if profile else set())
     missing = set(completion.missing)
-    skipped = tuple(collection.skipped) + tuple(
-        (arxiv_id, "not on arXiv: the arXiv API knows no paper of this id")
-        for arxiv_id in completion.unresolved
-        if arxiv_id in missing and arxiv_id not in later
+    # A DOI without a title is not kept pending (pending ids are arXiv's): it is skipped with what to do.
+    unnamed = {i for i in completion.unresolved if i.startswith("doi:") and i not in missing and i not in later}
+    skipped = (
+        tuple(collection.skipped)
+        + tuple(
+            (paper_id, _NOT_FOUND["doi" if paper_id.startswith("doi:") else "arXiv"])
+            for paper_id in completion.unresolved
+            if paper_id in missing and paper_id not in later
+        )
+        + tuple((paper_id, _NOT_ASKED) for paper_id in sorted(unnamed))
     )
     days = {p.arxiv_id: d for p, d in zip(listed, collection.added, strict=True) if d is not None}
     lacking = {e.paper.arxiv_id for e in profile.liked + profile.disliked if not e.paper.abstract} if profile else set()
@@ -162,7 +175,7 @@ def complete_collection(
         notice=completion.notice,
         added={i: d for i, d in days.items() if d <= date.today()},  # a date in the future is a typo
         merged=collection.merged,
-        pending=tuple(i for i in completion.unresolved if i not in missing and i not in later),
+        pending=tuple(i for i in completion.unresolved if i not in missing and i not in later and i not in unnamed),
         filled=tuple(p for p in completion.papers if p.arxiv_id in later),
         gone=tuple(i for i in completion.missing if i in later),
         ignored=len(collection.ignored),

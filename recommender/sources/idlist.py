@@ -1,4 +1,4 @@
-"""arXiv id lists in: one id or arxiv.org URL a line; also where other formats find arXiv ids, DOIs and forums."""
+"""Id lists in: one arXiv id, DOI or their URL a line; also where other formats find arXiv ids, DOIs and forums."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..schema import Paper, doi_id, link_of, openreview_id, split_arxiv_id
+from ..schema import Paper, doi_id, link_of, openreview_id, paper_key, split_arxiv_id
 from .guard import reading
 
 # Case-sensitive on purpose: old-style subject classes are upper case (math.AG/0601001), archives lower case.
@@ -216,11 +216,15 @@ def id_list_references(path: Path) -> tuple[list[Reference], list[tuple[str, str
             if not text:
                 continue
             found = parse_arxiv_ref(text)
+            by_doi = paper_key(text) if found is None else ""
+            if by_doi.startswith("doi:"):  # its title and abstract are looked up on OpenAlex, as an arXiv id's on arXiv
+                references.append(Reference(Paper(arxiv_id=by_doi, title=""), doi=by_doi[4:]))
+                continue
             if found is None:
                 why = "not an arXiv id or URL"
                 if normalise_doi(text) or find_forum(text):
-                    # Titles and abstracts are looked up on arXiv only: a DOI or a forum alone gives no text to rank.
-                    why = "a DOI or OpenReview forum without a title: import it from a BibTeX or Zotero export"
+                    # No service gives a forum's text by its id alone.
+                    why = "an OpenReview forum without a title: import it from a BibTeX or Zotero export"
                 elif split_arxiv_id(text) or _URL.match(text):
                     why = "not an id arXiv has issued (a placeholder or a typo?)"
                 skipped.append((f"{path}:{number}", f"{why}: {text!r}"))

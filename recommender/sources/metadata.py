@@ -80,7 +80,7 @@ class Completion:
     without_abstract: int
     unresolved: tuple[str, ...]  # ids with neither title nor abstract after the lookup
     notice: str | None = None  # e.g. why the lookup failed (offline)
-    missing: tuple[str, ...] = ()  # of the unresolved, those the lookup answered for without them: not on arXiv
+    missing: tuple[str, ...] = ()  # of the unresolved, those the lookup answered without: not on arXiv or OpenAlex
     by_doi: tuple[str, ...] = ()  # 'doi:' papers whose abstract the lookup (or the cache) gave
 
 
@@ -104,7 +104,7 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
     known = cache.get_many(wanted) if cache is not None and wanted else {}
     notices = []
     remaining = [i for i in wanted if i not in known]
-    answered: set[str] = set()  # arXiv ids only: a DOI OpenAlex lacks keeps its title and is never "not on arXiv"
+    answered: set[str] = set()  # a paper with a title is never "missing": only a bare id (an id list's) can be
     dois = [i for i in remaining if i.startswith("doi:")]
     groups = {"arXiv": [i for i in remaining if not i.startswith("doi:")], "DOI": dois}
     for kind, ids in groups.items():
@@ -112,7 +112,7 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
             continue
         try:
             fetched = lookup(ids)
-            answered.update(ids if kind == "arXiv" else ())
+            answered.update(ids)
         except PaperrecError as error:
             fetched = {}
             notices.append(_FAILED[kind].format(len(ids), error))

@@ -27,7 +27,7 @@ UPLOAD_FORMATS = {
     "csl-json": "CSL JSON (.json)",
     "zotero-rdf": "Zotero RDF (.rdf)",
     "ris": "RIS (.ris, from EndNote, Mendeley or Papers)",
-    "ids": "arXiv ids, one a line (.txt)",
+    "ids": "arXiv ids or DOIs, one a line (.txt)",
 }
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
