@@ -141,7 +141,12 @@ def resolve_refs(
         else:
             paper = pool.get(paper_key(ref))
             if paper is None:
-                where = "the listing" if listing_papers is not None else "the last ranking or any stored listing"
-                raise PaperrecError(f"paper {ref} is not in {where}; pass --listing FILE that contains it")
+                if listing_papers is not None:
+                    raise PaperrecError(f"paper {ref} is not in the listing")
+                raise PaperrecError(
+                    f"paper {ref} is not in the last ranking or any stored listing; pass --listing FILE that contains"
+                    f" it, or write its DOI or arXiv id in a file and run 'paperrec profile import {profile_path.stem}"
+                    " FILE' (its title comes from OpenAlex or arXiv)"
+                )
         found.append(paper)
     return profile_path, found

@@ -277,3 +277,10 @@ def test_a_day_without_postings_says_which_day_it_was(home, monkeypatch, fake_mo
         result = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-11-29"])
     assert result.exit_code == 0, result.output
     assert "neuro: biorxiv:neuroscience 2026-11-29: 0 papers, 0 newly embedded, 0 picks" in result.stderr
+
+
+def test_liking_a_doi_of_no_stored_day_says_how_to_add_it(home):
+    assert CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience"]).exit_code == 0
+    result = CliRunner().invoke(app, ["like", "10.1016/j.neuron.2023.05.001"])
+    assert result.exit_code == 1
+    assert "write its DOI or arXiv id in a file and run 'paperrec profile import neuro FILE'" in result.stderr
