@@ -151,6 +151,9 @@ _PREPRINT_LINK = re.compile(
     re.IGNORECASE,
 )
 
+# A version's page as the bioRxiv source links it, to which '.full.pdf' gives the full text.
+_PREPRINT_VERSION = re.compile(r"^https://www\.(?:bio|med)rxiv\.org/content/10\.\d{4,9}/\S+v\d+$")
+
 
 def paper_key(ref: str) -> str:
     """The id a reference to a paper names, as a user copies it: an arXiv id or address, a DOI (bare, 'doi:', a
@@ -271,8 +274,11 @@ class Paper:
 
     @property
     def pdf_url(self) -> str | None:
-        """The arXiv PDF, None for t: ids."""
-        return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.has_arxiv_id else None
+        """The arXiv PDF, else the full text of a bioRxiv or medRxiv version the links name; None otherwise."""
+        if self.has_arxiv_id:
+            return f"https://arxiv.org/pdf/{self.arxiv_id}"
+        version = next((url for url in self.links if _PREPRINT_VERSION.match(url)), None)
+        return f"{version}.full.pdf" if version else None
 
     @classmethod
     def make(

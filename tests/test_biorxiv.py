@@ -56,7 +56,8 @@ def test_a_details_page_is_parsed_to_papers():
         "https://www.biorxiv.org/content/10.1101/2026.12.04.600001v1",
         "https://doi.org/10.1101/2026.12.04.600001",
     )
-    assert paper.url == "https://doi.org/10.1101/2026.12.04.600001" and paper.pdf_url is None
+    assert paper.url == "https://doi.org/10.1101/2026.12.04.600001"
+    assert paper.pdf_url == "https://www.biorxiv.org/content/10.1101/2026.12.04.600001v1.full.pdf"  # the card's PDF
 
 
 def test_markup_in_a_posting_is_text():
