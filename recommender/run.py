@@ -81,7 +81,7 @@ class Section:
         reasons = [f"{count} {what}" for count, what in parts if count > 0]
         if len(scored):
             reasons.append(f"{len(scored)} scored below min_score")
-        return f"{self.profile.name}: no picks among {scored.listed} papers: " + ", ".join(reasons)
+        return f"{self.profile.name}: no picks among {counted(scored.listed, 'paper', 'papers')}: " + ", ".join(reasons)
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,8 @@ def run_today(
             failures.append(_failure(path, error, categories))
             continue
         if section.hidden_seen:
-            notices.append(f"{profile.name}: {section.hidden_seen} papers hidden as already shown (--include-seen)")
+            hidden = counted(section.hidden_seen, "paper", "papers")
+            notices.append(f"{profile.name}: {hidden} hidden as already shown (--include-seen)")
         sections.append(section)
         papers.update((p.arxiv_id, p) for p in listing.papers)
     return Run(

@@ -285,3 +285,18 @@ def test_liking_a_doi_of_no_stored_day_says_how_to_add_it(home):
     result = CliRunner().invoke(app, ["like", "10.1016/j.neuron.2023.05.001"])
     assert result.exit_code == 1
     assert "write its DOI or arXiv id in a file and run 'paperrec profile import neuro FILE'" in result.stderr
+
+
+def test_one_paper_hidden_as_shown_is_counted_as_one(home, monkeypatch, fake_model):
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    before = date(2026, 12, 3)  # the same posting on two days, as a day re-posted after a glitch would bring it
+    postings = {("biorxiv", before): [posting(1, DAY, date="2026-12-03")], ("biorxiv", DAY): [posting(1, DAY)]}
+    with serving(biorxiv_route(postings)) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience", "-i", "cortex"])
+        assert made.exit_code == 0, made.output
+        first = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-12-03"])
+        again = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-12-04"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    assert "neuro: 1 paper hidden as already shown (--include-seen)" in again.stderr
+    assert "neuro: no picks among 1 paper: 1 shown on an earlier day" in again.stderr
