@@ -67,6 +67,9 @@ def test_a_category_in_another_case_is_read_as_arxiv_spells_it():
         ("cs.CVV", "did you mean cs.CV (Computer Vision and Pattern Recognition)?"),
         ("hep_th", "did you mean hep-th"),
         ("vision", "see the list at https://arxiv.org/category_taxonomy"),
+        ("neuroscience", "; 'neuroscience' is a category of bioRxiv: follow it as the source biorxiv:neuroscience"),
+        ("Cell Biology", "is a category of bioRxiv: follow it as the source biorxiv:cell_biology"),
+        ("pathology", "is a category of bioRxiv and medRxiv: follow it as the source biorxiv:pathology or medrxiv:"),
     ],
 )
 def test_an_unknown_category_is_one_line_with_the_closest_match(given, hint):

@@ -57,8 +57,23 @@ def validate_categories(codes: Iterable[str]) -> tuple[str, ...]:
 
 def _suggestion(code: str) -> str:
     """'; did you mean cs.CV?' for a near miss, else a pointer to the list."""
+    elsewhere = _elsewhere(code)  # a biology server's own category name beats a far-fetched code ('pathology')
+    if elsewhere:
+        return elsewhere
     known, folded = arxiv_categories(), _by_folded_case()
     close = difflib.get_close_matches(code.lower(), folded, n=1)  # in one case, as codes are read
     if close:
         return f"; did you mean {folded[close[0]]} ({known[folded[close[0]]].name})?"
     return "; see the list at https://arxiv.org/category_taxonomy (e.g. cs.CV, stat.ML, hep-th)"
+
+
+def _elsewhere(code: str) -> str:
+    """A pointer to bioRxiv's or medRxiv's category of that name ('neuroscience'), else ""."""
+    from .biorxiv import BIORXIV, MEDRXIV, category_key  # imported on this error's path only
+
+    key = category_key(code)
+    servers = [s for s in (BIORXIV, MEDRXIV) if key and key in {category_key(name) for name in s.categories}]
+    if not servers:
+        return ""
+    names, specs = " and ".join(s.label for s in servers), " or ".join(f"{s.name}:{key}" for s in servers)
+    return f"; {code!r} is a category of {names}: follow it as the source {specs} (--source, 'paperrec sources')"
