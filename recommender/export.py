@@ -411,7 +411,15 @@ def bibtex_key(paper: Paper) -> str:
     """The citation key of a paper, from its id alone, so a day's export appended to another never clashes.
 
     Example: bibtex_key(paper of 2606.31347) == "arxiv2606.31347"; a t: id (a title hash) gives "title-<hash>".
+    A DOI gives "doi10.1101-2026.12.04.600400" (its first '/' as '-', others as ':'), or "doi-<hash>" when it holds
+    characters a key cannot.
     """
+    if paper.arxiv_id.startswith("doi:"):
+        doi = paper.arxiv_id.removeprefix("doi:")
+        # The prefix holds no '-' and the suffix no ':', so each DOI has its own key.
+        if re.fullmatch(r"10\.[0-9.]+/[a-z0-9._/-]+", doi):
+            return "doi" + doi.replace("/", "-", 1).replace("/", ":")
+        return "doi-" + hashlib.sha256(paper.arxiv_id.encode("utf-8")).hexdigest()[:12]
     if not paper.has_arxiv_id:
         tail = paper.arxiv_id.removeprefix("t:")
         if not re.fullmatch(r"[0-9a-f]{12}", tail):  # an id of another source: only its hash is safe in a key

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 
 import pytest
@@ -122,6 +123,12 @@ def test_bibtex_keys_come_from_ids_so_days_append_without_clashes():
     untitled = Paper.make("A paper without an id", None, "", [])
     assert bibtex_key(untitled) == "title-" + untitled.arxiv_id.removeprefix("t:")
     assert bibtex_key(Paper.make("A paper  without an ID", None, "", [])) == bibtex_key(untitled)  # same title
+    # A DOI reads as itself, its first '/' written '-' and others ':'; a prefix holds no '-', so no two DOIs clash.
+    assert bibtex_key(Paper.make("Brain", "doi:10.1093/brain/awab123")) == "doi10.1093-brain:awab123"
+    assert bibtex_key(Paper.make("Theta", "doi:10.1101/2026.12.04.600400")) == "doi10.1101-2026.12.04.600400"
+    assert bibtex_key(Paper.make("Ramps", "doi:10.1016/J.Neuron.2026.11.008")) == "doi10.1016-j.neuron.2026.11.008"
+    odd = Paper.make("Old", "doi:10.1002/(sici)1097-4679(199901)55:1<1::aid-jclp1>3.0.co;2-e")
+    assert re.fullmatch(r"doi-[0-9a-f]{12}", bibtex_key(odd))  # characters a key cannot hold: the DOI's hash
     twice = render([entry("Deep nets", "2104.10642", []), entry("Deep nets", "2104.10642", [])], "bibtex")
     assert "@misc{arxiv2104.10642," in twice and "@misc{arxiv2104.10642-2," in twice  # two profiles, one file
 
