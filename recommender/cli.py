@@ -1209,6 +1209,10 @@ def profile_import(
     category: Annotated[
         list[str] | None, typer.Option("--category", "-c", help="arXiv category to follow (replaces the list).")
     ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Another source to follow, e.g. biorxiv:neuroscience (replaces the list)."),
+    ] = None,
 ) -> None:
     """Add the papers of your library (BibTeX, Zotero, arXiv ids) to a profile, creating it if needed.
 
@@ -1217,14 +1221,20 @@ def profile_import(
     from .profile.library import follow_categories, import_library
 
     if not files:
-        if not category:
+        if not category and not source:
             raise UsageError("give the library files to import, or -c CATEGORY to set the profile's categories")
-        followed = follow_categories(profile, category)
-        _say(f"{followed.name} now follows {', '.join(followed.categories)}")
+        followed = follow_categories(profile, category or [], source or [])
+        _say(f"{followed.name} now follows {', '.join(followed.categories + followed.sources)}")
         return
     section = "disliked" if disliked else "liked"
     report = import_library(
-        profile, files, fmt=input_format, offline=offline, section=section, categories=category or ()
+        profile,
+        files,
+        fmt=input_format,
+        offline=offline,
+        section=section,
+        categories=category or (),
+        sources=source or (),
     )
     _import_into(report, section)
 

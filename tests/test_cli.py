@@ -649,17 +649,28 @@ def test_profile_import_refuses_an_unknown_category_before_anything(home, liked_
     assert '"stat.ML"' in (home / "profiles" / "v3.toml").read_text()
 
 
+def test_an_import_sets_the_sources_a_biologist_follows(home, liked_jsonl):
+    imported = invoke("profile", "import", "neuro", str(liked_jsonl), "-s", "biorxiv:neuroscience", "--offline")
+    assert imported.exit_code == 0 and "follows no" not in imported.stderr, imported.output
+    assert load_profile(home / "profiles" / "neuro.toml").sources == ("biorxiv:neuroscience",)
+    again = invoke("profile", "import", "neuro", "-s", "medrxiv:neurology", "-s", "journal:0896-6273")
+    assert again.exit_code == 0, again.output
+    assert load_profile(home / "profiles" / "neuro.toml").sources == ("medrxiv:neurology", "journal:0896-6273")
+    assert_error(invoke("profile", "import", "neuro", "-s", "rss:x"), 2, "unknown source 'rss:x'")
+
+
 def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_jsonl):
     expected = (
         "vision follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them on the "
         "Profile page of 'paperrec serve', or run: paperrec profile import vision -c cs.CV"
+        " (or -s biorxiv:neuroscience, another source: 'paperrec sources')"
     )
     imported = invoke("profile", "import", "vision", str(liked_jsonl))
     assert imported.exit_code == 0 and imported.stderr.splitlines().count(expected) == 1
     created = invoke("profile", "new", "plain", "-i", "video super-resolution")
     assert created.exit_code == 0 and "plain follows no arXiv category yet" in created.stderr
     spaced = invoke("profile", "new", "my lab", "--from", str(liked_jsonl))
-    assert "run: paperrec profile import 'my lab' -c cs.CV\n" in spaced.stderr  # the command ends the line, unwrapped
+    assert "run: paperrec profile import 'my lab' -c cs.CV (or -s" in spaced.stderr  # the command unwrapped
     # a profile that follows other sources has something to fetch: no warning, from a file or without
     for name, files in (("neuro", ["--from", str(liked_jsonl)]), ("neuro2", [])):
         sourced = invoke("profile", "new", name, "--source", "biorxiv:neuroscience", "--offline", *files)

@@ -48,7 +48,7 @@ from .text_edit import (
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
 
 Kind = Literal[
-    "rate", "move", "remove", "pending", "interests", "categories", "links", "abstracts", "restore", "zotero"
+    "rate", "move", "remove", "pending", "interests", "categories", "sources", "links", "abstracts", "restore", "zotero"
 ]
 
 
@@ -124,6 +124,13 @@ def set_interests(interests: Iterable[str]) -> Change:
 def set_categories(categories: Iterable[str]) -> Change:
     """Replace the profile's arXiv categories; UsageError for a code not in arXiv's taxonomy."""
     return Change("categories", values=validate_categories(categories))
+
+
+def set_sources(sources: Iterable[str]) -> Change:
+    """Replace the profile's other sources ('biorxiv:neuroscience'); UsageError for a spec 'paperrec sources' lacks."""
+    from ..sources.registry import parse_specs
+
+    return Change("sources", values=tuple(str(spec) for spec in parse_specs(sources)))
 
 
 def set_zotero(table: dict[str, str]) -> Change:
@@ -223,7 +230,7 @@ class ProfileEdit:
             return self._remove(change.ids, change.sections), []
         if change.kind == "pending":
             return self._pending(change.pending, change.done), []
-        if change.kind in ("interests", "categories", "zotero"):
+        if change.kind in ("interests", "categories", "sources", "zotero"):
             return [], self._set_list(change.kind, list(change.values))
         if change.kind == "links":
             return [], self._set_links([p.paper if isinstance(p, ProfilePaper) else p for p in change.papers])

@@ -24,6 +24,7 @@ from .edit import (
     rate,
     set_categories,
     set_links,
+    set_sources,
 )
 from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile, unknown_profile
 
@@ -309,15 +310,17 @@ def import_into_profile(
     cache: MetadataCache | None = None,
     section: str = "liked",
     categories: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> ImportReport:
     """Add the papers of library files to the profile file at path, creating it (named after the file) if missing.
 
     Abstracts are looked up before the lock is taken; the papers are merged under it, so edits made
     meanwhile by another paperrec are kept. Papers known only by id (offline) are kept pending; the
-    profile's pending papers are completed by the same lookup. Categories given replace the profile's.
+    profile's pending papers are completed by the same lookup. Categories (sources) given replace the profile's.
     """
     path = Path(path)
     followed = [set_categories(categories)] if categories else []  # checked before any lookup
+    followed += [set_sources(sources)] if sources else []
     exists = path.is_file()
     current = load_profile(path) if exists else new_profile(path.stem)
     waiting = [p.arxiv_id for p in current.pending] if lookup is not None else []
@@ -472,6 +475,7 @@ def import_library(
     offline: bool = False,
     section: str = "liked",
     categories: Sequence[str] = (),
+    sources: Sequence[str] = (),
 ) -> ImportReport:
     """Add the papers of BibTeX, Zotero or id-list files to a profile (created if missing), fetching abstracts.
 
@@ -479,11 +483,12 @@ def import_library(
     """
     path = paths.resolve_profile(profile)
     validate_categories(categories)  # a typo fails before any lookup
+    parse_specs(sources)
     cache = MetadataCache(paths.metadata_cache_path())
     try:
         lookup = metadata_lookup(offline)
         return import_into_profile(
-            path, files, fmt=fmt, lookup=lookup, cache=cache, section=section, categories=categories
+            path, files, fmt=fmt, lookup=lookup, cache=cache, section=section, categories=categories, sources=sources
         )
     finally:
         cache.close()
@@ -619,15 +624,17 @@ def no_categories_line(profile: Profile) -> str | None:
     return (
         f"{name} follows no arXiv category yet, so 'paperrec today' has nothing to fetch for it: set them on the "
         f"Profile page of 'paperrec serve', or run: paperrec profile import {shlex.quote(name)} -c cs.CV"
+        " (or -s biorxiv:neuroscience, another source: 'paperrec sources')"
     )
 
 
-def follow_categories(profile: str, categories: Sequence[str]) -> Profile:
-    """Replace the arXiv categories of an existing profile; returns the profile as saved.
+def follow_categories(profile: str, categories: Sequence[str], sources: Sequence[str] = ()) -> Profile:
+    """Replace the arXiv categories (and, when given, the other sources) of an existing profile; returns it as saved.
 
     Example: follow_categories("vision", ["cs.CV", "eess.IV"])
     """
     path = paths.resolve_profile(profile)
     if not path.is_file():
         raise unknown_profile(path)
-    return change_profile(path, [set_categories(categories)]).profile
+    changes = [set_categories(categories)] if categories else []
+    return change_profile(path, changes + ([set_sources(sources)] if sources else [])).profile
