@@ -9,6 +9,8 @@ plus the author and category terms, a kNN-similarity term, pseudo-relevance feed
 top 3 picks) or a title-only TF-IDF SVM, the fusion weight chosen per profile on a time split of its likes, each
 half weighted by its Platt slope (reliability), and one joint SVM on embeddings and TF-IDF in place of the two.
 `--negatives` compares the default's negatives (the day's other papers) with adding the listing day before.
+`--calibration` checks `match` on days chosen without their positives; with `--small`, for profiles of an interest
+alone, 1, 3, 5 and 10 likes and the full profile (why no match is shown below 5 liked papers).
 Results (table and JSON) go to benchmarks/results/.
 """
 
@@ -322,6 +324,45 @@ def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
     return "\n".join(lines)
 
 
+def small_profile_calibration(bench, embedder, days: int, limit: int | None) -> str:
+    """`match` of small profiles (an interest alone, 1, 3, 5, 10 likes, the full profile) on the same blind days: why
+    paperrec shows no match below MIN_MATCH_LIKES liked papers."""
+    from bisect import bisect_left
+
+    from recommender.evaluate import COLD_START_SIZES, MIN_CANDIDATES, MIN_PROFILE, make_case, small_profile
+    from recommender.evaluate.cases import product_scores
+    from recommender.rank.calibrate import expected_calibration_error
+
+    found: dict[int | None, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
+        size: [] for size in (*COLD_START_SIZES, None)
+    }
+    for list_name, day in bench.pairs(days, limit=limit):
+        before = bench.days[bisect_left(bench.days, day) - 1] if bisect_left(bench.days, day) else None
+        if before is None or len(bench.candidates(before)) < MIN_CANDIDATES:
+            continue
+        case = make_case(bench, list_name, before, embedder)
+        if len(case.profile) < MIN_PROFILE:
+            continue
+        for size in found:
+            profile = case.user_profile() if size is None else small_profile(case, size)
+            scored = product_scores(case, profile, "hybrid")
+            liked = [p.arxiv_id in case.user_list and p.arxiv_id not in profile.ids for p in scored.candidates]
+            top = np.argsort(-scored.scores, kind="stable")[:10]
+            found[size].append((np.asarray(scored.matches), np.array(liked, dtype=np.float64), top))
+    lines = [f"match of small profiles on {len(found[None])} days chosen without their positives"]
+    for size, rows in found.items():
+        every, liked = np.concatenate([m for m, _, _ in rows]), np.concatenate([y for _, y, _ in rows])
+        top_m, top_y = np.concatenate([m[t] for m, _, t in rows]), np.concatenate([y[t] for _, y, t in rows])
+        first_m, first_y = np.array([m[t[0]] for m, _, t in rows]), np.array([y[t[0]] for _, y, t in rows])
+        label = "full" if size is None else "interest" if size == 0 else f"{size} likes"
+        lines.append(
+            f"{label:<9} ECE {expected_calibration_error(every, liked):.4f}"
+            f"  top 10: ECE {expected_calibration_error(top_m, top_y):.4f}, mean match {top_m.mean():.3f},"
+            f" liked {top_y.mean():.3f}  top pick: mean match {first_m.mean():.3f}, liked {first_y.mean():.3f}"
+        )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
@@ -331,16 +372,19 @@ def main() -> int:
     parser.add_argument("--grid", action="store_true", help="compare regularisation and recency-weighted training")
     parser.add_argument("--active", type=int, help="K ratings: suggested by match or by boundary, or random")
     parser.add_argument("--calibration", action="store_true", help="match on days chosen without their positives")
+    parser.add_argument("--small", action="store_true", help="with --calibration: profiles of 0-10 likes too")
     parser.add_argument("--centring", action="store_true", help="cosine on vectors centred on the day's mean")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     bench = load_bench(args.bench)
     embedder = open_embedder()
     if args.calibration:
-        text = calibration_check(bench, embedder, args.days, args.limit)
+        check = small_profile_calibration if args.small else calibration_check
+        text = check(bench, embedder, args.days, args.limit)
         print(text)
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / f"ranking_calibration_days{args.days}.txt").write_text(text + "\n")
+        stem = "ranking_calibration" + ("_small" if args.small else "")
+        (args.out / f"{stem}_days{args.days}.txt").write_text(text + "\n")
         return 0
     if args.negatives:
         scorers = {

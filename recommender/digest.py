@@ -95,7 +95,7 @@ class PickView:
     authors: str
     date: str
     categories: tuple[str, ...]
-    match: str  # the one number: "24% match" (the score when the pick has no calibrated match)
+    match: str  # the one number: "24% match" ("" when the pick has no calibrated match)
     bar: int | None  # the match as a bar length in steps of 5 (a stylesheet class per step), None without a match
     standing: str  # the secondary line: the pick's place in the day's ranking
     reasons: tuple[Reason, ...]
@@ -128,8 +128,9 @@ def split_abstract(abstract: str, sentence: str) -> tuple[str, str, str]:
 
 
 def _match_label(pick: Pick) -> str:
-    """The one number a reader needs: how likely a like is (the calibrated match); the score when there is none."""
-    return f"{pick.match:.0%} match" if pick.match is not None else f"score {pick.score:.2f}"
+    """The one number a reader needs: how likely a like is (the calibrated match); "" when there is none (a profile
+    of fewer than MIN_MATCH_LIKES liked papers), since a raw score means nothing to a reader."""
+    return f"{pick.match:.0%} match" if pick.match is not None else ""
 
 
 def _bar(match: float | None) -> int | None:
@@ -246,6 +247,7 @@ def environment() -> jinja2.Environment:
     import jinja2
 
     from .latex import to_html
+    from .rank.calibrate import MIN_MATCH_LIKES  # with numpy: only where a page is rendered
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("recommender", "templates"),
@@ -258,6 +260,7 @@ def environment() -> jinja2.Environment:
     env.filters["safe_url"] = safe_url  # http(s) only: a link from a file or a feed never runs script
     env.globals["summary_label"] = SUMMARY_LABEL
     env.globals["counted"] = counted
+    env.globals["min_match_likes"] = MIN_MATCH_LIKES
     return env
 
 
@@ -286,5 +289,6 @@ def render_html(
             generated=moment.strftime("%Y-%m-%d %H:%M"),
             voting=vote_link is not None,
             note=printable(note) if note else "",
+            matched=any(v.bar is not None for s in views for v in s.picks),
         )
     )

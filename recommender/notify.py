@@ -188,8 +188,14 @@ def _link(label: str, url: str, fmt: str) -> str:
     return f"{label}: {url}"
 
 
-def _match(pick: Pick) -> str:
-    return f"{pick.match:.0%} match" if pick.match is not None else f"score {pick.score:.2f}"
+def _detail(pick: Pick, fmt: str) -> str:
+    """'24% match · because: ...': the calibrated match (none below MIN_MATCH_LIKES likes) and the reason."""
+    reason = because_line(pick.because)
+    parts = [
+        f"{pick.match:.0%} match" if pick.match is not None else "",
+        f"because: {_escape(reason, fmt)}" if reason else "",
+    ]
+    return " · ".join(part for part in parts if part)
 
 
 def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | None = None) -> str:
@@ -198,10 +204,8 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
     title = _escape(latex_text(paper.title), fmt)  # LaTeX as text, as in the email
     url = safe_url(paper.url)
     if fmt == "text":
-        lines = [f"{pick.rank}. {title}", f"   {_match(pick)}"]
-        reason = because_line(pick.because)
-        if reason:
-            lines[-1] += f" · because: {_escape(reason, fmt)}"
+        detail = _detail(pick, fmt)
+        lines = [f"{pick.rank}. {title}", *([f"   {detail}"] if detail else [])]
         if pick.summary:
             lines.append(f"   {LABEL}: {_escape(pick.summary, fmt)}")
         if url:
@@ -212,11 +216,8 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
         return "\n".join(lines)
     heading = f"{pick.rank}. {_link(title, url, fmt) if url else title}"
     heading = f"**{heading}**" if fmt == "markdown" else f"<b>{heading}</b>"
-    detail = _match(pick)
-    reason = because_line(pick.because)
-    if reason:
-        detail += f" · because: {_escape(reason, fmt)}"
-    lines = [heading, detail]
+    detail = _detail(pick, fmt)
+    lines = [heading, *([detail] if detail else [])]
     if pick.summary:  # the model's line is untrusted text, escaped like a paper's
         lines.append(f"{LABEL}: {_escape(pick.summary, fmt)}")
     if vote_link is not None:

@@ -122,7 +122,7 @@ def test_links_and_key_sentence():
     assert [m.text for m in marks] == ["The key sentence about Super resolution with transformers matters most!"]
     assert "First sentence of" not in "".join(first.itertext()) and first.find(".//details") is None
     match = next(d for d in first.iter("div") if d.attrib.get("class") == "match")
-    assert "".join(match.itertext()) == "score 1.00 #1 of the day's 205 papers"  # no calibrated match here
+    assert "".join(match.itertext()) == "#1 of the day's 205 papers"  # no calibrated match here: no raw score
 
 
 def _card(html: str, arxiv_id: str):
@@ -202,7 +202,7 @@ def test_split_abstract_missing_sentence():
 
 def test_pick_view_without_because():
     view = pick_view(Pick(Paper.make("Title only", "t:0123456789ab"), 0.3, 1, "p"))
-    assert view.url is None and view.pdf_url is None and view.match == "score 0.30" and view.abstract == ("", "", "")
+    assert view.url is None and view.pdf_url is None and view.match == "" and view.abstract == ("", "", "")
 
 
 def test_digest_of_a_real_run(fake_model, example_listing):
@@ -249,11 +249,22 @@ def test_the_calibrated_match_is_shown_with_the_standing():
     view = pick_view(Pick(paper=paper, score=0.1, rank=1, profile="p", match=0.24), np.array([1.5, 0.1, -0.3]), total=9)
     assert (view.match, view.bar, view.standing) == ("24% match", 25, "#2 of the day's 9 papers")  # one number
     bare = pick_view(Pick(paper=paper, score=1.5, rank=1, profile="p"))
-    assert (bare.match, bare.bar, bare.standing) == ("score 1.50", None, "")
+    assert (bare.match, bare.bar, bare.standing) == ("", None, "")
     assert [(f.text, f.url) for f in bare.facts] == [  # no authors, date or categories: only the links
         ("abstract", "https://arxiv.org/abs/2104.00001"),
         ("PDF", "https://arxiv.org/pdf/2104.00001"),
     ]
+
+
+def test_the_footer_says_when_match_will_show_for_a_profile_without_one():
+    from dataclasses import replace
+
+    section = _section(["Super resolution", "Video"])  # its picks carry no match: a profile of few likes
+    foot = " ".join(p.text or "" for p in _tree(render_html([section])).iter("p") if p.attrib.get("class") == "foot")
+    assert "shows once a profile has 5 liked papers" in foot and "20% match" not in foot
+    matched = replace(section, picks=tuple(replace(pick, match=0.2) for pick in section.picks))
+    foot = " ".join(p.text or "" for p in _tree(render_html([matched])).iter("p") if p.attrib.get("class") == "foot")
+    assert "20% match" in foot and "shows once" not in foot
 
 
 def test_on_the_page_formulas_are_mathml_and_the_abstract_is_behind_a_toggle():

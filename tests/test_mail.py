@@ -213,13 +213,12 @@ def test_digest_arrives_with_both_parts_and_signed_links(serve, tmp_path):
 def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
     sections = _sections(tmp_path)
     text = plain_text(sections, vote_link=lambda section, pick, action: f"<{action} {pick.rank}>")
-    assert text.splitlines()[:10] == [
+    assert text.splitlines()[:9] == [
         "super-resolution",
         "================",
         "",
         "1. Real-World <b>Super</b>-Resolution via Kernels",
-        "   A. One",
-        "   score 1.00",  # no calibrated match: the score, as the HTML shows it
+        "   A. One",  # no calibrated match: no line for it (a raw score means nothing), as the HTML shows none
         "   https://arxiv.org/abs/2104.10642",
         "   like: <like 1>",
         "   not interested: <dislike 1>",

@@ -252,6 +252,20 @@ def test_every_pick_carries_a_match_that_rises_with_its_score(fake_embedder, str
     assert matches[0] > matches[-1]
 
 
+def test_a_profile_of_fewer_than_five_liked_papers_gets_no_match_and_min_match_waits(fake_embedder):
+    from recommender.rank.calibrate import MIN_MATCH_LIKES
+
+    embedder = CachedEmbedder(fake_embedder, None)
+    liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
+    few = new_profile("sr", liked[: MIN_MATCH_LIKES - 1])
+    picks = recommend(_day_with_a_theme(), few, embedder, top=None, min_match=0.99)
+    assert picks and all(p.match is None for p in picks)  # not calibrated on 4 likes: no number, nothing dropped
+    interests = new_profile("sr", [], interests=["super resolution images"])
+    assert all(p.match is None for p in recommend(_day_with_a_theme(), interests, embedder, top=None))
+    enough = recommend(_day_with_a_theme(), new_profile("sr", liked[:MIN_MATCH_LIKES]), embedder, top=None)
+    assert all(p.match is not None for p in enough)
+
+
 def test_min_match_drops_unlikely_picks_and_is_read_from_the_profile(fake_embedder):
     liked = [Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images {i}") for i in range(6)]
     embedder = CachedEmbedder(fake_embedder, None)

@@ -113,6 +113,19 @@ def test_today_page_shows_ten_picks_with_forms_tabs_and_security_headers(client)
     assert " style=" not in response.text  # the CSP allows no style attribute: the bar is drawn by classes
 
 
+def test_a_profile_of_interests_alone_shows_no_match_and_says_when_it_will(sr):
+    (sr.parent / "fresh.toml").write_text(
+        'schema = 1\nname = "fresh"\ncategories = ["cs.CV"]\ninterests = ["video super-resolution"]\n'
+    )
+    with _client() as client:
+        response, root = _page(client, "/?profile=fresh")
+        assert len(_pick_ids(root)) == 10 and "% match" not in response.text
+        means = "".join(root.find(".//p[@id='match-means']").itertext())
+        assert "shows once this profile has 5 liked papers" in means
+        _, root = _page(client, "/?profile=sr")
+        assert "about one in five" in "".join(root.find(".//p[@id='match-means']").itertext())
+
+
 def test_every_page_answers(client, sr):
     for url in ("/", "/?profile=med", "/sharpen?profile=sr", "/profile?profile=sr", "/history?profile=sr", "/status"):
         response = client.get(url)

@@ -16,7 +16,7 @@ from ..paths import ranker_path
 from ..profile import Profile, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
 from ..sources.merge import match_keys
-from .calibrate import calibrate, folds, like_rate
+from .calibrate import MIN_MATCH_LIKES, calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
 from .negatives import in_likes_form
@@ -333,7 +333,7 @@ def pick_from(
         min_score=options.min_score,
         vectors=scored.vectors,
         diversity=options.diversity,
-        matches=scored.matches,
+        matches=scored.matches if len(scored.profile.liked) >= MIN_MATCH_LIKES else None,
         min_match=options.min_match,
     )
     if not explain_picks or scored.inputs is None:
