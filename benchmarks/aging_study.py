@@ -27,7 +27,7 @@ each half by how well it separated the likes from the negatives in five-fold cro
 average precision), or take the half that separated them better:
 the guard a fusion would need to stay near its better half on every list. It also scores other ways to scale, fuse
 or fit the halves (median and MAD, normal-quantile ranks, each half's top 50, a semantic SVM, the title twice in the
-lexical half, three C per half): measured and not kept.
+lexical half, three C per half, the likes' recency weights scaled to a mean of 1): measured and not kept.
 `--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
 mean, the day's papers on the day's mean): the day's other papers (the default), papers of the seven
 listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
@@ -186,6 +186,7 @@ FUSIONS = (
     "semantic SVM + LR",
     "lexical: title twice",
     "three C per half",
+    "likes' weights mean 1",
 )
 
 
@@ -238,7 +239,12 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
     def lexical_at(c: float) -> np.ndarray:
         return zscore(own_space.project(inp.candidate_texts, svm(c, own_matrix).coef_.ravel())[:, 0])
 
+    likes = labels == 1
+    weights_mean_1 = np.where(likes, weights / weights[likes].mean(), weights)  # so age does not shrink the likes' sum
+    rescaled = HybridRanker(folds=len(labels) + 1).fit(vectors, texts, labels, sample_weight=weights_mean_1)
     return {
+        "likes' weights mean 1": zscore(rescaled.semantic_scores(inp.candidates))
+        + zscore(rescaled.lexical_scores(inp.candidate_texts)),
         "median/MAD scaled": robust(semantic) + robust(lexical),
         "normal-quantile ranks": quantiles(semantic) + quantiles(lexical),
         "scaled by own top 50": top_scaled(semantic) + top_scaled(lexical),
