@@ -108,6 +108,11 @@ class Scored:
             return np.zeros(0)
         return match_scores(self.inputs, self.strategy, self.scores, held_out=self.held_out)
 
+    @property
+    def shown_matches(self) -> np.ndarray | None:
+        """The matches that picks carry: None for a profile of fewer than MIN_MATCH_LIKES liked papers."""
+        return self.matches if len(self.profile.liked) >= MIN_MATCH_LIKES else None
+
     def subset(self, rows: Sequence[int]) -> Scored:
         """The same scoring restricted to the candidates at `rows`, keeping the day's calibration (not refitted)."""
         rows = list(rows)
@@ -333,7 +338,7 @@ def pick_from(
         min_score=options.min_score,
         vectors=scored.vectors,
         diversity=options.diversity,
-        matches=scored.matches if len(scored.profile.liked) >= MIN_MATCH_LIKES else None,
+        matches=scored.shown_matches,
         min_match=options.min_match,
     )
     if not explain_picks or scored.inputs is None:

@@ -222,7 +222,9 @@ class Day:
             i = index.get(slot.pick.paper.arxiv_id)
             if i is not None and slot.rated is None:  # a kept pick not voted on: its match now
                 assert scored is not None and scores is not None
-                fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=float(scored.matches[i]))
+                matches = scored.shown_matches
+                match = None if matches is None else float(matches[i])
+                fresh_pick = replace(slot.pick, rank=number, score=float(scores[i]), match=match)
                 if fresh_pick != slot.pick:
                     slot.pick, slot.view = fresh_pick, self._view(fresh_pick)
             elif slot.pick.rank != number:
