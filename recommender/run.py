@@ -63,7 +63,8 @@ class Section:
         """A line for stderr when the profile's likes are old for the listing's day, else None."""
         day = self.listing.date if self.listing is not None and self.listing.date else date.today()
         age = likes_age(self.profile, day)
-        return f"{self.profile.name}: {age.notice()}" if age.is_old else None
+        where = "paperrec like RANK, or Sharpen in paperrec serve"  # on a terminal, Sharpen is a page elsewhere
+        return f"{self.profile.name}: {age.notice(where)}" if age.is_old else None
 
     def why_empty(self) -> str | None:
         """Why there are no picks, when there are none."""

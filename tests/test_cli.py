@@ -503,7 +503,7 @@ def test_old_likes_are_said_once_on_stderr_for_rank_and_today(home, tmp_path, fa
         assert invoke("profile", "new", name, "--from", str(path), "-c", "cs.CV", "--offline").exit_code == 0
     sentence = (
         "old: your likes are from 2017\N{EN DASH}2018; today's picks follow them, "
-        "so vote on a few recent papers (Sharpen offers some) to bring them up to date"
+        "so like 5 recent papers (paperrec like RANK, or Sharpen in paperrec serve) to bring them up to date"
     )
     ranked = invoke("rank", str(example_listing), "-p", "old", "-p", "fresh", "-f", "json")
     today = invoke("today", "-f", "json")

@@ -97,6 +97,19 @@ def test_enough_recent_likes_make_old_likes_not_old():
 def test_the_sentence_names_the_years():
     span = likes_age(_profile(_like("2001.00001"), _like("2206.00002")), date(2026, 1, 1))
     one = likes_age(_profile(_like("2001.00001"), _like("2006.00002")), date(2026, 1, 1))
-    tail = "; today's picks follow them, so vote on a few recent papers (Sharpen offers some) to bring them up to date"
+    tail = "; today's picks follow them, so like 5 recent papers (Sharpen offers some) to bring them up to date"
     assert span.notice() == "your likes are from 2020\N{EN DASH}2022" + tail
     assert one.notice() == "your likes are from 2020" + tail
+
+
+def test_the_sentence_counts_the_recent_likes_still_wanted():
+    # Only likes make the sentence go away, so it asks for likes, and says how many more once some are in.
+    day = date(2026, 1, 1)
+    old = [date(2018, 1, 1) + timedelta(days=i) for i in range(2 * RECENT_ENOUGH)]
+    recent = [day - timedelta(days=i) for i in range(RECENT_ENOUGH - 1)]
+    three = likes_age(_added_on(*old, *recent[:3]), day)
+    four = likes_age(_added_on(*old, *recent), day)
+    assert "so like 2 more recent papers (Sharpen offers some) to bring" in three.notice()
+    assert "so like 1 more recent paper (Sharpen offers some) to bring" in four.notice()
+    where = four.notice("paperrec like RANK")
+    assert where.endswith("so like 1 more recent paper (paperrec like RANK) to bring them up to date")

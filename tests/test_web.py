@@ -649,9 +649,13 @@ def test_today_says_when_the_likes_are_old(sr, home):
         (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
         assert line.text == (
             "Your likes are from 2017\N{EN DASH}2018; today's picks follow them, "
-            "so vote on a few recent papers (Sharpen offers some) to bring them up to date."
+            "so like 5 recent papers (Sharpen offers some) to bring them up to date."
         )
         assert len(_pick_ids(root)) == 10  # the line is above the picks, which are all still there
+        assert _post(client, "/rate", profile="old", id=_pick_ids(root)[0], action="like").status_code == 303
+        _, root = _page(client, "/?profile=old")
+        (line,) = [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
+        assert "so like 4 more recent papers (Sharpen offers some)" in line.text  # a like of the day counts down
         _, root = _page(client, "/?profile=sr")
         assert not [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
 

@@ -40,11 +40,16 @@ class LikesAge:
             return str(self.first_year)
         return f"{self.first_year}\N{EN DASH}{self.last_year}"
 
-    def notice(self) -> str:
-        """One sentence for the user: the years the likes come from, and how to bring the picks up to date."""
+    def notice(self, where: str = "Sharpen offers some") -> str:
+        """One sentence for the user: the years the likes come from, and how many recent likes bring the picks up to
+        date (`where`: how to find them, in parentheses)."""
+        # Only recent likes end the notice (a dislike does not), so it asks for likes and counts down to none.
+        wanted = max(RECENT_ENOUGH - self.recent, 1)
+        more = " more" if self.recent else ""
+        papers = "paper" if wanted == 1 else "papers"
         return (
             f"your likes are from {self.years}; today's picks follow them, "
-            "so vote on a few recent papers (Sharpen offers some) to bring them up to date"
+            f"so like {wanted}{more} recent {papers} ({where}) to bring them up to date"
         )
 
 
