@@ -203,6 +203,11 @@ class SectionView:
     listed: int  # the day's papers, the count each pick's standing is out of
     hidden_seen: int
     picks: tuple[PickView, ...]
+    old_likes: str = ""  # the sentence that says the likes are old for the day, when they are
+
+
+# Where a digest's reader finds recent papers to like: the page's Sharpen (a digest may be read far from a terminal).
+OLD_LIKES_WHERE = "Sharpen in paperrec serve offers some"
 
 
 def _listed(section: Section) -> int:
@@ -228,6 +233,8 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         for pick in section.picks
     )
     days = {p.paper.date for p in section.picks if p.paper.date}
+    age = section.likes_age()
+    notice = age.notice(OLD_LIKES_WHERE) if age.is_old else ""
     return SectionView(
         name=printable(section.profile.name),
         anchor="s-" + re.sub(r"[^A-Za-z0-9]", "-", section.profile.name),
@@ -235,6 +242,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         listed=listed,
         hidden_seen=section.hidden_seen,
         picks=picks,
+        old_likes=f"{notice[:1].upper()}{notice[1:]}." if notice else "",
     )
 
 

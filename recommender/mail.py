@@ -179,6 +179,9 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
     for section in sections:
         name = _shown(section.profile.name)
         lines += [name, "=" * len(name), ""]
+        old_likes = section_view(section).old_likes
+        if old_likes:
+            lines += [*textwrap.wrap(old_likes, TEXT_WIDTH), ""]
         if not section.picks:
             lines += ["No new picks today.", ""]
         for pick, view in zip(section.picks, section_view(section).picks, strict=True):

@@ -17,7 +17,7 @@ from typing import Any
 
 from .embed import CachedEmbedder
 from .paths import profile_files, profiles_dir, resolve_profile, seen_path
-from .profile import Profile, likes_age, load_profile, profile_file_warning
+from .profile import LikesAge, Profile, likes_age, load_profile, profile_file_warning
 from .rank import RankOptions, Scored, get_strategy, pick_from, score_listing, unused_settings
 from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
@@ -59,10 +59,14 @@ class Section:
         papers, picks = counted(listed, "paper", "papers"), counted(len(self.picks), "pick", "picks")
         return f"{label}: {papers}, {self.embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
+    def likes_age(self) -> LikesAge:
+        """How old the profile's likes are on the listing's day (today when it is undated)."""
+        day = self.listing.date if self.listing is not None and self.listing.date else date.today()
+        return likes_age(self.profile, day)
+
     def old_likes(self) -> str | None:
         """A line for stderr when the profile's likes are old for the listing's day, else None."""
-        day = self.listing.date if self.listing is not None and self.listing.date else date.today()
-        age = likes_age(self.profile, day)
+        age = self.likes_age()
         where = "paperrec like RANK, or Sharpen in paperrec serve"  # on a terminal, Sharpen is a page elsewhere
         return f"{self.profile.name}: {age.notice(where)}" if age.is_old else None
 

@@ -288,3 +288,21 @@ def test_one_pick_from_one_paper_reads_in_the_singular():
     section.scored.listed = 1
     text = " ".join(_tree(render_html([section])).find(".//p[@class='meta']").itertext())
     assert "1 pick from 1 paper" in text and "picks" not in text and "papers" not in text
+
+
+def test_the_digest_says_when_a_profiles_likes_are_old():
+    # A reader of the emailed digest sees neither stderr nor the page: the digest says it too, under the profile.
+    from dataclasses import replace
+
+    from recommender.profile import Profile, ProfilePaper
+    from recommender.schema import Listing
+
+    likes = tuple(ProfilePaper(Paper.make(f"Old paper {i}", f"17{i:02d}.{i:05d}"), date(2018, 1, 1)) for i in (5, 11))
+    day = Listing(papers=(), date=date(2021, 4, 22))
+    old = replace(_section(["A paper title here"]), profile=Profile(name="old", liked=likes), listing=day)
+    root = _tree(render_html([old, _section(["Another title here"])]))
+    (line,) = [p for p in root.iter("p") if "old-likes" in p.attrib.get("class", "").split()]  # only the old one
+    assert line.text == (
+        "Your likes are from 2017; today's picks follow them, "
+        "so like 5 recent papers (Sharpen in paperrec serve offers some) to bring them up to date."
+    )

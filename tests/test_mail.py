@@ -13,7 +13,7 @@ import stat
 import subprocess
 import unicodedata
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import policy
 from pathlib import Path
 from typing import ClassVar
@@ -229,6 +229,27 @@ def test_plain_text_lists_rank_title_url_and_votes(tmp_path):
     assert "(1 paper shown on earlier days left out.)" in text
     assert "vision\n======\n\nNo new picks today.\n\n(2 papers shown on earlier days left out.)" in text
     assert "like:" not in plain_text(sections)
+
+
+def test_plain_text_says_when_a_profiles_likes_are_old(tmp_path):
+    from dataclasses import replace
+
+    from recommender.profile import Profile, ProfilePaper
+    from recommender.schema import Listing, Paper
+
+    section = _sections(tmp_path)[0]
+    likes = tuple(ProfilePaper(Paper.make(f"Old paper {i}", f"17{i:02d}.{i:05d}"), date(2018, 1, 1)) for i in (5, 11))
+    old = replace(section, profile=Profile(name="old", liked=likes), listing=Listing((), date=date(2021, 4, 22)))
+    assert plain_text([old]).splitlines()[:7] == [
+        "old",
+        "===",
+        "",
+        "Your likes are from 2017; today's picks follow them, so like 5 recent papers",
+        "(Sharpen in paperrec serve offers some) to bring them up to date.",
+        "",
+        "1. Real-World <b>Super</b>-Resolution via Kernels",
+    ]
+    assert "Your likes are from" not in plain_text([section])
 
 
 def test_plain_text_says_the_match_the_reason_the_summary_and_the_key_sentence_as_the_html_does(tmp_path):
