@@ -56,7 +56,7 @@ def test_likes_age_counts_median_recent_and_years():
         median_days=((day - date(2021, 6, 1)).days + (day - date(2022, 3, 1)).days) / 2,
         recent=1,
         first_year=2020,
-        last_year=2026,
+        last_year=2022,  # the recent like of 2026 is not among the old likes' years
         likes=4,
     )
     assert age.is_old
@@ -109,6 +109,7 @@ def test_the_sentence_counts_the_recent_likes_still_wanted():
     recent = [day - timedelta(days=i) for i in range(RECENT_ENOUGH - 1)]
     three = likes_age(_added_on(*old, *recent[:3]), day)
     four = likes_age(_added_on(*old, *recent), day)
+    assert three.notice().startswith("your likes are from 2018; ")  # the years of the old likes, not this year's
     assert "so like 2 more recent papers (Sharpen offers some) to bring" in three.notice()
     assert "so like 1 more recent paper (Sharpen offers some) to bring" in four.notice()
     where = four.notice("paperrec like RANK")

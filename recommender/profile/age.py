@@ -24,7 +24,7 @@ class LikesAge:
 
     median_days: float | None  # median age in days (negative: newer than the day); None without likes
     recent: int  # likes dated within RECENT_DAYS before the day, or after it
-    first_year: int | None
+    first_year: int | None  # the years of the likes that are not recent (of all, when every like is recent)
     last_year: int | None
     likes: int
 
@@ -80,10 +80,13 @@ def likes_age(profile: Profile, day: date) -> LikesAge:
     if not dates:
         return LikesAge(median_days=None, recent=0, first_year=None, last_year=None, likes=0)
     ages = [(day - d).days for d in dates]
+    # The sentence names the old likes' years: a few recent likes, asked for to bring the picks up to date, would
+    # otherwise stretch "from 2020-2022" to "from 2020-2026" while it still says the likes are old.
+    older = [d for d, age in zip(dates, ages, strict=True) if age > RECENT_DAYS] or dates
     return LikesAge(
         median_days=float(statistics.median(ages)),
         recent=sum(1 for age in ages if age <= RECENT_DAYS),
-        first_year=min(dates).year,
-        last_year=max(dates).year,
+        first_year=min(older).year,
+        last_year=max(older).year,
         likes=len(dates),
     )
