@@ -422,6 +422,25 @@ def test_merged_duplicates_keep_the_day_the_paper_was_added_not_the_publication_
     }
 
 
+def test_each_reference_managers_date_added_is_the_day_the_paper_joined(tmp_path):
+    # BibDesk writes date-added (with a time and zone), JabRef timestamp with dots, BibSonomy added-at.
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{bd, title = {A BibDesk paper}, year = {2018}, date-added = {2019-05-04 10:12:00 +0200},"
+        " date-modified = {2024-01-04 10:12:00 +0100}}\n"
+        "@article{jr, title = {A JabRef paper}, year = {2017}, timestamp = {2020.02.03}}\n"
+        "@article{bs, title = {A BibSonomy paper}, year = {2016}, added-at = {2021-07-08T09:10:11.000+0200}}\n"
+        "@article{none, title = {A paper with no date}}\n"
+    )
+    result = read_collection(bib)
+    assert dict(zip((p.title for p in result.papers), result.added, strict=True)) == {
+        "A BibDesk paper": date(2019, 5, 4),
+        "A JabRef paper": date(2020, 2, 3),
+        "A BibSonomy paper": date(2021, 7, 8),
+        "A paper with no date": None,
+    }
+
+
 def test_the_same_paper_from_every_zotero_format_is_one_paper():
     result = read_collections([BIB, CSL, RDF, IDS])
     ids = [p.arxiv_id for p in result.papers]

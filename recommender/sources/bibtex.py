@@ -168,9 +168,10 @@ def _year(fields: dict[str, str]) -> int | None:
     return int(match.group(1)) if match else None
 
 
-# When the entry joined the library (Better BibTeX and JabRef 'timestamp', BibSonomy 'added-at'), or was last read
-# ('urldate', which Zotero writes): closer to the day a paper was liked than its publication date.
-_ADDED_FIELDS = ("timestamp", "dateadded", "added-at", "urldate")
+# When the entry joined the library (Better BibTeX and JabRef 'timestamp', BibDesk 'date-added', BibSonomy
+# 'added-at'), or was last read ('urldate', which Zotero writes): closer to the day a paper was liked than its
+# publication date.
+_ADDED_FIELDS = ("timestamp", "dateadded", "date-added", "added-at", "urldate")
 
 
 def _stamp(fields: dict[str, str]) -> date | None:
