@@ -265,6 +265,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["latex"] = to_html
+    env.filters["anchor"] = anchor  # a paper's element id, for a button that names the paper by its title
     env.filters["safe_url"] = safe_url  # http(s) only: a link from a file or a feed never runs script
     env.globals["summary_label"] = SUMMARY_LABEL
     env.globals["counted"] = counted

@@ -1,0 +1,74 @@
+"""What a screen reader or a keyboard meets on the served pages, read from their HTML (WCAG 2.2 AA).
+
+Each button that acts on one paper names that paper, so a list of buttons is not twenty alike ("like", "like", …),
+The measures a browser needs are in test_accessibility.py.
+"""
+
+from __future__ import annotations
+
+from tests.test_web import _page, _post, client, sr  # noqa: F401
+
+
+def _by_id(root) -> dict[str, object]:
+    return {e.attrib["id"]: e for e in root.iter() if "id" in e.attrib}
+
+
+def _text(element) -> str:
+    """The words a screen reader reads: those under aria-hidden are not."""
+
+    def words(e) -> list[str]:
+        if e.attrib.get("aria-hidden") == "true":
+            return [e.tail or ""]
+        return [e.text or ""] + [w for child in e for w in words(child)] + [e.tail or ""]
+
+    return " ".join("".join(words(element)[:-1]).split())
+
+
+def _name(button, ids: dict[str, object]) -> str:
+    """The button's accessible name as aria-labelledby gives it (its own text where it has none)."""
+    labelled = button.attrib.get("aria-labelledby")
+    if not labelled:
+        return _text(button)
+    return " ".join(_text(ids[i]) for i in labelled.split())
+
+
+def _card_names(root) -> dict[str, tuple[str, list[str]]]:
+    """Each card's title and the names of its buttons."""
+    ids = _by_id(root)
+    found = {}
+    for card in (d for d in root.iter("div") if "pick" in d.attrib.get("class", "").split()):
+        title = next(e for e in card.iter() if "title" in e.attrib.get("class", "").split())
+        found[card.attrib["data-id"]] = (_text(title), [_name(b, ids) for b in card.iter("button")])
+    return found
+
+
+def test_each_vote_button_names_its_paper(client):  # noqa: F811
+    _, root = _page(client)
+    cards = _card_names(root)
+    assert len(cards) == 10
+    for title, names in cards.values():
+        assert names == [f"like {title}", f"not interested {title}"]
+
+
+def test_the_undo_buttons_name_their_paper(client):  # noqa: F811
+    _, root = _page(client)
+    first = next(iter(_card_names(root)))
+    assert _post(client, "/rate", id=first, action="like").status_code == 303
+    _, root = _page(client)
+    title, names = _card_names(root)[first]
+    assert names == [f"undo {title}"]
+    ids = _by_id(root)
+    undo_last = next(ids["undo-last"].iter("button"))
+    assert _name(undo_last, ids) == f"undo the last vote (like) {title}"
+
+
+def test_the_profile_buttons_name_their_paper(client):  # noqa: F811
+    _, root = _page(client, "/profile?profile=sr")
+    ids = _by_id(root)
+    rows = [r for r in ids["liked-rows"].iter("tr")]
+    assert rows
+    for row in rows:
+        title = _text(row.find("td"))
+        title = title.rsplit(" ", 1)[0]  # without the date it was added
+        names = [_name(b, ids) for b in row.iter("button")]
+        assert names == [f"move to not interested {title}", f"remove {title}"]
