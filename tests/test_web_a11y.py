@@ -1,7 +1,7 @@
 """What a screen reader or a keyboard meets on the served pages, read from their HTML (WCAG 2.2 AA).
 
 Each button that acts on one paper names that paper, so a list of buttons is not twenty alike ("like", "like", …),
-The measures a browser needs are in test_accessibility.py.
+and each page offers a skip link to its main content. The measures a browser needs are in test_accessibility.py.
 """
 
 from __future__ import annotations
@@ -72,3 +72,13 @@ def test_the_profile_buttons_name_their_paper(client):  # noqa: F811
         title = title.rsplit(" ", 1)[0]  # without the date it was added
         names = [_name(b, ids) for b in row.iter("button")]
         assert names == [f"move to not interested {title}", f"remove {title}"]
+
+
+def test_every_page_starts_with_a_skip_link_to_its_main_content(client):  # noqa: F811
+    for url in ("/?profile=sr", "/sharpen?profile=sr", "/profile?profile=sr", "/history?profile=sr", "/new"):
+        _, root = _page(client, url)
+        body = root.find("body")
+        first = next(body.iter("a"))
+        assert _text(first) == "Skip to main content", url
+        target = _by_id(root)[first.attrib["href"].removeprefix("#")]
+        assert target.tag == "main", url
