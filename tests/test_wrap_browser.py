@@ -13,7 +13,7 @@ import pytest
 
 from recommender.digest import render_html
 from recommender.sources import read_listing, to_jsonl
-from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _serving, _wait_for
+from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _serving, _wait_for, server  # noqa: F401
 from tests.test_cards_browser import phone as browser  # noqa: F401
 from tests.test_digest import _section, _vote
 from tests.test_web import _write_home
@@ -89,3 +89,16 @@ def test_long_titles_wrap_in_the_digest(browser, tmp_path, width):  # noqa: F811
     _size(browser, width, 900)
     browser.get(page.as_uri())
     assert (browser.execute_script("return window.innerWidth"), _too_wide(browser)) == (width, [])
+
+
+def test_every_page_reflows_at_320_css_pixels(server, browser):  # noqa: F811
+    # 1.4.10 Reflow: 1280 px at 400 % zoom is 320 px, and nothing may need a sideways scroll there
+    from recommender.signing import vote_token
+
+    url, _ = server
+    _size(browser, 320, 640)
+    pages = ["/?profile=sr", "/sharpen?profile=sr", "/profile?profile=sr", "/history?profile=sr", "/new", "/x"]
+    for page in [*pages, f"/vote/{vote_token('sr', '2104.10642', 'dislike')}"]:
+        browser.get(url + page)
+        _wait_for(browser, lambda d: "ranking" not in d.title)  # the loading page reloads itself
+        assert (browser.execute_script("return window.innerWidth"), _too_wide(browser)) == (320, []), page
