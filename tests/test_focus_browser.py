@@ -87,3 +87,26 @@ def test_a_page_following_a_job_says_when_the_server_stops_answering(home, examp
         _wait_for(browser, lambda d: "does not answer" in d.find_element(By.ID, "loading").text)
     # not a status line frozen at its last words, as if the ranking still went on
     assert browser.find_element(By.ID, "loading").text.startswith("paperrec serve does not answer")
+
+
+def test_a_vote_is_said_in_the_status_line_and_the_focus_goes_to_the_next_pick(server, browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    url, _ = server
+    browser.get(f"{url}/?profile=sr")
+    _wait_for(browser, lambda d: len(_picks(d)) == 10)
+    ids = [p.get_attribute("data-id") for p in _picks(browser)]
+    titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".pick .title")]
+    said = "return document.getElementById('vote-said').textContent"
+    focused = "return document.activeElement.closest('.pick')?.dataset.id ?? document.activeElement.id"
+    assert browser.execute_script(said) == ""
+    browser.find_elements(By.CSS_SELECTOR, 'form[data-action="like"] button')[0].click()
+    _wait_for(browser, lambda d: d.execute_script(said) == f"Liked: {titles[0]}.")
+    assert browser.execute_script(focused) == ids[1]  # the status line is heard; the focus stays on the next pick
+    browser.refresh()  # a reload is no vote: nothing is said again
+    _wait_for(browser, lambda d: len(_picks(d)) == 10 and d.execute_script(focused) == ids[1])
+    assert browser.execute_script(said) == ""
+    ActionChains(browser).send_keys("u").perform()  # the key undoes it: the undone pick is focused, and that is said
+    _wait_for(browser, lambda d: d.execute_script(said) == f"Vote undone: {titles[0]}.")
+    assert browser.execute_script(focused) == ids[0]

@@ -82,3 +82,16 @@ def test_every_page_starts_with_a_skip_link_to_its_main_content(client):  # noqa
         assert _text(first) == "Skip to main content", url
         target = _by_id(root)[first.attrib["href"].removeprefix("#")]
         assert target.tag == "main", url
+
+
+def test_today_holds_a_status_line_that_says_the_last_vote(client):  # noqa: F811
+    _, root = _page(client)
+    said = _by_id(root)["vote-said"]  # empty, and present before any vote: a live region must exist to be heard
+    assert (said.attrib.get("role"), _text(said), said.attrib.get("data-said")) == ("status", "", None)
+    first = next(iter(_card_names(root)))
+    assert _post(client, "/rate", id=first, action="dislike").status_code == 303
+    _, root = _page(client)
+    title, _ = _card_names(root)[first]
+    said = _by_id(root)["vote-said"]
+    # the page's script writes it in once the page is shown after the vote, so a screen reader reads it out
+    assert (_text(said), said.attrib["data-said"]) == ("", f"Not interested: {title}.")
