@@ -95,3 +95,17 @@ def test_today_holds_a_status_line_that_says_the_last_vote(client):  # noqa: F81
     said = _by_id(root)["vote-said"]
     # the page's script writes it in once the page is shown after the vote, so a screen reader reads it out
     assert (_text(said), said.attrib["data-said"]) == ("", f"Not interested: {title}.")
+
+
+def test_each_card_is_a_heading_under_the_pages_one_h1(client):  # noqa: F811
+    # a screen reader's heading keys go from card to card, as the eye does from title to title
+    for url in ("/?profile=sr", "/sharpen?profile=sr"):
+        _, root = _page(client, url)
+        assert len(list(root.iter("h1"))) == 1, url
+    _, root = _page(client)
+    headings = [e for e in root.iter() if e.attrib.get("role") == "heading"]
+    cards = _card_names(root)
+    assert len(headings) == len(cards) == 10
+    for heading, (title, _) in zip(headings, cards.values(), strict=True):
+        assert heading.attrib["aria-level"] == "2"
+        assert _text(heading).endswith(title)
