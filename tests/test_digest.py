@@ -30,7 +30,7 @@ HOSTILE = [
 ]
 ALLOWED_TAGS = {"html", "head", "body", "meta", "title", "style", "div", "h1", "h2", "p", "span", "a", "mark", "code"}
 ALLOWED_ATTRIBUTES = {"lang", "charset", "name", "content", "class", "id", "href", "data-id", "style", "aria-hidden"}
-ALLOWED_ATTRIBUTES |= {"role", "aria-level"}  # what a screen reader reads: never a link or a script
+ALLOWED_ATTRIBUTES |= {"role", "aria-level", "aria-label"}  # what a screen reader reads: never a link or a script
 VOTE = "http://127.0.0.1:8787/vote/"
 
 
@@ -151,6 +151,7 @@ def test_a_card_is_a_head_with_votes_beside_the_title_then_one_line_each():
     for link in head[1].iter("a"):  # the emoji is hidden from screen readers, the word says what the button does
         emoji, word = link[0], link[0].tail.strip()
         assert emoji.attrib == {"aria-hidden": "true"} and word in ("like", "not interested")
+        assert link.attrib["aria-label"] == f"{word} Super resolution with transformers"  # not a list of "like"s
 
 
 def test_latex_in_the_email_is_text_never_mathml():
