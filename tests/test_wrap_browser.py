@@ -102,3 +102,19 @@ def test_every_page_reflows_at_320_css_pixels(server, browser):  # noqa: F811
         browser.get(url + page)
         _wait_for(browser, lambda d: "ranking" not in d.title)  # the loading page reloads itself
         assert (browser.execute_script("return window.innerWidth"), _too_wide(browser)) == (320, []), page
+
+
+def test_buttons_and_the_category_groups_are_targets_of_24_pixels(server, browser):  # noqa: F811
+    # 2.5.8 Target Size: a group's summary line, stacked on the next with no gap between, is one of these
+    url, _ = server
+    for width, height in [(320, 640), *SIZES]:
+        _size(browser, width, height)
+        for page in ("/?profile=sr", "/profile?profile=sr", "/new"):
+            browser.get(url + page)
+            _wait_for(browser, lambda d: "ranking" not in d.title)  # the loading page reloads itself
+            small = browser.execute_script(
+                "return Array.from(document.querySelectorAll('.btn, #category-picker summary'))"
+                ".filter(e => e.getClientRects().length).map(e => e.getBoundingClientRect())"
+                ".filter(r => r.width < 24 || r.height < 24).map(r => [r.width, r.height])"
+            )
+            assert small == [], (width, page)
