@@ -6,7 +6,9 @@ and each page offers a skip link to its main content. The measures a browser nee
 
 from __future__ import annotations
 
-from tests.test_web import _page, _post, client, sr  # noqa: F401
+import re
+
+from tests.test_web import REPO, _page, _post, client, sr  # noqa: F401
 
 
 def _by_id(root) -> dict[str, object]:
@@ -109,3 +111,25 @@ def test_each_card_is_a_heading_under_the_pages_one_h1(client):  # noqa: F811
     for heading, (title, _) in zip(headings, cards.values(), strict=True):
         assert heading.attrib["aria-level"] == "2"
         assert _text(heading).endswith(title)
+
+
+def test_the_lines_that_follow_a_job_are_status_lines(sr):  # noqa: F811
+    # the page's script rewrites them as the job goes on: a screen reader hears each change (WCAG 4.1.3)
+    from recommender.schema import TemporaryFailure
+    from tests.test_web import _client, _service, _wait
+
+    def unreachable(categories, day=None, include_cross=False):
+        raise TemporaryFailure("arXiv did not answer (offline?)")
+
+    with _client(fetch=unreachable) as offline:
+        for action, job in (("/fetch", "fetch"), ("/sharpen", f"sharpen {sr.resolve()}")):
+            assert _post(offline, action).status_code == 303
+            _wait(_service(offline).jobs[job])
+        assert _post(offline, "/profile/backtest").status_code == 303
+        for url, line in (("/sharpen?profile=sr", "sharpen-status"), ("/profile?profile=sr", "backtest-status")):
+            _, root = _page(offline, url)
+            ids = _by_id(root)
+            assert ids[line].attrib.get("role") == "status", line
+            assert ids["fetch-status"].attrib.get("role") == "status", url
+    loading = (REPO / "recommender" / "templates" / "web" / "loading.html").read_text()
+    assert re.search(r'<p [^>]*id="loading"[^>]*role="status"', loading)
