@@ -110,3 +110,20 @@ def test_a_vote_is_said_in_the_status_line_and_the_focus_goes_to_the_next_pick(s
     ActionChains(browser).send_keys("u").perform()  # the key undoes it: the undone pick is focused, and that is said
     _wait_for(browser, lambda d: d.execute_script(said) == f"Vote undone: {titles[0]}.")
     assert browser.execute_script(focused) == ids[0]
+
+
+def test_the_first_tab_shows_the_skip_link_and_it_skips_the_menu(server, browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    url, _ = server
+    browser.get(f"{url}/history?profile=sr")
+    box = "const r = document.activeElement.getBoundingClientRect(); return [r.left, r.top, r.width, r.height];"
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    assert browser.execute_script("return document.activeElement.textContent") == "Skip to main content"
+    left, top, width, height = browser.execute_script(box)
+    assert left >= 0 and top >= 0 and width >= 24 and height >= 24  # in sight while it has the focus
+    ActionChains(browser).send_keys(Keys.ENTER).send_keys(Keys.TAB).perform()
+    assert browser.execute_script("return document.activeElement.closest('main') !== null")  # past the menu
+    # out of sight again once the focus has left it
+    assert browser.execute_script("return document.querySelector('a.skip').getBoundingClientRect().right") <= 0
