@@ -133,3 +133,13 @@ def test_the_lines_that_follow_a_job_are_status_lines(sr):  # noqa: F811
             assert ids["fetch-status"].attrib.get("role") == "status", url
     loading = (REPO / "recommender" / "templates" / "web" / "loading.html").read_text()
     assert re.search(r'<p [^>]*id="loading"[^>]*role="status"', loading)
+
+
+def test_the_menu_and_the_profile_tabs_say_which_is_current(client):  # noqa: F811
+    # bold and underlined to the eye; aria-current to a screen reader
+    _, root = _page(client, "/profile?profile=sr")
+    nav = root.find(".//nav")
+    assert [_text(a) for a in nav.iter("a") if a.attrib.get("aria-current") == "page"] == ["Profile"]
+    tabs = next(d for d in root.iter("div") if d.attrib.get("class") == "tabs")
+    current = [a for a in tabs.iter("a") if a.attrib.get("aria-current") == "page"]
+    assert [a.attrib["class"] for a in current] == ["here"] and "profile=sr" in current[0].attrib["href"]
