@@ -1,7 +1,7 @@
 """Aged libraries on the bench: the default against similarity and the baselines when the likes are old.
 
     PAPERREC_HOME=... python benchmarks/aging_study.py --bench ../shared/bench --days 6 --gap 180 [--fresh-profiles]
-        [--library] [--titles-only] [--halves | --negatives]
+        [--library] [--titles-only] [--halves | --negatives | --votes]
 
 `--gap N` builds each pair's profile from the list's papers first seen at least N days before the day (an
 imported library kept for years); `--fresh-profiles` scores the pairs that gap chose with their fresh profiles, so
@@ -28,6 +28,8 @@ average precision), or take the half that separated them better:
 the guard a fusion would need to stay near its better half on every list. It also scores other ways to scale, fuse
 or fit the halves (median and MAD, normal-quantile ranks, each half's top 50, a semantic SVM, the title twice in the
 lexical half, three C per half, the likes' recency weights scaled to a mean of 1): measured and not kept.
+`--votes` takes the aged profile and likes the list's 3 or 5 newest papers of the 90 days before the day (the recent
+likes the old-likes sentence asks for), at the default recency half-life (180 days), 365, 730 and none.
 `--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
 mean, the day's papers on the day's mean): the day's other papers (the default), papers of the seven
 listing days before it (200 sampled, known likes left out, as arxiv-sanity trains its SVM), or both.
@@ -54,6 +56,7 @@ import numpy as np
 from recommender.embed import open_embedder
 from recommender.evaluate import EvalCase, evaluate, load_bench, strategy_scorer
 from recommender.evaluate.bench import HISTORY_DAYS, MAX_NEGATIVES
+from recommender.evaluate.cases import product_scores
 from recommender.profile import likes_age
 from recommender.rank import Scored
 from recommender.rank.hybrid import DEFAULT_HYBRID, FOLDS, HybridRanker, fit_hybrid, hybrid_scores, stratified_folds
@@ -404,6 +407,52 @@ def negative_policies(bench) -> dict:
     return {name: (lambda case, name=name: parts(case)[name]) for name in names}
 
 
+VOTE_COUNTS = (3, 5)
+VOTE_HALF_LIVES = (180.0, 365.0, 730.0, None)  # None: every like counts alike
+RECENT_VOTE_DAYS = 90  # the recent likes: list papers first seen this many days before the day, or fewer
+
+
+def _vote_label(count: int, half_life: float | None) -> str:
+    return f"+{count} recent likes, half-life {int(half_life) if half_life else 'none'}"
+
+
+def recent_votes(bench, library: bool = False) -> dict:
+    """The aged profile, then with the list's 3 or 5 newest papers of the 90 days before the day liked (the votes
+    the old-likes sentence asks for), the hybrid at several recency half-lives and the centroid."""
+    from datetime import timedelta
+
+    @per_case
+    def parts(case: EvalCase) -> dict[str, np.ndarray]:
+        def scores(profile, strategy: str = "hybrid") -> np.ndarray:
+            return np.asarray(product_scores(case, profile, strategy).scores, dtype=np.float64)
+
+        aged = product_scores(case, case.user_profile(), "hybrid")
+        row = {
+            "hybrid (default)": np.asarray(aged.scores, dtype=np.float64),
+            "centroid": scores(case.user_profile(), "centroid"),
+            "tfidf-svm": tfidf_svm(as_listed(aged.inputs)),
+        }
+        known = {p.arxiv_id for p in case.profile}
+        since = case.day - timedelta(days=RECENT_VOTE_DAYS)
+        fresh = bench.profile(case.list_name, case.day, library=library)
+        recent = [p for p in fresh if p.date and since <= p.date < case.day and p.arxiv_id not in known]
+        for count in VOTE_COUNTS:
+            papers = (*case.profile, *recent[-count:])
+            for half_life in VOTE_HALF_LIVES:
+                # 1e9 days: no decay, since a profile's None means the default half-life
+                profile = replace(case.user_profile(papers), half_life_days=half_life or 1e9)
+                row[_vote_label(count, half_life)] = scores(profile)
+            row[f"+{count} recent likes, centroid"] = scores(case.user_profile(papers), "centroid")
+        return row
+
+    names = ["hybrid (default)", "centroid", "tfidf-svm"] + [
+        label
+        for count in VOTE_COUNTS
+        for label in [*(_vote_label(count, h) for h in VOTE_HALF_LIVES), f"+{count} recent likes, centroid"]
+    ]
+    return {name: (lambda case, name=name: parts(case)[name]) for name in names}
+
+
 def half_stability(result, resamples: int = 1000) -> list[str]:
     """How stable each list's better half is over its days: the split-half agreement, and the expected count of lists
     where the default is > 0.03 below its better half when each list's days are drawn again (seeded)."""
@@ -447,6 +496,7 @@ def main() -> int:
     parser.add_argument("--titles-only", action="store_true", help="profile papers by their titles alone")
     parser.add_argument("--negatives", action="store_true", help="compare negative policies instead")
     parser.add_argument("--halves", action="store_true", help="compare the hybrid with its halves instead")
+    parser.add_argument("--votes", action="store_true", help="the aged profile plus 3 or 5 recent likes instead")
     parser.add_argument("--list", action="append", dest="lists", help="only this list (repeat); default: all")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
@@ -456,7 +506,13 @@ def main() -> int:
         bench.profile = lambda *a, **k: tuple(replace(p, abstract="") for p in built(*a, **k))  # type: ignore[method-assign]
     result = evaluate(
         bench,
-        negative_policies(bench) if args.negatives else halves() if args.halves else scorers(),
+        negative_policies(bench)
+        if args.negatives
+        else halves()
+        if args.halves
+        else recent_votes(bench, args.library)
+        if args.votes
+        else scorers(),
         open_embedder(),
         days=args.days,
         lists=args.lists,
@@ -492,6 +548,14 @@ def main() -> int:
                 f"  worst {min(gaps):+.3f}"
             )
         lines.extend(half_stability(result))
+    if args.votes:
+        lines.append("each half-life against the default's (180 days), with the same recent likes")
+        for count in VOTE_COUNTS:
+            for half_life in VOTE_HALF_LIVES[1:]:
+                d = result.compare(_vote_label(count, half_life), _vote_label(count, 180.0))
+                lines.append(
+                    f"  {_vote_label(count, half_life):<40} {d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+                )
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -499,6 +563,7 @@ def main() -> int:
     stem += "_negatives" if args.negatives else ""
     stem += "_titles" if args.titles_only else ""
     stem += "_halves" if args.halves else ""
+    stem += "_votes" if args.votes else ""
     stem += f"_days{args.days}" + ("_lists" + str(len(args.lists)) if args.lists else "")
     (args.out / f"{stem}.txt").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
