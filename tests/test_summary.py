@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from recommender.cli import app
 from recommender.digest import pick_view, render_html
 from recommender.export import pick_record, to_markdown, to_table
+from recommender.profile import new_profile
 from recommender.run import Failure, Run, Section, summarise_run
 from recommender.schema import Paper, Pick
 from recommender.summary import (
@@ -226,7 +227,7 @@ def test_hostile_model_output_is_one_escaped_line_everywhere(models):
     text = summarise([paper], "paperrec-test-hostile").texts[paper.arxiv_id]
     assert "\x1b" not in text and "\n" not in text and "**" not in text
     [pick] = with_summaries(picks([paper]), {paper.arxiv_id: text})
-    html = render_html([Section(path=Path("p.toml"), profile=_Profile("p"), picks=[pick])])  # type: ignore[arg-type]
+    html = render_html([Section(path=Path("p.toml"), profile=new_profile("p"), picks=[pick])])
     assert "<script>" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
     assert f'<span class="label">{LABEL}:</span> &lt;script&gt;' in html
     markdown = to_markdown([pick])
@@ -243,13 +244,8 @@ def test_the_email_text_has_the_summary_on_one_line():
 
     paper = papers(1)[0]
     [pick] = with_summaries(picks([paper]), {paper.arxiv_id: "A new\x1b[31m idea\nFAKE"})
-    text = plain_text([Section(path=Path("p.toml"), profile=_Profile("p"), picks=[pick])])  # type: ignore[arg-type]
+    text = plain_text([Section(path=Path("p.toml"), profile=new_profile("p"), picks=[pick])])
     assert f"   {LABEL}: A new idea FAKE\n" in text
-
-
-class _Profile:
-    def __init__(self, name: str) -> None:
-        self.name = name
 
 
 @pytest.mark.parametrize(
