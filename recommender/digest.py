@@ -299,5 +299,6 @@ def render_html(
             voting=vote_link is not None,
             note=printable(note) if note else "",
             matched=any(v.bar is not None for s in views for v in s.picks),
+            unmatched=any(v.bar is None for s in views for v in s.picks),  # no picks: nothing to say of match
         )
     )

@@ -270,6 +270,23 @@ def test_the_footer_says_when_match_will_show_for_a_profile_without_one():
     assert "20% match" in foot and "shows once" not in foot
 
 
+def test_the_footer_says_nothing_of_match_without_picks_and_both_lines_for_a_mixed_digest():
+    # No picks say nothing of how many likes a profile has: the footer must not say match waits for likes.
+    from dataclasses import replace
+
+    def foot(sections: list[Section]) -> str:
+        root = _tree(render_html(sections))
+        return " ".join(p.text or "" for p in root.iter("p") if p.attrib.get("class") == "foot")
+
+    few = _section(["Super resolution", "Video"])
+    empty = replace(few, picks=[])
+    assert "shows once" not in foot([empty]) and "20% match" not in foot([empty])
+    matched = replace(few, picks=tuple(replace(pick, match=0.2) for pick in few.picks))
+    assert "shows once" not in foot([matched, empty])
+    mixed = foot([matched, few])  # a profile of many likes and one of few: each reader finds the line for theirs
+    assert "20% match" in mixed and "shows once a profile has 5 liked papers" in mixed
+
+
 def test_on_the_page_formulas_are_mathml_and_the_abstract_is_behind_a_toggle():
     from recommender.digest import environment
 
