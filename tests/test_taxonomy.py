@@ -61,6 +61,14 @@ def test_a_category_in_another_case_is_read_as_arxiv_spells_it():
     assert check_category(" cs.lg ") == "cs.LG" and check_category("STAT.ML") == "stat.ML"
 
 
+def test_a_profile_files_category_in_another_case_is_read_as_arxiv_spells_it(tmp_path):
+    # The store's folders, the page's category picker and its Fetch today key by arXiv's spelling: 'cs.cv' in a
+    # hand-written file would miss them all while the morning run ranks it.
+    path = tmp_path / "lower.toml"
+    path.write_text('schema = 1\nname = "lower"\ncategories = ["cs.cv", "STAT.ML", "cs.CVV"]\n')
+    assert load_profile(path).categories == ("cs.CV", "stat.ML", "cs.CVV")  # a typo stays, for the run to name
+
+
 @pytest.mark.parametrize(
     ("given", "hint"),
     [

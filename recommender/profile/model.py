@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..schema import STRATEGY_NAMES, NotFound, Paper, PaperrecError, did_you_mean, split_arxiv_id
+from ..sources.taxonomy import arxiv_spelling
 
 if TYPE_CHECKING:  # numpy and the embedder load only when vectors are needed, not for a like
     import numpy as np
@@ -275,7 +276,8 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     return Profile(
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
-        categories=_str_list(data.get("categories", []), where, "categories"),
+        # As arXiv spells them, as the store's folders and the page's picker do; a typo is left for the run to name.
+        categories=tuple(map(arxiv_spelling, _str_list(data.get("categories", []), where, "categories"))),
         sources=_str_list(data.get("sources", []), where, "sources"),
         strategy=_strategy(data.get("strategy", DEFAULT_STRATEGY), where),
         interests=_sentences(_str_list(data.get("interests", []), where, "interests")),

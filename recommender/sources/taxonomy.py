@@ -43,6 +43,11 @@ def _by_folded_case() -> dict[str, str]:
     return {code.lower(): code for code in arxiv_categories()}
 
 
+def arxiv_spelling(code: str) -> str:
+    """The code as arXiv spells it ('cs.cv' is 'cs.CV'); one arXiv lacks in any case is returned as given."""
+    return _by_folded_case().get(code.strip().lower(), code)
+
+
 def validate_categories(codes: Iterable[str]) -> tuple[str, ...]:
     """The codes stripped, spelled as arXiv does and without repeats; UsageError naming the first unknown one."""
     checked: list[str] = []
