@@ -179,12 +179,12 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
     for section in sections:
         name = _shown(section.profile.name)
         lines += [name, "=" * len(name), ""]
-        old_likes = section_view(section).old_likes
-        if old_likes:
-            lines += [*textwrap.wrap(old_likes, TEXT_WIDTH), ""]
+        shown_section = section_view(section)
+        if shown_section.old_likes:
+            lines += [*textwrap.wrap(shown_section.old_likes, TEXT_WIDTH), ""]
         if not section.picks:
             lines += ["No new picks today.", ""]
-        for pick, view in zip(section.picks, section_view(section).picks, strict=True):
+        for pick, view in zip(section.picks, shown_section.picks, strict=True):
             paper = pick.paper
             lines.append(f"{pick.rank}. {_shown(latex_text(paper.title))}")  # LaTeX as text, as in the HTML
             authors = ", ".join(_shown(a) for a in paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
