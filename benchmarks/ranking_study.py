@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -276,24 +277,31 @@ def _remap(scored: Scored, values: np.ndarray) -> np.ndarray:
     return values  # scored.candidates are the case's candidates in order (nothing is excluded on the bench)
 
 
-def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
-    """`match` on days chosen without looking at their positives: for each pair, the listing day before its day
-    (no, one or several positives alike), scored as `rank` scores it; Platt with and without smoothed targets."""
+def _blind_cases(bench, embedder, days: int, limit: int | None) -> Iterator[EvalCase]:
+    """For each pair, the case of the listing day before its day: chosen without looking at its positives (none, one
+    or several alike). Days with too few candidates and profiles too small to score are left out."""
     from bisect import bisect_left
 
     from recommender.evaluate import MIN_CANDIDATES, MIN_PROFILE, make_case
-    from recommender.rank.calibrate import expected_calibration_error, reliability_table
-    from recommender.rank.scoring import match_scores
 
-    default = strategy_scorer("hybrid")
-    found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"smoothed (default)": [], "unsmoothed": []}
     for list_name, day in bench.pairs(days, limit=limit):
         before = bench.days[bisect_left(bench.days, day) - 1] if bisect_left(bench.days, day) else None
         if before is None or len(bench.candidates(before)) < MIN_CANDIDATES:
             continue
         case = make_case(bench, list_name, before, embedder)
-        if len(case.profile) < MIN_PROFILE:
-            continue
+        if len(case.profile) >= MIN_PROFILE:
+            yield case
+
+
+def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
+    """`match` on days chosen without looking at their positives: for each pair, the listing day before its day
+    (no, one or several positives alike), scored as `rank` scores it; Platt with and without smoothed targets."""
+    from recommender.rank.calibrate import expected_calibration_error, reliability_table
+    from recommender.rank.scoring import match_scores
+
+    default = strategy_scorer("hybrid")
+    found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {"smoothed (default)": [], "unsmoothed": []}
+    for case in _blind_cases(bench, embedder, days, limit):
         scored = default(case)
         labels = np.array([p.arxiv_id in case.user_list for p in scored.candidates], dtype=np.float64)
         top = np.argsort(-scored.scores, kind="stable")[:10]
@@ -327,22 +335,14 @@ def calibration_check(bench, embedder, days: int, limit: int | None) -> str:
 def small_profile_calibration(bench, embedder, days: int, limit: int | None) -> str:
     """`match` of small profiles (an interest alone, 1, 3, 5, 10 likes, the full profile) on the same blind days: why
     paperrec shows no match below MIN_MATCH_LIKES liked papers."""
-    from bisect import bisect_left
-
-    from recommender.evaluate import COLD_START_SIZES, MIN_CANDIDATES, MIN_PROFILE, make_case, small_profile
+    from recommender.evaluate import COLD_START_SIZES, small_profile
     from recommender.evaluate.cases import product_scores
     from recommender.rank.calibrate import expected_calibration_error
 
     found: dict[int | None, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
         size: [] for size in (*COLD_START_SIZES, None)
     }
-    for list_name, day in bench.pairs(days, limit=limit):
-        before = bench.days[bisect_left(bench.days, day) - 1] if bisect_left(bench.days, day) else None
-        if before is None or len(bench.candidates(before)) < MIN_CANDIDATES:
-            continue
-        case = make_case(bench, list_name, before, embedder)
-        if len(case.profile) < MIN_PROFILE:
-            continue
+    for case in _blind_cases(bench, embedder, days, limit):
         for size in found:
             profile = case.user_profile() if size is None else small_profile(case, size)
             scored = product_scores(case, profile, "hybrid")
