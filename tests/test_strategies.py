@@ -125,6 +125,19 @@ def test_unused_settings_name_what_does_nothing_for_the_strategy():
     assert any("classifier" in line and "dislike_weight" in line for line in unused_settings(aged, "classifier"))
 
 
+def test_min_match_is_named_as_doing_nothing_until_the_profile_has_five_likes():
+    # Picks of a smaller profile carry no match, so min_match drops none: say so, as for the other settings.
+    from recommender.profile import Profile, ProfilePaper
+    from recommender.rank import unused_settings
+    from recommender.schema import Paper
+
+    likes = tuple(ProfilePaper(Paper.make(f"Liked {i}", f"2101.0000{i}"), date(2021, 1, 1)) for i in range(5))
+    assert unused_settings(Profile(name="p", liked=likes[:4]), "hybrid") == []
+    few = Profile(name="p", liked=likes[:4], min_match=0.2)
+    assert unused_settings(few, "hybrid") == ["min_match (no match until the profile has 5 liked papers: it has 4)"]
+    assert unused_settings(Profile(name="p", liked=likes, min_match=0.2), "hybrid") == []
+
+
 def test_a_mistyped_strategy_gets_the_closest_name():
     from recommender.rank import get_strategy
     from recommender.schema import UsageError

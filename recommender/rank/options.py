@@ -84,8 +84,9 @@ def options_from(options: RankOptions | None, **keywords: Any) -> RankOptions:
 
 
 def unused_settings(profile: Profile, strategy: str | Strategy) -> list[str]:
-    """The profile's settings that change nothing for this strategy, each with why: 'half_life_days (max ...)'."""
+    """The profile's settings that change nothing (for the strategy, or at the profile's size), each with why."""
     from ..profile import DEFAULT_DISLIKE_WEIGHT
+    from .calibrate import MIN_MATCH_LIKES  # with numpy: a run has it already
 
     chosen = get_strategy(strategy)
     said = []
@@ -96,4 +97,8 @@ def unused_settings(profile: Profile, strategy: str | Strategy) -> list[str]:
             said.append(f"dislike_weight ({chosen.name} learns from the disliked papers themselves, unweighted)")
         elif not profile.disliked:
             said.append("dislike_weight (the profile has no disliked papers)")
+    if profile.min_match is not None and len(profile.liked) < MIN_MATCH_LIKES:  # its picks carry no match
+        said.append(
+            f"min_match (no match until the profile has {MIN_MATCH_LIKES} liked papers: it has {len(profile.liked)})"
+        )
     return said
