@@ -549,3 +549,10 @@ def test_an_ris_export_is_imported_with_dois_arxiv_ids_and_dates(tmp_path):
     assert theta.authors == ("L. Nguyen",) and result.added[1] == date(2024, 1, 1)
     assert (grid.arxiv_id, grid.version) == ("1805.09709", 2)
     assert result.skipped == ((f"{path}:27 TY GEN", "neither an arXiv id nor a title"),)
+
+
+def test_an_ris_record_missing_its_er_line_is_still_read_when_the_next_begins(tmp_path):
+    # A hand-joined export may lose an 'ER  -': the next 'TY' still ends the record, which is read, not dropped.
+    path = tmp_path / "joined.ris"
+    path.write_text("TY  - JOUR\nTI  - First paper\nTY  - JOUR\nTI  - Second paper\nER  -\n", encoding="utf-8")
+    assert [p.title for p in read_collection(path).papers] == ["First paper", "Second paper"]

@@ -36,6 +36,8 @@ def _records(text: str) -> Iterator[tuple[int, dict[str, list[str]]]]:
             continue
         tag, value = match.group(1), (match.group(2) or "").strip()
         if tag == "TY":
+            if record:  # its 'ER' line was lost: the next record still ends it
+                yield start, record
             record, start = {}, number
         if tag == "ER":
             if record:
