@@ -1214,7 +1214,7 @@ def profile_import(
         typer.Option("--source", "-s", help="Another source to follow, e.g. biorxiv:neuroscience (replaces the list)."),
     ] = None,
 ) -> None:
-    """Add the papers of your library (BibTeX, Zotero, arXiv ids) to a profile, creating it if needed.
+    """Add the papers of your library (BibTeX, RIS, Zotero, arXiv ids or DOIs) to a profile, creating it if needed.
 
     Example: paperrec profile import vision ~/Zotero/export.bib -c cs.CV
     """
@@ -1222,7 +1222,7 @@ def profile_import(
 
     if not files:
         if not category and not source:
-            raise UsageError("give the library files to import, or -c CATEGORY to set the profile's categories")
+            raise UsageError("give the library files to import, or -c CATEGORY or -s SOURCE to set what it follows")
         followed = follow_categories(profile, category or [], source or [])
         _say(f"{followed.name} now follows {', '.join(followed.categories + followed.sources)}")
         return

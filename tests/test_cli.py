@@ -636,7 +636,7 @@ def test_profile_import_sets_categories_with_c(home, liked_jsonl):
     only = invoke("profile", "import", "vision", "-c", "cs.CV")  # no file: only the categories change
     assert only.exit_code == 0 and only.stderr.strip() == "vision now follows cs.CV"
     assert len(load_profile(path).liked) == 2
-    assert_error(invoke("profile", "import", "vision"), 2, "-c CATEGORY")
+    assert_error(invoke("profile", "import", "vision"), 2, "-c CATEGORY or -s SOURCE")
     assert_error(invoke("profile", "import", "nobody", "-c", "cs.CV"), 1, "unknown profile")
 
 
