@@ -409,7 +409,7 @@ def negative_policies(bench) -> dict:
 
 VOTE_COUNTS = (3, 5)
 VOTE_HALF_LIVES = (180.0, 365.0, 730.0, None)  # None: every like counts alike
-RECENT_VOTE_DAYS = 90  # the recent likes: list papers first seen this many days before the day, or fewer
+RECENT_VOTE_DAYS = 90  # the recent likes: list papers known before the day and dated this many days before it, or fewer
 
 
 def _vote_label(count: int, half_life: float | None) -> str:
