@@ -226,15 +226,13 @@ def _write_run(run, fmt: str, output: Path | None) -> list[str]:  # run: recomme
 
 def _report_run(run) -> None:  # run: recommender.run.Run
     """Notices, and one summary line per profile (then a line when its likes are old, and why it has no picks)."""
-    from .schema import printable
-
     # Profile names and categories come from the user's files: no line breaks or escape sequences reach a log.
     for notice in run.notices:
-        typer.echo(printable(notice), err=True)
+        _say(notice)
     for section in run.sections:
         for line in (section.summary(), section.old_likes(), section.why_empty()):
             if line:
-                typer.echo(printable(line), err=True)
+                _say(line)
 
 
 def _exit_for_failures(  # run: recommender.run.Run
@@ -556,7 +554,6 @@ def fetch(
 
     Example: paperrec fetch cs.CV biorxiv:neuroscience --output today.jsonl
     """
-    from .schema import printable
     from .sources import to_jsonl
     from .sources.day import fetch_sources
     from .sources.registry import parse_specs
@@ -569,7 +566,7 @@ def fetch(
     for report in fetched.reports:
         line = report.notice if single else report.line()
         if line:
-            typer.echo(printable(line), err=True)
+            _say(line)
     _write(to_jsonl(listing.papers), output)
     typer.echo(f"{len(listing.papers)} papers, announced {listing.date or 'on an unknown day'}", err=True)
 
@@ -1251,10 +1248,9 @@ def profile_refresh(
     Example: paperrec profile refresh vision
     """
     from .profile.library import refresh_library
-    from .schema import printable
 
     for line in refresh_library(profile, offline=offline).lines():
-        typer.echo(printable(line), err=True)  # the profile's name comes from its file
+        _say(line)  # the profile's name comes from its file
 
 
 @profile_app.command("sync")
@@ -1309,7 +1305,7 @@ def profile_show(
     loaded = load_profile(path)
     warning = profile_file_warning(loaded, path)
     if warning:
-        typer.echo(printable(warning), err=True)
+        _say(warning)
     if fmt == "toml":
         typer.echo(profile_to_toml(loaded), nl=False)
         return
