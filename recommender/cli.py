@@ -1307,7 +1307,7 @@ def profile_show(
     if warning:
         _say(warning)
     if fmt == "toml":
-        typer.echo(profile_to_toml(loaded), nl=False)
+        _print_data(profile_to_toml(loaded))  # TOML keeps C1 controls and bidi overrides as they are
         return
     if fmt != "text":
         raise UsageError(f"unknown format {fmt!r}: choose text or toml")

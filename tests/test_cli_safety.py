@@ -200,3 +200,16 @@ def test_like_prints_a_hostile_title_as_text(tmp_path, home):
         assert result.exit_code == 0, result.output
         assert "2104.00001" in result.stderr or "already" in result.stderr
         assert not any(c in result.stderr for c in "\x1b\x07\x00"), command
+
+
+def test_profile_show_as_toml_on_a_terminal_carries_no_escape_sequences(tmp_path, home):
+    """TOML escapes ESC but keeps C1 controls (CSI as one byte) and bidi overrides: on a terminal they go too."""
+    profile = tmp_path / "p.toml"
+    hostile = "Super \x9b31m \u202eevil resolution"
+    save_profile(new_profile("p", [Paper.make(hostile, "2001.00001", "super-resolution images")]), profile)
+    shown = _on_a_terminal("profile", "show", str(profile), "-f", "toml").decode("utf-8")
+    assert "resolution" in shown and not any(c in shown for c in "\x1b\x9b\u202e")
+    piped = subprocess.run(
+        [sys.executable, "-c", FAKE_RUN, "profile", "show", str(profile), "-f", "toml"], capture_output=True, cwd=REPO
+    )
+    assert "\u202eevil".encode() in piped.stdout  # into a file or a pipe, the TOML as it is
