@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -220,11 +220,8 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         votes = service.sharpen_votes.setdefault(path, {})
         views = []
         if job is not None and not job.running and job.error is None:
-            # A suggestion has no match to show: it was chosen for the model's doubt, not scored for the day.
-            views = [
-                (replace(pick_view(Pick(p, 0.0, i, "")), match=""), votes.get(p.arxiv_id))
-                for i, p in enumerate(job.result, 1)
-            ]
+            # A suggestion has no match to show (a Pick without one): it was chosen for the model's doubt, not scored.
+            views = [(pick_view(Pick(p, 0.0, i, "")), votes.get(p.arxiv_id)) for i, p in enumerate(job.result, 1)]
         profile = load_profile(path)
         running = job is not None and job.running
         context = dict(job=job, views=views, profile=profile, polling=running, refresh=2 if running else 0)
