@@ -234,7 +234,6 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
     )
     days = {p.paper.date for p in section.picks if p.paper.date}
     age = section.likes_age()
-    notice = age.notice(OLD_LIKES_WHERE) if age.is_old else ""
     return SectionView(
         name=printable(section.profile.name),
         anchor="s-" + re.sub(r"[^A-Za-z0-9]", "-", section.profile.name),
@@ -242,7 +241,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         listed=listed,
         hidden_seen=section.hidden_seen,
         picks=picks,
-        old_likes=f"{notice[:1].upper()}{notice[1:]}." if notice else "",
+        old_likes=age.sentence(OLD_LIKES_WHERE) if age.is_old else "",
     )
 
 

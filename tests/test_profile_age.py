@@ -100,6 +100,7 @@ def test_the_sentence_names_the_years():
     tail = "; today's picks follow them, so like 5 recent papers (Sharpen offers some) to bring them up to date"
     assert span.notice() == "your likes are from 2020\N{EN DASH}2022" + tail
     assert one.notice() == "your likes are from 2020" + tail
+    assert one.sentence() == "Your likes are from 2020" + tail + "."  # as the page and the digest show it
 
 
 def test_the_sentence_counts_the_recent_likes_still_wanted():

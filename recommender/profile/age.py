@@ -52,6 +52,11 @@ class LikesAge:
             f"so like {wanted}{more} recent {papers} ({where}) to bring them up to date"
         )
 
+    def sentence(self, where: str = "Sharpen offers some") -> str:
+        """The notice as a sentence of its own: capitalised, with its full stop."""
+        notice = self.notice(where)
+        return f"{notice[:1].upper()}{notice[1:]}."
+
 
 def id_month(arxiv_id: str) -> date | None:
     """The first day of the month an arXiv id names (2104.10642: 2021-04-01), None for any other id."""
