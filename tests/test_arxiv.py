@@ -238,6 +238,14 @@ def test_api_entries() -> None:
     assert tmnet.categories == ("cs.CV", "eess.IV")  # the ACM class I.4.8 is not an arXiv category
 
 
+def test_an_acm_class_of_letters_alone_is_not_an_arxiv_category() -> None:
+    # ACM's miscellaneous classes (I.m, H.m) have the shape of a category; arXiv writes its own in its own case.
+    page = fixture("api-cs.CV-2021-04-22-page2.xml").replace(b'term="I.4.8"', b'term="I.m"')
+    assert b'term="I.m"' in page
+    (tmnet,) = parse_api(page)
+    assert tmnet.categories == ("cs.CV", "eess.IV")
+
+
 def test_api_error_entry_raises() -> None:
     with pytest.raises(PaperrecError, match=r"incorrect id format for 1234\.12345"):
         parse_api(fixture("api-error.xml"))

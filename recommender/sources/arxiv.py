@@ -41,7 +41,10 @@ MAX_PAGES = 50
 MAX_DAY_PAPERS = 10_000
 FIRST_DAY = date(1991, 8, 14)  # arXiv's first mailing
 
-_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[a-z][a-z\-]*)?$", re.IGNORECASE)
+# As arXiv writes a category in its feeds: a term in another case (ACM's I.m) is no category of arXiv's.
+_CATEGORY = re.compile(r"^[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?$")
+# As a user may type one (cs.cv, STAT.ML): the taxonomy then spells it as arXiv does.
+_TYPED_CATEGORY = re.compile(_CATEGORY.pattern, re.IGNORECASE)
 _ANNOUNCE = re.compile(r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<kind>[\w-]+)\s*(?:Abstract:\s*)?", re.IGNORECASE)
 _FEED_TITLE = re.compile(r"^\s*(?P<category>\S+) updates on arXiv", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
@@ -51,7 +54,7 @@ _CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 def check_category(category: str) -> str:
     """The category stripped and spelled as arXiv does; UsageError unless it is in arXiv's taxonomy ('cs.CV')."""
     text = category.strip()
-    if not _CATEGORY.match(text):
+    if not _TYPED_CATEGORY.match(text):
         raise UsageError(f"{category!r} is not an arXiv category; use one like cs.CV, stat.ML or hep-th")
     from .taxonomy import validate_categories  # a typo (cs.CVV) is a usage error, not a request arXiv answers empty
 
