@@ -239,6 +239,10 @@ def messages(
     title = title_of(section, now, fmt)
     gap = "<br><br>\n" if fmt == "html" else "\n\n"
     blocks = [pick_block(section, pick, fmt, vote_link) for pick in section.picks] or ["No new picks today."]
+    age = section.likes_age()
+    if age.is_old:  # a reader of chat alone would never learn the picks follow old likes, nor how to change that
+        where = "the like links below, or Sharpen in paperrec serve" if vote_link else "paperrec like RANK, or Sharpen"
+        blocks.insert(0, _escape(age.sentence(where), fmt))
     if vote_link is not None:
         blocks.append("A vote link opens a page that asks you to confirm; nothing is recorded until you do.")
     room = max_length - len(title) - 10 if max_length else 0  # apprise may put the title into the body
