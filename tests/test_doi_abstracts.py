@@ -186,7 +186,7 @@ def test_a_list_of_dois_becomes_liked_papers_with_openalex_titles(home, tmp_path
     )
     offline = invoke("profile", "new", "away", "--from", str(path), "-i", "cortex", "--offline")
     assert offline.exit_code == 0, offline.output
-    assert "doi:10.1109/tpami.2019.0001: no title: OpenAlex could not be asked" in offline.stderr
+    assert "doi:10.1109/tpami.2019.0001: no title: OpenAlex was not asked (--offline)" in offline.stderr
     assert liked(home, "away") == {}  # 1706.03762 is kept pending, as an arXiv id offline always is
     result = invoke("profile", "new", "lib", "--from", str(path), "-i", "cortex")
     assert result.exit_code == 0, result.output

@@ -135,7 +135,7 @@ _NOT_FOUND = {
     "arXiv": "not on arXiv: the arXiv API knows no paper of this id",
     "doi": "not in OpenAlex: it knows no work of this DOI, so there is no title to rank",
 }
-_NOT_ASKED = "no title: OpenAlex could not be asked for this DOI's; import the list again online"
+_NOT_ASKED = "no title: OpenAlex was not asked (--offline) or did not answer for this DOI; import the list again later"
 
 
 def complete_collection(
