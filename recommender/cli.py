@@ -1388,7 +1388,9 @@ def _show_secret(name: str, secret: str, verb: str) -> None:
 
 @user_app.command("add")
 @handle_errors
-def user_add(name: Annotated[str, typer.Argument(help="Lower-case letters, digits, '-' or '_'.")]) -> None:
+def user_add(
+    name: Annotated[str, typer.Argument(help="Lower-case letters, digits, '-' or '_', starting with a letter.")],
+) -> None:
     """Add a lab user and print their one-time secret (only its argon2 hash is kept, in users.toml).
 
     Example: paperrec user add ada
