@@ -78,3 +78,14 @@ def test_a_key_that_could_leave_its_folder_is_refused(home):
     for spec in ("..", "../x", "a\\b", "Bio Rxiv:x"):
         with pytest.raises(UsageError):
             day_path(spec, DAY)
+
+
+def test_a_url_key_is_one_folder_of_its_host_and_a_hash(home):
+    spec = "feed:https://www.Cell.com/rss/neuron.xml?token=SECRET"
+    path = day_path(spec, DAY)
+    assert path.parent.parent == home / "listings" / "feed" and path.name == "2021-04-22.jsonl"
+    name = path.parent.name
+    assert name.startswith("www.cell.com-") and len(name) == len("www.cell.com-") + 16 and "SECRET" not in name
+    assert day_path("feed:https://www.cell.com/rss/neuron.xml?token=OTHER", DAY).parent != path.parent
+    write_day(Listing(papers=PAPERS), spec, DAY)
+    assert stored_days(spec) == [DAY] and read_day(spec, DAY).papers == PAPERS

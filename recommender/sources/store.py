@@ -1,18 +1,20 @@
 """The listing store: one JSON Lines file per source and day.
 
 An arXiv category keeps its folder of old, <root>/<category>/<YYYY-MM-DD>.jsonl, so stores and benches need no move.
-Any other source is <root>/<kind>/<key>/<YYYY-MM-DD>.jsonl, its key percent-encoded into one folder name.
+Any other source is <root>/<kind>/<key>/<YYYY-MM-DD>.jsonl, its key percent-encoded into one folder name, or for
+a URL (a feed's address) its host and a hash.
 The root is paths.listings_dir() unless a caller names another folder laid out the same way (a bench's listings/).
 This is the one module that builds, finds, reads and writes those files.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from ..paths import atomic_write_text, listings_dir
 from ..schema import Listing, Paper, UsageError
@@ -65,7 +67,23 @@ def _folder(category: str) -> Path:
         return _folder(key)
     if not kind.isidentifier() or not kind.islower():
         raise UsageError(f"not a source kind: {kind!r}")
+    if "://" in key:
+        return Path(kind) / url_folder(key)
     return Path(kind) / encode_key(key)
+
+
+def url_folder(url: str) -> str:
+    """A URL key (a feed's address) as one folder name: its host and a hash of the whole URL.
+
+    Example: 'https://www.nature.com/neuro.rss' is 'www.nature.com-' and 16 hex digits. A URL does not fit
+    encode_key ('//' is an empty part), may pass the 255 bytes of a name, and its query may hold a token.
+    """
+    try:
+        host = urlsplit(url.strip()).hostname or "feed"
+    except ValueError:  # an unclosed '[' of an IPv6 host
+        host = "feed"
+    name = "".join(c for c in host.lower() if c.isascii() and (c.isalnum() or c in "-.")).strip(".") or "feed"
+    return f"{name[:100]}-{hashlib.sha256(url.strip().encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def day_path(category: str, day: date, root: Path | str | None = None) -> Path:
