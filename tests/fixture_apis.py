@@ -457,3 +457,93 @@ def arxiv_api_route(papers: dict[str, tuple[str, str, str]], status: int = 200) 
         return 200, {"Content-Type": "application/atom+xml"}, feed.encode()
 
     return route
+
+
+# ---- a site's own feeds: RSS 2.0 (Nature's eTOC shape), RSS 1.0 / RDF (Wiley's, Science's), Atom (PLOS's) ----------
+
+
+def nature_rss(items: list[tuple[str, str, str | None]]) -> bytes:
+    """An RSS 2.0 eTOC feed as Nature's journals write it: dc:creator per author, prism:doi, a summary in HTML.
+
+    `items` are (suffix, title, dc:date or None); each DOI is 10.1038/<suffix>.
+    """
+    entries = "".join(
+        f"<item><title><![CDATA[{title}]]></title><link>https://www.nature.com/articles/{suffix}</link>"
+        f'<guid isPermaLink="false">https://www.nature.com/articles/{suffix}</guid>'
+        "<description><![CDATA[<p>Nature Neuroscience, Published online: 04 December 2026; "
+        f'<a href="https://www.nature.com/articles/{suffix}">doi:10.1038/{suffix}</a></p>'
+        f"<p>We record <i>in vivo</i> from {title.lower()} &amp; <b>model</b> it.</p>"
+        f'<img src="https://media.springernature.com/{suffix}.jpg" alt="figure"/>]]></description>'
+        "<dc:creator>Ada Lovelace</dc:creator><dc:creator>Alan Turing</dc:creator>"
+        + (f"<dc:date>{when}</dc:date>" if when else "")
+        + f"<prism:doi>10.1038/{suffix}</prism:doi><prism:url>https://www.nature.com/articles/{suffix}</prism:url>"
+        "</item>"
+        for suffix, title, when in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/">'
+        "<channel><title>Nature Neuroscience</title><link>https://www.nature.com/neuro</link>"
+        "<description>Nature Neuroscience RSS feed</description>"
+        f"{entries}</channel></rss>"
+    ).encode()
+
+
+def rdf_rss(items: list[tuple[str, str, str | None]]) -> bytes:
+    """An RSS 1.0 (RDF) feed as Wiley writes its journals': the DOI in each link's path, dc:date, dc:creator.
+
+    `items` are (DOI, title, dc:date or None).
+    """
+    about = "".join(f'<rdf:li rdf:resource="https://onlinelibrary.wiley.com/doi/{doi}?af=R"/>' for doi, _, _ in items)
+    entries = "".join(
+        f'<item rdf:about="https://onlinelibrary.wiley.com/doi/{doi}?af=R"><title>{title}</title>'
+        f"<link>https://onlinelibrary.wiley.com/doi/{doi}?af=R</link>"
+        f"<description>Abstract: the &lt;sup&gt;2+&lt;/sup&gt; flux in {title.lower()}.</description>"
+        "<content:encoded><![CDATA[<h3>Abstract</h3><p>The Ca<sup>2+</sup> flux in "
+        f"{title.lower()}, measured with care over many sessions.</p>]]></content:encoded>"
+        "<dc:creator>Grace Hopper; Katherine Johnson</dc:creator>"
+        + (f"<dc:date>{when}</dc:date>" if when else "")
+        + "</item>"
+        for doi, title, when in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        '<channel rdf:about="https://onlinelibrary.wiley.com/journal/ejn"><title>European Journal of Neuroscience'
+        "</title><link>https://onlinelibrary.wiley.com/journal/ejn</link><description>Table of Contents</description>"
+        f"<items><rdf:Seq>{about}</rdf:Seq></items></channel>{entries}</rdf:RDF>"
+    ).encode()
+
+
+def atom_feed(items: list[tuple[str, str, str | None]]) -> bytes:
+    """An Atom feed as PLOS writes its journals': an id 'info:doi/...', an HTML content, an author per element.
+
+    `items` are (DOI, title, published or None).
+    """
+    entries = "".join(
+        f"<entry><id>info:doi/{doi}</id><title>{title}</title>"
+        f'<link rel="alternate" type="text/html" href="https://journals.plos.org/plosbiology/article?id={doi}"/>'
+        + (f"<published>{when}</published><updated>{when}</updated>" if when else "")
+        + "<author><name>Rosalind Franklin</name></author><author><name>Francis Crick</name></author>"
+        f'<content type="html">&lt;p&gt;We map {title.lower()} across &lt;i&gt;species&lt;/i&gt;.&lt;/p&gt;</content>'
+        "</entry>"
+        for doi, title, when in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        "<title>PLOS Biology: New Articles</title><id>https://journals.plos.org/plosbiology/</id>"
+        f"<updated>2026-12-04T12:00:00Z</updated>{entries}</feed>"
+    ).encode()
+
+
+def feed_route(feeds: dict[str, bytes], content_type: str = "application/rss+xml") -> Route:
+    """The documents of `feeds` by path (mutable, so a test can add entries between fetches); 404 for others."""
+
+    def route(path: str, query: dict[str, list[str]]) -> Answer:
+        if path not in feeds:
+            return 404, {"Content-Type": "text/html"}, b"<html><body>Not found</body></html>"
+        return 200, {"Content-Type": content_type}, feeds[path]
+
+    return route

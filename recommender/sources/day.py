@@ -80,7 +80,7 @@ def fetch_sources(
     groups = _groups(specs)
     for kind, keys in groups.items():
         source = SOURCES[kind]
-        name = f"{source.label} {' '.join(keys)}"
+        name = f"{source.label} {' '.join(map(source.shown, keys))}"
         fetch = (fetchers or {}).get(kind) or source.fetcher()
         options: dict[str, object] = {"include_cross": include_cross}
         if offline:  # a fetcher of one's own need not know the option

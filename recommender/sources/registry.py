@@ -20,6 +20,14 @@ class SourceKind:
     day: str  # what one day of this source is
     module: str  # the module under recommender.sources whose fetch_listing(keys, day, ...) fetches it
 
+    def shown(self, key: str) -> str:
+        """The key as messages show it: a URL's query (which may hold a private token) as '?***'."""
+        if "://" not in key:
+            return key
+        from .feed import shown
+
+        return shown(key)
+
     def fetcher(self) -> Callable[..., tuple[Listing, str | None]]:
         """The fetch function (imported on first use, so listing the kinds imports no HTTP client)."""
         return importlib.import_module(f"{__package__}.{self.module}").fetch_listing
@@ -82,6 +90,16 @@ REGISTRY: tuple[SourceKind, ...] = (
         "the publication date OpenAlex records; the latest complete day is yesterday, UTC",
         "openalex",
     ),
+    SourceKind(
+        "feed",
+        "Feed",
+        "feed:https://www.nature.com/neuro.rss",
+        "the http(s) address of a site's own RSS or Atom feed, such as a journal's eTOC feed",
+        "the day (UTC) paperrec first saw an entry: today is what arrived today, each fetch adding entries it has not"
+        " seen before; a past day is what arrived then (a feed holds only recent entries); each paper keeps the"
+        " feed's own date",
+        "feed",
+    ),
 )
 SOURCES: dict[str, SourceKind] = {source.kind: source for source in REGISTRY}
 
@@ -114,6 +132,10 @@ def parse_spec(text: str) -> Spec:
         from .openalex import check_journal
 
         key = check_journal(key)
+    elif kind == "feed":
+        from .feed import check_feed
+
+        key = check_feed(key)
     else:
         from .store import encode_key
 

@@ -1,0 +1,272 @@
+"""A site's own feeds: RSS 2.0, RSS 1.0 and Atom parsed to papers, the days entries arrived on, faults, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from recommender.cli import app
+from recommender.schema import Listing, PaperrecError, UsageError
+from recommender.sources import feed, http
+from recommender.sources.day import fetch_sources
+from recommender.sources.feed import fetch_listing, parse_feed
+from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
+from recommender.sources.registry import parse_spec, parse_specs
+from recommender.sources.store import latest_day
+
+from .fixture_apis import atom_feed, feed_route, nature_rss, rdf_rss, serving
+
+DAY = date(2026, 12, 5)
+NOW = {"now": datetime(2026, 12, 5, 9, tzinfo=UTC)}
+NEXT = {"now": datetime(2026, 12, 6, 9, tzinfo=UTC)}
+
+
+def client(**options) -> PoliteClient:
+    notes: list[str] = []
+    options.setdefault("min_interval", 0.0)
+    made = PoliteClient(
+        name="127.0.0.1", notify=notes.append, sleep=lambda s: None, share_spacing=False, backoff=0.0, **options
+    )
+    made.notes = notes  # type: ignore[attr-defined]
+    return made
+
+
+def rss(items: str) -> bytes:
+    """A bare RSS 2.0 feed around `items`, with the namespaces publishers use."""
+    return (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>T</title><link>https://example.org/</link>{items}</channel></rss>"
+    ).encode()
+
+
+# ---- parsing -------------------------------------------------------------------------------------------------------
+
+
+def test_an_rss_etoc_feed_is_papers_known_by_their_doi_with_markup_removed():
+    papers, skipped = parse_feed(nature_rss([("s41593-026-01234-5", "Cortical waves in mice", "2026-12-04")]))
+    assert skipped == 0 and len(papers) == 1
+    paper = papers[0]
+    assert paper.arxiv_id == "doi:10.1038/s41593-026-01234-5"
+    assert paper.title == "Cortical waves in mice" and paper.authors == ("Ada Lovelace", "Alan Turing")
+    # The journal's opening line and the figure go; the words and the entity stay as text.
+    assert paper.abstract == "We record in vivo from cortical waves in mice & model it."
+    assert paper.date == date(2026, 12, 4)
+    assert paper.links == (
+        "https://www.nature.com/articles/s41593-026-01234-5",
+        "https://doi.org/10.1038/s41593-026-01234-5",
+    )
+
+
+def test_an_rdf_feed_takes_the_doi_from_the_link_path_and_the_longer_content():
+    papers, _ = parse_feed(rdf_rss([("10.1111/ejn.70001", "Hippocampal replay", "2026-12-03T20:00:00-08:00")]))
+    paper = papers[0]
+    assert paper.arxiv_id == "doi:10.1111/ejn.70001"
+    assert paper.abstract == "The Ca2+ flux in hippocampal replay, measured with care over many sessions."
+    assert paper.authors == ("Grace Hopper", "Katherine Johnson")
+    assert paper.date == date(2026, 12, 4)  # 20:00 in California is the next day in UTC
+
+
+def test_an_atom_feed_takes_the_doi_from_its_info_uri_and_dates_in_utc():
+    papers, _ = parse_feed(atom_feed([("10.1371/journal.pbio.3000001", "Fly brains", "2026-12-04T23:30:00-05:00")]))
+    paper = papers[0]
+    assert paper.arxiv_id == "doi:10.1371/journal.pbio.3000001" and paper.date == date(2026, 12, 5)
+    assert paper.abstract == "We map fly brains across species." and paper.authors == (
+        "Rosalind Franklin",
+        "Francis Crick",
+    )
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (
+            "<dc:identifier>doi:10.1016/J.Neuron.2026.11.001</dc:identifier><link>https://x.org/a/1</link>",
+            "doi:10.1016/j.neuron.2026.11.001",
+        ),
+        ("<link>https://doi.org/10.1126/science.adz1234</link>", "doi:10.1126/science.adz1234"),
+        ("<link>https://pubs.acs.org/doi/abs/10.1021/jacs.6b01234?af=R</link>", "doi:10.1021/jacs.6b01234"),
+        ("<link>https://arxiv.org/abs/2612.01234v2</link>", "2612.01234"),
+        ("<link>https://www.sciencedirect.com/science/article/pii/S0896627326001234</link>", "t:"),
+    ],
+)
+def test_an_entry_is_known_by_its_doi_else_its_arxiv_id_else_its_title(item, expected):
+    papers, _ = parse_feed(rss(f"<item><title>A study of things</title>{item}</item>"))
+    assert papers[0].arxiv_id.startswith(expected) and (expected != "t:" or len(papers[0].arxiv_id) == 14)
+
+
+def test_an_entry_without_a_date_or_a_title():
+    papers, skipped = parse_feed(rss("<item><title>Undated</title></item><item><description>x</description></item>"))
+    assert [(p.title, p.date) for p in papers] == [("Undated", None)] and skipped == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>x</body></html>", "is a web page (HTML)"),
+        (b"<?xml version='1.0'?><rss version='2.0'><channel><item><title>a</title></channel></rss>", "not well-formed"),
+        (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><rss version="2.0"></rss>', "declares XML entities"),
+        (b'<?xml version="1.0"?><catalog><book>x</book></catalog>', "is not an RSS or Atom feed"),
+    ],
+)
+def test_what_is_no_feed_is_one_line(body, says):
+    with pytest.raises(PaperrecError) as raised:
+        parse_feed(body, "the feed X")
+    assert says in str(raised.value) and "\n" not in str(raised.value) and str(raised.value).startswith("the feed X")
+
+
+# ---- the key -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["feed:ftp://x.org/f.rss", "feed:file:///etc/passwd", "feed:nature.com/neuro.rss"])
+def test_only_http_addresses_are_feeds(text):
+    with pytest.raises(UsageError, match=r"is not an http\(s\) address of a feed"):
+        parse_spec(text)
+
+
+def test_a_feed_spec_keeps_its_address_and_shows_no_token():
+    spec = parse_spec(" feed:https://www.cell.com/rss/neuron.xml?token=SECRET ")
+    assert spec.key == "https://www.cell.com/rss/neuron.xml?token=SECRET"
+    assert spec.source.shown(spec.key) == "https://www.cell.com/rss/neuron.xml?***"
+
+
+# ---- fetching: the days entries arrive on --------------------------------------------------------------------------
+
+
+def test_a_fetch_adds_only_entries_no_stored_day_holds_to_today(home):
+    feeds = {"/neuro.rss": nature_rss([("s1", "First paper", "2026-12-04"), ("s2", "Undated paper", None)])}
+    with serving(feed_route(feeds)) as server, client() as polite:
+        url = server.url + "/neuro.rss"
+        first, notice = fetch_listing([url], client=polite, **NOW)
+        feeds["/neuro.rss"] = nature_rss([("s3", "Third paper", None), ("s1", "First paper", "2026-12-04")])
+        again, _ = fetch_listing([url], client=polite, **NOW)  # later the same day: today's file grows
+        tomorrow, _ = fetch_listing([url], client=polite, **NEXT)
+    assert notice is None and first.date == DAY and [p.title for p in first.papers] == ["First paper", "Undated paper"]
+    assert [p.title for p in again.papers] == ["First paper", "Undated paper", "Third paper"]
+    assert tomorrow.date == date(2026, 12, 6) and tomorrow.papers == ()  # nothing new arrived
+    folder = next((home / "listings" / "feed").iterdir())
+    assert folder.name.startswith("127.0.0.1-") and [p.name for p in folder.iterdir()] == ["2026-12-05.jsonl"]
+
+
+def test_a_past_day_and_offline_read_only_what_arrived(home):
+    feeds = {"/f.xml": atom_feed([("10.1371/a", "Fly brains", "2026-12-01T10:00:00Z")])}
+    with serving(feed_route(feeds)) as server, client() as polite:
+        url = server.url + "/f.xml"
+        with pytest.raises(PaperrecError, match="no stored feed:"):
+            fetch_listing([url], offline=True, **NOW)
+        fetch_listing([url], client=polite, **NOW)
+        asked = len(server.paths)
+        past, past_notice = fetch_listing([url], date(2026, 12, 1), client=polite, **NEXT)
+        offline, notice = fetch_listing([url], offline=True, **NEXT)
+    assert len(server.paths) == asked  # neither asked the feed
+    assert past.papers == () and "a feed holds only recent entries" in past_notice
+    assert [p.title for p in offline.papers] == ["Fly brains"] and offline.date == DAY
+    assert notice == "offline: ranking the feeds' entries that arrived on 2026-12-05"
+
+
+@pytest.mark.parametrize(
+    ("faults", "error", "says"),
+    [
+        (["503"], None, "127.0.0.1 unavailable (HTTP 503), retry 1/4"),
+        (["429"], None, "127.0.0.1 busy (HTTP 429), retry 1/4"),
+        (["503"] * 5, TemporaryNetworkError, "127.0.0.1 is unavailable (HTTP 503) after 5 tries"),
+    ],
+)
+def test_a_busy_server_is_retried_then_try_later(home, faults, error, says):
+    with serving(feed_route({"/f.rss": nature_rss([("s1", "One", None)])})) as server, client() as polite:
+        server.faults = list(faults)
+        if error is None:
+            listing, _ = fetch_listing([server.url + "/f.rss"], client=polite, **NOW)
+            assert len(listing) == 1 and any(says in note for note in polite.notes), polite.notes
+        else:
+            with pytest.raises(error) as raised:
+                fetch_listing([server.url + "/f.rss"], client=polite, **NOW)
+            assert says in str(raised.value)
+
+
+def test_an_oversized_feed_is_refused_in_one_line(home):
+    big = nature_rss([(f"s{n}", f"Paper {n}", None) for n in range(200)])
+    with (
+        serving(feed_route({"/f.rss": big})) as server,
+        client(max_bytes=10_000) as polite,
+        pytest.raises(NetworkError, match="larger than 10,000 bytes: refused"),
+    ):
+        fetch_listing([server.url + "/f.rss"], client=polite, **NOW)
+    assert len(big) > 10_000
+
+
+def test_an_address_with_a_token_is_never_shown_whole(home):
+    with serving(feed_route({})) as server, client() as polite:
+        url = server.url + "/private.rss?token=SECRET"
+        with pytest.raises(NetworkError) as raised:
+            fetch_listing([url], client=polite, **NOW)
+    assert "HTTP 404" in str(raised.value) and "SECRET" not in str(raised.value)
+    assert "/private.rss?***" in str(raised.value)
+
+
+def test_a_failing_feed_is_a_notice_while_another_gives_papers(home):
+    feeds = {"/ok.rss": nature_rss([("s1", "One", None)]), "/page.rss": b"<html><body>moved</body></html>"}
+    with serving(feed_route(feeds)) as server, client() as polite:
+        listing, notice = fetch_listing([server.url + "/page.rss", server.url + "/ok.rss"], client=polite, **NOW)
+    assert [p.title for p in listing.papers] == ["One"]
+    assert notice is not None and "/page.rss failed (the feed" in notice and "is a web page (HTML)" in notice
+
+
+def test_report_lines_and_the_store_never_hold_a_token(home, monkeypatch):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+
+    def no_arxiv(keys, day, **options):
+        return Listing(papers=()), None
+
+    with serving(feed_route({"/p.rss": nature_rss([("s1", "One", None)])})) as server:
+        specs = parse_specs(
+            [f"feed:{server.url}/p.rss?token=SECRET", f"feed:{server.url}/gone.rss?token=SECRET", "cs.CV"]
+        )
+        fetched = fetch_sources(specs, fetchers={"arxiv": no_arxiv})
+    lines = fetched.lines()
+    assert [p.title for p in fetched.listing.papers] == ["One"] and "SECRET" not in " ".join(lines)
+    assert lines[0].startswith(f"Feed {server.url}/p.rss?*** {server.url}/gone.rss?***: 1 paper (")
+    assert f"{server.url}/gone.rss?*** failed (127.0.0.1 returned HTTP 404" in lines[0]
+    assert latest_day([str(specs[0])]) is not None  # a run's failure asks the store by the spec, as for any source
+    assert not any("SECRET" in str(path) for path in (home / "listings").rglob("*"))
+
+
+# ---- the command line ----------------------------------------------------------------------------------------------
+
+
+def test_sources_lists_the_feed_kind_and_its_day():
+    result = CliRunner().invoke(app, ["sources"])
+    assert result.exit_code == 0
+    assert "feed:KEY  Feed, e.g. feed:https://www.nature.com/neuro.rss" in result.stdout
+    assert "the day (UTC) paperrec first saw an entry" in result.stdout
+
+
+def test_a_spec_that_is_no_address_is_exit_2(home):
+    result = CliRunner().invoke(app, ["fetch", "feed:gopher://x.org/f?key=SECRET"])
+    assert result.exit_code == 2 and "is not an http(s) address of a feed" in result.stderr
+    assert "SECRET" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_today_ranks_a_profiles_feed_and_a_busy_feed_is_exit_75(home, monkeypatch, fake_model):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    items = [("s1", "Cortex dynamics in mice", "2026-12-04"), ("s2", "Cortex and sleep", None), ("s3", "Fish", None)]
+    with serving(feed_route({"/feed.rss": nature_rss(items)})) as server:
+        spec = f"feed:{server.url}/feed.rss"
+        made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", spec, "-i", "cortex"])
+        assert made.exit_code == 0, made.output
+        ranked = CliRunner().invoke(app, ["today", "-p", "neuro", "-f", "json"])
+        server.route = feed_route({"/feed.rss": nature_rss([("s4", "Cortex late", None), *items])})
+        again = CliRunner().invoke(app, ["today", "-p", "neuro", "-f", "json"])  # a rerun the same day
+        server.faults = ["503"] * 5
+        busy = CliRunner().invoke(app, ["fetch", spec])
+    assert ranked.exit_code == 0, ranked.output
+    picks = json.loads(ranked.stdout)
+    assert sorted(pick["id"] for pick in picks) == ["doi:10.1038/s1", "doi:10.1038/s2", "doi:10.1038/s3"]
+    # A rerun the same day ranks the day again (as for every source), now with the entry that arrived since.
+    assert again.exit_code == 0, again.output
+    assert sorted(pick["id"] for pick in json.loads(again.stdout))[-1] == "doi:10.1038/s4"
+    assert len(json.loads(again.stdout)) == 4
+    assert busy.exit_code == 75 and "127.0.0.1 is unavailable (HTTP 503)" in busy.stderr
