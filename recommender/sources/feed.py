@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 import feedparser
 
-from ..paths import listings_dir
+from ..paths import listings_dir, locked
 from ..schema import (
     Listing,
     Paper,
@@ -42,7 +42,7 @@ from . import merge_listings
 from .guard import iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
-from .store import latest_day, read_day, stored_days, write_day
+from .store import day_path, latest_day, read_day, stored_days, write_day
 
 KIND = "feed"
 MIN_INTERVAL = 1.0  # a site's own server: one request a second to one host
@@ -205,8 +205,9 @@ def _paper(entry: Any) -> Paper | None:
     links = _links(entry)
     found = _doi(entry, links)
     if found is None:
-        # A DOI written in the summary, as Nature's and Science's feeds do ('doi:10.1038/s41593-...').
-        summary = scrub(str(entry.get("summary") or ""))
+        # A DOI opening the summary, as Nature's feeds write it ('...; doi:10.1038/s41593-...'). Further in, a DOI
+        # may be another paper's, cited.
+        summary = scrub(str(entry.get("summary") or ""))[:300]
         match = _DOI_IN_TEXT.search(summary)
         found = doi_id(match[1].rstrip(".,;)")) if match else None
     raw_id = found or _arxiv(links)
@@ -262,15 +263,17 @@ def _arrive(client: PoliteClient, url: str, today: date, root: Path) -> tuple[Li
     """Today's arrivals of one feed, after adding the entries no stored day holds; and how many had no title."""
     spec = f"{KIND}:{url}"
     papers, skipped = fetch_feed(client, url)
-    known: set[str] = set()
-    for day in stored_days(spec, root):
-        stored = read_day(spec, day, root)
-        for paper in stored.papers if stored is not None else ():
-            known.update(_keys(paper))
-    new = [paper for paper in papers if not _keys(paper) & known]
-    todays = read_day(spec, today, root)
-    if new:
-        todays = write_day(Listing(papers=(*(todays.papers if todays else ()), *new)), spec, today, root)
+    # Two runs at once (a cron line and a page's fetch) must not each add the arrivals the other is adding.
+    with locked(day_path(spec, today, root)):
+        known: set[str] = set()
+        for day in stored_days(spec, root):
+            stored = read_day(spec, day, root)
+            for paper in stored.papers if stored is not None else ():
+                known.update(_keys(paper))
+        new = [paper for paper in papers if not _keys(paper) & known]
+        todays = read_day(spec, today, root)
+        if new:
+            todays = write_day(Listing(papers=(*(todays.papers if todays else ()), *new)), spec, today, root)
     listing = todays or Listing(papers=())
     return replace(listing, category=spec, date=today, sources=(shown(url),)), skipped
 
