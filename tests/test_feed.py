@@ -89,6 +89,11 @@ def test_an_atom_feed_takes_the_doi_from_its_info_uri_and_dates_in_utc():
         ("<link>https://doi.org/10.1126/science.adz1234</link>", "doi:10.1126/science.adz1234"),
         ("<link>https://pubs.acs.org/doi/abs/10.1021/jacs.6b01234?af=R</link>", "doi:10.1021/jacs.6b01234"),
         ("<link>https://arxiv.org/abs/2612.01234v2</link>", "2612.01234"),
+        (
+            "<description>Nature, Published online: 1 December 2026; doi:10.1038/d41586-026-01</description>",
+            "doi:10.1038/d41586-026-01",
+        ),
+        (f"<description>{'Words. ' * 50}As shown before (doi:10.1038/other-paper).</description>", "t:"),
         ("<link>https://www.sciencedirect.com/science/article/pii/S0896627326001234</link>", "t:"),
     ],
 )
