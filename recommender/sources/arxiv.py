@@ -10,9 +10,7 @@ Monday's those from Friday 14:00 to Monday 14:00.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
-import xml.sax
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,12 +19,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import feedparser
-
 from ..paths import listings_dir
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, split_arxiv_id
 from . import merge_listings
-from .guard import reading, scrub
+from .guard import feed_document, reading, scrub
 from .http import PoliteClient
 from .store import latest_day, read_day, stored_days, write_day
 
@@ -48,7 +44,6 @@ _TYPED_CATEGORY = re.compile(_CATEGORY.pattern, re.IGNORECASE)
 _ANNOUNCE = re.compile(r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<kind>[\w-]+)\s*(?:Abstract:\s*)?", re.IGNORECASE)
 _FEED_TITLE = re.compile(r"^\s*(?P<category>\S+) updates on arXiv", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
-_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 
 def check_category(category: str) -> str:
@@ -138,12 +133,6 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _char_ref(match: re.Match[bytes]) -> bytes:
-    """A character reference kept, or U+FFFD's when it names no character (a surrogate, NUL, beyond U+10FFFF)."""
-    code = int(match[1], 16) if match[1] else int(match[2])
-    return match[0] if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
-
-
 def _parse_xml(content: bytes | str, what: str) -> Any:
     """feedparser's result for an RSS/Atom document; PaperrecError when it is not well-formed or not a feed."""
     data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
@@ -152,19 +141,7 @@ def _parse_xml(content: bytes | str, what: str) -> Any:
     plain = data.replace(b"\x00", b"") if b"\x00" in data[:4] else data
     if b"<!DOCTYPE" in plain or b"<!ENTITY" in plain:
         raise PaperrecError(f"{what} declares a DTD or entities, which arXiv never sends: refused")
-    if b"&#" in data:
-        # feedparser's fallback parser crashes on a reference to a surrogate; such a paper keeps U+FFFD instead.
-        data = _CHAR_REF.sub(_char_ref, data)
-    # A str would be taken as a URL or path; and abstracts are plain text, which feedparser's HTML clean-up
-    # would damage ("$p<q$ and $r>s$" loses "$ and $r").
-    with reading(what):
-        parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
-    error = parsed.get("bozo_exception")
-    if isinstance(error, xml.sax.SAXException):
-        raise PaperrecError(f"{what} is not well-formed XML ({_one_line(str(error))})")
-    if not parsed.get("version"):
-        raise PaperrecError(f"{what} is not an RSS or Atom feed")
-    return parsed
+    return feed_document(data, what)
 
 
 def _when(text: str | None) -> datetime | None:

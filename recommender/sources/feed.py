@@ -15,16 +15,12 @@ query as '?***', and the store names its folder by host and hash.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
-import xml.sax
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
-
-import feedparser
 
 from ..paths import listings_dir, locked
 from ..schema import (
@@ -33,13 +29,12 @@ from ..schema import (
     PaperrecError,
     TemporaryFailure,
     UsageError,
-    clean_text,
     doi_id,
     id_of_link,
     safe_url,
 )
 from . import merge_listings
-from .guard import iso_day, reading, scrub
+from .guard import feed_document, iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
 from .store import day_path, latest_day, read_day, stored_days, write_day
@@ -67,7 +62,6 @@ _BOILERPLATE = re.compile(
 _DROPPED = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _HTML_PAGE = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 _QUERY = re.compile(r"""(https?://[^\s?#"'<>]*)\?[^\s#"'<>]*""", re.IGNORECASE)
-_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
 
 
 def shown(text: str) -> str:
@@ -97,29 +91,13 @@ def check_feed(text: str) -> str:
 # ---- parsing -------------------------------------------------------------------------------------------------------
 
 
-def _char_ref(match: re.Match[bytes]) -> bytes:
-    """A character reference kept, or U+FFFD's when it names no character (feedparser's fallback crashes on one)."""
-    code = int(match[1], 16) if match[1] else int(match[2])
-    return match[0] if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
-
-
 def _parsed(content: bytes, where: str) -> Any:
     """feedparser's result for a feed; one PaperrecError line for a web page, damaged XML or no feed at all."""
     if _HTML_PAGE.match(content[:4096]):
         raise PaperrecError(f"{where} is a web page (HTML), not an RSS or Atom feed: check the feed's address")
     if b"<!ENTITY" in content:  # declared entities can expand without bound; no publisher's feed needs them
         raise PaperrecError(f"{where} declares XML entities: refused")
-    if b"&#" in content:
-        content = _CHAR_REF.sub(_char_ref, content)
-    # Bytes, not str: a str would be taken as a URL or a path. sanitize_html would damage '$p<q$' in an abstract.
-    with reading(where):
-        parsed = feedparser.parse(io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False)
-    error = parsed.get("bozo_exception")
-    if isinstance(error, xml.sax.SAXException):
-        raise PaperrecError(f"{where} is not well-formed XML ({clean_text(scrub(str(error)))[:200]})")
-    if not parsed.get("version"):
-        raise PaperrecError(f"{where} is not an RSS or Atom feed")
-    return parsed
+    return feed_document(content, where)
 
 
 def _text(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -21,6 +22,8 @@ from ..schema import PaperrecError, TemporaryFailure, UsageError
 # Lone surrogates come from JSON escapes ("\ud800") and XML character references; they cannot be encoded as
 # UTF-8, so a paper holding one would fail much later, when it is hashed, cached or written out.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# An XML character reference, as bytes: checked before feedparser reads a feed.
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 # SQLite's primary result codes for a file that is not (or no longer) a database.
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
@@ -72,6 +75,32 @@ def reading(where: str | Path) -> Iterator[None]:
 
 
 # ---- derived SQLite files ------------------------------------------------------------------------------------------
+
+
+def _char_ref(match: re.Match[bytes]) -> bytes:
+    """A character reference kept, or U+FFFD's when it names no character (a surrogate, NUL, beyond U+10FFFF)."""
+    code = int(match[1], 16) if match[1] else int(match[2])
+    return match[0] if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
+
+
+def feed_document(data: bytes, where: str) -> Any:
+    """feedparser's result for an RSS or Atom document; one PaperrecError line when it is not well-formed or not a
+    feed. The caller refuses what its source never sends (a DTD, entities) first."""
+    import xml.sax
+
+    import feedparser
+
+    if b"&#" in data:  # feedparser's fallback parser crashes on a reference to a surrogate: it becomes U+FFFD
+        data = _CHAR_REF.sub(_char_ref, data)
+    # Bytes, not str: a str would be taken as a URL or a path. sanitize_html would damage '$p<q$' in an abstract.
+    with reading(where):
+        parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False)
+    error = parsed.get("bozo_exception")
+    if isinstance(error, xml.sax.SAXException):
+        raise PaperrecError(f"{where} is not well-formed XML ({' '.join(scrub(str(error)).split())[:200]})")
+    if not parsed.get("version"):
+        raise PaperrecError(f"{where} is not an RSS or Atom feed")
+    return parsed
 
 
 def is_corrupt(error: BaseException | None) -> bool:
