@@ -42,3 +42,12 @@ def test_tune_profile_notebook_runs(tmp_path, monkeypatch, home):
     assert result.exit_code == 0, result.output
     ranked = [[str(p["rank"]), f"{p['score']:.6f}", p["id"]] for p in json.loads(result.stdout)]
     assert len(shown) == 10 and shown == ranked
+
+
+def test_the_bench_comparison_is_bounded_unless_asked_for_all():
+    import re
+
+    cells = json.loads((REPO / "notebooks" / "tune_profile.ipynb").read_text(encoding="utf-8"))["cells"]
+    source = "".join(line for cell in cells if cell["cell_type"] == "code" for line in cell["source"])
+    default = re.search(r'"PAPERREC_NB_LIMIT", "(\d+)"', source)
+    assert default and 0 < int(default.group(1)) <= 17  # a reader running every cell waits minutes, not an hour
