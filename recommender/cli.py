@@ -434,12 +434,17 @@ def rank(
 
 def _rate(refs: list[str], profile: str | None, listing: Path | None, input_format: str | None, section: str) -> None:
     from .feedback import rate
+    from .schema import MIN_MATCH_LIKES
 
     rating = rate(refs, section, profile=profile, listing=listing, input_format=input_format)
     for paper in rating.added:
         _say(f"{section} {paper.arxiv_id}  {paper.title}")
     if rating.already:
         _say(f"{rating.already} already {section} in {rating.profile.name}")
+    liked = len(rating.profile.liked)
+    if section == "liked" and liked - len(rating.added) < MIN_MATCH_LIKES <= liked:  # the like that brings match
+        name = rating.profile.name
+        _say(f"{name} now has {liked} liked papers: its picks show match, the estimated chance that you like each")
 
 
 RefsArgument = Annotated[list[str], typer.Argument(help="arXiv ids, or rank numbers from the last ranking.")]

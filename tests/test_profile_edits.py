@@ -155,6 +155,19 @@ def test_cli_like_dislike_unlike_import_keep_the_text(profile, tmp_path):
     assert [p.paper.arxiv_id for p in load_profile(profile).disliked] == ["2101.00003"]
 
 
+def test_the_like_that_brings_match_says_so_once(profile, tmp_path):
+    papers = [Paper.make(f"Paper {n}", f"2101.0001{n}", f"Abstract {n}.") for n in range(4)]
+    listing = write_listing(tmp_path / "l.jsonl", papers)
+    result = invoke("like", "2101.00010", "2101.00011", "-p", str(profile), "-l", str(listing))  # 2 -> 4 likes
+    assert result.exit_code == 0 and "match" not in result.stderr
+    result = invoke("like", "2101.00012", "-p", str(profile), "-l", str(listing))  # the fifth
+    assert result.stderr.splitlines()[-1] == (
+        "sr now has 5 liked papers: its picks show match, the estimated chance that you like each"
+    )
+    result = invoke("like", "2101.00013", "-p", str(profile), "-l", str(listing))  # the sixth: said already
+    assert result.exit_code == 0 and "match" not in result.stderr
+
+
 def test_layouts_the_text_path_does_not_handle_still_keep_comments(tmp_path, tomlkit_calls):
     path = tmp_path / "p.toml"
     original = (
