@@ -121,11 +121,12 @@ def test_a_profile_of_interests_alone_shows_no_match_and_says_when_it_will(sr):
         response, root = _page(client, "/?profile=fresh")
         assert len(_pick_ids(root)) == 10 and "% match" not in response.text
         means = "".join(root.find(".//p[@id='match-means']").itertext())
-        assert "shows once this profile has 5 liked papers" in means
+        assert "shows once this profile has 5 liked papers (it has 0 so far)" in means
         third = _pick_ids(root)[2]
         assert _post(client, "/rate", id=third, action="like", profile="fresh").status_code == 303
         response, root = _page(client, "/?profile=fresh")  # one like: the picks kept above it get no match either
         assert len(_pick_ids(root)) >= 9 and "% match" not in response.text
+        assert "(it has 1 so far)" in "".join(root.find(".//p[@id='match-means']").itertext())
         _, root = _page(client, "/?profile=sr")
         assert "about one in five" in "".join(root.find(".//p[@id='match-means']").itertext())
 
