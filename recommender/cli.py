@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__, paths
-from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError
+from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError, counted
 
 app = typer.Typer(
     name="paperrec",
@@ -992,7 +992,7 @@ def info(*, settings: ModelSettings) -> None:
     lines = [
         f"version      {__version__}",
         f"home         {paths.home()}" + ("  (from $PAPERREC_HOME)" if os.environ.get(paths.HOME_ENV) else ""),
-        f"profiles     {paths.profiles_dir()}  ({len(profiles)} profiles)",
+        f"profiles     {paths.profiles_dir()}  ({counted(len(profiles), 'profile', 'profiles')})",
     ]
     cache = cache_summary()
     if cache is not None:

@@ -356,6 +356,9 @@ def test_info_shows_paths_and_model(home):
     assert result.exit_code == 0
     assert f"home         {home}" in result.stdout
     assert "sentence-transformers/all-MiniLM-L6-v2" in result.stdout and "(empty)" in result.stdout
+    assert "(0 profiles)" in result.stdout
+    assert invoke("profile", "new", "vision", "-i", "video super-resolution").exit_code == 0
+    assert "(1 profile)" in invoke("info").stdout
 
 
 def test_python_dash_m(home):
