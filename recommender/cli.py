@@ -510,7 +510,7 @@ def unlike(
 
     result = unrate(ids, profile)
     for arxiv_id in result.removed:
-        typer.echo(f"removed {arxiv_id}", err=True)
+        _say(f"removed {arxiv_id} from {result.profile.name}")
     if result.missing:
         typer.echo(f"not in the profile: {', '.join(result.missing)}", err=True)
 

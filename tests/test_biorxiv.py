@@ -246,7 +246,7 @@ def test_a_posting_is_liked_and_unliked_by_its_doi_as_the_site_shows_it(home, mo
     ]
     removed = CliRunner().invoke(app, ["unlike", "10.1101/2026.12.04.600000", "DOI:10.1101/2026.12.04.600001"])
     assert removed.exit_code == 0, removed.output
-    assert removed.stderr.splitlines() == [f"removed doi:10.1101/2026.12.04.60000{n}" for n in range(2)]
+    assert removed.stderr.splitlines() == [f"removed doi:10.1101/2026.12.04.60000{n} from neuro" for n in range(2)]
 
 
 def test_a_weekend_day_of_biorxiv_can_be_fetched_and_ranked(home, monkeypatch, fake_model):

@@ -130,7 +130,7 @@ def test_unlike_finds_the_one_profile_with_the_id(liked_jsonl, home):
     _new("sr", liked_jsonl)
     result = invoke("unlike", "2001.00001")
     assert result.exit_code == 0, result.output
-    assert result.stderr == "removed 2001.00001\n"
+    assert result.stderr == "removed 2001.00001 from sr\n"  # the profile it was found in, by name
     assert "2001.00001" not in (home / "profiles" / "sr.toml").read_text()
 
 
@@ -155,7 +155,7 @@ def test_unlike_takes_back_a_vote_by_its_rank_number_as_like_gave_it(liked_jsonl
     assert invoke("like", "2").exit_code == 0
     result = invoke("unlike", "2")
     assert result.exit_code == 0, result.output
-    assert result.stderr == f"removed {shown[1]['id']}\n"
+    assert result.stderr == f"removed {shown[1]['id']} from sr\n"
     assert shown[1]["id"] not in (home / "profiles" / "sr.toml").read_text()
     assert invoke("unlike", "2", "-p", "vision").exit_code == 1  # vision was not ranked last
     assert "no pick #101" in invoke("unlike", "101").stderr

@@ -145,7 +145,7 @@ def test_cli_like_dislike_unlike_import_keep_the_text(profile, tmp_path):
     assert result.exit_code == 0
     assert result.stderr == "disliked 2101.00004  Four\ndisliked 2101.00003  Three\n"
     result = invoke("unlike", "2101.00004", "-p", str(profile))
-    assert result.exit_code == 0 and result.stderr == "removed 2101.00004\n"
+    assert result.exit_code == 0 and result.stderr == "removed 2101.00004 from sr\n"
     library = write_listing(tmp_path / "library.jsonl", [Paper.make("Five", "2101.00005", "Abstract five.")])
     result = invoke("profile", "import", str(profile), str(library), "--offline")
     assert result.exit_code == 0, result.output
