@@ -23,6 +23,7 @@ from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, counted
 from .seen import SeenMemory, profile_keys
+from .sources.registry import shown
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
@@ -52,7 +53,7 @@ class Section:
         named = ", ".join(self.profile.categories + self.profile.sources)
         # Not `self.listing or ...`: a day without postings is an empty listing, falsy, and still has its date.
         listing = self.listing if self.listing is not None else Listing(papers=())
-        where = listing.category or named
+        where = shown(listing.category or named)  # a feed's address may hold a token, and logs are read by others
         day = listing.date.isoformat() if listing.date else "undated"
         listed = len(listing)
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"

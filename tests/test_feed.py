@@ -275,3 +275,41 @@ def test_today_ranks_a_profiles_feed_and_a_busy_feed_is_exit_75(home, monkeypatc
     assert sorted(pick["id"] for pick in json.loads(again.stdout))[-1] == "doi:10.1038/s4"
     assert len(json.loads(again.stdout)) == 4
     assert busy.exit_code == 75 and "127.0.0.1 is unavailable (HTTP 503)" in busy.stderr
+
+
+def test_a_runs_summary_line_shows_no_token(home, monkeypatch, fake_model):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+    with serving(feed_route({"/p.rss": nature_rss([("s1", "Cortex waves", None)])})) as server:
+        spec = f"feed:{server.url}/p.rss?token=SECRET"
+        made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", spec, "-i", "cortex"])
+        assert made.exit_code == 0, made.output
+        ranked = CliRunner().invoke(app, ["today", "-p", "neuro"])
+    assert ranked.exit_code == 0, ranked.output
+    # The summary line goes to the cron log with the report lines, which already hide the token.
+    assert f"neuro: feed:{server.url}/p.rss?*** " in ranked.stderr and "SECRET" not in ranked.stderr
+
+
+# ---- the served pages ----------------------------------------------------------------------------------------------
+
+
+def _feed_profile_served(home, url: str):
+    """A page client for a profile that follows `url`, its feed's entries of today stored."""
+    from starlette.testclient import TestClient
+
+    from recommender.web import Settings, create_app
+
+    made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", f"feed:{url}", "-i", "cortex"])
+    assert made.exit_code == 0, made.output
+    with client() as polite:
+        fetch_listing([url], client=polite)
+    return TestClient(create_app(Settings(page_wait=30)), base_url="http://127.0.0.1:8787")
+
+
+def test_the_today_page_of_a_feed_with_a_token_never_shows_the_token(home, fake_model):
+    with serving(feed_route({"/p.rss": nature_rss([("s1", "Cortex waves", None)])})) as server:
+        url = f"{server.url}/p.rss?token=SECRET"
+        with _feed_profile_served(home, url) as page:
+            today = page.get("/?profile=neuro")
+    # A lab's server shows its pages to others: the stored day names its feed without the token.
+    assert today.status_code == 200 and "Cortex waves" in today.text
+    assert f"stored listings of feed:{server.url}/p.rss?***" in today.text and "SECRET" not in today.text

@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from ..schema import Listing, UsageError
 
 
+def shown(text: str) -> str:
+    """The text with the query of each address in it (which may hold a private token) as '?***'."""
+    if "://" not in text:
+        return text
+    from .feed import shown as hidden
+
+    return hidden(text)
+
+
 @dataclass(frozen=True)
 class SourceKind:
     """One kind of source: its spec prefix, the name messages use, an example key, what its day is, its fetcher."""
@@ -22,10 +31,6 @@ class SourceKind:
 
     def shown(self, key: str) -> str:
         """The key as messages show it: a URL's query (which may hold a private token) as '?***'."""
-        if "://" not in key:
-            return key
-        from .feed import shown
-
         return shown(key)
 
     def fetcher(self) -> Callable[..., tuple[Listing, str | None]]:

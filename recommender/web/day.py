@@ -66,13 +66,13 @@ def stored_day(profile: Profile, on: date | None = None) -> Found | None:
 def _stored_sources_day(profile: Profile, on: date | None) -> Found | None:
     """The stored days of every source of the profile, merged, as `paperrec today --offline` ranks them."""
     from ..sources.day import fetch_sources
-    from ..sources.registry import profile_specs
+    from ..sources.registry import profile_specs, shown
 
     try:
         fetched = fetch_sources(profile_specs(profile.categories, profile.sources), on, offline=True)
     except PaperrecError:
         return None
-    named = ", ".join(profile.categories + profile.sources)
+    named = shown(", ".join(profile.categories + profile.sources))  # others may see the page: no feed's token
     lines = tuple(fetched.lines()) if len(fetched.reports) > 1 else ()
     return fetched.listing, f"stored listings of {named}", lines
 
