@@ -302,7 +302,7 @@ def _feed_profile_served(home, url: str):
     assert made.exit_code == 0, made.output
     with client() as polite:
         fetch_listing([url], client=polite)
-    return TestClient(create_app(Settings(page_wait=30)), base_url="http://127.0.0.1:8787")
+    return TestClient(create_app(Settings(page_wait=30)), base_url="http://127.0.0.1:8787", follow_redirects=False)
 
 
 def test_the_today_page_of_a_feed_with_a_token_never_shows_the_token(home, fake_model):
@@ -313,3 +313,23 @@ def test_the_today_page_of_a_feed_with_a_token_never_shows_the_token(home, fake_
     # A lab's server shows its pages to others: the stored day names its feed without the token.
     assert today.status_code == 200 and "Cortex waves" in today.text
     assert f"stored listings of feed:{server.url}/p.rss?***" in today.text and "SECRET" not in today.text
+
+
+def test_the_profile_page_shows_and_edits_the_sources_without_the_token(home, fake_model):
+    from recommender.profile import load_profile
+
+    with serving(feed_route({"/p.rss": nature_rss([("s1", "Cortex waves", None)])})) as server:
+        url = f"{server.url}/p.rss?token=SECRET"
+        with _feed_profile_served(home, url) as page:
+            shown = page.get("/profile?profile=neuro")
+            csrf = page.app.state.csrf
+            # The line as the page shows it keeps the address with its token; a new line is a new source.
+            kept = f"feed:{server.url}/p.rss?***\nbiorxiv:neuroscience\n"
+            saved = page.post("/profile/sources", data={"csrf": csrf, "profile": "neuro", "sources": kept})
+            bad = page.post("/profile/sources", data={"csrf": csrf, "profile": "neuro", "sources": "feed:ftp://x"})
+    assert shown.status_code == 200 and "SECRET" not in shown.text
+    assert f"feed:{server.url}/p.rss?***</textarea>" in shown.text
+    assert saved.status_code == 303, saved.text
+    assert load_profile(home / "profiles" / "neuro.toml").sources == (f"feed:{url}", "biorxiv:neuroscience")
+    assert bad.status_code == 400 and "is not an http(s) address of a feed" in bad.text
+    assert load_profile(home / "profiles" / "neuro.toml").sources == (f"feed:{url}", "biorxiv:neuroscience")

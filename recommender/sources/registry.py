@@ -167,6 +167,15 @@ def profile_specs(categories: Iterable[str], sources: Iterable[str]) -> list[Spe
     return parse_specs([*(f"arxiv:{c}" for c in categories), *sources])
 
 
+def unshown(lines: Iterable[str], known: Iterable[str]) -> list[str]:
+    """Each line, or the known spec it shows with the query hidden (a page shows a feed's token as '?***')."""
+    hidden = {shown(spec): spec for spec in known}
+    found = [hidden.get(line.strip(), line) for line in lines]
+    if typed := next((line for line in found if "?***" in line), None):
+        raise UsageError(f"{typed.strip()!r} hides its query: keep the line as shown, or write the whole address")
+    return found
+
+
 def describe() -> list[str]:
     """One block per kind for `paperrec sources`: how to name it, what the key is, what its day is."""
     lines = []

@@ -23,6 +23,7 @@ from ..paths import current_user, profile_files
 from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..seen import profile_keys
+from ..sources.registry import shown
 from ..sources.taxonomy import category_groups
 from . import onboard
 from .security import (
@@ -237,6 +238,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         backtest = service.jobs.get(f"backtest {path}")
         running = backtest is not None and backtest.running
         context = dict(profile=profile, learned=learned, backtest=backtest, polling=running, query=query)
+        context.update(sources=[shown(spec) for spec in profile.sources])  # others may see the page: no feed's token
         pages = {"liked": liked.page, "disliked": disliked.page}
         context.update(liked=liked, disliked=disliked, pages=pages, rows_per_page=PROFILE_ROWS)
         return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
@@ -388,6 +390,19 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             service.forget_day(path)  # the shown day was of the old categories
         return back(path, "/profile", "categories")
 
+    async def sources(request: Request) -> Response:
+        from ..profile.edit import set_sources
+        from ..sources.registry import unshown
+
+        fields = await form_of(request)
+        path = chosen(request, fields.get("profile"))
+        lines = [line for line in fields.get("sources", "").splitlines() if line.strip()]
+        wanted = unshown(lines, load_profile(path).sources)
+        edited = await run_in_threadpool(change_profile, path, [set_sources(wanted)])
+        if any(setting.before != setting.after for setting in edited.settings):
+            service.forget_day(path)  # the shown day was of the old sources
+        return back(path, "/profile", "sources")
+
     async def interests(request: Request) -> Response:
         fields = await form_of(request)
         path = chosen(request, fields.get("profile"))
@@ -479,6 +494,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         Route("/new", create, methods=["POST"]),
         Route("/new/done", created_page),
         Route("/profile/categories", categories, methods=["POST"]),
+        Route("/profile/sources", sources, methods=["POST"]),
         Route("/job", job_status),
         Route("/rate", rate, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
