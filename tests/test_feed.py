@@ -333,3 +333,33 @@ def test_the_profile_page_shows_and_edits_the_sources_without_the_token(home, fa
     assert load_profile(home / "profiles" / "neuro.toml").sources == (f"feed:{url}", "biorxiv:neuroscience")
     assert bad.status_code == 400 and "is not an http(s) address of a feed" in bad.text
     assert load_profile(home / "profiles" / "neuro.toml").sources == (f"feed:{url}", "biorxiv:neuroscience")
+
+
+class _Clock(datetime):
+    """datetime whose now() is the moment a test sets, so a test can live several days."""
+
+    moment = datetime(2026, 12, 7, 9, tzinfo=UTC)
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.moment
+
+
+def test_a_fetch_that_brings_nothing_new_says_so_and_offers_the_day_before(home, fake_model, monkeypatch):
+    import time
+
+    monkeypatch.setattr(feed, "datetime", _Clock)
+    monkeypatch.setattr(_Clock, "moment", datetime(2026, 12, 7, 9, tzinfo=UTC))
+    with serving(feed_route({"/p.rss": nature_rss([("s1", "Cortex waves", None)])})) as server:
+        page = _feed_profile_served(home, f"{server.url}/p.rss")
+        with page:
+            monkeypatch.setattr(_Clock, "moment", datetime(2026, 12, 8, 9, tzinfo=UTC))  # the next day: nothing new
+            job = page.app.state.service.fetch_today()
+            deadline = time.monotonic() + 300  # a bound for a stuck job, not a measure
+            while job.running and time.monotonic() < deadline:
+                time.sleep(0.01)
+            shown = page.get("/?profile=neuro")
+    assert shown.status_code == 200 and "2026-12-08" in shown.text and "0 papers" in shown.text
+    assert "already in the profile or was shown before" not in shown.text
+    assert "No papers on this day: nothing new arrived from its sources." in shown.text
+    assert '<option value="2026-12-07">' in shown.text  # the day picker leads back to the day that had them
