@@ -363,3 +363,14 @@ def test_a_fetch_that_brings_nothing_new_says_so_and_offers_the_day_before(home,
     assert "already in the profile or was shown before" not in shown.text
     assert "No papers on this day: nothing new arrived from its sources." in shown.text
     assert '<option value="2026-12-07">' in shown.text  # the day picker leads back to the day that had them
+
+
+def test_a_day_with_nothing_new_says_when_the_last_entries_arrived(home):
+    with serving(feed_route({"/f.rss": nature_rss([("s1", "One", None)])})) as server, client() as polite:
+        url = server.url + "/f.rss"
+        fetch_listing([url], client=polite, **NOW)
+        again, same_day = fetch_listing([url], client=polite, **NOW)
+        tomorrow, notice = fetch_listing([url], client=polite, **NEXT)
+    assert len(again) == 1 and same_day is None
+    assert tomorrow.papers == ()
+    assert notice == "nothing new in the feed since 2026-12-05: '--date 2026-12-05' ranks what arrived then"

@@ -323,6 +323,10 @@ def fetch_listing(
             raise TemporaryFailure(lines)
         raise PaperrecError(lines)
     notices = [f"{shown(url)} failed ({error})" for url, error in failed]
+    if not any(listing.papers for listing in listings) and (before := latest_day(specs, root)) not in (None, today):
+        # Most days a journal publishes nothing: say where the last entries are rather than leave an empty day.
+        where = "feed" if len(feeds) == 1 else "feeds"
+        notices.append(f"nothing new in the {where} since {before}: '--date {before}' ranks what arrived then")
     if skipped:
         notices.append(f"left out {skipped} {'entry' if skipped == 1 else 'entries'} without a title")
     return replace(merge_listings(listings), date=today), "; ".join(notices) or None
