@@ -573,6 +573,9 @@ def fetch(
         if line:
             _say(line)
     _write(to_jsonl(listing.papers), output)
+    if all(spec.kind == "feed" for spec in specs):  # a feed's day is when its entries arrived: none announces them
+        typer.echo(f"{counted(len(listing.papers), 'paper', 'papers')} arrived on {listing.date}", err=True)
+        return
     typer.echo(f"{len(listing.papers)} papers, announced {listing.date or 'on an unknown day'}", err=True)
 
 

@@ -374,3 +374,12 @@ def test_a_day_with_nothing_new_says_when_the_last_entries_arrived(home):
     assert len(again) == 1 and same_day is None
     assert tomorrow.papers == ()
     assert notice == "nothing new in the feed since 2026-12-05: '--date 2026-12-05' ranks what arrived then"
+
+
+def test_fetch_says_a_feeds_entries_arrived_not_that_they_were_announced(home, monkeypatch):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(feed, "datetime", _Clock)
+    with serving(feed_route({"/f.rss": nature_rss([("s1", "One", None), ("s2", "Two", None)])})) as server:
+        fetched = CliRunner().invoke(app, ["fetch", f"feed:{server.url}/f.rss"])
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched.stderr.splitlines()[-1] == "2 papers arrived on 2026-12-07"
