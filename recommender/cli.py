@@ -384,8 +384,9 @@ def rank(
         list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv; - is stdin with --input-format); merged.")
     ],
     profile: Annotated[
-        list[str], typer.Option("--profile", "-p", help="Profile name or .toml path; repeat for several.")
-    ],
+        list[str] | None,
+        typer.Option("--profile", "-p", help="Profile name or .toml path; repeat for several (default: every one)."),
+    ] = None,
     top: TopOption = 10,
     min_score: MinScoreOption = None,
     min_match: MinMatchOption = None,
@@ -426,7 +427,7 @@ def rank(
         never=never,
         all_sentences=all_sentences,
     )
-    run = rank_listing(listing, profile, settings.embedder(), options, seen=seen_memory() if mark_seen else None)
+    run = rank_listing(listing, profile or [], settings.embedder(), options, seen=seen_memory() if mark_seen else None)
     run = summarise_run(run, summarise_with)
     _report_run(run)
     _exit_for_failures(run, unsaved=_write_run(run, fmt, output))

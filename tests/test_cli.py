@@ -69,6 +69,17 @@ def test_rank_table_and_profile_exclusion(profile_file, example_listing, fake_mo
     assert sum(1 for line in lines if line[:3].strip().isdigit()) == 5
 
 
+def test_rank_without_a_profile_ranks_every_profile_as_today_does(home, example_listing, fake_model):
+    assert_error(invoke("rank", str(example_listing)), 1, "no profiles in")
+    assert invoke("profile", "new", "vision", "-i", "video super-resolution").exit_code == 0
+    alone = invoke("rank", str(example_listing), "-f", "json")
+    assert alone.exit_code == 0, alone.output
+    assert {pick["profile"] for pick in json.loads(alone.stdout)} == {"vision"}
+    assert invoke("profile", "new", "medical", "-i", "medical image segmentation").exit_code == 0
+    both = invoke("rank", str(example_listing), "-f", "json")
+    assert {pick["profile"] for pick in json.loads(both.stdout)} == {"vision", "medical"}
+
+
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "markdown", "table"])
 def test_rank_every_format_to_file(profile_file, example_listing, fake_model, tmp_path, fmt):
     out = tmp_path / f"picks.{fmt}"
@@ -337,7 +348,7 @@ def test_rank_error_paths(profile_file, example_listing, fake_model, tmp_path, h
     assert_error(invoke("rank", listing, "-p", str(profile_file), "--input-format", "xml"), 2, "unknown input format")
     assert_error(invoke("rank", str(tmp_path / "x.txt"), "-p", str(profile_file)), 2, "--input-format")
     assert_error(invoke("rank", listing, "-p", str(profile_file), "-n", "0"), 2, "--top")
-    assert invoke("rank", listing).exit_code == 2  # --profile is required (typer's own usage error)
+    assert_error(invoke("rank", listing), 1, "no profiles in")  # no --profile: every profile, and there is none
 
 
 def test_missing_model_is_a_clear_error(profile_file, example_listing, tmp_path):
