@@ -485,6 +485,10 @@ def test_evaluate_profile_says_what_it_measured_and_what_to_do(tmp_path, home, f
     assert "half_life_days (max counts every like the same" in out  # a setting that does nothing here
     assert "a difference of one or two hits is noise" in out  # 4 papers
     assert "unknown key 'nevr'" in result.stderr  # a typo in a setting is named, as rank names it
+    only = ProfilePaper(likes[0], likes[0].date - timedelta(days=1))
+    save_profile(Profile(name="one", liked=(only,), strategy="max"), tmp_path / "one.toml")
+    one = runner.invoke(app, ["evaluate", "--profile", str(tmp_path / "one.toml"), "--listings", str(stored)])
+    assert "1 of 1 liked paper is on a stored day" in one.stdout, one.output
     (tmp_path / "empty").mkdir()
     none = runner.invoke(
         app, ["evaluate", "--profile", str(tmp_path / "p.toml"), "--listings", str(tmp_path / "empty")]

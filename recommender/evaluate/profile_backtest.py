@@ -18,7 +18,7 @@ from ..embed import CachedEmbedder
 from ..profile import Profile, ProfilePaper
 from ..rank import RankOptions, Scored, pick_from, score_listing
 from ..rank.select import apply_rules
-from ..schema import Listing, Paper, PaperrecError
+from ..schema import Listing, Paper, PaperrecError, counted
 from ..sources import read_listing
 from ..sources.store import listing_files
 from .cases import strategy_names
@@ -193,7 +193,8 @@ class ProfileBacktest:
         rows = next(iter(self.results.values()))["papers"] if self.results else []
         replayed = sum(1 for row in rows if row.get("replayed"))
         text = (
-            f"{len(rows)} of {len(self.profile.liked)} liked papers are on a stored day; {replayed} of them came "
+            f"{len(rows)} of {counted(len(self.profile.liked), 'liked paper', 'liked papers')} "
+            f"{'is' if len(rows) == 1 else 'are'} on a stored day; {replayed} of them came "
             "after an earlier like or interest, so there was something to rank them against."
         )
         if len(rows) < len(self.profile.liked):
@@ -245,7 +246,7 @@ class ProfileBacktest:
             )
         papers = max(summary["papers"] for _, summary in ranked)
         if papers < 10:
-            said.append(f"With {papers} papers, a difference of one or two hits is noise.")
+            said.append(f"With {counted(papers, 'paper', 'papers')}, a difference of one or two hits is noise.")
         reference = own if own in self.results else best
         summary = self.results[reference]["summary"]
         if summary["missed"]:
