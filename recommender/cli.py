@@ -1354,7 +1354,7 @@ def profile_list() -> None:
     folder = paths.profiles_dir()
     files = paths.profile_files(folder)
     if not files:
-        typer.echo(f"no profiles in {folder}; create one with 'paperrec profile new NAME --from FILE'", err=True)
+        typer.echo(f"no profiles in {folder}; create one with {paths.CREATE_PROFILE}", err=True)
         return
     for file in files:
         try:

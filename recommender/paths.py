@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 HOME_ENV = "PAPERREC_HOME"
 
 
+# How to make a first profile, as the README's first screen does; said wherever a command finds none.
+CREATE_PROFILE = "paperrec profile new NAME -c cs.CV -i 'your topic' (or --from your-library.bib)"
+
+
 def home() -> Path:
     """The data directory: $PAPERREC_HOME, else the platform's user data dir for paperrec."""
     override = os.environ.get(HOME_ENV)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .embed import CachedEmbedder
-from .paths import profile_files, profiles_dir, resolve_profile, seen_path
+from .paths import CREATE_PROFILE, profile_files, profiles_dir, resolve_profile, seen_path
 from .profile import LikesAge, Profile, likes_age, load_profile, profile_file_warning
 from .rank import RankOptions, Scored, get_strategy, pick_from, score_listing, unused_settings
 from .rank.explain import KEY_SENTENCES
@@ -134,7 +134,7 @@ def profile_paths(names: Sequence[str | Path]) -> list[Path]:
     folder = profiles_dir()
     found = profile_files(folder)
     if not found:
-        raise PaperrecError(f"no profiles in {folder}: create one with 'paperrec profile new NAME --from FILE'")
+        raise PaperrecError(f"no profiles in {folder}: create one with {CREATE_PROFILE}")
     return [p.resolve() for p in found]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import atomic_write_text, last_ranking_path, profile_files, profiles_dir, resolve_profile
+from .paths import CREATE_PROFILE, atomic_write_text, last_ranking_path, profile_files, profiles_dir, resolve_profile
 from .schema import Paper, PaperrecError, Pick, UsageError, paper_key
 from .sources import paper_from_record, paper_to_record
 
@@ -99,7 +99,7 @@ def _only_profile() -> Path:
     if len(files) == 1:
         return files[0].resolve()
     if not files:
-        raise PaperrecError(f"no profile in {folder} yet: create one with 'paperrec profile new NAME --from FILE'")
+        raise PaperrecError(f"no profile in {folder} yet: create one with {CREATE_PROFILE}")
     names = ", ".join(f.stem for f in files)
     raise UsageError(f"no ranking shown yet to take the profile from: say which with --profile ({names})")
 

@@ -71,6 +71,8 @@ def test_rank_table_and_profile_exclusion(profile_file, example_listing, fake_mo
 
 def test_rank_without_a_profile_ranks_every_profile_as_today_does(home, example_listing, fake_model):
     assert_error(invoke("rank", str(example_listing)), 1, "no profiles in")
+    # the hint starts as the README's first screen does: a category and an interest
+    assert "paperrec profile new NAME -c cs.CV -i 'your topic'" in invoke("rank", str(example_listing)).stderr
     assert invoke("profile", "new", "vision", "-i", "video super-resolution").exit_code == 0
     alone = invoke("rank", str(example_listing), "-f", "json")
     assert alone.exit_code == 0, alone.output
