@@ -66,7 +66,7 @@ def load_last_ranking(hint: str = " or pass --listing FILE") -> LastRanking:
     """The last ranking shown; an error if there is none (ending with `hint`, the other way the caller has)."""
     path = last_ranking_path()
     if not path.is_file():
-        raise PaperrecError(f"no ranking shown yet: run 'paperrec rank' first{hint}")
+        raise PaperrecError(f"no ranking shown yet: run 'paperrec today' or 'paperrec rank' first{hint}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         papers = tuple(paper_from_record(r, str(path)) for r in data["papers"])
