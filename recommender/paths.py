@@ -331,6 +331,25 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sweep_stale_temps(path)
+
+
+# A write takes well under a second: a temporary file of this age is a killed writer's, never a live one's.
+STALE_TEMP_SECONDS = 600
+
+
+def _sweep_stale_temps(path: Path) -> None:
+    """Remove the temporary files of `path` that a killed write left behind (older than STALE_TEMP_SECONDS)."""
+    import time
+
+    ours = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp")
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    with suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if entry.name.startswith(f".{path.name}.") and ours.fullmatch(entry.name):
+                with suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
 
 
 def create_private_file(path: Path, data: bytes, what: str) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import date
 
 import numpy as np
@@ -141,6 +143,21 @@ def test_atomic_write_interrupted_while_writing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         paths.atomic_write_text(path, "new")
     assert path.read_text() == "old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_write_sweeps_the_temporary_files_a_killed_write_left_and_no_other(tmp_path):
+    path = tmp_path / "p.toml"
+    paths.atomic_write_text(path, "old")
+    stale, fresh = tmp_path / ".p.toml.0a1b2c3d.tmp", tmp_path / ".p.toml.4e5f6a7b.tmp"
+    other, mine = tmp_path / ".q.toml.0a1b2c3d.tmp", tmp_path / ".p.toml.notes.tmp"
+    for left in (stale, fresh, other, mine):
+        left.write_text("half a write")
+    long_ago = time.time() - 2 * paths.STALE_TEMP_SECONDS
+    for left in (stale, other, mine):
+        os.utime(left, (long_ago, long_ago))
+    paths.atomic_write_text(path, "new")  # a killed writer's temp of this file goes; another writer's may be live
+    assert path.read_text() == "new"
+    assert not stale.exists() and fresh.exists() and other.exists() and mine.exists()
 
 
 def test_add_move_and_remove():
