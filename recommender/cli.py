@@ -523,7 +523,7 @@ def _parse_day(text: str | None, arxiv_only: bool = True):  # -> date | None
 
     if text is None:
         return None
-    from .sources.arxiv import check_announced_day, check_day
+    from .sources.arxiv import FIRST_DAY, check_announced_day, check_day
 
     # fromisoformat also takes 20210422 and 2021-W16-4; --date promises YYYY-MM-DD only.
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
@@ -532,8 +532,13 @@ def _parse_day(text: str | None, arxiv_only: bool = True):  # -> date | None
         day = date.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+    if arxiv_only:
+        return check_announced_day(day)
     # bioRxiv, journals and venues post on weekends too: arXiv's own fetch refuses such a day, in its source's line.
-    return check_announced_day(day) if arxiv_only else check_day(day)
+    try:
+        return check_day(day)
+    except UsageError:
+        raise UsageError(f"--date {day} is out of range: give a day from {FIRST_DAY} to today") from None
 
 
 CrossListsOption = Annotated[bool, typer.Option("--cross-lists", help="Include cross-listed papers.")]

@@ -280,6 +280,12 @@ def test_a_day_without_postings_says_which_day_it_was(home, monkeypatch, fake_mo
     assert "neuro: biorxiv:neuroscience 2026-11-29: 0 papers, 0 newly embedded, 0 picks" in result.stderr
 
 
+def test_a_date_out_of_range_for_biorxiv_names_no_arxiv_listing(home):
+    result = CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", "1980-01-01"])
+    assert result.exit_code == 2 and "arXiv" not in result.stderr, result.output
+    assert "--date 1980-01-01 is out of range" in result.stderr
+
+
 def test_liking_a_doi_of_no_stored_day_says_how_to_add_it(home):
     assert CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience"]).exit_code == 0
     result = CliRunner().invoke(app, ["like", "10.1016/j.neuron.2023.05.001"])
