@@ -315,7 +315,8 @@ def test_like_before_any_ranking_takes_the_only_profile_or_asks_which(home, like
     assert_error(invoke("like", "2104.10490", "--listing", str(example_listing)), 2, "--profile (sr, vision)")
     assert_error(invoke("like", "3", "-p", "sr"), 1, "no ranking shown yet: run 'paperrec today' or 'paperrec rank'")
     assert "--listing" not in invoke("like", "3", "-p", "sr").stderr  # a listing gives no rank numbers
-    assert_error(invoke("unlike", "3", "-p", "sr"), 1, "no ranking shown yet: run 'paperrec today' or 'paperrec rank' first")
+    unliked = invoke("unlike", "3", "-p", "sr")
+    assert_error(unliked, 1, "no ranking shown yet: run 'paperrec today' or 'paperrec rank' first")
     assert "--listing" not in invoke("unlike", "3", "-p", "sr").stderr  # unlike has no --listing
 
 
