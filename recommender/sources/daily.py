@@ -12,7 +12,7 @@ from ..paths import listings_dir
 from ..schema import Listing, PaperrecError
 from . import merge_listings
 from .http import PoliteClient, for_source
-from .store import latest_day, read_day, write_day
+from .store import latest_day, read_day, read_days, write_day
 
 # fetch_one(client, key, day) -> the listing of one key on one day, straight from the network
 FetchOne = Callable[[PoliteClient, str, date], Listing]
@@ -51,9 +51,7 @@ def fetch_keyed(
         if target is None:
             wanted = " ".join(specs)
             raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch {wanted}' first")
-        stored = [read_day(spec, target, root) for spec in specs]
-        listing = merge_listings([found for found in stored if found is not None])
-        return replace(listing, date=target), f"offline: ranking the stored {label} {target}"
+        return read_days(specs, target, root), f"offline: ranking the stored {label} {target}"
     target = day or latest
     listings: list[Listing] = []
     with contextlib.ExitStack() as stack:

@@ -37,7 +37,7 @@ from . import merge_listings
 from .guard import feed_document, iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
-from .store import day_path, latest_day, read_day, stored_days, write_day
+from .store import day_path, latest_day, read_day, read_days, stored_days, write_day
 
 KIND = "feed"
 MIN_INTERVAL = 1.0  # a site's own server: one request a second to one host
@@ -256,11 +256,6 @@ def _arrive(client: PoliteClient, url: str, today: date, root: Path) -> tuple[Li
     return replace(listing, category=spec, date=today, sources=(shown(url),)), skipped
 
 
-def _stored(specs: list[str], day: date, root: Path) -> Listing:
-    found = [listing for listing in (read_day(spec, day, root) for spec in specs) if listing is not None]
-    return replace(merge_listings(found), date=day)
-
-
 def fetch_listing(
     keys: list[str],
     day: date | None = None,
@@ -288,7 +283,7 @@ def fetch_listing(
         if target is None:
             wanted = " ".join(f"{KIND}:{shown(url)}" for url in feeds)
             raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch' on it first")
-        listing = _stored(specs, target, root)
+        listing = read_days(specs, target, root)
         if offline:
             return listing, f"offline: ranking the feeds' entries that arrived on {target}"
         if not listing.papers:

@@ -132,6 +132,14 @@ def read_day(category: str, day: date, root: Path | str | None = None) -> Listin
     return stored.read() if stored.path.is_file() else None
 
 
+def read_days(categories: Iterable[str], day: date, root: Path | str | None = None) -> Listing:
+    """The stored listings of `categories` on `day`, merged into one listing of that day (empty when none is stored)."""
+    from . import merge_listings
+
+    found = [listing for listing in (read_day(category, day, root) for category in categories) if listing is not None]
+    return replace(merge_listings(found), date=day)
+
+
 def write_day(listing: Listing, category: str, day: date, root: Path | str | None = None) -> Listing:
     """Store the papers of `listing` as `category` on `day` (atomically) and return the listing as read back."""
     stored = StoredDay(category, day, day_path(category, day, root))
