@@ -178,6 +178,12 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def given_first(name: str) -> str:
+    """'Wilson, Matthew A.' as 'Matthew A. Wilson'; a name without a comma (or nothing after it) as it is, trimmed."""
+    surname, comma, given = name.partition(",")
+    return clean_text(f"{given} {surname}" if comma and given.strip() else surname)
+
+
 # Terminal escape sequences (ECMA-48): CSI (colours, cursor moves), string commands up to their terminator (OSC 8
 # hyperlinks, window titles, DCS...), then any other two-byte escape. An unterminated string command loses only
 # its introducer: its payload is plain text once the ESC is gone.

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, doi_id
+from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, doi_id, given_first
 from .daily import fetch_keyed
 from .guard import answer_object, iso_day, scrubbed
 from .http import PoliteClient
@@ -167,13 +167,7 @@ def _authors(value: Any) -> list[str]:
     """'Smith, J.; Doe, A.' as ['J. Smith', 'A. Doe'] (the API separates authors with ';', names 'Surname, I.')."""
     if not isinstance(value, str):
         return []
-    names = []
-    for part in value.split(";"):
-        surname, comma, given = part.strip().partition(",")
-        name = f"{given.strip()} {surname.strip()}" if comma and given.strip() else surname.strip()
-        if name:
-            names.append(clean_text(name))
-    return names
+    return [name for name in map(given_first, value.split(";")) if name]
 
 
 def _number(value: Any) -> int | None:

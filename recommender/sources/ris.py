@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from ..schema import clean_text, paper_key
+from ..schema import given_first, paper_key
 from .guard import reading, scrub
 from .idlist import Reference, find_arxiv_id, find_forum, normalise_doi, parse_arxiv_refs, record_paper
 from .markdown import strip_html
@@ -67,12 +67,6 @@ def _day(text: str) -> tuple[int | None, date | None, bool]:
         return year, None, False
 
 
-def _name(text: str) -> str:
-    """'Wilson, Matthew A.' as 'Matthew A. Wilson'; a name without a comma as it is."""
-    surname, comma, given = text.partition(",")
-    return clean_text(f"{given} {surname}" if comma and given.strip() else surname)
-
-
 def _reference(record: dict[str, list[str]]) -> Reference | None:
     """The reference of one record; None when it has neither an arXiv id nor a title."""
     record = {tag: [scrub(value) for value in values] for tag, values in record.items()}
@@ -93,7 +87,7 @@ def _reference(record: dict[str, list[str]]) -> Reference | None:
         forum,
         strip_html(_first(record, "TI", "T1", "CT", "BT")),
         abstract=strip_html(_first(record, "AB", "N2")),
-        authors=tuple(filter(None, (_name(value) for tag in ("AU", "A1") for value in record.get(tag, [])))),
+        authors=tuple(filter(None, (given_first(value) for tag in ("AU", "A1") for value in record.get(tag, [])))),
         categories=(),
         date=issued if whole else None,
     )
