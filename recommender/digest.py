@@ -127,7 +127,7 @@ def split_abstract(abstract: str, sentence: str) -> tuple[str, str, str]:
     return text[:where], key, text[where + len(key) :]
 
 
-def _match_label(pick: Pick) -> str:
+def match_label(pick: Pick) -> str:
     """The one number a reader needs: how likely a like is (the calibrated match); "" when there is none (a profile
     of fewer than MIN_MATCH_LIKES liked papers), since a raw score means nothing to a reader."""
     return f"{pick.match:.0%} match" if pick.match is not None else ""
@@ -180,7 +180,7 @@ def pick_view(
         authors=_authors(paper.authors),
         date=paper.date.isoformat() if paper.date else "",
         categories=tuple(printable(c) for c in paper.categories),
-        match=_match_label(pick),
+        match=match_label(pick),
         bar=_bar(pick.match),
         standing=place.label if place else "",
         reasons=reasons,

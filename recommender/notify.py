@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .digest import match_label
 from .export import because_line
 from .latex import to_text as latex_text
 from .mail import VoteLink, digest_picks_key, headline, vote_links
@@ -191,10 +192,7 @@ def _link(label: str, url: str, fmt: str) -> str:
 def _detail(pick: Pick, fmt: str) -> str:
     """'24% match · because: ...': the calibrated match (none below MIN_MATCH_LIKES likes) and the reason."""
     reason = because_line(pick.because)
-    parts = [
-        f"{pick.match:.0%} match" if pick.match is not None else "",
-        f"because: {_escape(reason, fmt)}" if reason else "",
-    ]
+    parts = [match_label(pick), f"because: {_escape(reason, fmt)}" if reason else ""]
     return " · ".join(part for part in parts if part)
 
 
