@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .schema import Paper, Pick, clean_text, counted, link_of, printable, safe_url
+from .schema import MIN_MATCH_LIKES, Paper, Pick, clean_text, counted, link_of, printable, safe_url
 from .summary import LABEL as SUMMARY_LABEL
 
 if TYPE_CHECKING:
@@ -254,7 +254,6 @@ def environment() -> jinja2.Environment:
     import jinja2
 
     from .latex import to_html
-    from .rank.calibrate import MIN_MATCH_LIKES  # with numpy: only where a page is rendered
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("recommender", "templates"),

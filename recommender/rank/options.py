@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..schema import UsageError
+from ..schema import MIN_MATCH_LIKES, UsageError
 from .explain import KEY_SENTENCES
 from .registry import get_strategy
 from .strategies import Strategy
@@ -86,7 +86,6 @@ def options_from(options: RankOptions | None, **keywords: Any) -> RankOptions:
 def unused_settings(profile: Profile, strategy: str | Strategy) -> list[str]:
     """The profile's settings that change nothing (for the strategy, or at the profile's size), each with why."""
     from ..profile import DEFAULT_DISLIKE_WEIGHT
-    from .calibrate import MIN_MATCH_LIKES  # with numpy: a run has it already
 
     chosen = get_strategy(strategy)
     said = []
