@@ -313,7 +313,7 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
         with suppress(FileNotFoundError):  # a new file: the umask decides
             mode = path.stat().st_mode & 0o7777
     while True:
-        tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+        tmp = _temp_path(path)
         try:
             # the kernel applies the umask; a given mode applies from the start, so a secret is never readable
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode & 0o777)
@@ -338,15 +338,21 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
 STALE_TEMP_SECONDS = 600
 
 
+def _temp_path(path: Path) -> Path:
+    """A new hidden temporary file's name beside path: '.NAME.' then 8 random hex digits then '.tmp'."""
+    return path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+
+
 def _sweep_stale_temps(path: Path) -> None:
-    """Remove the temporary files of `path` that a killed write left behind (older than STALE_TEMP_SECONDS)."""
+    """Remove the temporary files of `path` (as _temp_path names them) that a killed write left behind, older than
+    STALE_TEMP_SECONDS."""
     import time
 
     ours = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp")
     cutoff = time.time() - STALE_TEMP_SECONDS
     with suppress(OSError):
         for entry in os.scandir(path.parent):
-            if entry.name.startswith(f".{path.name}.") and ours.fullmatch(entry.name):
+            if ours.fullmatch(entry.name):
                 with suppress(OSError):
                     if entry.stat(follow_symlinks=False).st_mtime < cutoff:
                         os.unlink(entry.path)
@@ -357,7 +363,7 @@ def create_private_file(path: Path, data: bytes, what: str) -> bytes:
 
     The file is never readable by others, even for a moment, and two first uses agree on one content.
     """
-    tmp = path.parent / f".{path.name}.{os.urandom(4).hex()}.tmp"
+    tmp = _temp_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
