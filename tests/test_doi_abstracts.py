@@ -197,3 +197,19 @@ def test_a_list_of_dois_becomes_liked_papers_with_openalex_titles(home, tmp_path
     assert arxiv_asked == [["1706.03762"]]  # no DOI goes to arXiv
     # A DOI OpenAlex does not know has no text to rank: it is not liked, and the report says so.
     assert "doi:10.5555/unknown.1" not in papers and "doi:10.5555/unknown.1" in result.stderr
+
+
+def test_dois_without_a_date_of_their_own_are_dated_by_their_publication(home, tmp_path, server, arxiv_asked):
+    # A list of DOIs says nothing of when each paper was read. Dated on the import day, a library of 2018-2020 papers
+    # would count as five recent likes: the old-likes sentence would stay silent and recency weights would be full.
+    path = tmp_path / "dois.txt"
+    path.write_text("10.1109/TPAMI.2019.0001\n10.1016/j.neuron.2018.01.001\n10.18653/v1/2020.acl-main.1\n")
+    assert invoke("profile", "new", "lib", "--from", str(path), "-i", "cortex").exit_code == 0
+    entries = {e.paper.arxiv_id: e for e in load_profile(home / "profiles" / "lib.toml").liked}
+    assert {i: e.added for i, e in entries.items()} == dict.fromkeys(entries, DAY) and len(entries) == 3
+    # A date the file gives (BibTeX's year) still wins over the lookup's.
+    bib = tmp_path / "lib.bib"
+    bib.write_text(LIBRARY)
+    assert invoke("profile", "new", "bib", "--from", str(bib), "-i", "cortex").exit_code == 0
+    dated = {e.paper.arxiv_id: e.added for e in load_profile(home / "profiles" / "bib.toml").liked}
+    assert dated["doi:10.1109/tpami.2019.0001"] == date(2019, 1, 1)

@@ -167,6 +167,9 @@ def complete_collection(
         + tuple((paper_id, _NOT_ASKED) for paper_id in sorted(unnamed))
     )
     days = {p.arxiv_id: d for p, d in zip(listed, collection.added, strict=True) if d is not None}
+    # A paper the file gives no date for is dated by its publication, as BibTeX's year dates it: on the import day, a
+    # years-old library read from a list of ids would weigh and count as liked today.
+    days |= {p.arxiv_id: p.date for p in completion.papers if p.date is not None and p.arxiv_id not in days}
     lacking = {e.paper.arxiv_id for e in profile.liked + profile.disliked if not e.paper.abstract} if profile else set()
     return _Collected(
         listed=len(collection.papers),
