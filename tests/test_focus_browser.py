@@ -127,3 +127,27 @@ def test_the_first_tab_shows_the_skip_link_and_it_skips_the_menu(server, browser
     assert browser.execute_script("return document.activeElement.closest('main') !== null")  # past the menu
     # out of sight again once the focus has left it
     assert browser.execute_script("return document.querySelector('a.skip').getBoundingClientRect().right") <= 0
+
+
+def test_a_sharpen_vote_is_said_in_the_status_line_as_on_today(home, example_listing, tmp_path, browser):  # noqa: F811
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from tests.test_browser import _serving, _until
+    from tests.test_web import _write_home
+
+    _write_home(home, example_listing)
+    said = "return document.getElementById('vote-said').textContent"
+    with _serving(home, tmp_path) as (url, process):
+        browser.get(f"{url}/sharpen?profile=sr")
+        browser.find_element(By.ID, "suggest").click()
+        _until(browser, process, lambda d: len(_picks(d)) == 10)
+        titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, ".pick .title")]
+        assert browser.execute_script(said) == ""
+        browser.find_elements(By.CSS_SELECTOR, 'form[data-action="dislike"] button')[1].click()
+        _wait_for(browser, lambda d: d.execute_script(said) == f"Not interested: {titles[1]}.")
+        browser.refresh()  # a reload is no vote: nothing is said again
+        _wait_for(browser, lambda d: len(_picks(d)) == 10)
+        assert browser.execute_script(said) == ""
+        ActionChains(browser).send_keys("u").perform()  # undo from the card the vote came back to
+        _wait_for(browser, lambda d: d.execute_script(said) == f"Vote undone: {titles[1]}.")
