@@ -926,6 +926,9 @@ def test_catch_up_offers_the_days_not_seen_newest_first(sr, home, example_listin
         assert "2 days you have not seen" in "".join(offered.itertext())
         links = [a.attrib["href"] for a in offered.iter("a")]
         assert links == ["/?profile=sr&day=2021-04-21", "/?profile=sr&day=2021-04-20"]
+        # two menus on one page: a screen reader's list of landmarks tells them apart by their names
+        names = [nav.attrib.get("aria-label") for nav in root.iter("nav")]
+        assert len(names) == 2 and None not in names and len(set(names)) == 2, names
         picker = _by_id(root, "day-picker")
         assert picker.attrib["method"] == "get"
         assert [o.attrib["value"] for o in picker.iter("option")] == ["2021-04-22", "2021-04-21", "2021-04-20"]
