@@ -28,6 +28,15 @@ from .sources.registry import shown
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
 
+def held_categories(listing: Listing) -> str:
+    """The primary categories a listing's papers hold, most papers first ('' when they name none)."""
+    from collections import Counter
+
+    counts = Counter(p.categories[0] for p in listing.papers if p.categories)
+    names = [name for name, _ in counts.most_common()]
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
 # The requests of the morning a run is part of (one_morning), shared by its runs; None outside one.
 _MORNING: ContextVar[dict[Hashable, Any] | None] = ContextVar("paperrec_morning", default=None)
 
@@ -53,7 +62,8 @@ class Section:
         named = ", ".join(self.profile.categories + self.profile.sources)
         # Not `self.listing or ...`: a day without postings is an empty listing, falsy, and still has its date.
         listing = self.listing if self.listing is not None else Listing(papers=())
-        where = shown(listing.category or named)  # a feed's address may hold a token, and logs are read by others
+        # A feed's address may hold a token, and logs are read by others.
+        where = shown(listing.category or named)
         day = listing.date.isoformat() if listing.date else "undated"
         listed = len(listing)
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
@@ -280,6 +290,8 @@ def rank_listing(
         key_sentences=key_sentences,
         min_match=min_match,
     )
+    if listing.category is None:  # files of no one category: named by theirs, not by the profile's
+        listing = replace(listing, category=held_categories(listing) or None)
     sections, notices, failures = [], [], []
     for path in profile_paths(profiles):
         try:

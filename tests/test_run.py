@@ -229,3 +229,27 @@ def test_a_profile_whose_output_file_cannot_be_written_stops_no_other(
     assert len(errors) == 1 and "out-alpha.json" in errors[0], result.stderr
     assert last_ranking_path().is_file()  # `paperrec like 3` still knows what was shown
     assert "Traceback" not in result.output
+
+
+def test_rank_of_a_file_names_the_categories_the_file_holds(home, liked_jsonl, fake_model, tmp_path):
+    import json
+
+    assert invoke("profile", "new", "alpha", "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
+    day = tmp_path / "mixed.jsonl"
+    rows = [("2104.00001", "cs.CL"), ("2104.00002", "cs.CV"), ("2104.00003", "cs.CL"), ("2104.00004", "")]
+    day.write_text(
+        "".join(
+            json.dumps({"id": i, "title": f"Paper {i}", "abstract": f"About {i}.", "categories": [c] if c else []})
+            + "\n"
+            for i, c in rows
+        )
+    )
+    result = invoke("rank", str(day), "-p", "alpha", "-f", "json")
+    assert result.exit_code == 0, result.output
+    summary = next(line for line in result.stderr.splitlines() if " newly embedded, " in line)
+    # not the profile's own cs.CV: the file is what was ranked, and it is mostly cs.CL
+    assert summary.startswith("alpha: cs.CL, cs.CV undated: 4 papers"), summary
+    only_cv = tmp_path / "cv.jsonl"
+    only_cv.write_text(json.dumps({"id": "2104.00002", "title": "P", "abstract": "A.", "categories": ["cs.CV"]}) + "\n")
+    result = invoke("rank", str(only_cv), "-p", "alpha", "-f", "json")
+    assert "alpha: cs.CV undated: 1 paper," in result.stderr, result.stderr

@@ -116,7 +116,8 @@ def test_rank_of_a_fetched_file_names_its_day(tmp_path, example_listing, liked_j
     runner = CliRunner()
     assert runner.invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl)]).exit_code == 0
     result = runner.invoke(app, ["rank", str(path), "-p", "sr", "-f", "markdown", "--top", "2"])
-    assert result.exit_code == 0 and "sr: 2021-04-22: 59 papers" in result.stderr, result.stderr
+    # the file names no category of its own; its papers do, and the summary names them
+    assert result.exit_code == 0 and "sr: cs.CV 2021-04-22: 59 papers" in result.stderr, result.stderr
     assert result.stdout.startswith("# paperrec picks for sr: 2021-04-22, 2 picks")
 
 
