@@ -28,6 +28,7 @@ from .sources.registry import shown
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
 Fetch = Callable[..., tuple[Listing, str | None]]
 
+
 def held_categories(listing: Listing) -> str:
     """The primary categories a listing's papers hold, most papers first ('' when they name none)."""
     from collections import Counter
