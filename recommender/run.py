@@ -69,7 +69,9 @@ class Section:
         listed = len(listing)
         label = f"{self.profile.name}: {where + ' ' if where else ''}{day}"
         papers, picks = counted(listed, "paper", "papers"), counted(len(self.picks), "pick", "picks")
-        return f"{label}: {papers}, {self.embedded} newly embedded, {picks}, {self.seconds:.1f} s"
+        # Texts, not papers: likes and title-only negatives are embedded too, so a cold run counts more than it ranks.
+        embedded = counted(self.embedded, "text", "texts")
+        return f"{label}: {papers}, {embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
     def likes_age(self) -> LikesAge:
         """How old the profile's likes are on the listing's day (today when it is undated)."""

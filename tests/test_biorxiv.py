@@ -277,7 +277,7 @@ def test_a_day_without_postings_says_which_day_it_was(home, monkeypatch, fake_mo
         assert made.exit_code == 0, made.output
         result = CliRunner().invoke(app, ["today", "-p", "neuro", "--date", "2026-11-29"])
     assert result.exit_code == 0, result.output
-    assert "neuro: biorxiv:neuroscience 2026-11-29: 0 papers, 0 newly embedded, 0 picks" in result.stderr
+    assert "neuro: biorxiv:neuroscience 2026-11-29: 0 papers, 0 texts newly embedded, 0 picks" in result.stderr
 
 
 def test_a_date_out_of_range_for_biorxiv_names_no_arxiv_listing(home):
