@@ -72,6 +72,20 @@ def test_sources_are_merged_into_one_day_with_a_line_each(fake_kind):
     assert fetched.listing.date == DAY
 
 
+def test_sources_of_different_days_make_the_newest_day(fake_kind):
+    # arXiv's latest announcement is a day behind a journal feed first seen this morning: the run is today's, not
+    # "undated" on its summary line while the page shows the same picks as today's.
+    def arxiv(keys, day, **options):
+        return Listing(papers=_listing("2104.00001").papers, date=date(2026, 12, 3)), None
+
+    def fake(keys, day, **options):
+        return _listing("2104.00002"), None
+
+    fetched = fetch_sources(parse_specs(["cs.CV", "fake:a"]), fetchers={"arxiv": arxiv, "fake": fake})
+    assert fetched.listing.date == DAY
+    assert fetched.lines() == ["arXiv cs.CV 2026-12-03: 1 paper", "Fake a 2026-12-04: 1 paper"]
+
+
 def test_a_failing_source_leaves_one_line_and_the_others(fake_kind):
     def arxiv(keys, day, **options):
         return _listing("2104.00001"), None

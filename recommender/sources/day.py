@@ -26,8 +26,9 @@ class SourceReport:
     notice: str | None = None
     error: PaperrecError | None = None
 
-    def line(self) -> str:
-        """One line: 'bioRxiv neuroscience: 12 papers, 2 merged away', or why the source is empty."""
+    def line(self, dated: bool = False) -> str:
+        """One line: 'bioRxiv neuroscience: 12 papers, 2 merged away', or why the source is empty; `dated` names the
+        source's day after its name."""
         if self.error is not None:
             if isinstance(self.error, TemporaryFailure):
                 return f"{self.name}: unreachable, retry later ({self.error})"
@@ -37,7 +38,8 @@ class SourceReport:
             return f"{self.name}: no postings {when}" + (f" ({self.notice})" if self.notice else "")
         merged = f", {self.merged} merged away" if self.merged else ""
         papers = "1 paper" if self.papers == 1 else f"{self.papers} papers"
-        return f"{self.name}: {papers}{merged}" + (f" ({self.notice})" if self.notice else "")
+        name = f"{self.name} {self.day}" if dated and self.day else self.name
+        return f"{name}: {papers}{merged}" + (f" ({self.notice})" if self.notice else "")
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ class SourcesDay:
     reports: tuple[SourceReport, ...]
 
     def lines(self) -> list[str]:
-        """The report lines, one per source."""
-        return [report.line() for report in self.reports]
+        """The report lines, one per source; each names its day when the sources' days differ."""
+        days = {report.day for report in self.reports if report.papers and report.error is None}
+        return [report.line(dated=len(days) > 1) for report in self.reports]
 
 
 def _groups(specs: Sequence[Spec]) -> dict[str, list[str]]:

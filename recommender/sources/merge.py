@@ -78,7 +78,9 @@ def merge_sources(listings: Sequence[Listing]) -> tuple[Listing, list[int]]:
     listing = Listing(
         papers=tuple(rows),
         category=categories.pop() if len(categories) == 1 else None,
-        date=dates.pop() if len(dates) == 1 else None,
+        # Sources announce on their own clocks (arXiv's day can be a day behind a journal feed first seen today):
+        # the merged day is the newest, the day the run is for, as the page already takes it.
+        date=max(dates, default=None),
         sources=tuple(s for listing in listings for s in listing.sources),
     )
     return listing, merged_counts
