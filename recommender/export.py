@@ -55,15 +55,7 @@ def because_record(because: Because | None) -> dict[str, Any] | None:
     return record
 
 
-def distinct_terms(terms: Sequence[str], n: int = 3) -> list[str]:
-    """The first n terms, each said once: a term whose words another of them holds gives way to it
-    ('resolution, super resolution, super' is 'super resolution'); terms further down never fill the gap."""
-    words = [set(term.split()) for term in terms[:n]]
-    return [
-        term
-        for i, term in enumerate(terms[:n])
-        if not any(words[i] < other or (words[i] == other and j < i) for j, other in enumerate(words))
-    ]
+SHOWN_TERMS = 3  # terms on a pick's one-line reason (each already said once: rank.explain joins their pieces)
 
 
 def closest_reason(because: Because | None) -> tuple[str, float] | None:
@@ -90,7 +82,7 @@ def because_line(because: Because | None) -> str:
         title, similarity = closest
         parts.append(f"{clean_text(printable(title))} ({similarity:.2f})")
     if because.terms:
-        parts.append(", ".join(clean_text(printable(term)) for term in distinct_terms(because.terms)))
+        parts.append(", ".join(clean_text(printable(term)) for term in because.terms[:SHOWN_TERMS]))
     return " · ".join(parts)
 
 
@@ -169,7 +161,7 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
             title, similarity = reason
             # The similarity follows the paper it belongs to, as in CSV and Markdown, not the terms after it.
             closest, score = f"because: {_line(title)}", f" ({similarity:.2f})"
-            terms = ", ".join(_line(term) for term in distinct_terms(pick.because.terms))
+            terms = ", ".join(_line(term) for term in pick.because.terms[:SHOWN_TERMS])
             if wrap:
                 lines += [indent + line for line in fit(closest + score + (f" · {terms}" if terms else ""))]
             else:

@@ -163,17 +163,16 @@ def test_the_table_puts_the_similarity_after_the_paper_it_belongs_to():
         assert line.index("(0.81)") < line.index(" · ") if " · " in line else line.endswith("(0.81)")
 
 
-def test_the_because_line_names_each_term_once():
-    """'resolution, super resolution, super' is one term said three ways: the line keeps the most specific."""
+def test_the_because_line_shows_the_first_three_terms_as_explain_made_them():
+    """Each term is already said once (rank.explain joins a term's pieces): the line shows the first three."""
     from recommender.export import because_line
+    from recommender.rank.explain import readable_terms
     from recommender.schema import Because
 
-    because = Because(
-        papers=(("2101.00001", "Liked", 0.8),),
-        terms=("resolution", "super resolution", "super", "frequency", "image super"),
-    )
-    assert because_line(because) == "Liked (0.80) · super resolution"
-    driving = Because(terms=("end", "end end", "driving", "autonomous driving"))
-    assert because_line(driving) == "end, driving"  # 'end end' (end-to-end) says 'end' again
+    pieces = ("resolution", "super resolution", "super", "frequency", "image super")
+    terms = readable_terms(pieces, "Image Super-Resolution with Frequency Priors.")
+    because = Because(papers=(("2101.00001", "Liked", 0.8),), terms=terms)
+    assert because_line(because) == "Liked (0.80) · image super-resolution, frequency"
+    assert because_line(Because(terms=("a", "b", "c", "d"))) == "a, b, c"
     pick = Pick(paper=Paper.make("A paper", "2101.00002", "x"), score=1.0, rank=1, profile="p", because=because)
-    assert "(0.80) · super resolution\n" in render([pick], "table")
+    assert "(0.80) · image super-resolution, frequency\n" in render([pick], "table")

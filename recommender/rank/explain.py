@@ -22,7 +22,52 @@ def sentences(abstract: str) -> list[str]:
     return [s for s in (part.strip() for part in _SENTENCE_END.split(abstract)) if len(s) > 20]
 
 
-def shared_terms(texts: Sequence[str], liked_texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
+TERMS = 5  # terms shown per pick
+_JOINER = r"[\s\-\u2010\u2013/]+"  # what may part a phrase's words in a text: spaces, hyphens, a slash
+
+
+def _written(words: Sequence[str], text: str) -> str | None:
+    """How the text writes these words in a row ('super-resolution', acronyms kept: 'SR'), or None where it never
+    does."""
+    pattern = r"(?<!\w)" + _JOINER.join(map(re.escape, words)) + r"(?!\w)"
+    found = re.search(pattern, text, re.IGNORECASE)
+    if found is None:
+        return None
+    # Lower case but for acronyms: a title's capitals ('Image Super-Resolution') are not the term's.
+    cased = re.sub(r"\w+", lambda w: w[0] if len(w[0]) > 1 and w[0].isupper() else w[0].lower(), found[0])
+    return " ".join(cased.split())
+
+
+def _inside(words: list[str], other: list[str]) -> bool:
+    """True when `words` run, in order, within the longer `other`."""
+    k = len(words)
+    return k < len(other) and any(other[i : i + k] == words for i in range(len(other) - k + 1))
+
+
+def readable_terms(terms: Sequence[str], text: str, n: int = TERMS) -> tuple[str, ...]:
+    """The top terms (1-2-grams, best first) as the text's own phrases: 'image super' and 'super resolution' join
+    as 'image super-resolution' where the text writes that, and a term inside a kept phrase goes; at most n."""
+    phrases = [term.split() for term in terms]
+    joined = True
+    while joined:
+        joined = False
+        for a, b in ((a, b) for a in range(len(phrases)) for b in range(len(phrases)) if a != b):
+            first, second = phrases[a], phrases[b]
+            if len(first) > 1 and len(second) > 1 and first[-1] == second[0]:
+                whole = first + second[1:]
+                if _written(whole, text):
+                    phrases[min(a, b)] = whole
+                    del phrases[max(a, b)]
+                    joined = True
+                    break
+    # A pair of words the text never writes side by side ('end propose', across 'end-to-end, we propose') is the
+    # vectoriser's, not the paper's: a reader could not find it, so it is not shown.
+    written = [(words, _written(words, text) or (" ".join(words) if len(words) == 1 else "")) for words in phrases]
+    written = [(words, shown) for words, shown in written if shown]
+    return tuple(shown for words, shown in written if not any(_inside(words, other) for other, _ in written))[:n]
+
+
+def shared_terms(texts: Sequence[str], liked_texts: Sequence[str], n: int = TERMS) -> list[tuple[str, ...]]:
     """For each text, the TF-IDF terms that weigh most in both it and the liked papers."""
     space, matrix = fit_tfidf(list(liked_texts) + list(texts))
     profile = np.asarray(matrix[: len(liked_texts)].mean(axis=0)).ravel()  # (n_terms,)
@@ -57,12 +102,14 @@ def explain(
     n_liked = len(liked)
     sims = pick_vectors @ inp.liked[:n_liked].T  # (n_picks, n_liked)
     texts = [p.paper.text for p in picks]
+    # Overlapping pieces join into fewer phrases; terms of lower weight do not fill their place.
     if inp.ranker is not None:
-        terms = inp.ranker.top_terms(texts)
+        pieces = inp.ranker.top_terms(texts, TERMS)
     elif lexical:
-        terms = shared_terms(texts, list(inp.profile.liked_texts))
+        pieces = shared_terms(texts, list(inp.profile.liked_texts), TERMS)
     else:
-        terms = [()] * len(picks)
+        pieces = [()] * len(picks)
+    terms = [readable_terms(row, text) for row, text in zip(pieces, texts, strict=True)]
     center = unit_mean(inp.liked, inp.liked_weights())
     shown = len(picks) if key_sentences is None else key_sentences
     split = [sentences(p.paper.abstract) if n < shown else [] for n, p in enumerate(picks)]

@@ -51,7 +51,7 @@ class SourcesDay:
 
     def lines(self) -> list[str]:
         """The report lines, one per source; each names its day when the sources' days differ."""
-        days = {report.day for report in self.reports if report.papers and report.error is None}
+        days = {report.day for report in self.reports if report.day and report.papers and report.error is None}
         return [report.line(dated=len(days) > 1) for report in self.reports]
 
 
