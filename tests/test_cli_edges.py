@@ -88,6 +88,21 @@ def test_an_unknown_profile_key_is_a_one_line_warning(liked_jsonl, fake_model, e
     assert "nevr" in path.read_text()  # kept on save: a newer paperrec may have written it
 
 
+def test_a_setting_appended_below_the_papers_is_a_one_line_warning(liked_jsonl, fake_model, example_listing, home):
+    """A line added at the end of the file lands in the last paper's table (TOML's rule): say so, not ignore it."""
+    _new("sr", liked_jsonl)
+    path = home / "profiles" / "sr.toml"
+    last = load_profile(path).liked[-1].paper.arxiv_id
+    path.write_text(path.read_text().replace("disliked = []\n", "") + 'interests = ["satellite imagery"]\nnote = "x"\n')
+    assert load_profile(path).interests == ()  # the paper's key, as TOML reads it
+    warnings = _said(example_listing, "warning:")
+    assert warnings == [
+        f"warning: {path}: 'interests' is a key of the [[liked]] paper {last} above it, not a setting: "
+        "move it above the first [[liked]], [[disliked]] or [[pending]]"
+    ]
+    assert invoke("profile", "show", "sr").stderr.strip() == warnings[0]
+
+
 def test_a_setting_the_strategy_ignores_is_a_one_line_note(liked_jsonl, fake_model, example_listing, home):
     """half_life_days does nothing for max: rank says so instead of leaving the researcher to wonder."""
     _new("sr", liked_jsonl)

@@ -42,6 +42,8 @@ _KNOWN_KEYS = {
     "zotero",
     "zotero_collection",
 }
+# Settings a line added at the end of the file puts in the last paper's table, where they do nothing.
+_SETTINGS = _KNOWN_KEYS - {"schema", "name", "description", "liked", "disliked", "pending"}
 ZOTERO_KEYS = ("library", "collection", "tag")  # the [zotero] table: where `profile sync` reads the library
 SECTIONS = ("liked", "disliked")
 # The arrays of tables an edit changes: the two sections, and papers known by id only, waiting for their text.
@@ -90,6 +92,8 @@ class Profile:
     pending: tuple[PendingPaper, ...] = ()
     zotero: dict[str, str] = field(default_factory=dict)  # [zotero]: the library this profile syncs from
     zotero_collection: str = ""  # the Zotero collection every like is also saved to (Web API)
+    # (key, section, paper id) of each setting written inside a paper's table, for the file's warning
+    misplaced: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def ids(self) -> set[str]:
@@ -273,6 +277,13 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
     half_life = None if half_life is None else _number(half_life, where, "half_life_days")
     if half_life is not None and half_life <= 0:
         raise PaperrecError(f"{where}: 'half_life_days' must be > 0 (leave it out to ignore recency)")
+    misplaced = tuple(
+        (key, section, str(table.get("id", f"#{i + 1}")))
+        for section in TABLES
+        for i, table in enumerate(data.get(section, []))
+        for key in table
+        if key in _SETTINGS
+    )
     return Profile(
         name=_require(data.get("name", default_name), str, where, "name"),
         description=_require(data.get("description", ""), str, where, "description"),
@@ -294,6 +305,7 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Pr
         pending=pending,
         zotero=_zotero_table(data.get("zotero", {}), where),
         zotero_collection=_require(data.get("zotero_collection", ""), str, where, "zotero_collection").strip(),
+        misplaced=misplaced,
     )
 
 
@@ -318,7 +330,8 @@ def _zotero_table(value: Any, where: str) -> dict[str, str]:
 
 def profile_file_warning(profile: Profile, path: Path | str) -> str | None:
     """One line on what a hand edit left odd in a profile file, else None: keys paperrec does not know (a typo such
-    as 'nevr'), and a paper entered twice (two files merged by hand), which counts each time."""
+    as 'nevr'), a setting inside a paper's table (a line added at the end of the file), and a paper entered twice
+    (two files merged by hand), which counts each time."""
     import difflib
 
     said = []
@@ -328,6 +341,11 @@ def profile_file_warning(profile: Profile, path: Path | str) -> str | None:
             close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1)
             named.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         said.append(f"unknown {'key' if len(named) == 1 else 'keys'} {', '.join(named)} ignored")
+    for key, section, arxiv_id in profile.misplaced[:3]:
+        said.append(
+            f"{key!r} is a key of the [[{section}]] paper {arxiv_id} above it, not a setting: "
+            "move it above the first [[liked]], [[disliked]] or [[pending]]"
+        )
     counts: dict[str, dict[str, int]] = {}
     for section in ("liked", "disliked"):
         for entry in profile.papers(section):
