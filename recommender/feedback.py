@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
-from .profile import Profile, change_profile, edit, load_profile
+from .profile import Profile, change_profile, edit, load_profile, unknown_profile
 from .schema import NotFound, Paper, PaperrecError, UsageError, paper_key
 
 
@@ -46,6 +46,8 @@ def rate(
     from .sources import read_listing
     from .state import resolve_refs
 
+    if profile is not None and not (named := paths.resolve_profile(profile)).is_file():
+        raise unknown_profile(named)  # a typo in -p, said before the ranking or the store is searched for it
     candidates = read_listing(listing, input_format).papers if listing else None
     path, papers = resolve_refs(refs, profile, candidates)
     edited = change_profile(path, [edit.rate(papers, section)])
@@ -81,7 +83,7 @@ def named_profile(name: str) -> Path:
         raise UsageError(f"{len(named)} profiles are named {name!r}: give the file's name ({named[0].stem}, ...)")
     if path is None:
         raise refused or UsageError(f"invalid profile name {name!r}")
-    return path  # a missing file: the edit says so
+    raise unknown_profile(path)  # before the last ranking is searched for it
 
 
 def profile_holding(keys: Sequence[str]) -> Path:

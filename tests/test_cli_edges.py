@@ -189,6 +189,18 @@ def test_unlike_takes_the_file_stem_or_the_display_name(liked_jsonl, home):
     assert unknown.exit_code == 1 and "unknown profile" in unknown.stderr
 
 
+def test_a_vote_for_a_misspelt_profile_names_the_profile_first(liked_jsonl, fake_model, example_listing, home):
+    """A typo in -p is what is wrong: not the ranking, and no advice to import into the misspelt name."""
+    _new("vision", liked_jsonl)
+    assert invoke("rank", str(example_listing), "-p", "vision", "-n", "3").exit_code == 0
+    for vote in (["like", "3"], ["dislike", "2104.99999"], ["unlike", "3"]):
+        result = invoke(*vote, "-p", "visoin")
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith("paperrec: error: unknown profile: "), result.stderr
+        assert "did you mean 'vision'?" in result.stderr and "import visoin" not in result.stderr
+    assert not (home / "profiles" / "visoin.toml").exists()
+
+
 def _pick_with_reason():
     from recommender.schema import Because, Paper, Pick
 
