@@ -112,6 +112,22 @@ def test_invalid_profiles_are_clear_errors(tmp_path, content, message):
         load_profile(path)
 
 
+def test_a_key_set_twice_by_hand_names_the_key_and_both_lines(tmp_path):
+    """A second `interests = [...]` line is the likely hand edit: the error says which key and where the first is."""
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "x"\ninterests = [\n    "video",\n]\nstrategy = "max"\ninterests = ["satellites"]\n')
+    with pytest.raises(PaperrecError) as raised:
+        load_profile(path)
+    assert str(raised.value) == (
+        f"{path}: invalid TOML: duplicate key at line 6 column 1: "
+        "'interests' is set at line 2 and again at line 6; keep one"
+    )
+    two = '[[liked]]\ntitle = "t"\nnote = "a"\n\n[[liked]]\ntitle = "u"\nnote = "b"\nnote = "c"\n'
+    path.write_text('name = "x"\n' + two)  # the first note is another paper's: not named
+    with pytest.raises(PaperrecError, match=r"line 9 column 1: 'note' is set at line 8 and again at line 9; keep one$"):
+        load_profile(path)
+
+
 def test_missing_profile(tmp_path):
     with pytest.raises(PaperrecError, match="unknown profile"):
         load_profile(tmp_path / "nope.toml")

@@ -415,7 +415,29 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return rtoml.loads(text)
     except rtoml.TomlParsingError as error:
-        raise PaperrecError(f"{path}: invalid TOML: {' '.join(str(error).split())}") from None
+        message = " ".join(str(error).split())
+        raise PaperrecError(f"{path}: invalid TOML: {message}{_duplicate_key(text, message)}") from None
+
+
+def _duplicate_key(text: str, message: str) -> str:
+    """For a 'duplicate key at line N' error: which key, and the line of its first setting in the same table."""
+    import re
+
+    found = re.match(r"duplicate key at line (\d+)", message)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found.group(1)) <= len(lines):
+        return ""
+    number = int(found.group(1))
+    key = lines[number - 1].split("=", 1)[0].strip()
+    if not key or key.startswith("["):  # a table header given twice: rtoml's line and column say enough
+        return ""
+    for earlier in range(number - 1, 0, -1):
+        line = lines[earlier - 1].strip()
+        if line.startswith("["):  # the table's header: a key above it is another table's
+            break
+        if "=" in line and line.split("=", 1)[0].strip() == key:
+            return f": {key!r} is set at line {earlier} and again at line {number}; keep one"
+    return ""
 
 
 def paper_table(entry: ProfilePaper) -> dict[str, Any]:
