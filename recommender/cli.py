@@ -439,7 +439,8 @@ def _rate(refs: list[str], profile: str | None, listing: Path | None, input_form
 
     rating = rate(refs, section, profile=profile, listing=listing, input_format=input_format)
     for paper in rating.added:
-        _say(f"{section} {paper.arxiv_id}  {paper.title}")
+        was = rating.was.get(paper.arxiv_id)
+        _say(f"{section} {paper.arxiv_id}  {paper.title}" + (f" (was {was})" if was else ""))
     if rating.already:
         _say(f"{rating.already} already {section} in {rating.profile.name}")
     liked = len(rating.profile.liked)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
@@ -19,6 +19,7 @@ class Rating:
     path: Path
     added: tuple[Paper, ...]
     already: int
+    was: dict[str, str] = field(default_factory=dict)  # id -> the section an added paper moved from
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def rate(
     path, papers = resolve_refs(refs, profile, candidates)
     edited = change_profile(path, [edit.rate(papers, section)])
     new = edited.added(section)
-    return Rating(profile=edited.profile, path=path, added=tuple(new), already=len(refs) - len(new))
+    was = {m.arxiv_id: m.before for m in edited.moved if m.after == section and m.before in ("liked", "disliked")}
+    return Rating(profile=edited.profile, path=path, added=tuple(new), already=len(refs) - len(new), was=was)
 
 
 def _stored_profiles() -> list[tuple[Path, Profile]]:

@@ -259,9 +259,13 @@ def test_profile_delete_that_the_folder_refuses_is_one_line(home, liked_jsonl, m
 def test_like_dislike_unlike_from_listing_and_last_ranking(profile_file, example_listing, fake_model):
     result = invoke("like", "2104.10325v1", "-p", str(profile_file), "--listing", str(example_listing))
     assert result.exit_code == 0, result.output
-    assert "liked 2104.10325  SRWarp" in result.stderr
+    assert "liked 2104.10325  SRWarp" in result.stderr and "(was" not in result.stderr
     liked = load_profile(profile_file).liked[-1]
     assert liked.paper.title.startswith("SRWarp") and liked.paper.abstract
+    # a change of mind moves the paper, and the line says it moved rather than that it was new
+    moved = invoke("dislike", "2104.10325", "-p", str(profile_file), "--listing", str(example_listing))
+    assert "disliked 2104.10325  SRWarp" in moved.stderr and moved.stderr.rstrip().endswith("(was liked)")
+    assert invoke("like", "2104.10325", "-p", str(profile_file), "--listing", str(example_listing)).exit_code == 0
 
     invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json")
     shown = json.loads(invoke("rank", str(example_listing), "-p", str(profile_file), "-f", "json").stdout)
