@@ -646,6 +646,28 @@ def test_a_stale_feed_after_a_gap_is_compared_with_the_newest_stored_day_of_the_
     assert not (tmp_path / "cs.CV" / "2021-04-22.jsonl").exists()
 
 
+def test_a_new_day_stored_after_missed_days_names_them_and_how_to_fetch_them(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    """Cron failed on Tuesday and Wednesday (arXiv unreachable): Thursday's run stores Thursday, and says that the two
+    days between are not stored, which nothing would ever offer again."""
+    store_day(tmp_path, date(2021, 4, 19), b"2104.09")
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml")})
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert listing.date == date(2021, 4, 22)
+    assert notice == (
+        "cs.CV 2021-04-20 and 2021-04-21 are not stored (arXiv was not reached then, or a holiday): "
+        "'paperrec fetch cs.CV --date 2021-04-20' fetches one"
+    )
+    # the day before stored: nothing missed, nothing said
+    store_day(tmp_path, date(2021, 4, 22), b"2104.10")
+    arxiv_at.routes(
+        {"/rss/cs.CV": dated_feed("Fri, 23 Apr 2021 00:00:00 -0400", "Fri, 23 Apr 2021 04:00:01 +0000", b"2104.12")}
+    )
+    listing, notice = fetch_listing(["cs.CV"], client=client, store=tmp_path, now=eastern(2021, 4, 23, 12, 0))
+    assert (listing.date, notice) == (date(2021, 4, 23), None)
+
+
 def test_a_feed_built_before_the_announcement_stores_as_before(
     arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
 ) -> None:

@@ -550,7 +550,24 @@ def _file_feed(session: _Session, category: str, feed: Listing, latest: date) ->
     listing = kept if kept is not None else session.save(feed, category, held)
     if held < latest:
         return listing, f"arXiv's feed still shows {held}; {latest} reaches it at midnight US Eastern"
-    return listing, None
+    return listing, None if kept is not None or before is None else _missed(category, before, held)
+
+
+def _missed(category: str, before: date, day: date) -> str | None:
+    """A notice naming the announcement days between the stored `before` and `day` that are not stored: the feed
+    only ever holds the latest, so a day a run missed is never offered again unless it is fetched by date."""
+    missed = []
+    while (before := before + timedelta(days=1)) < day:
+        if is_announcement_day(before):
+            missed.append(before.isoformat())
+    if not missed:
+        return None
+    days = missed[0] if len(missed) == 1 else f"{', '.join(missed[:-1])} and {missed[-1]}"
+    verb = "is" if len(missed) == 1 else "are"
+    return (
+        f"{category} {days} {verb} not stored (arXiv was not reached then, or a holiday): "
+        f"'paperrec fetch {category} --date {missed[0]}' fetches one"
+    )
 
 
 def _one_category(
