@@ -1535,3 +1535,17 @@ def test_the_shortcuts_switch_is_beside_their_help_and_shows_only_with_script(cl
     (keys,) = [p for p in root.iter("p") if p.attrib.get("class") == "keys"]
     (toggle,) = keys.iter("button")
     assert toggle.attrib["id"] == "keys-toggle" and toggle.attrib["type"] == "button" and "hidden" in toggle.attrib
+
+
+def test_the_profile_page_says_what_a_hand_edit_left_odd_as_the_command_line_does(sr, home):
+    # a setting typed at the end of the file lands in the last paper's table: the command line warns, so does the page
+    sr.write_text(sr.read_text() + '\ninterests = ["image restoration <b>x</b>"]\n')
+    with _client() as client:
+        _, root = _page(client, "/profile?profile=sr")
+    said = _by_id(root, "file-warning")
+    text = "".join(said.itertext())
+    assert said.attrib.get("role") == "status" and text.startswith(f"warning: {sr.name}: 'interests' is a key of")
+    assert f"{home}/profiles" not in text  # the file's name, not where it lives
+    with _client() as client:
+        _, root = _page(client, "/profile?profile=med")
+    assert _by_id(root, "file-warning") is None

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from ..digest import anchor, environment, pick_view
 from ..paths import current_user, profile_files
-from ..profile import change_profile, load_profile, move, remove, set_categories, set_interests
+from ..profile import change_profile, load_profile, move, profile_file_warning, remove, set_categories, set_interests
 from ..schema import NotFound, Paper, PaperrecError, Pick, UsageError, printable
 from ..seen import profile_keys
 from ..sources.registry import shown
@@ -239,6 +239,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         running = backtest is not None and backtest.running
         context = dict(profile=profile, learned=learned, backtest=backtest, polling=running, query=query)
         context.update(sources=[shown(spec) for spec in profile.sources])  # others may see the page: no feed's token
+        context.update(file_warning=profile_file_warning(profile, Path(path.name)))  # its name, not where it lives
         pages = {"liked": liked.page, "disliked": disliked.page}
         context.update(liked=liked, disliked=disliked, pages=pages, rows_per_page=PROFILE_ROWS)
         return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
