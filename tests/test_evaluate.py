@@ -812,6 +812,38 @@ def test_the_backtest_advises_a_switch_only_for_more_hits():
     assert 'To switch, set strategy = "tfidf" in p.toml' in " ".join(better.text().split())
 
 
+def test_the_backtest_says_when_the_likes_came_from_the_strategys_own_picks(tmp_path, home, embedder):
+    """Likes voted on from a strategy's own picks favour it in the replay: 'keep it' then comes with that caveat."""
+    from recommender.evaluate import ProfileBacktest, run_backtest
+    from recommender.profile import save_profile
+    from recommender.run import seen_memory
+
+    rows = [{"id": f"2501.0000{i}", "replayed": True} for i in range(4)]
+
+    def result(hits: int) -> dict:
+        return {"summary": {"papers": 4, "median_rank": 2.0, "hits@10": hits, "missed": 0}, "papers": rows}
+
+    profile = Profile(name="p", strategy="hybrid")
+    runs = {"tfidf": result(2), "hybrid": result(4)}
+    picked = ProfileBacktest(profile, Path("p.toml"), runs, (), (), from_picks=frozenset(r["id"] for r in rows[:3]))
+    text = " ".join(picked.text().split())
+    assert "keep it" in text and "3 of the 4 likes replayed were liked from this profile's own picks" in text
+    found = ProfileBacktest(profile, Path("p.toml"), runs, (), (), from_picks=frozenset(["2501.00000"]))
+    assert "own picks" not in found.text()  # most likes were found elsewhere: the replay is fair to each strategy
+    # run_backtest reads which likes were shown as picks from the seen-memory
+    likes, late, _, listings = _backtest_days()
+    folder = tmp_path / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
+    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers)))
+    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    seen = seen_memory()
+    seen.mark("p", [late.arxiv_id], late.date)
+    seen.close()
+    result = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
+    assert result.from_picks == frozenset([late.arxiv_id])
+
+
 def test_the_backtest_of_a_profile_without_likes_says_what_to_do():
     from recommender.evaluate import ProfileBacktest
 

@@ -155,6 +155,7 @@ class ProfileBacktest:
     days: tuple[date, ...]  # the stored days read, oldest first
     categories: tuple[str, ...]  # the store folders read
     notices: tuple[str, ...] = ()  # lines for stderr: what a hand edit left odd in the profile file
+    from_picks: frozenset[str] = frozenset()  # ids of liked papers the profile was shown as picks before
 
     def text(self) -> str:
         """What was measured, a row per strategy (best first), and what to do next, in lines of at most WIDTH."""
@@ -236,7 +237,7 @@ class ProfileBacktest:
         elif summaries[own][hits] >= best_summary[hits]:  # a better median alone is no reason to switch
             said.append(
                 f"{own}, this profile's strategy, puts as many likes in the top {TOP} as any strategy tried here: "
-                "keep it."
+                "keep it." + self._own_picks(own)
             )
         else:
             said.append(
@@ -259,6 +260,33 @@ class ProfileBacktest:
         if unused:
             said.append(f"Settings with no effect on {own}: {'; '.join(unused)}.")
         return said
+
+    def _own_picks(self, own: str) -> str:
+        """A caveat when most replayed likes were liked from the profile's own picks, which its strategy chose."""
+        replayed = [row["id"] for row in self.results[own]["papers"] if row.get("replayed")]
+        picked = sum(1 for arxiv_id in replayed if arxiv_id in self.from_picks)
+        if not replayed or 2 * picked <= len(replayed):
+            return ""
+        return (
+            f" But {picked} of the {len(replayed)} likes replayed were liked from this profile's own picks, which "
+            f"{own} chose: that favours it here. Likes found elsewhere (an import, Sharpen, another feed) test the "
+            "strategies more fairly."
+        )
+
+
+def _liked_from_picks(path: Path, profile: Profile) -> frozenset[str]:
+    """The ids of the profile's liked papers that its seen-memory holds: shown to it as picks before they were liked."""
+    from ..paths import seen_path
+    from ..seen import SeenMemory, profile_keys
+
+    if not seen_path().is_file():
+        return frozenset()
+    memory = SeenMemory(seen_path())
+    try:
+        shown = {arxiv_id for arxiv_id, _ in memory.shown(profile_keys(path, profile.name))}
+    finally:
+        memory.close()
+    return frozenset(e.paper.arxiv_id for e in profile.liked if shown & set(e.paper.ids))
 
 
 def _wrap(text: str) -> str:
@@ -292,7 +320,7 @@ def run_backtest(
     days = tuple(_days(stored))
     folders = tuple(sorted({c for c in loaded.categories if (Path(folder) / c).is_dir()}))
     notices = tuple(filter(None, [profile_file_warning(loaded, path)]))
-    return ProfileBacktest(loaded, path, results, days, folders, notices)
+    return ProfileBacktest(loaded, path, results, days, folders, notices, _liked_from_picks(path, loaded))
 
 
 def backtest_profile(
