@@ -143,7 +143,7 @@ def test_cli_like_dislike_unlike_import_keep_the_text(profile, tmp_path):
     assert profile.read_text() == HAND_WRITTEN + "\n" + NEW_TABLE.format(day=TODAY)
     result = invoke("dislike", "2101.00004", "2101.00003", "-p", str(profile), "-l", str(listing))
     assert result.exit_code == 0
-    assert result.stderr == "disliked 2101.00004  Four\ndisliked 2101.00003  Three\n"
+    assert result.stderr == "disliked 2101.00004  Four\ndisliked 2101.00003  Three (was liked)\n"
     result = invoke("unlike", "2101.00004", "-p", str(profile))
     assert result.exit_code == 0 and result.stderr == "removed 2101.00004 from sr\n"
     library = write_listing(tmp_path / "library.jsonl", [Paper.make("Five", "2101.00005", "Abstract five.")])
