@@ -812,10 +812,23 @@ def test_the_backtest_advises_a_switch_only_for_more_hits():
     assert 'To switch, set strategy = "tfidf" in p.toml' in " ".join(better.text().split())
 
 
+def _stored_backtest(tmp_path: Path, *extra: Paper) -> Paper:
+    """The backtest days stored as cs.CV under tmp_path/listings (`extra` on the late day), the profile saved as
+    tmp_path/p.toml; the late liked paper."""
+    from recommender.profile import save_profile
+
+    likes, late, _, listings = _backtest_days()
+    folder = tmp_path / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
+    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers, *extra)))
+    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    return late
+
+
 def test_the_backtest_says_when_the_likes_came_from_the_strategys_own_picks(tmp_path, home, embedder):
     """Likes voted on from a strategy's own picks favour it in the replay: 'keep it' then comes with that caveat."""
     from recommender.evaluate import ProfileBacktest, run_backtest
-    from recommender.profile import save_profile
     from recommender.run import seen_memory
 
     rows = [{"id": f"2501.0000{i}", "replayed": True} for i in range(4)]
@@ -831,12 +844,7 @@ def test_the_backtest_says_when_the_likes_came_from_the_strategys_own_picks(tmp_
     found = ProfileBacktest(profile, Path("p.toml"), runs, (), (), from_picks=frozenset(["2501.00000"]))
     assert "own picks" not in found.text()  # most likes were found elsewhere: the replay is fair to each strategy
     # run_backtest reads which likes were shown as picks from the seen-memory
-    likes, late, _, listings = _backtest_days()
-    folder = tmp_path / "listings" / "cs.CV"
-    folder.mkdir(parents=True)
-    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
-    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers)))
-    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    late = _stored_backtest(tmp_path)
     seen = seen_memory()
     seen.mark("p", [late.arxiv_id], late.date)
     seen.close()
@@ -856,15 +864,10 @@ def test_the_backtest_leaves_out_cross_lists_as_today_does(tmp_path, embedder):
     """`today` ranks a category's own papers (no --include-cross): a paper cross-listed from elsewhere is no
     candidate of the backtest either."""
     from recommender.evaluate import run_backtest
-    from recommender.profile import save_profile
 
-    likes, late, _, listings = _backtest_days()
+    _, late, _, _ = _backtest_days()
     cross = Paper.make("segmentation masks prompts elsewhere", "2502.00500", "x", date=late.date, categories=["cs.LG"])
-    folder = tmp_path / "listings" / "cs.CV"
-    folder.mkdir(parents=True)
-    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
-    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers, cross)))
-    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    _stored_backtest(tmp_path, cross)
     result = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
     row = next(r for r in result.results["centroid"]["papers"] if r["id"] == late.arxiv_id)
     assert row["n_candidates"] == 6 and row["rank"] == 1
@@ -872,14 +875,8 @@ def test_the_backtest_leaves_out_cross_lists_as_today_does(tmp_path, embedder):
 
 def test_the_backtest_shows_its_progress_only_when_asked(tmp_path, embedder, capsys):
     from recommender.evaluate import run_backtest
-    from recommender.profile import save_profile
 
-    likes, late, _, listings = _backtest_days()
-    folder = tmp_path / "listings" / "cs.CV"
-    folder.mkdir(parents=True)
-    (folder / f"{likes[0].date}.jsonl").write_text(to_jsonl(listings[0].papers))
-    (folder / f"{late.date}.jsonl").write_text(to_jsonl((*listings[1].papers, *listings[2].papers)))
-    save_profile(replace(_profile_of(likes, late), categories=("cs.CV",)), tmp_path / "p.toml")
+    _stored_backtest(tmp_path)
     quiet = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
     assert capsys.readouterr().err == ""
     shown = run_backtest(
