@@ -517,6 +517,44 @@ def unlike(
         typer.echo(f"not in the profile: {', '.join(result.missing)}", err=True)
 
 
+@app.command("history")
+@handle_errors
+def history_command(
+    words: Annotated[
+        list[str] | None, typer.Argument(help="Only papers whose title, abstract, authors or id hold every word.")
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", "-p", help="Profile name or .toml path (default: the one last ranked, else your only one)."
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", "-n", min=1, help="At most this many papers, newest first.")] = 50,
+) -> None:
+    """List what a profile was shown on past days, newest first, with your votes; words search it.
+
+    Example: paperrec history -p super-resolution diffusion
+    """
+    from .history import history_lines, search, shown_papers
+    from .profile import load_profile
+    from .seen import profile_keys
+    from .state import default_profile
+
+    path = paths.resolve_profile(profile) if profile else default_profile()
+    loaded = load_profile(path)
+    liked = {i for e in loaded.liked for i in e.paper.ids}
+    disliked = {i for e in loaded.disliked for i in e.paper.ids}
+    rows = shown_papers(profile_keys(path, loaded.name), liked=liked, disliked=disliked)
+    query = " ".join(words or [])
+    found = search(rows, query) if query else rows
+    if query:
+        _say(f"{len(found)} of {len(rows)} shown papers match {query!r}")
+    elif not rows:
+        _say(f"{loaded.name} has been shown nothing yet: 'paperrec today' shows and remembers its picks")
+    for line in history_lines(found[:top]):
+        typer.echo(line)
+
+
 def _parse_day(text: str | None, arxiv_only: bool = True):  # -> date | None
     """The --date as a day arXiv announced a listing on (when arXiv is the only source), else a usage error."""
     import re

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .paths import seen_path
-from .schema import Paper
+from .schema import Paper, printable
 from .seen import ProfileKeys, SeenMemory
 
 # Years of daily use store a hundred thousand papers, and a History page needs the few thousand it shows. So the
@@ -149,3 +149,17 @@ def search(shown: list[Shown], query: str) -> list[Shown]:
         return " ".join([row.arxiv_id, paper.title, paper.abstract, *paper.authors]).lower()
 
     return [row for row in shown if all(word in text(row) for word in words)]
+
+
+VOTES = {"liked": "liked", "disliked": "not interested"}
+
+
+def history_lines(rows: Sequence[Shown]) -> list[str]:
+    """One terminal-safe line per row: the day, the id, the title and the vote, if any."""
+    width = max([10, *(len(row.arxiv_id) for row in rows)])  # a DOI is longer than an arXiv id: titles stay aligned
+    lines = []
+    for row in rows:
+        title = row.paper.title if row.paper is not None else "(in no stored listing)"
+        vote = f"  ({VOTES[row.verdict]})" if row.verdict else ""
+        lines.append(printable(f"{row.day}  {row.arxiv_id:<{width}}  {title}{vote}"))
+    return lines

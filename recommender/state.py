@@ -104,6 +104,16 @@ def _only_profile() -> Path:
     raise UsageError(f"no ranking shown yet to take the profile from: say which with --profile ({names})")
 
 
+def default_profile() -> Path:
+    """The profile a command means when none is named: the one the last run ranked alone, else the only one there is."""
+    if last_ranking_path().is_file():
+        try:
+            return Path(load_last_ranking().section(None).profile)
+        except PaperrecError:  # several ranked, or unreadable: the only profile, if there is one
+            pass
+    return _only_profile()
+
+
 def resolve_refs(
     refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
 ) -> tuple[Path, list[Paper]]:

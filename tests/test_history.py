@@ -114,3 +114,32 @@ def test_a_line_not_in_the_stores_own_form_is_read_whole(home):
         "2601.00034": "Versioned",
     }
     assert found == {key: paper for key, paper in _whole_read().items() if key in found}
+
+
+def test_paperrec_history_lists_what_a_profile_was_shown_with_its_votes_and_searches_it(home, liked_jsonl):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["profile", "new", "sr", "--from", str(liked_jsonl)]).exit_code == 0
+    _store()
+    memory = SeenMemory(seen_path())
+    memory.mark("sr", ["2601.00001", "2601.00002"], date(2026, 1, 5), ranks=[1, 2])
+    memory.mark("sr", ["2601.00005"], date(2026, 1, 6), ranks=[1])
+    memory.close()
+    (home / "listings" / "cs.CV" / "2026-01-05.jsonl").write_text(
+        (home / "listings" / "cs.CV" / "2026-01-05.jsonl").read_text().replace('"Paper 2"', '"Paper 2 \\u001b[31mred"')
+    )
+    voted = runner.invoke(app, ["dislike", "2601.00002", "-p", "sr"])
+    assert voted.exit_code == 0, voted.output
+    result = runner.invoke(app, ["history"])  # the only profile
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["2026-01-06", "2601.00005"], ["2026-01-05", "2601.00001"],
+                                                    ["2026-01-05", "2601.00002"]]  # fmt: skip
+    assert lines[2].endswith("Paper 2 red  (not interested)") and "\x1b" not in result.stdout
+    found = runner.invoke(app, ["history", "-p", "sr", "paper", "5"])
+    assert found.stdout.splitlines() == [lines[0]] and "1 of 3 shown papers match" in found.stderr
+    assert runner.invoke(app, ["history", "-n", "1"]).stdout.splitlines() == [lines[0]]
+    assert runner.invoke(app, ["history", "-p", "nosuch"]).exit_code == 1
