@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, date, datetime
 
@@ -306,3 +307,42 @@ def test_one_paper_hidden_as_shown_is_counted_as_one(home, monkeypatch, fake_mod
     assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
     assert "neuro: 1 paper hidden as already shown (--include-seen)" in again.stderr
     assert "neuro: no picks among 1 paper: 1 shown on an earlier day" in again.stderr
+
+
+class _Clock(datetime):
+    """datetime whose now() is the moment a test sets."""
+
+    moment = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.moment
+
+
+def test_the_page_of_a_biorxiv_day_compares_it_with_biorxivs_latest_day_not_arxivs(home, monkeypatch, fake_model):
+    from starlette.testclient import TestClient
+
+    from recommender.sources import daily
+    from recommender.web import Settings, create_app
+    from recommender.web import day as web_day
+
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(daily, "datetime", _Clock)
+    sunday, friday = date(2026, 12, 6), date(2026, 12, 4)
+    postings = {("biorxiv", d): [posting(n, d) for n in range(3)] for d in (friday, sunday)}
+    with serving(biorxiv_route(postings)) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        for d in (friday, sunday):
+            assert CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", str(d)]).exit_code == 0
+    made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience", "-i", "cortex"])
+    assert made.exit_code == 0, made.output
+    # Sunday 20:30 in New York: arXiv has announced Monday's listing, and bioRxiv's latest complete day is Sunday.
+    monkeypatch.setattr(web_day, "datetime", _Clock)
+    served = create_app(Settings(page_wait=30))
+    with TestClient(served, base_url="http://127.0.0.1:8787", follow_redirects=False) as page:
+        latest = page.get(f"/?profile=neuro&day={sunday}")
+        older = page.get(f"/?profile=neuro&day={friday}")
+    assert latest.status_code == 200 and older.status_code == 200
+    assert 'id="stale"' not in latest.text, "bioRxiv's latest day is the latest this profile can have"
+    assert "arXiv" not in older.text
+    assert f"Not the latest: this is {friday}, and its sources' latest day is {sunday}." in html.unescape(older.text)

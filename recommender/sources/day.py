@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ..schema import Listing, PaperrecError, TemporaryFailure
@@ -53,6 +53,23 @@ class SourcesDay:
         """The report lines, one per source; each names its day when the sources' days differ."""
         days = {report.day for report in self.reports if report.day and report.papers and report.error is None}
         return [report.line(dated=len(days) > 1) for report in self.reports]
+
+
+def newest_day(specs: Sequence[Spec], now: datetime) -> date:
+    """The newest day any of `specs` has at `now`: arXiv's latest announcement, a feed's today, the others' yesterday
+    (UTC), as a run without --date takes the newest of its sources' days."""
+    from .arxiv import latest_announcement
+    from .daily import latest_posting_day
+
+    days = [
+        latest_announcement(now)
+        if spec.kind == "arxiv"
+        else now.astimezone(UTC).date()
+        if spec.kind == "feed"
+        else latest_posting_day(now)
+        for spec in specs
+    ]
+    return max(days, default=latest_announcement(now))
 
 
 def _groups(specs: Sequence[Spec]) -> dict[str, list[str]]:

@@ -328,9 +328,15 @@ class Day:
 
     @property
     def latest(self) -> date:
-        """The latest day arXiv has announced by now (the schedule's, whether or not it is stored)."""
+        """The latest day arXiv has announced by now, or with other sources the newest day of any of them (the
+        schedule's, whether or not it is stored)."""
         from ..sources.arxiv import latest_announcement
 
+        if self.profile.sources:
+            from ..sources.day import newest_day
+            from ..sources.registry import profile_specs
+
+            return newest_day(profile_specs(self.profile.categories, self.profile.sources), datetime.now(UTC))
         return latest_announcement(datetime.now(UTC))
 
     @property
