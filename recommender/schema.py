@@ -178,10 +178,24 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())
 
 
+# Han, kana and Hangul: a name written in them is family name first, with no space (王芳), as Zotero and CSL show it.
+_CJK_NAME = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
+
+
+def person_name(given: str, family: str) -> str:
+    """A name from its two parts, as its reader writes it: 'Matthew A. Wilson', but 王芳 for family 王, given 芳."""
+    given, family = clean_text(given), clean_text(family)
+    if given and family and _CJK_NAME.fullmatch(given) and _CJK_NAME.fullmatch(family):
+        return family + given
+    return clean_text(f"{given} {family}")
+
+
 def given_first(name: str) -> str:
     """'Wilson, Matthew A.' as 'Matthew A. Wilson'; a name without a comma (or nothing after it) as it is, trimmed."""
     surname, comma, given = name.partition(",")
-    return clean_text(f"{given} {surname}" if comma and given.strip() else surname)
+    return person_name(given, surname) if comma and given.strip() else clean_text(surname)
 
 
 # Terminal escape sequences (ECMA-48): CSI (colours, cursor moves), string commands up to their terminator (OSC 8

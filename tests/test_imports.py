@@ -556,3 +556,22 @@ def test_an_ris_record_missing_its_er_line_is_still_read_when_the_next_begins(tm
     path = tmp_path / "joined.ris"
     path.write_text("TY  - JOUR\nTI  - First paper\nTY  - JOUR\nTI  - Second paper\nER  -\n", encoding="utf-8")
     assert [p.title for p in read_collection(path).papers] == ["First paper", "Second paper"]
+
+
+def test_a_chinese_or_korean_name_in_two_fields_reads_family_name_first_as_written(tmp_path):
+    # Zotero keeps 王芳 as family 王 and given 芳, and shows it as 王芳: a CJK name has no space and no reordering.
+    ris = tmp_path / "zotero.ris"
+    ris.write_text(
+        "TY  - JOUR\nAU  - 王, 芳\nAU  - 김, 민수\nAU  - Müller, Jürgen\nTI  - Glia and the barrier\nER  - \n",
+        encoding="utf-8",
+    )
+    bib = tmp_path / "mendeley.bib"
+    bib.write_text(
+        '@article{w, author = {王, 芳 and Sch{\\"{o}}nberg, Fran{\\c{c}}ois}, title = {Glia}}\n', encoding="utf-8"
+    )
+    csl = tmp_path / "zotero.json"
+    people = [{"family": "王", "given": "芳"}, {"family": "Li", "given": "Na"}]
+    csl.write_text(json.dumps([{"type": "article-journal", "title": "Glia", "author": people}]), encoding="utf-8")
+    assert read_collection(ris).papers[0].authors == ("王芳", "김민수", "Jürgen Müller")
+    assert read_collection(bib).papers[0].authors == ("王芳", "François Schönberg")
+    assert read_collection(csl).papers[0].authors == ("王芳", "Na Li")

@@ -21,7 +21,7 @@ from bibtexparser.model import (
     ParsingFailedBlock,
 )
 
-from ..schema import Paper, PaperrecError, clean_text
+from ..schema import Paper, PaperrecError, clean_text, person_name
 from .citations import ARGUMENTS, CITATIONS, citation_text
 from .guard import iso_day
 from .idlist import (
@@ -208,7 +208,11 @@ def parse_authors(value: str) -> tuple[str, ...]:
     for raw in split_multiple_persons_names(value):
         if raw.strip().lower() == "others":
             continue
-        name = latex_to_text(parse_single_name_into_parts(raw, strict=False).merge_first_name_first)
+        parts = parse_single_name_into_parts(raw, strict=False)
+        if parts.von or parts.jr:
+            name = latex_to_text(parts.merge_first_name_first)
+        else:  # a CJK name keeps its order (王芳)
+            name = person_name(latex_to_text(" ".join(parts.first)), latex_to_text(" ".join(parts.last)))
         if name:
             names.append(name)
     return tuple(names)

@@ -10,7 +10,7 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
-from ..schema import Paper, PaperrecError, clean_text
+from ..schema import Paper, PaperrecError, clean_text, person_name
 from .guard import iso_day, json_loads, reading, scrub, shown
 from .idlist import Reference, find_arxiv_id, find_forum, normalise_doi, parse_arxiv_ref, record_paper
 from .markdown import strip_html
@@ -86,7 +86,10 @@ def _csl_name(person: Any) -> str:
     if isinstance(person.get("literal"), str) and person["literal"]:
         return clean_text(scrub(person["literal"]))
     keys = ("given", "dropping-particle", "non-dropping-particle", "family", "suffix")
-    return clean_text(scrub(" ".join(str(person[k]) for k in keys if isinstance(person.get(k), str | int | float))))
+    parts = {k: str(person[k]) for k in keys if isinstance(person.get(k), str | int | float)}
+    if parts.keys() <= {"given", "family"}:  # no particle or suffix: a CJK name keeps its order (王芳)
+        return person_name(scrub(parts.get("given", "")), scrub(parts.get("family", "")))
+    return clean_text(scrub(" ".join(parts.values())))
 
 
 def _csl_day(issued: Any) -> date | None:
@@ -208,7 +211,7 @@ def _texts(element: ElementTree.Element, path: str) -> list[str]:
 def _rdf_person(person: ElementTree.Element) -> str:
     # Zotero wrote foaf:givenname before version 5 and foaf:givenName since.
     given = _texts(person, "foaf:givenName") or _texts(person, "foaf:givenname")
-    return clean_text(" ".join(given + _texts(person, "foaf:surname")))
+    return person_name(" ".join(given), " ".join(_texts(person, "foaf:surname")))
 
 
 def _rdf_reference(element: ElementTree.Element, by_about: dict[str, ElementTree.Element]) -> Reference | None:
