@@ -367,7 +367,9 @@ def run_today(
             notices += profile_notes(profile, path, options)
             if not profile.categories and not profile.sources:
                 raise PaperrecError(
-                    f'profile {profile.name!r} names no categories: add e.g. categories = ["cs.CV"] to {path}'
+                    f"profile {profile.name!r} names no categories and no other sources: add e.g."
+                    f' categories = ["cs.CV"] or sources = ["biorxiv:neuroscience"] to {path}'
+                    " ('paperrec sources' lists them)"
                 )
             try:
                 specs = profile_specs(profile.categories, profile.sources)  # arXiv keys checked against the taxonomy

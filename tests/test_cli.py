@@ -446,6 +446,14 @@ def test_today_errors(home, fake_model, fake_arxiv):
     assert_error(invoke("today", "--date", "22-04-2021"), 2, "--date must be YYYY-MM-DD")
 
 
+def test_a_profile_that_follows_nothing_is_told_of_other_sources_too(home, fake_model):
+    # A biologist's profile follows bioRxiv or a journal's feed, not an arXiv category: the hint names both.
+    assert invoke("profile", "new", "bio", "-i", "sleep spindles").exit_code == 0
+    result = invoke("today")
+    assert_error(result, 1, 'add e.g. categories = ["cs.CV"] or sources = ["biorxiv:neuroscience"]')
+    assert "('paperrec sources' lists them)" in result.stderr
+
+
 # A read-only state/ folder. As root, permissions alone cannot make a write fail, so the error is injected: the
 # rename under state/ raises the OSError a read-only file system gives, and SQLite gets a read-only connection.
 
