@@ -621,7 +621,11 @@ def fetch(
     if all(spec.kind == "feed" for spec in specs):  # a feed's day is when its entries arrived: none announces them
         typer.echo(f"{counted(len(listing.papers), 'paper', 'papers')} arrived on {listing.date}", err=True)
         return
-    typer.echo(f"{len(listing.papers)} papers, announced {listing.date or 'on an unknown day'}", err=True)
+    papers = counted(len(listing.papers), "paper", "papers")
+    if arxiv_only:
+        typer.echo(f"{papers}, announced {listing.date or 'on an unknown day'}", err=True)
+    else:  # bioRxiv posts and OpenReview publishes: 'announced' is arXiv's word
+        typer.echo(f"{papers} of {listing.date or 'an unknown day'}", err=True)
 
 
 @app.command()

@@ -166,7 +166,7 @@ def test_fetch_takes_any_source(fake_kind, monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     assert lines[:2] == ["arXiv cs.CV: 2 papers", "Fake a: unreachable, retry later (Fake is down)"]
-    assert result.stderr.splitlines()[-1] == "2 papers, announced 2026-12-04"
+    assert result.stderr.splitlines()[-1] == "2 papers of 2026-12-04"  # not arXiv's alone: 'announced' is its word
     assert len((tmp_path / "day.jsonl").read_text().splitlines()) == 2
 
 
