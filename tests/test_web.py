@@ -1549,3 +1549,18 @@ def test_the_profile_page_says_what_a_hand_edit_left_odd_as_the_command_line_doe
     with _client() as client:
         _, root = _page(client, "/profile?profile=med")
     assert _by_id(root, "file-warning") is None
+
+
+def test_a_new_profile_from_the_page_can_follow_biorxiv_and_a_feed_without_arxiv(client, home):
+    # a biologist who only uses the page: no arXiv category to pick, bioRxiv and a journal's feed to follow
+    feed = "feed:https://journal.example/current.rss?key=secret1"
+    data = {"name": "neuro", "interests": "place cells\n", "sources": f"biorxiv:neuroscience\n\n{feed}\n"}
+    response = client.post(f"/new?csrf={_csrf(client)}", data=data)
+    assert response.status_code == 303, response.text
+    done = client.get(response.headers["location"])
+    assert "no categories" not in done.text and "secret1" not in done.text
+    made = load_profile(home / "profiles" / "neuro.toml")
+    assert (made.categories, made.sources) == ((), ("biorxiv:neuroscience", feed))
+    bad = client.post(f"/new?csrf={_csrf(client)}", data={**data, "name": "bad", "sources": "biorxiv:\n"})
+    assert bad.status_code == 400 and "names no key" in bad.text and not (home / "profiles" / "bad.toml").exists()
+    assert 'name="sources"' in bad.text  # the form comes back with its field

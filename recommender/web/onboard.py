@@ -41,6 +41,7 @@ class NewProfile:
     interests: tuple[str, ...]
     fmt: str | None
     offline: bool
+    sources: tuple[str, ...] = ()  # beyond arXiv's categories: bioRxiv subjects, journal feeds (`paperrec sources`)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ async def read_upload(request: Request, csrf: str) -> tuple[NewProfile, UploadFi
         interests=tuple(line for line in dict.fromkeys(lines) if line),
         fmt=fmt or None,
         offline=text.get("offline") == "on",
+        sources=tuple(dict.fromkeys(line.strip() for line in text.get("sources", "").splitlines() if line.strip())),
     )
     upload = form.get("library")
     if not isinstance(upload, UploadFile) or (not upload.filename and not upload.size):
@@ -113,6 +115,7 @@ def create_from_upload(wanted: NewProfile, upload: tuple[str, IO[bytes]] | None,
                 files=files,
                 fmt=wanted.fmt,
                 offline=wanted.offline,
+                sources=wanted.sources,
             )
         except PaperrecError as error:  # the page names the uploaded file, not where it was kept meanwhile
             raise PaperrecError(str(error).replace(folder + os.sep, "")) from None
