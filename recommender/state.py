@@ -110,7 +110,10 @@ def default_profile() -> Path:
         try:
             return Path(load_last_ranking().section(None).profile)
         except PaperrecError:  # several ranked, or unreadable: the only profile, if there is one
-            pass
+            files = profile_files(profiles_dir())
+            if len(files) > 1:
+                names = ", ".join(f.stem for f in files)
+                raise UsageError(f"the last run ranked several profiles: say which with --profile ({names})") from None
     return _only_profile()
 
 

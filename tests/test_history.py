@@ -143,3 +143,7 @@ def test_paperrec_history_lists_what_a_profile_was_shown_with_its_votes_and_sear
     assert found.stdout.splitlines() == [lines[0]] and "1 of 3 shown papers match" in found.stderr
     assert runner.invoke(app, ["history", "-n", "1"]).stdout.splitlines() == [lines[0]]
     assert runner.invoke(app, ["history", "-p", "nosuch"]).exit_code == 1
+    assert runner.invoke(app, ["profile", "new", "other", "--from", str(liked_jsonl)]).exit_code == 0
+    assert runner.invoke(app, ["rank", str(liked_jsonl), "-f", "json"]).exit_code == 0  # both profiles ranked
+    which = runner.invoke(app, ["history"])
+    assert which.exit_code == 2 and "ranked several profiles: say which with --profile (other, sr)" in which.stderr
