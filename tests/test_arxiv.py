@@ -668,6 +668,18 @@ def test_a_new_day_stored_after_missed_days_names_them_and_how_to_fetch_them(
     assert (listing.date, notice) == (date(2021, 4, 23), None)
 
 
+def test_the_latest_day_by_date_after_missed_days_is_the_feed_not_an_api_rebuild(
+    arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
+) -> None:
+    """--date of the latest day takes the feed when it holds that day: naming missed days before it must not send
+    the day to the API (approximate) in place of the feed just stored."""
+    store_day(tmp_path, date(2021, 4, 19), b"2104.09")
+    arxiv_at.routes({"/rss/cs.CV": fixture("rss-cs.CV-2021-04-22.xml")})
+    listing, notice = fetch_listing(["cs.CV"], date(2021, 4, 22), client=client, store=tmp_path, now=THURSDAY_NOON)
+    assert [r.path for r in arxiv_at.requests] == ["/rss/cs.CV"]
+    assert listing.date == date(2021, 4, 22) and notice is not None and "2021-04-20 and 2021-04-21" in notice
+
+
 def test_a_feed_built_before_the_announcement_stores_as_before(
     arxiv_at: LocalServer, client: PoliteClient, tmp_path: Path
 ) -> None:

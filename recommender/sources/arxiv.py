@@ -582,8 +582,8 @@ def _one_category(
             feed = session.feed(category)
             if feed.papers and (feed.date or day) == day:
                 listing, notice = _file_feed(session, category, feed, latest)
-                if notice is None:
-                    return listing, None
+                if notice is None or listing.date == day:  # stored (a notice may name days missed before it)
+                    return listing, notice
         return session.rebuild(category, day)
     feed = session.feed(category)
     if feed.papers:
