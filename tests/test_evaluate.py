@@ -852,6 +852,19 @@ def test_the_backtest_says_when_the_likes_came_from_the_strategys_own_picks(tmp_
     assert result.from_picks == frozenset([late.arxiv_id])
 
 
+def test_the_backtest_runs_when_the_seen_memory_cannot_be_read(tmp_path, home, embedder):
+    """The own-picks caveat is a remark: a seen-memory that cannot be opened (damaged, a read-only state folder)
+    leaves it out instead of failing the backtest, which never needed the seen-memory before."""
+    from recommender.evaluate import run_backtest
+    from recommender.paths import seen_path
+
+    _stored_backtest(tmp_path)
+    seen_path().parent.mkdir(parents=True, exist_ok=True)
+    seen_path().write_bytes(b"not a database, " * 64)
+    result = run_backtest(tmp_path / "p.toml", embedder, strategies=["centroid"], listings=tmp_path / "listings")
+    assert result.from_picks == frozenset() and result.results["centroid"]["papers"]
+
+
 def test_the_backtest_of_a_profile_without_likes_says_what_to_do():
     from recommender.evaluate import ProfileBacktest
 

@@ -281,7 +281,10 @@ def _liked_from_picks(path: Path, profile: Profile) -> frozenset[str]:
 
     if not seen_path().is_file():
         return frozenset()
-    memory = SeenMemory(seen_path())
+    try:
+        memory = SeenMemory(seen_path())
+    except PaperrecError:  # a caveat is no reason to fail: without the seen-memory, no likes are known as picks
+        return frozenset()
     try:
         shown = {arxiv_id for arxiv_id, _ in memory.shown(profile_keys(path, profile.name))}
     finally:
