@@ -1564,3 +1564,12 @@ def test_a_new_profile_from_the_page_can_follow_biorxiv_and_a_feed_without_arxiv
     bad = client.post(f"/new?csrf={_csrf(client)}", data={**data, "name": "bad", "sources": "biorxiv:\n"})
     assert bad.status_code == 400 and "names no key" in bad.text and not (home / "profiles" / "bad.toml").exists()
     assert 'name="sources"' in bad.text  # the form comes back with its field
+
+
+def test_a_new_profile_from_the_page_says_a_source_subject_paperrec_does_not_know(client, home):
+    # interests only, no upload: the warning on a misspelt subject is said as `profile new -s` says it
+    data = {"name": "neuro", "interests": "place cells\n", "sources": "biorxiv:neuroscence\n"}
+    response = client.post(f"/new?csrf={_csrf(client)}", data=data)
+    assert response.status_code == 303, response.text
+    done = client.get(response.headers["location"])
+    assert "not a bioRxiv category paperrec knows (closest: neuroscience" in done.text

@@ -123,5 +123,5 @@ def create_from_upload(wanted: NewProfile, upload: tuple[str, IO[bytes]] | None,
             lines = [line.replace(folder + os.sep, "") for line in report_lines(report)]
         else:
             warning = no_categories_line(report.profile)
-            lines = [*filter(None, [warning]), f"created profile {report.profile.name!r}: {report.path}"]
+            lines = [*filter(None, [report.notice, warning]), f"created profile {report.profile.name!r}: {report.path}"]
     return Created(report, tuple(printable(line) for line in lines), path)
