@@ -1573,3 +1573,12 @@ def test_a_new_profile_from_the_page_says_a_source_subject_paperrec_does_not_kno
     assert response.status_code == 303, response.text
     done = client.get(response.headers["location"])
     assert "not a bioRxiv category paperrec knows (closest: neuroscience" in done.text
+
+
+def test_the_created_page_sends_a_profile_with_other_sources_to_today_not_to_pick_categories(client, home):
+    data = {"name": "neuro", "interests": "place cells\n", "sources": "biorxiv:neuroscience\n"}
+    response = client.post(f"/new?csrf={_csrf(client)}", data=data)
+    done = client.get(response.headers["location"])
+    assert "Pick its categories" not in done.text  # it follows bioRxiv: today's picks come from there
+    nothing = client.post(f"/new?csrf={_csrf(client)}", data={**data, "name": "blank", "sources": ""})
+    assert "Pick its categories" in client.get(nothing.headers["location"]).text
