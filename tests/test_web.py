@@ -1582,3 +1582,17 @@ def test_the_created_page_sends_a_profile_with_other_sources_to_today_not_to_pic
     assert "Pick its categories" not in done.text  # it follows bioRxiv: today's picks come from there
     nothing = client.post(f"/new?csrf={_csrf(client)}", data={**data, "name": "blank", "sources": ""})
     assert "Pick its categories" in client.get(nothing.headers["location"]).text
+
+
+def test_sharpen_draws_a_profile_that_follows_biorxiv_from_its_biorxiv_days(home):
+    """Sharpen's pool is the profile's own sources first: a bioRxiv profile is not asked about another's cs.CV."""
+    from recommender.profile import Profile
+    from recommender.sources.store import write_day
+    from recommender.web.service import pool_days
+
+    write_day(Listing(papers=(Paper.make("Vision", "2104.00001", "A"),)), "cs.CV", date(2021, 4, 22))
+    posting = Paper.make("Place cells", "doi:10.1101/2021.04.19.1", "A")
+    write_day(Listing(papers=(posting,)), "biorxiv:neuroscience", date(2021, 4, 20))
+    neuro = Profile(name="neuro", sources=("biorxiv:neuroscience",))
+    assert [d.category for d in pool_days(neuro)] == ["biorxiv:neuroscience"]
+    assert [d.category for d in pool_days(Profile(name="cv", categories=("cs.CV",)))] == ["cs.CV"]

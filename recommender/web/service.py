@@ -596,7 +596,8 @@ def pool_days(profile: Profile, max_files: int = 20) -> list[StoredDay]:
     from ..sources.store import iter_stored
 
     days = sorted(iter_stored(), key=lambda s: (s.day, s.category), reverse=True)
-    own = [s for s in days if s.category in profile.categories]
+    keys = {key.removeprefix("arxiv:") for key in _store_keys(profile)}  # the store names arXiv's days 'cs.CV'
+    own = [s for s in days if s.category in keys]
     return (own or days)[:max_files]
 
 
