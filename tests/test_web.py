@@ -1596,3 +1596,21 @@ def test_sharpen_draws_a_profile_that_follows_biorxiv_from_its_biorxiv_days(home
     neuro = Profile(name="neuro", sources=("biorxiv:neuroscience",))
     assert [d.category for d in pool_days(neuro)] == ["biorxiv:neuroscience"]
     assert [d.category for d in pool_days(Profile(name="cv", categories=("cs.CV",)))] == ["cs.CV"]
+
+
+def test_today_shows_the_last_ranking_of_a_profile_whose_source_is_misspelt(sr, example_listing):
+    """A source the registry refuses (a hand edit's 'biorxv:') leaves the last ranking to show: the page's line on
+    the latest day must not fail on it."""
+    from recommender.state import save_last_ranking
+
+    sr.write_text(sr.read_text().replace("categories = ", 'sources = ["biorxv:neuroscience"]\ncategories = ', 1))
+    papers = read_listing(example_listing).papers
+    save_last_ranking(papers, [(str(sr), [])])
+    with _client() as client:
+        response = client.get("/?profile=sr")
+        for _ in range(100):
+            if response.status_code != 200 or "data-job" not in response.text:
+                break
+            time.sleep(0.1)
+            response = client.get("/?profile=sr")
+    assert response.status_code == 200, response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -336,7 +337,8 @@ class Day:
             from ..sources.day import newest_day
             from ..sources.registry import profile_specs
 
-            return newest_day(profile_specs(self.profile.categories, self.profile.sources), datetime.now(UTC))
+            with contextlib.suppress(PaperrecError):  # a source misspelt by hand: arXiv's day, and the page shows
+                return newest_day(profile_specs(self.profile.categories, self.profile.sources), datetime.now(UTC))
         return latest_announcement(datetime.now(UTC))
 
     @property
