@@ -613,8 +613,7 @@ def fetch(
     fetched = fetch_sources(specs, _parse_day(day, arxiv_only), include_cross=cross_lists)
     listing = fetched.listing
     single = len(fetched.reports) == 1
-    for report in fetched.reports:
-        line = report.notice if single else report.line()
+    for line in [report.notice for report in fetched.reports] if single else fetched.lines():  # days when they differ
         if line:
             _say(line)
     _write(to_jsonl(listing.papers), output)

@@ -170,6 +170,21 @@ def test_fetch_takes_any_source(fake_kind, monkeypatch, tmp_path):
     assert len((tmp_path / "day.jsonl").read_text().splitlines()) == 2
 
 
+def test_fetch_of_sources_of_different_days_names_each_sources_day(fake_kind, monkeypatch, tmp_path):
+    # the last line names the newest day: each source's line says its own, as the run's lines do
+    import recommender.sources.arxiv as arxiv
+
+    def fetch_listing(keys, day=None, **options):
+        if keys == ["cs.CV"]:
+            return Listing(papers=_listing("2104.00001").papers, date=date(2026, 12, 3)), None
+        return _listing("2104.00002"), None
+
+    monkeypatch.setattr(arxiv, "fetch_listing", fetch_listing)  # the fake kind's module is arxiv too
+    result = invoke("fetch", "cs.CV", "fake:a", "-o", str(tmp_path / "day.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == ["arXiv cs.CV 2026-12-03: 1 paper", "Fake a 2026-12-04: 1 paper"]
+
+
 def test_a_profile_with_several_sources_ranks_one_day(home, liked_jsonl, fake_model, fake_arxiv, fake_kind):
     import recommender.sources.arxiv as arxiv
 
