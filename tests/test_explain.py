@@ -37,3 +37,10 @@ def test_a_word_the_pieces_repeat_is_said_once():
         ["end", "end end", "driving", "autonomous driving"], "An end-to-end model for autonomous driving."
     )
     assert driving == ("end", "autonomous driving")
+
+
+def test_a_name_written_in_mixed_case_keeps_its_capitals():
+    # a capital inside a word is the name's own (ResNet, RoBERTa), not a title's: only a title's capitals go
+    text = "Frozen Backbones. We fine-tune RoBERTa and a ResNet backbone pretrained on ImageNet for 2D images."
+    terms = ["roberta", "resnet backbone", "imagenet", "2d images", "frozen"]
+    assert readable_terms(terms, text) == ("RoBERTa", "ResNet backbone", "ImageNet", "2D images", "frozen")

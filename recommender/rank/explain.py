@@ -33,8 +33,8 @@ def _written(words: Sequence[str], text: str) -> str | None:
     found = re.search(pattern, text, re.IGNORECASE)
     if found is None:
         return None
-    # Lower case but for acronyms: a title's capitals ('Image Super-Resolution') are not the term's.
-    cased = re.sub(r"\w+", lambda w: w[0] if len(w[0]) > 1 and w[0].isupper() else w[0].lower(), found[0])
+    # Lower case but for a capital after a word's first letter (SR, ResNet): a title's capitals are not the term's.
+    cased = re.sub(r"\w+", lambda w: w[0] if w[0][1:] != w[0][1:].lower() else w[0].lower(), found[0])
     return " ".join(cased.split())
 
 
