@@ -98,6 +98,18 @@ def test_a_like_gone_from_zotero_is_kept_and_reported(zotero, home):
     assert "2104.10615" in load_profile(home / "profiles" / "vision.toml").ids
 
 
+def test_duplicates_merged_in_zotero_lose_no_like(zotero, home):
+    sync_zotero("vision", offline=True)
+    kept = zotero.add_item(preprint("2104.10615", "Medical segmentation with transformers", ABSTRACT))
+    sync_zotero("vision", offline=True)
+    merged = [k for k, i in zotero.items.items() if i["data"].get("archiveID") == "arXiv:2104.10615" and k != kept]
+    zotero.remove_item(merged[0])  # Zotero's merge keeps one item and moves the other to the trash
+    report = sync_zotero("vision", offline=True)
+    assert report.vanished == () and not any("no longer in Zotero" in line for line in report.lines())
+    zotero.remove_item(kept)  # the last copy gone: now it is named
+    assert sync_zotero("vision", offline=True).vanished == ("2104.10615",)
+
+
 def test_a_collection_and_a_tag_narrow_the_sync_and_paging_follows_link(zotero, home):
     zotero.max_page = 1
     report = sync_zotero("vision", {"collection": "vision"}, offline=True)  # the name in any case

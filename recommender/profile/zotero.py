@@ -183,5 +183,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         "collection_key": key,
         "items": {k: [v, ids.get(k, "")] for k, v in versions.items()},
     }
-    vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k)))
+    # A paper another item still holds (duplicates merged in Zotero keep one of them) has not left Zotero.
+    held = {ids.get(k) for k in versions}
+    vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k) and ids[k] not in held))
     return LibraryChanges(library, merge_references(found, skipped), vanished, api.requests, state)
