@@ -145,6 +145,23 @@ def test_undo_after_the_push_takes_the_item_out_of_the_collection_and_keeps_it(z
     assert zotero.in_collection(LIKES) == [] and len(zotero.items) == count and zotero.deleted == []
 
 
+def test_undo_after_the_item_was_deleted_or_merged_in_zotero_is_no_failure(zotero, sr, example_listing):
+    from .zotero_server import preprint
+
+    first, second = _paper(example_listing), _paper(example_listing, 7)
+    _like(example_listing, first.arxiv_id, second.arxiv_id)
+    assert push_pending().sent == 2
+    [likes] = [k for k, c in zotero.collections.items() if c["data"]["name"] == LIKES]
+    pushed = {i["archiveID"]: i["key"] for i in zotero.in_collection(LIKES)}
+    zotero.remove_item(pushed[f"arXiv:{first.arxiv_id}"])  # deleted in Zotero
+    zotero.remove_item(pushed[f"arXiv:{second.arxiv_id}"])  # merged into a copy that is kept
+    copy = zotero.add_item({**preprint(second.arxiv_id, second.title), "collections": [likes]})
+    invoke("unlike", first.arxiv_id, second.arxiv_id, "-p", "sr")
+    report = push_pending()
+    assert report.failed == () and report.sent == 2 and pending_pushes() == []
+    assert zotero.in_collection(LIKES) == [] and copy in zotero.items and zotero.deleted == []
+
+
 def test_a_failed_push_is_kept_and_retried(zotero, sr, example_listing, monkeypatch):
     paper = _paper(example_listing)
     monkeypatch.setenv("PAPERREC_ZOTERO_WEB_API", "http://127.0.0.1:9/")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..schema import Paper, PaperrecError
+from ..sources.http import NetworkError
 from ..sources.records import paper_from_record, paper_to_record
 from ..sources.zotero_api import ZoteroApi, item_collections
 from .model import load_profile
@@ -176,6 +177,16 @@ def _collection(api: ZoteroApi, name: str) -> str:
     return key
 
 
+def _item(api: ZoteroApi, key: str) -> dict[str, Any] | None:
+    """The item of this key; None when Zotero has it no more (HTTP 404)."""
+    try:
+        return api.item(key)
+    except NetworkError as error:
+        if error.status != 404:
+            raise
+        return None
+
+
 def _send(op: dict[str, Any]) -> dict[str, Any]:
     """Send one push; what the queue remembers of it (the item and collection), or PaperrecError."""
     path = Path(op["profile"])
@@ -197,7 +208,8 @@ def _send(op: dict[str, Any]) -> dict[str, Any]:
             return {"item": item["key"], "collection": collection, "created": False}
         with json_state(paths.zotero_queue_path()) as state:
             record = state.get("pushed", {}).get(op["slot"], {})
-        item = api.item(record["item"]) if record.get("item") else api.find(paper)
+        item = _item(api, record["item"]) if record.get("item") else None
+        item = item or api.find(paper)  # deleted, or merged into another copy, in Zotero: look for the paper
         if item is not None:
             current = item_collections(item)
             if collection in current:
