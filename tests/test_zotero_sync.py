@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -118,6 +119,26 @@ def test_a_collection_and_a_tag_narrow_the_sync_and_paging_follows_link(zotero, 
     assert sum("/collections/K0000001/items/top?" in p and "format=versions" not in p for p in zotero.asked()) == 2
     tagged = sync_zotero("seg", {"tag": "seg"}, offline=True)
     assert [p.paper.arxiv_id for p in tagged.profile.liked] == ["2104.10615"]
+
+
+@pytest.mark.parametrize("library", ["local", f"users/{USER}"])
+def test_an_item_skipped_while_zotero_changed_between_pages_is_read_at_the_next_sync(
+    zotero, home, monkeypatch, library
+):
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    zotero.max_page = 1
+    real, first = zotero.answer, next(iter(zotero.items))
+
+    def deleting(method, raw, headers, body):
+        if re.search(r"[?&]start=2(&|$)", raw) and first in zotero.items:
+            zotero.remove_item(first)  # deleted in Zotero while paperrec reads page 3: the pages move up by one
+        return real(method, raw, headers, body)
+
+    zotero.answer = deleting
+    report = sync_zotero("vision", {"library": library}, offline=True)
+    assert "2103.00001" not in report.profile.ids  # the item that moved onto page 2 was not read
+    again = sync_zotero("vision", offline=True)
+    assert "2103.00001" in again.profile.ids
 
 
 def test_a_collection_made_again_in_zotero_is_found_again(zotero, home):

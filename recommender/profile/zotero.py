@@ -176,12 +176,17 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         else:
             found.append(reference)
             ids[item_key] = reference.paper.arxiv_id
+    # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the
+    # library version stays the last sync's, so the next sync reads it.
+    missed = changed - {str(i.get("key")) for i in items}
+    remembered = {k: [v, ids.get(k, "")] for k, v in versions.items() if k not in missed}
+    remembered.update({k: known[k] for k in missed if k in known})
     state = {
         "source": source,
         "server": api.server_id,
-        "version": version,
+        "version": since if missed else version,
         "collection_key": key,
-        "items": {k: [v, ids.get(k, "")] for k, v in versions.items()},
+        "items": remembered,
     }
     # A paper another item still holds (duplicates merged in Zotero keep one of them) has not left Zotero.
     held = {ids.get(k) for k in versions}
