@@ -1054,6 +1054,17 @@ def test_a_link_to_a_missing_profile_is_a_clear_page(home, fake_model, example_l
             assert str(home) not in page.text and "Traceback" not in page.text
 
 
+def test_a_vote_link_follows_its_profile_to_a_renamed_file(client, sr):
+    """Monday's email names the profile file super-resolution.toml; on Thursday that file is sr.toml, same name."""
+    from recommender.signing import vote_token
+
+    token = vote_token("super-resolution", "2104.10642", "like")  # the file's stem when the email went out
+    page = client.get(f"/vote/{token}")
+    assert page.status_code == 200 and "Confirm your vote" in page.text
+    assert client.post(f"/vote/{token}", data={"csrf": _csrf(client)}).status_code == 200
+    assert "2104.10642" in {p.paper.arxiv_id for p in load_profile(sr).liked}
+
+
 def test_a_signed_vote_link_with_a_nul_in_its_path_is_a_400(client, sr):
     token = _signed_the_old_way(str(sr.resolve()) + "\x00x", "2104.10642", "like")  # as paperrec once signed paths
     response = client.get(f"/vote/{token}")

@@ -376,6 +376,10 @@ class Service:
                 served = {}
             # a served profile first (serve -p may name files anywhere), then the profiles folder, as -p NAME does
             path = served.get(vote.profile) or profiles_dir() / f"{vote.profile}.toml"
+            if not path.is_file() and served:
+                # a file renamed since the email went out keeps its profile's name
+                with contextlib.suppress(PaperrecError):
+                    path = self.resolve(vote.profile)
             if not path.is_file():
                 name = vote.profile
                 raise NotFound(f"this vote link is for the profile {name!r}, which is not here (renamed or deleted?)")
