@@ -13,7 +13,7 @@ import ssl
 import textwrap
 from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -27,7 +27,7 @@ from .digest import section_view
 from .latex import to_text as latex_text
 from .paths import atomic_write_bytes, locked, profiles_dir, state_dir
 from .schema import PaperrecError, Pick, TemporaryFailure, printable
-from .sent import SentRecord, channel_key, picks_key, sending, sent_record
+from .sent import SentRecord, channel_key, paper_keys, picks_key, sending, sent_record
 from .signing import MAX_AGE_DAYS, vote_url
 from .summary import LABEL as SUMMARY_LABEL
 
@@ -42,6 +42,7 @@ TEXT_WIDTH = 76  # the plain-text digest's lines, for a terminal of 80 columns
 _SUBJECT_PROFILES = 3  # more profiles than this are counted in the subject, not named
 DIGEST_HEADER = "X-Paperrec-Digest"  # the day and profiles a digest is of: a later copy of them replaces a kept one
 PICKS_HEADER = "X-Paperrec-Picks"  # the day, profiles and picks: the same again (a holiday) is not sent twice
+PAPERS_HEADER = "X-Paperrec-Papers"  # a word per pick: a rerun of the day sends only the picks not sent yet
 
 
 class MailError(TemporaryFailure):
@@ -117,6 +118,32 @@ def digest_picks_key(sections: Sequence[Section], now: datetime) -> str:
     """The day, profiles and picks a digest is of, as one word pair (recommender.sent)."""
     day = _picks_day([p for s in sections for p in s.picks], now)
     return picks_key(day, [(s.profile.name, [p.paper.arxiv_id for p in s.picks]) for s in sections])
+
+
+def digest_paper_keys(sections: Sequence[Section], now: datetime) -> list[str]:
+    """A word per pick of a digest (its day, profile and paper), as recommender.sent.paper_keys makes them."""
+    day = _picks_day([p for s in sections for p in s.picks], now)
+    return [k for s in sections for k in paper_keys(day, s.profile.name, [p.paper.arxiv_id for p in s.picks])]
+
+
+def unsent_picks(
+    sections: Sequence[Section], record: SentRecord | None, channel: str, now: datetime
+) -> tuple[list[Section], datetime | None]:
+    """The sections cut to the picks the channel has not had from their day, and when it had the others.
+
+    A vote re-ranks the day, so a holiday would otherwise send the day's picks again in a new order. With no pick
+    had, the sections are as given and the time is None. A section whose every pick was had is left out.
+    """
+    had: dict[str, datetime] = {}
+    for key in digest_paper_keys(sections, now) if record is not None else ():
+        when = record.when(channel, key)
+        if when is not None:
+            had[key] = when
+    if not had:
+        return list(sections), None
+    keys = iter(digest_paper_keys(sections, now))
+    cut = [replace(s, picks=[p for p in s.picks if next(keys) not in had]) for s in sections]
+    return [s for s in cut if s.picks], max(had.values())
 
 
 def _links_here_only(config: Config) -> bool:
@@ -242,6 +269,8 @@ def compose_digest(
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders do not answer it
     message[DIGEST_HEADER] = digest_key(sections, now)
     message[PICKS_HEADER] = digest_picks_key(sections, now)
+    if any(s.picks for s in sections):
+        message[PAPERS_HEADER] = " ".join(digest_paper_keys(sections, now))
     message.set_content(plain_text(sections, vote_link=vote_link, note=note))
     html = render(sections, vote_link=vote_link, now=now.replace(tzinfo=None), note=note)
     message.add_alternative(html, subtype="html")
@@ -395,6 +424,8 @@ def _sent_at(record: SentRecord | None, message: EmailMessage) -> datetime | Non
 def _mark_sent(record: SentRecord | None, message: EmailMessage, now: datetime) -> None:
     if record is not None and message[PICKS_HEADER]:
         record.mark(_channel(message), str(message[PICKS_HEADER]), now)
+    for key in str(message[PAPERS_HEADER] or "").split() if record is not None else ():
+        record.mark(_channel(message), key, now)
 
 
 def deliver_digest(
@@ -408,7 +439,7 @@ def deliver_digest(
 
     A kept digest of the same day and profiles is replaced by the new one, so a run tried again goes out once. Not
     sent when a kept copy of it was just sent (`sent`: Resent.keys), nor when the same picks of the same day went
-    out before (a holiday ranks the last announcement again).
+    out before (a holiday ranks the last announcement again). Of a day already sent, only the picks not sent go out.
     """
     now = (now or datetime.now()).astimezone()
     message = compose_digest(run_or_sections, config=config, now=now)
@@ -417,6 +448,11 @@ def deliver_digest(
     # Another run sending these picks now finishes first, then this one finds them sent.
     with sending(), sent_record() as record:
         earlier = _sent_at(record, message)
+        whole = message
+        news, had_at = unsent_picks(_sections(run_or_sections), record, _channel(message), now)
+        if earlier is None and had_at is not None:
+            earlier = None if news else had_at
+            message = compose_digest(news, config=config, now=now) if news else message
         if earlier is not None:
             day = str(message[PICKS_HEADER]).split()[0]
             line = (
@@ -431,6 +467,7 @@ def deliver_digest(
             _drop_kept_copies(message, kept)
             raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
         _mark_sent(record, message, now)
+        _mark_sent(record, whole, now)  # the day's picks as ranked: the same again is found at once
     return Delivered(message, f"sent {message['Subject']!r} to {message['To']}", sent=True)
 
 

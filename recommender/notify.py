@@ -22,7 +22,7 @@ from .config import Config
 from .digest import match_label
 from .export import because_line
 from .latex import to_text as latex_text
-from .mail import VoteLink, digest_picks_key, headline, vote_links
+from .mail import VoteLink, digest_paper_keys, digest_picks_key, headline, unsent_picks, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
 from .sent import channel_key, sending, sent_record
 from .summary import LABEL
@@ -334,6 +334,12 @@ def send_picks(
             ]
             for target in targets
         ]
+        # Of those, only the picks it has not had: a vote re-ranks the day, and the rest would come again.
+        cuts = [
+            {i: unsent_picks([sections[i]], record if target.key else None, target.key, now)[0] for i in fresh}
+            for target, fresh in zip(targets, news, strict=True)
+        ]
+        news = [[i for i in fresh if cut[i]] for fresh, cut in zip(news, cuts, strict=True)]
         results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
         workers = []
         for index, target in enumerate(targets):
@@ -341,7 +347,7 @@ def send_picks(
                 message
                 for i in news[index]
                 for message in messages(
-                    sections[i], target.format, vote_link=vote_link, now=now, max_length=target.max_length
+                    cuts[index][i][0], target.format, vote_link=vote_link, now=now, max_length=target.max_length
                 )
             ]
 
@@ -358,7 +364,7 @@ def send_picks(
             if worker.is_alive():
                 results[index] = NotifyError(f"no answer from {targets[index].label} within {deadline:g} s")
         sent = []
-        for target, result, fresh in zip(targets, results, news, strict=True):
+        for target, result, fresh, cut in zip(targets, results, news, cuts, strict=True):
             if result is not None:
                 continue
             if not fresh and sections:
@@ -367,7 +373,8 @@ def send_picks(
                 continue
             for i in fresh:
                 if record is not None and target.key:  # a target built without its URL's key is not remembered
-                    record.mark(target.key, keys[i], now)
-            count = sum(len(sections[i].picks) for i in fresh)
+                    for key in [keys[i], *digest_paper_keys([sections[i]], now)]:
+                        record.mark(target.key, key, now)
+            count = sum(len(cut[i][0].picks) for i in fresh)
             sent.append(f"sent {'1 pick' if count == 1 else f'{count} picks'} to {target.label}")
     return Delivery(sent=tuple(sent), errors=tuple(r for r in results if r is not None))

@@ -34,6 +34,12 @@ def picks_key(day: date, sections: Iterable[tuple[str, Sequence[str]]]) -> str:
     return f"{day.isoformat()} {digest.hexdigest()[:24]}"
 
 
+def paper_keys(day: date, profile: str, ids: Iterable[str]) -> list[str]:
+    """One word per pick of a day's profile: a channel that had it from that day needs it no more."""
+    start = f"{day.isoformat()}\0{profile}\0".encode("utf-8", "replace")
+    return [f"{day.isoformat()}:{hashlib.sha256(start + i.encode()).hexdigest()[:24]}" for i in ids]
+
+
 def channel_key(*parts: str) -> str:
     """A channel's name in the record, as a hash: a chat URL holds its token, so it is never stored as written."""
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:24]

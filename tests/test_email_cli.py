@@ -214,6 +214,26 @@ def test_a_holiday_does_not_send_yesterdays_digest_again(home, liked_jsonl, fake
     assert len(smtp_handler.received) == 2
 
 
+def _pick_titles(raw: bytes) -> list[str]:
+    text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    return [line.split(". ", 1)[1] for line in text.splitlines() if line[:1].isdigit() and ". " in line]
+
+
+def test_a_holiday_after_votes_sends_none_of_the_picks_again(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
+    _setup(home, liked_jsonl, smtp_handler.port)
+    assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 0
+    # Votes from the email's links change the profile, so the holiday re-ranks the day in another order.
+    assert CliRunner().invoke(app, ["like", "1", "-p", "sr"]).exit_code == 0
+    assert CliRunner().invoke(app, ["dislike", "4", "-p", "sr"]).exit_code == 0
+    result = CliRunner().invoke(app, ["today", "--email"])
+    assert result.exit_code == 0, result.output
+    monday = _pick_titles(smtp_handler.received[0])
+    later = [title for raw in smtp_handler.received[1:] for title in _pick_titles(raw)]
+    assert not set(monday) & set(later)  # a pick that went out once never comes again
+    assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 0
+    assert "already sent" in CliRunner().invoke(app, ["today", "--email"]).stderr
+
+
 def test_a_changed_profile_sends_the_same_day_again(home, liked_jsonl, fake_model, fake_arxiv, smtp_handler):
     _setup(home, liked_jsonl, smtp_handler.port)
     assert CliRunner().invoke(app, ["today", "--email"]).exit_code == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -132,6 +133,16 @@ def test_a_holiday_sends_no_target_the_same_picks_again(home, liked_jsonl, fake_
     result = CliRunner().invoke(app, ["today", "--notify"])
     assert result.exit_code == 0, result.output
     assert sorted(path for path, _, _ in chat.received) == ["/form", "/form", "/json", "/json"]
+
+
+def test_a_holiday_after_votes_sends_none_of_the_picks_again(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{_port(chat)}/json"])
+    assert CliRunner().invoke(app, ["today", "--notify"]).exit_code == 0
+    assert CliRunner().invoke(app, ["like", "1", "-p", "sr"]).exit_code == 0  # a like link, say
+    assert CliRunner().invoke(app, ["today", "--notify"]).exit_code == 0  # the holiday re-ranks the day
+    first, *later = [_message(received) for received in chat.received]
+    urls = [set(re.findall(r"\]\((https://arxiv\.org/abs/[^)]+)\)", text)) for text in (first, *later)]
+    assert len(urls[0]) == 10 and not any(urls[0] & other for other in urls[1:])
 
 
 def test_a_dead_target_stops_no_other_and_exits_75(home, liked_jsonl, fake_model, fake_arxiv, chat):
