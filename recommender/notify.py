@@ -24,7 +24,7 @@ from .export import because_line
 from .latex import to_text as latex_text
 from .mail import VoteLink, digest_paper_keys, digest_picks_key, headline, unsent_picks, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
-from .sent import channel_key, sending, sent_record
+from .sent import SentRecord, channel_key, sending, sent_record
 from .summary import LABEL
 
 if TYPE_CHECKING:
@@ -278,8 +278,9 @@ class _Capture(logging.Handler):
             self.warnings.append(clean_text(printable(text)))
 
 
-def _send_to(target: Target, batch: Sequence[tuple[str, str]]) -> NotifyError | NotifyRejected | None:
-    """Send the messages in order; the first failure stops this target and is returned."""
+def _send_to(target: Target, batch: Sequence[tuple[str, str]], done: list[int]) -> NotifyError | NotifyRejected | None:
+    """Send the messages in order, counting those taken in `done`; the first failure stops this target and is
+    returned."""
     logger = logging.getLogger("apprise")
     capture = _Capture()
     logger.addHandler(capture)
@@ -287,6 +288,7 @@ def _send_to(target: Target, batch: Sequence[tuple[str, str]]) -> NotifyError | 
         for title, body in batch:
             if not target.plugin.notify(body=body, title=title, body_format=target.format):
                 break
+            done[0] += 1
         else:
             return None
     except Exception as error:  # a plugin's own bug: one line for this target, the others still go
@@ -301,6 +303,14 @@ def _send_to(target: Target, batch: Sequence[tuple[str, str]]) -> NotifyError | 
     if capture.busy:
         return NotifyError(f"{target.label} is busy or down for now, try again later: {why}")
     return NotifyRejected(f"{target.label} refused the picks: {why}")
+
+
+def _mark(record: SentRecord | None, target: Target, keys: list[str], sections: list[Section], now: datetime) -> None:
+    """Record that the target had these sections' picks (not for a target built without its URL's key)."""
+    if record is None or not target.key:
+        return
+    for key in [*keys, *(k for section in sections for k in digest_paper_keys([section], now))]:
+        record.mark(target.key, key, now)
 
 
 def _sections(run_or_sections: Run | Sequence[Section]) -> list[Section]:
@@ -341,18 +351,22 @@ def send_picks(
         ]
         news = [[i for i in fresh if cut[i]] for fresh, cut in zip(news, cuts, strict=True)]
         results: list[NotifyError | NotifyRejected | None] = [None] * len(targets)
+        done = [[0] for _ in targets]  # messages each target took, so a target cut off midway is sent only the rest
+        owners: list[list[int]] = []  # the section of each message, per target
         workers = []
         for index, target in enumerate(targets):
-            batch = [
-                message
+            pairs = [
+                (i, message)
                 for i in news[index]
                 for message in messages(
                     cuts[index][i][0], target.format, vote_link=vote_link, now=now, max_length=target.max_length
                 )
             ]
+            owners.append([i for i, _ in pairs])
+            batch = [message for _, message in pairs]
 
             def work(index: int = index, target: Target = target, batch: list = batch) -> None:
-                results[index] = _send_to(target, batch) if batch else None
+                results[index] = _send_to(target, batch, done[index]) if batch else None
 
             # A daemon thread: a target that hangs past the deadline cannot keep paperrec from exiting.
             worker = threading.Thread(target=work, name=f"paperrec-notify-{index}", daemon=True)
@@ -364,17 +378,16 @@ def send_picks(
             if worker.is_alive():
                 results[index] = NotifyError(f"no answer from {targets[index].label} within {deadline:g} s")
         sent = []
-        for target, result, fresh, cut in zip(targets, results, news, cuts, strict=True):
+        for target, result, fresh, cut, took, owner in zip(targets, results, news, cuts, done, owners, strict=True):
             if result is not None:
+                whole = [i for i in fresh if i not in owner[took[0] :]]  # every message of these went out
+                _mark(record, target, [keys[i] for i in whole], [sections[i] for i in whole], now)
                 continue
             if not fresh and sections:
                 days = sorted({keys[i].split()[0] for i in range(len(sections))})
                 sent.append(f"not sent again to {target.label}: it had these picks of {', '.join(days)} already")
                 continue
-            for i in fresh:
-                if record is not None and target.key:  # a target built without its URL's key is not remembered
-                    for key in [keys[i], *digest_paper_keys([sections[i]], now)]:
-                        record.mark(target.key, key, now)
+            _mark(record, target, [keys[i] for i in fresh], [sections[i] for i in fresh], now)
             count = sum(len(cut[i][0].picks) for i in fresh)
             sent.append(f"sent {'1 pick' if count == 1 else f'{count} picks'} to {target.label}")
     return Delivery(sent=tuple(sent), errors=tuple(r for r in results if r is not None))

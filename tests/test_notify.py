@@ -41,6 +41,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(size)
         self.server.received.append((self.path, self.headers.get("Content-Type", ""), body))
         status = int(self.path.rsplit("/", 1)[-1]) if self.path.rsplit("/", 1)[-1].isdigit() else 200
+        if getattr(self.server, "limit", None) is not None and len(self.server.received) > self.server.limit:
+            status = 429  # a rate limit, as Telegram's on a burst of messages
         self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -143,6 +145,18 @@ def test_a_holiday_after_votes_sends_none_of_the_picks_again(home, liked_jsonl, 
     first, *later = [_message(received) for received in chat.received]
     urls = [set(re.findall(r"\]\((https://arxiv\.org/abs/[^)]+)\)", text)) for text in (first, *later)]
     assert len(urls[0]) == 10 and not any(urls[0] & other for other in urls[1:])
+
+
+def test_a_target_cut_off_midway_gets_only_the_rest_next_time(home, liked_jsonl, fake_model, fake_arxiv, chat):
+    _setup(home, liked_jsonl, [f"json://127.0.0.1:{_port(chat)}/json"])
+    made = CliRunner().invoke(app, ["profile", "new", "sr2", "--from", str(liked_jsonl), "-c", "cs.CV"])
+    assert made.exit_code == 0, made.output
+    chat.limit = 1  # the first profile's message goes through, the second is refused for now
+    assert CliRunner().invoke(app, ["today", "--notify"]).exit_code == 75
+    chat.limit = None
+    assert CliRunner().invoke(app, ["today", "--notify"]).exit_code == 0  # cron's retry
+    titles = [json.loads(body)["title"] for _, _, body in chat.received]
+    assert len(titles) == 3 and len(set(titles)) == 2  # the refused one again, never the one that went out
 
 
 def test_a_dead_target_stops_no_other_and_exits_75(home, liked_jsonl, fake_model, fake_arxiv, chat):
