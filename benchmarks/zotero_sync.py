@@ -32,7 +32,7 @@ def _library(server, count: int, start: int = 0) -> None:
 
 
 def _once(items: int) -> dict[str, float]:
-    from recommender.profile.library import sync_zotero
+    from recommender.profile.zotero_sync import sync_zotero
     from tests.zotero_server import ZoteroServer
 
     server = ZoteroServer()
