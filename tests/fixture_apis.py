@@ -196,8 +196,13 @@ def biorxiv_route(postings: dict[tuple[str, date], list[dict[str, object]]], pag
 # ---- OpenReview API v2: /notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit= ----------------------
 
 
-def note(number: int, day: date, *, public: bool = True, **content: object) -> dict[str, object]:
-    """One submission note as API v2 writes them: every content field wrapped in {"value": ...}."""
+def note(
+    number: int, day: date, *, public: bool = True, released: date | None = None, **content: object
+) -> dict[str, object]:
+    """One submission note as API v2 writes them: every content field wrapped in {"value": ...}.
+
+    `released` is the day the venue made it public (its odate), at noon UTC; without it the note has no odate.
+    """
     from datetime import UTC, datetime
 
     cdate = int(datetime(day.year, day.month, day.day, 9, tzinfo=UTC).timestamp() * 1000) + number * 1000
@@ -211,7 +216,13 @@ def note(number: int, day: date, *, public: bool = True, **content: object) -> d
     }
     fields.update(content)
     forum = f"Forum{number:06d}"
+    online = (
+        {}
+        if released is None
+        else {"odate": int(datetime(*released.timetuple()[:3], 12, tzinfo=UTC).timestamp() * 1000)}
+    )
     return {
+        **online,
         "id": forum,
         "forum": forum,
         "number": number,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -399,3 +399,20 @@ def test_other_sources_of_a_today_run_still_run_when_openreview_asks_to_sign_in(
     line = f"neuro: OpenReview {VENUE}: failed (OpenReview now asks API clients to sign in (HTTP 403, "
     assert [text for text in result.stderr.splitlines() if text.startswith(line)], result.stderr
     assert "OPENREVIEW_TOKEN" in result.stderr and "neuro: bioRxiv neuroscience: 3 papers" in result.stderr
+
+
+# ---- conference season ----------------------------------------------------------------------------------------------
+
+
+def test_a_venue_releasing_its_submissions_at_once_shows_them_on_the_release_day(home, monkeypatch, signed_in):
+    # A venue makes its submissions public days or weeks after their authors created them: a day is the odate.
+    monkeypatch.setattr(openreview, "PAGE_SIZE", 4)
+    written = [date(2026, 11, 20) - timedelta(days=n % 5) for n in range(10)]
+    notes = [note(n, day, released=DAY) for n, day in enumerate(written)]
+    notes += [note(20, DAY, public=False)]  # created on the day, not yet public
+    notes += [note(30 + n, date(2026, 11, 1), released=date(2026, 11, 1)) for n in range(3)]  # public since then
+    with serving(openreview_route({VENUE: notes})) as server, client() as polite:
+        released, _ = fetch_listing([VENUE], DAY, client=polite, base_url=server.url + "/notes", **NOW)
+        created, _ = fetch_listing([VENUE], date(2026, 11, 20), client=polite, base_url=server.url + "/notes", **NOW)
+    assert sorted(paper.arxiv_id for paper in released.papers) == [f"openreview:Forum{n:06d}" for n in range(10)]
+    assert {paper.date for paper in released.papers} == {DAY} and len(created) == 0

@@ -1,10 +1,12 @@
-"""OpenReview: a venue's public submissions created on a day, from the API v2 notes.
+"""OpenReview: a venue's public submissions of a day, from the API v2 notes.
 
 The API is https://api2.openreview.net/notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit=. Its
-answer is {"notes": [{"id", "forum", "cdate" (ms, UTC), "readers", "content": {"title": {"value"}, "abstract",
-"authors", "keywords", "pdf"}}], "count"}. A day is the creation date (cdate) in UTC. Only notes that everyone
-may read are kept: a paper that is not public is never shown. paperrec calls this REST API through its polite client
-rather than openreview-py, whose `requests` transport cannot be bounded by the same deadline and size cap.
+answer is {"notes": [{"id", "forum", "cdate", "odate" (ms, UTC), "readers", "content": {"title": {"value"}, "abstract",
+"authors", "keywords", "pdf"}}], "count"}. A day is the day a note was made public (odate, "online
+date") in UTC, else its creation date (cdate): a venue often releases weeks of submissions at once. Only notes that
+everyone may read are kept: a paper that is not public is never shown. paperrec calls this
+REST API through its polite client rather than openreview-py, whose `requests` transport cannot be bounded by the same
+deadline and size cap.
 
 Since late 2025 the API refuses anonymous note queries: HTTP 403 with {"name": "ChallengeRequiredError", "message":
 "Challenge verification required", "details": {"challengeUrl"}}, an anti-bot check meant for browsers. A client
@@ -244,11 +246,16 @@ def _day(cdate: Any) -> date | None:
     return datetime.fromtimestamp(cdate / 1000, UTC).date()
 
 
+def _note_day(note: dict[str, Any]) -> date | None:
+    """The day a note became public (odate), else the day it was created (cdate)."""
+    return _day(note.get("odate")) or _day(note.get("cdate"))
+
+
 def _paper(note: Any) -> tuple[Paper | None, date | None]:
-    """One public submission as a Paper and its creation day; (None, day) for a note not public or unreadable."""
+    """One public submission as a Paper and its day (_note_day); (None, day) for a note not public or unreadable."""
     if not isinstance(note, dict):
         return None, None
-    day = _day(note.get("cdate"))
+    day = _note_day(note)
     readers = note.get("readers")
     content = note.get("content")
     if not isinstance(readers, list) or "everyone" not in readers or not isinstance(content, dict):
@@ -276,22 +283,37 @@ def _paper(note: Any) -> tuple[Paper | None, date | None]:
 
 
 def parse_notes(content: bytes | str) -> tuple[list[tuple[Paper | None, date | None]], int | None]:
-    """Each note of one page as (paper or None, creation day), and the count the answer announces."""
+    """Each note of one page as (paper or None, its day), and the count the answer announces."""
+    notes, count = _notes(content)
+    return [_paper(note) for note in notes], count
+
+
+def _notes(content: bytes | str) -> tuple[list[Any], int | None]:
+    """The notes of one page and the count the answer announces."""
     data = answer_object(content, "OpenReview")
     notes = data.get("notes")
     count = data.get("count")
     count = count if isinstance(count, int) and not isinstance(count, bool) else None
-    return [_paper(note) for note in (notes if isinstance(notes, list) else [])], count
+    return (notes if isinstance(notes, list) else []), count
+
+
+def _before(notes: list[Any], day: date) -> bool:
+    """True when the page's oldest note was created before `day`."""
+    created = [_day(note.get("cdate")) for note in notes if isinstance(note, dict)]
+    return min((made for made in created if made is not None), default=day) < day
 
 
 def fetch_day(
     client: PoliteClient, venue: str, day: date, *, base_url: str | None = None, session: Session | None = None
 ) -> Listing:
-    """A venue's public submissions created on `day` (UTC), newest pages first until the day is passed."""
+    """A venue's public submissions of `day` (UTC, see _note_day), newest created first until no later one can be."""
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
     session = session or Session(login_url(url))
     papers: dict[str, Paper] = {}
     offset = 0
+    # A note made public after it was created (it has an odate) may be of any later day, whatever its cdate: once
+    # one is seen, every page is read. Without odates, paging ends at the first page that reaches back before the day.
+    released = False
     for _ in range(MAX_PAGES):
         params = {
             "invitation": f"{venue}/-/Submission",
@@ -299,13 +321,14 @@ def fetch_day(
             "offset": offset,
             "limit": PAGE_SIZE,
         }
-        page, count = parse_notes(_page(client, url, params, session))
-        for paper, created in page:
-            if paper is not None and created == day:
+        notes, count = _notes(_page(client, url, params, session))
+        for paper, on in map(_paper, notes):
+            if paper is not None and on == day:
                 papers.setdefault(paper.arxiv_id, paper)
-        offset += len(page)
-        days = [created for _, created in page if created is not None]
-        if not page or len(page) < PAGE_SIZE or (count is not None and offset >= count) or min(days, default=day) < day:
+        offset += len(notes)
+        released = released or any(isinstance(note, dict) and note.get("odate") is not None for note in notes)
+        ended = not notes or len(notes) < PAGE_SIZE or (count is not None and offset >= count)
+        if ended or (not released and _before(notes, day)):
             break
     else:
         raise PaperrecError(f"OpenReview needed more than {MAX_PAGES} pages for {venue} back to {day}: stopped")
