@@ -416,3 +416,15 @@ def test_a_venue_releasing_its_submissions_at_once_shows_them_on_the_release_day
         created, _ = fetch_listing([VENUE], date(2026, 11, 20), client=polite, base_url=server.url + "/notes", **NOW)
     assert sorted(paper.arxiv_id for paper in released.papers) == [f"openreview:Forum{n:06d}" for n in range(10)]
     assert {paper.date for paper in released.papers} == {DAY} and len(created) == 0
+
+
+def test_withdrawn_and_desk_rejected_submissions_are_left_out():
+    gone = [
+        note(1, DAY, venueid=f"{VENUE}/Withdrawn_Submission", venue="ICLR 2027 Conference Withdrawn Submission"),
+        note(
+            2, DAY, venueid=f"{VENUE}/Desk_Rejected_Submission", venue="ICLR 2027 Conference Desk Rejected Submission"
+        ),
+        note(3, DAY, venueid=f"{VENUE}/Submission"),
+    ]
+    parsed, _ = parse_notes(json.dumps({"notes": gone, "count": 3}))
+    assert [paper.arxiv_id for paper, _ in parsed if paper is not None] == ["openreview:Forum000003"]

@@ -2,9 +2,9 @@
 
 The API is https://api2.openreview.net/notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit=. Its
 answer is {"notes": [{"id", "forum", "cdate", "odate" (ms, UTC), "readers", "content": {"title": {"value"}, "abstract",
-"authors", "keywords", "pdf"}}], "count"}. A day is the day a note was made public (odate, "online
+"authors", "keywords", "pdf", "venueid"}}], "count"}. A day is the day a note was made public (odate, "online
 date") in UTC, else its creation date (cdate): a venue often releases weeks of submissions at once. Only notes that
-everyone may read are kept: a paper that is not public is never shown. paperrec calls this
+everyone may read are kept: a paper that is not public, withdrawn or desk-rejected is never shown. paperrec calls this
 REST API through its polite client rather than openreview-py, whose `requests` transport cannot be bounded by the same
 deadline and size cap.
 
@@ -47,6 +47,7 @@ _REFUSED = frozenset({401, 403})  # read as answers, so their body can say why
 _LOGIN_REFUSED = frozenset({400, 401, 403})
 _TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{1,8000}$")  # a JWT or an opaque token: nothing that could break a header
 _ERROR_NAME = re.compile(r"^[A-Za-z]{1,60}$")
+_GONE = frozenset({"Withdrawn_Submission", "Desk_Rejected_Submission"})  # the last part of such a note's venueid
 _ASKS_SIGN_IN = re.compile(r"challenge|sign[ -]?in|log[ -]?in|authenticat|unauthori[sz]ed", re.IGNORECASE)
 
 
@@ -251,6 +252,12 @@ def _note_day(note: dict[str, Any]) -> date | None:
     return _day(note.get("odate")) or _day(note.get("cdate"))
 
 
+def _gone(content: dict[str, Any]) -> bool:
+    """True for a submission its authors withdrew or the venue desk-rejected: its venueid says so."""
+    venueid = _value(content, "venueid")
+    return isinstance(venueid, str) and venueid.rsplit("/", 1)[-1] in _GONE
+
+
 def _paper(note: Any) -> tuple[Paper | None, date | None]:
     """One public submission as a Paper and its day (_note_day); (None, day) for a note not public or unreadable."""
     if not isinstance(note, dict):
@@ -258,7 +265,7 @@ def _paper(note: Any) -> tuple[Paper | None, date | None]:
     day = _note_day(note)
     readers = note.get("readers")
     content = note.get("content")
-    if not isinstance(readers, list) or "everyone" not in readers or not isinstance(content, dict):
+    if not isinstance(readers, list) or "everyone" not in readers or not isinstance(content, dict) or _gone(content):
         return None, day
     forum = note.get("forum") or note.get("id")
     found = openreview_id(forum) if isinstance(forum, str) else None
