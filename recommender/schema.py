@@ -158,6 +158,7 @@ _PREPRINT_LINK = re.compile(
 
 # A version's page as the bioRxiv source links it, to which '.full.pdf' gives the full text.
 _PREPRINT_VERSION = re.compile(r"^https://www\.(?:bio|med)rxiv\.org/content/10\.\d{4,9}/\S+v\d+$")
+_OPENREVIEW_PDF = re.compile(r"^https://openreview\.net/pdf\?id=[A-Za-z0-9_-]+$")
 
 
 def paper_key(ref: str) -> str:
@@ -299,11 +300,13 @@ class Paper:
 
     @property
     def pdf_url(self) -> str | None:
-        """The arXiv PDF, else the full text of a bioRxiv or medRxiv version the links name; None otherwise."""
+        """The arXiv PDF, else the full text of a bioRxiv or medRxiv version, else an OpenReview PDF the links name."""
         if self.has_arxiv_id:
             return f"https://arxiv.org/pdf/{self.arxiv_id}"
         version = next((url for url in self.links if _PREPRINT_VERSION.match(url)), None)
-        return f"{version}.full.pdf" if version else None
+        if version:
+            return f"{version}.full.pdf"
+        return next((url for url in self.links if _OPENREVIEW_PDF.match(url)), None)
 
     @classmethod
     def make(

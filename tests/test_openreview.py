@@ -428,3 +428,12 @@ def test_withdrawn_and_desk_rejected_submissions_are_left_out():
     ]
     parsed, _ = parse_notes(json.dumps({"notes": gone, "count": 3}))
     assert [paper.arxiv_id for paper, _ in parsed if paper is not None] == ["openreview:Forum000003"]
+
+
+def test_a_submission_with_a_pdf_has_its_pdf_link_in_json_and_the_digest():
+    from recommender.export import pick_record
+    from recommender.schema import Pick
+
+    (paper, _), (bare, _) = parse_notes(json.dumps({"notes": [note(1, DAY), note(2, DAY, pdf=None)]}))[0]
+    assert pick_record(Pick(paper, 0.5, 1, "p"))["pdf_url"] == "https://openreview.net/pdf?id=Forum000001"
+    assert bare.pdf_url is None  # no PDF uploaded: no link
