@@ -310,3 +310,22 @@ def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_l
         log.close()
     printed = (tmp_path / "server.log").read_text()
     assert f"http://127.0.0.2:{port}/" in printed and "lab user's login" in printed and "no token" not in printed
+
+
+def test_the_lab_behind_an_https_reverse_proxy_on_its_own_name(lab):
+    """A proxy on the lab's name passes the browser's Host (no port: 443 is the default) to a server on 127.0.0.1;
+    --allow-host NAME lets it in, and the browser's Origin (no port either) passes the form check."""
+    _, secrets = lab
+    app = create_app(Settings(users=True, allow_hosts=("lab.example.org",), page_wait=30))
+    origin = {"origin": "https://lab.example.org"}
+    with TestClient(app, base_url="https://lab.example.org", follow_redirects=False, headers=origin) as client:
+        done = _login(client, "ada", secrets["ada"])
+        assert done.status_code == 303 and "; Secure" in done.headers["set-cookie"]
+        assert client.get("/").status_code == 200
+        assert client.get("/", headers={"host": "evil.example"}).status_code == 421
+    app = create_app(Settings(users=True, allow_hosts=("lab.example.org:443",), page_wait=30))
+    with TestClient(app, base_url="https://lab.example.org:443", follow_redirects=False, headers=origin) as client:
+        assert _login(client, "ada", secrets["ada"]).status_code == 303
+        client.headers["host"] = "lab.example.org:443"  # a proxy that passes the port the browser left out
+        assert client.get("/").status_code == 200
+        assert client.post("/logout", data={"csrf": _csrf(app, "ada")}).status_code == 303

@@ -106,7 +106,8 @@ def allowed_hosts(host: str, port: int, extra: tuple[str, ...] = ()) -> set[str]
 
     A connection's own local address is accepted too (see Guard), so a server on 0.0.0.0 answers its IP addresses.
     """
-    names = {host.lower(), *(name.lower() for name in extra)}
+    extra = tuple(name.lower() for name in extra)
+    names = {host.lower(), *extra}
     if is_loopback(host) or host in ("0.0.0.0", "::"):
         names |= {"127.0.0.1", "localhost", "[::1]"}
     if host in ("0.0.0.0", "::"):
@@ -117,10 +118,12 @@ def allowed_hosts(host: str, port: int, extra: tuple[str, ...] = ()) -> set[str]
     for name in names:
         if _HAS_PORT.fullmatch(name):
             values.add(name)  # an --allow-host given with its port
+            if name.endswith((":80", ":443")):  # browsers leave a default port out of the Host
+                values.add(name.rpartition(":")[0])
             continue
         name = f"[{name}]" if ":" in name and not name.startswith("[") else name
         values.add(f"{name}:{port}")
-        if port == 80:
+        if port == 80 or name in extra:  # a reverse proxy on the name passes the browser's Host, with no port
             values.add(name)
     return values
 
@@ -192,7 +195,10 @@ def signed_vote(path: str) -> bool:
 def same_origin(value: str, host: str) -> bool:
     """True when an Origin or Referer header names this server (http://<Host>)."""
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and parts.netloc.lower() == host.lower()
+    if parts.scheme not in ("http", "https"):
+        return False
+    default = ":443" if parts.scheme == "https" else ":80"  # browsers leave the default port out of the Origin
+    return host.lower() in (parts.netloc.lower(), parts.netloc.lower() + default)
 
 
 def new_csrf_token() -> str:
