@@ -129,6 +129,14 @@ def test_a_refused_login_or_logout_form_says_its_own_status(lab, monkeypatch):
         assert _login(client, "bob", secrets["bob"]).status_code == 401
 
 
+def test_a_secret_pasted_with_spaces_around_it_logs_in(lab):
+    """A phone's paste adds a space, a chat's copy a newline: a secret never has either, so they cost no try."""
+    app, secrets = lab
+    with _client(app) as client:
+        assert _login(client, "Ada ", f" {secrets['ada']}\n").status_code == 303
+        assert _login(client, "ada", secrets["ada"][:-1] + " ").status_code == 401
+
+
 def test_logins_are_throttled_per_name_and_per_client(lab):
     app, secrets = lab
     now = [0.0]

@@ -150,7 +150,8 @@ class Lab:
         except (Forbidden, TooLarge, TooSlow, ClientDisconnect) as error:
             await _refused(scope, send, error)
             return
-        name, secret = form.get("name", "").strip().lower(), form.get("secret", "")
+        # A secret has no spaces: those a phone's or a chat's paste adds around it must not cost a try.
+        name, secret = form.get("name", "").strip().lower(), form.get("secret", "").strip()
         wanted = _safe_next(form.get("next", "/"))
         client = (scope.get("client") or ("?", 0))[0]
         keys = [("name", name), ("client", client)]
