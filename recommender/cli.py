@@ -817,6 +817,9 @@ def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> N
             typer.echo(f"paperrec: user {name}", err=True)
             try:
                 with paths.as_user(name):
+                    if not paths.profile_files():  # just added: nothing to rank yet, and nothing is wrong
+                        typer.echo(f"paperrec: user {name}: no profiles yet, nothing to rank", err=True)
+                        continue
                     command(**{**arguments, "settings": shared})
             except typer.Exit as stop:
                 codes.append(stop.exit_code)

@@ -210,6 +210,19 @@ def test_today_all_users_runs_each_user_once_with_one_model_and_a_broken_profile
     assert len(texts) == len(set(texts))  # the shared cache: no paper embedded twice across users
 
 
+def test_today_all_users_passes_over_a_new_user_with_no_profile_yet(home, fake_model, example_listing):
+    """A user just added has nothing to rank: a note, not a failure that cron reports every morning until then."""
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    _lab_user(home, "ada")
+    users.add_user("cy")
+    result = runner.invoke(app, ["today", "--all-users", "--offline", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "paperrec: user cy: no profiles yet" in result.stderr and "error" not in result.stderr
+    assert (home / "users" / "ada" / "state" / "seen.sqlite3").is_file()
+
+
 def test_today_all_users_refuses_profile_and_output_and_needs_users(home, fake_model):
     assert runner.invoke(app, ["today", "--all-users", "--offline"]).exit_code == 1
     _lab_user(home, "ada")
