@@ -123,7 +123,11 @@ def add_user(name: str, *, today: date | None = None) -> str:
             raise UsageError(f"user {name!r} already exists: 'paperrec user reset {name}' gives a new secret")
         secret = _new_secret(name, users, (today or date.today()).isoformat())
     try:
-        (users_dir() / name / "profiles").mkdir(parents=True, exist_ok=True)
+        users_dir().mkdir(parents=True, exist_ok=True)
+        # Other accounts of a lab machine may not read a user's profiles, votes or history: the server's alone.
+        (users_dir() / name).mkdir(mode=0o700, exist_ok=True)
+        (users_dir() / name).chmod(0o700)
+        (users_dir() / name / "profiles").mkdir(exist_ok=True)
     except OSError as error:
         raise PaperrecError(f"cannot create {users_dir() / name}: {error.strerror or error}") from None
     return secret

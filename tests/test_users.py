@@ -32,6 +32,8 @@ def test_add_keeps_only_a_hash_in_a_0600_file_and_the_secret_verifies(home):
     assert secret not in text and "$argon2id$" in text
     assert stat.S_IMODE(users.users_path().stat().st_mode) == 0o600
     assert (home / "users" / "ada" / "profiles").is_dir()
+    # a lab machine has other accounts: a user's profiles, votes and history are theirs and the server's alone
+    assert stat.S_IMODE((home / "users" / "ada").stat().st_mode) == 0o700
     assert users.verify("ada", secret)
     assert not users.verify("ada", secret + "x")
     assert not users.verify("bob", secret)  # an unknown name is no error, only a failed login
