@@ -337,7 +337,9 @@ def test_the_printed_address_logs_a_browser_in(home, example_listing, tmp_path, 
     token = "browser-token-0123456789"
     with _serving(home, tmp_path, token=token) as (url, _):
         browser.get(f"{url}/?profile=sr")
-        assert "needs its token" in browser.page_source and 'data-action="like"' not in browser.page_source
+        # On a loaded machine the 401's body can be read before the browser has it in the page: wait for it.
+        _wait_for(browser, lambda d: "needs its token" in d.page_source)
+        assert 'data-action="like"' not in browser.page_source
         printed = next(
             word for word in (tmp_path / "server.log").read_text().split() if word.startswith(f"{url}/?token=")
         )
