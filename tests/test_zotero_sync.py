@@ -245,3 +245,23 @@ def test_a_web_api_library_needs_its_key_and_reads_with_it(zotero, home, monkeyp
     assert made.exit_code == 0, made.output
     assert all(h.get("Zotero-API-Key") == KEY for _, p, h in zotero.requests if p.startswith("/users/"))
     assert KEY not in (home / "profiles" / "vision.toml").read_text()
+
+
+def test_the_morning_brief_says_nothing_of_a_sync_that_added_nothing(home):
+    # the Web API's library version moves when anything outside the synced collection changes: the sync then reads,
+    # finds nothing for this profile, and a "0 papers added" line every morning would be noise
+    from recommender.profile import Profile
+    from recommender.profile.library import ImportReport
+    from recommender.profile.zotero_sync import SyncReport
+    from recommender.schema import Paper
+
+    profile = Profile(name="vision")
+    quiet = ImportReport(profile, added=(), already_present=3, skipped=(), without_abstract=0)
+    report = SyncReport(profile, home / "vision.toml", "Zotero users/1 (Web API)", quiet, 2)
+    assert report.brief() == []
+    new = ImportReport(
+        profile, added=(Paper.make("A", "2105.00001", "B"),), already_present=3, skipped=(), without_abstract=0
+    )
+    assert SyncReport(profile, home / "vision.toml", "Zotero users/1 (Web API)", new, 2).brief() == [
+        "vision: 1 paper added from Zotero users/1 (Web API) (2 requests)"
+    ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..schema import counted
 from ..sources.metadata import MetadataCache
 from .edit import Change, change_profile, create_profile_file, set_zotero
 from .library import (
@@ -51,9 +52,10 @@ class SyncReport:
     def brief(self) -> list[str]:
         """What a run says of the sync: nothing when the library was unchanged, else what came in and what left."""
         lines = []
-        if self.report is not None:
-            added = len(self.report.added)
-            lines.append(f"{self.profile.name}: {added} papers added from {self.source} ({self.requests} requests)")
+        # A read that brought nothing for this profile (the Web API's library moves with any change) goes unsaid.
+        if self.report is not None and (self.report.added or self.report.filled):
+            added = counted(len(self.report.added) + len(self.report.filled), "paper", "papers")
+            lines.append(f"{self.profile.name}: {added} added from {self.source} ({self.requests} requests)")
         return lines + [f"{self.profile.name}: {line}" for line in self.lines()[1:] if "no longer in Zotero" in line]
 
 
