@@ -16,7 +16,7 @@ from .schema import NotFound, PaperrecError, TemporaryFailure, UsageError, count
 
 app = typer.Typer(
     name="paperrec",
-    help="Rank a day's arXiv listing by what you care about.",
+    help="Rank a day's new papers (arXiv, bioRxiv, medRxiv, OpenReview, journal feeds) by what you care about.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -175,7 +175,7 @@ def main(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Rank a day's arXiv listing by what you care about."""
+    """Rank a day's new papers (arXiv, bioRxiv, medRxiv, OpenReview, journal feeds) by what you care about."""
 
 
 def _say(line: str) -> None:
@@ -686,7 +686,7 @@ def today(
     *,
     settings: ModelSettings,
 ) -> None:
-    """Fetch today's listing for each profile's categories, rank it, and remember what was shown.
+    """Fetch today's listing of each profile's categories and sources, rank it, and remember what was shown.
 
     Example: paperrec today --profile vision
     """
