@@ -89,3 +89,19 @@ def test_a_url_key_is_one_folder_of_its_host_and_a_hash(home):
     assert day_path("feed:https://www.cell.com/rss/neuron.xml?token=OTHER", DAY).parent != path.parent
     write_day(Listing(papers=PAPERS), spec, DAY)
     assert stored_days(spec) == [DAY] and read_day(spec, DAY).papers == PAPERS
+
+
+def test_an_empty_day_is_a_mark_that_no_reader_of_listings_sees(home):
+    from recommender.sources.store import empty_path, fetched_days, mark_empty
+
+    mark_empty("medrxiv:epidemiology", DAY)
+    mark_empty("medrxiv:epidemiology", DAY)  # marked again: still one mark
+    assert (
+        empty_path("medrxiv:epidemiology", DAY) == home / "listings" / "medrxiv" / "epidemiology" / "2021-04-22.empty"
+    )
+    assert fetched_days("medrxiv:epidemiology") == [DAY]
+    assert read_day("medrxiv:epidemiology", DAY) is None and stored_days("medrxiv:epidemiology") == []
+    assert list(iter_stored()) == [] and listing_files() == [] and latest_day(["medrxiv:epidemiology"]) is None
+    write_day(Listing(papers=PAPERS), "medrxiv:epidemiology", DAY)  # papers came after all: the mark goes
+    assert not empty_path("medrxiv:epidemiology", DAY).exists()
+    assert fetched_days("medrxiv:epidemiology") == stored_days("medrxiv:epidemiology") == [DAY]

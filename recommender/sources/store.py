@@ -4,6 +4,8 @@ An arXiv category keeps its folder of old, <root>/<category>/<YYYY-MM-DD>.jsonl,
 Any other source is <root>/<kind>/<key>/<YYYY-MM-DD>.jsonl, its key percent-encoded into one folder name, or for
 a URL (a feed's address) its host and a hash.
 The root is paths.listings_dir() unless a caller names another folder laid out the same way (a bench's listings/).
+A day fetched that held nothing is kept as an empty mark, <YYYY-MM-DD>.empty, beside the days: it is no listing,
+but a back-fill need not ask for it again.
 This is the one module that builds, finds, reads and writes those files.
 """
 
@@ -126,6 +128,27 @@ def latest_day(categories: Iterable[str], root: Path | str | None = None) -> dat
     return max((day for category in categories for day in stored_days(category, root)), default=None)
 
 
+def empty_path(category: str, day: date, root: Path | str | None = None) -> Path:
+    """Where the mark that `category` held nothing on `day` is kept."""
+    return _root(root) / _folder(category) / f"{day.isoformat()}.empty"
+
+
+def mark_empty(category: str, day: date, root: Path | str | None = None) -> None:
+    """Record that `category` was fetched for `day` and held nothing (no listing is stored for an empty day)."""
+    path = empty_path(category, day, root)
+    if not path.is_file():
+        atomic_write_text(path, "")
+
+
+def fetched_days(category: str, root: Path | str | None = None) -> list[date]:
+    """The days of `category` fetched before: those stored and those marked empty, oldest first."""
+    folder = _root(root) / _folder(category)
+    if not folder.is_dir():
+        return []
+    marked = (_day(path) for path in folder.glob("*.empty"))
+    return sorted({*stored_days(category, root), *(day for day in marked if day is not None)})
+
+
 def read_day(category: str, day: date, root: Path | str | None = None) -> Listing | None:
     """The stored listing of `category` on `day`, or None when that day is not stored."""
     stored = StoredDay(category, day, day_path(category, day, root))
@@ -144,6 +167,7 @@ def write_day(listing: Listing, category: str, day: date, root: Path | str | Non
     """Store the papers of `listing` as `category` on `day` (atomically) and return the listing as read back."""
     stored = StoredDay(category, day, day_path(category, day, root))
     atomic_write_text(stored.path, to_jsonl(listing.papers))
+    empty_path(category, day, root).unlink(missing_ok=True)  # the day holds papers now
     return stored.read()
 
 
