@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +21,7 @@ from recommender.sources.biorxiv import (
     parse_details,
 )
 from recommender.sources.http import NetworkError, PoliteClient, TemporaryNetworkError
+from recommender.sources.store import fetched_days, stored_days
 
 from .fixture_apis import biorxiv_route, posting, serving
 
@@ -131,12 +132,15 @@ def test_pages_smaller_than_the_documented_100_are_followed_to_the_total(home):
     assert [p.split("?")[0].rsplit("/", 1)[1] for p in server.paths] == ["0", "30", "60"]
 
 
-def test_an_empty_day_is_not_kept(home):
+def test_an_empty_day_is_not_kept_but_marked_as_fetched(home):
     with serving(biorxiv_route({})) as server, client() as polite:
         listing, _ = fetch_server(
             MEDRXIV, ["epidemiology"], DAY, client=polite, base_url=server.url + "/details", **NOW
         )
-    assert not listing.papers and not (home / "listings" / "medrxiv").exists()
+        fetch_server(MEDRXIV, ["epidemiology"], DAY, client=polite, base_url=server.url + "/details", **NOW)
+    assert not listing.papers and stored_days("medrxiv:epidemiology") == []
+    assert fetched_days("medrxiv:epidemiology") == [DAY]
+    assert len(server.paths) == 2  # asked for again, an empty day is fetched again: it may have been a glitch
 
 
 def test_the_latest_day_is_yesterday_and_today_is_never_kept(home):
@@ -347,3 +351,118 @@ def test_the_page_of_a_biorxiv_day_compares_it_with_biorxivs_latest_day_not_arxi
     assert 'id="stale"' not in latest.text, "bioRxiv's latest day is the latest this profile can have"
     assert "arXiv" not in older.text
     assert f"Not the latest: this is {friday}, and its sources' latest day is {sunday}." in html.unescape(older.text)
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _fetch_at(server, moment: str, keys=("neuroscience",), source=BIORXIV, **options):
+    """fetch_server for the latest day as seen at noon UTC of `moment`, against the fake API."""
+    now = datetime.fromisoformat(f"{moment}T12:00+00:00")
+    with client() as polite:
+        return fetch_server(source, list(keys), client=polite, base_url=server.url + "/details", now=now, **options)
+
+
+def test_the_days_a_run_missed_are_back_filled_in_one_range_and_said_in_one_line(home):
+    postings = {
+        ("biorxiv", _day("2026-11-28")): [posting(1, _day("2026-11-28"))],
+        ("biorxiv", _day("2026-11-30")): [posting(n, _day("2026-11-30")) for n in range(3)],
+        ("biorxiv", _day("2026-12-01")): [posting(9, _day("2026-12-01"), category="genomics")],
+        ("biorxiv", _day("2026-12-02")): [posting(4, _day("2026-12-02"))],
+        ("biorxiv", DAY): [posting(5, DAY)],
+    }
+    with serving(biorxiv_route(postings)) as server:
+        _fetch_at(server, "2026-11-29")  # the run of Sunday 29 November; then none until Saturday 5 December
+        listing, notice = _fetch_at(server, "2026-12-05")
+        again, quiet = _fetch_at(server, "2026-12-05")
+    assert listing.date == DAY and len(listing) == 1 and again.papers == listing.papers
+    asked = [path.split("?")[0] for path in server.paths]
+    assert asked == [
+        "/details/biorxiv/2026-11-28/2026-11-28/0",
+        "/details/biorxiv/2026-12-04/2026-12-04/0",  # the day asked for first
+        "/details/biorxiv/2026-11-29/2026-12-03/0",  # then the five days missed, as one range
+    ]
+    assert notice == (
+        "bioRxiv back-filled the days no run fetched: neuroscience 2026-11-29 to 2026-12-03 (4 papers); "
+        "'paperrec today --date 2026-11-29' ranks one"
+    )
+    assert quiet is None  # nothing missed any more, and nothing asked again
+    days = ["2026-11-28", "2026-11-30", "2026-12-02", "2026-12-04"]
+    assert stored_days("biorxiv:neuroscience") == [_day(d) for d in days]
+    assert fetched_days("biorxiv:neuroscience") == [date(2026, 11, 28) + timedelta(days=n) for n in range(7)]
+
+
+def test_a_small_subjects_empty_days_are_marked_and_raise_nothing(home):
+    postings = {("medrxiv", date(2026, 12, 1)): [posting(1, date(2026, 12, 1), "epidemiology")]}
+    postings[("medrxiv", DAY)] = [posting(2, DAY, "epidemiology")]
+    with serving(biorxiv_route(postings)) as server:
+        notices = [_fetch_at(server, f"2026-12-0{n}", ["epidemiology"], MEDRXIV)[1] for n in (2, 3, 4, 5)]
+    assert notices == [None] * 4
+    # One request a day: the empty 2 and 3 December were fetched once, so no run asks for them again.
+    assert [path.split("?")[0].split("/")[3:5] for path in server.paths] == [
+        [f"2026-12-0{n}"] * 2 for n in (1, 2, 3, 4)
+    ]
+    assert stored_days("medrxiv:epidemiology") == [date(2026, 12, 1), DAY]
+
+
+def test_a_gap_longer_than_a_week_is_back_filled_a_week_and_the_rest_named(home):
+    postings = {("biorxiv", d): [posting(d.day, d)] for d in (date(2026, 11, 20), date(2026, 11, 24), DAY)}
+    postings[("biorxiv", date(2026, 11, 30))] = [posting(30, date(2026, 11, 30))]
+    with serving(biorxiv_route(postings)) as server:
+        _fetch_at(server, "2026-11-21")
+        _, notice = _fetch_at(server, "2026-12-05")
+    assert server.paths[-1].split("?")[0] == "/details/biorxiv/2026-11-27/2026-12-03/0"
+    assert notice == (
+        "bioRxiv back-filled the days no run fetched: neuroscience 2026-11-27 to 2026-12-03 (1 paper); "
+        "'paperrec today --date 2026-11-27' ranks one; bioRxiv neuroscience 2026-11-21 to 2026-11-26 not fetched "
+        "(more than 7 days back): 'paperrec fetch biorxiv:neuroscience --date 2026-11-21' fetches one"
+    )
+    assert date(2026, 11, 24) not in fetched_days("biorxiv:neuroscience")
+
+
+def test_a_back_fill_that_fails_is_a_notice_and_the_next_run_tries_again(home):
+    postings = {("biorxiv", d): [posting(d.day, d)] for d in (date(2026, 12, 2), date(2026, 12, 3), DAY)}
+    with serving(biorxiv_route(postings)) as server:
+        _fetch_at(server, "2026-12-03")  # 2 December stored
+        server.faults = ["none"] + ["503"] * 5  # the day asked for comes; the back-fill's range does not
+        listing, notice = _fetch_at(server, "2026-12-05")
+        assert len(listing) == 1 and listing.date == DAY
+        assert notice == (
+            "bioRxiv neuroscience 2026-12-03 not back-filled (bioRxiv is unavailable (HTTP 503) after 5 tries; "
+            "try again later); the next run tries again"
+        )
+        assert fetched_days("biorxiv:neuroscience") == [date(2026, 12, 2), DAY]
+        _, notice = _fetch_at(server, "2026-12-05")
+    assert notice.startswith("bioRxiv back-filled the days no run fetched: neuroscience 2026-12-03 (1 paper)")
+
+
+def test_today_back_fills_a_missed_day_and_an_unreachable_biorxiv_is_still_one_line(home, monkeypatch, fake_model):
+    from recommender.sources import daily
+
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.0)
+    monkeypatch.setattr(daily, "datetime", _Clock)  # latest complete day: Sunday 6 December
+    friday, saturday, sunday = date(2026, 12, 4), date(2026, 12, 5), date(2026, 12, 6)
+    postings = {("biorxiv", d): [posting(n + 10 * d.day, d) for n in range(2)] for d in (friday, saturday, sunday)}
+    made = CliRunner().invoke(app, ["profile", "new", "neuro", "-s", "biorxiv:neuroscience", "-i", "cortex"])
+    assert made.exit_code == 0, made.output
+    with serving(biorxiv_route(postings)) as server:
+        monkeypatch.setattr(biorxiv, "API_URL", server.url + "/details")
+        assert CliRunner().invoke(app, ["fetch", "biorxiv:neuroscience", "--date", str(friday)]).exit_code == 0
+        server.faults = ["503"] * 5
+        down = CliRunner().invoke(app, ["today", "-p", "neuro"])
+        ranked = CliRunner().invoke(app, ["today", "-p", "neuro", "-f", "json"])
+    assert down.exit_code == 75 and "back-fill" not in down.stderr, down.output
+    assert [line for line in down.stderr.splitlines() if "bioRxiv" in line and "retry" not in line] == [
+        "paperrec: error: neuro: bioRxiv is unavailable (HTTP 503) after 5 tries; try again later; the stored"
+        " 2026-12-04 is there:"
+        " 'paperrec today --offline' ranks it"
+    ]
+    assert ranked.exit_code == 0, ranked.output
+    assert (
+        "neuro: bioRxiv back-filled the days no run fetched: neuroscience 2026-12-05 (2 papers); "
+        "'paperrec today --date 2026-12-05' ranks one"
+    ) in ranked.stderr.splitlines()
+    assert stored_days("biorxiv:neuroscience") == [friday, saturday, sunday]
+    assert len(json.loads(ranked.stdout)) == 2  # today ranks the latest day; the back-filled one waits for its turn

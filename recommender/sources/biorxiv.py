@@ -221,12 +221,13 @@ def parse_details(content: bytes | str, server: Server = BIORXIV) -> tuple[list[
     return papers, len(collection), _number(message.get("total"))
 
 
-def fetch_day(
-    client: PoliteClient, server: Server, category: str, day: date, *, base_url: str | None = None
-) -> Listing:
-    """One category's postings of `day`, every page of the cursor, e.g. fetch_day(client, BIORXIV, 'neuroscience')."""
+def _postings(
+    client: PoliteClient, server: Server, category: str, start: date, end: date, base_url: str | None
+) -> tuple[list[Paper], str]:
+    """One category's first versions posted from `start` to `end`, every page of the cursor, and the address asked."""
     base = (base_url or API_URL).rstrip("/")  # read at call time, so a test can point it at its own server
-    url = f"{base}/{server.name}/{day.isoformat()}/{day.isoformat()}"
+    url = f"{base}/{server.name}/{start.isoformat()}/{end.isoformat()}"
+    when = str(start) if start == end else f"{start} to {end}"
     # The known name with '_' for spaces ('cell_biology', 'hiv/aids'): httpx would write a space as '+'.
     name = {category_key(known): known.replace(" ", "_") for known in server.categories}.get(category, category)
     papers: dict[str, Paper] = {}
@@ -241,11 +242,34 @@ def fetch_day(
             break
         if not held:
             raise TemporaryFailure(
-                f"{server.label} stopped after {cursor} of {total} postings for {category} on {day}; try again later"
+                f"{server.label} stopped after {cursor} of {total} postings for {category} on {when}; try again later"
             )
     else:
-        raise PaperrecError(f"{server.label} needed more than {MAX_PAGES} pages for {category} on {day}: stopped")
-    return Listing(papers=tuple(papers.values()), category=category, date=day, sources=(f"{url}?category={category}",))
+        raise PaperrecError(f"{server.label} needed more than {MAX_PAGES} pages for {category} on {when}: stopped")
+    return list(papers.values()), f"{url}?category={category}"
+
+
+def fetch_day(
+    client: PoliteClient, server: Server, category: str, day: date, *, base_url: str | None = None
+) -> Listing:
+    """One category's postings of `day`, every page of the cursor, e.g. fetch_day(client, BIORXIV, 'neuroscience')."""
+    papers, source = _postings(client, server, category, day, day, base_url)
+    return Listing(papers=tuple(papers), category=category, date=day, sources=(source,))
+
+
+def fetch_days(
+    client: PoliteClient, server: Server, category: str, start: date, end: date, *, base_url: str | None = None
+) -> dict[date, Listing]:
+    """One category's postings of each day from `start` to `end`, asked as one range (a missed week is a page or two).
+
+    Every day of the range has a listing, an empty one when nothing was posted. A posting is filed by its own date.
+    """
+    papers, source = _postings(client, server, category, start, end, base_url)
+    days = [date.fromordinal(number) for number in range(start.toordinal(), end.toordinal() + 1)]
+    return {
+        day: Listing(papers=tuple(p for p in papers if p.date == day), category=category, date=day, sources=(source,))
+        for day in days
+    }
 
 
 def fetch_server(
@@ -269,12 +293,16 @@ def fetch_server(
     def one(client: PoliteClient, category: str, on: date) -> Listing:
         return fetch_day(client, server, category, on, base_url=base_url)
 
+    def days(client: PoliteClient, category: str, start: date, end: date) -> dict[date, Listing]:
+        return fetch_days(client, server, category, start, end, base_url=base_url)
+
     listing, notice = fetch_keyed(
         server.name,
         server.label,
         categories,
         day,
         fetch_one=one,
+        fetch_range=days,
         hosts=HOSTS,
         min_interval=MIN_INTERVAL,
         now=now,

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..paths import listings_dir
-from ..schema import Listing, PaperrecError
+from ..schema import Listing, PaperrecError, counted
 from . import merge_listings
 from .http import PoliteClient, for_source
-from .store import latest_day, read_day, read_days, write_day
+from .store import fetched_days, latest_day, mark_empty, read_day, read_days, write_day
 
 # fetch_one(client, key, day) -> the listing of one key on one day, straight from the network
 FetchOne = Callable[[PoliteClient, str, date], Listing]
+# fetch_range(client, key, start, end) -> the listing of one key on each day from start to end, empty days too
+FetchRange = Callable[[PoliteClient, str, date, date], Mapping[date, Listing]]
+
+BACKFILL_DAYS = 7  # how far back a run fetches the days missed since the last one: a week, as arXiv's notice looks
+BACKFILL_SECONDS = 120.0  # the back-fill's bound within the fetch's deadline: it must not hold up the morning
 
 
 def latest_posting_day(now: datetime | None = None) -> date:
@@ -32,6 +37,7 @@ def fetch_keyed(
     hosts: frozenset[str],
     min_interval: float,
     fetch_one: FetchOne,
+    fetch_range: FetchRange | None = None,
     now: datetime | None = None,
     client: PoliteClient | None = None,
     offline: bool = False,
@@ -40,8 +46,10 @@ def fetch_keyed(
     """The listing of `keys` on `day` (None: the newest complete day, yesterday in UTC), and a notice or None.
 
     Each (key, day) is fetched once and kept under `store` (default: listings_dir()). A day after `latest` is still
-    being posted: it is fetched but not kept. An empty day is not kept either (it may be a glitch). `offline` reads
-    only what is stored (None: the newest day stored for any key) and never touches the network.
+    being posted: it is fetched but not kept. An empty day is only marked as fetched: asked for again, it is fetched
+    again (it may have been a glitch). With `fetch_range`, a run for `latest` also fetches and keeps the days missed
+    since the last run, at most BACKFILL_DAYS back (see backfill). `offline` reads only what is stored (None: the
+    newest day stored for any key) and never touches the network.
     """
     latest = latest_posting_day(now)
     root = Path(store) if store is not None else listings_dir()
@@ -55,16 +63,92 @@ def fetch_keyed(
     target = day or latest
     listings: list[Listing] = []
     with contextlib.ExitStack() as stack:
+
+        def connected() -> PoliteClient:
+            nonlocal client
+            if client is None:
+                client = stack.enter_context(for_source(label, hosts, min_interval))
+                stack.enter_context(client.fetching())
+            return client
+
         for key, spec in zip(keys, specs, strict=True):
             stored_listing = read_day(spec, target, root)
             if stored_listing is not None:
                 listings.append(stored_listing)
                 continue
-            if client is None:
-                client = stack.enter_context(for_source(label, hosts, min_interval))
-                stack.enter_context(client.fetching())
-            fetched = fetch_one(client, key, target)
+            fetched = fetch_one(connected(), key, target)
             if fetched.papers and target <= latest:
                 fetched = write_day(fetched, spec, target, root)
+            elif target <= latest:
+                mark_empty(spec, target, root)
             listings.append(replace(fetched, category=spec, date=target))
-    return replace(merge_listings(listings), date=target), None
+        notice = None
+        if fetch_range is not None and target == latest:  # the day asked for came first: a back-fill never fails it
+            notice = backfill(label, kind, keys, target, connected, fetch_range, root)
+    return replace(merge_listings(listings), date=target), notice
+
+
+def missed_days(spec: str, target: date, root: Path) -> tuple[list[date], list[date]]:
+    """The days between the newest day of `spec` fetched before `target` and `target`: the last BACKFILL_DAYS of
+    them, and any older ones. Before a source's first fetch nothing is missed: a new profile fetches no history."""
+    before = max((day for day in fetched_days(spec, root) if day < target), default=None)
+    if before is None:
+        return [], []
+    days = [before + timedelta(days=n) for n in range(1, (target - before).days)]
+    cut = target - timedelta(days=BACKFILL_DAYS)
+    return [day for day in days if day >= cut], [day for day in days if day < cut]
+
+
+def _span(days: Sequence[date]) -> str:
+    return str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
+
+
+def backfill(
+    label: str,
+    kind: str,
+    keys: Sequence[str],
+    target: date,
+    connect: Callable[[], PoliteClient],
+    fetch_range: FetchRange,
+    root: Path,
+) -> str | None:
+    """Fetch and keep the days each key missed before `target` (one range a key), and one line on what came, or None.
+
+    A day that held nothing is marked, so it is neither fetched nor named again. A key whose back-fill fails keeps its
+    days unmarked, and the next run tries them again. A back-fill that brought no papers says nothing.
+    """
+    filled: list[str] = []
+    failed: list[str] = []
+    older: list[str] = []
+    firsts: list[date] = []
+    for key in keys:
+        spec = f"{kind}:{key}"
+        days, old = missed_days(spec, target, root)
+        if old:
+            older.append(
+                f"{label} {key} {_span(old)} not fetched (more than {BACKFILL_DAYS} days back): "
+                f"'paperrec fetch {spec} --date {old[0]}' fetches one"
+            )
+        if not days:
+            continue
+        try:
+            client = connect()
+            with client.fetching(BACKFILL_SECONDS):
+                found = fetch_range(client, key, days[0], days[-1])
+        except PaperrecError as error:
+            failed.append(f"{label} {key} {_span(days)} not back-filled ({error}); the next run tries again")
+            continue
+        papers = 0
+        for day in days:
+            listing = found.get(day)
+            if listing is not None and listing.papers:
+                papers += len(write_day(listing, spec, day, root).papers)
+            else:
+                mark_empty(spec, day, root)
+        if papers:
+            filled.append(f"{key} {_span(days)} ({counted(papers, 'paper', 'papers')})")
+            firsts.append(days[0])
+    if filled:
+        ranks = f"'paperrec today --date {min(firsts)}' ranks one"
+        failed.insert(0, f"{label} back-filled the days no run fetched: {', '.join(filled)}; {ranks}")
+    return "; ".join([*failed, *older]) or None
