@@ -398,8 +398,11 @@ def openalex_route(works: dict[tuple[str, date], list[dict[str, object]]], statu
             return refused.answer
         filters = dict(part.split(":", 1) for part in query.get("filter", [""])[0].split(",") if ":" in part)
         issn = filters.get("primary_location.source.issn") or filters.get("primary_location.source.id", "")
-        day = date.fromisoformat(filters["from_publication_date"])
-        listed = works.get((issn, day), [])
+        start = date.fromisoformat(filters["from_publication_date"])
+        end = date.fromisoformat(filters.get("to_publication_date", filters["from_publication_date"]))
+        listed = [
+            item for (key, day), found in sorted(works.items()) if key == issn and start <= day <= end for item in found
+        ]
         offset = (0 if cursor == "*" else int(cursor)) if cursor is not None else (number - 1) * per_page
         shown = listed[offset : offset + per_page]
         meta: dict[str, object] = {"count": len(listed), "per_page": per_page}

@@ -373,3 +373,35 @@ def test_today_with_a_journal_exits_75_when_the_allowance_is_spent(home, spent, 
     result = CliRunner().invoke(app, ["today", "--date", "2026-12-04"])
     assert result.exit_code == 75, result.output
     assert "HTTP 429" in result.stderr and "OPENALEX_API_KEY" in result.stderr and result.stdout == ""
+
+
+def test_a_weekly_journals_missed_days_are_back_filled_in_one_range_and_its_empty_days_raise_nothing(home):
+    from recommender.sources.store import fetched_days, stored_days
+
+    wednesdays = (date(2026, 11, 25), date(2026, 12, 2))
+    works = {("0028-0836", d): [work(d.day * 10 + n, d) for n in range(2)] for d in wednesdays}
+
+    def at(moment: str) -> tuple[object, str | None]:
+        now = datetime.fromisoformat(f"{moment}T12:00+00:00")
+        with client() as polite:
+            return fetch_listing(["0028-0836"], client=polite, base_url=server.url + "/works", now=now)
+
+    with serving(openalex_route(works)) as server:
+        first = [at(f"2026-11-{n}")[1] for n in (26, 27)]  # a Wednesday's works, then an empty Thursday
+        _, notice = at("2026-12-05")  # no run from Friday 27 November to Saturday 5 December
+        _, later = at("2026-12-06")
+    assert first == [None, None] and later is None
+    filters = [query["filter"][0].split(",", 1)[1] for query in asked(server)]
+    assert filters == [
+        "from_publication_date:2026-11-25,to_publication_date:2026-11-25",
+        "from_publication_date:2026-11-26,to_publication_date:2026-11-26",
+        "from_publication_date:2026-12-04,to_publication_date:2026-12-04",
+        "from_publication_date:2026-11-27,to_publication_date:2026-12-03",  # the missed week, in one request
+        "from_publication_date:2026-12-05,to_publication_date:2026-12-05",
+    ]
+    assert notice == (
+        "OpenAlex back-filled the days no run fetched: 0028-0836 2026-11-27 to 2026-12-03 (2 papers); "
+        "'paperrec today --date 2026-11-27' ranks one"
+    )
+    assert stored_days("journal:0028-0836") == list(wednesdays)
+    assert fetched_days("journal:0028-0836")[-1] == date(2026, 12, 5) and len(fetched_days("journal:0028-0836")) == 11

@@ -143,11 +143,14 @@ def parse_works(content: bytes | str) -> tuple[list[Paper], int, int | None]:
     return papers, len(results), count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
-def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | None = None) -> Listing:
-    """The works of one journal published on `day`, every numbered page."""
+def _published(
+    client: PoliteClient, journal: str, start: date, end: date, base_url: str | None
+) -> tuple[list[Paper], str]:
+    """The works of one journal published from `start` to `end`, every numbered page, and the address asked."""
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
     by = "primary_location.source.id" if journal.startswith("S") else "primary_location.source.issn"
-    query = f"{by}:{journal},from_publication_date:{day.isoformat()},to_publication_date:{day.isoformat()}"
+    query = f"{by}:{journal},from_publication_date:{start.isoformat()},to_publication_date:{end.isoformat()}"
+    when = str(start) if start == end else f"{start} to {end}"
     papers: dict[str, Paper] = {}
     common = with_key({"filter": query, "per_page": PAGE_SIZE})
     for number in range(1, MAX_PAGES + 1):
@@ -158,8 +161,29 @@ def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | 
         if held < PAGE_SIZE or (count is not None and number * PAGE_SIZE >= count):
             break
     else:
-        raise PaperrecError(f"OpenAlex needed more than {MAX_PAGES} pages for {journal} on {day}: stopped")
-    return Listing(papers=tuple(papers.values()), category=journal, date=day, sources=(f"{url}?filter={query}",))
+        raise PaperrecError(f"OpenAlex needed more than {MAX_PAGES} pages for {journal} on {when}: stopped")
+    return list(papers.values()), f"{url}?filter={query}"
+
+
+def fetch_day(client: PoliteClient, journal: str, day: date, *, base_url: str | None = None) -> Listing:
+    """The works of one journal published on `day`, every numbered page."""
+    papers, source = _published(client, journal, day, day, base_url)
+    return Listing(papers=tuple(papers), category=journal, date=day, sources=(source,))
+
+
+def fetch_days(
+    client: PoliteClient, journal: str, start: date, end: date, *, base_url: str | None = None
+) -> dict[date, Listing]:
+    """The works of one journal on each day from `start` to `end`, asked as one range; a day without works is empty.
+
+    A work is filed by its own publication date.
+    """
+    papers, source = _published(client, journal, start, end, base_url)
+    days = [date.fromordinal(number) for number in range(start.toordinal(), end.toordinal() + 1)]
+    return {
+        day: Listing(papers=tuple(p for p in papers if p.date == day), category=journal, date=day, sources=(source,))
+        for day in days
+    }
 
 
 def fetch_by_doi(
@@ -208,6 +232,7 @@ def fetch_listing(
         journals,
         day,
         fetch_one=lambda client, journal, on: fetch_day(client, journal, on, base_url=base_url),
+        fetch_range=lambda client, journal, start, end: fetch_days(client, journal, start, end, base_url=base_url),
         hosts=HOSTS,
         min_interval=MIN_INTERVAL,
         now=now,
