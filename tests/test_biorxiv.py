@@ -466,3 +466,18 @@ def test_today_back_fills_a_missed_day_and_an_unreachable_biorxiv_is_still_one_l
     ) in ranked.stderr.splitlines()
     assert stored_days("biorxiv:neuroscience") == [friday, saturday, sunday]
     assert len(json.loads(ranked.stdout)) == 2  # today ranks the latest day; the back-filled one waits for its turn
+
+
+def test_the_back_fill_keeps_within_its_own_deadline(home, monkeypatch):
+    from recommender.sources import daily
+
+    monkeypatch.setattr(daily, "BACKFILL_SECONDS", 0.0)  # spent before the first request of the back-fill
+    postings = {("biorxiv", d): [posting(d.day, d)] for d in (date(2026, 12, 2), date(2026, 12, 3), DAY)}
+    with serving(biorxiv_route(postings)) as server:
+        _fetch_at(server, "2026-12-03")
+        listing, notice = _fetch_at(server, "2026-12-05", ["neuroscience", "genomics"])
+    assert len(listing) == 1 and len(server.paths) == 3  # the day asked for, and no request of the back-fill
+    assert notice == (
+        "bioRxiv neuroscience 2026-12-03 not back-filled (gave up on bioRxiv: this fetch's deadline has passed; "
+        "try again later); the next run tries again"
+    )

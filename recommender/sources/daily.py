@@ -121,33 +121,33 @@ def backfill(
     failed: list[str] = []
     older: list[str] = []
     firsts: list[date] = []
-    for key in keys:
-        spec = f"{kind}:{key}"
-        days, old = missed_days(spec, target, root)
+    missed = {key: missed_days(f"{kind}:{key}", target, root) for key in keys}
+    for key, (_, old) in missed.items():
         if old:
             older.append(
                 f"{label} {key} {_span(old)} not fetched (more than {BACKFILL_DAYS} days back): "
-                f"'paperrec fetch {spec} --date {old[0]}' fetches one"
+                f"'paperrec fetch {kind}:{key} --date {old[0]}' fetches one"
             )
-        if not days:
-            continue
-        try:
-            client = connect()
-            with client.fetching(BACKFILL_SECONDS):
-                found = fetch_range(client, key, days[0], days[-1])
-        except PaperrecError as error:
-            failed.append(f"{label} {key} {_span(days)} not back-filled ({error}); the next run tries again")
-            continue
-        papers = 0
-        for day in days:
-            listing = found.get(day)
-            if listing is not None and listing.papers:
-                papers += len(write_day(listing, spec, day, root).papers)
-            else:
-                mark_empty(spec, day, root)
-        if papers:
-            filled.append(f"{key} {_span(days)} ({counted(papers, 'paper', 'papers')})")
-            firsts.append(days[0])
+    gaps = {key: days for key, (days, _) in missed.items() if days}
+    if gaps:
+        client = connect()
+        with client.fetching(BACKFILL_SECONDS):  # one bound for every key's back-fill together
+            for key, days in gaps.items():
+                try:
+                    found = fetch_range(client, key, days[0], days[-1])
+                except PaperrecError as error:
+                    failed.append(f"{label} {key} {_span(days)} not back-filled ({error}); the next run tries again")
+                    continue
+                papers = 0
+                for day in days:
+                    listing = found.get(day)
+                    if listing is not None and listing.papers:
+                        papers += len(write_day(listing, f"{kind}:{key}", day, root).papers)
+                    else:
+                        mark_empty(f"{kind}:{key}", day, root)
+                if papers:
+                    filled.append(f"{key} {_span(days)} ({counted(papers, 'paper', 'papers')})")
+                    firsts.append(days[0])
     if filled:
         ranks = f"'paperrec today --date {min(firsts)}' ranks one"
         failed.insert(0, f"{label} back-filled the days no run fetched: {', '.join(filled)}; {ranks}")
