@@ -1,4 +1,4 @@
-"""A day of a keyed source (a bioRxiv category, a venue, a journal) read from the store or fetched once and kept."""
+"""A day of a keyed source (a bioRxiv category, a venue, a journal) fetched once and kept; missed days back-filled."""
 
 from __future__ import annotations
 
