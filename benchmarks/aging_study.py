@@ -28,7 +28,8 @@ average precision), or take the half that separated them better:
 the guard a fusion would need to stay near its better half on every list. It also scores other ways to scale, fuse
 or fit the halves (median and MAD, normal-quantile ranks, each half's top 50, a semantic SVM, the title twice in the
 lexical half, three C per half, the likes' recency weights scaled to a mean of 1, the day's top 10 refitted as
-likes of weight 0.3, each score plus 0.3 of its 10 nearest candidates' mean score): measured and not kept.
+likes of weight 0.3, each score plus 0.3 of its 10 nearest candidates' mean score, the lexical half on the likes'
+own terms or with only positive term weights, the semantic half at 0.7): measured and not kept.
 `--votes` takes the aged profile and likes the list's 3 or 5 newest papers of the 90 days before the day (the recent
 likes the old-likes sentence asks for), at the default recency half-life (180 days), 365, 730 and none.
 `--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
@@ -193,6 +194,9 @@ FUSIONS = (
     "likes' weights mean 1",
     "day's top 10 refitted as likes",
     "smoothed over 10 nearest",
+    "lexical: the likes' terms only",
+    "lexical: terms only raise",
+    "0.7 x semantic + lexical",
 )
 
 
@@ -267,6 +271,11 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
         return zscore(own_space.project(inp.candidate_texts, svm(c, own_matrix).coef_.ravel())[:, 0])
 
     likes = labels == 1
+    # Only terms some like uses: a term of the day's era that old likes never wrote cannot count against a paper.
+    kept = np.asarray((own_matrix[likes] > 0).sum(axis=0)).ravel() > 0
+    own_terms = own_matrix[:, np.flatnonzero(kept)]
+    likes_terms = svm(0.1, own_terms).coef_.ravel()
+    raising = np.clip(svm(0.1, own_matrix).coef_.ravel(), 0.0, None)
     weights_mean_1 = np.where(likes, weights / weights[likes].mean(), weights)  # so age does not shrink the likes' sum
     rescaled = HybridRanker(folds=len(labels) + 1).fit(vectors, texts, labels, sample_weight=weights_mean_1)
     fused = zs + zl
@@ -282,9 +291,20 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
         "semantic SVM": semantic_svm + zl,
         "semantic SVM + LR": (semantic_svm + zs) / 2 + zl,
         "lexical: title twice": zs + zscore(titled[:, 0]),
+        "lexical: the likes' terms only": zs
+        + zscore(own_space.project(inp.candidate_texts, _spread(kept, likes_terms))[:, 0]),
+        "lexical: terms only raise": zs + zscore(own_space.project(inp.candidate_texts, raising)[:, 0]),
+        "0.7 x semantic + lexical": 0.7 * zs + zl,
         "three C per half": sum(logistic(c) for c in (0.3, 1.0, 3.0)) / 3
         + sum(lexical_at(c) for c in (0.03, 0.1, 0.3)) / 3,
     }
+
+
+def _spread(kept: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Coefficients over the kept columns, placed back into the full vocabulary (zero elsewhere)."""
+    full = np.zeros(len(kept))
+    full[np.flatnonzero(kept)] = coef
+    return full
 
 
 def halves() -> dict:
