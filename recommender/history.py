@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .paths import seen_path
 from .schema import Paper, printable
-from .seen import ProfileKeys, SeenMemory
+from .seen import ProfileKeys, shown_keys
 
 # Years of daily use store a hundred thousand papers, and a History page needs the few thousand it shows. So the
 # papers are indexed by key as a whole read of the store would have them (the first file in store order that holds
@@ -112,14 +111,7 @@ def shown_papers(
 ) -> list[Shown]:
     """What the profile (by its seen-memory keys) was shown, newest day first and in rank order within a day, each
     with its verdict from the id sets given."""
-    path = seen_path()
-    if not path.is_file():
-        return []
-    memory = SeenMemory(path)
-    try:
-        rows = memory.shown(profile)
-    finally:
-        memory.close()
+    rows = shown_keys(profile)
     papers = stored_papers(key for key, _ in rows if not key.startswith("title:"))
     result, listed = [], set()
     for key, day in rows:

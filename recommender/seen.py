@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
-from .paths import open_database
+from .paths import open_database, seen_path
 from .schema import Paper, PaperrecError
 from .sources.merge import match_keys
 
@@ -108,3 +108,15 @@ class SeenMemory:
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
+
+
+def shown_keys(profile: ProfileKeys) -> list[tuple[str, date]]:
+    """The keys this profile was shown, with their days, as SeenMemory.shown has them (none without a seen-memory)."""
+    path = seen_path()
+    if not path.is_file():
+        return []
+    memory = SeenMemory(path)
+    try:
+        return memory.shown(profile)
+    finally:
+        memory.close()

@@ -9,7 +9,7 @@ from recommender.embed import CachedEmbedder
 from recommender.profile import new_profile, save_profile
 from recommender.run import run_today
 from recommender.schema import Listing, Paper
-from recommender.seen import SeenMemory
+from recommender.seen import SeenMemory, shown_keys
 
 
 def test_memory_is_per_profile_and_per_day(tmp_path):
@@ -38,6 +38,16 @@ def test_memory_lists_what_was_shown_in_rank_order_within_a_day(tmp_path):
         ("2101.00001", date(2021, 5, 3)),
     ]
     memory.close()
+
+
+def test_the_keys_a_profile_was_shown_come_from_the_homes_memory_and_none_without_one(home):
+    from recommender.paths import seen_path
+
+    assert shown_keys("a") == [] and not seen_path().exists()  # asking makes no memory
+    memory = SeenMemory(seen_path())
+    memory.mark("a", ["2101.00009", "2101.00001"], date(2021, 5, 3), [2, 1])
+    memory.close()
+    assert shown_keys(("a", "A")) == [("2101.00001", date(2021, 5, 3)), ("2101.00009", date(2021, 5, 3))]
 
 
 def test_a_memory_from_before_ranks_gains_the_column_and_keeps_its_rows(tmp_path):

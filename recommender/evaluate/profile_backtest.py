@@ -276,19 +276,12 @@ class ProfileBacktest:
 
 def _liked_from_picks(path: Path, profile: Profile) -> frozenset[str]:
     """The ids of the profile's liked papers that its seen-memory holds: shown to it as picks before they were liked."""
-    from ..paths import seen_path
-    from ..seen import SeenMemory, profile_keys
+    from ..seen import profile_keys, shown_keys
 
-    if not seen_path().is_file():
-        return frozenset()
     try:
-        memory = SeenMemory(seen_path())
+        shown = {key for key, _ in shown_keys(profile_keys(path, profile.name))}
     except PaperrecError:  # a caveat is no reason to fail: without the seen-memory, no likes are known as picks
         return frozenset()
-    try:
-        shown = {arxiv_id for arxiv_id, _ in memory.shown(profile_keys(path, profile.name))}
-    finally:
-        memory.close()
     return frozenset(e.paper.arxiv_id for e in profile.liked if shown & set(e.paper.ids))
 
 
