@@ -535,23 +535,16 @@ def history_command(
 
     Example: paperrec history -p super-resolution diffusion
     """
-    from .history import history_lines, search, shown_papers
-    from .profile import load_profile
-    from .seen import profile_keys
+    from .history import history_lines, profile_history
     from .state import default_profile
 
-    path = paths.resolve_profile(profile) if profile else default_profile()
-    loaded = load_profile(path)
-    liked = {i for e in loaded.liked for i in e.paper.ids}
-    disliked = {i for e in loaded.disliked for i in e.paper.ids}
-    rows = shown_papers(profile_keys(path, loaded.name), liked=liked, disliked=disliked)
     query = " ".join(words or [])
-    found = search(rows, query) if query else rows
+    history = profile_history(paths.resolve_profile(profile) if profile else default_profile(), query)
     if query:
-        _say(f"{len(found)} of {len(rows)} shown papers match {query!r}")
-    elif not rows:
-        _say(f"{loaded.name} has been shown nothing yet: 'paperrec today' shows and remembers its picks")
-    for line in history_lines(found[:top]):
+        _say(f"{len(history.found)} of {len(history.rows)} shown papers match {query!r}")
+    elif not history.rows:
+        _say(f"{history.name} has been shown nothing yet: 'paperrec today' shows and remembers its picks")
+    for line in history_lines(history.found[:top]):
         typer.echo(line)
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from .profile import load_profile
 from .schema import Paper, printable
-from .seen import ProfileKeys, shown_keys
+from .seen import ProfileKeys, profile_keys, shown_keys
 
 # Years of daily use store a hundred thousand papers, and a History page needs the few thousand it shows. So the
 # papers are indexed by key as a whole read of the store would have them (the first file in store order that holds
@@ -141,6 +142,24 @@ def search(shown: list[Shown], query: str) -> list[Shown]:
         return " ".join([row.arxiv_id, paper.title, paper.abstract, *paper.authors]).lower()
 
     return [row for row in shown if all(word in text(row) for word in words)]
+
+
+@dataclass(frozen=True)
+class History:
+    """What a profile was shown on past days, and the rows a search of it found."""
+
+    name: str  # the profile's display name
+    rows: tuple[Shown, ...]  # newest day first
+    found: tuple[Shown, ...]  # the rows the query matches, all of them without one
+
+
+def profile_history(path: Path, query: str = "") -> History:
+    """The history of the profile in `path`, a verdict matched by any of a paper's ids, searched for the query."""
+    profile = load_profile(path)
+    liked = {key for entry in profile.liked for key in entry.paper.ids}
+    disliked = {key for entry in profile.disliked for key in entry.paper.ids}
+    rows = shown_papers(profile_keys(path, profile.name), liked=liked, disliked=disliked)
+    return History(profile.name, tuple(rows), tuple(search(rows, query)))
 
 
 VOTES = {"liked": "liked", "disliked": "not interested"}

@@ -723,6 +723,27 @@ def test_history_links_each_paper_to_its_own_page(sr, home):
     assert not list(cells["A paper known only by its title"].iter("a"))  # no page to link to
 
 
+def test_history_knows_a_vote_by_any_of_a_papers_ids(sr, home):
+    from recommender.paths import seen_path
+    from recommender.seen import SeenMemory
+
+    # Liked as a bioRxiv posting whose record links its arXiv copy; the arXiv copy was shown later, under its own id.
+    sr.write_text(
+        sr.read_text()
+        + '\n[[liked]]\nid = "doi:10.1101/2021.04.20.440000"\ntitle = "A posting, liked"\n'
+        + 'links = ["https://arxiv.org/abs/2104.09999"]\nadded = 2021-04-20\n'
+    )
+    shown = Paper.make("Its arXiv copy, shown later", "2104.09999")
+    (home / "listings" / "cs.CV" / "2021-04-23.jsonl").write_text(to_jsonl([shown]))
+    memory = SeenMemory(seen_path())
+    memory.mark_papers("super-resolution", [(shown, 1)], date(2021, 4, 23))
+    memory.close()
+    with _client() as client:
+        _, root = _page(client, "/history?profile=sr")
+    (row,) = root.findall(".//table[@id='history']//tr")[1:]
+    assert ["".join(td.itertext()).strip() for td in row][1:] == ["Its arXiv copy, shown later", "👍 liked"]
+
+
 def test_fetch_today_runs_in_the_background(sr, example_listing):
     calls = []
     listing = read_listing(example_listing)

@@ -245,16 +245,13 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         return render(request, "web/profile.html", path=path, refresh=2 if running else 0, **context)
 
     async def history_page(request: Request) -> Response:
-        from ..history import search, shown_papers
+        from ..history import profile_history
 
         path = chosen(request, request.query_params.get("profile"))
-        profile = load_profile(path)
         query = request.query_params.get("q", "")[:200]
-        liked = {p.paper.arxiv_id for p in profile.liked}
-        disliked = {p.paper.arxiv_id for p in profile.disliked}
-        rows = await run_in_threadpool(shown_papers, profile_keys(path, profile.name), liked=liked, disliked=disliked)
-        found = search(rows, query)
-        return render(request, "web/history.html", path=path, rows=found[:500], total=len(rows), query=query)
+        history = await run_in_threadpool(profile_history, path, query)
+        rows = history.found[:500]
+        return render(request, "web/history.html", path=path, rows=rows, total=len(history.rows), query=query)
 
     def new_page(request: Request, name: str = "web/new.html", code: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("wanted", None)
