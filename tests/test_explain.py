@@ -44,3 +44,14 @@ def test_a_name_written_in_mixed_case_keeps_its_capitals():
     text = "Frozen Backbones. We fine-tune RoBERTa and a ResNet backbone pretrained on ImageNet for 2D images."
     terms = ["roberta", "resnet backbone", "imagenet", "2d images", "frozen"]
     assert readable_terms(terms, text) == ("RoBERTa", "ResNet backbone", "ImageNet", "2D images", "frozen")
+
+
+def test_a_joined_phrase_is_looked_for_in_the_text_once(monkeypatch):
+    import importlib
+
+    explain = importlib.import_module("recommender.rank.explain")  # the package's `explain` is the function
+    asked = []
+    written = explain._written
+    monkeypatch.setattr(explain, "_written", lambda words, text: asked.append(tuple(words)) or written(words, text))
+    assert readable_terms(["image super", "super resolution", "wild"], TEXT) == ("image super-resolution", "wild")
+    assert sorted(asked) == [("image", "super", "resolution"), ("wild",)]

@@ -48,6 +48,7 @@ def readable_terms(terms: Sequence[str], text: str, n: int = TERMS) -> tuple[str
     """The top terms (1-2-grams, best first) as the text's own phrases: 'image super' and 'super resolution' join
     as 'image super-resolution' where the text writes that, and a term inside a kept phrase goes; at most n."""
     phrases = [term.split() for term in terms]
+    found: dict[tuple[str, ...], str] = {}  # how the text writes each joined phrase
     joined = True
     while joined:
         joined = False
@@ -55,14 +56,20 @@ def readable_terms(terms: Sequence[str], text: str, n: int = TERMS) -> tuple[str
             first, second = phrases[a], phrases[b]
             if len(first) > 1 and len(second) > 1 and first[-1] == second[0]:
                 whole = first + second[1:]
-                if _written(whole, text):
+                if shown := _written(whole, text):
+                    found[tuple(whole)] = shown
                     phrases[min(a, b)] = whole
                     del phrases[max(a, b)]
                     joined = True
                     break
+
+    def as_written(words: list[str]) -> str:
+        shown = found.get(tuple(words)) or _written(words, text)
+        return shown or (" ".join(words) if len(words) == 1 else "")
+
     # A pair of words the text never writes side by side ('end propose', across 'end-to-end, we propose') is the
     # vectoriser's, not the paper's: a reader could not find it, so it is not shown.
-    written = [(words, _written(words, text) or (" ".join(words) if len(words) == 1 else "")) for words in phrases]
+    written = [(words, as_written(words)) for words in phrases]
     written = [(words, shown) for words, shown in written if shown]
     return tuple(shown for words, shown in written if not any(_inside(words, other) for other, _ in written))[:n]
 
