@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -521,7 +521,16 @@ def _repeats(feed: Listing, stored: Listing) -> bool:
     return 2 * sum(paper.arxiv_id in ids for paper in feed.papers) > len(feed.papers)
 
 
-def _file_feed(session: _Session, category: str, feed: Listing, latest: date) -> tuple[Listing, str | None]:
+@dataclass(frozen=True)
+class _Filed:
+    """What filing a feed gave: the listing to show, a notice, and whether the store holds the feed's day."""
+
+    listing: Listing
+    notice: str | None
+    day_stored: bool  # filed now, or kept from before
+
+
+def _file_feed(session: _Session, category: str, feed: Listing, latest: date) -> _Filed:
     """Store a non-empty feed under the day it holds, and return it with a notice; or, when that is not sure, keep the
     store as it is and say why.
 
@@ -535,22 +544,20 @@ def _file_feed(session: _Session, category: str, feed: Listing, latest: date) ->
     before = max(earlier, default=None)
     stored = session.read(category, before) if before is not None else None
     if stored is not None and _repeats(feed, stored):
-        return (
-            stored,
-            f"arXiv's {category} feed still serves the {before} listing; {held} is not stored: fetch again later",
-        )
+        notice = f"arXiv's {category} feed still serves the {before} listing; {held} is not stored: fetch again later"
+        return _Filed(stored, notice, day_stored=False)
     # In doubt with nothing stored to compare (a first fetch, or after a long gap), the schedule's day is the better
     # guess: feeds built after the evening announcement hold the next day's listing under the day before's pubDate.
     kept = session.read(category, held)
     if kept is not None and not _repeats(feed, kept):
-        return (
-            feed,
-            f"{category} not stored: arXiv's feed for {held} differs from the stored {held} listing, which is kept",
-        )
+        notice = f"{category} not stored: arXiv's feed for {held} differs from the stored {held} listing, which is kept"
+        return _Filed(feed, notice, day_stored=True)
     listing = kept if kept is not None else session.save(feed, category, held)
     if held < latest:
-        return listing, f"arXiv's feed still shows {held}; {latest} reaches it at midnight US Eastern"
-    return listing, None if kept is not None or before is None else _missed(category, before, held)
+        notice = f"arXiv's feed still shows {held}; {latest} reaches it at midnight US Eastern"
+    else:
+        notice = None if kept is not None or before is None else _missed(category, before, held)
+    return _Filed(listing, notice, day_stored=True)
 
 
 def _missed(category: str, before: date, day: date) -> str | None:
@@ -581,13 +588,14 @@ def _one_category(
         if day == latest:
             feed = session.feed(category)
             if feed.papers and (feed.date or day) == day:
-                listing, notice = _file_feed(session, category, feed, latest)
-                if notice is None or listing.date == day:  # stored (a notice may name days missed before it)
-                    return listing, notice
+                filed = _file_feed(session, category, feed, latest)
+                if filed.day_stored:  # a notice may still name days missed before it
+                    return filed.listing, filed.notice
         return session.rebuild(category, day)
     feed = session.feed(category)
     if feed.papers:
-        return _file_feed(session, category, feed, latest)
+        filed = _file_feed(session, category, feed, latest)
+        return filed.listing, filed.notice
     # An empty feed: no mailing today (weekend or holiday), so show the one before.
     empty_day = feed.date or now.astimezone(EASTERN).date()
     target = min(latest, previous_announcement(empty_day))
