@@ -92,17 +92,17 @@ class ApiServer:
     def _answer(self, request: BaseHTTPRequestHandler, seen: Request) -> None:
         fault = self.faults.pop(0) if self.faults else None
         if fault == "429":
-            return _send(request, 429, b"slow down", {"Retry-After": "0"})
+            return send(request, 429, b"slow down", {"Retry-After": "0"})
         if fault == "503":
-            return _send(request, 503, b"unavailable")
+            return send(request, 503, b"unavailable")
         if fault == "redirect":
-            return _send(request, 302, b"", {"Location": "https://elsewhere.example/api"})
+            return send(request, 302, b"", {"Location": "https://elsewhere.example/api"})
         if getattr(self.route, "whole_request", False):
             status, headers, body = self.route(seen)  # type: ignore[call-arg]
         else:
             status, headers, body = self.route(seen.path, seen.query)  # type: ignore[call-arg]
         if fault == "malformed":
-            return _send(request, 200, body[: len(body) // 2] + b"}{", {"Content-Type": "application/json"})
+            return send(request, 200, body[: len(body) // 2] + b"}{", {"Content-Type": "application/json"})
         if fault == "truncated":  # promises the whole body, sends half, hangs up
             request.send_response(200)
             request.send_header("Content-Length", str(len(body)))
@@ -111,14 +111,17 @@ class ApiServer:
             request.wfile.flush()
             request.close_connection = True
             return None
-        return _send(request, status, body, headers)
+        return send(request, status, body, headers)
 
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
 
-def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+def send(
+    request: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+) -> None:
+    """Answer a request with this status, body and headers."""
     request.send_response(status)
     for name, value in (headers or {}).items():
         request.send_header(name, value)

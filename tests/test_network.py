@@ -37,6 +37,7 @@ from recommender.sources.http import (
     redirect_allowed,
 )
 
+from .fixture_apis import send
 from .test_arxiv import FIXTURES, FakeTime, api_feed
 
 FEED = (FIXTURES / "rss-cs.CV-2021-04-22.xml").read_bytes()
@@ -82,17 +83,6 @@ class RawServer:
         self.stop.set()
         self._server.shutdown()
         self._server.server_close()
-
-
-def send(
-    request: BaseHTTPRequestHandler, status: int, body: bytes = b"", headers: dict[str, str] | None = None
-) -> None:
-    request.send_response(status)
-    for name, value in (headers or {}).items():
-        request.send_header(name, value)
-    request.send_header("Content-Length", str(len(body)))
-    request.end_headers()
-    request.wfile.write(body)
 
 
 @pytest.fixture
