@@ -4,6 +4,7 @@ route on another's data."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -35,6 +36,18 @@ def lab(home, fake_model, example_listing):
     (bob / "bob-only.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
     app = create_app(Settings(users=True, page_wait=30))
     return app, secrets
+
+
+def ada_alone(home: Path, example_listing: Path) -> str:
+    """A lab of ada alone, with her profile 'sr', and one stored day; her secret."""
+    folder = home / "listings" / "cs.CV"
+    folder.mkdir(parents=True)
+    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
+    secret = users.add_user("ada")
+    (home / "users" / "ada" / "profiles" / "sr.toml").write_text(
+        (REPO / "profiles" / "super-resolution.toml").read_text()
+    )
+    return secret
 
 
 def _client(app) -> TestClient:
@@ -271,13 +284,7 @@ def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_l
 
     from tests.test_browser import _free_port
 
-    folder = home / "listings" / "cs.CV"
-    folder.mkdir(parents=True)
-    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
-    secret = users.add_user("ada")
-    (home / "users" / "ada" / "profiles" / "sr.toml").write_text(
-        (REPO / "profiles" / "super-resolution.toml").read_text()
-    )
+    secret = ada_alone(home, example_listing)
     port = _free_port()
     env = {**os.environ, "PAPERREC_HOME": str(home)}
     log = (tmp_path / "server.log").open("w")

@@ -10,6 +10,7 @@ from recommender import users
 from recommender.profile import load_profile
 from recommender.sources import read_listing, to_jsonl
 from tests.test_browser import CHROMEDRIVER, CHROMIUM, _picks, _serving, _verdicts, _wait_for, browser  # noqa: F401
+from tests.test_lab import ada_alone
 from tests.test_web import REPO
 
 pytestmark = [
@@ -76,13 +77,7 @@ def test_the_login_page_and_a_lab_users_page_pass_axe(home, example_listing, tmp
 
     from tests.test_accessibility import _check
 
-    folder = home / "listings" / "cs.CV"
-    folder.mkdir(parents=True)
-    (folder / "2021-04-22.jsonl").write_text(to_jsonl(read_listing(example_listing).papers))
-    secret = users.add_user("ada")
-    (home / "users" / "ada" / "profiles" / "sr.toml").write_text(
-        (REPO / "profiles" / "super-resolution.toml").read_text()
-    )
+    secret = ada_alone(home, example_listing)
     found: dict[str, list[str]] = {}
     with _serving(home, tmp_path, options=("--users",)) as (url, _):
         browser.get(f"{url}/login")
