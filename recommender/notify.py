@@ -40,6 +40,8 @@ MAX_TEXT = 300
 # apprise's plugins end a refusal's line with the service's HTTP status ("... error=503."). These pass by themselves.
 _STATUS = re.compile(r"\berror=(\d{3})\b")
 _BUSY = frozenset({429, 502, 503, 504})
+# A URL's own ?format=: apprise reads the query even after a '#channel', so a plain URL split would miss it.
+_FORMAT_ASKED = re.compile(r"[?&]format=", re.IGNORECASE)
 # CommonMark backslash-escapes any ASCII punctuation. These would otherwise start emphasis, code, links or HTML.
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]()#|~<>!]|&(?=#?\w+;)")
 # @everyone and @here ping a whole Discord server, @channel and @all a Mattermost channel, @name a Telegram user, and
@@ -127,8 +129,13 @@ def _label(plugin: Any) -> str:
     return f"{plugin.service_name} {plugin.url(privacy=True).partition('?')[0]}"
 
 
-def _format_of(plugin: Any) -> str:
-    """The target's own format: its default, or Markdown where it takes Markdown and defaults to text."""
+def _format_of(plugin: Any, url: str) -> str:
+    """The target's own format: its default, or Markdown where it takes Markdown and defaults to text; Slack's is
+    text unless its URL names one."""
+    if getattr(plugin, "service_name", "") == "Slack" and not _FORMAT_ASKED.search(url):
+        # Slack's mrkdwn has no escapes: a paper's 'net\_work' shows its backslash, and apprise's translation of
+        # Markdown turns 'A* search' into 'A_ search'. As text a title reads as written and nothing turns bold.
+        return "text"
     resolve = getattr(plugin, "resolve_format", None)
     if resolve is None:  # apprise before multi-format plugins
         return str(getattr(plugin.notify_format, "value", plugin.notify_format))
@@ -162,7 +169,7 @@ def load_targets(config: Config) -> list[Target]:
         label = _label(plugin)
         hidden = tuple(piece for piece in re.split(r"[/:@?&=#,]+", url) if len(piece) >= 6 and piece not in label)
         key = channel_key("chat", url)
-        targets.append(Target(label=label, plugin=plugin, format=_format_of(plugin), secrets=hidden, key=key))
+        targets.append(Target(label=label, plugin=plugin, format=_format_of(plugin, url), secrets=hidden, key=key))
     return targets
 
 

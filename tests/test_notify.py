@@ -379,3 +379,54 @@ def test_a_title_of_thousands_of_characters_still_fits_a_message(home, liked_jso
         sent = messages(section, fmt, vote_link=vote_link, now=datetime(2021, 4, 22, 8), max_length=2000)
         assert len(sent) >= 2 and all(len(title) + len(body) <= 2000 for title, body in sent), fmt
         assert "Super-resolution" in sent[0][1] and "…" in sent[0][1], fmt
+
+
+SLACK = "slack://T1234ABCD/B1234ABCD/abcdefghijklmnopqrstuvwx/#papers"
+
+
+def _slack_payloads(monkeypatch) -> list[dict]:
+    """The JSON that apprise's Slack plugin posts, caught before it leaves the machine."""
+    import apprise.plugins.slack as slack
+
+    posted: list[dict] = []
+
+    class Answer:
+        status_code, content, text, headers = 200, b"ok", "ok", {}
+
+    def request(method, url, data=None, **kwargs):
+        posted.append(json.loads(data))
+        return Answer()
+
+    monkeypatch.setattr(slack.requests, "request", request)
+    return posted
+
+
+def test_slack_shows_a_title_as_written_without_backslashes(home, liked_jsonl, monkeypatch):
+    """Slack's mrkdwn has no backslash escapes, and apprise's Markdown turns 'A* search' into 'A_ search'."""
+    from dataclasses import replace
+
+    _setup(home, liked_jsonl, [])
+    section = _section(home)
+    title = "Graph net_work for A* search and *Not* _bold_ <b>x</b> & `code`"
+    pick = replace(section.picks[0], paper=replace(section.picks[0].paper, title=title))
+    section = Section(section.path, section.profile, [pick])
+    monkeypatch.setenv("PAPERREC_NOTIFY", f"{SLACK} tgram://123456:ABCdef/987654321/")
+    config = load_config()
+    slack, telegram = load_targets(config)
+    assert (slack.format, telegram.format) == ("text", "html")  # Telegram keeps its HTML, escaped as before
+    posted = _slack_payloads(monkeypatch)
+    delivery = send_picks([section], [slack], config=config)
+    assert delivery.errors == (), delivery.errors
+    [payload] = posted
+    text = payload["attachments"][0]["text"]
+    # Only &, < and > are Slack's to escape; with mrkdwn off no * or _ becomes bold or italics.
+    assert "1. Graph net_work for A* search and *Not* _bold_ &lt;b&gt;x&lt;/b&gt; &amp; `code`" in text
+    assert "\\" not in text and payload["mrkdwn"] is False
+    assert "https://arxiv.org/abs/2104.10642" in text  # the link is still there, as a bare address Slack links
+
+
+def test_a_slack_url_that_asks_for_markdown_still_gets_it(home, liked_jsonl, monkeypatch):
+    _setup(home, liked_jsonl, [])
+    monkeypatch.setenv("PAPERREC_NOTIFY", f"{SLACK}?format=markdown")
+    [slack] = load_targets(load_config())
+    assert slack.format == "markdown"
