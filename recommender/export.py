@@ -18,7 +18,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from .digest import render_html
-from .schema import Because, Paper, PaperrecError, Pick, UsageError, clean_text, printable, safe_url
+from .schema import Because, Paper, PaperrecError, Pick, UsageError, clean_text, paper_key, printable, safe_url
 from .sources.records import csv_text, paper_to_record
 from .summary import LABEL
 
@@ -431,8 +431,29 @@ def _bibtex_key(pick: Pick, used: set[str]) -> str:
     return candidate
 
 
+_SERVERS = {"www.biorxiv.org": "bioRxiv", "www.medrxiv.org": "medRxiv"}
+
+
+def bibtex_journal(paper: Paper) -> str:
+    """The journal a paper's BibTeX entry names: its venue, else the preprint server it links ('': none, or arXiv).
+
+    Example: a bioRxiv posting stored before papers kept a venue gives "bioRxiv", from its page on bioRxiv.
+    """
+    if paper.has_arxiv_id:  # an arXiv paper also in a journal keeps its arXiv entry, as before
+        return ""
+    if paper.venue:
+        return paper.venue
+    for link in paper.links:
+        host = link.split("/")[2].lower() if link.count("/") >= 2 else ""
+        # The page must be this paper's own: Cold Spring Harbor's journals share bioRxiv's DOI prefix.
+        if host in _SERVERS and paper_key(link) == paper.arxiv_id:
+            return _SERVERS[host]
+    return ""
+
+
 def to_bibtex(picks: Sequence[Pick]) -> str:
-    """BibTeX @misc entries with eprint, archivePrefix, primaryClass and url, ready for a reference manager."""
+    """BibTeX entries, ready for a reference manager: @misc with eprint, archivePrefix, primaryClass and url for arXiv;
+    @article with journal, year, doi and url for a journal's paper or a bioRxiv or medRxiv preprint; else @misc."""
     used: set[str] = set()
     entries = []
     for pick in picks:
@@ -441,6 +462,10 @@ def to_bibtex(picks: Sequence[Pick]) -> str:
         authors = _bibtex_authors(paper.authors)
         if authors:
             fields.append(("author", authors))
+        # bioRxiv's and medRxiv's own citation export names the server as the journal of an @article.
+        journal = _bibtex_value(bibtex_journal(paper))
+        if journal:
+            fields.append(("journal", journal))
         if paper.date:
             fields.append(("year", str(paper.date.year)))
         elif paper.has_arxiv_id and re.match(r"\d{4}\.", paper.arxiv_id):
@@ -463,7 +488,7 @@ def to_bibtex(picks: Sequence[Pick]) -> str:
             fields.append(("abstract", abstract))
         fields.append(("note", f"paperrec score {pick.score:.3f} for {_bibtex_value(pick.profile)}"))
         body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        entries.append(f"@misc{{{_bibtex_key(pick, used)},\n{body}\n}}\n")
+        entries.append(f"@{'article' if journal else 'misc'}{{{_bibtex_key(pick, used)},\n{body}\n}}\n")
     return "\n".join(entries)
 
 

@@ -257,6 +257,7 @@ class Paper:
     date: date | None = None
     version: int | None = None
     links: tuple[str, ...] = ()  # every page of the paper (bioRxiv, OpenReview forum, doi.org...), its own first
+    venue: str = ""  # the journal or preprint server its source names ('Nature Neuroscience', 'bioRxiv'); '' unknown
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -318,6 +319,7 @@ class Paper:
         categories: tuple[str, ...] | list[str] = (),
         date: date | None = None,
         links: tuple[str, ...] | list[str] = (),
+        venue: str = "",
     ) -> Paper:
         """Build a Paper from raw fields, normalising the id and whitespace; only http(s) links are kept."""
         title = clean_text(title)
@@ -347,6 +349,7 @@ class Paper:
             date=date,
             version=version,
             links=tuple(dict.fromkeys(url for url in map(safe_url, links) if url)),
+            venue=clean_text(venue),
         )
 
 

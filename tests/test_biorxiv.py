@@ -60,6 +60,7 @@ def test_a_details_page_is_parsed_to_papers():
     )
     assert paper.url == "https://doi.org/10.1101/2026.12.04.600001"
     assert paper.pdf_url == "https://www.biorxiv.org/content/10.1101/2026.12.04.600001v1.full.pdf"  # the card's PDF
+    assert paper.venue == "bioRxiv" and parse_details(json.dumps(answer), MEDRXIV)[0][0].venue == "medRxiv"
 
 
 def test_markup_in_a_posting_is_text():

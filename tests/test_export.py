@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -176,3 +177,60 @@ def test_the_because_line_shows_the_first_three_terms_as_explain_made_them():
     assert because_line(Because(terms=("a", "b", "c", "d"))) == "a, b, c"
     pick = Pick(paper=Paper.make("A paper", "2101.00002", "x"), score=1.0, rank=1, profile="p", because=because)
     assert "(0.80) · image super-resolution, frequency\n" in render([pick], "table")
+
+
+def _bibtex_entries(picks: list[Pick]) -> list:
+    import bibtexparser
+
+    library = bibtexparser.parse_string(render(picks, "bibtex"))
+    assert not library.failed_blocks
+    return library.entries
+
+
+def test_a_journal_pick_is_an_article_with_its_journal_doi_and_year():
+    paper = Paper.make(
+        "Cortical waves in mice",
+        "doi:10.1038/s41593-026-01234-5",
+        "We record.",
+        ["Ada Lovelace"],
+        date=date(2026, 12, 4),
+        links=["https://www.nature.com/articles/s41593-026-01234-5"],
+        venue="Nature Neuroscience",
+    )
+    text = render([Pick(paper, 0.7, 1, "neuro")], "bibtex")
+    assert text.startswith("@article{doi10.1038-s41593-026-01234-5,\n  title = {{Cortical waves in mice}},\n")
+    [entry] = _bibtex_entries([Pick(paper, 0.7, 1, "neuro")])
+    assert entry.entry_type == "article" and entry["journal"] == "Nature Neuroscience"
+    assert entry["doi"] == "10.1038/s41593-026-01234-5" and entry["year"] == "2026"
+    assert entry["url"] == "https://doi.org/10.1038/s41593-026-01234-5" and "eprint" not in entry.fields_dict
+    assert json.loads(render([Pick(paper, 0.7, 1, "neuro")], "json"))[0]["venue"] == "Nature Neuroscience"
+
+
+def test_a_biorxiv_pick_is_an_article_in_biorxiv_as_the_server_exports_it():
+    links = [
+        "https://www.medrxiv.org/content/10.1101/2026.12.04.26300001v1",
+        "https://doi.org/10.1101/2026.12.04.26300001",
+    ]
+    posted = Paper.make(
+        "Flu waves", "doi:10.1101/2026.12.04.26300001", "", ["Jo Doe"], date=date(2026, 12, 4), venue="medRxiv"
+    )
+    # A day stored before papers kept their venue: its record still links the server's page.
+    stored = Paper.make(
+        "Flu waves", "doi:10.1101/2026.12.04.26300001", "", ["Jo Doe"], date=date(2026, 12, 4), links=links
+    )
+    for paper in (posted, stored):
+        [entry] = _bibtex_entries([Pick(paper, 0.5, 1, "epi")])
+        assert entry.entry_type == "article" and entry["journal"] == "medRxiv", paper
+        assert entry["doi"] == "10.1101/2026.12.04.26300001" and entry["year"] == "2026"
+    # Cold Spring Harbor's journals share bioRxiv's DOI prefix: without the server's page there is no server.
+    genome = Paper.make("Genomes", "doi:10.1101/gr.280001.124", "", ["Jo Doe"], links=["https://genome.cshlp.org/x"])
+    assert _bibtex_entries([Pick(genome, 0.5, 1, "g")])[0].entry_type == "misc"
+
+
+def test_a_paper_without_a_journal_stays_misc_and_arxiv_as_it_was():
+    doi = Paper.make("Untold venue", "doi:10.5555/x1", "", ["Jo Doe"], date=date(2026, 1, 2))
+    [entry] = _bibtex_entries([Pick(doi, 0.5, 1, "p")])
+    assert entry.entry_type == "misc" and "journal" not in entry.fields_dict and entry["doi"] == "10.5555/x1"
+    # An arXiv paper also published in a journal keeps its arXiv entry: the merge keeps the arXiv identity.
+    both = Paper.make("Deep nets", "2104.10642", "", ["Jo Doe"], ["cs.CV"], date(2021, 4, 22), venue="Nature")
+    assert render([Pick(both, 0.5, 1, "p")], "bibtex") == render([Pick(replace(both, venue=""), 0.5, 1, "p")], "bibtex")

@@ -60,6 +60,21 @@ def test_an_rss_etoc_feed_is_papers_known_by_their_doi_with_markup_removed():
     )
 
 
+def test_an_entry_keeps_the_journal_its_feed_names():
+    prism = 'xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"'
+    named = (
+        f'<?xml version="1.0"?><rss version="2.0" {prism}><channel><title>Nature Neuroscience - Issue</title>'
+        "<prism:publicationName>Nature Neuroscience</prism:publicationName>"
+        "<item><title>Own name</title><prism:doi>10.1038/s1</prism:doi>"
+        "<prism:publicationName> Nature  Methods </prism:publicationName></item>"
+        "<item><title>The channel's name</title><prism:doi>10.1038/s2</prism:doi></item></channel></rss>"
+    ).encode()
+    own, channels = parse_feed(named)[0]
+    assert (own.venue, channels.venue) == ("Nature Methods", "Nature Neuroscience")
+    # A feed that names no journal: its title ('PLOS Biology: New Articles') is no journal's name.
+    assert {paper.venue for paper in parse_feed(atom_feed([("10.1371/x", "Fly brains", None)]))[0]} == {""}
+
+
 def test_an_rdf_feed_takes_the_doi_from_the_link_path_and_the_longer_content():
     papers, _ = parse_feed(rdf_rss([("10.1111/ejn.70001", "Hippocampal replay", "2026-12-03T20:00:00-08:00")]))
     paper = papers[0]

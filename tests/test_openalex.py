@@ -59,6 +59,18 @@ def test_a_page_of_works_is_parsed():
     assert papers[1].arxiv_id.startswith("t:")  # no DOI: the title hash
 
 
+def test_a_work_keeps_the_name_of_its_journal():
+    def located(number: int, source: object) -> dict[str, object]:
+        landing = f"https://www.nature.com/articles/s41586-026-{number:05d}-x"
+        return work(number, DAY, primary_location={"landing_page_url": landing, "source": source})
+
+    journal = {"id": "https://openalex.org/S137773608", "display_name": "Nature", "type": "journal"}
+    archive = {"display_name": "bioRxiv (Cold Spring Harbor Laboratory)", "type": "repository"}
+    results = [located(1, journal), located(2, archive), located(3, None), work(4, DAY)]
+    papers = parse_works(json.dumps({"meta": {"count": 4}, "results": results}))[0]
+    assert [paper.venue for paper in papers] == ["Nature", "", "", ""]  # a repository is no journal
+
+
 def test_jats_and_html_in_a_work_are_text():
     marked = work(
         1,

@@ -207,6 +207,7 @@ def _paper(item: Any, server: Server) -> Paper | None:
         categories=[category_key(category)] if isinstance(category, str) and category.strip() else [],
         date=day,
         links=[f"{server.site}/content/{doi_text}v1", f"https://doi.org/{doi_text}"],
+        venue=server.label,
     )
 
 

@@ -175,8 +175,8 @@ def _day(entry: Any) -> date | None:
     return None
 
 
-def _paper(entry: Any) -> Paper | None:
-    """One entry as a Paper; None for an entry without a title."""
+def _paper(entry: Any, journal: str = "") -> Paper | None:
+    """One entry as a Paper; None for an entry without a title. `journal` is the channel's own name for it."""
     title = _text(entry.get("title"))
     if not title:
         return None
@@ -197,6 +197,7 @@ def _paper(entry: Any) -> Paper | None:
         authors=_authors(entry),
         date=_day(entry),
         links=[*(url.strip() for url in links[:1]), *doi_link, *(url.strip() for url in links[1:])],
+        venue=_text(entry.get("prism_publicationname")) or journal,
     )
 
 
@@ -206,9 +207,11 @@ def parse_feed(content: bytes | str, where: str = "the feed") -> tuple[list[Pape
     parsed = _parsed(data, where)
     papers: dict[str, Paper] = {}
     skipped = 0
+    # PRISM's publicationName is the journal's name. A feed's title is not: 'PLOS Biology: New Articles'.
+    journal = _text(parsed.feed.get("prism_publicationname"))
     for entry in parsed.entries:
         with reading(f"{where}, an entry"):
-            paper = _paper(entry)
+            paper = _paper(entry, journal)
         if paper is None:
             skipped += 1
         else:

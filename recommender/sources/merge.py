@@ -47,6 +47,7 @@ def merge_pair(kept: Paper, other: Paper) -> Paper:
         categories=best.categories + tuple(c for c in second.categories if c not in best.categories),
         date=best.date or second.date,
         links=tuple(dict.fromkeys(link for link in links if link)),
+        venue=best.venue or second.venue,
     )
 
 

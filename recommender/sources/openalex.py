@@ -120,6 +120,9 @@ def _paper(work: Any) -> Paper | None:
             authors.append(scrubbed(name))
     location = work.get("primary_location")
     landing = location.get("landing_page_url") if isinstance(location, dict) else None
+    source = location.get("source") if isinstance(location, dict) else None
+    # Only a journal's name: a repository's ('bioRxiv (Cold Spring Harbor Laboratory)') names no journal.
+    journal = source.get("display_name") if isinstance(source, dict) and source.get("type") == "journal" else None
     links = [f"https://doi.org/{found[4:]}"] if found else []
     links += [value for value in (landing, work.get("id")) if isinstance(value, str)]
     return Paper.make(
@@ -129,6 +132,7 @@ def _paper(work: Any) -> Paper | None:
         authors=authors,
         date=day,
         links=links,
+        venue=scrubbed(journal) if isinstance(journal, str) else "",
     )
 
 

@@ -49,6 +49,9 @@ def paper_from_record(record: dict[str, Any], where: str) -> Paper:
 
 def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
     links = _as_list(scrubbed(record.get("links")), where, "links")  # JSONL only: CSV keeps its columns
+    venue = scrubbed(record.get("venue")) or ""  # JSONL only, as links
+    if not isinstance(venue, str):
+        raise PaperrecError(f"{where}: 'venue' must be a string")
     record = {key: scrubbed(record.get(key)) for key in COLUMNS}
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -77,6 +80,7 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
             categories=_as_list(record.get("categories"), where, "categories"),
             date=day,
             links=links,
+            venue=venue,
         )
     except ValueError as error:
         raise PaperrecError(f"{where}: {error}") from None
@@ -92,6 +96,7 @@ def paper_to_record(paper: Paper) -> dict[str, Any]:
         "categories": list(paper.categories),
         "date": paper.date.isoformat() if paper.date else None,
         **({"links": list(paper.links)} if paper.links else {}),
+        **({"venue": paper.venue} if paper.venue else {}),
     }
 
 
