@@ -234,3 +234,17 @@ def test_a_paper_without_a_journal_stays_misc_and_arxiv_as_it_was():
     # An arXiv paper also published in a journal keeps its arXiv entry: the merge keeps the arXiv identity.
     both = Paper.make("Deep nets", "2104.10642", "", ["Jo Doe"], ["cs.CV"], date(2021, 4, 22), venue="Nature")
     assert render([Pick(both, 0.5, 1, "p")], "bibtex") == render([Pick(replace(both, venue=""), 0.5, 1, "p")], "bibtex")
+
+
+def test_the_table_shows_latex_as_a_reader_sees_it_while_data_keeps_it_as_listed():
+    from recommender.schema import Because
+
+    title = r"Sparse $\beta$-VAEs for \textit{fast} inference"
+    liked = r"$\alpha$-nets, imported from BibTeX"
+    paper = Paper.make(title, "2104.10642", "", ["Ada Lovelace"], ["cs.LG"], date(2021, 4, 22))
+    pick = Pick(paper, 0.5, 1, "sr", Because(papers=(("2001.00001", liked, 0.81),), terms=("vae",)))
+    table = to_table([pick], width=120, wrap=True)
+    assert "Sparse β-VAEs for fast inference" in table and "because: \u03b1-nets, imported from BibTeX (0.81)" in table
+    assert "$" not in table and "\\" not in table
+    assert json.loads(render([pick], "json"))[0]["title"] == title  # JSON and CSV are stable: the title as listed
+    assert title in render([pick], "csv") and liked in render([pick], "csv")
