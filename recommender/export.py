@@ -437,7 +437,7 @@ def _bibtex_key(pick: Pick, used: set[str]) -> str:
 _SERVERS = {"www.biorxiv.org": "bioRxiv", "www.medrxiv.org": "medRxiv"}
 
 
-def bibtex_journal(paper: Paper) -> str:
+def _bibtex_journal(paper: Paper) -> str:
     """The journal a paper's BibTeX entry names: its venue, else the preprint server it links ('': none, or arXiv).
 
     Example: a bioRxiv posting stored before papers kept a venue gives "bioRxiv", from its page on bioRxiv.
@@ -466,7 +466,7 @@ def to_bibtex(picks: Sequence[Pick]) -> str:
         if authors:
             fields.append(("author", authors))
         # bioRxiv's and medRxiv's own citation export names the server as the journal of an @article.
-        journal = _bibtex_value(bibtex_journal(paper))
+        journal = _bibtex_value(_bibtex_journal(paper))
         if journal:
             fields.append(("journal", journal))
         if paper.date:

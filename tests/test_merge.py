@@ -111,6 +111,9 @@ def test_a_merged_paper_keeps_every_link_and_id():
         "https://openreview.net/forum?id=abcDEF",
     )
     assert one.ids == ("2612.10001", "doi:10.1101/2026.12.04.700001", "openreview:abcDEF")
+    # The journal a copy names is kept too: a feed's DOI copy of a paper known first by its arXiv id.
+    journal = Paper.make(arxiv.title, "doi:10.1038/s1", "", arxiv.authors, venue="Nature Neuroscience")
+    assert merge_pair(arxiv, journal).venue == "Nature Neuroscience" and merge_pair(journal, arxiv).has_arxiv_id
 
 
 def test_a_paper_liked_under_its_doi_is_known_under_its_arxiv_id(home, liked_jsonl, fake_model):
