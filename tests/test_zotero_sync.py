@@ -265,3 +265,33 @@ def test_the_morning_brief_says_nothing_of_a_sync_that_added_nothing(home):
     assert SyncReport(profile, home / "vision.toml", "Zotero users/1 (Web API)", new, 2).brief() == [
         "vision: 1 paper added from Zotero users/1 (Web API) (2 requests)"
     ]
+
+
+def _key_of(zotero, arxiv_id: str) -> str:
+    return next(k for k, i in zotero.items.items() if i["data"].get("archiveID") == f"arXiv:{arxiv_id}")
+
+
+@pytest.mark.parametrize("library", ["local", f"users/{USER}"])
+def test_a_dislike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_again(
+    zotero, home, monkeypatch, library
+):
+    from recommender.profile.edit import change_profile, move
+
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
+    path = home / "profiles" / "vision.toml"
+    path.write_text("# my own note\n" + path.read_text())
+    change_profile(path, [move(["2104.10642"], "disliked")])  # the user's dislike, on the page or the command line
+    key, vision = _key_of(zotero, "2104.10642"), next(iter(zotero.collections))
+    data = zotero.items[key]["data"]
+    zotero.add_item({**data, "title": "Super-resolution by diffusion, revised"}, key)  # any edit: a new version
+    edited = sync_zotero("vision", offline=True)
+    assert edited.profile.section_of("2104.10642") == "disliked"
+    assert load_profile(path).section_of("2104.10642") == "disliked"
+    zotero.add_item({**data, "collections": []}, key)  # out of the collection, then back after the dislike
+    sync_zotero("vision", offline=True)
+    assert load_profile(path).section_of("2104.10642") == "disliked"
+    zotero.add_item({**data, "collections": [vision]}, key)
+    again = sync_zotero("vision", offline=True)
+    assert again.profile.section_of("2104.10642") == "liked"
+    assert path.read_text().startswith("# my own note\n")

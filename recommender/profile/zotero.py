@@ -101,9 +101,12 @@ class LibraryChanges:
 
     library: Library
     collection: ImportResult | None  # None: nothing changed (a 304 Not Modified, or the same items and versions)
-    vanished: tuple[str, ...] = ()  # paper ids of items gone from the library (or the collection) since then
+    vanished: tuple[str, ...] = ()  # paper ids of items deleted from the library since then
     requests: int = 0
     state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
+    moved_out: tuple[str, ...] = ()  # paper ids of items still in the library that left the collection (or tag)
+    # Ids of papers read from items the last sync had already: edits, not adds, so they undo no dislike.
+    edited: frozenset[str] = frozenset()
 
     def remember(self, path: Path) -> None:
         """Store what this sync saw, so the next one asks only for what changed."""
@@ -168,6 +171,8 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     found: list[Any] = []
     skipped: list[tuple[str, str]] = []
     ids = {k: entry[1] for k, entry in old.items()}
+    edited: set[str] = set()
+    added: set[str] = set()
     for item_key, reference in references(items):
         if isinstance(reference, str):
             skipped.append((f"Zotero item {item_key}", NOT_A_PAPER))
@@ -176,6 +181,8 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         else:
             found.append(reference)
             ids[item_key] = reference.paper.arxiv_id
+            # An item the last sync listed was edited; one it did not was added to the collection (or again).
+            (edited if item_key in old else added).update(reference.paper.ids)
     # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the
     # library version stays the last sync's, so the next sync reads it.
     missed = changed - {str(i.get("key")) for i in items}
@@ -191,4 +198,11 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     # A paper another item still holds (duplicates merged in Zotero keep one of them) has not left Zotero.
     held = {ids.get(k) for k in versions}
     vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k) and ids[k] not in held))
-    return LibraryChanges(library, merge_references(found, skipped), vanished, api.requests, state)
+    return LibraryChanges(
+        library,
+        merge_references(found, skipped),
+        vanished,
+        api.requests,
+        state,
+        edited=frozenset(edited - added),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import paths
@@ -89,7 +89,11 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
         cache.close()
 
     def plan(profile: Profile) -> list[Change]:
-        return _import_changes(profile, collected, "liked") + remember
+        # A dislike made after the item was synced outlasts its edits: only adding it to Zotero again likes it.
+        disliked = {i for entry in profile.disliked for i in entry.paper.ids}
+        held = {p.arxiv_id for p in collected.papers if disliked & set(p.ids) and changes.edited & set(p.ids)}
+        kept = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
+        return _import_changes(profile, kept, "liked") + remember
 
     if exists:
         edited = change_profile(path, plan, votes=False)
