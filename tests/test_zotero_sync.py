@@ -104,7 +104,7 @@ def test_duplicates_merged_in_zotero_lose_no_like(zotero, home):
     kept = zotero.add_item(preprint("2104.10615", "Medical segmentation with transformers", ABSTRACT))
     sync_zotero("vision", offline=True)
     merged = [k for k, i in zotero.items.items() if i["data"].get("archiveID") == "arXiv:2104.10615" and k != kept]
-    zotero.remove_item(merged[0])  # Zotero's merge keeps one item and moves the other to the trash
+    zotero.trash_item(merged[0])  # Zotero's merge keeps one item and moves the other to the trash
     report = sync_zotero("vision", offline=True)
     assert report.vanished == () and not any("no longer in Zotero" in line for line in report.lines())
     zotero.remove_item(kept)  # the last copy gone: now it is named
@@ -288,10 +288,27 @@ def test_a_dislike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_a
     edited = sync_zotero("vision", offline=True)
     assert edited.profile.section_of("2104.10642") == "disliked"
     assert load_profile(path).section_of("2104.10642") == "disliked"
-    zotero.add_item({**data, "collections": []}, key)  # out of the collection, then back after the dislike
+    zotero.set_collections(key, [])  # out of the collection, then back after the dislike
     sync_zotero("vision", offline=True)
     assert load_profile(path).section_of("2104.10642") == "disliked"
-    zotero.add_item({**data, "collections": [vision]}, key)
+    zotero.set_collections(key, [vision])
     again = sync_zotero("vision", offline=True)
     assert again.profile.section_of("2104.10642") == "liked"
     assert path.read_text().startswith("# my own note\n")
+
+
+def test_an_item_moved_out_of_the_collection_is_not_said_to_have_left_zotero(zotero, home):
+    sync_zotero("vision", {"collection": "Vision"}, offline=True)
+    moved = _key_of(zotero, "2104.10642")
+    zotero.set_collections(moved, [])  # still in the library
+    report = sync_zotero("vision", offline=True)
+    assert report.vanished == () and report.moved_out == ("2104.10642",)
+    lines = report.lines()
+    assert not any("no longer in Zotero" in line for line in lines)
+    assert any("moved out of the collection Vision" in line and "2104.10642" in line for line in lines)
+    assert any("moved out of the collection Vision" in line for line in report.brief())
+    journal = next(k for k, i in zotero.items.items() if i["data"].get("DOI") == "10.1000/xyz1")
+    zotero.trash_item(journal)  # in the trash: deleted, as the user sees it
+    gone = sync_zotero("vision", offline=True)
+    assert gone.vanished == ("doi:10.1000/xyz1",) and gone.moved_out == ()
+    assert any("no longer in Zotero" in line and "doi:10.1000/xyz1" in line for line in gone.lines())

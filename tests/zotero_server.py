@@ -4,7 +4,8 @@ One library answers under the desktop's local API (/api/users/0/..., read-only, 
 (/users/123/..., a key asked for). The desktop's versions are those of its generation (local_api.md): a Zotero 10
 desktop keeps its own counter, unrelated to the Web API's, and names itself in Zotero-Server-ID; an older one reports
 the versions of its last sync, 0 for what never synced.
-Reads: items, items/top, collections, collections/KEY/items[/top], items/KEY, format=versions, since, itemKey, tag,
+Reads: items, items/top, collections, collections/KEY/items[/top], items/KEY, deleted, format=versions, since, itemKey,
+tag, includeTrashed (items in the trash are left out without it),
 q with qmode=everything, include=data,csljson, start and limit paging with Link and Total-Results headers,
 Last-Modified-Version, and If-Modified-Since-Version answered 304. Writes (Web API only):
 POST items and collections with Zotero-Write-Token, PATCH items/KEY with If-Unmodified-Since-Version.
@@ -93,7 +94,8 @@ class ZoteroServer:
         self.max_page = 100
         self.backoff: str | None = None  # a Backoff header on every read: the server asks for a pause
         self.local_api_on = True  # Settings, Advanced: 'Allow other applications ... to communicate with Zotero'
-        self.deleted: list[str] = []
+        self.deleted: list[str] = []  # the paths paperrec asked to DELETE
+        self.gone: dict[str, int] = {}  # key -> library version of items deleted in Zotero, as /deleted lists them
         self.tokens: set[str] = set()
         self.lose_answers = 0  # POSTs written whose answers are lost (the connection closes without one)
         self._count = 0
@@ -162,10 +164,19 @@ class ZoteroServer:
         return key
 
     def remove_item(self, key: str) -> None:
-        """An item deleted in Zotero (by the user, not by paperrec)."""
+        """An item deleted in Zotero (by the user, not by paperrec): gone from every read but /deleted."""
         self.version += 1
         self.local_version += 1
         del self.items[key]
+        self.gone[key] = self.version
+
+    def trash_item(self, key: str) -> None:
+        """An item moved to the trash (a merge of duplicates moves the others there): still there, flagged deleted."""
+        self.add_item({**self.items[key]["data"], "deleted": 1}, key)
+
+    def set_collections(self, key: str, collections: list[str]) -> None:
+        """An item put in or out of collections: the same item, with a new version and collections list."""
+        self.add_item({**self.items[key]["data"], "collections": collections}, key)
 
     def in_collection(self, name: str) -> list[dict[str, Any]]:
         """The items (data) of the collection of that name."""
@@ -225,6 +236,8 @@ class ZoteroServer:
             data = item["data"]
             if match.group(2) and data.get("parentItem"):
                 continue
+            if data.get("deleted") and query.get("includeTrashed") != "1":
+                continue
             if match.group(1) and match.group(1) not in data.get("collections", []):
                 continue
             if "tag" in query and query["tag"] not in [t["tag"] for t in data.get("tags", [])]:
@@ -258,6 +271,11 @@ class ZoteroServer:
         if re.fullmatch(r"items/\w+", path) and path != "items/top":
             item = self.items.get(path.split("/")[1])
             return (200, base, self._json(self._shape(item, query, web))) if item else (404, {}, b"Not found")
+        if path == "deleted":  # the Web API's list of what was deleted since a version
+            since_version = int(query.get("since", 0))
+            deleted = [k for k, v in self.gone.items() if v > since_version]
+            listed = {"collections": [], "searches": [], "items": deleted, "tags": [], "settings": []}
+            return 200, base, self._json(listed)
         objects = self._objects(path, query, web)
         if objects is None:
             return 404, {}, b"Not found"

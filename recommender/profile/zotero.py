@@ -21,6 +21,7 @@ from ..sources.zotero_api import (
     LIBRARY_ENV,
     Library,
     ZoteroApi,
+    item_data,
     library_prefix,
     local_library,
     read_key,
@@ -124,6 +125,14 @@ def _collection_key(api: ZoteroApi, name: str) -> str:
     return key
 
 
+def _in_library(api: ZoteroApi, keys: list[str]) -> list[dict[str, Any]]:
+    """The items of these keys still in the library; a deleted one is absent, one in the trash is left out."""
+    found = []
+    for start in range(0, len(keys), KEYS):
+        found += api.items("items", {}, None, keys[start : start + KEYS])
+    return [i for i in found if not item_data(i).get("deleted")]
+
+
 def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     """The items changed since the last sync of this profile from this library (all of them the first time)."""
     library = library_of(table)
@@ -166,6 +175,9 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             return LibraryChanges(library, None, requests=api.requests)  # unchanged: what a 304 would have said
         else:
             items = []
+        # An item gone from a collection or a tag may still be in the library: asked for by key, it tells.
+        left = [k for k in old if k not in versions and old[k][1]] if key or params else []
+        still = {str(i.get("key")) for i in _in_library(api, left)}
     finally:
         api.close()
     found: list[Any] = []
@@ -197,12 +209,14 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     }
     # A paper another item still holds (duplicates merged in Zotero keep one of them) has not left Zotero.
     held = {ids.get(k) for k in versions}
-    vanished = tuple(dict.fromkeys(ids[k] for k in old if k not in versions and ids.get(k) and ids[k] not in held))
+    left = [k for k in old if k not in versions and ids.get(k) and ids[k] not in held]
+    vanished = tuple(dict.fromkeys(ids[k] for k in left if k not in still))
     return LibraryChanges(
         library,
         merge_references(found, skipped),
         vanished,
         api.requests,
         state,
+        moved_out=tuple(dict.fromkeys(ids[k] for k in left if k in still)),
         edited=frozenset(edited - added),
     )

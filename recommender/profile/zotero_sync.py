@@ -32,7 +32,9 @@ class SyncReport:
     source: str  # the library, in words
     report: ImportReport | None
     requests: int
-    vanished: tuple[str, ...] = ()  # liked papers whose Zotero items are gone: kept in the profile
+    vanished: tuple[str, ...] = ()  # liked papers whose Zotero items were deleted: kept in the profile
+    moved_out: tuple[str, ...] = ()  # liked papers whose items left the collection (or tag) but not the library
+    left: str = ""  # how those left, in words
 
     def lines(self) -> list[str]:
         """What the sync did, one line each."""
@@ -41,12 +43,15 @@ class SyncReport:
             lines = [f"{name}: {self.source} unchanged since the last sync ({self.requests} request)"]
         else:
             lines = [f"{name}: synced from {self.source} ({self.requests} requests)", *report_lines(self.report)]
-        if self.vanished:
-            lines.append(
-                f"{len(self.vanished)} liked papers are no longer in Zotero; the profile keeps them: "
-                + ", ".join(self.vanished[:10])
-                + (" ..." if len(self.vanished) > 10 else "")
-            )
+        return lines + self._kept_lines()
+
+    def _kept_lines(self) -> list[str]:
+        """The likes whose items left the synced set, deleted or moved out, one line for each kind."""
+        lines = []
+        for ids, where in ((self.vanished, "are no longer in Zotero"), (self.moved_out, self.left)):
+            if ids:
+                shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+                lines.append(f"{len(ids)} liked papers {where}; the profile keeps them: {shown}")
         return lines
 
     def brief(self) -> list[str]:
@@ -56,7 +61,15 @@ class SyncReport:
         if self.report is not None and (self.report.added or self.report.filled):
             added = counted(len(self.report.added) + len(self.report.filled), "paper", "papers")
             lines.append(f"{self.profile.name}: {added} added from {self.source} ({self.requests} requests)")
-        return lines + [f"{self.profile.name}: {line}" for line in self.lines()[1:] if "no longer in Zotero" in line]
+        return lines + [f"{self.profile.name}: {line}" for line in self._kept_lines()]
+
+
+def _left(table: dict[str, str]) -> str:
+    """How an item still in the library left the synced collection or tag, in words."""
+    collection, tag = table.get("collection"), table.get("tag")
+    if collection and tag:
+        return f"moved out of the collection {collection} or lost the tag {tag!r}"
+    return f"moved out of the collection {collection}" if collection else f"lost the tag {tag!r}"
 
 
 def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, offline: bool = False) -> SyncReport:
@@ -76,11 +89,12 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     remember = [set_zotero(wanted)] if wanted != current.zotero else []
     liked = {p.paper.arxiv_id for p in current.liked}
     vanished = tuple(i for i in changes.vanished if i in liked)
+    moved_out = tuple(i for i in changes.moved_out if i in liked)
     source = changes.library.describe()
     if changes.collection is None:
         edited = change_profile(path, remember, votes=False) if remember and exists else None
         profile_now = edited.profile if edited else current
-        return SyncReport(profile_now, path, source, None, changes.requests, vanished)
+        return SyncReport(profile_now, path, source, None, changes.requests, vanished, moved_out, _left(wanted))
     cache = MetadataCache(paths.metadata_cache_path())
     try:
         waiting = [p.arxiv_id for p in current.pending] if not offline else []
@@ -101,4 +115,4 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
         edited = create_profile_file(path, current, plan, if_exists="edit")
     changes.remember(path)
     report = _report(edited.profile, collected, _added(edited), path, _moved(edited))
-    return SyncReport(edited.profile, path, source, report, changes.requests, vanished)
+    return SyncReport(edited.profile, path, source, report, changes.requests, vanished, moved_out, _left(wanted))
