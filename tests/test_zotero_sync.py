@@ -297,8 +297,10 @@ def test_a_dislike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_a
     assert path.read_text().startswith("# my own note\n")
 
 
-def test_an_item_moved_out_of_the_collection_is_not_said_to_have_left_zotero(zotero, home):
-    sync_zotero("vision", {"collection": "Vision"}, offline=True)
+@pytest.mark.parametrize("library", ["local", f"users/{USER}"])
+def test_an_item_moved_out_of_the_collection_is_not_said_to_have_left_zotero(zotero, home, monkeypatch, library):
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
     moved = _key_of(zotero, "2104.10642")
     zotero.set_collections(moved, [])  # still in the library
     report = sync_zotero("vision", offline=True)
