@@ -1467,14 +1467,15 @@ def user_reset(name: Annotated[str, typer.Argument(help="The user's name.")]) ->
 @user_app.command("remove")
 @handle_errors
 def user_remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
-    """Remove a lab user: they can no longer log in; their folder is kept.
+    """Remove a lab user: they can no longer log in; their folder is moved aside to NAME.removed-DAY.
 
     Example: paperrec user remove ada
     """
     from .users import remove_user
 
     folder = remove_user(name)
-    typer.echo(f"removed {name}; their files stay in {folder}", err=True)
+    kept = f"; their files were moved to {folder} (a new {name} starts afresh)" if folder else ""
+    typer.echo(f"removed {name}{kept}", err=True)
 
 
 @user_app.command("list")

@@ -6,6 +6,7 @@ argon2-cffi is the optional `lab` extra, imported only where a secret is hashed 
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
@@ -121,6 +122,12 @@ def add_user(name: str, *, today: date | None = None) -> str:
         users = read_users()
         if name in users:
             raise UsageError(f"user {name!r} already exists: 'paperrec user reset {name}' gives a new secret")
+        folder = users_dir() / name
+        if os.path.lexists(folder):  # an earlier user's files (removed by an older paperrec): never handed on
+            raise UsageError(
+                f"{folder} holds the files of an earlier user {name!r}: move it away to add {name} afresh, "
+                f"then move it back over the new folder to give them those files"
+            )
         secret = _new_secret(name, users, (today or date.today()).isoformat())
     try:
         users_dir().mkdir(parents=True, exist_ok=True)
@@ -143,15 +150,32 @@ def reset_user(name: str) -> str:
         return _new_secret(name, users, users[name].added)
 
 
-def remove_user(name: str) -> Path:
-    """Remove a lab user from users.toml (they can no longer log in); returns their folder, which is kept."""
+def remove_user(name: str, *, today: date | None = None) -> Path | None:
+    """Remove a lab user (they can no longer log in); their folder is moved aside to NAME.removed-DAY, returned.
+
+    A name added again later starts with a folder of its own: no one gets the old profiles, history or link secret.
+    None when the user had no folder.
+    """
     check_name(name)
     with locked(users_path()):
         users = read_users()
         if users.pop(name, None) is None:
             raise NotFound(f"no user {name!r}: see 'paperrec user list'")
         _write(users)
-    return users_dir() / name
+        folder = users_dir() / name
+        if not os.path.lexists(folder):
+            return None
+        # A '.' is in no user's name, so the folder set aside can never be taken for a user's own.
+        aside = users_dir() / f"{name}.removed-{(today or date.today()).isoformat()}"
+        count = 1
+        while os.path.lexists(aside):
+            count += 1
+            aside = aside.with_name(f"{name}.removed-{(today or date.today()).isoformat()}-{count}")
+        try:
+            folder.rename(aside)
+        except OSError as error:
+            raise PaperrecError(f"cannot move {folder} aside to {aside}: {error.strerror or error}") from None
+    return aside
 
 
 def verify(name: str, secret: str) -> bool:

@@ -344,3 +344,16 @@ def test_the_lab_behind_an_https_reverse_proxy_on_its_own_name(lab):
         client.headers["host"] = "lab.example.org:443"  # a proxy that passes the port the browser left out
         assert client.get("/").status_code == 200
         assert client.post("/logout", data={"csrf": _csrf(app, "ada")}).status_code == 303
+
+
+def test_a_name_removed_and_added_again_gets_a_new_app_and_none_of_the_old_files(lab, home):
+    app, secrets = lab
+    with _logged_in(app, "ada", secrets["ada"]) as ada:
+        assert ada.get("/profile?profile=sr").status_code == 200
+    old_app = app.lab.app_of("ada")
+    users.remove_user("ada")
+    secret = users.add_user("ada")
+    assert app.lab.app_of("ada") is not old_app
+    with _logged_in(app, "ada", secret) as ada:
+        assert ada.get("/profile?profile=sr").status_code in (400, 404)  # it went aside with her folder
+    assert any(p.name.startswith("ada.removed-") for p in (home / "users").iterdir())

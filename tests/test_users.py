@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 import threading
+from datetime import date
 
 import pytest
 from typer.testing import CliRunner
@@ -59,8 +60,10 @@ def test_reset_changes_the_secret_and_remove_keeps_the_folder(home):
     old = users.add_user("ada")
     new = users.reset_user("ada")
     assert new != old and users.verify("ada", new) and not users.verify("ada", old)
+    (home / "users" / "ada" / "profiles" / "mine.toml").write_text("name = 'mine'\n")
     folder = users.remove_user("ada")
-    assert folder == home / "users" / "ada" and folder.is_dir()
+    assert folder is not None and folder.parent == home / "users" and folder.name.startswith("ada.removed-")
+    assert (folder / "profiles" / "mine.toml").is_file() and not (home / "users" / "ada").exists()
     assert users.read_users() == {}
     with pytest.raises(NotFound):
         users.reset_user("ada")
@@ -173,7 +176,7 @@ def test_user_commands(home):
     reset = runner.invoke(app, ["user", "reset", "ada"])
     assert reset.exit_code == 0 and users.verify("ada", reset.stdout.strip())
     removed = runner.invoke(app, ["user", "remove", "ada"])
-    assert removed.exit_code == 0 and "their files stay" in removed.stderr
+    assert removed.exit_code == 0 and "their files were moved to" in removed.stderr
     assert runner.invoke(app, ["user", "remove", "ada"]).exit_code == 1
     assert "no lab users" in runner.invoke(app, ["user", "list"]).stderr
 
@@ -315,3 +318,27 @@ def test_today_all_users_a_bug_met_in_one_users_files_stops_no_other(
         "super-resolution"
     ] * 2  # ada and cy
     assert "Traceback" not in result.output
+
+
+def test_a_name_added_again_gets_a_new_folder_and_the_old_one_stays_recoverable(home):
+    users.add_user("ada", today=date(2026, 1, 5))
+    (home / "users" / "ada" / "profiles" / "mine.toml").write_text("name = 'mine'\n")
+    (home / "users" / "ada" / "state").mkdir()
+    (home / "users" / "ada" / "state" / "link-secret").write_text("old")
+    first = users.remove_user("ada", today=date(2026, 2, 1))
+    assert first == home / "users" / "ada.removed-2026-02-01"
+    users.add_user("ada")
+    assert list((home / "users" / "ada").rglob("*")) == [home / "users" / "ada" / "profiles"]  # nothing of hers
+    second = users.remove_user("ada", today=date(2026, 2, 1))  # twice in a day: neither overwrites the other
+    assert second == home / "users" / "ada.removed-2026-02-01-2" and first.is_dir()
+    assert (first / "state" / "link-secret").read_text() == "old"
+
+
+def test_add_refuses_a_folder_left_by_an_earlier_user_of_that_name(home):
+    old = home / "users" / "ada" / "profiles"
+    old.mkdir(parents=True)  # removed by a paperrec that kept the folder in place
+    (old / "mine.toml").write_text("name = 'mine'\n")
+    refused = runner.invoke(app, ["user", "add", "ada"])
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert str(home / "users" / "ada") in refused.stderr and "move it" in refused.stderr
+    assert users.read_users() == {} and (old / "mine.toml").is_file()

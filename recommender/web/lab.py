@@ -7,6 +7,7 @@ A vote link from the email is /u/NAME/vote/TOKEN: its signature (by NAME's own l
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import ClientDisconnect
 
-from ..paths import as_user
+from ..paths import as_user, users_dir
 from ..users import NAME_PATTERN, Throttle, read_users, verify
 from .security import MAX_FORM, Forbidden, TooLarge, TooSlow, capped, check_origin, new_csrf_token, tokens_equal
 from .service import Settings, _Serialised
@@ -50,6 +51,7 @@ class Lab:
         self.by_name = Throttle(NAME_TRIES, WINDOW, clock)
         self.by_client = Throttle(CLIENT_TRIES, WINDOW, clock)
         self.apps: dict[str, Any] = {}
+        self.folders: dict[str, int] = {}  # the inode of each app's user folder
         self._lock = threading.Lock()
         self._embedder: Any = None
 
@@ -75,13 +77,18 @@ class Lab:
 
     def app_of(self, user: str) -> Any:
         """The user's own app (made on first use): its Service, jobs and CSRF token are theirs alone."""
+        try:  # a name removed and added again has a new folder: its app, with what it holds in memory, is new too
+            folder = os.stat(users_dir() / user).st_ino
+        except OSError:
+            folder = 0
         with self._lock:
             app = self.apps.get(user)
-            if app is None:
+            if app is None or self.folders.get(user) != folder:
                 from .app import create_app
 
                 own = replace(self.settings, users=False, embedder=self._shared_embedder, profiles=())
                 app = self.apps[user] = create_app(own, guard=False)
+                self.folders[user] = folder
             return app
 
     # -- requests -----------------------------------------------------------------------------------------------------
