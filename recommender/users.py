@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
@@ -176,6 +177,34 @@ def remove_user(name: str, *, today: date | None = None) -> Path | None:
         except OSError as error:
             raise PaperrecError(f"cannot move {folder} aside to {aside}: {error.strerror or error}") from None
     return aside
+
+
+def make_folders_private() -> list[str]:
+    """Make every folder under users/ mode 0700 (those made before paperrec did); returns the names it changed."""
+    changed = []
+    try:
+        folders = sorted(users_dir().iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise PaperrecError(f"cannot read {users_dir()}: {error.strerror or error}") from None
+    for folder in folders:
+        try:
+            mode = folder.lstat().st_mode
+            if stat.S_ISDIR(mode) and stat.S_IMODE(mode) & 0o077:
+                folder.chmod(0o700)
+                changed.append(folder.name)
+        except OSError as error:
+            raise PaperrecError(f"cannot make {folder} private: {error.strerror or error}") from None
+    return changed
+
+
+def private_line(names: list[str]) -> str | None:
+    """The one line that says which user folders were made private; None when none was."""
+    if not names:
+        return None
+    what = "user folder" if len(names) == 1 else "user folders"
+    return f"made {len(names)} {what} private (0700): {', '.join(names)}"
 
 
 def verify(name: str, secret: str) -> bool:

@@ -342,3 +342,31 @@ def test_add_refuses_a_folder_left_by_an_earlier_user_of_that_name(home):
     assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert str(home / "users" / "ada") in refused.stderr and "move it" in refused.stderr
     assert users.read_users() == {} and (old / "mine.toml").is_file()
+
+
+def test_user_folders_made_before_0700_are_made_private_and_said_once(home):
+    users.add_user("ada")
+    users.add_user("bob")
+    (home / "users" / "ada").chmod(0o755)
+    (home / "users" / "bob").chmod(0o750)
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0
+    lines = [line for line in listed.stderr.splitlines() if "0700" in line]
+    assert len(lines) == 1 and "ada" in lines[0] and "bob" in lines[0]
+    for name in ("ada", "bob"):
+        assert stat.S_IMODE((home / "users" / name).stat().st_mode) == 0o700
+    again = runner.invoke(app, ["user", "list"])
+    assert "0700" not in again.stderr
+
+
+def test_serve_users_makes_old_user_folders_private_before_it_serves(home, monkeypatch, capsys):
+    from recommender.web import Settings, run, serving
+
+    users.add_user("ada")
+    (home / "users" / "ada").chmod(0o755)
+    served = []
+    monkeypatch.setattr(serving, "serve_app", lambda app, host, port: served.append(port))
+    monkeypatch.setattr("recommender.web.create_app", lambda settings: object())
+    run(Settings(host="127.0.0.1", port=0, users=True))
+    assert served == [0] and stat.S_IMODE((home / "users" / "ada").stat().st_mode) == 0o700
+    assert "made 1 user folder private (0700): ada" in capsys.readouterr().err
