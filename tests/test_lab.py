@@ -247,6 +247,8 @@ def test_a_vote_link_opens_without_a_login_in_its_users_own_files(lab, home):
     with _client(app) as phone:
         page = phone.get(path, headers={"sec-fetch-site": "cross-site"})  # opened from a webmail's page
         assert page.status_code == 200 and "Confirm your vote" in page.text
+        whose = re.search(r'<p id="whose">(.*?)</p>', page.text, re.S).group(1)
+        assert "<strong>bob</strong>" in whose and "medical-segmentation" in whose and "forwarded" in whose
         forged = phone.get(path.replace("/u/bob/", "/u/ada/"), headers={"sec-fetch-site": "cross-site"})
         assert "Confirm your vote" not in forged.text  # ada's secret did not sign it: a foreign link shows no page
         action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)

@@ -1009,6 +1009,9 @@ def test_vote_link_confirms_then_records(client, sr):
     page = client.get(f"/vote/{token}")
     assert page.status_code == 200 and "Confirm your vote" in page.text
     assert page.text.count('<span aria-hidden="true">👍</span> like') == 2  # the question and the button
+    # a forwarded digest's link votes into the sender's profile: the page says whose it is
+    whose = re.search(r'<p id="whose">(.*?)</p>', page.text, re.S).group(1)
+    assert "<strong>super-resolution</strong> (sr.toml)" in whose and "forwarded" in whose
     assert "2104.10642" not in load_profile(sr).ids  # a prefetching scanner casts no vote
     assert client.post(f"/vote/{token}", data={}).status_code == 403
     done = client.post(f"/vote/{token}", data={"csrf": _csrf(client)})

@@ -424,6 +424,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         current = None if done else profile.section_of(paper.arxiv_id)
         current = current if current in ("liked", "disliked") else None  # a pending id is not a vote yet
         context = dict(vote=vote, paper=paper, profile=profile, path=path, current=current, done=done)
+        context["user"] = current_user()  # a lab's links: whose profile the vote goes into
         return render(request, "web/vote.html", token=request.path_params["token"], **context)
 
     async def vote_page(request: Request) -> Response:
