@@ -167,11 +167,11 @@ def remove_user(name: str, *, today: date | None = None) -> Path | None:
         if not os.path.lexists(folder):
             return None
         # A '.' is in no user's name, so the folder set aside can never be taken for a user's own.
-        aside = users_dir() / f"{name}.removed-{(today or date.today()).isoformat()}"
-        count = 1
+        stem = f"{name}.removed-{(today or date.today()).isoformat()}"
+        aside, count = users_dir() / stem, 1
         while os.path.lexists(aside):
             count += 1
-            aside = aside.with_name(f"{name}.removed-{(today or date.today()).isoformat()}-{count}")
+            aside = users_dir() / f"{stem}-{count}"
         try:
             folder.rename(aside)
         except OSError as error:

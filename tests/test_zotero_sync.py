@@ -314,3 +314,12 @@ def test_an_item_moved_out_of_the_collection_is_not_said_to_have_left_zotero(zot
     gone = sync_zotero("vision", offline=True)
     assert gone.vanished == ("doi:10.1000/xyz1",) and gone.moved_out == ()
     assert any("no longer in Zotero" in line and "doi:10.1000/xyz1" in line for line in gone.lines())
+
+
+def test_an_item_that_lost_the_synced_tag_is_said_to_have_lost_it(zotero, home):
+    sync_zotero("seg", {"tag": "seg"}, offline=True)
+    key = _key_of(zotero, "2104.10615")
+    zotero.add_item({**zotero.items[key]["data"], "tags": []}, key)
+    report = sync_zotero("seg", offline=True)
+    assert report.moved_out == ("2104.10615",) and report.vanished == ()
+    assert any("lost the tag 'seg'" in line for line in report.lines())

@@ -176,8 +176,8 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         else:
             items = []
         # An item gone from a collection or a tag may still be in the library: asked for by key, it tells.
-        left = [k for k in old if k not in versions and old[k][1]] if key or params else []
-        still = {str(i.get("key")) for i in _in_library(api, left)}
+        gone = [k for k in old if k not in versions and old[k][1]] if key or params else []
+        still = {str(i.get("key")) for i in _in_library(api, gone)}
     finally:
         api.close()
     found: list[Any] = []

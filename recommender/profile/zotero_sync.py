@@ -69,7 +69,9 @@ def _left(table: dict[str, str]) -> str:
     collection, tag = table.get("collection"), table.get("tag")
     if collection and tag:
         return f"moved out of the collection {collection} or lost the tag {tag!r}"
-    return f"moved out of the collection {collection}" if collection else f"lost the tag {tag!r}"
+    if collection:
+        return f"moved out of the collection {collection}"
+    return f"lost the tag {tag!r}" if tag else "left the synced items"
 
 
 def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, offline: bool = False) -> SyncReport:
