@@ -7,6 +7,8 @@ import json
 import os
 import re
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -121,8 +123,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch) -> Path:
-    """An empty PAPERREC_HOME for every test, so no test reads or writes the user's own data folder."""
+def home(tmp_path, monkeypatch) -> Iterator[Path]:
+    """An empty PAPERREC_HOME for every test, so no test reads or writes the user's own data folder.
+
+    The page's background work a test started ends within the test: a ranking thread left running would read the next
+    test's PAPERREC_HOME and write its picks into that test's seen-memory.
+    """
+    before = set(threading.enumerate())
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERREC_HOME", str(path))
     for name in (
@@ -137,7 +144,10 @@ def home(tmp_path, monkeypatch) -> Path:
         "OPENREVIEW_PASSWORD",
     ):
         monkeypatch.delenv(name, raising=False)
-    return path
+    yield path
+    for thread in set(threading.enumerate()) - before:
+        if thread.name.startswith("paperrec ") and thread.name != "paperrec zotero":  # zotero: a loop its app stops
+            thread.join(timeout=300)
 
 
 @pytest.fixture(autouse=True)
