@@ -77,7 +77,7 @@ class Fact:
 
     text: str
     url: str | None = None
-    kind: str = ""  # "authors", "categories", or "abstract": the digest's link, where the page has the abstract
+    kind: str = ""  # "authors", "venue", "categories" or "abstract" (the digest's link; the page has the abstract)
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ class PickView:
     vote_like: str | None = None
     vote_dislike: str | None = None
     summary: str = ""  # a language model's line on the paper, one printable line ("" when summaries are off)
+    venue: str = ""  # the journal or preprint server its source names ("" for arXiv and unknown)
 
 
 def anchor(arxiv_id: str) -> str:
@@ -139,11 +140,16 @@ def _bar(match: float | None) -> int | None:
 
 
 def _facts(view: PickView) -> tuple[Fact, ...]:
-    """The card's one line: authors, date, categories, then the abstract, PDF and code links."""
+    """The card's one line: authors, date, journal, categories, then the abstract, PDF and code links."""
     code = [Fact("code", url) for url in view.code_urls]
     if not code and view.code_on_abstract_page:
         code = [Fact("code", view.url)]
-    texts = (Fact(view.authors, kind="authors"), Fact(view.date), Fact(", ".join(view.categories), kind="categories"))
+    texts = (
+        Fact(view.authors, kind="authors"),
+        Fact(view.date),
+        Fact(view.venue, kind="venue"),
+        Fact(", ".join(view.categories), kind="categories"),
+    )
     links = (Fact("abstract", view.url, kind="abstract"), Fact("PDF", view.pdf_url), *code)
     return tuple(f for f in texts if f.text) + tuple(f for f in links if f.url)
 
@@ -189,6 +195,7 @@ def pick_view(
         vote_like=safe_url(like),
         vote_dislike=safe_url(dislike),
         summary=clean_text(printable(pick.summary)) if pick.summary else "",
+        venue=printable(paper.venue),
     )
     return replace(view, facts=_facts(view))
 

@@ -326,3 +326,25 @@ def test_the_digest_says_when_a_profiles_likes_are_old():
         "Your likes are from 2017; today's picks follow them, "
         "so like 5 recent papers (Sharpen in paperrec serve offers some) to bring them up to date."
     )
+
+
+def test_a_journal_pick_names_its_journal_on_the_card():
+    """A feed or bioRxiv pick says where it appeared, after its date; an arXiv pick's line is as it was."""
+    from datetime import date
+
+    from recommender.digest import pick_view
+
+    paper = Paper.make(
+        "Cortical maps",
+        "doi:10.1038/s41593-026-00001-x",
+        "An abstract.",
+        ["A. Ng"],
+        date=date(2026, 12, 3),
+        venue="Nature Neuroscience <b>",
+    )
+    view = pick_view(Pick(paper=paper, score=1.0, rank=1, profile="p"))
+    assert [f.text for f in view.facts][:3] == ["A. Ng", "2026-12-03", "Nature Neuroscience <b>"]
+    html = render_html([_section(["Super resolution"])])
+    assert "Nature Neuroscience" not in html  # no venue, no fact
+    bare = pick_view(Pick(paper=Paper.make("A paper", "2104.00001", "An abstract."), score=1.5, rank=1, profile="p"))
+    assert [f.text for f in bare.facts] == ["abstract", "PDF"]
