@@ -398,3 +398,10 @@ def test_fetch_says_a_feeds_entries_arrived_not_that_they_were_announced(home, m
         fetched = CliRunner().invoke(app, ["fetch", f"feed:{server.url}/f.rss"])
     assert fetched.exit_code == 0, fetched.output
     assert fetched.stderr.splitlines()[-1] == "2 papers arrived on 2026-12-07"
+
+
+def test_sources_fits_80_columns_and_says_openreviews_day():
+    result = CliRunner().invoke(app, ["sources"])
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80, result.stdout
+    assert "made public (odate, UTC), else its creation date" in " ".join(result.stdout.split())

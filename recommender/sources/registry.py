@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -84,7 +85,8 @@ REGISTRY: tuple[SourceKind, ...] = (
         "OpenReview",
         "openreview:ICLR.cc/2026/Conference",
         "a venue id as OpenReview writes it (ICLR.cc/2026/Conference, NeurIPS.cc/2026/Conference, TMLR)",
-        "the creation date (cdate, UTC) of its public submissions; the latest complete day is yesterday",
+        "the day a submission was made public (odate, UTC), else its creation date (cdate); the latest complete"
+        " day is yesterday",
         "openreview",
     ),
     SourceKind(
@@ -176,10 +178,11 @@ def unshown(lines: Iterable[str], known: Iterable[str]) -> list[str]:
     return found
 
 
-def describe() -> list[str]:
-    """One block per kind for `paperrec sources`: how to name it, what the key is, what its day is."""
+def describe(width: int = 80) -> list[str]:
+    """One block per kind for `paperrec sources`: how to name it, what the key is, what its day is, wrapped to width."""
     lines = []
     for source in REGISTRY:
         lines.append(f"{source.kind}:KEY  {source.label}, e.g. {source.example}")
-        lines += [f"  KEY  {source.key}", f"  day  {source.day}"]
+        for label, text in (("KEY", source.key), ("day", source.day)):
+            lines += textwrap.wrap(text, width, initial_indent=f"  {label:<3}  ", subsequent_indent=" " * 7)
     return lines
