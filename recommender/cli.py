@@ -476,7 +476,7 @@ def like(
     _rate(refs, profile, listing, input_format, "liked")
 
 
-@app.command()
+@app.command(short_help="Add papers to a profile's disliked papers: similar ones go down.")
 @handle_errors
 def dislike(
     refs: RefsArgument,
@@ -491,7 +491,7 @@ def dislike(
     _rate(refs, profile, listing, input_format, "disliked")
 
 
-@app.command()
+@app.command(short_help="Remove papers from a profile (liked, disliked or pending).")
 @handle_errors
 def unlike(
     ids: Annotated[
@@ -517,7 +517,7 @@ def unlike(
         typer.echo(f"not in the profile: {', '.join(result.missing)}", err=True)
 
 
-@app.command("history")
+@app.command("history", short_help="List what a profile was shown on past days, with your votes.")
 @handle_errors
 def history_command(
     words: Annotated[
@@ -583,7 +583,7 @@ DateOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(short_help="Fetch the latest (or a past) day of each source as JSONL.")
 @handle_errors
 def fetch(
     categories: Annotated[
@@ -620,7 +620,7 @@ def fetch(
         typer.echo(f"{papers} of {listing.date or 'an unknown day'}", err=True)
 
 
-@app.command()
+@app.command(short_help="List the kinds of source and what each one's day is.")
 @handle_errors
 def sources() -> None:
     """List the kinds of source a profile or `paperrec fetch` can name, and what each one's day is.
@@ -633,7 +633,7 @@ def sources() -> None:
         typer.echo(line)
 
 
-@app.command()
+@app.command(short_help="Fetch today's listings, rank them, remember what was shown.")
 @handle_errors
 @model_options
 def today(
@@ -842,7 +842,7 @@ class _LoadedModel(ModelSettings):
         return self.loaded
 
 
-@app.command("email")
+@app.command("email", short_help="Send the digests that could not be sent.")
 @handle_errors
 def email_command(
     resend: Annotated[
@@ -866,7 +866,7 @@ def email_command(
         typer.echo("paperrec: no digest is waiting to be sent", err=True)
 
 
-@app.command()
+@app.command(short_help="Measure ranking quality on a bench, or backtest a profile.")
 @handle_errors
 @model_options
 def evaluate(
@@ -976,7 +976,7 @@ def evaluate(
         _write(json.dumps(report, indent=2, default=str) + "\n", output)
 
 
-@app.command()
+@app.command(short_help="Serve the web page: today's picks, votes, Sharpen, History.")
 @handle_errors
 def serve(
     host: Annotated[
@@ -1024,7 +1024,7 @@ def serve(
     )
 
 
-@app.command()
+@app.command(short_help="Print where files live, the model and the strategies.")
 @handle_errors
 @model_options
 def info(*, settings: ModelSettings) -> None:
@@ -1062,7 +1062,7 @@ def info(*, settings: ModelSettings) -> None:
     typer.echo("\n".join(lines))
 
 
-@app.command()
+@app.command(short_help="Embed a corpus into the cache, in batches (resumable).")
 @handle_errors
 @model_options
 def embed(
@@ -1130,7 +1130,7 @@ def cache_import(
         raise refused
 
 
-@cache_app.command("info")
+@cache_app.command("info", short_help="Show the cache's size and its vectors per model setting.")
 @handle_errors
 @model_options
 def cache_info(*, settings: ModelSettings) -> None:
@@ -1151,7 +1151,7 @@ def cache_info(*, settings: ModelSettings) -> None:
     typer.echo("\n".join(lines))
 
 
-@cache_app.command("prune")
+@cache_app.command("prune", short_help="Delete vectors of other model settings, then compact.")
 @handle_errors
 @model_options
 def cache_prune(
@@ -1245,7 +1245,7 @@ def profile_new(
         typer.echo(f"created profile {name!r}: {report.path}", err=True)
 
 
-@profile_app.command("import")
+@profile_app.command("import", short_help="Add the papers of your library to a profile.")
 @handle_errors
 def profile_import(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
@@ -1288,7 +1288,7 @@ def profile_import(
     _import_into(report, section)
 
 
-@profile_app.command("refresh")
+@profile_app.command("refresh", short_help="Fill in papers known by id only, and missing abstracts.")
 @handle_errors
 def profile_refresh(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path.")],
@@ -1305,7 +1305,7 @@ def profile_refresh(
         _say(line)  # the profile's name comes from its file
 
 
-@profile_app.command("sync")
+@profile_app.command("sync", short_help="Sync a profile with your Zotero library, both ways.")
 @handle_errors
 def profile_sync(
     profile: Annotated[str, typer.Argument(help="Profile name or .toml path (created if missing).")],
@@ -1438,7 +1438,7 @@ def _show_secret(name: str, secret: str, verb: str) -> None:
     typer.echo(secret)
 
 
-@user_app.command("add")
+@user_app.command("add", short_help="Add a lab user and print their one-time secret.")
 @handle_errors
 def user_add(
     name: Annotated[str, typer.Argument(help="Lower-case letters, digits, '-' or '_', starting with a letter.")],
@@ -1452,7 +1452,7 @@ def user_add(
     _show_secret(name, add_user(name), "added")
 
 
-@user_app.command("reset")
+@user_app.command("reset", short_help="Give a lab user a new secret; the old one stops working.")
 @handle_errors
 def user_reset(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Give a lab user a new secret; the old one stops working and their browsers log in again.
@@ -1464,7 +1464,7 @@ def user_reset(name: Annotated[str, typer.Argument(help="The user's name.")]) ->
     _show_secret(name, reset_user(name), "new secret for")
 
 
-@user_app.command("remove")
+@user_app.command("remove", short_help="Remove a lab user; their folder is kept.")
 @handle_errors
 def user_remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
     """Remove a lab user: they can no longer log in; their folder is moved aside to NAME.removed-DAY.
@@ -1478,7 +1478,7 @@ def user_remove(name: Annotated[str, typer.Argument(help="The user's name.")]) -
     typer.echo(f"removed {name}{kept}", err=True)
 
 
-@user_app.command("list")
+@user_app.command("list", short_help="List the lab users, when each was added, their profiles.")
 @handle_errors
 def user_list() -> None:
     """List the lab users, the day each was added and how many profiles they have.

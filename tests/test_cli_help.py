@@ -52,3 +52,13 @@ def test_every_command_shows_an_example(path: tuple[str, ...]) -> None:
     example = shlex.split(command.help.split("Example:", 1)[1].splitlines()[0])
     known = {option for param in command.params for option in (*param.opts, *param.secondary_opts)}
     assert {word.split("=")[0] for word in example if word.startswith("-")} <= known, example
+
+
+@pytest.mark.parametrize("path", sorted(GROUPS), ids=words)
+def test_each_group_lists_its_commands_uncut_at_80_columns(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    listing = result.stdout.split("Commands:", 1)[1]
+    cut = [line for line in listing.splitlines() if line.rstrip().endswith("...")]
+    assert not cut, "\n".join(cut)
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
