@@ -95,6 +95,8 @@ def profile_holding(keys: Sequence[str]) -> Path:
     if len(holding) == 1:
         return holding[0]
     if not holding:
+        if len(keys) == 1:
+            raise NotFound(f"{keys[0]} is in no profile in {paths.profiles_dir()}")
         raise NotFound(f"none of {', '.join(keys)} is in any profile in {paths.profiles_dir()}")
     names = ", ".join(path.stem for path in holding)
     raise UsageError(f"{', '.join(keys)}: in {len(holding)} profiles ({names}); say which with --profile")

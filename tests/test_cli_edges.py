@@ -159,7 +159,9 @@ def test_unlike_without_profile_refuses_none_or_several(liked_jsonl, home):
     ]
     none = invoke("unlike", "2104.99999")
     assert none.exit_code == 1
-    assert len(none.stderr.splitlines()) == 1 and "none of 2104.99999 is in any profile" in none.stderr
+    assert len(none.stderr.splitlines()) == 1 and "2104.99999 is in no profile in " in none.stderr
+    neither = invoke("unlike", "2104.99999", "2104.99998")
+    assert "none of 2104.99999, 2104.99998 is in any profile" in neither.stderr
     assert "2001.00002" in (home / "profiles" / "sr.toml").read_text()
 
 
