@@ -206,6 +206,10 @@ def test_the_command_syncs_and_an_unreachable_zotero_is_one_line(zotero, home, m
     failed = invoke("profile", "sync", "vision", "--zotero", "--offline")
     assert failed.exit_code == 75
     assert len(failed.stderr.strip().splitlines()) == 1 and "Zotero" in failed.stderr
+    # On this machine, 'offline?' would mislead: the desktop is closed, or its local API is off.
+    assert f"the Zotero desktop did not answer at http://127.0.0.1:{port}/api/: " in failed.stderr
+    assert ". Is Zotero open? If it is, turn on 'Allow other applications" in failed.stderr
+    assert "offline?" not in failed.stderr
 
 
 def test_a_desktop_with_its_local_api_off_says_where_to_turn_it_on(zotero, home, monkeypatch):

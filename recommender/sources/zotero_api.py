@@ -18,7 +18,7 @@ from typing import Any
 
 from ..schema import Paper, UsageError
 from .guard import read_secret
-from .http import Answer, NetworkError, Outgoing, PoliteClient, for_source
+from .http import Answer, NetworkError, Outgoing, PoliteClient, TemporaryNetworkError, for_source
 from .idlist import Reference, normalise_doi
 from .zotero import NOT_A_PAPER, csl_item_reference
 
@@ -161,6 +161,13 @@ class ZoteroApi:
                 # The desktop has no key: it answers 403 while its local API is switched off.
                 why = "check the key's rights" if self.library.web else _LOCAL_API_OFF
                 raise NetworkError(f"{self.library.describe()} refused access (HTTP 403): {why}") from None
+            if not self.library.web and isinstance(error, TemporaryNetworkError) and error.status is None:
+                # The desktop is on this machine, so 'offline?' misleads: Zotero is closed or its local API is off.
+                reason = str(error).partition("(offline?): ")[2] or str(error)
+                raise TemporaryNetworkError(
+                    f"the Zotero desktop did not answer at {self.library.root}: {reason}. Is Zotero open? If it is,"
+                    f" {_LOCAL_API_OFF}"
+                ) from None
             raise
 
     def _json(self, answer: Answer) -> Any:
