@@ -22,6 +22,8 @@ from recommender.profile import (
 )
 from recommender.schema import Paper, PaperrecError, UsageError
 
+from .conftest import REPO
+
 P1 = Paper.make("Super-resolution with transformers", "2101.00001", "We upscale images.")
 P2 = Paper.make("Medical segmentation", "2101.00002", 'Quotes " and \\ backslashes $x^2$.')
 P3 = Paper.make("A paper without arXiv id", None, "")
@@ -295,3 +297,12 @@ def test_delete_waits_for_an_edit_under_way(home, tmp_path):
         assert deleting.is_alive() and path.exists()  # still waiting: nothing can fail here by being slow
     deleting.join()
     assert not path.exists()
+
+
+def test_the_readmes_example_profile_loads_as_written(tmp_path):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Profile format", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "example.toml"
+    path.write_text(example, encoding="utf-8")
+    profile = load_profile(path)
+    assert profile.name == "super-resolution" and len(profile.liked) == 1 and len(profile.disliked) == 1
