@@ -6,6 +6,7 @@ import contextlib
 import http.cookiejar
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -175,3 +176,17 @@ def test_a_client_leaving_mid_post_is_quiet(home, tmp_path):
                 left.sendall(f"{head}Content-Type: {kind}\r\nContent-Length: 100000\r\n\r\ncsrf=abc".encode())
             assert _get(f"{base}/status", token=TOKEN)[0] == 200
     assert "Traceback" not in log.read_text() and len(log.read_text().splitlines()) <= 2, log.read_text()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_by_signal_is_clean_and_removes_the_page_open_started(home, tmp_path, stop):
+    """Ctrl-C, and a service manager's or `kill`'s SIGTERM, stop the server the same way: one line, exit 0, and the
+    page that holds the token for the browser gone."""
+    log = tmp_path / "serve.log"
+    with _serving(home, log, "--open", BROWSER="true") as (base, process):
+        opened = home / "state" / f"serve-open-{base.rsplit(':', 1)[1]}.html"
+        assert opened.exists()
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 0, log.read_text()
+    assert not opened.exists()
+    assert log.read_text().splitlines()[-1] == "paperrec serve: stopped", log.read_text()

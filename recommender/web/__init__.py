@@ -7,10 +7,12 @@ thin layer like the CLI: every click calls the same library functions (rate_pape
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -104,10 +106,32 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
     if open_browser:
         threading.Timer(0.5, webbrowser.open, [opened.as_uri() if opened else url]).start()
     try:
-        serve_app(app, settings.host, settings.port)
+        with _sigterm_as_interrupt():
+            serve_app(app, settings.host, settings.port)
+    except KeyboardInterrupt:
+        print("paperrec serve: stopped", file=sys.stderr)
     finally:
         if opened is not None:
             opened.unlink(missing_ok=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (kill, a service manager) stops the server as Ctrl-C does, so the --open page is removed too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    # uvicorn stops on either signal, then raises it again under this handler: without it SIGTERM ends the process
+    # before any cleanup.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def browser_start(url: str, port: int) -> Path:
