@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The example profiles are copied once, so the demo's votes stay. Not `cp -n`: since coreutils 9.2, and on BSD,
+# it fails when it skips a file, which ends every later `make demo`.
 demo: $(STAMP)
-	mkdir -p $(DEMO_HOME)/profiles && cp -n profiles/*.toml $(DEMO_HOME)/profiles/
+	mkdir -p $(DEMO_HOME)/profiles
+	for f in profiles/*.toml; do [ -e "$(DEMO_HOME)/profiles/$${f##*/}" ] || cp "$$f" $(DEMO_HOME)/profiles/; done
 	PAPERREC_HOME=$(DEMO_HOME) $(BIN)/paperrec rank examples/arxiv-cs.CV-2021-04-22.md \
 		--profile super-resolution --profile medical-segmentation
 
