@@ -807,12 +807,12 @@ def _for_each_user(command: Callable[..., None], arguments: dict[str, Any]) -> N
 
     with one_morning():  # a source down for one user is not asked again, with its retries, for each other user
         for name in names:
-            typer.echo(f"paperrec: user {name}", err=True)
             try:
                 with paths.as_user(name):
                     if not paths.profile_files():  # just added: nothing to rank yet, and nothing is wrong
                         typer.echo(f"paperrec: user {name}: no profiles yet, nothing to rank", err=True)
                         continue
+                    typer.echo(f"paperrec: user {name}", err=True)
                     command(**{**arguments, "settings": shared})
             except typer.Exit as stop:
                 codes.append(stop.exit_code)

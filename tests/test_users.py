@@ -225,6 +225,8 @@ def test_today_all_users_passes_over_a_new_user_with_no_profile_yet(home, fake_m
     result = runner.invoke(app, ["today", "--all-users", "--offline", "--top", "3"])
     assert result.exit_code == 0, result.output
     assert "paperrec: user cy: no profiles yet" in result.stderr and "error" not in result.stderr
+    assert "paperrec: user cy\n" not in result.stderr  # one line for cy, not a header and then the note
+    assert "paperrec: user ada\n" in result.stderr
     assert (home / "users" / "ada" / "state" / "seen.sqlite3").is_file()
 
 
