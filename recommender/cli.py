@@ -1301,8 +1301,11 @@ def profile_refresh(
     """
     from .profile.library import refresh_library
 
-    for line in refresh_library(profile, offline=offline).lines():
+    report = refresh_library(profile, offline=offline)
+    for line in report.lines():
         _say(line)  # the profile's name comes from its file
+    if report.failed:  # what was found is saved; cron tries the rest later
+        raise typer.Exit(EX_TEMPFAIL)
 
 
 @profile_app.command("sync", short_help="Sync a profile with your Zotero library, both ways.")

@@ -361,6 +361,11 @@ class RefreshReport:
         """Whether the refresh changed the profile (papers filled in or removed, abstracts found)."""
         return bool(self.filled or self.gone or self.abstracts)
 
+    @property
+    def failed(self) -> bool:
+        """Whether a lookup it asked for failed, so a later run may fetch what this one could not."""
+        return self.notice is not None and not self.offline
+
     def abstract_lines(self) -> list[str]:
         """How many liked and disliked papers got their abstract, one line a section; none when none did."""
         counts = {s: sum(1 for i in self.abstracts if self.profile.section_of(i) == s) for s in SECTIONS}
