@@ -482,3 +482,20 @@ def test_the_back_fill_keeps_within_its_own_deadline(home, monkeypatch):
         "bioRxiv neuroscience 2026-12-03 not back-filled (gave up on bioRxiv: this fetch's deadline has passed; "
         "try again later); the next run tries again"
     )
+
+
+def test_a_back_fill_that_failed_is_tried_again_by_the_next_days_run(home):
+    postings = {("biorxiv", d): [posting(d.day, d)] for d in (date(2026, 12, 2), date(2026, 12, 3), DAY)}
+    postings[("biorxiv", date(2026, 12, 5))] = [posting(5, date(2026, 12, 5))]
+    with serving(biorxiv_route(postings)) as server:
+        _fetch_at(server, "2026-12-03")  # 2 December stored
+        server.faults = ["none"] + ["503"] * 5  # the day asked for comes; the back-fill's range does not
+        _, failed = _fetch_at(server, "2026-12-05")
+        assert "the next run tries again" in failed
+        _, notice = _fetch_at(server, "2026-12-06")  # the next morning's run: 4 December is behind it now
+    assert server.paths[-1].split("?")[0] == "/details/biorxiv/2026-12-03/2026-12-03/0"
+    assert notice == (
+        "bioRxiv back-filled the days no run fetched: neuroscience 2026-12-03 (1 paper); "
+        "'paperrec today --date 2026-12-03' ranks one"
+    )
+    assert fetched_days("biorxiv:neuroscience") == [date(2026, 12, n) for n in (2, 3, 4, 5)]

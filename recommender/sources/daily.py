@@ -89,14 +89,18 @@ def fetch_keyed(
 
 
 def missed_days(spec: str, target: date, root: Path) -> tuple[list[date], list[date]]:
-    """The days between the newest day of `spec` fetched before `target` and `target`: the last BACKFILL_DAYS of
-    them, and any older ones. Before a source's first fetch nothing is missed: a new profile fetches no history."""
-    before = max((day for day in fetched_days(spec, root) if day < target), default=None)
-    if before is None:
+    """The days of `spec` no run fetched: those of the last BACKFILL_DAYS before `target`, and the older ones of the
+    gap before it. Before a source's first fetch nothing is missed: a new profile fetches no history."""
+    fetched = {day for day in fetched_days(spec, root) if day < target}
+    if not fetched:
         return [], []
-    days = [before + timedelta(days=n) for n in range(1, (target - before).days)]
     cut = target - timedelta(days=BACKFILL_DAYS)
-    return [day for day in days if day >= cut], [day for day in days if day < cut]
+    # Every unfetched day of the week, not only those after the newest: a failed back-fill's days lie before the
+    # day the run then stored, and the next morning's run must still find them.
+    recent = [cut + timedelta(days=n) for n in range(BACKFILL_DAYS)]
+    recent = [day for day in recent if day > min(fetched) and day not in fetched]
+    before = max(fetched)
+    return recent, [before + timedelta(days=n) for n in range(1, (cut - before).days)]
 
 
 def _span(days: Sequence[date]) -> str:
