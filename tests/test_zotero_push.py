@@ -254,3 +254,19 @@ def test_a_zotero_answer_of_the_wrong_shape_costs_no_picks(
     assert len(json.loads(result.stdout)) == 20  # ten for each of the two profiles
     [line] = [line for line in result.stderr.splitlines() if line.startswith("Zotero:")]
     assert says in line and len(pending_pushes()) == (0 if "sent" in says else 1)
+
+
+def test_a_dislike_of_a_paper_sent_to_zotero_is_not_undone_by_the_next_sync(zotero, sr, example_listing):
+    from recommender.profile.zotero_sync import sync_zotero
+
+    sync_zotero("sr", offline=True)  # this morning's run: the sync, then the pushes
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert push_pending().sent == 1  # its item is made in Zotero after the sync read the library
+    _like(example_listing, paper.arxiv_id, verb="dislike")
+    sync_zotero("sr", offline=True)  # the next run syncs before it sends the dislike's remove
+    assert load_profile(sr).section_of(paper.arxiv_id) == "disliked"
+    assert push_pending().sent == 1 and zotero.in_collection(LIKES) == []
+    report = sync_zotero("sr", offline=True)  # the item stays in the library, out of the likes collection
+    assert load_profile(sr).section_of(paper.arxiv_id) == "disliked"
+    assert report.moved_out == ()

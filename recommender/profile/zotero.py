@@ -117,6 +117,18 @@ class LibraryChanges:
             stored[os.path.realpath(path)] = self.state
 
 
+def remember_pushed(path: Path, item_key: str) -> None:
+    """Make an item a like was sent to known to the profile's next sync, which reads it back as an edit.
+
+    Its own like coming back is no add in Zotero, so it must not undo a dislike made after it was sent.
+    """
+    with json_state(paths.zotero_sync_path()) as stored:
+        last = stored.get(os.path.realpath(path))
+        items = last.get("items") if isinstance(last, dict) else None
+        if isinstance(items, dict) and item_key not in items:
+            items[item_key] = [-1, ""]  # a version no item has: the next sync reads it
+
+
 def _collection_key(api: ZoteroApi, name: str) -> str:
     """The key of the named collection; PaperrecError when the library has none."""
     key = api.collection_key(name)

@@ -22,7 +22,7 @@ from ..sources.http import NetworkError
 from ..sources.records import paper_from_record, paper_to_record
 from ..sources.zotero_api import ZoteroApi, item_collections
 from .model import load_profile
-from .zotero import json_state, push_library
+from .zotero import json_state, push_library, remember_pushed
 
 if TYPE_CHECKING:
     from .edit import Edited
@@ -128,6 +128,8 @@ def push_pending() -> PushReport:
                 _settle(op, None, str(error))
                 continue
             _settle(op, result, None)
+            if op["action"] == "add" and isinstance(result.get("item"), str):
+                remember_pushed(Path(op["profile"]), result["item"])
             sent += 1
         return PushReport(sent, tuple(failed), len(pending_pushes()))
     finally:
