@@ -227,6 +227,23 @@ def test_a_biorxiv_pick_is_an_article_in_biorxiv_as_the_server_exports_it():
     assert _bibtex_entries([Pick(genome, 0.5, 1, "g")])[0].entry_type == "misc"
 
 
+def test_a_journals_name_from_a_feed_is_escaped_and_reads_back_as_written():
+    from recommender.sources.bibtex import latex_to_text
+
+    names = [
+        "Nature & Science",
+        "J. {Weird",
+        "A}b @misc{x, title={y}}",
+        "100% #1 back\\slash ~ ^_",
+        "$x}$ and $\\beta$",
+    ]
+    for name in names:
+        paper = Paper.make("T", "doi:10.5555/x1", "", ["Jo Doe"], venue=name)
+        [entry] = _bibtex_entries([Pick(paper, 0.5, 1, "p")])  # one entry, nothing injected beside it
+        assert entry.entry_type == "article" and latex_to_text(entry["journal"]) == name, name
+        assert set(entry.fields_dict) == {"title", "author", "journal", "doi", "url", "note"}
+
+
 def test_a_paper_without_a_journal_stays_misc_and_arxiv_as_it_was():
     doi = Paper.make("Untold venue", "doi:10.5555/x1", "", ["Jo Doe"], date=date(2026, 1, 2))
     [entry] = _bibtex_entries([Pick(doi, 0.5, 1, "p")])
