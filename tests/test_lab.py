@@ -359,3 +359,13 @@ def test_a_name_removed_and_added_again_gets_a_new_app_and_none_of_the_old_files
     with _logged_in(app, "ada", secret) as ada:
         assert ada.get("/profile?profile=sr").status_code in (400, 404)  # it went aside with her folder
     assert any(p.name.startswith("ada.removed-") for p in (home / "users").iterdir())
+
+
+def test_a_name_added_again_after_its_old_folder_was_deleted_gets_a_new_app(lab, home):
+    import shutil
+
+    app, _ = lab
+    old_app = app.lab.app_of("ada")
+    shutil.rmtree(users.remove_user("ada"))  # the old files deleted: a file system may give the new folder their inode
+    users.add_user("ada")
+    assert app.lab.app_of("ada") is not old_app

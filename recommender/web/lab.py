@@ -51,7 +51,7 @@ class Lab:
         self.by_name = Throttle(NAME_TRIES, WINDOW, clock)
         self.by_client = Throttle(CLIENT_TRIES, WINDOW, clock)
         self.apps: dict[str, Any] = {}
-        self.folders: dict[str, int] = {}  # the inode of each app's user folder
+        self.folders: dict[str, tuple[int, str]] = {}  # the inode of each app's user folder, and the user's hash
         self._lock = threading.Lock()
         self._embedder: Any = None
 
@@ -78,9 +78,12 @@ class Lab:
     def app_of(self, user: str) -> Any:
         """The user's own app (made on first use): its Service, jobs and CSRF token are theirs alone."""
         try:  # a name removed and added again has a new folder: its app, with what it holds in memory, is new too
-            folder = os.stat(users_dir() / user).st_ino
+            inode = os.stat(users_dir() / user).st_ino
         except OSError:
-            folder = 0
+            inode = 0
+        # An inode alone may be the old folder's, deleted and reused; every 'user add' gives a new secret's hash.
+        known = read_users().get(user)
+        folder = (inode, known.secret_hash if known is not None else "")
         with self._lock:
             app = self.apps.get(user)
             if app is None or self.folders.get(user) != folder:
