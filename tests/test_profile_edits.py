@@ -444,3 +444,41 @@ def test_sixteen_concurrent_likes_keep_all_sixteen(tmp_path, home):
     assert stat.S_IMODE(profile.stat().st_mode) == 0o644
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".tmp")]
     assert not any(math.isnan(p.weight) for p in loaded.liked)
+
+
+def test_the_header_scan_finds_what_the_header_regex_finds():
+    from recommender.profile.text_edit import _HEADER, _header_matches
+
+    lines = ["[[liked]]", "  [[liked]] # c", "x = [1]", "a [b] c", "[x]", "\t[[disliked]]", "[[liked]", ""]
+    lines += ["#[[liked]]"]
+    lines += ["id = '[[liked]]'", " [ [liked]]", 'abstract = "see [3] and"', "[ [ disliked ] ]", '[["liked"]]']
+    for newline in ("\n", "\r\n"):
+        for shift in range(len(lines)):
+            text = newline.join(lines[shift:] + lines[:shift])
+            expected = [(m.start(), m.end()) for m in _HEADER.finditer(text)]
+            assert [(m.start(), m.end()) for m in _header_matches(text)] == expected
+
+
+def test_an_edit_is_checked_against_the_exact_data_expected():
+    from recommender.profile.text_edit import same_data
+
+    day = date(2021, 8, 1)
+    base = {"name": "sr", "liked": [{"id": "1", "added": day, "tags": ["a"], "weight": 1}]}
+    assert same_data(base, {"name": "sr", "liked": [{"id": "1", "added": day, "tags": ("a",), "weight": 1}]})
+    assert same_data({"name": "sr"}, {"name": "sr", "liked": [], "disliked": None})  # no section is an empty one
+    assert same_data({"x": math.nan}, {"x": math.nan})
+    for changed in ({"weight": 1.0}, {"weight": True}, {"added": TODAY}, {"tags": ["b"]}, {"extra": 1}):
+        other = {"name": "sr", "liked": [{**base["liked"][0], **changed}]}
+        assert not same_data(base, other) and not same_data(other, base)
+
+
+def test_the_profile_an_edit_leaves_for_the_next_reader_is_the_file_read_afresh(profile):
+    from recommender.profile.model import parse_toml, profile_from_dict
+
+    rate_papers(profile, [P3], "liked")
+    rate_papers(profile, [Paper.make("One", "2101.00001", "")], "disliked")
+    kept = load_profile(profile)  # the edit's own profile: the file is not parsed again
+    text = profile.read_text()
+    assert kept == profile_from_dict(parse_toml(text, profile), str(profile), default_name=profile.stem)
+    kept.extra["changed by a caller"] = 1
+    assert "changed by a caller" not in load_profile(profile).extra

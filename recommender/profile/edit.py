@@ -28,20 +28,22 @@ from .model import (
     paper_from_table,
     paper_table,
     parse_toml,
+    parsed_profile,
     pending_from_table,
     pending_table,
     profile_from_dict,
     profile_to_toml,
+    remember_parsed,
     unknown_profile,
 )
 from .text_edit import (
     Keys,
     TableEdit,
-    canonical,
     close_inline,
     edit_text_fast,
     edit_text_tomlkit,
     expected_data,
+    same_data,
     set_keys_text,
 )
 
@@ -212,8 +214,8 @@ class ProfileEdit:
         self.path = path
         self.original = text
         self.text = text
-        self.data = parse_toml(text, path)
-        self.profile = profile_from_dict(self.data, str(path), default_name=path.stem)
+        self.data, profile = parsed_profile(text, path)  # the text the last edit wrote is not parsed again
+        self.profile = _own(profile)
 
     @property
     def changed(self) -> bool:
@@ -421,13 +423,12 @@ class ProfileEdit:
                 else:
                     table[key] = value
             expected[section][index] = table
-        want = canonical(expected)
         for text in self._key_candidates(wanted):
             try:
                 data = parse_toml(text, self.path)
             except PaperrecError:
                 continue
-            if canonical(data) == want:
+            if same_data(data, expected):
                 self.text, self.data = text, data
                 self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
                 return
@@ -486,15 +487,16 @@ class ProfileEdit:
     def _edit(self, change: TableEdit) -> None:
         if not change.removals and not change.appended:
             return
-        want = canonical(expected_data(self.data, change))
+        expected = expected_data(self.data, change)
         for text in self._candidates(change):
             try:
                 data = parse_toml(text, self.path)
             except PaperrecError:
                 continue
-            if canonical(data) == want:
+            if same_data(data, expected):
                 self.text, self.data = text, data
                 self.profile = self._profile_after(change)
+                remember_parsed(self.path, text, data, _own(self.profile))
                 return
         raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
 
@@ -513,6 +515,11 @@ class ProfileEdit:
         moved = self.apply(add_pending(new, done))[0]
         kept = {m.arxiv_id for m in moved if m.after == "pending"}
         return [p for p in new if p.arxiv_id in kept]
+
+
+def _own(profile: Profile) -> Profile:
+    """The profile with dicts of its own, so a caller that changes one cannot change what is kept for the next."""
+    return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
 
 
 def _edited_in_place(current: Any, values: list[str]) -> bool:

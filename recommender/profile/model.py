@@ -377,8 +377,9 @@ def unknown_profile(path: Path) -> NotFound:
 
 # The last profile read from each path, with the text it was read from. A page of the web app reads its profile
 # several times, and a profile of thousands of papers takes a tenth of a second to parse. The file is still read
-# each time: only the same text (on the same day, which a table without 'added' takes) skips the parse.
-_READ: dict[str, tuple[str, date, Profile]] = {}
+# each time: only the same text (on the same day, which a table without 'added' takes) skips the parse. An edit
+# leaves what it wrote here, so the vote after it (and the page) need not parse the file it just wrote.
+_READ: dict[str, tuple[str, date, dict[str, Any], Profile]] = {}
 _READ_MAX = 32
 _READ_LOCK = threading.Lock()
 
@@ -392,20 +393,31 @@ def load_profile(path: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
+    profile = parsed_profile(text, path)[1]
+    # Its own dicts, so a caller that adds or drops a key cannot change what the next reader gets.
+    return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
+
+
+def parsed_profile(text: str, path: Path) -> tuple[dict[str, Any], Profile]:
+    """The TOML data and the profile of a profile file's text (parsed once per text and day); callers only read them."""
     key, today = str(path), date.today()
     with _READ_LOCK:
         kept = _READ.get(key)
     if kept is not None and kept[0] == text and kept[1] == today:
-        profile = kept[2]
-    else:
-        profile = profile_from_dict(parse_toml(text, path), str(path), default_name=path.stem)
-        with _READ_LOCK:
-            _READ.pop(key, None)
-            if len(_READ) >= _READ_MAX:
-                del _READ[next(iter(_READ))]
-            _READ[key] = (text, today, profile)
-    # Its own dicts, so a caller that adds or drops a key cannot change what the next reader gets.
-    return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
+        return kept[2], kept[3]
+    data = parse_toml(text, path)
+    profile = profile_from_dict(data, str(path), default_name=path.stem)
+    remember_parsed(path, text, data, profile)
+    return data, profile
+
+
+def remember_parsed(path: Path, text: str, data: dict[str, Any], profile: Profile) -> None:
+    """Keep what a profile file's text parses into, for the next reader of the same text."""
+    with _READ_LOCK:
+        _READ.pop(str(path), None)
+        if len(_READ) >= _READ_MAX:
+            del _READ[next(iter(_READ))]
+        _READ[str(path)] = (text, date.today(), data, profile)
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:

