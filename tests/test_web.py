@@ -229,6 +229,87 @@ def test_concurrent_likes_lose_nothing(client, sr):
     assert set(_rated(root)) == set(ids)
 
 
+def _held_refits(monkeypatch):
+    """Hold each refit behind the page until the event is set; the profiles they were for are recorded."""
+    import recommender.rank as rank
+
+    original, gate, refits = rank.score_listing, threading.Event(), []
+
+    def held(listing, profile, *args, **kwargs):
+        if threading.current_thread().name == "paperrec refit":
+            refits.append(profile)
+            gate.wait(60)
+        return original(listing, profile, *args, **kwargs)
+
+    monkeypatch.setattr(rank, "score_listing", held)
+    return original, gate, refits
+
+
+def _bounded(done, timeout: float = 60) -> None:  # a bound for a stuck thread, not a measure
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert done()
+
+
+def test_quick_votes_show_at_once_and_one_refit_after_them_ranks_as_voting_one_by_one_does(sr, monkeypatch):
+    import numpy as np
+
+    original, gate, refits = _held_refits(monkeypatch)
+    unvoted = sr.read_text()
+    with _client() as client:
+        _, root = _page(client)
+        ids = _pick_ids(root)[:3]
+        service = _service(client)
+        service.settings.page_wait = 0.0  # serve's pages wait a moment; these not at all
+        day = next(iter(service.days.values()))
+        for n, arxiv_id in enumerate(ids):
+            assert _post(client, "/rate", id=arxiv_id, action="like").status_code == 303
+            if n == 0:
+                _bounded(lambda: refits)  # the first vote's refit is under way, and held
+            _, root = _page(client)
+            assert list(_rated(root)) == ids[: n + 1]  # each vote shows at once, where it was given
+        assert set(ids) <= {p.paper.arxiv_id for p in load_profile(sr).liked}  # on file before any refit ends
+        gate.set()
+        day.settle()
+        assert len(refits) == 2 and {p.paper.arxiv_id for p in refits[1].liked} >= set(ids)  # the last two as one
+        fresh = original(day.listing, load_profile(sr), day._embedder(), exclude=day.hidden, store=False)
+        assert [p.arxiv_id for p in day.scored.candidates] == [p.arxiv_id for p in fresh.candidates]
+        assert np.array_equal(day.scored.scores, fresh.scores) and np.array_equal(day.scored.matches, fresh.matches)
+    # The same votes one at a time, each page waiting for its refit (as every page did): the same scores and matches.
+    sr.write_text(unvoted)
+    with _client() as client:
+        _page(client)
+        day = next(iter(_service(client).days.values()))
+        for arxiv_id in ids:
+            assert _post(client, "/rate", id=arxiv_id, action="like").status_code == 303
+            _page(client)
+        assert np.array_equal(day.scored.scores, fresh.scores) and np.array_equal(day.scored.matches, fresh.matches)
+
+
+def test_a_server_stopped_mid_refit_has_every_vote_on_file(sr, monkeypatch):
+    import numpy as np
+
+    original, gate, refits = _held_refits(monkeypatch)
+    with _client() as client:
+        _, root = _page(client)
+        first = _pick_ids(root)[0]
+        _service(client).settings.page_wait = 0.0
+        assert _post(client, "/rate", id=first, action="like").status_code == 303
+        _bounded(lambda: refits)
+        _, root = _page(client)
+        assert _rated(root) == {first: "👍 liked"}
+    # The server has stopped with its refit held (a thread of a process that ends goes with it).
+    assert first in {p.paper.arxiv_id for p in load_profile(sr).liked}
+    with _client() as client:  # the next start ranks the file as it is
+        _, root = _page(client)
+        assert first not in _pick_ids(root)
+        day = next(iter(_service(client).days.values()))
+        fresh = original(day.listing, load_profile(sr), day._embedder(), exclude=day.hidden, store=False)
+        assert np.array_equal(day.scored.scores, fresh.scores)
+    gate.set()
+
+
 # -- guards ---------------------------------------------------------------------------------------------------------
 
 

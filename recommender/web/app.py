@@ -204,7 +204,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
             status_line = service.loading_status(path, on)
             context = dict(status_line=status_line, refresh=1, polling=True, picked=on)
             return render(request, "web/loading.html", path=path, **context)
-        await run_in_threadpool(day.refresh)
+        await run_in_threadpool(day.refresh, service.settings.page_wait)  # a vote's refit: shown if done by then
         if stored is None:
             stored = await run_in_threadpool(service.stored_days, path)
         latest = service.days.get(path)
@@ -296,6 +296,9 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         if day is None:
             raise PaperrecError("the day is still being ranked; try again in a moment")
         await run_in_threadpool(day.rate, arxiv_id, section)
+        # The vote is on file; its refit is shown if done in a moment, else on a later page, so the pick after it
+        # is named from the picks the next page shows.
+        await run_in_threadpool(lambda: day.settle(service.settings.page_wait, hold=True))
         await run_in_threadpool(service.send_pushes)  # the like goes to Zotero after this answer, in a thread
         return back(path, fragment=_next_anchor(day, arxiv_id), day=_iso(on))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -135,6 +136,13 @@ class Day:
         self.source = source
         self._embedder = embedder
         self.lock = threading.RLock()
+        self._settled = threading.Condition(self.lock)  # told when a refit behind the page ends
+        self._generation = 0  # counts the profiles scored or to be scored: a newer one wins
+        self._shown_generation = 0  # the generation that self.scored is for
+        self._wanted: tuple[int, Profile, contextvars.Context] | None = None  # the next refit behind the page
+        self._ready: tuple[int, Scored | BaseException] | None = None  # a refit's result, not shown yet
+        self._refitting = False
+        self._held = False  # the next page shows the picks as they are (see settle)
         self.day = listing.date or date.today()
         self.shown = PAGE
         self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
@@ -164,18 +172,82 @@ class Day:
 
         `profile` is the file's profile when the caller just wrote it (saves reading it back).
         """
-        from ..rank import score_listing
-
         with self.lock:
             self.mtime = _mtime(self.path)
             self.profile = profile or load_profile(self.path)
-            self.scored = score_listing(self.listing, self.profile, self._embedder(), exclude=self.hidden)
-            if not self.places and len(self.scored):
-                # The first ranking is the day's: a vote takes its paper out of the candidates, so later
-                # rankings would count the papers left and shift every place below it.
-                ids = (p.arxiv_id for p in self.scored.candidates)
-                self.places = dict(zip(ids, map(int, positions(self.scored.scores)), strict=True))
-            self._display()
+            self._generation += 1
+            self._wanted = None  # a refit behind the page for an older profile is not needed any more
+            self._show(self._generation, self._score(self.profile))
+
+    def _score(self, profile: Profile) -> Scored:
+        from ..rank import score_listing
+
+        return score_listing(self.listing, profile, self._embedder(), exclude=self.hidden)
+
+    def _show(self, generation: int, scored: Scored) -> None:
+        """Show a scoring of the day, unless a newer one is shown already."""
+        if generation <= self._shown_generation:
+            return
+        self._shown_generation = generation
+        self.scored = scored
+        if not self.places and len(scored):
+            # The first ranking is the day's: a vote takes its paper out of the candidates, so later
+            # rankings would count the papers left and shift every place below it.
+            ids = (p.arxiv_id for p in scored.candidates)
+            self.places = dict(zip(ids, map(int, positions(scored.scores)), strict=True))
+        self._display()
+
+    def _rescore_later(self, profile: Profile) -> None:
+        """Re-score the day for a profile just written, in a thread: the vote's answer does not wait for the refit.
+
+        Votes given while a refit runs make one refit after it, for the latest profile. The file holds every vote
+        before its answer, so a server stopped mid-refit loses nothing: the next start scores the file.
+        """
+        with self.lock:
+            self.mtime = _mtime(self.path)  # the file as the vote left it: the refit covers it
+            self.profile = profile
+            self._generation += 1
+            self._wanted = (self._generation, profile, contextvars.copy_context())  # a lab's user, for its files
+            if not self._refitting:
+                self._refitting = True
+                threading.Thread(target=self._refit_behind, name="paperrec refit", daemon=True).start()
+
+    def _refit_behind(self) -> None:
+        while True:
+            with self.lock:
+                if self._wanted is None:
+                    self._refitting = False
+                    self._settled.notify_all()
+                    return
+                generation, profile, context = self._wanted
+                self._wanted = None
+            try:
+                result: Scored | BaseException = context.run(self._score, profile)
+            except BaseException as error:  # shown by the next page, as a vote's error was
+                result = error
+            with self.lock:
+                if self._ready is None or self._ready[0] < generation:
+                    self._ready = (generation, result)
+                self._settled.notify_all()
+
+    def settle(self, wait: float | None = None, *, hold: bool = False) -> None:
+        """Show the latest refit behind the page, after waiting up to `wait` seconds (None: for as long as it takes)
+        for the one under way; a refit that failed raises its error here.
+
+        `hold`: the next page shows the picks as they are now (a vote's answer names the pick after it).
+        """
+        with self.lock:
+            self._held = hold
+            self._settled.wait_for(lambda: not self._refitting, wait)
+            ready, self._ready = self._ready, None
+            if ready is None:
+                return
+            generation, result = ready
+            if isinstance(result, BaseException):
+                if generation > self._shown_generation:
+                    raise result
+                return
+            self._show(generation, result)
 
     def prefetch(self, count: int = 5 * PAGE) -> int:
         """Embed the sentences of the next `count` candidates ahead of time (the key sentence of a pick that a click
@@ -189,10 +261,15 @@ class Day:
         texts = [s for i in ranked for s in sentences(scored.candidates[i].abstract)]
         return self._embedder().ensure(texts) if texts else 0
 
-    def refresh(self) -> None:
-        """Re-score when the profile file changed since (e.g. `paperrec like` in a terminal)."""
+    def refresh(self, wait: float | None = None) -> None:
+        """Show the refit behind the page when it ends within `wait` seconds (None: wait for it); re-score when the
+        profile file changed since (e.g. `paperrec like` in a terminal)."""
         if _mtime(self.path) != self.mtime:
             self.rescore()
+        elif self._held:  # the page after a vote: its picks stay as the vote's answer saw them, focus and all
+            self._held = False
+        else:
+            self.settle(wait)
 
     def _display(self) -> None:
         """Keep the frozen slots, fill the rest with the best remaining picks, and remember them as shown."""
@@ -286,7 +363,7 @@ class Day:
         return next((i for i, s in enumerate(self.slots) if s.pick.paper.arxiv_id == arxiv_id), None)
 
     def rate(self, arxiv_id: str, section: str) -> None:
-        """Like or dislike a paper of the day: into the profile file, then re-rank what is below it."""
+        """Like or dislike a paper of the day: into the profile file, then re-rank what is below it (in a thread)."""
         with self.lock:
             paper = self.paper(arxiv_id)
             edited = change_profile(self.path, [rate([paper], section)])
@@ -298,7 +375,7 @@ class Day:
                 self.slots.insert(index, self._slot(paper, index + 1))
             self.slots[index].rated = section
             self.frozen = max(self.frozen, index + 1)
-            self.rescore(edited.profile)
+            self._rescore_later(edited.profile)
 
     def undo(self, arxiv_id: str | None = None) -> str | None:
         """Take back the last vote given here (on that paper, when named); returns its id, None when none was."""
@@ -312,7 +389,7 @@ class Day:
             index = self._slot_index(action.arxiv_id)
             if index is not None:
                 self.slots[index].rated = before
-            self.rescore(undone.profile)
+            self._rescore_later(undone.profile)
             return action.arxiv_id
 
     def more(self) -> None:

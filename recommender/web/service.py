@@ -44,7 +44,9 @@ class Settings:
     profiles: tuple[str, ...] = ()  # names or .toml paths; empty: every profile in the profiles directory
     embedder: Callable[[], CachedEmbedder] | None = None  # default: open_embedder()
     fetch: Callable[..., tuple[Listing, str | None]] | None = None  # default: arXiv (sources.arxiv.fetch_listing)
-    page_wait: float = 0.25  # seconds a page waits for a day being ranked before it says "ranking..."
+    # Seconds a page waits for a day being ranked before it says "ranking...", and for a vote's refit before it
+    # shows the vote with the picks below it not yet re-ranked.
+    page_wait: float = 0.25
     users: bool = False  # a lab: a login per user, each with their own files (web/lab.py)
 
 
