@@ -44,7 +44,7 @@ def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[
     return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
 
 
-FORMAT = 5  # bump when what is fitted changes, so stored models are refitted
+FORMAT = 6  # bump when what is fitted or how it is stored changes, so stored models are refitted
 
 
 class HybridRanker:
