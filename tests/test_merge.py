@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -238,3 +239,17 @@ def test_a_profile_with_three_sources_ranks_one_merged_day(home, liked_jsonl, fa
         "(OpenReview is unavailable (HTTP 503) after 5 tries; try again later)"
     ]
     assert "neuro: arXiv q-bio.NC: 3 papers" in second.stderr
+
+
+def test_a_title_is_normalised_alike_whether_or_not_it_is_ascii():
+    import unicodedata
+
+    from recommender.schema import normalise_title
+
+    def by_decomposing(title: str) -> str:  # the path every title took before ASCII ones skipped it
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", title) if not unicodedata.combining(ch))
+        return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+    titles = ["".join(map(chr, range(128))), "ViT-22B: Scaling to 22 Billion", "Café Élan", "ﬁne-tuning ①", ""]
+    for title in titles:
+        assert normalise_title(title) == by_decomposing(title)
