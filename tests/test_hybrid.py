@@ -82,6 +82,7 @@ def test_stored_ranker_keeps_held_out_margins(tmp_path, fitted):
     assert fitted.cv_semantic_.shape == fitted.cv_lexical_.shape == (10,)
     np.testing.assert_allclose(loaded.cv_semantic_, fitted.cv_semantic_)
     np.testing.assert_allclose(loaded.cv_lexical_, fitted.cv_lexical_)
+    np.testing.assert_allclose(loaded.cv_raising_, fitted.cv_raising_)
 
 
 def test_both_halves_learn_from_the_likes_weights():
@@ -103,3 +104,37 @@ def test_both_halves_learn_from_the_likes_weights():
     weighted, unweighted = gap(HybridRanker()), gap(HybridRanker(weigh_lexical=False))
     assert weighted > unweighted + 0.3  # the recent likes' terms count more than the old likes' (0.66 against 0.03)
     assert abs(unweighted) < 0.15  # about alike when every like counts the same
+
+
+def test_old_likes_cannot_teach_the_lexical_half_that_the_days_new_words_are_a_sign_against():
+    """Likes that never wrote "llm", against a day where most papers do: a paper on the likes' topic that says "llm"
+    is pushed down by that word, unless the likes are old and the lexical half only raises."""
+    from recommender.rank.hybrid import hybrid_scores
+
+    from .conftest import scoring_input
+
+    rng = np.random.default_rng(2)
+    liked = [f"reinforcement learning policy reward shaping, study {i}" for i in range(8)]
+    day = [f"llm agents and llm reasoning benchmark {i}" for i in range(40)]
+    day += ["reinforcement learning policy reward for llm", "reinforcement learning policy reward for robots"]
+    inp = scoring_input(
+        unit(rng.normal(0, 1, (8, 8))),
+        unit(rng.normal(0, 1, (42, 8))),
+        liked_texts=liked,
+        candidate_texts=day,
+    )
+    # fitted on the likes against the day's other papers (the two probes at the end are the ones to rank)
+    rows = np.vstack([inp.liked, inp.candidates[:40]])
+    ranker = HybridRanker().fit(rows, liked + day[:40], np.r_[np.ones(8), np.zeros(40)])
+    fresh = ranker.lexical_scores(day[-2:])
+    old = ranker.lexical_scores(day[-2:], raise_only=True)
+    assert fresh[1] - fresh[0] > 0.05  # the era's word counts against the paper
+    assert abs(old[1] - old[0]) < (fresh[1] - fresh[0]) / 4  # it no longer does
+    assert min(old) > max(ranker.lexical_scores(day[:3], raise_only=True))  # the likes' topic still leads
+    from dataclasses import replace
+
+    scores, held = hybrid_scores(replace(inp, ranker=ranker, likes_old=True))
+    expected = ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(day, True), True)
+    np.testing.assert_allclose(scores, expected[0])
+    np.testing.assert_allclose(held, expected[1])
+    assert not np.allclose(held, hybrid_scores(replace(inp, ranker=ranker))[1])  # its own held-out margins

@@ -192,3 +192,19 @@ def test_min_match_hides_unlikely_picks(fake_model):
     assert 0 < len(kept) < len(every) and all(m >= threshold for m in kept)
     refused = CliRunner().invoke(cli.app, ["rank", str(EXAMPLE_LISTING), "-p", str(SR_PROFILE), "--min-match", "2"])
     assert refused.exit_code == 2 and "--min-match" in refused.stderr
+
+
+def test_old_likes_are_told_to_the_ranker_and_its_lexical_half_only_raises(fake_embedder):
+    """The same profile on its own day and on a day five years later: only then are its likes old."""
+    from dataclasses import replace
+    from datetime import date
+
+    listing, profile = read_listing(EXAMPLE_LISTING), load_profile(SR_PROFILE)
+    embedder = CachedEmbedder(fake_embedder, None)
+    then = score_listing(listing, profile, embedder, store=False)
+    later = score_listing(replace(listing, date=date(2026, 4, 22)), profile, embedder, store=False)
+    assert not then.inputs.likes_old and later.inputs.likes_old
+    ranker = later.inputs.ranker
+    texts = later.inputs.candidate_texts
+    raised = ranker.fuse(ranker.semantic_scores(later.inputs.candidates), ranker.lexical_scores(texts, True), True)
+    np.testing.assert_allclose(later.scores, raised[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pytest
@@ -201,7 +202,8 @@ def _day_with_a_theme(n_other=30):
         Paper.make(f"Topic {i} paper", f"2104.2{i:04d}", f"protein folding graph robotics number {i}")
         for i in range(n_other)
     ]
-    return Listing(papers=tuple(themed + other))
+    # dated soon after the likes' ids (2001.*), so they are not old likes
+    return Listing(papers=tuple(themed + other), date=date(2020, 3, 2))
 
 
 def test_hybrid_ranker_is_stored_and_reused_until_the_profile_changes(home, fake_embedder, monkeypatch):
@@ -379,7 +381,7 @@ def test_the_hybrid_scores_a_listing_and_its_held_out_likes_in_one_pass(fake_emb
     for name in ("semantic_scores", "lexical_scores"):
         real = getattr(HybridRanker, name)
         monkeypatch.setattr(
-            HybridRanker, name, lambda self, x, real=real, name=name: calls.append(name) or real(self, x)
+            HybridRanker, name, lambda self, *a, real=real, name=name: calls.append(name) or real(self, *a)
         )
     scored = score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, strategy="hybrid", store=False)
     assert scored.matches.shape == (len(scored),)

@@ -742,6 +742,21 @@ def test_today_says_when_the_likes_are_old(sr, home):
         assert not [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
 
 
+def test_the_profile_page_says_old_likes_lower_nothing(sr, home):
+    """The terms that lower a paper are shown, and said not to apply while the likes are old (the hybrid's lexical
+    half then only raises)."""
+    _write_old_profile(home)
+    with _client() as client:
+        for name in ("old", "sr"):
+            _page(client, f"/?profile={name}")  # ranks the day, so the model's terms are known
+        response, old = _page(client, "/profile?profile=old")
+        _, fresh = _page(client, "/profile?profile=sr")
+    assert "Terms that lower it" in response.text
+    (line,) = [p for p in old.iter("p") if p.attrib.get("id") == "lower-unused"]
+    assert line.text.startswith("Your likes are old, so these do not lower today's papers")
+    assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "lower-unused"]
+
+
 def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
     import recommender.rank.active as active
 

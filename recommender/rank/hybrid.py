@@ -3,7 +3,9 @@
 Semantic: logistic regression on the embeddings. Lexical: a linear SVM on TF-IDF of title + abstract, so a
 rare exact term (a dataset, an acronym) counts. Both learn likes against negatives (dislikes and papers
 shown but not liked); their decision values are z-scored over the candidates and added. Five-fold
-cross-validation keeps each like's held-out margins: they calibrate `match`. The fitted state is plain arrays,
+cross-validation keeps each like's held-out margins: they calibrate `match`. When the likes are old (the rule by which
+paperrec tells the user so), the lexical half only raises papers: a term old likes never wrote, such as the day's
+era's "LLM", cannot count against a paper. The fitted state is plain arrays,
 stored as one .npz per profile, so a warm `rank` scores with numpy alone. A profile too small to learn from gets
 similarity instead (knn and TF-IDF, fused the same way).
 """
@@ -44,7 +46,7 @@ def stratified_folds(labels: np.ndarray, k: int = FOLDS, seed: int = 0) -> list[
     return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
 
 
-FORMAT = 6  # bump when what is fitted or how it is stored changes, so stored models are refitted
+FORMAT = 7  # bump when what is fitted or how it is stored changes, so stored models are refitted
 
 
 class HybridRanker:
@@ -85,36 +87,44 @@ class HybridRanker:
         self.lexical_intercept_ = float(lexical.intercept_[0])
         # Held-out margins of every training row: each fold is scored by models fitted without it.
         held_semantic, held_lexical = np.zeros(len(labels)), np.zeros(len(labels))
+        held_raising = np.zeros(len(labels))
         parts = stratified_folds(labels, self.folds) if min(labels.sum(), (1 - labels).sum()) >= self.folds else []
         for part in parts:
             rest = np.setdiff1d(every, part)
             held_semantic[part] = semantic_model(rest).decision_function(vectors[part])
-            held_lexical[part] = lexical_model(rest).decision_function(matrix[part])
+            fold = lexical_model(rest)
+            held_lexical[part] = fold.decision_function(matrix[part])
+            held_raising[part] = matrix[part] @ np.clip(fold.coef_.ravel(), 0.0, None) + fold.intercept_[0]
         liked = labels == 1
         self.cv_semantic_, self.cv_lexical_ = held_semantic[liked], held_lexical[liked]  # (n_liked,)
+        self.cv_raising_ = held_raising[liked]  # the lexical half's held-out margins when it only raises
         return self
 
     def semantic_scores(self, vectors: np.ndarray) -> np.ndarray:
         """Logistic-regression decision values of the vectors, (n,)."""
         return vectors @ self.semantic_coef_ + self.semantic_intercept_
 
-    def lexical_scores(self, texts: Sequence[str]) -> np.ndarray:
-        """SVM decision values of the texts' TF-IDF rows, (n,)."""
-        return self.space_.project(texts, self.lexical_coef_)[:, 0] + self.lexical_intercept_
+    def lexical_scores(self, texts: Sequence[str], raise_only: bool = False) -> np.ndarray:
+        """SVM decision values of the texts' TF-IDF rows, (n,); with raise_only, its negative term weights left out."""
+        coef = np.clip(self.lexical_coef_, 0.0, None) if raise_only else self.lexical_coef_
+        return self.space_.project(texts, coef)[:, 0] + self.lexical_intercept_
 
     def decision_function(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """The fused score of each candidate: z(semantic) + z(lexical) over the candidates given."""
         return self.fuse(self.semantic_scores(vectors), self.lexical_scores(texts))[0]
 
-    def fuse(self, semantic: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fused scores of the candidates' margins, and the likes' held-out margins on the same (candidates') scale."""
+    def fuse(
+        self, semantic: np.ndarray, lexical: np.ndarray, raise_only: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused scores of the candidates' margins, and the likes' held-out margins on the same (candidates') scale
+        (raise_only: the lexical margins were scored without negative term weights)."""
 
         def scale(values: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             center, spread = values.mean(), values.std() or 1.0
             return (values - center) / spread, (held - center) / spread
 
         z_semantic, held_semantic = scale(semantic, self.cv_semantic_)
-        z_lexical, held_lexical = scale(lexical, self.cv_lexical_)
+        z_lexical, held_lexical = scale(lexical, self.cv_raising_ if raise_only else self.cv_lexical_)
         return z_semantic + z_lexical, held_semantic + held_lexical
 
     def top_terms(self, texts: Sequence[str], n: int = 5) -> list[tuple[str, ...]]:
@@ -136,6 +146,7 @@ class HybridRanker:
             params=np.array([self.semantic_c, self.lexical_c]),
             cv_semantic=self.cv_semantic_,
             cv_lexical=self.cv_lexical_,
+            cv_raising=self.cv_raising_,
             semantic_coef=self.semantic_coef_,
             intercepts=np.array([self.semantic_intercept_, self.lexical_intercept_]),
             lexical_coef=self.lexical_coef_,
@@ -154,6 +165,7 @@ class HybridRanker:
             ranker = cls(*map(float, arrays["params"]))
             ranker.cv_semantic_ = np.asarray(arrays["cv_semantic"], dtype=np.float64)
             ranker.cv_lexical_ = np.asarray(arrays["cv_lexical"], dtype=np.float64)
+            ranker.cv_raising_ = np.asarray(arrays["cv_raising"], dtype=np.float64)
             ranker.semantic_coef_ = np.asarray(arrays["semantic_coef"], dtype=np.float64)
             ranker.semantic_intercept_, ranker.lexical_intercept_ = map(float, arrays["intercepts"])
             ranker.lexical_coef_ = np.asarray(arrays["lexical_coef"], dtype=np.float64)
@@ -163,7 +175,7 @@ class HybridRanker:
         n_terms = len(ranker.space_.terms)
         consistent = ranker.lexical_coef_.shape == (n_terms,) and ranker.space_.idf.shape == (n_terms,)
         finite = all(np.isfinite(a).all() for a in (ranker.semantic_coef_, ranker.lexical_coef_, ranker.space_.idf))
-        consistent = consistent and ranker.cv_semantic_.shape == ranker.cv_lexical_.shape
+        consistent = consistent and ranker.cv_semantic_.shape == ranker.cv_lexical_.shape == ranker.cv_raising_.shape
         if not (consistent and finite and ranker.semantic_coef_.ndim == 1):
             return None
         return ranker
@@ -193,6 +205,11 @@ class HybridConfig:
     # The lexical half learns from the same weights as the semantic half (a like's own weight and its age): measured
     # on the bench, +0.010 nDCG@10 [+0.000, +0.031] on aged profiles and +0.004 fresh over an unweighted SVM.
     weigh_lexical: bool = True
+    # When the likes are old (profile.likes_age), the lexical half's negative term weights are left out: terms of the
+    # day's era that old likes never wrote cannot push a paper down. Measured (benchmarks/aging_study.py --halves,
+    # benchmarks/cross_era.py --halves): +0.041 nDCG@10 [+0.009, +0.085] on five-year-old likes with abstracts,
+    # +0.029 and +0.011 on library profiles at 540 and 180 days, +0.004 at 180 days, -0.011 at 365; fresh unchanged.
+    raise_only_when_old: bool = True
 
 
 DEFAULT_HYBRID = HybridConfig()
@@ -219,7 +236,9 @@ def hybrid_scores(inp: ScoringInput, config: HybridConfig = DEFAULT_HYBRID) -> t
     ranker = inp.ranker or fit_hybrid(inp, config)
     if ranker is None:
         return zscore(knn(inp)) + zscore(tfidf(inp)), None
-    return ranker.fuse(ranker.semantic_scores(inp.candidates), ranker.lexical_scores(inp.candidate_texts))
+    raise_only = inp.likes_old and config.raise_only_when_old
+    lexical = ranker.lexical_scores(inp.candidate_texts, raise_only)
+    return ranker.fuse(ranker.semantic_scores(inp.candidates), lexical, raise_only)
 
 
 def hybrid_strategy(config: HybridConfig, name: str = "hybrid") -> Strategy:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..embed import CachedEmbedder
 from ..paths import ranker_path
-from ..profile import Profile, profile_vectors
+from ..profile import Profile, likes_age, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
 from ..sources.merge import match_keys
 from .calibrate import MIN_MATCH_LIKES, calibrate, folds, like_rate
@@ -234,15 +234,17 @@ def score_listing(
         return Scored(profile, chosen, (), empty, np.zeros(0), None, **counts)
     vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     texts = [p.text for p in candidates]
+    day = listing.date or date.today()
     inp = ScoringInput(
         candidates=vectors,
         candidate_texts=texts,
         profile=profile_vectors(profile, embedder),
-        today=listing.date or date.today(),
+        today=day,
         half_life_days=profile.half_life_days,
         dislike_weight=weight,
         candidate_papers=tuple(candidates),
         liked_papers=tuple(p.paper for p in profile.liked),
+        likes_old=likes_age(profile, day).is_old,
     )
     before_fit: Callable[[ScoringInput], ScoringInput] | None = None
     prepared: list[ScoringInput] = []  # the inputs a fit was given: negatives in the likes' form

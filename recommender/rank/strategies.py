@@ -42,6 +42,7 @@ class ScoringInput:
     ranker: HybridRanker | None = None  # a fitted (e.g. stored) ranker for `hybrid`; fitted here when None
     candidate_papers: Sequence[Paper] = ()  # row-aligned with candidates, for authors and categories
     liked_papers: Sequence[Paper] = ()  # row-aligned with the first rows of profile.liked (interests have none)
+    likes_old: bool = False  # the likes are old on this day (profile.likes_age): the hybrid's lexical half only raises
 
     @property
     def liked(self) -> np.ndarray:

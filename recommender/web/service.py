@@ -445,6 +445,7 @@ class Service:
         result = {"positive": [], "negative": [], "clusters": clusters_of(day.profile, inputs.profile)}
         # Only a strategy with a stored model (the hybrid) keeps term weights to show; the page says which it is.
         result |= {"strategy": day.scored.strategy.name, "keeps_terms": day.scored.strategy.fit is not None}
+        result["likes_old"] = inputs.likes_old  # the hybrid's lexical half then only raises
         ranker = inputs.ranker
         if ranker is not None:
             import numpy as np
