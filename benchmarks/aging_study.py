@@ -29,7 +29,8 @@ the guard a fusion would need to stay near its better half on every list. It als
 or fit the halves (median and MAD, normal-quantile ranks, each half's top 50, a semantic SVM, the title twice in the
 lexical half, three C per half, the likes' recency weights scaled to a mean of 1, the day's top 10 refitted as
 likes of weight 0.3, each score plus 0.3 of its 10 nearest candidates' mean score, the lexical half on the likes'
-own terms or with only positive term weights, the semantic half at 0.7): measured and not kept.
+own terms or with only positive term weights, the semantic half at 0.7): measured and not kept. `guard old -> terms
+only raise` takes the positive term weights only when the product's rule calls the likes old.
 `--votes` takes the aged profile and likes the list's 3 or 5 newest papers of the 90 days before the day (the recent
 likes the old-likes sentence asks for), at the default recency half-life (180 days), 365, 730 and none.
 `--negatives` compares what the learners train against (and one more era variant: the likes centred on their era's
@@ -197,6 +198,7 @@ FUSIONS = (
     "lexical: the likes' terms only",
     "lexical: terms only raise",
     "0.7 x semantic + lexical",
+    "guard old -> terms only raise",
 )
 
 
@@ -330,6 +332,8 @@ def halves() -> dict:
         ap = average_precision_score(labels, held_semantic), average_precision_score(labels, held_lexical)
         base = labels.mean()
 
+        others = other_fusions(inp, ranker)
+
         def weighted(a: float, b: float) -> np.ndarray:
             a, b = max(a, 0.01), max(b, 0.01)
             return 2 * (a * zs + b * zl) / (a + b)
@@ -341,7 +345,10 @@ def halves() -> dict:
             "weighted by AUC": weighted(auc[0] - 0.5, auc[1] - 0.5),
             "weighted by AP": weighted(ap[0] - base, ap[1] - base),
             "better half by AUC": zs if auc[0] > auc[1] + 0.02 else zl if auc[1] > auc[0] + 0.02 else zs + zl,
-            **other_fusions(inp, ranker),
+            **others,
+            "guard old -> terms only raise": others["lexical: terms only raise"]
+            if RULES["old"](case, inp)
+            else row["hybrid (default)"],
         }
 
     names = ("centroid", "tfidf-svm", "hybrid (default)", *HALVES, *FUSIONS)

@@ -9,6 +9,7 @@ whose title names the topic (TOPICS below). Each list then goes through the agin
 (benchmarks/aging_study.py) with a profile gap of 1,000 days: a profile holds only the topic's 2021 papers (the newest
 300), and the days are 2025-26 days with at least one paper of the topic. `--fresh-profiles` scores the same pairs
 with profiles of the topic's papers before the day (2025-26), so aged and fresh compare on the same pairs.
+`--halves` scores the aging study's `--halves` set instead: the hybrid's two halves and the fusions measured there.
 
 A paper is relevant when its title names the topic: the same rule that chose the likes, so the relevance is lexical
 and favours the lexical scorers. What it measures is what a researcher sees on the first morning after importing an
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from aging_study import scorers  # benchmarks/ is on the path when this script runs
+from aging_study import halves, scorers  # benchmarks/ is on the path when this script runs
 
 from recommender.embed import open_embedder
 from recommender.evaluate import evaluate, load_bench
@@ -82,13 +83,14 @@ def main() -> int:
     parser.add_argument("--bench", type=Path, default=Path("../shared/bench"))
     parser.add_argument("--days", type=int, default=6)
     parser.add_argument("--fresh-profiles", action="store_true", help="the same pairs, with 2025-26 profiles")
+    parser.add_argument("--halves", action="store_true", help="the hybrid's halves and other fusions instead")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         lists = topic_bench(args.bench, Path(scratch) / "bench")
         result = evaluate(
             load_bench(Path(scratch) / "bench"),
-            scorers(),
+            halves() if args.halves else scorers(),
             open_embedder(),
             days=args.days,
             profile_gap_days=GAP_DAYS,
@@ -108,7 +110,7 @@ def main() -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"cross_era_days{args.days}{'_fresh' if args.fresh_profiles else ''}"
+    stem = f"cross_era_days{args.days}{'_fresh' if args.fresh_profiles else ''}{'_halves' if args.halves else ''}"
     (args.out / f"{stem}.txt").write_text(text)
     (args.out / f"{stem}.json").write_text(json.dumps(result.to_json(), indent=1, default=str))
     return 0
