@@ -138,3 +138,19 @@ def test_old_likes_cannot_teach_the_lexical_half_that_the_days_new_words_are_a_s
     np.testing.assert_allclose(scores, expected[0])
     np.testing.assert_allclose(held, expected[1])
     assert not np.allclose(held, hybrid_scores(replace(inp, ranker=ranker))[1])  # its own held-out margins
+
+
+def test_a_day_without_one_raising_term_keeps_the_held_out_margins_on_a_sane_scale(fitted):
+    """Old likes that share no term with the day: every candidate's raise-only lexical score is the intercept. The
+    spread of equal values is rounding error, and must not blow the likes' held-out margins up to 1e16."""
+    from recommender.rank.calibrate import calibrate
+
+    vectors = unit(np.random.default_rng(5).normal(0, 1, (30, 8)))
+    texts = [f"quantum chromodynamics on the lattice, part {i}" for i in range(30)]
+    lexical = fitted.lexical_scores(texts, raise_only=True)
+    assert np.ptp(lexical) == 0  # no candidate has a term that raises it
+    fused, held = fitted.fuse(fitted.semantic_scores(vectors), lexical, raise_only=True)
+    assert np.isfinite(held).all() and np.abs(held).max() < 100
+    np.testing.assert_allclose(fused, zscore(fitted.semantic_scores(vectors)) + 0.0, atol=1e-12)
+    match = calibrate(held, fused, 0.05).predict(fused)
+    assert ((match >= 0) & (match <= 1)).all() and np.ptp(match) > 0  # the semantic half still orders the day

@@ -208,3 +208,26 @@ def test_old_likes_are_told_to_the_ranker_and_its_lexical_half_only_raises(fake_
     texts = later.inputs.candidate_texts
     raised = ranker.fuse(ranker.semantic_scores(later.inputs.candidates), ranker.lexical_scores(texts, True), True)
     np.testing.assert_allclose(later.scores, raised[0])
+
+
+def test_old_likes_sharing_no_term_with_the_day_keep_a_finite_match(fake_embedder):
+    """Every candidate's raise-only lexical score is then the intercept. The likes' held-out margins stay near the
+    semantic half's scale (41 papers: a day whose equal scores leave a spread of rounding error), and match stays a
+    probability."""
+    from datetime import date
+
+    words = ["protein", "folding", "graph", "robotics", "lattice", "quantum", "galaxy", "neuron", "battery", "vision"]
+    liked = [
+        Paper.make(f"Zyxwv qwertz {w}ish", f"1801.0{i:04d}", f"Blorft snargle {w}ish") for i, w in enumerate(words)
+    ]
+    day = [
+        Paper.make(f"{a.title()} and {b}", f"2604.1{i:04d}", f"On {a} with {b} methods")
+        for i, (a, b) in enumerate((a, b) for a in words for b in words[::-1] if a != b)
+    ]
+    listing = Listing(papers=tuple(day[:41]), date=date(2026, 4, 22))
+    scored = score_listing(listing, new_profile("old", liked), CachedEmbedder(fake_embedder, None), store=False)
+    ranker = scored.inputs.ranker
+    assert scored.inputs.likes_old and ranker is not None
+    assert np.ptp(ranker.lexical_scores(scored.inputs.candidate_texts, True)) == 0
+    assert np.isfinite(scored.held_out).all() and np.abs(scored.held_out).max() < 100
+    assert np.ptp(scored.scores) > 0 and ((scored.matches >= 0) & (scored.matches <= 1)).all()

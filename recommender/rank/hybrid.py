@@ -120,7 +120,11 @@ class HybridRanker:
         (raise_only: the lexical margins were scored without negative term weights)."""
 
         def scale(values: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            center, spread = values.mean(), values.std() or 1.0
+            center, spread = values.mean(), values.std()
+            # Equal values (no candidate has a term that raises it) leave a spread of rounding error, about 1e-17.
+            # Divided by it, the likes' held-out margins would reach 1e16 and flatten every match.
+            if spread <= 1e-9 * max(abs(center), 1.0):
+                spread = 1.0
             return (values - center) / spread, (held - center) / spread
 
         z_semantic, held_semantic = scale(semantic, self.cv_semantic_)
