@@ -583,6 +583,22 @@ def test_active_learning_simulation_rates_papers_of_the_day_before(bench, embedd
     assert len(result.rows) == 3 * len(bench.pairs(5))
 
 
+def test_active_learning_suggests_for_the_day_the_pool_was_shown(bench, embedder):
+    """The suggested ratings are chosen on the pool's day, not the clock's: a replay gives the same figures on any
+    day, and old likes are judged old as they were then."""
+    from recommender.evaluate import active_scorers
+
+    days = []
+
+    def recording(scored):
+        days.append(scored.inputs.today)
+        return scored.scores
+
+    case = make_case(bench, "alpha", DAYS[7], embedder)
+    active_scorers(k=4, base=2, uncertainty=recording)["hybrid@2 suggested"](case)
+    assert days == [DAYS[6]]
+
+
 def test_cli_evaluate_cold_start_and_active(tmp_path, fake_model):
     from typer.testing import CliRunner
 

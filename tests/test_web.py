@@ -782,6 +782,28 @@ def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
     assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "sharpen-why"]
 
 
+def test_sharpen_scores_the_stored_pool_for_its_newest_day(sr, home, monkeypatch):
+    """Whether the likes are old, for Sharpen's ranker as for its note, is judged on the newest stored day: the sr
+    likes (2021) are fresh for the stored 2021 day, however long ago that was."""
+    import recommender.rank.active as active
+
+    _write_old_profile(home)
+    seen = []
+
+    def recording(*args, **kwargs):
+        scored = score(*args, **kwargs)
+        seen.append((scored.inputs.today, scored.inputs.likes_old))
+        return scored
+
+    score = active.score_listing
+    monkeypatch.setattr(active, "score_listing", recording)
+    with _client() as client:
+        for name in ("old", "sr"):
+            assert _post(client, "/sharpen", profile=name).status_code == 303
+            _wait(_service(client).jobs[f"sharpen {(home / 'profiles' / f'{name}.toml').resolve()}"])
+    assert seen == [(date(2021, 4, 22), True), (date(2021, 4, 22), False)]
+
+
 def test_history_lists_and_searches_what_was_shown(client, sr):
     _, root = _page(client)
     ids = _pick_ids(root)

@@ -53,7 +53,9 @@ def active_scorers(
                 profile = with_ratings(case, profile, rated)
             elif policy == "suggested" and pool:
                 assert case.embedder is not None
-                suggested = suggest_ratings(profile, pool, case.embedder, k=k, store=False, uncertainty=measure)
+                suggested = suggest_ratings(
+                    profile, pool, case.embedder, k=k, store=False, uncertainty=measure, day=pool_day
+                )
                 profile = with_ratings(case, profile, suggested)
             return product_scores(case, profile, strategy)
 

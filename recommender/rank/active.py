@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 
 import numpy as np
 
@@ -37,6 +38,7 @@ def suggest_ratings(
     uncertainty: Callable[[Scored], np.ndarray] = match_uncertainty,
     bridge: bool = False,
     nearest: int = BRIDGE_NEAREST,
+    day: date | None = None,
 ) -> list[Paper]:
     """About k papers of the pool to rate next: those the model is least sure of (`uncertainty`), chosen greedily
     so they are unlike each other (maximal marginal relevance). Deterministic.
@@ -44,6 +46,7 @@ def suggest_ratings(
     Papers already in the profile are not suggested; a profile with nothing to score against gets a spread of the
     pool. `store`: keep the fitted model (as `rank`). `bridge` (for old likes and a recent pool): choose only among
     the `nearest` papers of the pool closest to a like, so each rating links the old likes to today's papers.
+    `day`: the day the pool is scored for, as `rank` scores a listing of that day (None: today).
     Example: suggest_ratings(load_profile(path), stored_papers, open_embedder(), k=10)
     """
     papers = sorted({p.arxiv_id: p for p in pool if p.arxiv_id not in profile.ids}.values(), key=lambda p: p.arxiv_id)
@@ -53,7 +56,7 @@ def suggest_ratings(
         vectors = embedder.embed_papers(papers)  # (n, dim)
         closeness = -(vectors @ unit_mean(vectors))  # start from the pool's most typical paper, then spread out
         return [papers[i] for i in _spread(vectors, -closeness, k, diversity=0.7)]
-    scored = score_listing(Listing(papers=tuple(papers)), profile, embedder, store=store)
+    scored = score_listing(Listing(papers=tuple(papers), date=day), profile, embedder, store=store)
     if not scored.candidates:
         return []
     value = uncertainty(scored)  # (n_candidates,)

@@ -562,7 +562,7 @@ class Service:
                     " that the model is least sure about. Rating them bridges the gap."
                 )
             job.status = f"scoring {len(pool)} stored papers"
-            return suggest_ratings(profile, pool, self.embedder(), k=k, bridge=age.is_old)
+            return suggest_ratings(profile, pool, self.embedder(), k=k, bridge=age.is_old, day=days[0].day)
 
         return self.start_job(f"sharpen {path}", work)
 
