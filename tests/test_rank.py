@@ -10,7 +10,7 @@ import pytest
 
 from recommender.embed import CachedEmbedder
 from recommender.profile import add_papers, new_profile
-from recommender.rank import recommend, score, sentences, top_picks
+from recommender.rank import recommend, score, score_listing, sentences, top_picks
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
 
 from .conftest import scoring_input, unit
@@ -388,3 +388,30 @@ def test_the_hybrid_scores_a_listing_and_its_held_out_likes_in_one_pass(fake_emb
     assert sorted(calls) == ["lexical_scores", "semantic_scores"]  # the matches reuse the scoring's held-out scores
     np.testing.assert_array_equal(scored.held_out, held_out_scores(scored.inputs, scored.strategy))
     assert score_listing(_day_with_a_theme(), new_profile("sr", liked), embedder, strategy="knn").held_out is None
+
+
+def test_a_stored_ranker_only_raises_on_a_day_the_likes_are_old(home, fake_embedder, monkeypatch):
+    """The flag belongs to each scoring, not to the stored model: the same stored ranker scores the fresh day as
+    fitted and, reused years later, with its lexical half only raising."""
+    from recommender.rank.hybrid import HybridRanker
+
+    liked = [
+        Paper.make(f"Super-resolution {i}", f"2001.0000{i}", f"super resolution images, part {i}") for i in range(6)
+    ]
+    profile = new_profile("sr", liked)
+    embedder = CachedEmbedder(fake_embedder, None)
+    fresh = score_listing(_day_with_a_theme(), profile, embedder, strategy="hybrid")
+    fits = []
+    real_fit = HybridRanker.fit
+    monkeypatch.setattr(HybridRanker, "fit", lambda self, *a, **k: fits.append(1) or real_fit(self, *a, **k))
+    later = replace(_day_with_a_theme(), date=date(2025, 3, 3))
+    old = score_listing(later, profile, embedder, strategy="hybrid")
+    again = score_listing(_day_with_a_theme(), profile, embedder, strategy="hybrid")
+    assert not fresh.inputs.likes_old and old.inputs.likes_old and not again.inputs.likes_old
+    ranker = old.inputs.ranker
+    texts = old.inputs.candidate_texts
+    raised = ranker.fuse(ranker.semantic_scores(old.inputs.candidates), ranker.lexical_scores(texts, True), True)
+    np.testing.assert_allclose(old.scores, raised[0])
+    np.testing.assert_allclose(old.held_out, raised[1])
+    np.testing.assert_allclose(again.scores, fresh.scores)  # back on the fresh day: as first scored
+    assert fits == []  # one stored ranker for the three days

@@ -757,6 +757,24 @@ def test_the_profile_page_says_old_likes_lower_nothing(sr, home):
     assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "lower-unused"]
 
 
+def test_five_recent_likes_bring_back_the_terms_that_lower(sr, home):
+    """The re-rank after each vote judges the likes again: the fifth recent like makes them fresh, and the Profile
+    page's note goes with the lexical half's raising only."""
+    _write_old_profile(home)
+    with _client() as client:
+        _, root = _page(client, "/?profile=old")
+        for n in range(5):
+            _, old = _page(client, "/profile?profile=old")
+            assert [p for p in old.iter("p") if p.attrib.get("id") == "lower-unused"], n
+            assert _post(client, "/rate", profile="old", id=_pick_ids(root)[n], action="like").status_code == 303
+            _, root = _page(client, "/?profile=old")
+        _, fresh = _page(client, "/profile?profile=old")
+        day = _service(client).days[(home / "profiles" / "old.toml").resolve()]
+        assert not day.scored.inputs.likes_old
+    assert not [p for p in root.iter("p") if p.attrib.get("id") == "old-likes"]
+    assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "lower-unused"]
+
+
 def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
     import recommender.rank.active as active
 
