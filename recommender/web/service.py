@@ -11,6 +11,7 @@ import contextvars
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -108,7 +109,7 @@ class Service:
         self.loading: dict[Path | tuple[Path, date], Job] = {}
         self.jobs: dict[str, Job] = {}
         self.sharpen_votes: dict[Path, dict[str, Action]] = {}
-        self._learned: dict[Path, tuple[int, dict[str, Any]]] = {}
+        self._learned: dict[Path, tuple[weakref.ref[Any], dict[str, Any]]] = {}
         self.created: dict[Path, Any] = {}  # profiles made on the page: their import report (web.onboard.Created)
         self._pushers: dict[str | None, Any] = {}  # each lab user's Zotero sender (profile.zotero_push.PushWorker)
 
@@ -438,9 +439,9 @@ class Service:
         if day is None or day.scored is None or day.scored.inputs is None:
             return None
         inputs = day.scored.inputs
-        marker = id(inputs)
         cached = self._learned.get(path)
-        if cached is not None and cached[0] == marker:
+        # By the scoring itself, not its id(): a freed scoring's address is reused, and likes_old may differ.
+        if cached is not None and cached[0]() is inputs:
             return cached[1]
         result = {"positive": [], "negative": [], "clusters": clusters_of(day.profile, inputs.profile)}
         # Only a strategy with a stored model (the hybrid) keeps term weights to show; the page says which it is.
@@ -454,7 +455,7 @@ class Service:
             order = np.argsort(-coef)
             result["positive"] = [(terms[j], float(coef[j])) for j in order[:LEXICAL_TERMS] if coef[j] > 0]
             result["negative"] = [(terms[j], float(coef[j])) for j in order[::-1][:LEXICAL_TERMS] if coef[j] < 0]
-        self._learned[path] = (marker, result)
+        self._learned[path] = (weakref.ref(inputs), result)
         return result
 
     # -- jobs -------------------------------------------------------------------------------------------------------
