@@ -212,7 +212,8 @@ class HybridConfig:
     # When the likes are old (profile.likes_age), the lexical half's negative term weights are left out: terms of the
     # day's era that old likes never wrote cannot push a paper down. Measured (benchmarks/aging_study.py --halves,
     # benchmarks/cross_era.py --halves): +0.041 nDCG@10 [+0.009, +0.085] on five-year-old likes with abstracts,
-    # +0.029 and +0.011 on library profiles at 540 and 180 days, +0.004 at 180 days, -0.011 at 365; fresh unchanged.
+    # +0.029 and +0.011 on library profiles at 540 and 180 days, +0.004 and -0.011 on listing profiles aged 180 and
+    # 365 days; fresh profiles unchanged.
     raise_only_when_old: bool = True
 
 
