@@ -124,11 +124,9 @@ def build_home(home: Path, size: int) -> None:
     from recommender.sources.store import write_day
 
     os.environ["PAPERREC_HOME"] = str(home)
-    meta = {}
-    with (BENCH / "papers-meta.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            meta[row["id"]] = row
+    from years_of_use import bench_meta  # benchmarks/ is on the path when this script runs
+
+    meta = bench_meta()
     source = bench_day()
     today = []
     for category in CATEGORIES:

@@ -136,6 +136,16 @@ def profile_text(name: str, liked, disliked, rng: random.Random) -> str:
     return "# my profile, edited by hand now and then\n" + "".join(lines)
 
 
+def bench_meta() -> dict[str, dict]:
+    """The bench's metadata rows (authors, categories) by paper id."""
+    meta = {}
+    with (BENCH / "papers-meta.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            meta[row["id"]] = row
+    return meta
+
+
 def build_home(home: Path, *, days: int, liked: int, disliked: int, seen_per_day: int) -> dict:
     """A home of `days` stored days ending on LAST_DAY, a profile 'mine' and the seen-memory of every day."""
     from recommender.embed import open_embedder
@@ -143,11 +153,7 @@ def build_home(home: Path, *, days: int, liked: int, disliked: int, seen_per_day
     from recommender.sources.store import write_day
 
     os.environ["PAPERREC_HOME"] = str(home)
-    meta = {}
-    with (BENCH / "papers-meta.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            meta[row["id"]] = row
+    meta = bench_meta()
     sources = bench_days()
     rng = random.Random(7)
     memory = SeenMemory(home / "state" / "seen.sqlite3")
