@@ -25,6 +25,7 @@ from .model import (
     Profile,
     ProfilePaper,
     day_of,
+    own_copy,
     paper_from_table,
     paper_table,
     parse_toml,
@@ -215,7 +216,7 @@ class ProfileEdit:
         self.original = text
         self.text = text
         self.data, profile = parsed_profile(text, path)  # the text the last edit wrote is not parsed again
-        self.profile = _own(profile)
+        self.profile = own_copy(profile)
 
     @property
     def changed(self) -> bool:
@@ -496,7 +497,7 @@ class ProfileEdit:
             if same_data(data, expected):
                 self.text, self.data = text, data
                 self.profile = self._profile_after(change)
-                remember_parsed(self.path, text, data, _own(self.profile))
+                remember_parsed(self.path, text, data, own_copy(self.profile))
                 return
         raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
 
@@ -515,11 +516,6 @@ class ProfileEdit:
         moved = self.apply(add_pending(new, done))[0]
         kept = {m.arxiv_id for m in moved if m.after == "pending"}
         return [p for p in new if p.arxiv_id in kept]
-
-
-def _own(profile: Profile) -> Profile:
-    """The profile with dicts of its own, so a caller that changes one cannot change what is kept for the next."""
-    return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
 
 
 def _edited_in_place(current: Any, values: list[str]) -> bool:

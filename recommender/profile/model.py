@@ -393,8 +393,12 @@ def load_profile(path: Path) -> Profile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
-    profile = parsed_profile(text, path)[1]
-    # Its own dicts, so a caller that adds or drops a key cannot change what the next reader gets.
+    return own_copy(parsed_profile(text, path)[1])
+
+
+def own_copy(profile: Profile) -> Profile:
+    """The profile with dicts of its own, so a caller that adds or drops a key cannot change what is kept for the next
+    reader."""
     return replace(profile, extra=dict(profile.extra), zotero=dict(profile.zotero))
 
 
