@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, doi_id, given_first
-from .daily import fetch_keyed
+from .daily import by_day, fetch_keyed, span
 from .guard import answer_object, iso_day, scrubbed
 from .http import PoliteClient
 from .markdown import strip_html
@@ -228,7 +228,7 @@ def _postings(
     """One category's first versions posted from `start` to `end`, every page of the cursor, and the address asked."""
     base = (base_url or API_URL).rstrip("/")  # read at call time, so a test can point it at its own server
     url = f"{base}/{server.name}/{start.isoformat()}/{end.isoformat()}"
-    when = str(start) if start == end else f"{start} to {end}"
+    when = span(start, end)
     # The known name with '_' for spaces ('cell_biology', 'hiv/aids'): httpx would write a space as '+'.
     name = {category_key(known): known.replace(" ", "_") for known in server.categories}.get(category, category)
     papers: dict[str, Paper] = {}
@@ -266,11 +266,7 @@ def fetch_days(
     Every day of the range has a listing, an empty one when nothing was posted. A posting is filed by its own date.
     """
     papers, source = _postings(client, server, category, start, end, base_url)
-    days = [date.fromordinal(number) for number in range(start.toordinal(), end.toordinal() + 1)]
-    return {
-        day: Listing(papers=tuple(p for p in papers if p.date == day), category=category, date=day, sources=(source,))
-        for day in days
-    }
+    return by_day(papers, category, start, end, source)
 
 
 def fetch_server(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ..paths import listings_dir
-from ..schema import Listing, PaperrecError, counted
+from ..schema import Listing, Paper, PaperrecError, counted
 from . import merge_listings
 from .http import PoliteClient, for_source
 from .store import fetched_days, latest_day, mark_empty, read_day, read_days, write_day
@@ -103,8 +103,19 @@ def missed_days(spec: str, target: date, root: Path) -> tuple[list[date], list[d
     return recent, [before + timedelta(days=n) for n in range(1, (cut - before).days)]
 
 
-def _span(days: Sequence[date]) -> str:
-    return str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}"
+def span(start: date, end: date) -> str:
+    """A run of days in words: '2026-12-01', or '2026-11-29 to 2026-12-03'."""
+    return str(start) if start == end else f"{start} to {end}"
+
+
+def by_day(papers: Sequence[Paper], key: str, start: date, end: date, source: str) -> dict[date, Listing]:
+    """The papers of a range asked at once, filed by their own dates: a listing for every day from start to end, an
+    empty one for a day without papers."""
+    days = [date.fromordinal(number) for number in range(start.toordinal(), end.toordinal() + 1)]
+    return {
+        day: Listing(papers=tuple(p for p in papers if p.date == day), category=key, date=day, sources=(source,))
+        for day in days
+    }
 
 
 def backfill(
@@ -129,7 +140,7 @@ def backfill(
     for key, (_, old) in missed.items():
         if old:
             older.append(
-                f"{label} {key} {_span(old)} not fetched (more than {BACKFILL_DAYS} days back): "
+                f"{label} {key} {span(old[0], old[-1])} not fetched (more than {BACKFILL_DAYS} days back): "
                 f"'paperrec fetch {kind}:{key} --date {old[0]}' fetches one"
             )
     gaps = {key: days for key, (days, _) in missed.items() if days}
@@ -140,7 +151,8 @@ def backfill(
                 try:
                     found = fetch_range(client, key, days[0], days[-1])
                 except PaperrecError as error:
-                    failed.append(f"{label} {key} {_span(days)} not back-filled ({error}); the next run tries again")
+                    when = span(days[0], days[-1])
+                    failed.append(f"{label} {key} {when} not back-filled ({error}); the next run tries again")
                     continue
                 papers = 0
                 for day in days:
@@ -150,7 +162,7 @@ def backfill(
                     else:
                         mark_empty(f"{kind}:{key}", day, root)
                 if papers:
-                    filled.append(f"{key} {_span(days)} ({counted(papers, 'paper', 'papers')})")
+                    filled.append(f"{key} {span(days[0], days[-1])} ({counted(papers, 'paper', 'papers')})")
                     firsts.append(days[0])
     if filled:
         ranks = f"'paperrec today --date {min(firsts)}' ranks one"

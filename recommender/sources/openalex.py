@@ -23,7 +23,7 @@ from typing import Any
 
 from ..paths import openalex_key_path
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
-from .daily import fetch_keyed
+from .daily import by_day, fetch_keyed, span
 from .guard import answer_object, iso_day, read_secret, scrubbed
 from .http import NetworkError, PoliteClient, TemporaryNetworkError
 from .markdown import strip_html
@@ -154,7 +154,7 @@ def _published(
     url = base_url or API_URL  # read at call time, so a test can point it at its own server
     by = "primary_location.source.id" if journal.startswith("S") else "primary_location.source.issn"
     query = f"{by}:{journal},from_publication_date:{start.isoformat()},to_publication_date:{end.isoformat()}"
-    when = str(start) if start == end else f"{start} to {end}"
+    when = span(start, end)
     papers: dict[str, Paper] = {}
     common = with_key({"filter": query, "per_page": PAGE_SIZE})
     for number in range(1, MAX_PAGES + 1):
@@ -183,11 +183,7 @@ def fetch_days(
     A work is filed by its own publication date.
     """
     papers, source = _published(client, journal, start, end, base_url)
-    days = [date.fromordinal(number) for number in range(start.toordinal(), end.toordinal() + 1)]
-    return {
-        day: Listing(papers=tuple(p for p in papers if p.date == day), category=journal, date=day, sources=(source,))
-        for day in days
-    }
+    return by_day(papers, journal, start, end, source)
 
 
 def fetch_by_doi(
