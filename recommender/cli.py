@@ -1488,10 +1488,10 @@ def user_list() -> None:
 
     Example: paperrec user list
     """
-    from .users import make_folders_private, private_line, read_users, users_path
+    from .users import make_folders_private, read_users, users_path
 
     users = read_users()
-    made_private = private_line(make_folders_private())
+    made_private = make_folders_private()
     if made_private:
         typer.echo(f"paperrec: {made_private}", err=True)
     if not users:

@@ -179,8 +179,9 @@ def remove_user(name: str, *, today: date | None = None) -> Path | None:
     return aside
 
 
-def make_folders_private() -> list[str]:
-    """Make every folder under users/ mode 0700 (those made before paperrec did); returns the names it changed."""
+def make_folders_private() -> str | None:
+    """Make every folder under users/ mode 0700 (those made before paperrec did); one line naming those it changed,
+    None when none was."""
     changed = []
     try:
         folders = sorted(users_dir().iterdir())
@@ -196,15 +197,10 @@ def make_folders_private() -> list[str]:
                 changed.append(folder.name)
         except OSError as error:
             raise PaperrecError(f"cannot make {folder} private: {error.strerror or error}") from None
-    return changed
-
-
-def private_line(names: list[str]) -> str | None:
-    """The one line that says which user folders were made private; None when none was."""
-    if not names:
+    if not changed:
         return None
-    what = "user folder" if len(names) == 1 else "user folders"
-    return f"made {len(names)} {what} private (0700): {', '.join(names)}"
+    what = "user folder" if len(changed) == 1 else "user folders"
+    return f"made {len(changed)} {what} private (0700): {', '.join(changed)}"
 
 
 def verify(name: str, secret: str) -> bool:

@@ -75,11 +75,11 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
     from .serving import serve_app
 
     if settings.users:
-        from ..users import make_folders_private, private_line, read_users
+        from ..users import make_folders_private, read_users
 
         if not read_users():
             raise PaperrecError("no lab users yet: add one with 'paperrec user add NAME'")
-        made_private = private_line(make_folders_private())  # folders made before user add made them 0700
+        made_private = make_folders_private()  # folders made before user add made them 0700
         if made_private:
             print(f"paperrec serve: {made_private}", file=sys.stderr)
     else:
