@@ -277,7 +277,6 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
     kept = np.asarray((own_matrix[likes] > 0).sum(axis=0)).ravel() > 0
     own_terms = own_matrix[:, np.flatnonzero(kept)]
     likes_terms = svm(0.1, own_terms).coef_.ravel()
-    raising = np.clip(svm(0.1, own_matrix).coef_.ravel(), 0.0, None)
     weights_mean_1 = np.where(likes, weights / weights[likes].mean(), weights)  # so age does not shrink the likes' sum
     rescaled = HybridRanker(folds=len(labels) + 1).fit(vectors, texts, labels, sample_weight=weights_mean_1)
     fused = zs + zl
@@ -295,7 +294,7 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
         "lexical: title twice": zs + zscore(titled[:, 0]),
         "lexical: the likes' terms only": zs
         + zscore(own_space.project(inp.candidate_texts, _spread(kept, likes_terms))[:, 0]),
-        "lexical: terms only raise": zs + zscore(own_space.project(inp.candidate_texts, raising)[:, 0]),
+        "lexical: terms only raise": zs + zscore(ranker.lexical_scores(inp.candidate_texts, raise_only=True)),
         "0.7 x semantic + lexical": 0.7 * zs + zl,
         "three C per half": sum(logistic(c) for c in (0.3, 1.0, 3.0)) / 3
         + sum(lexical_at(c) for c in (0.03, 0.1, 0.3)) / 3,
