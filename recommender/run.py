@@ -75,7 +75,7 @@ class Section:
 
     def likes_age(self) -> LikesAge:
         """How old the profile's likes are on the listing's day (today when it is undated)."""
-        day = self.listing.date if self.listing is not None and self.listing.date else date.today()
+        day = self.listing.day if self.listing is not None else date.today()
         return likes_age(self.profile, day)
 
     def old_likes(self) -> str | None:
@@ -213,7 +213,7 @@ def _section(
 ) -> Section:
     """Rank a listing for one profile; with a seen-memory, hide earlier days' picks (unless asked), remember these."""
     start, encoded = time.perf_counter(), embedder.encoded
-    day = listing.date or date.today()
+    day = listing.day
     hidden: set[str] = set()
     if seen is not None and not include_seen:
         # A paper shown under one id (its bioRxiv DOI) is the same paper today under another (its arXiv id).

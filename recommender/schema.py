@@ -372,6 +372,16 @@ class Listing:
     def __len__(self) -> int:
         return len(self.papers)
 
+    @property
+    def day(self) -> date:
+        """The day it stands for: its date, else its newest paper's (never after today), else today."""
+        if self.date is not None:
+            return self.date
+        today = date.today()
+        # A file of papers from 2021 ranked today is a 2021 day: its likes are not old, its recency is of then.
+        dated = [p.date for p in self.papers if p.date is not None]
+        return min(max(dated), today) if dated else today
+
 
 @dataclass(frozen=True)
 class Because:

@@ -210,6 +210,27 @@ def test_old_likes_are_told_to_the_ranker_and_its_lexical_half_only_raises(fake_
     np.testing.assert_allclose(later.scores, raised[0])
 
 
+def test_an_undated_listing_is_judged_by_its_newest_paper_not_by_today(fake_embedder):
+    """A file of 2021 papers without a listing date, ranked years later, is a 2021 day: the likes are not old,
+    and the recency weights count from then. A listing with no dates at all is today's; a typo'd future date is
+    never believed."""
+    from dataclasses import replace
+    from datetime import date, timedelta
+
+    listing, profile = read_listing(EXAMPLE_LISTING), load_profile(SR_PROFILE)
+    assert listing.date is not None
+    undated = replace(listing, date=None)
+    dated_papers = [p.date for p in undated.papers if p.date is not None]
+    assert dated_papers, "the example's papers carry their dates"
+    assert undated.day == max(dated_papers) and undated.day.year == 2021
+    scored = score_listing(undated, profile, CachedEmbedder(fake_embedder, None), store=False)
+    assert scored.inputs.today == undated.day and not scored.inputs.likes_old
+    blank = replace(undated, papers=tuple(replace(p, date=None) for p in undated.papers))
+    assert blank.day == date.today()
+    future = date.today() + timedelta(days=400)
+    assert replace(blank, papers=(replace(blank.papers[0], date=future), *blank.papers[1:])).day == date.today()
+
+
 def test_old_likes_sharing_no_term_with_the_day_keep_a_finite_match(fake_embedder):
     """Every candidate's raise-only lexical score is then the intercept. The likes' held-out margins stay near the
     semantic half's scale (41 papers: a day whose equal scores leave a spread of rounding error), and match stays a

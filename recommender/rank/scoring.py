@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -234,7 +233,7 @@ def score_listing(
         return Scored(profile, chosen, (), empty, np.zeros(0), None, **counts)
     vectors = embedder.embed_papers(candidates)  # (n_candidates, dim)
     texts = [p.text for p in candidates]
-    day = listing.date or date.today()
+    day = listing.day
     inp = ScoringInput(
         candidates=vectors,
         candidate_texts=texts,

@@ -143,7 +143,7 @@ class Day:
         self._ready: tuple[int, Scored | BaseException] | None = None  # a refit's result, not shown yet
         self._refitting = False
         self._held = False  # the next page shows the picks as they are (see settle)
-        self.day = listing.date or date.today()
+        self.day = listing.day
         self.shown = PAGE
         self.frozen = 0  # slots above the last one voted on stay where they are; the rest is re-ranked
         self.slots: list[Slot] = []
