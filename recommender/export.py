@@ -69,10 +69,18 @@ def closest_reason(because: Because | None) -> tuple[str, float] | None:
     return None
 
 
-def because_line(because: Because | None) -> str:
+def _as_read(text: str) -> str:
+    """`text` without escape sequences, its LaTeX as text (`$\\beta$` is β)."""
+    from .latex import to_text as latex_text
+
+    # Escape sequences go first: LaTeX would read the backslash in ESC \ as a macro's.
+    return latex_text(printable(text))
+
+
+def because_line(because: Because | None, *, latex: bool = False) -> str:
     """Why a pick was made, on one line: the closest liked paper and its similarity, then the top terms ("" if none).
 
-    Example: "Video super-resolution (0.82) · video, frames"
+    Example: "Video super-resolution (0.82) · video, frames". With `latex` the title's LaTeX reads as text.
     """
     if because is None:
         return ""
@@ -80,7 +88,8 @@ def because_line(because: Because | None) -> str:
     closest = closest_reason(because)
     if closest is not None:
         title, similarity = closest
-        parts.append(f"{clean_text(printable(title))} ({similarity:.2f})")
+        title = _as_read(title) if latex else printable(title)
+        parts.append(f"{clean_text(title)} ({similarity:.2f})")
     if because.terms:
         parts.append(", ".join(clean_text(printable(term)) for term in because.terms[:SHOWN_TERMS]))
     return " · ".join(parts)
@@ -198,8 +207,9 @@ def to_csv(picks: Sequence[Pick]) -> str:
 
 
 # Markdown: HTML's three specials as entities (every Markdown dialect decodes them, not all honour \<), and the
-# punctuation that forms links, emphasis, code, headings' closing #s, tables or strikethrough escaped with \.
-_MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~<>&]")
+# punctuation that forms links, emphasis, code, headings' closing #s, tables, strikethrough or math escaped with \.
+# GitHub and Obsidian read $...$ as a formula; \$ is their way to write a dollar.
+_MD_SPECIAL = re.compile(r"[\\`*_\[\]#|~<>&$]")
 _MD_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 # At the start of a line these open a list, a quote, a thematic break or a setext underline.
 _MD_LINE_START = re.compile(r"^(?:[-+=]|\d+(?=[.)]))")
@@ -231,7 +241,11 @@ def _md_code(text: str) -> str:
 
 def to_markdown(picks: Sequence[Pick], *, profile: str | None = None, day: date | None = None) -> str:
     """A Markdown reading list: a heading with the profile, day and count, then per pick its link, score, reason and
-    abstract."""
+    abstract.
+
+    Titles and abstracts read as on the page (`$\\beta$` is β), as in the table and the email's text. Markdown
+    viewers differ: a plain one shows `$...$` as it is, GitHub's renders it. Text keeps one look in all of them.
+    """
     if not picks and profile is None:
         return "_No picks._\n"
     parts = [_md_heading(profile or picks[0].profile, day, len(picks))]
@@ -240,7 +254,8 @@ def to_markdown(picks: Sequence[Pick], *, profile: str | None = None, day: date 
     for pick in picks:
         paper = pick.paper
         url = safe_url(paper.url)
-        title = f"[{_md_escape(paper.title)}]({url})" if url else _md_escape(paper.title)
+        title = _md_escape(_as_read(paper.title))
+        title = f"[{title}]({url})" if url else title
         meta = [f"score {pick.score:.3f}", _md_code(paper.arxiv_id)]
         authors = ", ".join(filter(None, map(_md_escape, paper.authors)))
         if authors:
@@ -249,12 +264,12 @@ def to_markdown(picks: Sequence[Pick], *, profile: str | None = None, day: date 
         if code:
             meta.append(f"[code]({code})")
         parts.append(f"### {pick.rank}. {title}\n{' · '.join(meta)}\n")
-        because = because_line(pick.because)
+        because = because_line(pick.because, latex=True)
         if because:
             parts.append(_md_line(f"because: {because}") + "\n")
         if pick.summary:
             parts.append(f"_{_md_escape(LABEL)}:_ {_md_escape(pick.summary)}\n")
-        abstract = _md_line(paper.abstract)
+        abstract = _md_line(_as_read(paper.abstract))
         if abstract:
             parts.append(f"> {abstract}\n")
     return "\n".join(parts)

@@ -265,3 +265,23 @@ def test_the_table_shows_latex_as_a_reader_sees_it_while_data_keeps_it_as_listed
     assert "$" not in table and "\\" not in table
     assert json.loads(render([pick], "json"))[0]["title"] == title  # JSON and CSV are stable: the title as listed
     assert title in render([pick], "csv") and liked in render([pick], "csv")
+
+
+def test_markdown_shows_latex_as_a_reader_sees_it_and_no_dollar_opens_math():
+    from markdown_it import MarkdownIt
+
+    from recommender.schema import Because
+
+    title = r"Sparse $\beta$-VAEs for \textit{fast} inference"
+    abstract = r"Errors of $\mathcal{O}(n^2)$ cost $5 a run. [x](javascript:1)"
+    paper = Paper.make(title, "2104.10642", abstract, ["Ada Lovelace"], ["cs.LG"], date(2021, 4, 22))
+    pick = Pick(paper, 0.5, 1, "sr", Because(papers=(("2001.00001", r"$\alpha$-nets", 0.81),), terms=("vae",)))
+    markdown = render([pick], "markdown")
+    assert "[Sparse β-VAEs for fast inference](https://arxiv.org/abs/2104.10642)" in markdown
+    assert "\nbecause: \u03b1-nets (0.81) · vae\n" in markdown
+    # A $ left in the text is escaped: GitHub and Obsidian would read "$5 ... $" as a formula.
+    assert "> Errors of \N{MATHEMATICAL SCRIPT CAPITAL O}(n^2) cost \\$5 a run. \\[x\\](javascript:1)\n" in markdown
+    assert not re.search(r"(?<!\\)\$", markdown)
+    html = MarkdownIt("commonmark").render(markdown)
+    assert "cost $5 a run. [x](javascript:1)" in html and 'href="javascript' not in html
+    assert json.loads(render([pick], "json"))[0]["abstract"] == abstract  # data formats keep the text as listed

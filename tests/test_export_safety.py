@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from recommender.export import output_path, profile_slug, render, render_sections, to_table, xml_text
+from recommender.latex import to_text
 from recommender.schema import Paper, Pick, UsageError, clean_text, printable, safe_url
 from recommender.sources.bibtex import latex_to_text, parse_authors, read_bibtex
 from recommender.sources.records import to_csv as listing_csv
@@ -83,6 +84,11 @@ def _html_tree(markdown: str) -> ElementTree.Element:
     return html5lib.parse(html, namespaceHTMLElements=False)
 
 
+def _as_read(text: str) -> str:
+    """What Markdown should show for a paper's text: no escape sequences, LaTeX as text, whitespace collapsed."""
+    return clean_text(printable(to_text(printable(text))).replace("\ufeff", " "))
+
+
 def _assert_harmless(tree: ElementTree.Element) -> None:
     for element in tree.iter():
         assert element.tag not in ("script", "img", "iframe", "object", "embed", "style", "svg"), element.tag
@@ -104,9 +110,9 @@ def test_markdown_keeps_hostile_text_as_text():
     headings, quotes = tree.findall(".//h3"), tree.findall(".//blockquote")
     assert len(headings) == len(picks) and len(quotes) == len(picks)
     for pick, heading, quote, code in zip(picks, headings, quotes, tree.findall(".//code"), strict=True):
-        expected = clean_text(printable(pick.paper.title))
+        expected = _as_read(pick.paper.title)
         assert _text(heading) == f"{pick.rank}. {expected}"
-        assert _text(quote) == clean_text(printable(pick.paper.abstract))
+        assert _text(quote) == _as_read(pick.paper.abstract)
         assert code.text == pick.paper.arxiv_id
         links = heading.findall(".//a")
         assert [a.get("href") for a in links] == ([pick.paper.url] if pick.paper.url else [])
@@ -349,7 +355,7 @@ def test_arbitrary_papers_markdown_is_harmless_and_faithful(rows, profile):
     tree = _html_tree(render(picks, "markdown"))
     _assert_harmless(tree)
     for pick, heading in zip(picks, tree.findall(".//h3"), strict=True):
-        assert _text(heading) == clean_text(f"{pick.rank}. {printable(pick.paper.title).replace(chr(0xFEFF), ' ')}")
+        assert _text(heading) == clean_text(f"{pick.rank}. {_as_read(pick.paper.title)}")
 
 
 @FUZZ
