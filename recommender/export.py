@@ -459,6 +459,8 @@ def _bibtex_journal(paper: Paper) -> str:
     """
     if paper.has_arxiv_id:  # an arXiv paper also in a journal keeps its arXiv entry, as before
         return ""
+    if paper.arxiv_id.startswith("openreview:"):  # its venue is a conference's decision or "Submission", no journal
+        return ""
     if paper.venue:
         return paper.venue
     for link in paper.links:

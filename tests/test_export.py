@@ -251,6 +251,10 @@ def test_a_paper_without_a_journal_stays_misc_and_arxiv_as_it_was():
     # An arXiv paper also published in a journal keeps its arXiv entry: the merge keeps the arXiv identity.
     both = Paper.make("Deep nets", "2104.10642", "", ["Jo Doe"], ["cs.CV"], date(2021, 4, 22), venue="Nature")
     assert render([Pick(both, 0.5, 1, "p")], "bibtex") == render([Pick(replace(both, venue=""), 0.5, 1, "p")], "bibtex")
+    # OpenReview's venue says where a paper was submitted ("ICLR 2027 Conference Submission"): no journal of an article.
+    submitted = Paper.make("Graphs", "openreview:Forum000001", "", ["Jo Doe"], venue="ICLR 2027 Conference Submission")
+    [entry] = _bibtex_entries([Pick(submitted, 0.5, 1, "p")])
+    assert entry.entry_type == "misc" and "journal" not in entry.fields_dict
 
 
 def test_the_table_shows_latex_as_a_reader_sees_it_while_data_keeps_it_as_listed():

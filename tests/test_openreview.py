@@ -98,6 +98,26 @@ def test_a_day_is_the_public_notes_created_on_it_across_pages(home, monkeypatch,
     assert (home / "listings" / "openreview" / "ICLR.cc%2F2027%2FConference" / "2026-12-04.jsonl").is_file()
 
 
+def test_each_paper_names_its_venue_as_openreview_shows_it(home, signed_in):
+    poster = note(2, DAY, venue="ICLR 2027 Poster", venueid="ICLR.cc/2027/Conference")
+    bare = note(3, DAY, venueid="TMLR")  # no venue line: the venue id is all the note says
+    del bare["content"]["venue"]  # type: ignore[attr-defined]
+    with serving(openreview_route({VENUE: [note(1, DAY), poster, bare]})) as server:
+        listing = fetch(server)
+    venues = {paper.arxiv_id: paper.venue for paper in listing.papers}
+    assert venues == {
+        "openreview:Forum000001": "ICLR 2027 Conference Submission",
+        "openreview:Forum000002": "ICLR 2027 Poster",
+        "openreview:Forum000003": "TMLR",
+    }
+    stored = home / "listings" / "openreview" / "ICLR.cc%2F2027%2FConference" / "2026-12-04.jsonl"
+    assert {json.loads(line)["venue"] for line in stored.read_text(encoding="utf-8").splitlines()} == {
+        "ICLR 2027 Conference Submission",
+        "ICLR 2027 Poster",
+        "TMLR",
+    }
+
+
 @pytest.mark.parametrize(
     ("faults", "error", "says"),
     [

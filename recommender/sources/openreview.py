@@ -2,11 +2,12 @@
 
 The API is https://api2.openreview.net/notes?invitation={venue}/-/Submission&sort=cdate:desc&offset=&limit=. Its
 answer is {"notes": [{"id", "forum", "cdate", "odate" (ms, UTC), "readers", "content": {"title": {"value"}, "abstract",
-"authors", "keywords", "pdf", "venueid"}}], "count"}. A day is the day a note was made public (odate, "online
-date") in UTC, else its creation date (cdate): a venue often releases weeks of submissions at once. Only notes that
-everyone may read are kept: a paper that is not public, withdrawn or desk-rejected is never shown. paperrec calls this
-REST API through its polite client rather than openreview-py, whose `requests` transport cannot be bounded by the same
-deadline and size cap.
+"authors", "keywords", "pdf", "venue", "venueid"}}], "count"}. The venue is what the forum page shows ("ICLR 2025
+Poster"). The venueid names it for machines ("ICLR.cc/2025/Conference"). A day is the day a note was made public
+(odate, "online date") in UTC, else its creation date (cdate): a venue often releases weeks of submissions at once.
+Only notes that everyone may read are kept: a paper that is not public, withdrawn or desk-rejected is never shown.
+paperrec calls this REST API through its polite client rather than openreview-py, whose `requests` transport cannot
+be bounded by the same deadline and size cap.
 
 Since late 2025 the API refuses anonymous note queries: HTTP 403 with {"name": "ChallengeRequiredError", "message":
 "Challenge verification required", "details": {"challengeUrl"}}, an anti-bot check meant for browsers. A client
@@ -258,6 +259,15 @@ def _gone(content: dict[str, Any]) -> bool:
     return isinstance(venueid, str) and venueid.rsplit("/", 1)[-1] in _GONE
 
 
+def _venue(content: dict[str, Any]) -> str:
+    """Where a note was submitted or accepted, as its forum page says it; else its venue id; '' when neither."""
+    for key in ("venue", "venueid"):
+        value = scrubbed(_value(content, key))
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
 def _paper(note: Any) -> tuple[Paper | None, date | None]:
     """One public submission as a Paper and its day (_note_day); (None, day) for a note not public or unreadable."""
     if not isinstance(note, dict):
@@ -285,6 +295,7 @@ def _paper(note: Any) -> tuple[Paper | None, date | None]:
         categories=_strings(_value(content, "keywords")),
         date=day,
         links=links,
+        venue=_venue(content),
     )
     return paper, day
 
