@@ -92,6 +92,29 @@ def test_pages_need_a_login_and_the_session_cookie_is_httponly_and_lax(lab):
         assert profile.status_code == 200 and "Log out ada" in profile.text
 
 
+def test_two_labs_on_one_host_keep_their_own_sessions(lab):
+    """A browser sends a host's cookies to each of its ports: each lab's session cookie names its own port."""
+    app, secrets = lab
+    other = create_app(Settings(users=True, port=8788, page_wait=30))
+
+    async def by_port(scope, receive, send):  # one browser, one cookie jar, two servers on one host
+        port = dict(scope.get("headers", [])).get(b"host", b"").rpartition(b":")[2]
+        await (other if port == b"8788" else app)(scope, receive, send)
+
+    def login(lab_app, base: str, name: str):
+        form = {"name": name, "secret": secrets[name], "csrf": lab_app.lab.csrf, "next": "/"}
+        return browser.post(f"{base}/login", data=form).headers["set-cookie"]
+
+    with TestClient(by_port, base_url=BASE, follow_redirects=False) as browser:
+        assert login(app, BASE, "ada").startswith("paperrec_session_8787=")
+        assert login(other, "http://127.0.0.1:8788", "bob").startswith("paperrec_session_8788=")
+        assert "Log out ada" in browser.get(f"{BASE}/profile?profile=sr").text
+        assert "Log out bob" in browser.get("http://127.0.0.1:8788/profile?profile=sr").text
+        out = browser.post("http://127.0.0.1:8788/logout", data={"csrf": _csrf(other, "bob")})
+        assert out.status_code == 303
+        assert "Log out ada" in browser.get(f"{BASE}/profile?profile=sr").text  # the other lab's logout ends no session
+
+
 def test_a_login_over_https_keeps_its_session_off_plain_http(lab):
     """Behind an HTTPS reverse proxy the session cookie is Secure: an http:// visit on the lab's network never
     carries it."""

@@ -24,7 +24,7 @@ from .security import MAX_FORM, Forbidden, TooLarge, TooSlow, capped, check_orig
 from .service import Settings, _Serialised
 
 Scope = MutableMapping[str, Any]
-SESSION_COOKIE = "paperrec_session"
+SESSION_COOKIE = "paperrec_session"  # the port is added: two labs on one machine keep their own sessions
 SESSION_DAYS = 30
 NAME_TRIES = 5  # failed logins per name within WINDOW
 CLIENT_TRIES = 20  # failed logins per client address within WINDOW
@@ -47,6 +47,8 @@ class Lab:
         self.settings = settings
         self.clock = clock
         self.csrf = new_csrf_token()  # the login form's
+        # A browser sends a host's cookies to all its ports: without the port, a login on one lab ends the other's.
+        self.cookie = f"{SESSION_COOKIE}_{settings.port}"
         self.sessions: dict[str, Session] = {}  # kept in memory: a restart asks everyone to log in again
         self.by_name = Throttle(NAME_TRIES, WINDOW, clock)
         self.by_client = Throttle(CLIENT_TRIES, WINDOW, clock)
@@ -127,7 +129,7 @@ class Lab:
 
     def session_of(self, scope: Scope) -> Session | None:
         """The request's live session: its cookie names one, unexpired, of a user whose secret is unchanged."""
-        sid = _cookie(scope, SESSION_COOKIE)
+        sid = _cookie(scope, self.cookie)
         session = self.sessions.get(sid) if sid else None
         if session is None:
             return None
@@ -182,7 +184,7 @@ class Lab:
             del self.sessions[old]
         sid = secrets.token_urlsafe(32)
         self.sessions[sid] = Session(name, user.secret_hash, self.clock() + SESSION_DAYS * 86400)
-        cookie = f"{SESSION_COOKIE}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_DAYS * 86400}"
+        cookie = f"{self.cookie}={sid}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_DAYS * 86400}"
         await _redirect(send, wanted, cookie + _secure(scope))
 
     async def _logout(self, scope: Scope, receive: Any, send: Any, session: Session) -> None:
@@ -192,8 +194,8 @@ class Lab:
         except (Forbidden, TooLarge, TooSlow, ClientDisconnect) as error:
             await _refused(scope, send, error)
             return
-        self.sessions.pop(_cookie(scope, SESSION_COOKIE) or "", None)
-        await _redirect(send, "/login", f"{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{_secure(scope)}")
+        self.sessions.pop(_cookie(scope, self.cookie) or "", None)
+        await _redirect(send, "/login", f"{self.cookie}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{_secure(scope)}")
 
 
 def create_lab(settings: Settings) -> Any:
