@@ -36,7 +36,7 @@ EX_TEMPFAIL = 75  # sysexits.h: try again later (cron can tell it from a bad con
 internal_errors: list[BaseException] = []
 
 InputFormatOption = Annotated[
-    str | None, typer.Option("--input-format", help="Listing format md|jsonl|csv (default: from the extension).")
+    str | None, typer.Option("--input-format", help="md, jsonl or csv (default: by its extension).")
 ]
 MODEL_OPTIONS = (
     (

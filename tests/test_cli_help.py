@@ -62,3 +62,14 @@ def test_each_group_lists_its_commands_uncut_at_80_columns(path: tuple[str, ...]
     cut = [line for line in listing.splitlines() if line.rstrip().endswith("...")]
     assert not cut, "\n".join(cut)
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+@pytest.mark.parametrize(
+    "path", [path for path, c in COMMANDS.items() if any("--input-format" in p.opts for p in c.params)]
+)
+def test_input_format_help_is_one_line_on_a_terminal(path: tuple[str, ...]) -> None:
+    # On a terminal of 80 columns or more, click writes help 78 columns wide.
+    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=78)
+    lines = result.stdout.splitlines()
+    at = next(index for index, line in enumerate(lines) if "--input-format" in line)
+    assert lines[at + 1].lstrip().startswith("-"), result.stdout  # the next line is the next option
