@@ -138,8 +138,6 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
     more lines, so nothing is lost. A URL is never cut: when it does not fit beside the author it gets its own line.
     Titles read as on the page: `$\\beta$` is β (JSON and CSV keep the LaTeX as listed).
     """
-    from .latex import to_text as latex_text
-
     if not picks:
         return "No picks.\n"
     if wrap is None:
@@ -158,7 +156,7 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
     lines = [prefix + "title"]
     for pick, arxiv_id in zip(picks, ids, strict=True):
         paper = pick.paper
-        first, *rest = fit(_line(latex_text(paper.title)))
+        first, *rest = fit(_line(_as_read(paper.title)))
         match = ("-" if pick.match is None else f"{pick.match:.0%}").rjust(5) + "  " if matched else ""
         lines.append(f"{pick.rank:>3}  {pick.score:>6.3f}  {match}{arxiv_id:<{id_width}}  {first}")
         lines += [indent + line for line in rest]
@@ -172,7 +170,7 @@ def to_table(picks: Sequence[Pick], width: int | None = None, *, wrap: bool | No
         if pick.because is not None and reason is not None:
             title, similarity = reason
             # The similarity follows the paper it belongs to, as in CSV and Markdown, not the terms after it.
-            closest, score = f"because: {_line(latex_text(title))}", f" ({similarity:.2f})"
+            closest, score = f"because: {_line(_as_read(title))}", f" ({similarity:.2f})"
             terms = ", ".join(_line(term) for term in pick.because.terms[:SHOWN_TERMS])
             if wrap:
                 lines += [indent + line for line in fit(closest + score + (f" · {terms}" if terms else ""))]

@@ -266,6 +266,9 @@ def test_table_is_printable():
     table.encode("utf-8")
     sections = render_sections([("\x1b[2Jevil", picks), ("b", picks)], "table")
     assert "\x1b" not in sections and "== evil ==" in sections
+    # A terminal link in a title reads as its text: LaTeX must not take the sequence's backslash for a macro.
+    linked = to_table(_picks(["link \x1b]8;;http://evil\x1b\\here\x1b]8;;\x1b\\ done"]), width=200, wrap=True)
+    assert "link here done" in linked and "8;;" not in linked and "evil" not in linked
 
 
 def test_json_survives_lone_surrogates_and_stays_plain():
