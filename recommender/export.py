@@ -317,7 +317,7 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None, *, profile: str |
         paper = pick.paper
         url, pdf_url = safe_url(paper.url), safe_url(paper.pdf_url)
         entry = add(feed, "entry")
-        add(entry, "title", f"{pick.rank}. {paper.title}")
+        add(entry, "title", f"{pick.rank}. {_as_read(paper.title)}")  # a feed reader shows text, not TeX
         add(entry, "id", url or f"urn:paperrec:{paper.arxiv_id}")
         if url:
             add(entry, "link", href=url, rel="alternate", type="text/html")
@@ -333,12 +333,12 @@ def to_rss(picks: Sequence[Pick], now: datetime | None = None, *, profile: str |
             add(add(entry, "author"), "name", name)
         for category in paper.categories:
             add(entry, "category", term=category)
-        because = because_line(pick.because)
+        because = because_line(pick.because, latex=True)
         reason = f" Because: {because}." if because else ""
         add(
             entry,
             "summary",
-            f"score {pick.score:.3f} for {pick.profile}.{reason} {paper.abstract}".strip(),
+            f"score {pick.score:.3f} for {pick.profile}.{reason} {_as_read(paper.abstract)}".strip(),
             type="text",
         )
     ElementTree.indent(feed)

@@ -289,3 +289,18 @@ def test_markdown_shows_latex_as_a_reader_sees_it_and_no_dollar_opens_math():
     html = MarkdownIt("commonmark").render(markdown)
     assert "cost $5 a run. [x](javascript:1)" in html and 'href="javascript' not in html
     assert json.loads(render([pick], "json"))[0]["abstract"] == abstract  # data formats keep the text as listed
+
+
+def test_atom_shows_latex_as_a_feed_reader_should():
+    """A feed reader shows text, not TeX: the title, the reason and the abstract read as on the page."""
+    import feedparser
+
+    from recommender.schema import Because
+
+    title, abstract = r"Sparse $\beta$-VAEs", r"Errors of $\mathcal{O}(n^2)$ here."
+    paper = Paper.make(title, "2104.10642", abstract, ["Ada Lovelace"], ["cs.LG"], date(2021, 4, 22))
+    pick = Pick(paper, 0.5, 1, "sr", Because(papers=(("2001.00001", r"$\alpha$-nets", 0.81),), terms=("vae",)))
+    [entry] = feedparser.parse(render([pick], "rss")).entries
+    assert entry.title == "1. Sparse β-VAEs"
+    assert "α-nets (0.81)" in entry.summary and "\N{MATHEMATICAL SCRIPT CAPITAL O}(n^2) here." in entry.summary
+    assert "$" not in entry.title + entry.summary
