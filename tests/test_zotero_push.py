@@ -270,3 +270,56 @@ def test_a_dislike_of_a_paper_sent_to_zotero_is_not_undone_by_the_next_sync(zote
     report = sync_zotero("sr", offline=True)  # the item stays in the library, out of the likes collection
     assert load_profile(sr).section_of(paper.arxiv_id) == "disliked"
     assert report.moved_out == ()
+
+
+def _from_the_desktop(sr, monkeypatch) -> None:
+    """The profile reads the desktop; its likes go to the Web API library of ZOTERO_LIBRARY."""
+    sr.write_text(sr.read_text().replace(f'library = "users/{USER}"', 'library = "local"'))
+    monkeypatch.setenv("ZOTERO_LIBRARY", f"users/{USER}")
+
+
+def _pushed_not_downloaded(zotero, sr, example_listing) -> str:
+    """A like sent to Zotero, then disliked, whose item the desktop has not synced down yet; the paper's id."""
+    from recommender.profile.zotero_sync import sync_zotero
+
+    sync_zotero("sr", offline=True)
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert push_pending().sent == 1
+    [item] = zotero.in_collection(LIKES)
+    zotero.not_downloaded.add(item["key"])
+    _like(example_listing, paper.arxiv_id, verb="dislike")
+    return paper.arxiv_id
+
+
+def test_a_pushed_item_the_desktop_has_not_downloaded_yet_keeps_its_protection(
+    zotero, sr, example_listing, monkeypatch
+):
+    from recommender.profile.zotero_sync import sync_zotero
+
+    _from_the_desktop(sr, monkeypatch)
+    arxiv_id = _pushed_not_downloaded(zotero, sr, example_listing)
+    early = sync_zotero("sr", offline=True)  # before the desktop's own sync brought the item down
+    assert early.report is None and early.requests == 1  # still unchanged, as the desktop shows it
+    zotero.not_downloaded.clear()
+    sync_zotero("sr", offline=True)
+    assert load_profile(sr).section_of(arxiv_id) == "disliked"
+
+
+def test_a_pushed_item_the_desktop_never_shows_waits_only_so_long(zotero, sr, example_listing, monkeypatch):
+    import json
+
+    from recommender.profile.zotero import DESKTOP_WAIT
+    from recommender.profile.zotero_sync import sync_zotero
+
+    _from_the_desktop(sr, monkeypatch)
+    arxiv_id = _pushed_not_downloaded(zotero, sr, example_listing)
+    state = json.loads(paths.zotero_sync_path().read_text())
+    [items] = [s["items"] for s in state.values()]
+    [waiting] = [entry for entry in items.values() if entry[0] == -1]
+    waiting[2] -= DESKTOP_WAIT + 1  # pushed longer ago than a desktop takes to sync
+    paths.zotero_sync_path().write_text(json.dumps(state))
+    sync_zotero("sr", offline=True)
+    zotero.not_downloaded.clear()
+    sync_zotero("sr", offline=True)  # so late, the item reads as an add to the library: it likes the paper again
+    assert load_profile(sr).section_of(arxiv_id) == "liked"

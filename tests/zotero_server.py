@@ -11,6 +11,7 @@ Last-Modified-Version, and If-Modified-Since-Version answered 304. Writes (Web A
 POST items and collections with Zotero-Write-Token, PATCH items/KEY with If-Unmodified-Since-Version.
 Faults on demand: '429' (Retry-After and Backoff) and '503' (Retry-After), each served once, and POSTs whose
 answers are lost after the write (a retry with the same Zotero-Write-Token gets 412, as Zotero answers it).
+Items the desktop has not synced down yet (not_downloaded) are served by the Web API only.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class ZoteroServer:
         self.gone: dict[str, int] = {}  # key -> library version of items deleted in Zotero, as /deleted lists them
         self.tokens: set[str] = set()
         self.lose_answers = 0  # POSTs written whose answers are lost (the connection closes without one)
+        self.not_downloaded: set[str] = set()  # keys of items the desktop has not synced down yet: the Web API only
         self._count = 0
         self._lock = threading.Lock()
         owner = self
@@ -234,6 +236,8 @@ class ZoteroServer:
         found = []
         for item in self.items.values():
             data = item["data"]
+            if not web and item["key"] in self.not_downloaded:
+                continue
             if match.group(2) and data.get("parentItem"):
                 continue
             if data.get("deleted") and query.get("includeTrashed") != "1":
@@ -270,6 +274,7 @@ class ZoteroServer:
             return 304, version, b""
         if re.fullmatch(r"items/\w+", path) and path != "items/top":
             item = self.items.get(path.split("/")[1])
+            item = None if not web and path.split("/")[1] in self.not_downloaded else item
             return (200, base, self._json(self._shape(item, query, web))) if item else (404, {}, b"Not found")
         if path == "deleted":  # the Web API's list of what was deleted since a version
             since_version = int(query.get("since", 0))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ from ..sources.zotero_api import (
 from .model import Profile
 
 LOCAL = "local"  # [zotero] library = "local": the desktop's local API
+PUSHED = -1  # the version remember_pushed gives an item a like was sent to: no item has it
+# How long a desktop sync waits for an item a like was sent to. An open desktop syncs it down within minutes, but a
+# sync stuck on a conflict or a full storage quota can take days. Later, the desktop is taken not to sync that library.
+DESKTOP_WAIT = 14 * 86400  # seconds
 
 
 @contextmanager
@@ -121,12 +126,19 @@ def remember_pushed(path: Path, item_key: str) -> None:
     """Make an item a like was sent to known to the profile's next sync, which reads it back as an edit.
 
     Its own like coming back is no add in Zotero, so it must not undo a dislike made after it was sent.
+    The time sent lets a desktop sync wait for the item until the desktop has it (see DESKTOP_WAIT).
     """
     with json_state(paths.zotero_sync_path()) as stored:
         last = stored.get(os.path.realpath(path))
         items = last.get("items") if isinstance(last, dict) else None
         if isinstance(items, dict) and item_key not in items:
-            items[item_key] = [-1, ""]  # a version no item has: the next sync reads it
+            items[item_key] = [PUSHED, "", int(time.time())]  # a version no item has: the next sync reads it
+
+
+def _waiting(entry: list[Any], now: float) -> bool:
+    """True for an item a like was sent to less than DESKTOP_WAIT ago (an entry of the last sync's items)."""
+    sent = entry[2] if len(entry) > 2 else None
+    return entry[0] == PUSHED and isinstance(sent, int | float) and now - sent < DESKTOP_WAIT
 
 
 def _collection_key(api: ZoteroApi, name: str) -> str:
@@ -178,17 +190,21 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         # A desktop before Zotero 10 keeps an item's version through local edits: only new items show there.
         known = old if last.get("server") == api.server_id else {}
         changed = {k for k, v in versions.items() if k not in known or known[k][0] != v}
+        # The desktop shows an item a like was sent to only once its own sync has brought it down. Until then it waits.
+        now = time.time()
+        waiting = {k for k, v in known.items() if k not in versions and _waiting(v, now)} if not library.web else set()
         if library.web:
             items = api.items(scope, params, since if since is not None and old else 0) if changed else []
         elif changed:  # the new and changed items by key when they fit one request, else all of them
             few = sorted(changed) if len(changed) <= KEYS else None
             items = [i for i in api.items(scope, params, None, few) if i.get("key") in changed]
-        elif versions.keys() == old.keys():
+        elif versions.keys() == old.keys() - waiting:
             return LibraryChanges(library, None, requests=api.requests)  # unchanged: what a 304 would have said
         else:
             items = []
         # An item gone from a collection or a tag may still be in the library: asked for by key, it tells.
-        gone = [k for k in old if k not in versions and old[k][1]] if key or params else []
+        # So does a waiting one: the desktop that has it outside the collection or tag need wait no more.
+        gone = [k for k in old if k not in versions and (old[k][1] or k in waiting)] if key or params else []
         still = {str(i.get("key")) for i in _in_library(api, gone)}
     finally:
         api.close()
@@ -212,6 +228,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     missed = changed - {str(i.get("key")) for i in items}
     remembered = {k: [v, ids.get(k, "")] for k, v in versions.items() if k not in missed}
     remembered.update({k: known[k] for k in missed if k in known})
+    remembered.update({k: known[k] for k in waiting - still})
     state = {
         "source": source,
         "server": api.server_id,
