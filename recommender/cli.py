@@ -1491,9 +1491,8 @@ def user_list() -> None:
     from .users import make_folders_private, read_users, users_path
 
     users = read_users()
-    made_private = make_folders_private()
-    if made_private:
-        typer.echo(f"paperrec: {made_private}", err=True)
+    for line in make_folders_private():
+        typer.echo(f"paperrec: {line}", err=True)
     if not users:
         typer.echo(f"no lab users in {users_path()}; add one with 'paperrec user add NAME'", err=True)
         return

@@ -179,10 +179,10 @@ def remove_user(name: str, *, today: date | None = None) -> Path | None:
     return aside
 
 
-def make_folders_private() -> str | None:
-    """Make every folder under users/ mode 0700 (those made before paperrec did); one line naming those it changed,
-    None when none was."""
-    changed = []
+def make_folders_private() -> list[str]:
+    """Make every folder under users/ mode 0700 (those made before paperrec did); lines to show, one for those it
+    changed and a warning for each it could not change."""
+    changed, lines = [], []
     try:
         folders = sorted(users_dir().iterdir())
     except FileNotFoundError:
@@ -195,12 +195,13 @@ def make_folders_private() -> str | None:
             if stat.S_ISDIR(mode) and stat.S_IMODE(mode) & 0o077:
                 folder.chmod(0o700)
                 changed.append(folder.name)
-        except OSError as error:
-            raise PaperrecError(f"cannot make {folder} private: {error.strerror or error}") from None
-    if not changed:
-        return None
-    what = "user folder" if len(changed) == 1 else "user folders"
-    return f"made {len(changed)} {what} private (0700): {', '.join(changed)}"
+        except OSError as error:  # another owner's folder: its user is still served, and the owner can fix it
+            why = error.strerror or error
+            lines.append(f"warning: cannot make {folder} private ({why}); run 'chmod 700 {folder}' as its owner")
+    if changed:
+        what = "user folder" if len(changed) == 1 else "user folders"
+        lines.insert(0, f"made {len(changed)} {what} private (0700): {', '.join(changed)}")
+    return lines
 
 
 def verify(name: str, secret: str) -> bool:

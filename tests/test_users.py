@@ -361,6 +361,51 @@ def test_user_folders_made_before_0700_are_made_private_and_said_once(home):
     assert "0700" not in again.stderr
 
 
+def _refuse_chmod(monkeypatch, folder) -> None:
+    """A folder whose mode cannot be changed (another owner's); tests may run as root, who can change any."""
+    import os
+
+    real = os.chmod
+
+    def chmod(path, mode, *args, **kwargs):
+        if os.fspath(path) == os.fspath(folder):
+            raise PermissionError(1, "Operation not permitted")
+        return real(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "chmod", chmod)
+
+
+def test_a_user_folder_that_cannot_be_made_private_is_one_warning_and_the_rest_are(home, monkeypatch):
+    users.add_user("ada")
+    users.add_user("bob")
+    (home / "users" / "ada").chmod(0o755)
+    (home / "users" / "bob").chmod(0o755)
+    _refuse_chmod(monkeypatch, home / "users" / "ada")
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.startswith("ada ") and "bob" in listed.stdout
+    [warning] = [line for line in listed.stderr.splitlines() if "warning" in line]
+    assert warning.startswith(f"paperrec: warning: cannot make {home / 'users' / 'ada'} private (")
+    assert f"run 'chmod 700 {home / 'users' / 'ada'}'" in warning
+    assert "made 1 user folder private (0700): bob" in listed.stderr
+    assert stat.S_IMODE((home / "users" / "bob").stat().st_mode) == 0o700
+
+
+def test_serve_users_serves_when_a_user_folder_cannot_be_made_private(home, monkeypatch, capsys):
+    from recommender.web import Settings, run, serving
+
+    users.add_user("ada")
+    (home / "users" / "ada").chmod(0o755)
+    _refuse_chmod(monkeypatch, home / "users" / "ada")
+    served = []
+    monkeypatch.setattr(serving, "serve_app", lambda app, host, port: served.append(port))
+    monkeypatch.setattr("recommender.web.create_app", lambda settings: object())
+    run(Settings(host="127.0.0.1", port=0, users=True))
+    assert served == [0]
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warning.startswith("paperrec serve: warning: cannot make ") and "chmod 700" in warning
+
+
 def test_serve_users_makes_old_user_folders_private_before_it_serves(home, monkeypatch, capsys):
     from recommender.web import Settings, run, serving
 

@@ -79,9 +79,8 @@ def run(settings: Settings, *, open_browser: bool = False) -> None:
 
         if not read_users():
             raise PaperrecError("no lab users yet: add one with 'paperrec user add NAME'")
-        made_private = make_folders_private()  # folders made before user add made them 0700
-        if made_private:
-            print(f"paperrec serve: {made_private}", file=sys.stderr)
+        for line in make_folders_private():  # folders made before user add made them 0700
+            print(f"paperrec serve: {line}", file=sys.stderr)
     else:
         check_bind(settings.host, settings.token)
     app = create_app(settings)
