@@ -417,3 +417,21 @@ def test_a_weekly_journals_missed_days_are_back_filled_in_one_range_and_its_empt
     )
     assert stored_days("journal:0028-0836") == list(wednesdays)
     assert fetched_days("journal:0028-0836")[-1] == date(2026, 12, 5) and len(fetched_days("journal:0028-0836")) == 11
+
+
+def test_a_weekly_journal_in_a_store_from_before_the_back_fill_names_no_day_as_not_fetched(home):
+    from recommender.schema import Listing
+    from recommender.sources.store import write_day
+
+    wednesdays = (date(2026, 11, 18), date(2026, 11, 25), date(2026, 12, 2))
+    works = {("0028-0836", d): [work(d.day * 10 + n, d) for n in range(2)] for d in wednesdays}
+    # An older paperrec fetched every day but kept only the days with works: no mark says a day was fetched empty.
+    papers, _, _ = parse_works(json.dumps({"results": [work(180, wednesdays[0])]}))
+    old = Listing(papers=tuple(papers), category="journal:0028-0836")
+    write_day(old, "journal:0028-0836", wednesdays[0])
+
+    with serving(openalex_route(works)) as server, client() as polite:
+        now = datetime(2026, 11, 29, 12, tzinfo=UTC)  # upgraded on Sunday; the week back is back-filled
+        _, notice = fetch_listing(["0028-0836"], client=polite, base_url=server.url + "/works", now=now)
+    assert notice is not None and notice.startswith("OpenAlex back-filled the days no run fetched: 0028-0836")
+    assert "not fetched" not in notice  # 19 to 20 November were fetched, empty, by the older paperrec

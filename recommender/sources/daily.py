@@ -12,7 +12,16 @@ from ..paths import listings_dir
 from ..schema import Listing, Paper, PaperrecError, counted
 from . import merge_listings
 from .http import PoliteClient, for_source
-from .store import fetched_days, latest_day, mark_empty, read_day, read_days, write_day
+from .store import (
+    fetched_days,
+    latest_day,
+    mark_empty,
+    marks_empty_days,
+    note_marking,
+    read_day,
+    read_days,
+    write_day,
+)
 
 # fetch_one(client, key, day) -> the listing of one key on one day, straight from the network
 FetchOne = Callable[[PoliteClient, str, date], Listing]
@@ -90,7 +99,8 @@ def fetch_keyed(
 
 def missed_days(spec: str, target: date, root: Path) -> tuple[list[date], list[date]]:
     """The days of `spec` no run fetched: those of the last BACKFILL_DAYS before `target`, and the older ones of the
-    gap before it. Before a source's first fetch nothing is missed: a new profile fetches no history."""
+    gap before it. Before a source's first fetch nothing is missed: a new profile fetches no history. Nor are older
+    days named in a store an older paperrec wrote, which kept no mark of an empty day."""
     fetched = {day for day in fetched_days(spec, root) if day < target}
     if not fetched:
         return [], []
@@ -100,6 +110,8 @@ def missed_days(spec: str, target: date, root: Path) -> tuple[list[date], list[d
     recent = [cut + timedelta(days=n) for n in range(BACKFILL_DAYS)]
     recent = [day for day in recent if day > min(fetched) and day not in fetched]
     before = max(fetched)
+    if not marks_empty_days(spec, root):
+        return recent, []
     return recent, [before + timedelta(days=n) for n in range(1, (cut - before).days)]
 
 
@@ -137,6 +149,8 @@ def backfill(
     older: list[str] = []
     firsts: list[date] = []
     missed = {key: missed_days(f"{kind}:{key}", target, root) for key in keys}
+    for key in keys:  # every day from this run on is kept or marked: the next run may name the older days it missed
+        note_marking(f"{kind}:{key}", root)
     for key, (_, old) in missed.items():
         if old:
             older.append(

@@ -5,7 +5,8 @@ Any other source is <root>/<kind>/<key>/<YYYY-MM-DD>.jsonl, its key percent-enco
 a URL (a feed's address) its host and a hash.
 The root is paths.listings_dir() unless a caller names another folder laid out the same way (a bench's listings/).
 A day fetched that held nothing is kept as an empty mark, <YYYY-MM-DD>.empty, beside the days: it is no listing,
-but a back-fill need not ask for it again.
+but a back-fill need not ask for it again. A file 'marks-empty-days' beside them says the folder's empty days are
+marked: a folder an older paperrec wrote alone has none, and its unstored days may have been fetched.
 This is the one module that builds, finds, reads and writes those files.
 """
 
@@ -137,6 +138,19 @@ def mark_empty(category: str, day: date, root: Path | str | None = None) -> None
     """Record that `category` was fetched for `day` and held nothing (no listing is stored for an empty day)."""
     path = empty_path(category, day, root)
     if not path.is_file():
+        atomic_write_text(path, "")
+
+
+def marks_empty_days(category: str, root: Path | str | None = None) -> bool:
+    """Whether the empty days of `category` are marked in this store: False where an older paperrec alone wrote it."""
+    return (_root(root) / _folder(category) / "marks-empty-days").is_file()
+
+
+def note_marking(category: str, root: Path | str | None = None) -> None:
+    """Record that this store marks the empty days of `category` from now on."""
+    path = _root(root) / _folder(category) / "marks-empty-days"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, "")
 
 
