@@ -323,3 +323,20 @@ def test_a_pushed_item_the_desktop_never_shows_waits_only_so_long(zotero, sr, ex
     zotero.not_downloaded.clear()
     sync_zotero("sr", offline=True)  # so late, the item reads as an add to the library: it likes the paper again
     assert load_profile(sr).section_of(arxiv_id) == "liked"
+
+
+def test_an_unlike_of_a_paper_sent_to_zotero_is_not_undone_by_a_whole_library_sync(zotero, sr, example_listing):
+    from recommender.profile.zotero_sync import sync_zotero
+
+    sync_zotero("sr", offline=True)  # the whole library
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert push_pending().sent == 1
+    invoke("unlike", paper.arxiv_id, "-p", "sr")
+    assert push_pending().sent == 1  # out of the likes collection, still in the library
+    sync_zotero("sr", offline=True)
+    assert load_profile(sr).section_of(paper.arxiv_id) is None
+    _like(example_listing, paper.arxiv_id)  # liked again in paperrec: in the profile again, and back in the collection
+    assert push_pending().sent == 1 and len(zotero.in_collection(LIKES)) == 1
+    sync_zotero("sr", offline=True)
+    assert load_profile(sr).section_of(paper.arxiv_id) == "liked"

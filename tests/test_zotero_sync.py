@@ -275,26 +275,28 @@ def _key_of(zotero, arxiv_id: str) -> str:
     return next(k for k, i in zotero.items.items() if i["data"].get("archiveID") == f"arXiv:{arxiv_id}")
 
 
+@pytest.mark.parametrize("vote", ["disliked", None])
 @pytest.mark.parametrize("library", ["local", f"users/{USER}"])
-def test_a_dislike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_again(
-    zotero, home, monkeypatch, library
+def test_a_dislike_or_unlike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_again(
+    zotero, home, monkeypatch, library, vote
 ):
-    from recommender.profile.edit import change_profile, move
+    from recommender.profile.edit import change_profile, move, remove
 
     monkeypatch.setenv("ZOTERO_API_KEY", KEY)
     sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
     path = home / "profiles" / "vision.toml"
     path.write_text("# my own note\n" + path.read_text())
-    change_profile(path, [move(["2104.10642"], "disliked")])  # the user's dislike, on the page or the command line
+    # The user's dislike or unlike, on the page or the command line
+    change_profile(path, [move(["2104.10642"], "disliked") if vote else remove(["2104.10642"])])
     key, vision = _key_of(zotero, "2104.10642"), next(iter(zotero.collections))
     data = zotero.items[key]["data"]
     zotero.add_item({**data, "title": "Super-resolution by diffusion, revised"}, key)  # any edit: a new version
     edited = sync_zotero("vision", offline=True)
-    assert edited.profile.section_of("2104.10642") == "disliked"
-    assert load_profile(path).section_of("2104.10642") == "disliked"
-    zotero.set_collections(key, [])  # out of the collection, then back after the dislike
+    assert edited.profile.section_of("2104.10642") == vote
+    assert load_profile(path).section_of("2104.10642") == vote
+    zotero.set_collections(key, [])  # out of the collection, then back after the vote
     sync_zotero("vision", offline=True)
-    assert load_profile(path).section_of("2104.10642") == "disliked"
+    assert load_profile(path).section_of("2104.10642") == vote
     zotero.set_collections(key, [vision])
     again = sync_zotero("vision", offline=True)
     assert again.profile.section_of("2104.10642") == "liked"

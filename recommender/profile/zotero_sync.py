@@ -105,9 +105,10 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
         cache.close()
 
     def plan(profile: Profile) -> list[Change]:
-        # A dislike made after the item was synced outlasts its edits: only adding it to Zotero again likes it.
-        disliked = {i for entry in profile.disliked for i in entry.paper.ids}
-        held = {p.arxiv_id for p in collected.papers if disliked & set(p.ids) and changes.edited & set(p.ids)}
+        # A dislike or an unlike made after the item was synced outlasts its edits (a like's own removal from the
+        # likes collection is one): only adding it to Zotero again, or liking it in paperrec, likes it again.
+        liked = {i for entry in profile.liked for i in entry.paper.ids} | {p.arxiv_id for p in profile.pending}
+        held = {p.arxiv_id for p in collected.papers if not liked & set(p.ids) and changes.edited & set(p.ids)}
         kept = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
         return _import_changes(profile, kept, "liked") + remember
 
