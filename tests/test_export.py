@@ -302,5 +302,5 @@ def test_atom_shows_latex_as_a_feed_reader_should():
     pick = Pick(paper, 0.5, 1, "sr", Because(papers=(("2001.00001", r"$\alpha$-nets", 0.81),), terms=("vae",)))
     [entry] = feedparser.parse(render([pick], "rss")).entries
     assert entry.title == "1. Sparse β-VAEs"
-    assert "α-nets (0.81)" in entry.summary and "\N{MATHEMATICAL SCRIPT CAPITAL O}(n^2) here." in entry.summary
+    assert "\u03b1-nets (0.81)" in entry.summary and "\N{MATHEMATICAL SCRIPT CAPITAL O}(n^2) here." in entry.summary
     assert "$" not in entry.title + entry.summary
