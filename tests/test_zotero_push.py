@@ -14,7 +14,7 @@ from recommender.profile.zotero_push import pending_pushes, push_pending
 from recommender.sources import read_listing
 
 from .test_web import _client, _csrf, _post, _write_home
-from .zotero_server import KEY, USER, sample_library
+from .zotero_server import KEY, USER, preprint, sample_library
 
 LIKES = "paperrec likes"
 
@@ -340,3 +340,27 @@ def test_an_unlike_of_a_paper_sent_to_zotero_is_not_undone_by_a_whole_library_sy
     assert push_pending().sent == 1 and len(zotero.in_collection(LIKES)) == 1
     sync_zotero("sr", offline=True)
     assert load_profile(sr).section_of(paper.arxiv_id) == "liked"
+
+
+def test_a_like_sent_while_a_sync_runs_keeps_its_protection(zotero, sr, example_listing, monkeypatch):
+    """The sync's record is written after the sync read the library: a like sent in between (by the page's worker)
+    must stay in it, or its item reads as an add at the next sync and undoes a dislike."""
+    from recommender.profile import zotero_sync
+
+    zotero_sync.sync_zotero("sr", offline=True)
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    zotero.add_item(preprint("2105.11111", "A new preprint"))  # something for the sync to read and record
+    real = zotero_sync.read_changes
+
+    def and_a_push_meanwhile(*args, **kwargs):
+        changes = real(*args, **kwargs)
+        assert push_pending().sent == 1
+        return changes
+
+    monkeypatch.setattr(zotero_sync, "read_changes", and_a_push_meanwhile)
+    assert zotero_sync.sync_zotero("sr", offline=True).report is not None
+    monkeypatch.setattr(zotero_sync, "read_changes", real)
+    _like(example_listing, paper.arxiv_id, verb="dislike")
+    zotero_sync.sync_zotero("sr", offline=True)
+    assert load_profile(sr).section_of(paper.arxiv_id) == "disliked"

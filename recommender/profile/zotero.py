@@ -113,13 +113,24 @@ class LibraryChanges:
     moved_out: tuple[str, ...] = ()  # paper ids of items still in the library that left the collection (or tag)
     # Ids of papers read from items the last sync had already: edits, not adds, so they undo no dislike.
     edited: frozenset[str] = frozenset()
+    read: frozenset[str] = frozenset()  # the item keys of the record this sync read
 
     def remember(self, path: Path) -> None:
         """Store what this sync saw, so the next one asks only for what changed."""
         if not self.state:
             return
         with json_state(paths.zotero_sync_path()) as stored:
-            stored[os.path.realpath(path)] = self.state
+            key = os.path.realpath(path)
+            now = stored.get(key)
+            items = now.get("items") if isinstance(now, dict) else None
+            state = self.state
+            if isinstance(items, dict) and now.get("source") == state.get("source"):
+                # A like sent while this sync ran was recorded after it read the record (remember_pushed): keep it.
+                sent = {
+                    k: v for k, v in items.items() if k not in self.read and isinstance(v, list) and v[:1] == [PUSHED]
+                }
+                state = {**state, "items": {**sent, **state["items"]}}
+            stored[key] = state
 
 
 def remember_pushed(path: Path, item_key: str) -> None:
@@ -248,4 +259,5 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         state,
         moved_out=tuple(dict.fromkeys(ids[k] for k in left if k in still)),
         edited=frozenset(edited - added),
+        read=frozenset(old),
     )
