@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from ..paths import listings_dir
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, split_arxiv_id
 from . import merge_listings
-from .guard import feed_document, reading, scrub
+from .guard import checked_keys, feed_document, reading, scrub
 from .http import PoliteClient
 from .store import latest_day, read_day, stored_days, write_day
 
@@ -645,9 +645,7 @@ def fetch_listing(
     the RSS feed, past days are rebuilt from the API. `offline` reads only what is stored (None: the latest stored
     day) and never touches the network. Example: fetch_listing(['cs.CV', 'cs.LG']).
     """
-    wanted = list(dict.fromkeys(check_category(c) for c in categories))
-    if not wanted:
-        raise UsageError("no arXiv category given; name one like cs.CV")
+    wanted = checked_keys(categories, check_category, "arXiv category", "cs.CV")
     now = now or datetime.now(UTC)
     latest = latest_announcement(now)
     if day is not None:

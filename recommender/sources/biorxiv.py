@@ -11,6 +11,7 @@ papers: a revision of an older preprint is left out.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, doi_id, given_first
 from .daily import by_day, fetch_keyed, span
-from .guard import answer_object, iso_day, scrubbed
+from .guard import answer_object, checked_keys, iso_day, scrubbed
 from .http import PoliteClient
 from .markdown import strip_html
 
@@ -282,9 +283,9 @@ def fetch_server(
     base_url: str | None = None,
 ) -> tuple[Listing, str | None]:
     """The listing of a server's categories on `day` (None: the latest complete day) and a notice or None."""
-    categories = list(dict.fromkeys(check_category(server, key) for key in keys))
-    if not categories:
-        raise UsageError(f"no {server.label} category given; name one like {server.name}:neuroscience")
+    categories = checked_keys(
+        keys, functools.partial(check_category, server), f"{server.label} category", f"{server.name}:neuroscience"
+    )
     warnings = [line for line in (category_warning(server, key) for key in categories) if line]
 
     def one(client: PoliteClient, category: str, on: date) -> Listing:

@@ -34,7 +34,7 @@ from ..schema import (
     safe_url,
 )
 from . import merge_listings
-from .guard import feed_document, iso_day, reading, scrub
+from .guard import checked_keys, feed_document, iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
 from .store import day_path, latest_day, read_day, read_days, stored_days, write_day
@@ -275,9 +275,7 @@ def fetch_listing(
     the feed holds. A past day, or `offline`, reads the store only. A feed that fails is a notice while another gives
     papers; when all fail, the error is raised.
     """
-    feeds = list(dict.fromkeys(check_feed(key) for key in keys))
-    if not feeds:
-        raise UsageError("no feed given; name one like feed:https://www.nature.com/neuro.rss")
+    feeds = checked_keys(keys, check_feed, "feed", "feed:https://www.nature.com/neuro.rss")
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
     root = Path(store) if store is not None else listings_dir()
     specs = [f"{KIND}:{url}" for url in feeds]

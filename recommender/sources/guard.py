@@ -9,7 +9,7 @@ import re
 import sqlite3
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -192,6 +192,14 @@ def json_loads(text: str, where: str, *, with_line: bool = False, exact: bool = 
         raise PaperrecError(f"{where}: invalid JSON (nested too deeply)") from None
     except ValueError as error:  # a number past Python's limit on digits
         raise PaperrecError(f"{where}: invalid JSON ({str(error).split(':')[0]})") from None
+
+
+def checked_keys(keys: Iterable[str], check: Callable[[str], str], what: str, example: str) -> list[str]:
+    """The keys a fetch was given, each checked and kept once; a UsageError naming `example` when none is given."""
+    checked = list(dict.fromkeys(check(key) for key in keys))
+    if not checked:
+        raise UsageError(f"no {what} given; name one like {example}")
+    return checked
 
 
 def choose_format(

@@ -24,7 +24,7 @@ from typing import Any
 from ..paths import openalex_key_path
 from ..schema import Listing, Paper, PaperrecError, UsageError, doi_id
 from .daily import by_day, fetch_keyed, span
-from .guard import answer_object, iso_day, read_secret, scrubbed
+from .guard import answer_object, checked_keys, iso_day, read_secret, scrubbed
 from .http import NetworkError, PoliteClient, TemporaryNetworkError
 from .markdown import strip_html
 
@@ -223,9 +223,7 @@ def fetch_listing(
     base_url: str | None = None,
 ) -> tuple[Listing, str | None]:
     """The works of journals published on `day` (None: yesterday, UTC). Example: fetch_listing(['0028-0836'])."""
-    journals = list(dict.fromkeys(check_journal(key) for key in keys))
-    if not journals:
-        raise UsageError("no journal given; name one like journal:0028-0836")
+    journals = checked_keys(keys, check_journal, "journal", "journal:0028-0836")
     return fetch_keyed(
         "journal",
         "OpenAlex",

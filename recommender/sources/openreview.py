@@ -31,7 +31,7 @@ from typing import Any
 from ..paths import openreview_token_path
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, openreview_id
 from .daily import fetch_keyed
-from .guard import answer_object, read_secret, scrubbed
+from .guard import answer_object, checked_keys, read_secret, scrubbed
 from .http import Answer, NetworkError, Outgoing, PoliteClient, redacted
 from .once import ask_once
 
@@ -365,9 +365,7 @@ def fetch_listing(
     base_url: str | None = None,
 ) -> tuple[Listing, str | None]:
     """The public submissions of venues created on `day` (None: yesterday, UTC). Example: fetch_listing(['TMLR'])."""
-    venues = list(dict.fromkeys(check_venue(key) for key in keys))
-    if not venues:
-        raise UsageError("no OpenReview venue given; name one like openreview:ICLR.cc/2026/Conference")
+    venues = checked_keys(keys, check_venue, "OpenReview venue", "openreview:ICLR.cc/2026/Conference")
     session = Session(login_url(base_url or API_URL))  # one sign-in for all the venues
     return fetch_keyed(
         "openreview",
