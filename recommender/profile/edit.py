@@ -351,15 +351,20 @@ class ProfileEdit:
         """Where each rated paper's table is: its id -> (section, index)."""
         return {e.paper.arxiv_id: (s, i) for s in SECTIONS for i, e in enumerate(self.profile.papers(s))}
 
-    def _set_links(self, papers: Sequence[Paper]) -> list[Setting]:
-        """Set the links of the entries of these papers' ids (an empty set removes the key), through _set_keys."""
+    def _unset(self, papers: Sequence[Paper], wanted: Keys) -> Iterator[tuple[Paper, tuple[str, int]]]:
+        """Each paper with the place of its id's entry, unless the entry is gone or `wanted` already sets it."""
         where = self._places()
-        wanted: Keys = {}
-        settings = []
         for paper in papers:
             place = where.get(paper.arxiv_id)  # None: removed since the change was planned
-            if place is None or place in wanted:
-                continue
+            # `wanted` is read as the caller fills it. A second paper of one id passes only while none is set.
+            if place is not None and place not in wanted:
+                yield paper, place
+
+    def _set_links(self, papers: Sequence[Paper]) -> list[Setting]:
+        """Set the links of the entries of these papers' ids (an empty set removes the key), through _set_keys."""
+        wanted: Keys = {}
+        settings = []
+        for paper, place in self._unset(papers, wanted):
             entry = self.profile.papers(place[0])[place[1]]
             if entry.paper.links == paper.links:
                 continue
@@ -370,15 +375,11 @@ class ProfileEdit:
 
     def _fill_abstracts(self, papers: Sequence[Paper]) -> list[Setting]:
         """Set the abstract (and absent authors) of the entries of these papers' ids that have no abstract."""
-        where = self._places()
         wanted: Keys = {}
         settings = []
-        for paper in papers:
-            place = where.get(paper.arxiv_id)  # None: removed since the change was planned
-            if place is None or not paper.abstract or place in wanted:
-                continue
-            if self.profile.papers(place[0])[place[1]].paper.abstract:
-                continue  # the user's own abstract, or one found meanwhile
+        for paper, place in self._unset(papers, wanted):
+            if not paper.abstract or self.profile.papers(place[0])[place[1]].paper.abstract:
+                continue  # none found, or the entry has the user's own abstract or one found meanwhile
             table = self.data[place[0]][place[1]]
             before = (table["abstract"],) if "abstract" in table else ()
             wanted[place] = {"abstract": paper.abstract}
