@@ -40,12 +40,12 @@ from .model import (
 from .text_edit import (
     Keys,
     TableEdit,
-    close_inline,
     edit_text_fast,
     edit_text_tomlkit,
     expected_data,
     same_data,
     set_keys_text,
+    set_keys_tomlkit,
 )
 
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
@@ -425,48 +425,21 @@ class ProfileEdit:
                 else:
                     table[key] = value
             expected[section][index] = table
-        for text in self._key_candidates(wanted):
-            try:
-                data = parse_toml(text, self.path)
-            except PaperrecError:
-                continue
-            if same_data(data, expected):
-                self.text, self.data = text, data
-                self.profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
-                return
-        raise PaperrecError(f"{self.path}: cannot record {what} without changing other parts; edit the file by hand")
+        texts = self._candidates(
+            set_keys_text(self.text, self.data, wanted), lambda: set_keys_tomlkit(self.text, wanted)
+        )
+        if not self._adopt(texts, expected):
+            raise PaperrecError(
+                f"{self.path}: cannot record {what} without changing other parts; edit the file by hand"
+            )
+        self.profile = profile_from_dict(self.data, str(self.path), default_name=self.path.stem)
 
-    def _key_candidates(self, wanted: Keys) -> Iterator[str]:
-        """Texts with the keys set, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
-        import tomlkit
-
-        fast = set_keys_text(self.text, self.data, wanted)
-        if fast is not None:
-            yield fast
-        try:
-            document = tomlkit.parse(self.text)
-            for (section, index), keys in wanted.items():
-                table = document[section][index]
-                for key, value in keys.items():
-                    if value is not None:
-                        table[key] = value
-                    elif key in table:
-                        del table[key]
-                        close_inline(table)
-            text = tomlkit.dumps(document)
-        except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
-            return
-        if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
-            yield text.replace("\r\n", "\n").replace("\n", "\r\n")
-        yield text
-
-    def _candidates(self, change: TableEdit) -> Iterator[str]:
+    def _candidates(self, fast: str | None, by_tomlkit: Callable[[], str]) -> Iterator[str]:
         """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""
-        fast = edit_text_fast(self.text, self.data, change)
         if fast is not None:
             yield fast
         try:
-            text = edit_text_tomlkit(self.text, change)
+            text = by_tomlkit()
         except Exception:  # tomlkit may reject what rtoml read; then no edit is possible
             return
         if "\r\n" in self.text and "\n" not in self.text.replace("\r\n", ""):
@@ -486,21 +459,31 @@ class ProfileEdit:
             sections[change.section].append(read(table, where))
         return replace(self.profile, **{section: tuple(papers) for section, papers in sections.items()})
 
-    def _edit(self, change: TableEdit) -> None:
-        if not change.removals and not change.appended:
-            return
-        expected = expected_data(self.data, change)
-        for text in self._candidates(change):
+    def _adopt(self, texts: Iterable[str], expected: dict[str, Any]) -> bool:
+        """Take the first of these texts that reads back as `expected` as the file's text; False when none does."""
+        for text in texts:
             try:
                 data = parse_toml(text, self.path)
             except PaperrecError:
                 continue
             if same_data(data, expected):
                 self.text, self.data = text, data
-                self.profile = self._profile_after(change)
-                remember_parsed(self.path, text, data, own_copy(self.profile))
-                return
-        raise PaperrecError(f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand")
+                return True
+        return False
+
+    def _edit(self, change: TableEdit) -> None:
+        if not change.removals and not change.appended:
+            return
+        expected = expected_data(self.data, change)
+        texts = self._candidates(
+            edit_text_fast(self.text, self.data, change), lambda: edit_text_tomlkit(self.text, change)
+        )
+        if not self._adopt(texts, expected):
+            raise PaperrecError(
+                f"{self.path}: cannot apply this edit without changing other parts; edit the file by hand"
+            )
+        self.profile = self._profile_after(change)
+        remember_parsed(self.path, self.text, self.data, own_copy(self.profile))
 
     # The editing calls of earlier versions, kept for callers of the library (each is one change).
 

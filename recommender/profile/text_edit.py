@@ -235,6 +235,22 @@ def close_inline(table: Any) -> None:
         body.extend(tail[removed[-1] + 1 :])
 
 
+def set_keys_tomlkit(text: str, wanted: Keys) -> str:
+    """The text with keys of [[liked]] / [[disliked]] tables set by tomlkit (a None value removes the key)."""
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    for (section, index), keys in wanted.items():
+        table = document[section][index]
+        for key, value in keys.items():
+            if value is not None:
+                table[key] = value
+            elif key in table:
+                del table[key]
+                close_inline(table)
+    return tomlkit.dumps(document)
+
+
 def edit_text_tomlkit(text: str, change: TableEdit) -> str:
     import tomlkit
     from tomlkit.items import AoT
