@@ -5,7 +5,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -323,6 +323,40 @@ NeverOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class RankChoices:
+    """The ranking options of rank and today, as given; each field is declared once here as its option."""
+
+    top: TopOption = 10
+    min_score: MinScoreOption = None
+    min_match: MinMatchOption = None
+    strategy: StrategyOption = None
+    dislike_weight: DislikeWeightOption = None
+    diversity: DiversityOption = None
+    must: MustOption = None
+    never: NeverOption = None
+
+
+def rank_choices(command: F) -> F:
+    """Give a command the RankChoices options where its `ranking` parameter stands; it receives them as `ranking`."""
+    signature = inspect.signature(command)
+    options = fields(RankChoices)
+    parameters: list[inspect.Parameter] = []
+    for name, parameter in signature.parameters.items():
+        if name != "ranking":
+            parameters.append(parameter)
+        else:  # in its place, so --help lists the options where the command puts them
+            parameters += [parameter.replace(name=f.name, annotation=f.type, default=f.default) for f in options]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        chosen = {f.name: kwargs.pop(f.name) for f in options if f.name in kwargs}
+        return command(*args, ranking=RankChoices(**chosen), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 SummaryModelOption = Annotated[
     str | None,
     typer.Option(
@@ -353,16 +387,14 @@ def _summary_model(flag: str | None) -> str | None:
         return None
 
 
-def _rank_options(
-    *, must: list[str] | None, never: list[str] | None, all_sentences: bool, **settings: Any
-):  # -> rank.RankOptions
+def _rank_options(ranking: RankChoices, all_sentences: bool):  # -> rank.RankOptions
     """The ranking options of rank and today, checked before anything is ranked."""
     from .rank.options import RankOptions
 
     return RankOptions(
-        **settings,
-        must=tuple(must) if must else None,
-        never=tuple(never) if never else None,
+        **{f.name: getattr(ranking, f.name) for f in fields(ranking) if f.name not in ("must", "never")},
+        must=tuple(ranking.must) if ranking.must else None,
+        never=tuple(ranking.never) if ranking.never else None,
         **({"key_sentences": None} if all_sentences else {}),  # None: every pick (the library's default: 10)
     )
 
@@ -379,6 +411,7 @@ def _check_format(fmt: str, output: Path | None, profiles: list[str] | None) -> 
 @app.command()
 @handle_errors
 @model_options
+@rank_choices
 def rank(
     listings: Annotated[
         list[Path], typer.Argument(help="Listing files (.md, .jsonl, .csv; - is stdin with --input-format); merged.")
@@ -387,14 +420,7 @@ def rank(
         list[str] | None,
         typer.Option("--profile", "-p", help="Profile name or .toml path; repeat for several (default: every one)."),
     ] = None,
-    top: TopOption = 10,
-    min_score: MinScoreOption = None,
-    min_match: MinMatchOption = None,
-    strategy: StrategyOption = None,
-    dislike_weight: DislikeWeightOption = None,
-    diversity: DiversityOption = None,
-    must: MustOption = None,
-    never: NeverOption = None,
+    ranking: RankChoices = RankChoices(),
     fmt: FormatOption = "table",
     output: OutputOption = None,
     input_format: InputFormatOption = None,
@@ -416,17 +442,7 @@ def rank(
     _check_format(fmt, output, profile)
     summarise_with = _summary_model(summary_model)
     listing = read_listings(listings, input_format)
-    options = _rank_options(
-        strategy=strategy,
-        top=top,
-        min_score=min_score,
-        min_match=min_match,
-        dislike_weight=dislike_weight,
-        diversity=diversity,
-        must=must,
-        never=never,
-        all_sentences=all_sentences,
-    )
+    options = _rank_options(ranking, all_sentences)
     run = rank_listing(listing, profile or [], settings.embedder(), options, seen=seen_memory() if mark_seen else None)
     run = summarise_run(run, summarise_with)
     _report_run(run)
@@ -636,6 +652,7 @@ def sources() -> None:
 @app.command(short_help="Fetch today's listings, rank them, remember what was shown.")
 @handle_errors
 @model_options
+@rank_choices
 def today(
     profile: Annotated[
         list[str] | None,
@@ -649,14 +666,7 @@ def today(
     offline: Annotated[
         bool, typer.Option("--offline", help="Rank the stored listings (latest, or --date); never use the network.")
     ] = False,
-    top: TopOption = 10,
-    min_score: MinScoreOption = None,
-    min_match: MinMatchOption = None,
-    strategy: StrategyOption = None,
-    dislike_weight: DislikeWeightOption = None,
-    diversity: DiversityOption = None,
-    must: MustOption = None,
-    never: NeverOption = None,
+    ranking: RankChoices = RankChoices(),
     fmt: FormatOption = "table",
     output: OutputOption = None,
     email: Annotated[
@@ -716,17 +726,7 @@ def today(
     from .run import check_zotero_settings
 
     check_zotero_settings(profile or [])  # a zotero_collection without the Web API is refused before the run
-    options = _rank_options(
-        strategy=strategy,
-        top=top,
-        min_score=min_score,
-        min_match=min_match,
-        dislike_weight=dislike_weight,
-        diversity=diversity,
-        must=must,
-        never=never,
-        all_sentences=all_sentences,
-    )
+    options = _rank_options(ranking, all_sentences)
     unsaved: list[str] = []
     try:
         seen = seen_memory()
