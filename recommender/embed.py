@@ -19,7 +19,7 @@ import numpy as np
 
 from .paths import cache_path
 from .schema import Paper, PaperrecError, TemporaryFailure, UsageError
-from .sources.guard import is_corrupt, move_aside, one_line, open_derived
+from .sources.guard import open_derived, reopened
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -275,13 +275,9 @@ class EmbeddingCache:
 
     def _recover(self, error: sqlite3.DatabaseError) -> None:
         """Start afresh after a damaged file (the cache is derived data); anything else is one clear error."""
-        if not is_corrupt(error):
-            # Read-only is an error, not a run without caching: silently re-embedding everything on every run would
-            # turn a 1 s rank into minutes without telling anyone why.
-            raise PaperrecError(f"cannot use the embedding cache {self.path}: {one_line(error)}") from None
-        self._db.close()
-        move_aside(self.path, "embedding cache", one_line(error))
-        self._db = self._open()
+        # Read-only is an error, not a run without caching: silently re-embedding everything on every run would
+        # turn a 1 s rank into minutes without telling anyone why.
+        self._db = reopened(self._db, self.path, "embedding cache", error, self._open)
 
     def get_many(self, key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """The cached vectors for these text hashes; missing and damaged ones are absent (so they are re-embedded)."""

@@ -157,6 +157,21 @@ def open_derived(path: Path, table: str, what: str, probe: str) -> sqlite3.Conne
     return database
 
 
+def reopened(
+    database: sqlite3.Connection,
+    path: Path,
+    what: str,
+    error: sqlite3.DatabaseError,
+    reopen: Callable[[], sqlite3.Connection],
+) -> sqlite3.Connection:
+    """A fresh derived file after `error` found this one damaged (it is moved aside); other errors are one line."""
+    if not is_corrupt(error):
+        raise PaperrecError(f"cannot use the {what} {path}: {one_line(error)}") from None
+    database.close()
+    move_aside(path, what, one_line(error))
+    return reopen()
+
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 

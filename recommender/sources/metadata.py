@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..schema import Paper, PaperrecError
-from .guard import is_corrupt, move_aside, one_line, open_derived
+from .guard import open_derived, reopened
 from .records import paper_from_record, paper_to_record
 
 Lookup = Callable[[list[str]], dict[str, Paper]]
@@ -31,11 +31,7 @@ class MetadataCache:
 
     def _recover(self, error: sqlite3.DatabaseError) -> None:
         """Start afresh after a damaged file (it only saves API calls); anything else is one clear error."""
-        if not is_corrupt(error):
-            raise PaperrecError(f"cannot use the metadata cache {self.path}: {one_line(error)}") from None
-        self._db.close()
-        move_aside(self.path, "metadata cache", one_line(error))
-        self._db = self._open()
+        self._db = reopened(self._db, self.path, "metadata cache", error, self._open)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Paper]:
         """The cached papers among these ids."""
