@@ -134,9 +134,12 @@ class Run:
         return tuple(dict.fromkeys(s.unsaved for s in self.sections if s.unsaved))
 
     def remember(self) -> None:
-        """Keep this run as the last ranking, so `paperrec like 3` knows what #3 was."""
+        """Keep this run as the last ranking, so `paperrec like 3` knows what #3 was; a run that ranked nothing keeps
+        the one before."""
         from .state import save_last_ranking
 
+        if not self.sections:  # every profile failed (offline): the picks shown before are still the ones to vote on
+            return
         save_last_ranking(list(self.papers), [(str(s.path), s.picks) for s in self.sections])
 
 

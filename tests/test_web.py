@@ -991,6 +991,21 @@ def test_a_failed_fetch_is_a_failure_on_the_page_with_the_commands_line(sr):
     assert len(_pick_ids(root)) == 10  # the stored day still shows
 
 
+def test_a_fetch_that_fails_for_every_profile_keeps_the_last_ranking(sr, example_listing):
+    from recommender.schema import TemporaryFailure
+    from recommender.state import load_last_ranking, save_last_ranking
+
+    shown = read_listing(example_listing).papers[:3]
+    save_last_ranking(shown, [(str(sr.resolve()), [])])  # what `paperrec rank` showed: `like 3` must still find it
+
+    def unreachable(categories, day=None, include_cross=False):
+        raise TemporaryFailure("arXiv did not answer (offline?): Connection refused (2 tries)")
+
+    with _client(fetch=unreachable) as client:
+        _wait(_service(client).fetch_today())
+    assert load_last_ranking().papers == tuple(shown)
+
+
 def test_a_job_answers_its_status_for_the_pages_poll(sr, example_listing):
     gate = threading.Event()
     listing = read_listing(example_listing)
