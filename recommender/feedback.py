@@ -57,15 +57,17 @@ def rate(
     return Rating(profile=edited.profile, path=path, added=tuple(new), already=len(refs) - len(new), was=was)
 
 
-def _stored_profiles() -> list[tuple[Path, Profile]]:
-    """Every readable profile in the profiles directory, by file name (an unreadable one is passed over)."""
+def _stored_profiles(unreadable: list[tuple[Path, PaperrecError]] | None = None) -> list[tuple[Path, Profile]]:
+    """Every readable profile in the profiles directory, by file name; an unreadable one is passed over, and added
+    to `unreadable` with its error when that is given."""
     folder = paths.profiles_dir()
     found = []
     for path in paths.profile_files(folder):
         try:
             found.append((path, load_profile(path)))
-        except PaperrecError:
-            continue
+        except PaperrecError as error:
+            if unreadable is not None:
+                unreadable.append((path, error))
     return found
 
 
@@ -91,7 +93,16 @@ def named_profile(name: str) -> Path:
 def profile_holding(keys: Sequence[str]) -> Path:
     """The one profile that has any of these arXiv ids; an error when none or several have them."""
     wanted = set(keys)
-    holding = [path for path, profile in _stored_profiles() if wanted & profile.ids]
+    unreadable: list[tuple[Path, PaperrecError]] = []
+    holding = [path for path, profile in _stored_profiles(unreadable) if wanted & profile.ids]
+    if unreadable and len(holding) < 2:
+        # A profile that cannot be read (a hand edit gone wrong) may hold the paper: taking it from another is a guess.
+        path, error = unreadable[0]
+        why = str(error).removeprefix(f"{path}: ")
+        where = f"is in {holding[0].stem}, but" if holding else "is in no readable profile, and"
+        raise PaperrecError(
+            f"{', '.join(keys)} {where} {path} cannot be read ({why}): fix it, or say which profile with --profile"
+        )
     if len(holding) == 1:
         return holding[0]
     if not holding:

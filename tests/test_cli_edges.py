@@ -165,6 +165,21 @@ def test_unlike_without_profile_refuses_none_or_several(liked_jsonl, home):
     assert "2001.00002" in (home / "profiles" / "sr.toml").read_text()
 
 
+def test_unlike_without_profile_refuses_while_another_profile_cannot_be_read(liked_jsonl, home):
+    _new("sr", liked_jsonl)
+    _new("vision", liked_jsonl)
+    vision = home / "profiles" / "vision.toml"
+    vision.write_text(vision.read_text().replace('name = "vision"', "name = vision", 1))  # a hand edit gone wrong
+    result = invoke("unlike", "2001.00002")
+    assert result.exit_code == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"paperrec: error: 2001.00002 is in sr, but {vision} cannot be read (invalid TOML: ")
+    assert line.endswith("): fix it, or say which profile with --profile")
+    assert "2001.00002" in (home / "profiles" / "sr.toml").read_text()  # not taken from the other profile
+    none = invoke("unlike", "2104.99999")
+    assert none.exit_code == 1 and f"2104.99999 is in no readable profile, and {vision} cannot be read" in none.stderr
+
+
 def test_unlike_takes_back_a_vote_by_its_rank_number_as_like_gave_it(liked_jsonl, fake_model, home):
     _new("sr", liked_jsonl)
     _new("vision", liked_jsonl)
