@@ -122,8 +122,9 @@ def resolve_refs(
 ) -> tuple[Path, list[Paper]]:
     """The profile file to edit and the papers that refs (arXiv ids or rank numbers) point to.
 
-    Ids are looked up in listing_papers when given, else among the last ranking's papers and the stored listings;
-    rank numbers always refer to the last ranking of the profile (the only one ranked when profile is None).
+    Ids are looked up in listing_papers when given, else among the last ranking's papers and the stored listings, then
+    among the profile's own papers. Rank numbers always refer to the last ranking of the profile (the only one ranked
+    when profile is None).
     Before any ranking, no profile named means the only profile there is.
     """
     numbers = any(r.strip().isdigit() for r in refs)
@@ -147,6 +148,12 @@ def resolve_refs(
         missing = {paper_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
         if missing:
             pool.update(find_stored(missing))
+    missing = {paper_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
+    if missing and profile_path.is_file():  # a paper the profile has (a like to turn into a dislike) needs no listing
+        from .profile import load_profile
+
+        own = load_profile(profile_path)
+        pool.update((e.paper.arxiv_id, e.paper) for e in own.liked + own.disliked if e.paper.arxiv_id in missing)
     found: list[Paper] = []
     for ref in (r.strip() for r in refs):
         if ref.isdigit():

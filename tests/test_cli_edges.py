@@ -180,6 +180,22 @@ def test_unlike_without_profile_refuses_while_another_profile_cannot_be_read(lik
     assert none.exit_code == 1 and f"2104.99999 is in no readable profile, and {vision} cannot be read" in none.stderr
 
 
+def test_a_vote_finds_a_paper_the_profile_already_has_without_a_listing(liked_jsonl, home):
+    _new("sr", liked_jsonl)
+    sr = home / "profiles" / "sr.toml"
+    text = sr.read_text().replace('id = "2001.00001"\n', 'id = "2001.00001"\nnote = "changed my mind"\n', 1)
+    sr.write_text(text)
+    result = invoke("dislike", "2001.00001", "-p", "sr")  # no ranking shown, no stored listing: the profile has it
+    assert result.exit_code == 0, result.output
+    assert "(was liked)" in result.stderr
+    profile = load_profile(sr)
+    assert [p.paper.arxiv_id for p in profile.disliked] == ["2001.00001"]
+    assert 'note = "changed my mind"' in sr.read_text()  # its table moved with its keys
+    again = invoke("like", "2001.00001", "-p", "sr")
+    assert again.exit_code == 0, again.output
+    assert sr.read_text() != text and load_profile(sr).liked[-1].paper.arxiv_id == "2001.00001"
+
+
 def test_unlike_takes_back_a_vote_by_its_rank_number_as_like_gave_it(liked_jsonl, fake_model, home):
     _new("sr", liked_jsonl)
     _new("vision", liked_jsonl)
