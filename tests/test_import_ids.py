@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -207,3 +208,23 @@ def test_a_paper_liked_by_doi_is_not_shown_again_when_its_arxiv_copy_appears(hom
     day3 = write(tmp_path / "day3.jsonl", "".join(json.dumps(r) + "\n" for r in (merged, other)))
     ranked = runner.invoke(app, ["rank", str(day3), "-p", "neuro", "-f", "json"])
     assert [p["id"] for p in json.loads(ranked.stdout)] == ["2612.10002"]
+
+
+def test_an_offline_import_dates_an_undated_arxiv_paper_by_its_ids_month(home, tmp_path):
+    # Offline no lookup gives a publication date. Dated on the import day, a years-old paper would count as a fresh
+    # like in recency weights and in the profile backtest. Its id names the month it was posted.
+    bib = tmp_path / "lib.bib"
+    bib.write_text(
+        "@misc{a, title = {An undated preprint}, howpublished = {\\url{https://arxiv.org/abs/2106.06321}}}\n"
+        "@misc{b, title = {A dated preprint}, eprint = {2107.00135}, year = {2022}}\n"
+        "@misc{c, title = {A book with no id at all}}\n"
+    )
+    ids = write(tmp_path / "ids.txt", "1904.10509\n")
+    result = CliRunner().invoke(app, ["profile", "new", "lib", "--from", str(bib), "--from", str(ids), "--offline"])
+    assert result.exit_code == 0, result.output
+    profile = load_profile(home / "profiles" / "lib.toml")
+    added = {e.paper.arxiv_id: e.added for e in profile.liked}
+    assert added["2106.06321"] == date(2021, 6, 1)
+    assert added["2107.00135"] == date(2022, 1, 1)  # the file's own date wins
+    assert added[title_id("A book with no id at all")] == date.today()  # nothing dates it
+    assert {p.arxiv_id: p.added for p in profile.pending} == {"1904.10509": date(2019, 4, 1)}

@@ -14,6 +14,7 @@ from ..sources.merge import match_keys
 from ..sources.metadata import Lookup, MetadataCache, complete_papers, needs_metadata
 from ..sources.registry import parse_specs, spec_warnings
 from ..sources.taxonomy import validate_categories
+from .age import id_month
 from .edit import (
     Change,
     Edited,
@@ -170,6 +171,8 @@ def complete_collection(
     # A paper the file gives no date for is dated by its publication, as BibTeX's year dates it: on the import day, a
     # years-old library read from a list of ids would weigh and count as liked today.
     days |= {p.arxiv_id: p.date for p in completion.papers if p.date is not None and p.arxiv_id not in days}
+    # Offline there is no lookup: an arXiv id still names the month its paper was posted.
+    days |= {p.arxiv_id: month for p in listed if p.arxiv_id not in days and (month := id_month(p.arxiv_id))}
     lacking = {e.paper.arxiv_id for e in profile.liked + profile.disliked if not e.paper.abstract} if profile else set()
     return _Collected(
         listed=len(collection.papers),
