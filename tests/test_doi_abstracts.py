@@ -174,7 +174,9 @@ def test_arxiv_down_still_fills_the_dois(home, library, server, monkeypatch):
     monkeypatch.setattr(arxiv, "fetch_metadata", offline)
     result = invoke("profile", "new", "lib", "--from", str(library))
     assert result.exit_code == 0, result.output
-    assert "could not fetch metadata for 1 papers (arXiv did not answer" in result.stderr
+    assert "could not fetch metadata for 1 paper (arXiv did not answer" in result.stderr
+    # A re-import asks nothing for papers already there: the report names the command that fetches them later.
+    assert "titles are used instead; to fetch them, run later: paperrec profile refresh lib\n" in result.stderr
     assert {i: liked(home, "lib")[i].abstract for i in ABSTRACTS} == ABSTRACTS
 
 

@@ -59,7 +59,7 @@ def test_arxiv_ids_and_dois_are_asked_apart_so_one_failure_keeps_the_other(tmp_p
     done = complete_papers([ID_ONLY, by_doi], dois_down, MetadataCache(tmp_path / "m.sqlite3"))
     assert asked == [["2104.10642"], ["doi:10.1000/xyz.1"]]
     assert [p.abstract for p in done.papers] == ["Video SR.", ""] and done.by_doi == ()
-    assert done.notice == "could not fetch abstracts of 1 DOIs (OpenAlex is unavailable (HTTP 503))"
+    assert done.notice == "could not fetch abstracts of 1 DOI (OpenAlex is unavailable (HTTP 503))"
     assert done.unresolved == () and done.missing == ()
 
     found = complete_papers([by_doi], lambda ids: {ids[0]: Paper.make("x", ids[0], "From OpenAlex.")}, None)

@@ -52,7 +52,9 @@ class ImportReport:
     moved: tuple[Paper, ...] = ()  # of `added`, papers the profile had in its other section (liked, for --disliked)
     relinked: tuple[Paper, ...] = ()  # papers the profile had that the files name by another id too (a DOI, a forum)
     by_doi: int = 0  # of `added`, papers known by DOI whose abstract OpenAlex gave
-    refreshable: bool = False  # offline, papers without an abstract were added that `profile refresh` can look up
+    # When `profile refresh` can fetch the abstracts added papers lack: "online" (--offline), "later" (a service did
+    # not answer), "" (it cannot)
+    refreshable: str = ""
     saved: bool = True  # False when the import changed nothing, so the profile file was left as it was
     abstracts: tuple[str, ...] = ()  # ids of papers already there whose missing abstract the files gave
 
@@ -223,7 +225,7 @@ def _report(
         - sum(1 for p in added if p.arxiv_id in fresh_ids),
         skipped=collected.skipped,
         without_abstract=sum(1 for p in added if not p.abstract and p.arxiv_id in fresh_ids),
-        refreshable=collected.offline and any(needs_metadata(p) for p in added if p.arxiv_id in fresh_ids),
+        refreshable=_when_refreshable(collected, [p for p in added if p.arxiv_id in fresh_ids]),
         notice=collected.notice,
         path=path,
         merged=collected.merged,
@@ -234,6 +236,15 @@ def _report(
         relinked=collected.relinked,
         by_doi=sum(1 for p in added if p.arxiv_id in collected.by_doi and p.arxiv_id in fresh_ids),
     )
+
+
+def _when_refreshable(collected: _Collected, added: Sequence[Paper]) -> str:
+    """When `profile refresh` can fetch what these added papers lack: "online", "later", or "" (nothing to fetch)."""
+    if not any(needs_metadata(p) for p in added):
+        return ""
+    if collected.offline:
+        return "online"
+    return "later" if collected.notice is not None else ""  # the notice says which service did not answer
 
 
 def import_papers(
@@ -601,7 +612,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         one = report.without_abstract == 1
         # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
         command = f"paperrec profile refresh {_command_arg(report.path, report.profile.name)}"
-        later = f"; to fetch {'it' if one else 'them'}, run online: {command}"
+        later = f"; to fetch {'it' if one else 'them'}, run {report.refreshable}: {command}"
         later = later if report.refreshable else ""
         lacking = counted(report.without_abstract, "added paper has", "added papers have")
         lines.append(f"{lacking} no abstract; {'its title is' if one else 'their titles are'} used instead{later}")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..schema import Paper, PaperrecError
+from ..schema import Paper, PaperrecError, counted
 from .guard import open_derived, reopened
 from .records import paper_from_record, paper_to_record
 
@@ -88,7 +88,10 @@ def needs_metadata(paper: Paper) -> bool:
 
 
 # Each service is asked on its own, so one that fails leaves the other's answers. arXiv's notice keeps its words.
-_FAILED = {"arXiv": "could not fetch metadata for {} papers ({})", "DOI": "could not fetch abstracts of {} DOIs ({})"}
+_FAILED = {
+    "arXiv": ("could not fetch metadata for", "paper", "papers"),
+    "DOI": ("could not fetch abstracts of", "DOI", "DOIs"),
+}
 
 
 def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: MetadataCache | None) -> Completion:
@@ -111,7 +114,8 @@ def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: Metad
             answered.update(ids)
         except PaperrecError as error:
             fetched = {}
-            notices.append(_FAILED[kind].format(len(ids), error))
+            what, one, many = _FAILED[kind]
+            notices.append(f"{what} {counted(len(ids), one, many)} ({error})")
         if cache is not None and fetched:
             cache.put_many(list(fetched.values()))
         known.update(fetched)
