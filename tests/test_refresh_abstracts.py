@@ -208,6 +208,24 @@ def test_a_failing_service_writes_nothing_and_says_one_line(home, monkeypatch):
     assert "could not fetch metadata for 2 papers" in notices[0]
     assert "could not fetch abstracts of 1 DOI (" in notices[0]
     assert "got their abstract" not in result.stderr
+    # With no pending paper, what is still missing and the retry are said, not "0 pending papers filled in".
+    assert "pending" not in result.stderr
+    assert (
+        "lib: 2 liked papers and 1 disliked paper still have no abstract; run later: paperrec profile refresh lib\n"
+        in (result.stderr)
+    )
+
+
+def test_a_refresh_with_nothing_to_fetch_says_so_and_asks_nothing(home, services):
+    text = 'name = "done"\n\n[[liked]]\nid = "1706.03762"\ntitle = "Attention"\nabstract = "Mine."\n'
+    path = write(home, "done", text)
+    result = invoke("profile", "refresh", "done")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "done: nothing to fetch, every paper has its title and abstract",
+        f"profile unchanged: {path}",
+    ]
+    assert services.asked == 0 and path.read_text() == text
 
 
 def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tmp_path, monkeypatch):

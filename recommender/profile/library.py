@@ -392,10 +392,23 @@ class RefreshReport:
     def lines(self) -> list[str]:
         """What the refresh did, one line each: the lines `profile refresh` prints."""
         lines = [self.notice] if self.notice else []
-        lines.append(f"{self.profile.name}: {counted(len(self.filled), 'pending paper', 'pending papers')} filled in")
+        command = f"paperrec profile refresh {_command_arg(self.path, self.profile.name)}"
+        if self.filled or self.pending or self.gone:
+            lines.append(
+                f"{self.profile.name}: {counted(len(self.filled), 'pending paper', 'pending papers')} filled in"
+            )
         lines += self.abstract_lines()
+        lacking = {s: sum(1 for e in self.profile.papers(s) if needs_metadata(e.paper)) for s in SECTIONS}
+        one = sum(lacking.values()) == 1
+        if any(lacking.values()) and (self.failed or self.offline):
+            which = " and ".join(counted(n, f"{s} paper", f"{s} papers") for s, n in lacking.items() if n)
+            later = f"to fetch {'it' if one else 'them'}, run online:" if self.offline else "run later:"
+            lines.append(
+                f"{self.profile.name}: {which} still {'has' if one else 'have'} no abstract; {later} {command}"
+            )
+        elif not (self.changed or self.pending or any(lacking.values())):
+            lines.append(f"{self.profile.name}: nothing to fetch, every paper has its title and abstract")
         if self.pending:
-            command = f"paperrec profile refresh {_command_arg(self.path, self.profile.name)}"
             why = "offline: only the metadata cache was read" if self.offline else "arXiv did not answer"
             later = f"to fetch {'them' if self.pending[1:] else 'it'}, run online:" if self.offline else "run later:"
             lines.append(f"{len(self.pending)} still kept by id only ({why}); {later} {command}")
