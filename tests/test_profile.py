@@ -105,6 +105,12 @@ def test_unknown_keys_of_every_toml_type_round_trip(tmp_path):
         ('name = "x"\n[[disliked]]\ntitle = "t"\nid = "nope"\n', r"disliked\[1\]: not an arXiv id"),
         ('name = "x"\n[[liked]]\ntitle = "t"\nweight = -1\n', "'weight' must be a number"),
         ('name = "x"\ndislike_weight = -1\n', r"'dislike_weight' must be >= 0"),
+        # hand edits: a quoted number, an id without its quotes (TOML reads 2101.00010 as the float 2101.0001)
+        ('name = "x"\n[[liked]]\ntitle = "t"\nweight = "2"\n', r"'weight' must be a number >= 0, not the string '2'$"),
+        (
+            'name = "x"\n[[liked]]\ntitle = "t"\nid = 2101.00010\n',
+            r"liked\[1\]: 'id' must be in quotes, like id = \"2104\.10642\"$",
+        ),
     ],
 )
 def test_invalid_profiles_are_clear_errors(tmp_path, content, message):

@@ -203,6 +203,8 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
     if not isinstance(title, str) or not title.strip():
         raise PaperrecError(f"{where}: missing 'title'")
     raw_id = table.get("id")
+    if isinstance(raw_id, int | float) and not isinstance(raw_id, bool):  # a hand-written id without its quotes
+        raise PaperrecError(f"{where}: 'id' must be in quotes, like id = \"2104.10642\"")
     if raw_id is not None:
         _require(raw_id, str, where, "id")
     added = table.get("added", date.today())
@@ -212,7 +214,8 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
         added = added.date()
     weight = table.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
-        raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {weight}")
+        shown = f"the string {weight!r}" if isinstance(weight, str) else weight
+        raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {shown}")
     try:
         paper = Paper.make(
             title=title,
