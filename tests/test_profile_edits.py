@@ -124,6 +124,15 @@ def test_dislike_then_like_moves_the_table_with_its_keys_and_comment(profile, to
     assert tomlkit_calls == []
 
 
+def test_a_move_keeps_the_comment_on_the_header_line(profile, tomlkit_calls):
+    profile.write_text(
+        HAND_WRITTEN.replace('[[liked]]\nid = "2101.00001"', '[[liked]]   # reread yearly\nid = "2101.00001"')
+    )
+    rate_papers(profile, [Paper.make("One", "2101.00001")], "disliked")
+    assert '# The paper that started it all\n[[disliked]]   # reread yearly\nid = "2101.00001"' in profile.read_text()
+    assert tomlkit_calls == []
+
+
 def test_unlike_removes_only_that_table(profile, tomlkit_calls):
     _, found = unrate_papers(profile, ["2101.00001v2", "9999.99999"])
     assert found == ["2101.00001"]

@@ -27,6 +27,7 @@ class _Header:
     start: int
     end: int  # end of the header line, before its newline
     section: str | None  # "liked" or "disliked" for their [[...]] headers, else None
+    key: tuple[int, int] = (0, 0)  # where the table's name is in the header, so a move renames only that
 
 
 def _header_section(match: re.Match[str]) -> str | None:
@@ -89,7 +90,7 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
     """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
     if '"""' in text or "'''" in text:
         return None  # a multi-line string could hold lines that look like headers
-    headers = [_Header(m.start(), m.end(), _header_section(m)) for m in _header_matches(text)]
+    headers = [_Header(m.start(), m.end(), _header_section(m), m.span(2)) for m in _header_matches(text)]
     regions = _regions(text, headers)
     by_section: dict[str, list[int]] = {section: [] for section in TABLES}
     for i, header in enumerate(headers):
@@ -108,7 +109,7 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
             continue
         start, end = regions[by_section[source[0]][source[1]]]
         header = headers[by_section[source[0]][source[1]]]
-        piece = text[start : header.start] + f"[[{section}]]" + text[header.end : end]
+        piece = text[start : header.key[0]] + section + text[header.key[1] : end]  # the header's comment stays
         if "added" in table:
             piece = re.sub(
                 r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$",
