@@ -133,6 +133,17 @@ def test_a_move_keeps_the_comment_on_the_header_line(profile, tomlkit_calls):
     assert tomlkit_calls == []
 
 
+def test_a_vote_leaves_a_paper_both_liked_and_disliked_by_hand_alone(profile, tomlkit_calls):
+    # Two files merged by hand: 2101.00002 is liked and disliked. Disliking another paper must not settle that one.
+    both = '\n[[disliked]]\nid = "2101.00002"\ntitle = "Two"\nadded = 2021-09-01\n'
+    profile.write_text(HAND_WRITTEN + both)
+    rate_papers(profile, [Paper.make("One", "2101.00001")], "disliked")
+    loaded = load_profile(profile)
+    assert [p.paper.arxiv_id for p in loaded.liked] == ["2101.00002"]
+    assert [p.paper.arxiv_id for p in loaded.disliked] == ["2101.00002", "2101.00001"]
+    assert "added = 2021-08-01T10:00:00Z  # a date-time is read as its date\n" in profile.read_text()
+
+
 def test_unlike_removes_only_that_table(profile, tomlkit_calls):
     _, found = unrate_papers(profile, ["2101.00001v2", "9999.99999"])
     assert found == ["2101.00001"]

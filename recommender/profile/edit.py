@@ -251,8 +251,10 @@ class ProfileEdit:
             in_other.setdefault(entry.paper.arxiv_id, []).append(index)
         appended: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
         moved: list[Moved] = []
+        voted: set[str] = set()
         for item in papers:
             paper = item.paper if isinstance(item, ProfilePaper) else item
+            voted.add(paper.arxiv_id)
             if paper.arxiv_id in present:
                 continue
             present.add(paper.arxiv_id)
@@ -269,7 +271,8 @@ class ProfileEdit:
                 weight = item.weight if isinstance(item, ProfilePaper) else 1.0
                 appended.append((paper_table(ProfilePaper(paper=paper, added=day, weight=weight)), None))
                 moved.append(Moved(paper.arxiv_id, None, section, None, paper))
-        removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in present for i in indices)
+        # Only the papers voted on leave the other section: one both liked and disliked by hand stays as it is.
+        removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in voted for i in indices)
         rated = {m.arxiv_id for m in moved}
         # A paper kept by id until its text is known and now voted on with its text is that paper: one entry, not two.
         waiting = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in rated]
