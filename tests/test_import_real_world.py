@@ -359,6 +359,9 @@ def test_an_import_that_keeps_nothing_creates_no_profile(tmp_path):
     with pytest.raises(PaperrecError, match=r"no paper to import .*2 entries skipped.*was not created"):
         import_into_profile(tmp_path / "p.toml", [placeholders], lookup=None, cache=None)
     assert not (tmp_path / "p.toml").exists()
+    placeholders.write_text("2305.00000\n")
+    with pytest.raises(PaperrecError, match=r"no paper to import .*: 1 entry skipped, e\.g\. "):
+        import_into_profile(tmp_path / "p.toml", [placeholders], lookup=None, cache=None)
 
 
 def test_cli_import_offline_reports_pending_merged_and_ignored(home):

@@ -203,7 +203,8 @@ def _check_not_empty(collected: _Collected, files: Sequence[Path], path: Path) -
     names = ", ".join(str(f) for f in files)
     if collected.listed:
         return  # all already there: nothing new, but nothing wrong
-    why = f": {len(collected.skipped)} entries skipped, e.g. {collected.skipped[0][0]}: {collected.skipped[0][1]}"
+    skipped = counted(len(collected.skipped), "entry", "entries")
+    why = f": {skipped} skipped, e.g. {collected.skipped[0][0]}: {collected.skipped[0][1]}"
     raise PaperrecError(f"no paper to import from {names}{why if collected.skipped else ''}; {path} was not created")
 
 
