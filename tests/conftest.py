@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,7 +148,18 @@ def home(tmp_path, monkeypatch) -> Iterator[Path]:
     yield path
     for thread in set(threading.enumerate()) - before:
         if thread.name.startswith("paperrec ") and thread.name != "paperrec zotero":  # zotero: a loop its app stops
-            thread.join(timeout=300)
+            _join_started(thread)
+
+
+def _join_started(thread: threading.Thread, timeout: float = 300) -> None:
+    """Join a thread that enumerate() lists, though start() may not have marked it started yet (it raises then)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            thread.join(timeout=max(deadline - time.monotonic(), 0))
+            return
+        except RuntimeError:  # "cannot join thread before it is started": it is between start() and running
+            time.sleep(0.01)
 
 
 @pytest.fixture(autouse=True)
