@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 
-from recommender.rank.lexical import TfidfSpace, fit_tfidf
+from recommender.rank.lexical import TOKEN, TfidfSpace, _fit_distinct, count_ngrams, fit_tfidf
 
 TRAIN = [
     "Segment Anything in medical images with SAM adapters",
@@ -88,3 +89,112 @@ def test_a_reordered_training_set_reuses_the_fit_and_gets_its_own_row_order():
     other, _ = fit_tfidf(texts[:-1])
     assert other is not space and not np.allclose(other.idf, space.idf)
     assert fit_tfidf(t for t in texts)[1].shape == matrix.shape  # any iterable, as before
+
+
+# Texts that test the fast fit's corners: accents and other scripts, case that changes length, a final sigma,
+# digits and underscores, stop words only, empty, one word, duplicates, repeats (sublinear tf), and terms that only
+# one text holds.
+TRICKY = [
+    "Schrödinger bridges for naïve façade segmentation",
+    "ΟΔΟΣ and ΣΟΦΙΑ: Greek capitals lower to a final sigma",
+    "İstanbul DİLİ ﬁne-tuning: lowercase changes length",
+    "深度学习 for 图像 segmentation, 3d point clouds and l2_norm x2",
+    "",
+    "the and of with",
+    "zebra",
+    "SAM SAM SAM sam segment anything segment",
+    "Segment Anything in medical images with SAM adapters",
+    "Segment Anything in medical images with SAM adapters",
+    "a b c d — single letters are no tokens; naïve naïve",
+    "emoji 🚀 rockets and ellipsis… and tabs\tand\nnewlines",
+    "x_1 x_2 x_1 __init__ 1e-5 2024 2024",
+]
+
+
+def _reference(texts: list[str]):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, stop_words="english", token_pattern=TOKEN.pattern
+    )
+    return vectorizer, vectorizer.fit_transform(texts)
+
+
+def _assert_same_bits(matrix, reference) -> None:
+    assert type(matrix) is type(reference) and matrix.shape == reference.shape
+    for part in ("data", "indices", "indptr"):  # every value, in the same order within each row
+        assert getattr(matrix, part).dtype == getattr(reference, part).dtype
+        np.testing.assert_array_equal(getattr(matrix, part), getattr(reference, part))
+
+
+def _random_texts(n: int, seed: int) -> list[str]:
+    """Texts of words drawn from a small vocabulary with stop words, so terms recur across texts in any order."""
+    rng = np.random.default_rng(seed)
+    vocabulary = ["the", "of", "sam", "Segment", "anything", "vision", "ViT", "über", "3d", "x_1", "model", "and"]
+    vocabulary += [f"w{i}" for i in range(40)]
+    return [" ".join(rng.choice(vocabulary, size=rng.integers(0, 30))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("texts", [TRICKY, _random_texts(300, 0), _random_texts(40, 1) + TRICKY])
+def test_the_fit_equals_scikit_learns_vectorizer_bit_for_bit(texts):
+    texts = sorted(texts)  # the order fit_tfidf fits in
+    space, matrix, _ = _fit_distinct(tuple(texts))
+    vectorizer, reference = _reference(texts)
+    assert list(space.terms) == list(vectorizer.get_feature_names_out())
+    assert space.idf.dtype == np.float64
+    np.testing.assert_array_equal(space.idf, vectorizer.idf_)
+    assert space.stop_words == vectorizer.get_stop_words()
+    _assert_same_bits(matrix, reference)
+
+
+def test_fit_tfidf_gives_scikit_learns_rows_in_the_callers_order():
+    texts = [*reversed(TRICKY), TRICKY[0], "Segment anything: a term only here, zygomorphic"]
+    _, matrix = fit_tfidf(texts)
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    _, reference = _reference([texts[i] for i in order])
+    _assert_same_bits(matrix, reference[np.argsort(order)])
+
+
+def test_texts_without_a_term_fail_as_scikit_learn_does():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    for texts in ([], [""], ["the and of", "a b c"]):
+        with pytest.raises(ValueError, match="empty vocabulary"):
+            _reference(texts)
+        with pytest.raises(ValueError, match="empty vocabulary"):
+            count_ngrams(texts, ENGLISH_STOP_WORDS)
+
+
+def test_the_hybrid_learns_the_same_bits_as_with_scikit_learns_vectorizer(monkeypatch):
+    """Rankings, scores and match come from these arrays: each is the same to the last bit."""
+    from recommender.rank import lexical
+    from recommender.rank.hybrid import HybridRanker
+
+    def sklearn_fit(texts: tuple[str, ...]):  # the fit as it was: TfidfVectorizer itself
+        vectorizer, matrix = _reference(list(texts))
+        terms = tuple(vectorizer.get_feature_names_out())
+        space = TfidfSpace(terms=terms, idf=vectorizer.idf_, stop_words=frozenset(vectorizer.get_stop_words()))
+        return space, matrix, {text: row for row, text in enumerate(texts)}
+
+    rng = np.random.default_rng(3)
+    texts = _random_texts(60, 2) + TRICKY
+    vectors = rng.normal(size=(len(texts), 8))
+    labels = (np.arange(len(texts)) % 3 == 0).astype(float)
+    weights = rng.uniform(0.5, 1.0, len(texts))
+    fast = HybridRanker().fit(vectors, texts, labels, sample_weight=weights)
+    monkeypatch.setattr(lexical, "_fit_distinct", sklearn_fit)
+    slow = HybridRanker().fit(vectors, texts, labels, sample_weight=weights)
+    assert fast.space_.terms == slow.space_.terms
+    for name in ("lexical_coef_", "cv_lexical_", "cv_raising_", "cv_semantic_", "semantic_coef_"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert fast.lexical_intercept_ == slow.lexical_intercept_
+    day = _random_texts(30, 4) + NEW
+    day_vectors = rng.normal(size=(len(day), 8))
+    for raise_only in (False, True):
+        scored = [r.lexical_scores(day, raise_only) for r in (fast, slow)]
+        np.testing.assert_array_equal(*scored)
+        fused = [
+            r.fuse(r.semantic_scores(day_vectors), s, raise_only) for r, s in zip((fast, slow), scored, strict=True)
+        ]
+        np.testing.assert_array_equal(fused[0][0], fused[1][0])
+        np.testing.assert_array_equal(fused[0][1], fused[1][1])
