@@ -119,15 +119,13 @@ def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, in
     return space, matrix, {text: row for row, text in enumerate(texts)}
 
 
-# CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=TOKEN).fit_transform, bit for bit, in
-# a third of its time at 8,000 likes (benchmarks/tfidf_fit.py). Most of its time goes to a Python dict of every
-# 1-2-gram string and to sorting them. Here a term is an integer code built from its words' places in the sorted
-# word list, so sorting the codes sorts the terms. That holds because a space, which joins a bigram's words, sorts
-# before every character a token can hold.
+# CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=TOKEN).fit_transform, bit for bit: the
+# whole fit takes 0.63x the time at 8,000 likes, 0.52x at 1,000 (benchmarks/tfidf_fit.py). CountVectorizer spends
+# most of its time on a Python dict of every 1-2-gram string and on sorting those strings. Here a term is an integer
+# code built from its words' places in the sorted word list, so sorting the codes sorts the terms. That holds because
+# a space, which joins a bigram's words, sorts before every character a token can hold.
 def count_ngrams(texts: Sequence[str], stop_words: frozenset[str]) -> tuple[list[str], Any]:
     """The texts' 1-2-gram counts as CountVectorizer gives them: the sorted terms and a (n_texts, n_terms) matrix."""
-    import scipy.sparse as sp
-
     docs = [[t for t in TOKEN.findall(text.lower()) if t not in stop_words] for text in texts]
     words = sorted(set(itertools.chain.from_iterable(docs)))
     if not words:
@@ -135,27 +133,36 @@ def count_ngrams(texts: Sequence[str], stop_words: frozenset[str]) -> tuple[list
     codes, bounds = _ngram_codes(docs, words)
     per_text = [Counter(codes[start:end]) for start, end in itertools.pairwise(bounds)]  # first-seen order
     sizes = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
-    n_entries = int(sizes.sum())
-    index_dtype = np.int32 if n_entries <= np.iinfo(np.int32).max else np.int64  # as CountVectorizer chooses
-    entry_codes = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=n_entries)
-    values = np.fromiter(itertools.chain.from_iterable(c.values() for c in per_text), dtype=np.float64, count=n_entries)
+    entry_codes = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(sizes.sum()))
+    values = np.fromiter(
+        itertools.chain.from_iterable(c.values() for c in per_text), dtype=np.int64, count=len(entry_codes)
+    )
+    return count_matrix(entry_codes, values, sizes, words)
+
+
+def count_matrix(codes: np.ndarray, values: np.ndarray, sizes: np.ndarray, words: list[str]) -> tuple[list[str], Any]:
+    """The sorted terms and the (n_texts, n_terms) count matrix of each text's term codes and counts (as
+    `_ngram_codes` makes them, in the order the text first has them; `sizes`: how many terms each text has)."""
+    import scipy.sparse as sp
+
+    index_dtype = np.int32 if len(codes) <= np.iinfo(np.int32).max else np.int64  # as CountVectorizer chooses
     # Columns: a term's place among the sorted codes. A stable sort also finds each term's first entry.
-    by_code = np.argsort(entry_codes, kind="stable")
-    sorted_codes = entry_codes[by_code]
+    by_code = np.argsort(codes, kind="stable")
+    sorted_codes = codes[by_code]
     starts_term = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
-    column = np.empty(n_entries, dtype=index_dtype)
+    column = np.empty(len(codes), dtype=index_dtype)
     column[by_code] = np.cumsum(starts_term) - 1
     first_entry = by_code[starts_term]  # (n_terms,) in column order
     # CountVectorizer keeps each row's entries in the order their terms first appear in the whole corpus. The l2
     # norm and liblinear sum a row in that order, so the same order keeps every bit of the scores.
-    is_first = np.zeros(n_entries, dtype=bool)
+    is_first = np.zeros(len(codes), dtype=bool)
     is_first[first_entry] = True
     arrival = (np.cumsum(is_first) - 1)[first_entry].astype(index_dtype)  # (n_terms,) in column order
     column_of_arrival = np.empty(len(first_entry), dtype=index_dtype)
     column_of_arrival[arrival] = np.arange(len(first_entry), dtype=index_dtype)
-    indptr = np.zeros(len(per_text) + 1, dtype=index_dtype)
+    indptr = np.zeros(len(sizes) + 1, dtype=index_dtype)
     np.cumsum(sizes, out=indptr[1:])
-    counts = sp.csr_array((values, arrival[column], indptr), shape=(len(per_text), len(first_entry)))
+    counts = sp.csr_array((values.astype(np.float64), arrival[column], indptr), shape=(len(sizes), len(first_entry)))
     counts.sort_indices()
     counts.indices = column_of_arrival.take(counts.indices)
     heads, tails = np.divmod(sorted_codes[starts_term], len(words) + 1)
