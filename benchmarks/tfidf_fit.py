@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
-import itertools
 import json
 import os
 import shutil
@@ -47,7 +46,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import vote_latency  # benchmarks/ is on the path when this script runs
@@ -75,77 +73,6 @@ def before_fit(texts: tuple[str, ...]):
     return space, matrix, {text: row for row, text in enumerate(texts)}
 
 
-# Measured and not kept: each text's analysed terms kept on disk between processes, so that a refit analyses only
-# the day's new texts (the likes rarely change between refits). See the module's docstring for its figures.
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def write_analysed(texts: list[str], path: Path) -> int:
-    """Each text's term codes and counts in one .npz, as such a cache would keep them; its size in bytes."""
-    import numpy as np
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    from recommender.rank import lexical
-
-    docs = [[t for t in lexical.TOKEN.findall(text.lower()) if t not in ENGLISH_STOP_WORDS] for text in texts]
-    words = sorted(set(itertools.chain.from_iterable(docs)))
-    codes, bounds = lexical._ngram_codes(docs, words)
-    per_text = [Counter(codes[start:end]) for start, end in itertools.pairwise(bounds)]
-    np.savez(
-        path,
-        words=np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
-        keys=np.array([_digest(text) for text in texts], dtype="S16"),
-        sizes=np.array([len(c) for c in per_text], dtype=np.int64),
-        codes=np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64),
-        counts=np.fromiter(itertools.chain.from_iterable(c.values() for c in per_text), dtype=np.int32),
-    )
-    return path.stat().st_size
-
-
-def cached_fit(texts: tuple[str, ...], path: Path):
-    """The fit, each text found in the cache file read from it and only the others analysed."""
-    import numpy as np
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-
-    from recommender.rank import lexical
-
-    with np.load(path, allow_pickle=False) as stored:
-        cached_words = stored["words"].tobytes().decode("utf-8").split("\n")
-        keys, sizes, codes, counts = (stored[name] for name in ("keys", "sizes", "codes", "counts"))
-    row_of = dict(zip(keys.tolist(), range(len(keys)), strict=True))
-    rows = [row_of.get(_digest(text), -1) for text in texts]
-    new = [text for text, row in zip(texts, rows, strict=True) if row < 0]
-    docs = [[t for t in lexical.TOKEN.findall(text.lower()) if t not in ENGLISH_STOP_WORDS] for text in new]
-    words = sorted(set(cached_words).union(itertools.chain.from_iterable(docs)))
-    place = dict(zip(words, range(len(words)), strict=True))
-    moved = np.fromiter(map(place.__getitem__, cached_words), dtype=np.int64, count=len(cached_words))
-    heads, tails = np.divmod(codes, len(cached_words) + 1)  # the cached codes, in the new word list's places
-    codes = moved[heads] * (len(words) + 1) + np.where(tails > 0, 1 + moved[tails - 1], 0)
-    new_codes, bounds = lexical._ngram_codes(docs, words)
-    per_new = iter([Counter(new_codes[start:end]) for start, end in itertools.pairwise(bounds)])
-    offsets = np.r_[0, np.cumsum(sizes)]
-    parts_codes, parts_counts, text_sizes = [], [], []
-    for row in rows:
-        if row >= 0:
-            parts_codes.append(codes[offsets[row] : offsets[row + 1]])
-            parts_counts.append(counts[offsets[row] : offsets[row + 1]])
-        else:
-            counter = next(per_new)
-            parts_codes.append(np.fromiter(counter, dtype=np.int64, count=len(counter)))
-            parts_counts.append(np.fromiter(counter.values(), dtype=np.int32, count=len(counter)))
-        text_sizes.append(len(parts_codes[-1]))
-    terms, matrix = lexical.count_matrix(
-        np.concatenate(parts_codes), np.concatenate(parts_counts), np.array(text_sizes, dtype=np.int64), words
-    )
-    transformer = TfidfTransformer(sublinear_tf=True)
-    matrix = transformer.fit(matrix).transform(matrix, copy=False)
-    space = lexical.TfidfSpace(
-        terms=tuple(terms), idf=transformer.idf_.astype(np.float64), stop_words=ENGLISH_STOP_WORDS
-    )
-    return space, matrix, {text: row for row, text in enumerate(texts)}
-
-
 def fit_texts(home: Path, day: bool = True) -> tuple[str, ...]:
     """The profile's texts and (with `day`) the day's cs.CV texts, sorted as fit_tfidf fits them."""
     from recommender.profile import load_profile
@@ -167,7 +94,7 @@ def time_fit(home: Path, which: str) -> dict:
 
     texts = fit_texts(home)
     fits = {"before": before_fit, "after": lexical._fit_distinct.__wrapped__}
-    fit = fits.get(which) or (lambda texts: cached_fit(texts, home / "analysed.npz"))
+    fit = fits.get(which) or (lambda texts: lexical._fit_distinct.__wrapped__(texts, kept_file(home)))
     gc.collect()
     start = time.perf_counter()
     space, matrix, _ = fit(texts)
@@ -176,6 +103,19 @@ def time_fit(home: Path, which: str) -> dict:
     for array in (space.idf, matrix.data, matrix.indices, matrix.indptr):
         digest.update(np.ascontiguousarray(array).tobytes())
     return {"seconds": seconds, "digest": digest.hexdigest(), "texts": len(texts), "terms": len(space.terms)}
+
+
+def kept_file(home: Path) -> Path:
+    """Where the fit row keeps the profile's analysis (the product keeps it under cache/analysis)."""
+    return home / "kept-analysis.npz"
+
+
+def keep_profile_analysis(home: Path) -> int:
+    """Keep the analysis of the profile's texts only, as after a refit on another day; its size in bytes."""
+    from recommender.rank import lexical
+
+    lexical._fit_distinct.__wrapped__(fit_texts(home, day=False), kept_file(home))
+    return kept_file(home).stat().st_size
 
 
 def time_rank(home: Path) -> dict:
@@ -202,6 +142,10 @@ def run_child(home: Path, task: str, code: str | None) -> dict:
     """One timing in a process of its own, with this checkout's code or another's (`code`: its folder)."""
     shutil.rmtree(home / "cache" / "rankers", ignore_errors=True)  # rank refits
     shutil.rmtree(home / "state", ignore_errors=True)  # and sees the same day (no seen-memory)
+    if task in ("rank:nothing kept", "fit:kept"):
+        shutil.rmtree(home / "cache" / "analysis", ignore_errors=True)
+    if task == "fit:kept":
+        keep_profile_analysis(home)
     command = [sys.executable, __file__, "--child", str(home), "--task", task]
     env = os.environ | {"OPENBLAS_NUM_THREADS": "1"} | ({"PYTHONPATH": code} if code else {})
     done = subprocess.run(command, capture_output=True, text=True, env=env)
@@ -218,7 +162,6 @@ def main() -> None:
     parser.add_argument(
         "--against", help="Another checkout's code folder: its `rank` is timed in turn with this one's."
     )
-    parser.add_argument("--cached", action="store_true", help="Also time the fit with the profile's analysis on disk.")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--task", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -231,10 +174,13 @@ def main() -> None:
     vote_latency.use_fake_model()
     root = args.keep or Path(tempfile.mkdtemp(prefix="tfidf-fit-"))
     turns = [("TF-IDF fit", "fit:before", None, "before"), ("TF-IDF fit", "fit:after", None, "after")]
-    if args.cached:
-        turns += [("TF-IDF fit, likes cached", "fit:cached", None, "after")]
+    turns += [("TF-IDF fit, kept", "fit:kept", None, "after")]
     if args.against:
-        turns += [("rank (refit)", "rank", args.against, "before"), ("rank (refit)", "rank", None, "after")]
+        turns += [
+            ("rank (refit)", "rank", args.against, "before"),
+            ("rank, nothing kept", "rank:nothing kept", None, "after"),
+        ]
+        turns += [("rank (refit)", "rank:kept", None, "after")]
     rows: dict[str, dict[int, dict[str, list[float]]]] = {}
     for size in args.sizes:
         home = root / str(size)
@@ -242,19 +188,18 @@ def main() -> None:
             start = time.perf_counter()
             vote_latency.build_home(home, size)
             print(f"built {size} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        if args.cached:
-            os.environ["PAPERREC_HOME"] = str(home)
-            stored = write_analysed(list(fit_texts(home, day=False)), home / "analysed.npz")
-            print(f"{size}: the likes' analysis takes {stored / 1e6:.1f} MB on disk", file=sys.stderr)
+        os.environ["PAPERREC_HOME"] = str(home)
+        print(f"{size}: the profile's analysis takes {keep_profile_analysis(home) / 1e6:.1f} MB", file=sys.stderr)
         for _ in range(args.rounds):
             results = {}
             for label, task, code, side in turns:
                 result = run_child(home, task, code)
                 results[(label, side)] = result
                 rows.setdefault(label, {}).setdefault(size, {}).setdefault(side, []).append(result["seconds"])
-            if args.cached:
-                results[("TF-IDF fit, likes cached", "before")] = results[("TF-IDF fit", "before")]
-                rows["TF-IDF fit, likes cached"][size]["before"] = rows["TF-IDF fit"][size]["before"]
+            for label, baseline in (("TF-IDF fit, kept", "TF-IDF fit"), ("rank, nothing kept", "rank (refit)")):
+                if (baseline, "before") in results:
+                    results[(label, "before")] = results[(baseline, "before")]
+                    rows[label][size]["before"] = rows[baseline][size]["before"]
             for label in {label for label, _ in results}:
                 if results[(label, "before")]["digest"] != results[(label, "after")]["digest"]:
                     raise SystemExit(f"{label} at {size}: old and new code gave different results")

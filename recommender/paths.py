@@ -116,6 +116,11 @@ def ranker_path(profile_name: str) -> Path:
     return user_root() / "cache" / "rankers" / f"{_slug(profile_name) or 'profile'}.npz"
 
 
+def analysis_path(profile_name: str) -> Path:
+    """The analysed terms of the texts a profile's ranker was last fitted on (derived data, as the ranker is)."""
+    return user_root() / "cache" / "analysis" / f"{_slug(profile_name) or 'profile'}.npz"
+
+
 def onnx_dir(model_id: str) -> Path:
     """Where a model's ONNX export lives (derived data: deleting it only costs a re-export)."""
     return home() / "models" / "onnx" / _slug(model_id)

@@ -9,7 +9,7 @@ import sys
 from typer.testing import CliRunner
 
 from recommender.cli import app
-from recommender.paths import ranker_path
+from recommender.paths import analysis_path, ranker_path
 from recommender.profile import new_profile, save_profile
 from recommender.schema import Paper
 
@@ -32,6 +32,24 @@ def test_a_corrupt_stored_ranker_is_refitted(fake_model):
         assert again.exit_code == 0, again.output
         assert again.stdout == first.stdout
         assert stored.stat().st_size > 1000  # refitted and stored again
+
+
+def test_a_refit_from_the_kept_analysis_or_a_damaged_one_ranks_the_same(fake_model):
+    from recommender.rank import lexical
+
+    first = _rank()
+    assert first.exit_code == 0, first.output
+    kept = analysis_path("super-resolution")
+    whole = kept.read_bytes()
+    for damage in (None, b"", b"PK\x03\x04 not a zip", whole[:200]):
+        if damage is not None:
+            kept.write_bytes(damage)
+        ranker_path("super-resolution").unlink()  # the next rank refits
+        lexical._fit_distinct.cache_clear()  # as a new process does
+        again = _rank()
+        assert again.exit_code == 0, again.output
+        assert again.stdout == first.stdout
+        assert kept.read_bytes() == whole  # written again when damaged; left as it was when whole
 
 
 def test_an_unwritable_ranker_store_only_costs_a_refit(fake_model, monkeypatch):

@@ -170,7 +170,7 @@ def test_the_hybrid_learns_the_same_bits_as_with_scikit_learns_vectorizer(monkey
     from recommender.rank import lexical
     from recommender.rank.hybrid import HybridRanker
 
-    def sklearn_fit(texts: tuple[str, ...]):  # the fit as it was: TfidfVectorizer itself
+    def sklearn_fit(texts: tuple[str, ...], kept=None):  # the fit as it was: TfidfVectorizer itself
         vectorizer, matrix = _reference(list(texts))
         terms = tuple(vectorizer.get_feature_names_out())
         space = TfidfSpace(terms=terms, idf=vectorizer.idf_, stop_words=frozenset(vectorizer.get_stop_words()))
@@ -198,3 +198,78 @@ def test_the_hybrid_learns_the_same_bits_as_with_scikit_learns_vectorizer(monkey
         ]
         np.testing.assert_array_equal(fused[0][0], fused[1][0])
         np.testing.assert_array_equal(fused[0][1], fused[1][1])
+
+
+def _recording_tokens(monkeypatch) -> list[str]:
+    """The texts the fit reads words out of, from now on."""
+    from recommender.rank import lexical
+
+    analysed: list[str] = []
+    real = lexical._tokens
+    monkeypatch.setattr(lexical, "_tokens", lambda texts, stop_words: analysed.extend(texts) or real(texts, stop_words))
+    return analysed
+
+
+def test_a_kept_analysis_gives_the_same_bits_and_keeps_only_the_last_fits_texts(tmp_path, monkeypatch):
+    from recommender.rank import lexical
+
+    path = tmp_path / "analysis" / "p.npz"
+    first = sorted(_random_texts(50, 5) + TRICKY[:6])
+    second = sorted(first[10:] + TRICKY[6:] + ["a text only the second fit has: zygomorphic"])
+    _fit_distinct.__wrapped__(tuple(first), path)
+    analysed = _recording_tokens(monkeypatch)
+    space, matrix, _ = _fit_distinct.__wrapped__(tuple(second), path)
+    assert analysed == [t for t in second if t not in first]  # the rest was read from the file
+    vectorizer, reference = _reference(second)
+    assert list(space.terms) == list(vectorizer.get_feature_names_out())
+    np.testing.assert_array_equal(space.idf, vectorizer.idf_)
+    _assert_same_bits(matrix, reference)
+    words, row_of, _ = lexical._read_analysis(path, lexical._analyzer_key(space.stop_words))
+    assert set(row_of) == {lexical._digest(t) for t in second}  # bounded: the last fit's texts only
+    assert set(words) == {w for text in second for w in TOKEN.findall(text.lower()) if w not in space.stop_words}
+    analysed.clear()
+    again = _fit_distinct.__wrapped__(tuple(second), path)
+    assert analysed == [] and again[0].terms == space.terms
+    _assert_same_bits(again[1], reference)
+
+
+def test_only_a_fit_within_analysis_kept_keeps_its_analysis(tmp_path):
+    from recommender.rank.lexical import analysis_kept
+
+    path = tmp_path / "p.npz"
+    fit_tfidf(["a text fitted elsewhere: alpha beta", "gamma delta"])
+    assert not path.exists()
+    texts = [*TRICKY, "kept: epsilon"]
+    with analysis_kept(path):
+        _, matrix = fit_tfidf(texts)
+    assert path.is_file()
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    _assert_same_bits(matrix, _reference([texts[i] for i in order])[1][np.argsort(order)])
+
+
+@pytest.mark.parametrize("damage", ["empty", "not a zip", "truncated", "another analyzer", "too few words"])
+def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path, monkeypatch, damage):
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from recommender.rank import lexical
+
+    path = tmp_path / "p.npz"
+    _fit_distinct.__wrapped__(tuple(sorted(TRICKY)), path)
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    if damage in ("another analyzer", "too few words"):
+        if damage == "another analyzer":
+            arrays["analyzer"] = np.array("an analyzer that keeps stop words")
+        else:
+            arrays["words"] = np.frombuffer(b"sam\nsegment", dtype=np.uint8)
+        np.savez(path, **arrays)
+    else:
+        path.write_bytes(
+            {"empty": b"", "not a zip": b"PK\x03\x04 not a zip", "truncated": path.read_bytes()[:300]}[damage]
+        )
+    analysed = _recording_tokens(monkeypatch)
+    texts = sorted([*TRICKY, "one more text"])
+    _, matrix, _ = _fit_distinct.__wrapped__(tuple(texts), path)
+    assert analysed == texts  # nothing was read from the file
+    _assert_same_bits(matrix, _reference(texts)[1])
+    assert lexical._read_analysis(path, lexical._analyzer_key(ENGLISH_STOP_WORDS)) is not None  # written again

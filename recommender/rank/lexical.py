@@ -7,15 +7,22 @@ plain arrays (vocabulary, idf, stop words) so a warm `rank` scores a listing wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import io
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..paths import atomic_write_bytes
 
 # scikit-learn's default token pattern: words of two or more word characters.
 TOKEN = re.compile(r"(?u)\b\w\w+\b")
@@ -100,8 +107,23 @@ def _ngrams(text: str, stop_words: frozenset[str]) -> tuple[str, ...]:
 def fit_tfidf(texts: Sequence[str]):
     """Fit TF-IDF on texts; returns the space and the texts' sparse (n_texts, n_terms) matrix."""
     texts = list(texts)
-    space, matrix, row_of = _fit_distinct(tuple(sorted(texts)))
+    space, matrix, row_of = _fit_distinct(tuple(sorted(texts)), _KEPT.get())
     return space, matrix[[row_of[text] for text in texts]]
+
+
+# Where fits keep their texts' analysis between processes; None: nowhere. Only a fit whose ranker is stored keeps
+# it (rank/scoring.py), so evaluations and studies, which fit thousands of times, write nothing.
+_KEPT: ContextVar[Path | None] = ContextVar("kept_analysis", default=None)
+
+
+@contextlib.contextmanager
+def analysis_kept(path: Path) -> Iterator[None]:
+    """Within it, a fit reads the analysed terms of the texts that `path` holds, and leaves its own texts' there."""
+    token = _KEPT.set(path)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
 
 
 # A vote moves one paper between the likes and the day's negatives: the same texts, so the same space (unless the
@@ -109,10 +131,10 @@ def fit_tfidf(texts: Sequence[str]):
 # depends only on which texts there are (the vocabulary is sorted, idf counts documents), not on their order; only
 # the order of the entries within a row's sum can differ from a fit in the given order (rounding, ~1e-17).
 @functools.lru_cache(maxsize=4)
-def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, int]]:
+def _fit_distinct(texts: tuple[str, ...], kept: Path | None = None) -> tuple[TfidfSpace, Any, dict[str, int]]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
-    terms, counts = count_ngrams(texts, ENGLISH_STOP_WORDS)
+    terms, counts = count_ngrams(texts, ENGLISH_STOP_WORDS) if kept is None else _count_kept(texts, kept)
     transformer = TfidfTransformer(sublinear_tf=True)  # smooth idf and l2 rows, as TfidfVectorizer's defaults
     matrix = transformer.fit(counts).transform(counts, copy=False)
     space = TfidfSpace(terms=tuple(terms), idf=transformer.idf_.astype(np.float64), stop_words=ENGLISH_STOP_WORDS)
@@ -126,18 +148,31 @@ def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, in
 # a space, which joins a bigram's words, sorts before every character a token can hold.
 def count_ngrams(texts: Sequence[str], stop_words: frozenset[str]) -> tuple[list[str], Any]:
     """The texts' 1-2-gram counts as CountVectorizer gives them: the sorted terms and a (n_texts, n_terms) matrix."""
-    docs = [[t for t in TOKEN.findall(text.lower()) if t not in stop_words] for text in texts]
+    docs = _tokens(texts, stop_words)
     words = sorted(set(itertools.chain.from_iterable(docs)))
+    _check_vocabulary(words)
+    return count_matrix(*_analyse(docs, words), words)
+
+
+def _tokens(texts: Sequence[str], stop_words: frozenset[str]) -> list[list[str]]:
+    return [[t for t in TOKEN.findall(text.lower()) if t not in stop_words] for text in texts]
+
+
+def _check_vocabulary(words: list[str]) -> None:
     if not words:
         raise ValueError("empty vocabulary; perhaps the documents only contain stop words")  # scikit-learn's error
+
+
+def _analyse(docs: list[list[str]], words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text's term codes and counts, in the order the text first has them, and how many terms each has."""
     codes, bounds = _ngram_codes(docs, words)
-    per_text = [Counter(codes[start:end]) for start, end in itertools.pairwise(bounds)]  # first-seen order
+    per_text = [Counter(codes[start:end]) for start, end in itertools.pairwise(bounds)]
     sizes = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
     entry_codes = np.fromiter(itertools.chain.from_iterable(per_text), dtype=np.int64, count=int(sizes.sum()))
     values = np.fromiter(
         itertools.chain.from_iterable(c.values() for c in per_text), dtype=np.int64, count=len(entry_codes)
     )
-    return count_matrix(entry_codes, values, sizes, words)
+    return entry_codes, values, sizes
 
 
 def count_matrix(codes: np.ndarray, values: np.ndarray, sizes: np.ndarray, words: list[str]) -> tuple[list[str], Any]:
@@ -192,3 +227,98 @@ def _ngram_codes(docs: list[list[str]], words: list[str]) -> tuple[list[int], li
     at = np.flatnonzero(has_next)
     codes[at + shift[at] + np.repeat(lengths, lengths)[at]] = tokens[at] * (len(words) + 1) + 1 + tokens[at + 1]
     return codes.tolist(), bounds.tolist()
+
+
+# The kept analysis: one .npz per profile (paths.analysis_path), holding the texts of its ranker's last fit only, so
+# it is bounded by the profile's size (about 3 KB a paper: 23 MB at 8,000). A refit then reads words out of only the
+# texts new since (a new like, the day's negatives). Texts are known by a digest. A file that is missing, damaged or
+# made by another analyzer is only not used and is written again; deleting it loses nothing.
+ANALYSIS_FORMAT = 1
+
+
+def _analyzer_key(stop_words: frozenset[str]) -> str:
+    parts = (str(ANALYSIS_FORMAT), TOKEN.pattern, repr(NGRAMS), *sorted(stop_words))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _count_kept(texts: tuple[str, ...], path: Path) -> tuple[list[str], Any]:
+    """count_ngrams with the analysis of each text that `path` holds read from it; this fit's analysis is left there."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    keys = [_digest(text) for text in texts]
+    stored = _read_analysis(path, _analyzer_key(ENGLISH_STOP_WORDS))
+    known_words, row_of, (known_codes, known_counts, known_sizes) = stored or ([], {}, _NO_ANALYSIS)
+    rows = [row_of.get(key, -1) for key in keys]
+    docs = _tokens([text for text, row in zip(texts, rows, strict=True) if row < 0], ENGLISH_STOP_WORDS)
+    words = sorted(set(known_words).union(itertools.chain.from_iterable(docs)))
+    _check_vocabulary(words)
+    place = np.fromiter(map(dict(zip(words, itertools.count())).__getitem__, known_words), dtype=np.int64)
+    codes = _recode(known_codes, place, len(words))  # in this fit's word list
+    new_codes, new_counts, new_sizes = _analyse(docs, words)
+    # Every text's entries in the fit's order: a known text's from the file, a new one's from its analysis.
+    starts = np.r_[np.cumsum(known_sizes) - known_sizes, len(codes) + np.cumsum(new_sizes) - new_sizes]
+    sizes = np.r_[known_sizes, new_sizes]
+    source = np.array(rows, dtype=np.int64)
+    source[source < 0] = len(known_sizes) + np.arange(len(new_sizes))
+    take = np.repeat(starts[source] - np.cumsum(sizes[source]) + sizes[source], sizes[source])
+    take += np.arange(len(take))
+    all_codes, all_counts = np.r_[codes, new_codes][take], np.r_[known_counts, new_counts][take]
+    if stored is None or set(keys) != set(row_of):
+        with contextlib.suppress(OSError):  # only a cache: the next fit analyses afresh
+            _write_analysis(path, _analyzer_key(ENGLISH_STOP_WORDS), keys, all_codes, all_counts, sizes[source], words)
+    return count_matrix(all_codes, all_counts, sizes[source], words)
+
+
+_NO_ANALYSIS = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+def _recode(codes: np.ndarray, place: np.ndarray, n_words: int) -> np.ndarray:
+    """Term codes made with one word list, remade with another: `place` is each old word's place in the new one."""
+    heads, tails = np.divmod(codes, len(place) + 1)
+    return place[heads] * (n_words + 1) + np.where(tails > 0, 1 + place[np.maximum(tails - 1, 0)], 0)
+
+
+def _read_analysis(path: Path, analyzer: str):
+    """The kept analysis at path: its words, each text's row by digest, and the rows' codes, counts and sizes."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["analyzer"]) != analyzer:
+                return None
+            data = stored["words"].tobytes().decode("utf-8")
+            keys, codes, counts, sizes = (stored[name] for name in ("keys", "codes", "counts", "sizes"))
+    except Exception:  # missing, truncated or damaged: it is only a cache
+        return None
+    words = data.split("\n") if data else []
+    consistent = keys.dtype == "S16" and len(keys) == len(sizes) and int(sizes.sum()) == len(codes) == len(counts)
+    in_range = not len(codes) or (codes.min() >= 0 and codes.max() // (len(words) + 1) < len(words))
+    if not (consistent and in_range and (sizes >= 0).all() and (counts >= 1).all()):
+        return None
+    codes, counts, sizes = (a.astype(np.int64) for a in (codes, counts, sizes))
+    return words, dict(zip(keys.tolist(), range(len(keys)), strict=True)), (codes, counts, sizes)
+
+
+def _write_analysis(
+    path: Path, analyzer: str, keys: list[bytes], codes: np.ndarray, counts: np.ndarray, sizes: np.ndarray, words
+) -> None:
+    """Keep these texts' analysis at path (atomically), with only the words they use."""
+    heads, tails = np.divmod(codes, len(words) + 1)
+    used = np.zeros(len(words) + 1, dtype=bool)
+    used[heads] = True
+    used[tails[tails > 0] - 1] = True
+    kept_words = [w for w, keep in zip(words, used.tolist(), strict=False) if keep]
+    place = np.cumsum(used) - 1
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        analyzer=np.array(analyzer),
+        words=np.frombuffer("\n".join(kept_words).encode("utf-8"), dtype=np.uint8),
+        keys=np.array(keys, dtype="S16"),
+        codes=_recode(codes, place[: len(words)], len(kept_words)),
+        counts=counts.astype(np.int32),
+        sizes=sizes,
+    )
+    atomic_write_bytes(path, buffer.getvalue())

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 
 from ..embed import CachedEmbedder
-from ..paths import ranker_path
+from ..paths import analysis_path, ranker_path
 from ..profile import Profile, likes_age, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
 from ..sources.merge import match_keys
 from .calibrate import MIN_MATCH_LIKES, calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
+from .lexical import analysis_kept
 from .negatives import in_likes_form
 from .options import RankOptions, options_from
 from .registry import get_strategy
@@ -73,7 +74,8 @@ def stored_model(
     path = ranker_path(profile_name)
     model = strategy.load(path, key) if strategy.load is not None else None
     if model is None:
-        model = strategy.fit(prepare(inp) if prepare is not None else inp)
+        with analysis_kept(analysis_path(profile_name)):  # a refit analyses only the texts new since the last
+            model = strategy.fit(prepare(inp) if prepare is not None else inp)
         if model is not None:
             # Derived data: when it cannot be written the next run refits, nothing else is lost.
             with contextlib.suppress(OSError, PaperrecError):
