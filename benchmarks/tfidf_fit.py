@@ -1,36 +1,39 @@
 """How long a big profile's TF-IDF fit takes, and a `rank` that refits it, as ratios to the code before.
 
-Run: .venv/bin/python benchmarks/tfidf_fit.py [--sizes 1000 8000] [--rounds 3] [--keep DIR] [--cached]
+Run: .venv/bin/python benchmarks/tfidf_fit.py [--sizes 1000 8000] [--rounds 3] [--keep DIR]
      [--against OTHER_CHECKOUT]
 
 For each size a home is built as benchmarks/vote_latency.py builds it: a profile of that many bench papers (six in
 seven liked) and one stored cs.CV and cs.CL day, with the tests' fake embedder. Old and new code take turns, each
-timing in a process of its own (cold, as a command is), `--rounds` times; the figures are medians, and each ratio is
-the median of the rounds' ratios.
-  TF-IDF fit    the space and matrix of the profile's papers and the day's cs.CV papers: scikit-learn's
-                TfidfVectorizer, as the fit was before (`before_fit` below), against `lexical._fit_distinct`.
-  likes cached  (--cached) the same fit with the profile's analysed terms read from an .npz written before
-                (`cached_fit` below): what a cache of the likes' analysis between processes would give.
-  rank (refit)  (--against, another checkout's code folder: the code before) `paperrec rank` of the day's cs.CV
-                listing with no stored ranker, so it refits. The interpreter's start and the imports are not counted.
+timing in a process of its own (cold, as a command is), `--rounds` times. The seconds are medians; each ratio is the
+median of the rounds' ratios (after / before in the same round).
+  TF-IDF fit          the space and matrix of the profile's papers and the day's cs.CV papers: scikit-learn's
+                      TfidfVectorizer, as the fit was before (`before_fit` below), against `lexical._fit_distinct`.
+  TF-IDF fit, kept    the same with the profile's analysis kept by an earlier fit (as after a refit on another day):
+                      only the day's papers are read for words, and the file is written again with them.
+  rank (refit)        (--against, another checkout's code folder: the code before) `paperrec rank` of the day's
+                      cs.CV listing with no stored ranker, so it refits; the analysis kept by the previous refit of
+                      the same profile and day. The interpreter's start and the imports are not counted.
+  rank, nothing kept  the same with no kept analysis (the first refit after an upgrade, or after deleting it).
 Every pair is checked to give the same bits: the terms, idf and the matrix's arrays of each fit; the JSON of each
 rank (ranking, scores and match). Seconds depend on the machine and its load; the ratios less so.
 
-Measured on this project's 2-core shared CPU with another engineer's jobs running (`--rounds 3 --cached`,
-`--against` main at a17da0c; seconds):
+Measured on this project's 2-core shared CPU, with other engineers' tests running (load 2-4; `--rounds 3`,
+`--against` main at e67ff56; seconds):
 
-    profile papers                     1,000                      8,000
-    TF-IDF fit          before  0.455 s                    3.667 s
-                        after   0.228 s  0.52x             2.323 s  0.63x
-    likes cached        after   0.128 s  0.29x  (3 MB)     0.930 s  0.25x  (23 MB on disk)
-    rank (refit)        before  0.794 s                    5.337 s
-                        after   0.570 s  0.72x             3.871 s  0.73x
+    profile papers                  1,000                  8,000
+    TF-IDF fit          before      0.716 s                6.025 s
+                        after       0.284 s  0.41x         2.716 s  0.45x
+    TF-IDF fit, kept    after       0.294 s  0.45x         2.047 s  0.34x   (kept analysis: 3 MB and 23 MB)
+    rank (refit)        before      1.225 s                6.655 s
+                        after       0.700 s  0.57x         3.091 s  0.46x
+    rank, nothing kept  after       0.793 s  0.55x         4.866 s  0.66x
 
-The fit counts 1-2-grams as integer codes (recommender/rank/lexical.py). Of what is left at 8,000 papers (in one
-warm process, about 1.5 s): reading the words out of the texts 0.45 s, the codes 0.2 s, each text's counts 0.2 s,
-sorting the codes 0.17 s, the terms as strings 0.15 s; the TfidfSpace's index of 640k terms takes 0.15-0.25 s more.
-Cached likes were not kept: only a refit that stores its ranker should write such a file, and the fit does not know
-which refit that is, so the path would have to be passed down through the hybrid's fit.
+The fit counts 1-2-grams as integer codes (recommender/rank/lexical.py). Of what is left at 8,000 papers, in one
+warm process: reading the words out of the texts 0.45 s (none for kept texts), the codes 0.2 s and each text's
+counts 0.2 s (none for kept texts), sorting the codes 0.17 s, the terms as strings 0.15-0.27 s, writing the kept
+analysis again 0.2 s; the TfidfSpace's index of 640k terms takes 0.15-0.25 s more. The strings and the index could
+go if the space kept term codes instead; that changes the stored ranker's format, so it was left.
 """
 
 from __future__ import annotations

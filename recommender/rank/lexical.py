@@ -142,10 +142,10 @@ def _fit_distinct(texts: tuple[str, ...], kept: Path | None = None) -> tuple[Tfi
 
 
 # CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=TOKEN).fit_transform, bit for bit: the
-# whole fit takes 0.63x the time at 8,000 likes, 0.52x at 1,000 (benchmarks/tfidf_fit.py). CountVectorizer spends
-# most of its time on a Python dict of every 1-2-gram string and on sorting those strings. Here a term is an integer
-# code built from its words' places in the sorted word list, so sorting the codes sorts the terms. That holds because
-# a space, which joins a bigram's words, sorts before every character a token can hold.
+# whole fit takes about half the time (0.4-0.6x at 1,000 and 8,000 likes: benchmarks/tfidf_fit.py).
+# CountVectorizer spends most of its time on a Python dict of every 1-2-gram string and on sorting those strings.
+# Here a term is an integer code built from its words' places in the sorted word list, so sorting the codes sorts the
+# terms. That holds because a space, which joins a bigram's words, sorts before every character a token can hold.
 def count_ngrams(texts: Sequence[str], stop_words: frozenset[str]) -> tuple[list[str], Any]:
     """The texts' 1-2-gram counts as CountVectorizer gives them: the sorted terms and a (n_texts, n_terms) matrix."""
     docs = _tokens(texts, stop_words)
