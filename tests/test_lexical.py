@@ -273,3 +273,19 @@ def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path
     assert analysed == texts  # nothing was read from the file
     _assert_same_bits(matrix, _reference(texts)[1])
     assert lexical._read_analysis(path, lexical._analyzer_key(ENGLISH_STOP_WORDS)) is not None  # written again
+
+
+def test_a_kept_analysis_serves_duplicates_empty_texts_and_texts_without_a_term(tmp_path, monkeypatch):
+    path = tmp_path / "p.npz"
+    texts = sorted(["", "the and of", "zebra", "zebra", "", "segment anything, segment"])
+    _fit_distinct.__wrapped__(tuple(texts), path)
+    analysed = _recording_tokens(monkeypatch)
+    space, matrix, _ = _fit_distinct.__wrapped__(tuple(texts), path)
+    assert analysed == []
+    vectorizer, reference = _reference(texts)
+    assert list(space.terms) == list(vectorizer.get_feature_names_out())
+    _assert_same_bits(matrix, reference)
+    kept = path.read_bytes()
+    with pytest.raises(ValueError, match="empty vocabulary"):  # the file's words are no terms of these texts
+        _fit_distinct.__wrapped__(("", "the and of"), path)
+    assert path.read_bytes() == kept  # a fit that fails keeps nothing

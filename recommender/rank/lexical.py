@@ -150,17 +150,11 @@ def count_ngrams(texts: Sequence[str], stop_words: frozenset[str]) -> tuple[list
     """The texts' 1-2-gram counts as CountVectorizer gives them: the sorted terms and a (n_texts, n_terms) matrix."""
     docs = _tokens(texts, stop_words)
     words = sorted(set(itertools.chain.from_iterable(docs)))
-    _check_vocabulary(words)
     return count_matrix(*_analyse(docs, words), words)
 
 
 def _tokens(texts: Sequence[str], stop_words: frozenset[str]) -> list[list[str]]:
     return [[t for t in TOKEN.findall(text.lower()) if t not in stop_words] for text in texts]
-
-
-def _check_vocabulary(words: list[str]) -> None:
-    if not words:
-        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")  # scikit-learn's error
 
 
 def _analyse(docs: list[list[str]], words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,6 +174,8 @@ def count_matrix(codes: np.ndarray, values: np.ndarray, sizes: np.ndarray, words
     `_ngram_codes` makes them, in the order the text first has them; `sizes`: how many terms each text has)."""
     import scipy.sparse as sp
 
+    if not len(codes):
+        raise ValueError("empty vocabulary; perhaps the documents only contain stop words")  # scikit-learn's error
     index_dtype = np.int32 if len(codes) <= np.iinfo(np.int32).max else np.int64  # as CountVectorizer chooses
     # Columns: a term's place among the sorted codes. A stable sort also finds each term's first entry.
     by_code = np.argsort(codes, kind="stable")
@@ -255,7 +251,6 @@ def _count_kept(texts: tuple[str, ...], path: Path) -> tuple[list[str], Any]:
     rows = [row_of.get(key, -1) for key in keys]
     docs = _tokens([text for text, row in zip(texts, rows, strict=True) if row < 0], ENGLISH_STOP_WORDS)
     words = sorted(set(known_words).union(itertools.chain.from_iterable(docs)))
-    _check_vocabulary(words)
     place = np.fromiter(map(dict(zip(words, itertools.count())).__getitem__, known_words), dtype=np.int64)
     codes = _recode(known_codes, place, len(words))  # in this fit's word list
     new_codes, new_counts, new_sizes = _analyse(docs, words)
@@ -267,10 +262,11 @@ def _count_kept(texts: tuple[str, ...], path: Path) -> tuple[list[str], Any]:
     take = np.repeat(starts[source] - np.cumsum(sizes[source]) + sizes[source], sizes[source])
     take += np.arange(len(take))
     all_codes, all_counts = np.r_[codes, new_codes][take], np.r_[known_counts, new_counts][take]
+    counted = count_matrix(all_codes, all_counts, sizes[source], words)
     if stored is None or set(keys) != set(row_of):
         with contextlib.suppress(OSError):  # only a cache: the next fit analyses afresh
             _write_analysis(path, _analyzer_key(ENGLISH_STOP_WORDS), keys, all_codes, all_counts, sizes[source], words)
-    return count_matrix(all_codes, all_counts, sizes[source], words)
+    return counted
 
 
 _NO_ANALYSIS = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
