@@ -97,7 +97,8 @@ def time_fit(home: Path, which: str) -> dict:
 
     texts = fit_texts(home)
     fits = {"before": before_fit, "after": lexical._fit_distinct.__wrapped__}
-    fit = fits.get(which) or (lambda texts: lexical._fit_distinct.__wrapped__(texts, kept_file(home)))
+    fits["kept"] = lambda texts: kept_fit(texts, kept_file(home))
+    fit = fits[which]
     gc.collect()
     start = time.perf_counter()
     space, matrix, _ = fit(texts)
@@ -113,11 +114,18 @@ def kept_file(home: Path) -> Path:
     return home / "kept-analysis.npz"
 
 
-def keep_profile_analysis(home: Path) -> int:
-    """Keep the analysis of the profile's texts only, as after a refit on another day; its size in bytes."""
+def kept_fit(texts: tuple[str, ...], path: Path):
+    """The fit as a refit that stores its ranker runs it: keeping its texts' analysis at path."""
     from recommender.rank import lexical
 
-    lexical._fit_distinct.__wrapped__(fit_texts(home, day=False), kept_file(home))
+    with lexical.analysis_kept(path):
+        return lexical._fit_distinct.__wrapped__(texts)
+
+
+def keep_profile_analysis(home: Path) -> int:
+    """Keep the analysis of the profile's texts only, as after a refit on another day; its size in bytes."""
+
+    kept_fit(fit_texts(home, day=False), kept_file(home))
     return kept_file(home).stat().st_size
 
 

@@ -37,6 +37,7 @@ def test_a_corrupt_stored_ranker_is_refitted(fake_model):
 def test_a_refit_from_the_kept_analysis_or_a_damaged_one_ranks_the_same(fake_model):
     from recommender.rank import lexical
 
+    lexical._fit_distinct.cache_clear()  # each rank fits as a new process does
     first = _rank()
     assert first.exit_code == 0, first.output
     kept = analysis_path("super-resolution")
@@ -45,7 +46,7 @@ def test_a_refit_from_the_kept_analysis_or_a_damaged_one_ranks_the_same(fake_mod
         if damage is not None:
             kept.write_bytes(damage)
         ranker_path("super-resolution").unlink()  # the next rank refits
-        lexical._fit_distinct.cache_clear()  # as a new process does
+        lexical._fit_distinct.cache_clear()
         again = _rank()
         assert again.exit_code == 0, again.output
         assert again.stdout == first.stdout

@@ -170,7 +170,7 @@ def test_the_hybrid_learns_the_same_bits_as_with_scikit_learns_vectorizer(monkey
     from recommender.rank import lexical
     from recommender.rank.hybrid import HybridRanker
 
-    def sklearn_fit(texts: tuple[str, ...], kept=None):  # the fit as it was: TfidfVectorizer itself
+    def sklearn_fit(texts: tuple[str, ...]):  # the fit as it was: TfidfVectorizer itself
         vectorizer, matrix = _reference(list(texts))
         terms = tuple(vectorizer.get_feature_names_out())
         space = TfidfSpace(terms=terms, idf=vectorizer.idf_, stop_words=frozenset(vectorizer.get_stop_words()))
@@ -200,6 +200,14 @@ def test_the_hybrid_learns_the_same_bits_as_with_scikit_learns_vectorizer(monkey
         np.testing.assert_array_equal(fused[0][1], fused[1][1])
 
 
+def _kept_fit(texts: tuple[str, ...], path):
+    """A fit (not the cached one) within analysis_kept(path)."""
+    from recommender.rank.lexical import analysis_kept
+
+    with analysis_kept(path):
+        return _fit_distinct.__wrapped__(texts)
+
+
 def _recording_tokens(monkeypatch) -> list[str]:
     """The texts the fit reads words out of, from now on."""
     from recommender.rank import lexical
@@ -216,9 +224,9 @@ def test_a_kept_analysis_gives_the_same_bits_and_keeps_only_the_last_fits_texts(
     path = tmp_path / "analysis" / "p.npz"
     first = sorted(_random_texts(50, 5) + TRICKY[:6])
     second = sorted(first[10:] + TRICKY[6:] + ["a text only the second fit has: zygomorphic"])
-    _fit_distinct.__wrapped__(tuple(first), path)
+    _kept_fit(tuple(first), path)
     analysed = _recording_tokens(monkeypatch)
-    space, matrix, _ = _fit_distinct.__wrapped__(tuple(second), path)
+    space, matrix, _ = _kept_fit(tuple(second), path)
     assert analysed == [t for t in second if t not in first]  # the rest was read from the file
     vectorizer, reference = _reference(second)
     assert list(space.terms) == list(vectorizer.get_feature_names_out())
@@ -228,7 +236,7 @@ def test_a_kept_analysis_gives_the_same_bits_and_keeps_only_the_last_fits_texts(
     assert set(row_of) == {lexical._digest(t) for t in second}  # bounded: the last fit's texts only
     assert set(words) == {w for text in second for w in TOKEN.findall(text.lower()) if w not in space.stop_words}
     analysed.clear()
-    again = _fit_distinct.__wrapped__(tuple(second), path)
+    again = _kept_fit(tuple(second), path)
     assert analysed == [] and again[0].terms == space.terms
     _assert_same_bits(again[1], reference)
 
@@ -254,7 +262,7 @@ def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path
     from recommender.rank import lexical
 
     path = tmp_path / "p.npz"
-    _fit_distinct.__wrapped__(tuple(sorted(TRICKY)), path)
+    _kept_fit(tuple(sorted(TRICKY)), path)
     with np.load(path) as stored:
         arrays = {name: stored[name] for name in stored.files}
     if damage in ("another analyzer", "too few words"):
@@ -269,7 +277,7 @@ def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path
         )
     analysed = _recording_tokens(monkeypatch)
     texts = sorted([*TRICKY, "one more text"])
-    _, matrix, _ = _fit_distinct.__wrapped__(tuple(texts), path)
+    _, matrix, _ = _kept_fit(tuple(texts), path)
     assert analysed == texts  # nothing was read from the file
     _assert_same_bits(matrix, _reference(texts)[1])
     assert lexical._read_analysis(path, lexical._analyzer_key(ENGLISH_STOP_WORDS)) is not None  # written again
@@ -278,14 +286,14 @@ def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path
 def test_a_kept_analysis_serves_duplicates_empty_texts_and_texts_without_a_term(tmp_path, monkeypatch):
     path = tmp_path / "p.npz"
     texts = sorted(["", "the and of", "zebra", "zebra", "", "segment anything, segment"])
-    _fit_distinct.__wrapped__(tuple(texts), path)
+    _kept_fit(tuple(texts), path)
     analysed = _recording_tokens(monkeypatch)
-    space, matrix, _ = _fit_distinct.__wrapped__(tuple(texts), path)
+    space, matrix, _ = _kept_fit(tuple(texts), path)
     assert analysed == []
     vectorizer, reference = _reference(texts)
     assert list(space.terms) == list(vectorizer.get_feature_names_out())
     _assert_same_bits(matrix, reference)
     kept = path.read_bytes()
     with pytest.raises(ValueError, match="empty vocabulary"):  # the file's words are no terms of these texts
-        _fit_distinct.__wrapped__(("", "the and of"), path)
+        _kept_fit(("", "the and of"), path)
     assert path.read_bytes() == kept  # a fit that fails keeps nothing

@@ -107,7 +107,7 @@ def _ngrams(text: str, stop_words: frozenset[str]) -> tuple[str, ...]:
 def fit_tfidf(texts: Sequence[str]):
     """Fit TF-IDF on texts; returns the space and the texts' sparse (n_texts, n_terms) matrix."""
     texts = list(texts)
-    space, matrix, row_of = _fit_distinct(tuple(sorted(texts)), _KEPT.get())
+    space, matrix, row_of = _fit_distinct(tuple(sorted(texts)))
     return space, matrix[[row_of[text] for text in texts]]
 
 
@@ -131,9 +131,10 @@ def analysis_kept(path: Path) -> Iterator[None]:
 # depends only on which texts there are (the vocabulary is sorted, idf counts documents), not on their order; only
 # the order of the entries within a row's sum can differ from a fit in the given order (rounding, ~1e-17).
 @functools.lru_cache(maxsize=4)
-def _fit_distinct(texts: tuple[str, ...], kept: Path | None = None) -> tuple[TfidfSpace, Any, dict[str, int]]:
+def _fit_distinct(texts: tuple[str, ...]) -> tuple[TfidfSpace, Any, dict[str, int]]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
+    kept = _KEPT.get()  # not part of the cache's key: a fit of the same texts is the same with or without it
     terms, counts = count_ngrams(texts, ENGLISH_STOP_WORDS) if kept is None else _count_kept(texts, kept)
     transformer = TfidfTransformer(sublinear_tf=True)  # smooth idf and l2 rows, as TfidfVectorizer's defaults
     matrix = transformer.fit(counts).transform(counts, copy=False)
