@@ -18,16 +18,20 @@ median of the rounds' ratios (after / before in the same round).
 Every pair is checked to give the same bits: the terms, idf and the matrix's arrays of each fit; the JSON of each
 rank (ranking, scores and match). Seconds depend on the machine and its load; the ratios less so.
 
-Measured on this project's 2-core shared CPU, with other engineers' tests running (load 2-4; `--rounds 3`,
-`--against` main at e67ff56; seconds):
+Measured on this project's 2-core shared CPU, with other engineers' tests running (load 3-5; `--rounds 3`,
+`--against` main at e67ff56; seconds). An earlier run, at load 4, gave 0.41x and 0.45x for the fit, 0.45x and 0.34x
+kept, 0.57x and 0.46x for the rank, and 0.55x and 0.66x for the rank with nothing kept: the load moves the ratios.
 
     profile papers                  1,000                  8,000
-    TF-IDF fit          before      0.716 s                6.025 s
-                        after       0.284 s  0.41x         2.716 s  0.45x
-    TF-IDF fit, kept    after       0.294 s  0.45x         2.047 s  0.34x   (kept analysis: 3 MB and 23 MB)
-    rank (refit)        before      1.225 s                6.655 s
-                        after       0.700 s  0.57x         3.091 s  0.46x
-    rank, nothing kept  after       0.793 s  0.55x         4.866 s  0.66x
+    TF-IDF fit          before      0.470 s                3.908 s
+                        after       0.231 s  0.47x         1.710 s  0.47x
+    TF-IDF fit, kept    after       0.162 s  0.33x         1.383 s  0.40x   (kept analysis: 3 MB and 23 MB)
+    rank (refit)        before      0.902 s                5.332 s
+                        after       0.528 s  0.59x         2.586 s  0.52x
+    rank, nothing kept  after       0.641 s  0.74x         3.707 s  0.62x
+
+Memory: the fit's process peaks where it did (564 MB at 8,000 papers, set by reading the profile; 228 MB before and
+236 MB with a kept analysis at 1,000).
 
 The fit counts 1-2-grams as integer codes (recommender/rank/lexical.py). Of what is left at 8,000 papers, in one
 warm process: reading the words out of the texts 0.45 s (none for kept texts), the codes 0.2 s and each text's
@@ -43,6 +47,7 @@ import gc
 import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -103,10 +108,12 @@ def time_fit(home: Path, which: str) -> dict:
     start = time.perf_counter()
     space, matrix, _ = fit(texts)
     seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB: the process's, its profile's load included
     digest = hashlib.sha256("\n".join(space.terms).encode("utf-8"))
     for array in (space.idf, matrix.data, matrix.indices, matrix.indptr):
         digest.update(np.ascontiguousarray(array).tobytes())
-    return {"seconds": seconds, "digest": digest.hexdigest(), "texts": len(texts), "terms": len(space.terms)}
+    result = {"seconds": seconds, "digest": digest.hexdigest(), "texts": len(texts), "terms": len(space.terms)}
+    return result | {"peak_mb": peak / 1024}
 
 
 def kept_file(home: Path) -> Path:
@@ -215,7 +222,13 @@ def main() -> None:
                 if results[(label, "before")]["digest"] != results[(label, "after")]["digest"]:
                     raise SystemExit(f"{label} at {size}: old and new code gave different results")
             fit = results[("TF-IDF fit", "after")]
-            print(f"{size}: {fit['texts']} texts, {fit['terms']} terms; same results", file=sys.stderr)
+            turn = {"before": ("TF-IDF fit", "before"), "after": ("TF-IDF fit", "after")}
+            turn["kept"] = ("TF-IDF fit, kept", "after")
+            peaks = ", ".join(f"{name} {results[key]['peak_mb']:.0f} MB" for name, key in turn.items())
+            print(
+                f"{size}: {fit['texts']} texts, {fit['terms']} terms; the fit's process peaked at {peaks}",
+                file=sys.stderr,
+            )
     print(f"\n{'profile papers':<22}" + "".join(f"{s:>28,}" for s in args.sizes))
     for label, by_size in rows.items():
         cells = []
