@@ -120,6 +120,16 @@ def test_invalid_profiles_are_clear_errors(tmp_path, content, message):
         load_profile(path)
 
 
+def test_a_missing_abstract_reads_exactly_as_an_empty_one(tmp_path):
+    """paperrec writes no `abstract = ""`: an entry without the key is the same paper."""
+    path = tmp_path / "p.toml"
+    entry = 'name = "x"\n[[liked]]\nid = "2101.00001"\ntitle = "t"\nadded = 2021-04-22\n'
+    path.write_text(entry)
+    missing = load_profile(path)
+    path.write_text(entry + 'abstract = ""\n')
+    assert load_profile(path) == missing and missing.liked[0].paper.abstract == ""
+
+
 def test_a_key_set_twice_by_hand_names_the_key_and_both_lines(tmp_path):
     """A second `interests = [...]` line is the likely hand edit: the error says which key and where the first is."""
     path = tmp_path / "bad.toml"

@@ -502,3 +502,60 @@ def test_the_profile_an_edit_leaves_for_the_next_reader_is_the_file_read_afresh(
     assert kept == profile_from_dict(parse_toml(text, profile), str(profile), default_name=profile.stem)
     kept.extra["changed by a caller"] = 1
     assert "changed by a caller" not in load_profile(profile).extra
+
+
+def test_a_new_entry_has_no_empty_fields_and_its_short_lists_on_one_line(profile, tmp_path, tomlkit_calls):
+    """An entry as a person writes it: no `abstract = ""`, a one-author list on its key's line."""
+    bare = Paper.make("Bare", "2101.00005", authors=["Ada Lovelace"])
+    rate_papers(profile, [bare], "liked")
+    entry = f'[[liked]]\nid = "2101.00005"\ntitle = "Bare"\nauthors = ["Ada Lovelace"]\nadded = {TODAY}\n'
+    assert profile.read_text() == HAND_WRITTEN + "\n" + entry
+    path = tmp_path / "pasted.toml"  # a multi-line string sends the edit through tomlkit: the same entry
+    path.write_text('name = "p"\ndescription = """\nMine."""\n')
+    rate_papers(path, [bare], "liked")
+    assert path.read_text() == 'name = "p"\ndescription = """\nMine."""\n\n' + entry
+    assert tomlkit_calls == ["liked"] and load_profile(path).liked[0].paper == bare
+
+
+@pytest.mark.parametrize("pasted", [False, True])
+def test_a_list_has_an_item_a_line_once_it_does_not_fit_in_100_columns(tmp_path, tomlkit_calls, pasted):
+    fits = Paper.make("Fits", "2101.00006", authors=["A" * 41, "B" * 41])  # `authors = [...]` is 100 columns
+    wider = Paper.make("Wider", "2101.00007", authors=["A" * 41, "B" * 42])
+    path = tmp_path / "p.toml"
+    original = 'name = "p"\n' + ('description = """\nMine."""\n' if pasted else "")
+    path.write_text(original)
+    rate_papers(path, [fits, wider], "liked")
+    text = path.read_text()
+    assert f'authors = ["{"A" * 41}", "{"B" * 41}"]\n' in text
+    assert f'authors = [\n    "{"A" * 41}",\n    "{"B" * 42}",\n]\n' in text
+    assert text.startswith(original) and [p.paper for p in load_profile(path).liked] == [fits, wider]
+    assert tomlkit_calls == (["liked"] if pasted else [])
+
+
+def test_authors_a_refresh_adds_follow_the_same_rule(tmp_path):
+    from recommender.profile import change_profile, fill_abstracts
+
+    path = tmp_path / "p.toml"
+    original = 'name = "p"\n\n[[liked]]\nid = "2101.00006"\ntitle = "Fits"\n\n[[liked]]\nid = "2101.00007"\n'
+    original += 'title = "Wider"\n'
+    path.write_text(original)
+    found = [
+        Paper.make("Fits", "2101.00006", "Found.", authors=["Ada Lovelace"]),
+        Paper.make("Wider", "2101.00007", "Found too.", authors=[f"Author Number {i}" for i in range(12)]),
+    ]
+    change_profile(path, [fill_abstracts(found)])
+    many = "".join(f'    "Author Number {i}",\n' for i in range(12))
+    assert (
+        path.read_text()
+        == original.replace('title = "Fits"\n', 'title = "Fits"\nabstract = "Found."\nauthors = ["Ada Lovelace"]\n')
+        + f'abstract = "Found too."\nauthors = [\n{many}]\n'
+    )
+    assert [p.paper.authors for p in load_profile(path).liked] == [p.authors for p in found]
+
+
+def test_a_new_profile_writes_short_lists_on_one_line_and_interests_one_a_line(tmp_path):
+    path = tmp_path / "p.toml"
+    save_profile(new_profile("p", categories=["cs.CV", "eess.IV"], interests=["video super-resolution"]), path)
+    text = path.read_text()
+    assert 'categories = ["cs.CV", "eess.IV"]\n' in text
+    assert 'interests = [\n    "video super-resolution",\n]\n' in text  # sentences, as the editor writes them

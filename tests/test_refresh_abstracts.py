@@ -252,6 +252,21 @@ def test_an_offline_import_names_the_refresh_that_fetches_the_abstracts(home, tm
     assert any(line.endswith(hint) for line in report_lines(elsewhere))
 
 
+def test_an_entry_an_offline_import_wrote_without_an_abstract_is_filled_by_refresh(home, tmp_path, services):
+    library = tmp_path / "library.bib"
+    title = "Image Super-Resolution via Iterative Refinement"
+    library.write_text(f"@article{{sr, title = {{{title}}}, eprint = {{2104.10642}}}}\n")
+    assert invoke("profile", "import", "lib", str(library), "--offline").exit_code == 0
+    path = home / "profiles" / "lib.toml"
+    written = path.read_text()
+    assert "abstract" not in written  # no `abstract = ""` line: the entry lacks the key
+    result = invoke("profile", "refresh", "lib")
+    assert result.exit_code == 0, result.output
+    assert abstracts(path) == {"2104.10642": "We present SR3 for super-resolution."}
+    added = 'abstract = "We present SR3 for super-resolution."\nauthors = ["J. Ho"]\n'
+    assert path.read_text() == written + added  # after the entry's last key, the rest as it was
+
+
 def test_a_filled_abstract_refits_the_stored_ranker(home, services, fake_model, example_listing):
     """Stored rankers are keyed by the liked and disliked texts: an abstract found changes the key, so the next rank
     fits again instead of reusing the model fitted on titles."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -440,8 +441,6 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
 
 def _duplicate_key(text: str, message: str) -> str:
     """For a 'duplicate key at line N' error: which key, and the line of its first setting in the same table."""
-    import re
-
     found = re.match(r"duplicate key at line (\d+)", message)
     lines = text.splitlines()
     if found is None or not 0 < int(found.group(1)) <= len(lines):
@@ -464,7 +463,8 @@ def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     table: dict[str, Any] = {"id": entry.paper.arxiv_id, "title": entry.paper.title}
     if entry.paper.authors:
         table["authors"] = list(entry.paper.authors)
-    table["abstract"] = entry.paper.abstract
+    if entry.paper.abstract:  # a missing abstract reads as an empty one, and refresh fills it all the same
+        table["abstract"] = entry.paper.abstract
     if entry.paper.links:  # every page of a merged paper: a later copy under another id is known through them
         table["links"] = list(entry.paper.links)
     table["added"] = entry.added
@@ -473,11 +473,39 @@ def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     return table
 
 
+# A list that fits in this many columns stays on its key's line, as a person writes it; a longer one has an item a line.
+LINE_WIDTH = 100
+# An array of plain values as tomli_w writes it: an item a line, indented by four spaces, each with its comma.
+_ARRAY_LINES = re.compile(r"^([^\s#\[][^\n]*? = )\[\n((?:    (?![\[\]{])[^\n]*,\n)+)\]$", re.M)
+
+
+def array_text(prefix: str, items: list[str], newline: str = "\n") -> str:
+    """`prefix` (a key and ' = ') and an array of rendered values: on one line where it fits LINE_WIDTH, else an
+    item a line."""
+    line = f"{prefix}[{', '.join(items)}]"
+    if len(line) <= LINE_WIDTH:
+        return line
+    return f"{prefix}[{newline}" + "".join(f"    {item},{newline}" for item in items) + "]"
+
+
+def short_arrays(text: str, keep: tuple[str, ...] = ()) -> str:
+    """tomli_w's text with each array of plain values on one line where it fits (not those of the keys `keep`)."""
+
+    def join(match: re.Match[str]) -> str:
+        if match.group(1)[: -len(" = ")] in keep:
+            return match.group(0)
+        return array_text(match.group(1), [line[4:-1] for line in match.group(2).splitlines()])
+
+    return _ARRAY_LINES.sub(join, text)
+
+
 def tables_text(section: str, tables: list[dict[str, Any]]) -> str:
-    """Flat tables as [[section]] tables, one blank line between them."""
+    """Flat tables as [[section]] tables, one blank line between them, short arrays on one line."""
     import tomli_w
 
-    return "\n".join(f"[[{section}]]\n" + tomli_w.dumps(table, multiline_strings=False) for table in tables)
+    return "\n".join(
+        f"[[{section}]]\n" + short_arrays(tomli_w.dumps(table, multiline_strings=False)) for table in tables
+    )
 
 
 def profile_to_toml(profile: Profile) -> str:
@@ -513,7 +541,8 @@ def profile_to_toml(profile: Profile) -> str:
     data.update({section: [] for section, tables in sections.items() if not tables})
     if profile.pending:
         sections["pending"] = [pending_table(p) for p in profile.pending]
-    text = tomli_w.dumps(data, multiline_strings=False)
+    # Interests stay one a line, as the editor writes them: sentences read best that way.
+    text = short_arrays(tomli_w.dumps(data, multiline_strings=False), keep=("interests",))
     # [[liked]] tables last and never inline (tomli_w inlines short arrays), so likes append at the end
     return "\n".join([text.rstrip("\n") + "\n"] + [tables_text(s, t) for s, t in sections.items() if t])
 

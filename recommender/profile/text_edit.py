@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .model import SECTIONS, TABLES, tables_text
+from .model import SECTIONS, TABLES, array_text, tables_text
 
 # Editing a profile file in place. The file is the researcher's own text: an edit changes only the
 # [[liked]] / [[disliked]] tables it adds, moves or removes, so comments, key order, blank lines and keys
@@ -210,6 +210,8 @@ def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
             elif line is not None:  # the line goes with the newline before it, as it was added
                 before = 2 if text[line.start() - 2 : line.start()] == "\r\n" else 1
                 edits.append((line.start() - before, line.end() - len(line.group(3)), ""))
+            elif isinstance(value, list):  # a long list (a paper's fifty authors) an item a line, as new tables have
+                new_lines.append(array_text(f"{key} = ", [_one_line(item) for item in value], newline))
             elif value is not None:
                 new_lines.append(f"{key} = {rendered}")
         if new_lines:
@@ -272,8 +274,13 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
                 current.append(tomlkit.item(table))
             doc.append(change.section, current)
         newline = "\r\n" if "\r\n" in text else "\n"
-        for table, _ in change.appended:
-            item = tomlkit.item(table)
+        for table, source in change.appended:
+            # A new table as the text path writes it (short lists on one line); a moved one as tomlkit has it.
+            item = (
+                tomlkit.item(table)
+                if source
+                else tomlkit.parse(tables_text(change.section, [table]))[change.section][0]
+            )
             before = current.body[-1].as_string() if current.body else ""
             if not before.endswith(newline * 2):  # a blank line before each table, as the text path writes them
                 item.trivia.indent = newline
