@@ -130,6 +130,56 @@ def test_a_missing_abstract_reads_exactly_as_an_empty_one(tmp_path):
     assert load_profile(path) == missing and missing.liked[0].paper.abstract == ""
 
 
+def test_an_error_in_a_paper_names_the_line_of_its_table(tmp_path):
+    """In a file of thousands of papers `liked[1500]` is hard to find: the line is given, as editors read it."""
+    path = tmp_path / "big.toml"
+    papers = [f'[[liked]]\nid = "2101.{i:05d}"\ntitle = "Paper {i}"\nadded = 2021-04-22\n' for i in range(1, 2001)]
+    papers[1] += 'abstract = """\n[[liked]]\n  [[liked]]\n"""\n'  # lines like headers inside strings
+    papers[2] += "note = '''\n[[liked]]\n'''  # [[liked]]\n# [[liked]]\n"
+    papers[1499] = papers[1499].replace("2021-04-22", '"yesterday"')
+    path.write_text('name = "big"\ndescription = """\n[[liked]]\n"""\n\n' + "\n".join(papers))
+    line = path.read_text().splitlines().index('id = "2101.01500"')  # the header is the line above
+    with pytest.raises(PaperrecError) as raised:
+        load_profile(path)
+    assert (
+        str(raised.value) == f"{path}:{line}: liked[1500] (id 2101.01500): 'added' must be a TOML date like 2021-04-22"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('name = "x"\n\nmin_match = 3\n', ":3: 'min_match' must be between 0 and 1 (a probability)"),
+        ('name = "x"\n"diversity" = 2  # quoted\n', ":2: 'diversity' must be between 0 and 1"),
+        ('name = "x"\ncategories = "cs.CV"\n', ":2: 'categories' must be a list of strings"),
+        ('name = "x"\n[zotero]\nlibrary = "local"\ncolection = "V"\n', ":2: unknown key 'zotero.colection'"),
+        ('name = "x"\n[[pending]]\nid = "2101.00001"\n\n[[pending]]\nid = "nope"\n', ":5: pending[2]: 'id' must"),
+        ('name = "x"\n[[liked]]  # mine\ntitle = "t"\n[[ disliked ]]\ntitle = ""\n', ":4: disliked[1]: missing"),
+        # no line where the scan cannot be sure: papers as inline tables, a dotted key
+        ('name = "x"\nliked = [\n  {title = "t", weight = -1},\n]\n', ": liked[1]: 'weight' must be"),
+        ('name = "x"\nzotero.colection = "V"\n', ": unknown key 'zotero.colection'"),
+    ],
+)
+def test_an_error_in_a_key_names_its_line_where_the_scan_is_sure(tmp_path, content, message):
+    path = tmp_path / "p.toml"
+    path.write_text(content)
+    with pytest.raises(PaperrecError) as raised:
+        load_profile(path)
+    assert str(raised.value).startswith(f"{path}{message}"), str(raised.value)
+
+
+def test_the_line_of_a_bad_paper_comes_in_the_one_line_the_cli_prints(home, tmp_path):
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    path = tmp_path / "p.toml"
+    path.write_text('name = "p"\n\n[[liked]]\nid = "2101.00001"\ntitle = "t"\nweight = "2"\n')
+    result = CliRunner().invoke(app, ["profile", "show", str(path)])
+    message = f"{path}:3: liked[1] (id 2101.00001): 'weight' must be a number >= 0, not the string '2'"
+    assert result.exit_code == 1 and result.stderr == f"paperrec: error: {message}\n"
+
+
 def test_a_key_set_twice_by_hand_names_the_key_and_both_lines(tmp_path):
     """A second `interests = [...]` line is the likely hand edit: the error says which key and where the first is."""
     path = tmp_path / "bad.toml"
@@ -244,7 +294,10 @@ def test_a_typo_in_the_strategy_is_one_line_for_every_command_reading_the_profil
     assert invoke("profile", "new", "sr", "--from", str(liked_jsonl), "-c", "cs.CV").exit_code == 0
     path = home / "profiles" / "sr.toml"
     path.write_text(path.read_text().replace('strategy = "hybrid"', 'strategy = "hybird"'))
-    with pytest.raises(PaperrecError, match=r"sr\.toml: unknown strategy 'hybird' \(known: centroid, .*hybrid\)"):
+    line = path.read_text().splitlines().index('strategy = "hybird"') + 1
+    with pytest.raises(
+        PaperrecError, match=rf"sr\.toml:{line}: unknown strategy 'hybird' \(known: centroid, .*hybrid\)"
+    ):
         load_profile(path)
     before = path.read_bytes()
     for args in (

@@ -387,7 +387,7 @@ def test_new_files_follow_the_umask_and_existing_ones_keep_their_mode(tmp_path, 
 def test_nan_and_inf_are_refused(tmp_path, key, value):
     path = tmp_path / "p.toml"
     path.write_text(f'name = "p"\n{key} = {value}\n')
-    with pytest.raises(PaperrecError, match=rf"p\.toml: '{key}' must be a finite number"):
+    with pytest.raises(PaperrecError, match=rf"p\.toml:2: '{key}' must be a finite number"):
         load_profile(path)
 
 

@@ -343,7 +343,7 @@ class ProfileEdit:
             document[key] = array
         text = tomlkit.dumps(document)
         data = parse_toml(text, self.path)
-        profile = profile_from_dict(data, str(self.path), default_name=self.path.stem)
+        profile = profile_from_dict(data, str(self.path), default_name=self.path.stem, text=text)
         others = {k: v for k, v in self.data.items() if k != key}
         if data.get(key, type(wanted)()) != wanted or {k: v for k, v in data.items() if k != key} != others:
             raise PaperrecError(f"{self.path}: cannot change the {key} without changing other parts; edit the file")
@@ -435,7 +435,7 @@ class ProfileEdit:
             raise PaperrecError(
                 f"{self.path}: cannot record {what} without changing other parts; edit the file by hand"
             )
-        self.profile = profile_from_dict(self.data, str(self.path), default_name=self.path.stem)
+        self.profile = profile_from_dict(self.data, str(self.path), default_name=self.path.stem, text=self.text)
 
     def _candidates(self, fast: str | None, by_tomlkit: Callable[[], str]) -> Iterator[str]:
         """Edited texts to try, best first: the text edit, then tomlkit's (with the file's CRLF newlines)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -169,17 +169,33 @@ def profile_vectors(profile: Profile, embedder: CachedEmbedder) -> ProfileVector
     )
 
 
+class _BadValue(PaperrecError):
+    """A key's value the loader refuses; the key lets the message name its line in the file."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key.split(".")[0]  # 'zotero.tag': the line of the [zotero] table
+
+
+class _BadTable(PaperrecError):
+    """A [[liked]], [[disliked]] or [[pending]] table the loader refuses; its place lets the message name its line."""
+
+    def __init__(self, message: str, section: str, index: int, count: int):
+        super().__init__(message)
+        self.section, self.index, self.count = section, index, count  # count: the section's tables
+
+
 def _require(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
     if not isinstance(value, kind):
-        raise PaperrecError(f"{where}: '{what}' has the wrong type ({type(value).__name__})")
+        raise _BadValue(f"{where}: '{what}' has the wrong type ({type(value).__name__})", what)
     return value
 
 
 def _number(value: Any, where: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PaperrecError(f"{where}: '{what}' must be a number")
+        raise _BadValue(f"{where}: '{what}' must be a number", what)
     if not math.isfinite(value):  # nan and inf are valid TOML but make every score nan
-        raise PaperrecError(f"{where}: '{what}' must be a finite number, not {value}")
+        raise _BadValue(f"{where}: '{what}' must be a finite number, not {value}", what)
     return float(value)
 
 
@@ -190,7 +206,7 @@ def _str_list(value: Any, where: str, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         wrong = type(value).__name__ if not isinstance(value, list) else "list holding a non-string"
         example = _LIST_EXAMPLES.get(what, '["…"]')
-        raise PaperrecError(f"{where}: '{what}' must be a list of strings, like {example}, not a {wrong}")
+        raise _BadValue(f"{where}: '{what}' must be a list of strings, like {example}, not a {wrong}", what)
     return tuple(value)
 
 
@@ -255,32 +271,53 @@ def pending_table(pending: PendingPaper) -> dict[str, Any]:
     return {"id": pending.arxiv_id, "section": pending.section, "added": pending.added}
 
 
-def profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Profile:
-    """Build a Profile from parsed TOML, checking types; `where` prefixes error messages."""
+def profile_from_dict(data: dict[str, Any], where: str, default_name: str, text: str | None = None) -> Profile:
+    """Build a Profile from parsed TOML, checking types; `where` prefixes error messages, with the line in `text` of
+    the table or key refused (`sr.toml:1234: liked[69] (id 2301.00006): ...`) where it is known."""
+    try:
+        return _profile_from_dict(data, where, default_name)
+    except (_BadValue, _BadTable) as error:
+        line = None if text is None else _line_of(text, error)
+        if line is None or not str(error).startswith(f"{where}: "):
+            raise PaperrecError(str(error)) from None
+        raise PaperrecError(f"{where}:{line}: {str(error)[len(where) + 2 :]}") from None
+
+
+def _tables(tables: list[Any], section: str, where: str, read: Callable[[Any, str], Any]) -> tuple[Any, ...]:
+    """Each table of a section read by `read`; an error says which table, for its line."""
+    read_tables = []
+    for index, table in enumerate(tables):
+        try:
+            read_tables.append(read(table, f"{where}: {section}[{index + 1}]"))
+        except PaperrecError as error:
+            raise _BadTable(str(error), section, index, len(tables)) from None
+    return tuple(read_tables)
+
+
+def _profile_from_dict(data: dict[str, Any], where: str, default_name: str) -> Profile:
     schema = data.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION:
-        raise PaperrecError(f"{where}: unsupported profile schema {schema!r} (this paperrec reads schema 1)")
+        raise _BadValue(f"{where}: unsupported profile schema {schema!r} (this paperrec reads schema 1)", "schema")
     sections = {}
     for section in SECTIONS:
         tables = _require(data.get(section, []), list, where, section)
-        sections[section] = tuple(paper_from_table(t, f"{where}: {section}[{i + 1}]") for i, t in enumerate(tables))
-    pending_tables = _require(data.get("pending", []), list, where, "pending")
-    pending = tuple(pending_from_table(t, f"{where}: pending[{i + 1}]") for i, t in enumerate(pending_tables))
+        sections[section] = _tables(tables, section, where, paper_from_table)
+    pending = _tables(_require(data.get("pending", []), list, where, "pending"), "pending", where, pending_from_table)
     dislike_weight = _number(data.get("dislike_weight", DEFAULT_DISLIKE_WEIGHT), where, "dislike_weight")
     if dislike_weight < 0:  # a negative weight would raise the papers like the dislikes
-        raise PaperrecError(f"{where}: 'dislike_weight' must be >= 0 (0: dislikes do not lower scores)")
+        raise _BadValue(f"{where}: 'dislike_weight' must be >= 0 (0: dislikes do not lower scores)", "dislike_weight")
     min_score = data.get("min_score")
     min_match = data.get("min_match")
     min_match = None if min_match is None else _number(min_match, where, "min_match")
     if min_match is not None and not 0 <= min_match <= 1:
-        raise PaperrecError(f"{where}: 'min_match' must be between 0 and 1 (a probability)")
+        raise _BadValue(f"{where}: 'min_match' must be between 0 and 1 (a probability)", "min_match")
     half_life = data.get("half_life_days")
     diversity = _number(data.get("diversity", 0.0), where, "diversity")
     if not 0 <= diversity <= 1:
-        raise PaperrecError(f"{where}: 'diversity' must be between 0 and 1")
+        raise _BadValue(f"{where}: 'diversity' must be between 0 and 1", "diversity")
     half_life = None if half_life is None else _number(half_life, where, "half_life_days")
     if half_life is not None and half_life <= 0:
-        raise PaperrecError(f"{where}: 'half_life_days' must be > 0 (leave it out to ignore recency)")
+        raise _BadValue(f"{where}: 'half_life_days' must be > 0 (leave it out to ignore recency)", "half_life_days")
     misplaced = tuple(
         (key, section, str(table.get("id", f"#{i + 1}")))
         for section in TABLES
@@ -319,7 +356,7 @@ def _strategy(value: Any, where: str) -> str:
     if name in STRATEGY_NAMES:
         return name
     hint = did_you_mean(name, STRATEGY_NAMES)
-    raise PaperrecError(f"{where}: unknown strategy {name!r} (known: {', '.join(STRATEGY_NAMES)}){hint}")
+    raise _BadValue(f"{where}: unknown strategy {name!r} (known: {', '.join(STRATEGY_NAMES)}){hint}", "strategy")
 
 
 def _zotero_table(value: Any, where: str) -> dict[str, str]:
@@ -327,7 +364,7 @@ def _zotero_table(value: Any, where: str) -> dict[str, str]:
     _require(value, dict, where, "zotero")
     for key, item in value.items():
         if key not in ZOTERO_KEYS:
-            raise PaperrecError(f"{where}: unknown key 'zotero.{key}' (known: {', '.join(ZOTERO_KEYS)})")
+            raise _BadValue(f"{where}: unknown key 'zotero.{key}' (known: {', '.join(ZOTERO_KEYS)})", "zotero")
         _require(item, str, where, f"zotero.{key}")
     return {k: value[k] for k in ZOTERO_KEYS if value.get(k)}
 
@@ -414,7 +451,7 @@ def parsed_profile(text: str, path: Path) -> tuple[dict[str, Any], Profile]:
     if kept is not None and kept[0] == text and kept[1] == today:
         return kept[2], kept[3]
     data = parse_toml(text, path)
-    profile = profile_from_dict(data, str(path), default_name=path.stem)
+    profile = profile_from_dict(data, str(path), default_name=path.stem, text=text)
     remember_parsed(path, text, data, profile)
     return data, profile
 
@@ -456,6 +493,58 @@ def _duplicate_key(text: str, message: str) -> str:
         if "=" in line and line.split("=", 1)[0].strip() == key:
             return f": {key!r} is set at line {earlier} and again at line {number}; keep one"
     return ""
+
+
+# Finding the line of a table or key the loader refused. TOML parsers give no positions, so the text is scanned:
+# a header is a line of its own outside multi-line strings, and the N-th [[liked]] header is the N-th liked table.
+_STRING_OR_COMMENT = re.compile(
+    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"{3,5}'  # a multi-line basic string, up to two quotes of its own at its end
+    r"|'''[\s\S]*?'{3,5}"  # a multi-line literal string
+    r'|"(?:[^"\\\r\n]|\\.)*"'
+    r"|'[^'\r\n]*'"
+    r"|#[^\r\n]*"
+)
+_HEADER_LINE = re.compile(r"^[ \t]*\[(\[?)[ \t]*([^\[\]\r\n]*?)[ \t]*\]\]?[ \t]*(?:#[^\r\n]*)?\r?$", re.M)
+
+
+def _multi_line_strings(text: str) -> list[tuple[int, int]]:
+    """Where the multi-line strings are, in order: a line inside one is neither a header nor a key."""
+    if '"""' not in text and "'''" not in text:
+        return []
+    return [m.span() for m in _STRING_OR_COMMENT.finditer(text) if m.group().startswith(('"""', "'''"))]
+
+
+def _outside(spans: list[tuple[int, int]], position: int) -> bool:
+    import bisect
+
+    at = bisect.bisect_right(spans, (position, position)) - 1  # the last string starting before the position
+    return at < 0 or spans[at][1] <= position
+
+
+def _unquoted(name: str) -> str:
+    return name[1:-1] if len(name) > 1 and name[0] == name[-1] and name[0] in "\"'" else name
+
+
+def _line_of(text: str, error: _BadValue | _BadTable) -> int | None:
+    """The line of the table or top-level key an error is about; None where the scan cannot say for sure (papers
+    written as inline tables, a key set as a dotted key)."""
+    spans = _multi_line_strings(text)
+    headers = [m for m in _HEADER_LINE.finditer(text) if _outside(spans, m.start())]
+    if isinstance(error, _BadTable):
+        tables = [m.start() for m in headers if m.group(1) and _unquoted(m.group(2)) == error.section]
+        if len(tables) != error.count:
+            return None
+        found = tables[error.index]
+    else:
+        name = re.escape(error.key)
+        key = re.compile(rf"^[ \t]*(?:{name}|\"{name}\"|'{name}')[ \t]*=", re.M)
+        end = headers[0].start() if headers else len(text)  # a top-level key is above the first table
+        keys = [m.start() for m in key.finditer(text, 0, end) if _outside(spans, m.start())]
+        keys += [m.start() for m in headers if not m.group(1) and _unquoted(m.group(2)) == error.key]
+        if len(keys) != 1:
+            return None
+        found = keys[0]
+    return text.count("\n", 0, found) + 1
 
 
 def paper_table(entry: ProfilePaper) -> dict[str, Any]:
