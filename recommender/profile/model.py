@@ -283,6 +283,15 @@ def profile_from_dict(data: dict[str, Any], where: str, default_name: str, text:
         raise PaperrecError(f"{where}:{line}: {str(error)[len(where) + 2 :]}") from None
 
 
+def _line_of(text: str, error: _BadValue | _BadTable) -> int | None:
+    """The line of the table or top-level key an error is about, where the text says it for sure."""
+    from .lines import key_line, table_line
+
+    if isinstance(error, _BadTable):
+        return table_line(text, error.section, error.index, error.count)
+    return key_line(text, error.key)
+
+
 def _tables(tables: list[Any], section: str, where: str, read: Callable[[Any, str], Any]) -> tuple[Any, ...]:
     """Each table of a section read by `read`; an error says which table, for its line."""
     read_tables = []
@@ -493,58 +502,6 @@ def _duplicate_key(text: str, message: str) -> str:
         if "=" in line and line.split("=", 1)[0].strip() == key:
             return f": {key!r} is set at line {earlier} and again at line {number}; keep one"
     return ""
-
-
-# Finding the line of a table or key the loader refused. TOML parsers give no positions, so the text is scanned:
-# a header is a line of its own outside multi-line strings, and the N-th [[liked]] header is the N-th liked table.
-_STRING_OR_COMMENT = re.compile(
-    r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"{3,5}'  # a multi-line basic string, up to two quotes of its own at its end
-    r"|'''[\s\S]*?'{3,5}"  # a multi-line literal string
-    r'|"(?:[^"\\\r\n]|\\.)*"'
-    r"|'[^'\r\n]*'"
-    r"|#[^\r\n]*"
-)
-_HEADER_LINE = re.compile(r"^[ \t]*\[(\[?)[ \t]*([^\[\]\r\n]*?)[ \t]*\]\]?[ \t]*(?:#[^\r\n]*)?\r?$", re.M)
-
-
-def _multi_line_strings(text: str) -> list[tuple[int, int]]:
-    """Where the multi-line strings are, in order: a line inside one is neither a header nor a key."""
-    if '"""' not in text and "'''" not in text:
-        return []
-    return [m.span() for m in _STRING_OR_COMMENT.finditer(text) if m.group().startswith(('"""', "'''"))]
-
-
-def _outside(spans: list[tuple[int, int]], position: int) -> bool:
-    import bisect
-
-    at = bisect.bisect_right(spans, (position, position)) - 1  # the last string starting before the position
-    return at < 0 or spans[at][1] <= position
-
-
-def _unquoted(name: str) -> str:
-    return name[1:-1] if len(name) > 1 and name[0] == name[-1] and name[0] in "\"'" else name
-
-
-def _line_of(text: str, error: _BadValue | _BadTable) -> int | None:
-    """The line of the table or top-level key an error is about; None where the scan cannot say for sure (papers
-    written as inline tables, a key set as a dotted key)."""
-    spans = _multi_line_strings(text)
-    headers = [m for m in _HEADER_LINE.finditer(text) if _outside(spans, m.start())]
-    if isinstance(error, _BadTable):
-        tables = [m.start() for m in headers if m.group(1) and _unquoted(m.group(2)) == error.section]
-        if len(tables) != error.count:
-            return None
-        found = tables[error.index]
-    else:
-        name = re.escape(error.key)
-        key = re.compile(rf"^[ \t]*(?:{name}|\"{name}\"|'{name}')[ \t]*=", re.M)
-        end = headers[0].start() if headers else len(text)  # a top-level key is above the first table
-        keys = [m.start() for m in key.finditer(text, 0, end) if _outside(spans, m.start())]
-        keys += [m.start() for m in headers if not m.group(1) and _unquoted(m.group(2)) == error.key]
-        if len(keys) != 1:
-            return None
-        found = keys[0]
-    return text.count("\n", 0, found) + 1
 
 
 def paper_table(entry: ProfilePaper) -> dict[str, Any]:
