@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 _BARE = re.compile(r"(?<!\\)([%&])")  # "5% of" and "R&D" in abstracts are text, not a comment or a table cell
 # What looks like LaTeX: a formula, a macro with its arguments, an escaped character, a group (two levels deep).
 # An argument may follow two optional ones, as a citation's notes do: \citep[see][p.~3]{key}.
+# A formula in single dollars follows pandoc's rule, so prices stay text ("from $5 to $10"): the opening $ has no
+# space after it and the closing one none before it. Not pandoc's "no digit after it": titles write "$\times$4".
 _ISLAND = re.compile(
-    r"\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\]"
+    r"\$\$.+?\$\$|\$(?=\S)(?:[^$\\]|\\.)+?(?<=\S)\$|\\\(.+?\\\)|\\\[.+?\\\]"
     r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\]){0,2}\{(?:[^{}]|\{[^{}]*\})*\})*"
     r"|\\."
     r"|\{(?:[^{}]|\{[^{}]*\})*\}",

@@ -118,3 +118,22 @@ def test_hostile_latex_is_inert(text, math):
 def test_a_citation_reads_as_its_keys_in_brackets(text, shown):
     assert to_text(text) == shown
     assert "<cit.>" not in to_html(text) and "&lt;cit.&gt;" not in to_html(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pricing at $5 or $10: a study",
+        "Revenue grew from $1.2 billion to $3.4 billion.",
+        "a $ b $ c",
+        "It costs $5 a run and $ 3 more",
+    ],
+)
+def test_dollar_amounts_are_prices_not_formulas(text):
+    """pandoc's rule for a single-dollar formula: no space inside either dollar, no digit after the closing one."""
+    assert to_text(text) == text
+    assert "<math" not in str(to_html(text, True))
+
+
+def test_a_formula_next_to_a_price_is_still_read():
+    assert to_text(r"Sparse $\beta$-VAEs for $5") == "Sparse β-VAEs for $5"
