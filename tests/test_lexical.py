@@ -255,7 +255,9 @@ def test_only_a_fit_within_analysis_kept_keeps_its_analysis(tmp_path):
     _assert_same_bits(matrix, _reference([texts[i] for i in order])[1][np.argsort(order)])
 
 
-@pytest.mark.parametrize("damage", ["empty", "not a zip", "truncated", "another analyzer", "too few words"])
+@pytest.mark.parametrize(
+    "damage", ["empty", "not a zip", "truncated", "another analyzer", "too few words", "2-D codes", "2-D keys", "float"]
+)
 def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path, monkeypatch, damage):
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -265,12 +267,16 @@ def test_a_damaged_or_foreign_analysis_is_not_used_and_is_written_again(tmp_path
     _kept_fit(tuple(sorted(TRICKY)), path)
     with np.load(path) as stored:
         arrays = {name: stored[name] for name in stored.files}
-    if damage in ("another analyzer", "too few words"):
-        if damage == "another analyzer":
-            arrays["analyzer"] = np.array("an analyzer that keeps stop words")
-        else:
-            arrays["words"] = np.frombuffer(b"sam\nsegment", dtype=np.uint8)
-        np.savez(path, **arrays)
+    reshaped = {
+        "another analyzer": {"analyzer": np.array("an analyzer that keeps stop words")},
+        "too few words": {"words": np.frombuffer(b"sam\nsegment", dtype=np.uint8)},
+        # Well-formed files of another shape: a zip and its checksums find nothing wrong with them.
+        "2-D codes": {"codes": arrays["codes"][:, None]},
+        "2-D keys": {"keys": arrays["keys"][:, None]},
+        "float": {"counts": arrays["counts"].astype(np.float64)},
+    }
+    if damage in reshaped:
+        np.savez(path, **(arrays | reshaped[damage]))
     else:
         path.write_bytes(
             {"empty": b"", "not a zip": b"PK\x03\x04 not a zip", "truncated": path.read_bytes()[:300]}[damage]
@@ -297,3 +303,14 @@ def test_a_kept_analysis_serves_duplicates_empty_texts_and_texts_without_a_term(
     with pytest.raises(ValueError, match="empty vocabulary"):  # the file's words are no terms of these texts
         _kept_fit(("", "the and of"), path)
     assert path.read_bytes() == kept  # a fit that fails keeps nothing
+
+
+def test_a_kept_analysis_names_the_unicode_tables_that_read_its_words(monkeypatch):
+    """\\w and str.lower() follow the running Python's Unicode tables: another version's analysis is another's."""
+    import unicodedata
+
+    from recommender.rank import lexical
+
+    key = lexical._analyzer_key(frozenset({"the"}))
+    monkeypatch.setattr(unicodedata, "unidata_version", "99.0.0")
+    assert lexical._analyzer_key(frozenset({"the"})) != key

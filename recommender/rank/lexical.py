@@ -13,6 +13,7 @@ import hashlib
 import io
 import itertools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
@@ -234,7 +235,8 @@ ANALYSIS_FORMAT = 1
 
 
 def _analyzer_key(stop_words: frozenset[str]) -> str:
-    parts = (str(ANALYSIS_FORMAT), TOKEN.pattern, repr(NGRAMS), *sorted(stop_words))
+    # \w and str.lower() follow the running Python's Unicode tables: a newer one may read a text's words otherwise.
+    parts = (str(ANALYSIS_FORMAT), unicodedata.unidata_version, TOKEN.pattern, repr(NGRAMS), *sorted(stop_words))
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -290,6 +292,9 @@ def _read_analysis(path: Path, analyzer: str):
     except Exception:  # missing, truncated or damaged: it is only a cache
         return None
     words = data.split("\n") if data else []
+    arrays = (keys, codes, counts, sizes)
+    if any(a.ndim != 1 for a in arrays) or any(a.dtype.kind not in "iu" for a in arrays[1:]):
+        return None  # a well-formed file of another shape: only a cache
     consistent = keys.dtype == "S16" and len(keys) == len(sizes) and int(sizes.sum()) == len(codes) == len(counts)
     in_range = not len(codes) or (codes.min() >= 0 and codes.max() // (len(words) + 1) < len(words))
     if not (consistent and in_range and (sizes >= 0).all() and (counts >= 1).all()):
