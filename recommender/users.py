@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shlex
 import stat
 import time
 from collections import deque
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .paths import atomic_write_bytes, home, locked, users_dir
-from .schema import NotFound, PaperrecError, UsageError
+from .schema import NotFound, PaperrecError, UsageError, printable
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # a safe folder name, one case so no two differ only by it
 SECRET_BYTES = 18  # 24 URL-safe characters: 144 random bits
@@ -197,7 +198,10 @@ def make_folders_private() -> list[str]:
                 changed.append(folder.name)
         except OSError as error:  # another owner's folder: its user is still served, and the owner can fix it
             why = error.strerror or error
-            lines.append(f"warning: cannot make {folder} private ({why}); run 'chmod 700 {folder}' as its owner")
+            shown = printable(str(folder))  # a name on disk may hold anything; the command is pasted into a shell
+            lines.append(
+                f"warning: cannot make {shown} private ({why}); run 'chmod 700 {shlex.quote(shown)}' as its owner"
+            )
     if changed:
         what = "user folder" if len(changed) == 1 else "user folders"
         lines.insert(0, f"made {len(changed)} {what} private (0700): {', '.join(changed)}")

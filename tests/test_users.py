@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import stat
 import threading
 from datetime import date
@@ -386,7 +387,7 @@ def test_a_user_folder_that_cannot_be_made_private_is_one_warning_and_the_rest_a
     assert listed.stdout.startswith("ada ") and "bob" in listed.stdout
     [warning] = [line for line in listed.stderr.splitlines() if "warning" in line]
     assert warning.startswith(f"paperrec: warning: cannot make {home / 'users' / 'ada'} private (")
-    assert f"run 'chmod 700 {home / 'users' / 'ada'}'" in warning
+    assert f"run 'chmod 700 {shlex.quote(str(home / 'users' / 'ada'))}'" in warning
     assert "made 1 user folder private (0700): bob" in listed.stderr
     assert stat.S_IMODE((home / "users" / "bob").stat().st_mode) == 0o700
 
@@ -417,3 +418,16 @@ def test_serve_users_makes_old_user_folders_private_before_it_serves(home, monke
     run(Settings(host="127.0.0.1", port=0, users=True))
     assert served == [0] and stat.S_IMODE((home / "users" / "ada").stat().st_mode) == 0o700
     assert "made 1 user folder private (0700): ada" in capsys.readouterr().err
+
+
+def test_the_chmod_to_run_is_quoted_for_a_shell(tmp_path, monkeypatch):
+    """macOS keeps paperrec's data under 'Application Support': the command the warning names must paste as is."""
+    root = tmp_path / "Application Support" / "paperrec"
+    monkeypatch.setenv("PAPERREC_HOME", str(root))
+    users.add_user("ada")
+    folder = root / "users" / "ada"
+    folder.chmod(0o755)
+    _refuse_chmod(monkeypatch, folder)
+    [warning] = users.make_folders_private()
+    command = warning.split("run '", 1)[1].rsplit("' as its owner", 1)[0]
+    assert shlex.split(command) == ["chmod", "700", str(folder)]
