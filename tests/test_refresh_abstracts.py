@@ -316,3 +316,16 @@ def test_a_quoted_abstract_key_is_filled_on_its_line_and_the_header_stays_as_wri
     assert text == QUOTED.replace('"abstract" = ""', '"abstract" = "We present SR3 for super-resolution."').replace(
         "added = 2021-05-01", 'added = 2021-05-01\nauthors = ["J. Ho"]'
     )
+
+
+def test_a_paper_the_services_have_no_abstract_for_is_named_once_asked(home, services):
+    """arXiv answered and knows no such paper: the refresh says what is still missing, with no retry to run."""
+    text = 'name = "gap"\n\n[[liked]]\nid = "2105.99999"\ntitle = "A Paper arXiv Does Not Know"\nadded = 2021-05-01\n'
+    path = write(home, "gap", text)
+    result = invoke("profile", "refresh", "gap")
+    assert result.exit_code == 0, result.output
+    assert services.asked == 1 and path.read_text() == text
+    assert result.stderr.splitlines() == [
+        "gap: 1 liked paper still has no abstract: none was found",
+        f"profile unchanged: {path}",
+    ]

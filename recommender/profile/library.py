@@ -407,7 +407,10 @@ class RefreshReport:
             lines.append(
                 f"{self.profile.name}: {which} still {'has' if one else 'have'} no abstract; {later} {command}"
             )
-        elif not (self.changed or self.pending or any(lacking.values())):
+        elif any(lacking.values()):  # asked and answered: the services have no abstract (or a title names the paper)
+            which = " and ".join(counted(n, f"{s} paper", f"{s} papers") for s, n in lacking.items() if n)
+            lines.append(f"{self.profile.name}: {which} still {'has' if one else 'have'} no abstract: none was found")
+        elif not (self.changed or self.pending):
             lines.append(f"{self.profile.name}: nothing to fetch, every paper has its title and abstract")
         if self.pending:
             why = "offline: only the metadata cache was read" if self.offline else "arXiv did not answer"
