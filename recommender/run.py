@@ -140,7 +140,8 @@ class Run:
 
         if not self.sections:  # every profile failed (offline): the picks shown before are still the ones to vote on
             return
-        save_last_ranking(list(self.papers), [(str(s.path), s.picks) for s in self.sections])
+        failed = {f.profile for f in self.failures}  # their picks shown before are still the ones to vote on
+        save_last_ranking(list(self.papers), [(str(s.path), s.picks) for s in self.sections], failed=failed)
 
 
 def profile_paths(names: Sequence[str | Path]) -> list[Path]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +45,31 @@ class LastRanking:
         raise PaperrecError(f"the last ranking did not include profile {profile!r}")
 
 
-def save_last_ranking(papers: Sequence[Paper], sections: Sequence[tuple[str, Sequence[Pick]]]) -> None:
-    """Remember the candidates and, per profile file path, the picks just shown."""
-    data = {
-        "sections": [
-            {"profile": path, "name": picks[0].profile if picks else "", "picks": [p.paper.arxiv_id for p in picks]}
-            for path, picks in sections
-        ],
-        "papers": [paper_to_record(p) for p in papers],
-    }
-    # written whole and atomically, never read-modify-written: concurrent runs need no lock (the last one wins)
+def save_last_ranking(
+    papers: Sequence[Paper], sections: Sequence[tuple[str, Sequence[Pick]]], *, failed: Collection[str] = ()
+) -> None:
+    """Remember the candidates and, per profile file path, the picks just shown. The profiles of `failed` (file
+    stems: this run could not rank them) keep their sections of the last ranking: those picks are still the ones shown.
+    """
+    shown = [
+        {"profile": path, "name": picks[0].profile if picks else "", "picks": [p.paper.arxiv_id for p in picks]}
+        for path, picks in sections
+    ]
+    papers = list(papers)
+    if failed and last_ranking_path().is_file():
+        try:
+            before = load_last_ranking("")
+        except PaperrecError:  # unreadable: nothing of it to keep
+            before = LastRanking(papers=(), sections=())
+        ranked = {path for path, _ in sections}
+        for section in before.sections:
+            if Path(section.profile).stem in failed and section.profile not in ranked:
+                shown.append({"profile": section.profile, "name": section.name, "picks": list(section.pick_ids)})
+                known = {p.arxiv_id for p in papers}
+                papers += [p for p in before.papers if p.arxiv_id in section.pick_ids and p.arxiv_id not in known]
+    data = {"sections": shown, "papers": [paper_to_record(p) for p in papers]}
+    # written whole and atomically: concurrent runs need no lock (the last one wins; a failed profile's section is
+    # read back from the one before, at worst from a run a moment older)
     path = last_ranking_path()
     try:
         atomic_write_text(path, json.dumps(data, ensure_ascii=False))

@@ -256,3 +256,19 @@ def test_rank_of_a_file_names_the_categories_the_file_holds(home, liked_jsonl, f
     only_cv.write_text(json.dumps({"id": "2104.00002", "title": "P", "abstract": "A.", "categories": ["cs.CV"]}) + "\n")
     result = invoke("rank", str(only_cv), "-p", "alpha", "-f", "json")
     assert "alpha: cs.CV undated: 1 paper," in result.stderr, result.stderr
+
+
+def test_a_profile_that_fails_keeps_its_picks_of_the_last_ranking(home, liked_jsonl, fake_model, fake_arxiv):
+    """`like 3 -p gamma` votes on the picks gamma's reader saw: a run that could not rank gamma leaves them."""
+    from recommender.state import load_last_ranking
+
+    _profiles(home, liked_jsonl)
+    assert invoke("today", "-f", "json").exit_code == 1  # beta has no category: it fails every time
+    shown = {s.name: s.pick_ids for s in load_last_ranking().sections}
+    assert sorted(shown) == ["alpha", "gamma"] and shown["gamma"]
+    gamma = home / "profiles" / "gamma.toml"
+    gamma.write_text(gamma.read_text() + "\nthis is = not [ toml\n")  # a hand edit gone wrong
+    assert invoke("today", "-f", "json", "--include-seen").exit_code == 1
+    now = {s.name: s.pick_ids for s in load_last_ranking().sections}
+    assert now == shown  # alpha ranked again (the same day), gamma's section as it was
+    assert {shown["gamma"][2]} <= {p.arxiv_id for p in load_last_ranking().papers}
