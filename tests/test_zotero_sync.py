@@ -293,6 +293,11 @@ def test_a_dislike_or_unlike_after_the_sync_outlasts_edits_of_the_item_until_it_
     zotero.add_item({**data, "title": "Super-resolution by diffusion, revised"}, key)  # any edit: a new version
     edited = sync_zotero("vision", offline=True)
     assert edited.profile.section_of("2104.10642") == vote
+    assert edited.held == ("2104.10642",) and edited.report is not None and edited.report.already_present == 0
+    assert "vision: 0 papers added to liked, 0 already there" in edited.lines()
+    assert "1 paper edited in Zotero stays out of liked, as you disliked or unliked it in paperrec: 2104.10642" in (
+        edited.lines()
+    )
     assert load_profile(path).section_of("2104.10642") == vote
     zotero.set_collections(key, [])  # out of the collection, then back after the vote
     sync_zotero("vision", offline=True)
@@ -329,3 +334,26 @@ def test_an_item_that_lost_the_synced_tag_is_said_to_have_lost_it(zotero, home):
     report = sync_zotero("seg", offline=True)
     assert report.moved_out == ("2104.10615",) and report.vanished == ()
     assert any("lost the tag 'seg'" in line for line in report.lines())
+
+
+def test_an_item_skipped_then_given_an_id_and_a_title_in_zotero_is_liked(zotero, home):
+    blank = {**preprint("", ""), "archiveID": "", "url": ""}  # neither an arXiv id nor a title: skipped
+    key = zotero.add_item(blank)
+    first = sync_zotero("vision", offline=True)
+    assert first.report is not None and any(f"Zotero item {key}" in name for name, _ in first.report.skipped)
+    zotero.add_item(preprint("2105.33333", "A paper filled in later", ABSTRACT), key)  # the user fixes it
+    fixed = sync_zotero("vision", offline=True)
+    assert fixed.profile.section_of("2105.33333") == "liked"
+    assert fixed.report is not None and [p.arxiv_id for p in fixed.report.added] == ["2105.33333"]
+    assert fixed.report.already_present == 0
+
+
+def test_an_id_corrected_in_zotero_likes_the_corrected_paper_and_keeps_the_old_like(zotero, home):
+    key = zotero.add_item(preprint("2105.22221", "A paper with a mistyped id", ABSTRACT))
+    sync_zotero("vision", offline=True)
+    zotero.add_item(preprint("2105.22222", "A paper with a mistyped id", ABSTRACT), key)  # the id corrected
+    corrected = sync_zotero("vision", offline=True)
+    assert corrected.profile.section_of("2105.22222") == "liked"
+    assert corrected.report is not None and [p.arxiv_id for p in corrected.report.added] == ["2105.22222"]
+    # The mistyped id stays liked, as a like whose item left Zotero does: paperrec takes back no like by itself.
+    assert corrected.profile.section_of("2105.22221") == "liked"

@@ -111,8 +111,9 @@ class LibraryChanges:
     requests: int = 0
     state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
     moved_out: tuple[str, ...] = ()  # paper ids of items still in the library that left the collection (or tag)
-    # Ids of papers read from items the last sync had already: edits, not adds, so they undo no dislike.
-    edited: frozenset[str] = frozenset()
+    # Items the last sync had already, read again: edits, not adds. For each paper one brought then (its id) and
+    # still holds, the ids it has now. A vote on that paper since then outlasts the edit.
+    edited: Mapping[str, frozenset[str]] = field(default_factory=dict)
     read: frozenset[str] = frozenset()  # the item keys of the record this sync read
 
     def remember(self, path: Path) -> None:
@@ -222,7 +223,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     found: list[Any] = []
     skipped: list[tuple[str, str]] = []
     ids = {k: entry[1] for k, entry in old.items()}
-    edited: set[str] = set()
+    edited: dict[str, set[str]] = {}
     added: set[str] = set()
     for item_key, reference in references(items):
         if isinstance(reference, str):
@@ -232,8 +233,15 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         else:
             found.append(reference)
             ids[item_key] = reference.paper.arxiv_id
-            # An item the last sync listed was edited; one it did not was added to the collection (or again).
-            (edited if item_key in old else added).update(reference.paper.ids)
+            now = reference.paper.ids
+            if item_key not in old:  # added to the collection (or again): it likes its paper whatever came before
+                added.update(now)
+                continue
+            # An item the last sync listed was edited. What it brought then is what a vote since could have been on:
+            # nothing for a skipped one, the paper it names for one a like was sent to (recorded without an id).
+            brought = old[item_key][1] or (reference.paper.arxiv_id if old[item_key][0] == PUSHED else "")
+            if brought in now:  # an id corrected in Zotero names another paper: that one is new to this item
+                edited.setdefault(brought, set()).update(now)
     # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the
     # library version stays the last sync's, so the next sync reads it.
     missed = changed - {str(i.get("key")) for i in items}
@@ -258,6 +266,6 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         api.requests,
         state,
         moved_out=tuple(dict.fromkeys(ids[k] for k in left if k in still)),
-        edited=frozenset(edited - added),
+        edited={brought: frozenset(holds - added) for brought, holds in edited.items() if holds - added},
         read=frozenset(old),
     )

@@ -35,6 +35,7 @@ class SyncReport:
     vanished: tuple[str, ...] = ()  # liked papers whose Zotero items were deleted: kept in the profile
     moved_out: tuple[str, ...] = ()  # liked papers whose items left the collection (or tag) but not the library
     left: str = ""  # how those left, in words
+    held: tuple[str, ...] = ()  # papers of edited items kept out of liked: disliked or unliked since the last sync
 
     def lines(self) -> list[str]:
         """What the sync did, one line each."""
@@ -43,6 +44,10 @@ class SyncReport:
             lines = [f"{name}: {self.source} unchanged since the last sync ({self.requests} request)"]
         else:
             lines = [f"{name}: synced from {self.source} ({self.requests} requests)", *report_lines(self.report)]
+        if self.held:
+            them, shown = ("it", self.held[0]) if len(self.held) == 1 else ("them", _shown(self.held))
+            edited = counted(len(self.held), "paper edited in Zotero stays", "papers edited in Zotero stay")
+            lines.append(f"{edited} out of liked, as you disliked or unliked {them} in paperrec: {shown}")
         return lines + self._kept_lines()
 
     def _kept_lines(self) -> list[str]:
@@ -50,8 +55,7 @@ class SyncReport:
         lines = []
         for ids, where in ((self.vanished, "are no longer in Zotero"), (self.moved_out, self.left)):
             if ids:
-                shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
-                lines.append(f"{len(ids)} liked papers {where}; the profile keeps them: {shown}")
+                lines.append(f"{len(ids)} liked papers {where}; the profile keeps them: {_shown(ids)}")
         return lines
 
     def brief(self) -> list[str]:
@@ -62,6 +66,11 @@ class SyncReport:
             added = counted(len(self.report.added) + len(self.report.filled), "paper", "papers")
             lines.append(f"{self.profile.name}: {added} added from {self.source} ({self.requests} requests)")
         return lines + [f"{self.profile.name}: {line}" for line in self._kept_lines()]
+
+
+def _shown(ids: tuple[str, ...]) -> str:
+    """Ids for a report line: the first ten."""
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
 
 
 def _left(table: dict[str, str]) -> str:
@@ -104,11 +113,16 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     finally:
         cache.close()
 
+    held: list[str] = []
+
     def plan(profile: Profile) -> list[Change]:
         # A dislike or an unlike made after the item was synced outlasts its edits (a like's own removal from the
         # likes collection is one): only adding it to Zotero again, or liking it in paperrec, likes it again.
-        liked = {i for entry in profile.liked for i in entry.paper.ids} | {p.arxiv_id for p in profile.pending}
-        held = {p.arxiv_id for p in collected.papers if not liked & set(p.ids) and changes.edited & set(p.ids)}
+        # It holds back only the paper the item brought then: a skipped item filled in, or an id corrected, is new.
+        liked = {i for entry in profile.liked for i in entry.paper.ids}
+        liked |= {p.arxiv_id for p in profile.pending if p.section == "liked"}
+        voted = {i for brought, now in changes.edited.items() if brought not in liked for i in now}
+        held[:] = [p.arxiv_id for p in collected.papers if voted & set(p.ids)]
         kept = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
         return _import_changes(profile, kept, "liked") + remember
 
@@ -117,5 +131,9 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     else:
         edited = create_profile_file(path, current, plan, if_exists="edit")
     changes.remember(path)
-    report = _report(edited.profile, collected, _added(edited), path, _moved(edited))
-    return SyncReport(edited.profile, path, source, report, changes.requests, vanished, moved_out, _left(wanted))
+    # A paper held back is not 'already there': the line of its own says why it stayed out.
+    shown = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
+    report = _report(edited.profile, shown, _added(edited), path, _moved(edited))
+    return SyncReport(
+        edited.profile, path, source, report, changes.requests, vanished, moved_out, _left(wanted), tuple(held)
+    )
