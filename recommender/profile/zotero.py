@@ -115,6 +115,7 @@ class LibraryChanges:
     # still holds, the ids it has now. A vote on that paper since then outlasts the edit.
     edited: Mapping[str, frozenset[str]] = field(default_factory=dict)
     read: frozenset[str] = frozenset()  # the item keys of the record this sync read
+    renamed: tuple[str, ...] = ()  # paper ids no item names since an edit gave their item another id
 
     def remember(self, path: Path) -> None:
         """Store what this sync saw, so the next one asks only for what changed."""
@@ -225,6 +226,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     ids = {k: entry[1] for k, entry in old.items()}
     edited: dict[str, set[str]] = {}
     added: set[str] = set()
+    renamed: list[str] = []
     for item_key, reference in references(items):
         if isinstance(reference, str):
             skipped.append((f"Zotero item {item_key}", NOT_A_PAPER))
@@ -240,8 +242,10 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             # An item the last sync listed was edited. What it brought then is what a vote since could have been on:
             # nothing for a skipped one, the paper it names for one a like was sent to (recorded without an id).
             brought = old[item_key][1] or (reference.paper.arxiv_id if old[item_key][0] == PUSHED else "")
-            if brought in now:  # an id corrected in Zotero names another paper: that one is new to this item
+            if brought in now:
                 edited.setdefault(brought, set()).update(now)
+            elif brought:  # an id corrected in Zotero names another paper: that one is new to this item
+                renamed.append(brought)
     # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the
     # library version stays the last sync's, so the next sync reads it.
     missed = changed - {str(i.get("key")) for i in items}
@@ -268,4 +272,5 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
         moved_out=tuple(dict.fromkeys(ids[k] for k in left if k in still)),
         edited={brought: frozenset(holds - added) for brought, holds in edited.items() if holds - added},
         read=frozenset(old),
+        renamed=tuple(dict.fromkeys(i for i in renamed if i not in held)),
     )

@@ -36,6 +36,7 @@ class SyncReport:
     moved_out: tuple[str, ...] = ()  # liked papers whose items left the collection (or tag) but not the library
     left: str = ""  # how those left, in words
     held: tuple[str, ...] = ()  # papers of edited items kept out of liked: disliked or unliked since the last sync
+    renamed: tuple[str, ...] = ()  # liked papers whose items now give another id (a typo corrected): kept
 
     def lines(self) -> list[str]:
         """What the sync did, one line each."""
@@ -53,7 +54,11 @@ class SyncReport:
     def _kept_lines(self) -> list[str]:
         """The likes whose items left the synced set, deleted or moved out, one line for each kind."""
         lines = []
-        for ids, where in ((self.vanished, "are no longer in Zotero"), (self.moved_out, self.left)):
+        for ids, where in (
+            (self.vanished, "are no longer in Zotero"),
+            (self.moved_out, self.left),
+            (self.renamed, "had the id of their Zotero item changed"),
+        ):
             if ids:
                 lines.append(f"{len(ids)} liked papers {where}; the profile keeps them: {_shown(ids)}")
         return lines
@@ -134,6 +139,7 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     # A paper held back is not 'already there': the line of its own says why it stayed out.
     shown = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
     report = _report(edited.profile, shown, _added(edited), path, _moved(edited))
+    renamed = tuple(i for i in changes.renamed if i in liked)
     return SyncReport(
-        edited.profile, path, source, report, changes.requests, vanished, moved_out, _left(wanted), tuple(held)
+        edited.profile, path, source, report, changes.requests, vanished, moved_out, _left(wanted), tuple(held), renamed
     )
