@@ -199,6 +199,8 @@ FUSIONS = (
     "lexical: terms only raise",
     "0.7 x semantic + lexical",
     "guard old -> terms only raise",
+    "soft AND: + 0.5 x the lower half",
+    "+ 0.5 x z(TF-IDF cosine to the nearest like)",
 )
 
 
@@ -296,6 +298,11 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
         + zscore(own_space.project(inp.candidate_texts, _spread(kept, likes_terms))[:, 0]),
         "lexical: terms only raise": zs + zscore(ranker.lexical_scores(inp.candidate_texts, raise_only=True)),
         "0.7 x semantic + lexical": 0.7 * zs + zl,
+        # Consensus: a paper both halves rank high over one that only one half does.
+        "soft AND: + 0.5 x the lower half": fused + 0.5 * np.minimum(zs, zl),
+        # The exact terms of one liked paper (a concept a list names), not the learned weights over all of them.
+        "+ 0.5 x z(TF-IDF cosine to the nearest like)": fused
+        + 0.5 * zscore(own_space.project(inp.candidate_texts, own_matrix[likes].T.toarray()).max(axis=1)),
         "three C per half": sum(logistic(c) for c in (0.3, 1.0, 3.0)) / 3
         + sum(lexical_at(c) for c in (0.03, 0.1, 0.3)) / 3,
     }

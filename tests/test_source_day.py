@@ -190,7 +190,7 @@ def test_a_profile_with_several_sources_ranks_one_day(home, liked_jsonl, fake_mo
 
     made = invoke("profile", "new", "mixed", "--from", str(liked_jsonl), "-c", "cs.CV", "--source", "fake:a")
     assert made.exit_code == 0, made.output
-    assert 'sources = [\n    "fake:a",\n]' in (home / "profiles" / "mixed.toml").read_text()
+    assert 'sources = ["fake:a"]\n' in (home / "profiles" / "mixed.toml").read_text()
     cv = arxiv.fetch_listing
 
     def both(keys, day=None, **options):

@@ -358,5 +358,5 @@ def test_an_id_corrected_in_zotero_likes_the_corrected_paper_and_keeps_the_old_l
     # The mistyped id stays liked, as a like whose item left Zotero does: paperrec takes back no like by itself.
     assert corrected.profile.section_of("2105.22221") == "liked"
     assert corrected.renamed == ("2105.22221",)
-    said = "1 liked papers had the id of their Zotero item changed; the profile keeps them: 2105.22221"
+    said = "1 liked paper had the id of its Zotero item changed; the profile keeps it: 2105.22221"
     assert said in corrected.lines() and f"vision: {said}" in corrected.brief()
