@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from ..schema import PaperrecError, TemporaryFailure
+from .inflate import Inflater
 from .once import ask_once
 
 # arXiv's API terms ask for no more than one request every three seconds.
@@ -239,35 +240,6 @@ class _Deadline(Exception):
     def __init__(self, seconds: float):
         super().__init__(seconds)
         self.seconds = seconds
-
-
-class _Inflater:
-    """Incremental gzip/zlib decoding that never yields more than the room left, members concatenated (RFC 1952)."""
-
-    def __init__(self) -> None:
-        # 32 + MAX_WBITS reads a gzip or a zlib header; deflate without one fails as a damaged body.
-        self._decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
-        self._started = False
-
-    @property
-    def complete(self) -> bool:
-        return self._decoder.eof or not self._started
-
-    def pieces(self, data: bytes, room: int) -> Iterator[bytes]:
-        """Decompressed pieces of `data`, at most room + 1 bytes in all, so a bomb stops at the cap."""
-        while data:
-            if self._decoder.eof:
-                data = data.lstrip(b"\0")  # zero padding after a member, as gzip(1) allows
-                if not data:
-                    return
-                self._decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
-            self._started = True
-            out = self._decoder.decompress(data, room + 1)
-            yield out
-            room -= len(out)
-            if room < 0:
-                return
-            data = self._decoder.unconsumed_tail or (self._decoder.unused_data if self._decoder.eof else b"")
 
 
 class PoliteClient:
@@ -526,7 +498,7 @@ class PoliteClient:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower() or "identity"
         if encoding not in _DECODED and encoding != "identity":
             raise NetworkError(f"{self.name}'s answer has an unknown Content-Encoding {_one_line(encoding, 40)!r}")
-        decoder = _Inflater() if encoding in _DECODED else None
+        decoder = Inflater() if encoding in _DECODED else None
         pieces: list[bytes] = []
         raw_size = size = 0
         try:
