@@ -23,6 +23,7 @@ from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, counted
 from .seen import SeenMemory, profile_keys
+from .sources.once import in_a_run
 from .sources.registry import shown
 
 # fetch(categories, day, include_cross=...) -> (listing, notice or None), as sources.arxiv.fetch_listing.
@@ -310,6 +311,7 @@ def rank_listing(
     return Run(sections=tuple(sections), papers=tuple(listing.papers), notices=tuple(notices), failures=tuple(failures))
 
 
+@in_a_run()  # a host one profile's sources could not reach is not tried again for the next (for a minute)
 def run_today(
     profiles: Sequence[str | Path],
     embedder: CachedEmbedder,
@@ -439,12 +441,14 @@ def summarise_run(run: Run, model: str | None, **bounds: Any) -> Run:
 def one_morning() -> Iterator[None]:
     """Within the block, every run_today asks each source's request once: a lab's users share one outage's wait.
 
-    Only the fetches of listings are shared. A Zotero sync or push stays each user's own, asked afresh.
+    Only the fetches of listings are shared, and the hosts that could not be connected to (once.in_a_run). The answers
+    to a Zotero sync or push stay each user's own, asked afresh.
     Example: with one_morning(): [run_today([], embedder, seen=None) for _ in users]
     """
     token = _MORNING.set({})
     try:
-        yield
+        with in_a_run():
+            yield
     finally:
         _MORNING.reset(token)
 

@@ -22,6 +22,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -701,3 +702,75 @@ def test_within_a_run_a_request_is_asked_once() -> None:
         assert len([p for p in server.paths if p.startswith("/down")]) == 2 * 5  # a GET and a POST, 5 tries each
         client.get(server.url + "/up", params={"a": 1})  # outside a run, every request is sent
         assert server.paths[-1] == "/up?a=1" and len(server.paths) == 14
+
+
+class CountingTransport(httpx.HTTPTransport):
+    """A real transport that notes each request it is handed: to a closed port, each is one connection attempt."""
+
+    def __init__(self, attempts: list[str]):
+        super().__init__()
+        self.attempts = attempts
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts.append(str(request.url))
+        return super().handle_request(request)
+
+
+def test_within_a_run_a_host_that_refused_fails_at_once_for_a_minute() -> None:
+    from recommender.sources.once import in_a_run
+
+    base = f"http://127.0.0.1:{closed_port()}"
+    refused = "arXiv did not answer (offline?): Connection refused (2 tries)"
+    fake = FakeTime()
+    attempts: list[str] = []
+
+    def profile_fetch(path: str) -> PoliteClient:
+        """A fetch of its own, as each profile of a run makes, on the fake clock."""
+        client = quick(share_spacing=False, clock=fake.clock, sleep=fake.sleep, transport=CountingTransport(attempts))
+        with client, pytest.raises(TemporaryNetworkError) as caught:
+            client.get(base + path)
+        assert str(caught.value) == refused
+        return client
+
+    with in_a_run():
+        assert len(profile_fetch("/rss/cs.CV").notes) == 1 and len(attempts) == 2  # type: ignore[attr-defined]
+        slept = list(fake.sleeps)
+        later = profile_fetch("/rss/eess.IV")  # another request to the same host: no connection, no retry, no wait
+        assert later.requests == 0 and later.notes == [] and len(attempts) == 2  # type: ignore[attr-defined]
+        assert fake.sleeps == slept
+        fake.now += http.UNREACHABLE_FOR  # a minute on: the host is tried again, with its retry
+        profile_fetch("/rss/cs.LG")
+        assert len(attempts) == 4
+    with in_a_run():  # the next run (serve's next "Fetch today") tries again at once
+        profile_fetch("/rss/cs.CV")
+        assert len(attempts) == 6
+    profile_fetch("/rss/cs.CV")  # outside a run, nothing is kept
+    assert len(attempts) == 8
+
+
+def test_a_host_that_refused_keeps_no_other_host_or_port_from_being_asked() -> None:
+    from recommender.sources.once import in_a_run
+
+    from .fixture_apis import serving
+
+    closed = f"http://127.0.0.1:{closed_port()}"
+
+    def route(path: str, query: dict) -> tuple[int, dict[str, str], bytes]:
+        if path == "/moved":
+            return 302, {"Location": closed + "/gone"}, b""
+        return (503, {}, b"down") if path == "/down" else (200, {}, b"up")
+
+    attempts: list[str] = []
+    client = quick(share_spacing=False, hosts=frozenset({"127.0.0.1"}), transport=CountingTransport(attempts))
+    with serving(route) as server, in_a_run(), client:
+        with pytest.raises(TemporaryNetworkError, match="HTTP 503"):
+            client.get(server.url + "/down")  # an answer, though an error: the host is still asked
+        assert client.get(server.url + "/up").content == b"up"
+        with pytest.raises(TemporaryNetworkError, match="Connection refused"):
+            client.get(server.url + "/moved")  # the redirect's target is the host that refused
+        asked = len(attempts)
+        with pytest.raises(TemporaryNetworkError, match="Connection refused"):
+            client.get(closed + "/other")
+        assert len(attempts) == asked  # failed at once
+        assert client.get(server.url + "/up?again").content == b"up"  # the same address, another port
+    assert attempts.count(closed + "/gone") == 2 and server.paths.count("/moved") == 2

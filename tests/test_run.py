@@ -215,6 +215,33 @@ def test_with_the_network_down_a_run_waits_for_arxiv_once_not_once_per_profile(
     assert fake.sleeps == [2.0, 1.0]  # on the fake clock: one retry 3 s later, then nothing more for beta and gamma
 
 
+def test_with_the_network_down_a_run_tries_arxiv_once_though_each_profile_asks_for_other_categories(
+    home, liked_jsonl, fake_model, monkeypatch
+):
+    import recommender.sources.arxiv as arxiv
+    from recommender.sources.http import PoliteClient
+
+    from .test_arxiv import FakeTime
+    from .test_network import CountingTransport, closed_port, point_arxiv_at
+
+    for name, category in (("alpha", "cs.CV"), ("beta", "cs.LG"), ("gamma", "eess.IV")):
+        assert invoke("profile", "new", name, "--from", str(liked_jsonl), "-c", category).exit_code == 0
+    point_arxiv_at(monkeypatch, f"http://127.0.0.1:{closed_port()}")
+    fake, attempts = FakeTime(), []
+
+    def client(**options) -> PoliteClient:
+        return PoliteClient(clock=fake.clock, sleep=fake.sleep, transport=CountingTransport(attempts), **options)
+
+    monkeypatch.setattr(arxiv, "PoliteClient", client)
+    result = invoke("today")
+    assert result.exit_code == 75, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("paperrec: error:")]
+    refused = "arXiv did not answer (offline?): Connection refused (2 tries)"
+    assert errors == [f"paperrec: error: {name}: {refused}" for name in ("alpha", "beta", "gamma")], result.stderr
+    assert result.stderr.count("cannot reach arXiv (Connection refused), retry 1/1 in 3 s") == 1
+    assert len(attempts) == 2 and fake.sleeps == [2.0, 1.0]  # alpha's feed and its one retry; beta and gamma: none
+
+
 def test_a_profile_whose_output_file_cannot_be_written_stops_no_other(
     home, liked_jsonl, fake_model, fake_arxiv, tmp_path
 ):

@@ -360,3 +360,32 @@ def test_an_id_corrected_in_zotero_likes_the_corrected_paper_and_keeps_the_old_l
     assert corrected.renamed == ("2105.22221",)
     said = "1 liked paper had the id of its Zotero item changed; the profile keeps it: 2105.22221"
     assert said in corrected.lines() and f"vision: {said}" in corrected.brief()
+
+
+def test_today_asks_a_zotero_desktop_that_is_away_once_for_all_its_profiles(
+    zotero, home, fake_model, fake_arxiv, monkeypatch
+):
+    from recommender.sources import http
+
+    from .test_network import CountingTransport
+
+    for name in ("vision", "optics"):
+        invoke("profile", "sync", name, "--zotero", "--offline")
+        path = home / "profiles" / f"{name}.toml"
+        path.write_text(path.read_text().replace("categories = []", 'categories = ["cs.CV"]'))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("PAPERREC_ZOTERO_LOCAL_API", f"http://127.0.0.1:{port}/api/")
+    attempts: list[str] = []
+
+    class Counting(http.PoliteClient):
+        def __init__(self, **options):
+            super().__init__(transport=CountingTransport(attempts), **options)
+
+    monkeypatch.setattr(http, "PoliteClient", Counting)
+    away = invoke("today", "-f", "json")
+    assert away.exit_code == 0, away.output
+    notices = [line for line in away.stderr.splitlines() if "Zotero" in line]
+    assert len(notices) == 2 and all("stored profile" in line for line in notices), away.stderr
+    assert len(attempts) == 1  # the first profile's sync found the desktop closed; the second did not ask again

@@ -5,6 +5,7 @@ reservation in a lock-guarded file under PAPERREC_HOME), ends by its deadline wh
 endless body, a hung DNS lookup), and reads at most max_bytes (decompressed). Redirects are followed only within
 arXiv's own hosts, each counted as a request. Transient failures raise TemporaryNetworkError (exit 75, EX_TEMPFAIL);
 answers that will not get better raise NetworkError (exit 1). Each retry is announced through `notify`.
+Within a run (once.in_a_run), a host that could not be connected to fails later requests at once for a while.
 The client of another source (`for_source`) names that source in its messages, keeps to its hosts and keeps its
 own spacing file, so a slow host never delays another.
 """
@@ -33,7 +34,7 @@ import httpx
 
 from ..schema import PaperrecError, TemporaryFailure
 from .inflate import Inflater
-from .once import ask_once
+from .once import ask_once, keep_unreachable, unreachable
 
 # arXiv's API terms ask for no more than one request every three seconds.
 DEFAULT_MIN_INTERVAL = 3.0
@@ -46,6 +47,7 @@ MAX_WAIT = 60.0
 MAX_REDIRECTS = 5
 CONNECT_RETRIES = 1  # a DNS failure or a refused connection rarely heals within seconds: say so quickly
 CONNECT_TIMEOUT = 10.0
+UNREACHABLE_FOR = 60.0  # within a run, seconds a host that could not be connected to is not tried again
 ARXIV_HOSTS = frozenset({"arxiv.org", "export.arxiv.org", "rss.arxiv.org"})
 SPACING_FILE = "arxiv-spacing"
 LOCK_WAIT = 600.0  # for other processes' turns; the fetch deadline usually ends the wait first
@@ -533,6 +535,8 @@ class PoliteClient:
         current, query = url, params
         seen: set[str] = set()
         for hop in range(self.max_redirects + 1):
+            if (known := unreachable(current, self._clock(), UNREACHABLE_FOR)) is not None:
+                raise TemporaryNetworkError(f"{self.name} {known}")  # no connection, no retry, no wait
             self._wait_turn(delay if hop == 0 else 0.0)
             self.requests += 1
             answer = self._exchange(current, query, out, accept)
@@ -637,6 +641,15 @@ class PoliteClient:
         key = (out.method, url, _frozen(params), _frozen(out.headers), out.content, accept)
         return ask_once(key, lambda: self._send(url, params, out, accept), keep=out.method == "GET")
 
+    def _ended(self, failed: _Retry, error: NetworkError) -> NetworkError:
+        """The error a request ends in; within a run, also kept for a host that could not be connected to."""
+        cause = failed.__context__  # the httpx error the attempt was raised out of
+        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):  # DNS, refused, unreachable, timed out
+            # Kept without the source's name: medRxiv says bioRxiv's failure (one host) in its own name.
+            unnamed = TemporaryNetworkError(str(error).removeprefix(f"{self.name} "))
+            keep_unreachable(str(cause.request.url), unnamed, self._clock())
+        return error
+
     def _send(self, url: str, params: Mapping[str, Any] | None, out: Outgoing, accept: frozenset[int]) -> Answer:
         with self._lock, self.fetching():
             delay = 0.0
@@ -653,7 +666,8 @@ class PoliteClient:
                         if failed.kind == "busy":
                             busy = TemporaryNetworkError(f"{failed.failure} after {_tries(tries)}; try again later")
                             raise _with_status(busy, failed.status) from None
-                        raise TemporaryNetworkError(f"{failed.failure} ({_tries(tries)})") from None
+                        given_up = TemporaryNetworkError(f"{failed.failure} ({_tries(tries)})")
+                        raise self._ended(failed, given_up) from None
                     delay = (
                         failed.wait if failed.wait is not None else self._backoff(retries["connect"] + retries["other"])
                     )
@@ -661,5 +675,5 @@ class PoliteClient:
                     wait = max(delay, self.min_interval)
                     if wait >= self._time_left():
                         late = f"{failed.failure} ({_tries(tries)}; no time left to retry within this fetch's deadline)"
-                        raise _with_status(TemporaryNetworkError(late), failed.status) from None
+                        raise self._ended(failed, _with_status(TemporaryNetworkError(late), failed.status)) from None
                     self.notify(f"{failed.announcement}, retry {retries[budget]}/{allowed} in {_seconds(wait)} s")
