@@ -215,3 +215,22 @@ def test_dois_without_a_date_of_their_own_are_dated_by_their_publication(home, t
     assert invoke("profile", "new", "bib", "--from", str(bib), "-i", "cortex").exit_code == 0
     dated = {e.paper.arxiv_id: e.added for e in load_profile(home / "profiles" / "bib.toml").liked}
     assert dated["doi:10.1109/tpami.2019.0001"] == date(2019, 1, 1)
+
+
+def test_refresh_with_both_services_on_a_host_that_refuses_tries_it_once(home, library, monkeypatch):
+    import socket
+
+    assert invoke("profile", "new", "lib", "--from", str(library), "--offline").exit_code == 0
+    with socket.socket() as probe:  # a port nothing listens on: each connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setattr(arxiv, "API_URL", closed + "/api/query")
+    monkeypatch.setattr(openalex, "API_URL", closed + "/works")
+    monkeypatch.setattr(openalex, "MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_MIN_INTERVAL", 0.0)
+    monkeypatch.setattr(http, "DEFAULT_BACKOFF", 0.01)
+    result = invoke("profile", "refresh", "lib")
+    assert result.exit_code == 75, result.output
+    assert result.stderr.count("retry 1/1") == 1  # arXiv's one retry; OpenAlex, on the same host, failed at once
+    refused = "could not fetch abstracts of 4 DOIs (OpenAlex did not answer (offline?): Connection refused"
+    assert refused in result.stderr

@@ -578,6 +578,19 @@ def test_fetch_without_dns_exits_75(monkeypatch: pytest.MonkeyPatch, fast_networ
     assert len(asked) == 2
 
 
+def test_fetch_of_two_sources_on_one_host_that_refuses_tries_it_once(
+    monkeypatch: pytest.MonkeyPatch, fast_network: None
+) -> None:
+    from recommender.sources import biorxiv
+
+    monkeypatch.setattr(biorxiv, "API_URL", f"http://127.0.0.1:{closed_port()}/details")  # medRxiv's too
+    monkeypatch.setattr(biorxiv, "MIN_INTERVAL", 0.0)
+    result = invoke("fetch", "biorxiv:neuroscience", "medrxiv:epidemiology")
+    notes = assert_failed(result, 75, "bioRxiv did not answer (offline?): Connection refused (2 tries)")
+    assert "medRxiv did not answer" in result.stderr.splitlines()[-1]
+    assert notes == ["cannot reach bioRxiv (Connection refused), retry 1/1 in 0.05 s"]  # medRxiv failed at once
+
+
 def test_fetch_from_a_trickle_exits_75_by_the_deadline(
     server: RawServer, monkeypatch: pytest.MonkeyPatch, fast_network: None
 ) -> None:

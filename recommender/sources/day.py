@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..schema import Listing, PaperrecError, TemporaryFailure
 from .merge import merge_sources
+from .once import in_a_run
 from .registry import SOURCES, Spec
 
 # fetch(keys, day, include_cross=..., [offline=True], [store=...]) -> (listing, notice or None)
@@ -79,6 +80,7 @@ def _groups(specs: Sequence[Spec]) -> dict[str, list[str]]:
     return groups
 
 
+@in_a_run()
 def fetch_sources(
     specs: Sequence[Spec],
     day: date | None = None,
@@ -92,6 +94,7 @@ def fetch_sources(
 
     A failing source is a line of the report and the others are still merged. When every source fails, the error is
     raised: the one error when one kind was named, else all lines joined (TemporaryFailure when each may pass).
+    The fetches are one run (once.in_a_run): a host one source could not connect to is not tried again for the next.
     Example: fetch_sources(parse_specs(['cs.CV', 'biorxiv:neuroscience'])).
     """
     listings: list[Listing] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..schema import Paper, PaperrecError, counted
 from .guard import open_derived, reopened
+from .once import in_a_run
 from .records import paper_from_record, paper_to_record
 
 Lookup = Callable[[list[str]], dict[str, Paper]]
@@ -94,10 +95,12 @@ _FAILED = {
 }
 
 
+@in_a_run()
 def complete_papers(papers: Sequence[Paper], lookup: Lookup | None, cache: MetadataCache | None) -> Completion:
     """Fill missing titles/abstracts from the cache, then from `lookup`, once for arXiv ids and once for DOIs.
 
-    Offline (no lookup) keeps what is there.
+    Offline (no lookup) keeps what is there. The lookups are one run (once.in_a_run): a host one could not reach is
+    not tried again by the next.
     """
     wanted = [p.arxiv_id for p in papers if needs_metadata(p)]
     known = cache.get_many(wanted) if cache is not None and wanted else {}
