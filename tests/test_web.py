@@ -1006,6 +1006,31 @@ def test_a_fetch_that_fails_for_every_profile_keeps_the_last_ranking(sr, example
     assert load_last_ranking().papers == tuple(shown)
 
 
+def test_each_fetch_today_tries_a_host_that_refused_the_last_one_again(sr):
+    import itertools
+
+    from recommender.sources.http import PoliteClient
+
+    from .test_network import CountingTransport, closed_port
+
+    closed, calls, attempts = f"http://127.0.0.1:{closed_port()}", itertools.count(), []
+
+    def refused(categories, day=None, include_cross=False):
+        """Each profile's fetch asks arXiv for something of its own, as profiles of other categories do."""
+        options = {"share_spacing": False, "min_interval": 0.0, "backoff": 0.0, "notify": lambda line: None}
+        with PoliteClient(transport=CountingTransport(attempts), **options) as client:
+            client.get(f"{closed}/rss/{next(calls)}")
+        raise AssertionError("a closed port answered")
+
+    with _client(fetch=refused) as client:
+        service = _service(client)
+        _wait(service.fetch_today())
+        assert next(calls) == 2 and len(attempts) == 2  # sr's feed and its retry; med's failed at once
+        _wait(service.fetch_today())
+        assert len(attempts) == 4  # the next fetch tries arXiv again
+        assert service.jobs["fetch"].error is not None
+
+
 def test_a_job_answers_its_status_for_the_pages_poll(sr, example_listing):
     gate = threading.Event()
     listing = read_listing(example_listing)
