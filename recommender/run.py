@@ -112,6 +112,7 @@ class Failure:
     message: str
     transient: bool = False
     stored: date | None = None  # the latest stored day of its categories, when a fetch failed and one is there
+    path: str = ""  # the profile file's absolute path
 
     def line(self) -> str:
         """The one line the command line and the page both show: the profile, why, and what still works."""
@@ -141,7 +142,7 @@ class Run:
 
         if not self.sections:  # every profile failed (offline): the picks shown before are still the ones to vote on
             return
-        failed = {f.profile for f in self.failures}  # their picks shown before are still the ones to vote on
+        failed = {f.path for f in self.failures if f.path}  # their picks shown before are still the ones to vote on
         save_last_ranking(list(self.papers), [(str(s.path), s.picks) for s in self.sections], failed=failed)
 
 
@@ -254,7 +255,7 @@ def _failure(path: Path, error: PaperrecError, categories: Sequence[str] = ()) -
         from .sources.store import latest_day
 
         stored = latest_day(categories)
-    return Failure(profile=path.stem, message=str(error), transient=transient, stored=stored)
+    return Failure(profile=path.stem, message=str(error), transient=transient, stored=stored, path=str(path.resolve()))
 
 
 def profile_notes(profile: Profile, path: Path, options: RankOptions) -> list[str]:

@@ -7,7 +7,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import CREATE_PROFILE, atomic_write_text, last_ranking_path, profile_files, profiles_dir, resolve_profile
+from .paths import (
+    CREATE_PROFILE,
+    atomic_write_text,
+    last_ranking_path,
+    locked,
+    profile_files,
+    profiles_dir,
+    resolve_profile,
+)
 from .schema import Paper, PaperrecError, Pick, UsageError, paper_key
 from .sources import paper_from_record, paper_to_record
 
@@ -49,32 +57,33 @@ def save_last_ranking(
     papers: Sequence[Paper], sections: Sequence[tuple[str, Sequence[Pick]]], *, failed: Collection[str] = ()
 ) -> None:
     """Remember the candidates and, per profile file path, the picks just shown. The profiles of `failed` (file
-    stems: this run could not rank them) keep their sections of the last ranking: those picks are still the ones shown.
+    paths: this run could not rank them) keep their sections of the last ranking: those picks are still the ones shown.
     """
     shown = [
         {"profile": path, "name": picks[0].profile if picks else "", "picks": [p.paper.arxiv_id for p in picks]}
         for path, picks in sections
     ]
     papers = list(papers)
-    if failed and last_ranking_path().is_file():
-        try:
-            before = load_last_ranking("")
-        except PaperrecError:  # unreadable: nothing of it to keep
-            before = LastRanking(papers=(), sections=())
-        ranked = {path for path, _ in sections}
-        for section in before.sections:
-            if Path(section.profile).stem in failed and section.profile not in ranked:
-                shown.append({"profile": section.profile, "name": section.name, "picks": list(section.pick_ids)})
-                known = {p.arxiv_id for p in papers}
-                papers += [p for p in before.papers if p.arxiv_id in section.pick_ids and p.arxiv_id not in known]
-    data = {"sections": shown, "papers": [paper_to_record(p) for p in papers]}
-    # written whole and atomically: concurrent runs need no lock (the last one wins; a failed profile's section is
-    # read back from the one before, at worst from a run a moment older)
     path = last_ranking_path()
-    try:
-        atomic_write_text(path, json.dumps(data, ensure_ascii=False))
-    except OSError as error:
-        raise PaperrecError(f"cannot write the last ranking {path}: {error.strerror or error}") from None
+    # Locked: a failed profile's section is read back and written again, and a run beside this one (serve's "Fetch
+    # today" and cron's today) must not have its newer picks for that profile put back to older ones.
+    with locked(path):
+        if failed and path.is_file():
+            try:
+                before = load_last_ranking("")
+            except PaperrecError:  # unreadable: nothing of it to keep
+                before = LastRanking(papers=(), sections=())
+            ranked = {where for where, _ in sections}
+            for section in before.sections:
+                if section.profile in failed and section.profile not in ranked:
+                    shown.append({"profile": section.profile, "name": section.name, "picks": list(section.pick_ids)})
+                    known = {p.arxiv_id for p in papers}
+                    papers += [p for p in before.papers if p.arxiv_id in section.pick_ids and p.arxiv_id not in known]
+        data = {"sections": shown, "papers": [paper_to_record(p) for p in papers]}
+        try:
+            atomic_write_text(path, json.dumps(data, ensure_ascii=False))
+        except OSError as error:
+            raise PaperrecError(f"cannot write the last ranking {path}: {error.strerror or error}") from None
 
 
 def load_last_ranking(hint: str = " or pass --listing FILE") -> LastRanking:
