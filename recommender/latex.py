@@ -23,10 +23,15 @@ if TYPE_CHECKING:
 _BARE = re.compile(r"(?<!\\)([%&])")  # "5% of" and "R&D" in abstracts are text, not a comment or a table cell
 # What looks like LaTeX: a formula, a macro with its arguments, an escaped character, a group (two levels deep).
 # An argument may follow two optional ones, as a citation's notes do: \citep[see][p.~3]{key}.
-# A formula in single dollars follows pandoc's rule, so prices stay text ("from $5 to $10"): the opening $ has no
-# space after it and the closing one none before it. Not pandoc's "no digit after it": titles write "$\times$4".
+# A formula in single dollars, so that prices stay text ("from $5 to $10", "$5-$10"): no space inside either dollar
+# (pandoc's rule; not its "no digit after": titles write "$\times$4"), or, spaced as arXiv's MathJax allows, one
+# letter ("$ k $") or a formula's marks (\ ^ _ {). Two amounts joined by a dash or a slash are never one formula.
+_DOLLARS = (
+    r"\$(?![\d.,]+[-\u2013/]?\$\d)"
+    r"(?:(?=\S)(?:[^$\\]|\\.)+?(?<=\S)|[ \t]*[A-Za-z][ \t]*|(?=[^$]*[\\^_{])(?:[^$\\]|\\.)+?)\$"
+)
 _ISLAND = re.compile(
-    r"\$\$.+?\$\$|\$(?=\S)(?:[^$\\]|\\.)+?(?<=\S)\$|\\\(.+?\\\)|\\\[.+?\\\]"
+    r"\$\$.+?\$\$|" + _DOLLARS + r"|\\\(.+?\\\)|\\\[.+?\\\]"
     r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\]){0,2}\{(?:[^{}]|\{[^{}]*\})*\})*"
     r"|\\."
     r"|\{(?:[^{}]|\{[^{}]*\})*\}",

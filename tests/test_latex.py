@@ -125,8 +125,9 @@ def test_a_citation_reads_as_its_keys_in_brackets(text, shown):
     [
         "Pricing at $5 or $10: a study",
         "Revenue grew from $1.2 billion to $3.4 billion.",
-        "a $ b $ c",
         "It costs $5 a run and $ 3 more",
+        "between $5-$10 a month",
+        "from $1,000/$5,000",
     ],
 )
 def test_dollar_amounts_are_prices_not_formulas(text):
@@ -137,3 +138,18 @@ def test_dollar_amounts_are_prices_not_formulas(text):
 
 def test_a_formula_next_to_a_price_is_still_read():
     assert to_text(r"Sparse $\beta$-VAEs for $5") == "Sparse β-VAEs for $5"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            r"with $ k $ neighbours and $ \mathcal{O}(n \log n) $ time",
+            "with k neighbours and \N{MATHEMATICAL SCRIPT CAPITAL O}(n log n) time",
+        ),
+        (r"$\alpha $-nets", "\u03b1-nets"),
+        (r"$k$-NN and $\ell_1$ at m$^{2}$", "k-NN and \u2113_1 at m^2"),
+    ],
+)
+def test_formulas_spaced_as_mathjax_allows_are_still_read(text, shown):
+    assert to_text(text) == shown
