@@ -646,7 +646,9 @@ class PoliteClient:
         cause = failed.__context__  # the httpx error the attempt was raised out of
         if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):  # DNS, refused, unreachable, timed out
             # Kept without the source's name: medRxiv says bioRxiv's failure (one host) in its own name.
-            unnamed = TemporaryNetworkError(str(error).removeprefix(f"{self.name} "))
+            # What failed, not how often: a request that meets it later makes no try of its own.
+            reason = failed.failure.removeprefix(f"{self.name} ")
+            unnamed = TemporaryNetworkError(f"{reason} (not tried again in this run)")
             keep_unreachable(str(cause.request.url), unnamed, self._clock())
         return error
 
