@@ -200,7 +200,7 @@ def make_folders_private() -> list[str]:
             why = error.strerror or error
             shown = printable(str(folder))  # a name on disk may hold anything; the command is pasted into a shell
             lines.append(
-                f"warning: cannot make {shown} private ({why}); run 'chmod 700 {shlex.quote(shown)}' as its owner"
+                f"warning: cannot make {shown} private ({why}); as its owner, run: chmod 700 {shlex.quote(shown)}"
             )
     if changed:
         what = "user folder" if len(changed) == 1 else "user folders"

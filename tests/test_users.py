@@ -387,7 +387,7 @@ def test_a_user_folder_that_cannot_be_made_private_is_one_warning_and_the_rest_a
     assert listed.stdout.startswith("ada ") and "bob" in listed.stdout
     [warning] = [line for line in listed.stderr.splitlines() if "warning" in line]
     assert warning.startswith(f"paperrec: warning: cannot make {home / 'users' / 'ada'} private (")
-    assert f"run 'chmod 700 {shlex.quote(str(home / 'users' / 'ada'))}'" in warning
+    assert warning.endswith(f"; as its owner, run: chmod 700 {shlex.quote(str(home / 'users' / 'ada'))}")
     assert "made 1 user folder private (0700): bob" in listed.stderr
     assert stat.S_IMODE((home / "users" / "bob").stat().st_mode) == 0o700
 
@@ -429,5 +429,5 @@ def test_the_chmod_to_run_is_quoted_for_a_shell(tmp_path, monkeypatch):
     folder.chmod(0o755)
     _refuse_chmod(monkeypatch, folder)
     [warning] = users.make_folders_private()
-    command = warning.split("run '", 1)[1].rsplit("' as its owner", 1)[0]
+    command = warning.split("as its owner, run: ", 1)[1]
     assert shlex.split(command) == ["chmod", "700", str(folder)]
