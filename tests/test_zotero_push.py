@@ -364,3 +364,39 @@ def test_a_like_sent_while_a_sync_runs_keeps_its_protection(zotero, sr, example_
     _like(example_listing, paper.arxiv_id, verb="dislike")
     zotero_sync.sync_zotero("sr", offline=True)
     assert load_profile(sr).section_of(paper.arxiv_id) == "disliked"
+
+
+def test_a_pushed_item_given_another_id_before_the_next_sync_is_that_paper(zotero, sr, example_listing):
+    from recommender.profile.zotero_sync import sync_zotero
+
+    sync_zotero("sr", offline=True)
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert push_pending().sent == 1
+    [item] = zotero.in_collection(LIKES)
+    right = {"archiveID": "arXiv:2105.55555", "url": "https://arxiv.org/abs/2105.55555", "extra": "arXiv:2105.55555"}
+    zotero.add_item({**item, **right, "title": "The right paper"}, item["key"])  # the user points it elsewhere
+    report = sync_zotero("sr", offline=True)
+    # Not a paper disliked or unliked in paperrec: the item's new paper is liked, and the one sent is named as kept.
+    assert report.held == () and report.profile.section_of("2105.55555") == "liked"
+    assert report.renamed == (paper.arxiv_id,) and report.profile.section_of(paper.arxiv_id) == "liked"
+
+
+def test_a_pushed_item_recorded_without_the_sent_ids_is_still_read_as_the_paper_sent(zotero, sr, example_listing):
+    import json
+
+    from recommender.profile.zotero_sync import sync_zotero
+
+    sync_zotero("sr", offline=True)
+    paper = _paper(example_listing)
+    _like(example_listing, paper.arxiv_id)
+    assert push_pending().sent == 1
+    state = json.loads(paths.zotero_sync_path().read_text())
+    [items] = [s["items"] for s in state.values()]
+    [entry] = [entry for entry in items.values() if entry[0] == -1]
+    assert entry[1] == "" and paper.arxiv_id in entry[3]
+    del entry[3:]  # as a record written before the sent ids were kept
+    paths.zotero_sync_path().write_text(json.dumps(state))
+    _like(example_listing, paper.arxiv_id, verb="dislike")
+    report = sync_zotero("sr", offline=True)
+    assert load_profile(sr).section_of(paper.arxiv_id) == "disliked" and report.held == (paper.arxiv_id,)

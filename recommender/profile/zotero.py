@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +33,9 @@ from .model import Profile
 
 LOCAL = "local"  # [zotero] library = "local": the desktop's local API
 PUSHED = -1  # the version remember_pushed gives an item a like was sent to: no item has it
+# A sync's record of an item is [version, id]: the id is what the item brought ('' for nothing, a skipped item).
+# An item a like was sent to, not read yet, is [PUSHED, '', the time sent, the sent paper's ids]. The ids came later:
+# a record without them takes the paper the item names when read for the one sent.
 # How long a desktop sync waits for an item a like was sent to. An open desktop syncs it down within minutes, but a
 # sync stuck on a conflict or a full storage quota can take days. Later, the desktop is taken not to sync that library.
 DESKTOP_WAIT = 14 * 86400  # seconds
@@ -135,17 +138,33 @@ class LibraryChanges:
             stored[key] = state
 
 
-def remember_pushed(path: Path, item_key: str) -> None:
+def remember_pushed(path: Path, item_key: str, sent: Sequence[str]) -> None:
     """Make an item a like was sent to known to the profile's next sync, which reads it back as an edit.
 
     Its own like coming back is no add in Zotero, so it must not undo a dislike made after it was sent.
+    `sent` are the ids of the paper sent. An item the user gave another id before that sync names another paper.
     The time sent lets a desktop sync wait for the item until the desktop has it (see DESKTOP_WAIT).
     """
     with json_state(paths.zotero_sync_path()) as stored:
         last = stored.get(os.path.realpath(path))
         items = last.get("items") if isinstance(last, dict) else None
         if isinstance(items, dict) and item_key not in items:
-            items[item_key] = [PUSHED, "", int(time.time())]  # a version no item has: the next sync reads it
+            # A version no item has: the next sync reads it. No id brought yet: it has left no synced set.
+            items[item_key] = [PUSHED, "", int(time.time()), list(sent)]
+
+
+def _brought(entry: list[Any], now: tuple[str, ...]) -> str:
+    """The id of the paper an item brought to the last sync ('' for none), given the ids it names now.
+
+    For an item a like was sent to, that is the paper sent: the one of its ids the item still names, else its own.
+    """
+    if entry[0] != PUSHED:
+        return entry[1]
+    sent = entry[3] if len(entry) > 3 and isinstance(entry[3], list) else []
+    sent = [i for i in sent if isinstance(i, str) and i]
+    if not sent:
+        return now[0]  # recorded before the ids were: the paper it names is taken for the one sent
+    return next((i for i in sent if i in now), sent[0])
 
 
 def _waiting(entry: list[Any], now: float) -> bool:
@@ -240,8 +259,8 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
                 added.update(now)
                 continue
             # An item the last sync listed was edited. What it brought then is what a vote since could have been on:
-            # nothing for a skipped one, the paper it names for one a like was sent to (recorded without an id).
-            brought = old[item_key][1] or (reference.paper.arxiv_id if old[item_key][0] == PUSHED else "")
+            # nothing for a skipped one, the paper sent for one a like was sent to.
+            brought = _brought(old[item_key], now)
             if brought in now:
                 edited.setdefault(brought, set()).update(now)
             elif brought:  # an id corrected in Zotero names another paper: that one is new to this item

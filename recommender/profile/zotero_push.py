@@ -129,7 +129,8 @@ def push_pending() -> PushReport:
                 continue
             _settle(op, result, None)
             if op["action"] == "add" and isinstance(result.get("item"), str):
-                remember_pushed(Path(op["profile"]), result["item"])
+                sent_ids = paper_from_record(op["paper"], f"{paths.zotero_queue_path()}: queued push").ids
+                remember_pushed(Path(op["profile"]), result["item"], sent_ids)
             sent += 1
         return PushReport(sent, tuple(failed), len(pending_pushes()))
     finally:
