@@ -362,6 +362,52 @@ def test_an_id_corrected_in_zotero_likes_the_corrected_paper_and_keeps_the_old_l
     assert said in corrected.lines() and f"vision: {said}" in corrected.brief()
 
 
+def _title_only(zotero, title: str) -> str:
+    """An item with neither an arXiv id nor a DOI, in the Vision collection: known by its title only."""
+    data = {**preprint("", title, ABSTRACT, ()), "archiveID": "", "url": "", "itemType": "conferencePaper"}
+    return zotero.add_item({**data, "collections": [next(iter(zotero.collections))]})
+
+
+@pytest.mark.parametrize("vote", ["liked", "disliked", None])
+@pytest.mark.parametrize("edit", ["title", "arxiv"])
+@pytest.mark.parametrize("library", ["local", f"users/{USER}"])
+def test_an_item_known_by_its_title_only_is_the_same_paper_after_an_edit(
+    zotero, home, monkeypatch, library, edit, vote
+):
+    from recommender.profile.edit import change_profile, move, remove
+    from recommender.schema import title_id
+
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    key = _title_only(zotero, "Learning to see in the dark with deep nets")
+    sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
+    path, old = home / "profiles" / "vision.toml", title_id("Learning to see in the dark with deep nets")
+    if vote != "liked":
+        change_profile(path, [move([old], "disliked") if vote else remove([old])])
+    data = zotero.items[key]["data"]
+    if edit == "title":  # the title fixed: another title id
+        zotero.add_item({**data, "title": "Learning to See in the Dark with Deep Networks"}, key)
+        new = title_id("Learning to See in the Dark with Deep Networks")
+    else:  # the arXiv id added
+        zotero.add_item({**data, "extra": "arXiv: 1805.01934"}, key)
+        new = "1805.01934"
+    report = sync_zotero("vision", offline=True)
+    profile = load_profile(path)
+    assert report.renamed == () and not any("had the id" in line for line in report.lines())
+    assert report.report is not None and report.report.added == ()
+    titled = [e for e in profile.liked + profile.disliked if "dark" in e.paper.title.lower()]
+    assert [e.paper.arxiv_id for e in titled] == ([old] if vote else [])  # one entry, under the id it had
+    assert profile.section_of(old) == vote and profile.section_of(new) is None
+    if vote and edit == "arxiv":  # the entry learns the arXiv id its item now gives
+        assert titled[0].paper.ids == (old, new)
+    assert report.held == {"liked": (), "disliked": (old,), None: (new,)}[vote]  # by the id the profile has
+    zotero.add_item({**zotero.items[key]["data"], "title": "Learning to see in the dark (v2)"}, key)
+    again = sync_zotero("vision", offline=True)  # edited once more: still that one paper
+    newer = title_id("Learning to see in the dark (v2)") if edit == "title" else new
+    assert again.renamed == () and again.report is not None and again.report.added == ()
+    assert again.held == {"liked": (), "disliked": (old,), None: (newer,)}[vote]
+    assert load_profile(path).liked == profile.liked
+
+
 def test_today_asks_a_zotero_desktop_that_is_away_once_for_all_its_profiles(
     zotero, home, fake_model, fake_arxiv, monkeypatch
 ):

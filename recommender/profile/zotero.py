@@ -115,7 +115,8 @@ class LibraryChanges:
     state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
     moved_out: tuple[str, ...] = ()  # paper ids of items still in the library that left the collection (or tag)
     # Items the last sync had already, read again: edits, not adds. For each paper one brought then (its id) and
-    # still holds, the ids it has now. A vote on that paper since then outlasts the edit.
+    # still holds, the ids it has now. A vote on that paper since then outlasts the edit. An item known by its title
+    # only holds its paper under other ids after its title is fixed or an id is added: its title id is not among them.
     edited: Mapping[str, frozenset[str]] = field(default_factory=dict)
     read: frozenset[str] = frozenset()  # the item keys of the record this sync read
     renamed: tuple[str, ...] = ()  # paper ids no item names since an edit gave their item another id
@@ -263,6 +264,11 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             brought = _brought(old[item_key], now)
             if brought in now:
                 edited.setdefault(brought, set()).update(now)
+            elif brought.startswith("t:"):
+                # An item known by its title only is the same paper after its title is fixed or an id is added.
+                edited.setdefault(brought, set()).update(now)
+                if reference.paper.arxiv_id.startswith("t:"):
+                    ids[item_key] = brought  # no entry can learn a second title id: the item keeps the profile's
             elif brought:  # an id corrected in Zotero names another paper: that one is new to this item
                 renamed.append(brought)
     # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the

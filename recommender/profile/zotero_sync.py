@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import paths
-from ..schema import counted
+from ..schema import Paper, counted, link_of
 from ..sources.metadata import MetadataCache
 from .edit import Change, change_profile, create_profile_file, set_zotero
 from .library import (
@@ -85,6 +86,29 @@ def _shown(ids: tuple[str, ...]) -> str:
     return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
 
 
+def _retitled(
+    profile: Profile, edited: Mapping[str, frozenset[str]], papers: Sequence[Paper]
+) -> tuple[dict[str, str], list[Paper]]:
+    """Of these papers, those an item known by its title only now names otherwise (its title fixed, an id added).
+
+    Each maps to the profile's entry of that title id (liked or disliked). The entries whose links that adds ids to
+    come second, with those links.
+    """
+    entries = {e.paper.arxiv_id: e.paper for e in profile.liked + profile.disliked}
+    title_of = {i: brought for brought, now in edited.items() if brought not in now for i in now}
+    same: dict[str, str] = {}
+    relinked: dict[str, Paper] = {}
+    for paper in papers:
+        title = next((title_of[i] for i in paper.ids if i in title_of), "")
+        if title not in entries:
+            continue  # unliked since: it has no entry to be, and is held back
+        same[paper.arxiv_id] = title
+        entry = relinked.get(title, entries[title])
+        links = [*entry.links, *map(link_of, paper.ids), *paper.links]
+        relinked[title] = replace(entry, links=tuple(dict.fromkeys(link for link in links if link)))
+    return same, [e for title, e in relinked.items() if e.links != entries[title].links]
+
+
 def _left(table: dict[str, str]) -> str:
     """How an item still in the library left the synced collection or tag, in words."""
     collection, tag = table.get("collection"), table.get("tag")
@@ -125,17 +149,26 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     finally:
         cache.close()
 
-    held: list[str] = []
+    held: list[str] = []  # by the profile's id for the paper, where it has one
+    shown = collected
 
     def plan(profile: Profile) -> list[Change]:
+        nonlocal shown
         # A dislike or an unlike made after the item was synced outlasts its edits (a like's own removal from the
         # likes collection is one): only adding it to Zotero again, or liking it in paperrec, likes it again.
         # It holds back only the paper the item brought then: a skipped item filled in, or an id corrected, is new.
         liked = {i for entry in profile.liked for i in entry.paper.ids}
         liked |= {p.arxiv_id for p in profile.pending if p.section == "liked"}
         voted = {i for brought, now in changes.edited.items() if brought not in liked for i in now}
-        held[:] = [p.arxiv_id for p in collected.papers if voted & set(p.ids)]
-        kept = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
+        out = {p.arxiv_id for p in collected.papers if voted & set(p.ids)}
+        # A paper known by its title only, that an edit names otherwise, stays the profile's one entry.
+        same, entries = _retitled(profile, changes.edited, collected.papers)
+        held[:] = list(dict.fromkeys(same.get(p.arxiv_id, p.arxiv_id) for p in collected.papers if p.arxiv_id in out))
+        relinked = {e.arxiv_id: e for e in entries} | {p.arxiv_id: p for p in collected.relinked}
+        papers = tuple(p for p in collected.papers if p.arxiv_id not in out and p.arxiv_id not in same)
+        kept = replace(collected, papers=papers, relinked=tuple(relinked.values()))
+        # A paper held back is not 'already there': the line of its own says why it stayed out. One an entry has is.
+        shown = replace(kept, papers=tuple(p for p in collected.papers if p.arxiv_id not in out))
         return _import_changes(profile, kept, "liked") + remember
 
     if exists:
@@ -143,8 +176,6 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
     else:
         edited = create_profile_file(path, current, plan, if_exists="edit")
     changes.remember(path)
-    # A paper held back is not 'already there': the line of its own says why it stayed out.
-    shown = replace(collected, papers=tuple(p for p in collected.papers if p.arxiv_id not in held))
     report = _report(edited.profile, shown, _added(edited), path, _moved(edited))
     renamed = tuple(i for i in changes.renamed if i in liked)
     return SyncReport(
