@@ -408,6 +408,33 @@ def test_an_item_known_by_its_title_only_is_the_same_paper_after_an_edit(
     assert load_profile(path).liked == profile.liked
 
 
+@pytest.mark.parametrize("library", ["local", f"users/{USER}"])
+def test_an_id_mistyped_then_put_back_in_zotero_keeps_the_dislike(zotero, home, monkeypatch, library):
+    import json
+
+    from recommender import paths
+    from recommender.profile.edit import change_profile, move
+
+    monkeypatch.setenv("ZOTERO_API_KEY", KEY)
+    sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
+    path = home / "profiles" / "vision.toml"
+    change_profile(path, [move(["2104.10642"], "disliked")])
+    key = _key_of(zotero, "2104.10642")
+    data = zotero.items[key]["data"]
+    zotero.add_item({**data, "archiveID": "arXiv:2104.10643", "url": "https://arxiv.org/abs/2104.10643"}, key)
+    typo = sync_zotero("vision", offline=True)
+    assert typo.profile.section_of("2104.10643") == "liked"  # another paper to the sync, as a corrected id is
+    zotero.add_item(data, key)  # the typo put back
+    back = sync_zotero("vision", offline=True)
+    assert back.profile.section_of("2104.10642") == "disliked" and back.held == ("2104.10642",)
+    assert back.renamed == ("2104.10643",)  # the mistyped paper stays liked, and is named
+    for n in range(6):  # the record keeps the last few ids an item brought, not all of them
+        zotero.add_item({**data, "archiveID": f"arXiv:2104.2000{n}", "url": f"https://arxiv.org/abs/2104.2000{n}"}, key)
+        sync_zotero("vision", offline=True)
+    [items] = [s["items"] for s in json.loads(paths.zotero_sync_path().read_text()).values()]
+    assert items[key][1:] == ["2104.20005", ["2104.20004", "2104.20003", "2104.20002", "2104.20001"]]
+
+
 def test_today_asks_a_zotero_desktop_that_is_away_once_for_all_its_profiles(
     zotero, home, fake_model, fake_arxiv, monkeypatch
 ):

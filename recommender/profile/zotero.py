@@ -34,8 +34,10 @@ from .model import Profile
 LOCAL = "local"  # [zotero] library = "local": the desktop's local API
 PUSHED = -1  # the version remember_pushed gives an item a like was sent to: no item has it
 # A sync's record of an item is [version, id]: the id is what the item brought ('' for nothing, a skipped item).
+# After an edit gave it another id, [version, id, [the ids it brought before, the latest first]], at most EARLIER.
 # An item a like was sent to, not read yet, is [PUSHED, '', the time sent, the sent paper's ids]. The ids came later:
 # a record without them takes the paper the item names when read for the one sent.
+EARLIER = 4  # ids an item brought before its last that its record keeps, so an edit undone is no new paper
 # How long a desktop sync waits for an item a like was sent to. An open desktop syncs it down within minutes, but a
 # sync stuck on a conflict or a full storage quota can take days. Later, the desktop is taken not to sync that library.
 DESKTOP_WAIT = 14 * 86400  # seconds
@@ -114,7 +116,7 @@ class LibraryChanges:
     requests: int = 0
     state: dict[str, Any] = field(default_factory=dict)  # what to remember once the profile is saved
     moved_out: tuple[str, ...] = ()  # paper ids of items still in the library that left the collection (or tag)
-    # Items the last sync had already, read again: edits, not adds. For each paper one brought then (its id) and
+    # Items the last sync had already, read again: edits, not adds. For each paper one brought before (its id) and
     # still holds, the ids it has now. A vote on that paper since then outlasts the edit. An item known by its title
     # only holds its paper under other ids after its title is fixed or an id is added: its title id is not among them.
     edited: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -172,6 +174,13 @@ def _waiting(entry: list[Any], now: float) -> bool:
     """True for an item a like was sent to less than DESKTOP_WAIT ago (an entry of the last sync's items)."""
     sent = entry[2] if len(entry) > 2 else None
     return entry[0] == PUSHED and isinstance(sent, int | float) and now - sent < DESKTOP_WAIT
+
+
+def _earlier(entry: list[Any]) -> list[str]:
+    """The ids an item brought before its last one (an entry of the last sync's items), the latest first."""
+    if entry[0] == PUSHED or len(entry) < 3 or not isinstance(entry[2], list):
+        return []
+    return [i for i in entry[2] if isinstance(i, str) and i]
 
 
 def _collection_key(api: ZoteroApi, name: str) -> str:
@@ -244,6 +253,7 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
     found: list[Any] = []
     skipped: list[tuple[str, str]] = []
     ids = {k: entry[1] for k, entry in old.items()}
+    earlier = {k: _earlier(entry) for k, entry in old.items()}
     edited: dict[str, set[str]] = {}
     added: set[str] = set()
     renamed: list[str] = []
@@ -262,19 +272,26 @@ def read_changes(path: Path, table: Mapping[str, str]) -> LibraryChanges:
             # An item the last sync listed was edited. What it brought then is what a vote since could have been on:
             # nothing for a skipped one, the paper sent for one a like was sent to.
             brought = _brought(old[item_key], now)
-            if brought in now:
-                edited.setdefault(brought, set()).update(now)
-            elif brought.startswith("t:"):
+            # An id it brought before and names again is no new paper either: an edit undone (a typo put back).
+            again = [i for i in dict.fromkeys([brought, *earlier[item_key]]) if i and i in now]
+            if not again and brought.startswith("t:"):
                 # An item known by its title only is the same paper after its title is fixed or an id is added.
-                edited.setdefault(brought, set()).update(now)
+                again = [brought]
                 if reference.paper.arxiv_id.startswith("t:"):
                     ids[item_key] = brought  # no entry can learn a second title id: the item keeps the profile's
-            elif brought:  # an id corrected in Zotero names another paper: that one is new to this item
-                renamed.append(brought)
+            elif brought and brought not in now and not brought.startswith("t:"):
+                renamed.append(brought)  # an id corrected in Zotero names another paper: that one is new to it
+            for i in again:
+                edited.setdefault(i, set()).update(now)
+            if brought and ids[item_key] != brought:
+                before = dict.fromkeys([brought, *earlier[item_key]])
+                earlier[item_key] = [i for i in before if i != ids[item_key]][:EARLIER]
     # An item left out of the pages (an item before it deleted while they were read) keeps its old version, and the
     # library version stays the last sync's, so the next sync reads it.
     missed = changed - {str(i.get("key")) for i in items}
-    remembered = {k: [v, ids.get(k, "")] for k, v in versions.items() if k not in missed}
+    remembered = {
+        k: [v, ids.get(k, ""), *filter(None, [earlier.get(k)])] for k, v in versions.items() if k not in missed
+    }
     remembered.update({k: known[k] for k in missed if k in known})
     remembered.update({k: known[k] for k in waiting - still})
     state = {

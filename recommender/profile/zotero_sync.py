@@ -156,7 +156,7 @@ def sync_zotero(profile: str | Path, table: dict[str, str] | None = None, *, off
         nonlocal shown
         # A dislike or an unlike made after the item was synced outlasts its edits (a like's own removal from the
         # likes collection is one): only adding it to Zotero again, or liking it in paperrec, likes it again.
-        # It holds back only the paper the item brought then: a skipped item filled in, or an id corrected, is new.
+        # It holds back only papers the item brought before: a skipped item filled in, or an id corrected, is new.
         liked = {i for entry in profile.liked for i in entry.paper.ids}
         liked |= {p.arxiv_id for p in profile.pending if p.section == "liked"}
         voted = {i for brought, now in changes.edited.items() if brought not in liked for i in now}
