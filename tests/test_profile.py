@@ -138,7 +138,9 @@ def test_an_error_in_a_paper_names_the_line_of_its_table(tmp_path):
     papers[2] += "note = '''\n[[liked]]\n'''  # [[liked]]\n# [[liked]]\n"
     papers[1499] = papers[1499].replace("2021-04-22", '"yesterday"')
     path.write_text('name = "big"\ndescription = """\n[[liked]]\n"""\n\n' + "\n".join(papers))
-    line = path.read_text().splitlines().index('id = "2101.01500"')  # the header is the line above
+    lines = path.read_text().splitlines()
+    line = lines.index('id = "2101.01500"') + 3  # 1-based: the header, id, title, then the bad `added`
+    assert lines[line - 1] == 'added = "yesterday"'
     with pytest.raises(PaperrecError) as raised:
         load_profile(path)
     assert (
@@ -153,7 +155,7 @@ def test_an_error_in_a_paper_names_the_line_of_its_table(tmp_path):
         ('name = "x"\n"diversity" = 2  # quoted\n', ":2: 'diversity' must be between 0 and 1"),
         ('name = "x"\ncategories = "cs.CV"\n', ":2: 'categories' must be a list of strings"),
         ('name = "x"\n[zotero]\nlibrary = "local"\ncolection = "V"\n', ":2: unknown key 'zotero.colection'"),
-        ('name = "x"\n[[pending]]\nid = "2101.00001"\n\n[[pending]]\nid = "nope"\n', ":5: pending[2]: 'id' must"),
+        ('name = "x"\n[[pending]]\nid = "2101.00001"\n\n[[pending]]\nid = "nope"\n', ":6: pending[2]: 'id' must"),
         ('name = "x"\n[[liked]]  # mine\ntitle = "t"\n[[ disliked ]]\ntitle = ""\n', ":4: disliked[1]: missing"),
         # no line where the scan cannot be sure: papers as inline tables, a dotted key
         ('name = "x"\nliked = [\n  {title = "t", weight = -1},\n]\n', ": liked[1]: 'weight' must be"),
@@ -176,7 +178,7 @@ def test_the_line_of_a_bad_paper_comes_in_the_one_line_the_cli_prints(home, tmp_
     path = tmp_path / "p.toml"
     path.write_text('name = "p"\n\n[[liked]]\nid = "2101.00001"\ntitle = "t"\nweight = "2"\n')
     result = CliRunner().invoke(app, ["profile", "show", str(path)])
-    message = f"{path}:3: liked[1] (id 2101.00001): 'weight' must be a number >= 0, not the string '2'"
+    message = f"{path}:6: liked[1] (id 2101.00001): 'weight' must be a number >= 0, not the string '2'"
     assert result.exit_code == 1 and result.stderr == f"paperrec: error: {message}\n"
 
 

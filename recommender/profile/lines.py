@@ -44,20 +44,31 @@ def _line(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
-def table_line(text: str, section: str, index: int, count: int) -> int | None:
-    """The line of the `index`-th (from 0) [[section]] table of `count`; None when the headers do not count `count`
-    (tables written inline)."""
-    _, headers = _headers(text)
-    tables = [m.start() for m in headers if m.group(1) and _unquoted(m.group(2)) == section]
-    return _line(text, tables[index]) if len(tables) == count else None
+def _key_pattern(key: str) -> re.Pattern[str]:
+    name = re.escape(key)
+    return re.compile(rf"^[ \t]*(?:{name}|\"{name}\"|'{name}')[ \t]*=", re.M)
+
+
+def table_line(text: str, section: str, index: int, count: int, key: str | None = None) -> int | None:
+    """The line of `key` in the `index`-th (from 0) [[section]] table of `count`, else of the table's header; None
+    when the headers do not count `count` (tables written inline)."""
+    spans, headers = _headers(text)
+    tables = [m for m in headers if m.group(1) and _unquoted(m.group(2)) == section]
+    if len(tables) != count:
+        return None
+    start = tables[index].start()
+    if key is not None:
+        end = next((m.start() for m in headers if m.start() > start), len(text))
+        keys = [m.start() for m in _key_pattern(key).finditer(text, start, end) if _outside(spans, m.start())]
+        if len(keys) == 1:
+            return _line(text, keys[0])
+    return _line(text, start)
 
 
 def key_line(text: str, key: str) -> int | None:
     """The line of a top-level key (or of its [key] table); None unless exactly one line sets it (a dotted key)."""
     spans, headers = _headers(text)
-    name = re.escape(key)
-    pattern = re.compile(rf"^[ \t]*(?:{name}|\"{name}\"|'{name}')[ \t]*=", re.M)
     end = headers[0].start() if headers else len(text)  # a top-level key is above the first table
-    keys = [m.start() for m in pattern.finditer(text, 0, end) if _outside(spans, m.start())]
+    keys = [m.start() for m in _key_pattern(key).finditer(text, 0, end) if _outside(spans, m.start())]
     keys += [m.start() for m in headers if not m.group(1) and _unquoted(m.group(2)) == key]
     return _line(text, keys[0]) if len(keys) == 1 else None

@@ -180,9 +180,10 @@ class _BadValue(PaperrecError):
 class _BadTable(PaperrecError):
     """A [[liked]], [[disliked]] or [[pending]] table the loader refuses; its place lets the message name its line."""
 
-    def __init__(self, message: str, section: str, index: int, count: int):
+    def __init__(self, message: str, section: str, index: int, count: int, key: str | None = None):
         super().__init__(message)
         self.section, self.index, self.count = section, index, count  # count: the section's tables
+        self.key = key  # the key refused in it, when one was
 
 
 def _require(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> Any:
@@ -221,18 +222,18 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
         raise PaperrecError(f"{where}: missing 'title'")
     raw_id = table.get("id")
     if isinstance(raw_id, int | float) and not isinstance(raw_id, bool):  # a hand-written id without its quotes
-        raise PaperrecError(f"{where}: 'id' must be in quotes, like id = \"2104.10642\"")
+        raise _BadValue(f"{where}: 'id' must be in quotes, like id = \"2104.10642\"", "id")
     if raw_id is not None:
         _require(raw_id, str, where, "id")
     added = table.get("added", date.today())
     if not isinstance(added, date):
-        raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+        raise _BadValue(f"{where}: 'added' must be a TOML date like 2021-04-22", "added")
     if isinstance(added, datetime):  # a TOML date-time: recency arithmetic works in days
         added = added.date()
     weight = table.get("weight", 1.0)
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) or weight < 0:
         shown = f"the string {weight!r}" if isinstance(weight, str) else weight
-        raise PaperrecError(f"{where}: 'weight' must be a number >= 0, not {shown}")
+        raise _BadValue(f"{where}: 'weight' must be a number >= 0, not {shown}", "weight")
     try:
         paper = Paper.make(
             title=title,
@@ -249,7 +250,7 @@ def paper_from_table(table: Any, where: str) -> ProfilePaper:
 def _day(table: dict[str, Any], where: str) -> date:
     added = table.get("added", date.today())
     if not isinstance(added, date):
-        raise PaperrecError(f"{where}: 'added' must be a TOML date like 2021-04-22")
+        raise _BadValue(f"{where}: 'added' must be a TOML date like 2021-04-22", "added")
     return added.date() if isinstance(added, datetime) else added
 
 
@@ -259,10 +260,10 @@ def pending_from_table(table: Any, where: str) -> PendingPaper:
     raw_id = _require(table.get("id"), str, where, "id")
     found = split_arxiv_id(raw_id)
     if found is None:
-        raise PaperrecError(f"{where}: 'id' must be an arXiv id, not {raw_id!r}")
+        raise _BadValue(f"{where}: 'id' must be an arXiv id, not {raw_id!r}", "id")
     section = _require(table.get("section", "liked"), str, where, "section")
     if section not in SECTIONS:
-        raise PaperrecError(f"{where}: 'section' must be 'liked' or 'disliked', not {section!r}")
+        raise _BadValue(f"{where}: 'section' must be 'liked' or 'disliked', not {section!r}", "section")
     return PendingPaper(arxiv_id=found[0], section=section, added=_day(table, where))
 
 
@@ -288,7 +289,7 @@ def _line_of(text: str, error: _BadValue | _BadTable) -> int | None:
     from .lines import key_line, table_line
 
     if isinstance(error, _BadTable):
-        return table_line(text, error.section, error.index, error.count)
+        return table_line(text, error.section, error.index, error.count, error.key)
     return key_line(text, error.key)
 
 
@@ -299,7 +300,8 @@ def _tables(tables: list[Any], section: str, where: str, read: Callable[[Any, st
         try:
             read_tables.append(read(table, f"{where}: {section}[{index + 1}]"))
         except PaperrecError as error:
-            raise _BadTable(str(error), section, index, len(tables)) from None
+            key = error.key if isinstance(error, _BadValue) else None
+            raise _BadTable(str(error), section, index, len(tables), key) from None
     return tuple(read_tables)
 
 
