@@ -605,7 +605,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
         lines.append(f"{merged} merged (same arXiv id, DOI, or title and year)")
     if report.relinked:
         known = counted(len(report.relinked), "paper already there is", "papers already there are")
-        lines.append(f"{known} now also known by another id (a DOI, a forum)")
+        lines.append(f"{known} now also known by another id (an arXiv id, a DOI, a forum)")
     if report.filled:
         filled = counted(
             len(report.filled), "paper kept by id earlier now has its", "papers kept by id earlier now have their"
