@@ -1046,6 +1046,12 @@ def info(*, settings: ModelSettings) -> None:
         lines.append(f"cache        {cache.path}  ({cache.vectors} vectors, {cache.size / 1e6:.1f} MB)")
     else:
         lines.append(f"cache        {paths.cache_path()}  (empty)")
+    derived = paths.derived_files()
+    size = sum(f.stat().st_size for f in derived) / 1e6
+    lines.append(
+        f"models       {paths.ranker_path('profile').parent.parent}  (rankers and term analyses: "
+        f"{counted(len(derived), 'file', 'files')}, {size:.1f} MB; deleting them costs one refit)"
+    )
     lines += [f"state        {paths.state_dir()}", f"listings     {paths.listings_dir()}"]
     model, backend, max_seq_length = embedding_settings(settings.model, settings.backend, settings.max_seq_length)
     try:

@@ -121,6 +121,12 @@ def analysis_path(profile_name: str) -> Path:
     return user_root() / "cache" / "analysis" / f"{_slug(profile_name) or 'profile'}.npz"
 
 
+def derived_files() -> list[Path]:
+    """The stored rankers and term analyses of this user's profiles: derived data, each safe to delete."""
+    folders = (ranker_path("profile").parent, analysis_path("profile").parent)
+    return sorted(f for folder in folders if folder.is_dir() for f in folder.iterdir() if f.is_file())
+
+
 def onnx_dir(model_id: str) -> Path:
     """Where a model's ONNX export lives (derived data: deleting it only costs a re-export)."""
     return home() / "models" / "onnx" / _slug(model_id)

@@ -22,6 +22,8 @@ from recommender import __version__, paths
 from recommender.cli import app
 from recommender.profile import load_profile
 
+from .conftest import REPO
+
 runner = CliRunner()
 
 
@@ -375,8 +377,19 @@ def test_info_shows_paths_and_model(home):
     assert f"home         {home}" in result.stdout
     assert "sentence-transformers/all-MiniLM-L6-v2" in result.stdout and "(empty)" in result.stdout
     assert "(0 profiles)" in result.stdout
+    assert "(rankers and term analyses: 0 files, 0.0 MB; deleting them costs one refit)" in result.stdout
     assert invoke("profile", "new", "vision", "-i", "video super-resolution").exit_code == 0
     assert "(1 profile)" in invoke("info").stdout
+
+
+def test_info_counts_the_stored_rankers_and_analyses(home, example_listing, fake_model):
+    """`info` sums these (its own model check cannot run with the fake model, so the files are checked here)."""
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "sr.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
+    assert paths.derived_files() == []
+    assert invoke("rank", str(example_listing), "-p", "sr", "-n", "3").exit_code == 0  # stores its fitted ranker
+    named = "super-resolution.npz"  # by the profile's name
+    assert paths.derived_files() == [home / "cache" / "analysis" / named, home / "cache" / "rankers" / named]
 
 
 def test_python_dash_m(home):
