@@ -126,3 +126,20 @@ def test_buttons_and_the_category_groups_are_targets_of_24_pixels(server, browse
                 ".filter(r => r.width < 24 || r.height < 24).map(r => [r.width, r.height])"
             )
             assert small == [], (width, page)
+
+
+def test_the_day_in_the_heading_stays_on_one_line(server, browser):  # noqa: F811
+    # a phone breaks "2021-04-22" at a hyphen when the profile's name fills the line; the day reads whole
+    url, _ = server
+    script = (
+        "const h = document.querySelector('h1'); const at = h.textContent.lastIndexOf('2021-04-22');"
+        "const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT); let node, seen = 0;"
+        "while ((node = walker.nextNode()) && seen + node.length <= at) seen += node.length;"
+        "const range = document.createRange(); range.setStart(node, at - seen); range.setEnd(node, at - seen + 10);"
+        "return new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size;"
+    )
+    for width in (320, 340, 360, 375, 390):
+        _size(browser, width, 740)
+        browser.get(url + "/?profile=med")
+        _wait_for(browser, lambda d: _shown(d) and len(_picks(d)) == 10)
+        assert browser.execute_script(script) == 1, width
