@@ -143,3 +143,23 @@ def test_the_day_in_the_heading_stays_on_one_line(server, browser):  # noqa: F81
         browser.get(url + "/?profile=med")
         _wait_for(browser, lambda d: _shown(d) and len(_picks(d)) == 10)
         assert browser.execute_script(script) == 1, width
+
+
+def test_each_shortcut_stays_on_the_line_of_its_key(server, browser):  # noqa: F811
+    # "u" at a line's end and "undo" at the next one's start reads as two things
+    url, _ = server
+    script = (
+        "return Array.from(document.querySelectorAll('.keys kbd')).filter(k => k.nextSibling"
+        " && k.nextSibling.nodeType === 3 && k.nextSibling.textContent.trim()).map(k => {"
+        "const text = k.nextSibling, word = text.textContent.match(/^\\s*\\S+/)[0];"
+        "const range = document.createRange();"
+        "range.setStart(text, word.search(/\\S/)); range.setEnd(text, word.length);"
+        "const r = range.getClientRects()[0], box = k.getBoundingClientRect();"
+        "return [k.textContent, r.top < box.bottom && r.bottom > box.top]; })"
+        ".filter(([, same]) => !same).map(([key]) => key);"
+    )
+    for width in range(320, 480, 10):
+        _size(browser, width, 740)
+        browser.get(url + "/?profile=med")
+        _wait_for(browser, lambda d: _shown(d) and len(_picks(d)) == 10)
+        assert browser.execute_script(script) == [], width
