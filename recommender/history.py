@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .profile import load_profile
-from .schema import Paper, printable
+from .schema import Paper, PaperrecError, printable
 from .seen import ProfileKeys, profile_keys, shown_keys
 
 # Years of daily use store a hundred thousand papers, and a History page needs the few thousand it shows. So the
@@ -114,6 +114,11 @@ def shown_papers(
     with its verdict from the id sets given."""
     rows = shown_keys(profile)
     papers = stored_papers(key for key, _ in rows if not key.startswith("title:"))
+    missing = {key for key, _ in rows if not key.startswith("title:") and key not in papers}
+    if (
+        missing
+    ):  # a file ranked with `rank --mark-seen`, or the page's day of it, is in no store: the last ranking has it
+        papers.update(_last_ranked(missing))
     result, listed = [], set()
     for key, day in rows:
         if key.startswith("title:"):  # a match key kept for later copies, not a paper of its own
@@ -127,6 +132,17 @@ def shown_papers(
         verdict = "liked" if liked & set(ids) else "disliked" if disliked & set(ids) else None
         result.append(Shown(day, arxiv_id, paper, verdict))
     return result
+
+
+def _last_ranked(keys: set[str]) -> dict[str, Paper]:
+    """The papers of the last ranking shown, by those of their ids in `keys`."""
+    from .state import load_last_ranking
+
+    try:
+        last = load_last_ranking("")
+    except PaperrecError:  # none yet, or unreadable: those rows keep their ids alone
+        return {}
+    return {key: paper for paper in last.papers for key in paper.ids if key in keys}
 
 
 def search(shown: list[Shown], query: str) -> list[Shown]:

@@ -147,3 +147,22 @@ def test_paperrec_history_lists_what_a_profile_was_shown_with_its_votes_and_sear
     assert runner.invoke(app, ["rank", str(liked_jsonl), "-f", "json"]).exit_code == 0  # both profiles ranked
     which = runner.invoke(app, ["history"])
     assert which.exit_code == 2 and "ranked several profiles: say which with --profile (other, sr)" in which.stderr
+
+
+def test_a_file_ranked_with_mark_seen_shows_its_titles_in_the_history(home, fake_model):
+    """`rank FILE --mark-seen` (or the page's day of such a file) stores no listing: the last ranking has the papers."""
+    from typer.testing import CliRunner
+
+    from recommender.cli import app
+
+    from .conftest import EXAMPLE_LISTING, REPO
+
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "sr.toml").write_text((REPO / "profiles" / "super-resolution.toml").read_text())
+    runner = CliRunner()
+    ranked = runner.invoke(app, ["rank", str(EXAMPLE_LISTING), "-p", "sr", "-n", "3", "--mark-seen", "-f", "json"])
+    assert ranked.exit_code == 0, ranked.output
+    rows = history.profile_history(home / "profiles" / "sr.toml").rows
+    assert len(rows) == 3 and all(row.paper is not None and row.paper.title for row in rows)
+    shown = runner.invoke(app, ["history", "-p", "sr"])
+    assert "(in no stored listing)" not in shown.stdout
