@@ -55,19 +55,14 @@ class SyncReport:
     def _kept_lines(self) -> list[str]:
         """The likes whose items left the synced set, deleted or moved out, one line for each kind."""
         lines = []
-        one = len(self.vanished) == 1
-        for ids, where in (
-            (self.vanished, "is no longer in Zotero" if one else "are no longer in Zotero"),
-            (self.moved_out, self.left),
-            (
-                self.renamed,
-                "had the id of its Zotero item changed"
-                if len(self.renamed) == 1
-                else "had the id of their Zotero item changed",
-            ),
+        for ids, one, many in (
+            (self.vanished, "is no longer in Zotero", "are no longer in Zotero"),
+            (self.moved_out, self.left, self.left),
+            (self.renamed, "had the id of its Zotero item changed", "had the id of their Zotero item changed"),
         ):
             if ids:
-                papers, them = counted(len(ids), "liked paper", "liked papers"), "it" if len(ids) == 1 else "them"
+                where, them = (one, "it") if len(ids) == 1 else (many, "them")
+                papers = counted(len(ids), "liked paper", "liked papers")
                 lines.append(f"{papers} {where}; the profile keeps {them}: {_shown(ids)}")
         return lines
 
