@@ -115,9 +115,8 @@ def shown_papers(
     rows = shown_keys(profile)
     papers = stored_papers(key for key, _ in rows if not key.startswith("title:"))
     missing = {key for key, _ in rows if not key.startswith("title:") and key not in papers}
-    if (
-        missing
-    ):  # a file ranked with `rank --mark-seen`, or the page's day of it, is in no store: the last ranking has it
+    # A file ranked with `rank --mark-seen`, or the page's day of it, is in no store: the last ranking has it.
+    if missing:
         papers.update(_last_ranked(missing))
     result, listed = [], set()
     for key, day in rows:
