@@ -781,6 +781,13 @@ def test_five_recent_likes_bring_back_the_terms_that_lower(sr, home, monkeypatch
     assert not [p for p in fresh.iter("p") if p.attrib.get("id") == "lower-unused"]
 
 
+def _sharpen_old_and_sr(client, home) -> None:
+    """Ask Sharpen for the old profile, then for sr, each waited for."""
+    for name in ("old", "sr"):
+        assert _post(client, "/sharpen", profile=name).status_code == 303
+        _wait(_service(client).jobs[f"sharpen {(home / 'profiles' / f'{name}.toml').resolve()}"])
+
+
 def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
     import recommender.rank.active as active
 
@@ -794,9 +801,7 @@ def test_sharpen_bridges_old_likes_and_says_why(sr, home, monkeypatch):
     suggest = active.suggest_ratings
     monkeypatch.setattr(active, "suggest_ratings", recording)
     with _client() as client:
-        for name in ("old", "sr"):
-            assert _post(client, "/sharpen", profile=name).status_code == 303
-            _wait(_service(client).jobs[f"sharpen {(home / 'profiles' / f'{name}.toml').resolve()}"])
+        _sharpen_old_and_sr(client, home)
         _, old = _page(client, "/sharpen?profile=old")
         _, fresh = _page(client, "/sharpen?profile=sr")
     assert asked == [True, False]
@@ -822,9 +827,7 @@ def test_sharpen_scores_the_stored_pool_for_its_newest_day(sr, home, monkeypatch
     score = active.score_listing
     monkeypatch.setattr(active, "score_listing", recording)
     with _client() as client:
-        for name in ("old", "sr"):
-            assert _post(client, "/sharpen", profile=name).status_code == 303
-            _wait(_service(client).jobs[f"sharpen {(home / 'profiles' / f'{name}.toml').resolve()}"])
+        _sharpen_old_and_sr(client, home)
     assert seen == [(date(2021, 4, 22), True), (date(2021, 4, 22), False)]
 
 
