@@ -269,7 +269,7 @@ def test_a_reimport_with_abstracts_fills_the_ones_the_profile_lacks_and_keeps_th
     assert report.saved and report.abstracts == ("2104.10490",) and report.already_present == 2
     liked = {p.paper.arxiv_id: p.paper.abstract for p in load_profile(path).liked}
     assert liked == {"2104.10642": "My own words.", "2104.10490": "From the file, b."}  # one written is kept
-    fiery = re.search(r'title = "FIERY"\nadded = \S+\n', before).end()  # its abstract goes after its last key
+    fiery = re.search(r'title = "FIERY"\n', before).end()  # its abstract goes where a new entry has it
     assert path.read_text() == before[:fiery] + 'abstract = "From the file, b."\n' + before[fiery:]  # nothing else
     result = CliRunner().invoke(app, ["profile", "import", str(path), str(full), "--offline"])
     assert result.exit_code == 0 and "nothing new, 2 already there" in result.stderr

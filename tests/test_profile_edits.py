@@ -547,9 +547,9 @@ def test_authors_a_refresh_adds_follow_the_same_rule(tmp_path):
     many = "".join(f'    "Author Number {i}",\n' for i in range(12))
     assert (
         path.read_text()
-        == original.replace('title = "Fits"\n', 'title = "Fits"\nabstract = "Found."\nauthors = ["Ada Lovelace"]\n')
-        + f'abstract = "Found too."\nauthors = [\n{many}]\n'
-    )
+        == original.replace('title = "Fits"\n', 'title = "Fits"\nauthors = ["Ada Lovelace"]\nabstract = "Found."\n')
+        + f'authors = [\n{many}]\nabstract = "Found too."\n'
+    )  # in the order a new entry has them
     assert [p.paper.authors for p in load_profile(path).liked] == [p.authors for p in found]
 
 

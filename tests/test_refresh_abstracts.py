@@ -127,19 +127,18 @@ def test_refresh_fills_the_missing_abstracts_and_keeps_every_other_byte(home, se
     assert found["1706.03762"] == "My own summary: attention, no recurrence."  # the user's own abstract
     assert found["t:0123456789ab"] == ""  # a title id cannot be looked up
     text = path.read_text()
-    new = [line for line in text.splitlines() if line not in PROFILE.splitlines()]
-    assert new == [
-        'abstract = "We present SR3 for super-resolution."',
-        'authors = ["J. Ho"]',
-        'abstract = "Graph kernels compare."',
-        'authors = ["Rosalind2 Franklin", "Linus Pauling"]',
-        'abstract = "An abstract about markets."',
-        'authors = ["B. Author"]',
-    ]  # the first keeps its `abstract = ""` line, now filled
-    kept = [line for line in text.splitlines() if line not in new]
-    assert kept == [line for line in PROFILE.splitlines() if line != 'abstract = ""']
-    assert text.index('abstract = "We present') < text.index("added = 2021-05-01")  # in place of the empty one
-    assert text.index("weight = 2.0") < text.index('abstract = "Graph') < text.index("# kept for the record")
+    # Each new key where a new entry has it (authors, then abstract, above `added`); the first entry keeps its
+    # `abstract = ""` line, now filled, and every other byte stays.
+    assert text == PROFILE.replace(
+        'abstract = ""\nadded = 2021-05-01',
+        'authors = ["J. Ho"]\nabstract = "We present SR3 for super-resolution."\nadded = 2021-05-01',
+    ).replace(
+        "added = 2021-05-02",
+        'authors = ["Rosalind2 Franklin", "Linus Pauling"]\nabstract = "Graph kernels compare."\nadded = 2021-05-02',
+    ).replace(
+        "added = 2021-05-05",
+        'authors = ["B. Author"]\nabstract = "An abstract about markets."\nadded = 2021-05-05',
+    )
     assert "2 liked papers got their abstract" in result.stderr
     assert "1 disliked paper got its abstract" in result.stderr and f"profile saved: {path}" in result.stderr
     asked = services.asked
@@ -263,8 +262,9 @@ def test_an_entry_an_offline_import_wrote_without_an_abstract_is_filled_by_refre
     result = invoke("profile", "refresh", "lib")
     assert result.exit_code == 0, result.output
     assert abstracts(path) == {"2104.10642": "We present SR3 for super-resolution."}
-    added = 'abstract = "We present SR3 for super-resolution."\nauthors = ["J. Ho"]\n'
-    assert path.read_text() == written + added  # after the entry's last key, the rest as it was
+    title_line = f'title = "{title}"\n'
+    found = 'authors = ["J. Ho"]\nabstract = "We present SR3 for super-resolution."\n'
+    assert path.read_text() == written.replace(title_line, title_line + found)  # where a new entry has them
 
 
 def test_a_filled_abstract_refits_the_stored_ranker(home, services, fake_model, example_listing):
@@ -313,9 +313,8 @@ def test_a_quoted_abstract_key_is_filled_on_its_line_and_the_header_stays_as_wri
     report = refresh_library("quoted")
     assert report.abstracts == ("2104.10642",)
     text = path.read_text()
-    assert text == QUOTED.replace('"abstract" = ""', '"abstract" = "We present SR3 for super-resolution."').replace(
-        "added = 2021-05-01", 'added = 2021-05-01\nauthors = ["J. Ho"]'
-    )
+    filled = '"abstract" = "We present SR3 for super-resolution."'
+    assert text == QUOTED.replace('"abstract" = ""', f'authors = ["J. Ho"]\n{filled}')  # above the quoted key
 
 
 def test_a_paper_the_services_have_no_abstract_for_is_named_once_asked(home, services):
@@ -329,3 +328,25 @@ def test_a_paper_the_services_have_no_abstract_for_is_named_once_asked(home, ser
         "gap: 1 liked paper still has no abstract: none was found",
         f"profile unchanged: {path}",
     ]
+
+
+def test_a_found_abstract_goes_above_the_keys_and_comments_that_follow_it_in_a_new_entry(tmp_path):
+    """Where a new entry has its abstract: after authors, above links, added and weight, and above a comment the
+    researcher wrote over `added`; CRLF files keep CRLF."""
+    from recommender.profile import change_profile, fill_abstracts
+    from recommender.schema import Paper
+
+    text = (
+        'name = "p"\n\n[[liked]]\nid = "2101.00006"  # mine\ntitle = "Fits"\nauthors = ["Ada Lovelace"]\n'
+        '# read twice\nadded = 2021-05-01\nweight = 2.0\nmy_note = "keep"\n\n# next\n[[liked]]\nid = "2101.00007"\n'
+        'title = "Wider"\nmy_note = "no paperrec key follows"\n'
+    )
+    found = [Paper.make("Fits", "2101.00006", "Found."), Paper.make("Wider", "2101.00007", "Too.", authors=["B"])]
+    for newline in ("\n", "\r\n"):
+        path = tmp_path / "p.toml"
+        path.write_bytes(text.replace("\n", newline).encode())
+        change_profile(path, [fill_abstracts(found)])
+        last = 'my_note = "no paperrec key follows"\n'
+        expected = text.replace("# read twice", 'abstract = "Found."\n# read twice')
+        expected = expected.replace(last, last + 'authors = ["B"]\nabstract = "Too."\n')  # after the last key
+        assert path.read_bytes() == expected.replace("\n", newline).encode()

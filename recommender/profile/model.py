@@ -506,6 +506,10 @@ def _duplicate_key(text: str, message: str) -> str:
     return ""
 
 
+# A paper's keys in the order paperrec writes them; a key it adds to an existing entry takes its place in this order.
+PAPER_KEYS = ("id", "title", "authors", "abstract", "links", "added", "weight")
+
+
 def paper_table(entry: ProfilePaper) -> dict[str, Any]:
     """A paper as its [[liked]] / [[disliked]] table."""
     table: dict[str, Any] = {"id": entry.paper.arxiv_id, "title": entry.paper.title}

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .model import SECTIONS, TABLES, array_text, tables_text
+from .model import PAPER_KEYS, SECTIONS, TABLES, array_text, tables_text
 
 # Editing a profile file in place. The file is the researcher's own text: an edit changes only the
 # [[liked]] / [[disliked]] tables it adds, moves or removes, so comments, key order, blank lines and keys
@@ -184,8 +184,9 @@ def _one_line(value: Any) -> str:
 def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
     """The text with keys of [[liked]] / [[disliked]] tables set on their own lines; None where it needs tomlkit.
 
-    A key the table has gets its new value on its line, its comment kept. A new key goes on a line of its own
-    after the table's last key, before the blank lines and comments that lead to the next table.
+    A key the table has gets its new value on its line, its comment kept. A new key goes on a line of its own where
+    a new entry has it: above the first key that follows it in PAPER_KEYS (and the comment lines right above that
+    key), else after the table's last key, before the blank lines and comments that lead to the next table.
     """
     if '"""' in text or "'''" in text:
         return None  # a multi-line string could hold lines that look like headers or keys
@@ -201,8 +202,9 @@ def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
     for (section, index), keys in wanted.items():
         header = headers[by_section[section][index]]
         start, end = header.end, regions[by_section[section][index]][1]
-        new_lines = []
-        for key, value in keys.items():
+        new_lines: dict[tuple[int, bool], list[str]] = {}  # (offset, whether it starts a line) -> the new lines
+        removed = {key for key, value in keys.items() if value is None}
+        for key, value in sorted(keys.items(), key=lambda item: _order(item[0])):
             rendered = _one_line(value) if value is not None else ""
             line = _key_line(key).search(text, start, end)
             if line is not None and value is not None:
@@ -211,16 +213,41 @@ def set_keys_text(text: str, data: dict[str, Any], wanted: Keys) -> str | None:
                 before = 2 if text[line.start() - 2 : line.start()] == "\r\n" else 1
                 edits.append((line.start() - before, line.end() - len(line.group(3)), ""))
             elif isinstance(value, list):  # a long list (a paper's fifty authors) an item a line, as new tables have
-                new_lines.append(array_text(f"{key} = ", [_one_line(item) for item in value], newline))
+                at = _new_key_at(text, start, end, key, removed)
+                new_lines.setdefault(at, []).append(array_text(f"{key} = ", [_one_line(i) for i in value], newline))
             elif value is not None:
-                new_lines.append(f"{key} = {rendered}")
-        if new_lines:
-            lines = text[start:end].splitlines(keepends=True)
-            while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
-                lines.pop()
-            at = start + len("".join(lines).rstrip("\r\n"))  # the end of the table's last line, before its newline
-            edits.append((at, at, "".join(newline + line for line in new_lines)))
+                new_lines.setdefault(_new_key_at(text, start, end, key, removed), []).append(f"{key} = {rendered}")
+        for (at, line_start), added in new_lines.items():
+            lines = (line + newline if line_start else newline + line for line in added)
+            edits.append((at, at, "".join(lines)))
     return _splice(text, edits)
+
+
+def _order(key: str) -> int:
+    """Where a key comes among a paper's keys as new entries are written (unknown keys last)."""
+    return PAPER_KEYS.index(key) if key in PAPER_KEYS else len(PAPER_KEYS)
+
+
+def _new_key_at(text: str, start: int, end: int, key: str, removed: set[str]) -> tuple[int, bool]:
+    """Where a new `key` of the table text[start:end] goes: the start of the line of the first key after it in
+    PAPER_KEYS (not one being `removed`), above the comment lines right above that key (True); else the end of the
+    table's last key line, before its newline (False)."""
+    later = [k for k in PAPER_KEYS[_order(key) + 1 :] if k not in removed]
+    if later:
+        names = "|".join(rf"{k}|\"{k}\"|'{k}'" for k in later)
+        found = re.compile(rf"^[ \t]*(?:{names})[ \t]*=", re.M).search(text, start, end)
+        if found is not None:
+            at = found.start()
+            while at > start:
+                line_start = text.rfind("\n", 0, at - 1) + 1
+                if line_start < start or not _COMMENT_LINE.fullmatch(text, line_start, at):
+                    break
+                at = line_start
+            return at, True
+    lines = text[start:end].splitlines(keepends=True)
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    return start + len("".join(lines).rstrip("\r\n")), False
 
 
 def close_inline(table: Any) -> None:
