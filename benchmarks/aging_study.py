@@ -201,6 +201,8 @@ FUSIONS = (
     "guard old -> terms only raise",
     "soft AND: + 0.5 x the lower half",
     "+ 0.5 x z(TF-IDF cosine to the nearest like)",
+    "lexical: IDF from the day's papers",
+    "lexical half alone, IDF from the day's papers",
 )
 
 
@@ -283,7 +285,11 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
     rescaled = HybridRanker(folds=len(labels) + 1).fit(vectors, texts, labels, sample_weight=weights_mean_1)
     fused = zs + zl
     feedback = day_top_as_likes(inp, fused)
+    old = bool(inp.likes_old and DEFAULT_HYBRID.raise_only_when_old)
+    day_idf = zscore(day_idf_lexical(texts, labels, weights, list(inp.candidate_texts), old))
     return {
+        "lexical: IDF from the day's papers": zscore(ranker.semantic_scores(inp.candidates)) + day_idf,
+        "lexical half alone, IDF from the day's papers": day_idf,
         "day's top 10 refitted as likes": fused if feedback is None else feedback,
         "smoothed over 10 nearest": smoothed(fused, np.asarray(inp.candidates, dtype=np.float64)),
         "likes' weights mean 1": zscore(rescaled.semantic_scores(inp.candidates))
@@ -306,6 +312,31 @@ def other_fusions(inp: ScoringInput, ranker: HybridRanker) -> dict[str, np.ndarr
         "three C per half": sum(logistic(c) for c in (0.3, 1.0, 3.0)) / 3
         + sum(lexical_at(c) for c in (0.03, 0.1, 0.3)) / 3,
     }
+
+
+def day_idf_lexical(
+    texts: list[str], labels: np.ndarray, weights: np.ndarray, day_texts: list[str], raise_only: bool
+) -> np.ndarray:
+    """The lexical half's margins on the day with each term's IDF counted over the day's papers alone: the likes'
+    own topic terms, common among the likes, keep the high IDF they have in a listing."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+    from sklearn.svm import LinearSVC
+
+    from recommender.rank.lexical import TOKEN
+
+    counter = CountVectorizer(ngram_range=(1, 2), stop_words="english", token_pattern=TOKEN.pattern)
+    train, day = counter.fit_transform(texts), counter.transform(day_texts)
+    idf = np.log((1 + day.shape[0]) / (1 + np.asarray((day > 0).sum(axis=0)).ravel())) + 1
+
+    def rows(counts: Any) -> Any:
+        counts = counts.astype(np.float64).tocsr(copy=True)
+        counts.data = 1.0 + np.log(counts.data)  # sublinear tf, as the default's space
+        return normalize(counts.multiply(idf).tocsr())
+
+    model = LinearSVC(C=DEFAULT_HYBRID.lexical_c, class_weight="balanced", random_state=0)
+    coef = model.fit(rows(train), labels, sample_weight=weights).coef_.ravel()
+    return rows(day) @ (np.clip(coef, 0.0, None) if raise_only else coef)
 
 
 def _spread(kept: np.ndarray, coef: np.ndarray) -> np.ndarray:
