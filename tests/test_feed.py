@@ -60,6 +60,19 @@ def test_an_rss_etoc_feed_is_papers_known_by_their_doi_with_markup_removed():
     )
 
 
+def test_a_summary_right_after_natures_opening_line_keeps_its_first_word():
+    # Nature's journals write the summary straight after the </p> of their opening line, with no space between.
+    summary = (
+        "<p>Nature Cell Biology, Published online: 03 December 2026; "
+        '<a href="https://www.nature.com/articles/s41556-026-01003-3">doi:10.1038/s41556-026-01003-3</a></p>'
+        "Super-enhancers recruit MED1 into condensates."
+    )
+    item = f"<item><title>Condensates</title><description><![CDATA[{summary}]]></description></item>"
+    papers, _ = parse_feed(rss(item))
+    assert papers[0].abstract == "Super-enhancers recruit MED1 into condensates."
+    assert papers[0].arxiv_id == "doi:10.1038/s41556-026-01003-3"
+
+
 def test_an_entry_keeps_the_journal_its_feed_names():
     prism = 'xmlns:prism="http://prismstandard.org/namespaces/basic/2.0/"'
     named = (

@@ -23,8 +23,8 @@ _TAG = re.compile(
     r"|math|mi|mn|mo|mrow|msub|msup|msubsup|mfrac|mtext)(?=[\s/>])[^<>]*>",
     re.IGNORECASE,
 )
-# Closing block tags of JATS break words too: '</jats:title>Text' has no space of its own.
-_BREAK = re.compile(r"<\s*(?:br|p|div|li|/?\s*(?:jats:p|jats:title|jats:sec|title|sec))(?=[\s/>])[^<>]*>", re.I)
+# Closing block tags break words too: '</jats:title>Text' and Nature's '</p>Text' have no space of their own.
+_BREAK = re.compile(r"<\s*(?:br|/?\s*(?:p|div|li|jats:p|jats:title|jats:sec|title|sec))(?=[\s/>])[^<>]*>", re.I)
 # Crossref opens most abstracts with a heading that only says what the text is.
 _ABSTRACT_HEADING = re.compile(r"^\s*<(jats:)?title>\s*abstract\s*</(jats:)?title>", re.IGNORECASE)
 
