@@ -494,6 +494,20 @@ def test_jats_in_a_bibtex_abstract_is_text(tmp_path):
     assert read_bibtex(path)[0][0].abstract == "Place cells in CA1 of mice."
 
 
+def test_html_italics_in_a_bibtex_title_are_text_however_the_exporter_escaped_them(tmp_path):
+    # Mendeley writes a title's <i> as {\textless}i{\textgreater}; Paperpile and others leave it as <i>.
+    path = tmp_path / "mendeley.bib"
+    path.write_text(
+        '@article{a, doi = {10.1016/j.devcel.2019.01.001}, author = {M{\\"{u}}ller, K.},\n'
+        "  title = {{Dpp maintains {\\textless}i{\\textgreater}Drosophila{\\textless}/i{\\textgreater} stem cells}},\n"
+        "  abstract = {Loss of {\\textless}i{\\textgreater}dpp{\\textless}/i{\\textgreater} (p {\\textless} 0.05).}}\n"
+        "@article{b, doi = {10.1038/x}, title = {Wnt signalling in <i>C. elegans</i>}}\n"
+    )
+    papers = read_bibtex(path)[0]
+    assert [p.title for p in papers] == ["Dpp maintains Drosophila stem cells", "Wnt signalling in C. elegans"]
+    assert papers[0].abstract == "Loss of dpp (p < 0.05)." and papers[0].authors == ("K. Müller",)
+
+
 @pytest.mark.parametrize("text", ["", "  \n\n"])
 def test_an_empty_json_export_says_it_is_empty(tmp_path, text):
     path = tmp_path / "export.json"

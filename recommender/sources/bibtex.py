@@ -77,6 +77,8 @@ def _decoder() -> tuple[Any, Any]:
         latex2text.MacroTextSpec("textbraceleft", "{"),
         latex2text.MacroTextSpec("textbraceright", "}"),
         latex2text.MacroTextSpec("textasciicircum", "^"),
+        latex2text.MacroTextSpec("textless", "<"),  # Mendeley writes a title's <i> as {\textless}i{\textgreater}
+        latex2text.MacroTextSpec("textgreater", ">"),
         latex2text.MacroTextSpec("texttimes", "\N{MULTIPLICATION SIGN}"),
         latex2text.MacroTextSpec("url", "%(1)s"),
         latex2text.MacroTextSpec("href", "%(2)s"),
@@ -221,7 +223,7 @@ def parse_authors(value: str) -> tuple[str, ...]:
 def _reference(fields: dict[str, str], key: str) -> Reference | None:
     """The reference for an entry's fields; None when it has neither an arXiv id nor a title."""
     found = _arxiv_id(fields, key)
-    title = latex_to_text(fields.get("title", ""))
+    title = strip_html(latex_to_text(fields.get("title", "")))  # a title's <i>, as CSL, RIS and RDF titles lose it
     if not found and not title:
         return None
     category = clean_text(fields.get("primaryclass") or fields.get("eprintclass") or "")
