@@ -157,6 +157,26 @@ def test_records_fields(tmp_path):
     assert papers[2].arxiv_id == "hep-th/9901001"
 
 
+def test_a_listing_names_a_paper_by_its_doi_however_it_was_copied(tmp_path):
+    # A journal's or a lab's own listing names papers by DOI: bare, as a doi.org link, or in a 'doi' column.
+    path = tmp_path / "journal.csv"
+    path.write_text(
+        "id,title,doi\n"
+        "10.1038/S41556-026-07777-7,Condensates of MED1,\n"
+        "https://doi.org/10.1016/j.cell.2026.11.001,NF-κB oscillations,\n"
+        ",Wnt in the crypt,10.1101/2026.12.04.600400\n"
+        "2104.10642,An arXiv paper,10.48550/arXiv.2104.10642\n"
+        ",No id at all,n/a\n"
+    )
+    assert [p.arxiv_id for p in read_listing(path).papers] == [
+        "doi:10.1038/s41556-026-07777-7",
+        "doi:10.1016/j.cell.2026.11.001",
+        "doi:10.1101/2026.12.04.600400",
+        "2104.10642",
+        title_id("No id at all"),
+    ]
+
+
 def test_title_id_is_stable_and_normalised():
     assert title_id("Deep Learning!") == title_id("  deep   learning ")
     assert title_id("Déjà vu") == title_id("deja vu")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError
+from ..schema import Listing, Paper, PaperrecError, doi_id
 from .guard import json_loads, reading, scrubbed, shown
 
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
@@ -52,6 +52,7 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
     venue = scrubbed(record.get("venue")) or ""  # JSONL only, as links
     if not isinstance(venue, str):
         raise PaperrecError(f"{where}: 'venue' must be a string")
+    doi = scrubbed(record.get("doi"))  # a journal's listing names its papers by DOI
     record = {key: scrubbed(record.get(key)) for key in COLUMNS}
     title = record.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -61,6 +62,10 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
         if not isinstance(raw_id, int | float | Decimal):
             raise PaperrecError(f"{where}: 'id' must be a string, got {shown(raw_id)}")
         raw_id = str(raw_id)  # a Decimal prints as written: 2104.10640 keeps its last zero
+    if raw_id and raw_id.strip():
+        raw_id = doi_id(raw_id) or raw_id  # a DOI however it was copied: bare, or a doi.org link
+    elif isinstance(doi, str):
+        raw_id = doi_id(doi)  # a column that holds no DOI ('n/a') names no paper
     abstract = record.get("abstract") or ""
     if not isinstance(abstract, str):
         raise PaperrecError(f"{where}: 'abstract' must be a string")
