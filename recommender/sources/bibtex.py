@@ -47,6 +47,12 @@ _CATEGORY = re.compile(r"^(?:[a-z]+(?:-[a-z]+)?\.[A-Za-z\-]+|[a-z]+-[a-z]+)$")
 # What follows a value that runs on into the next field: 'title = {X}\n  author = {Y}' with the comma missing.
 _RUN_ON = re.compile(r"\s+([A-Za-z][\w\-]*)\s*=\s*\S")
 _FORUM_FIELDS = ("url", "note", "howpublished", "eprint")
+# textgreek's letters, which Better BibTeX writes for Greek in text ('TGF-{\textbeta}'); \textmu stays the micro sign.
+_GREEK_NAMES = (
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda nu xi omikron pi rho sigma tau upsilon phi chi psi"
+    " omega"
+)
+_GREEK = dict(zip(_GREEK_NAMES.split(), "αβγδεζηθικλνξοπρστυφχψω", strict=True))
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -80,6 +86,9 @@ def _decoder() -> tuple[Any, Any]:
         latex2text.MacroTextSpec("textless", "<"),  # Mendeley writes a title's <i> as {\textless}i{\textgreater}
         latex2text.MacroTextSpec("textgreater", ">"),
         latex2text.MacroTextSpec("texttimes", "\N{MULTIPLICATION SIGN}"),
+        latex2text.MacroTextSpec("textperiodcentered", "\N{MIDDLE DOT}"),
+        *(latex2text.MacroTextSpec(f"text{name}", letter) for name, letter in _GREEK.items()),
+        *(latex2text.MacroTextSpec(f"text{name.title()}", letter.upper()) for name, letter in _GREEK.items()),
         latex2text.MacroTextSpec("url", "%(1)s"),
         latex2text.MacroTextSpec("href", "%(2)s"),
         *(latex2text.MacroTextSpec(name, simplify_repl=citation_text) for name in CITATIONS),
