@@ -87,6 +87,8 @@ def test_parse_arxiv_ref_takes_ads_urls_and_refuses_placeholders():
         (r"3 \texttimes{} 2pt", "3 \N{MULTIPLICATION SIGN} 2pt"),
         (r"TGF-{\textbeta} and NF-{\textkappa}B, {\textDelta}G", "TGF-β and NF-κB, ΔG"),  # Better BibTeX's Greek
         (r"5 {\textmu}M, 3 {\textperiodcentered} 2", "5 \N{MICRO SIGN}M, 3 \N{MIDDLE DOT} 2"),
+        (r"at {\textminus}80 {\textdegree}C, 2{\textpermille}", "at \N{MINUS SIGN}80 °C, 2‰"),
+        (r"a{\textunderscore}b{\textbar}c", "a_b|c"),
         (r"{\"u}ber M{\"u}ller", "über Müller"),
         (r"$z\sim0.1$ kept", r"$z\sim0.1$ kept"),
         ("50% better & faster", "50% better & faster"),  # a bare % is no comment in a title

@@ -87,6 +87,10 @@ def _decoder() -> tuple[Any, Any]:
         latex2text.MacroTextSpec("textgreater", ">"),
         latex2text.MacroTextSpec("texttimes", "\N{MULTIPLICATION SIGN}"),
         latex2text.MacroTextSpec("textperiodcentered", "\N{MIDDLE DOT}"),
+        latex2text.MacroTextSpec("textminus", "\N{MINUS SIGN}"),  # '-80 °C' must not read '80 °C'
+        latex2text.MacroTextSpec("textpermille", "\N{PER MILLE SIGN}"),
+        latex2text.MacroTextSpec("textunderscore", "_"),
+        latex2text.MacroTextSpec("textbar", "|"),
         *(latex2text.MacroTextSpec(f"text{name}", letter) for name, letter in _GREEK.items()),
         *(latex2text.MacroTextSpec(f"text{name.title()}", letter.upper()) for name, letter in _GREEK.items()),
         latex2text.MacroTextSpec("url", "%(1)s"),
