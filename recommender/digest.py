@@ -239,12 +239,12 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         )
         for pick in section.picks
     )
-    days = {p.paper.date for p in section.picks if p.paper.date}
+    day = section.day
     age = section.likes_age()
     return SectionView(
         name=printable(section.profile.name),
         anchor="s-" + re.sub(r"[^A-Za-z0-9]", "-", section.profile.name),
-        day=max(days).isoformat() if days else "",
+        day=day.isoformat() if day else "",
         listed=listed,
         hidden_seen=section.hidden_seen,
         picks=picks,

@@ -86,16 +86,16 @@ def _wrapped(text: str) -> list[str]:
     )
 
 
-def _picks_day(picks: Sequence[Pick], now: datetime) -> date:
-    """The day a set of picks is of: the latest pick's date, else today."""
-    days = [p.paper.date for p in picks if p.paper.date is not None]
-    return max(days) if days else now.date()
+def sections_day(sections: Sequence[Section], now: datetime) -> date:
+    """The day a digest is of: the newest day its sections ranked, else today."""
+    return max((day for s in sections if (day := s.day) is not None), default=now.date())
 
 
-def headline(picks: Sequence[Pick], who: str, now: datetime) -> str:
-    """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day of the latest pick, else today)."""
+def headline(sections: Sequence[Section], who: str, now: datetime) -> str:
+    """E.g. 'paperrec: 10 picks for super-resolution, 2021-04-22' (the day ranked, else today)."""
+    picks = [p for s in sections for p in s.picks]
     what = "no new picks" if not picks else "1 pick" if len(picks) == 1 else f"{len(picks)} picks"
-    return f"paperrec: {what} for {who}, {_picks_day(picks, now).isoformat()}"
+    return f"paperrec: {what} for {who}, {sections_day(sections, now).isoformat()}"
 
 
 def subject(sections: Sequence[Section], now: datetime) -> str:
@@ -104,25 +104,25 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     # the profile never showed; broken apart, it is shown as written.
     names = [_one_line(s.profile.name).replace("=?", "= ?") for s in sections]
     who = ", ".join(names) if len(names) <= _SUBJECT_PROFILES else f"{len(names)} profiles"
-    return headline([p for s in sections for p in s.picks], who, now)
+    return headline(sections, who, now)
 
 
 def digest_key(sections: Sequence[Section], now: datetime) -> str:
     """The day (as the subject names it) and the profiles a digest is of, as one ASCII word pair."""
-    day = _picks_day([p for s in sections for p in s.picks], now)
+    day = sections_day(sections, now)
     names = "\x1f".join(s.profile.name for s in sections)
     return f"{day.isoformat()} {hashlib.sha256(names.encode()).hexdigest()[:16]}"
 
 
 def digest_picks_key(sections: Sequence[Section], now: datetime) -> str:
     """The day, profiles and picks a digest is of, as one word pair (recommender.sent)."""
-    day = _picks_day([p for s in sections for p in s.picks], now)
+    day = sections_day(sections, now)
     return picks_key(day, [(s.profile.name, [p.paper.arxiv_id for p in s.picks]) for s in sections])
 
 
 def digest_paper_keys(sections: Sequence[Section], now: datetime) -> list[str]:
     """A word per pick of a digest (its day, profile and paper), as recommender.sent.paper_keys makes them."""
-    day = _picks_day([p for s in sections for p in s.picks], now)
+    day = sections_day(sections, now)
     return [k for s in sections for k in paper_keys(day, s.profile.name, [p.paper.arxiv_id for p in s.picks])]
 
 

@@ -234,7 +234,7 @@ def pick_block(section: Section, pick: Pick, fmt: str, vote_link: VoteLink | Non
 
 def title_of(section: Section, now: datetime, fmt: str = "text") -> str:
     """The mail subject's headline for one profile, its name escaped for the message format."""
-    return headline(section.picks, _escape(section.profile.name, fmt), now)
+    return headline([section], _escape(section.profile.name, fmt), now)
 
 
 def messages(

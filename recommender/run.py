@@ -74,6 +74,16 @@ class Section:
         embedded = counted(self.embedded, "text", "texts")
         return f"{label}: {papers}, {embedded} newly embedded, {picks}, {self.seconds:.1f} s"
 
+    @property
+    def day(self) -> date | None:
+        """The day ranked: its listing's (see Listing.day), else its newest pick's; None when nothing dates it.
+
+        Not the picks' own dates first: a journal's feed dates its entries days before they arrive.
+        """
+        if self.listing is not None:
+            return self.listing.day
+        return max((p.paper.date for p in self.picks if p.paper.date is not None), default=None)
+
     def likes_age(self) -> LikesAge:
         """How old the profile's likes are on the listing's day (today when it is undated)."""
         day = self.listing.day if self.listing is not None else date.today()

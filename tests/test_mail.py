@@ -598,6 +598,20 @@ def test_the_email_carries_no_mathml(tmp_path):
         assert "<math" not in part.get_content()  # mail readers show MathML as a jumble of symbols, if at all
 
 
+def test_the_digest_is_of_the_runs_day_not_of_a_journals_own_dates(tmp_path):
+    pytest.importorskip("recommender.digest")
+    from recommender.digest import render_html
+    from recommender.schema import Listing
+
+    # A feed's entries keep their journal's dates (often days old); the day ranked is the day they arrived.
+    day, journal_day = date(2026, 12, 5), date(2026, 12, 2)
+    paper = Paper("doi:10.1038/s41556-026-01001-1", "Condensates of MED1", "Super-enhancers.", date=journal_day)
+    listing = Listing(papers=(paper,), date=day)
+    section = Section(tmp_path / "bio.toml", Profile(name="bio"), [Pick(paper, 0.9, 1, "bio")], listing=listing)
+    assert subject([section], NOW) == "paperrec: 1 pick for bio, 2026-12-05"
+    assert "<title>paperrec — 2026-12-05</title>" in render_html([section])
+
+
 def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):
     inside = Section(home / "profiles" / "sr.toml", Profile(name="sr"), [])
     outside = Section(tmp_path / "elsewhere" / "sr.toml", Profile(name="sr"), [])
