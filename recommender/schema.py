@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 # New-style ids (0704.0001 onwards) and old-style ids (hep-th/9901001), each with an optional version.
 _NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -166,6 +166,34 @@ _PREPRINT_LINK = re.compile(
 # A version's page as the bioRxiv source links it, to which '.full.pdf' gives the full text.
 _PREPRINT_VERSION = re.compile(r"^https://www\.(?:bio|med)rxiv\.org/content/10\.\d{4,9}/\S+v\d+$")
 _OPENREVIEW_PDF = re.compile(r"^https://openreview\.net/pdf\?id=[A-Za-z0-9_-]+$")
+
+
+# Query parameters that say where a reader came from, not which page it is (an ACS feed adds '?af=R').
+_TRACKING = re.compile(r"^(?:utm_\w*|af|fbclid|gclid|mc_cid|mc_eid)$", re.IGNORECASE)
+
+
+def page_key(url: str) -> str | None:
+    """'page:' and a web page's address as two copies of it compare; None for anything but an http(s) address.
+
+    The scheme, the fragment, tracking parameters and a final '/' go, and the host is in lower case. Example:
+    page_key('https://www.Nature.com/articles/x?utm_source=rss#Abs1') is 'page:www.nature.com/articles/x'.
+    """
+    text = url.strip()
+    if not text.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    query = "&".join(q for q in parts.query.split("&") if q and not _TRACKING.match(q.partition("=")[0]))
+    return f"page:{parts.netloc.lower()}{parts.path.rstrip('/')}{'?' + query if query else ''}"
+
+
+def page_keys(paper: Paper) -> tuple[str, ...]:
+    """The page keys of a paper's links (see page_key)."""
+    return tuple(dict.fromkeys(filter(None, map(page_key, paper.links))))
 
 
 def paper_key(ref: str) -> str:

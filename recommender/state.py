@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from .paths import (
     profiles_dir,
     resolve_profile,
 )
-from .schema import Paper, PaperrecError, Pick, UsageError, paper_key
+from .schema import Paper, PaperrecError, Pick, UsageError, page_key, page_keys, paper_key
 from .sources import paper_from_record, paper_to_record
 
 
@@ -141,6 +141,24 @@ def default_profile() -> Path:
     return _only_profile()
 
 
+def _ref_key(ref: str) -> str:
+    """The id a ref names, else the page it names (a journal's article page, see page_key), else the ref as given."""
+    key = paper_key(ref)
+    return (page_key(key) or key) if key == ref.strip() else key
+
+
+def _by_key(papers: Iterable[Paper]) -> dict[str, Paper]:
+    """Papers by id, and by the pages their links name where no other paper names the same page."""
+    listed = list(papers)
+    pool = {p.arxiv_id: p for p in listed}
+    pages: dict[str, set[str]] = {}
+    for paper in listed:
+        for page in page_keys(paper):
+            pages.setdefault(page, set()).add(paper.arxiv_id)
+    pool.update((page, pool[ids.pop()]) for page, ids in pages.items() if len(ids) == 1 and page not in pool)
+    return pool
+
+
 def resolve_refs(
     refs: Sequence[str], profile: str | None, listing_papers: Sequence[Paper] | None
 ) -> tuple[Path, list[Paper]]:
@@ -151,6 +169,7 @@ def resolve_refs(
     when profile is None).
     Before any ranking, no profile named means the only profile there is.
     """
+    keys = {ref: _ref_key(ref) for ref in refs if not ref.strip().isdigit()}
     numbers = any(r.strip().isdigit() for r in refs)
     profile_path = resolve_profile(profile).resolve() if profile else None
     if numbers:  # a listing gives no rank numbers: only a ranking does
@@ -165,25 +184,26 @@ def resolve_refs(
     if profile_path is None:
         profile_path = Path(section.profile) if section is not None else _only_profile()
     shown = last.papers if last is not None else ()
-    pool = {p.arxiv_id: p for p in (listing_papers if listing_papers is not None else shown)}
+    pool = _by_key(listing_papers if listing_papers is not None else shown)
     if listing_papers is None:  # a paper of an earlier day (yesterday's digest, the feed) is in the store
         from .sources.store import find_stored
 
-        missing = {paper_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
+        missing = set(keys.values()) - pool.keys()
         if missing:
             pool.update(find_stored(missing))
-    missing = {paper_key(r) for r in refs if not r.strip().isdigit()} - pool.keys()
+    missing = set(keys.values()) - pool.keys()
     if missing and profile_path.is_file():  # a paper the profile has (a like to turn into a dislike) needs no listing
         from .profile import load_profile
 
         own = load_profile(profile_path)
-        pool.update((e.paper.arxiv_id, e.paper) for e in own.liked + own.disliked if e.paper.arxiv_id in missing)
+        pool.update((k, p) for k, p in _by_key(e.paper for e in own.liked + own.disliked).items() if k in missing)
     found: list[Paper] = []
-    for ref in (r.strip() for r in refs):
+    for raw in refs:
+        ref = raw.strip()
         if ref.isdigit():
             paper = last.paper(_pick_id(section, ref))
         else:
-            paper = pool.get(paper_key(ref))
+            paper = pool.get(keys[raw])
             if paper is None:
                 if listing_papers is not None:
                     raise PaperrecError(f"paper {ref} is not in the listing")

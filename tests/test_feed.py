@@ -305,6 +305,26 @@ def test_today_ranks_a_profiles_feed_and_a_busy_feed_is_exit_75(home, monkeypatc
     assert busy.exit_code == 75 and "127.0.0.1 is unavailable (HTTP 503)" in busy.stderr
 
 
+def test_a_vote_takes_the_journals_own_page_as_copied_from_the_browser(home, monkeypatch):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+    items = [("s41556-026-01001-1", "Condensates of MED1", None), ("s41556-026-01002-2", "Cilia and Hedgehog", None)]
+    with serving(feed_route({"/ncb.rss": nature_rss(items)})) as server:
+        spec = f"feed:{server.url}/ncb.rss"
+        assert CliRunner().invoke(app, ["fetch", spec]).exit_code == 0
+    assert CliRunner().invoke(app, ["profile", "new", "bio", "-s", spec]).exit_code == 0
+    # The article's page is what a reader copies: with a tracking query, a section anchor, or a slash at the end.
+    pages = [
+        "https://www.nature.com/articles/s41556-026-01001-1?utm_source=rss&utm_medium=feed#Abs1",
+        "http://www.nature.com/articles/s41556-026-01002-2/",
+    ]
+    voted = CliRunner().invoke(app, ["like", *pages, "-p", "bio"])
+    assert voted.exit_code == 0, voted.output
+    assert [line.split()[:2] for line in voted.stderr.splitlines()] == [
+        ["liked", "doi:10.1038/s41556-026-01001-1"],
+        ["liked", "doi:10.1038/s41556-026-01002-2"],
+    ]
+
+
 def test_a_runs_summary_line_shows_no_token(home, monkeypatch, fake_model):
     monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
     with serving(feed_route({"/p.rss": nature_rss([("s1", "Cortex waves", None)])})) as server:

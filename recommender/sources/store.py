@@ -13,6 +13,7 @@ This is the one module that builds, finds, reads and writes those files.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from ..paths import atomic_write_text, listings_dir
-from ..schema import Listing, Paper, UsageError
+from ..schema import Listing, Paper, UsageError, page_keys
 from .records import read_jsonl, to_jsonl
 
 
@@ -194,10 +195,12 @@ def find_stored(ids: Iterable[str], root: Path | str | None = None) -> dict[str,
         if not wanted:
             break
         text = stored.path.read_text(encoding="utf-8")
-        if not any(key in text for key in wanted):
+        if not any(key.removeprefix("page:").partition("?")[0] in text for key in wanted):
             continue
-        for paper in stored.read().papers:
-            for key in wanted.intersection(paper.ids):
+        papers = stored.read().papers
+        shared = {page for page, n in Counter(k for p in papers for k in page_keys(p)).items() if n > 1}
+        for paper in papers:
+            for key in wanted.intersection(paper.ids + page_keys(paper)) - shared:  # a page of one paper only
                 found[key] = paper
         wanted -= found.keys()
     return found
