@@ -148,14 +148,15 @@ def _ref_key(ref: str) -> str:
 
 
 def _by_key(papers: Iterable[Paper]) -> dict[str, Paper]:
-    """Papers by id, and by the pages their links name where no other paper names the same page."""
+    """Papers by id, and by the other ids and pages their links name (a published version's DOI, a journal's page)
+    where no other paper names the same."""
     listed = list(papers)
     pool = {p.arxiv_id: p for p in listed}
-    pages: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}
     for paper in listed:
-        for page in page_keys(paper):
-            pages.setdefault(page, set()).add(paper.arxiv_id)
-    pool.update((page, pool[ids.pop()]) for page, ids in pages.items() if len(ids) == 1 and page not in pool)
+        for key in paper.ids[1:] + page_keys(paper):
+            named.setdefault(key, set()).add(paper.arxiv_id)
+    pool.update((key, pool[ids.pop()]) for key, ids in named.items() if len(ids) == 1 and key not in pool)
     return pool
 
 

@@ -229,3 +229,18 @@ def test_an_offline_import_dates_an_undated_arxiv_paper_by_its_ids_month(home, t
     assert added["2107.00135"] == date(2022, 1, 1)  # the file's own date wins
     assert added[title_id("A book with no id at all")] == date.today()  # nothing dates it
     assert {p.arxiv_id: p.added for p in profile.pending} == {"1904.10509": date(2019, 4, 1)}
+
+
+def test_liking_the_published_version_of_a_liked_preprint_says_it_is_liked_already(home):
+    # An import merged the preprint with its journal version: the entry keeps the preprint's DOI and links both.
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    (home / "profiles" / "bio.toml").write_text(
+        f'name = "bio"\nsources = ["biorxiv:cell_biology"]\n\n[[liked]]\nid = "doi:{BIORXIV_DOI}"\ntitle = "{TITLE}"\n'
+        f'links = ["https://doi.org/{BIORXIV_DOI}", "https://doi.org/10.1016/j.neuron.2027.01.001"]\n'
+        "added = 2026-12-01\n"
+    )
+    before = (home / "profiles" / "bio.toml").read_text()
+    result = CliRunner().invoke(app, ["like", "https://doi.org/10.1016/J.NEURON.2027.01.001"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "1 already liked in bio\n"
+    assert (home / "profiles" / "bio.toml").read_text() == before
