@@ -826,6 +826,12 @@ def test_the_backtest_advises_a_switch_only_for_more_hits():
     assert "To switch" not in tied.text()
     better = ProfileBacktest(profile, Path("p.toml"), {"tfidf": result(15, 3.0), "hybrid": result(12, 4.0)}, (), ())
     assert 'To switch, set strategy = "tfidf" in p.toml' in " ".join(better.text().split())
+    # A library whose likes are years older than the stored days has one or two of them there: one hit is luck.
+    lucky = {"tfidf": result(1, 3.0), "hybrid": result(0, 15.0)}
+    lucky = {name: {**r, "summary": {**r["summary"], "papers": 1}} for name, r in lucky.items()}
+    few = " ".join(ProfileBacktest(profile, Path("p.toml"), lucky, (), ()).text().split())
+    assert "To switch" not in few and "tfidf put 1 of 1 likes in the top 10, hybrid" in few
+    assert "too few to choose by, so keep hybrid" in few and "a difference of one or two hits is noise" in few
 
 
 def _stored_backtest(tmp_path: Path, *extra: Paper) -> Paper:

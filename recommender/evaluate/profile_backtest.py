@@ -229,6 +229,7 @@ class ProfileBacktest:
         own, (best, best_summary) = self.profile.strategy, ranked[0]
         summaries = dict(ranked)
         hits = f"hits@{TOP}"
+        papers = max(summary["papers"] for _, summary in ranked)
         said = []
         if best_summary[hits] == 0:
             said.append(f"No strategy tried here put a hidden like in the top {TOP}.")
@@ -240,12 +241,17 @@ class ProfileBacktest:
                 "keep it." + self._own_picks(own)
             )
         else:
-            said.append(
+            compared = (
                 f"{best} put {best_summary[hits]} of {best_summary['papers']} likes in the top {TOP}, {own} "
-                f'(this profile\'s strategy) {summaries[own][hits]}. To switch, set strategy = "{best}" in '
-                f"{self.path}; 'paperrec rank FILE -p {self.path.stem} --strategy {best}' tries it on one day first."
+                f"(this profile's strategy) {summaries[own][hits]}"
             )
-        papers = max(summary["papers"] for _, summary in ranked)
+            if papers < 10 and best_summary[hits] - summaries[own][hits] <= 2:  # the noise the line below names
+                said.append(f"{compared}. That is too few to choose by, so keep {own}.")
+            else:
+                said.append(
+                    f'{compared}. To switch, set strategy = "{best}" in {self.path}; '
+                    f"'paperrec rank FILE -p {self.path.stem} --strategy {best}' tries it on one day first."
+                )
         if papers < 10:
             said.append(f"With {counted(papers, 'paper', 'papers')}, a difference of one or two hits is noise.")
         reference = own if own in self.results else best
