@@ -60,16 +60,19 @@ def _header_matches(text: str) -> list[re.Match[str]]:
 
 def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
     """Each header's span: from the comment lines right above it to where the next header's span begins."""
-    starts = []
-    for header in headers:
-        start = header.start
-        while start > 0:
-            line_start = text.rfind("\n", 0, start - 1) + 1
-            if not _COMMENT_LINE.fullmatch(text, line_start, start):
-                break
-            start = line_start
-        starts.append(start)
+    starts = [_comments_above(text, header.start) for header in headers]
     return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
+
+
+def _comments_above(text: str, position: int, floor: int = 0) -> int:
+    """The start of the comment lines right above the line starting at `position` (not above `floor`), which belong
+    to that line; `position` when there are none."""
+    while position > floor:
+        line_start = text.rfind("\n", 0, position - 1) + 1
+        if line_start < floor or not _COMMENT_LINE.fullmatch(text, line_start, position):
+            break
+        position = line_start
+    return position
 
 
 def _empty_array_line(section: str) -> re.Pattern[str]:
@@ -237,13 +240,7 @@ def _new_key_at(text: str, start: int, end: int, key: str, removed: set[str]) ->
         names = "|".join(rf"{k}|\"{k}\"|'{k}'" for k in later)
         found = re.compile(rf"^[ \t]*(?:{names})[ \t]*=", re.M).search(text, start, end)
         if found is not None:
-            at = found.start()
-            while at > start:
-                line_start = text.rfind("\n", 0, at - 1) + 1
-                if line_start < start or not _COMMENT_LINE.fullmatch(text, line_start, at):
-                    break
-                at = line_start
-            return at, True
+            return _comments_above(text, found.start(), start), True
     lines = text[start:end].splitlines(keepends=True)
     while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
         lines.pop()
