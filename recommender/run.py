@@ -309,8 +309,8 @@ def rank_listing(
         key_sentences=key_sentences,
         min_match=min_match,
     )
-    if listing.category is None:  # files of no one category: named by theirs, not by the profile's
-        listing = replace(listing, category=held_categories(listing) or None)
+    if listing.category is None:  # files of no one category: named by theirs, else by their names, not the profile's
+        listing = replace(listing, category=held_categories(listing) or ", ".join(listing.sources) or None)
     sections, notices, failures = [], [], []
     for path in profile_paths(profiles):
         try:

@@ -287,6 +287,20 @@ def test_rank_of_a_file_names_the_categories_the_file_holds(home, liked_jsonl, f
     assert "alpha: cs.CV undated: 1 paper," in result.stderr, result.stderr
 
 
+def test_rank_of_a_file_of_no_category_names_the_file_not_the_profiles_sources(home, liked_jsonl, fake_model, tmp_path):
+    made = invoke("profile", "new", "bio", "--from", str(liked_jsonl), "-s", "biorxiv:cell_biology", "-c", "cs.CV")
+    assert made.exit_code == 0, made.output
+    exported = tmp_path / "pubmed.csv"  # a journal's or PubMed's export names no category
+    exported.write_text("doi,title,abstract\n10.1016/j.cell.2026.1,Cilia,Cilia.\n10.1016/j.cell.2026.2,Pore,Pore.\n")
+    result = invoke("rank", str(exported), "-p", "bio", "-f", "json")
+    assert result.exit_code == 0, result.output
+    summary = next(line for line in result.stderr.splitlines() if " newly embedded, " in line)
+    assert summary.startswith(f"bio: {exported} undated: 2 papers, "), summary
+    piped = CliRunner().invoke(app, ["rank", "-", "--input-format", "csv", "-p", "bio"], input=exported.read_text())
+    assert piped.exit_code == 0, piped.output
+    assert "bio: <stdin> undated: 2 papers, " in piped.stderr, piped.stderr
+
+
 def test_a_profile_that_fails_keeps_its_picks_of_the_last_ranking(home, liked_jsonl, fake_model, fake_arxiv):
     """`like 3 -p gamma` votes on the picks gamma's reader saw: a run that could not rank gamma leaves them."""
     from recommender.state import load_last_ranking

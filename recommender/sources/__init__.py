@@ -83,7 +83,8 @@ def _opened(path: Path, input_format: str | None) -> Iterator[tuple[Path, str]]:
 def read_listing(path: Path | str, input_format: str | None = None) -> Listing:
     """Read one listing file (or standard input, `-`) in any supported format."""
     with _opened(Path(path), input_format) as (source, fmt), reading(source):
-        return FORMATS[fmt](source)
+        listing = FORMATS[fmt](source)
+    return listing if source == Path(path) else replace(listing, sources=("<stdin>",))  # not the spooled copy's name
 
 
 def iter_papers(path: Path | str, input_format: str | None = None) -> Iterator[Paper]:
