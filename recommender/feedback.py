@@ -91,10 +91,13 @@ def named_profile(name: str) -> Path:
 
 
 def profile_holding(keys: Sequence[str]) -> Path:
-    """The one profile that has any of these arXiv ids; an error when none or several have them."""
+    """The one profile that has any of these ids (as a vote finds them: see held_ids); an error when none or several
+    have them."""
+    from .state import held_ids
+
     wanted = set(keys)
     unreadable: list[tuple[Path, PaperrecError]] = []
-    holding = [path for path, profile in _stored_profiles(unreadable) if wanted & profile.ids]
+    holding = [path for path, profile in _stored_profiles(unreadable) if held_ids(profile, wanted)]
     if unreadable and len(holding) < 2:
         # A profile that cannot be read (a hand edit gone wrong) may hold the paper: taking it from another is a guess.
         path, error = unreadable[0]
@@ -121,16 +124,26 @@ def unrate(ids: Sequence[str], profile: str | None = None) -> Unrating:
 
     Example: unrate(["2104.10642", "3"], "super-resolution")
     """
-    from .state import ranked_ids
+    from .state import held_ids, ranked_ids
 
     named = None if profile is None else named_profile(profile)
     ids = ranked_ids(ids, named)
     keys = [paper_key(i) for i in ids]
     path = profile_holding(keys) if named is None else named
-    edited = change_profile(path, [edit.remove(keys)])
+    held: dict[str, str] = {}
+
+    def plan(current: Profile) -> list[edit.Change]:
+        # Found under the file's lock: the entry a DOI or a journal's page names, as a like finds it.
+        held.update(held_ids(current, keys))
+        return [edit.remove(dict.fromkeys(held.get(key, key) for key in keys))]
+
+    edited = change_profile(path, plan)
     found = edited.removed()
     if not found:
         raise PaperrecError(f"none of {', '.join(ids)} is in profile {edited.profile.name!r}")
     return Unrating(
-        profile=edited.profile, path=path, removed=tuple(found), missing=tuple(i for i in keys if i not in found)
+        profile=edited.profile,
+        path=path,
+        removed=tuple(found),
+        missing=tuple(key for key in keys if held.get(key, key) not in found),
     )

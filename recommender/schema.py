@@ -178,8 +178,9 @@ def page_key(url: str) -> str | None:
     The scheme, the fragment, tracking parameters and a final '/' go, and the host is in lower case. Example:
     page_key('https://www.Nature.com/articles/x?utm_source=rss#Abs1') is 'page:www.nature.com/articles/x'.
     """
-    text = url.strip()
-    if not text.lower().startswith(("http://", "https://")):
+    # Encoded as a paper's links are (safe_url): Cell's 'S0092-8674(24)00001-2' is kept as '%2824%29'.
+    text = safe_url(url.strip())
+    if text is None:
         return None
     try:
         parts = urlsplit(text)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .paths import (
     CREATE_PROFILE,
@@ -18,6 +19,9 @@ from .paths import (
 )
 from .schema import Paper, PaperrecError, Pick, UsageError, page_key, page_keys, paper_key
 from .sources import paper_from_record, paper_to_record
+
+if TYPE_CHECKING:
+    from .profile import Profile
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,20 @@ def _by_key(papers: Iterable[Paper]) -> dict[str, Paper]:
             named.setdefault(key, set()).add(paper.arxiv_id)
     pool.update((key, pool[ids.pop()]) for key, ids in named.items() if len(ids) == 1 and key not in pool)
     return pool
+
+
+def held_ids(profile: Profile, refs: Iterable[str]) -> dict[str, str]:
+    """The id of the profile's entry each ref names, as a vote finds it (by id, by another id or a page its links
+    name); refs it has no entry for are left out. Example: held_ids(profile, ["10.1016/j.molcel.2024.05.012"])."""
+    pool = _by_key(e.paper for e in profile.liked + profile.disliked)
+    pending = {p.arxiv_id for p in profile.pending}
+    found = {}
+    for ref in refs:
+        key = _ref_key(ref)
+        paper = pool.get(key)
+        if key in pending or paper is not None:
+            found[ref] = key if paper is None else paper.arxiv_id
+    return found
 
 
 def resolve_refs(

@@ -244,3 +244,29 @@ def test_liking_the_published_version_of_a_liked_preprint_says_it_is_liked_alrea
     assert result.exit_code == 0, result.output
     assert result.stderr == "1 already liked in bio\n"
     assert (home / "profiles" / "bio.toml").read_text() == before
+
+
+def test_unlike_finds_an_entry_by_an_id_or_a_page_its_links_name_as_like_does(home):
+    # The liked preprint links its journal version's DOI and the journal's page; a second entry is liked beside it.
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    profile = home / "profiles" / "bio.toml"
+    text = (
+        f'name = "bio"\nsources = ["biorxiv:cell_biology"]\n\n[[liked]]\nid = "doi:{BIORXIV_DOI}"\ntitle = "{TITLE}"\n'
+        f'links = ["https://doi.org/{BIORXIV_DOI}", "https://doi.org/10.1016/j.molcel.2024.05.012",'
+        ' "https://www.cell.com/molecular-cell/fulltext/S1097-2765(24)00412-3"]\nadded = 2026-12-01\n\n'
+        '[[liked]]\nid = "doi:10.1101/2026.12.01.700002"\ntitle = "Condensates of MED1"\nadded = 2026-12-01\n'
+    )
+    profile.write_text(text)
+    by_doi = CliRunner().invoke(app, ["unlike", "10.1016/j.molcel.2024.05.012"])
+    assert by_doi.exit_code == 0, by_doi.output
+    assert by_doi.stderr == f"removed doi:{BIORXIV_DOI} from bio\n"
+    assert [e.paper.arxiv_id for e in load_profile(profile).liked] == ["doi:10.1101/2026.12.01.700002"]
+    profile.write_text(text)
+    page = "https://www.cell.com/molecular-cell/fulltext/S1097-2765(24)00412-3/?utm_source=rss#secsectitle0010"
+    by_page = CliRunner().invoke(app, ["unlike", page, "-p", "bio"])
+    assert by_page.exit_code == 0, by_page.output
+    assert by_page.stderr == f"removed doi:{BIORXIV_DOI} from bio\n"
+    profile.write_text(text)
+    neither = CliRunner().invoke(app, ["unlike", "10.1016/j.cell.2026.11.001", "-p", "bio"])
+    assert neither.exit_code == 1 and "none of 10.1016/j.cell.2026.11.001 is in profile 'bio'" in neither.stderr
+    assert profile.read_text() == text
