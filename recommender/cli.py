@@ -230,7 +230,7 @@ def _report_run(run) -> None:  # run: recommender.run.Run
     for notice in run.notices:
         _say(notice)
     for section in run.sections:
-        for line in (section.summary(), section.old_likes(), section.why_empty()):
+        for line in (section.summary(), *section.notices_on_likes(), section.old_likes(), section.why_empty()):
             if line:
                 _say(line)
 

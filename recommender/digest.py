@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from .schema import MIN_MATCH_LIKES, Paper, Pick, clean_text, counted, link_of, printable, safe_url
+from .sources.markdown import strip_html
 from .summary import LABEL as SUMMARY_LABEL
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ class SectionView:
     hidden_seen: int
     picks: tuple[PickView, ...]
     old_likes: str = ""  # the sentence that says the likes are old for the day, when they are
+    notices: tuple[tuple[str, str | None], ...] = ()  # (title, address) of the day's retractions of liked papers
 
 
 # Where a digest's reader finds recent papers to like: the page's Sharpen (a digest may be read far from a terminal).
@@ -249,6 +251,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         hidden_seen=section.hidden_seen,
         picks=picks,
         old_likes=age.sentence(OLD_LIKES_WHERE) if age.is_old else "",
+        notices=tuple((printable(strip_html(n.title)), safe_url(n.url)) for n, _ in section.liked_retracted()),
     )
 
 

@@ -209,6 +209,9 @@ def plain_text(sections: Sequence[Section], *, vote_link: VoteLink | None = None
         shown_section = section_view(section)
         if shown_section.old_likes:
             lines += [*textwrap.wrap(shown_section.old_likes, TEXT_WIDTH), ""]
+        for title, url in shown_section.notices:
+            told = textwrap.wrap(f"A notice on a paper you liked: {title}", TEXT_WIDTH)
+            lines += [*told, *([url] if url else []), ""]
         if not section.picks:
             lines += ["No new picks today.", ""]
         for pick, view in zip(section.picks, shown_section.picks, strict=True):

@@ -23,6 +23,8 @@ from .rank.explain import KEY_SENTENCES
 from .rank.options import options_from
 from .schema import Listing, Paper, PaperrecError, Pick, TemporaryFailure, counted
 from .seen import SeenMemory, profile_keys
+from .sources.markdown import strip_html
+from .sources.notices import notice_of
 from .sources.once import in_a_run
 from .sources.registry import shown
 
@@ -72,7 +74,34 @@ class Section:
         papers, picks = counted(listed, "paper", "papers"), counted(len(self.picks), "pick", "picks")
         # Texts, not papers: likes and title-only negatives are embedded too, so a cold run counts more than it ranks.
         embedded = counted(self.embedded, "text", "texts")
-        return f"{label}: {papers}, {embedded} newly embedded, {picks}, {self.seconds:.1f} s"
+        return f"{label}: {papers}{self._notices_left_out()}, {embedded} newly embedded, {picks}, {self.seconds:.1f} s"
+
+    def _notices_left_out(self) -> str:
+        """', 2 correction notices left out' when the day had notices; '' when it had none."""
+        kinds = [notice_of(p.title) for p in self.scored.notices] if self.scored is not None else []
+        told = [
+            counted(n, f"{kind} notice", f"{kind} notices")
+            for kind in ("correction", "retraction")
+            if (n := sum(1 for k in kinds if k is not None and k.kind == kind))
+        ]
+        return f", {' and '.join(told)} left out" if told else ""
+
+    def liked_retracted(self) -> list[tuple[Paper, Paper]]:
+        """The day's retraction notices (an expression of concern is one) that name a liked paper, with that paper."""
+        found = []
+        for paper in self.scored.notices if self.scored is not None else ():
+            notice = notice_of(paper.title)
+            if notice is not None and notice.kind == "retraction":
+                found += [(paper, e.paper) for e in self.profile.liked if notice.is_of(e.paper.title)]
+        return found
+
+    def notices_on_likes(self) -> list[str]:
+        """A line for stderr per retraction notice of the day that names a liked paper (see liked_retracted)."""
+        lines = []
+        for notice, liked in self.liked_retracted():
+            told = f"{strip_html(notice.title)} {notice.url or ''}".rstrip()
+            lines.append(f"{self.profile.name}: a notice on a paper you liked ({liked.arxiv_id}): {told}")
+        return lines
 
     @property
     def day(self) -> date | None:
@@ -107,6 +136,7 @@ class Section:
             (self.hidden_seen, "shown on an earlier day (--include-seen shows them)"),
             (scored.excluded - self.hidden_seen, "excluded"),
             (scored.ruled_out, "dropped by the must/never rules"),
+            (len(scored.notices), "correction or retraction notices"),
         ]
         reasons = [f"{count} {what}" for count, what in parts if count > 0]
         if len(scored):

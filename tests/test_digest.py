@@ -71,6 +71,7 @@ def _section(texts: list[str], *, scores: np.ndarray | None = None) -> Section:
         def __init__(self, values):
             self.scores = values
             self.listed = len(values) + 5  # the day listed papers that were not candidates too
+            self.notices = ()
 
         def __len__(self):
             return len(self.scores)
@@ -348,3 +349,29 @@ def test_a_journal_pick_names_its_journal_on_the_card():
     assert "Nature Neuroscience" not in html  # no venue, no fact
     bare = pick_view(Pick(paper=Paper.make("A paper", "2104.00001", "An abstract."), score=1.5, rank=1, profile="p"))
     assert [f.text for f in bare.facts] == ["abstract", "PDF"]
+
+
+def test_the_digest_and_the_mail_say_when_a_liked_paper_is_retracted():
+    from dataclasses import replace
+
+    from recommender.mail import plain_text
+    from recommender.profile import Profile, ProfilePaper
+
+    liked = Paper.make("Piezo1 licenses chromatin looping in <i>S. cerevisiae</i>", "doi:10.1038/s41556-025-00777-7")
+    notice = Paper.make(
+        "Retraction Note: Piezo1 licenses chromatin looping in S. cerevisiae",
+        "doi:10.1038/s41556-026-01004-4",
+        links=["https://doi.org/10.1038/s41556-026-01004-4"],
+    )
+    section = _section(["A paper title here"])
+    section.scored.notices = (notice,)
+    section = replace(section, profile=Profile(name="bio", liked=(ProfilePaper(liked, date(2026, 12, 1)),)))
+    (line,) = [p for p in _tree(render_html([section])).iter("p") if p.attrib.get("class") == "notice"]
+    assert "".join(line.itertext()) == (
+        "A notice on a paper you liked: Retraction Note: Piezo1 licenses chromatin looping in S. cerevisiae"
+    )
+    text = plain_text([section])
+    assert text.startswith(
+        "bio\n===\n\nA notice on a paper you liked: Retraction Note: Piezo1 licenses chromatin\n"
+        "looping in S. cerevisiae\nhttps://doi.org/10.1038/s41556-026-01004-4\n\n"
+    )

@@ -337,6 +337,41 @@ def test_a_runs_summary_line_shows_no_token(home, monkeypatch, fake_model):
     assert f"neuro: feed:{server.url}/p.rss?*** " in ranked.stderr and "SECRET" not in ranked.stderr
 
 
+def test_correction_notices_are_left_out_and_a_retraction_of_a_liked_paper_is_said(home, monkeypatch, fake_model):
+    monkeypatch.setattr(feed, "MIN_INTERVAL", 0.0)
+    liked = "Piezo1 licenses chromatin looping in <i>Saccharomyces cerevisiae</i>"
+    items = [
+        ("s41556-026-01001-1", "Condensates of MED1 and BRD4 organise super-enhancer chromatin", None),
+        ("s41556-026-01002-2", f"Author Correction: {liked}", None),
+        ("s41556-026-01003-3", "Publisher Correction: Cilia and Hedgehog signalling", None),
+        ("s41556-026-01004-4", "Retraction Note: Piezo1 licenses chromatin looping in Saccharomyces cerevisiae", None),
+        ("s41556-026-01005-5", "Expression of Concern: Mitophagy receptors in neurons", None),  # of no liked paper
+    ]
+    with serving(feed_route({"/ncb.rss": nature_rss(items)})) as server:
+        spec = f"feed:{server.url}/ncb.rss"
+        (home / "profiles").mkdir(parents=True, exist_ok=True)
+        (home / "profiles" / "bio.toml").write_text(
+            f'name = "bio"\nsources = ["{spec}"]\n\n[[liked]]\nid = "doi:10.1038/s41556-025-00777-7"\n'
+            f'title = "{liked}"\nabstract = "Piezo1 opens chromatin loops."\nadded = 2026-12-01\n'
+        )
+        ranked = CliRunner().invoke(app, ["today", "-p", "bio", "-f", "json"])
+        digest = CliRunner().invoke(app, ["today", "-p", "bio", "-f", "html", "--offline"])
+    assert ranked.exit_code == 0, ranked.output
+    assert [pick["id"] for pick in json.loads(ranked.stdout)] == ["doi:10.1038/s41556-026-01001-1"]
+    assert digest.exit_code == 0, digest.output
+    assert (
+        '<p class="notice">A notice on a paper you liked: <a href="https://doi.org/10.1038/s41556-026-01004-4">'
+        "Retraction Note: Piezo1 licenses chromatin looping in Saccharomyces cerevisiae</a></p>" in digest.stdout
+    )
+    assert "Author Correction" not in digest.stdout
+    summary = next(line for line in ranked.stderr.splitlines() if " newly embedded, " in line)
+    assert ": 5 papers, 2 correction notices and 2 retraction notices left out, " in summary, summary
+    assert [line for line in ranked.stderr.splitlines() if "notice on a paper you liked" in line] == [
+        "bio: a notice on a paper you liked (doi:10.1038/s41556-025-00777-7): Retraction Note: Piezo1 licenses"
+        " chromatin looping in Saccharomyces cerevisiae https://doi.org/10.1038/s41556-026-01004-4"
+    ]
+
+
 # ---- the served pages ----------------------------------------------------------------------------------------------
 
 

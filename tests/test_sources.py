@@ -11,6 +11,7 @@ import pytest
 from recommender.schema import Paper, PaperrecError, UsageError, split_arxiv_id, title_id
 from recommender.sources import merge_listings, read_listing, read_listings, to_csv, to_jsonl
 from recommender.sources.markdown import strip_html
+from recommender.sources.notices import notice_of
 
 
 def test_example_markdown_parses_to_59_papers(example_listing):
@@ -320,3 +321,27 @@ def test_markdown_paper_without_a_title_names_its_line(tmp_path, title):
     )
     with pytest.raises(PaperrecError, match=r"day\.md:3: the paper has no title"):
         read_listing(path)
+
+
+@pytest.mark.parametrize(
+    ("title", "kind", "names"),
+    [
+        ("Author Correction: Cilia in <i>S. pombe</i>", "correction", "cilia in s pombe"),
+        ("Publisher Correction: Cilia", "correction", "cilia"),
+        ("Correction to: Cilia", "correction", "cilia"),
+        ("Erratum: Cilia", "correction", "cilia"),
+        ("Corrigendum to \u201cCilia\u201d [Cell 185 (2022) 1\u201310]", "correction", "cilia"),
+        ("Correction for Smith et al., Cilia", "correction", "cilia"),
+        ("Retraction Note: Cilia", "retraction", "cilia"),
+        ("RETRACTED: Cilia", "retraction", "cilia"),
+        ("Retraction notice to \u201cCilia\u201d [Mol Cell 84 (2024) 1\u20139]", "retraction", "cilia"),
+        ("Expression of Concern: Cilia", "retraction", "cilia"),
+        # papers, whose titles only begin with such a word
+        ("Correction to the Born rule in open systems", None, None),
+        ("Retracted papers in biology: a census", None, None),
+        ("Erratum-free decoding of surface codes", None, None),
+    ],
+)
+def test_a_notice_is_told_from_a_paper_by_its_title(title, kind, names):
+    notice = notice_of(title)
+    assert (notice.kind, notice.names) == (kind, names) if kind else notice is None

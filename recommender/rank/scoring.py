@@ -15,6 +15,7 @@ from ..paths import analysis_path, ranker_path
 from ..profile import Profile, likes_age, profile_vectors
 from ..schema import Listing, Paper, PaperrecError, Pick
 from ..sources.merge import match_keys
+from ..sources.notices import notice_of
 from .calibrate import MIN_MATCH_LIKES, calibrate, folds, like_rate
 from .explain import KEY_SENTENCES, explain
 from .hybrid import training_key
@@ -97,6 +98,7 @@ class Scored:
     known: int = 0  # of them, already in the profile
     excluded: int = 0  # of them, excluded by the caller (e.g. already shown)
     ruled_out: int = 0  # of them, dropped by the profile's must/never rules
+    notices: tuple[Paper, ...] = ()  # of them, a journal's correction and retraction notices: never candidates
     held_out: np.ndarray | None = None  # the likes' held-out scores, when the strategy gave them with the scores
 
     def __len__(self) -> int:
@@ -206,10 +208,10 @@ def score_listing(
     """Score every paper of a listing for a profile, as `rank` does before it cuts the top picks.
 
     Of the options, the strategy, the dislike weight and the must/never terms apply (None: the profile's).
-    `strategy` and `dislike_weight` are the older keyword form. Papers in the profile, ids in `exclude` (e.g. already
-    seen) and papers failing the must/never rules are not candidates. The strategy's negatives are the day's other
-    papers (NEGATIVES), plus `history` (papers shown on earlier days, not liked) when given. A learned model is stored
-    per profile unless `store` is False.
+    `strategy` and `dislike_weight` are the older keyword form. Correction and retraction notices (see
+    sources.notices), papers in the profile, ids in `exclude` (e.g. already seen) and papers failing the must/never
+    rules are not candidates. The strategy's negatives are the day's other papers (NEGATIVES), plus `history` (papers
+    shown on earlier days, not liked) when given. A learned model is stored per profile unless `store` is False.
     """
     settings = options_from(options, strategy=strategy, dislike_weight=dislike_weight).for_profile(profile)
     chosen = get_strategy(settings.strategy)
@@ -219,16 +221,21 @@ def score_listing(
             f"profile {profile.name!r} has no liked papers or interests: add some with 'paperrec like' or 'interests'"
         )
     known, excluded, keys = profile.ids, set(exclude), profile.match_keys
+    # 'Author Correction: <a liked title>' is not a paper, and would top the day by repeating the liked one.
+    told = [(notice_of(p.title) is not None, p) for p in listing.papers]
+    notices = tuple(p for is_notice, p in told if is_notice)
+    papers = [p for is_notice, p in told if not is_notice]
     # A paper liked under one id (a DOI) is known under another (its arXiv copy) through the links it keeps, or by
     # its title and first author when the copy names no other id.
-    unknown = [p for p in listing.papers if keys.isdisjoint(match_keys(p))]
+    unknown = [p for p in papers if keys.isdisjoint(match_keys(p))]
     fresh = [p for p in unknown if p.arxiv_id not in excluded]
     candidates = apply_rules(fresh, settings.must or (), settings.never or ())
     counts = dict(
         listed=len(listing.papers),
-        known=len(listing.papers) - len(unknown),
+        known=len(papers) - len(unknown),
         excluded=len(unknown) - len(fresh),
         ruled_out=len(fresh) - len(candidates),
+        notices=notices,
     )
     if not candidates:
         empty = np.zeros((0, 0), np.float32)

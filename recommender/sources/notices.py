@@ -1,0 +1,53 @@
+"""Notices that journals post as entries of their listings: corrections and retractions, told by their titles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..schema import normalise_title
+from .markdown import strip_html
+
+# What a notice's title starts with, and what kind of notice it is. The words end in ':' or a dash, or go on to
+# a quoted title (Elsevier's 'Corrigendum to "..." [Cell 1 (2024) 1-2]'), so 'Correction to the Born rule' is a paper.
+_ENDS = r"\s*(?::|[-\u2013\u2014]\s|(?=[\"'\u2018\u201c]))"
+NOTICES = (
+    ("correction", r"(?:author|authors'?|publisher|editorial|editor's)\s+correction" + _ENDS),
+    ("correction", r"(?:correction|corrigendum|erratum|addendum)(?:\s+(?:to|for))?" + _ENDS),
+    ("correction", r"correction\s+for\s+[^,:]{1,80}?\bet\s+al\.?,"),  # PNAS: 'Correction for Smith et al., Title'
+    ("retraction", r"(?:retraction(?:\s+note|\s+notice)?|notice\s+of\s+retraction)(?:\s+(?:to|for|of))?" + _ENDS),
+    ("retraction", r"retracted(?:\s+article)?" + _ENDS),
+    ("retraction", r"(?:editorial\s+)?expression\s+of\s+concern(?:\s+(?:to|for|about|regarding|on))?" + _ENDS),
+)
+_PATTERNS = tuple((kind, re.compile(r"\s*" + pattern + r"\s*", re.IGNORECASE)) for kind, pattern in NOTICES)
+_CITED = re.compile(r"\s*\[[^\[\]]*\]\s*\.?\s*$")  # the notice's citation of the paper: '[Cell 185 (2022) 1-10]'
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A correction or retraction notice: its kind and the normalised title of the paper it names."""
+
+    kind: str  # 'correction' or 'retraction' (an expression of concern is news of the same kind)
+    names: str  # the title of the paper it names, as title_key gives it
+
+    def is_of(self, title: str) -> bool:
+        """True when the notice names the paper of this title."""
+        return bool(self.names) and self.names == title_key(title)
+
+
+def title_key(title: str) -> str:
+    """A title as notices and papers compare: tags, case, accents and punctuation gone."""
+    return normalise_title(strip_html(title))
+
+
+def notice_of(title: str) -> Notice | None:
+    """The notice a title makes, else None for a paper.
+
+    Example: notice_of('Retraction Note: Piezo1 licenses looping').names is 'piezo1 licenses looping'.
+    """
+    text = strip_html(title)
+    for kind, pattern in _PATTERNS:
+        match = pattern.match(text)
+        if match:
+            return Notice(kind, title_key(_CITED.sub("", text[match.end() :])))
+    return None
