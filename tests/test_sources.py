@@ -345,3 +345,68 @@ def test_markdown_paper_without_a_title_names_its_line(tmp_path, title):
 def test_a_notice_is_told_from_a_paper_by_its_title(title, kind, names):
     notice = notice_of(title)
     assert (notice.kind, notice.names) == (kind, names) if kind else notice is None
+
+
+def test_a_pubmed_scopus_or_web_of_science_export_reads_by_its_own_column_names(tmp_path):
+    pubmed = tmp_path / "pubmed.csv"
+    pubmed.write_text(
+        "PMID,Title,Authors,Citation,First Author,Journal/Book,Publication Year,Create Date,PMCID,NIHMS ID,DOI\n"
+        '39500001,"Condensates of MED1 organise chromatin.","Müller J, Østergaard Ø, van der Berg TH, COVID-19'
+        ' Genomics Consortium.","Nat Cell Biol. 2026 Dec;28(12):1-10.",Müller J,Nat Cell Biol,2026,2026/12/04,,,'
+        "10.1038/s41556-026-07777-7\n",
+        encoding="utf-8",
+    )
+    (paper,) = read_listing(pubmed).papers
+    assert (paper.arxiv_id, paper.title, paper.date) == (
+        "doi:10.1038/s41556-026-07777-7",
+        "Condensates of MED1 organise chromatin.",
+        date(2026, 12, 4),
+    )
+    # PubMed writes 'Surname Initials', comma-separated: each is one author, given name first as the sources write it.
+    assert paper.authors == ("J. Müller", "Ø. Østergaard", "T. H. van der Berg", "COVID-19 Genomics Consortium")
+    scopus = tmp_path / "scopus.csv"
+    scopus.write_text(
+        '"Authors","Author full names","Title","Year","Source title","DOI","Abstract"\n'
+        '"Chen W.; Tanaka K.","Chen, Wei (1); Tanaka, Ken (2)","Cilia","2026","Cell","10.1016/j.cell.2026.1",'
+        '"On cilia."\n'
+    )
+    (paper,) = read_listing(scopus).papers
+    assert (paper.arxiv_id, paper.title, paper.abstract, paper.authors, paper.date) == (
+        "doi:10.1016/j.cell.2026.1",
+        "Cilia",
+        "On cilia.",
+        ("Chen W.", "Tanaka K."),
+        None,
+    )
+    wos = tmp_path / "wos.csv"
+    wos.write_text(
+        "Publication Type,Authors,Article Title,Source Title,Abstract,Publication Date,Publication Year,DOI\n"
+        'J,"Chen, W; Tanaka, K",Pores,Mol Cell,Of pores.,DEC 2026,2026,10.1016/j.molcel.2026.2\n'
+    )
+    (paper,) = read_listing(wos).papers
+    assert (paper.arxiv_id, paper.title, paper.abstract, paper.authors, paper.date) == (
+        "doi:10.1016/j.molcel.2026.2",
+        "Pores",
+        "Of pores.",
+        ("Chen, W", "Tanaka, K"),
+        None,  # a month is no day
+    )
+    jsonl = tmp_path / "mine.jsonl"
+    jsonl.write_text('{"Title": "Pores", "DOI": "10.1016/j.molcel.2026.2", "Date": "2026-12-04"}\n')
+    (paper,) = read_listing(jsonl).papers
+    assert (paper.arxiv_id, paper.title, paper.date) == ("doi:10.1016/j.molcel.2026.2", "Pores", date(2026, 12, 4))
+
+
+def test_a_csv_of_no_export_keeps_its_authors_as_written_and_its_own_title_column_first(tmp_path):
+    mine = tmp_path / "mine.csv"
+    mine.write_text('Title,Article Title,authors,date\nMine,Theirs,"Smith J, Doe A",2026-12-04\n')
+    (paper,) = read_listing(mine).papers
+    assert (paper.title, paper.authors) == ("Mine", ("Smith J, Doe A",))  # split at ';' only, as before
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Title,Date\nMine,2026/13/04\n")
+    with pytest.raises(PaperrecError, match="'date' must be YYYY-MM-DD"):
+        read_listing(bad)
+    untitled = tmp_path / "untitled.csv"
+    untitled.write_text("Name,Date\nMine,2026-12-04\n")
+    with pytest.raises(PaperrecError, match="CSV header must name a 'title' column"):
+        read_listing(untitled)

@@ -12,10 +12,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, doi_id
+from ..schema import Listing, Paper, PaperrecError, doi_id, person_name
 from .guard import json_loads, reading, scrubbed, shown
 
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
+_FIELDS = frozenset((*COLUMNS, "doi", "links", "venue"))  # what a record's keys may name, in lower case
+# The names that PubMed's, Scopus's and Web of Science's exports give the columns paperrec reads. A file's own name
+# for a field (in any case) comes first.
+SYNONYMS = {
+    "article title": "title",  # Web of Science
+    "document title": "title",
+    "create date": "date",  # PubMed: the day the record was made, YYYY/MM/DD
+    "publication date": "date",  # Web of Science: often a month only ('DEC 2026'), which dates nothing
+}
+_DAY = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")
 
 
 def _strings(values: list[Any]) -> list[str]:
@@ -47,7 +57,28 @@ def paper_from_record(record: dict[str, Any], where: str) -> Paper:
         return _paper_from_record(record, where)
 
 
+def _named(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its keys as paperrec names them: in lower case, and an export's own names (SYNONYMS) for
+    those the record lacks. An export's date that is not a whole day (YYYY-MM-DD or YYYY/MM/DD) dates nothing."""
+    if _FIELDS.issuperset(record):  # paperrec's own files: nothing to rename
+        return record
+    named = {key.lower() if isinstance(key, str) else key: value for key, value in reversed(record.items())}
+    named.update((key, value) for key, value in record.items() if key in _FIELDS)  # 'title' before 'Title'
+    for synonym, field in SYNONYMS.items():
+        value = named.get(synonym)
+        if field in named or value is None:
+            continue
+        if field == "date":
+            day = _DAY.match(str(value).strip())
+            if day is None:
+                continue
+            value = "-".join(day.groups())
+        named[field] = value
+    return named
+
+
 def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
+    record = _named(record)
     links = _as_list(scrubbed(record.get("links")), where, "links")  # JSONL only: CSV keeps its columns
     venue = scrubbed(record.get("venue")) or ""  # JSONL only, as links
     if not isinstance(venue, str):
@@ -178,6 +209,17 @@ class _Lines:
         self._start = None
 
 
+_INITIALS = re.compile(r"[^\W\d_]{1,3}")
+
+
+def _medline_name(name: str) -> str:
+    """'Nguyen TH' (MEDLINE's surname and initials) as 'T. H. Nguyen'; a group's name as it is."""
+    surname, _, initials = name.strip().rpartition(" ")
+    if not surname or not _INITIALS.fullmatch(initials) or not initials.isupper():
+        return name.strip()
+    return person_name(" ".join(f"{letter}." for letter in initials), surname)
+
+
 def iter_csv(path: Path) -> Iterator[Paper]:
     """Papers of a CSV file with a header row naming the columns, read as a stream."""
     with reading(path), path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: a byte order mark is not text
@@ -186,13 +228,18 @@ def iter_csv(path: Path) -> Iterator[Paper]:
         try:
             fields = reader.fieldnames
             lines.check_closed(path)
-            if fields is None or "title" not in fields:
-                raise PaperrecError(f"{path}:1: CSV header must name a 'title' column")
+            named = {SYNONYMS.get(f.lower(), f.lower()) for f in fields or ()}
+            if "title" not in named:
+                raise PaperrecError(f"{path}:1: CSV header must name a 'title' column (or 'Article Title')")
+            # PubMed's export (it has a PMID column) writes its authors 'Smith J, Doe A.', each 'Surname Initials'.
+            pubmed = next((f for f in fields or () if f.lower() == "authors"), None) if "pmid" in named else None
             for row in reader:
                 lines.check_closed(path)
                 where = f"{path}:{reader.line_num}"
                 if None in row:
                     raise PaperrecError(f"{where}: more fields than the header names")
+                if pubmed and row[pubmed]:
+                    row[pubmed] = ";".join(map(_medline_name, row[pubmed].rstrip(". ").split(",")))
                 yield paper_from_record(row, where)
         except csv.Error as error:
             raise PaperrecError(f"{path}:{reader.line_num}: {error}") from None
