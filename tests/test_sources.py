@@ -410,3 +410,30 @@ def test_a_csv_of_no_export_keeps_its_authors_as_written_and_its_own_title_colum
     untitled.write_text("Name,Date\nMine,2026-12-04\n")
     with pytest.raises(PaperrecError, match="CSV header must name a 'title' column"):
         read_listing(untitled)
+
+
+def test_a_listings_inline_html_leaves_its_titles_and_a_literal_angle_bracket_stays(tmp_path):
+    day = tmp_path / "day.jsonl"
+    day.write_text(
+        json.dumps({"title": "Septins in <i>S. pombe</i>", "abstract": "K<sub>d</sub> of <b>40</b> nM."})
+        + "\n"
+        + json.dumps({"title": 'Cilia of <span class="sc">Xenopus</span> <EM>laevis</EM>'})
+        + "\n",
+        encoding="utf-8",
+    )
+    papers = read_listing(day).papers
+    assert [(p.title, p.abstract) for p in papers] == [
+        ("Septins in S. pombe", "Kd of 40 nM."),
+        ("Cilia of Xenopus laevis", ""),
+    ]
+    exported = tmp_path / "export.csv"
+    exported.write_text('title\n"Ca<sup>2+</sup> waves in <i>Drosophila</i>"\n')
+    assert read_listing(exported).papers[0].title == "Ca2+ waves in Drosophila"
+    # Text that only looks like a tag is a title's own: a stored day reads back as written, byte for byte.
+    kept = [
+        Paper.make(title, f"2101.0000{i}", "The <s> and </s> tokens; $a<b>c$ and x < y &amp; z.")
+        for i, title in enumerate(["The <s> token", "x < y for <i> in range", "AT&amp;T <b>bold", "$a<b>c$ </i>"])
+    ]
+    stored = tmp_path / "stored.jsonl"
+    stored.write_text(to_jsonl(kept), encoding="utf-8")
+    assert to_jsonl(read_listing(stored).papers) == stored.read_text(encoding="utf-8")

@@ -26,6 +26,22 @@ SYNONYMS = {
     "publication date": "date",  # Web of Science: often a month only ('DEC 2026'), which dates nothing
 }
 _DAY = re.compile(r"(\d{4})[-/](\d{2})[-/](\d{2})")
+# Inline formatting a title or an abstract may carry ('<i>S. pombe</i>', 'Ca<sup>2+</sup>'). Only a known tag with
+# its closing tag is markup: 'The <s> token', 'x < y' and '$a<b>c$' are text, and a stored day reads back as written.
+_INLINE = re.compile(
+    r"<(i|b|em|strong|sub|sup|span|u|sc|small|tt|font|mark|var|cite|q)(?:\s[^<>]*)?>(.*?)</\1\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def without_markup(text: str) -> str:
+    """Text without its inline formatting tags (see _INLINE); entities and any other '<' are kept."""
+    while "</" in text:
+        stripped = _INLINE.sub(r"\2", text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
 
 
 def _strings(values: list[Any]) -> list[str]:
@@ -109,9 +125,9 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
             raise PaperrecError(f"{where}: 'date' must be YYYY-MM-DD, got {shown(raw_date)}") from None
     try:
         return Paper.make(
-            title=title,
+            title=without_markup(title),
             raw_id=raw_id,
-            abstract=abstract,
+            abstract=without_markup(abstract),
             authors=_as_list(record.get("authors"), where, "authors"),
             categories=_as_list(record.get("categories"), where, "categories"),
             date=day,
