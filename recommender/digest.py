@@ -227,8 +227,11 @@ def _listed(section: Section) -> int:
     return scored.listed or len(scored)
 
 
-def section_view(section: Section, vote_link: VoteLink | None = None) -> SectionView:
-    """The view of one run section: its picks with their standing in the day and, when given, vote links."""
+def section_view(section: Section, vote_link: VoteLink | None = None, today: date | None = None) -> SectionView:
+    """The view of one run section: its picks with their standing in the day and, when given, vote links.
+
+    `today` is the day of the run, for a listing that names no day (the clock's, if not given).
+    """
     scores = section.scored.scores if section.scored is not None else None
     listed = _listed(section)
     picks = tuple(
@@ -241,7 +244,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None) -> Section
         )
         for pick in section.picks
     )
-    day = section.day
+    day = section.day_on(today or date.today())
     age = section.likes_age()
     return SectionView(
         name=printable(section.profile.name),
@@ -293,10 +296,10 @@ def render_html(
 
     Example: render_html(run_today([], open_embedder(), seen=None).sections)
     """
-    views = [section_view(s, vote_link) for s in sections]
-    days = sorted({v.day for v in views if v.day})
     moment = now or datetime.now()
-    heading = title or f"paperrec — {days[-1] if days else date.today().isoformat()}"
+    views = [section_view(s, vote_link, moment.date()) for s in sections]
+    days = sorted({v.day for v in views if v.day})
+    heading = title or f"paperrec — {days[-1] if days else moment.date().isoformat()}"
     return (
         environment()
         .get_template("digest.html")

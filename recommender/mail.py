@@ -88,7 +88,18 @@ def _wrapped(text: str) -> list[str]:
 
 def sections_day(sections: Sequence[Section], now: datetime) -> date:
     """The day a digest is of: the newest day its sections ranked, else today."""
-    return max((day for s in sections if (day := s.day) is not None), default=now.date())
+    return max((day for s in sections if (day := s.day_on(now.date())) is not None), default=now.date())
+
+
+def _keyed_days(sections: Sequence[Section], now: datetime) -> list[date]:
+    """The days the sent-record may hold these picks under: the day ranked, then their newest date if another.
+
+    Before 2026-12-05 a digest was keyed by its newest pick's date, else today. A feed dates its entries days before
+    they arrive, so that day can differ, and the rows marked then are kept KEEP_DAYS: they still say what went out.
+    """
+    ranked = sections_day(sections, now)
+    newest = max((p.paper.date for s in sections for p in s.picks if p.paper.date is not None), default=now.date())
+    return [ranked] if newest == ranked else [ranked, newest]
 
 
 def headline(sections: Sequence[Section], who: str, now: datetime) -> str:
@@ -107,23 +118,45 @@ def subject(sections: Sequence[Section], now: datetime) -> str:
     return headline(sections, who, now)
 
 
-def digest_key(sections: Sequence[Section], now: datetime) -> str:
-    """The day (as the subject names it) and the profiles a digest is of, as one ASCII word pair."""
-    day = sections_day(sections, now)
+def _digest_key(sections: Sequence[Section], day: date) -> str:
     names = "\x1f".join(s.profile.name for s in sections)
     return f"{day.isoformat()} {hashlib.sha256(names.encode()).hexdigest()[:16]}"
 
 
+def _digest_picks_key(sections: Sequence[Section], day: date) -> str:
+    return picks_key(day, [(s.profile.name, [p.paper.arxiv_id for p in s.picks]) for s in sections])
+
+
+def _digest_paper_keys(sections: Sequence[Section], day: date) -> list[str]:
+    return [k for s in sections for k in paper_keys(day, s.profile.name, [p.paper.arxiv_id for p in s.picks])]
+
+
+def digest_key(sections: Sequence[Section], now: datetime) -> str:
+    """The day (as the subject names it) and the profiles a digest is of, as one ASCII word pair."""
+    return _digest_key(sections, sections_day(sections, now))
+
+
 def digest_picks_key(sections: Sequence[Section], now: datetime) -> str:
     """The day, profiles and picks a digest is of, as one word pair (recommender.sent)."""
-    day = sections_day(sections, now)
-    return picks_key(day, [(s.profile.name, [p.paper.arxiv_id for p in s.picks]) for s in sections])
+    return _digest_picks_key(sections, sections_day(sections, now))
 
 
 def digest_paper_keys(sections: Sequence[Section], now: datetime) -> list[str]:
     """A word per pick of a digest (its day, profile and paper), as recommender.sent.paper_keys makes them."""
-    day = sections_day(sections, now)
-    return [k for s in sections for k in paper_keys(day, s.profile.name, [p.paper.arxiv_id for p in s.picks])]
+    return _digest_paper_keys(sections, sections_day(sections, now))
+
+
+def digest_keys(sections: Sequence[Section], now: datetime) -> list[str]:
+    """digest_key and the key an earlier version gave the same digest (a kept copy may carry either)."""
+    return [_digest_key(sections, day) for day in _keyed_days(sections, now)]
+
+
+def sent_at(record: SentRecord | None, channel: str, sections: Sequence[Section], now: datetime) -> datetime | None:
+    """When the channel had these very picks of their day (under digest_picks_key or an earlier version's), or None."""
+    for day in _keyed_days(sections, now) if record is not None else ():
+        if (when := record.when(channel, _digest_picks_key(sections, day))) is not None:
+            return when
+    return None
 
 
 def unsent_picks(
@@ -134,16 +167,16 @@ def unsent_picks(
     A vote re-ranks the day, so a holiday would otherwise send the day's picks again in a new order. With no pick
     had, the sections are as given and the time is None. A section whose every pick was had is left out.
     """
-    had: dict[str, datetime] = {}
-    for key in digest_paper_keys(sections, now) if record is not None else ():
-        when = record.when(channel, key)
-        if when is not None:
-            had[key] = when
-    if not had:
+    had: list[datetime | None] = [None] * sum(len(s.picks) for s in sections)
+    for day in _keyed_days(sections, now) if record is not None else ():
+        for i, key in enumerate(_digest_paper_keys(sections, day)):
+            had[i] = had[i] or record.when(channel, key)
+    times = [when for when in had if when is not None]
+    if not times:
         return list(sections), None
-    keys = iter(digest_paper_keys(sections, now))
-    cut = [replace(s, picks=[p for p in s.picks if next(keys) not in had]) for s in sections]
-    return [s for s in cut if s.picks], max(had.values())
+    flags = iter(had)
+    cut = [replace(s, picks=[p for p in s.picks if next(flags) is None]) for s in sections]
+    return [s for s in cut if s.picks], max(times)
 
 
 def _links_here_only(config: Config) -> bool:
@@ -398,12 +431,12 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
     return path
 
 
-def _drop_kept_copies(message: EmailMessage, keep: Path) -> None:
-    """Delete the kept digests of the same day and profiles as `message`, other than `keep` (a run tried again)."""
-    key = message[DIGEST_HEADER]
-    for path in unsent_dir().glob("*.eml") if key else ():
+def _drop_kept_copies(keys: Collection[str], keep: Path) -> None:
+    """Delete the kept digests of the same day and profiles (`keys`: digest_keys), other than `keep` (a run tried
+    again)."""
+    for path in unsent_dir().glob("*.eml") if keys else ():
         kept = _read_kept(path) if path != keep else None
-        if kept is not None and kept.message[DIGEST_HEADER] == key:
+        if kept is not None and kept.message[DIGEST_HEADER] in keys:
             path.unlink(missing_ok=True)
 
 
@@ -418,10 +451,6 @@ class Delivered:
 
 def _channel(message: EmailMessage) -> str:
     return channel_key("email", str(message["To"]))
-
-
-def _sent_at(record: SentRecord | None, message: EmailMessage) -> datetime | None:
-    return record.when(_channel(message), str(message[PICKS_HEADER])) if record is not None else None
 
 
 def _mark_sent(record: SentRecord | None, message: EmailMessage, now: datetime) -> None:
@@ -445,17 +474,19 @@ def deliver_digest(
     out before (a holiday ranks the last announcement again). Of a day already sent, only the picks not sent go out.
     """
     now = (now or datetime.now()).astimezone()
-    message = compose_digest(run_or_sections, config=config, now=now)
-    if message[DIGEST_HEADER] in sent:
+    sections = _sections(run_or_sections)
+    message = compose_digest(sections, config=config, now=now)
+    if any(key in sent for key in digest_keys(sections, now)):
         return Delivered(message, "the day's digest went out as the copy kept from an earlier try", sent=False)
     # Another run sending these picks now finishes first, then this one finds them sent.
     with sending(), sent_record() as record:
-        earlier = _sent_at(record, message)
+        earlier = sent_at(record, _channel(message), sections, now)
         whole = message
-        news, had_at = unsent_picks(_sections(run_or_sections), record, _channel(message), now)
+        news, had_at = unsent_picks(sections, record, _channel(message), now)
         if earlier is None and had_at is not None:
             earlier = None if news else had_at
-            message = compose_digest(news, config=config, now=now) if news else message
+            if news:
+                message, sections = compose_digest(news, config=config, now=now), news
         if earlier is not None:
             day = str(message[PICKS_HEADER]).split()[0]
             line = (
@@ -467,7 +498,7 @@ def deliver_digest(
             send_digest(message, config)
         except (MailError, MailRejected) as error:
             kept = keep_unsent(message, now=now)
-            _drop_kept_copies(message, kept)
+            _drop_kept_copies(digest_keys(sections, now), kept)
             raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
         _mark_sent(record, message, now)
         _mark_sent(record, whole, now)  # the day's picks as ranked: the same again is found at once

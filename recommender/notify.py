@@ -22,7 +22,7 @@ from .config import Config
 from .digest import match_label
 from .export import because_line
 from .latex import to_text as latex_text
-from .mail import VoteLink, digest_paper_keys, digest_picks_key, headline, unsent_picks, vote_links
+from .mail import VoteLink, digest_paper_keys, digest_picks_key, headline, sent_at, unsent_picks, vote_links
 from .schema import PaperrecError, Pick, TemporaryFailure, UsageError, clean_text, printable, safe_url
 from .sent import SentRecord, channel_key, sending, sent_record
 from .summary import LABEL
@@ -346,8 +346,8 @@ def send_picks(
         news = [
             [
                 i
-                for i, key in enumerate(keys)
-                if record is None or not target.key or record.when(target.key, key) is None
+                for i in range(len(sections))
+                if not target.key or sent_at(record, target.key, [sections[i]], now) is None
             ]
             for target in targets
         ]

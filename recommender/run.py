@@ -109,8 +109,12 @@ class Section:
 
         Not the picks' own dates first: a journal's feed dates its entries days before they arrive.
         """
+        return self.day_on(date.today())
+
+    def day_on(self, today: date) -> date | None:
+        """The day ranked, as Section.day, for a run on `today` (an undated listing's day falls back to it)."""
         if self.listing is not None:
-            return self.listing.day
+            return self.listing.day_on(today)
         return max((p.paper.date for p in self.picks if p.paper.date is not None), default=None)
 
     def likes_age(self) -> LikesAge:

@@ -404,9 +404,12 @@ class Listing:
     @property
     def day(self) -> date:
         """The day it stands for: its date, else its newest paper's (never after today), else today."""
+        return self.day_on(date.today())
+
+    def day_on(self, today: date) -> date:
+        """The day it stands for when ranked on `today`: its date, else its newest paper's (never after), else today."""
         if self.date is not None:
             return self.date
-        today = date.today()
         # A file of papers from 2021 ranked today is a 2021 day: its likes are not old, its recency is of then.
         dated = [p.date for p in self.papers if p.date is not None]
         return min(max(dated), today) if dated else today

@@ -25,6 +25,9 @@ from recommender.mail import (
     MailError,
     MailRejected,
     compose_digest,
+    digest_key,
+    digest_paper_keys,
+    digest_picks_key,
     keep_unsent,
     link_note,
     link_warning,
@@ -34,6 +37,7 @@ from recommender.mail import (
     send_digest,
     subject,
     unsent_dir,
+    unsent_picks,
     vote_links,
 )
 from recommender.profile import Profile
@@ -610,6 +614,87 @@ def test_the_digest_is_of_the_runs_day_not_of_a_journals_own_dates(tmp_path):
     section = Section(tmp_path / "bio.toml", Profile(name="bio"), [Pick(paper, 0.9, 1, "bio")], listing=listing)
     assert subject([section], NOW) == "paperrec: 1 pick for bio, 2026-12-05"
     assert "<title>paperrec — 2026-12-05</title>" in render_html([section])
+    # The sent-record holds the picks under the day ranked too, so the next day's run is news.
+    assert digest_key([section], NOW).startswith("2026-12-05 ")
+    assert digest_picks_key([section], NOW).startswith("2026-12-05 ")
+    assert [key[:11] for key in digest_paper_keys([section], NOW)] == ["2026-12-05:"]
+
+
+def test_an_undated_day_is_the_day_of_the_digests_now_not_the_clocks(tmp_path):
+    pytest.importorskip("recommender.digest")
+    from recommender.digest import render_html
+    from recommender.schema import Listing
+
+    paper = Paper("t:0123456789ab", "A paper of a file without dates")
+    listing = Listing(papers=(paper,))
+    section = Section(tmp_path / "bio.toml", Profile(name="bio"), [Pick(paper, 0.9, 1, "bio")], listing=listing)
+    then = datetime(2021, 4, 22, 7)
+    assert subject([section], then) == "paperrec: 1 pick for bio, 2021-04-22"
+    assert digest_picks_key([section], then).startswith("2021-04-22 ")
+    assert "<title>paperrec — 2021-04-22</title>" in render_html([section], now=then)
+
+
+def _mixed_day(tmp_path: Path) -> list[Section]:
+    """A day of arXiv and a journal's feed, ranked on 2026-12-05: no pick is dated that day."""
+    from recommender.schema import Listing
+
+    arxiv = Paper("2612.01234", "An arXiv paper", "x", date=date(2026, 12, 4))
+    journal = Paper("doi:10.1038/s41556-026-01001-1", "A journal paper", "y", date=date(2026, 12, 1))
+    listing = Listing(papers=(arxiv, journal), date=date(2026, 12, 5))
+    picks = [Pick(arxiv, 0.9, 1, "bio"), Pick(journal, 0.8, 2, "bio")]
+    return [Section(tmp_path / "bio.toml", Profile(name="bio"), picks, listing=listing)]
+
+
+def _sent_before_the_upgrade(sections: list[Section], channel: str, at: datetime, picks: int | None = None) -> None:
+    """Mark the keys the version before 2026-12-05 marked: of the newest pick's date (a section without its listing)."""
+    from recommender.sent import sent_record
+
+    old = [replace(s, listing=None, picks=s.picks[:picks]) for s in sections]
+    with sent_record() as record:
+        for key in [digest_picks_key(old, at), *digest_paper_keys(old, at)]:
+            assert key.startswith("2026-12-04") and record.mark(channel, key, at)
+
+
+def test_a_day_the_previous_version_mailed_is_not_mailed_again(home, tmp_path, serve):
+    import recommender.mail as mail
+
+    port, sink = serve()
+    config = _config(port, serve_url=None)
+    sections, now = _mixed_day(tmp_path), datetime(2026, 12, 5, 7, 30).astimezone()
+    _sent_before_the_upgrade(sections, mail._channel(compose_digest(sections, config=config, now=now)), now)
+    delivered = mail.deliver_digest(sections, config, now=now + timedelta(hours=1))
+    assert not delivered.sent and "already sent" in delivered.line
+    assert sink.envelopes == []
+
+
+def test_of_a_day_the_previous_version_mailed_in_part_only_the_rest_goes_out(home, tmp_path, serve):
+    import recommender.mail as mail
+
+    port, sink = serve()
+    config = _config(port, serve_url=None)
+    sections, now = _mixed_day(tmp_path), datetime(2026, 12, 5, 7, 30).astimezone()
+    _sent_before_the_upgrade(sections, mail._channel(compose_digest(sections, config=config, now=now)), now, picks=1)
+    left, when = unsent_picks(sections, None, "", now)
+    assert left == sections and when is None  # no record: all goes
+    delivered = mail.deliver_digest(sections, config, now=now + timedelta(hours=1))
+    assert delivered.sent and delivered.message["Subject"] == "paperrec: 1 pick for bio, 2026-12-05"
+    assert "A journal paper" in _received(sink).get_body(("plain",)).get_content()
+
+
+def test_a_kept_copy_the_previous_version_wrote_is_replaced_by_the_days_new_try(home, tmp_path):
+    import recommender.mail as mail
+
+    config = _config(_free_port(), serve_url=None)  # nothing listens there
+    sections, now = _mixed_day(tmp_path), datetime(2026, 12, 5, 7, 30).astimezone()
+    old = compose_digest([replace(s, listing=None) for s in sections], config=config, now=now, render=fake_render)
+    assert old[mail.DIGEST_HEADER].startswith("2026-12-04 ")  # as the previous version kept it
+    keep_unsent(old, now=now)
+    with pytest.raises(MailError):
+        mail.deliver_digest(sections, config, now=now + timedelta(hours=1))
+    [kept] = unsent_dir().glob("*.eml")
+    assert email.message_from_bytes(kept.read_bytes(), policy=policy.default)[mail.DIGEST_HEADER].startswith(
+        "2026-12-05 "
+    )
 
 
 def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):

@@ -430,3 +430,36 @@ def test_a_slack_url_that_asks_for_markdown_still_gets_it(home, liked_jsonl, mon
     monkeypatch.setenv("PAPERREC_NOTIFY", f"{SLACK}?format=markdown")
     [slack] = load_targets(load_config())
     assert slack.format == "markdown"
+
+
+def test_a_day_the_previous_version_sent_to_a_chat_is_not_sent_again(home, tmp_path):
+    from dataclasses import replace
+
+    from recommender.mail import digest_paper_keys, digest_picks_key
+    from recommender.profile import Profile
+    from recommender.schema import Listing
+    from recommender.sent import sent_record
+
+    sent: list[str] = []
+
+    class Plugin:
+        def notify(self, body, title, body_format):
+            sent.append(body)
+            return True
+
+    # A day of arXiv and a journal's feed ranked on 2026-12-05: the previous version keyed it by its newest pick.
+    arxiv = Paper("2612.01234", "An arXiv paper", "x", date=date(2026, 12, 4))
+    journal = Paper("doi:10.1038/s41556-026-01001-1", "A journal paper", "y", date=date(2026, 12, 1))
+    listing = Listing(papers=(arxiv, journal), date=date(2026, 12, 5))
+    picks = [Pick(arxiv, 0.9, 1, "bio"), Pick(journal, 0.8, 2, "bio")]
+    section = Section(tmp_path / "bio.toml", Profile(name="bio"), picks, listing=listing)
+    now = datetime(2026, 12, 5, 7, 30).astimezone()
+    old = replace(section, listing=None)  # the keys it marked: of the newest pick's date
+    with sent_record() as record:
+        for key in [digest_picks_key([old], now), *digest_paper_keys([old], now)]:
+            assert key.startswith("2026-12-04") and record.mark("chat", key, now)
+    target = Target(label="chat", plugin=Plugin(), format="text", key="chat")
+    config = load_config(missing_ok=True)
+    delivery = send_picks([section], [target], config=config, now=now.replace(hour=9))
+    assert delivery.errors == () and sent == []
+    assert delivery.sent == ("not sent again to chat: it had these picks of 2026-12-05 already",)
