@@ -270,3 +270,55 @@ def test_unlike_finds_an_entry_by_an_id_or_a_page_its_links_name_as_like_does(ho
     neither = CliRunner().invoke(app, ["unlike", "10.1016/j.cell.2026.11.001", "-p", "bio"])
     assert neither.exit_code == 1 and "none of 10.1016/j.cell.2026.11.001 is in profile 'bio'" in neither.stderr
     assert profile.read_text() == text
+
+
+MENDELEY_BIB = r"""
+@article{a, author = {M{\"{u}}ller, Karl}, year = {2019},
+  title = {{Dpp maintains {\textless}i{\textgreater}Drosophila{\textless}/i{\textgreater} germline stem cells}}}
+@article{b, author = {Smith, Jane}, year = {2020}, title = {Wnt signalling in <i>C. elegans</i> embryos}}
+@misc{c, year = {2021},
+  title = {{Hedgehog gradients in the {\textless}i{\textgreater}Drosophila{\textless}/i{\textgreater} wing disc}}}
+@misc{d, year = {2022}, title = {Notch and <i>Xenopus</i> somites}}
+"""
+
+# The profile the version before 2026-12-05 wrote from MENDELEY_BIB: Mendeley's escaped <i> read as 'i' and '/i',
+# and a plain <i> kept, so each title id is of that title.
+HTML_TITLES_PROFILE = """schema = 1
+name = "bio"
+description = ""
+categories = []
+strategy = "hybrid"
+interests = []
+disliked = []
+
+[[liked]]
+id = "t:a87d5c439e36"
+title = "Dpp maintains iDrosophila/i germline stem cells"
+authors = ["Karl Müller"]
+added = 2019-01-01
+
+[[liked]]
+id = "t:f5951e57cc19"
+title = "Wnt signalling in <i>C. elegans</i> embryos"
+authors = ["Jane Smith"]
+added = 2020-01-01
+
+[[liked]]
+id = "t:42c4062aaf6f"
+title = "Hedgehog gradients in the iDrosophila/i wing disc"
+added = 2021-01-01
+
+[[liked]]
+id = "t:ee9d51962c5e"
+title = "Notch and <i>Xenopus</i> somites"
+added = 2022-01-01
+"""
+
+
+def test_a_library_imported_before_its_titles_lost_their_html_is_all_already_there(tmp_path):
+    assert title_id("Dpp maintains iDrosophila/i germline stem cells") == "t:a87d5c439e36"
+    profile = write(tmp_path / "bio.toml", HTML_TITLES_PROFILE)
+    report = import_into_profile(profile, [write(tmp_path / "lib.bib", MENDELEY_BIB)])
+    assert report_lines(report)[0] == "bio: nothing new, 4 already there"
+    assert not report.added and not report.relinked
+    assert profile.read_text() == HTML_TITLES_PROFILE

@@ -508,6 +508,20 @@ def test_html_italics_in_a_bibtex_title_are_text_however_the_exporter_escaped_th
     assert papers[0].abstract == "Loss of dpp (p < 0.05)." and papers[0].authors == ("K. Müller",)
 
 
+def test_a_title_with_html_and_the_same_title_without_are_one_work(tmp_path):
+    # A listing keeps a title's <i>; BibTeX's title loses it. Read together, they are one paper.
+    listing = tmp_path / "shown.jsonl"
+    listing.write_text(
+        json.dumps({"title": "Wnt signalling in <i>C. elegans</i> embryos", "authors": ["Jane Smith"]}) + "\n"
+    )
+    bib = tmp_path / "lib.bib"
+    bib.write_text(
+        "@article{b, author = {Smith, Jane}, year = {2020}, title = {Wnt signalling in <i>C. elegans</i> embryos}}\n"
+    )
+    result = read_collections([listing, bib])
+    assert len(result.papers) == 1 and result.merged == 1
+
+
 @pytest.mark.parametrize("text", ["", "  \n\n"])
 def test_an_empty_json_export_says_it_is_empty(tmp_path, text):
     path = tmp_path / "export.json"

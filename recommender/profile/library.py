@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
-from ..schema import Paper, PaperrecError, counted, link_of
+from ..schema import Paper, PaperrecError, counted, is_title_id, link_of, title_id
 from ..sources.merge import match_keys
 from ..sources.metadata import Lookup, MetadataCache, complete_papers, needs_metadata
 from ..sources.registry import parse_specs, spec_warnings
@@ -86,12 +86,20 @@ def _same_paper(entry: Paper, paper: Paper) -> bool:
     return not (entry.has_arxiv_id and paper.has_arxiv_id and entry.arxiv_id != paper.arxiv_id)
 
 
-def _as_known(profile: Profile | None, papers: Sequence[Paper]) -> tuple[list[Paper], list[Paper]]:
+def _alias_keys(paper: Paper, titles: Sequence[str]) -> list[str]:
+    """The match keys of a paper under titles an earlier version read it by (see Reference.aliases)."""
+    return [k for title in titles for k in match_keys(replace(paper, arxiv_id=title_id(title), title=title, links=()))]
+
+
+def _as_known(
+    profile: Profile | None, papers: Sequence[Paper], aliases: Sequence[tuple[str, ...]] = ()
+) -> tuple[list[Paper], list[Paper]]:
     """The papers under the ids the profile keeps them by, and the profile's papers with the ids the files add.
 
     A file's paper is one the profile has when they share an id (their own or one their links name), or a title and
     first author, as copies on several sources merge. So a paper kept under its title hash, that a file now names by
-    DOI, is not added twice: the profile keeps its entry and learns the DOI.
+    DOI, is not added twice: the profile keeps its entry and learns the DOI. `aliases` (row-aligned with papers) are
+    titles an earlier version read each paper by: a profile it wrote keeps the paper under them.
     """
     if profile is None:
         return list(papers), []
@@ -101,13 +109,15 @@ def _as_known(profile: Profile | None, papers: Sequence[Paper]) -> tuple[list[Pa
             where.setdefault(key, entry)
     known: list[Paper] = []
     relinked: dict[str, Paper] = {}
-    for paper in papers:
-        keys = [key for key in match_keys(paper) if key in where and _same_paper(where[key].paper, paper)]
+    for paper, titles in zip(papers, aliases or [()] * len(papers), strict=True):
+        keys = [*match_keys(paper), *_alias_keys(paper, titles)]
+        keys = [key for key in keys if key in where and _same_paper(where[key].paper, paper)]
         if not keys:
             known.append(paper)
             continue
         entry = relinked.get(where[keys[0]].paper.arxiv_id, where[keys[0]].paper)
-        ids = dict.fromkeys([*entry.ids, *paper.ids])
+        # A title id is no news: the entry's own title names it.
+        ids = dict.fromkeys([*entry.ids, *(i for i in paper.ids if not is_title_id(i))])
         if len(ids) > len(entry.ids):
             links = [link_of(entry.arxiv_id), *entry.links, *map(link_of, paper.ids), *paper.links]
             entry = replace(entry, links=tuple(dict.fromkeys(link for link in links if link)))
@@ -150,7 +160,7 @@ def complete_collection(
     waiting: Sequence[str] = (),
 ) -> _Collected:
     """Complete read papers with metadata: the part of an import after reading, shared by files and Zotero's API."""
-    listed, relinked = _as_known(profile, collection.papers)
+    listed, relinked = _as_known(profile, collection.papers, collection.aliases)
     present = {p.paper.arxiv_id for p in profile.papers(section)} if profile is not None else set()
     fresh = [p for p in listed if p.arxiv_id not in present]  # no lookups for papers already there
     waiting = [i for i in waiting if i not in {p.arxiv_id for p in fresh}]

@@ -233,6 +233,16 @@ def parse_authors(value: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+# Mendeley writes a title's <i> as {\textless}i{\textgreater}. Before 2026-12-05 these macros read as nothing.
+_ANGLE_MACRO = re.compile(r"\\text(?:less|greater)(?![A-Za-z])")
+
+
+def _earlier_titles(raw: str, title: str) -> tuple[str, ...]:
+    """The title as the version before 2026-12-05 read it, when that differs: a profile may keep it by that title."""
+    earlier = latex_to_text(_ANGLE_MACRO.sub("", raw)) if _ANGLE_MACRO.search(raw) else title
+    return (earlier,) if earlier != title else ()
+
+
 def _reference(fields: dict[str, str], key: str) -> Reference | None:
     """The reference for an entry's fields; None when it has neither an arXiv id nor a title."""
     found = _arxiv_id(fields, key)
@@ -257,7 +267,10 @@ def _reference(fields: dict[str, str], key: str) -> Reference | None:
         return None
     year = _year(fields)
     doi = normalise_doi(fields.get("doi", ""))
-    return Reference(paper, doi=doi, year=year, added=_added(fields, year), stamped=_stamp(fields) is not None)
+    aliases = _earlier_titles(fields.get("title", ""), title)
+    return Reference(
+        paper, doi=doi, year=year, added=_added(fields, year), stamped=_stamp(fields) is not None, aliases=aliases
+    )
 
 
 def _run_on(fields: dict[str, str], raw: str | None = None) -> str | None:

@@ -82,6 +82,7 @@ class Reference:
     year: int | None = None  # of publication, as the file gives it
     added: date | None = None  # the paper's own date in the file: when it was added, accessed or published
     stamped: bool = False  # `added` says when the paper was added or accessed, not when it was published
+    aliases: tuple[str, ...] = ()  # titles an earlier version read it by, so a profile may hold it under their ids
 
 
 def _valid(raw: str, placeholder: bool = False) -> tuple[str, int | None] | None:

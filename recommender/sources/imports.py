@@ -11,7 +11,7 @@ from ..schema import Paper, PaperrecError, UsageError, is_title_id, link_of, nor
 from .bibtex import bibtex_references
 from .guard import choose_format, reading
 from .idlist import Reference, id_list_references
-from .merge import first_author, identity_rank
+from .merge import first_author, identity_rank, plain_title
 from .ris import ris_references
 from .zotero import NOT_A_PAPER, csl_references, rdf_references
 
@@ -67,6 +67,7 @@ class ImportResult:
     merged: int = 0  # references that were another reference's work and joined it
     ignored: tuple[tuple[str, str], ...] = ()  # notes, attachments and annotations: not papers, not problems
     read: int = 0  # references read (papers before merging)
+    aliases: tuple[tuple[str, ...], ...] = ()  # row-aligned with papers: titles an earlier version read each by
 
 
 def _format(path: Path, fmt: str | None) -> str:
@@ -121,6 +122,7 @@ def _join(first: Reference, second: Reference) -> Reference:
         year=first.year if first.year is not None else second.year,
         added=min(days) if days else None,
         stamped=bool(stamps),
+        aliases=tuple(dict.fromkeys(first.aliases + second.aliases)),
     )
 
 
@@ -142,7 +144,7 @@ def _keys(reference: Reference) -> list[tuple[str, ...]]:
     keys: list[tuple[str, ...]] = [("id", i) for i in reference.paper.ids if not is_title_id(i)]
     if reference.doi:
         keys.append(("doi", reference.doi))
-    title = normalise_title(reference.paper.title)
+    title = normalise_title(plain_title(reference.paper.title))
     # A title alone names no work: "Deep learning" (2015) and "Deep Learning" (2016) are two papers, and so are
     # 21 web pages called "Online reference" without a year.
     keys += [("title", title, str(year)) for year in sorted(_years(reference))] if title else []
@@ -226,6 +228,7 @@ def merge_references(references: list[Reference], skipped: list[tuple[str, str]]
         skipped=tuple(s for s in skipped if s[1] != NOT_A_PAPER),
         added=tuple(w.added for w in works),
         merged=merged,
+        aliases=tuple(w.aliases for w in works),
         ignored=tuple(s for s in skipped if s[1] == NOT_A_PAPER),
         read=len(references),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..schema import Listing, Paper, link_of, normalise_title
+from ..schema import Listing, Paper, link_of, normalise_title, title_id
+from .markdown import strip_html
 
 # The better identity wins a merge: an arXiv id, then a DOI, then an OpenReview forum, then a title hash.
 _RANK = {"doi:": 1, "openreview:": 2, "t:": 3}
@@ -27,10 +28,22 @@ def first_author(paper: Paper) -> str:
     return words[-1] if words else ""
 
 
+def plain_title(title: str) -> str:
+    """A title without HTML tags or entities, as BibTeX, CSL, RIS and RDF files are read (a profile may keep them)."""
+    return strip_html(title) if "<" in title or "&" in title else title  # most titles: nothing to strip
+
+
 def match_keys(paper: Paper) -> list[str]:
-    """What two copies of one paper share: any id (its own or one its links name), or title plus first author."""
+    """What two copies of one paper share: any id (its own or one its links name), or title plus first author.
+
+    A title is compared without HTML. A paper kept under the title id of its title with HTML (a BibTeX import before
+    2026-12-05) is also known by the title id of the title without it, as it is imported now.
+    """
     keys = list(paper.ids)
-    title, author = normalise_title(paper.title), first_author(paper)
+    plain = plain_title(paper.title)
+    if plain != paper.title and paper.arxiv_id == title_id(paper.title):
+        keys.append(title_id(plain))
+    title, author = normalise_title(plain), first_author(paper)
     if title and author:  # a title alone is too common ('Introduction') to merge on
         keys.append(f"title:{title}|{author}")
     return keys
