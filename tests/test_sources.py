@@ -168,14 +168,22 @@ def test_a_listing_names_a_paper_by_its_doi_however_it_was_copied(tmp_path):
         ",Wnt in the crypt,10.1101/2026.12.04.600400\n"
         "2104.10642,An arXiv paper,10.48550/arXiv.2104.10642\n"
         ",No id at all,n/a\n"
+        "10.48550/arXiv.2104.10643v2,arXiv's own DOI names its arXiv id,\n"
+        ",So it does in a doi column,https://doi.org/10.48550/arXiv.2104.10644\n"
+        ",And so does an arXiv address,https://arxiv.org/abs/2104.10645\n"
     )
-    assert [p.arxiv_id for p in read_listing(path).papers] == [
+    papers = read_listing(path).papers
+    assert [p.arxiv_id for p in papers] == [
         "doi:10.1038/s41556-026-07777-7",
         "doi:10.1016/j.cell.2026.11.001",
         "doi:10.1101/2026.12.04.600400",
         "2104.10642",
         title_id("No id at all"),
+        "2104.10643",
+        "2104.10644",
+        "2104.10645",
     ]
+    assert papers[5].version == 2
 
 
 def test_title_id_is_stable_and_normalised():

@@ -207,6 +207,17 @@ def record_paper(
     return Paper.make(title, ids[0] if ids else None, links=links, **fields)
 
 
+def named_id(text: str) -> tuple[str, int | None] | None:
+    """(id, version) a reference names as an id list reads it: an arXiv id however written (arXiv's own DOI too),
+    else 'doi:' and a DOI however copied (no version); None for neither. Example: named_id('10.1101/X') is
+    ('doi:10.1101/x', None)."""
+    found = parse_arxiv_ref(text)
+    if found is not None:
+        return found
+    by_doi = paper_key(text)
+    return (by_doi, None) if by_doi.startswith("doi:") else None
+
+
 def id_list_references(path: Path) -> tuple[list[Reference], list[tuple[str, str]]]:
     """The references of an id list (ids or URLs one a line; '#' comments, blank lines ignored) and lines skipped."""
     references: list[Reference] = []
@@ -216,10 +227,10 @@ def id_list_references(path: Path) -> tuple[list[Reference], list[tuple[str, str
             text = _COMMENT.sub("", line).strip()
             if not text:
                 continue
-            found = parse_arxiv_ref(text)
-            by_doi = paper_key(text) if found is None else ""
-            if by_doi.startswith("doi:"):  # its title and abstract are looked up on OpenAlex, as an arXiv id's on arXiv
-                references.append(Reference(Paper(arxiv_id=by_doi, title=""), doi=by_doi[4:]))
+            found = named_id(text)
+            if found is not None and found[0].startswith("doi:"):
+                # Its title and abstract are looked up on OpenAlex, as an arXiv id's on arXiv.
+                references.append(Reference(Paper(arxiv_id=found[0], title=""), doi=found[0][4:]))
                 continue
             if found is None:
                 why = "not an arXiv id or URL"

@@ -12,8 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..schema import Listing, Paper, PaperrecError, doi_id, person_name
+from ..schema import Listing, Paper, PaperrecError, person_name
 from .guard import json_loads, reading, scrubbed, shown
+from .idlist import named_id
 
 COLUMNS = ("id", "title", "abstract", "authors", "categories", "date")
 _FIELDS = frozenset((*COLUMNS, "doi", "links", "venue"))  # what a record's keys may name, in lower case
@@ -67,6 +68,14 @@ def _as_list(value: Any, where: str, field: str) -> list[str]:
     raise PaperrecError(f"{where}: '{field}' must be a list or a ';'-separated string")
 
 
+def _record_id(text: str) -> str | None:
+    """The arXiv id (with its version) or 'doi:' id a record's id or doi column names, as an id list reads it."""
+    found = named_id(text)
+    if found is None:
+        return None
+    return found[0] if found[1] is None else f"{found[0]}v{found[1]}"
+
+
 def paper_from_record(record: dict[str, Any], where: str) -> Paper:
     """Turn one JSONL object or CSV row into a Paper; `where` ('file:line') prefixes errors."""
     with reading(where):
@@ -110,9 +119,9 @@ def _paper_from_record(record: dict[str, Any], where: str) -> Paper:
             raise PaperrecError(f"{where}: 'id' must be a string, got {shown(raw_id)}")
         raw_id = str(raw_id)  # a Decimal prints as written: 2104.10640 keeps its last zero
     if raw_id and raw_id.strip():
-        raw_id = doi_id(raw_id) or raw_id  # a DOI however it was copied: bare, or a doi.org link
+        raw_id = _record_id(raw_id) or raw_id  # other ids (a title id, a forum) are Paper.make's to read
     elif isinstance(doi, str):
-        raw_id = doi_id(doi)  # a column that holds no DOI ('n/a') names no paper
+        raw_id = _record_id(doi)  # a column that holds no DOI ('n/a') names no paper
     abstract = record.get("abstract") or ""
     if not isinstance(abstract, str):
         raise PaperrecError(f"{where}: 'abstract' must be a string")
