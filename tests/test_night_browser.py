@@ -1,6 +1,7 @@
 """The served pages on a phone in dark mode: Debian's headless Chromium at 390 px with prefers-color-scheme emulated.
 Today is dark, every text on it keeps 4.5:1, and the taps of every morning (nav links, vote buttons, the Profile
-page's category boxes) are at least 24 px each way. The History page's search field shows its placeholder whole.
+page's category boxes) are at least 24 px each way, and 40 px tall (a box with its label's row). The History page's
+search field shows its placeholder whole.
 
 Marked slow and browser; skipped where chromium or chromedriver is missing.
 """
@@ -21,6 +22,7 @@ pytestmark = [
 ]
 
 MIN = 24  # px, WCAG 2.2's 2.5.8 Target Size (Minimum)
+PHONE_TAP = 40  # px: on a phone, the taps of every morning are this tall or more
 
 # The smallest width and height among the shown elements a selector finds, and how many it found.
 SMALLEST = """
@@ -63,12 +65,14 @@ def test_a_phone_in_dark_mode_gets_dark_readable_pages_with_big_enough_taps(serv
     assert low == {}, seen["texts"]
     for selector in ("nav a", ".actions .btn"):
         found = _smallest(browser, selector)
-        assert found["width"] >= MIN and found["height"] >= MIN, (selector, found)
+        assert found["width"] >= MIN and found["height"] >= PHONE_TAP, (selector, found)
     _not_wider_than_the_phone(browser)
 
     browser.get(f"{url}/profile?profile=sr")
     boxes = _smallest(browser, "#category-picker input[type=checkbox]")  # those of the open groups
     assert boxes["width"] >= MIN and boxes["height"] >= MIN, boxes
+    rows = _smallest(browser, "#category-picker li label")  # a box and its words are one target
+    assert rows["height"] >= PHONE_TAP, rows
     _not_wider_than_the_phone(browser)
 
     browser.get(f"{url}/history?profile=sr")
