@@ -105,3 +105,29 @@ def test_an_empty_day_is_a_mark_that_no_reader_of_listings_sees(home):
     write_day(Listing(papers=PAPERS), "medrxiv:epidemiology", DAY)  # papers came after all: the mark goes
     assert not empty_path("medrxiv:epidemiology", DAY).exists()
     assert fetched_days("medrxiv:epidemiology") == stored_days("medrxiv:epidemiology") == [DAY]
+
+
+def test_a_stored_paper_is_found_by_its_own_id_before_a_paper_that_only_links_it(home):
+    from recommender.sources.store import find_stored
+
+    real = Paper.make("The paper itself", "2104.00001", "Its abstract.")
+    # A feed's entry may link any arXiv id or page: it must not take a vote meant for the paper of that id.
+    claims = Paper.make("Another", "doi:10.1234/other", "Other.", links=["https://arxiv.org/abs/2104.00001"])
+    write_day(Listing(papers=(real, claims)), "cs.CV", DAY)
+    assert find_stored(["2104.00001"]) == {"2104.00001": real}
+    newer = Paper.make("Newer", "doi:10.1234/newer", "N.", links=["https://arxiv.org/abs/2104.00001"])
+    write_day(Listing(papers=(newer,)), "feed", date(2021, 4, 23))  # a newer day: still not the paper of that id
+    assert find_stored(["2104.00001"]) == {"2104.00001": real}
+    assert find_stored(["doi:10.1234/newer"]) == {"doi:10.1234/newer": newer}
+
+
+def test_an_id_that_the_links_of_two_papers_of_a_day_name_finds_neither(home):
+    from recommender.sources.store import find_stored
+
+    one = Paper.make("One", "doi:10.1234/one", "1.", links=["https://arxiv.org/abs/2104.00009"])
+    two = Paper.make("Two", "doi:10.1234/two", "2.", links=["https://arxiv.org/abs/2104.00009"])
+    write_day(Listing(papers=(one, two)), "feed", DAY)
+    assert find_stored(["2104.00009"]) == {}
+    alone = Paper.make("Alone", "doi:10.1234/alone", "3.", links=["https://arxiv.org/abs/2104.00008"])
+    write_day(Listing(papers=(alone,)), "feed", date(2021, 4, 21))
+    assert find_stored(["2104.00008"]) == {"2104.00008": alone}  # a published version found by its preprint's id

@@ -188,9 +188,14 @@ def write_day(listing: Listing, category: str, day: date, root: Path | str | Non
 
 def find_stored(ids: Iterable[str], root: Path | str | None = None) -> dict[str, Paper]:
     """The stored papers known by any of `ids`, by that id, from the newest day back (a file that cannot hold one
-    is not parsed)."""
+    is not parsed).
+
+    A paper's own id wins over the same id in another paper's links, on any day: a feed's entry may link any
+    paper. An id or page that the links of two papers of a day name finds neither.
+    """
     wanted = set(ids)
     found: dict[str, Paper] = {}
+    linked: dict[str, Paper] = {}  # found by a link only: the paper of that id, on an older day, still wins
     for stored in sorted(iter_stored(root), key=lambda s: s.day, reverse=True):
         if not wanted:
             break
@@ -198,12 +203,14 @@ def find_stored(ids: Iterable[str], root: Path | str | None = None) -> dict[str,
         if not any(key.removeprefix("page:").partition("?")[0] in text for key in wanted):
             continue
         papers = stored.read().papers
-        shared = {page for page, n in Counter(k for p in papers for k in page_keys(p)).items() if n > 1}
+        found.update((paper.arxiv_id, paper) for paper in papers if paper.arxiv_id in wanted)
+        named = Counter(key for paper in papers for key in paper.ids[1:] + page_keys(paper))
         for paper in papers:
-            for key in wanted.intersection(paper.ids + page_keys(paper)) - shared:  # a page of one paper only
-                found[key] = paper
-        wanted -= found.keys()
-    return found
+            for key in wanted.intersection(paper.ids[1:] + page_keys(paper)) - found.keys():
+                if named[key] == 1:  # a link of one paper only
+                    linked.setdefault(key, paper)
+        wanted -= found.keys() | {key for key in linked if key.startswith("page:")}  # no paper's own id is a page
+    return {**linked, **found}
 
 
 def listing_files(folder: Path | str | None = None) -> list[Path]:
