@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from recommender.profile import load_profile
 from recommender.schema import Listing, Paper, PaperrecError, UsageError
 from recommender.sources import read_listing, to_jsonl
+from recommender.sources.store import write_day
 from recommender.web import Settings, create_app
 from recommender.web.security import allowed_hosts, check_bind, local_target
 
@@ -1834,3 +1835,19 @@ def test_today_shows_the_last_ranking_of_a_profile_whose_source_is_misspelt(sr, 
             time.sleep(0.1)
             response = client.get("/?profile=sr")
     assert response.status_code == 200, response.text
+
+
+def test_a_vote_link_records_the_paper_of_its_id_not_one_that_links_it(sr, home):
+    from recommender.signing import vote_token
+
+    # A stat.ML paper of an earlier day, and a feed's entry (its folder comes first in the store) that links its id.
+    real = Paper.make("Sparse priors", "2104.20001", "The real abstract.", categories=["stat.ML"])
+    write_day(Listing(papers=(real,)), "stat.ML", date(2021, 4, 21))
+    claims = Paper.make("A claim", "doi:10.1234/claim", "Other text.", links=["https://arxiv.org/abs/2104.20001"])
+    write_day(Listing(papers=(claims,)), "feed:https://example.org/rss", date(2021, 4, 21))
+    token = vote_token("sr", "2104.20001", "like")
+    with _client() as client:
+        assert "Sparse priors" in client.get(f"/vote/{token}").text
+        assert client.post(f"/vote/{token}", data={"csrf": _csrf(client)}).status_code == 200
+    liked = {p.paper.arxiv_id for p in load_profile(sr).liked}
+    assert "2104.20001" in liked and "doi:10.1234/claim" not in liked

@@ -404,6 +404,10 @@ class Service:
             if found is not None:
                 return found
         found = stored_papers([arxiv_id]).get(arxiv_id)
+        if found is not None and found.arxiv_id != arxiv_id:  # a paper that links the id: that id's own paper wins
+            from ..sources.store import find_stored
+
+            found = find_stored([arxiv_id]).get(arxiv_id)
         if found is not None:
             return found
         last = last_ranked_day(path)
