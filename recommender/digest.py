@@ -13,7 +13,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from .schema import MIN_MATCH_LIKES, Paper, Pick, clean_text, counted, link_of, printable, safe_url
+from .schema import MIN_MATCH_LIKES, Paper, Pick, clean_text, counted, link_of, printable, safe_url, terminal_safe
 from .sources.markdown import strip_html
 from .summary import LABEL as SUMMARY_LABEL
 
@@ -258,6 +258,16 @@ def section_view(section: Section, vote_link: VoteLink | None = None, today: dat
     )
 
 
+def _shown(value: object) -> object:
+    """A value as a page shows it: text without escape sequences, controls or bidi overrides (lines kept)."""
+    if not isinstance(value, str):
+        return value
+    from markupsafe import Markup
+
+    safe = terminal_safe(value)
+    return Markup(safe) if isinstance(value, Markup) else safe
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The template environment: the package's templates folder, autoescaped (every template is HTML).
@@ -274,6 +284,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_shown,
     )
     env.filters["latex"] = to_html
     env.filters["anchor"] = anchor  # a paper's element id, for a button that names the paper by its title

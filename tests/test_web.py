@@ -1851,3 +1851,19 @@ def test_a_vote_link_records_the_paper_of_its_id_not_one_that_links_it(sr, home)
         assert client.post(f"/vote/{token}", data={"csrf": _csrf(client)}).status_code == 200
     liked = {p.paper.arxiv_id for p in load_profile(sr).liked}
     assert "2104.20001" in liked and "doi:10.1234/claim" not in liked
+
+
+def test_no_page_shows_a_papers_escape_sequences_or_bidi_overrides(sr, home):
+    from recommender.profile import change_profile, rate
+    from recommender.signing import vote_token
+
+    title = "Spoof \u202etxt.exe\u202c \x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\ \x07bell"
+    paper = Paper.make(title, "2104.20002", "An abstract \u2066isolated\u2069.", ["Eve \x1b[31mred"])
+    write_day(Listing(papers=(paper,)), "stat.ML", date(2021, 4, 21))
+    change_profile(sr, [rate([paper], "liked")])
+    token = vote_token("sr", "2104.20002", "dislike")
+    with _client() as client:
+        pages = [client.get(url).text for url in ("/profile?profile=sr", f"/vote/{token}", "/history?profile=sr")]
+    for text in pages:
+        assert "Spoof" in text or "/history" in text
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
