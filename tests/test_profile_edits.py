@@ -559,3 +559,23 @@ def test_a_new_profile_writes_short_lists_on_one_line_and_interests_one_a_line(t
     text = path.read_text()
     assert 'categories = ["cs.CV", "eess.IV"]\n' in text
     assert 'interests = [\n    "video super-resolution",\n]\n' in text  # sentences, as the editor writes them
+
+
+def test_a_profile_that_holds_a_feeds_token_is_for_its_owner_alone(home):
+    from recommender.profile import change_profile
+    from recommender.profile.edit import set_sources
+
+    old = os.umask(0o022)
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["profile", "new", "open", "-c", "cs.CV"]).exit_code == 0
+        path = home / "profiles" / "open.toml"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # no secret in it: as the umask says
+        # A feed's query may hold a private token, as the page and messages assume: others may not read it.
+        change_profile(path, [set_sources(["feed:https://example.org/rss?token=s3cret"])])
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        spec = "feed:https://example.org/rss?key=s3cret"
+        assert runner.invoke(app, ["profile", "new", "fed", "-c", "cs.CV", "-s", spec]).exit_code == 0
+        assert stat.S_IMODE((home / "profiles" / "fed.toml").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

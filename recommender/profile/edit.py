@@ -8,13 +8,14 @@ New files are made by `create_profile_file` through the same code, and `save_pro
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..paths import atomic_write_text, locked, remove_stale_temporaries
+from ..paths import atomic_write_bytes, locked, remove_stale_temporaries
 from ..schema import Paper, PaperrecError, split_arxiv_id
 from ..sources.taxonomy import validate_categories
 from .model import (
@@ -548,9 +549,22 @@ def _read_text(path: Path) -> str:
         raise PaperrecError(f"{path}: cannot read profile ({error})") from None
 
 
-def _write_text(path: Path, text: str) -> None:
+def _private_mode(path: Path, profile: Profile) -> int | None:
+    """The file's mode without others' access when a source's address has a query (it may hold a private token, as
+    pages and messages assume); None (the mode as it is, or the umask's) otherwise."""
+    from ..sources.registry import shown
+
+    if all(shown(spec) == spec for spec in profile.sources):
+        return None
     try:
-        atomic_write_text(path, text)
+        return stat.S_IMODE(path.stat().st_mode) & 0o700
+    except FileNotFoundError:
+        return 0o600
+
+
+def _write_text(path: Path, text: str, mode: int | None = None) -> None:
+    try:
+        atomic_write_bytes(path, text.encode("utf-8"), mode=mode)
     except OSError as error:
         raise PaperrecError(f"cannot write profile {path}: {error.strerror or error} (the file is unchanged)") from None
 
@@ -583,7 +597,7 @@ def edit_profile(path: Path) -> Iterator[ProfileEdit]:
         edit = ProfileEdit(path, _read_text(target))
         yield edit
         if edit.changed:
-            _write_text(target, edit.text)
+            _write_text(target, edit.text, _private_mode(target, edit.profile))
 
 
 def change_profile(path: Path, changes: Changes, *, votes: bool = True) -> Edited:
@@ -627,7 +641,7 @@ def create_profile_file(
             remove_stale_temporaries(_real(path))
             edit = ProfileEdit(path, profile_to_toml(profile))
             edited = _run(edit, changes)
-            _write_text(path, edit.text)
+            _write_text(path, edit.text, _private_mode(_real(path), edit.profile))
             return edited
     return change_profile(path, changes, votes=False)  # another paperrec made it meanwhile: add to that one
 
