@@ -150,6 +150,20 @@ def test_what_is_no_feed_is_one_line(body, says):
     assert says in str(raised.value) and "\n" not in str(raised.value) and str(raised.value).startswith("the feed X")
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "cp037"])
+def test_entities_are_refused_in_any_encoding_the_parser_reads(codec):
+    # Declared entities expand many times over (up to expat's factor of 100): a feed in UTF-16 or EBCDIC hides them
+    # from a look at its bytes.
+    name = {"cp037": "EBCDIC-CP-US"}.get(codec, codec.upper())
+    text = (
+        f'<?xml version="1.0" encoding="{name}"?><!DOCTYPE r [<!ENTITY a "{"x" * 100}">]>'
+        '<rss version="2.0"><channel><item><title>&a;&a;</title><link>https://example.org/1</link></item>'
+        "</channel></rss>"
+    )
+    with pytest.raises(PaperrecError, match="declares XML entities"):
+        parse_feed(text.encode(codec), "the feed X")
+
+
 # ---- the key -------------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from ..paths import listings_dir
 from ..schema import Listing, Paper, PaperrecError, TemporaryFailure, UsageError, clean_text, split_arxiv_id
 from . import merge_listings
-from .guard import checked_keys, feed_document, reading, scrub
+from .guard import as_parsed_text, checked_keys, feed_document, reading, scrub
 from .http import PoliteClient
 from .store import latest_day, read_day, stored_days, write_day
 
@@ -137,8 +137,7 @@ def _parse_xml(content: bytes | str, what: str) -> Any:
     """feedparser's result for an RSS/Atom document; PaperrecError when it is not well-formed or not a feed."""
     data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
     # arXiv's feeds and API answers carry no DTD; one that does could declare entities that expand without bound.
-    # (Dropping NULs lets the test see through UTF-16.)
-    plain = data.replace(b"\x00", b"") if b"\x00" in data[:4] else data
+    plain = as_parsed_text(data)  # in UTF-8, as the parser will read it: UTF-16 or EBCDIC hides nothing
     if b"<!DOCTYPE" in plain or b"<!ENTITY" in plain:
         raise PaperrecError(f"{what} declares a DTD or entities, which arXiv never sends: refused")
     return feed_document(data, what)

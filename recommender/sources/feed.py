@@ -34,7 +34,7 @@ from ..schema import (
     safe_url,
 )
 from . import merge_listings
-from .guard import checked_keys, feed_document, iso_day, reading, scrub
+from .guard import as_parsed_text, checked_keys, feed_document, iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
 from .store import day_path, latest_day, read_day, read_days, stored_days, write_day
@@ -95,7 +95,7 @@ def _parsed(content: bytes, where: str) -> Any:
     """feedparser's result for a feed; one PaperrecError line for a web page, damaged XML or no feed at all."""
     if _HTML_PAGE.match(content[:4096]):
         raise PaperrecError(f"{where} is a web page (HTML), not an RSS or Atom feed: check the feed's address")
-    if b"<!ENTITY" in content:  # declared entities can expand without bound; no publisher's feed needs them
+    if b"<!ENTITY" in as_parsed_text(content):  # they expand many times over; no publisher's feed needs them
         raise PaperrecError(f"{where} declares XML entities: refused")
     return feed_document(content, where)
 

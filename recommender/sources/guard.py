@@ -83,6 +83,17 @@ def _char_ref(match: re.Match[bytes]) -> bytes:
     return match[0] if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else b"&#xFFFD;"
 
 
+def as_parsed_text(data: bytes) -> bytes:
+    """An XML document in UTF-8 as feedparser will read it (UTF-16, UTF-32 or EBCDIC too), for a check of its markup;
+    the bytes as they are when their encoding cannot be told."""
+    from feedparser.encodings import convert_to_utf8
+
+    try:
+        return convert_to_utf8({}, data, {})
+    except Exception:  # feedparser then meets the same trouble, and says so in its own way
+        return data
+
+
 def feed_document(data: bytes, where: str) -> Any:
     """feedparser's result for an RSS or Atom document; one PaperrecError line when it is not well-formed or not a
     feed. The caller refuses what its source never sends (a DTD, entities) first."""
