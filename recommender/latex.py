@@ -30,8 +30,10 @@ _DOLLARS = (
     r"\$(?![\d.,]+[-\u2013/]?\$\d)"
     r"(?:(?=\S)(?:[^$\\]|\\.)+?(?<=\S)|[ \t]*[A-Za-z][ \t]*|(?=[^$]*[\\^_{])(?:[^$\\]|\\.)+?)\$"
 )
+# \( and \[ formulas end before another of their kind opens (the \\[ of a line break is none): a text of openers is
+# read in one pass, not once per opener.
 _ISLAND = re.compile(
-    r"\$\$.+?\$\$|" + _DOLLARS + r"|\\\(.+?\\\)|\\\[.+?\\\]"
+    r"\$\$.+?\$\$|" + _DOLLARS + r"|\\\((?:(?!(?<!\\)\\\().)+?\\\)|\\\[(?:(?!(?<!\\)\\\[).)+?\\\]"
     r"|\\[A-Za-z]+\*?(?:\s*(?:\[[^\[\]{}]*\]){0,2}\{(?:[^{}]|\{[^{}]*\})*\})*"
     r"|\\."
     r"|\{(?:[^{}]|\{[^{}]*\})*\}",
