@@ -59,7 +59,11 @@ _MORE_TAGS = re.compile(
 _BOILERPLATE = re.compile(
     r"^(?:[^.;]{0,150}Published online:[^;]{0,40};\s*doi:\s*10\.\d{4,9}/\S+\s*|abstract\b[:.]?\s*)", re.I
 )
-_DROPPED = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# Script and style elements, each with the closer after its last element: an opener after it is read no further.
+_DROPPED = [
+    (re.compile(rf"<{tag}\b[^<>]*>.*?</{tag}\s*>", re.IGNORECASE | re.DOTALL), re.compile(rf"</{tag}\s*>", re.I))
+    for tag in ("script", "style")
+]
 _HTML_PAGE = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 _QUERY = re.compile(r"""(https?://[^\s?#"'<>]*)\?[^\s#"'<>]*""", re.IGNORECASE)
 
@@ -104,7 +108,16 @@ def _text(value: Any) -> str:
     """A feed's text with markup removed: tags, entities and scripts."""
     if not isinstance(value, str):
         return ""
-    return strip_html(_MORE_TAGS.sub(" ", _DROPPED.sub(" ", scrub(value))))
+    return strip_html(_MORE_TAGS.sub(" ", _without_scripts(scrub(value))))
+
+
+def _without_scripts(text: str) -> str:
+    """The text without its script and style elements; an opener that no closer ends stays, looked at once."""
+    for element, closer in _DROPPED:
+        end = max((found.end() for found in closer.finditer(text)), default=0)
+        if end:  # openers after the last closer would each be read to the end of the text, for nothing
+            text = element.sub(" ", text[:end]) + text[end:]
+    return text
 
 
 def _abstract(entry: Any) -> str:
