@@ -55,3 +55,14 @@ def test_a_joined_phrase_is_looked_for_in_the_text_once(monkeypatch):
     monkeypatch.setattr(explain, "_written", lambda words, text: asked.append(tuple(words)) or written(words, text))
     assert readable_terms(["image super", "super resolution", "wild"], TEXT) == ("image super-resolution", "wild")
     assert sorted(asked) == [("image", "super", "resolution"), ("wild",)]
+
+
+def test_an_abstract_of_thousands_of_sentences_has_its_key_sentence_looked_for_among_its_first():
+    from recommender.rank.explain import MAX_SENTENCES, sentences
+
+    # Each sentence of a pick is embedded: a feed's abstract of 50,000 would cost the model minutes per pick.
+    abstract = " ".join(f"Sentence number {i} of a very long abstract." for i in range(50_000))
+    found = sentences(abstract)
+    assert len(found) == MAX_SENTENCES and found[0] == "Sentence number 0 of a very long abstract."
+    real = " ".join(f"Sentence number {i} of an abstract." for i in range(MAX_SENTENCES))
+    assert len(sentences(real)) == MAX_SENTENCES  # no abstract arXiv takes (1,920 characters at most) is cut

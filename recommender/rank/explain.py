@@ -15,11 +15,24 @@ from .strategies import ScoringInput, unit_mean
 
 KEY_SENTENCES = 10  # picks that get their key sentence by default
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
+# Each sentence of a pick is embedded to find its key one. arXiv's 1,920 characters hold fewer; a feed's abstract
+# of thousands would cost the model minutes.
+MAX_SENTENCES = 100
 
 
 def sentences(abstract: str) -> list[str]:
-    """An abstract split into sentences (LaTeX and abbreviations may merge a few; good enough to highlight)."""
-    return [s for s in (part.strip() for part in _SENTENCE_END.split(abstract)) if len(s) > 20]
+    """An abstract split into sentences, its first MAX_SENTENCES (LaTeX and abbreviations may merge a few; good
+    enough to highlight)."""
+    found: list[str] = []
+    start = 0
+    for boundary in _SENTENCE_END.finditer(abstract):
+        part, start = abstract[start : boundary.start()].strip(), boundary.end()
+        if len(part) > 20:
+            found.append(part)
+            if len(found) == MAX_SENTENCES:
+                return found
+    last = abstract[start:].strip()
+    return [*found, last] if len(last) > 20 else found
 
 
 TERMS = 5  # terms shown per pick
