@@ -129,7 +129,7 @@ def _parse(source: str) -> list[Any] | None:
 
     try:
         nodes = lw.LatexWalker(source, latex_context=_grammar(), tolerant_parsing=False).get_latex_nodes()[0]
-    except lw.LatexWalkerError:
+    except (lw.LatexWalkerError, RecursionError):  # a formula nested thousands deep (a feed's) stays its source
         return None
     return nodes if "".join(n.latex_verbatim() for n in nodes) == source else None
 

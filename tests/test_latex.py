@@ -168,3 +168,10 @@ def test_a_formula_ends_before_the_next_one_opens():
     assert [p.kind for p in pieces("x \\[ a \\\\[2pt] b \\] y")] == ["text", "math", "text"]  # a line break's \\[
     for opener in ("\\(", "\\["):
         assert to_text(opener * 20_000) == opener * 20_000
+
+
+@pytest.mark.parametrize("text", ["$" + "{" * 3000 + "$", "$" + "\\(" * 2000 + "$", "\\[" + "\\frac{" * 2000 + "\\]"])
+def test_latex_nested_past_the_parsers_depth_stays_its_source(text):
+    # A feed's title can nest a formula thousands deep: the parser's recursion must not take the page or email down.
+    assert to_text(text) == text
+    assert "<math" not in to_html(text, True)
