@@ -392,3 +392,18 @@ def test_a_name_added_again_after_its_old_folder_was_deleted_gets_a_new_app(lab,
     shutil.rmtree(users.remove_user("ada"))  # the old files deleted: a file system may give the new folder their inode
     users.add_user("ada")
     assert app.lab.app_of("ada") is not old_app
+
+
+def test_a_login_form_posted_from_another_site_is_refused_whatever_its_origin_says(lab):
+    # The login form's token is the same for everyone: a page elsewhere that read it could log a visitor in as its
+    # author, posting from a sandboxed frame (Origin: null). The browser says where the post came from.
+    app, secrets = lab
+    with _client(app) as attacker:
+        token = re.search(r'name="csrf" value="([^"]+)"', attacker.get("/login").text).group(1)
+    with _client(app) as victim:
+        form = {"name": "bob", "secret": secrets["bob"], "csrf": token, "next": "/"}
+        for site in ("cross-site", "same-site"):  # same-site: another port of this host
+            forged = victim.post("/login", data=form, headers={"origin": "null", "sec-fetch-site": site})
+            assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        own = victim.post("/login", data=form, headers={"origin": "null", "sec-fetch-site": "same-origin"})
+        assert own.status_code == 303 and own.headers["set-cookie"].startswith("paperrec_session_8787=")

@@ -337,6 +337,14 @@ def test_forged_posts_are_refused(client, sr):
     assert referred.status_code == 403
     assert client.get("/rate").status_code == 405  # no state change by GET
     assert sr.read_text() == before
+    # Origin: null is also what a sandboxed frame elsewhere sends; the browser's Sec-Fetch-Site tells them apart.
+    for site in ("cross-site", "same-site"):
+        framed = client.post(
+            "/rate",
+            data={"csrf": _csrf(client), "profile": "sr", "id": target, "action": "like"},
+            headers={"origin": "null", "sec-fetch-site": site},
+        )
+        assert framed.status_code == 403 and sr.read_text() == before
     same = client.post(
         "/rate",
         data={"csrf": _csrf(client), "profile": "sr", "id": target, "action": "like"},

@@ -411,7 +411,9 @@ def capped(receive: Receive, limit: int, refusal: str) -> Receive:
 
 
 def check_origin(headers: Any) -> None:
-    """Refuse a request whose Origin or Referer names another site."""
+    """Refuse a request whose Origin or Referer names another site, or that the browser says another site made."""
+    if headers.get("sec-fetch-site") in FOREIGN:  # a sandboxed frame elsewhere posts with Origin: null
+        raise Forbidden("refused: the request came from another site")
     host = headers.get("host", "")
     origin = headers.get("origin")
     # Referrer-Policy: no-referrer makes browsers send "Origin: null" on our own forms; the token still decides.
