@@ -11,12 +11,15 @@ from typer.testing import CliRunner
 from recommender.cli import app
 from recommender.profile import change_profile, import_into_profile, load_profile, set_links, undo
 from recommender.profile.library import report_lines
-from recommender.schema import title_id
+from recommender.schema import Listing, Paper, title_id
 from recommender.sources.idlist import id_list_references
 from recommender.sources.imports import read_collection, read_collections
+from recommender.sources.store import write_day
 
 BIORXIV_DOI = "10.1101/2026.12.01.700001"
 TITLE = "Cortical circuits of working memory"
+JOURNAL_DOI = "10.1016/j.neuron.2027.01.001"
+JOURNAL_LINK = f"https://doi.org/{JOURNAL_DOI}"
 
 BIB = r"""
 @inproceedings{smith2026forum,
@@ -322,3 +325,45 @@ def test_a_library_imported_before_its_titles_lost_their_html_is_all_already_the
     assert report_lines(report)[0] == "bio: nothing new, 4 already there"
     assert not report.added and not report.relinked
     assert profile.read_text() == HTML_TITLES_PROFILE
+
+
+def _preprint_profile(home: Path, section: str) -> Path:
+    """A profile whose one entry is a preprint that links its journal version's DOI, in `section`."""
+    (home / "profiles").mkdir(parents=True, exist_ok=True)
+    return write(
+        home / "profiles" / "bio.toml",
+        f'name = "bio"\nsources = ["biorxiv:cell_biology"]\n\n[[{section}]]\nid = "doi:{BIORXIV_DOI}"\n'
+        f'title = "{TITLE}"\nnote = "read in the lab"\n'
+        f'links = ["https://doi.org/{BIORXIV_DOI}", "https://doi.org/{JOURNAL_DOI}"]\nadded = 2026-12-01\n',
+    )
+
+
+def _store_journal_version() -> None:
+    """A feed's day that holds the journal version, known by its own DOI only."""
+    journal = Paper(f"doi:{JOURNAL_DOI}", TITLE, "Abstract.", date=date(2027, 1, 2), links=(JOURNAL_LINK,))
+    write_day(Listing(papers=(journal,)), "feed:https://www.cell.com/neuron.rss", date(2027, 1, 3))
+
+
+def test_liking_a_liked_preprints_journal_version_a_feed_stored_says_it_is_liked_already(home):
+    path = _preprint_profile(home, "liked")
+    _store_journal_version()
+    before = path.read_text()
+    result = CliRunner().invoke(app, ["like", JOURNAL_LINK])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "1 already liked in bio\n"
+    assert path.read_text() == before
+
+
+def test_liking_a_disliked_preprints_journal_version_moves_its_entry(home):
+    path = _preprint_profile(home, "disliked")
+    _store_journal_version()
+    result = CliRunner().invoke(app, ["like", JOURNAL_LINK])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"liked doi:{BIORXIV_DOI} ")
+    profile = load_profile(path)
+    assert profile.disliked == () and [e.paper.arxiv_id for e in profile.liked] == [f"doi:{BIORXIV_DOI}"]
+    assert 'note = "read in the lab"' in path.read_text()  # the entry moved, with its own keys
+    again = CliRunner().invoke(app, ["dislike", f"doi:{JOURNAL_DOI}"])
+    assert again.exit_code == 0, again.output
+    profile = load_profile(path)
+    assert profile.liked == () and [e.paper.arxiv_id for e in profile.disliked] == [f"doi:{BIORXIV_DOI}"]

@@ -144,6 +144,31 @@ def test_a_vote_leaves_a_paper_both_liked_and_disliked_by_hand_alone(profile, to
     assert "added = 2021-08-01T10:00:00Z  # a date-time is read as its date\n" in profile.read_text()
 
 
+def test_a_paper_is_an_entry_any_of_whose_ids_it_shares_already_there_or_moved_back(profile, tomlkit_calls):
+    from recommender.profile import change_profile, dislike, like, undo
+
+    # Entry One links its published version's DOI; the vote brings that version, known by the DOI alone.
+    profile.write_text(
+        HAND_WRITTEN.replace('title = "One"\n', 'title = "One"\nlinks = ["https://doi.org/10.1234/ONE"]\n')
+    )
+    published = Paper("doi:10.1234/one", "One, published", links=("https://doi.org/10.1234/one",))
+    assert rate_papers(profile, [published], "liked")[1] == []  # already liked
+    one = load_profile(profile).liked[0]
+    edited = change_profile(profile, [dislike([published])])
+    assert [(m.arxiv_id, m.before, m.after) for m in edited.moved] == [("2101.00001", "liked", "disliked")]
+    assert [e.paper.arxiv_id for e in edited.profile.disliked] == ["2101.00001"]
+    assert [e.paper.arxiv_id for e in edited.profile.liked] == ["2101.00002"]
+    back = undo(edited).profile
+    assert back.disliked == () and [e.paper.arxiv_id for e in back.liked] == ["2101.00002", "2101.00001"]
+    assert back.liked[1] == one  # its links, its day
+    # Two refs to one work in one vote: one entry.
+    edited = change_profile(
+        profile, [like([P3, Paper("doi:10.1234/three", "Three", links=("https://arxiv.org/abs/2101.00003",))])]
+    )
+    assert [m.arxiv_id for m in edited.moved] == ["2101.00003"]
+    assert tomlkit_calls == []
+
+
 def test_unlike_removes_only_that_table(profile, tomlkit_calls):
     _, found = unrate_papers(profile, ["2101.00001v2", "9999.99999"])
     assert found == ["2101.00001"]

@@ -245,36 +245,42 @@ class ProfileEdit:
         raise ValueError(f"unknown change {change.kind!r}")
 
     def _rate(self, papers: Iterable[Paper | ProfilePaper], section: str, added: Days) -> list[Moved]:
+        # An entry is the voted paper when any of their ids meet (Paper.ids: its own and those its links name): a
+        # preprint's entry that links the journal DOI is the journal version too.
         other = "disliked" if section == "liked" else "liked"
-        present = {p.paper.arxiv_id for p in self.profile.papers(section)}
+        present = {key for entry in self.profile.papers(section) for key in entry.paper.ids}
         in_other: dict[str, list[int]] = {}
         for index, entry in enumerate(self.profile.papers(other)):
-            in_other.setdefault(entry.paper.arxiv_id, []).append(index)
+            for key in entry.paper.ids:
+                in_other.setdefault(key, []).append(index)
         appended: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
         moved: list[Moved] = []
-        voted: set[str] = set()
+        leaving: set[int] = set()  # the other section's entries voted on
+        rated: set[str] = set()  # every id of the papers new to the section
         for item in papers:
             paper = item.paper if isinstance(item, ProfilePaper) else item
-            voted.add(paper.arxiv_id)
-            if paper.arxiv_id in present:
+            matches = sorted({index for key in paper.ids for index in in_other.get(key, ())})
+            leaving.update(matches)
+            if present.intersection(paper.ids):
                 continue
-            present.add(paper.arxiv_id)
+            present.update(paper.ids)
+            rated.update(paper.ids)
             day = item.added if isinstance(item, ProfilePaper) else day_of(added, paper.arxiv_id)
-            if paper.arxiv_id in in_other:  # a move keeps the table's own keys and comments
-                index = in_other[paper.arxiv_id][0]
-                before = self.profile.papers(other)[index]
-                table = dict(self.data[other][index])
+            if matches:  # a move keeps the table's own keys and comments
+                before = self.profile.papers(other)[matches[0]]
+                table = dict(self.data[other][matches[0]])
                 if "added" in table:
                     table["added"] = day
-                appended.append((table, (other, index)))
-                moved.append(Moved(paper.arxiv_id, other, section, before, before.paper))
+                appended.append((table, (other, matches[0])))
+                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper))
+                present.update(before.paper.ids)
+                rated.update(before.paper.ids)
             else:
                 weight = item.weight if isinstance(item, ProfilePaper) else 1.0
                 appended.append((paper_table(ProfilePaper(paper=paper, added=day, weight=weight)), None))
                 moved.append(Moved(paper.arxiv_id, None, section, None, paper))
         # Only the papers voted on leave the other section: one both liked and disliked by hand stays as it is.
-        removed = sorted(i for arxiv_id, indices in in_other.items() if arxiv_id in voted for i in indices)
-        rated = {m.arxiv_id for m in moved}
+        removed = sorted(leaving)
         # A paper kept by id until its text is known and now voted on with its text is that paper: one entry, not two.
         waiting = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in rated]
         moved += [Moved(self.profile.pending[i].arxiv_id, "pending", None, self.profile.pending[i]) for i in waiting]

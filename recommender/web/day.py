@@ -43,7 +43,10 @@ class Action:
     @property
     def before(self) -> str | None:
         """Where the paper was in the profile before the vote ('liked', 'disliked' or None)."""
-        moved = next((m for m in self.edited.moved if m.arxiv_id == self.arxiv_id), None)
+        # A vote on a journal version moves the entry of its preprint: the entry's id differs, one of its ids does not.
+        moved = next(
+            (m for m in self.edited.moved if self.arxiv_id in (m.paper.ids if m.paper else (m.arxiv_id,))), None
+        )
         return self.section if moved is None else moved.before
 
 
