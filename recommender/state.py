@@ -151,29 +151,46 @@ def _ref_key(ref: str) -> str:
     return (page_key(key) or key) if key == ref.strip() else key
 
 
-def _by_key(papers: Iterable[Paper]) -> dict[str, Paper]:
-    """Papers by id, and by the other ids and pages their links name (a published version's DOI, a journal's page)
-    where no other paper names the same."""
-    listed = list(papers)
-    pool = {p.arxiv_id: p for p in listed}
-    named: dict[str, set[str]] = {}
-    for paper in listed:
-        for key in paper.ids[1:] + page_keys(paper):
-            named.setdefault(key, set()).add(paper.arxiv_id)
-    pool.update((key, pool[ids.pop()]) for key, ids in named.items() if len(ids) == 1 and key not in pool)
-    return pool
+def _naming(papers: Iterable[Paper], keys: Collection[str]) -> dict[str, list[Paper]]:
+    """The papers each key names (by its id, another id or a page its links name), in the order given."""
+    wanted = set(keys)
+    found: dict[str, list[Paper]] = {}
+    for paper in papers:
+        for key in wanted.intersection(paper.ids + page_keys(paper)):
+            found.setdefault(key, []).append(paper)
+    return found
+
+
+def _one_paper(ref: str, key: str, papers: Sequence[Paper]) -> Paper | None:
+    """The paper a ref means among those its key names (the first copy of each): the one whose own id it is, else the
+    only one whose links name it; None for none.
+
+    A key the links of several papers name (an issue's page every entry of a feed links), on one day or on several,
+    is a UsageError that asks for the paper's id. This is the one rule by which a vote finds its paper, among the
+    shown, the stored or the profile's papers.
+    """
+    own = next((p for p in papers if p.arxiv_id == key), None)
+    if own is not None:
+        return own
+    distinct: dict[str, Paper] = {}
+    for paper in papers:
+        distinct.setdefault(paper.arxiv_id, paper)
+    if len(distinct) > 1:
+        ids = ", ".join(sorted(distinct)[:3]) + (", ..." if len(distinct) > 3 else "")
+        raise UsageError(f"{ref} names {len(distinct)} papers ({ids}): give the paper's own id (a DOI or arXiv id)")
+    return next(iter(distinct.values()), None)
 
 
 def held_ids(profile: Profile, refs: Iterable[str]) -> dict[str, str]:
     """The id of the profile's entry each ref names, as a vote finds it (by id, by another id or a page its links
     name); refs it has no entry for are left out. Example: held_ids(profile, ["10.1016/j.molcel.2024.05.012"])."""
-    pool = _by_key(e.paper for e in profile.liked + profile.disliked)
+    keys = {ref: _ref_key(ref) for ref in refs}
+    named = _naming((e.paper for e in profile.liked + profile.disliked), keys.values())
     pending = {p.arxiv_id for p in profile.pending}
     found = {}
-    for ref in refs:
-        key = _ref_key(ref)
-        paper = pool.get(key)
-        if key in pending or paper is not None:
+    for ref, key in keys.items():
+        paper = _one_paper(ref, key, named.get(key, ()))
+        if paper is not None or key in pending:
             found[ref] = key if paper is None else paper.arxiv_id
     return found
 
@@ -203,26 +220,28 @@ def resolve_refs(
     if profile_path is None:
         profile_path = Path(section.profile) if section is not None else _only_profile()
     shown = last.papers if last is not None else ()
-    pool = _by_key(listing_papers if listing_papers is not None else shown)
+    wanted = set(keys.values())
+    named = _naming(listing_papers if listing_papers is not None else shown, wanted)
     if listing_papers is None:  # a paper of an earlier day (yesterday's digest, the feed) is in the store
         from .sources.store import find_stored
 
-        missing = set(keys.values()) - pool.keys()
-        if missing:
-            pool.update(find_stored(missing))
-    missing = set(keys.values()) - pool.keys()
+        # A key other than a shown paper's own id may name papers of several days: every stored day is asked.
+        unsure = {key for key in wanted if not any(p.arxiv_id == key for p in named.get(key, ()))}
+        for key, papers in (find_stored(unsure) if unsure else {}).items():
+            named.setdefault(key, []).extend(papers)
+    missing = wanted - named.keys()
     if missing and profile_path.is_file():  # a paper the profile has (a like to turn into a dislike) needs no listing
         from .profile import load_profile
 
         own = load_profile(profile_path)
-        pool.update((k, p) for k, p in _by_key(e.paper for e in own.liked + own.disliked).items() if k in missing)
+        named.update(_naming((e.paper for e in own.liked + own.disliked), missing))
     found: list[Paper] = []
     for raw in refs:
         ref = raw.strip()
         if ref.isdigit():
             paper = last.paper(_pick_id(section, ref))
         else:
-            paper = pool.get(keys[raw])
+            paper = _one_paper(ref, keys[raw], named.get(keys[raw], ()))
             if paper is None:
                 if listing_papers is not None:
                     raise PaperrecError(f"paper {ref} is not in the listing")

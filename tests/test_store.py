@@ -107,27 +107,20 @@ def test_an_empty_day_is_a_mark_that_no_reader_of_listings_sees(home):
     assert fetched_days("medrxiv:epidemiology") == stored_days("medrxiv:epidemiology") == [DAY]
 
 
-def test_a_stored_paper_is_found_by_its_own_id_before_a_paper_that_only_links_it(home):
+def test_find_stored_gives_every_days_papers_a_key_names_newest_first(home):
     from recommender.sources.store import find_stored
 
-    real = Paper.make("The paper itself", "2104.00001", "Its abstract.")
-    # A feed's entry may link any arXiv id or page: it must not take a vote meant for the paper of that id.
-    claims = Paper.make("Another", "doi:10.1234/other", "Other.", links=["https://arxiv.org/abs/2104.00001"])
-    write_day(Listing(papers=(real, claims)), "cs.CV", DAY)
-    assert find_stored(["2104.00001"]) == {"2104.00001": real}
-    newer = Paper.make("Newer", "doi:10.1234/newer", "N.", links=["https://arxiv.org/abs/2104.00001"])
-    write_day(Listing(papers=(newer,)), "feed", date(2021, 4, 23))  # a newer day: still not the paper of that id
-    assert find_stored(["2104.00001"]) == {"2104.00001": real}
-    assert find_stored(["doi:10.1234/newer"]) == {"doi:10.1234/newer": newer}
-
-
-def test_an_id_that_the_links_of_two_papers_of_a_day_name_finds_neither(home):
-    from recommender.sources.store import find_stored
-
-    one = Paper.make("One", "doi:10.1234/one", "1.", links=["https://arxiv.org/abs/2104.00009"])
-    two = Paper.make("Two", "doi:10.1234/two", "2.", links=["https://arxiv.org/abs/2104.00009"])
-    write_day(Listing(papers=(one, two)), "feed", DAY)
-    assert find_stored(["2104.00009"]) == {}
-    alone = Paper.make("Alone", "doi:10.1234/alone", "3.", links=["https://arxiv.org/abs/2104.00008"])
-    write_day(Listing(papers=(alone,)), "feed", date(2021, 4, 21))
-    assert find_stored(["2104.00008"]) == {"2104.00008": alone}  # a published version found by its preprint's id
+    # A preprint links its journal version's DOI (in capitals, and with parentheses a link encodes) and a page.
+    doi = "10.1016/S0092-8674(24)00001-2"
+    links = ("https://doi.org/10.1101/2026.01.01.1", f"https://doi.org/{doi}", "https://www.Cell.com/cell/issue/7")
+    first = Paper.make("Preprint", "doi:10.1101/2026.01.01.1", links=links)  # its links as a listing stores them
+    second = Paper("doi:10.1101/2026.01.01.2", "Other", links=links[2:])
+    write_day(Listing(papers=(first,)), "biorxiv:cell_biology", DAY)
+    write_day(Listing(papers=(first, second)), "biorxiv:cell_biology", date(2021, 4, 23))
+    journal, page = f"doi:{doi.lower()}", "page:www.cell.com/cell/issue/7"
+    found = find_stored([journal, page, "doi:10.1101/2026.01.01.2", "doi:10.1/none"])
+    assert {key: [p.arxiv_id for p in papers] for key, papers in found.items()} == {
+        journal: [first.arxiv_id, first.arxiv_id],
+        page: [first.arxiv_id, second.arxiv_id, first.arxiv_id],
+        "doi:10.1101/2026.01.01.2": [second.arxiv_id],
+    }

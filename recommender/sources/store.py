@@ -13,7 +13,6 @@ This is the one module that builds, finds, reads and writes those files.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -186,31 +185,34 @@ def write_day(listing: Listing, category: str, day: date, root: Path | str | Non
     return stored.read()
 
 
-def find_stored(ids: Iterable[str], root: Path | str | None = None) -> dict[str, Paper]:
-    """The stored papers known by any of `ids`, by that id, from the newest day back (a file that cannot hold one
-    is not parsed).
+def find_stored(keys: Iterable[str], root: Path | str | None = None) -> dict[str, list[Paper]]:
+    """Every stored paper each of `keys` names (its id, another id or a page its links name), newest day first.
 
-    A paper's own id wins over the same id in another paper's links, on any day: a feed's entry may link any
-    paper. An id or page that the links of two papers of a day name finds neither.
+    A key names a paper of one day or of many; which of them a vote means is the caller's rule. A file whose text
+    cannot hold a key is not parsed.
     """
-    wanted = set(ids)
-    found: dict[str, Paper] = {}
-    linked: dict[str, Paper] = {}  # found by a link only: the paper of that id, on an older day, still wins
+    needles = {key: _needles(key) for key in keys}
+    found: dict[str, list[Paper]] = {}
     for stored in sorted(iter_stored(root), key=lambda s: s.day, reverse=True):
+        text = stored.path.read_text(encoding="utf-8").lower()
+        wanted = {key for key, words in needles.items() if any(word in text for word in words)}
         if not wanted:
-            break
-        text = stored.path.read_text(encoding="utf-8")
-        if not any(key.removeprefix("page:").partition("?")[0] in text for key in wanted):
             continue
-        papers = stored.read().papers
-        found.update((paper.arxiv_id, paper) for paper in papers if paper.arxiv_id in wanted)
-        named = Counter(key for paper in papers for key in paper.ids[1:] + page_keys(paper))
-        for paper in papers:
-            for key in wanted.intersection(paper.ids[1:] + page_keys(paper)) - found.keys():
-                if named[key] == 1:  # a link of one paper only
-                    linked.setdefault(key, paper)
-        wanted -= found.keys() | {key for key in linked if key.startswith("page:")}  # no paper's own id is a page
-    return {**linked, **found}
+        for paper in stored.read().papers:
+            for key in wanted.intersection(paper.ids + page_keys(paper)):
+                found.setdefault(key, []).append(paper)
+    return found
+
+
+def _needles(key: str) -> set[str]:
+    """The words, in lower case, the text of a file holding a paper that `key` names has: one of them is there.
+
+    That is the id without its kind (a link has the DOI of 'doi:10.1/x' after 'doi.org/'), or the page without 'page:'
+    and its query, each as written and as a link encodes it.
+    """
+    kind, _, rest = key.partition(":")
+    word = rest.partition("?")[0] if kind == "page" else rest if kind in ("doi", "openreview") else key
+    return {word.lower(), quote(word, safe="-._~:/?#@!$&*+,;=%").lower()}
 
 
 def listing_files(folder: Path | str | None = None) -> list[Path]:
