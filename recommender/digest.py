@@ -7,7 +7,7 @@ escaped by jinja2's autoescape, never by hand. What a pick shows is computed onc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
@@ -227,6 +227,11 @@ def _listed(section: Section) -> int:
     return scored.listed or len(scored)
 
 
+def notice_views(found: Iterable[tuple[Paper, Paper]]) -> tuple[tuple[str, str | None], ...]:
+    """The (title, address) shown of each notice on a liked paper (see run.liked_retracted), for a digest or a page."""
+    return tuple((printable(strip_html(notice.title)), safe_url(notice.url)) for notice, _ in found)
+
+
 def section_view(section: Section, vote_link: VoteLink | None = None, today: date | None = None) -> SectionView:
     """The view of one run section: its picks with their standing in the day and, when given, vote links.
 
@@ -254,7 +259,7 @@ def section_view(section: Section, vote_link: VoteLink | None = None, today: dat
         hidden_seen=section.hidden_seen,
         picks=picks,
         old_likes=age.sentence(OLD_LIKES_WHERE) if age.is_old else "",
-        notices=tuple((printable(strip_html(n.title)), safe_url(n.url)) for n, _ in section.liked_retracted()),
+        notices=notice_views(section.liked_retracted()),
     )
 
 

@@ -45,6 +45,17 @@ def held_categories(listing: Listing) -> str:
 _MORNING: ContextVar[dict[Hashable, Any] | None] = ContextVar("paperrec_morning", default=None)
 
 
+def liked_retracted(scored: Scored | None, profile: Profile) -> list[tuple[Paper, Paper]]:
+    """The retraction notices (an expression of concern is one) a scored day left out that name a paper the profile
+    likes (the same normalised title), each with that paper; the run, the digest and the page all say these."""
+    found = []
+    for paper in scored.notices if scored is not None else ():
+        notice = notice_of(paper.title)
+        if notice is not None and notice.kind == "retraction":
+            found += [(paper, e.paper) for e in profile.liked if notice.is_of(e.paper.title)]
+    return found
+
+
 @dataclass(frozen=True)
 class Section:
     """One profile's part of a run: its file, the profile, its picks, how many papers were hidden as seen, the whole
@@ -88,12 +99,7 @@ class Section:
 
     def liked_retracted(self) -> list[tuple[Paper, Paper]]:
         """The day's retraction notices (an expression of concern is one) that name a liked paper, with that paper."""
-        found = []
-        for paper in self.scored.notices if self.scored is not None else ():
-            notice = notice_of(paper.title)
-            if notice is not None and notice.kind == "retraction":
-                found += [(paper, e.paper) for e in self.profile.liked if notice.is_of(e.paper.title)]
-        return found
+        return liked_retracted(self.scored, self.profile)
 
     def notices_on_likes(self) -> list[str]:
         """A line for stderr per retraction notice of the day that names a liked paper (see liked_retracted)."""

@@ -1875,3 +1875,26 @@ def test_no_page_shows_a_papers_escape_sequences_or_bidi_overrides(sr, home):
     for text in pages:
         assert "Spoof" in text or "/history" in text
         assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+
+
+def test_a_retraction_of_a_liked_paper_is_said_above_the_picks_escaped(sr, home, example_listing):
+    title = "Super-resolution for x < y & <i>friends</i>"
+    sr.write_text(sr.read_text() + f'\n[[liked]]\nid = "2104.99999"\ntitle = "{title}"\nadded = 2021-08-01\n')
+    retraction = Paper.make(
+        f"Retraction Note: {title}", "doi:10.1234/retracted", links=["https://doi.org/10.1234/retracted"]
+    )
+    correction = Paper.make(f"Author Correction: {title}", "doi:10.1234/corrected")  # not news: not said
+    papers = (*read_listing(example_listing).papers, retraction, correction)
+    (home / "listings" / "cs.CV" / "2021-04-22.jsonl").write_text(to_jsonl(papers))
+    with _client() as client:
+        response, root = _page(client)
+    (notice,) = [p for p in root.iter("p") if "notice" in p.attrib.get("class", "").split()]
+    assert notice.attrib["class"] == "status notice"
+    assert (
+        "".join(notice.itertext())
+        == "A notice on a paper you liked: Retraction Note: Super-resolution for x < y & friends"
+    )
+    assert [a.attrib["href"] for a in notice.iter("a")] == ["https://doi.org/10.1234/retracted"]
+    assert "Retraction Note: Super-resolution for x &lt; y &amp; friends</a>" in response.text
+    assert response.text.index("A notice on a paper you liked") < response.text.index('data-id="')
+    assert "doi:10.1234/retracted" not in _pick_ids(root) and "doi:10.1234/corrected" not in _pick_ids(root)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..digest import PickView, Standing, pick_view, positions
+from ..digest import PickView, Standing, notice_views, pick_view, positions
 from ..profile import Edited, LikesAge, Profile, change_profile, likes_age, load_profile, rate, undo
 from ..schema import Listing, Paper, PaperrecError, Pick
 from ..seen import profile_keys
@@ -320,6 +320,13 @@ class Day:
         if not self.remember:
             self.remember = True
             self._mark_seen(self.slots)
+
+    @property
+    def notices(self) -> tuple[tuple[str, str | None], ...]:
+        """(title, address) of each of the day's retraction notices that names a liked paper, as a digest says it."""
+        from ..run import liked_retracted
+
+        return notice_views(liked_retracted(self.scored, self.profile))
 
     def _view(self, pick: Pick) -> PickView:
         """The view of a pick, with its place in the day's first ranking out of the day's papers."""
