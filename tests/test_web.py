@@ -1898,3 +1898,16 @@ def test_a_retraction_of_a_liked_paper_is_said_above_the_picks_escaped(sr, home,
     assert "Retraction Note: Super-resolution for x &lt; y &amp; friends</a>" in response.text
     assert response.text.index("A notice on a paper you liked") < response.text.index('data-id="')
     assert "doi:10.1234/retracted" not in _pick_ids(root) and "doi:10.1234/corrected" not in _pick_ids(root)
+
+
+def test_a_page_vote_that_moved_another_versions_entry_knows_where_the_paper_was(tmp_path):
+    from recommender.profile import Edited, Moved, Profile, ProfilePaper
+    from recommender.web.day import Action
+
+    # Liking the journal version moved its disliked preprint's entry, whose links name the journal DOI.
+    preprint = Paper.make("Preprint", "doi:10.1101/2026.01.01.1", links=["https://doi.org/10.1234/journal"])
+    entry = ProfilePaper(preprint, date(2026, 1, 1))
+    moved = Moved(preprint.arxiv_id, "disliked", "liked", entry, preprint)
+    edited = Edited(tmp_path / "p.toml", Profile(name="p"), (moved,))
+    assert Action("doi:10.1234/journal", "liked", edited).before == "disliked"
+    assert Action("doi:10.1234/other", "liked", edited).before == "liked"  # nothing moved: it was there already
