@@ -124,3 +124,6 @@ def test_find_stored_gives_every_days_papers_a_key_names_newest_first(home):
         page: [first.arxiv_id, second.arxiv_id, first.arxiv_id],
         "doi:10.1101/2026.01.01.2": [second.arxiv_id],
     }
+    # A paper's own id names it alone: the search ends at the newest day that has it.
+    (newest,) = find_stored([first.arxiv_id])[first.arxiv_id]
+    assert newest == read_day("biorxiv:cell_biology", date(2021, 4, 23)).papers[0]

@@ -188,12 +188,15 @@ def write_day(listing: Listing, category: str, day: date, root: Path | str | Non
 def find_stored(keys: Iterable[str], root: Path | str | None = None) -> dict[str, list[Paper]]:
     """Every stored paper each of `keys` names (its id, another id or a page its links name), newest day first.
 
-    A key names a paper of one day or of many; which of them a vote means is the caller's rule. A file whose text
-    cannot hold a key is not parsed.
+    A key names papers of one day or of many; which of them a vote means is the caller's rule. The search for a key
+    ends at the newest day with a paper whose own id it is: that paper is the one it names. A file whose text cannot
+    hold a key is not parsed.
     """
     needles = {key: _needles(key) for key in keys}
     found: dict[str, list[Paper]] = {}
     for stored in sorted(iter_stored(root), key=lambda s: s.day, reverse=True):
+        if not needles:
+            break
         text = stored.path.read_text(encoding="utf-8").lower()
         wanted = {key for key, words in needles.items() if any(word in text for word in words)}
         if not wanted:
@@ -201,6 +204,8 @@ def find_stored(keys: Iterable[str], root: Path | str | None = None) -> dict[str
         for paper in stored.read().papers:
             for key in wanted.intersection(paper.ids + page_keys(paper)):
                 found.setdefault(key, []).append(paper)
+                if key == paper.arxiv_id:
+                    needles.pop(key, None)
     return found
 
 
