@@ -181,6 +181,14 @@ def _one_paper(ref: str, key: str, papers: Sequence[Paper]) -> Paper | None:
     return next(iter(distinct.values()), None)
 
 
+def stored_paper(key: str) -> Paper | None:
+    """The stored paper a key names by the vote rule (_one_paper): its own id's paper on any day, else the one paper
+    whose links name it; None for none."""
+    from .sources.store import find_stored
+
+    return _one_paper(key, key, find_stored([key]).get(key, ()))
+
+
 def held_ids(profile: Profile, refs: Iterable[str]) -> dict[str, str]:
     """The id of the profile's entry each ref names, as a vote finds it (by id, by another id or a page its links
     name); refs it has no entry for are left out. Example: held_ids(profile, ["10.1016/j.molcel.2024.05.012"])."""

@@ -113,5 +113,3 @@ def test_a_stored_papers_own_id_wins_over_papers_that_link_it_on_the_same_or_a_n
     voted = CliRunner().invoke(app, ["like", "2104.00001"])
     assert voted.exit_code == 0, voted.output
     assert [e.paper.title for e in load_profile(path).liked] == ["The paper itself"]
-    by_doi = CliRunner().invoke(app, ["like", "10.1234/newer"])
-    assert by_doi.exit_code == 0 and [e.paper.title for e in load_profile(path).liked][-1] == "Newer"

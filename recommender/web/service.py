@@ -405,9 +405,9 @@ class Service:
                 return found
         found = stored_papers([arxiv_id]).get(arxiv_id)
         if found is not None and found.arxiv_id != arxiv_id:  # a paper that links the id: that id's own paper wins
-            from ..sources.store import find_stored
+            from ..state import stored_paper
 
-            found = find_stored([arxiv_id]).get(arxiv_id)
+            found = stored_paper(arxiv_id)
         if found is not None:
             return found
         last = last_ranked_day(path)
