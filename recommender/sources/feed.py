@@ -37,6 +37,7 @@ from . import merge_listings
 from .guard import as_parsed_text, checked_keys, feed_document, iso_day, reading, scrub
 from .http import Outgoing, PoliteClient, for_source
 from .markdown import strip_html
+from .public import private_sources_refused
 from .store import day_path, latest_day, read_day, read_days, stored_days, write_day
 
 KIND = "feed"
@@ -311,11 +312,12 @@ def fetch_listing(
     listings: list[Listing] = []
     failed: list[tuple[str, PaperrecError]] = []
     skipped = 0
+    public_only = private_sources_refused()
     with contextlib.ExitStack() as stack:
         for url in feeds:
             # Each feed its own client: its host's spacing file, its host's redirects, its host in messages.
             polite = client or stack.enter_context(
-                for_source(_label(url), _hosts(url), MIN_INTERVAL, max_bytes=MAX_BYTES)
+                for_source(_label(url), _hosts(url), MIN_INTERVAL, max_bytes=MAX_BYTES, public_only=public_only)
             )
             try:
                 listing, left = _one(polite, url, today, root)

@@ -274,6 +274,7 @@ class PoliteClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        public_only: bool = False,
     ):
         # Defaults are read here, not bound at definition, so tests (and the CLI) can shorten them module-wide.
         self.user_agent = user_agent or default_user_agent()
@@ -295,6 +296,7 @@ class PoliteClient:
         self._clock = clock
         self._sleep = sleep
         self._transport = transport
+        self.public_only = public_only  # a lab's feed: no connection to the server's own machine or network
         self._last_start: float | None = None
         self._not_before = -math.inf  # a server's Backoff header: no request of this client before then
         self._fetch_end: float | None = None
@@ -302,10 +304,15 @@ class PoliteClient:
         self._http = self._new_http()
 
     def _new_http(self) -> httpx.Client:
+        transport = self._transport
+        if transport is None and self.public_only:  # a pool of its own, as httpx's own transport would be
+            from .public import PublicTransport
+
+            transport = PublicTransport()
         return httpx.Client(
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip"},
             follow_redirects=False,
-            transport=self._transport,
+            transport=transport,
         )
 
     def __enter__(self) -> PoliteClient:
