@@ -54,8 +54,13 @@ def _client(app) -> TestClient:
     return TestClient(app, base_url=BASE, follow_redirects=False, raise_server_exceptions=False)
 
 
+def _login_token(client: TestClient, base: str = "") -> str:
+    """The login form's token, as the login page gives it to this client (whose cookie jar keeps its login cookie)."""
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(f"{base}/login").text).group(1)
+
+
 def _login(client: TestClient, name: str, secret: str, next_path: str = "/"):
-    csrf = client.app.lab.csrf
+    csrf = _login_token(client)
     return client.post("/login", data={"name": name, "secret": secret, "csrf": csrf, "next": next_path})
 
 
@@ -102,7 +107,7 @@ def test_two_labs_on_one_host_keep_their_own_sessions(lab):
         await (other if port == b"8788" else app)(scope, receive, send)
 
     def login(lab_app, base: str, name: str):
-        form = {"name": name, "secret": secrets[name], "csrf": lab_app.lab.csrf, "next": "/"}
+        form = {"name": name, "secret": secrets[name], "csrf": _login_token(browser, base), "next": "/"}
         return browser.post(f"{base}/login", data=form).headers["set-cookie"]
 
     with TestClient(by_port, base_url=BASE, follow_redirects=False) as browser:
@@ -142,7 +147,7 @@ def test_the_login_form_needs_its_csrf_token_and_our_origin(lab):
         assert bare.status_code == 403
         foreign = client.post(
             "/login",
-            data={"name": "ada", "secret": secrets["ada"], "csrf": app.lab.csrf},
+            data={"name": "ada", "secret": secrets["ada"], "csrf": _login_token(client)},
             headers={"origin": "http://evil.example"},
         )
         assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
@@ -153,7 +158,7 @@ def test_a_refused_login_or_logout_form_says_its_own_status(lab, monkeypatch):
 
     app, secrets = lab
     with _client(app) as client:
-        big = client.post("/login", data={"name": "ada", "secret": "x" * 1_100_000, "csrf": app.lab.csrf})
+        big = client.post("/login", data={"name": "ada", "secret": "x" * 1_100_000, "csrf": _login_token(client)})
         assert big.status_code == 413 and "413" in big.text and "403" not in big.text
     client = _logged_in(app, "ada", secrets["ada"])
     with client:
@@ -332,14 +337,15 @@ def test_the_readme_lab_setup_bound_to_an_ip_and_addressed_by_it(home, example_l
         deadline = time.monotonic() + 300  # a bound for a stuck start only
         while True:
             try:
-                status, _, page = request("GET", "/login")
+                status, shown, page = request("GET", "/login")
                 break
             except OSError:
                 assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 time.sleep(0.1)
         assert status == 200
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        status, headers, _ = request("POST", "/login", urlencode({"name": "ada", "secret": secret, "csrf": csrf}))
+        form = urlencode({"name": "ada", "secret": secret, "csrf": csrf})
+        status, headers, _ = request("POST", "/login", form, cookie=shown["set-cookie"].split(";")[0])
         assert status == 303 and "HttpOnly" in headers["set-cookie"]
         cookie = headers["set-cookie"].split(";")[0]
         status, _, page = request("GET", "/profile?profile=sr", cookie=cookie)
@@ -395,15 +401,42 @@ def test_a_name_added_again_after_its_old_folder_was_deleted_gets_a_new_app(lab,
 
 
 def test_a_login_form_posted_from_another_site_is_refused_whatever_its_origin_says(lab):
-    # The login form's token is the same for everyone: a page elsewhere that read it could log a visitor in as its
-    # author, posting from a sandboxed frame (Origin: null). The browser says where the post came from.
+    # A page elsewhere may post the login form from a sandboxed frame (Origin: null), to log its visitor in as its
+    # author. The browser says where the post came from, whatever the form holds.
     app, secrets = lab
-    with _client(app) as attacker:
-        token = re.search(r'name="csrf" value="([^"]+)"', attacker.get("/login").text).group(1)
     with _client(app) as victim:
-        form = {"name": "bob", "secret": secrets["bob"], "csrf": token, "next": "/"}
+        form = {"name": "bob", "secret": secrets["bob"], "csrf": _login_token(victim), "next": "/"}
         for site in ("cross-site", "same-site"):  # same-site: another port of this host
             forged = victim.post("/login", data=form, headers={"origin": "null", "sec-fetch-site": site})
             assert forged.status_code == 403 and "set-cookie" not in forged.headers
         own = victim.post("/login", data=form, headers={"origin": "null", "sec-fetch-site": "same-origin"})
         assert own.status_code == 303 and own.headers["set-cookie"].startswith("paperrec_session_8787=")
+
+
+def test_a_login_forms_token_is_its_browsers_own_so_another_sites_page_logs_no_visitor_in(lab):
+    # The attacker reads a token from /login with their own browser, and their page posts it, with their name and
+    # secret, from the visitor's browser: one that says nothing of where the post came from (no Sec-Fetch-Site).
+    app, secrets = lab
+    with _client(app) as attacker:
+        token = _login_token(attacker)
+    with _client(app) as visitor:
+        form = {"name": "bob", "secret": secrets["bob"], "csrf": token, "next": "/"}
+        cold = visitor.post("/login", data=form, headers={"origin": "null"})  # a visitor who never saw /login
+        assert cold.status_code == 403 and "set-cookie" not in cold.headers and "login cookie" in cold.text
+        own = _login_token(visitor)  # the visitor's browser has its own login cookie now: the attacker's token fits not
+        forged = visitor.post("/login", data=form, headers={"origin": "null"})
+        assert forged.status_code == 403 and "set-cookie" not in forged.headers
+        assert token != own and app.lab.sessions == {}
+        done = visitor.post("/login", data={**form, "csrf": own}, headers={"origin": "null"})
+        assert done.status_code == 303 and done.headers["set-cookie"].startswith("paperrec_session_8787=")
+
+
+def test_the_login_cookie_is_httponly_samesite_and_secure_over_https(lab):
+    app, _ = lab
+    with _client(app) as plain:
+        cookie = plain.get("/login").headers["set-cookie"]
+        assert cookie.startswith("paperrec_login_8787=") and "; HttpOnly; SameSite=Lax" in cookie
+        assert "Secure" not in cookie
+        assert "set-cookie" not in plain.get("/login").headers  # one cookie per browser: its open tabs keep working
+    with TestClient(app, base_url="https://127.0.0.1:8787", follow_redirects=False) as secure:
+        assert secure.get("/login").headers["set-cookie"].endswith("; HttpOnly; SameSite=Lax; Secure")

@@ -7,7 +7,10 @@ A vote link from the email is /u/NAME/vote/TOKEN: its signature (by NAME's own l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 import secrets
 import threading
 import time
@@ -20,11 +23,13 @@ from starlette.requests import ClientDisconnect
 
 from ..paths import as_user, users_dir
 from ..users import NAME_PATTERN, Throttle, read_users, verify
-from .security import MAX_FORM, Forbidden, TooLarge, TooSlow, capped, check_origin, new_csrf_token, tokens_equal
+from .security import MAX_FORM, Forbidden, TooLarge, TooSlow, capped, check_origin, tokens_equal
 from .service import Settings, _Serialised
 
 Scope = MutableMapping[str, Any]
 SESSION_COOKIE = "paperrec_session"  # the port is added: two labs on one machine keep their own sessions
+LOGIN_COOKIE = "paperrec_login"  # the browser's own before a login; its port is added too
+_BROWSER = re.compile(r"[A-Za-z0-9_-]{43}")  # a login cookie as this server makes them
 SESSION_DAYS = 30
 NAME_TRIES = 5  # failed logins per name within WINDOW
 CLIENT_TRIES = 20  # failed logins per client address within WINDOW
@@ -46,9 +51,12 @@ class Lab:
     def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.clock = clock
-        self.csrf = new_csrf_token()  # the login form's
+        # The login form's token is this key's signature of the browser's login cookie. Another site's page can read
+        # a token from /login, but only for the cookie of the browser that asked: it logs no visitor in with it.
+        self._login_key = secrets.token_bytes(32)
         # A browser sends a host's cookies to all its ports: without the port, a login on one lab ends the other's.
         self.cookie = f"{SESSION_COOKIE}_{settings.port}"
+        self.login_cookie = f"{LOGIN_COOKIE}_{settings.port}"
         self.sessions: dict[str, Session] = {}  # kept in memory: a restart asks everyone to log in again
         self.by_name = Throttle(NAME_TRIES, WINDOW, clock)
         self.by_client = Throttle(CLIENT_TRIES, WINDOW, clock)
@@ -56,6 +64,32 @@ class Lab:
         self.folders: dict[str, tuple[int, str]] = {}  # the inode of each app's user folder, and the user's hash
         self._lock = threading.Lock()
         self._embedder: Any = None
+
+    # -- the login form's token -------------------------------------------------------------------------------------
+
+    def login_token(self, browser: str) -> str:
+        """The login form's token for the browser whose login cookie holds `browser`."""
+        return hmac.new(self._login_key, browser.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def _browser(self, scope: Scope) -> str | None:
+        """The request's login cookie, when it is one this server could have made."""
+        browser = _cookie(scope, self.login_cookie)
+        return browser if browser is not None and _BROWSER.fullmatch(browser) else None
+
+    def _login_form(self, scope: Scope) -> tuple[str, str | None]:
+        """The login form's token for this browser, and the login cookie to set when it has none yet."""
+        browser = self._browser(scope)
+        if browser is not None:
+            return self.login_token(browser), None
+        browser = secrets.token_urlsafe(32)
+        cookie = f"{self.login_cookie}={browser}; Path=/; HttpOnly; SameSite=Lax{_secure(scope)}"
+        return self.login_token(browser), cookie
+
+    async def _login_page_of(
+        self, scope: Scope, send: Any, status: int, wanted: str, name: str = "", message: str = ""
+    ) -> None:
+        token, cookie = self._login_form(scope)
+        await _page(send, scope, status, _login_html(scope, token, wanted, name, message), cookie)
 
     # -- the shared model ---------------------------------------------------------------------------------------------
 
@@ -116,7 +150,7 @@ class Lab:
             if scope["method"] in ("GET", "HEAD"):
                 await _redirect(send, "/login?" + _query({"next": _local_path(scope)}))
             else:
-                await _page(send, scope, 401, _login_html(scope, self.csrf, "/", "", "log in first"))
+                await self._login_page_of(scope, send, 401, "/", message="log in first")
             return
         if path == "/logout" and scope["method"] == "POST":
             await self._logout(scope, receive, send, session)
@@ -152,13 +186,14 @@ class Lab:
     async def _login_page(self, scope: Scope, send: Any) -> None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         wanted = _safe_next((query.get("next") or ["/"])[0])
-        await _page(send, scope, 200, _login_html(scope, self.csrf, wanted, "", ""))
+        await self._login_page_of(scope, send, 200, wanted)
 
     async def _login(self, scope: Scope, receive: Any, send: Any) -> None:
         from starlette.concurrency import run_in_threadpool
 
+        browser = self._browser(scope)
         try:
-            form = await _form(scope, receive, self.csrf)
+            form = await _form(scope, receive, self.login_token(browser) if browser is not None else None)
         except (Forbidden, TooLarge, TooSlow, ClientDisconnect) as error:
             await _refused(scope, send, error)
             return
@@ -170,13 +205,13 @@ class Lab:
         wait = max(self.by_name.wait(keys[:1]), self.by_client.wait(keys[1:]))
         if wait > 0:
             message = f"too many failed logins: try again in {int(wait // 60) + 1} minutes"
-            await _page(send, scope, 429, _login_html(scope, self.csrf, wanted, name, message))
+            await self._login_page_of(scope, send, 429, wanted, name, message)
             return
         user = read_users().get(name) if await run_in_threadpool(verify, name, secret) else None
         if user is None:  # a wrong secret, or a user removed since the check: the same answer
             self.by_name.failed(keys[:1])
             self.by_client.failed(keys[1:])
-            await _page(send, scope, 401, _login_html(scope, self.csrf, wanted, name, "wrong name or secret"))
+            await self._login_page_of(scope, send, 401, wanted, name, "wrong name or secret")
             return
         self.by_name.forget(keys[0])
         now = self.clock()
@@ -248,8 +283,8 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-async def _form(scope: Scope, receive: Any, csrf: str) -> dict[str, str]:
-    """A POSTed urlencoded form (at most MAX_FORM bytes), after the origin and CSRF checks."""
+async def _form(scope: Scope, receive: Any, csrf: str | None) -> dict[str, str]:
+    """A POSTed urlencoded form (at most MAX_FORM bytes), after the origin and CSRF checks (None: no token fits)."""
     from starlette.requests import Request
 
     headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -258,6 +293,8 @@ async def _form(scope: Scope, receive: Any, csrf: str) -> dict[str, str]:
         raise Forbidden("refused: this form takes only text fields")
     form = await Request(scope, capped(receive, MAX_FORM, "refused: a form of more than 1 MB")).form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if csrf is None:  # a login form posted by a browser without its login cookie
+        raise Forbidden("refused: this browser sent no login cookie; allow cookies for this site and reload the page")
     if not tokens_equal(fields.get("csrf"), csrf):
         raise Forbidden("refused: the form's security token is missing or stale; reload the page and try again")
     return fields
@@ -289,8 +326,10 @@ def _error_html(scope: Scope, status: int, message: str) -> bytes:
     return _error_body(status, message, _nonce(scope))
 
 
-async def _page(send: Any, scope: Scope, status: int, body: bytes) -> None:
+async def _page(send: Any, scope: Scope, status: int, body: bytes, cookie: str | None = None) -> None:
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    if cookie is not None:
+        headers.append((b"set-cookie", cookie.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
