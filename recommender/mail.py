@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shlex
 import smtplib
 import socket
 import ssl
@@ -205,7 +206,7 @@ def name_warnings(config: Config, sections: Sequence[Section]) -> list[str]:
         if path.resolve() != (profiles_dir() / f"{path.stem}.toml").resolve():
             lines.append(
                 f"the vote links for {path} name it {path.stem!r}: they work on a paperrec serve that serves "
-                f"that file (serve -p {path})"
+                f"that file (serve -p {shlex.quote(str(path))})"
             )
     return lines
 

@@ -500,3 +500,23 @@ def test_a_back_fill_that_failed_is_tried_again_by_the_next_days_run(home):
         "'paperrec today --date 2026-12-03' ranks one"
     )
     assert fetched_days("biorxiv:neuroscience") == [date(2026, 12, n) for n in (2, 3, 4, 5)]
+
+
+def test_the_command_to_fetch_an_older_missed_day_quotes_the_source(home):
+    from recommender.schema import Listing, Paper
+    from recommender.sources.daily import fetch_keyed
+
+    def fetch_one(client, key, day):
+        return Listing(papers=(Paper.make(title=f"{key} {day}", raw_id=f"doi:10.1101/{day}"),))
+
+    def fetch_range(client, key, start, end):
+        return {start + timedelta(days=n): fetch_one(client, key, start) for n in range((end - start).days + 1)}
+
+    def at(key: str, moment: str) -> str | None:
+        now = datetime.fromisoformat(f"{moment}T12:00+00:00")
+        options = {"hosts": frozenset({"x.example"}), "min_interval": 0.0, "now": now, "client": client()}
+        return fetch_keyed("odd", "Odd", [key], None, fetch_one=fetch_one, fetch_range=fetch_range, **options)[1]
+
+    for key, spec in [("two words", "'odd:two words'"), ("plain", "odd:plain")]:
+        at(key, "2026-11-21")
+        assert f"'paperrec fetch {spec} --date 2026-11-21' fetches one" in at(key, "2026-12-05")

@@ -834,6 +834,26 @@ def test_the_backtest_advises_a_switch_only_for_more_hits():
     assert "too few to choose by, so keep hybrid" in few and "a difference of one or two hits is noise" in few
 
 
+@pytest.mark.parametrize(
+    ("file", "named"),
+    [
+        ("p.toml", "-p p --strategy tfidf"),  # a plain name as it was
+        ("deep learning.toml", "-p 'deep learning' --strategy tfidf"),
+        ("a;b$(x).toml", "-p 'a;b$(x)' --strategy tfidf"),
+    ],
+)
+def test_the_backtests_command_to_try_a_strategy_quotes_the_profiles_name(home, file, named):
+    from recommender.evaluate import ProfileBacktest
+    from recommender.paths import profiles_dir
+
+    def result(hits: int) -> dict:
+        return {"summary": {"papers": 20, "median_rank": 3.0, "hits@10": hits, "missed": 0}, "papers": []}
+
+    results = {"tfidf": result(15), "hybrid": result(12)}
+    report = ProfileBacktest(Profile(name="x", strategy="hybrid"), profiles_dir() / file, results, (), ())
+    assert f"'paperrec rank FILE {named}' tries it on one day first." in " ".join(report.text().split())
+
+
 def _stored_backtest(tmp_path: Path, *extra: Paper) -> Paper:
     """The backtest days stored as cs.CV under tmp_path/listings (`extra` on the late day), the profile saved as
     tmp_path/p.toml; the late liked paper."""

@@ -706,6 +706,16 @@ def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):
     assert name_warnings(_config(25, serve_url=None), [outside]) == []  # no links, nothing to warn about
 
 
+def test_the_warning_about_a_profile_outside_the_folder_quotes_its_path_for_the_shell(home, tmp_path):
+    import shlex
+
+    odd = Section(tmp_path / "my papers" / "sr;rm.toml", Profile(name="sr"), [])
+    plain = Section(tmp_path / "elsewhere" / "sr.toml", Profile(name="sr"), [])
+    (warning, kept) = name_warnings(_config(25), [odd, plain])
+    assert warning.endswith(f"(serve -p {shlex.quote(str(odd.path))})") and "'" in warning.rpartition("-p ")[2]
+    assert kept.endswith(f"(serve -p {plain.path})")
+
+
 def test_two_runs_at_once_send_the_same_picks_once(tmp_path, home, serve, monkeypatch):
     import threading
 

@@ -248,9 +248,12 @@ class ProfileBacktest:
             if papers < 10 and best_summary[hits] - summaries[own][hits] <= 2:  # the noise the line below names
                 said.append(f"{compared}. That is too few to choose by, so keep {own}.")
             else:
+                from ..profile.library import command_arg
+
                 said.append(
                     f'{compared}. To switch, set strategy = "{best}" in {self.path}; '
-                    f"'paperrec rank FILE -p {self.path.stem} --strategy {best}' tries it on one day first."
+                    f"'paperrec rank FILE -p {command_arg(self.path, self.profile.name)} --strategy {best}' tries it on"
+                    " one day first."
                 )
         if papers < 10:
             said.append(f"With {counted(papers, 'paper', 'papers')}, a difference of one or two hits is noise.")

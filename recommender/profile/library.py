@@ -403,7 +403,7 @@ class RefreshReport:
     def lines(self) -> list[str]:
         """What the refresh did, one line each: the lines `profile refresh` prints."""
         lines = [self.notice] if self.notice else []
-        command = f"paperrec profile refresh {_command_arg(self.path, self.profile.name)}"
+        command = f"paperrec profile refresh {command_arg(self.path, self.profile.name)}"
         if self.filled or self.pending or self.gone:
             lines.append(
                 f"{self.profile.name}: {counted(len(self.filled), 'pending paper', 'pending papers')} filled in"
@@ -638,7 +638,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     if report.without_abstract:
         one = report.without_abstract == 1
         # The command ends the line unquoted: a quoted path inside '…' would read as two strings.
-        command = f"paperrec profile refresh {_command_arg(report.path, report.profile.name)}"
+        command = f"paperrec profile refresh {command_arg(report.path, report.profile.name)}"
         later = f"; to fetch {'it' if one else 'them'}, run {report.refreshable}: {command}"
         later = later if report.refreshable else ""
         lacking = counted(report.without_abstract, "added paper has", "added papers have")
@@ -653,7 +653,7 @@ def report_lines(report: ImportReport, section: str = "liked") -> list[str]:
     return lines
 
 
-def _command_arg(path: Path | None, name: str) -> str:
+def command_arg(path: Path | None, name: str) -> str:
     """A profile as a command names it, shell-quoted: its file's name in the profiles folder, else its path."""
     import shlex
 

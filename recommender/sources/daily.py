@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -66,8 +67,8 @@ def fetch_keyed(
     if offline:
         target = day or latest_day(specs, root)
         if target is None:
-            wanted = " ".join(specs)
-            raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch {wanted}' first")
+            wanted, typed = " ".join(specs), " ".join(shlex.quote(spec) for spec in specs)
+            raise PaperrecError(f"no stored {wanted} listing to rank offline: run 'paperrec fetch {typed}' first")
         return read_days(specs, target, root), f"offline: ranking the stored {label} {target}"
     target = day or latest
     listings: list[Listing] = []
@@ -155,7 +156,7 @@ def backfill(
         if old:
             older.append(
                 f"{label} {key} {span(old[0], old[-1])} not fetched (more than {BACKFILL_DAYS} days back): "
-                f"'paperrec fetch {kind}:{key} --date {old[0]}' fetches one"
+                f"'paperrec fetch {shlex.quote(f'{kind}:{key}')} --date {old[0]}' fetches one"
             )
     gaps = {key: days for key, (days, _) in missed.items() if days}
     if gaps:
