@@ -128,3 +128,29 @@ def test_the_labs_morning_run_says_why_a_private_feed_is_not_read(home, fake_mod
     errors = [line for line in result.stderr.splitlines() if "refused" in line]
     assert len(errors) == 1 and "127.0.0.1 is a loopback address, and a lab's server fetches no source" in errors[0]
     assert server.paths == [] and "Traceback" not in result.output
+
+
+def test_the_labs_fetch_today_says_why_a_private_feed_is_not_read(home, fake_model, monkeypatch):
+    import time
+
+    from argon2 import PasswordHasher
+
+    from recommender.web import Settings, create_app
+
+    from .test_lab import _client, _csrf, _login
+
+    monkeypatch.setattr(users, "_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    secret = users.add_user("ada")
+    app = create_app(Settings(users=True, page_wait=30))
+    with serving(feed_route(FEEDS)) as server, _client(app) as page:
+        profile = f'name = "neuro"\nsources = ["feed:{server.url}/neuro.rss"]\ninterests = ["cortex"]\n'
+        (home / "users" / "ada" / "profiles" / "neuro.toml").write_text(profile)
+        assert _login(page, "ada", secret).status_code == 303
+        assert page.post("/fetch", data={"csrf": _csrf(app, "ada"), "profile": "neuro"}).status_code == 303
+        for _ in range(600):  # the job runs in a thread of its own: a bound for a stuck one only
+            job = page.get("/job?name=fetch").json()
+            if not job["running"]:
+                break
+            time.sleep(0.05)
+    assert job["failed"] and "refused: 127.0.0.1 is a loopback address, and a lab's server fetches no" in job["line"]
+    assert server.paths == []
