@@ -60,8 +60,12 @@ def test_one_persons_paperrec_reads_a_feed_on_its_own_machine(home):
     assert [p.title for p in listing.papers] == ["Cortical waves"]
 
 
-def test_a_lab_members_feed_on_the_servers_machine_is_refused_before_any_request(home):
+def test_a_lab_members_feed_on_the_servers_machine_is_refused_before_any_request(home, monkeypatch):
     users.add_user("ada")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):  # a proxy would connect anywhere: a lab's feed uses none
+        monkeypatch.setenv(name, "http://proxy.example.org:3128")
     with serving(feed_route(FEEDS)) as server, paths.as_user("ada"), pytest.raises(PrivateAddress) as refused:
         fetch_listing([server.url + "/neuro.rss"], **NOW)
     assert str(refused.value).startswith("refused: 127.0.0.1 is a loopback address, and a lab's server fetches no")
