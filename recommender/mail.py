@@ -97,10 +97,16 @@ def _keyed_days(sections: Sequence[Section], now: datetime) -> list[date]:
 
     Before 2026-12-05 a digest was keyed by its newest pick's date, else today. A feed dates its entries days before
     they arrive, so that day can differ, and the rows marked then are kept KEEP_DAYS: they still say what went out.
+    Under that second day only the previous version's rows count (_when): this version's are of the day it ranked.
     """
     ranked = sections_day(sections, now)
     newest = max((p.paper.date for s in sections for p in s.picks if p.paper.date is not None), default=now.date())
     return [ranked] if newest == ranked else [ranked, newest]
+
+
+def _when(record: SentRecord, channel: str, key: str, ranked: bool) -> datetime | None:
+    """When the channel had `key`: of the day ranked, or (not `ranked`) of the previous version's keying."""
+    return record.when(channel, key) if ranked else record.when_before_upgrade(channel, key)
 
 
 def headline(sections: Sequence[Section], who: str, now: datetime) -> str:
@@ -147,15 +153,10 @@ def digest_paper_keys(sections: Sequence[Section], now: datetime) -> list[str]:
     return _digest_paper_keys(sections, sections_day(sections, now))
 
 
-def digest_keys(sections: Sequence[Section], now: datetime) -> list[str]:
-    """digest_key and the key an earlier version gave the same digest (a kept copy may carry either)."""
-    return [_digest_key(sections, day) for day in _keyed_days(sections, now)]
-
-
 def sent_at(record: SentRecord | None, channel: str, sections: Sequence[Section], now: datetime) -> datetime | None:
     """When the channel had these very picks of their day (under digest_picks_key or an earlier version's), or None."""
-    for day in _keyed_days(sections, now) if record is not None else ():
-        if (when := record.when(channel, _digest_picks_key(sections, day))) is not None:
+    for index, day in enumerate(_keyed_days(sections, now) if record is not None else ()):
+        if (when := _when(record, channel, _digest_picks_key(sections, day), index == 0)) is not None:
             return when
     return None
 
@@ -169,9 +170,9 @@ def unsent_picks(
     had, the sections are as given and the time is None. A section whose every pick was had is left out.
     """
     had: list[datetime | None] = [None] * sum(len(s.picks) for s in sections)
-    for day in _keyed_days(sections, now) if record is not None else ():
+    for index, day in enumerate(_keyed_days(sections, now) if record is not None else ()):
         for i, key in enumerate(_digest_paper_keys(sections, day)):
-            had[i] = had[i] or record.when(channel, key)
+            had[i] = had[i] or _when(record, channel, key, index == 0)
     times = [when for when in had if when is not None]
     if not times:
         return list(sections), None
@@ -432,12 +433,27 @@ def keep_unsent(message: EmailMessage, *, now: datetime | None = None) -> Path:
     return path
 
 
-def _drop_kept_copies(keys: Collection[str], keep: Path) -> None:
-    """Delete the kept digests of the same day and profiles (`keys`: digest_keys), other than `keep` (a run tried
-    again)."""
-    for path in unsent_dir().glob("*.eml") if keys else ():
+def _by_previous_version(record: SentRecord | None, composed: datetime) -> bool:
+    """Whether the version before 2026-12-05 composed a kept digest (False when the record cannot tell)."""
+    if record is None:
+        return False
+    start = record.start()
+    return start is None or composed < start.replace(microsecond=0)  # a Date header holds whole seconds
+
+
+def _drop_kept_copies(sections: Sequence[Section], now: datetime, record: SentRecord | None, keep: Path) -> None:
+    """Delete the kept digests of the same day and profiles, other than `keep` (a run tried again).
+
+    A copy the previous version kept names the newest pick's date instead (_keyed_days): only its copies are taken
+    for that day's.
+    """
+    ranked, *others = [_digest_key(sections, day) for day in _keyed_days(sections, now)]
+    for path in unsent_dir().glob("*.eml"):
         kept = _read_kept(path) if path != keep else None
-        if kept is not None and kept.message[DIGEST_HEADER] in keys:
+        if kept is None:
+            continue
+        key = kept.message[DIGEST_HEADER]
+        if key == ranked or (key in others and _by_previous_version(record, kept.composed)):
             path.unlink(missing_ok=True)
 
 
@@ -454,11 +470,12 @@ def _channel(message: EmailMessage) -> str:
     return channel_key("email", str(message["To"]))
 
 
-def _mark_sent(record: SentRecord | None, message: EmailMessage, now: datetime) -> None:
+def _mark_sent(record: SentRecord | None, message: EmailMessage, now: datetime, *, old: bool = False) -> None:
+    """Mark the message's picks sent (`old`: the previous version composed it, so its keys are of its keying)."""
     if record is not None and message[PICKS_HEADER]:
-        record.mark(_channel(message), str(message[PICKS_HEADER]), now)
+        record.mark(_channel(message), str(message[PICKS_HEADER]), now, before_upgrade=old)
     for key in str(message[PAPERS_HEADER] or "").split() if record is not None else ():
-        record.mark(_channel(message), key, now)
+        record.mark(_channel(message), key, now, before_upgrade=old)
 
 
 def deliver_digest(
@@ -477,7 +494,7 @@ def deliver_digest(
     now = (now or datetime.now()).astimezone()
     sections = _sections(run_or_sections)
     message = compose_digest(sections, config=config, now=now)
-    if any(key in sent for key in digest_keys(sections, now)):
+    if digest_key(sections, now) in sent:  # a copy the previous version kept is found in the record instead
         return Delivered(message, "the day's digest went out as the copy kept from an earlier try", sent=False)
     # Another run sending these picks now finishes first, then this one finds them sent.
     with sending(), sent_record() as record:
@@ -498,8 +515,10 @@ def deliver_digest(
         try:
             send_digest(message, config)
         except (MailError, MailRejected) as error:
+            if record is not None:
+                record.begin(now)  # a copy kept from now on is this version's (_by_previous_version)
             kept = keep_unsent(message, now=now)
-            _drop_kept_copies(digest_keys(sections, now), kept)
+            _drop_kept_copies(sections, now, record, kept)
             raise type(error)(f"{error}; the digest is kept in {kept} for 'paperrec email --resend'") from None
         _mark_sent(record, message, now)
         _mark_sent(record, whole, now)  # the day's picks as ranked: the same again is found at once
@@ -579,7 +598,8 @@ def resend_unsent(
                     what += f"; if the server will never take it, delete {digest.path}"
                 return Resent(tuple(sent), tuple(dropped), type(error)(what + ")"), tuple(keys))
             digest.path.unlink(missing_ok=True)
-            _mark_sent(record, digest.message, datetime.now().astimezone())
+            old = _by_previous_version(record, digest.composed)
+            _mark_sent(record, digest.message, datetime.now().astimezone(), old=old)
             sent.append(f"sent the kept digest {digest.label} to {_one_line(digest.message['To'])}")
             keys.extend(filter(None, [digest.message[DIGEST_HEADER]]))
     return Resent(tuple(sent), tuple(dropped), keys=tuple(keys))

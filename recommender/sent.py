@@ -24,6 +24,9 @@ TABLE = (
 WHAT = "record of sent picks"
 KEEP_DAYS = 60  # a day is not ranked again after this long; older rows are dropped
 LOCK_SECONDS = 300.0  # a send of every chat target or a slow mail server, with room to spare
+# The row that holds when this version first wrote to the record. Before 2026-12-05 a day's rows were keyed by the
+# newest pick's date, and only rows older than this one can be such rows. No channel is empty (channel_key).
+_START = ("", "keyed by the day ranked since")
 
 
 def picks_key(day: date, sections: Iterable[tuple[str, Sequence[str]]]) -> str:
@@ -64,14 +67,48 @@ class SentRecord:
             return None
         return datetime.fromisoformat(row[0]) if row else None
 
-    def mark(self, channel: str, key: str, at: datetime) -> bool:
-        """Record that these picks went out on this channel at `at` (False: not kept); rows older than KEEP_DAYS go."""
-        at = at.astimezone(UTC)  # one zone, so the rows compare as text
-        cutoff = (at - timedelta(days=KEEP_DAYS)).isoformat()
+    def when_before_upgrade(self, channel: str, key: str) -> datetime | None:
+        """When the version before 2026-12-05 marked these picks on this channel, or None (this version's rows too)."""
+        when = self.when(channel, key)
+        start = self.start()
+        return when if when is not None and (start is None or when < start) else None
+
+    def start(self) -> datetime | None:
+        """When this version first marked the record, or None: every row is then the previous version's."""
+        return self.when(*_START)
+
+    def begin(self, at: datetime) -> bool:
+        """Note that this version writes to the record by `at` (the earliest such time is kept; False: not kept)."""
         try:
             with self._db:
+                self._begin(at.astimezone(UTC))
+        except sqlite3.Error:
+            return False
+        return True
+
+    def _begin(self, at: datetime) -> None:
+        self._db.execute(
+            "INSERT INTO sent VALUES (?, ?, ?) ON CONFLICT (channel, key) DO UPDATE SET at = min(at, excluded.at)",
+            (*_START, at.isoformat()),
+        )
+
+    def mark(self, channel: str, key: str, at: datetime, *, before_upgrade: bool = False) -> bool:
+        """Record that these picks went out on this channel at `at` (False: not kept); rows older than KEEP_DAYS go.
+
+        `before_upgrade`: the key is the previous version's (a digest it kept, sent now). The row is dated before this
+        version's start, so when_before_upgrade finds it.
+        """
+        at = at.astimezone(UTC)  # one zone, so the rows compare as text
+        cutoff = (at - timedelta(days=KEEP_DAYS)).isoformat()
+        start = self.start() if before_upgrade else None
+        try:
+            with self._db:
+                if before_upgrade:
+                    at = min(at, start - timedelta(microseconds=1)) if start is not None else at
+                else:
+                    self._begin(at)
                 self._db.execute("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", (channel, key, at.isoformat()))
-                self._db.execute("DELETE FROM sent WHERE at < ?", (cutoff,))
+                self._db.execute("DELETE FROM sent WHERE at < ? AND channel <> ?", (cutoff, _START[0]))
         except sqlite3.Error:  # e.g. a read-only state/ folder
             return False
         return True

@@ -13,7 +13,7 @@ import stat
 import subprocess
 import unicodedata
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
 from typing import ClassVar
@@ -647,12 +647,26 @@ def _mixed_day(tmp_path: Path) -> list[Section]:
 
 def _sent_before_the_upgrade(sections: list[Section], channel: str, at: datetime, picks: int | None = None) -> None:
     """Mark the keys the version before 2026-12-05 marked: of the newest pick's date (a section without its listing)."""
-    from recommender.sent import sent_record
 
     old = [replace(s, listing=None, picks=s.picks[:picks]) for s in sections]
+    keys = [digest_picks_key(old, at), *digest_paper_keys(old, at)]
+    assert all(key.startswith("2026-12-04") for key in keys)
+    _rows_of_the_previous_version(channel, keys, at)
+
+
+def _rows_of_the_previous_version(channel: str, keys: list[str], at: datetime) -> None:
+    """Rows as the version before 2026-12-05 wrote them: no note of when this version began."""
+    import sqlite3
+    from contextlib import closing
+
+    from recommender.paths import sent_path
+    from recommender.sent import sent_record
+
     with sent_record() as record:
-        for key in [digest_picks_key(old, at), *digest_paper_keys(old, at)]:
-            assert key.startswith("2026-12-04") and record.mark(channel, key, at)
+        assert record is not None and record.start() is None  # the table is made
+    with closing(sqlite3.connect(sent_path())) as database, database:
+        rows = [(channel, key, at.astimezone(UTC).isoformat()) for key in keys]
+        database.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", rows)
 
 
 def test_a_day_the_previous_version_mailed_is_not_mailed_again(home, tmp_path, serve):
@@ -695,6 +709,68 @@ def test_a_kept_copy_the_previous_version_wrote_is_replaced_by_the_days_new_try(
     assert email.message_from_bytes(kept.read_bytes(), policy=policy.default)[mail.DIGEST_HEADER].startswith(
         "2026-12-05 "
     )
+
+
+def _day_of(tmp_path: Path, day: date, papers: list[Paper]) -> list[Section]:
+    """A day ranked on `day` (its listing's date) whose picks are `papers`, in order."""
+    from recommender.schema import Listing
+
+    picks = [Pick(paper, 0.9 - rank / 10, rank + 1, "bio") for rank, paper in enumerate(papers)]
+    return [Section(tmp_path / "bio.toml", Profile(name="bio"), picks, listing=Listing(tuple(papers), date=day))]
+
+
+X = Paper("doi:10.1/x", "Paper X", "x", date=date(2026, 12, 4))
+Y = Paper("doi:10.1/y", "Paper Y", "y", date=date(2026, 12, 3))
+
+
+def test_picks_this_version_sent_are_not_taken_for_a_later_day_of_the_same_newest_date(home, tmp_path, serve):
+    import recommender.mail as mail
+    from recommender.sent import sent_record
+
+    port, sink = serve()
+    config = _config(port, serve_url=None)
+    dec4 = datetime(2026, 12, 4, 7).astimezone()
+    first = mail.deliver_digest(_day_of(tmp_path, date(2026, 12, 4), [X]), config, now=dec4)
+    assert first.sent
+    # The day ranked 2026-12-05 picks X again (a second profile's run, --include-seen): its newest pick is of 12-04.
+    dec5, both = dec4 + timedelta(days=1), _day_of(tmp_path, date(2026, 12, 5), [X, Y])
+    with sent_record() as record:
+        assert unsent_picks(both, record, mail._channel(first.message), dec5) == (both, None)
+        only_x = _day_of(tmp_path, date(2026, 12, 5), [X])
+        assert mail.sent_at(record, mail._channel(first.message), only_x, dec5) is None
+    delivered = mail.deliver_digest(both, config, now=dec5)
+    assert delivered.sent and delivered.message["Subject"] == "paperrec: 2 picks for bio, 2026-12-05"
+    assert len(sink.envelopes) == 2
+
+
+def test_a_kept_copy_of_a_day_is_not_replaced_by_a_later_days_of_the_same_newest_date(home, tmp_path):
+    import recommender.mail as mail
+
+    config = _config(_free_port(), serve_url=None)  # nothing listens there
+    dec4 = datetime(2026, 12, 4, 7).astimezone()
+    with pytest.raises(MailError):
+        mail.deliver_digest(_day_of(tmp_path, date(2026, 12, 4), [X]), config, now=dec4)
+    with pytest.raises(MailError):
+        mail.deliver_digest(_day_of(tmp_path, date(2026, 12, 5), [X, Y]), config, now=dec4 + timedelta(days=1))
+    kept = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in unsent_dir().glob("*.eml")]
+    assert sorted(m[mail.DIGEST_HEADER][:10] for m in kept) == ["2026-12-04", "2026-12-05"]
+
+
+def test_a_kept_copy_the_previous_version_wrote_counts_for_its_day_once_resent(home, tmp_path, serve):
+    import recommender.mail as mail
+    from recommender.sent import sent_record
+
+    port, sink = serve()
+    config = _config(port, serve_url=None)
+    sections, now = _mixed_day(tmp_path), datetime(2026, 12, 5, 7, 30).astimezone()
+    old = compose_digest([replace(s, listing=None) for s in sections], config=config, now=now - timedelta(hours=1))
+    keep_unsent(old, now=now - timedelta(hours=1))
+    with sent_record() as record:
+        assert record is not None and record.begin(now - timedelta(minutes=30))  # this version, since then
+    assert len(resend_unsent(config, today=now.date()).sent) == 1
+    delivered = mail.deliver_digest(sections, config, now=now + timedelta(hours=1))
+    assert not delivered.sent and "already sent" in delivered.line
+    assert len(sink.envelopes) == 1
 
 
 def test_a_profile_outside_the_profiles_folder_is_warned_about(home, tmp_path):

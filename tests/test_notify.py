@@ -7,10 +7,12 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
-from datetime import date, datetime
+from contextlib import closing
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -436,6 +438,7 @@ def test_a_day_the_previous_version_sent_to_a_chat_is_not_sent_again(home, tmp_p
     from dataclasses import replace
 
     from recommender.mail import digest_paper_keys, digest_picks_key
+    from recommender.paths import sent_path
     from recommender.profile import Profile
     from recommender.schema import Listing
     from recommender.sent import sent_record
@@ -455,11 +458,44 @@ def test_a_day_the_previous_version_sent_to_a_chat_is_not_sent_again(home, tmp_p
     section = Section(tmp_path / "bio.toml", Profile(name="bio"), picks, listing=listing)
     now = datetime(2026, 12, 5, 7, 30).astimezone()
     old = replace(section, listing=None)  # the keys it marked: of the newest pick's date
+    keys = [digest_picks_key([old], now), *digest_paper_keys([old], now)]
+    assert all(key.startswith("2026-12-04") for key in keys)
     with sent_record() as record:
-        for key in [digest_picks_key([old], now), *digest_paper_keys([old], now)]:
-            assert key.startswith("2026-12-04") and record.mark("chat", key, now)
+        assert record is not None  # the table is made
+    # Its rows, as it wrote them: with no note of when this version began.
+    with closing(sqlite3.connect(sent_path())) as database, database:
+        rows = [("chat", key, now.astimezone(UTC).isoformat()) for key in keys]
+        database.executemany("INSERT OR REPLACE INTO sent VALUES (?, ?, ?)", rows)
     target = Target(label="chat", plugin=Plugin(), format="text", key="chat")
     config = load_config(missing_ok=True)
     delivery = send_picks([section], [target], config=config, now=now.replace(hour=9))
     assert delivery.errors == () and sent == []
     assert delivery.sent == ("not sent again to chat: it had these picks of 2026-12-05 already",)
+
+
+def test_picks_a_chat_had_are_not_taken_for_a_later_day_of_the_same_newest_date(home, tmp_path):
+    from datetime import timedelta
+
+    from recommender.profile import Profile
+    from recommender.schema import Listing
+
+    sent: list[str] = []
+
+    class Plugin:
+        def notify(self, body, title, body_format):
+            sent.append(body)
+            return True
+
+    paper = Paper("doi:10.1/x", "Paper X", "x", date=date(2026, 12, 4))
+
+    def day(ranked: date) -> Section:
+        listing = Listing(papers=(paper,), date=ranked)
+        return Section(tmp_path / "bio.toml", Profile(name="bio"), [Pick(paper, 0.9, 1, "bio")], listing=listing)
+
+    target = Target(label="chat", plugin=Plugin(), format="text", key="chat")
+    config = load_config(missing_ok=True)
+    dec4 = datetime(2026, 12, 4, 7).astimezone()
+    assert send_picks([day(date(2026, 12, 4))], [target], config=config, now=dec4).sent == ("sent 1 pick to chat",)
+    # The day ranked 2026-12-05 picks the paper again: its newest pick is of 12-04, and this version sent that day.
+    later = send_picks([day(date(2026, 12, 5))], [target], config=config, now=dec4 + timedelta(days=1))
+    assert later.sent == ("sent 1 pick to chat",) and len(sent) == 2

@@ -53,3 +53,25 @@ def test_a_record_that_cannot_be_read_holds_nothing_back(home):
     (home / "state" / "sent.sqlite3").write_bytes(b"not a database, but a file of the right name" * 50)
     with sent_record() as record:
         assert record is None or (record.when("mail", "k") is None and record.mark("mail", "k", AT) is False)
+
+
+def test_the_record_knows_when_this_version_began_and_keeps_that_past_the_old_rows(tmp_path):
+    record = SentRecord(tmp_path / "sent.sqlite3")
+    key = picks_key(DAY, [("sr", ["2104.1"])])
+    assert record.start() is None and record.mark("mail", key, AT)
+    assert record.when_before_upgrade("mail", key) is None  # this version's row
+    assert record.mark("mail", "earlier", AT - timedelta(hours=1)) and record.start() == AT - timedelta(hours=1)
+    assert record.mark("mail", "old", AT, before_upgrade=True)  # a digest the previous version kept, sent now
+    assert record.when_before_upgrade("mail", "old") == AT - timedelta(hours=1, microseconds=1)
+    record.mark("mail", "later", AT + timedelta(days=KEEP_DAYS + 1))
+    assert record.when("mail", key) is None and record.start() == AT - timedelta(hours=1)
+    record.close()
+
+
+def test_rows_of_a_record_this_version_never_marked_are_the_previous_versions(tmp_path):
+    record = SentRecord(tmp_path / "sent.sqlite3")
+    assert record.mark("mail", "old", AT, before_upgrade=True)
+    assert record.start() is None and record.when_before_upgrade("mail", "old") == AT
+    assert record.mark("mail", "new", AT + timedelta(minutes=1))
+    assert record.when_before_upgrade("mail", "old") == AT and record.when_before_upgrade("mail", "new") is None
+    record.close()
