@@ -383,7 +383,7 @@ def test_a_pubmed_scopus_or_web_of_science_export_reads_by_its_own_column_names(
         "doi:10.1016/j.cell.2026.1",
         "Cilia",
         "On cilia.",
-        ("Chen W.", "Tanaka K."),
+        ("W. Chen", "K. Tanaka"),  # Scopus writes 'Surname Initials.' too
         None,
     )
     wos = tmp_path / "wos.csv"
@@ -403,6 +403,45 @@ def test_a_pubmed_scopus_or_web_of_science_export_reads_by_its_own_column_names(
     jsonl.write_text('{"Title": "Pores", "DOI": "10.1016/j.molcel.2026.2", "Date": "2026-12-04"}\n')
     (paper,) = read_listing(jsonl).papers
     assert (paper.arxiv_id, paper.title, paper.date) == ("doi:10.1016/j.molcel.2026.2", "Pores", date(2026, 12, 4))
+
+
+def test_a_scopus_export_names_its_authors_given_name_first_in_either_of_its_forms(tmp_path):
+    scopus = tmp_path / "scopus.csv"
+    scopus.write_text(
+        "Authors,Title,Year,Source title,DOI,Abstract,EID\n"
+        '"Smith J.; van der Berg T.H.; Doe J.-P.; [No author name available]",A paper,2021,Nature,10.1038/x1,A,'
+        "2-s2.0-1\n"
+        '"Smith J., Doe A.",Another paper,2020,Cell,10.1016/x2,B,2-s2.0-2\n'  # its export before 2023
+    )
+    first, second = read_listing(scopus).papers
+    assert first.authors == ("J. Smith", "T. H. van der Berg", "Doe J.-P.", "[No author name available]")
+    assert second.authors == ("J. Smith", "A. Doe")
+    from recommender.sources.merge import first_author
+
+    assert first_author(first) == "smith"  # so a title-plus-author match finds the paper kept from another source
+
+
+def test_another_files_date_column_dates_a_paper_only_when_it_is_a_whole_day(tmp_path):
+    zotero = tmp_path / "zotero.csv"
+    zotero.write_text(
+        '"Key","Item Type","Publication Year","Author","Title","DOI","Abstract Note","Date"\n'
+        '"A1","journalArticle","2021","Smith, John","A paper","10.1038/x1","An abstract","2021"\n'
+        '"A2","journalArticle","2020","Roe, Rick","Another paper","10.1016/x2","Abs","April 2020"\n'
+        '"A3","journalArticle","2020","Roe, Rick","A third paper","10.1016/x3","Abs","2020-04-22 10:00:00"\n'
+    )
+    assert [paper.date for paper in read_listing(zotero).papers] == [None, None, date(2020, 4, 22)]
+    jsonl = tmp_path / "theirs.jsonl"
+    jsonl.write_text('{"Title": "Pores", "Date": "2021"}\n{"Title": "Cilia", "DATE": 2021}\n')
+    assert [paper.date for paper in read_listing(jsonl).papers] == [None, None]
+    # paperrec's own 'date' is still read strictly, and its files read back as written.
+    mine = tmp_path / "mine.csv"
+    mine.write_text("title,date\nMine,2021\n")
+    with pytest.raises(PaperrecError, match="'date' must be YYYY-MM-DD"):
+        read_listing(mine)
+    papers = read_listing(zotero).papers
+    written = tmp_path / "written.csv"
+    written.write_text(to_csv(papers), encoding="utf-8")
+    assert to_csv(read_listing(written).papers) == written.read_text(encoding="utf-8")
 
 
 def test_a_csv_of_no_export_keeps_its_authors_as_written_and_its_own_title_column_first(tmp_path):

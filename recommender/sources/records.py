@@ -82,22 +82,33 @@ def paper_from_record(record: dict[str, Any], where: str) -> Paper:
         return _paper_from_record(record, where)
 
 
+def _whole_day(value: Any) -> str | None:
+    """An export's date as YYYY-MM-DD when it is a whole day (YYYY-MM-DD or YYYY/MM/DD first), else None."""
+    day = _DAY.match(str(value).strip())
+    return "-".join(day.groups()) if day else None
+
+
 def _named(record: dict[str, Any]) -> dict[str, Any]:
     """The record with its keys as paperrec names them: in lower case, and an export's own names (SYNONYMS) for
-    those the record lacks. An export's date that is not a whole day (YYYY-MM-DD or YYYY/MM/DD) dates nothing."""
+    those the record lacks.
+
+    Only paperrec's own `date` must be YYYY-MM-DD. Another file's (a `Date` column, or a SYNONYMS name) dates a
+    paper when it is a whole day: Zotero's '2021' or 'April 2020' dates nothing.
+    """
     if _FIELDS.issuperset(record):  # paperrec's own files: nothing to rename
         return record
     named = {key.lower() if isinstance(key, str) else key: value for key, value in reversed(record.items())}
     named.update((key, value) for key, value in record.items() if key in _FIELDS)  # 'title' before 'Title'
+    if "date" not in record and named.get("date") is not None:
+        named["date"] = _whole_day(named["date"])
+        if named["date"] is None:
+            del named["date"]  # a synonym below may date it
     for synonym, field in SYNONYMS.items():
         value = named.get(synonym)
         if field in named or value is None:
             continue
-        if field == "date":
-            day = _DAY.match(str(value).strip())
-            if day is None:
-                continue
-            value = "-".join(day.groups())
+        if field == "date" and (value := _whole_day(value)) is None:
+            continue
         named[field] = value
     return named
 
@@ -235,14 +246,30 @@ class _Lines:
 
 
 _INITIALS = re.compile(r"[^\W\d_]{1,3}")
+# Scopus's export: only it names these columns. Web of Science has a 'Source Title' too, with an 'Article Title'.
+_SCOPUS = frozenset(("eid", "author(s) id", "author full names"))
 
 
 def _medline_name(name: str) -> str:
-    """'Nguyen TH' (MEDLINE's surname and initials) as 'T. H. Nguyen'; a group's name as it is."""
+    """'Nguyen TH' (MEDLINE's surname and initials) or 'Nguyen T.H.' (Scopus's) as 'T. H. Nguyen'; a group's name
+    as it is."""
     surname, _, initials = name.strip().rpartition(" ")
+    initials = initials.replace(".", "")
     if not surname or not _INITIALS.fullmatch(initials) or not initials.isupper():
         return name.strip()
     return person_name(" ".join(f"{letter}." for letter in initials), surname)
+
+
+def _export_names(fields: Sequence[str]) -> tuple[str | None, str]:
+    """The authors column of a PubMed or Scopus export, which writes each author 'Surname Initials', and the mark
+    between authors there (None: another file, whose authors are split at ';' as written)."""
+    lower = {field.lower() for field in fields}
+    authors = next((field for field in fields if field.lower() == "authors"), None)
+    if "pmid" in lower:
+        return authors, ","  # PubMed: 'Smith J, Doe A.'
+    if _SCOPUS & lower or ("source title" in lower and "article title" not in lower):
+        return authors, ";"  # Scopus: 'Smith J.; Doe A.' (before 2023 'Smith J., Doe A.')
+    return None, ";"
 
 
 def iter_csv(path: Path) -> Iterator[Paper]:
@@ -256,15 +283,16 @@ def iter_csv(path: Path) -> Iterator[Paper]:
             named = {SYNONYMS.get(f.lower(), f.lower()) for f in fields or ()}
             if "title" not in named:
                 raise PaperrecError(f"{path}:1: CSV header must name a 'title' column (or 'Article Title')")
-            # PubMed's export (it has a PMID column) writes its authors 'Smith J, Doe A.', each 'Surname Initials'.
-            pubmed = next((f for f in fields or () if f.lower() == "authors"), None) if "pmid" in named else None
+            authors, mark = _export_names(fields or ())
             for row in reader:
                 lines.check_closed(path)
                 where = f"{path}:{reader.line_num}"
                 if None in row:
                     raise PaperrecError(f"{where}: more fields than the header names")
-                if pubmed and row[pubmed]:
-                    row[pubmed] = ";".join(map(_medline_name, row[pubmed].rstrip(". ").split(",")))
+                if authors and row[authors]:
+                    cell = row[authors].rstrip(". " if mark == "," else " ")
+                    names = cell.split(mark if mark in cell else ",")
+                    row[authors] = ";".join(map(_medline_name, names))
                 yield paper_from_record(row, where)
         except csv.Error as error:
             raise PaperrecError(f"{path}:{reader.line_num}: {error}") from None
