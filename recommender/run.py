@@ -47,12 +47,12 @@ _MORNING: ContextVar[dict[Hashable, Any] | None] = ContextVar("paperrec_morning"
 
 def liked_retracted(scored: Scored | None, profile: Profile) -> list[tuple[Paper, Paper]]:
     """The retraction notices (an expression of concern is one) a scored day left out that name a paper the profile
-    likes (the same normalised title), each with that paper; the run, the digest and the page all say these."""
+    likes (Notice.is_of), each with that paper; the run, the digest and the page all say these."""
     found = []
     for paper in scored.notices if scored is not None else ():
-        notice = notice_of(paper.title)
+        notice = notice_of(paper.title, paper.authors)
         if notice is not None and notice.kind == "retraction":
-            found += [(paper, e.paper) for e in profile.liked if notice.is_of(e.paper.title)]
+            found += [(paper, e.paper) for e in profile.liked if notice.is_of(e.paper)]
     return found
 
 

@@ -375,3 +375,25 @@ def test_the_digest_and_the_mail_say_when_a_liked_paper_is_retracted():
         "bio\n===\n\nA notice on a paper you liked: Retraction Note: Piezo1 licenses chromatin\n"
         "looping in S. cerevisiae\nhttps://doi.org/10.1038/s41556-026-01004-4\n\n"
     )
+
+
+def test_a_retraction_of_a_generic_title_is_of_a_liked_paper_only_with_an_author_in_common():
+    from dataclasses import replace
+
+    from recommender.profile import Profile, ProfilePaper
+
+    liked = Paper.make("Deep learning", "doi:10.1038/nature14539", authors=["Yann LeCun", "Yoshua Bengio"])
+    review = Paper.make("A review", "doi:10.1234/review")  # no authors: a title this short names nothing alone
+    section = _section(["A paper title here"])
+    profile = Profile(
+        name="bio", liked=(ProfilePaper(liked, date(2026, 12, 1)), ProfilePaper(review, date(2026, 12, 1)))
+    )
+    section = replace(section, profile=profile)
+    others = Paper.make("Retraction: Deep learning", "doi:10.1234/r1", authors=["A. Smith"])
+    untold = Paper.make("Retraction Note: A review", "doi:10.1234/r2")
+    section.scored.notices = (others, untold)
+    assert section.liked_retracted() == []
+    assert "A notice on a paper you liked" not in render_html([section])
+    theirs = Paper.make("Retraction Note: Deep learning", "doi:10.1234/r3", authors=["LeCun, Yann", "Y. Bengio"])
+    section.scored.notices = (others, untold, theirs)
+    assert section.liked_retracted() == [(theirs, liked)]

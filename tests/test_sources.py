@@ -355,6 +355,18 @@ def test_a_notice_is_told_from_a_paper_by_its_title(title, kind, names):
     assert (notice.kind, notice.names) == (kind, names) if kind else notice is None
 
 
+def test_a_notice_names_a_paper_by_a_long_title_or_by_a_short_one_with_an_author_in_common():
+    specific = Paper.make("Piezo1 licenses chromatin looping in S. cerevisiae", "doi:10.1234/a", authors=["J. Smith"])
+    # The editors' notice of a specific title: the title says it all.
+    assert notice_of(f"Retraction: {specific.title}", ["The PLOS ONE Editors"]).is_of(specific)
+    assert notice_of(f"Retraction: {specific.title}").is_of(specific)
+    generic = Paper.make("A review", "doi:10.1234/b", authors=["Smith, John"])
+    assert not notice_of("Retraction: A review").is_of(generic)
+    assert not notice_of("Retraction: A review", ["A. Doe"]).is_of(generic)
+    assert notice_of("Retraction: A review", ["Doe A", "J. Smith"]).is_of(generic)
+    assert not notice_of("Retraction: Cilia", ["J. Smith"]).is_of(generic)  # another title
+
+
 def test_a_pubmed_scopus_or_web_of_science_export_reads_by_its_own_column_names(tmp_path):
     pubmed = tmp_path / "pubmed.csv"
     pubmed.write_text(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..schema import normalise_title
+from ..schema import Paper, given_first, normalise_title
 from .markdown import strip_html
 
 # What a notice's title starts with, and what kind of notice it is. The words end in ':' or a dash, or go on to
@@ -21,18 +22,30 @@ NOTICES = (
 )
 _PATTERNS = tuple((kind, re.compile(r"\s*" + pattern + r"\s*", re.IGNORECASE)) for kind, pattern in NOTICES)
 _CITED = re.compile(r"\s*\[[^\[\]]*\]\s*\.?\s*$")  # the notice's citation of the paper: '[Cell 185 (2022) 1-10]'
+# A title this long names one paper. A shorter one ('Deep learning', 'A review') names many: an author in common must
+# say it is the same. Not the authors always: a notice is often the editors' ('The PLOS ONE Editors').
+MIN_TITLE_WORDS = 5
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A correction or retraction notice: its kind and the normalised title of the paper it names."""
+    """A correction or retraction notice: its kind, the normalised title of the paper it names, and its authors."""
 
     kind: str  # 'correction' or 'retraction' (an expression of concern is news of the same kind)
     names: str  # the title of the paper it names, as title_key gives it
+    authors: tuple[str, ...] = ()
 
-    def is_of(self, title: str) -> bool:
-        """True when the notice names the paper of this title."""
-        return bool(self.names) and self.names == title_key(title)
+    def is_of(self, paper: Paper) -> bool:
+        """True when the notice names this paper: its title, long enough (MIN_TITLE_WORDS) or with an author in
+        common."""
+        if not self.names or self.names != title_key(paper.title):
+            return False
+        return len(self.names.split()) >= MIN_TITLE_WORDS or bool(_surnames(self.authors) & _surnames(paper.authors))
+
+
+def _surnames(authors: Iterable[str]) -> set[str]:
+    """The authors' surnames as titles compare: 'J. Smith' and 'Smith, John' are 'smith'."""
+    return {words[-1] for name in authors if (words := normalise_title(given_first(name)).split())}
 
 
 def title_key(title: str) -> str:
@@ -40,8 +53,8 @@ def title_key(title: str) -> str:
     return normalise_title(strip_html(title))
 
 
-def notice_of(title: str) -> Notice | None:
-    """The notice a title makes, else None for a paper.
+def notice_of(title: str, authors: Sequence[str] = ()) -> Notice | None:
+    """The notice a title (by these authors) makes, else None for a paper.
 
     Example: notice_of('Retraction Note: Piezo1 licenses looping').names is 'piezo1 licenses looping'.
     """
@@ -49,5 +62,5 @@ def notice_of(title: str) -> Notice | None:
     for kind, pattern in _PATTERNS:
         match = pattern.match(text)
         if match:
-            return Notice(kind, title_key(_CITED.sub("", text[match.end() :])))
+            return Notice(kind, title_key(_CITED.sub("", text[match.end() :])), tuple(authors))
     return None
