@@ -153,19 +153,133 @@ def test_a_paper_is_an_entry_any_of_whose_ids_it_shares_already_there_or_moved_b
     )
     published = Paper("doi:10.1234/one", "One, published", links=("https://doi.org/10.1234/one",))
     assert rate_papers(profile, [published], "liked")[1] == []  # already liked
-    one = load_profile(profile).liked[0]
+    one, text = load_profile(profile).liked[0], profile.read_text()
     edited = change_profile(profile, [dislike([published])])
     assert [(m.arxiv_id, m.before, m.after) for m in edited.moved] == [("2101.00001", "liked", "disliked")]
     assert [e.paper.arxiv_id for e in edited.profile.disliked] == ["2101.00001"]
     assert [e.paper.arxiv_id for e in edited.profile.liked] == ["2101.00002"]
     back = undo(edited).profile
-    assert back.disliked == () and [e.paper.arxiv_id for e in back.liked] == ["2101.00002", "2101.00001"]
-    assert back.liked[1] == one  # its links, its day
+    assert back.disliked == () and [e.paper.arxiv_id for e in back.liked] == ["2101.00001", "2101.00002"]
+    assert back.liked[0] == one and profile.read_text() == text  # back in its place, its links, its day
     # Two refs to one work in one vote: one entry.
     edited = change_profile(
         profile, [like([P3, Paper("doi:10.1234/three", "Three", links=("https://arxiv.org/abs/2101.00003",))])]
     )
     assert [m.arxiv_id for m in edited.moved] == ["2101.00003"]
+    assert tomlkit_calls == []
+
+
+VERSIONS = """\
+name = "p"
+interests = ["x"]
+
+# the preprint
+[[disliked]]
+id = "2401.00001"
+title = "Preprint"   # read once
+added = 2024-01-02
+
+# the journal version, kept with my note
+[[disliked]]
+id = "doi:10.1234/journal"
+title = "Journal"
+links = ["https://arxiv.org/abs/2401.00001"]
+note = "my words"
+added = 2024-03-04
+
+[[disliked]]
+id = "2402.00002"
+title = "Unrelated"
+"""
+PREPRINT = Paper.make("Preprint", "2401.00001")
+JOURNAL = Paper.make("Journal", "doi:10.1234/journal", links=["https://arxiv.org/abs/2401.00001"])
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("pasted", [False, True], ids=["text", "tomlkit"])
+@pytest.mark.parametrize(
+    ("voted", "moves"),
+    [
+        (PREPRINT, "2401.00001"),  # its own id, though the journal version links it
+        (JOURNAL, "doi:10.1234/journal"),  # its own id, though it links the preprint
+        (Paper.make("Another", "doi:10.5555/x", links=["https://arxiv.org/abs/2401.00001"]), "2401.00001"),
+    ],
+    ids=["preprint", "journal", "a-third-version"],
+)
+def test_a_vote_moves_one_entry_of_a_work_and_its_undo_gives_back_every_byte(
+    tmp_path, tomlkit_calls, newline, pasted, voted, moves
+):
+    from recommender.profile import change_profile, like, undo
+    from recommender.profile.model import parse_toml
+
+    text = VERSIONS + (
+        '\n[[disliked]]\nid = "2403.00003"\ntitle = "Long"\nabstract = """\nPasted."""\n' if pasted else ""
+    )
+    text = text.replace("\n", newline)
+    path = tmp_path / "p.toml"
+    path.write_bytes(text.encode())
+    edited = change_profile(path, [like([voted])])
+    assert [(m.arxiv_id, m.before, m.after, m.place) for m in edited.moved] == [
+        (moves, "disliked", "liked", 0 if moves == "2401.00001" else 1)
+    ]
+    after = path.read_bytes().decode()
+    assert [e.paper.arxiv_id for e in load_profile(path).liked] == [moves]
+    stayed = [e.paper.arxiv_id for e in load_profile(path).disliked]
+    assert (
+        stayed
+        == [i for i in ["2401.00001", "doi:10.1234/journal", "2402.00002", "2403.00003"] if i != moves][
+            : 3 if pasted else 2
+        ]
+    )
+    if not pasted:  # every other entry byte for byte: the text less the moved table is the file less the liked one
+        kept = after[: after.index(f"{newline}# the preprint{newline}[[liked]]")] if moves == "2401.00001" else after
+        for table in text.split(newline * 2)[2:]:
+            if f'id = "{moves}"' not in table:
+                assert table in kept
+    undo(edited)
+    if pasted:  # tomlkit writes a table it moves anew: the data and the order come back, not the moved table's comments
+        assert parse_toml(path.read_text(), path) == parse_toml(text, path)
+        assert tomlkit_calls == ["liked", "disliked"]
+    else:
+        assert path.read_bytes().decode() == text and tomlkit_calls == []
+
+
+def test_a_vote_on_a_paper_the_section_has_changes_nothing_anywhere(tmp_path):
+    # The journal version's disliked entry links the liked preprint: liking the preprint again leaves it alone.
+    path = tmp_path / "p.toml"
+    text = VERSIONS.replace('[[disliked]]\nid = "2401.00001"', '[[liked]]\nid = "2401.00001"', 1)
+    path.write_text(text)
+    listing = write_listing(tmp_path / "l.jsonl", [PREPRINT, JOURNAL])
+    result = invoke("like", "2401.00001", "-p", str(path), "-l", str(listing))
+    assert result.exit_code == 0 and result.stderr == "1 already liked in p\n"
+    assert path.read_text() == text
+    result = invoke("dislike", "doi:10.1234/journal", "-p", str(path), "-l", str(listing))
+    assert result.exit_code == 0 and result.stderr == "1 already disliked in p\n"
+    assert path.read_text() == text
+    # The work is liked and disliked by hand: a vote on either version is on a paper its section has.
+    result = invoke("dislike", "2401.00001", "-p", str(path), "-l", str(listing))
+    assert result.exit_code == 0 and result.stderr == "1 already disliked in p\n"
+    assert path.read_text() == text
+
+
+def test_undo_of_several_moves_puts_each_back_in_its_place(profile, tomlkit_calls):
+    from recommender.profile import PendingPaper, add_pending, change_profile, dislike, undo
+
+    four = '\n[[liked]]\nid = "2101.00004"\ntitle = "Four"\nadded = 2021-08-02\n'
+    profile.write_text(HAND_WRITTEN + '\n[[liked]]   # the third\nid = "2101.00003"\ntitle = "Three"\n' + four)
+    change_profile(profile, [add_pending([PendingPaper(f"2101.0000{i}") for i in (5, 6, 7)])])
+    text = profile.read_text()
+    one, six = Paper.make("One", "2101.00001"), Paper.make("Six", "2101.00006")
+    edited = change_profile(profile, [dislike([P3, one, six])])  # the third table, then the first
+    assert [(m.arxiv_id, m.before, m.after, m.place) for m in edited.moved] == [
+        ("2101.00003", "liked", "disliked", 2),
+        ("2101.00001", "liked", "disliked", 0),
+        ("2101.00006", None, "disliked", None),
+        ("2101.00006", "pending", None, 1),
+    ]
+    assert [e.paper.arxiv_id for e in load_profile(profile).liked] == ["2101.00002", "2101.00004"]
+    undo(edited)
+    assert profile.read_text() == text
     assert tomlkit_calls == []
 
 

@@ -52,7 +52,18 @@ from .text_edit import (
 # -- changes: what a user asks for, and the record of what it did -----------------------------------------------------
 
 Kind = Literal[
-    "rate", "move", "remove", "pending", "interests", "categories", "sources", "links", "abstracts", "restore", "zotero"
+    "rate",
+    "back",
+    "move",
+    "remove",
+    "pending",
+    "interests",
+    "categories",
+    "sources",
+    "links",
+    "abstracts",
+    "restore",
+    "zotero",
 ]
 
 
@@ -69,8 +80,9 @@ class Change:
     done: tuple[str, ...] = ()  # pending: ids no longer pending
     values: tuple[str, ...] = ()  # interests or categories: the new list; zotero: the table as 'key=value'
     restored: tuple[Setting, ...] = ()  # restore: abstracts and authors to put back as they were before
-    sections: tuple[str, ...] = TABLES  # remove: where from
+    sections: tuple[str, ...] = TABLES  # remove: where from; back: where the entry's table is now (none: gone)
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
+    at: int | None = None  # back and pending: the index in the section the tables go to (None: after the last)
 
 
 def rate(papers: Iterable[Paper | ProfilePaper], section: str, added: Days = None) -> Change:
@@ -88,6 +100,11 @@ def like(papers: Iterable[Paper], added: Days = None) -> Change:
 def dislike(papers: Iterable[Paper], added: Days = None) -> Change:
     """Dislike papers (moving them out of liked)."""
     return rate(papers, "disliked", added)
+
+
+def put_back(entry: ProfilePaper, section: str, now: str | None, at: int | None) -> Change:
+    """Put an entry a change took out of `section` back at index `at` there, with its table if it is in `now`."""
+    return Change("back", section, papers=(entry,), sections=(now,) if now else (), at=at)
 
 
 def move(ids: Iterable[str], to: str) -> Change:
@@ -151,6 +168,8 @@ class Moved:
     after: str | None
     entry: ProfilePaper | PendingPaper | None = None  # what the profile held before (None when it had nothing)
     paper: Paper | None = None  # the paper after the change (None when it left the profile or is known by id only)
+    # Where the entry was in its section before: its index once the change's earlier moves had left (undo puts it back).
+    place: int | None = None
 
 
 @dataclass(frozen=True)
@@ -197,12 +216,12 @@ class Edited:
         for moved in reversed(self.moved):
             entry = moved.entry
             if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:
-                changes.append(rate([entry], moved.before))  # moved back with its table, or brought back
+                changes.append(put_back(entry, moved.before, moved.after, moved.place))  # with its table, or anew
                 continue
             if moved.after is not None:
                 changes.append(remove([moved.arxiv_id], [moved.after]))
             if isinstance(entry, PendingPaper):
-                changes.append(add_pending([entry]))
+                changes.append(replace(add_pending([entry]), at=moved.place))
         return changes
 
 
@@ -228,12 +247,17 @@ class ProfileEdit:
         """Apply one change to the text; returns the papers it moved and the settings it replaced."""
         if change.kind == "rate":
             return self._rate(change.papers, change.section, change.added), []
+        if change.kind == "back":
+            entry = change.papers[0]
+            if not isinstance(entry, ProfilePaper):
+                raise ValueError("only a profile's entry is put back")
+            return self._put_back(entry, change.section, change.sections, change.at), []
         if change.kind == "move":
             return self._move(change.ids, change.section), []
         if change.kind == "remove":
             return self._remove(change.ids, change.sections), []
         if change.kind == "pending":
-            return self._pending(change.pending, change.done), []
+            return self._pending(change.pending, change.done, change.at), []
         if change.kind in ("interests", "categories", "sources", "zotero"):
             return [], self._set_list(change.kind, list(change.values))
         if change.kind == "links":
@@ -246,47 +270,68 @@ class ProfileEdit:
 
     def _rate(self, papers: Iterable[Paper | ProfilePaper], section: str, added: Days) -> list[Moved]:
         # An entry is the voted paper when any of their ids meet (Paper.ids: its own and those its links name): a
-        # preprint's entry that links the journal DOI is the journal version too.
+        # preprint's entry that links the journal DOI is the journal version too. A paper the section has already
+        # changes nothing. Otherwise one entry of the other section moves, the closest; the others stay as they are.
         other = "disliked" if section == "liked" else "liked"
         present = {key for entry in self.profile.papers(section) for key in entry.paper.ids}
+        entries = self.profile.papers(other)
         in_other: dict[str, list[int]] = {}
-        for index, entry in enumerate(self.profile.papers(other)):
+        for index, entry in enumerate(entries):
             for key in entry.paper.ids:
                 in_other.setdefault(key, []).append(index)
         appended: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
         moved: list[Moved] = []
-        leaving: set[int] = set()  # the other section's entries voted on
+        leaving: list[int] = []  # the other section's entries that move, in the order voted
         rated: set[str] = set()  # every id of the papers new to the section
         for item in papers:
             paper = item.paper if isinstance(item, ProfilePaper) else item
-            matches = sorted({index for key in paper.ids for index in in_other.get(key, ())})
-            leaving.update(matches)
             if present.intersection(paper.ids):
                 continue
+            matches = {index for key in paper.ids for index in in_other.get(key, ())}.difference(leaving)
             present.update(paper.ids)
             rated.update(paper.ids)
             day = item.added if isinstance(item, ProfilePaper) else day_of(added, paper.arxiv_id)
             if matches:  # a move keeps the table's own keys and comments
-                before = self.profile.papers(other)[matches[0]]
-                table = dict(self.data[other][matches[0]])
+                index = _closest(paper, entries, matches)
+                before = entries[index]
+                table = dict(self.data[other][index])
                 if "added" in table:
                     table["added"] = day
-                appended.append((table, (other, matches[0])))
-                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper))
+                appended.append((table, (other, index)))
+                place = index - sum(1 for i in leaving if i < index)
+                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper, place))
+                leaving.append(index)
                 present.update(before.paper.ids)
                 rated.update(before.paper.ids)
             else:
                 weight = item.weight if isinstance(item, ProfilePaper) else 1.0
                 appended.append((paper_table(ProfilePaper(paper=paper, added=day, weight=weight)), None))
                 moved.append(Moved(paper.arxiv_id, None, section, None, paper))
-        # Only the papers voted on leave the other section: one both liked and disliked by hand stays as it is.
-        removed = sorted(leaving)
         # A paper kept by id until its text is known and now voted on with its text is that paper: one entry, not two.
         waiting = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in rated]
-        moved += [Moved(self.profile.pending[i].arxiv_id, "pending", None, self.profile.pending[i]) for i in waiting]
-        removals = {name: rows for name, rows in ((other, removed), ("pending", waiting)) if rows}
+        pending = self.profile.pending
+        moved += [Moved(pending[i].arxiv_id, "pending", None, pending[i], place=i - n) for n, i in enumerate(waiting)]
+        removals = {name: rows for name, rows in ((other, sorted(leaving)), ("pending", waiting)) if rows}
         self._edit(TableEdit(removals, section, appended))
         return moved
+
+    def _put_back(self, entry: ProfilePaper, section: str, now: Iterable[str], at: int | None) -> list[Moved]:
+        """Put an entry back in `section` at index `at`: its table from where it is `now`, or a new one."""
+        arxiv_id = entry.paper.arxiv_id
+        where = next(iter(now), None)
+        tables = self.profile.papers(where) if where in SECTIONS else ()
+        # The entry's table is the last of its id there: a vote appends the table it moves.
+        index = next((i for i in reversed(range(len(tables))) if tables[i].paper.arxiv_id == arxiv_id), None)
+        if index is not None and where is not None:
+            table = dict(self.data[where][index])
+            if "added" in table:
+                table["added"] = entry.added
+            self._edit(TableEdit({where: [index]}, section, [(table, (where, index))], at))
+            return [Moved(arxiv_id, where, section, tables[index], entry.paper, index)]
+        if any(e.paper.arxiv_id == arxiv_id for e in self.profile.papers(section)):
+            return []  # back already, by another change
+        self._edit(TableEdit({}, section, [(paper_table(entry), None)], at))
+        return [Moved(arxiv_id, None, section, None, entry.paper)]
 
     def _move(self, ids: Iterable[str], to: str) -> list[Moved]:
         other = "disliked" if to == "liked" else "liked"
@@ -298,11 +343,12 @@ class ProfileEdit:
             papers.append(have[arxiv_id].paper)
         return self._rate(papers, to, None)
 
-    def _pending(self, new: Sequence[PendingPaper], done: Iterable[str]) -> list[Moved]:
+    def _pending(self, new: Sequence[PendingPaper], done: Iterable[str], at: int | None = None) -> list[Moved]:
         finished = set(done)
-        known = {p.arxiv_id for p in self.profile.pending if p.arxiv_id not in finished}
-        removed = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in finished]
-        moved = [Moved(self.profile.pending[i].arxiv_id, "pending", None, self.profile.pending[i]) for i in removed]
+        kept = self.profile.pending
+        known = {p.arxiv_id for p in kept if p.arxiv_id not in finished}
+        removed = [i for i, p in enumerate(kept) if p.arxiv_id in finished]
+        moved = [Moved(kept[i].arxiv_id, "pending", None, kept[i], place=i - n) for n, i in enumerate(removed)]
         added: list[PendingPaper] = []
         for pending in new:
             if pending.arxiv_id not in known:
@@ -310,7 +356,7 @@ class ProfileEdit:
                 added.append(pending)
                 moved.append(Moved(pending.arxiv_id, None, "pending"))
         appended = [(pending_table(p), None) for p in added]
-        self._edit(TableEdit({"pending": removed} if removed else {}, "pending", appended))
+        self._edit(TableEdit({"pending": removed} if removed else {}, "pending", appended, at))
         return moved
 
     def _remove(self, ids: Iterable[str], sections: Iterable[str]) -> list[Moved]:
@@ -324,8 +370,9 @@ class ProfileEdit:
             for index, entry in enumerate(entries):
                 arxiv_id = entry.arxiv_id if isinstance(entry, PendingPaper) else entry.paper.arxiv_id
                 if arxiv_id in wanted:
-                    removals.setdefault(section, []).append(index)
-                    moved.append(Moved(arxiv_id, section, None, entry))
+                    rows = removals.setdefault(section, [])
+                    moved.append(Moved(arxiv_id, section, None, entry, place=index - len(rows)))
+                    rows.append(index)
         self._edit(TableEdit(removals, "liked", []))
         return moved
 
@@ -464,9 +511,13 @@ class ProfileEdit:
             entries = self.profile.pending if section == "pending" else self.profile.papers(section)
             sections[section] = [p for i, p in enumerate(entries) if i not in dropped]
         read = pending_from_table if change.section == "pending" else paper_from_table
-        for table, _ in change.appended:
-            where = f"{self.path}: {change.section}[{len(sections[change.section]) + 1}]"
-            sections[change.section].append(read(table, where))
+        kept = sections[change.section]
+        at = change.before(len(kept))
+        at = len(kept) if at is None else at
+        added = [
+            read(table, f"{self.path}: {change.section}[{at + n + 1}]") for n, (table, _) in enumerate(change.appended)
+        ]
+        sections[change.section] = kept[:at] + added + kept[at:]
         return replace(self.profile, **{section: tuple(papers) for section, papers in sections.items()})
 
     def _adopt(self, texts: Iterable[str], expected: dict[str, Any]) -> bool:
@@ -510,6 +561,22 @@ class ProfileEdit:
         moved = self.apply(add_pending(new, done))[0]
         kept = {m.arxiv_id for m in moved if m.after == "pending"}
         return [p for p in new if p.arxiv_id in kept]
+
+
+def _closest(paper: Paper, entries: Sequence[ProfilePaper], candidates: Iterable[int]) -> int:
+    """The index of the entry that is most plainly this paper among candidates that share an id with it."""
+
+    def closeness(index: int) -> tuple[bool, bool, bool, int, int]:
+        entry = entries[index].paper
+        return (
+            entry.arxiv_id == paper.arxiv_id,  # its own id: the paper itself
+            entry.arxiv_id in paper.ids,  # the paper's links name the entry
+            paper.arxiv_id in entry.ids,  # the entry's links name the paper
+            len(set(entry.ids).intersection(paper.ids)),
+            -index,  # then the first, as a file read top down has it
+        )
+
+    return max(candidates, key=closeness)
 
 
 def _edited_in_place(current: Any, values: list[str]) -> bool:

@@ -82,11 +82,16 @@ def _empty_array_line(section: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class TableEdit:
-    """Tables to drop (by section and index) and tables to append to one section, moved ones with their source."""
+    """Tables to drop (by section and index) and tables to add to one section, moved ones with their source."""
 
     removals: dict[str, list[int]]
     section: str
     appended: list[tuple[dict[str, Any], tuple[str, int] | None]]
+    at: int | None = None  # the added tables go before the section's table of this index, once removals are made
+
+    def before(self, kept: int) -> int | None:
+        """The index among `kept` remaining tables that the added ones go before; None when they go after the last."""
+        return self.at if self.at is not None and 0 <= self.at < kept else None
 
 
 def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | None:
@@ -125,7 +130,11 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
     edits = [(*regions[i], "") for i in cut]
     block = newline.join(pieces)
     kept_in_section = [i for i in by_section[change.section] if i not in cut]
-    if pieces and kept_in_section:  # right after the section's last table, before its trailing blank lines
+    before = change.before(len(kept_in_section))
+    if pieces and before is not None:  # where a moved table was: above the next table's comments, a blank line after
+        at = regions[kept_in_section[before]][0]
+        edits.append((at, at, block + newline))
+    elif pieces and kept_in_section:  # right after the section's last table, before its trailing blank lines
         start, end = regions[kept_in_section[-1]]
         lines = text[start:end].splitlines(keepends=True)
         while lines and not lines[-1].strip():
@@ -287,6 +296,8 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
         tables = doc[section]
         for index in sorted(indices, reverse=True):
             del tables[index]
+        if not len(tables):  # the section's last table gone: no `liked = []` in its place, as the text path has it
+            del doc[section]
     if change.appended:
         current = doc.get(change.section)
         if not isinstance(current, AoT):
@@ -298,18 +309,27 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
                 current.append(tomlkit.item(table))
             doc.append(change.section, current)
         newline = "\r\n" if "\r\n" in text else "\n"
-        for table, source in change.appended:
+        at = change.before(len(current))
+        for offset, (table, source) in enumerate(change.appended):
             # A new table as the text path writes it (short lists on one line); a moved one as tomlkit has it.
             item = (
                 tomlkit.item(table)
                 if source
                 else tomlkit.parse(tables_text(change.section, [table]))[change.section][0]
             )
+            if at is not None:  # where a moved table was, a blank line after it as the text path writes it
+                item.add(tomlkit.ws(newline))
+                current.insert(at + offset, item)
+                continue
             before = current.body[-1].as_string() if current.body else ""
             if not before.endswith(newline * 2):  # a blank line before each table, as the text path writes them
                 item.trivia.indent = newline
             current.append(item)
-    return tomlkit.dumps(doc)
+    result = tomlkit.dumps(doc)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text.endswith(newline) and not text.endswith(newline * 2):  # a cut last table leaves no blank line at the end
+        result = result.rstrip("\r\n") + newline
+    return result
 
 
 def same_data(data: dict[str, Any], expected: dict[str, Any]) -> bool:
@@ -338,5 +358,8 @@ def expected_data(data: dict[str, Any], change: TableEdit) -> dict[str, Any]:
     for section, indices in change.removals.items():
         expected[section] = [t for i, t in enumerate(data[section]) if i not in set(indices)]
     if change.appended:
-        expected[change.section] = list(expected.get(change.section) or []) + [t for t, _ in change.appended]
+        tables = list(expected.get(change.section) or [])
+        at = change.before(len(tables))
+        at = len(tables) if at is None else at
+        expected[change.section] = tables[:at] + [t for t, _ in change.appended] + tables[at:]
     return expected
