@@ -1911,3 +1911,23 @@ def test_a_page_vote_that_moved_another_versions_entry_knows_where_the_paper_was
     edited = Edited(tmp_path / "p.toml", Profile(name="p"), (moved,))
     assert Action("doi:10.1234/journal", "liked", edited).before == "disliked"
     assert Action("doi:10.1234/other", "liked", edited).before == "liked"  # nothing moved: it was there already
+
+
+def test_a_page_vote_whose_paper_links_the_moved_entry_knows_where_the_paper_was(tmp_path):
+    from recommender.profile import change_profile, rate, undo
+    from recommender.web.day import Action
+
+    # The usual arXiv case: the entry has no links, and the voted journal version links the preprint's abstract page.
+    path = tmp_path / "p.toml"
+    text = 'name = "p"\ninterests = ["x"]\n\n[[disliked]]\nid = "2401.00001"\ntitle = "Preprint"\n'
+    path.write_text(text)
+    journal = Paper.make("Journal", "doi:10.1234/journal", links=["https://arxiv.org/abs/2401.00001"])
+    edited = change_profile(path, [rate([journal], "liked")])
+    assert [(m.arxiv_id, m.before, m.after) for m in edited.moved] == [("2401.00001", "disliked", "liked")]
+    assert Action(journal.arxiv_id, "liked", edited, journal.ids).before == "disliked"
+    # The other way round: the entry's links name the voted paper, whose own links are none.
+    preprint = Paper.make("Preprint", "2401.00001")
+    assert Action(preprint.arxiv_id, "disliked", undo(edited), preprint.ids).before == "liked"
+    assert path.read_text() == text
+    unrelated = Paper.make("Other", "doi:10.1234/other", links=["https://arxiv.org/abs/2401.00002"])
+    assert Action(unrelated.arxiv_id, "liked", edited, unrelated.ids).before == "liked"

@@ -39,13 +39,21 @@ class Action:
     arxiv_id: str
     section: str  # 'liked' or 'disliked'
     edited: Edited
+    ids: tuple[str, ...] = ()  # every id of the voted paper (Paper.ids); its own id alone when empty
 
     @property
     def before(self) -> str | None:
         """Where the paper was in the profile before the vote ('liked', 'disliked' or None)."""
-        # A vote on a journal version moves the entry of its preprint: the entry's id differs, one of its ids does not.
+        # A vote on a journal version moves the entry of its preprint: the entry's id differs, one of their ids does
+        # not. Either one's links may name the other, so the two sets of ids are met, not one id.
+        voted = set(self.ids or (self.arxiv_id,))
         moved = next(
-            (m for m in self.edited.moved if self.arxiv_id in (m.paper.ids if m.paper else (m.arxiv_id,))), None
+            (
+                m
+                for m in self.edited.moved
+                if m.after == self.section and voted.intersection(m.paper.ids if m.paper else (m.arxiv_id,))
+            ),
+            None,
         )
         return self.section if moved is None else moved.before
 
@@ -378,7 +386,7 @@ class Day:
             paper = self.paper(arxiv_id)
             edited = change_profile(self.path, [rate([paper], section)])
             self._start_remembering()
-            self.actions.append(Action(arxiv_id, section, edited))
+            self.actions.append(Action(arxiv_id, section, edited, paper.ids))
             index = self._slot_index(arxiv_id)
             if index is None:  # voted from a page where it still showed (the list moved since): keep it in sight
                 index = self.frozen

@@ -424,7 +424,7 @@ class Service:
             return
         paper = paper or self.find_paper(path, arxiv_id)
         edited = change_profile(path, [rate([paper], section)])
-        self.sharpen_votes.setdefault(path, {})[arxiv_id] = Action(arxiv_id, section, edited)
+        self.sharpen_votes.setdefault(path, {})[arxiv_id] = Action(arxiv_id, section, edited, paper.ids)
         self.rescore_if_loaded(path)
 
     def undo_elsewhere(self, path: Path, arxiv_id: str) -> None:
