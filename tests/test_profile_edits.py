@@ -702,7 +702,7 @@ def test_a_new_profile_writes_short_lists_on_one_line_and_interests_one_a_line(t
 
 def test_a_profile_that_holds_a_feeds_token_is_for_its_owner_alone(home):
     from recommender.profile import change_profile
-    from recommender.profile.edit import set_sources
+    from recommender.profile.changes import set_sources
 
     old = os.umask(0o022)
     try:

@@ -280,7 +280,8 @@ def _key_of(zotero, arxiv_id: str) -> str:
 def test_a_dislike_or_unlike_after_the_sync_outlasts_edits_of_the_item_until_it_is_added_again(
     zotero, home, monkeypatch, library, vote
 ):
-    from recommender.profile.edit import change_profile, move, remove
+    from recommender.profile.changes import move, remove
+    from recommender.profile.edit import change_profile
 
     monkeypatch.setenv("ZOTERO_API_KEY", KEY)
     sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)
@@ -374,7 +375,8 @@ def _title_only(zotero, title: str) -> str:
 def test_an_item_known_by_its_title_only_is_the_same_paper_after_an_edit(
     zotero, home, monkeypatch, library, edit, vote
 ):
-    from recommender.profile.edit import change_profile, move, remove
+    from recommender.profile.changes import move, remove
+    from recommender.profile.edit import change_profile
     from recommender.schema import title_id
 
     monkeypatch.setenv("ZOTERO_API_KEY", KEY)
@@ -413,7 +415,8 @@ def test_an_id_mistyped_then_put_back_in_zotero_keeps_the_dislike(zotero, home, 
     import json
 
     from recommender import paths
-    from recommender.profile.edit import change_profile, move
+    from recommender.profile.changes import move
+    from recommender.profile.edit import change_profile
 
     monkeypatch.setenv("ZOTERO_API_KEY", KEY)
     sync_zotero("vision", {"library": library, "collection": "Vision"}, offline=True)

@@ -1,29 +1,31 @@
-"""Profiles: the model (model.py), the one editor of profile files (edit.py), library imports (library.py), and how
-old the likes are (age.py)."""
+"""Profiles: the model (model.py), the changes a user asks of a profile file (changes.py) and the one editor that
+makes them (edit.py), library imports (library.py), and how old the likes are (age.py)."""
 
 from .age import LikesAge, id_month, likes_age
-from .edit import (
+from .changes import (
     Change,
     Edited,
     Moved,
-    ProfileEdit,
     Setting,
     add_pending,
-    change_profile,
-    create_profile_file,
-    delete_profile_file,
     dislike,
-    edit_profile,
     fill_abstracts,
     like,
     move,
     rate,
-    rate_papers,
     remove,
-    save_profile,
     set_categories,
     set_interests,
     set_links,
+)
+from .edit import (
+    ProfileEdit,
+    change_profile,
+    create_profile_file,
+    delete_profile_file,
+    edit_profile,
+    rate_papers,
+    save_profile,
     undo,
     unrate_papers,
     update_profile,

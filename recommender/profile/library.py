@@ -15,18 +15,8 @@ from ..sources.metadata import Lookup, MetadataCache, complete_papers, needs_met
 from ..sources.registry import parse_specs, spec_warnings
 from ..sources.taxonomy import validate_categories
 from .age import id_month
-from .edit import (
-    Change,
-    Edited,
-    add_pending,
-    change_profile,
-    create_profile_file,
-    fill_abstracts,
-    rate,
-    set_categories,
-    set_links,
-    set_sources,
-)
+from .changes import Change, Edited, add_pending, fill_abstracts, rate, set_categories, set_links, set_sources
+from .edit import change_profile, create_profile_file
 from .model import SECTIONS, PendingPaper, Profile, ProfilePaper, add_papers, load_profile, new_profile, unknown_profile
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from .model import load_profile
 from .zotero import json_state, push_library, remember_pushed
 
 if TYPE_CHECKING:
-    from .edit import Edited
+    from .changes import Edited
 
 wake = threading.Event()  # set by every queued push: the server's worker sends it at once
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from .. import paths
 from ..schema import Paper, counted, link_of
 from ..sources.metadata import MetadataCache
-from .edit import Change, change_profile, create_profile_file, set_zotero
+from .changes import Change, set_zotero
+from .edit import change_profile, create_profile_file
 from .library import (
     ImportReport,
     _added,

@@ -392,7 +392,7 @@ def create_app(settings: Settings, *, guard: bool = True) -> Starlette:
         return back(path, "/profile", "categories")
 
     async def sources(request: Request) -> Response:
-        from ..profile.edit import set_sources
+        from ..profile.changes import set_sources
         from ..sources.registry import unshown
 
         fields = await form_of(request)
