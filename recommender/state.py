@@ -253,10 +253,12 @@ def resolve_refs(
             if paper is None:
                 if listing_papers is not None:
                     raise PaperrecError(f"paper {ref} is not in the listing")
+                from .profile.library import command_arg
+
                 raise PaperrecError(
                     f"paper {ref} is not in the last ranking or any stored listing; pass --listing FILE that contains"
-                    f" it, or write its DOI or arXiv id in a file and run 'paperrec profile import {profile_path.stem}"
-                    " FILE' (its title comes from OpenAlex or arXiv)"
+                    " it, or write its DOI or arXiv id in a file and run: paperrec profile import"
+                    f" {command_arg(profile_path, profile_path.stem)} FILE (its title comes from OpenAlex or arXiv)"
                 )
         found.append(paper)
     return profile_path, found

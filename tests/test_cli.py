@@ -717,3 +717,13 @@ def test_an_import_that_leaves_no_categories_says_how_to_set_them(home, liked_js
     for name, files in (("neuro", ["--from", str(liked_jsonl)]), ("neuro2", [])):
         sourced = invoke("profile", "new", name, "--source", "biorxiv:neuroscience", "--offline", *files)
         assert sourced.exit_code == 0 and "follows no arXiv category" not in sourced.stderr, sourced.stderr
+
+
+def test_the_import_hint_for_a_paper_found_nowhere_quotes_the_profile_for_a_shell(home, example_listing):
+    """A profile named with a space or a shell's characters is named as a shell reads it, once, in the hint."""
+    (home / "profiles").mkdir(parents=True)
+    path = home / "profiles" / "my lab; x.toml"
+    path.write_text('name = "my lab"\ncategories = ["cs.CV"]\n')
+    result = invoke("like", "2104.00000", "-p", str(path))
+    assert result.exit_code == 1
+    assert "run: paperrec profile import 'my lab; x' FILE (its title" in result.stderr

@@ -45,6 +45,11 @@ def _quick(monkeypatch):
         ("224.0.0.1", "a multicast address"),
         ("ff02::1", "a multicast address"),
         ("2002:7f00:1::", "a loopback address"),  # 6to4 around 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", "a link-local address"),  # NAT64 around 169.254.169.254
+        ("64:ff9b:1::a00:5", "a private address"),  # NAT64's local-use prefix around 10.0.0.5
+        ("::ffff:0:a00:5", "a private address"),  # SIIT's IPv4-translated form of 10.0.0.5
+        ("::a00:5", "a private address"),  # IPv4-compatible 10.0.0.5
+        ("64:ff9b::5db8:d70e", None),  # NAT64 around a public address
         ("100.100.100.200", "not a public address"),  # shared address space: one cloud's metadata service
         ("93.184.215.14", None),
         ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),

@@ -21,6 +21,9 @@ from ..paths import current_user, home
 from ..schema import PaperrecError
 
 SETTING = "allow_private_sources"  # a top-level key of the lab's own config.toml (not a member's)
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits for a translator to reach: NAT64's well-known and
+# local-use prefixes, IPv4-compatible and SIIT's IPv4-translated addresses. Behind NAT64 they reach the LAN.
+_TRANSLATED = tuple(ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96"))
 
 
 class PrivateAddress(PaperrecError):
@@ -36,6 +39,9 @@ def refusal(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address):
         # An IPv4 address written as IPv6 reaches the IPv4 host it embeds.
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        translated = not (ip.is_loopback or ip.is_unspecified) and any(ip in network for network in _TRANSLATED)
+        if embedded is None and translated:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None and (inner := refusal(str(embedded))) is not None:
             return inner
     if ip.is_unspecified:
@@ -108,5 +114,11 @@ class PublicTransport(httpx.HTTPTransport):
 
     def __init__(self) -> None:
         super().__init__(trust_env=False)
-        # httpx takes no network backend: its pool is replaced by one that has ours.
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=_PublicBackend())
+        # httpx takes no network backend: its pool is replaced by one that has ours, with httpx's default limits.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_PublicBackend(),
+        )
