@@ -50,7 +50,7 @@ def liked_retracted(scored: Scored | None, profile: Profile) -> list[tuple[Paper
     likes (Notice.is_of), each with that paper; the run, the digest and the page all say these."""
     found = []
     for paper in scored.notices if scored is not None else ():
-        notice = notice_of(paper.title, paper.authors)
+        notice = notice_of(paper.title, paper.authors, paper.ids)
         if notice is not None and notice.kind == "retraction":
             found += [(paper, e.paper) for e in profile.liked if notice.is_of(e.paper)]
     return found

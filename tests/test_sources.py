@@ -496,3 +496,16 @@ def test_a_listings_inline_html_leaves_its_titles_and_a_literal_angle_bracket_st
     stored = tmp_path / "stored.jsonl"
     stored.write_text(to_jsonl(kept), encoding="utf-8")
     assert to_jsonl(read_listing(stored).papers) == stored.read_text(encoding="utf-8")
+
+
+def test_a_notice_names_an_unsigned_liked_paper_by_a_title_of_three_words_or_by_a_linked_doi():
+    """A hand-written entry has no authors: a title of 3 or 4 words is then enough, 2 is not; a DOI the notice's links
+    name is enough whatever the title."""
+    unsigned = Paper.make("Denoising diffusion probabilistic models", "2006.11239")
+    assert notice_of(f"Retraction: {unsigned.title}", ["J. Ho", "A. Jain"]).is_of(unsigned)
+    assert not notice_of("Retraction: Deep learning").is_of(Paper.make("Deep learning", "doi:10.1234/c"))
+    signed = Paper.make("A review", "doi:10.1234/b", authors=["Smith, John"])
+    cites = Paper.make("Retraction Note", "doi:10.1234/notice", links=["https://doi.org/10.1234/b"])
+    notice = notice_of("Retraction Note: A review of something else", ["The Editors"], cites.ids)
+    assert notice is not None and notice.is_of(signed)
+    assert not notice_of("Retraction Note: A review", ["The Editors"], ("doi:10.1234/notice",)).is_of(signed)

@@ -25,6 +25,8 @@ _CITED = re.compile(r"\s*\[[^\[\]]*\]\s*\.?\s*$")  # the notice's citation of th
 # A title this long names one paper. A shorter one ('Deep learning', 'A review') names many: an author in common must
 # say it is the same. Not the authors always: a notice is often the editors' ('The PLOS ONE Editors').
 MIN_TITLE_WORDS = 5
+# Where one side has no authors to compare (a hand-written entry), a title this long still names one paper.
+MIN_UNSIGNED_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -34,13 +36,20 @@ class Notice:
     kind: str  # 'correction' or 'retraction' (an expression of concern is news of the same kind)
     names: str  # the title of the paper it names, as title_key gives it
     authors: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # the notice's own id and the ids its links name (often the paper's DOI)
 
     def is_of(self, paper: Paper) -> bool:
-        """True when the notice names this paper: its title, long enough (MIN_TITLE_WORDS) or with an author in
-        common."""
+        """True when the notice names this paper: by an id its links name, or by its title, long enough
+        (MIN_TITLE_WORDS) or with an author in common (MIN_UNSIGNED_WORDS where one side has no authors)."""
+        if set(self.ids) & set(paper.ids):
+            return True
         if not self.names or self.names != title_key(paper.title):
             return False
-        return len(self.names.split()) >= MIN_TITLE_WORDS or bool(_surnames(self.authors) & _surnames(paper.authors))
+        words = len(self.names.split())
+        if words >= MIN_TITLE_WORDS:
+            return True
+        ours, theirs = _surnames(self.authors), _surnames(paper.authors)
+        return bool(ours & theirs) if ours and theirs else words >= MIN_UNSIGNED_WORDS
 
 
 def _surnames(authors: Iterable[str]) -> set[str]:
@@ -53,8 +62,8 @@ def title_key(title: str) -> str:
     return normalise_title(strip_html(title))
 
 
-def notice_of(title: str, authors: Sequence[str] = ()) -> Notice | None:
-    """The notice a title (by these authors) makes, else None for a paper.
+def notice_of(title: str, authors: Sequence[str] = (), ids: Sequence[str] = ()) -> Notice | None:
+    """The notice a title (by these authors, with these ids) makes, else None for a paper.
 
     Example: notice_of('Retraction Note: Piezo1 licenses looping').names is 'piezo1 licenses looping'.
     """
@@ -62,5 +71,5 @@ def notice_of(title: str, authors: Sequence[str] = ()) -> Notice | None:
     for kind, pattern in _PATTERNS:
         match = pattern.match(text)
         if match:
-            return Notice(kind, title_key(_CITED.sub("", text[match.end() :])), tuple(authors))
+            return Notice(kind, title_key(_CITED.sub("", text[match.end() :])), tuple(authors), tuple(ids))
     return None
