@@ -509,3 +509,14 @@ def test_a_notice_names_an_unsigned_liked_paper_by_a_title_of_three_words_or_by_
     notice = notice_of("Retraction Note: A review of something else", ["The Editors"], cites.ids)
     assert notice is not None and notice.is_of(signed)
     assert not notice_of("Retraction Note: A review", ["The Editors"], ("doi:10.1234/notice",)).is_of(signed)
+
+
+def test_an_export_that_writes_surname_comma_initials_or_splits_at_semicolons_keeps_each_author_whole(tmp_path):
+    """'Doe, AB; Smith, J.' (a file with a 'Source title' column) and a PubMed file whose cell is split at ';' give one
+    name per author, not a surname with a comma or two halves of one author."""
+    source = tmp_path / "dimensions.csv"
+    source.write_text('Title,Authors,Source title\n"Cilia","Doe, AB; Smith, J.",Cell\n')
+    assert read_listing(source).papers[0].authors == ("A. B. Doe", "J. Smith")
+    pubmed = tmp_path / "pubmed.csv"
+    pubmed.write_text('PMID,Title,Authors\n1,"Cilia","Doe, Anna; Smith, John"\n')
+    assert len(read_listing(pubmed).papers[0].authors) == 2

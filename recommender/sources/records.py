@@ -253,10 +253,11 @@ _SCOPUS = frozenset(("eid", "author(s) id", "author full names"))
 def _medline_name(name: str) -> str:
     """'Nguyen TH' (MEDLINE's surname and initials) or 'Nguyen T.H.' (Scopus's) as 'T. H. Nguyen'; a group's name
     as it is."""
-    surname, _, initials = name.strip().rpartition(" ")
-    initials = initials.replace(".", "")
+    name = name.strip()
+    surname, _, initials = name.partition(",") if "," in name else name.rpartition(" ")  # 'Doe, AB' is written too
+    surname, initials = surname.strip(), initials.strip().replace(".", "").replace(" ", "")
     if not surname or not _INITIALS.fullmatch(initials) or not initials.isupper():
-        return name.strip()
+        return name
     return person_name(" ".join(f"{letter}." for letter in initials), surname)
 
 
@@ -291,7 +292,7 @@ def iter_csv(path: Path) -> Iterator[Paper]:
                     raise PaperrecError(f"{where}: more fields than the header names")
                 if authors and row[authors]:
                     cell = row[authors].rstrip(". " if mark == "," else " ")
-                    names = cell.split(mark if mark in cell else ",")
+                    names = cell.split(";" if ";" in cell else mark if mark in cell else ",")  # ';' splits always
                     row[authors] = ";".join(map(_medline_name, names))
                 yield paper_from_record(row, where)
         except csv.Error as error:
