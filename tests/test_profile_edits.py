@@ -196,7 +196,7 @@ JOURNAL = Paper.make("Journal", "doi:10.1234/journal", links=["https://arxiv.org
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-@pytest.mark.parametrize("pasted", [False, True], ids=["text", "tomlkit"])
+@pytest.mark.parametrize("pasted", [False, True], ids=["plain", "pasted"])
 @pytest.mark.parametrize(
     ("voted", "moves"),
     [
@@ -210,7 +210,6 @@ def test_a_vote_moves_one_entry_of_a_work_and_its_undo_gives_back_every_byte(
     tmp_path, tomlkit_calls, newline, pasted, voted, moves
 ):
     from recommender.profile import change_profile, like, undo
-    from recommender.profile.model import parse_toml
 
     text = VERSIONS + (
         '\n[[disliked]]\nid = "2403.00003"\ntitle = "Long"\nabstract = """\nPasted."""\n' if pasted else ""
@@ -231,17 +230,13 @@ def test_a_vote_moves_one_entry_of_a_work_and_its_undo_gives_back_every_byte(
             : 3 if pasted else 2
         ]
     )
-    if not pasted:  # every other entry byte for byte: the text less the moved table is the file less the liked one
-        kept = after[: after.index(f"{newline}# the preprint{newline}[[liked]]")] if moves == "2401.00001" else after
-        for table in text.split(newline * 2)[2:]:
-            if f'id = "{moves}"' not in table:
-                assert table in kept
-    undo(edited)
-    if pasted:  # tomlkit writes a table it moves anew: the data and the order come back, not the moved table's comments
-        assert parse_toml(path.read_text(), path) == parse_toml(text, path)
-        assert tomlkit_calls == ["liked", "disliked"]
-    else:
-        assert path.read_bytes().decode() == text and tomlkit_calls == []
+    # Every other entry byte for byte: the text less the moved table is the file less the liked one.
+    kept = after[: after.index(f"{newline}# the preprint{newline}[[liked]]")] if moves == "2401.00001" else after
+    for table in text.split(newline * 2)[2:]:
+        if f'id = "{moves}"' not in table:
+            assert table in kept
+    undo(edited)  # a multi-line abstract elsewhere is no header: the text path still does it
+    assert path.read_bytes().decode() == text and tomlkit_calls == []
 
 
 def test_a_vote_on_a_paper_the_section_has_changes_nothing_anywhere(tmp_path):
@@ -330,7 +325,7 @@ def test_the_like_that_brings_match_says_so_once(profile, tmp_path):
 def test_layouts_the_text_path_does_not_handle_still_keep_comments(tmp_path, tomlkit_calls):
     path = tmp_path / "p.toml"
     original = (
-        'name = "p"\ndisliked = []\ndescription = """\nmulti-line\n[[liked]]\n"""\n'
+        'name = "p"\ndisliked = []\ndescription = """\nmulti-line\n[[liked]]\n"""\npending = [{id = "2101.00099"}]\n'
         '# keep me\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n\n[other]\nkey = 1  # and me\n'
     )
     path.write_text(original)
@@ -346,8 +341,8 @@ def test_layouts_the_text_path_does_not_handle_still_keep_comments(tmp_path, tom
 
 
 def test_tables_added_through_tomlkit_are_set_apart_by_a_blank_line_as_on_the_text_path(tmp_path, tomlkit_calls):
-    path = tmp_path / "p.toml"  # an abstract pasted as a multi-line string sends edits through tomlkit
-    original = 'name = "p"\n\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n'
+    path = tmp_path / "p.toml"  # an inline array of tables sends edits through tomlkit
+    original = 'name = "p"\npending = [{id = "2101.00099"}]\n\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n'
     original += 'abstract = """\nPasted."""\nadded = 2021-04-22\n'
     path.write_text(original)
     rate_papers(path, [P3, Paper.make("Four", "2101.00004")], "liked")
@@ -649,10 +644,10 @@ def test_a_new_entry_has_no_empty_fields_and_its_short_lists_on_one_line(profile
     rate_papers(profile, [bare], "liked")
     entry = f'[[liked]]\nid = "2101.00005"\ntitle = "Bare"\nauthors = ["Ada Lovelace"]\nadded = {TODAY}\n'
     assert profile.read_text() == HAND_WRITTEN + "\n" + entry
-    path = tmp_path / "pasted.toml"  # a multi-line string sends the edit through tomlkit: the same entry
-    path.write_text('name = "p"\ndescription = """\nMine."""\n')
+    path = tmp_path / "inline.toml"  # an inline array of tables sends the edit through tomlkit: the same entry
+    path.write_text('name = "p"\npending = [{id = "2101.00099"}]\n')
     rate_papers(path, [bare], "liked")
-    assert path.read_text() == 'name = "p"\ndescription = """\nMine."""\n\n' + entry
+    assert path.read_text() == 'name = "p"\npending = [{id = "2101.00099"}]\n\n' + entry
     assert tomlkit_calls == ["liked"] and load_profile(path).liked[0].paper == bare
 
 
@@ -661,7 +656,7 @@ def test_a_list_has_an_item_a_line_once_it_does_not_fit_in_100_columns(tmp_path,
     fits = Paper.make("Fits", "2101.00006", authors=["A" * 41, "B" * 41])  # `authors = [...]` is 100 columns
     wider = Paper.make("Wider", "2101.00007", authors=["A" * 41, "B" * 42])
     path = tmp_path / "p.toml"
-    original = 'name = "p"\n' + ('description = """\nMine."""\n' if pasted else "")
+    original = 'name = "p"\n' + ('pending = [{id = "2101.00099"}]\n' if pasted else "")  # tomlkit's
     path.write_text(original)
     rate_papers(path, [fits, wider], "liked")
     text = path.read_text()
@@ -718,3 +713,51 @@ def test_a_profile_that_holds_a_feeds_token_is_for_its_owner_alone(home):
         assert stat.S_IMODE((home / "profiles" / "fed.toml").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+KEPT = """\
+name = "p"
+interests = ["x"]
+
+# keep me: why I disliked it
+[[disliked]]
+id = "2401.00001"
+title = "Preprint"  # mine
+abstract = \"\"\"
+Pasted
+[[liked]]
+\"\"\"
+added = 2024-01-02
+
+# about the next one
+[[disliked]]
+id = "2402.00002"
+title = "Unrelated"  # its own
+abstract = '''
+Pasted too.'''
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("by_tomlkit", [False, True], ids=["text", "tomlkit"])
+@pytest.mark.parametrize("voted", ["2401.00001", "2402.00002"])
+def test_a_vote_moves_the_table_as_written_and_its_undo_gives_back_every_byte(
+    tmp_path, monkeypatch, tomlkit_calls, newline, voted, by_tomlkit
+):
+    from recommender.profile import change_profile, like, undo
+
+    if by_tomlkit:  # the layouts that need tomlkit (inline arrays of tables, subtables) move a table the same way
+        monkeypatch.setattr(profile_module, "edit_text_fast", lambda *_: None)
+    text = KEPT.replace("\n", newline)
+    path = tmp_path / "p.toml"
+    path.write_bytes(text.encode())
+    edited = change_profile(path, [like([Paper.make("Voted", voted)])])
+    after = path.read_bytes().decode()
+    head, first, second = (block.strip("\r\n") for block in text.split(newline * 2))
+    moved, stayed = (first, second) if voted == "2401.00001" else (second, first)
+    # The moved table with its comments and its strings as written; the comment lines above it go with it.
+    liked = moved.replace("[[disliked]]", "[[liked]]").replace("added = 2024-01-02", f"added = {TODAY}")
+    assert after == head + newline * 2 + stayed + newline * 2 + liked + newline
+    undo(edited)
+    assert path.read_bytes().decode() == text
+    assert tomlkit_calls == (["liked", "disliked"] if by_tomlkit else [])

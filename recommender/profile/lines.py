@@ -19,14 +19,14 @@ _STRING_OR_COMMENT = re.compile(
 _HEADER_LINE = re.compile(r"^[ \t]*\[(\[?)[ \t]*([^\[\]\r\n]*?)[ \t]*\]\]?[ \t]*(?:#[^\r\n]*)?\r?$", re.M)
 
 
-def _multi_line_strings(text: str) -> list[tuple[int, int]]:
+def multi_line_strings(text: str) -> list[tuple[int, int]]:
     """Where the multi-line strings are, in order: a line inside one is neither a header nor a key."""
     if '"""' not in text and "'''" not in text:
         return []
     return [m.span() for m in _STRING_OR_COMMENT.finditer(text) if m.group().startswith(('"""', "'''"))]
 
 
-def _outside(spans: list[tuple[int, int]], position: int) -> bool:
+def outside_strings(spans: list[tuple[int, int]], position: int) -> bool:
     at = bisect.bisect_right(spans, (position, position)) - 1  # the last string starting before the position
     return at < 0 or spans[at][1] <= position
 
@@ -36,8 +36,8 @@ def _unquoted(name: str) -> str:
 
 
 def _headers(text: str) -> tuple[list[tuple[int, int]], list[re.Match[str]]]:
-    spans = _multi_line_strings(text)
-    return spans, [m for m in _HEADER_LINE.finditer(text) if _outside(spans, m.start())]
+    spans = multi_line_strings(text)
+    return spans, [m for m in _HEADER_LINE.finditer(text) if outside_strings(spans, m.start())]
 
 
 def _line(text: str, position: int) -> int:
@@ -59,7 +59,7 @@ def table_line(text: str, section: str, index: int, count: int, key: str | None 
     start = tables[index].start()
     if key is not None:
         end = next((m.start() for m in headers if m.start() > start), len(text))
-        keys = [m.start() for m in _key_pattern(key).finditer(text, start, end) if _outside(spans, m.start())]
+        keys = [m.start() for m in _key_pattern(key).finditer(text, start, end) if outside_strings(spans, m.start())]
         if len(keys) == 1:
             return _line(text, keys[0])
     return _line(text, start)
@@ -69,6 +69,6 @@ def key_line(text: str, key: str) -> int | None:
     """The line of a top-level key (or of its [key] table); None unless exactly one line sets it (a dotted key)."""
     spans, headers = _headers(text)
     end = headers[0].start() if headers else len(text)  # a top-level key is above the first table
-    keys = [m.start() for m in _key_pattern(key).finditer(text, 0, end) if _outside(spans, m.start())]
+    keys = [m.start() for m in _key_pattern(key).finditer(text, 0, end) if outside_strings(spans, m.start())]
     keys += [m.start() for m in headers if not m.group(1) and _unquoted(m.group(2)) == key]
     return _line(text, keys[0]) if len(keys) == 1 else None

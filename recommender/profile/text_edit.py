@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .lines import multi_line_strings, outside_strings
 from .model import PAPER_KEYS, SECTIONS, TABLES, array_text, tables_text
 
 # Editing a profile file in place. The file is the researcher's own text: an edit changes only the
@@ -39,8 +40,9 @@ def _header_section(match: re.Match[str]) -> str | None:
     return key if key in TABLES else None
 
 
-def _header_matches(text: str) -> list[re.Match[str]]:
-    """What _HEADER.finditer(text) finds, tried only on lines whose first non-blank character is '['.
+def _header_matches(text: str, strings: list[tuple[int, int]] | None = None) -> list[re.Match[str]]:
+    """What _HEADER.finditer(text) finds, tried only on lines whose first non-blank character is '[' and outside the
+    multi-line `strings` given.
 
     The regex alone tries every position of a long abstract; this is five times faster on a big profile.
     """
@@ -49,7 +51,7 @@ def _header_matches(text: str) -> list[re.Match[str]]:
     while position != -1:
         line_start = text.rfind("\n", 0, position) + 1
         match = _HEADER.match(text, line_start) if not text[line_start:position].strip(" \t") else None
-        if match is not None:
+        if match is not None and (not strings or outside_strings(strings, match.start())):
             found.append(match)
             position = text.find("[", match.end())
         else:
@@ -96,9 +98,8 @@ class TableEdit:
 
 def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | None:
     """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
-    if '"""' in text or "'''" in text:
-        return None  # a multi-line string could hold lines that look like headers
-    headers = [_Header(m.start(), m.end(), _header_section(m), m.span(2)) for m in _header_matches(text)]
+    strings = multi_line_strings(text)  # a line inside one that looks like a header is not one
+    headers = [_Header(m.start(), m.end(), _header_section(m), m.span(2)) for m in _header_matches(text, strings)]
     regions = _regions(text, headers)
     by_section: dict[str, list[int]] = {section: [] for section in TABLES}
     for i, header in enumerate(headers):
@@ -117,15 +118,11 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
             continue
         start, end = regions[by_section[source[0]][source[1]]]
         header = headers[by_section[source[0]][source[1]]]
-        piece = text[start : header.key[0]] + section + text[header.key[1] : end]  # the header's comment stays
-        if "added" in table:
-            piece = re.sub(
-                r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$",
-                rf"\g<1>{table['added'].isoformat()}\g<2>",
-                piece,
-                count=1,
-                flags=re.M,
-            )
+        piece = text[start:end]
+        if "added" in table:  # its line is below the header: the header's place in the piece stays
+            piece = _set_added(piece, table["added"], [(a - start, b - start) for a, b in strings if start < b])
+        key = (header.key[0] - start, header.key[1] - start)
+        piece = piece[: key[0]] + section + piece[key[1] :]  # the header's comment stays
         pieces.append(piece.rstrip("\r\n") + newline)
     edits = [(*regions[i], "") for i in cut]
     block = newline.join(pieces)
@@ -158,6 +155,23 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
             result += newline
         result += block
     return result
+
+
+_ADDED_LINE = re.compile(r"^([ \t]*added[ \t]*=[ \t]*)[0-9][0-9:.+TZ -]*?([ \t]*(?:#[^\r\n]*)?\r?)$", re.M)
+
+
+def _set_added(piece: str, day: Any, strings: list[tuple[int, int]]) -> str:
+    """A table's text with its `added` line (the first outside its multi-line strings) set to `day`."""
+    for match in _ADDED_LINE.finditer(piece):
+        if outside_strings(strings, match.start()):
+            return piece[: match.start()] + match.group(1) + _date_text(day) + match.group(2) + piece[match.end() :]
+    return piece
+
+
+def _date_text(day: Any) -> str:
+    """A date or date-time as TOML writes it, UTC as 'Z'."""
+    text = day.isoformat()
+    return text[: -len("+00:00")] + "Z" if text.endswith("+00:00") else text
 
 
 def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -292,6 +306,8 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
     from tomlkit.items import AoT
 
     doc = tomlkit.parse(text)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    own = {source: _own_table(doc, source, table) for table, source in change.appended if source}
     for section, indices in change.removals.items():
         tables = doc[section]
         for index in sorted(indices, reverse=True):
@@ -308,28 +324,79 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
             for table in earlier:
                 current.append(tomlkit.item(table))
             doc.append(change.section, current)
-        newline = "\r\n" if "\r\n" in text else "\n"
         at = change.before(len(current))
         for offset, (table, source) in enumerate(change.appended):
-            # A new table as the text path writes it (short lists on one line); a moved one as tomlkit has it.
-            item = (
-                tomlkit.item(table)
-                if source
-                else tomlkit.parse(tables_text(change.section, [table]))[change.section][0]
-            )
+            # A new table as the text path writes it (short lists on one line); a moved one the file's own.
+            item = own.get(source) if source else None
+            if item is None:
+                item = tomlkit.item(table) if source else tomlkit.parse(tables_text(change.section, [table]))
+                item = item if source else item[change.section][0]
             if at is not None:  # where a moved table was, a blank line after it as the text path writes it
+                if at + offset < len(current):  # the comment lines above the table there stay its own
+                    after = current.body[at + offset]
+                    after.trivia.indent = _cut_comments(_body_above(doc, current, at + offset)) + after.trivia.indent
                 item.add(tomlkit.ws(newline))
                 current.insert(at + offset, item)
                 continue
-            before = current.body[-1].as_string() if current.body else ""
+            before = current.body[-1].as_string() if current.body else tomlkit.dumps(doc)  # the section new
             if not before.endswith(newline * 2):  # a blank line before each table, as the text path writes them
-                item.trivia.indent = newline
+                item.trivia.indent = newline + item.trivia.indent.lstrip("\r\n")
             current.append(item)
     result = tomlkit.dumps(doc)
-    newline = "\r\n" if "\r\n" in text else "\n"
     if text.endswith(newline) and not text.endswith(newline * 2):  # a cut last table leaves no blank line at the end
         result = result.rstrip("\r\n") + newline
     return result
+
+
+def _own_table(doc: Any, source: tuple[str, int], table: dict[str, Any]) -> Any:
+    """The document's [[section]] table at `source` to move, with its comments, its strings as written and the
+    comment lines right above it, its keys set as `table` has them; None for an inline table or one that holds tables
+    (their headers name the section): those are made anew."""
+    from tomlkit.items import AoT, Table
+
+    tables = doc[source[0]]
+    item = tables[source[1]]
+    if not isinstance(tables, AoT) or any(isinstance(value, Table | AoT) for _, value in item.value.body):
+        return None
+    # The comment lines above it end the table before, or what precedes the tables.
+    item.trivia.indent = _cut_comments(_body_above(doc, tables, source[1])) + item.trivia.indent.lstrip("\r\n")
+    if source[1] + 1 < len(tables):  # and those at its end are the next table's
+        after = tables.body[source[1] + 1]
+        after.trivia.indent = _cut_comments(item.value.body) + after.trivia.indent
+    for key, value in table.items():
+        if item.get(key) != value:
+            item[key] = value
+    return item
+
+
+def _body_above(doc: Any, tables: Any, index: int) -> list[tuple[Any, Any]]:
+    """The tomlkit body whose last lines are right above the table `index` of the array of tables `tables`."""
+    from tomlkit.items import AoT, Table
+
+    if index:
+        return tables.body[index - 1].value.body
+    body = doc.body[: next(i for i, (_, value) in enumerate(doc.body) if value is tables)]
+    while body and isinstance(body[-1][1], AoT | Table):  # the last table of the section before
+        last = body[-1][1]
+        if isinstance(last, AoT):
+            if not last.body:
+                return []
+            last = last.body[-1]
+        body = last.value.body
+    return body
+
+
+def _cut_comments(body: list[tuple[Any, Any]]) -> str:
+    """The comment lines that end a tomlkit body, emptied there (in place, so its index of keys holds)."""
+    from tomlkit.items import Comment
+
+    above: list[str] = []
+    for _, line in reversed(body):
+        if not isinstance(line, Comment):
+            break
+        above.insert(0, line.as_string())
+        line.trivia.indent = line.trivia.comment = line.trivia.trail = ""
+    return "".join(above)
 
 
 def same_data(data: dict[str, Any], expected: dict[str, Any]) -> bool:
