@@ -761,3 +761,50 @@ def test_a_vote_moves_the_table_as_written_and_its_undo_gives_back_every_byte(
     undo(edited)
     assert path.read_bytes().decode() == text
     assert tomlkit_calls == (["liked", "disliked"] if by_tomlkit else [])
+
+
+@pytest.mark.parametrize("by_tomlkit", [False, True], ids=["text", "tomlkit"])
+def test_the_undo_of_a_vote_gives_back_a_date_time_as_written(tmp_path, monkeypatch, by_tomlkit):
+    from recommender.profile import change_profile, like, undo
+
+    if by_tomlkit:
+        monkeypatch.setattr(profile_module, "edit_text_fast", lambda *_: None)
+    path = tmp_path / "p.toml"
+    text = 'name = "p"\n\n[[disliked]]\nid = "2401.00001"\ntitle = "Preprint"\nadded = 2024-01-02T10:00:00Z  # noon\n'
+    text += '\n[[disliked]]\nid = "2402.00002"\ntitle = "Other"\nadded = 2024-01-03T10:00:00+02:00\n'
+    path.write_text(text)
+    for voted in ("2401.00001", "2402.00002"):
+        edited = change_profile(path, [like([Paper.make("Voted", voted)])])
+        assert f"added = {TODAY}" in path.read_text()
+        undo(edited)
+        assert path.read_text() == text
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_the_undo_of_a_vote_on_a_pending_paper_gives_back_its_table_as_written(tmp_path, tomlkit_calls, newline):
+    from recommender.profile import change_profile, like, remove, undo
+
+    path = tmp_path / "p.toml"
+    text = 'name = "p"\nabstract_note = """\nmine\n"""\n\n[[disliked]]\nid = "2402.00002"\ntitle = "U"\n\n'
+    text += '# waiting for its text\n[[pending]]\nid = "2401.00001"  # from a talk\n\n[[pending]]\nid = "2407.00007"\n'
+    text = text.replace("\n", newline)
+    path.write_bytes(text.encode())
+    edited = change_profile(path, [like([Paper.make("Talk", "2401.00001")])])
+    assert [p.arxiv_id for p in load_profile(path).pending] == ["2407.00007"]
+    undo(edited)
+    assert path.read_bytes().decode() == text
+    undo(change_profile(path, [remove(["2407.00007"])]))  # an unlike of a pending paper too
+    assert path.read_bytes().decode() == text
+    assert tomlkit_calls == []
+
+
+def test_a_pending_table_tomlkit_writes_comes_back_with_its_own_keys_only(tmp_path, tomlkit_calls):
+    from recommender.profile import change_profile, like, undo
+    from recommender.profile.model import parse_toml
+
+    path = tmp_path / "p.toml"  # an inline array of tables: tomlkit rewrites it, the data come back as they were
+    text = 'name = "p"\npending = [{id = "2401.00001"}, {id = "2407.00007"}]\n'
+    path.write_text(text)
+    undo(change_profile(path, [like([Paper.make("Talk", "2401.00001")])]))
+    assert parse_toml(path.read_text(), path) == parse_toml(text, path)  # no `section` or `added` of its own
+    assert tomlkit_calls == ["liked", "pending"]  # the liked table goes on the text

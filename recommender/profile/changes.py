@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +47,7 @@ class Change:
     sections: tuple[str, ...] = TABLES  # remove: where from; back: where the entry's table is now (none: gone)
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
     at: int | None = None  # back and pending: the index in the section the tables go to (None: after the last)
+    text: str | None = None  # pending (an undo): the table's own text, put back as the file had it
 
 
 def rate(papers: Iterable[Paper | ProfilePaper], section: str, added: Days = None) -> Change:
@@ -65,9 +67,10 @@ def dislike(papers: Iterable[Paper], added: Days = None) -> Change:
     return rate(papers, "disliked", added)
 
 
-def put_back(entry: ProfilePaper, section: str, now: str | None, at: int | None) -> Change:
-    """Put an entry a change took out of `section` back at index `at` there, with its table if it is in `now`."""
-    return Change("back", section, papers=(entry,), sections=(now,) if now else (), at=at)
+def put_back(entry: ProfilePaper, section: str, now: str | None, at: int | None, added: date | None = None) -> Change:
+    """Put an entry a change took out of `section` back at index `at` there, with its table if it is in `now`, its
+    `added` as the file had it (a date-time stays one)."""
+    return Change("back", section, papers=(entry,), sections=(now,) if now else (), at=at, added=added)
 
 
 def move(ids: Iterable[str], to: str) -> Change:
@@ -133,6 +136,8 @@ class Moved:
     paper: Paper | None = None  # the paper after the change (None when it left the profile or is known by id only)
     # Where the entry was in its section before: its index once the change's earlier moves had left (undo puts it back).
     place: int | None = None
+    added: date | None = None  # the table's `added` as the file had it: a date-time stays one
+    text: str | None = None  # a pending entry's table as the file had it, the comment lines above it included
 
 
 @dataclass(frozen=True)
@@ -179,10 +184,11 @@ class Edited:
         for moved in reversed(self.moved):
             entry = moved.entry
             if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:
-                changes.append(put_back(entry, moved.before, moved.after, moved.place))  # with its table, or anew
+                # with its table, or anew
+                changes.append(put_back(entry, moved.before, moved.after, moved.place, moved.added))
                 continue
             if moved.after is not None:
                 changes.append(remove([moved.arxiv_id], [moved.after]))
             if isinstance(entry, PendingPaper):
-                changes.append(replace(add_pending([entry]), at=moved.place))
+                changes.append(replace(add_pending([entry]), at=moved.place, text=moved.text))
         return changes

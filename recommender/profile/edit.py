@@ -12,6 +12,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +45,7 @@ from .model import (
     profile_from_dict,
     profile_to_toml,
     remember_parsed,
+    tables_text,
     unknown_profile,
 )
 from .text_edit import (
@@ -53,6 +55,7 @@ from .text_edit import (
     edit_text_tomlkit,
     expected_data,
     same_data,
+    section_texts,
     set_keys_text,
     set_keys_tomlkit,
 )
@@ -83,13 +86,14 @@ class ProfileEdit:
             entry = change.papers[0]
             if not isinstance(entry, ProfilePaper):
                 raise ValueError("only a profile's entry is put back")
-            return self._put_back(entry, change.section, change.sections, change.at), []
+            added = change.added if isinstance(change.added, date) else None
+            return self._put_back(entry, change.section, change.sections, change.at, added), []
         if change.kind == "move":
             return self._move(change.ids, change.section), []
         if change.kind == "remove":
             return self._remove(change.ids, change.sections), []
         if change.kind == "pending":
-            return self._pending(change.pending, change.done, change.at), []
+            return self._pending(change.pending, change.done, change.at, change.text), []
         if change.kind in ("interests", "categories", "sources", "zotero"):
             return [], self._set_list(change.kind, list(change.values))
         if change.kind == "links":
@@ -131,7 +135,8 @@ class ProfileEdit:
                     table["added"] = day
                 appended.append((table, (other, index)))
                 place = index - sum(1 for i in leaving if i < index)
-                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper, place))
+                raw = self.data[other][index].get("added")
+                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper, place, raw))
                 leaving.append(index)
                 present.update(before.paper.ids)
                 rated.update(before.paper.ids)
@@ -142,13 +147,20 @@ class ProfileEdit:
         # A paper kept by id until its text is known and now voted on with its text is that paper: one entry, not two.
         waiting = [i for i, p in enumerate(self.profile.pending) if p.arxiv_id in rated]
         pending = self.profile.pending
-        moved += [Moved(pending[i].arxiv_id, "pending", None, pending[i], place=i - n) for n, i in enumerate(waiting)]
+        texts = self._texts("pending") if waiting else []
+        moved += [
+            Moved(pending[i].arxiv_id, "pending", None, pending[i], place=i - n, text=texts[i] if texts else None)
+            for n, i in enumerate(waiting)
+        ]
         removals = {name: rows for name, rows in ((other, sorted(leaving)), ("pending", waiting)) if rows}
         self._edit(TableEdit(removals, section, appended))
         return moved
 
-    def _put_back(self, entry: ProfilePaper, section: str, now: Iterable[str], at: int | None) -> list[Moved]:
-        """Put an entry back in `section` at index `at`: its table from where it is `now`, or a new one."""
+    def _put_back(
+        self, entry: ProfilePaper, section: str, now: Iterable[str], at: int | None, added: date | None = None
+    ) -> list[Moved]:
+        """Put an entry back in `section` at index `at`: its table from where it is `now`, or a new one; its `added`
+        as the file had it when known."""
         arxiv_id = entry.paper.arxiv_id
         where = next(iter(now), None)
         tables = self.profile.papers(where) if where in SECTIONS else ()
@@ -157,9 +169,10 @@ class ProfileEdit:
         if index is not None and where is not None:
             table = dict(self.data[where][index])
             if "added" in table:
-                table["added"] = entry.added
+                table["added"] = added or entry.added
+            raw = self.data[where][index].get("added")
             self._edit(TableEdit({where: [index]}, section, [(table, (where, index))], at))
-            return [Moved(arxiv_id, where, section, tables[index], entry.paper, index)]
+            return [Moved(arxiv_id, where, section, tables[index], entry.paper, index, raw)]
         if any(e.paper.arxiv_id == arxiv_id for e in self.profile.papers(section)):
             return []  # back already, by another change
         self._edit(TableEdit({}, section, [(paper_table(entry), None)], at))
@@ -175,21 +188,49 @@ class ProfileEdit:
             papers.append(have[arxiv_id].paper)
         return self._rate(papers, to, None)
 
-    def _pending(self, new: Sequence[PendingPaper], done: Iterable[str], at: int | None = None) -> list[Moved]:
+    def _pending(
+        self, new: Sequence[PendingPaper], done: Iterable[str], at: int | None = None, text: str | None = None
+    ) -> list[Moved]:
+        """Add pending papers (one as its own `text` when given: an undo) and drop those `done` with."""
         finished = set(done)
         kept = self.profile.pending
         known = {p.arxiv_id for p in kept if p.arxiv_id not in finished}
         removed = [i for i, p in enumerate(kept) if p.arxiv_id in finished]
-        moved = [Moved(kept[i].arxiv_id, "pending", None, kept[i], place=i - n) for n, i in enumerate(removed)]
+        texts = self._texts("pending") if removed else []
+        moved = [
+            Moved(kept[i].arxiv_id, "pending", None, kept[i], place=i - n, text=texts[i] if texts else None)
+            for n, i in enumerate(removed)
+        ]
         added: list[PendingPaper] = []
         for pending in new:
             if pending.arxiv_id not in known:
                 known.add(pending.arxiv_id)
                 added.append(pending)
                 moved.append(Moved(pending.arxiv_id, None, "pending"))
-        appended = [(pending_table(p), None) for p in added]
+        appended: list[tuple[dict[str, Any], str | None]] = [(pending_table(p), None) for p in added]
+        own = self._own_pending(text, added[0].arxiv_id) if text and len(added) == 1 else None
+        appended = [(own, text)] if own else appended
         self._edit(TableEdit({"pending": removed} if removed else {}, "pending", appended, at))
         return moved
+
+    def _texts(self, section: str) -> list[str]:
+        """Each table of a section as the file has it; where the layout needs tomlkit, its keys as TOML."""
+        texts = section_texts(self.text, self.data, section)
+        return texts if texts is not None else [tables_text(section, [t]) for t in self.data.get(section) or []]
+
+    def _own_pending(self, text: str, arxiv_id: str) -> dict[str, Any] | None:
+        """The [[pending]] table `text` holds when it is this id's, to put back as it was; else None."""
+        try:
+            tables = parse_toml(text, self.path).get("pending")
+        except PaperrecError:
+            return None
+        if not isinstance(tables, list) or len(tables) != 1 or not isinstance(tables[0], dict):
+            return None
+        try:
+            same = pending_from_table(tables[0], str(self.path)).arxiv_id == arxiv_id
+        except PaperrecError:
+            return None
+        return tables[0] if same else None
 
     def _remove(self, ids: Iterable[str], sections: Iterable[str]) -> list[Moved]:
         wanted = {(split_arxiv_id(i) or (i.strip(), None))[0] for i in ids}
@@ -199,11 +240,14 @@ class ProfileEdit:
             entries: Sequence[ProfilePaper | PendingPaper] = (
                 self.profile.pending if section == "pending" else self.profile.papers(section)
             )
+            pending = section == "pending" and any(p.arxiv_id in wanted for p in self.profile.pending)
+            texts = self._texts(section) if pending else []  # a pending table comes back as it was (undo)
             for index, entry in enumerate(entries):
                 arxiv_id = entry.arxiv_id if isinstance(entry, PendingPaper) else entry.paper.arxiv_id
                 if arxiv_id in wanted:
                     rows = removals.setdefault(section, [])
-                    moved.append(Moved(arxiv_id, section, None, entry, place=index - len(rows)))
+                    text = texts[index] if texts else None
+                    moved.append(Moved(arxiv_id, section, None, entry, place=index - len(rows), text=text))
                     rows.append(index)
         self._edit(TableEdit(removals, "liked", []))
         return moved

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from .lines import multi_line_strings, outside_strings
@@ -88,7 +89,8 @@ class TableEdit:
 
     removals: dict[str, list[int]]
     section: str
-    appended: list[tuple[dict[str, Any], tuple[str, int] | None]]
+    # Each table with where it moves from (section, index), or its own text to write as it is, or None: a new table.
+    appended: list[tuple[dict[str, Any], tuple[str, int] | str | None]]
     at: int | None = None  # the added tables go before the section's table of this index, once removals are made
 
     def before(self, kept: int) -> int | None:
@@ -96,11 +98,18 @@ class TableEdit:
         return self.at if self.at is not None and 0 <= self.at < kept else None
 
 
-def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | None:
-    """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
-    strings = multi_line_strings(text)  # a line inside one that looks like a header is not one
+@dataclass(frozen=True)
+class _Layout:
+    strings: list[tuple[int, int]]  # the multi-line strings: a line inside one that looks like a header is not one
+    headers: list[_Header]
+    regions: list[tuple[int, int]]
+    by_section: dict[str, list[int]]  # each section's tables, as indices of their headers
+
+
+def _layout(text: str, data: dict[str, Any]) -> _Layout | None:
+    """Where the text's tables are; None where some are inline or written in a way the header scan does not see."""
+    strings = multi_line_strings(text)
     headers = [_Header(m.start(), m.end(), _header_section(m), m.span(2)) for m in _header_matches(text, strings)]
-    regions = _regions(text, headers)
     by_section: dict[str, list[int]] = {section: [] for section in TABLES}
     for i, header in enumerate(headers):
         if header.section:
@@ -108,13 +117,34 @@ def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | 
     for section in TABLES:
         tables = data.get(section, [])
         if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
-            return None  # some tables are inline or written in a way the header scan does not see
+            return None
+    return _Layout(strings, headers, _regions(text, headers), by_section)
+
+
+def section_texts(text: str, data: dict[str, Any], section: str) -> list[str] | None:
+    """Each table of a section as the file has it, the comment lines above it included; None where the layout needs
+    tomlkit."""
+    layout = _layout(text, data)
+    if layout is None:
+        return None
+    return [text[slice(*layout.regions[i])] for i in layout.by_section[section]]
+
+
+def edit_text_fast(text: str, data: dict[str, Any], change: TableEdit) -> str | None:
+    """The edited text, made by cutting and appending text; None where the layout needs tomlkit."""
+    layout = _layout(text, data)
+    if layout is None:
+        return None
+    strings, headers, regions, by_section = layout.strings, layout.headers, layout.regions, layout.by_section
     newline = "\r\n" if "\r\n" in text else "\n"
     cut = {by_section[section][index] for section, indices in change.removals.items() for index in indices}
     pieces = []
     for section, (table, source) in ((change.section, a) for a in change.appended):
         if source is None:
             pieces.append(tables_text(section, [table]).replace("\n", newline))
+            continue
+        if isinstance(source, str):  # a table put back as the file had it
+            pieces.append(source.rstrip("\r\n") + newline)
             continue
         start, end = regions[by_section[source[0]][source[1]]]
         header = headers[by_section[source[0]][source[1]]]
@@ -307,7 +337,7 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
 
     doc = tomlkit.parse(text)
     newline = "\r\n" if "\r\n" in text else "\n"
-    own = {source: _own_table(doc, source, table) for table, source in change.appended if source}
+    own = {s: _own_table(doc, s, table) for table, s in change.appended if isinstance(s, tuple)}
     for section, indices in change.removals.items():
         tables = doc[section]
         for index in sorted(indices, reverse=True):
@@ -327,10 +357,11 @@ def edit_text_tomlkit(text: str, change: TableEdit) -> str:
         at = change.before(len(current))
         for offset, (table, source) in enumerate(change.appended):
             # A new table as the text path writes it (short lists on one line); a moved one the file's own.
-            item = own.get(source) if source else None
-            if item is None:
-                item = tomlkit.item(table) if source else tomlkit.parse(tables_text(change.section, [table]))
-                item = item if source else item[change.section][0]
+            item = own.get(source) if isinstance(source, tuple) else None
+            if item is None and isinstance(source, tuple):
+                item = tomlkit.item(table)
+            elif item is None:
+                item = tomlkit.parse(source or tables_text(change.section, [table]))[change.section][0]
             if at is not None:  # where a moved table was, a blank line after it as the text path writes it
                 if at + offset < len(current):  # the comment lines above the table there stay its own
                     after = current.body[at + offset]
@@ -352,6 +383,7 @@ def _own_table(doc: Any, source: tuple[str, int], table: dict[str, Any]) -> Any:
     """The document's [[section]] table at `source` to move, with its comments, its strings as written and the
     comment lines right above it, its keys set as `table` has them; None for an inline table or one that holds tables
     (their headers name the section): those are made anew."""
+    import tomlkit
     from tomlkit.items import AoT, Table
 
     tables = doc[source[0]]
@@ -364,8 +396,8 @@ def _own_table(doc: Any, source: tuple[str, int], table: dict[str, Any]) -> Any:
         after = tables.body[source[1] + 1]
         after.trivia.indent = _cut_comments(item.value.body) + after.trivia.indent
     for key, value in table.items():
-        if item.get(key) != value:
-            item[key] = value
+        if item.get(key) != value:  # a date as the text path writes it (UTC as 'Z')
+            item[key] = tomlkit.value(_date_text(value)) if isinstance(value, date) else value
     return item
 
 
