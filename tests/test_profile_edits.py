@@ -808,3 +808,23 @@ def test_a_pending_table_tomlkit_writes_comes_back_with_its_own_keys_only(tmp_pa
     undo(change_profile(path, [like([Paper.make("Talk", "2401.00001")])]))
     assert parse_toml(path.read_text(), path) == parse_toml(text, path)  # no `section` or `added` of its own
     assert tomlkit_calls == ["liked", "pending"]  # the liked table goes on the text
+
+
+@pytest.mark.parametrize("order", ["first-first", "last-first"])
+def test_votes_undone_out_of_order_put_each_entry_back_between_its_neighbours(tmp_path, order):
+    from recommender.profile import change_profile, like, remove, undo
+
+    path = tmp_path / "p.toml"
+    text = 'name = "p"\n' + "".join(f'\n[[disliked]]\nid = "2401.0000{i}"\ntitle = "{i}"\n' for i in range(1, 6))
+    path.write_text(text)
+    one = change_profile(path, [like([Paper.make("Two", "2401.00002")])])
+    two = change_profile(path, [like([Paper.make("Three", "2401.00003")])])
+    three = change_profile(path, [like([Paper.make("Five", "2401.00005")])])
+    for edited in [one, two, three] if order == "first-first" else [two, three, one]:
+        undo(edited)
+    assert path.read_text() == text
+    one = change_profile(path, [remove(["2401.00002"])])  # an unlike's undo writes its table anew, in its place
+    two = change_profile(path, [remove(["2401.00003"])])
+    for edited in [one, two] if order == "first-first" else [two, one]:
+        undo(edited)
+    assert [e.paper.arxiv_id for e in load_profile(path).disliked] == [f"2401.0000{i}" for i in range(1, 6)]

@@ -39,7 +39,7 @@ class Change:
     section: str = "liked"  # rate and move: the section the papers go to
     # rate: a ProfilePaper brings its own day and weight back (undo); links: each paper's id and its links to keep
     papers: tuple[Paper | ProfilePaper, ...] = ()
-    ids: tuple[str, ...] = ()  # move and remove
+    ids: tuple[str, ...] = ()  # move and remove; back: the ids of the entries it was between ('' for none)
     pending: tuple[PendingPaper, ...] = ()  # pending: papers known by id only, kept until their text is known
     done: tuple[str, ...] = ()  # pending: ids no longer pending
     values: tuple[str, ...] = ()  # interests or categories: the new list; zotero: the table as 'key=value'
@@ -67,10 +67,19 @@ def dislike(papers: Iterable[Paper], added: Days = None) -> Change:
     return rate(papers, "disliked", added)
 
 
-def put_back(entry: ProfilePaper, section: str, now: str | None, at: int | None, added: date | None = None) -> Change:
-    """Put an entry a change took out of `section` back at index `at` there, with its table if it is in `now`, its
-    `added` as the file had it (a date-time stays one)."""
-    return Change("back", section, papers=(entry,), sections=(now,) if now else (), at=at, added=added)
+def put_back(
+    entry: ProfilePaper,
+    section: str,
+    now: str | None,
+    at: int | None,
+    added: date | None = None,
+    between: tuple[str, str] = ("", ""),
+) -> Change:
+    """Put an entry a change took out of `section` back there, with its table if it is in `now`, its `added` as the
+    file had it (a date-time stays one): right before the entry that followed it, else after the one before it, else
+    at index `at`."""
+    where = {"sections": (now,) if now else (), "at": at, "added": added, "ids": between}
+    return Change("back", section, papers=(entry,), **where)
 
 
 def move(ids: Iterable[str], to: str) -> Change:
@@ -138,6 +147,9 @@ class Moved:
     place: int | None = None
     added: date | None = None  # the table's `added` as the file had it: a date-time stays one
     text: str | None = None  # a pending entry's table as the file had it, the comment lines above it included
+    # The ids of the entries of its section right before and after it that stayed ('' for none): undone out of
+    # order, an entry goes back next to them rather than to an index others' undos have shifted.
+    between: tuple[str, str] = ("", "")
 
 
 @dataclass(frozen=True)
@@ -185,7 +197,8 @@ class Edited:
             entry = moved.entry
             if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:
                 # with its table, or anew
-                changes.append(put_back(entry, moved.before, moved.after, moved.place, moved.added))
+                where = (moved.before, moved.after, moved.place, moved.added, moved.between)
+                changes.append(put_back(entry, *where))
                 continue
             if moved.after is not None:
                 changes.append(remove([moved.arxiv_id], [moved.after]))

@@ -87,7 +87,8 @@ class ProfileEdit:
             if not isinstance(entry, ProfilePaper):
                 raise ValueError("only a profile's entry is put back")
             added = change.added if isinstance(change.added, date) else None
-            return self._put_back(entry, change.section, change.sections, change.at, added), []
+            at = self._next_to(change.section, change.ids, change.at)
+            return self._put_back(entry, change.section, change.sections, at, added), []
         if change.kind == "move":
             return self._move(change.ids, change.section), []
         if change.kind == "remove":
@@ -135,8 +136,10 @@ class ProfileEdit:
                     table["added"] = day
                 appended.append((table, (other, index)))
                 place = index - sum(1 for i in leaving if i < index)
-                raw = self.data[other][index].get("added")
-                moved.append(Moved(before.paper.arxiv_id, other, section, before, before.paper, place, raw))
+                raw, between = self.data[other][index].get("added"), _between(entries, index, leaving)
+                moved.append(
+                    Moved(before.paper.arxiv_id, other, section, before, before.paper, place, raw, None, between)
+                )
                 leaving.append(index)
                 present.update(before.paper.ids)
                 rated.update(before.paper.ids)
@@ -213,6 +216,17 @@ class ProfileEdit:
         self._edit(TableEdit({"pending": removed} if removed else {}, "pending", appended, at))
         return moved
 
+    def _next_to(self, section: str, between: Sequence[str], at: int | None) -> int | None:
+        """Where an entry goes back in `section`: before the entry that followed it, else after the one before it,
+        else at `at`."""
+        ids = [entry.paper.arxiv_id for entry in self.profile.papers(section)]
+        before, after = (*between, "", "")[:2]
+        if after in ids:
+            return ids.index(after)
+        if before in ids:
+            return len(ids) - ids[::-1].index(before)
+        return at
+
     def _texts(self, section: str) -> list[str]:
         """Each table of a section as the file has it; where the layout needs tomlkit, its keys as TOML."""
         texts = section_texts(self.text, self.data, section)
@@ -240,15 +254,15 @@ class ProfileEdit:
             entries: Sequence[ProfilePaper | PendingPaper] = (
                 self.profile.pending if section == "pending" else self.profile.papers(section)
             )
-            pending = section == "pending" and any(p.arxiv_id in wanted for p in self.profile.pending)
-            texts = self._texts(section) if pending else []  # a pending table comes back as it was (undo)
-            for index, entry in enumerate(entries):
-                arxiv_id = entry.arxiv_id if isinstance(entry, PendingPaper) else entry.paper.arxiv_id
-                if arxiv_id in wanted:
-                    rows = removals.setdefault(section, [])
-                    text = texts[index] if texts else None
-                    moved.append(Moved(arxiv_id, section, None, entry, place=index - len(rows), text=text))
-                    rows.append(index)
+            ids = [e.arxiv_id if isinstance(e, PendingPaper) else e.paper.arxiv_id for e in entries]
+            gone = [i for i, arxiv_id in enumerate(ids) if arxiv_id in wanted]
+            texts = self._texts(section) if gone and section == "pending" else []  # it comes back as it was (undo)
+            for index in gone:
+                entry, rows = entries[index], removals.setdefault(section, [])
+                text = texts[index] if texts else None
+                between = _between(self.profile.papers(section), index, gone) if section in SECTIONS else ("", "")
+                moved.append(Moved(ids[index], section, None, entry, None, index - len(rows), None, text, between))
+                rows.append(index)
         self._edit(TableEdit(removals, "liked", []))
         return moved
 
@@ -453,6 +467,14 @@ def _closest(paper: Paper, entries: Sequence[ProfilePaper], candidates: Iterable
         )
 
     return max(candidates, key=closeness)
+
+
+def _between(entries: Sequence[ProfilePaper], index: int, gone: Iterable[int]) -> tuple[str, str]:
+    """The ids of the entries right before and after entry `index` that are not `gone` ('' for none)."""
+    left = {*gone, index}
+    before = next((entries[i].paper.arxiv_id for i in reversed(range(index)) if i not in left), "")
+    after = next((entries[i].paper.arxiv_id for i in range(index + 1, len(entries)) if i not in left), "")
+    return before, after
 
 
 def _edited_in_place(current: Any, values: list[str]) -> bool:
