@@ -828,3 +828,16 @@ def test_votes_undone_out_of_order_put_each_entry_back_between_its_neighbours(tm
     for edited in [one, two] if order == "first-first" else [two, one]:
         undo(edited)
     assert [e.paper.arxiv_id for e in load_profile(path).disliked] == [f"2401.0000{i}" for i in range(1, 6)]
+
+
+def test_lines_of_a_multi_line_string_are_neither_headers_nor_comments_above_one(tmp_path, tomlkit_calls):
+    from recommender.profile import change_profile, like
+
+    path = tmp_path / "p.toml"
+    text = 'name = "p"\n\n[[disliked]]\nid = "2402.00002"\ntitle = "U"\nabstract = """\n[[liked]]\n# not a comment\n'
+    text += '# nor this"""\n\n[[disliked]]\nid = "2401.00001"\ntitle = "Preprint"\n'
+    path.write_text(text)
+    change_profile(path, [like([Paper.make("Preprint", "2401.00001")])])
+    kept = text[: text.index('\n[[disliked]]\nid = "2401.00001"')]
+    assert path.read_text() == kept + '\n[[liked]]\nid = "2401.00001"\ntitle = "Preprint"\n'
+    assert tomlkit_calls == []

@@ -6,6 +6,7 @@ researcher's comments, key order and blank lines survive, falling back to tomlki
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -61,9 +62,11 @@ def _header_matches(text: str, strings: list[tuple[int, int]] | None = None) -> 
     return found
 
 
-def _regions(text: str, headers: list[_Header]) -> list[tuple[int, int]]:
-    """Each header's span: from the comment lines right above it to where the next header's span begins."""
-    starts = [_comments_above(text, header.start) for header in headers]
+def _regions(text: str, headers: list[_Header], strings: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Each header's span: from the comment lines right above it (below any multi-line string of `strings`) to where
+    the next header's span begins."""
+    ends = [0] + [end for _, end in strings or ()]
+    starts = [_comments_above(text, h.start, ends[bisect.bisect_right(ends, h.start) - 1]) for h in headers]
     return [(start, starts[i + 1] if i + 1 < len(starts) else len(text)) for i, start in enumerate(starts)]
 
 
@@ -118,7 +121,7 @@ def _layout(text: str, data: dict[str, Any]) -> _Layout | None:
         tables = data.get(section, [])
         if isinstance(tables, list) and tables and len(tables) != len(by_section[section]):
             return None
-    return _Layout(strings, headers, _regions(text, headers), by_section)
+    return _Layout(strings, headers, _regions(text, headers, strings), by_section)
 
 
 def section_texts(text: str, data: dict[str, Any], section: str) -> list[str] | None:
