@@ -841,3 +841,47 @@ def test_lines_of_a_multi_line_string_are_neither_headers_nor_comments_above_one
     kept = text[: text.index('\n[[disliked]]\nid = "2401.00001"')]
     assert path.read_text() == kept + '\n[[liked]]\nid = "2401.00001"\ntitle = "Preprint"\n'
     assert tomlkit_calls == []
+
+
+UNLIKED = (
+    'name = "p"\n\n# the paper that started it\n[[liked]]\nid = "2101.00001"\ntitle = "One"\n'
+    'note = "mine"   # why I liked it\n# a line of my own\nabstract = """\nTwo  spaces.\n"""\n\n'
+    '[[liked]]\nid = "2101.00002"\ntitle = "Two"\n\n[[disliked]]\nid = "2101.00003"\ntitle = "Three"\n'
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("gone", ["2101.00001", "2101.00002", "2101.00003"])
+def test_the_undo_of_an_unlike_gives_back_the_table_as_written(tmp_path, tomlkit_calls, newline, gone):
+    from recommender.profile import change_profile, remove, undo
+
+    path = tmp_path / "p.toml"
+    text = UNLIKED.replace("\n", newline)
+    path.write_bytes(text.encode())
+    edited = change_profile(path, [remove([gone])])
+    assert gone not in path.read_text()
+    undo(edited)  # its own keys, comments and the abstract's spaces; no `added` of today
+    assert path.read_bytes().decode() == text
+    assert tomlkit_calls == []
+
+
+def test_the_undo_of_an_unlike_of_several_tables_gives_back_every_byte(tmp_path):
+    from recommender.profile import change_profile, remove, undo
+
+    path = tmp_path / "p.toml"
+    text = UNLIKED.replace("[[disliked]]", '[[liked]]\nid = "2101.00004"\ntitle = "Four"\n\n[[disliked]]')
+    text += '\n[[disliked]]\nid = "2101.00005"  # mine\ntitle = "Five"\n'
+    path.write_text(text)
+    undo(change_profile(path, [remove(["2101.00001", "2101.00002", "2101.00003"])]))
+    assert path.read_text() == text
+
+
+def test_the_undo_of_an_unlike_on_a_layout_for_tomlkit_gives_back_the_data(tmp_path, tomlkit_calls):
+    from recommender.profile import change_profile, remove, undo
+    from recommender.profile.model import parse_toml
+
+    path = tmp_path / "p.toml"  # an inline array of tables: tomlkit writes it, the keys come back as they were
+    text = 'name = "p"\nliked = [{id = "2101.00001", title = "One", note = "mine"}, {id = "2101.00002", title = "T"}]\n'
+    path.write_text(text)
+    undo(change_profile(path, [remove(["2101.00001"])]))
+    assert parse_toml(path.read_text(), path) == parse_toml(text, path)

@@ -47,7 +47,7 @@ class Change:
     sections: tuple[str, ...] = TABLES  # remove: where from; back: where the entry's table is now (none: gone)
     added: Days = field(default=None, compare=False)  # rate: the day each paper was added (today if absent)
     at: int | None = None  # back and pending: the index in the section the tables go to (None: after the last)
-    text: str | None = None  # pending (an undo): the table's own text, put back as the file had it
+    text: str | None = None  # pending and back (an undo): the table's own text, put back as the file had it
 
 
 def rate(papers: Iterable[Paper | ProfilePaper], section: str, added: Days = None) -> Change:
@@ -74,11 +74,12 @@ def put_back(
     at: int | None,
     added: date | None = None,
     between: tuple[str, str] = ("", ""),
+    text: str | None = None,
 ) -> Change:
     """Put an entry a change took out of `section` back there, with its table if it is in `now`, its `added` as the
-    file had it (a date-time stays one): right before the entry that followed it, else after the one before it, else
-    at index `at`."""
-    where = {"sections": (now,) if now else (), "at": at, "added": added, "ids": between}
+    file had it (a date-time stays one), its own `text` when gone: right before the entry that followed it, else after
+    the one before it, else at index `at`."""
+    where = {"sections": (now,) if now else (), "at": at, "added": added, "ids": between, "text": text}
     return Change("back", section, papers=(entry,), **where)
 
 
@@ -146,7 +147,7 @@ class Moved:
     # Where the entry was in its section before: its index once the change's earlier moves had left (undo puts it back).
     place: int | None = None
     added: date | None = None  # the table's `added` as the file had it: a date-time stays one
-    text: str | None = None  # a pending entry's table as the file had it, the comment lines above it included
+    text: str | None = None  # a table a remove took out, as the file had it, the comment lines above it included
     # The ids of the entries of its section right before and after it that stayed ('' for none): undone out of
     # order, an entry goes back next to them rather than to an index others' undos have shifted.
     between: tuple[str, str] = ("", "")
@@ -197,7 +198,7 @@ class Edited:
             entry = moved.entry
             if isinstance(entry, ProfilePaper) and moved.before in SECTIONS:
                 # with its table, or anew
-                where = (moved.before, moved.after, moved.place, moved.added, moved.between)
+                where = (moved.before, moved.after, moved.place, moved.added, moved.between, moved.text)
                 changes.append(put_back(entry, *where))
                 continue
             if moved.after is not None:

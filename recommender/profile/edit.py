@@ -88,7 +88,7 @@ class ProfileEdit:
                 raise ValueError("only a profile's entry is put back")
             added = change.added if isinstance(change.added, date) else None
             at = self._next_to(change.section, change.ids, change.at)
-            return self._put_back(entry, change.section, change.sections, at, added), []
+            return self._put_back(entry, change.section, change.sections, at, added, change.text), []
         if change.kind == "move":
             return self._move(change.ids, change.section), []
         if change.kind == "remove":
@@ -160,10 +160,16 @@ class ProfileEdit:
         return moved
 
     def _put_back(
-        self, entry: ProfilePaper, section: str, now: Iterable[str], at: int | None, added: date | None = None
+        self,
+        entry: ProfilePaper,
+        section: str,
+        now: Iterable[str],
+        at: int | None,
+        added: date | None = None,
+        text: str | None = None,
     ) -> list[Moved]:
-        """Put an entry back in `section` at index `at`: its table from where it is `now`, or a new one; its `added`
-        as the file had it when known."""
+        """Put an entry back in `section` at index `at`: its table from where it is `now`, else its own `text`, else a
+        new one; its `added` as the file had it when known."""
         arxiv_id = entry.paper.arxiv_id
         where = next(iter(now), None)
         tables = self.profile.papers(where) if where in SECTIONS else ()
@@ -178,7 +184,8 @@ class ProfileEdit:
             return [Moved(arxiv_id, where, section, tables[index], entry.paper, index, raw)]
         if any(e.paper.arxiv_id == arxiv_id for e in self.profile.papers(section)):
             return []  # back already, by another change
-        self._edit(TableEdit({}, section, [(paper_table(entry), None)], at))
+        own = self._own_table(text, section, arxiv_id) if text else None
+        self._edit(TableEdit({}, section, [(own, text) if own else (paper_table(entry), None)], at))
         return [Moved(arxiv_id, None, section, None, entry.paper)]
 
     def _move(self, ids: Iterable[str], to: str) -> list[Moved]:
@@ -211,7 +218,7 @@ class ProfileEdit:
                 added.append(pending)
                 moved.append(Moved(pending.arxiv_id, None, "pending"))
         appended: list[tuple[dict[str, Any], str | None]] = [(pending_table(p), None) for p in added]
-        own = self._own_pending(text, added[0].arxiv_id) if text and len(added) == 1 else None
+        own = self._own_table(text, "pending", added[0].arxiv_id) if text and len(added) == 1 else None
         appended = [(own, text)] if own else appended
         self._edit(TableEdit({"pending": removed} if removed else {}, "pending", appended, at))
         return moved
@@ -232,16 +239,22 @@ class ProfileEdit:
         texts = section_texts(self.text, self.data, section)
         return texts if texts is not None else [tables_text(section, [t]) for t in self.data.get(section) or []]
 
-    def _own_pending(self, text: str, arxiv_id: str) -> dict[str, Any] | None:
-        """The [[pending]] table `text` holds when it is this id's, to put back as it was; else None."""
+    def _own_table(self, text: str, section: str, arxiv_id: str) -> dict[str, Any] | None:
+        """The one table of `section` that `text` holds when it is this id's, to put back as it was; else None."""
         try:
-            tables = parse_toml(text, self.path).get("pending")
+            data = parse_toml(text, self.path)
         except PaperrecError:
             return None
-        if not isinstance(tables, list) or len(tables) != 1 or not isinstance(tables[0], dict):
+        tables = data.get(section)
+        if set(data) != {section} or not isinstance(tables, list) or len(tables) != 1:
+            return None
+        if not isinstance(tables[0], dict):
             return None
         try:
-            same = pending_from_table(tables[0], str(self.path)).arxiv_id == arxiv_id
+            if section == "pending":
+                same = pending_from_table(tables[0], str(self.path)).arxiv_id == arxiv_id
+            else:
+                same = paper_from_table(tables[0], str(self.path)).paper.arxiv_id == arxiv_id
         except PaperrecError:
             return None
         return tables[0] if same else None
@@ -256,11 +269,11 @@ class ProfileEdit:
             )
             ids = [e.arxiv_id if isinstance(e, PendingPaper) else e.paper.arxiv_id for e in entries]
             gone = [i for i, arxiv_id in enumerate(ids) if arxiv_id in wanted]
-            texts = self._texts(section) if gone and section == "pending" else []  # it comes back as it was (undo)
+            texts = self._texts(section) if gone else []  # it comes back as it was (undo)
             for index in gone:
                 entry, rows = entries[index], removals.setdefault(section, [])
                 text = texts[index] if texts else None
-                between = _between(self.profile.papers(section), index, gone) if section in SECTIONS else ("", "")
+                between = _between(self.profile.papers(section), index, rows) if section in SECTIONS else ("", "")
                 moved.append(Moved(ids[index], section, None, entry, None, index - len(rows), None, text, between))
                 rows.append(index)
         self._edit(TableEdit(removals, "liked", []))
