@@ -885,3 +885,17 @@ def test_the_undo_of_an_unlike_on_a_layout_for_tomlkit_gives_back_the_data(tmp_p
     path.write_text(text)
     undo(change_profile(path, [remove(["2101.00001"])]))
     assert parse_toml(path.read_text(), path) == parse_toml(text, path)
+
+
+def test_a_byte_order_mark_before_the_first_header_is_kept_and_votes_pass(tmp_path, tomlkit_calls):
+    from recommender.profile import change_profile, dislike, undo
+
+    path = tmp_path / "p.toml"
+    text = "\ufeff" + UNLIKED[len('name = "p"\n\n# the paper that started it\n') :]
+    path.write_bytes(text.encode())
+    edited = change_profile(path, [dislike([Paper.make("Two", "2101.00002")])])
+    assert path.read_bytes().startswith("\ufeff[[liked]]".encode())
+    assert [e.paper.arxiv_id for e in load_profile(path).disliked] == ["2101.00003", "2101.00002"]
+    undo(edited)
+    assert path.read_bytes().decode() == text
+    assert tomlkit_calls == []

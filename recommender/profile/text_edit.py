@@ -21,7 +21,10 @@ from .model import PAPER_KEYS, SECTIONS, TABLES, array_text, tables_text
 # (fast on big profiles), otherwise with tomlkit; either way the result is parsed again and must hold
 # exactly the data expected, or nothing is written.
 
-_HEADER = re.compile(r"^[ \t]*\[(\[)?[ \t]*([^\[\]\r\n]*?)[ \t]*\](\])?[ \t]*(?:#[^\r\n]*)?(?=\r?$)", re.M)
+# A header starts a line; the first may follow a byte-order mark, which stays where it is.
+_HEADER = re.compile(
+    r"(?:^|(?<=\A\ufeff))[ \t]*\[(\[)?[ \t]*([^\[\]\r\n]*?)[ \t]*\](\])?[ \t]*(?:#[^\r\n]*)?(?=\r?$)", re.M
+)
 _COMMENT_LINE = re.compile(r"[ \t]*#[^\r\n]*\r?\n?")
 
 
@@ -51,7 +54,7 @@ def _header_matches(text: str, strings: list[tuple[int, int]] | None = None) -> 
     found = []
     position = text.find("[")
     while position != -1:
-        line_start = text.rfind("\n", 0, position) + 1
+        line_start = text.rfind("\n", 0, position) + 1 or int(text.startswith("\ufeff"))
         match = _HEADER.match(text, line_start) if not text[line_start:position].strip(" \t") else None
         if match is not None and (not strings or outside_strings(strings, match.start())):
             found.append(match)
